@@ -1,0 +1,27 @@
+package order
+
+// Address is where a placed order ships to. Line2 and Region are optional;
+// Country is an ISO 3166-1 alpha-2 code.
+type Address struct {
+	Name       string
+	Line1      string
+	Line2      string
+	City       string
+	Region     string
+	PostalCode string
+	Country    string
+}
+
+// validate lists every problem with the address, with fields named under
+// prefix ("shipping_address.city").
+func (a Address) validate(fe *fieldErrors, prefix string) {
+	fe.checkText(prefix+"name", a.Name, true, maxAddressLen)
+	fe.checkText(prefix+"line1", a.Line1, true, maxAddressLen)
+	fe.checkText(prefix+"line2", a.Line2, false, maxAddressLen)
+	fe.checkText(prefix+"city", a.City, true, maxAddressLen)
+	fe.checkText(prefix+"region", a.Region, false, maxAddressLen)
+	fe.checkText(prefix+"postal_code", a.PostalCode, true, maxPostalLen)
+	if _, ok := countryCodes[a.Country]; !ok {
+		fe.add(prefix+"country", FieldBadCountry, "must be an ISO 3166-1 alpha-2 code in upper case, e.g. \"US\"")
+	}
+}

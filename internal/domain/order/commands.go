@@ -1,0 +1,160 @@
+package order
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+// Commands validate their input first (KindInvalid: the input is wrong
+// whatever the state), then the rules of the current state (KindRule).
+// None of them changes the Order; the caller applies the returned events.
+
+// Create decides the first event of a new order.
+func Create(id, customerID uuid.UUID, currency Currency) ([]Event, error) {
+	var fe fieldErrors
+	if id == uuid.Nil {
+		fe.add("order_id", FieldRequired, "must not be the nil UUID")
+	}
+	if customerID == uuid.Nil {
+		fe.add("customer_id", FieldRequired, "must not be the nil UUID")
+	}
+	if _, ok := currencyMinorUnits[string(currency)]; !ok {
+		fe.add("currency", FieldBadCurrency, "must be an active ISO 4217 code in upper case, e.g. \"USD\"")
+	}
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	return []Event{Created{OrderID: id, CustomerID: customerID, Currency: currency}}, nil
+}
+
+// NewItem is the input of AddItem.
+type NewItem struct {
+	ProductID   uuid.UUID
+	ProductName string
+	Quantity    int64
+	UnitPrice   decimal.Decimal
+}
+
+// Validate lists every problem with the item's own values.
+func (it NewItem) Validate() error {
+	var fe fieldErrors
+	if it.ProductID == uuid.Nil {
+		fe.add("product_id", FieldRequired, "must not be the nil UUID")
+	}
+	fe.checkText("product_name", it.ProductName, true, maxNameLen)
+	if it.Quantity < 1 || it.Quantity > MaxQuantity {
+		fe.add("quantity", FieldOutOfRange, "must be between 1 and %d", MaxQuantity)
+	}
+	if !validAmount(it.UnitPrice) {
+		fe.add("unit_price", FieldOutOfRange, "must be between 0 and %s with at most %d decimal places", MaxAmount, MaxAmountScale)
+	} else if line := (Item{Quantity: it.Quantity, UnitPrice: it.UnitPrice}).LineTotal(); line.GreaterThan(MaxAmount) {
+		fe.add("unit_price", FieldOutOfRange, "quantity × unit_price must not exceed %s", MaxAmount)
+	}
+	return fe.err()
+}
+
+// AddItem adds a product line to a draft order. A product appears at most
+// once; the order's total must stay within MaxAmount.
+func (o *Order) AddItem(it NewItem) ([]Event, error) {
+	if err := it.Validate(); err != nil {
+		return nil, err
+	}
+	if err := o.can(ActionAddItem); err != nil {
+		return nil, err
+	}
+	if _, ok := o.item(it.ProductID); ok {
+		return nil, ruleError(ErrDuplicateProduct, "product %s is already in order %s; remove it first to change it", it.ProductID, o.ID)
+	}
+	if len(o.Items) >= MaxItemsPerOrder {
+		return nil, ruleError(ErrTooManyItems, "order %s already has %d items, the maximum", o.ID, MaxItemsPerOrder)
+	}
+	line := Item{Quantity: it.Quantity, UnitPrice: it.UnitPrice}.LineTotal()
+	if o.Total().Add(line).GreaterThan(MaxAmount) {
+		return nil, ruleError(ErrTotalOutOfRange, "order %s total would exceed %s", o.ID, MaxAmount)
+	}
+	return []Event{ItemAdded{
+		OrderID:     o.ID,
+		ProductID:   it.ProductID,
+		ProductName: it.ProductName,
+		Quantity:    it.Quantity,
+		UnitPrice:   it.UnitPrice,
+	}}, nil
+}
+
+// RemoveItem removes a product line from a draft order.
+func (o *Order) RemoveItem(productID uuid.UUID) ([]Event, error) {
+	if err := o.can(ActionRemoveItem); err != nil {
+		return nil, err
+	}
+	if _, ok := o.item(productID); !ok {
+		return nil, ruleError(ErrItemNotInOrder, "product %s is not in order %s", productID, o.ID)
+	}
+	return []Event{ItemRemoved{OrderID: o.ID, ProductID: productID}}, nil
+}
+
+// Place commits a draft, non-empty order to a complete shipping address and
+// records its exact total.
+func (o *Order) Place(addr Address) ([]Event, error) {
+	var fe fieldErrors
+	addr.validate(&fe, "shipping_address.")
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	if err := o.can(ActionPlace); err != nil {
+		return nil, err
+	}
+	if len(o.Items) == 0 {
+		return nil, ruleError(ErrEmpty, "order %s has no items; add one before placing it", o.ID)
+	}
+	return []Event{Placed{OrderID: o.ID, ShippingAddress: addr, TotalAmount: o.Total()}}, nil
+}
+
+// Ship hands a placed order to a carrier.
+func (o *Order) Ship(trackingNumber, carrier string) ([]Event, error) {
+	var fe fieldErrors
+	fe.checkText("tracking_number", trackingNumber, true, maxTrackingLen)
+	fe.checkText("carrier", carrier, true, maxCarrierLen)
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	if err := o.can(ActionShip); err != nil {
+		return nil, err
+	}
+	return []Event{Shipped{OrderID: o.ID, TrackingNumber: trackingNumber, Carrier: carrier}}, nil
+}
+
+// Deliver records the delivery of a shipped order at deliveredAt, which may
+// not precede the shipment.
+func (o *Order) Deliver(deliveredAt time.Time, signature string) ([]Event, error) {
+	var fe fieldErrors
+	fe.checkText("signature", signature, false, maxSignatureLen)
+	if deliveredAt.IsZero() {
+		fe.add("delivered_at", FieldRequired, "is required")
+	}
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	if err := o.can(ActionDeliver); err != nil {
+		return nil, err
+	}
+	if deliveredAt.Before(o.ShippedAt) {
+		return nil, Invalid("delivered_at", FieldBeforeShip, "must not be before the order was shipped ("+o.ShippedAt.UTC().Format(time.RFC3339)+")")
+	}
+	return []Event{Delivered{OrderID: o.ID, DeliveredAt: deliveredAt, Signature: signature}}, nil
+}
+
+// Cancel ends a draft or placed order, once.
+func (o *Order) Cancel(reason, cancelledBy string) ([]Event, error) {
+	var fe fieldErrors
+	fe.checkText("reason", reason, true, maxReasonLen)
+	fe.checkText("cancelled_by", cancelledBy, true, maxActorLen)
+	if err := fe.err(); err != nil {
+		return nil, err
+	}
+	if err := o.can(ActionCancel); err != nil {
+		return nil, err
+	}
+	return []Event{Cancelled{OrderID: o.ID, Reason: reason, CancelledBy: cancelledBy}}, nil
+}

@@ -1,0 +1,410 @@
+package order_test
+
+import (
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/domain/order"
+	"github.com/shopspring/decimal"
+)
+
+var (
+	orderID    = uuid.MustParse("0193a000-0000-7000-8000-000000000001")
+	customerID = uuid.MustParse("0193a000-0000-7000-8000-0000000000c1")
+	productA   = uuid.MustParse("0193a000-0000-7000-8000-0000000000a1")
+	productB   = uuid.MustParse("0193a000-0000-7000-8000-0000000000b1")
+	t0         = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+)
+
+func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// given replays history into an order, one second per event.
+func given(history ...order.Event) order.Order {
+	var o order.Order
+	for i, e := range history {
+		o.Apply(e, t0.Add(time.Duration(i)*time.Second))
+	}
+	return o
+}
+
+var (
+	created = order.Created{OrderID: orderID, CustomerID: customerID, Currency: "USD"}
+	addedA  = order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: dec("19.99")}
+	addedB  = order.ItemAdded{OrderID: orderID, ProductID: productB, ProductName: "Tea", Quantity: 1, UnitPrice: dec("4.50")}
+	address = order.Address{Name: "Ada Lovelace", Line1: "1 Analytical Way", City: "London", PostalCode: "N1 9GU", Country: "GB"}
+	placed  = order.Placed{OrderID: orderID, ShippingAddress: address, TotalAmount: dec("59.97")}
+	shipped = order.Shipped{OrderID: orderID, TrackingNumber: "1Z999", Carrier: "UPS"}
+	deliv   = order.Delivered{OrderID: orderID, DeliveredAt: t0.Add(time.Hour)}
+	cancel  = order.Cancelled{OrderID: orderID, Reason: "changed mind", CancelledBy: "customer"}
+)
+
+func itemA() order.NewItem {
+	return order.NewItem{ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: dec("19.99")}
+}
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		name    string
+		given   []order.Event
+		when    func(o *order.Order) ([]order.Event, error)
+		want    []order.Event
+		wantErr error
+	}{
+		{
+			name:  "add item to a draft",
+			given: []order.Event{created},
+			when:  func(o *order.Order) ([]order.Event, error) { return o.AddItem(itemA()) },
+			want:  []order.Event{addedA},
+		},
+		{
+			name:  "add item with a zero price",
+			given: []order.Event{created},
+			when: func(o *order.Order) ([]order.Event, error) {
+				it := itemA()
+				it.UnitPrice = decimal.Zero
+				return o.AddItem(it)
+			},
+			want: []order.Event{order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: decimal.Zero}},
+		},
+		{
+			name:    "add a product twice",
+			given:   []order.Event{created, addedA},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.AddItem(itemA()) },
+			wantErr: order.ErrDuplicateProduct,
+		},
+		{
+			name:    "add item to a placed order",
+			given:   []order.Event{created, addedA, placed},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.AddItem(itemA()) },
+			wantErr: order.ErrNotDraft,
+		},
+		{
+			name:  "add a product again after removing it",
+			given: []order.Event{created, addedA, order.ItemRemoved{OrderID: orderID, ProductID: productA}},
+			when:  func(o *order.Order) ([]order.Event, error) { return o.AddItem(itemA()) },
+			want:  []order.Event{addedA},
+		},
+		{
+			name:  "remove an item",
+			given: []order.Event{created, addedA, addedB},
+			when:  func(o *order.Order) ([]order.Event, error) { return o.RemoveItem(productA) },
+			want:  []order.Event{order.ItemRemoved{OrderID: orderID, ProductID: productA}},
+		},
+		{
+			name:    "remove a product not in the order",
+			given:   []order.Event{created, addedA},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.RemoveItem(productB) },
+			wantErr: order.ErrItemNotInOrder,
+		},
+		{
+			name:    "remove an item from a placed order",
+			given:   []order.Event{created, addedA, placed},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.RemoveItem(productA) },
+			wantErr: order.ErrNotDraft,
+		},
+		{
+			name:  "place records the exact total",
+			given: []order.Event{created, addedA, addedB},
+			when:  func(o *order.Order) ([]order.Event, error) { return o.Place(address) },
+			want:  []order.Event{order.Placed{OrderID: orderID, ShippingAddress: address, TotalAmount: dec("64.47")}},
+		},
+		{
+			name:    "place an empty order",
+			given:   []order.Event{created},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Place(address) },
+			wantErr: order.ErrEmpty,
+		},
+		{
+			name:    "place an empty order after removing its only item",
+			given:   []order.Event{created, addedA, order.ItemRemoved{OrderID: orderID, ProductID: productA}},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Place(address) },
+			wantErr: order.ErrEmpty,
+		},
+		{
+			name:    "place twice",
+			given:   []order.Event{created, addedA, placed},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Place(address) },
+			wantErr: order.ErrNotDraft,
+		},
+		{
+			name:  "ship a placed order",
+			given: []order.Event{created, addedA, placed},
+			when:  func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z999", "UPS") },
+			want:  []order.Event{shipped},
+		},
+		{
+			name:    "ship a draft",
+			given:   []order.Event{created, addedA},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z999", "UPS") },
+			wantErr: order.ErrNotPlaced,
+		},
+		{
+			name:    "ship twice",
+			given:   []order.Event{created, addedA, placed, shipped},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z999", "UPS") },
+			wantErr: order.ErrNotPlaced,
+		},
+		{
+			name:  "deliver a shipped order",
+			given: []order.Event{created, addedA, placed, shipped},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.Deliver(t0.Add(time.Hour), "A. Lovelace")
+			},
+			want: []order.Event{order.Delivered{OrderID: orderID, DeliveredAt: t0.Add(time.Hour), Signature: "A. Lovelace"}},
+		},
+		{
+			name:    "deliver a placed order",
+			given:   []order.Event{created, addedA, placed},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Deliver(t0.Add(time.Hour), "") },
+			wantErr: order.ErrNotShipped,
+		},
+		{
+			name:    "deliver twice",
+			given:   []order.Event{created, addedA, placed, shipped, deliv},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Deliver(t0.Add(time.Hour), "") },
+			wantErr: order.ErrNotShipped,
+		},
+		{
+			name:    "deliver before it was shipped",
+			given:   []order.Event{created, addedA, placed, shipped},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Deliver(t0, "") },
+			wantErr: &order.Error{Code: order.CodeValidation},
+		},
+		{
+			name:  "cancel a draft",
+			given: []order.Event{created},
+			when:  func(o *order.Order) ([]order.Event, error) { return o.Cancel("changed mind", "customer") },
+			want:  []order.Event{cancel},
+		},
+		{
+			name:  "cancel a placed order",
+			given: []order.Event{created, addedA, placed},
+			when:  func(o *order.Order) ([]order.Event, error) { return o.Cancel("changed mind", "customer") },
+			want:  []order.Event{cancel},
+		},
+		{
+			name:    "cancel twice",
+			given:   []order.Event{created, cancel},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Cancel("again", "customer") },
+			wantErr: order.ErrAlreadyCancelled,
+		},
+		{
+			name:    "cancel a shipped order",
+			given:   []order.Event{created, addedA, placed, shipped},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Cancel("too late", "customer") },
+			wantErr: order.ErrNotCancellable,
+		},
+		{
+			name:    "cancel a delivered order",
+			given:   []order.Event{created, addedA, placed, shipped, deliv},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Cancel("too late", "customer") },
+			wantErr: order.ErrNotCancellable,
+		},
+		{
+			name:    "add item to a cancelled order",
+			given:   []order.Event{created, cancel},
+			when:    func(o *order.Order) ([]order.Event, error) { return o.AddItem(itemA()) },
+			wantErr: order.ErrNotDraft,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// Given
+			o := given(tt.given...)
+			before := given(tt.given...)
+
+			// When
+			got, err := tt.when(&o)
+
+			// Then
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("error = %v, want %v", err, tt.wantErr)
+				}
+				if got != nil {
+					t.Errorf("events = %v alongside an error", got)
+				}
+			} else {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				if !reflect.DeepEqual(got, tt.want) {
+					t.Errorf("events = %#v\nwant %#v", got, tt.want)
+				}
+			}
+			if !reflect.DeepEqual(o, before) {
+				t.Errorf("a command changed the order: %#v", o)
+			}
+		})
+	}
+}
+
+func TestCreate(t *testing.T) {
+	t.Run("records the order", func(t *testing.T) {
+		got, err := order.Create(orderID, customerID, "EUR")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := []order.Event{order.Created{OrderID: orderID, CustomerID: customerID, Currency: "EUR"}}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("events = %#v, want %#v", got, want)
+		}
+	})
+	t.Run("lists every invalid field", func(t *testing.T) {
+		_, err := order.Create(uuid.Nil, uuid.Nil, "usd")
+		assertFields(t, err, "order_id", "customer_id", "currency")
+	})
+}
+
+func TestValidation(t *testing.T) {
+	tests := []struct {
+		name       string
+		given      []order.Event
+		when       func(o *order.Order) ([]order.Event, error)
+		wantFields []string
+	}{
+		{
+			name:  "quantity zero, negative price, blank name",
+			given: []order.Event{created},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.AddItem(order.NewItem{ProductID: productA, ProductName: "  ", Quantity: 0, UnitPrice: dec("-1")})
+			},
+			wantFields: []string{"product_name", "quantity", "unit_price"},
+		},
+		{
+			name:  "quantity over the limit",
+			given: []order.Event{created},
+			when: func(o *order.Order) ([]order.Event, error) {
+				it := itemA()
+				it.Quantity = order.MaxQuantity + 1
+				return o.AddItem(it)
+			},
+			wantFields: []string{"quantity"},
+		},
+		{
+			name:  "price with five decimals",
+			given: []order.Event{created},
+			when: func(o *order.Order) ([]order.Event, error) {
+				it := itemA()
+				it.UnitPrice = dec("1.00001")
+				return o.AddItem(it)
+			},
+			wantFields: []string{"unit_price"},
+		},
+		{
+			name:  "line total over the maximum amount",
+			given: []order.Event{created},
+			when: func(o *order.Order) ([]order.Event, error) {
+				it := itemA()
+				it.Quantity = 10
+				it.UnitPrice = order.MaxAmount
+				return o.AddItem(it)
+			},
+			wantFields: []string{"unit_price"},
+		},
+		{
+			name:  "NUL byte and nil product",
+			given: []order.Event{created},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.AddItem(order.NewItem{ProductName: "Mug\x00", Quantity: 1, UnitPrice: dec("1")})
+			},
+			wantFields: []string{"product_id", "product_name"},
+		},
+		{
+			name:  "invalid UTF-8 and too long",
+			given: []order.Event{created, addedA},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.Ship("\xff\xfe", strings.Repeat("x", 101))
+			},
+			wantFields: []string{"tracking_number", "carrier"},
+		},
+		{
+			name:  "incomplete address",
+			given: []order.Event{created, addedA},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.Place(order.Address{Name: "Ada", Country: "gb"})
+			},
+			wantFields: []string{"shipping_address.line1", "shipping_address.city", "shipping_address.postal_code", "shipping_address.country"},
+		},
+		{
+			name:  "cancel without reason or actor",
+			given: []order.Event{created},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.Cancel("", "")
+			},
+			wantFields: []string{"reason", "cancelled_by"},
+		},
+		{
+			name:  "deliver without a time",
+			given: []order.Event{created, addedA, placed, shipped},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.Deliver(time.Time{}, "")
+			},
+			wantFields: []string{"delivered_at"},
+		},
+		{
+			name:  "invalid input wins over the state rule",
+			given: []order.Event{created, cancel},
+			when: func(o *order.Order) ([]order.Event, error) {
+				it := itemA()
+				it.Quantity = -1
+				return o.AddItem(it)
+			},
+			wantFields: []string{"quantity"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := given(tt.given...)
+			got, err := tt.when(&o)
+			if got != nil {
+				t.Errorf("events = %v alongside an error", got)
+			}
+			assertFields(t, err, tt.wantFields...)
+		})
+	}
+}
+
+func TestOrderTotalStaysInRange(t *testing.T) {
+	// Given an order whose total is one cent below the maximum
+	o := given(created, order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Yacht", Quantity: 1, UnitPrice: order.MaxAmount.Sub(dec("0.01"))})
+
+	// When a line of two cents is added
+	_, err := o.AddItem(order.NewItem{ProductID: productB, ProductName: "Rope", Quantity: 2, UnitPrice: dec("0.01")})
+
+	// Then the rule refuses it
+	if !errors.Is(err, order.ErrTotalOutOfRange) {
+		t.Fatalf("error = %v, want %v", err, order.ErrTotalOutOfRange)
+	}
+}
+
+func TestTooManyItems(t *testing.T) {
+	history := []order.Event{created}
+	for range order.MaxItemsPerOrder {
+		history = append(history, order.ItemAdded{OrderID: orderID, ProductID: uuid.New(), ProductName: "Thing", Quantity: 1, UnitPrice: dec("1")})
+	}
+	o := given(history...)
+	_, err := o.AddItem(itemA())
+	if !errors.Is(err, order.ErrTooManyItems) {
+		t.Fatalf("error = %v, want %v", err, order.ErrTooManyItems)
+	}
+}
+
+func assertFields(t *testing.T, err error, want ...string) {
+	t.Helper()
+	var e *order.Error
+	if !errors.As(err, &e) || e.Kind != order.KindInvalid {
+		t.Fatalf("error = %v, want a validation error", err)
+	}
+	var got []string
+	for _, f := range e.Fields {
+		got = append(got, f.Field)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("invalid fields = %v, want %v", got, want)
+	}
+}

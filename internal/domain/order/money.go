@@ -1,0 +1,77 @@
+package order
+
+import (
+	"fmt"
+	"regexp"
+
+	"github.com/shopspring/decimal"
+)
+
+// Amount limits: at most 13 digits before the point and 4 after, so every
+// amount fits NUMERIC(17,4) and no input can make arithmetic unbounded.
+const (
+	MaxAmountScale   = 4
+	maxAmountIntLen  = 13
+	MaxQuantity      = 1_000_000
+	MaxItemsPerOrder = 100
+)
+
+// MaxAmount is the largest amount an order may hold, in a line or in total.
+var MaxAmount = decimal.RequireFromString("9999999999999.9999")
+
+// amountText is the only accepted text form of an amount: plain digits, an
+// optional fraction, no sign, no exponent. Checking the shape before
+// decimal parsing keeps "1E1000000000" from becoming a billion-digit number.
+var amountText = regexp.MustCompile(`^[0-9]{1,13}(\.[0-9]{1,4})?$`)
+
+// ParseAmount parses a non-negative amount written as decimal text, such as
+// "19.99". It returns a KindInvalid error naming field when the text is not
+// of that form or is out of range.
+func ParseAmount(field, s string) (decimal.Decimal, error) {
+	if !amountText.MatchString(s) {
+		return decimal.Decimal{}, Invalid(field, FieldBadFormat,
+			fmt.Sprintf("must be a non-negative decimal with at most %d digits before the point and %d after, e.g. \"19.99\"", maxAmountIntLen, MaxAmountScale))
+	}
+	d, err := decimal.NewFromString(s)
+	if err != nil {
+		return decimal.Decimal{}, Invalid(field, FieldBadFormat, "is not a decimal number")
+	}
+	return d, nil
+}
+
+// validAmount reports whether d is within [0, MaxAmount] with at most
+// MaxAmountScale decimal places.
+func validAmount(d decimal.Decimal) bool {
+	return !d.IsNegative() && d.LessThanOrEqual(MaxAmount) && d.Truncate(MaxAmountScale).Equal(d)
+}
+
+// Currency is an ISO 4217 alphabetic code, such as "USD".
+type Currency string
+
+// ParseCurrency accepts an active ISO 4217 code in upper case.
+func ParseCurrency(s string) (Currency, error) {
+	if _, ok := currencyMinorUnits[s]; !ok {
+		return "", Invalid("currency", FieldBadCurrency, "must be an active ISO 4217 code in upper case, e.g. \"USD\"")
+	}
+	return Currency(s), nil
+}
+
+// MinorUnits is the number of decimal places the currency uses (2 for USD,
+// 0 for JPY, 3 for KWD).
+func (c Currency) MinorUnits() int {
+	return currencyMinorUnits[string(c)]
+}
+
+// Format writes an amount as exact decimal text with at least the
+// currency's minor units ("10.00" for USD, "1000" for JPY) and never fewer
+// places than the amount needs ("0.0125" stays so).
+func (c Currency) Format(d decimal.Decimal) string {
+	// The decimal may carry trailing zeros (1.5000): find the fewest places
+	// that still hold it exactly, but use at least the currency's.
+	need := int32(0)
+	for need < -d.Exponent() && !d.Truncate(need).Equal(d) {
+		need++
+	}
+	places := max(int32(c.MinorUnits()), need)
+	return d.StringFixed(places)
+}

@@ -1,0 +1,150 @@
+package order
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+// Status is where an order is in its life.
+type Status string
+
+// The statuses: draft → placed → shipped → delivered; draft or placed →
+// cancelled.
+const (
+	StatusDraft     Status = "draft"
+	StatusPlaced    Status = "placed"
+	StatusShipped   Status = "shipped"
+	StatusDelivered Status = "delivered"
+	StatusCancelled Status = "cancelled"
+)
+
+// Statuses lists every status, in life-cycle order.
+var Statuses = []Status{StatusDraft, StatusPlaced, StatusShipped, StatusDelivered, StatusCancelled}
+
+// ParseStatus accepts one of Statuses.
+func ParseStatus(s string) (Status, error) {
+	for _, st := range Statuses {
+		if string(st) == s {
+			return st, nil
+		}
+	}
+	return "", Invalid("status", FieldBadFormat, "must be one of draft, placed, shipped, delivered, cancelled")
+}
+
+// Item is one product line of an order.
+type Item struct {
+	ProductID   uuid.UUID
+	ProductName string
+	Quantity    int64
+	UnitPrice   decimal.Decimal
+}
+
+// LineTotal is Quantity × UnitPrice, exactly.
+func (i Item) LineTotal() decimal.Decimal {
+	return i.UnitPrice.Mul(decimal.NewFromInt(i.Quantity))
+}
+
+// Order is the state of one order, derived only by applying its events.
+// Read its fields freely; change them only through Apply.
+type Order struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	Currency   Currency
+	Status     Status
+	// Items are in the order they were added.
+	Items           []Item
+	ShippingAddress *Address
+	TrackingNumber  string
+	Carrier         string
+	Signature       string
+	CancelReason    string
+	CancelledBy     string
+	// Version is the number of events applied: 1 after Created.
+	Version int
+	// CreatedAt and UpdatedAt are the occurrence times of the first and the
+	// last event; a step's time is zero until the step happens.
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	PlacedAt    time.Time
+	ShippedAt   time.Time
+	DeliveredAt time.Time
+	CancelledAt time.Time
+}
+
+// Total is the sum of the line totals.
+func (o *Order) Total() decimal.Decimal {
+	total := decimal.Zero
+	for _, it := range o.Items {
+		total = total.Add(it.LineTotal())
+	}
+	return total
+}
+
+// ItemCount is the number of units in the order, over all lines.
+func (o *Order) ItemCount() int64 {
+	var n int64
+	for _, it := range o.Items {
+		n += it.Quantity
+	}
+	return n
+}
+
+func (o *Order) item(productID uuid.UUID) (int, bool) {
+	for i, it := range o.Items {
+		if it.ProductID == productID {
+			return i, true
+		}
+	}
+	return -1, false
+}
+
+// Apply folds one event that occurred at the given time into the state. It
+// checks nothing: the event is a fact, already decided. Replay and commands
+// both go through here, so state is derived the same way on both paths.
+func (o *Order) Apply(e Event, occurredAt time.Time) {
+	o.Version++
+	o.UpdatedAt = occurredAt
+	switch e := e.(type) {
+	case Created:
+		o.ID = e.OrderID
+		o.CustomerID = e.CustomerID
+		o.Currency = e.Currency
+		o.Status = StatusDraft
+		o.CreatedAt = occurredAt
+	case ItemAdded:
+		// Full slice expression: copies never share a backing array, so
+		// a copy of an Order cannot see another copy's items.
+		o.Items = append(o.Items[:len(o.Items):len(o.Items)], Item{
+			ProductID:   e.ProductID,
+			ProductName: e.ProductName,
+			Quantity:    e.Quantity,
+			UnitPrice:   e.UnitPrice,
+		})
+	case ItemRemoved:
+		if i, ok := o.item(e.ProductID); ok {
+			// A new slice: a caller may still hold the old one.
+			o.Items = append(o.Items[:i:i], o.Items[i+1:]...)
+		}
+	case Placed:
+		addr := e.ShippingAddress
+		o.ShippingAddress = &addr
+		o.Status = StatusPlaced
+		o.PlacedAt = occurredAt
+	case Shipped:
+		o.TrackingNumber = e.TrackingNumber
+		o.Carrier = e.Carrier
+		o.Status = StatusShipped
+		o.ShippedAt = occurredAt
+	case Delivered:
+		o.Signature = e.Signature
+		o.Status = StatusDelivered
+		o.DeliveredAt = e.DeliveredAt
+	case Cancelled:
+		o.CancelReason = e.Reason
+		o.CancelledBy = e.CancelledBy
+		o.Status = StatusCancelled
+		o.CancelledAt = occurredAt
+	}
+}
