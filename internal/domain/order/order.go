@@ -124,8 +124,12 @@ func (o *Order) Apply(e Event, occurredAt time.Time) {
 		})
 	case ItemRemoved:
 		if i, ok := o.item(e.ProductID); ok {
-			// A new slice: a caller may still hold the old one.
+			// A new slice: a caller may still hold the old one. An order
+			// without items has none at all, as after Created.
 			o.Items = append(o.Items[:i:i], o.Items[i+1:]...)
+			if len(o.Items) == 0 {
+				o.Items = nil
+			}
 		}
 	case Placed:
 		addr := e.ShippingAddress

@@ -1,0 +1,63 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+const (
+	defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/orderapi?sslmode=disable"
+	defaultAddr        = ":8080"
+)
+
+// config is everything the environment sets.
+type config struct {
+	DatabaseURL     string
+	Addr            string
+	DefaultCurrency order.Currency
+	CORSOrigins     []string
+	LogLevel        string
+	LogFormat       string
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		DatabaseURL: getenv("DATABASE_URL"),
+		Addr:        getenv("ORDERAPI_ADDR"),
+		LogLevel:    getenv("LOG_LEVEL"),
+		LogFormat:   getenv("LOG_FORMAT"),
+	}
+	if cfg.DatabaseURL == "" {
+		cfg.DatabaseURL = defaultDatabaseURL
+	}
+	if cfg.Addr == "" {
+		cfg.Addr = defaultAddr
+	}
+	if cfg.LogLevel == "" {
+		cfg.LogLevel = "info"
+	}
+	switch cfg.LogFormat {
+	case "":
+		cfg.LogFormat = "json"
+	case "json", "console":
+	default:
+		return config{}, fmt.Errorf("LOG_FORMAT %q: want json or console", cfg.LogFormat)
+	}
+	currency := getenv("ORDERAPI_DEFAULT_CURRENCY")
+	if currency == "" {
+		currency = "USD"
+	}
+	c, err := order.ParseCurrency(currency)
+	if err != nil {
+		return config{}, fmt.Errorf("ORDERAPI_DEFAULT_CURRENCY %q: %w", currency, err)
+	}
+	cfg.DefaultCurrency = c
+	for _, o := range strings.Split(getenv("ORDERAPI_CORS_ORIGINS"), ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
+		}
+	}
+	return cfg, nil
+}

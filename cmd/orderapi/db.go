@@ -1,0 +1,55 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/rs/zerolog"
+)
+
+// startupWait bounds how long the service waits for the database at start:
+// long enough to ride out a database that starts alongside it, short
+// enough that a wrong DATABASE_URL fails visibly.
+const startupWait = 30 * time.Second
+
+// connect opens the pool and applies pending migrations, retrying while the
+// database is not reachable yet.
+func connect(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Pool, error) {
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		// The URL may hold a password: say what is wrong, not the URL.
+		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return nil, fmt.Errorf("database pool: %w", err)
+	}
+	ctx, cancel := context.WithTimeout(ctx, startupWait)
+	defer cancel()
+	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 4*time.Second) {
+		err = postgres.Migrate(ctx, pool)
+		if err == nil {
+			return pool, nil
+		}
+		log.Warn().Err(err).Str("host", poolCfg.ConnConfig.Host).Msg("database not ready; retrying")
+		select {
+		case <-ctx.Done():
+			pool.Close()
+			return nil, fmt.Errorf("database at %s:%d not ready after %s: %w", poolCfg.ConnConfig.Host, poolCfg.ConnConfig.Port, startupWait, err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+func migrate(ctx context.Context, cfg config, log zerolog.Logger) error {
+	pool, err := connect(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	pool.Close()
+	log.Info().Msg("migrations applied")
+	return nil
+}

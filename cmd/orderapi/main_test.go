@@ -1,0 +1,129 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
+}
+
+// TestServeLifeCycle runs the binary's run function as production does:
+// migrations at start, a real listener, readiness, a command, and a
+// graceful shutdown when the context ends.
+func TestServeLifeCycle(t *testing.T) {
+	// Given a fresh, empty database (migrations are undone so serve must
+	// apply them itself)
+	url := pgtest.NewURL(t)
+	dropSchema(t, url)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stdout, logs := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
+			"DATABASE_URL":  url,
+			"ORDERAPI_ADDR": "127.0.0.1:0",
+		}), logs)
+		logs.Close()
+	}()
+
+	// When it logs where it serves
+	base := "http://" + waitForAddr(t, stdout)
+
+	// Then it is ready, serves commands, and stops cleanly
+	resp, err := http.Get(base + "/readyz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("readyz = %d", resp.StatusCode)
+	}
+	resp, err = http.Post(base+"/v1/orders", "application/json",
+		strings.NewReader(`{"customer_id":"0193a000-0000-7000-8000-0000000000c1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated || resp.Header.Get("ETag") != `"1"` {
+		t.Fatalf("create = %d, ETag %s", resp.StatusCode, resp.Header.Get("ETag"))
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v after shutdown", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return after the context ended")
+	}
+}
+
+func TestRunRejectsBadConfig(t *testing.T) {
+	tests := map[string]map[string]string{
+		"log format":       {"LOG_FORMAT": "xml"},
+		"log level":        {"LOG_LEVEL": "loud"},
+		"default currency": {"ORDERAPI_DEFAULT_CURRENCY": "usd"},
+		"database url":     {"DATABASE_URL": "postgres://[::1"},
+	}
+	for name, vars := range tests {
+		t.Run(name, func(t *testing.T) {
+			err := run(context.Background(), []string{"orderapi", "serve"}, env(vars), io.Discard)
+			if err == nil {
+				t.Fatal("run accepted a bad configuration")
+			}
+		})
+	}
+	if err := run(context.Background(), []string{"orderapi", "frobnicate"}, env(nil), io.Discard); err == nil {
+		t.Error("run accepted an unknown command")
+	}
+}
+
+func TestMigrateCommand(t *testing.T) {
+	url := pgtest.NewURL(t)
+	dropSchema(t, url)
+	var out strings.Builder
+	if err := run(context.Background(), []string{"orderapi", "migrate"}, env(map[string]string{"DATABASE_URL": url}), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "migrations applied") {
+		t.Errorf("log = %s", out.String())
+	}
+}
+
+// waitForAddr reads JSON log lines until the "serving" line and returns
+// its address.
+func waitForAddr(t *testing.T, r io.Reader) string {
+	t.Helper()
+	found := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			var line struct{ Message, Addr string }
+			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Message == "serving" {
+				found <- line.Addr
+				break
+			}
+		}
+		io.Copy(io.Discard, r) // keep the pipe flowing
+	}()
+	select {
+	case addr := <-found:
+		return addr
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server never logged its address")
+		return ""
+	}
+}

@@ -1,0 +1,183 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// maxBodyBytes bounds a request body. Orders are small; 1 MiB leaves room
+// for any legitimate command many times over.
+const maxBodyBytes = 1 << 20
+
+// validator is a decoded request that can list its own field problems as a
+// KindInvalid *order.Error (or nil).
+type validator interface {
+	Valid() error
+}
+
+// errEmptyBody reports a request without a body. Commands whose body is
+// optional treat it as {}.
+var errEmptyBody = badRequest(codeMalformedJSON, "the request body is empty; send a JSON object")
+
+// decode reads a request's JSON body strictly: size (413), media type
+// (415), syntax, unknown fields, JSON types and trailing data (400), then
+// the values themselves (422, every field listed). Numbers decode straight
+// into typed fields, so a 30-digit quantity is a type error found by
+// strconv, never a huge number built in memory.
+func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
+	var v T
+	if r.ContentLength > maxBytes {
+		return v, tooLarge(maxBytes)
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
+	if err != nil {
+		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+			return v, tooLarge(maxBytes)
+		}
+		return v, badRequest(codeMalformedJSON, "the request body could not be read")
+	}
+	data = bytes.TrimLeft(data, " \t\r\n")
+	if len(data) == 0 {
+		return v, errEmptyBody
+	}
+	if err := checkJSONMediaType(r.Header.Get("Content-Type")); err != nil {
+		return v, err
+	}
+	if data[0] != '{' {
+		// Caught here because encoding/json would take null for {}.
+		if !json.Valid(data) {
+			return v, badRequest(codeMalformedJSON, "the request body is not JSON")
+		}
+		return v, badRequest(codeWrongType, "the request body must be a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		return v, jsonError(err)
+	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return v, badRequest(codeMalformedJSON, "the request body must hold one JSON object and nothing after it")
+	}
+	if err := exactNames(data, v); err != nil {
+		return v, err
+	}
+	if err := v.Valid(); err != nil {
+		return v, err
+	}
+	return v, nil
+}
+
+func tooLarge(maxBytes int64) error {
+	return &requestError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
+		detail: fmt.Sprintf("the request body must not exceed %d bytes", maxBytes)}
+}
+
+// checkJSONMediaType accepts application/json, with a UTF-8 charset if one
+// is named (RFC 8259 JSON is UTF-8).
+func checkJSONMediaType(ct string) error {
+	unsupported := &requestError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMedia,
+		detail: "send the body as application/json"}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return unsupported
+	}
+	for k, v := range params {
+		if k != "charset" || !strings.EqualFold(v, "utf-8") {
+			return unsupported
+		}
+	}
+	return nil
+}
+
+// exactNames refuses member names that match a field only when case is
+// ignored: encoding/json takes "Quantity" for "quantity", the contract
+// does not. The names a request type knows are those it marshals to, as
+// none of them is omitempty.
+func exactNames(body []byte, v any) error {
+	known, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("marshal %T: %w", v, err)
+	}
+	var got, want any
+	if err := unmarshalNumbers(body, &got); err != nil {
+		return badRequest(codeMalformedJSON, "the body is not valid JSON for this request")
+	}
+	if err := unmarshalNumbers(known, &want); err != nil {
+		return fmt.Errorf("unmarshal %T: %w", v, err)
+	}
+	return sameNames("", got, want)
+}
+
+func sameNames(prefix string, got, want any) error {
+	g, ok1 := got.(map[string]any)
+	w, ok2 := want.(map[string]any)
+	if !ok1 || !ok2 {
+		return nil
+	}
+	for name, gv := range g {
+		wv, ok := w[name]
+		if !ok {
+			return badRequest(codeUnknownField, "unknown field "+strconv.Quote(prefix+name))
+		}
+		if err := sameNames(prefix+name+".", gv, wv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// unmarshalNumbers keeps numbers as text, so none is converted again.
+func unmarshalNumbers(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// jsonError turns a decoding failure into a 400 that says where it is,
+// without echoing the client's body back.
+func jsonError(err error) error {
+	if e, ok := errors.AsType[*json.SyntaxError](err); ok {
+		return badRequest(codeMalformedJSON, fmt.Sprintf("malformed JSON at byte %d", e.Offset))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return badRequest(codeMalformedJSON, "the JSON ends too early")
+	}
+	if e, ok := errors.AsType[*json.UnmarshalTypeError](err); ok {
+		field := e.Field
+		if field == "" {
+			field = "the body"
+		}
+		return badRequest(codeWrongType, fmt.Sprintf("%s must be a JSON %s", field, jsonTypeName(e.Type.Kind().String())))
+	}
+	// encoding/json has no type for this error; its text is the only sign.
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return badRequest(codeUnknownField, "unknown field "+name)
+	}
+	return badRequest(codeMalformedJSON, "the body is not valid JSON for this request")
+}
+
+// jsonTypeName names a Go kind the way a JSON author would.
+func jsonTypeName(kind string) string {
+	switch kind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "integer within range"
+	case "float32", "float64":
+		return "number"
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "struct", "map":
+		return "object"
+	case "slice", "array":
+		return "array"
+	}
+	return "value of another type"
+}

@@ -1,0 +1,94 @@
+package httpapi
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckJSONMediaType(t *testing.T) {
+	t.Parallel()
+	for ct, ok := range map[string]bool{
+		"application/json":                   true,
+		"application/json; charset=utf-8":    true,
+		"Application/JSON; Charset=UTF-8":    true,
+		"application/json;charset=\"utf-8\"": true,
+		"":                                   false,
+		"text/plain":                         false,
+		"application/problem+json":           false,
+		"application/json; charset=latin1":   false,
+		"application/json; v=2":              false,
+		"application/json; charset":          false,
+	} {
+		if err := checkJSONMediaType(ct); (err == nil) != ok {
+			t.Errorf("checkJSONMediaType(%q) = %v, want ok %v", ct, err, ok)
+		}
+	}
+}
+
+// TestDecodeHugeNumbersQuickly: numbers too big for their field are type
+// errors found without building the number, however many digits.
+func TestDecodeHugeNumbersQuickly(t *testing.T) {
+	t.Parallel()
+	for _, q := range []string{"1E1000000000", "123456789012345678901234567890", strings.Repeat("9", 500_000), "-1e-1000000000"} {
+		body := `{"product_id":"0190d6ca-1111-7000-8000-00000000abcd","product_name":"x","unit_price":"1","quantity":` + q + `}`
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		start := time.Now()
+		_, err := decode[addItemRequest](httptest.NewRecorder(), r, maxBodyBytes)
+		p, _ := toProblem(err)
+		if p.Status != 400 || p.Code != codeWrongType {
+			t.Errorf("quantity %.20s…: %+v", q, p)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("quantity %.20s… took %s", q, d)
+		}
+	}
+}
+
+func TestDecodeNamesTheOffendingField(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ body, code, detail string }{
+		{`{"shipping_address":{"country":1}}`, codeWrongType, "shipping_address.country must be a JSON string"},
+		{`{"shipping_address":{"colour":"red"}}`, codeUnknownField, `unknown field "colour"`},
+		{`{"shipping_address":[]}`, codeWrongType, "shipping_address must be a JSON object"},
+		{`{"shipping_address":`, codeMalformedJSON, "the JSON ends too early"},
+		{`{"shipping_address":}`, codeMalformedJSON, "malformed JSON at byte"},
+		{`{} []`, codeMalformedJSON, "nothing after it"},
+		{`{"Shipping_Address":{"name":"x"}}`, codeUnknownField, `unknown field "Shipping_Address"`},
+		{`{"shipping_address":{"NAME":"x"}}`, codeUnknownField, `unknown field "shipping_address.NAME"`},
+	}
+	for _, tt := range tests {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
+		r.Header.Set("Content-Type", "application/json")
+		_, err := decode[placeOrderRequest](httptest.NewRecorder(), r, maxBodyBytes)
+		p, _ := toProblem(err)
+		if p.Code != tt.code || !strings.Contains(p.Detail, tt.detail) {
+			t.Errorf("%s: %s %q; want %s containing %q", tt.body, p.Code, p.Detail, tt.code, tt.detail)
+		}
+	}
+}
+
+// FuzzDecodeAddItem: whatever the body, decoding ends in a value or a
+// client error, never a panic or a server error.
+func FuzzDecodeAddItem(f *testing.F) {
+	f.Add(`{"product_id":"0190d6ca-1111-7000-8000-00000000abcd","product_name":"x","quantity":3,"unit_price":"19.99"}`)
+	f.Add(`{"quantity":1E1000000000}`)
+	f.Add(`{"unit_price":"1e3","product_name":"\u0000"}`)
+	f.Add(`null`)
+	f.Fuzz(func(t *testing.T, body string) {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/json")
+		req, err := decode[addItemRequest](httptest.NewRecorder(), r, 4096)
+		if err != nil {
+			if p, _ := toProblem(err); p.Status < 400 || p.Status >= 500 {
+				t.Fatalf("body %q: %+v", body, p)
+			}
+			return
+		}
+		if _, err := req.newItem(); err != nil {
+			t.Fatalf("decode accepted %q but newItem refuses it: %v", body, err)
+		}
+	})
+}

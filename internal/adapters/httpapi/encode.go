@@ -1,0 +1,33 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// writeJSON answers with v as JSON. It marshals before writing anything, so
+// a value that cannot be encoded still gets a proper 500 problem.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, r, fmt.Errorf("encode %T: %w", v, err))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+// writeResult answers a command with the order after it, its version as
+// ETag (ready for the next If-Match) and the position of the last event
+// written, which a client can wait for in projections that lag.
+func writeResult(w http.ResponseWriter, r *http.Request, status int, res app.Result) {
+	h := w.Header()
+	h.Set("ETag", etag(res.Order.Version))
+	h.Set("X-Event-Position", strconv.FormatInt(res.Position, 10))
+	writeJSON(w, r, status, toOrderJSON(res.Order))
+}

@@ -1,0 +1,143 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// An order's entity tag is its version, quoted: "3". It is strong, because
+// one version has exactly one representation.
+func etag(version int) string {
+	return `"` + strconv.Itoa(version) + `"`
+}
+
+// entityTag is one parsed entity-tag (RFC 9110 §8.8.3), without quotes.
+type entityTag struct {
+	weak   bool
+	opaque string
+}
+
+// expectedVersion reads If-Match into the version a command expects. No
+// header or "*" is app.AnyVersion ("*" still needs the order to exist,
+// which every command checks anyway). If-Match compares strongly and a
+// command can expect one version, so only a single strong tag of this
+// API's form is accepted; anything else is a 400 rather than a 412 that
+// no retry could ever fix.
+func expectedVersion(r *http.Request) (int, error) {
+	vs := r.Header.Values("If-Match")
+	if len(vs) == 0 {
+		return app.AnyVersion, nil
+	}
+	tags, star, err := parseETags(strings.Join(vs, ","))
+	switch {
+	case err != nil:
+		return 0, badRequest(codeBadHeader, "If-Match: "+err.Error())
+	case star:
+		return app.AnyVersion, nil
+	case len(tags) != 1:
+		return 0, badRequest(codeBadHeader, `If-Match must name exactly one version, like "3"`)
+	case tags[0].weak:
+		return 0, badRequest(codeBadHeader, `If-Match compares strongly: send the ETag without W/`)
+	}
+	v, ok := parseVersion(tags[0].opaque)
+	if !ok {
+		return 0, badRequest(codeBadHeader, `If-Match must be an ETag this API sent, like "3"`)
+	}
+	return v, nil
+}
+
+// notModified reports whether If-None-Match matches the current version,
+// by weak comparison (RFC 9110 §13.1.2): W/"3" and "3" both match version 3.
+func notModified(r *http.Request, version int) (bool, error) {
+	vs := r.Header.Values("If-None-Match")
+	if len(vs) == 0 {
+		return false, nil
+	}
+	tags, star, err := parseETags(strings.Join(vs, ","))
+	if err != nil {
+		return false, badRequest(codeBadHeader, "If-None-Match: "+err.Error())
+	}
+	if star {
+		return true, nil
+	}
+	current := strconv.Itoa(version)
+	for _, t := range tags {
+		if t.opaque == current {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// parseVersion accepts the versions this API issues: a positive decimal
+// without leading zeros that fits an int32, as the store keeps it.
+func parseVersion(s string) (int, bool) {
+	if s == "" || s[0] == '0' || len(s) > 10 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || v < 1 {
+		return 0, false
+	}
+	return int(v), true
+}
+
+// parseETags parses "*" or a comma-separated list of entity tags, allowing
+// the empty list elements and optional whitespace RFC 9110 §5.6.1 asks
+// recipients to accept. A tag's characters may include commas, so the list
+// is scanned rather than split.
+func parseETags(s string) (tags []entityTag, star bool, err error) {
+	if strings.TrimSpace(s) == "*" {
+		return nil, true, nil
+	}
+	sep := true // at the start or after a comma: a tag may come
+	for i := 0; i < len(s); {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t':
+			i++
+			continue
+		case c == ',':
+			sep = true
+			i++
+			continue
+		case !sep:
+			return nil, false, errors.New("entity tags must be separated by commas")
+		case c == '*':
+			return nil, false, errors.New(`"*" must stand alone`)
+		}
+		var t entityTag
+		if strings.HasPrefix(s[i:], "W/") {
+			t.weak = true
+			i += 2
+		}
+		if i >= len(s) || s[i] != '"' {
+			return nil, false, errors.New(`an entity tag must be quoted, like "3"`)
+		}
+		end := i + 1
+		for end < len(s) && s[end] != '"' {
+			if !isETagChar(s[end]) {
+				return nil, false, errors.New("invalid character in entity tag")
+			}
+			end++
+		}
+		if end >= len(s) {
+			return nil, false, errors.New("unterminated entity tag")
+		}
+		t.opaque = s[i+1 : end]
+		tags = append(tags, t)
+		i, sep = end+1, false
+	}
+	if len(tags) == 0 {
+		return nil, false, errors.New("no entity tag given")
+	}
+	return tags, false, nil
+}
+
+// isETagChar is etagc: %x21 / %x23-7E / obs-text.
+func isETagChar(c byte) bool {
+	return c == 0x21 || c >= 0x23 && c != 0x7f
+}

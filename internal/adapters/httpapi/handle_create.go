@@ -1,0 +1,42 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+type orderCreator interface {
+	CreateOrder(ctx context.Context, in app.NewOrder, meta app.Metadata) (app.Result, error)
+}
+
+// handleCreateOrder starts an order. The client may choose its id, which
+// makes a retried create answer 409 order_exists instead of making a
+// second order.
+func handleCreateOrder(svc orderCreator) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		meta, err := metadataFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[createOrderRequest](w, r, maxBodyBytes)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		in, err := req.newOrder()
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		res, err := svc.CreateOrder(r.Context(), in, meta)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		w.Header().Set("Location", "/v1/orders/"+res.Order.ID.String())
+		writeResult(w, r, http.StatusCreated, res)
+	})
+}

@@ -1,0 +1,124 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+type orderPlacer interface {
+	PlaceOrder(ctx context.Context, t app.Target, addr order.Address) (app.Result, error)
+}
+
+// handlePlaceOrder places a draft order for shipping.
+func handlePlaceOrder(svc orderPlacer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, err := commandTarget(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[placeOrderRequest](w, r, maxBodyBytes)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		res, err := svc.PlaceOrder(r.Context(), t, req.ShippingAddress.address())
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeResult(w, r, http.StatusOK, res)
+	})
+}
+
+type orderShipper interface {
+	ShipOrder(ctx context.Context, t app.Target, trackingNumber, carrier string) (app.Result, error)
+}
+
+// handleShipOrder records the hand-over of a placed order to a carrier.
+func handleShipOrder(svc orderShipper) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, err := commandTarget(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[shipOrderRequest](w, r, maxBodyBytes)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		res, err := svc.ShipOrder(r.Context(), t, req.TrackingNumber, req.Carrier)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeResult(w, r, http.StatusOK, res)
+	})
+}
+
+type orderDeliverer interface {
+	DeliverOrder(ctx context.Context, t app.Target, deliveredAt time.Time, signature string) (app.Result, error)
+}
+
+// handleDeliverOrder records the delivery of a shipped order. The body is
+// optional: a courier's app may just say "delivered, now".
+func handleDeliverOrder(svc orderDeliverer) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, err := commandTarget(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[deliverOrderRequest](w, r, maxBodyBytes)
+		if errors.Is(err, errEmptyBody) {
+			req, err = deliverOrderRequest{}, nil
+		}
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		at, err := req.deliveredAt()
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		res, err := svc.DeliverOrder(r.Context(), t, at, deref(req.Signature))
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeResult(w, r, http.StatusOK, res)
+	})
+}
+
+type orderCanceller interface {
+	CancelOrder(ctx context.Context, t app.Target, reason, cancelledBy string) (app.Result, error)
+}
+
+// handleCancelOrder cancels a draft or placed order.
+func handleCancelOrder(svc orderCanceller) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, err := commandTarget(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		req, err := decode[cancelOrderRequest](w, r, maxBodyBytes)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		res, err := svc.CancelOrder(r.Context(), t, req.Reason, req.CancelledBy)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeResult(w, r, http.StatusOK, res)
+	})
+}

@@ -1,0 +1,98 @@
+package httpapi
+
+import (
+	"encoding/json"
+
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// orderPageJSON is a page of a customer's orders, newest first. NextCursor
+// is null on the last page.
+type orderPageJSON struct {
+	Orders     []orderSummaryJSON `json:"orders"`
+	NextCursor *string            `json:"next_cursor"`
+}
+
+// orderSummaryJSON is one order in a customer's list.
+type orderSummaryJSON struct {
+	ID        string `json:"id"`
+	Status    string `json:"status"`
+	Currency  string `json:"currency"`
+	Total     string `json:"total"`
+	ItemCount int64  `json:"item_count"`
+	CreatedAt string `json:"created_at"`
+	UpdatedAt string `json:"updated_at"`
+	Version   int    `json:"version"`
+}
+
+func toOrderPageJSON(p app.OrderPage) orderPageJSON {
+	doc := orderPageJSON{Orders: make([]orderSummaryJSON, len(p.Orders))}
+	for i, s := range p.Orders {
+		doc.Orders[i] = orderSummaryJSON{
+			ID:        s.ID.String(),
+			Status:    string(s.Status),
+			Currency:  string(s.Currency),
+			Total:     s.Currency.Format(s.Total),
+			ItemCount: s.ItemCount,
+			CreatedAt: formatTime(s.CreatedAt),
+			UpdatedAt: formatTime(s.UpdatedAt),
+			Version:   s.Version,
+		}
+	}
+	if p.Next != nil {
+		c := encodeCursor(*p.Next)
+		doc.NextCursor = &c
+	}
+	return doc
+}
+
+// eventsJSON is an order's history, oldest first.
+type eventsJSON struct {
+	Events []eventJSON `json:"events"`
+}
+
+// eventJSON is one stored event with its envelope. Data is the event's
+// JSON as the store keeps it, in the current schema of its type.
+type eventJSON struct {
+	EventID       string            `json:"event_id"`
+	Type          string            `json:"type"`
+	Version       int               `json:"version"`
+	Position      int64             `json:"position"`
+	SchemaVersion int               `json:"schema_version"`
+	OccurredAt    string            `json:"occurred_at"`
+	RecordedAt    string            `json:"recorded_at"`
+	Data          json.RawMessage   `json:"data"`
+	Metadata      eventMetadataJSON `json:"metadata"`
+}
+
+// eventMetadataJSON says who caused an event and as part of what; ids the
+// request did not carry are null.
+type eventMetadataJSON struct {
+	RequestID     *string `json:"request_id"`
+	CorrelationID *string `json:"correlation_id"`
+	CausationID   *string `json:"causation_id"`
+	Actor         *string `json:"actor"`
+}
+
+func toEventsJSON(events []app.RecordedEvent) eventsJSON {
+	doc := eventsJSON{Events: make([]eventJSON, len(events))}
+	for i, e := range events {
+		doc.Events[i] = eventJSON{
+			EventID:       e.EventID.String(),
+			Type:          e.Type,
+			Version:       e.Version,
+			Position:      e.Position,
+			SchemaVersion: e.SchemaVersion,
+			OccurredAt:    formatTime(e.OccurredAt),
+			RecordedAt:    formatTime(e.RecordedAt),
+			Data:          e.Data,
+			Metadata: eventMetadataJSON{
+				RequestID:     optional(e.Metadata.RequestID),
+				CorrelationID: optional(e.Metadata.CorrelationID),
+				CausationID:   optional(e.Metadata.CausationID),
+				Actor:         optional(e.Metadata.Actor),
+			},
+		}
+	}
+	return doc
+}

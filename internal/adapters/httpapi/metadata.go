@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// Header limits. Ids and actors are recorded in every event's metadata, so
+// they are held to short, printable tokens.
+const (
+	maxCorrelationIDLen = 64
+	maxActorLen         = 100
+)
+
+// metadataFrom collects what a command records about its request: the
+// request id (set by the requestID middleware), the correlation id that
+// ties it to a wider flow (the request id when the client sends none), the
+// cause (this request), and the actor. A malformed X-Correlation-Id or
+// X-Actor is refused: it would otherwise be stored forever.
+func metadataFrom(r *http.Request) (app.Metadata, error) {
+	id := requestIDFrom(r.Context())
+	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id}
+	if v, ok := headerValue(r, "X-Correlation-Id"); ok {
+		if !isToken(v, maxCorrelationIDLen) {
+			return app.Metadata{}, badRequest(codeBadHeader,
+				"X-Correlation-Id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
+		}
+		m.CorrelationID = v
+	}
+	if v, ok := headerValue(r, "X-Actor"); ok {
+		if !isActor(v) {
+			return app.Metadata{}, badRequest(codeBadHeader,
+				"X-Actor must be 1 to 100 characters of A-Z, a-z, 0-9, '.', '_', '-', ':' and '@'")
+		}
+		m.Actor = v
+	}
+	return m, nil
+}
+
+// headerValue returns a header that was sent at all; an empty or repeated
+// header comes back as itself, to be refused by the caller's check.
+func headerValue(r *http.Request, name string) (string, bool) {
+	vs := r.Header.Values(name)
+	switch len(vs) {
+	case 0:
+		return "", false
+	case 1:
+		return vs[0], true
+	default:
+		return "", true
+	}
+}
+
+// isToken reports whether s is 1 to maxLen characters of [A-Za-z0-9._-].
+func isToken(s string, maxLen int) bool {
+	return len(s) >= 1 && len(s) <= maxLen && allBytes(s, isTokenByte)
+}
+
+// isActor reports whether s is a plausible actor name, such as
+// "user:42", "alice@example.com" or "svc.billing".
+func isActor(s string) bool {
+	return len(s) >= 1 && len(s) <= maxActorLen &&
+		allBytes(s, func(c byte) bool { return isTokenByte(c) || c == ':' || c == '@' })
+}
+
+func isTokenByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+		c == '.' || c == '_' || c == '-'
+}
+
+func allBytes(s string, ok func(byte) bool) bool {
+	for i := range len(s) {
+		if !ok(s[i]) {
+			return false
+		}
+	}
+	return true
+}

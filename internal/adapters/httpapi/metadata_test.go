@@ -1,0 +1,59 @@
+package httpapi
+
+import (
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+func TestMetadataFrom(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		headers map[string][]string
+		want    app.Metadata
+		wantErr bool
+	}{
+		{"defaults", nil, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1"}, false},
+		{"all set", map[string][]string{"X-Correlation-Id": {"flow.9"}, "X-Actor": {"alice@example.com"}},
+			app.Metadata{RequestID: "req-1", CorrelationID: "flow.9", CausationID: "req-1", Actor: "alice@example.com"}, false},
+		{"service actor", map[string][]string{"X-Actor": {"svc:billing"}},
+			app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Actor: "svc:billing"}, false},
+		{"empty actor", map[string][]string{"X-Actor": {""}}, app.Metadata{}, true},
+		{"actor with space", map[string][]string{"X-Actor": {"Alice Smith"}}, app.Metadata{}, true},
+		{"actor too long", map[string][]string{"X-Actor": {strings.Repeat("a", 101)}}, app.Metadata{}, true},
+		{"two actors", map[string][]string{"X-Actor": {"a", "b"}}, app.Metadata{}, true},
+		{"correlation too long", map[string][]string{"X-Correlation-Id": {strings.Repeat("a", 65)}}, app.Metadata{}, true},
+		{"correlation with colon", map[string][]string{"X-Correlation-Id": {"a:b"}}, app.Metadata{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/", nil)
+			r = r.WithContext(context.WithValue(r.Context(), requestIDKey, "req-1"))
+			for k, vs := range tt.headers {
+				for _, v := range vs {
+					r.Header.Add(k, v)
+				}
+			}
+			got, err := metadataFrom(r)
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("metadataFrom = %+v, %v; want %+v, error %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestIsToken(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]bool{
+		"a": true, "A-z_0.9": true, strings.Repeat("x", 64): true,
+		"": false, strings.Repeat("x", 65): false, "a b": false, "a/b": false, "é": false, "a:b": false,
+	} {
+		if got := isToken(s, 64); got != want {
+			t.Errorf("isToken(%q) = %v", s, got)
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/go-chi/cors"
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+	"github.com/rs/zerolog/hlog"
+)
+
+type ctxKey int
+
+const requestIDKey ctxKey = iota
+
+// maxRequestIDLen bounds a client's X-Request-Id; longer ones are replaced.
+const maxRequestIDLen = 64
+
+// requestID gives every request an id, echoes it in X-Request-Id, and puts
+// a logger carrying it into the context, so that every log line and every
+// problem of the request can be found by it. A client's id is kept when it
+// is a sane token, so that ids can follow a request across services; any
+// other is replaced rather than refused, because a request must have an id
+// even to be refused.
+func requestID(log zerolog.Logger) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get("X-Request-Id")
+			if !isToken(id, maxRequestIDLen) {
+				id = newRequestID()
+			}
+			w.Header().Set("X-Request-Id", id)
+			l := log.With().Str("request_id", id).Logger()
+			ctx := context.WithValue(r.Context(), requestIDKey, id)
+			next.ServeHTTP(w, r.WithContext(l.WithContext(ctx)))
+		})
+	}
+}
+
+func newRequestID() string {
+	id, err := uuid.NewV7()
+	if err != nil {
+		// Only a failing random source gets here; the request still
+		// deserves an answer.
+		return "unknown"
+	}
+	return id.String()
+}
+
+func requestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
+}
+
+// accessLog writes one line per request. It names the route pattern, never
+// the raw path: paths hold ids, which would make every line unique to
+// aggregate and put customer ids in the logs.
+var accessLog = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
+	log := hlog.FromRequest(r)
+	ev := log.Info()
+	if status >= http.StatusInternalServerError {
+		ev = log.Warn()
+	}
+	route := ""
+	if rc := chi.RouteContext(r.Context()); rc != nil {
+		route = rc.RoutePattern()
+	}
+	ev.Str("method", r.Method).
+		Str("route", route).
+		Int("status", status).
+		Int("bytes", size).
+		Dur("duration", d).
+		Msg("request")
+})
+
+// recoverer turns a handler's panic into a logged 500 problem, so that one
+// bad request neither kills the connection silently nor leaks a stack.
+func recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			rec := recover()
+			if rec == nil {
+				return
+			}
+			if rec == http.ErrAbortHandler {
+				// The handler chose to abort the response; net/http
+				// handles that panic and logs nothing.
+				panic(rec)
+			}
+			hlog.FromRequest(r).Error().
+				Str("panic", fmt.Sprint(rec)).
+				Str("stack", string(debug.Stack())).
+				Msg("handler panicked")
+			writeProblem(w, r, newProblem(http.StatusInternalServerError, codeInternal,
+				"an internal error occurred; quote the request_id when reporting it"))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// corsHandler lets the configured browser origins call the API, answering
+// preflights before routing. Exposed headers are those a frontend needs to
+// follow up a command: the version, the new order's URL, the request id to
+// report, and the position to wait for in read models.
+func corsHandler(origins []string) func(http.Handler) http.Handler {
+	return cors.Handler(cors.Options{
+		AllowedOrigins: origins,
+		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodOptions},
+		AllowedHeaders: []string{
+			"Content-Type", "If-Match", "If-None-Match",
+			"X-Request-Id", "X-Correlation-Id", "X-Actor",
+			"Idempotency-Key", // reserved: accepted now so frontends need no change when it lands
+		},
+		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position"},
+		MaxAge:         600,
+	})
+}
+
+// timeout bounds the work of a request. A command waiting for the database
+// or for its turn on a busy order gives up with a 503 instead of piling up.
+func timeout(d time.Duration) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			ctx, cancel := context.WithTimeout(r.Context(), d)
+			defer cancel()
+			next.ServeHTTP(w, r.WithContext(ctx))
+		})
+	}
+}

@@ -1,0 +1,137 @@
+package httpapi
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+	"github.com/rs/zerolog/hlog"
+)
+
+// problemTypeBase prefixes every problem's code to form its type URI. The
+// URI identifies the kind of problem; it need not resolve.
+const problemTypeBase = "https://orderapi.dev/problems/"
+
+// problem is an RFC 9457 problem details document. Code is the stable,
+// machine-readable name clients switch on; Type is the same as a URI.
+type problem struct {
+	Type      string         `json:"type"`
+	Title     string         `json:"title"`
+	Status    int            `json:"status"`
+	Detail    string         `json:"detail"`
+	Code      string         `json:"code"`
+	RequestID string         `json:"request_id"`
+	Errors    []fieldProblem `json:"errors,omitempty"`
+}
+
+// fieldProblem names one invalid input field by its JSON name.
+type fieldProblem struct {
+	Field   string `json:"field"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+// requestError is a problem the HTTP layer finds itself: syntax, media
+// type, size, headers, routing.
+type requestError struct {
+	status int
+	code   string
+	detail string
+}
+
+func (e *requestError) Error() string { return e.code + ": " + e.detail }
+
+func badRequest(code, detail string) error {
+	return &requestError{status: http.StatusBadRequest, code: code, detail: detail}
+}
+
+// toProblem is the one place that decides the HTTP status of an error.
+// internal reports an error the client cannot have caused; it must be
+// logged and its text never shown.
+func toProblem(err error) (p problem, internal bool) {
+	var (
+		re *requestError
+		oe *order.Error
+		ae *app.Error
+	)
+	switch {
+	case errors.As(err, &re):
+		return newProblem(re.status, re.code, re.detail), false
+	case errors.As(err, &oe):
+		return orderProblem(oe), false
+	case errors.As(err, &ae):
+		if status, ok := appStatus[ae.Code]; ok {
+			return newProblem(status, ae.Code, ae.Message), false
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		// The request ran out of time, most likely waiting for the
+		// database: worth a retry, unlike a 500.
+		return newProblem(http.StatusServiceUnavailable, codeUnavailable,
+			"the service could not complete the request in time; retry later"), false
+	}
+	return newProblem(http.StatusInternalServerError, codeInternal,
+		"an internal error occurred; quote the request_id when reporting it"), true
+}
+
+// appStatus maps the app's error codes; an app code missing here is a 500,
+// so that a new one is noticed rather than guessed at.
+var appStatus = map[string]int{
+	app.ErrPreconditionFailed.Code: http.StatusPreconditionFailed,
+	app.ErrConflict.Code:           http.StatusConflict,
+	app.ErrExists.Code:             http.StatusConflict,
+}
+
+func orderProblem(e *order.Error) problem {
+	switch e.Kind {
+	case order.KindInvalid:
+		p := newProblem(http.StatusUnprocessableEntity, e.Code, "the request has invalid fields; see errors")
+		for _, f := range e.Fields {
+			p.Errors = append(p.Errors, fieldProblem(f))
+		}
+		return p
+	case order.KindNotFound:
+		return newProblem(http.StatusNotFound, e.Code, e.Message)
+	default:
+		return newProblem(http.StatusConflict, e.Code, e.Message)
+	}
+}
+
+func newProblem(status int, code, detail string) problem {
+	title, ok := problemTitles[code]
+	if !ok {
+		title = http.StatusText(status)
+	}
+	return problem{Type: problemTypeBase + code, Title: title, Status: status, Detail: detail, Code: code}
+}
+
+// writeError answers with the problem for err. The request's logger
+// records internal errors, once, with the request id hlog attached; and
+// the cause of a timeout, which the client is told nothing about.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	p, internal := toProblem(err)
+	switch {
+	case internal:
+		hlog.FromRequest(r).Error().Err(err).Msg("request failed")
+	case p.Code == codeUnavailable:
+		hlog.FromRequest(r).Warn().Err(err).Msg("request timed out")
+	}
+	writeProblem(w, r, p)
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
+	p.RequestID = requestIDFrom(r.Context())
+	// A problem is plain strings and ints: marshalling cannot fail.
+	body, _ := json.Marshal(p)
+	h := w.Header()
+	// A problem replaces whatever the handler meant to answer.
+	h.Del("ETag")
+	h.Del("Location")
+	h.Del("X-Event-Position")
+	h.Set("Content-Type", "application/problem+json")
+	h.Set("Cache-Control", "no-store")
+	w.WriteHeader(p.Status)
+	_, _ = w.Write(body)
+}

@@ -1,0 +1,171 @@
+package httpapi
+
+import (
+	"time"
+
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// Request bodies. Fields whose absence the domain cannot tell from a zero
+// value (ids, quantity, price) are pointers, so that a missing one is named
+// as required; free text stays a plain string, since the domain already
+// calls "" required where it is.
+
+// createOrderRequest is the body of POST /v1/orders.
+type createOrderRequest struct {
+	ID         *string `json:"id"`
+	CustomerID *string `json:"customer_id"`
+	Currency   *string `json:"currency"`
+}
+
+func (req createOrderRequest) Valid() error {
+	_, err := req.newOrder()
+	return err
+}
+
+// newOrder converts the body into the app's input. No id lets the service
+// choose one, and no currency takes the configured default.
+func (req createOrderRequest) newOrder() (app.NewOrder, error) {
+	var (
+		in   app.NewOrder
+		errs fieldErrs
+		err  error
+	)
+	if req.ID != nil {
+		in.ID, err = parseID("id", *req.ID)
+		errs.add(err)
+	}
+	in.CustomerID, err = requiredID("customer_id", req.CustomerID)
+	errs.add(err)
+	if req.Currency != nil {
+		in.Currency, err = order.ParseCurrency(*req.Currency)
+		errs.add(err)
+	}
+	// order.Create checks nothing the edge has not: the ids and the
+	// currency are parsed above, and its nil-id check is made by parseID.
+	return in, errs.merge(nil)
+}
+
+// addItemRequest is the body of POST /v1/orders/{order_id}/items.
+type addItemRequest struct {
+	ProductID   *string `json:"product_id"`
+	ProductName string  `json:"product_name"`
+	Quantity    *int64  `json:"quantity"`
+	UnitPrice   *string `json:"unit_price"`
+}
+
+func (req addItemRequest) Valid() error {
+	_, err := req.newItem()
+	return err
+}
+
+// newItem converts the body into the domain's input, listing every field
+// problem: parsing first, then the domain's own rules on what parsed.
+func (req addItemRequest) newItem() (order.NewItem, error) {
+	var (
+		it   = order.NewItem{ProductName: req.ProductName}
+		errs fieldErrs
+		err  error
+	)
+	it.ProductID, err = requiredID("product_id", req.ProductID)
+	errs.add(err)
+	if req.Quantity == nil {
+		errs.add(order.Invalid("quantity", order.FieldRequired, "is required"))
+	} else {
+		it.Quantity = *req.Quantity
+	}
+	if req.UnitPrice == nil {
+		errs.add(order.Invalid("unit_price", order.FieldRequired, "is required"))
+	} else {
+		it.UnitPrice, err = order.ParseAmount("unit_price", *req.UnitPrice)
+		errs.add(err)
+	}
+	return it, errs.merge(it.Validate())
+}
+
+// addressJSON is a shipping address, in requests and responses alike.
+type addressJSON struct {
+	Name       string  `json:"name"`
+	Line1      string  `json:"line1"`
+	Line2      *string `json:"line2"`
+	City       string  `json:"city"`
+	Region     *string `json:"region"`
+	PostalCode string  `json:"postal_code"`
+	Country    string  `json:"country"`
+}
+
+// placeOrderRequest is the body of POST /v1/orders/{order_id}/place. The
+// address's fields are checked by the domain, which names each of them.
+type placeOrderRequest struct {
+	ShippingAddress *addressJSON `json:"shipping_address"`
+}
+
+func (req placeOrderRequest) Valid() error {
+	if req.ShippingAddress == nil {
+		return order.Invalid("shipping_address", order.FieldRequired, "is required")
+	}
+	return nil
+}
+
+func (a addressJSON) address() order.Address {
+	return order.Address{
+		Name:       a.Name,
+		Line1:      a.Line1,
+		Line2:      deref(a.Line2),
+		City:       a.City,
+		Region:     deref(a.Region),
+		PostalCode: a.PostalCode,
+		Country:    a.Country,
+	}
+}
+
+// shipOrderRequest is the body of POST /v1/orders/{order_id}/ship; the
+// domain checks both fields.
+type shipOrderRequest struct {
+	TrackingNumber string `json:"tracking_number"`
+	Carrier        string `json:"carrier"`
+}
+
+func (shipOrderRequest) Valid() error { return nil }
+
+// deliverOrderRequest is the body of POST /v1/orders/{order_id}/deliver,
+// which may be empty: no delivered_at means now.
+type deliverOrderRequest struct {
+	DeliveredAt *string `json:"delivered_at"`
+	Signature   *string `json:"signature"`
+}
+
+func (req deliverOrderRequest) Valid() error {
+	_, err := req.deliveredAt()
+	return err
+}
+
+// deliveredAt parses delivered_at; zero when absent.
+func (req deliverOrderRequest) deliveredAt() (time.Time, error) {
+	if req.DeliveredAt == nil {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, *req.DeliveredAt)
+	if err != nil {
+		return time.Time{}, order.Invalid("delivered_at", order.FieldBadFormat,
+			`must be an RFC 3339 date-time, e.g. "2025-01-02T15:04:05Z"`)
+	}
+	return t, nil
+}
+
+// cancelOrderRequest is the body of POST /v1/orders/{order_id}/cancel; the
+// domain checks both fields.
+type cancelOrderRequest struct {
+	Reason      string `json:"reason"`
+	CancelledBy string `json:"cancelled_by"`
+}
+
+func (cancelOrderRequest) Valid() error { return nil }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,85 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/rs/zerolog"
+)
+
+// Config holds what the binary decides about the HTTP interface.
+type Config struct {
+	// CORSOrigins are the browser origins allowed to call the API, such as
+	// "https://shop.example.com". Empty allows none.
+	CORSOrigins []string
+	// Ready reports whether the service can do its work (database
+	// reachable, schema current); GET /readyz answers 503 while it fails.
+	Ready func(context.Context) error
+	// RequestTimeout bounds each request's work, so that a stalled
+	// database answers 503 instead of holding the connection; 10s if zero.
+	RequestTimeout time.Duration
+}
+
+const defaultRequestTimeout = 10 * time.Second
+
+// NewServer returns the HTTP handler of the whole API, middleware
+// included.
+func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, error) {
+	if svc == nil {
+		return nil, errors.New("httpapi: NewServer needs a service")
+	}
+	if cfg.Ready == nil {
+		return nil, errors.New("httpapi: Config.Ready is required")
+	}
+	for _, o := range cfg.CORSOrigins {
+		if err := checkOrigin(o); err != nil {
+			return nil, fmt.Errorf("httpapi: CORS origin %q: %w", o, err)
+		}
+	}
+	if cfg.RequestTimeout == 0 {
+		cfg.RequestTimeout = defaultRequestTimeout
+	}
+	if cfg.RequestTimeout < 0 {
+		return nil, fmt.Errorf("httpapi: negative RequestTimeout %s", cfg.RequestTimeout)
+	}
+
+	mux := chi.NewRouter()
+	// Order matters: every later layer logs through the request's logger
+	// and every answer, a panic's included, carries the request id and the
+	// CORS headers.
+	mux.Use(
+		requestID(log),
+		accessLog,
+		recoverer,
+	)
+	if len(cfg.CORSOrigins) > 0 {
+		mux.Use(corsHandler(cfg.CORSOrigins))
+	}
+	mux.Use(timeout(cfg.RequestTimeout))
+	mux.NotFound(handleNotFound())
+	mux.MethodNotAllowed(handleMethodNotAllowed(mux))
+	addRoutes(mux, svc, cfg.Ready)
+	return mux, nil
+}
+
+// checkOrigin accepts a serialized origin (scheme://host[:port]) as browsers
+// send it, so that a typo in the configuration fails at start instead of
+// silently blocking a frontend. "*" is refused: the API is not public.
+func checkOrigin(o string) error {
+	u, err := url.Parse(o)
+	switch {
+	case err != nil:
+		return err
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("want http:// or https://")
+	case u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
+		return errors.New("want scheme://host[:port] and nothing else")
+	}
+	return nil
+}

@@ -1,0 +1,194 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// SQLSTATEs and constraint names the store classifies. They come from
+// PostgreSQL and migrations/00001_event_store.sql, never from message text.
+const (
+	sqlstateUniqueViolation = "23505"
+	sqlstateStreamGap       = "OAGAP" // events_check_contiguous
+	constraintStreamVersion = "events_stream_version_key"
+)
+
+// appendSQL writes a commit as ONE statement: the events, then both inline
+// projections, in data-modifying CTEs. A single statement is atomic on its
+// own, so it needs no BEGIN/COMMIT and costs one round trip (once pgx has
+// prepared it on the connection). It stands in for the house style's
+// pgx.BeginFunc: the same unit of consistency, without the BEGIN and
+// COMMIT round trips.
+//
+// PostgreSQL leaves the order of the sub-statements unspecified; in
+// practice the events insert runs first (the final SELECT reads it, and
+// unreferenced CTEs run after the main query), so a losing writer blocks
+// on the stream-version key and fails before it touches a projection row.
+// Correctness does not depend on that: any failure aborts the statement.
+// ORDER BY feeds the rows to the insert in version order: the contiguity
+// trigger sees version N of this statement when it checks N+1, and the
+// positions rise with the versions.
+//
+// The projection upserts are guarded by version, so writing an older or the
+// same state again changes nothing.
+const appendSQL = `
+WITH appended AS (
+    INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, occurred_at)
+    SELECT e.event_id, @order_id::uuid, @expected_version::integer + e.n, e.event_type, e.schema_version,
+           e.data::jsonb, @metadata::text::jsonb, e.occurred_at
+      FROM unnest(@event_ids::uuid[], @event_types::text[], @schema_versions::smallint[],
+                  @event_data::text[], @occurred_at::timestamptz[])
+           WITH ORDINALITY AS e(event_id, event_type, schema_version, data, occurred_at, n)
+     ORDER BY e.n
+    RETURNING position
+), details AS (
+    INSERT INTO order_details AS d (
+        order_id, customer_id, status, currency, items, item_count, total,
+        shipping_address, tracking_number, carrier, signature, cancel_reason, cancelled_by,
+        version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at)
+    VALUES (
+        @order_id::uuid, @customer_id::uuid, @status::text, @currency::text, @items::text::jsonb,
+        @item_count::integer, @total::text::numeric,
+        @shipping_address::text::jsonb, @tracking_number::text, @carrier::text, @signature::text,
+        @cancel_reason::text, @cancelled_by::text,
+        @version::integer, @created_at::timestamptz, @updated_at::timestamptz, @placed_at::timestamptz,
+        @shipped_at::timestamptz, @delivered_at::timestamptz, @cancelled_at::timestamptz)
+    ON CONFLICT (order_id) DO UPDATE SET
+        customer_id = EXCLUDED.customer_id, status = EXCLUDED.status, currency = EXCLUDED.currency,
+        items = EXCLUDED.items, item_count = EXCLUDED.item_count, total = EXCLUDED.total,
+        shipping_address = EXCLUDED.shipping_address, tracking_number = EXCLUDED.tracking_number,
+        carrier = EXCLUDED.carrier, signature = EXCLUDED.signature,
+        cancel_reason = EXCLUDED.cancel_reason, cancelled_by = EXCLUDED.cancelled_by,
+        version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+        placed_at = EXCLUDED.placed_at, shipped_at = EXCLUDED.shipped_at,
+        delivered_at = EXCLUDED.delivered_at, cancelled_at = EXCLUDED.cancelled_at
+    WHERE d.version < EXCLUDED.version
+), summary AS (
+    INSERT INTO customer_orders AS c (
+        customer_id, order_id, status, currency, total, item_count, version, created_at, updated_at)
+    VALUES (
+        @customer_id::uuid, @order_id::uuid, @status::text, @currency::text, @total::text::numeric,
+        @item_count::integer, @version::integer, @created_at::timestamptz, @updated_at::timestamptz)
+    ON CONFLICT (customer_id, order_id) DO UPDATE SET
+        status = EXCLUDED.status, currency = EXCLUDED.currency, total = EXCLUDED.total,
+        item_count = EXCLUDED.item_count, version = EXCLUDED.version,
+        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+    WHERE c.version < EXCLUDED.version
+)
+SELECT max(position) FROM appended`
+
+// Append writes the commit's events at versions ExpectedVersion+1, +2, ...
+// and brings both projections to c.State, all or nothing, in one statement.
+// A stream that is not at ExpectedVersion is app.ErrVersionConflict.
+func (s *Store) Append(ctx context.Context, c app.Commit) (app.Appended, error) {
+	args, err := s.appendArgs(c)
+	if err != nil {
+		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
+	}
+	var last int64
+	if err := s.pool.QueryRow(ctx, appendSQL, args).Scan(&last); err != nil {
+		if isVersionConflict(err) {
+			return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w (%w)", c.OrderID, c.ExpectedVersion, app.ErrVersionConflict, err)
+		}
+		return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w", c.OrderID, c.ExpectedVersion, err)
+	}
+	return app.Appended{LastPosition: last}, nil
+}
+
+// appendArgs checks that the commit is coherent and lays it out as the
+// statement's parameters: the events as parallel arrays, the state as the
+// projection row.
+func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
+	if len(c.Events) == 0 {
+		return nil, errors.New("commit has no events")
+	}
+	if c.ExpectedVersion < 0 {
+		return nil, fmt.Errorf("expected version %d is negative", c.ExpectedVersion)
+	}
+	// The projections are written from State, so a State that is not the
+	// stream after these events would make them lie.
+	if want := c.ExpectedVersion + len(c.Events); c.State.ID != c.OrderID || c.State.Version != want {
+		return nil, fmt.Errorf("state is order %s at version %d, want order %s at version %d",
+			c.State.ID, c.State.Version, c.OrderID, want)
+	}
+	metadata, err := s.codec.EncodeMetadata(c.Metadata)
+	if err != nil {
+		return nil, err
+	}
+	n := len(c.Events)
+	var (
+		ids        = make([]uuid.UUID, n)
+		types      = make([]string, n)
+		versions   = make([]int16, n)
+		data       = make([]string, n)
+		occurredAt = make([]time.Time, n)
+	)
+	for i, e := range c.Events {
+		if e.Event == nil {
+			return nil, fmt.Errorf("event %d is nil", i)
+		}
+		v, d, err := s.codec.Encode(e.Event)
+		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		ids[i], types[i], versions[i], data[i], occurredAt[i] = e.ID, e.Event.EventType(), int16(v), string(d), e.OccurredAt
+	}
+	row, err := detailsFromOrder(c.State)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.StrictNamedArgs{
+		"order_id":         c.OrderID,
+		"expected_version": c.ExpectedVersion,
+		"metadata":         string(metadata),
+		"event_ids":        ids,
+		"event_types":      types,
+		"schema_versions":  versions,
+		"event_data":       data,
+		"occurred_at":      occurredAt,
+		"customer_id":      row.CustomerID,
+		"status":           row.Status,
+		"currency":         row.Currency,
+		"items":            row.Items,
+		"item_count":       row.ItemCount,
+		"total":            row.Total,
+		"shipping_address": row.ShippingAddress,
+		"tracking_number":  row.TrackingNumber,
+		"carrier":          row.Carrier,
+		"signature":        row.Signature,
+		"cancel_reason":    row.CancelReason,
+		"cancelled_by":     row.CancelledBy,
+		"version":          row.Version,
+		"created_at":       row.CreatedAt,
+		"updated_at":       row.UpdatedAt,
+		"placed_at":        row.PlacedAt,
+		"shipped_at":       row.ShippedAt,
+		"delivered_at":     row.DeliveredAt,
+		"cancelled_at":     row.CancelledAt,
+	}, nil
+}
+
+// isVersionConflict reports whether PostgreSQL refused the append because
+// the stream was not at the expected version: another writer took the
+// next version first (unique key), or the expected version is ahead of the
+// stream (contiguity trigger).
+func isVersionConflict(err error) bool {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) {
+		return false
+	}
+	switch pgErr.Code {
+	case sqlstateUniqueViolation:
+		return pgErr.ConstraintName == constraintStreamVersion
+	case sqlstateStreamGap:
+		return true
+	}
+	return false
+}

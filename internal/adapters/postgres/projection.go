@@ -1,0 +1,204 @@
+package postgres
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// The inline projections are written by Append from the order's state and
+// read back by the queries; this file is the one mapping between that
+// state and the rows, so both directions stay in step.
+
+// detailsRow is one order_details row in the Go types exchanged with the
+// driver: JSON and amounts as text (PostgreSQL casts them, so no float and
+// no driver-side JSON handling is involved), NULLable columns as pointers.
+// customer_orders holds a subset of the same values.
+type detailsRow struct {
+	OrderID         uuid.UUID
+	CustomerID      uuid.UUID
+	Status          string
+	Currency        string
+	Items           string // jsonb array of itemJSON, in the order's item order
+	ItemCount       int64
+	Total           string  // numeric
+	ShippingAddress *string // jsonb addressJSON; NULL until placed
+	TrackingNumber  *string
+	Carrier         *string
+	Signature       *string
+	CancelReason    *string
+	CancelledBy     *string
+	Version         int
+	CreatedAt       time.Time
+	UpdatedAt       time.Time
+	PlacedAt        *time.Time
+	ShippedAt       *time.Time
+	DeliveredAt     *time.Time
+	CancelledAt     *time.Time
+}
+
+// itemJSON is one element of order_details.items.
+type itemJSON struct {
+	ProductID   uuid.UUID `json:"product_id"`
+	ProductName string    `json:"product_name"`
+	Quantity    int64     `json:"quantity"`
+	UnitPrice   string    `json:"unit_price"`
+}
+
+// detailsFromOrder maps the order's state to its projection row.
+func detailsFromOrder(o order.Order) (detailsRow, error) {
+	items := make([]itemJSON, len(o.Items))
+	for i, it := range o.Items {
+		items[i] = itemJSON{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: formatAmount(it.UnitPrice)}
+	}
+	itemsJSON, err := json.Marshal(items)
+	if err != nil {
+		return detailsRow{}, fmt.Errorf("encode items: %w", err)
+	}
+	var addr *string
+	if o.ShippingAddress != nil {
+		a, err := json.Marshal(addressToJSON(*o.ShippingAddress))
+		if err != nil {
+			return detailsRow{}, fmt.Errorf("encode shipping address: %w", err)
+		}
+		addr = new(string(a))
+	}
+	return detailsRow{
+		OrderID:         o.ID,
+		CustomerID:      o.CustomerID,
+		Status:          string(o.Status),
+		Currency:        string(o.Currency),
+		Items:           string(itemsJSON),
+		ItemCount:       o.ItemCount(),
+		Total:           formatAmount(o.Total()),
+		ShippingAddress: addr,
+		TrackingNumber:  nullText(o.TrackingNumber),
+		Carrier:         nullText(o.Carrier),
+		Signature:       nullText(o.Signature),
+		CancelReason:    nullText(o.CancelReason),
+		CancelledBy:     nullText(o.CancelledBy),
+		Version:         o.Version,
+		CreatedAt:       o.CreatedAt,
+		UpdatedAt:       o.UpdatedAt,
+		PlacedAt:        nullTime(o.PlacedAt),
+		ShippedAt:       nullTime(o.ShippedAt),
+		DeliveredAt:     nullTime(o.DeliveredAt),
+		CancelledAt:     nullTime(o.CancelledAt),
+	}, nil
+}
+
+// toOrder rebuilds the state the row was written from. Every value comes
+// back exactly: amounts keep their scale, times come back in UTC, and an
+// order without items has nil Items, as a freshly created one does.
+func (r detailsRow) toOrder() (order.Order, error) {
+	status, err := order.ParseStatus(r.Status)
+	if err != nil {
+		return order.Order{}, fmt.Errorf("order %s: status %q: %w", r.OrderID, r.Status, err)
+	}
+	var items []itemJSON
+	if err := unmarshalStrict([]byte(r.Items), &items); err != nil {
+		return order.Order{}, fmt.Errorf("order %s: items: %w", r.OrderID, err)
+	}
+	o := order.Order{
+		ID:             r.OrderID,
+		CustomerID:     r.CustomerID,
+		Currency:       order.Currency(r.Currency),
+		Status:         status,
+		TrackingNumber: textOrEmpty(r.TrackingNumber),
+		Carrier:        textOrEmpty(r.Carrier),
+		Signature:      textOrEmpty(r.Signature),
+		CancelReason:   textOrEmpty(r.CancelReason),
+		CancelledBy:    textOrEmpty(r.CancelledBy),
+		Version:        r.Version,
+		CreatedAt:      r.CreatedAt.UTC(),
+		UpdatedAt:      r.UpdatedAt.UTC(),
+		PlacedAt:       timeOrZero(r.PlacedAt),
+		ShippedAt:      timeOrZero(r.ShippedAt),
+		DeliveredAt:    timeOrZero(r.DeliveredAt),
+		CancelledAt:    timeOrZero(r.CancelledAt),
+	}
+	for _, it := range items {
+		price, err := parseAmount(it.UnitPrice)
+		if err != nil {
+			return order.Order{}, fmt.Errorf("order %s: item %s: unit_price: %w", r.OrderID, it.ProductID, err)
+		}
+		o.Items = append(o.Items, order.Item{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: price})
+	}
+	if r.ShippingAddress != nil {
+		var a addressJSON
+		if err := unmarshalStrict([]byte(*r.ShippingAddress), &a); err != nil {
+			return order.Order{}, fmt.Errorf("order %s: shipping address: %w", r.OrderID, err)
+		}
+		o.ShippingAddress = new(addressFromJSON(a))
+	}
+	return o, nil
+}
+
+// summaryRow is one customer_orders row as the list query reads it.
+type summaryRow struct {
+	OrderID    uuid.UUID
+	CustomerID uuid.UUID
+	Status     string
+	Currency   string
+	Total      string // numeric as text
+	ItemCount  int64
+	Version    int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (r summaryRow) toSummary() (app.OrderSummary, error) {
+	status, err := order.ParseStatus(r.Status)
+	if err != nil {
+		return app.OrderSummary{}, fmt.Errorf("order %s: status %q: %w", r.OrderID, r.Status, err)
+	}
+	total, err := parseAmount(r.Total)
+	if err != nil {
+		return app.OrderSummary{}, fmt.Errorf("order %s: total: %w", r.OrderID, err)
+	}
+	return app.OrderSummary{
+		ID:         r.OrderID,
+		CustomerID: r.CustomerID,
+		Status:     status,
+		Currency:   order.Currency(r.Currency),
+		Total:      total,
+		ItemCount:  r.ItemCount,
+		Version:    r.Version,
+		CreatedAt:  r.CreatedAt.UTC(),
+		UpdatedAt:  r.UpdatedAt.UTC(),
+	}, nil
+}
+
+// nullText stores an unset text field as NULL rather than as empty text.
+func nullText(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func textOrEmpty(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// nullTime stores a step that has not happened (zero time) as NULL.
+func nullTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func timeOrZero(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}

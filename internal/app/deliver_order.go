@@ -1,0 +1,21 @@
+package app
+
+import (
+	"context"
+	"time"
+
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// DeliverOrder records the delivery of a shipped order. A zero deliveredAt
+// means now.
+func (s *Service) DeliverOrder(ctx context.Context, t Target, deliveredAt time.Time, signature string) (Result, error) {
+	if deliveredAt.IsZero() {
+		deliveredAt = s.now()
+	}
+	// Stored with microsecond precision, like every time in the store.
+	deliveredAt = deliveredAt.UTC().Truncate(time.Microsecond)
+	return s.execute(ctx, t, func(o *order.Order) ([]order.Event, error) {
+		return o.Deliver(deliveredAt, signature)
+	})
+}

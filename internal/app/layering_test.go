@@ -1,0 +1,44 @@
+package app_test
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+// TestLayering keeps dependencies pointing inward: the domain and the use
+// cases know nothing of HTTP, SQL, logging or the adapters.
+func TestLayering(t *testing.T) {
+	// Exact standard packages: uuid and decimal import database/sql/driver
+	// for their Scan methods, which is harmless; database/sql itself is not.
+	forbiddenStd := map[string]bool{"net/http": true, "database/sql": true}
+	forbidden := []string{
+		"github.com/jackc/",
+		"github.com/go-chi/",
+		"github.com/rs/zerolog",
+		"github.com/orderapi/orderapi/internal/adapters",
+		"github.com/orderapi/orderapi/cmd",
+	}
+	for _, pkg := range []string{"../domain/...", "."} {
+		out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Standard", pkg).Output()
+		if err != nil {
+			t.Fatalf("go list %s: %v", pkg, err)
+		}
+		dec := json.NewDecoder(strings.NewReader(string(out)))
+		for dec.More() {
+			var p struct{ ImportPath string }
+			if err := dec.Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			if forbiddenStd[p.ImportPath] {
+				t.Errorf("%s depends on %s", pkg, p.ImportPath)
+			}
+			for _, f := range forbidden {
+				if strings.HasPrefix(p.ImportPath, f) {
+					t.Errorf("%s depends on %s", pkg, p.ImportPath)
+				}
+			}
+		}
+	}
+}

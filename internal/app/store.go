@@ -1,0 +1,128 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/domain/order"
+	"github.com/shopspring/decimal"
+)
+
+// EventStore loads and appends order streams.
+type EventStore interface {
+	// Load replays the order's stream. It returns order.ErrNotFound when the
+	// stream has no events.
+	Load(ctx context.Context, id uuid.UUID) (order.Order, error)
+	// Append writes the commit's events after ExpectedVersion and updates
+	// the inline projections from State, atomically. It returns
+	// ErrVersionConflict, and writes nothing, when the stream is not at
+	// ExpectedVersion.
+	Append(ctx context.Context, c Commit) (Appended, error)
+}
+
+// ReadModel answers queries from the projections and the event store.
+type ReadModel interface {
+	// GetOrder reads the order_details projection; order.ErrNotFound if
+	// absent.
+	GetOrder(ctx context.Context, id uuid.UUID) (order.Order, error)
+	// ListCustomerOrders pages a customer's orders, newest first.
+	ListCustomerOrders(ctx context.Context, q ListQuery) (OrderPage, error)
+	// OrderEvents returns a stream's events in version order;
+	// order.ErrNotFound when the stream has none.
+	OrderEvents(ctx context.Context, q EventQuery) ([]RecordedEvent, error)
+}
+
+// Metadata travels with every event: who asked, and as part of what.
+type Metadata struct {
+	RequestID     string
+	CorrelationID string
+	CausationID   string
+	Actor         string
+}
+
+// NewEvent is an event decided by a command, not yet stored.
+type NewEvent struct {
+	ID         uuid.UUID
+	Event      order.Event
+	OccurredAt time.Time
+}
+
+// Commit is one atomic append to an order's stream.
+type Commit struct {
+	OrderID uuid.UUID
+	// ExpectedVersion is the stream's version before the append; 0 means
+	// the stream must not exist yet.
+	ExpectedVersion int
+	Events          []NewEvent
+	// State is the order after the events: the inline projections are
+	// written from it in the same transaction.
+	State    order.Order
+	Metadata Metadata
+}
+
+// Appended reports where a commit's events landed in the global order.
+type Appended struct {
+	// LastPosition is the global position of the commit's last event.
+	LastPosition int64
+}
+
+// RecordedEvent is an event as stored, with its envelope. Data is the
+// event's JSON in the store's current schema for its type.
+type RecordedEvent struct {
+	EventID       uuid.UUID
+	OrderID       uuid.UUID
+	Version       int
+	Position      int64
+	Type          string
+	SchemaVersion int
+	Data          json.RawMessage
+	Metadata      Metadata
+	OccurredAt    time.Time
+	RecordedAt    time.Time
+}
+
+// EventQuery selects part of one order's history.
+type EventQuery struct {
+	OrderID uuid.UUID
+	// AfterVersion skips the events up to and including this version.
+	AfterVersion int
+	// Limit caps the number of events; 0 means all.
+	Limit int
+}
+
+// ListQuery selects a page of a customer's orders.
+type ListQuery struct {
+	CustomerID uuid.UUID
+	// Status filters by status; empty means all.
+	Status order.Status
+	Limit  int
+	// After continues from a previous page's Next; nil starts at the newest.
+	After *Cursor
+}
+
+// Cursor is a keyset position in a customer's orders, newest first.
+type Cursor struct {
+	CreatedAt time.Time
+	OrderID   uuid.UUID
+}
+
+// OrderPage is one page of a customer's orders; Next is nil on the last.
+type OrderPage struct {
+	Orders []OrderSummary
+	Next   *Cursor
+}
+
+// OrderSummary is one row of the customer_orders projection.
+type OrderSummary struct {
+	ID         uuid.UUID
+	CustomerID uuid.UUID
+	Status     order.Status
+	Currency   order.Currency
+	Total      decimal.Decimal
+	ItemCount  int64
+	Version    int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
