@@ -33,3 +33,8 @@ var (
 // the stream's version is not the expected one at append time. Nothing was
 // written.
 var ErrVersionConflict = errors.New("stream version conflict")
+
+// ErrUnavailable: the store cannot be reached right now (connection
+// refused or lost, server shutting down). Nothing is known to be written;
+// the client may retry.
+var ErrUnavailable = &Error{Code: "unavailable", Message: "the database is unavailable; retry later"}

@@ -111,6 +111,7 @@ func TestValidationListsEveryField(t *testing.T) {
 	a := newAPI(t)
 	o := a.create(uuid.New())
 	path := "/v1/orders/" + o.ID
+	unknown := "/v1/orders/" + uuid.NewString()
 
 	tests := []struct {
 		name   string
@@ -143,6 +144,18 @@ func TestValidationListsEveryField(t *testing.T) {
 		{"cancel blank", "POST", path + "/cancel", map[string]any{"reason": "", "cancelled_by": ""},
 			[]string{"reason", "cancelled_by"}},
 		{"deliver bad time", "POST", path + "/deliver", map[string]any{"delivered_at": "yesterday"}, []string{"delivered_at"}},
+		{"deliver bad time and signature", "POST", path + "/deliver", map[string]any{"delivered_at": "yesterday", "signature": "a\x00b"},
+			[]string{"delivered_at", "signature"}},
+		{"ship blank", "POST", path + "/ship", map[string]any{"tracking_number": " ", "carrier": ""},
+			[]string{"tracking_number", "carrier"}},
+		// A bad body is reported before the order is looked up.
+		{"bad address for an unknown order", "POST", unknown + "/place",
+			map[string]any{"shipping_address": map[string]any{"name": "A", "line1": "", "city": "C", "postal_code": "1", "country": "XX"}},
+			[]string{"shipping_address.line1", "shipping_address.country"}},
+		{"bad shipment for an unknown order", "POST", unknown + "/ship", map[string]any{"tracking_number": "", "carrier": "C"},
+			[]string{"tracking_number"}},
+		{"bad cancellation for an unknown order", "POST", unknown + "/cancel", map[string]any{"reason": "r", "cancelled_by": ""},
+			[]string{"cancelled_by"}},
 		{"list query", "GET", "/v1/customers/" + uuid.NewString() + "/orders?status=lost&limit=101&cursor=garbage", nil,
 			[]string{"status", "limit", "cursor"}},
 		{"list limit zero", "GET", "/v1/customers/" + uuid.NewString() + "/orders?limit=0", nil, []string{"limit"}},

@@ -82,6 +82,7 @@ var appStatus = map[string]int{
 	app.ErrPreconditionFailed.Code: http.StatusPreconditionFailed,
 	app.ErrConflict.Code:           http.StatusConflict,
 	app.ErrExists.Code:             http.StatusConflict,
+	app.ErrUnavailable.Code:        http.StatusServiceUnavailable,
 }
 
 func orderProblem(e *order.Error) problem {
@@ -132,6 +133,11 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
 	h.Del("X-Event-Position")
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
+	if p.Status == http.StatusServiceUnavailable {
+		// A short, fixed hint: outages here are a database restart or a
+		// failover, seconds long.
+		h.Set("Retry-After", "1")
+	}
 	w.WriteHeader(p.Status)
 	_, _ = w.Write(body)
 }

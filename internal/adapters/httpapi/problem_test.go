@@ -33,6 +33,7 @@ func TestToProblem(t *testing.T) {
 		{"conflict", fmt.Errorf("x: %w", app.ErrConflict), 409, "version_conflict", false},
 		{"exists", app.ErrExists, 409, "order_exists", false},
 		{"unknown app code", &app.Error{Code: "new_thing", Message: "?"}, 500, codeInternal, true},
+		{"database unavailable", fmt.Errorf("load: %w: %w", app.ErrUnavailable, errors.New("dial tcp: refused")), 503, codeUnavailable, false},
 		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 503, codeUnavailable, false},
 		{"cancelled", context.Canceled, 503, codeUnavailable, false},
 		{"unknown", errors.New("connection refused to 10.0.0.7"), 500, codeInternal, true},

@@ -96,7 +96,8 @@ type addressJSON struct {
 }
 
 // placeOrderRequest is the body of POST /v1/orders/{order_id}/place. The
-// address's fields are checked by the domain, which names each of them.
+// domain's address check names each field; it runs here too so that a bad
+// body is a 422 even for an order that does not exist.
 type placeOrderRequest struct {
 	ShippingAddress *addressJSON `json:"shipping_address"`
 }
@@ -105,7 +106,7 @@ func (req placeOrderRequest) Valid() error {
 	if req.ShippingAddress == nil {
 		return order.Invalid("shipping_address", order.FieldRequired, "is required")
 	}
-	return nil
+	return req.ShippingAddress.address().Validate()
 }
 
 func (a addressJSON) address() order.Address {
@@ -120,14 +121,15 @@ func (a addressJSON) address() order.Address {
 	}
 }
 
-// shipOrderRequest is the body of POST /v1/orders/{order_id}/ship; the
-// domain checks both fields.
+// shipOrderRequest is the body of POST /v1/orders/{order_id}/ship.
 type shipOrderRequest struct {
 	TrackingNumber string `json:"tracking_number"`
 	Carrier        string `json:"carrier"`
 }
 
-func (shipOrderRequest) Valid() error { return nil }
+func (req shipOrderRequest) Valid() error {
+	return order.ValidateShipment(req.TrackingNumber, req.Carrier)
+}
 
 // deliverOrderRequest is the body of POST /v1/orders/{order_id}/deliver,
 // which may be empty: no delivered_at means now.
@@ -138,7 +140,7 @@ type deliverOrderRequest struct {
 
 func (req deliverOrderRequest) Valid() error {
 	_, err := req.deliveredAt()
-	return err
+	return order.Merge(err, order.ValidateSignature(deref(req.Signature)))
 }
 
 // deliveredAt parses delivered_at; zero when absent.
@@ -154,14 +156,15 @@ func (req deliverOrderRequest) deliveredAt() (time.Time, error) {
 	return t, nil
 }
 
-// cancelOrderRequest is the body of POST /v1/orders/{order_id}/cancel; the
-// domain checks both fields.
+// cancelOrderRequest is the body of POST /v1/orders/{order_id}/cancel.
 type cancelOrderRequest struct {
 	Reason      string `json:"reason"`
 	CancelledBy string `json:"cancelled_by"`
 }
 
-func (cancelOrderRequest) Valid() error { return nil }
+func (req cancelOrderRequest) Valid() error {
+	return order.ValidateCancellation(req.Reason, req.CancelledBy)
+}
 
 func deref(s *string) string {
 	if s == nil {

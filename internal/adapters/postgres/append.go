@@ -87,7 +87,8 @@ SELECT max(position) FROM appended`
 // Append writes the commit's events at versions ExpectedVersion+1, +2, ...
 // and brings both projections to c.State, all or nothing, in one statement.
 // A stream that is not at ExpectedVersion is app.ErrVersionConflict.
-func (s *Store) Append(ctx context.Context, c app.Commit) (app.Appended, error) {
+func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err error) {
+	defer markUnavailable(&err)
 	args, err := s.appendArgs(c)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)

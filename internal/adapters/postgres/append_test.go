@@ -9,6 +9,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -146,4 +148,31 @@ func assertStream(t *testing.T, pool *pgxpool.Pool, id uuid.UUID, n int) []int64
 		positions[i] = e.Position
 	}
 	return positions
+}
+
+func TestUnreachableDatabaseIsUnavailable(t *testing.T) {
+	t.Parallel()
+	// Given a store whose database does not answer (nothing listens on
+	// port 1)
+	pool, err := pgxpool.New(context.Background(), "postgres://postgres@127.0.0.1:1/none?connect_timeout=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := postgres.NewStore(pool)
+	ctx := context.Background()
+
+	// When it is asked anything, then it says "unavailable", not a bare error
+	_, err = store.Load(ctx, uuid.New())
+	if !errors.Is(err, app.ErrUnavailable) {
+		t.Errorf("Load: %v, want %v", err, app.ErrUnavailable)
+	}
+	_, err = store.GetOrder(ctx, uuid.New())
+	if !errors.Is(err, app.ErrUnavailable) {
+		t.Errorf("GetOrder: %v, want %v", err, app.ErrUnavailable)
+	}
+	_, err = store.ListCustomerOrders(ctx, app.ListQuery{CustomerID: uuid.New(), Limit: 1})
+	if !errors.Is(err, app.ErrUnavailable) {
+		t.Errorf("ListCustomerOrders: %v, want %v", err, app.ErrUnavailable)
+	}
 }

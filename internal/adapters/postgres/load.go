@@ -20,7 +20,8 @@ SELECT stream_version, event_type, schema_version, data, occurred_at
 
 // Load replays the order's whole stream. An order with no events is
 // order.ErrNotFound.
-func (s *Store) Load(ctx context.Context, id uuid.UUID) (order.Order, error) {
+func (s *Store) Load(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
+	defer markUnavailable(&err)
 	o, err := s.foldStream(ctx, id, order.Order{})
 	if err != nil {
 		return order.Order{}, fmt.Errorf("load order %s: %w", id, err)

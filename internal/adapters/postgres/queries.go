@@ -22,9 +22,10 @@ SELECT order_id, customer_id, status, currency, items::text, item_count, total::
  WHERE order_id = $1`
 
 // GetOrder reads the order's state from the order_details projection.
-func (s *Store) GetOrder(ctx context.Context, id uuid.UUID) (order.Order, error) {
+func (s *Store) GetOrder(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
+	defer markUnavailable(&err)
 	var r detailsRow
-	err := s.pool.QueryRow(ctx, orderDetailsSQL, id).Scan(
+	err = s.pool.QueryRow(ctx, orderDetailsSQL, id).Scan(
 		&r.OrderID, &r.CustomerID, &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
 		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
 		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
@@ -75,7 +76,8 @@ func customerOrdersSQL(byStatus, afterCursor bool) string {
 // ListCustomerOrders returns one page of the customer's orders, newest
 // first, and the cursor of the next page when there is one. A Limit below
 // one is app.DefaultPageSize.
-func (s *Store) ListCustomerOrders(ctx context.Context, q app.ListQuery) (app.OrderPage, error) {
+func (s *Store) ListCustomerOrders(ctx context.Context, q app.ListQuery) (_ app.OrderPage, err error) {
+	defer markUnavailable(&err)
 	limit := q.Limit
 	if limit < 1 {
 		limit = app.DefaultPageSize
@@ -131,7 +133,8 @@ const streamExistsSQL = `SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $
 // in an older schema version; SchemaVersion is that current version.
 // An order without events is order.ErrNotFound; a page past the end of an
 // existing stream is empty.
-func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) ([]app.RecordedEvent, error) {
+func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.RecordedEvent, err error) {
+	defer markUnavailable(&err)
 	if q.AfterVersion < 0 || q.Limit < 0 {
 		return nil, fmt.Errorf("events of order %s: after version %d and limit %d must not be negative", q.OrderID, q.AfterVersion, q.Limit)
 	}

@@ -12,8 +12,14 @@ type Address struct {
 	Country    string
 }
 
-// validate lists every problem with the address, with fields named under
-// prefix ("shipping_address.city").
+// Validate lists every problem with the address, with fields named as in
+// the Placed event ("shipping_address.city").
+func (a Address) Validate() error {
+	var fe fieldErrors
+	a.validate(&fe, "shipping_address.")
+	return fe.err()
+}
+
 func (a Address) validate(fe *fieldErrors, prefix string) {
 	fe.checkText(prefix+"name", a.Name, true, maxAddressLen)
 	fe.checkText(prefix+"line1", a.Line1, true, maxAddressLen)

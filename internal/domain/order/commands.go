@@ -97,9 +97,7 @@ func (o *Order) RemoveItem(productID uuid.UUID) ([]Event, error) {
 // Place commits a draft, non-empty order to a complete shipping address and
 // records its exact total.
 func (o *Order) Place(addr Address) ([]Event, error) {
-	var fe fieldErrors
-	addr.validate(&fe, "shipping_address.")
-	if err := fe.err(); err != nil {
+	if err := addr.Validate(); err != nil {
 		return nil, err
 	}
 	if err := o.can(ActionPlace); err != nil {
@@ -113,10 +111,7 @@ func (o *Order) Place(addr Address) ([]Event, error) {
 
 // Ship hands a placed order to a carrier.
 func (o *Order) Ship(trackingNumber, carrier string) ([]Event, error) {
-	var fe fieldErrors
-	fe.checkText("tracking_number", trackingNumber, true, maxTrackingLen)
-	fe.checkText("carrier", carrier, true, maxCarrierLen)
-	if err := fe.err(); err != nil {
+	if err := ValidateShipment(trackingNumber, carrier); err != nil {
 		return nil, err
 	}
 	if err := o.can(ActionShip); err != nil {
@@ -129,11 +124,10 @@ func (o *Order) Ship(trackingNumber, carrier string) ([]Event, error) {
 // not precede the shipment.
 func (o *Order) Deliver(deliveredAt time.Time, signature string) ([]Event, error) {
 	var fe fieldErrors
-	fe.checkText("signature", signature, false, maxSignatureLen)
 	if deliveredAt.IsZero() {
 		fe.add("delivered_at", FieldRequired, "is required")
 	}
-	if err := fe.err(); err != nil {
+	if err := Merge(fe.err(), ValidateSignature(signature)); err != nil {
 		return nil, err
 	}
 	if err := o.can(ActionDeliver); err != nil {
@@ -147,14 +141,37 @@ func (o *Order) Deliver(deliveredAt time.Time, signature string) ([]Event, error
 
 // Cancel ends a draft or placed order, once.
 func (o *Order) Cancel(reason, cancelledBy string) ([]Event, error) {
-	var fe fieldErrors
-	fe.checkText("reason", reason, true, maxReasonLen)
-	fe.checkText("cancelled_by", cancelledBy, true, maxActorLen)
-	if err := fe.err(); err != nil {
+	if err := ValidateCancellation(reason, cancelledBy); err != nil {
 		return nil, err
 	}
 	if err := o.can(ActionCancel); err != nil {
 		return nil, err
 	}
 	return []Event{Cancelled{OrderID: o.ID, Reason: reason, CancelledBy: cancelledBy}}, nil
+}
+
+// The checks of each command's own input, exported so that an adapter can
+// report every field problem before it looks the order up.
+
+// ValidateShipment checks the input of Ship.
+func ValidateShipment(trackingNumber, carrier string) error {
+	var fe fieldErrors
+	fe.checkText("tracking_number", trackingNumber, true, maxTrackingLen)
+	fe.checkText("carrier", carrier, true, maxCarrierLen)
+	return fe.err()
+}
+
+// ValidateSignature checks the signature given to Deliver; empty is fine.
+func ValidateSignature(signature string) error {
+	var fe fieldErrors
+	fe.checkText("signature", signature, false, maxSignatureLen)
+	return fe.err()
+}
+
+// ValidateCancellation checks the input of Cancel.
+func ValidateCancellation(reason, cancelledBy string) error {
+	var fe fieldErrors
+	fe.checkText("reason", reason, true, maxReasonLen)
+	fe.checkText("cancelled_by", cancelledBy, true, maxActorLen)
+	return fe.err()
 }
