@@ -27,20 +27,10 @@ func TestServeLifeCycle(t *testing.T) {
 	// apply them itself)
 	url := pgtest.NewURL(t)
 	dropSchema(t, url)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stdout, logs := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
-			"DATABASE_URL":  url,
-			"ORDERAPI_ADDR": "127.0.0.1:0",
-		}), logs)
-		logs.Close()
-	}()
 
-	// When it logs where it serves
-	base := "http://" + waitForAddr(t, stdout)
+	// When the service starts on it
+	addr, stop := startServer(t, url)
+	base := "http://" + addr
 
 	// Then it is ready, serves commands, and stops cleanly
 	resp, err := http.Get(base + "/readyz")
@@ -60,15 +50,43 @@ func TestServeLifeCycle(t *testing.T) {
 	if resp.StatusCode != http.StatusCreated || resp.Header.Get("ETag") != `"1"` {
 		t.Fatalf("create = %d, ETag %s", resp.StatusCode, resp.Header.Get("ETag"))
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run returned %v after shutdown", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return after the context ended")
+	if err := stop(); err != nil {
+		t.Fatalf("run returned %v after shutdown", err)
 	}
+}
+
+// startServer runs the service on a free port, as `orderapi serve` does,
+// and returns its address and a function that shuts it down and returns
+// run's result.
+func startServer(t *testing.T, databaseURL string) (addr string, stop func() error) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	stdout, logs := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
+			"DATABASE_URL":  databaseURL,
+			"ORDERAPI_ADDR": "127.0.0.1:0",
+		}), logs)
+		logs.Close()
+	}()
+	stopped := false
+	stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(20 * time.Second):
+			t.Fatal("run did not return after the context ended")
+			return nil
+		}
+	}
+	t.Cleanup(func() { _ = stop() })
+	return waitForAddr(t, stdout), stop
 }
 
 func TestRunRejectsBadConfig(t *testing.T) {
