@@ -51,6 +51,39 @@ func (e Action) Valid() bool {
 	}
 }
 
+// Defines values for EventType.
+const (
+	EventTypeOrderCancelled   EventType = "OrderCancelled"
+	EventTypeOrderCreated     EventType = "OrderCreated"
+	EventTypeOrderDelivered   EventType = "OrderDelivered"
+	EventTypeOrderItemAdded   EventType = "OrderItemAdded"
+	EventTypeOrderItemRemoved EventType = "OrderItemRemoved"
+	EventTypeOrderPlaced      EventType = "OrderPlaced"
+	EventTypeOrderShipped     EventType = "OrderShipped"
+)
+
+// Valid indicates whether the value is a known member of the EventType enum.
+func (e EventType) Valid() bool {
+	switch e {
+	case EventTypeOrderCancelled:
+		return true
+	case EventTypeOrderCreated:
+		return true
+	case EventTypeOrderDelivered:
+		return true
+	case EventTypeOrderItemAdded:
+		return true
+	case EventTypeOrderItemRemoved:
+		return true
+	case EventTypeOrderPlaced:
+		return true
+	case EventTypeOrderShipped:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for FieldErrorCode.
 const (
 	BeforeShipment  FieldErrorCode = "before_shipment"
@@ -89,13 +122,13 @@ func (e FieldErrorCode) Valid() bool {
 
 // Defines values for OrderCancelledEventType.
 const (
-	OrderCancelled OrderCancelledEventType = "OrderCancelled"
+	OrderCancelledEventTypeOrderCancelled OrderCancelledEventType = "OrderCancelled"
 )
 
 // Valid indicates whether the value is a known member of the OrderCancelledEventType enum.
 func (e OrderCancelledEventType) Valid() bool {
 	switch e {
-	case OrderCancelled:
+	case OrderCancelledEventTypeOrderCancelled:
 		return true
 	default:
 		return false
@@ -104,13 +137,13 @@ func (e OrderCancelledEventType) Valid() bool {
 
 // Defines values for OrderCreatedEventType.
 const (
-	OrderCreated OrderCreatedEventType = "OrderCreated"
+	OrderCreatedEventTypeOrderCreated OrderCreatedEventType = "OrderCreated"
 )
 
 // Valid indicates whether the value is a known member of the OrderCreatedEventType enum.
 func (e OrderCreatedEventType) Valid() bool {
 	switch e {
-	case OrderCreated:
+	case OrderCreatedEventTypeOrderCreated:
 		return true
 	default:
 		return false
@@ -119,13 +152,13 @@ func (e OrderCreatedEventType) Valid() bool {
 
 // Defines values for OrderDeliveredEventType.
 const (
-	OrderDelivered OrderDeliveredEventType = "OrderDelivered"
+	OrderDeliveredEventTypeOrderDelivered OrderDeliveredEventType = "OrderDelivered"
 )
 
 // Valid indicates whether the value is a known member of the OrderDeliveredEventType enum.
 func (e OrderDeliveredEventType) Valid() bool {
 	switch e {
-	case OrderDelivered:
+	case OrderDeliveredEventTypeOrderDelivered:
 		return true
 	default:
 		return false
@@ -134,13 +167,13 @@ func (e OrderDeliveredEventType) Valid() bool {
 
 // Defines values for OrderItemAddedEventType.
 const (
-	OrderItemAdded OrderItemAddedEventType = "OrderItemAdded"
+	OrderItemAddedEventTypeOrderItemAdded OrderItemAddedEventType = "OrderItemAdded"
 )
 
 // Valid indicates whether the value is a known member of the OrderItemAddedEventType enum.
 func (e OrderItemAddedEventType) Valid() bool {
 	switch e {
-	case OrderItemAdded:
+	case OrderItemAddedEventTypeOrderItemAdded:
 		return true
 	default:
 		return false
@@ -149,13 +182,13 @@ func (e OrderItemAddedEventType) Valid() bool {
 
 // Defines values for OrderItemRemovedEventType.
 const (
-	OrderItemRemoved OrderItemRemovedEventType = "OrderItemRemoved"
+	OrderItemRemovedEventTypeOrderItemRemoved OrderItemRemovedEventType = "OrderItemRemoved"
 )
 
 // Valid indicates whether the value is a known member of the OrderItemRemovedEventType enum.
 func (e OrderItemRemovedEventType) Valid() bool {
 	switch e {
-	case OrderItemRemoved:
+	case OrderItemRemovedEventTypeOrderItemRemoved:
 		return true
 	default:
 		return false
@@ -164,13 +197,13 @@ func (e OrderItemRemovedEventType) Valid() bool {
 
 // Defines values for OrderPlacedEventType.
 const (
-	OrderPlaced OrderPlacedEventType = "OrderPlaced"
+	OrderPlacedEventTypeOrderPlaced OrderPlacedEventType = "OrderPlaced"
 )
 
 // Valid indicates whether the value is a known member of the OrderPlacedEventType enum.
 func (e OrderPlacedEventType) Valid() bool {
 	switch e {
-	case OrderPlaced:
+	case OrderPlacedEventTypeOrderPlaced:
 		return true
 	default:
 		return false
@@ -179,13 +212,13 @@ func (e OrderPlacedEventType) Valid() bool {
 
 // Defines values for OrderShippedEventType.
 const (
-	OrderShipped OrderShippedEventType = "OrderShipped"
+	OrderShippedEventTypeOrderShipped OrderShippedEventType = "OrderShipped"
 )
 
 // Valid indicates whether the value is a known member of the OrderShippedEventType enum.
 func (e OrderShippedEventType) Valid() bool {
 	switch e {
-	case OrderShipped:
+	case OrderShippedEventTypeOrderShipped:
 		return true
 	default:
 		return false
@@ -214,6 +247,7 @@ const (
 	ProblemCodeOrderNotShipped       ProblemCode = "order_not_shipped"
 	ProblemCodeOrderTotalOutOfRange  ProblemCode = "order_total_out_of_range"
 	ProblemCodePreconditionFailed    ProblemCode = "precondition_failed"
+	ProblemCodeProjectionLagging     ProblemCode = "projection_lagging"
 	ProblemCodeRequestTooLarge       ProblemCode = "request_too_large"
 	ProblemCodeTooManyItems          ProblemCode = "too_many_items"
 	ProblemCodeUnavailable           ProblemCode = "unavailable"
@@ -266,6 +300,8 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodePreconditionFailed:
 		return true
+	case ProblemCodeProjectionLagging:
+		return true
 	case ProblemCodeRequestTooLarge:
 		return true
 	case ProblemCodeTooManyItems:
@@ -279,6 +315,45 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeValidationFailed:
 		return true
 	case ProblemCodeVersionConflict:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectionStatusMode.
+const (
+	Async  ProjectionStatusMode = "async"
+	Inline ProjectionStatusMode = "inline"
+)
+
+// Valid indicates whether the value is a known member of the ProjectionStatusMode enum.
+func (e ProjectionStatusMode) Valid() bool {
+	switch e {
+	case Async:
+		return true
+	case Inline:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for ProjectionStatusName.
+const (
+	Analytics      ProjectionStatusName = "analytics"
+	CustomerOrders ProjectionStatusName = "customer_orders"
+	OrderDetails   ProjectionStatusName = "order_details"
+)
+
+// Valid indicates whether the value is a known member of the ProjectionStatusName enum.
+func (e ProjectionStatusName) Valid() bool {
+	switch e {
+	case Analytics:
+		return true
+	case CustomerOrders:
+		return true
+	case OrderDetails:
 		return true
 	default:
 		return false
@@ -408,6 +483,53 @@ type CreateOrderRequest struct {
 // Example: USD
 type Currency = string
 
+// DailyAnalytics Example: {"days":[{"currency":"USD","date":"2025-01-02","items_sold":3,"orders_cancelled":0,"orders_created":1,"orders_delivered":1,"orders_placed":1,"orders_shipped":1,"revenue_cancelled":"0.00","revenue_placed":"59.97"}],"lag_events":0,"lag_seconds":0,"position":{"cursor":"AQAAAAAAAAMYAAAAAAAAAAc","position":7,"transaction_id":792}}
+type DailyAnalytics struct {
+	// Days The days with activity, by date, then currency.
+	Days []DailyFigures `json:"days"`
+
+	// LagEvents The committed events the projection had not counted when these figures were read.
+	LagEvents int64 `json:"lag_events"`
+
+	// LagSeconds The age in seconds of the oldest of those events; 0 when none.
+	LagSeconds float32 `json:"lag_seconds"`
+
+	// Position A place in the global feed: the last event a projection reflects,
+	// by its writing transaction's id and its global position (both 0
+	// before the first event), and the same as a cursor: `GET
+	// /v1/events?after=<cursor>` lists the events after it.
+	Position FeedPosition `json:"position"`
+}
+
+// DailyFigures One UTC day's figures in one currency.
+type DailyFigures struct {
+	// Currency An active ISO 4217 code.
+	//
+	// Example: USD
+	Currency Currency           `json:"currency"`
+	Date     openapi_types.Date `json:"date"`
+
+	// ItemsSold Units in the orders placed that day.
+	ItemsSold int64 `json:"items_sold"`
+
+	// OrdersCancelled Drafts and placed orders alike.
+	OrdersCancelled int64 `json:"orders_cancelled"`
+	OrdersCreated   int64 `json:"orders_created"`
+	OrdersDelivered int64 `json:"orders_delivered"`
+	OrdersPlaced    int64 `json:"orders_placed"`
+	OrdersShipped   int64 `json:"orders_shipped"`
+
+	// RevenueCancelled A sum of amounts as exact decimal text, with at least the currency's minor units.
+	//
+	// Example: 59.97
+	RevenueCancelled Revenue `json:"revenue_cancelled"`
+
+	// RevenuePlaced A sum of amounts as exact decimal text, with at least the currency's minor units.
+	//
+	// Example: 59.97
+	RevenuePlaced Revenue `json:"revenue_placed"`
+}
+
 // DeliverOrderRequest defines model for DeliverOrderRequest.
 type DeliverOrderRequest struct {
 	// DeliveredAt When the order was delivered; now when absent. Not before the shipment.
@@ -467,8 +589,12 @@ type EventEnvelope struct {
 
 // EventList defines model for EventList.
 type EventList struct {
-	// Events Oldest first; `version` runs 1, 2, 3... without gaps.
+	// Events Oldest first; `version` runs on without gaps (1, 2, 3... from the start).
 	Events []Event `json:"events"`
+
+	// NextAfterVersion The `after_version` of the next page: the version of this page's
+	// last event. `null` when this page reached the end of the stream.
+	NextAfterVersion *int `json:"next_after_version"`
 }
 
 // EventMetadata defines model for EventMetadata.
@@ -480,6 +606,36 @@ type EventMetadata struct {
 	RequestId     *string `json:"request_id"`
 }
 
+// EventType The name of an event type; it says which shape an event's `data` has.
+type EventType string
+
+// FeedEvent An event of the global feed; an order's event with the order named.
+type FeedEvent struct {
+	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
+	OrderId Uuid `json:"order_id"`
+	union   json.RawMessage
+}
+
+// FeedPage defines model for FeedPage.
+type FeedPage struct {
+	// Events In feed order.
+	Events []FeedEvent `json:"events"`
+
+	// NextCursor Pass as `after` to continue. Never null: on an empty page it is
+	// the cursor sent, or the start of the feed.
+	NextCursor string `json:"next_cursor"`
+}
+
+// FeedPosition A place in the global feed: the last event a projection reflects,
+// by its writing transaction's id and its global position (both 0
+// before the first event), and the same as a cursor: `GET
+// /v1/events?after=<cursor>` lists the events after it.
+type FeedPosition struct {
+	Cursor        string `json:"cursor"`
+	Position      int64  `json:"position"`
+	TransactionId int64  `json:"transaction_id"`
+}
+
 // FieldError defines model for FieldError.
 type FieldError struct {
 	// Code `required`, `too_long`, `out_of_range`, `invalid_format`,
@@ -487,7 +643,7 @@ type FieldError struct {
 	// `invalid_currency`, `invalid_country`, `before_shipment`.
 	Code FieldErrorCode `json:"code"`
 
-	// Field The field's JSON name, dotted for nested fields (`shipping_address.country`); query parameters by their name.
+	// Field The field's JSON name, dotted for nested fields (`shipping_address.country`); query parameters and headers by their name.
 	Field   string `json:"field"`
 	Message string `json:"message"`
 }
@@ -496,6 +652,19 @@ type FieldError struct {
 // `invalid_text` (not UTF-8, or control characters),
 // `invalid_currency`, `invalid_country`, `before_shipment`.
 type FieldErrorCode string
+
+// OpenTransaction defines model for OpenTransaction.
+type OpenTransaction struct {
+	AgeSeconds float32 `json:"age_seconds"`
+
+	// Pid Its server process id, as in pg_stat_activity.
+	Pid int32 `json:"pid"`
+
+	// StartedAt RFC 3339, UTC, with microseconds.
+	//
+	// Example: 2025-01-02T15:04:05.123456Z
+	StartedAt Timestamp `json:"started_at"`
+}
 
 // Order Example: {"allowed_actions":["add_item","remove_item","place","cancel"],"cancel_reason":null,"cancelled_at":null,"cancelled_by":null,"carrier":null,"created_at":"2025-01-02T15:04:05.123456Z","currency":"USD","customer_id":"0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d","delivered_at":null,"id":"0190d6c9-0000-7000-8000-000000000001","item_count":3,"items":[{"line_total":"59.97","product_id":"0190d6ca-1111-7000-8000-00000000abcd","product_name":"Espresso beans, 1 kg","quantity":3,"unit_price":"19.99"}],"placed_at":null,"shipped_at":null,"shipping_address":null,"signature":null,"status":"draft","total":"59.97","tracking_number":null,"updated_at":"2025-01-02T15:04:06.000001Z","version":2}
 type Order struct {
@@ -955,6 +1124,49 @@ type Problem struct {
 // ProblemCode The stable, machine-readable name of the problem. See the table in the description of this API.
 type ProblemCode string
 
+// ProjectionStatus defines model for ProjectionStatus.
+type ProjectionStatus struct {
+	// LagEvents Committed events the projection does not reflect yet; always 0 inline.
+	LagEvents int64 `json:"lag_events"`
+
+	// LagSeconds The age in seconds of the oldest of those events; 0 when none.
+	LagSeconds float32 `json:"lag_seconds"`
+
+	// Mode `inline`: written with the events, always current; `async`: written after them by a consumer.
+	Mode ProjectionStatusMode `json:"mode"`
+	Name ProjectionStatusName `json:"name"`
+
+	// Position A place in the global feed: the last event a projection reflects,
+	// by its writing transaction's id and its global position (both 0
+	// before the first event), and the same as a cursor: `GET
+	// /v1/events?after=<cursor>` lists the events after it.
+	Position FeedPosition `json:"position"`
+
+	// UpdatedAt When an async projection last moved its checkpoint; null inline.
+	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+// ProjectionStatusMode `inline`: written with the events, always current; `async`: written after them by a consumer.
+type ProjectionStatusMode string
+
+// ProjectionStatusName defines model for ProjectionStatus.Name.
+type ProjectionStatusName string
+
+// Projections defines model for Projections.
+type Projections struct {
+	// AnalyticsLockHeld Whether the replica that answered runs the analytics consumer.
+	AnalyticsLockHeld bool `json:"analytics_lock_held"`
+
+	// OldestOpenTransaction The oldest transaction still writing on the database server, which holds the feed back; null when none.
+	OldestOpenTransaction *OpenTransaction   `json:"oldest_open_transaction"`
+	Projections           []ProjectionStatus `json:"projections"`
+}
+
+// Revenue A sum of amounts as exact decimal text, with at least the currency's minor units.
+//
+// Example: 59.97
+type Revenue = string
+
 // ShipOrderRequest defines model for ShipOrderRequest.
 type ShipOrderRequest struct {
 	Carrier        string `json:"carrier"`
@@ -1022,6 +1234,9 @@ type OrderChanged = Order
 // PreconditionFailed An RFC 9457 problem details document.
 type PreconditionFailed = Problem
 
+// ProjectionUnavailable An RFC 9457 problem details document.
+type ProjectionUnavailable = Problem
+
 // RequestTooLarge An RFC 9457 problem details document.
 type RequestTooLarge = Problem
 
@@ -1036,6 +1251,28 @@ type UnsupportedMediaType = Problem
 
 // ValidationFailed An RFC 9457 problem details document.
 type ValidationFailed = Problem
+
+// GetDailyAnalyticsParams defines parameters for GetDailyAnalytics.
+type GetDailyAnalyticsParams struct {
+	// From The first day, UTC, as YYYY-MM-DD.
+	From openapi_types.Date `form:"from" json:"from"`
+
+	// To The last day, inclusive; not before `from` and at most 366 days after it.
+	To openapi_types.Date `form:"to" json:"to"`
+
+	// Currency Only this currency; every currency when absent.
+	Currency *Currency `form:"currency,omitempty" json:"currency,omitempty"`
+
+	// MinPosition Wait until the event at this global position (a command's
+	// `X-Event-Position`) is counted; 503 `projection_lagging` if it
+	// is not within 5 seconds.
+	MinPosition *int64 `form:"min_position,omitempty" json:"min_position,omitempty"`
+
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
 
 // ListCustomerOrdersParams defines parameters for ListCustomerOrders.
 type ListCustomerOrdersParams struct {
@@ -1054,6 +1291,30 @@ type ListCustomerOrdersParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
+// GetEventFeedParams defines parameters for GetEventFeed.
+type GetEventFeedParams struct {
+	// After Continue after this cursor: a `next_cursor`, or an event's `id`
+	// from the live feed. Without it the feed starts at the beginning.
+	// A cursor this API did not issue is 422.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Page size; for the live feed, the most events read at once.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Type Only events of this type; repeat the parameter for several
+	// (`?type=OrderPlaced&type=OrderCancelled`). All types when absent.
+	Type *[]EventType `form:"type,omitempty" json:"type,omitempty"`
+
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+
+	// LastEventID The `id` of the last event received; takes the place of `after`.
+	// An `EventSource` sends it when it reconnects.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
 // CreateOrderParams defines parameters for CreateOrder.
 type CreateOrderParams struct {
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -1070,6 +1331,15 @@ type CreateOrderParams struct {
 
 // GetOrderParams defines parameters for GetOrder.
 type GetOrderParams struct {
+	// Version The order as it was after this many events (1 is as created).
+	// Excludes `as_of`.
+	Version *int `form:"version,omitempty" json:"version,omitempty"`
+
+	// AsOf The order as it was after the last event recorded at or before
+	// this RFC 3339 time. Excludes `version`. Encode a `+` offset as
+	// `%2B`, or give the time in UTC (`Z`).
+	AsOf *time.Time `form:"as_of,omitempty" json:"as_of,omitempty"`
+
 	// XRequestId The client's id for this request, echoed in the response and kept in
 	// the events' metadata. Kept when it is 1 to 64 characters of
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
@@ -1121,6 +1391,12 @@ type DeliverOrderParams struct {
 
 // ListOrderEventsParams defines parameters for ListOrderEvents.
 type ListOrderEventsParams struct {
+	// AfterVersion Only the events after this version; 0 starts at the first.
+	AfterVersion *int `form:"after_version,omitempty" json:"after_version,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
 	// XRequestId The client's id for this request, echoed in the response and kept in
 	// the events' metadata. Kept when it is 1 to 64 characters of
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
@@ -1205,6 +1481,14 @@ type ShipOrderParams struct {
 	// `*` for any version. A stale version is 412 `precondition_failed`;
 	// anything else than one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
+}
+
+// GetProjectionsParams defines parameters for GetProjections.
+type GetProjectionsParams struct {
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
 
 // CreateOrderJSONRequestBody defines body for CreateOrder for application/json ContentType.
@@ -1506,6 +1790,320 @@ func (t *Event) UnmarshalJSON(b []byte) error {
 	return err
 }
 
+// AsOrderCreatedEvent returns the union data inside the FeedEvent as a OrderCreatedEvent
+func (t FeedEvent) AsOrderCreatedEvent() (OrderCreatedEvent, error) {
+	var body OrderCreatedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderCreatedEvent overwrites any union data inside the FeedEvent as the provided OrderCreatedEvent
+func (t *FeedEvent) FromOrderCreatedEvent(v OrderCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderCreated"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderCreatedEvent performs a merge with any union data inside the FeedEvent, using the provided OrderCreatedEvent
+func (t *FeedEvent) MergeOrderCreatedEvent(v OrderCreatedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderCreated"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOrderItemAddedEvent returns the union data inside the FeedEvent as a OrderItemAddedEvent
+func (t FeedEvent) AsOrderItemAddedEvent() (OrderItemAddedEvent, error) {
+	var body OrderItemAddedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderItemAddedEvent overwrites any union data inside the FeedEvent as the provided OrderItemAddedEvent
+func (t *FeedEvent) FromOrderItemAddedEvent(v OrderItemAddedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderItemAdded"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderItemAddedEvent performs a merge with any union data inside the FeedEvent, using the provided OrderItemAddedEvent
+func (t *FeedEvent) MergeOrderItemAddedEvent(v OrderItemAddedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderItemAdded"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOrderItemRemovedEvent returns the union data inside the FeedEvent as a OrderItemRemovedEvent
+func (t FeedEvent) AsOrderItemRemovedEvent() (OrderItemRemovedEvent, error) {
+	var body OrderItemRemovedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderItemRemovedEvent overwrites any union data inside the FeedEvent as the provided OrderItemRemovedEvent
+func (t *FeedEvent) FromOrderItemRemovedEvent(v OrderItemRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderItemRemoved"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderItemRemovedEvent performs a merge with any union data inside the FeedEvent, using the provided OrderItemRemovedEvent
+func (t *FeedEvent) MergeOrderItemRemovedEvent(v OrderItemRemovedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderItemRemoved"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOrderPlacedEvent returns the union data inside the FeedEvent as a OrderPlacedEvent
+func (t FeedEvent) AsOrderPlacedEvent() (OrderPlacedEvent, error) {
+	var body OrderPlacedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderPlacedEvent overwrites any union data inside the FeedEvent as the provided OrderPlacedEvent
+func (t *FeedEvent) FromOrderPlacedEvent(v OrderPlacedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderPlaced"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderPlacedEvent performs a merge with any union data inside the FeedEvent, using the provided OrderPlacedEvent
+func (t *FeedEvent) MergeOrderPlacedEvent(v OrderPlacedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderPlaced"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOrderShippedEvent returns the union data inside the FeedEvent as a OrderShippedEvent
+func (t FeedEvent) AsOrderShippedEvent() (OrderShippedEvent, error) {
+	var body OrderShippedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderShippedEvent overwrites any union data inside the FeedEvent as the provided OrderShippedEvent
+func (t *FeedEvent) FromOrderShippedEvent(v OrderShippedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderShipped"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderShippedEvent performs a merge with any union data inside the FeedEvent, using the provided OrderShippedEvent
+func (t *FeedEvent) MergeOrderShippedEvent(v OrderShippedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderShipped"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOrderDeliveredEvent returns the union data inside the FeedEvent as a OrderDeliveredEvent
+func (t FeedEvent) AsOrderDeliveredEvent() (OrderDeliveredEvent, error) {
+	var body OrderDeliveredEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderDeliveredEvent overwrites any union data inside the FeedEvent as the provided OrderDeliveredEvent
+func (t *FeedEvent) FromOrderDeliveredEvent(v OrderDeliveredEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderDelivered"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderDeliveredEvent performs a merge with any union data inside the FeedEvent, using the provided OrderDeliveredEvent
+func (t *FeedEvent) MergeOrderDeliveredEvent(v OrderDeliveredEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderDelivered"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+// AsOrderCancelledEvent returns the union data inside the FeedEvent as a OrderCancelledEvent
+func (t FeedEvent) AsOrderCancelledEvent() (OrderCancelledEvent, error) {
+	var body OrderCancelledEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromOrderCancelledEvent overwrites any union data inside the FeedEvent as the provided OrderCancelledEvent
+func (t *FeedEvent) FromOrderCancelledEvent(v OrderCancelledEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderCancelled"}`))
+	t.union = b
+	return err
+}
+
+// MergeOrderCancelledEvent performs a merge with any union data inside the FeedEvent, using the provided OrderCancelledEvent
+func (t *FeedEvent) MergeOrderCancelledEvent(v OrderCancelledEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"OrderCancelled"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
+func (t FeedEvent) Discriminator() (string, error) {
+	var discriminator struct {
+		Discriminator string `json:"type"`
+	}
+	err := json.Unmarshal(t.union, &discriminator)
+	return discriminator.Discriminator, err
+}
+
+func (t FeedEvent) ValueByDiscriminator() (interface{}, error) {
+	discriminator, err := t.Discriminator()
+	if err != nil {
+		return nil, err
+	}
+	switch discriminator {
+	case "OrderCancelled":
+		return t.AsOrderCancelledEvent()
+	case "OrderCreated":
+		return t.AsOrderCreatedEvent()
+	case "OrderDelivered":
+		return t.AsOrderDeliveredEvent()
+	case "OrderItemAdded":
+		return t.AsOrderItemAddedEvent()
+	case "OrderItemRemoved":
+		return t.AsOrderItemRemovedEvent()
+	case "OrderPlaced":
+		return t.AsOrderPlacedEvent()
+	case "OrderShipped":
+		return t.AsOrderShippedEvent()
+	default:
+		return nil, errors.New("unknown discriminator value: " + discriminator)
+	}
+}
+
+func (t FeedEvent) MarshalJSON() ([]byte, error) {
+	b, err := t.union.MarshalJSON()
+	if err != nil {
+		return nil, err
+	}
+	object := make(map[string]json.RawMessage)
+	if t.union != nil {
+		err = json.Unmarshal(b, &object)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	object["order_id"], err = json.Marshal(t.OrderId)
+	if err != nil {
+		return nil, fmt.Errorf("error marshaling 'order_id': %w", err)
+	}
+
+	b, err = json.Marshal(object)
+	return b, err
+}
+
+func (t *FeedEvent) UnmarshalJSON(b []byte) error {
+	err := t.union.UnmarshalJSON(b)
+	if err != nil {
+		return err
+	}
+	object := make(map[string]json.RawMessage)
+	err = json.Unmarshal(b, &object)
+	if err != nil {
+		return err
+	}
+
+	if raw, found := object["order_id"]; found {
+		err = json.Unmarshal(raw, &t.OrderId)
+		if err != nil {
+			return fmt.Errorf("error reading 'order_id': %w", err)
+		}
+	}
+
+	return err
+}
+
 // RequestEditorFn is the function signature for the RequestEditor callback function
 type RequestEditorFn func(ctx context.Context, req *http.Request) error
 
@@ -1599,6 +2197,32 @@ type ClientInterface interface {
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// GetDailyAnalytics Daily figures per currency
+	//
+	// Figures per UTC day and currency, each event counted on the day it
+	// occurred: orders created, placed, shipped, delivered and cancelled
+	// (a cancelled draft counts too); `revenue_placed`, the totals of the
+	// orders placed that day; `revenue_cancelled`, the totals of placed
+	// orders cancelled that day (a cancelled draft adds nothing);
+	// `items_sold`, the units in the orders placed that day. Amounts are
+	// exact, with at least the currency's minor units. Days without
+	// activity are left out; the rest come by date, then currency.
+	//
+	// The figures are a projection of the events kept **asynchronously**:
+	// a consumer (one replica at a time) counts new events shortly after
+	// they commit. Every answer says how far it had got: `position` (and
+	// `X-Projection-Position`), and `lag_events` and `lag_seconds` (the
+	// committed events it has not counted yet and the age of the oldest).
+	//
+	// **Read your writes.** Pass a command's `X-Event-Position` as
+	// `min_position` and the answer waits (up to 5 seconds) until that
+	// event is counted; if it is not by then, or no such event has
+	// committed, the answer is 503 `projection_lagging` with
+	// `Retry-After`.
+	//
+	// Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
+	GetDailyAnalytics(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCustomerOrders A customer's orders
 	//
 	// Newest first, in pages. Pass `next_cursor` back as `cursor` for the
@@ -1607,6 +2231,42 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/customers/{customer_id}/orders (the `ListCustomerOrders` operationId).
 	ListCustomerOrders(ctx context.Context, customerId CustomerId, params *ListCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetEventFeed The global event feed
+	//
+	// Every order's events, in one order that never changes: a reader
+	// that continues from its last cursor never misses an event and never
+	// gets one twice, even while writers commit out of order. An event
+	// appears once the transaction that wrote it and every older one
+	// still running have ended, so the feed may lag the newest append by
+	// the length of the longest running write. Within an order, events
+	// come in version order.
+	//
+	// **Paged** (`Accept: application/json`, or anything without
+	// `text/event-stream`): one page, with `next_cursor`. Pass it back as
+	// `after` to continue. It is always set: at the end of the feed it is
+	// the cursor sent (or, without `after`, the start), so a poller can
+	// simply keep sending the last one it got.
+	//
+	// **Live** (`Accept: text/event-stream`): the events after the
+	// cursor, then new ones as they are appended, as server-sent events
+	// (an `EventSource` in browsers). The stream opens with
+	// `retry: 2000`; each event is a message
+	//
+	// ```
+	// id: <the cursor after this event>
+	// event: <its type, such as OrderPlaced>
+	// data: <the event as one line of JSON, a FeedEvent>
+	// ```
+	//
+	// and a quiet stream sends a comment (`: keep-alive`) every 15
+	// seconds. A client that reconnects sends the last id in
+	// `Last-Event-ID` (an `EventSource` does so by itself) and resumes
+	// right after it. The stream ends when the service shuts down;
+	// reconnect then.
+	//
+	// Corresponds with GET /v1/events (the `GetEventFeed` operationId).
+	GetEventFeed(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateOrderWithBody Create an order
 	//
@@ -1630,11 +2290,28 @@ type ClientInterface interface {
 	// Corresponds with POST /v1/orders (the `CreateOrder` operationId).
 	CreateOrder(ctx context.Context, params *CreateOrderParams, body CreateOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
-	// GetOrder Get an order
+	// GetOrder Get an order, now or as it was
 	//
 	// Reads the order document. Send the last ETag in `If-None-Match` to
 	// get 304 without a body while the order is unchanged (weak
 	// comparison; `*` and lists allowed).
+	//
+	// **Time travel.** With `version` the answer is the order as it was
+	// right after its N-th event; with `as_of`, as it was after the last
+	// event recorded at or before that time. Either is rebuilt from the
+	// events, never read from the current document: the same document,
+	// `allowed_actions` as of then, `ETag` the version answered (so
+	// `If-None-Match` works as above). The two parameters exclude each
+	// other: both at once is 422 naming both. An order that did not
+	// exist yet is 404 `order_not_found`; a version the order has not
+	// reached is 422 (`version`, `out_of_range`, saying how many versions
+	// it has).
+	//
+	// The state after a version never changes, so that answer carries
+	// `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
+	// answer may still change for a time close to now, since an event is
+	// recorded at the time its transaction began and may commit later:
+	// like the current order it carries no `Cache-Control`.
 	//
 	// Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 	GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1675,7 +2352,10 @@ type ClientInterface interface {
 
 	// ListOrderEvents An order's history
 	//
-	// Every event of the order, oldest first, as stored.
+	// The order's events, oldest first, as stored, a page at a time. Pass
+	// `next_after_version` back as `after_version` for the next page; it
+	// is `null` when the page reached the end of the stream. A page past
+	// the end of an existing order's stream is empty.
 	//
 	// Corresponds with GET /v1/orders/{order_id}/events (the `ListOrderEvents` operationId).
 	ListOrderEvents(ctx context.Context, orderId OrderId, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1738,6 +2418,25 @@ type ClientInterface interface {
 	//
 	// Corresponds with POST /v1/orders/{order_id}/ship (the `ShipOrder` operationId).
 	ShipOrder(ctx context.Context, orderId OrderId, params *ShipOrderParams, body ShipOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetProjections The projections' progress
+	//
+	// Where each projection of the events has got in the global feed
+	// (see `GET /v1/events`). `order_details` and `customer_orders` are
+	// written in the same transaction as the events: always current, so
+	// their position is the newest committed event and their lag 0.
+	// `analytics` is asynchronous: its checkpoint, the committed events
+	// after it (`lag_events`) and the age of the oldest (`lag_seconds`).
+	//
+	// The feed, and so every asynchronous projection, stops below the
+	// oldest transaction still writing in this database:
+	// `oldest_open_transaction` is that transaction (null when none is
+	// open), for an operator to find a stuck one. `analytics_lock_held`
+	// says whether the replica that answered runs the analytics consumer;
+	// exactly one replica does at a time.
+	//
+	// Corresponds with GET /v1/projections (the `GetProjections` operationId).
+	GetProjections(ctx context.Context, params *GetProjectionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealth Liveness
@@ -1789,6 +2488,42 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 	return c.Client.Do(req)
 }
 
+// GetDailyAnalytics Daily figures per currency
+//
+// Figures per UTC day and currency, each event counted on the day it
+// occurred: orders created, placed, shipped, delivered and cancelled
+// (a cancelled draft counts too); `revenue_placed`, the totals of the
+// orders placed that day; `revenue_cancelled`, the totals of placed
+// orders cancelled that day (a cancelled draft adds nothing);
+// `items_sold`, the units in the orders placed that day. Amounts are
+// exact, with at least the currency's minor units. Days without
+// activity are left out; the rest come by date, then currency.
+//
+// The figures are a projection of the events kept **asynchronously**:
+// a consumer (one replica at a time) counts new events shortly after
+// they commit. Every answer says how far it had got: `position` (and
+// `X-Projection-Position`), and `lag_events` and `lag_seconds` (the
+// committed events it has not counted yet and the age of the oldest).
+//
+// **Read your writes.** Pass a command's `X-Event-Position` as
+// `min_position` and the answer waits (up to 5 seconds) until that
+// event is counted; if it is not by then, or no such event has
+// committed, the answer is 503 `projection_lagging` with
+// `Retry-After`.
+//
+// Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
+func (c *Client) GetDailyAnalytics(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetDailyAnalyticsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListCustomerOrders A customer's orders
 //
 // Newest first, in pages. Pass `next_cursor` back as `cursor` for the
@@ -1798,6 +2533,52 @@ func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn
 // Corresponds with GET /v1/customers/{customer_id}/orders (the `ListCustomerOrders` operationId).
 func (c *Client) ListCustomerOrders(ctx context.Context, customerId CustomerId, params *ListCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCustomerOrdersRequest(c.Server, customerId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetEventFeed The global event feed
+//
+// Every order's events, in one order that never changes: a reader
+// that continues from its last cursor never misses an event and never
+// gets one twice, even while writers commit out of order. An event
+// appears once the transaction that wrote it and every older one
+// still running have ended, so the feed may lag the newest append by
+// the length of the longest running write. Within an order, events
+// come in version order.
+//
+// **Paged** (`Accept: application/json`, or anything without
+// `text/event-stream`): one page, with `next_cursor`. Pass it back as
+// `after` to continue. It is always set: at the end of the feed it is
+// the cursor sent (or, without `after`, the start), so a poller can
+// simply keep sending the last one it got.
+//
+// **Live** (`Accept: text/event-stream`): the events after the
+// cursor, then new ones as they are appended, as server-sent events
+// (an `EventSource` in browsers). The stream opens with
+// `retry: 2000`; each event is a message
+//
+// ```
+// id: <the cursor after this event>
+// event: <its type, such as OrderPlaced>
+// data: <the event as one line of JSON, a FeedEvent>
+// ```
+//
+// and a quiet stream sends a comment (`: keep-alive`) every 15
+// seconds. A client that reconnects sends the last id in
+// `Last-Event-ID` (an `EventSource` does so by itself) and resumes
+// right after it. The stream ends when the service shuts down;
+// reconnect then.
+//
+// Corresponds with GET /v1/events (the `GetEventFeed` operationId).
+func (c *Client) GetEventFeed(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetEventFeedRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -1850,11 +2631,28 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 	return c.Client.Do(req)
 }
 
-// GetOrder Get an order
+// GetOrder Get an order, now or as it was
 //
 // Reads the order document. Send the last ETag in `If-None-Match` to
 // get 304 without a body while the order is unchanged (weak
 // comparison; `*` and lists allowed).
+//
+// **Time travel.** With `version` the answer is the order as it was
+// right after its N-th event; with `as_of`, as it was after the last
+// event recorded at or before that time. Either is rebuilt from the
+// events, never read from the current document: the same document,
+// `allowed_actions` as of then, `ETag` the version answered (so
+// `If-None-Match` works as above). The two parameters exclude each
+// other: both at once is 422 naming both. An order that did not
+// exist yet is 404 `order_not_found`; a version the order has not
+// reached is 422 (`version`, `out_of_range`, saying how many versions
+// it has).
+//
+// The state after a version never changes, so that answer carries
+// `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
+// answer may still change for a time close to now, since an event is
+// recorded at the time its transaction began and may commit later:
+// like the current order it carries no `Cache-Control`.
 //
 // Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 func (c *Client) GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -1945,7 +2743,10 @@ func (c *Client) DeliverOrder(ctx context.Context, orderId OrderId, params *Deli
 
 // ListOrderEvents An order's history
 //
-// Every event of the order, oldest first, as stored.
+// The order's events, oldest first, as stored, a page at a time. Pass
+// `next_after_version` back as `after_version` for the next page; it
+// is `null` when the page reached the end of the stream. A page past
+// the end of an existing order's stream is empty.
 //
 // Corresponds with GET /v1/orders/{order_id}/events (the `ListOrderEvents` operationId).
 func (c *Client) ListOrderEvents(ctx context.Context, orderId OrderId, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2089,6 +2890,35 @@ func (c *Client) ShipOrder(ctx context.Context, orderId OrderId, params *ShipOrd
 	return c.Client.Do(req)
 }
 
+// GetProjections The projections' progress
+//
+// Where each projection of the events has got in the global feed
+// (see `GET /v1/events`). `order_details` and `customer_orders` are
+// written in the same transaction as the events: always current, so
+// their position is the newest committed event and their lag 0.
+// `analytics` is asynchronous: its checkpoint, the committed events
+// after it (`lag_events`) and the age of the oldest (`lag_seconds`).
+//
+// The feed, and so every asynchronous projection, stops below the
+// oldest transaction still writing in this database:
+// `oldest_open_transaction` is that transaction (null when none is
+// open), for an operator to find a stuck one. `analytics_lock_held`
+// says whether the replica that answered runs the analytics consumer;
+// exactly one replica does at a time.
+//
+// Corresponds with GET /v1/projections (the `GetProjections` operationId).
+func (c *Client) GetProjections(ctx context.Context, params *GetProjectionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetProjectionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -2165,6 +2995,103 @@ func NewGetReadinessRequest(server string) (*http.Request, error) {
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewGetDailyAnalyticsRequest constructs an http.Request for the GetDailyAnalytics method
+func NewGetDailyAnalyticsRequest(server string, params *GetDailyAnalyticsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/analytics/daily")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
 	}
 
 	return req, nil
@@ -2263,6 +3190,110 @@ func NewListCustomerOrdersRequest(server string, customerId CustomerId, params *
 			}
 
 			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetEventFeedRequest constructs an http.Request for the GetEventFeed method
+func NewGetEventFeedRequest(server string, params *GetEventFeedParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+		if params.LastEventID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam1)
 		}
 
 	}
@@ -2371,6 +3402,45 @@ func NewGetOrderRequest(server string, orderId OrderId, params *GetOrderParams) 
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AsOf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "as_of", *params.AsOf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -2621,6 +3691,45 @@ func NewListOrderEventsRequest(server string, orderId OrderId, params *ListOrder
 	queryURL, err := serverURL.Parse(operationPath)
 	if err != nil {
 		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AfterVersion != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after_version", *params.AfterVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
@@ -3020,6 +4129,48 @@ func NewShipOrderRequestWithBody(server string, orderId OrderId, params *ShipOrd
 	return req, nil
 }
 
+// NewGetProjectionsRequest constructs an http.Request for the GetProjections method
+func NewGetProjectionsRequest(server string, params *GetProjectionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/projections")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -3089,6 +4240,34 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
 
+	// GetDailyAnalyticsWithResponse Daily figures per currency
+	//
+	// Figures per UTC day and currency, each event counted on the day it
+	// occurred: orders created, placed, shipped, delivered and cancelled
+	// (a cancelled draft counts too); `revenue_placed`, the totals of the
+	// orders placed that day; `revenue_cancelled`, the totals of placed
+	// orders cancelled that day (a cancelled draft adds nothing);
+	// `items_sold`, the units in the orders placed that day. Amounts are
+	// exact, with at least the currency's minor units. Days without
+	// activity are left out; the rest come by date, then currency.
+	//
+	// The figures are a projection of the events kept **asynchronously**:
+	// a consumer (one replica at a time) counts new events shortly after
+	// they commit. Every answer says how far it had got: `position` (and
+	// `X-Projection-Position`), and `lag_events` and `lag_seconds` (the
+	// committed events it has not counted yet and the age of the oldest).
+	//
+	// **Read your writes.** Pass a command's `X-Event-Position` as
+	// `min_position` and the answer waits (up to 5 seconds) until that
+	// event is counted; if it is not by then, or no such event has
+	// committed, the answer is 503 `projection_lagging` with
+	// `Retry-After`.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
+	GetDailyAnalyticsWithResponse(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*GetDailyAnalyticsResponse, error)
+
 	// ListCustomerOrdersWithResponse A customer's orders
 	//
 	// Newest first, in pages. Pass `next_cursor` back as `cursor` for the
@@ -3099,6 +4278,44 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/customers/{customer_id}/orders (the `ListCustomerOrders` operationId).
 	ListCustomerOrdersWithResponse(ctx context.Context, customerId CustomerId, params *ListCustomerOrdersParams, reqEditors ...RequestEditorFn) (*ListCustomerOrdersResponse, error)
+
+	// GetEventFeedWithResponse The global event feed
+	//
+	// Every order's events, in one order that never changes: a reader
+	// that continues from its last cursor never misses an event and never
+	// gets one twice, even while writers commit out of order. An event
+	// appears once the transaction that wrote it and every older one
+	// still running have ended, so the feed may lag the newest append by
+	// the length of the longest running write. Within an order, events
+	// come in version order.
+	//
+	// **Paged** (`Accept: application/json`, or anything without
+	// `text/event-stream`): one page, with `next_cursor`. Pass it back as
+	// `after` to continue. It is always set: at the end of the feed it is
+	// the cursor sent (or, without `after`, the start), so a poller can
+	// simply keep sending the last one it got.
+	//
+	// **Live** (`Accept: text/event-stream`): the events after the
+	// cursor, then new ones as they are appended, as server-sent events
+	// (an `EventSource` in browsers). The stream opens with
+	// `retry: 2000`; each event is a message
+	//
+	// ```
+	// id: <the cursor after this event>
+	// event: <its type, such as OrderPlaced>
+	// data: <the event as one line of JSON, a FeedEvent>
+	// ```
+	//
+	// and a quiet stream sends a comment (`: keep-alive`) every 15
+	// seconds. A client that reconnects sends the last id in
+	// `Last-Event-ID` (an `EventSource` does so by itself) and resumes
+	// right after it. The stream ends when the service shuts down;
+	// reconnect then.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/events (the `GetEventFeed` operationId).
+	GetEventFeedWithResponse(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*GetEventFeedResponse, error)
 
 	// CreateOrderWithBodyWithResponse Create an order
 	//
@@ -3122,11 +4339,28 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with POST /v1/orders (the `CreateOrder` operationId).
 	CreateOrderWithResponse(ctx context.Context, params *CreateOrderParams, body CreateOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateOrderResponse, error)
 
-	// GetOrderWithResponse Get an order
+	// GetOrderWithResponse Get an order, now or as it was
 	//
 	// Reads the order document. Send the last ETag in `If-None-Match` to
 	// get 304 without a body while the order is unchanged (weak
 	// comparison; `*` and lists allowed).
+	//
+	// **Time travel.** With `version` the answer is the order as it was
+	// right after its N-th event; with `as_of`, as it was after the last
+	// event recorded at or before that time. Either is rebuilt from the
+	// events, never read from the current document: the same document,
+	// `allowed_actions` as of then, `ETag` the version answered (so
+	// `If-None-Match` works as above). The two parameters exclude each
+	// other: both at once is 422 naming both. An order that did not
+	// exist yet is 404 `order_not_found`; a version the order has not
+	// reached is 422 (`version`, `out_of_range`, saying how many versions
+	// it has).
+	//
+	// The state after a version never changes, so that answer carries
+	// `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
+	// answer may still change for a time close to now, since an event is
+	// recorded at the time its transaction began and may commit later:
+	// like the current order it carries no `Cache-Control`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3169,7 +4403,10 @@ type ClientWithResponsesInterface interface {
 
 	// ListOrderEventsWithResponse An order's history
 	//
-	// Every event of the order, oldest first, as stored.
+	// The order's events, oldest first, as stored, a page at a time. Pass
+	// `next_after_version` back as `after_version` for the next page; it
+	// is `null` when the page reached the end of the stream. A page past
+	// the end of an existing order's stream is empty.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -3236,6 +4473,27 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with POST /v1/orders/{order_id}/ship (the `ShipOrder` operationId).
 	ShipOrderWithResponse(ctx context.Context, orderId OrderId, params *ShipOrderParams, body ShipOrderJSONRequestBody, reqEditors ...RequestEditorFn) (*ShipOrderResponse, error)
+
+	// GetProjectionsWithResponse The projections' progress
+	//
+	// Where each projection of the events has got in the global feed
+	// (see `GET /v1/events`). `order_details` and `customer_orders` are
+	// written in the same transaction as the events: always current, so
+	// their position is the newest committed event and their lag 0.
+	// `analytics` is asynchronous: its checkpoint, the committed events
+	// after it (`lag_events`) and the age of the oldest (`lag_seconds`).
+	//
+	// The feed, and so every asynchronous projection, stops below the
+	// oldest transaction still writing in this database:
+	// `oldest_open_transaction` is that transaction (null when none is
+	// open), for an operator to find a stuck one. `analytics_lock_held`
+	// says whether the replica that answered runs the analytics consumer;
+	// exactly one replica does at a time.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /v1/projections (the `GetProjections` operationId).
+	GetProjectionsWithResponse(ctx context.Context, params *GetProjectionsParams, reqEditors ...RequestEditorFn) (*GetProjectionsResponse, error)
 }
 
 // GetHealthResponse200Headers the declared response headers of an HTTP 200 response for GetHealth
@@ -3397,6 +4655,101 @@ func (r GetReadinessResponse) ContentType() string {
 	return ""
 }
 
+// GetDailyAnalyticsResponse200Headers the declared response headers of an HTTP 200 response for GetDailyAnalytics
+type GetDailyAnalyticsResponse200Headers struct {
+	CacheControl          string
+	XProjectionLagEvents  int64
+	XProjectionLagSeconds float32
+	XProjectionPosition   int64
+	XRequestId            string
+}
+
+// GetDailyAnalyticsResponse422Headers the declared response headers of an HTTP 422 response for GetDailyAnalytics
+type GetDailyAnalyticsResponse422Headers struct {
+	XRequestId string
+}
+
+// GetDailyAnalyticsResponse500Headers the declared response headers of an HTTP 500 response for GetDailyAnalytics
+type GetDailyAnalyticsResponse500Headers struct {
+	XRequestId string
+}
+
+// GetDailyAnalyticsResponse503Headers the declared response headers of an HTTP 503 response for GetDailyAnalytics
+type GetDailyAnalyticsResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type GetDailyAnalyticsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DailyAnalytics
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ProjectionUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetDailyAnalyticsResponse200Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetDailyAnalyticsResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetDailyAnalyticsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetDailyAnalyticsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetDailyAnalyticsResponse) GetJSON200() *DailyAnalytics {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON503() *ProjectionUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetDailyAnalyticsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetDailyAnalyticsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetDailyAnalyticsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetDailyAnalyticsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // ListCustomerOrdersResponse200Headers the declared response headers of an HTTP 200 response for ListCustomerOrders
 type ListCustomerOrdersResponse200Headers struct {
 	XRequestId string
@@ -3496,6 +4849,97 @@ func (r ListCustomerOrdersResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListCustomerOrdersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetEventFeedResponse200Headers the declared response headers of an HTTP 200 response for GetEventFeed
+type GetEventFeedResponse200Headers struct {
+	XRequestId string
+}
+
+// GetEventFeedResponse422Headers the declared response headers of an HTTP 422 response for GetEventFeed
+type GetEventFeedResponse422Headers struct {
+	XRequestId string
+}
+
+// GetEventFeedResponse500Headers the declared response headers of an HTTP 500 response for GetEventFeed
+type GetEventFeedResponse500Headers struct {
+	XRequestId string
+}
+
+// GetEventFeedResponse503Headers the declared response headers of an HTTP 503 response for GetEventFeed
+type GetEventFeedResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type GetEventFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *FeedPage
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetEventFeedResponse200Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetEventFeedResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetEventFeedResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetEventFeedResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetEventFeedResponse) GetJSON200() *FeedPage {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetEventFeedResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetEventFeedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetEventFeedResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetEventFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetEventFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetEventFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetEventFeedResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -3654,14 +5098,16 @@ func (r CreateOrderResponse) ContentType() string {
 
 // GetOrderResponse200Headers the declared response headers of an HTTP 200 response for GetOrder
 type GetOrderResponse200Headers struct {
-	ETag       string
-	XRequestId string
+	CacheControl *string
+	ETag         string
+	XRequestId   string
 }
 
 // GetOrderResponse304Headers the declared response headers of an HTTP 304 response for GetOrder
 type GetOrderResponse304Headers struct {
-	ETag       string
-	XRequestId string
+	CacheControl *string
+	ETag         string
+	XRequestId   string
 }
 
 // GetOrderResponse400Headers the declared response headers of an HTTP 400 response for GetOrder
@@ -3671,6 +5117,11 @@ type GetOrderResponse400Headers struct {
 
 // GetOrderResponse404Headers the declared response headers of an HTTP 404 response for GetOrder
 type GetOrderResponse404Headers struct {
+	XRequestId string
+}
+
+// GetOrderResponse422Headers the declared response headers of an HTTP 422 response for GetOrder
+type GetOrderResponse422Headers struct {
 	XRequestId string
 }
 
@@ -3694,6 +5145,8 @@ type GetOrderResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -3706,6 +5159,8 @@ type GetOrderResponse struct {
 	Headers400 *GetOrderResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *GetOrderResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *GetOrderResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetOrderResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -3725,6 +5180,11 @@ func (r GetOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r GetOrderResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r GetOrderResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -4135,6 +5595,11 @@ type ListOrderEventsResponse404Headers struct {
 	XRequestId string
 }
 
+// ListOrderEventsResponse422Headers the declared response headers of an HTTP 422 response for ListOrderEvents
+type ListOrderEventsResponse422Headers struct {
+	XRequestId string
+}
+
 // ListOrderEventsResponse500Headers the declared response headers of an HTTP 500 response for ListOrderEvents
 type ListOrderEventsResponse500Headers struct {
 	XRequestId string
@@ -4155,6 +5620,8 @@ type ListOrderEventsResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -4165,6 +5632,8 @@ type ListOrderEventsResponse struct {
 	Headers400 *ListOrderEventsResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ListOrderEventsResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ListOrderEventsResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *ListOrderEventsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -4184,6 +5653,11 @@ func (r ListOrderEventsResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ListOrderEventsResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ListOrderEventsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -4891,6 +6365,84 @@ func (r ShipOrderResponse) ContentType() string {
 	return ""
 }
 
+// GetProjectionsResponse200Headers the declared response headers of an HTTP 200 response for GetProjections
+type GetProjectionsResponse200Headers struct {
+	CacheControl string
+	XRequestId   string
+}
+
+// GetProjectionsResponse500Headers the declared response headers of an HTTP 500 response for GetProjections
+type GetProjectionsResponse500Headers struct {
+	XRequestId string
+}
+
+// GetProjectionsResponse503Headers the declared response headers of an HTTP 503 response for GetProjections
+type GetProjectionsResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type GetProjectionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *Projections
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetProjectionsResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *GetProjectionsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *GetProjectionsResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetProjectionsResponse) GetJSON200() *Projections {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r GetProjectionsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r GetProjectionsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r GetProjectionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetProjectionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetProjectionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetProjectionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthWithResponse Liveness
 //
 // 200 while the process serves requests; checks nothing else.
@@ -4934,6 +6486,40 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 	return ParseGetReadinessResponse(rsp)
 }
 
+// GetDailyAnalyticsWithResponse Daily figures per currency
+//
+// Figures per UTC day and currency, each event counted on the day it
+// occurred: orders created, placed, shipped, delivered and cancelled
+// (a cancelled draft counts too); `revenue_placed`, the totals of the
+// orders placed that day; `revenue_cancelled`, the totals of placed
+// orders cancelled that day (a cancelled draft adds nothing);
+// `items_sold`, the units in the orders placed that day. Amounts are
+// exact, with at least the currency's minor units. Days without
+// activity are left out; the rest come by date, then currency.
+//
+// The figures are a projection of the events kept **asynchronously**:
+// a consumer (one replica at a time) counts new events shortly after
+// they commit. Every answer says how far it had got: `position` (and
+// `X-Projection-Position`), and `lag_events` and `lag_seconds` (the
+// committed events it has not counted yet and the age of the oldest).
+//
+// **Read your writes.** Pass a command's `X-Event-Position` as
+// `min_position` and the answer waits (up to 5 seconds) until that
+// event is counted; if it is not by then, or no such event has
+// committed, the answer is 503 `projection_lagging` with
+// `Retry-After`.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
+func (c *ClientWithResponses) GetDailyAnalyticsWithResponse(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*GetDailyAnalyticsResponse, error) {
+	rsp, err := c.GetDailyAnalytics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetDailyAnalyticsResponse(rsp)
+}
+
 // ListCustomerOrdersWithResponse A customer's orders
 //
 // Newest first, in pages. Pass `next_cursor` back as `cursor` for the
@@ -4949,6 +6535,50 @@ func (c *ClientWithResponses) ListCustomerOrdersWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseListCustomerOrdersResponse(rsp)
+}
+
+// GetEventFeedWithResponse The global event feed
+//
+// Every order's events, in one order that never changes: a reader
+// that continues from its last cursor never misses an event and never
+// gets one twice, even while writers commit out of order. An event
+// appears once the transaction that wrote it and every older one
+// still running have ended, so the feed may lag the newest append by
+// the length of the longest running write. Within an order, events
+// come in version order.
+//
+// **Paged** (`Accept: application/json`, or anything without
+// `text/event-stream`): one page, with `next_cursor`. Pass it back as
+// `after` to continue. It is always set: at the end of the feed it is
+// the cursor sent (or, without `after`, the start), so a poller can
+// simply keep sending the last one it got.
+//
+// **Live** (`Accept: text/event-stream`): the events after the
+// cursor, then new ones as they are appended, as server-sent events
+// (an `EventSource` in browsers). The stream opens with
+// `retry: 2000`; each event is a message
+//
+// ```
+// id: <the cursor after this event>
+// event: <its type, such as OrderPlaced>
+// data: <the event as one line of JSON, a FeedEvent>
+// ```
+//
+// and a quiet stream sends a comment (`: keep-alive`) every 15
+// seconds. A client that reconnects sends the last id in
+// `Last-Event-ID` (an `EventSource` does so by itself) and resumes
+// right after it. The stream ends when the service shuts down;
+// reconnect then.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/events (the `GetEventFeed` operationId).
+func (c *ClientWithResponses) GetEventFeedWithResponse(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*GetEventFeedResponse, error) {
+	rsp, err := c.GetEventFeed(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetEventFeedResponse(rsp)
 }
 
 // CreateOrderWithBodyWithResponse Create an order
@@ -4985,11 +6615,28 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 	return ParseCreateOrderResponse(rsp)
 }
 
-// GetOrderWithResponse Get an order
+// GetOrderWithResponse Get an order, now or as it was
 //
 // Reads the order document. Send the last ETag in `If-None-Match` to
 // get 304 without a body while the order is unchanged (weak
 // comparison; `*` and lists allowed).
+//
+// **Time travel.** With `version` the answer is the order as it was
+// right after its N-th event; with `as_of`, as it was after the last
+// event recorded at or before that time. Either is rebuilt from the
+// events, never read from the current document: the same document,
+// `allowed_actions` as of then, `ETag` the version answered (so
+// `If-None-Match` works as above). The two parameters exclude each
+// other: both at once is 422 naming both. An order that did not
+// exist yet is 404 `order_not_found`; a version the order has not
+// reached is 422 (`version`, `out_of_range`, saying how many versions
+// it has).
+//
+// The state after a version never changes, so that answer carries
+// `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
+// answer may still change for a time close to now, since an event is
+// recorded at the time its transaction began and may commit later:
+// like the current order it carries no `Cache-Control`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5062,7 +6709,10 @@ func (c *ClientWithResponses) DeliverOrderWithResponse(ctx context.Context, orde
 
 // ListOrderEventsWithResponse An order's history
 //
-// Every event of the order, oldest first, as stored.
+// The order's events, oldest first, as stored, a page at a time. Pass
+// `next_after_version` back as `after_version` for the next page; it
+// is `null` when the page reached the end of the stream. A page past
+// the end of an existing order's stream is empty.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -5176,6 +6826,33 @@ func (c *ClientWithResponses) ShipOrderWithResponse(ctx context.Context, orderId
 		return nil, err
 	}
 	return ParseShipOrderResponse(rsp)
+}
+
+// GetProjectionsWithResponse The projections' progress
+//
+// Where each projection of the events has got in the global feed
+// (see `GET /v1/events`). `order_details` and `customer_orders` are
+// written in the same transaction as the events: always current, so
+// their position is the newest committed event and their lag 0.
+// `analytics` is asynchronous: its checkpoint, the committed events
+// after it (`lag_events`) and the age of the oldest (`lag_seconds`).
+//
+// The feed, and so every asynchronous projection, stops below the
+// oldest transaction still writing in this database:
+// `oldest_open_transaction` is that transaction (null when none is
+// open), for an operator to find a stuck one. `analytics_lock_held`
+// says whether the replica that answered runs the analytics consumer;
+// exactly one replica does at a time.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /v1/projections (the `GetProjections` operationId).
+func (c *ClientWithResponses) GetProjectionsWithResponse(ctx context.Context, params *GetProjectionsParams, reqEditors ...RequestEditorFn) (*GetProjectionsResponse, error) {
+	rsp, err := c.GetProjections(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetProjectionsResponse(rsp)
 }
 
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
@@ -5319,6 +6996,131 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 	return response, nil
 }
 
+// ParseGetDailyAnalyticsResponse parses an HTTP response from a GetDailyAnalyticsWithResponse call
+func ParseGetDailyAnalyticsResponse(rsp *http.Response) (*GetDailyAnalyticsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetDailyAnalyticsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DailyAnalytics
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ProjectionUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetDailyAnalyticsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Projection-Lag-Events"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Projection-Lag-Events", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XProjectionLagEvents = value
+		}
+		if values := rsp.Header.Values("X-Projection-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Projection-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XProjectionLagSeconds = value
+		}
+		if values := rsp.Header.Values("X-Projection-Position"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Projection-Position", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XProjectionPosition = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetDailyAnalyticsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetDailyAnalyticsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetDailyAnalyticsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListCustomerOrdersResponse parses an HTTP response from a ListCustomerOrdersWithResponse call
 func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -5413,6 +7215,106 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListCustomerOrdersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetEventFeedResponse parses an HTTP response from a GetEventFeedWithResponse call
+func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetEventFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest FeedPage
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	case rsp.StatusCode == 200:
+		// Content-type (text/event-stream) unsupported
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetEventFeedResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetEventFeedResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetEventFeedResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetEventFeedResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -5657,6 +7559,13 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -5676,6 +7585,13 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetOrderResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -5693,6 +7609,13 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers200 = &headers
 	case rsp.StatusCode == 304:
 		var headers GetOrderResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
 		if values := rsp.Header.Values("ETag"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -5728,6 +7651,16 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers GetOrderResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetOrderResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -6221,6 +8154,13 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -6268,6 +8208,16 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers ListOrderEventsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 500:
 		var headers ListOrderEventsResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -7081,6 +9031,93 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ShipOrderResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetProjectionsResponse parses an HTTP response from a GetProjectionsWithResponse call
+func ParseGetProjectionsResponse(rsp *http.Response) (*GetProjectionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetProjectionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest Projections
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetProjectionsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers GetProjectionsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers GetProjectionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

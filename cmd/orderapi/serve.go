@@ -26,13 +26,57 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	defer pool.Close()
 
 	store := postgres.NewStore(pool)
-	svc, err := app.NewService(store, store, app.Config{DefaultCurrency: cfg.DefaultCurrency})
+
+	// The listener wakes live feeds when events are appended. It holds a
+	// pooled connection, so it must stop before the pool closes: deferred
+	// after pool.Close, it runs before it.
+	listener := postgres.NewListener(pool, log)
+	listenCtx, stopListening := context.WithCancel(ctx)
+	listening := make(chan struct{})
+	go func() {
+		defer close(listening)
+		_ = listener.Run(listenCtx) // it returns only when listenCtx ends
+	}()
+	defer func() {
+		stopListening()
+		<-listening
+	}()
+
+	// The analytics consumer runs in one replica at a time: every replica
+	// competes for its lock, the holder consumes. Like the listener it
+	// holds a pooled connection, so it too stops before the pool closes.
+	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{Wake: listener})
 	if err != nil {
 		return err
 	}
+	analyticsCtx, stopAnalytics := context.WithCancel(ctx)
+	analyzing := make(chan struct{})
+	go func() {
+		defer close(analyzing)
+		_ = analytics.Run(analyticsCtx) // it returns only when analyticsCtx ends
+	}()
+	defer func() {
+		stopAnalytics()
+		<-analyzing
+	}()
+
+	svc, err := app.NewService(store, store, app.Config{
+		DefaultCurrency: cfg.DefaultCurrency,
+		Analytics:       analytics,
+		Wake:            listener,
+	})
+	if err != nil {
+		return err
+	}
+
+	// closing ends the live feeds when shutdown begins: Shutdown waits
+	// for handlers to return, and a live feed would not on its own.
+	closing := make(chan struct{})
 	handler, err := httpapi.NewServer(svc, log, httpapi.Config{
 		CORSOrigins: cfg.CORSOrigins,
 		Ready:       readiness(pool),
+		Wake:        listener.Subscribe,
+		Closing:     closing,
 	})
 	if err != nil {
 		return err
@@ -44,13 +88,16 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	srv := &http.Server{
 		Handler: handler,
-		// Slow or stalled clients must not hold connections forever.
+		// Slow or stalled clients must not hold connections forever. A
+		// live feed moves its write deadline forward as it writes: it
+		// stays open at will, yet a client that stops reading is dropped.
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       15 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	srv.RegisterOnShutdown(func() { close(closing) })
 	log.Info().Str("addr", ln.Addr().String()).Msg("serving")
 
 	errc := make(chan error, 1)

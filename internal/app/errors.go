@@ -38,3 +38,7 @@ var ErrVersionConflict = errors.New("stream version conflict")
 // refused or lost, server shutting down). Nothing is known to be written;
 // the client may retry.
 var ErrUnavailable = &Error{Code: "unavailable", Message: "the database is unavailable; retry later"}
+
+// ErrProjectionLagging: an asynchronous projection has not processed the
+// event the client asked it to include, within the wait; retry shortly.
+var ErrProjectionLagging = &Error{Code: "projection_lagging", Message: "the projection has not processed the requested event yet; retry later"}

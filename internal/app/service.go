@@ -24,6 +24,15 @@ type Config struct {
 	MaxAttempts int
 	// Now is the clock; time.Now if nil.
 	Now func() time.Time
+	// Analytics reads the asynchronous analytics projection and every
+	// projection's progress; its queries fail without it.
+	Analytics AnalyticsStore
+	// Wake wakes analytics queries waiting for a position when events are
+	// appended; nil leaves them to poll.
+	Wake Waker
+	// AnalyticsWait bounds how long an analytics query waits for its
+	// MinPosition; DefaultAnalyticsWait if zero.
+	AnalyticsWait time.Duration
 }
 
 // Service runs orderapi's use cases.
@@ -33,6 +42,9 @@ type Service struct {
 	defaultCurrency order.Currency
 	maxAttempts     int
 	now             func() time.Time
+	analytics       AnalyticsStore
+	wake            Waker
+	analyticsWait   time.Duration
 	// locks serialize commands on one order within this process, so that
 	// concurrent requests for a hot order queue instead of racing to a
 	// version conflict. Other processes are still handled by the store's
@@ -52,6 +64,12 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 		defaultCurrency: cfg.DefaultCurrency,
 		maxAttempts:     cfg.MaxAttempts,
 		now:             cfg.Now,
+		analytics:       cfg.Analytics,
+		wake:            cfg.Wake,
+		analyticsWait:   cfg.AnalyticsWait,
+	}
+	if s.analyticsWait <= 0 {
+		s.analyticsWait = DefaultAnalyticsWait
 	}
 	if s.defaultCurrency == "" {
 		s.defaultCurrency = "USD"

@@ -32,6 +32,8 @@ type ReadModel interface {
 	// OrderEvents returns a stream's events in version order;
 	// order.ErrNotFound when the stream has none.
 	OrderEvents(ctx context.Context, q EventQuery) ([]RecordedEvent, error)
+	EventFeed
+	History
 }
 
 // Metadata travels with every event: who asked, and as part of what.
@@ -71,10 +73,13 @@ type Appended struct {
 // RecordedEvent is an event as stored, with its envelope. Data is the
 // event's JSON in the store's current schema for its type.
 type RecordedEvent struct {
-	EventID       uuid.UUID
-	OrderID       uuid.UUID
-	Version       int
-	Position      int64
+	EventID  uuid.UUID
+	OrderID  uuid.UUID
+	Version  int
+	Position int64
+	// TransactionID is the writing transaction's id: the global feed is
+	// ordered by (TransactionID, Position); see FeedCursor.
+	TransactionID uint64
 	Type          string
 	SchemaVersion int
 	Data          json.RawMessage

@@ -188,10 +188,11 @@ func (a *testAPI) place(orderID string) orderJSON {
 
 func (a *testAPI) events(orderID string) []eventJSON {
 	a.t.Helper()
-	var doc struct {
-		Events []eventJSON `json:"events"`
-	}
+	var doc eventsJSON
 	decodeStrict(a.t, a.do("GET", "/v1/orders/"+orderID+"/events", nil).want(a.t, http.StatusOK).Body, &doc)
+	if doc.NextAfterVersion != nil {
+		a.t.Fatalf("events of order %s: more than one page", orderID)
+	}
 	return doc.Events
 }
 

@@ -56,4 +56,5 @@ var problemTitles = map[string]string{
 	app.ErrPreconditionFailed.Code: "Precondition failed",
 	app.ErrConflict.Code:           "Concurrent change",
 	app.ErrExists.Code:             "Order already exists",
+	app.ErrProjectionLagging.Code:  "Projection not caught up",
 }

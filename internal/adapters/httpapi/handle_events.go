@@ -3,28 +3,45 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-type eventLister interface {
-	OrderEvents(ctx context.Context, q app.EventQuery) ([]app.RecordedEvent, error)
+type eventPager interface {
+	OrderEventPage(ctx context.Context, q app.EventQuery) (app.EventPage, error)
 }
 
-// handleOrderEvents returns an order's whole history from the event store,
-// oldest first: the audit trail behind the order document.
-func handleOrderEvents(svc eventLister) http.Handler {
+// handleOrderEvents returns a page of an order's history from the event
+// store, oldest first: the audit trail behind the order document.
+func handleOrderEvents(svc eventPager) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "order_id")
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		events, err := svc.OrderEvents(r.Context(), app.EventQuery{OrderID: id})
+		q, err := eventQuery(r.URL.Query())
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		writeJSON(w, r, http.StatusOK, toEventsJSON(events))
+		q.OrderID = id
+		page, err := svc.OrderEventPage(r.Context(), q)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		doc := toEventsJSON(page.Events)
+		doc.NextAfterVersion = page.Next
+		writeJSON(w, r, http.StatusOK, doc)
 	})
+}
+
+// eventQuery parses after_version and limit, naming every bad one.
+func eventQuery(v url.Values) (app.EventQuery, error) {
+	after, _, afterErr := intParam(v, "after_version", 0, maxVersion, 0)
+	limit, _, limitErr := intParam(v, "limit", 1, app.MaxEventPage, app.DefaultEventPage)
+	return app.EventQuery{AfterVersion: after, Limit: limit}, order.Merge(afterErr, limitErr)
 }

@@ -3,17 +3,25 @@ package httpapi
 import (
 	"context"
 	"net/http"
+	"net/url"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 type orderGetter interface {
 	GetOrder(ctx context.Context, id uuid.UUID) (order.Order, error)
+	OrderAt(ctx context.Context, id uuid.UUID, at app.PointInTime) (order.Order, error)
 }
 
-// handleGetOrder returns the order document from the read model, or 304
-// when the client's copy (If-None-Match) is current.
+// immutable is the Cache-Control of an order at a given version: events
+// are never changed or removed, so that state is the same forever.
+const immutable = "public, max-age=31536000, immutable"
+
+// handleGetOrder returns the order document from the read model or, with
+// ?version= or ?as_of=, as it was then, rebuilt from its events; 304 when
+// the client's copy (If-None-Match) is that version.
 func handleGetOrder(svc orderGetter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "order_id")
@@ -21,7 +29,18 @@ func handleGetOrder(svc orderGetter) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		o, err := svc.GetOrder(r.Context(), id)
+		q := r.URL.Query()
+		at, past, err := pointInTime(q)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		var o order.Order
+		if past {
+			o, err = svc.OrderAt(r.Context(), id, at)
+		} else {
+			o, err = svc.GetOrder(r.Context(), id)
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -31,11 +50,45 @@ func handleGetOrder(svc orderGetter) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		w.Header().Set("ETag", etag(o.Version))
+		h := w.Header()
+		h.Set("ETag", etag(o.Version))
+		// Only a version is fixed for good. As of a time close to now, a
+		// transaction that began before it may not have committed yet, so
+		// an as_of answer is no more cacheable than the current order.
+		if q.Has("version") {
+			h.Set("Cache-Control", immutable)
+		}
 		if match {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
 		writeJSON(w, r, http.StatusOK, toOrderJSON(o))
 	})
+}
+
+// pointInTime parses ?version= (1 or more) or ?as_of= (RFC 3339), which
+// exclude each other, naming every bad one; past is false when neither is
+// given.
+func pointInTime(q url.Values) (at app.PointInTime, past bool, err error) {
+	version, byVersion, versionErr := intParam(q, "version", 1, maxVersion, 0)
+	asOf, byTime, asOfErr := timeParam(q, "as_of")
+	if byVersion && byTime {
+		// Both are named; one already wrong says so instead.
+		if versionErr == nil {
+			versionErr = order.Invalid("version", order.FieldBadFormat, "must not be given with as_of")
+		}
+		if asOfErr == nil {
+			asOfErr = order.Invalid("as_of", order.FieldBadFormat, "must not be given with version")
+		}
+	}
+	if err := order.Merge(versionErr, asOfErr); err != nil {
+		return app.PointInTime{}, false, err
+	}
+	switch {
+	case byVersion:
+		return app.AtVersion(version), true, nil
+	case byTime:
+		return app.AsOf(asOf), true, nil
+	}
+	return app.PointInTime{}, false, nil
 }

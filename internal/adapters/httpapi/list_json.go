@@ -46,9 +46,11 @@ func toOrderPageJSON(p app.OrderPage) orderPageJSON {
 	return doc
 }
 
-// eventsJSON is an order's history, oldest first.
+// eventsJSON is a page of an order's history, oldest first.
+// NextAfterVersion continues it; null when the page reached the end.
 type eventsJSON struct {
-	Events []eventJSON `json:"events"`
+	Events           []eventJSON `json:"events"`
+	NextAfterVersion *int        `json:"next_after_version"`
 }
 
 // eventJSON is one stored event with its envelope. Data is the event's
@@ -77,22 +79,26 @@ type eventMetadataJSON struct {
 func toEventsJSON(events []app.RecordedEvent) eventsJSON {
 	doc := eventsJSON{Events: make([]eventJSON, len(events))}
 	for i, e := range events {
-		doc.Events[i] = eventJSON{
-			EventID:       e.EventID.String(),
-			Type:          e.Type,
-			Version:       e.Version,
-			Position:      e.Position,
-			SchemaVersion: e.SchemaVersion,
-			OccurredAt:    formatTime(e.OccurredAt),
-			RecordedAt:    formatTime(e.RecordedAt),
-			Data:          e.Data,
-			Metadata: eventMetadataJSON{
-				RequestID:     optional(e.Metadata.RequestID),
-				CorrelationID: optional(e.Metadata.CorrelationID),
-				CausationID:   optional(e.Metadata.CausationID),
-				Actor:         optional(e.Metadata.Actor),
-			},
-		}
+		doc.Events[i] = toEventJSON(e)
 	}
 	return doc
+}
+
+func toEventJSON(e app.RecordedEvent) eventJSON {
+	return eventJSON{
+		EventID:       e.EventID.String(),
+		Type:          e.Type,
+		Version:       e.Version,
+		Position:      e.Position,
+		SchemaVersion: e.SchemaVersion,
+		OccurredAt:    formatTime(e.OccurredAt),
+		RecordedAt:    formatTime(e.RecordedAt),
+		Data:          e.Data,
+		Metadata: eventMetadataJSON{
+			RequestID:     optional(e.Metadata.RequestID),
+			CorrelationID: optional(e.Metadata.CorrelationID),
+			CausationID:   optional(e.Metadata.CausationID),
+			Actor:         optional(e.Metadata.Actor),
+		},
+	}
 }

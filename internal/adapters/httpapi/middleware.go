@@ -114,9 +114,10 @@ func corsHandler(origins []string) func(http.Handler) http.Handler {
 		AllowedHeaders: []string{
 			"Content-Type", "If-Match", "If-None-Match",
 			"X-Request-Id", "X-Correlation-Id", "X-Actor",
+			"Last-Event-ID",   // sent by a reconnecting EventSource
 			"Idempotency-Key", // reserved: accepted now so frontends need no change when it lands
 		},
-		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position"},
+		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds"},
 		MaxAge:         600,
 	})
 }
@@ -126,6 +127,13 @@ func corsHandler(origins []string) func(http.Handler) http.Handler {
 func timeout(d time.Duration) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isLiveFeed(r) {
+				// A live feed stays open for as long as its client wants:
+				// a bound on the whole request would cut it after d. It
+				// bounds each of its reads by d instead.
+				next.ServeHTTP(w, r)
+				return
+			}
 			ctx, cancel := context.WithTimeout(r.Context(), d)
 			defer cancel()
 			next.ServeHTTP(w, r.WithContext(ctx))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/orderapi/orderapi/internal/app"
@@ -56,12 +57,24 @@ func toProblem(err error) (p problem, internal bool) {
 		re *requestError
 		oe *order.Error
 		ae *app.Error
+		ve *app.VersionOutOfRangeError
 	)
 	switch {
 	case errors.As(err, &re):
 		return newProblem(re.status, re.code, re.detail), false
 	case errors.As(err, &oe):
 		return orderProblem(oe), false
+	case errors.As(err, &ve):
+		// Only ?version= names a version to read: it is that field's
+		// problem, like any other invalid field.
+		versions := "versions"
+		if ve.Latest == 1 {
+			versions = "version"
+		}
+		return orderProblem(&order.Error{Kind: order.KindInvalid, Code: order.CodeValidation, Fields: []order.FieldError{{
+			Field: "version", Code: order.FieldOutOfRange,
+			Message: fmt.Sprintf("must be between 1 and %d: the order has %d %s", ve.Latest, ve.Latest, versions),
+		}}}), false
 	case errors.As(err, &ae):
 		if status, ok := appStatus[ae.Code]; ok {
 			return newProblem(status, ae.Code, ae.Message), false
@@ -83,6 +96,7 @@ var appStatus = map[string]int{
 	app.ErrConflict.Code:           http.StatusConflict,
 	app.ErrExists.Code:             http.StatusConflict,
 	app.ErrUnavailable.Code:        http.StatusServiceUnavailable,
+	app.ErrProjectionLagging.Code:  http.StatusServiceUnavailable,
 }
 
 func orderProblem(e *order.Error) problem {

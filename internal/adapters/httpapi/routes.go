@@ -9,7 +9,7 @@ import (
 
 // addRoutes is the whole API surface, in one place. api/openapi.yaml
 // documents each of these routes; keep the two in step.
-func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) error) {
+func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) error, live *liveFeed) {
 	mux.Method("GET", "/healthz", handleHealth())
 	mux.Method("GET", "/readyz", handleReady(ready))
 	mux.Method("GET", "/openapi.yaml", handleOpenAPI())
@@ -25,4 +25,9 @@ func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) err
 	mux.Method("GET", "/v1/orders/{order_id}/events", handleOrderEvents(svc))
 
 	mux.Method("GET", "/v1/customers/{customer_id}/orders", handleCustomerOrders(svc))
+
+	mux.Method("GET", feedPath, handleFeed(svc, live))
+
+	mux.Method("GET", "/v1/analytics/daily", handleDailyAnalytics(svc))
+	mux.Method("GET", "/v1/projections", handleProjections(svc))
 }

@@ -23,10 +23,32 @@ type Config struct {
 	Ready func(context.Context) error
 	// RequestTimeout bounds each request's work, so that a stalled
 	// database answers 503 instead of holding the connection; 10s if zero.
+	// A live feed is bounded per read instead: it stays open at will.
 	RequestTimeout time.Duration
+
+	// Wake subscribes to wake-ups sent after events are appended, so that
+	// live feeds (GET /v1/events as text/event-stream) look at once rather
+	// than at their next poll; cancel ends the subscription. Nil leaves
+	// them to poll.
+	Wake func() (wake <-chan struct{}, cancel func())
+	// FeedPoll is how long a live feed waits for a wake-up before it looks
+	// anyway, in case one was lost; 1s if zero.
+	FeedPoll time.Duration
+	// FeedHeartbeat is how often a quiet live feed sends a comment so that
+	// proxies keep it open; 15s if zero.
+	FeedHeartbeat time.Duration
+	// Closing, once closed, ends every live feed. http.Server.Shutdown
+	// waits for handlers to return but never tells them to, so close it
+	// from the server's RegisterOnShutdown. Nil: live feeds end only when
+	// their clients leave.
+	Closing <-chan struct{}
 }
 
-const defaultRequestTimeout = 10 * time.Second
+const (
+	defaultRequestTimeout = 10 * time.Second
+	defaultFeedPoll       = time.Second
+	defaultFeedHeartbeat  = 15 * time.Second
+)
 
 // NewServer returns the HTTP handler of the whole API, middleware
 // included.
@@ -48,6 +70,10 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	if cfg.RequestTimeout < 0 {
 		return nil, fmt.Errorf("httpapi: negative RequestTimeout %s", cfg.RequestTimeout)
 	}
+	live, err := newLiveFeed(cfg)
+	if err != nil {
+		return nil, err
+	}
 
 	mux := chi.NewRouter()
 	// Order matters: every later layer logs through the request's logger
@@ -64,7 +90,7 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	mux.Use(timeout(cfg.RequestTimeout))
 	mux.NotFound(handleNotFound())
 	mux.MethodNotAllowed(handleMethodNotAllowed(mux))
-	addRoutes(mux, svc, cfg.Ready)
+	addRoutes(mux, svc, cfg.Ready, live)
 	return mux, nil
 }
 

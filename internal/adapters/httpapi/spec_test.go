@@ -93,6 +93,13 @@ func (st *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	if isEventStream(resp) {
+		// A live feed does not end, so its body cannot be read here: its
+		// status and headers are checked now, and each message's data by
+		// the test that reads the stream (see sseStream).
+		st.checkEventStream(req, input, routeErr, resp)
+		return resp, nil
+	}
 	respBody, err := io.ReadAll(resp.Body)
 	_ = resp.Body.Close()
 	if err != nil {

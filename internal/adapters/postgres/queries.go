@@ -117,7 +117,7 @@ func (s *Store) ListCustomerOrders(ctx context.Context, q app.ListQuery) (_ app.
 // orderEventsSQL reads part of a stream with its envelope. A NULL limit is
 // no limit.
 const orderEventsSQL = `
-SELECT event_id, stream_id, stream_version, position, event_type, schema_version,
+SELECT transaction_id, event_id, stream_id, stream_version, position, event_type, schema_version,
        data, metadata, occurred_at, recorded_at
   FROM events
  WHERE stream_id = $1 AND stream_version > $2
@@ -164,33 +164,56 @@ func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.Reco
 	return []app.RecordedEvent{}, nil
 }
 
-// scanRecordedEvent reads one row of orderEventsSQL, bringing its data to
+// scanRecordedEvent reads one row of orderEventsSQL or feedSQL, bringing its data to
 // the current shape through the codec.
 func (s *Store) scanRecordedEvent(row pgx.CollectableRow) (app.RecordedEvent, error) {
-	var (
-		r                  app.RecordedEvent
-		storedVersion      int
-		data, metadata     []byte
-		occurred, recorded time.Time
-		orderID            uuid.UUID
-	)
-	if err := row.Scan(&r.EventID, &orderID, &r.Version, &r.Position, &r.Type, &storedVersion,
-		&data, &metadata, &occurred, &recorded); err != nil {
+	var st storedEvent
+	if err := row.Scan(&st.TransactionID, &st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion,
+		&st.Data, &st.Metadata, &st.OccurredAt, &st.RecordedAt); err != nil {
 		return app.RecordedEvent{}, err
 	}
-	e, err := s.codec.Decode(r.Type, storedVersion, data)
+	return s.recorded(st)
+}
+
+// storedEvent is an events row as read, before decoding.
+type storedEvent struct {
+	TransactionID          uint64
+	EventID, OrderID       uuid.UUID
+	Version                int
+	Position               int64
+	Type                   string
+	SchemaVersion          int
+	Data, Metadata         []byte
+	OccurredAt, RecordedAt time.Time
+}
+
+// recorded decodes a stored event and re-encodes its data in the current
+// shape of its type, so readers see one shape whatever version was stored.
+func (s *Store) recorded(st storedEvent) (app.RecordedEvent, error) {
+	e, err := s.codec.Decode(st.Type, st.SchemaVersion, st.Data)
 	if err != nil {
-		return app.RecordedEvent{}, fmt.Errorf("event version %d: %w", r.Version, err)
+		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
 	}
 	current, encoded, err := s.codec.Encode(e)
 	if err != nil {
-		return app.RecordedEvent{}, fmt.Errorf("event version %d: %w", r.Version, err)
+		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
 	}
-	if r.Metadata, err = s.codec.DecodeMetadata(metadata); err != nil {
-		return app.RecordedEvent{}, fmt.Errorf("event version %d: %w", r.Version, err)
+	meta, err := s.codec.DecodeMetadata(st.Metadata)
+	if err != nil {
+		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
 	}
 	// Type, like Data and SchemaVersion, is what the codec writes today.
-	r.Type, r.OrderID, r.SchemaVersion, r.Data = e.EventType(), orderID, current, encoded
-	r.OccurredAt, r.RecordedAt = occurred.UTC(), recorded.UTC()
-	return r, nil
+	return app.RecordedEvent{
+		EventID:       st.EventID,
+		OrderID:       st.OrderID,
+		Version:       st.Version,
+		Position:      st.Position,
+		TransactionID: st.TransactionID,
+		Type:          e.EventType(),
+		SchemaVersion: current,
+		Data:          encoded,
+		Metadata:      meta,
+		OccurredAt:    st.OccurredAt.UTC(),
+		RecordedAt:    st.RecordedAt.UTC(),
+	}, nil
 }

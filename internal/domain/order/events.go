@@ -92,3 +92,16 @@ func (Placed) isEvent()      {}
 func (Shipped) isEvent()     {}
 func (Delivered) isEvent()   {}
 func (Cancelled) isEvent()   {}
+
+// EventTypes lists every event type name, in life-cycle order.
+var EventTypes = []string{TypeCreated, TypeItemAdded, TypeItemRemoved, TypePlaced, TypeShipped, TypeDelivered, TypeCancelled}
+
+// KnownEventType reports whether name is one of EventTypes.
+func KnownEventType(name string) bool {
+	for _, t := range EventTypes {
+		if t == name {
+			return true
+		}
+	}
+	return false
+}

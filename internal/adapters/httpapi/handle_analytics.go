@@ -1,0 +1,93 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+type dailyAnalyticsReader interface {
+	DailyAnalytics(ctx context.Context, q app.AnalyticsQuery) (app.AnalyticsReport, error)
+}
+
+// handleDailyAnalytics answers the daily figures of a range of days, with
+// the analytics projection's position and lag in the body and in headers.
+// The projection is asynchronous; ?min_position= waits, bounded, for a
+// write of the client's to be counted.
+func handleDailyAnalytics(svc dailyAnalyticsReader) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := analyticsQuery(r.URL.Query())
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		report, err := svc.DailyAnalytics(r.Context(), q)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		h := w.Header()
+		h.Set("X-Projection-Position", strconv.FormatInt(report.Progress.Position.Position, 10))
+		h.Set("X-Projection-Lag-Events", strconv.FormatInt(report.Progress.LagEvents, 10))
+		h.Set("X-Projection-Lag-Seconds", formatSeconds(report.Progress.Lag))
+		// The figures change as the projection advances.
+		h.Set("Cache-Control", "no-store")
+		writeJSON(w, r, http.StatusOK, toAnalyticsJSON(report))
+	})
+}
+
+// analyticsQuery parses from, to, currency and min_position, naming every
+// bad one, along with the ranges the app refuses.
+func analyticsQuery(v url.Values) (app.AnalyticsQuery, error) {
+	var (
+		q    app.AnalyticsQuery
+		errs fieldErrs
+	)
+	q.From = parseDay(v, "from", &errs)
+	q.To = parseDay(v, "to", &errs)
+	if s, ok, err := single(v, "currency"); err != nil {
+		errs.add(err)
+	} else if ok {
+		q.Currency, err = order.ParseCurrency(s)
+		errs.add(err)
+	}
+	if s, ok, err := single(v, "min_position"); err != nil {
+		errs.add(err)
+	} else if ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		switch {
+		case err != nil && !isDigits(s):
+			errs.add(order.Invalid("min_position", order.FieldBadFormat, "must be an event position, e.g. 42"))
+		case err != nil || n < 1:
+			errs.add(order.Invalid("min_position", order.FieldOutOfRange, "must be between 1 and 9223372036854775807"))
+		default:
+			q.MinPosition = n
+		}
+	}
+	return q, errs.merge(q.Validate())
+}
+
+// parseDay reads a YYYY-MM-DD query parameter as midnight UTC. Absent, it
+// is the zero time, which the app's validation reports as required.
+func parseDay(v url.Values, name string, errs *fieldErrs) time.Time {
+	s, ok, err := single(v, name)
+	if err != nil || !ok {
+		errs.add(err)
+		return time.Time{}
+	}
+	d, err := time.Parse(time.DateOnly, s)
+	if err != nil || len(s) != len(time.DateOnly) {
+		errs.add(order.Invalid(name, order.FieldBadFormat, `must be a date as YYYY-MM-DD, e.g. "2025-01-02"`))
+		return time.Time{}
+	}
+	if d.IsZero() {
+		// 0001-01-01 is time.Time's zero, which stands for "absent".
+		errs.add(order.Invalid(name, order.FieldOutOfRange, "must be after 0001-01-01"))
+	}
+	return d
+}

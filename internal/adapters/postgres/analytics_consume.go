@@ -1,0 +1,115 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// consume is the consumer's loop, run on the connection that holds the
+// lock: read a batch after the checkpoint, count it, repeat; when the
+// feed is drained, wait for a wake-up or the poll. Each cycle begins with
+// a query on the lock's connection, so a consumer whose session died
+// stops at its next cycle, never later than Poll.
+func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
+	var wake <-chan struct{} // nil never fires: poll only
+	if a.cfg.Wake != nil {
+		ch, cancel := a.cfg.Wake.Subscribe()
+		defer cancel()
+		wake = ch
+	}
+	// Subscribed before the first read: nothing committed after it goes
+	// unnoticed.
+	at, err := a.checkpoint(ctx, conn)
+	if err != nil {
+		return err
+	}
+	timer := time.NewTimer(a.cfg.Poll)
+	defer timer.Stop()
+	// settle > 0 after a wake-up: the transaction that woke the consumer
+	// has committed, yet the feed may not show it while an older write
+	// transaction in the database still runs (see app.FeedCursor).
+	// Rather than wait for the poll, the consumer looks again soon, at
+	// doubling delays.
+	var settle time.Duration
+	for {
+		rows, err := a.readFeed(ctx, conn, at)
+		if err != nil {
+			return err
+		}
+		if len(rows) > 0 {
+			events, err := a.decodeAnalytics(rows)
+			if err != nil {
+				return err
+			}
+			stepCtx, cancel := context.WithTimeout(ctx, analyticsStepTimeout)
+			next, err := a.applyBatch(stepCtx, conn, at, events)
+			cancel()
+			if errors.Is(err, errCheckpointMoved) {
+				// Only another consumer moves it: the lock was lost or
+				// bypassed. Nothing was written; start again from where
+				// the other one got to.
+				a.log.Warn().Msg("analytics checkpoint moved under the consumer; reading it again")
+				if at, err = a.checkpoint(ctx, conn); err != nil {
+					return err
+				}
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			at = next
+			if len(rows) == a.cfg.BatchSize {
+				continue // more may be waiting
+			}
+		}
+		wait := a.cfg.Poll
+		if settle > 0 && len(rows) == 0 && settle < a.cfg.Poll {
+			wait, settle = settle, 2*settle
+		} else {
+			settle = 0
+		}
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+			settle = analyticsSettleFirst
+		case <-timer.C:
+		}
+	}
+}
+
+// checkpoint reads where the projection has got in the feed.
+func (a *Analytics) checkpoint(ctx context.Context, conn *pgx.Conn) (app.FeedCursor, error) {
+	var c app.FeedCursor
+	if err := conn.QueryRow(ctx, analyticsCheckpointSQL, analyticsName).Scan(&c.TransactionID, &c.Position); err != nil {
+		return app.FeedCursor{}, fmt.Errorf("read the analytics checkpoint: %w", err)
+	}
+	return c, nil
+}
+
+// readFeed reads the next batch of the global feed after the cursor, with
+// the feed's own query (every type), undecoded.
+func (a *Analytics) readFeed(ctx context.Context, conn *pgx.Conn, after app.FeedCursor) ([]storedEvent, error) {
+	ctx, cancel := context.WithTimeout(ctx, analyticsStepTimeout)
+	defer cancel()
+	rows, err := conn.Query(ctx, feedSQL, after.TransactionID, after.Position, a.cfg.BatchSize, nil)
+	if err != nil {
+		return nil, fmt.Errorf("read the feed after %d/%d: %w", after.TransactionID, after.Position, err)
+	}
+	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storedEvent, error) {
+		var st storedEvent
+		err := row.Scan(&st.TransactionID, &st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion,
+			&st.Data, &st.Metadata, &st.OccurredAt, &st.RecordedAt)
+		return st, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read the feed after %d/%d: %w", after.TransactionID, after.Position, err)
+	}
+	return events, nil
+}

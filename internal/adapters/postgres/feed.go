@@ -1,0 +1,69 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// feedSQL reads the global feed: committed events after a cursor in
+// (transaction_id, position) order, only from transactions below the
+// watermark. Every transaction below it has ended, and every later one
+// gets a larger id, so nothing can later appear before what this returns:
+// no event is ever skipped. See app.FeedCursor.
+//
+// The watermark is the oldest transaction still running in the statement's
+// own snapshot (its xip list), or the snapshot's xmax when none is. The
+// snapshot's xmin would do, but it counts the transactions of every
+// database on the server, so a long write in another database would stall
+// the feed. A running transaction that pg_stat_activity shows in another
+// database cannot write our events and is passed over; any other, whether
+// ours or unknown (finished since the snapshot, or hidden from this role),
+// still holds the watermark: the refinement can only lower latency, never
+// skip.
+//
+// $4 filters by type; NULL keeps every type.
+const feedSQL = `
+WITH snapshot AS MATERIALIZED (
+    SELECT pg_current_snapshot() AS s
+), other_databases AS MATERIALIZED (
+    SELECT backend_xid AS xid
+      FROM pg_stat_activity
+     WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
+), watermark AS MATERIALIZED (
+    SELECT coalesce(
+        (SELECT min(x) FROM pg_snapshot_xip((SELECT s FROM snapshot)) AS x
+          WHERE x::xid NOT IN (SELECT xid FROM other_databases)),
+        pg_snapshot_xmax((SELECT s FROM snapshot))) AS w
+)
+SELECT transaction_id, event_id, stream_id, stream_version, position, event_type, schema_version,
+       data, metadata, occurred_at, recorded_at
+  FROM events
+ WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
+   AND transaction_id < (SELECT w FROM watermark)
+   AND ($4::text[] IS NULL OR event_type = ANY ($4::text[]))
+ ORDER BY transaction_id, position
+ LIMIT $3`
+
+// ReadFeed returns up to q.Limit events after q.After in feed order.
+func (s *Store) ReadFeed(ctx context.Context, q app.FeedQuery) (_ []app.RecordedEvent, err error) {
+	defer markUnavailable(&err)
+	if q.Limit <= 0 {
+		return nil, fmt.Errorf("read feed: limit %d must be positive", q.Limit)
+	}
+	var types []string
+	if len(q.Types) > 0 {
+		types = q.Types
+	}
+	rows, err := s.pool.Query(ctx, feedSQL, q.After.TransactionID, q.After.Position, q.Limit, types)
+	if err != nil {
+		return nil, fmt.Errorf("read feed: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, s.scanRecordedEvent)
+	if err != nil {
+		return nil, fmt.Errorf("read feed: %w", err)
+	}
+	return events, nil
+}

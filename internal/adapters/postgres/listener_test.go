@@ -1,0 +1,139 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/rs/zerolog"
+)
+
+// startListener runs a Listener over the pool until the test ends, and
+// returns it with a subscription that has seen its first wake-up: the one
+// it sends once it listens.
+func startListener(t *testing.T, pool *pgxpool.Pool) (*postgres.Listener, <-chan struct{}) {
+	t.Helper()
+	l := postgres.NewListener(pool, zerolog.New(zerolog.NewTestWriter(t)))
+	wake, cancel := l.Subscribe()
+	t.Cleanup(cancel)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	// Registered after pgtest's pool.Close, so it runs before it: a pool
+	// waits for its connections to come back before it closes.
+	t.Cleanup(func() {
+		stop()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("Run returned %v, want context.Canceled", err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Error("Run did not return after its context ended")
+		}
+	})
+	waitWake(t, wake, "the wake-up after LISTEN")
+	return l, wake
+}
+
+func waitWake(t *testing.T, wake <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-wake:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("no wake-up: %s", what)
+	}
+}
+
+func noWake(t *testing.T, wake <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-wake:
+		t.Fatalf("woken: %s", what)
+	case <-time.After(300 * time.Millisecond):
+	}
+}
+
+func TestListenerWakesSubscribersOnCommitOnly(t *testing.T) {
+	t.Parallel()
+	// Given a listener with two subscribers, and a third that has left
+	store, pool := newStore(t)
+	l, first := startListener(t, pool)
+	second, cancel := l.Subscribe()
+	defer cancel()
+	gone, leave := l.Subscribe()
+	leave()
+
+	// When an append rolls back
+	tx, err := pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	insertCreated(t, tx)
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	// Then nobody is woken
+	noWake(t, first, "a rolled-back insert")
+	noWake(t, second, "a rolled-back insert")
+
+	// When a burst of appends commits
+	for range 3 {
+		create(t, store, uuid.New(), uuid.New(), t0)
+	}
+	// Then each subscriber is woken, the burst read as one or more
+	// wake-ups, and the one that left is not
+	waitWake(t, first, "a committed append")
+	waitWake(t, second, "a committed append")
+	select {
+	case <-gone:
+		t.Error("a cancelled subscription was woken")
+	default:
+	}
+}
+
+func TestListenerSurvivesLostConnection(t *testing.T) {
+	t.Parallel()
+	// Given a listener that listens
+	store, pool := newStore(t)
+	_, wake := startListener(t, pool)
+	pid := listeningBackend(t, pool, 0)
+
+	// When the server ends its connection
+	if _, err := pool.Exec(t.Context(), "SELECT pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+
+	// Then it listens again on another one and wakes everybody, since
+	// notifications may have been lost meanwhile
+	waitWake(t, wake, "the wake-up after reconnecting")
+	listeningBackend(t, pool, pid)
+	// and appends still wake its subscribers
+	create(t, store, uuid.New(), uuid.New(), t0)
+	waitWake(t, wake, "an append after reconnecting")
+}
+
+// listeningBackend waits for a backend of the test's database other than
+// not to be listening for appended events, and returns its pid.
+func listeningBackend(t *testing.T, pool *pgxpool.Pool, not int32) int32 {
+	t.Helper()
+	const sql = `
+SELECT pid FROM pg_stat_activity
+ WHERE datname = current_database() AND query = 'LISTEN orderapi_events' AND pid <> $1`
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var pid int32
+		err := pool.QueryRow(t.Context(), sql, not).Scan(&pid)
+		if err == nil {
+			return pid
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no backend listens: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,90 @@
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// FeedCursor is a place in the global feed of every order's events.
+//
+// The feed is ordered by the writing transaction's id, then by position.
+// PostgreSQL hands out positions at insert but makes rows visible at
+// commit, so "position > last seen" skips an event whose transaction
+// commits late. Reading only below the oldest transaction still running
+// (the snapshot's xmin) and in (transaction, position) order never does:
+// every transaction below that mark has ended, and every later one gets a
+// larger id. The zero FeedCursor is the start of the feed.
+type FeedCursor struct {
+	TransactionID uint64
+	Position      int64
+}
+
+// Before reports whether c comes before d in the feed.
+func (c FeedCursor) Before(d FeedCursor) bool {
+	if c.TransactionID != d.TransactionID {
+		return c.TransactionID < d.TransactionID
+	}
+	return c.Position < d.Position
+}
+
+// CursorOf is the feed cursor just after e.
+func CursorOf(e RecordedEvent) FeedCursor {
+	return FeedCursor{TransactionID: e.TransactionID, Position: e.Position}
+}
+
+// FeedQuery selects a page of the global feed.
+type FeedQuery struct {
+	// After continues after this cursor; zero starts at the beginning.
+	After FeedCursor
+	// Limit caps the page; 0 is DefaultFeedPage.
+	Limit int
+	// Types keeps only events of these types; empty keeps all.
+	Types []string
+}
+
+// FeedPage is one page of the feed. Next is where to continue: after the
+// page's last event, or After again when the page is empty.
+type FeedPage struct {
+	Events []RecordedEvent
+	Next   FeedCursor
+}
+
+// EventFeed reads the global feed.
+type EventFeed interface {
+	// ReadFeed returns up to q.Limit committed events after q.After in feed
+	// order, none of which a later read could find before them.
+	ReadFeed(ctx context.Context, q FeedQuery) ([]RecordedEvent, error)
+}
+
+// Feed page sizes.
+const (
+	DefaultFeedPage = 100
+	MaxFeedPage     = 1000
+)
+
+// Feed returns a page of every order's events, in an order that never
+// skips or repeats one.
+func (s *Service) Feed(ctx context.Context, q FeedQuery) (FeedPage, error) {
+	if q.Limit == 0 {
+		q.Limit = DefaultFeedPage
+	}
+	if q.Limit < 1 || q.Limit > MaxFeedPage {
+		return FeedPage{}, order.Invalid("limit", order.FieldOutOfRange, fmt.Sprintf("must be between 1 and %d", MaxFeedPage))
+	}
+	for _, t := range q.Types {
+		if !order.KnownEventType(t) {
+			return FeedPage{}, order.Invalid("type", order.FieldBadFormat, fmt.Sprintf("unknown event type %q", t))
+		}
+	}
+	events, err := s.reads.ReadFeed(ctx, q)
+	if err != nil {
+		return FeedPage{}, fmt.Errorf("read feed after %d/%d: %w", q.After.TransactionID, q.After.Position, err)
+	}
+	page := FeedPage{Events: events, Next: q.After}
+	if n := len(events); n > 0 {
+		page.Next = CursorOf(events[n-1])
+	}
+	return page, nil
+}

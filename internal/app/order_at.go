@@ -1,0 +1,87 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// History rebuilds an order's past states from its events, never from the
+// projections, which hold only the latest.
+type History interface {
+	// LoadVersion replays the order's events up to and including version.
+	// A stream with fewer events is replayed whole: the state's Version
+	// says how far it got. order.ErrNotFound when the order has no events.
+	LoadVersion(ctx context.Context, id uuid.UUID, version int) (order.Order, error)
+	// LoadAsOf replays the order's events up to the last one recorded at
+	// or before t; order.ErrNotFound when none was.
+	LoadAsOf(ctx context.Context, id uuid.UUID, t time.Time) (order.Order, error)
+}
+
+// PointInTime names a past state of an order: after one of its versions,
+// or as of a time. Make one with AtVersion or AsOf.
+type PointInTime struct {
+	version int
+	asOf    time.Time
+	byTime  bool
+}
+
+// AtVersion is the state right after the order's version-th event.
+func AtVersion(version int) PointInTime { return PointInTime{version: version} }
+
+// AsOf is the state after the last event recorded at or before t. A
+// transaction records its events at the time it began, and may commit a
+// little later: the answer for a time close to now can still change.
+func AsOf(t time.Time) PointInTime { return PointInTime{asOf: t, byTime: true} }
+
+func (p PointInTime) String() string {
+	if p.byTime {
+		return "as of " + p.asOf.Format(time.RFC3339Nano)
+	}
+	return fmt.Sprintf("at version %d", p.version)
+}
+
+// VersionOutOfRangeError: the order has not reached the version asked for.
+type VersionOutOfRangeError struct {
+	OrderID uuid.UUID
+	// Version is the one asked for; Latest the order's last.
+	Version, Latest int
+}
+
+func (e *VersionOutOfRangeError) Error() string {
+	return fmt.Sprintf("order %s has %d versions, not %d", e.OrderID, e.Latest, e.Version)
+}
+
+// OrderAt rebuilds the order as it was at a point in its past, from its
+// events. An order that did not exist yet is order.ErrNotFound; a version
+// it has not reached is a *VersionOutOfRangeError.
+func (s *Service) OrderAt(ctx context.Context, id uuid.UUID, at PointInTime) (order.Order, error) {
+	if at.byTime {
+		o, err := s.reads.LoadAsOf(ctx, id, at.asOf)
+		if errors.Is(err, order.ErrNotFound) {
+			// Also true of an order that never existed; one query cannot
+			// tell the two apart, and neither answer would differ.
+			err = &order.Error{Kind: order.KindNotFound, Code: order.CodeNotFound,
+				Message: fmt.Sprintf("order %s has no events recorded at or before %s", id, at.asOf.UTC().Format(time.RFC3339Nano))}
+		}
+		if err != nil {
+			return order.Order{}, fmt.Errorf("order %s %s: %w", id, at, err)
+		}
+		return o, nil
+	}
+	if at.version < 1 {
+		return order.Order{}, order.Invalid("version", order.FieldOutOfRange, "must be 1 or more")
+	}
+	o, err := s.reads.LoadVersion(ctx, id, at.version)
+	if err != nil {
+		return order.Order{}, fmt.Errorf("order %s %s: %w", id, at, err)
+	}
+	if o.Version < at.version {
+		return order.Order{}, &VersionOutOfRangeError{OrderID: id, Version: at.version, Latest: o.Version}
+	}
+	return o, nil
+}

@@ -1,0 +1,65 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// The projections, by the names GET /v1/projections reports.
+const (
+	ProjectionOrderDetails   = "order_details"
+	ProjectionCustomerOrders = "customer_orders"
+	ProjectionAnalytics      = "analytics"
+)
+
+// ProjectionStatus is how far one projection has got in the global feed.
+type ProjectionStatus struct {
+	Name string
+	// Inline projections are written in the append's own transaction:
+	// always current, never lagging.
+	Inline bool
+	// Position is the last event the projection reflects, in feed order;
+	// zero before the first.
+	Position FeedCursor
+	// LagEvents counts the committed events after Position.
+	LagEvents int64
+	// Lag is the age of the oldest of those events; zero when none.
+	Lag time.Duration
+	// UpdatedAt is when an asynchronous projection last moved its
+	// checkpoint; zero for an inline one.
+	UpdatedAt time.Time
+}
+
+// OpenTransaction is a transaction still running on the database server.
+// While it runs, the global feed stops below it (see FeedCursor), and so
+// do the asynchronous projections.
+type OpenTransaction struct {
+	// PID is its server process, as pg_stat_activity shows it.
+	PID     int32
+	Started time.Time
+	Age     time.Duration
+}
+
+// ProjectionsReport is the progress of every projection.
+type ProjectionsReport struct {
+	Projections []ProjectionStatus
+	// OldestOpenTransaction is the oldest transaction that holds the feed's
+	// watermark back; nil when none does.
+	OldestOpenTransaction *OpenTransaction
+	// AnalyticsLockHeld reports whether this process runs the analytics
+	// consumer: exactly one replica does at a time.
+	AnalyticsLockHeld bool
+}
+
+// Projections reports the progress of every projection, for operators.
+func (s *Service) Projections(ctx context.Context) (ProjectionsReport, error) {
+	if s.analytics == nil {
+		return ProjectionsReport{}, errNoAnalytics
+	}
+	r, err := s.analytics.Projections(ctx)
+	if err != nil {
+		return ProjectionsReport{}, fmt.Errorf("projection status: %w", err)
+	}
+	return r, nil
+}
