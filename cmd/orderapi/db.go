@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -15,6 +16,10 @@ import (
 // enough that a wrong DATABASE_URL fails visibly.
 const startupWait = 30 * time.Second
 
+// defaultPoolConns is the pool size unless DATABASE_URL sets
+// pool_max_conns.
+const defaultPoolConns = 16
+
 // connect opens the pool and applies pending migrations, retrying while the
 // database is not reachable yet.
 func connect(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Pool, error) {
@@ -22,6 +27,12 @@ func connect(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Pool
 	if err != nil {
 		// The URL may hold a password: say what is wrong, not the URL.
 		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+		// pgxpool's default, max(4, cores), is too small here: the
+		// listener and the analytics consumer each hold a connection for
+		// good, and requests need the rest.
+		poolCfg.MaxConns = max(poolCfg.MaxConns, defaultPoolConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
 	if err != nil {

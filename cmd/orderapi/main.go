@@ -29,7 +29,7 @@ const usage = `usage: orderapi [serve|migrate|help]
 
 Configuration comes from the environment:
   DATABASE_URL               PostgreSQL URL (default %s);
-                             pgxpool options such as pool_max_conns may be added
+                             pgxpool options may be added (pool_max_conns, default 16)
   ORDERAPI_ADDR              listen address (default %s)
   ORDERAPI_DEFAULT_CURRENCY  currency of orders created without one (default USD)
   ORDERAPI_CORS_ORIGINS      comma-separated origins allowed to call the API from a browser

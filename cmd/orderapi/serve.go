@@ -27,38 +27,18 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 
 	store := postgres.NewStore(pool)
 
-	// The listener wakes live feeds when events are appended. It holds a
-	// pooled connection, so it must stop before the pool closes: deferred
-	// after pool.Close, it runs before it.
+	// The listener wakes live feeds and the analytics consumer when events
+	// are appended. The analytics consumer runs in one replica at a time:
+	// every replica competes for its lock, the holder consumes. Both hold a
+	// pooled connection, so both stop before the pool closes (deferred
+	// after pool.Close, their stops run before it).
 	listener := postgres.NewListener(pool, log)
-	listenCtx, stopListening := context.WithCancel(ctx)
-	listening := make(chan struct{})
-	go func() {
-		defer close(listening)
-		_ = listener.Run(listenCtx) // it returns only when listenCtx ends
-	}()
-	defer func() {
-		stopListening()
-		<-listening
-	}()
-
-	// The analytics consumer runs in one replica at a time: every replica
-	// competes for its lock, the holder consumes. Like the listener it
-	// holds a pooled connection, so it too stops before the pool closes.
+	defer background(ctx, listener.Run)()
 	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{Wake: listener})
 	if err != nil {
 		return err
 	}
-	analyticsCtx, stopAnalytics := context.WithCancel(ctx)
-	analyzing := make(chan struct{})
-	go func() {
-		defer close(analyzing)
-		_ = analytics.Run(analyticsCtx) // it returns only when analyticsCtx ends
-	}()
-	defer func() {
-		stopAnalytics()
-		<-analyzing
-	}()
+	defer background(ctx, analytics.Run)()
 
 	svc, err := app.NewService(store, store, app.Config{
 		DefaultCurrency: cfg.DefaultCurrency,
@@ -118,6 +98,22 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// background runs fn until ctx ends or the returned stop is called; stop
+// waits for fn to return. fn's error is only ever its context's end: both
+// workers retry every other failure themselves.
+func background(ctx context.Context, fn func(context.Context) error) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = fn(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // readiness reports whether the database answers and its schema is the

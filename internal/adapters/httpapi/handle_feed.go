@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -50,7 +49,7 @@ func handleFeed(feed feedReader, live *liveFeed) http.Handler {
 func feedQuery(r *http.Request) (app.FeedQuery, error) {
 	var (
 		v    = r.URL.Query()
-		q    = app.FeedQuery{Limit: app.DefaultFeedPage}
+		q    app.FeedQuery
 		errs fieldErrs
 	)
 	if s, ok, err := single(v, "after"); err != nil {
@@ -71,19 +70,11 @@ func feedQuery(r *http.Request) (app.FeedQuery, error) {
 		}
 		q.After = c
 	}
-	if s, ok, err := single(v, "limit"); err != nil {
-		errs.add(err)
-	} else if ok {
-		n, err := strconv.Atoi(s)
-		switch {
-		case err != nil && !isDigits(s):
-			errs.add(order.Invalid("limit", order.FieldBadFormat, "must be an integer"))
-		case err != nil || n < 1 || n > app.MaxFeedPage:
-			errs.add(order.Invalid("limit", order.FieldOutOfRange, fmt.Sprintf("must be between 1 and %d", app.MaxFeedPage)))
-		default:
-			q.Limit = n
-		}
-	}
+	// The live feed compares each page with the limit, so it is set here
+	// rather than left to the service's default.
+	limit, _, err := intParam(v, "limit", 1, app.MaxFeedPage, app.DefaultFeedPage)
+	errs.add(err)
+	q.Limit = limit
 	q.Types = v["type"]
 	for _, t := range q.Types {
 		if !order.KnownEventType(t) {

@@ -2,10 +2,8 @@ package httpapi
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
-	"strconv"
 
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -44,7 +42,7 @@ func handleCustomerOrders(svc customerOrderLister) http.Handler {
 // problem like a bad body field, not a 400.
 func listQuery(v url.Values) (app.ListQuery, error) {
 	var (
-		q    = app.ListQuery{Limit: app.DefaultPageSize}
+		q    app.ListQuery
 		errs fieldErrs
 	)
 	if s, ok, err := single(v, "status"); err != nil {
@@ -53,19 +51,9 @@ func listQuery(v url.Values) (app.ListQuery, error) {
 		q.Status, err = order.ParseStatus(s)
 		errs.add(err)
 	}
-	if s, ok, err := single(v, "limit"); err != nil {
-		errs.add(err)
-	} else if ok {
-		n, err := strconv.Atoi(s)
-		switch {
-		case err != nil && !isDigits(s):
-			errs.add(order.Invalid("limit", order.FieldBadFormat, "must be an integer"))
-		case err != nil || n < 1 || n > app.MaxPageSize:
-			errs.add(order.Invalid("limit", order.FieldOutOfRange, fmt.Sprintf("must be between 1 and %d", app.MaxPageSize)))
-		default:
-			q.Limit = n
-		}
-	}
+	limit, _, err := intParam(v, "limit", 1, app.MaxPageSize, app.DefaultPageSize)
+	errs.add(err)
+	q.Limit = limit
 	if s, ok, err := single(v, "cursor"); err != nil {
 		errs.add(err)
 	} else if ok {
