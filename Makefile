@@ -6,7 +6,7 @@
 GO ?= go
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-race lint migrate openapi-check bench devdb-stop docker clean
+.PHONY: help run build test test-race fuzz lint migrate openapi-check bench devdb-stop docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,32 @@ test: ## run all tests against a real PostgreSQL
 test-race: ## run all tests with the race detector
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(scripts/devdb.sh url postgres)}" && export TEST_DATABASE_URL && \
 		$(GO) test -count=1 -race ./...
+
+# go test -fuzz takes one target per run, so each is run in turn, for
+# FUZZTIME (a duration, or Nx for N inputs). New crashers land in the
+# package's testdata/fuzz/<target>/, where plain `make test` replays them.
+FUZZTIME ?= 30s
+FUZZ_TARGETS = \
+	./internal/domain/order:FuzzParseAmount \
+	./internal/adapters/httpapi:FuzzDecodeCreate \
+	./internal/adapters/httpapi:FuzzDecodeAddItem \
+	./internal/adapters/httpapi:FuzzDecodePlace \
+	./internal/adapters/httpapi:FuzzDecodeShip \
+	./internal/adapters/httpapi:FuzzDecodeDeliver \
+	./internal/adapters/httpapi:FuzzDecodeCancel \
+	./internal/adapters/httpapi:FuzzParseUUID \
+	./internal/adapters/httpapi:FuzzCursor \
+	./internal/adapters/httpapi:FuzzCursorRoundTrip \
+	./internal/adapters/httpapi:FuzzQueryParams \
+	./internal/adapters/httpapi:FuzzServer
+
+fuzz: ## run every fuzz target in turn for FUZZTIME each (default 30s)
+	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(scripts/devdb.sh url postgres)}" && export TEST_DATABASE_URL && \
+	for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "== $$name ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	done
 
 lint: ## go vet and staticcheck (pinned in go.mod)
 	$(GO) vet ./...

@@ -227,40 +227,50 @@ func (e OrderShippedEventType) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeDuplicateProduct      ProblemCode = "duplicate_product"
-	ProblemCodeInternalError         ProblemCode = "internal_error"
-	ProblemCodeInvalidHeader         ProblemCode = "invalid_header"
-	ProblemCodeInvalidJsonType       ProblemCode = "invalid_json_type"
-	ProblemCodeInvalidPathParameter  ProblemCode = "invalid_path_parameter"
-	ProblemCodeItemNotInOrder        ProblemCode = "item_not_in_order"
-	ProblemCodeMalformedJson         ProblemCode = "malformed_json"
-	ProblemCodeMethodNotAllowed      ProblemCode = "method_not_allowed"
-	ProblemCodeNotFound              ProblemCode = "not_found"
-	ProblemCodeNotReady              ProblemCode = "not_ready"
-	ProblemCodeOrderAlreadyCancelled ProblemCode = "order_already_cancelled"
-	ProblemCodeOrderEmpty            ProblemCode = "order_empty"
-	ProblemCodeOrderExists           ProblemCode = "order_exists"
-	ProblemCodeOrderNotCancellable   ProblemCode = "order_not_cancellable"
-	ProblemCodeOrderNotDraft         ProblemCode = "order_not_draft"
-	ProblemCodeOrderNotFound         ProblemCode = "order_not_found"
-	ProblemCodeOrderNotPlaced        ProblemCode = "order_not_placed"
-	ProblemCodeOrderNotShipped       ProblemCode = "order_not_shipped"
-	ProblemCodeOrderTotalOutOfRange  ProblemCode = "order_total_out_of_range"
-	ProblemCodePreconditionFailed    ProblemCode = "precondition_failed"
-	ProblemCodeProjectionLagging     ProblemCode = "projection_lagging"
-	ProblemCodeRequestTooLarge       ProblemCode = "request_too_large"
-	ProblemCodeTooManyItems          ProblemCode = "too_many_items"
-	ProblemCodeUnavailable           ProblemCode = "unavailable"
-	ProblemCodeUnknownField          ProblemCode = "unknown_field"
-	ProblemCodeUnsupportedMediaType  ProblemCode = "unsupported_media_type"
-	ProblemCodeValidationFailed      ProblemCode = "validation_failed"
-	ProblemCodeVersionConflict       ProblemCode = "version_conflict"
+	ProblemCodeDuplicateField           ProblemCode = "duplicate_field"
+	ProblemCodeDuplicateProduct         ProblemCode = "duplicate_product"
+	ProblemCodeIdempotencyKeyInProgress ProblemCode = "idempotency_key_in_progress"
+	ProblemCodeIdempotencyKeyReused     ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternalError            ProblemCode = "internal_error"
+	ProblemCodeInvalidHeader            ProblemCode = "invalid_header"
+	ProblemCodeInvalidJsonType          ProblemCode = "invalid_json_type"
+	ProblemCodeInvalidPathParameter     ProblemCode = "invalid_path_parameter"
+	ProblemCodeItemNotInOrder           ProblemCode = "item_not_in_order"
+	ProblemCodeMalformedJson            ProblemCode = "malformed_json"
+	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound                 ProblemCode = "not_found"
+	ProblemCodeNotReady                 ProblemCode = "not_ready"
+	ProblemCodeOrderAlreadyCancelled    ProblemCode = "order_already_cancelled"
+	ProblemCodeOrderEmpty               ProblemCode = "order_empty"
+	ProblemCodeOrderExists              ProblemCode = "order_exists"
+	ProblemCodeOrderNotCancellable      ProblemCode = "order_not_cancellable"
+	ProblemCodeOrderNotDraft            ProblemCode = "order_not_draft"
+	ProblemCodeOrderNotFound            ProblemCode = "order_not_found"
+	ProblemCodeOrderNotPlaced           ProblemCode = "order_not_placed"
+	ProblemCodeOrderNotShipped          ProblemCode = "order_not_shipped"
+	ProblemCodeOrderTotalOutOfRange     ProblemCode = "order_total_out_of_range"
+	ProblemCodePreconditionFailed       ProblemCode = "precondition_failed"
+	ProblemCodeProjectionLagging        ProblemCode = "projection_lagging"
+	ProblemCodeRequestTimeout           ProblemCode = "request_timeout"
+	ProblemCodeRequestTooLarge          ProblemCode = "request_too_large"
+	ProblemCodeTooManyItems             ProblemCode = "too_many_items"
+	ProblemCodeUnavailable              ProblemCode = "unavailable"
+	ProblemCodeUnknownField             ProblemCode = "unknown_field"
+	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed         ProblemCode = "validation_failed"
+	ProblemCodeVersionConflict          ProblemCode = "version_conflict"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeDuplicateField:
+		return true
 	case ProblemCodeDuplicateProduct:
+		return true
+	case ProblemCodeIdempotencyKeyInProgress:
+		return true
+	case ProblemCodeIdempotencyKeyReused:
 		return true
 	case ProblemCodeInternalError:
 		return true
@@ -301,6 +311,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodePreconditionFailed:
 		return true
 	case ProblemCodeProjectionLagging:
+		return true
+	case ProblemCodeRequestTimeout:
 		return true
 	case ProblemCodeRequestTooLarge:
 		return true
@@ -1195,6 +1207,9 @@ type Uuid = openapi_types.UUID
 // CustomerId defines model for CustomerId.
 type CustomerId = openapi_types.UUID
 
+// IdempotencyKey defines model for IdempotencyKey.
+type IdempotencyKey = string
+
 // IfMatch defines model for IfMatch.
 type IfMatch = string
 
@@ -1236,6 +1251,9 @@ type PreconditionFailed = Problem
 
 // ProjectionUnavailable An RFC 9457 problem details document.
 type ProjectionUnavailable = Problem
+
+// RequestTimeout An RFC 9457 problem details document.
+type RequestTimeout = Problem
 
 // RequestTooLarge An RFC 9457 problem details document.
 type RequestTooLarge = Problem
@@ -1327,6 +1345,16 @@ type CreateOrderParams struct {
 
 	// XActor Who issues the command, recorded in the events' metadata.
 	XActor *XActor `json:"X-Actor,omitempty"`
+
+	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
+	// as a UUID, taken as sent (quotes included). The first success with
+	// a key claims it; for 24 hours a repeat of the same request (method,
+	// path, `If-Match`, body bytes) writes nothing and is answered as the
+	// first one was, with `Idempotent-Replayed: true`. The same key on a
+	// different request is 422 `idempotency_key_reused`. A failed request
+	// claims nothing. Anything but 1 to 255 visible ASCII characters is
+	// 400 `invalid_header`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 }
 
 // GetOrderParams defines parameters for GetOrder.
@@ -1362,6 +1390,16 @@ type CancelOrderParams struct {
 	// XActor Who issues the command, recorded in the events' metadata.
 	XActor *XActor `json:"X-Actor,omitempty"`
 
+	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
+	// as a UUID, taken as sent (quotes included). The first success with
+	// a key claims it; for 24 hours a repeat of the same request (method,
+	// path, `If-Match`, body bytes) writes nothing and is answered as the
+	// first one was, with `Idempotent-Replayed: true`. The same key on a
+	// different request is 422 `idempotency_key_reused`. A failed request
+	// claims nothing. Anything but 1 to 255 visible ASCII characters is
+	// 400 `invalid_header`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
 	// `*` for any version. A stale version is 412 `precondition_failed`;
@@ -1381,6 +1419,16 @@ type DeliverOrderParams struct {
 
 	// XActor Who issues the command, recorded in the events' metadata.
 	XActor *XActor `json:"X-Actor,omitempty"`
+
+	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
+	// as a UUID, taken as sent (quotes included). The first success with
+	// a key claims it; for 24 hours a repeat of the same request (method,
+	// path, `If-Match`, body bytes) writes nothing and is answered as the
+	// first one was, with `Idempotent-Replayed: true`. The same key on a
+	// different request is 422 `idempotency_key_reused`. A failed request
+	// claims nothing. Anything but 1 to 255 visible ASCII characters is
+	// 400 `invalid_header`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
@@ -1416,6 +1464,16 @@ type AddItemParams struct {
 	// XActor Who issues the command, recorded in the events' metadata.
 	XActor *XActor `json:"X-Actor,omitempty"`
 
+	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
+	// as a UUID, taken as sent (quotes included). The first success with
+	// a key claims it; for 24 hours a repeat of the same request (method,
+	// path, `If-Match`, body bytes) writes nothing and is answered as the
+	// first one was, with `Idempotent-Replayed: true`. The same key on a
+	// different request is 422 `idempotency_key_reused`. A failed request
+	// claims nothing. Anything but 1 to 255 visible ASCII characters is
+	// 400 `invalid_header`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
 	// `*` for any version. A stale version is 412 `precondition_failed`;
@@ -1435,6 +1493,16 @@ type RemoveItemParams struct {
 
 	// XActor Who issues the command, recorded in the events' metadata.
 	XActor *XActor `json:"X-Actor,omitempty"`
+
+	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
+	// as a UUID, taken as sent (quotes included). The first success with
+	// a key claims it; for 24 hours a repeat of the same request (method,
+	// path, `If-Match`, body bytes) writes nothing and is answered as the
+	// first one was, with `Idempotent-Replayed: true`. The same key on a
+	// different request is 422 `idempotency_key_reused`. A failed request
+	// claims nothing. Anything but 1 to 255 visible ASCII characters is
+	// 400 `invalid_header`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
@@ -1456,6 +1524,16 @@ type PlaceOrderParams struct {
 	// XActor Who issues the command, recorded in the events' metadata.
 	XActor *XActor `json:"X-Actor,omitempty"`
 
+	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
+	// as a UUID, taken as sent (quotes included). The first success with
+	// a key claims it; for 24 hours a repeat of the same request (method,
+	// path, `If-Match`, body bytes) writes nothing and is answered as the
+	// first one was, with `Idempotent-Replayed: true`. The same key on a
+	// different request is 422 `idempotency_key_reused`. A failed request
+	// claims nothing. Anything but 1 to 255 visible ASCII characters is
+	// 400 `invalid_header`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
+
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
 	// `*` for any version. A stale version is 412 `precondition_failed`;
@@ -1475,6 +1553,16 @@ type ShipOrderParams struct {
 
 	// XActor Who issues the command, recorded in the events' metadata.
 	XActor *XActor `json:"X-Actor,omitempty"`
+
+	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
+	// as a UUID, taken as sent (quotes included). The first success with
+	// a key claims it; for 24 hours a repeat of the same request (method,
+	// path, `If-Match`, body bytes) writes nothing and is answered as the
+	// first one was, with `Idempotent-Replayed: true`. The same key on a
+	// different request is 422 `idempotency_key_reused`. A failed request
+	// claims nothing. Anything but 1 to 255 visible ASCII characters is
+	// 400 `invalid_header`.
+	IdempotencyKey *IdempotencyKey `json:"Idempotency-Key,omitempty"`
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
@@ -2272,7 +2360,8 @@ type ClientInterface interface {
 	//
 	// Starts a draft order. A client-chosen `id` makes creation safe to
 	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing.
+	// and creates nothing. With an `Idempotency-Key` a retry instead
+	// answers 201 again, with the order the first request created.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2283,7 +2372,8 @@ type ClientInterface interface {
 	//
 	// Starts a draft order. A client-chosen `id` makes creation safe to
 	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing.
+	// and creates nothing. With an `Idempotency-Key` a retry instead
+	// answers 201 again, with the order the first request created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2593,7 +2683,8 @@ func (c *Client) GetEventFeed(ctx context.Context, params *GetEventFeedParams, r
 //
 // Starts a draft order. A client-chosen `id` makes creation safe to
 // retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing.
+// and creates nothing. With an `Idempotency-Key` a retry instead
+// answers 201 again, with the order the first request created.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2614,7 +2705,8 @@ func (c *Client) CreateOrderWithBody(ctx context.Context, params *CreateOrderPar
 //
 // Starts a draft order. A client-chosen `id` makes creation safe to
 // retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing.
+// and creates nothing. With an `Idempotency-Key` a retry instead
+// answers 201 again, with the order the first request created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3373,6 +3465,17 @@ func NewCreateOrderRequestWithBody(server string, params *CreateOrderParams, con
 			req.Header.Set("X-Actor", headerParam2)
 		}
 
+		if params.IdempotencyKey != nil {
+			var headerParam3 string
+
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam3)
+		}
+
 	}
 
 	return req, nil
@@ -3556,15 +3659,26 @@ func NewCancelOrderRequestWithBody(server string, orderId OrderId, params *Cance
 			req.Header.Set("X-Actor", headerParam2)
 		}
 
-		if params.IfMatch != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam3)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam4 string
+
+			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam4)
 		}
 
 	}
@@ -3651,15 +3765,26 @@ func NewDeliverOrderRequestWithBody(server string, orderId OrderId, params *Deli
 			req.Header.Set("X-Actor", headerParam2)
 		}
 
-		if params.IfMatch != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam3)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam4 string
+
+			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam4)
 		}
 
 	}
@@ -3834,15 +3959,26 @@ func NewAddItemRequestWithBody(server string, orderId OrderId, params *AddItemPa
 			req.Header.Set("X-Actor", headerParam2)
 		}
 
-		if params.IfMatch != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam3)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam4 string
+
+			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam4)
 		}
 
 	}
@@ -3923,15 +4059,26 @@ func NewRemoveItemRequest(server string, orderId OrderId, productId ProductId, p
 			req.Header.Set("X-Actor", headerParam2)
 		}
 
-		if params.IfMatch != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam3)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam4 string
+
+			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam4)
 		}
 
 	}
@@ -4018,15 +4165,26 @@ func NewPlaceOrderRequestWithBody(server string, orderId OrderId, params *PlaceO
 			req.Header.Set("X-Actor", headerParam2)
 		}
 
-		if params.IfMatch != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam3)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam4 string
+
+			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam4)
 		}
 
 	}
@@ -4113,15 +4271,26 @@ func NewShipOrderRequestWithBody(server string, orderId OrderId, params *ShipOrd
 			req.Header.Set("X-Actor", headerParam2)
 		}
 
-		if params.IfMatch != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam3 string
 
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam3)
+		}
+
+		if params.IfMatch != nil {
+			var headerParam4 string
+
+			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-Match", headerParam4)
 		}
 
 	}
@@ -4321,7 +4490,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Starts a draft order. A client-chosen `id` makes creation safe to
 	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing.
+	// and creates nothing. With an `Idempotency-Key` a retry instead
+	// answers 201 again, with the order the first request created.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4332,7 +4502,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Starts a draft order. A client-chosen `id` makes creation safe to
 	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing.
+	// and creates nothing. With an `Idempotency-Key` a retry instead
+	// answers 201 again, with the order the first request created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4948,14 +5119,20 @@ func (r GetEventFeedResponse) ContentType() string {
 
 // CreateOrderResponse201Headers the declared response headers of an HTTP 201 response for CreateOrder
 type CreateOrderResponse201Headers struct {
-	ETag           string
-	Location       string
-	XEventPosition int64
-	XRequestId     string
+	ETag               string
+	IdempotentReplayed *string
+	Location           string
+	XEventPosition     int64
+	XRequestId         string
 }
 
 // CreateOrderResponse400Headers the declared response headers of an HTTP 400 response for CreateOrder
 type CreateOrderResponse400Headers struct {
+	XRequestId string
+}
+
+// CreateOrderResponse408Headers the declared response headers of an HTTP 408 response for CreateOrder
+type CreateOrderResponse408Headers struct {
 	XRequestId string
 }
 
@@ -4997,6 +5174,8 @@ type CreateOrderResponse struct {
 	JSON201 *Order
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
@@ -5013,6 +5192,8 @@ type CreateOrderResponse struct {
 	Headers201 *CreateOrderResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *CreateOrderResponse400Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CreateOrderResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *CreateOrderResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
@@ -5035,6 +5216,11 @@ func (r CreateOrderResponse) GetJSON201() *Order {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r CreateOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5228,9 +5414,10 @@ func (r GetOrderResponse) ContentType() string {
 
 // CancelOrderResponse200Headers the declared response headers of an HTTP 200 response for CancelOrder
 type CancelOrderResponse200Headers struct {
-	ETag           string
-	XEventPosition int64
-	XRequestId     string
+	ETag               string
+	IdempotentReplayed *string
+	XEventPosition     int64
+	XRequestId         string
 }
 
 // CancelOrderResponse400Headers the declared response headers of an HTTP 400 response for CancelOrder
@@ -5240,6 +5427,11 @@ type CancelOrderResponse400Headers struct {
 
 // CancelOrderResponse404Headers the declared response headers of an HTTP 404 response for CancelOrder
 type CancelOrderResponse404Headers struct {
+	XRequestId string
+}
+
+// CancelOrderResponse408Headers the declared response headers of an HTTP 408 response for CancelOrder
+type CancelOrderResponse408Headers struct {
 	XRequestId string
 }
 
@@ -5288,6 +5480,8 @@ type CancelOrderResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
@@ -5308,6 +5502,8 @@ type CancelOrderResponse struct {
 	Headers400 *CancelOrderResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *CancelOrderResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *CancelOrderResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *CancelOrderResponse409Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
@@ -5337,6 +5533,11 @@ func (r CancelOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r CancelOrderResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5405,9 +5606,10 @@ func (r CancelOrderResponse) ContentType() string {
 
 // DeliverOrderResponse200Headers the declared response headers of an HTTP 200 response for DeliverOrder
 type DeliverOrderResponse200Headers struct {
-	ETag           string
-	XEventPosition int64
-	XRequestId     string
+	ETag               string
+	IdempotentReplayed *string
+	XEventPosition     int64
+	XRequestId         string
 }
 
 // DeliverOrderResponse400Headers the declared response headers of an HTTP 400 response for DeliverOrder
@@ -5417,6 +5619,11 @@ type DeliverOrderResponse400Headers struct {
 
 // DeliverOrderResponse404Headers the declared response headers of an HTTP 404 response for DeliverOrder
 type DeliverOrderResponse404Headers struct {
+	XRequestId string
+}
+
+// DeliverOrderResponse408Headers the declared response headers of an HTTP 408 response for DeliverOrder
+type DeliverOrderResponse408Headers struct {
 	XRequestId string
 }
 
@@ -5465,6 +5672,8 @@ type DeliverOrderResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
@@ -5485,6 +5694,8 @@ type DeliverOrderResponse struct {
 	Headers400 *DeliverOrderResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeliverOrderResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *DeliverOrderResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *DeliverOrderResponse409Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
@@ -5514,6 +5725,11 @@ func (r DeliverOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r DeliverOrderResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r DeliverOrderResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5701,9 +5917,10 @@ func (r ListOrderEventsResponse) ContentType() string {
 
 // AddItemResponse200Headers the declared response headers of an HTTP 200 response for AddItem
 type AddItemResponse200Headers struct {
-	ETag           string
-	XEventPosition int64
-	XRequestId     string
+	ETag               string
+	IdempotentReplayed *string
+	XEventPosition     int64
+	XRequestId         string
 }
 
 // AddItemResponse400Headers the declared response headers of an HTTP 400 response for AddItem
@@ -5713,6 +5930,11 @@ type AddItemResponse400Headers struct {
 
 // AddItemResponse404Headers the declared response headers of an HTTP 404 response for AddItem
 type AddItemResponse404Headers struct {
+	XRequestId string
+}
+
+// AddItemResponse408Headers the declared response headers of an HTTP 408 response for AddItem
+type AddItemResponse408Headers struct {
 	XRequestId string
 }
 
@@ -5761,6 +5983,8 @@ type AddItemResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
@@ -5781,6 +6005,8 @@ type AddItemResponse struct {
 	Headers400 *AddItemResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *AddItemResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *AddItemResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *AddItemResponse409Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
@@ -5810,6 +6036,11 @@ func (r AddItemResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r AddItemResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r AddItemResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -5878,9 +6109,10 @@ func (r AddItemResponse) ContentType() string {
 
 // RemoveItemResponse200Headers the declared response headers of an HTTP 200 response for RemoveItem
 type RemoveItemResponse200Headers struct {
-	ETag           string
-	XEventPosition int64
-	XRequestId     string
+	ETag               string
+	IdempotentReplayed *string
+	XEventPosition     int64
+	XRequestId         string
 }
 
 // RemoveItemResponse400Headers the declared response headers of an HTTP 400 response for RemoveItem
@@ -5900,6 +6132,11 @@ type RemoveItemResponse409Headers struct {
 
 // RemoveItemResponse412Headers the declared response headers of an HTTP 412 response for RemoveItem
 type RemoveItemResponse412Headers struct {
+	XRequestId string
+}
+
+// RemoveItemResponse422Headers the declared response headers of an HTTP 422 response for RemoveItem
+type RemoveItemResponse422Headers struct {
 	XRequestId string
 }
 
@@ -5927,6 +6164,8 @@ type RemoveItemResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
 	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
@@ -5941,6 +6180,8 @@ type RemoveItemResponse struct {
 	Headers409 *RemoveItemResponse409Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
 	Headers412 *RemoveItemResponse412Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *RemoveItemResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *RemoveItemResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -5970,6 +6211,11 @@ func (r RemoveItemResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
 func (r RemoveItemResponse) GetApplicationproblemJSON412() *PreconditionFailed {
 	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r RemoveItemResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -6013,9 +6259,10 @@ func (r RemoveItemResponse) ContentType() string {
 
 // PlaceOrderResponse200Headers the declared response headers of an HTTP 200 response for PlaceOrder
 type PlaceOrderResponse200Headers struct {
-	ETag           string
-	XEventPosition int64
-	XRequestId     string
+	ETag               string
+	IdempotentReplayed *string
+	XEventPosition     int64
+	XRequestId         string
 }
 
 // PlaceOrderResponse400Headers the declared response headers of an HTTP 400 response for PlaceOrder
@@ -6025,6 +6272,11 @@ type PlaceOrderResponse400Headers struct {
 
 // PlaceOrderResponse404Headers the declared response headers of an HTTP 404 response for PlaceOrder
 type PlaceOrderResponse404Headers struct {
+	XRequestId string
+}
+
+// PlaceOrderResponse408Headers the declared response headers of an HTTP 408 response for PlaceOrder
+type PlaceOrderResponse408Headers struct {
 	XRequestId string
 }
 
@@ -6073,6 +6325,8 @@ type PlaceOrderResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
@@ -6093,6 +6347,8 @@ type PlaceOrderResponse struct {
 	Headers400 *PlaceOrderResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *PlaceOrderResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *PlaceOrderResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *PlaceOrderResponse409Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
@@ -6122,6 +6378,11 @@ func (r PlaceOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r PlaceOrderResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r PlaceOrderResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -6190,9 +6451,10 @@ func (r PlaceOrderResponse) ContentType() string {
 
 // ShipOrderResponse200Headers the declared response headers of an HTTP 200 response for ShipOrder
 type ShipOrderResponse200Headers struct {
-	ETag           string
-	XEventPosition int64
-	XRequestId     string
+	ETag               string
+	IdempotentReplayed *string
+	XEventPosition     int64
+	XRequestId         string
 }
 
 // ShipOrderResponse400Headers the declared response headers of an HTTP 400 response for ShipOrder
@@ -6202,6 +6464,11 @@ type ShipOrderResponse400Headers struct {
 
 // ShipOrderResponse404Headers the declared response headers of an HTTP 404 response for ShipOrder
 type ShipOrderResponse404Headers struct {
+	XRequestId string
+}
+
+// ShipOrderResponse408Headers the declared response headers of an HTTP 408 response for ShipOrder
+type ShipOrderResponse408Headers struct {
 	XRequestId string
 }
 
@@ -6250,6 +6517,8 @@ type ShipOrderResponse struct {
 	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
+	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
@@ -6270,6 +6539,8 @@ type ShipOrderResponse struct {
 	Headers400 *ShipOrderResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ShipOrderResponse404Headers
+	// Headers408 the parsed response headers for an HTTP 408 response
+	Headers408 *ShipOrderResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
 	Headers409 *ShipOrderResponse409Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
@@ -6299,6 +6570,11 @@ func (r ShipOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
 func (r ShipOrderResponse) GetApplicationproblemJSON404() *NotFound {
 	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
+func (r ShipOrderResponse) GetApplicationproblemJSON408() *RequestTimeout {
+	return r.ApplicationproblemJSON408
 }
 
 // GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
@@ -6585,7 +6861,8 @@ func (c *ClientWithResponses) GetEventFeedWithResponse(ctx context.Context, para
 //
 // Starts a draft order. A client-chosen `id` makes creation safe to
 // retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing.
+// and creates nothing. With an `Idempotency-Key` a retry instead
+// answers 201 again, with the order the first request created.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -6602,7 +6879,8 @@ func (c *ClientWithResponses) CreateOrderWithBodyWithResponse(ctx context.Contex
 //
 // Starts a draft order. A client-chosen `id` makes creation safe to
 // retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing.
+// and creates nothing. With an `Idempotency-Key` a retry instead
+// answers 201 again, with the order the first request created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7363,6 +7641,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7417,6 +7702,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("Location"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "Location", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -7449,6 +7741,16 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 408:
+		var headers CreateOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers CreateOrderResponse409Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -7728,6 +8030,13 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -7789,6 +8098,13 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("X-Event-Position"); len(values) > 0 {
 			var value int64
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Event-Position", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
@@ -7824,6 +8140,16 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers CancelOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers CancelOrderResponse409Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -7941,6 +8267,13 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8002,6 +8335,13 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("X-Event-Position"); len(values) > 0 {
 			var value int64
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Event-Position", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
@@ -8037,6 +8377,16 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers DeliverOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers DeliverOrderResponse409Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -8285,6 +8635,13 @@ func ParseAddItemResponse(rsp *http.Response) (*AddItemResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8346,6 +8703,13 @@ func ParseAddItemResponse(rsp *http.Response) (*AddItemResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("X-Event-Position"); len(values) > 0 {
 			var value int64
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Event-Position", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
@@ -8381,6 +8745,16 @@ func ParseAddItemResponse(rsp *http.Response) (*AddItemResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers AddItemResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers AddItemResponse409Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -8512,6 +8886,13 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 		}
 		response.ApplicationproblemJSON412 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8537,6 +8918,13 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 				return nil, err
 			}
 			headers.ETag = value
+		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
 		}
 		if values := rsp.Header.Values("X-Event-Position"); len(values) > 0 {
 			var value int64
@@ -8593,6 +8981,16 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers412 = &headers
+	case rsp.StatusCode == 422:
+		var headers RemoveItemResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
 	case rsp.StatusCode == 500:
 		var headers RemoveItemResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -8660,6 +9058,13 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8721,6 +9126,13 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("X-Event-Position"); len(values) > 0 {
 			var value int64
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Event-Position", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
@@ -8756,6 +9168,16 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers PlaceOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers PlaceOrderResponse409Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -8873,6 +9295,13 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		}
 		response.ApplicationproblemJSON404 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
+		var dest RequestTimeout
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON408 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
 		var dest Conflict
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -8934,6 +9363,13 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("Idempotent-Replayed"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Idempotent-Replayed", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.IdempotentReplayed = &value
+		}
 		if values := rsp.Header.Values("X-Event-Position"); len(values) > 0 {
 			var value int64
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Event-Position", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
@@ -8969,6 +9405,16 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers404 = &headers
+	case rsp.StatusCode == 408:
+		var headers ShipOrderResponse408Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers408 = &headers
 	case rsp.StatusCode == 409:
 		var headers ShipOrderResponse409Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {

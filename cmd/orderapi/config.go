@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -20,6 +22,8 @@ type config struct {
 	CORSOrigins     []string
 	LogLevel        string
 	LogFormat       string
+	// IdempotencyTTL is how long an Idempotency-Key is remembered.
+	IdempotencyTTL time.Duration
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -54,6 +58,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return config{}, fmt.Errorf("ORDERAPI_DEFAULT_CURRENCY %q: %w", currency, err)
 	}
 	cfg.DefaultCurrency = c
+	cfg.IdempotencyTTL = app.DefaultIdempotencyTTL
+	if v := getenv("ORDERAPI_IDEMPOTENCY_TTL"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return config{}, fmt.Errorf("ORDERAPI_IDEMPOTENCY_TTL %q: want a positive duration such as 24h or 90m", v)
+		}
+		cfg.IdempotencyTTL = d
+	}
 	for _, o := range strings.Split(getenv("ORDERAPI_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.CORSOrigins = append(cfg.CORSOrigins, o)

@@ -23,20 +23,9 @@ const defaultPoolConns = 16
 // connect opens the pool and applies pending migrations, retrying while the
 // database is not reachable yet.
 func connect(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Pool, error) {
-	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	pool, poolCfg, err := openPool(ctx, cfg)
 	if err != nil {
-		// The URL may hold a password: say what is wrong, not the URL.
-		return nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
-	}
-	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
-		// pgxpool's default, max(4, cores), is too small here: the
-		// listener and the analytics consumer each hold a connection for
-		// good, and requests need the rest.
-		poolCfg.MaxConns = max(poolCfg.MaxConns, defaultPoolConns)
-	}
-	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
-	if err != nil {
-		return nil, fmt.Errorf("database pool: %w", err)
+		return nil, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, startupWait)
 	defer cancel()
@@ -55,6 +44,27 @@ func connect(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Pool
 	}
 }
 
+// openPool opens the pool of DATABASE_URL. Connections are made on first
+// use, so it does not tell whether the database answers.
+func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, *pgxpool.Config, error) {
+	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		// The URL may hold a password: say what is wrong, not the URL.
+		return nil, nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+	}
+	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+		// pgxpool's default, max(4, cores), is too small here: the
+		// listener and the analytics consumer each hold a connection for
+		// good, and requests need the rest.
+		poolCfg.MaxConns = max(poolCfg.MaxConns, defaultPoolConns)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("database pool: %w", err)
+	}
+	return pool, poolCfg, nil
+}
+
 func migrate(ctx context.Context, cfg config, log zerolog.Logger) error {
 	pool, err := connect(ctx, cfg, log)
 	if err != nil {
@@ -62,5 +72,31 @@ func migrate(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	pool.Close()
 	log.Info().Msg("migrations applied")
+	return nil
+}
+
+// check tells, before a deploy, whether this build can decode every event
+// type and schema version in the database, as serve checks at start. It
+// neither migrates nor writes, so it can run against a database that a
+// previous release still serves: on one not yet migrated it is slower,
+// not wrong.
+func check(ctx context.Context, cfg config, log zerolog.Logger) error {
+	pool, _, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	ctx, cancel := context.WithTimeout(ctx, startupWait)
+	defer cancel()
+	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency))
+	stored, err := store.CheckDecodable(ctx)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(stored))
+	for i, s := range stored {
+		names[i] = s.String()
+	}
+	log.Info().Strs("stored", names).Msg("this build decodes every stored event type and schema version")
 	return nil
 }

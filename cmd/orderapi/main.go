@@ -1,6 +1,7 @@
 // Command orderapi runs the orderapi service: `orderapi serve` (the
 // default) serves the REST API, `orderapi migrate` applies the database
-// migrations and exits.
+// migrations and exits, `orderapi check` tells whether this build can
+// read every event stored.
 package main
 
 import (
@@ -22,10 +23,13 @@ func main() {
 	}
 }
 
-const usage = `usage: orderapi [serve|migrate|help]
+const usage = `usage: orderapi [serve|migrate|check|help]
 
   serve    apply pending migrations, then serve the REST API (default)
   migrate  apply pending migrations and exit
+  check    check, changing nothing, that this build can decode every
+           event type and schema version stored (serve refuses to start
+           otherwise)
 
 Configuration comes from the environment:
   DATABASE_URL               PostgreSQL URL (default %s);
@@ -47,7 +51,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintf(stdout, usage, defaultDatabaseURL, defaultAddr)
 		return nil
-	case "serve", "migrate":
+	case "serve", "migrate", "check":
 	default:
 		return fmt.Errorf("unknown command %q (try: orderapi help)", cmd)
 	}
@@ -59,8 +63,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
-	if cmd == "migrate" {
+	switch cmd {
+	case "migrate":
 		return migrate(ctx, cfg, log)
+	case "check":
+		return check(ctx, cfg, log)
 	}
 	return serve(ctx, cfg, log)
 }

@@ -95,6 +95,8 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		"log level":        {"LOG_LEVEL": "loud"},
 		"default currency": {"ORDERAPI_DEFAULT_CURRENCY": "usd"},
 		"database url":     {"DATABASE_URL": "postgres://[::1"},
+		"idempotency ttl":  {"ORDERAPI_IDEMPOTENCY_TTL": "1 day"},
+		"zero ttl":         {"ORDERAPI_IDEMPOTENCY_TTL": "0s"},
 	}
 	for name, vars := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -25,7 +25,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	defer pool.Close()
 
-	store := postgres.NewStore(pool)
+	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency))
+	// Events this build cannot decode (written by a newer release) would
+	// fail every read that reached them: refuse to start instead.
+	if _, err := store.CheckDecodable(ctx); err != nil {
+		return fmt.Errorf("refusing to serve: %w (run a build that knows them)", err)
+	}
 
 	// The listener wakes live feeds and the analytics consumer when events
 	// are appended. The analytics consumer runs in one replica at a time:
@@ -44,10 +49,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		DefaultCurrency: cfg.DefaultCurrency,
 		Analytics:       analytics,
 		Wake:            listener,
+		IdempotencyTTL:  cfg.IdempotencyTTL,
 	})
 	if err != nil {
 		return err
 	}
+	// Every replica purges expired idempotency keys; they skip each
+	// other's rows.
+	defer background(ctx, purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))()
 
 	// closing ends the live feeds when shutdown begins: Shutdown waits
 	// for handlers to return, and a live feed would not on its own.
@@ -66,17 +75,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{
-		Handler: handler,
-		// Slow or stalled clients must not hold connections forever. A
-		// live feed moves its write deadline forward as it writes: it
-		// stays open at will, yet a client that stops reading is dropped.
-		ReadHeaderTimeout: 5 * time.Second,
-		ReadTimeout:       15 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
+	// Slow or stalled clients must not hold connections forever.
+	srv := newHTTPServer(handler, defaultServerLimits)
 	srv.RegisterOnShutdown(func() { close(closing) })
 	log.Info().Str("addr", ln.Addr().String()).Msg("serving")
 

@@ -10,15 +10,20 @@ import (
 )
 
 // NewOrder is the input of CreateOrder. A nil ID lets the service choose
-// one; an empty Currency takes the configured default.
+// one; an empty Currency takes the configured default. Idempotency, if it
+// has a key, makes a retry answer as the first request did.
 type NewOrder struct {
-	ID         uuid.UUID
-	CustomerID uuid.UUID
-	Currency   order.Currency
+	ID          uuid.UUID
+	CustomerID  uuid.UUID
+	Currency    order.Currency
+	Idempotency Idempotency
 }
 
 // CreateOrder starts a new order's stream. A client-chosen ID that exists
-// already is ErrExists.
+// already is ErrExists. With an idempotency key claimed before, it creates
+// nothing and answers with the order the claiming request created, as it
+// was then; two requests with one key racing each other create one order,
+// and the loser answers with it too.
 func (s *Service) CreateOrder(ctx context.Context, in NewOrder, meta Metadata) (Result, error) {
 	id := in.ID
 	if id == uuid.Nil {
@@ -35,7 +40,13 @@ func (s *Service) CreateOrder(ctx context.Context, in NewOrder, meta Metadata) (
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.commit(ctx, order.Order{ID: id}, events, meta)
+	if res, found, err := s.replay(ctx, in.Idempotency); found || err != nil {
+		return res, err
+	}
+	res, err := s.commit(ctx, order.Order{ID: id}, events, meta, in.Idempotency)
+	if res, handled, err := s.replayLoser(ctx, in.Idempotency, err); handled {
+		return res, err
+	}
 	if errors.Is(err, ErrVersionConflict) {
 		return Result{}, ErrExists
 	}

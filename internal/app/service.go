@@ -33,6 +33,9 @@ type Config struct {
 	// AnalyticsWait bounds how long an analytics query waits for its
 	// MinPosition; DefaultAnalyticsWait if zero.
 	AnalyticsWait time.Duration
+	// IdempotencyTTL is how long a claimed idempotency key is remembered;
+	// after it the key is new again. DefaultIdempotencyTTL if zero.
+	IdempotencyTTL time.Duration
 }
 
 // Service runs orderapi's use cases.
@@ -45,6 +48,7 @@ type Service struct {
 	analytics       AnalyticsStore
 	wake            Waker
 	analyticsWait   time.Duration
+	idempotencyTTL  time.Duration
 	// locks serialize commands on one order within this process, so that
 	// concurrent requests for a hot order queue instead of racing to a
 	// version conflict. Other processes are still handled by the store's
@@ -67,6 +71,13 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 		analytics:       cfg.Analytics,
 		wake:            cfg.Wake,
 		analyticsWait:   cfg.AnalyticsWait,
+		idempotencyTTL:  cfg.IdempotencyTTL,
+	}
+	if s.idempotencyTTL < 0 {
+		return nil, fmt.Errorf("app: negative IdempotencyTTL %s", s.idempotencyTTL)
+	}
+	if s.idempotencyTTL == 0 {
+		s.idempotencyTTL = DefaultIdempotencyTTL
 	}
 	if s.analyticsWait <= 0 {
 		s.analyticsWait = DefaultAnalyticsWait
@@ -90,18 +101,23 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 }
 
 // Target names the order a command acts on, the version the client expects
-// it to be at (AnyVersion for none), and the request's metadata.
+// it to be at (AnyVersion for none), the request's metadata, and its
+// idempotency key, if any.
 type Target struct {
 	OrderID         uuid.UUID
 	ExpectedVersion int
 	Metadata        Metadata
+	Idempotency     Idempotency
 }
 
 // Result is a successful command's outcome: the order after it, and the
-// global position of the last event it wrote.
+// global position of the last event it wrote. Replayed says that the
+// request's idempotency key had been claimed by an earlier, identical
+// request: nothing was written now, and this is that request's outcome.
 type Result struct {
 	Order    order.Order
 	Position int64
+	Replayed bool
 }
 
 // decideFunc is one command's decision on the current state.
@@ -111,6 +127,13 @@ type decideFunc func(o *order.Order) ([]order.Event, error)
 // the expected one. Without a precondition a lost race is retried on fresh
 // state (the rules are checked again); with one, it is a failed
 // precondition.
+//
+// With an idempotency key, a key claimed before is answered by replay, and
+// the command is not executed again. The key is looked up after the load:
+// a claim commits with its events, so when none is found the state loaded
+// predates the claiming commit, and an append decided on that state
+// conflicts with it (on the version or on the key) should it commit
+// first. The loser of that race then replays the winner's answer.
 func (s *Service) execute(ctx context.Context, t Target, decide decideFunc) (Result, error) {
 	lock := s.locks[int(t.OrderID[len(t.OrderID)-1])%len(s.locks)]
 	select {
@@ -125,6 +148,9 @@ func (s *Service) execute(ctx context.Context, t Target, decide decideFunc) (Res
 		if err != nil {
 			return Result{}, fmt.Errorf("load order %s: %w", t.OrderID, err)
 		}
+		if res, found, err := s.replay(ctx, t.Idempotency); found || err != nil {
+			return res, err
+		}
 		if t.ExpectedVersion != AnyVersion && o.Version != t.ExpectedVersion {
 			return Result{}, ErrPreconditionFailed
 		}
@@ -132,7 +158,10 @@ func (s *Service) execute(ctx context.Context, t Target, decide decideFunc) (Res
 		if err != nil {
 			return Result{}, err
 		}
-		res, err := s.commit(ctx, o, events, t.Metadata)
+		res, err := s.commit(ctx, o, events, t.Metadata, t.Idempotency)
+		if res, handled, err := s.replayLoser(ctx, t.Idempotency, err); handled {
+			return res, err
+		}
 		if !errors.Is(err, ErrVersionConflict) {
 			return res, err
 		}
@@ -148,13 +177,18 @@ func (s *Service) execute(ctx context.Context, t Target, decide decideFunc) (Res
 	}
 }
 
-// commit applies the decided events to the loaded state and appends them.
-func (s *Service) commit(ctx context.Context, o order.Order, events []order.Event, meta Metadata) (Result, error) {
+// commit applies the decided events to the loaded state and appends them,
+// claiming the idempotency key, if any, in the same append.
+func (s *Service) commit(ctx context.Context, o order.Order, events []order.Event, meta Metadata, idem Idempotency) (Result, error) {
 	expected := o.Version
 	// PostgreSQL keeps microseconds; the answer must equal what a later
-	// read returns, so the state is built with the stored precision.
+	// read returns (and a replay rebuilds), so the state is built with the
+	// stored precision.
 	at := s.now().UTC().Truncate(time.Microsecond)
 	c := Commit{OrderID: o.ID, ExpectedVersion: expected, Metadata: meta, Events: make([]NewEvent, len(events))}
+	if idem.Key != "" {
+		c.Idempotency, c.IdempotencyTTL = idem, s.idempotencyTTL
+	}
 	for i, e := range events {
 		id, err := uuid.NewV7()
 		if err != nil {

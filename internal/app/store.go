@@ -18,8 +18,13 @@ type EventStore interface {
 	// Append writes the commit's events after ExpectedVersion and updates
 	// the inline projections from State, atomically. It returns
 	// ErrVersionConflict, and writes nothing, when the stream is not at
-	// ExpectedVersion.
+	// ExpectedVersion. A commit with an idempotency key claims it in the
+	// same atomic append; a key another commit holds, unexpired, is
+	// ErrKeyClaimed, and nothing is written. An expired claim is replaced.
 	Append(ctx context.Context, c Commit) (Appended, error)
+	// LookupIdempotency returns the record of the commit that claimed the
+	// key; found is false when none did or its claim has expired.
+	LookupIdempotency(ctx context.Context, key string) (rec IdempotencyRecord, found bool, err error)
 }
 
 // ReadModel answers queries from the projections and the event store.
@@ -62,6 +67,10 @@ type Commit struct {
 	// written from it in the same transaction.
 	State    order.Order
 	Metadata Metadata
+	// Idempotency, when its Key is set, is claimed by this commit and
+	// kept for IdempotencyTTL after it.
+	Idempotency    Idempotency
+	IdempotencyTTL time.Duration
 }
 
 // Appended reports where a commit's events landed in the global order.

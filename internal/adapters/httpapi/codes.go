@@ -21,6 +21,8 @@ const (
 	codeInternal         = "internal_error"
 	codeUnavailable      = "unavailable"
 	codeNotReady         = "not_ready"
+	codeDuplicateField   = "duplicate_field"
+	codeRequestTimeout   = "request_timeout"
 )
 
 // problemTitles are the human-readable summaries of each problem type;
@@ -39,6 +41,8 @@ var problemTitles = map[string]string{
 	codeInternal:         "Internal error",
 	codeUnavailable:      "Service unavailable",
 	codeNotReady:         "Service not ready",
+	codeDuplicateField:   "Duplicate field in body",
+	codeRequestTimeout:   "Request body too slow",
 
 	order.CodeValidation:       "Invalid fields",
 	order.CodeNotFound:         "Order not found",
@@ -57,4 +61,7 @@ var problemTitles = map[string]string{
 	app.ErrConflict.Code:           "Concurrent change",
 	app.ErrExists.Code:             "Order already exists",
 	app.ErrProjectionLagging.Code:  "Projection not caught up",
+
+	app.ErrIdempotencyKeyReused.Code:     "Idempotency key used for another request",
+	app.ErrIdempotencyKeyInProgress.Code: "Request with this idempotency key in progress",
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,8 +27,9 @@ type validator interface {
 // optional treat it as {}.
 var errEmptyBody = badRequest(codeMalformedJSON, "the request body is empty; send a JSON object")
 
-// decode reads a request's JSON body strictly: size (413), media type
-// (415), syntax, unknown fields, JSON types and trailing data (400), then
+// decode reads a request's JSON body strictly: size (413), a body too slow
+// to arrive (408), media type (415), invalid UTF-8, duplicate members,
+// nesting, syntax, unknown fields, JSON types and trailing data (400), then
 // the values themselves (422, every field listed). Numbers decode straight
 // into typed fields, so a 30-digit quantity is a type error found by
 // strconv, never a huge number built in memory.
@@ -40,6 +42,12 @@ func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64)
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return v, tooLarge(maxBytes)
+		}
+		if e, ok := errors.AsType[net.Error](err); ok && e.Timeout() {
+			// The server's ReadTimeout ran out: a client trickling its
+			// body is cut off with an answer, not left hanging.
+			return v, &requestError{status: http.StatusRequestTimeout, code: codeRequestTimeout,
+				detail: "the request body did not arrive in time"}
 		}
 		return v, badRequest(codeMalformedJSON, "the request body could not be read")
 	}
@@ -56,6 +64,9 @@ func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64)
 			return v, badRequest(codeMalformedJSON, "the request body is not JSON")
 		}
 		return v, badRequest(codeWrongType, "the request body must be a JSON object")
+	}
+	if err := checkJSONShape(data); err != nil {
+		return v, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

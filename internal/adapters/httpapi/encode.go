@@ -24,9 +24,14 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 
 // writeResult answers a command with the order after it, its version as
 // ETag (ready for the next If-Match) and the position of the last event
-// written, which a client can wait for in projections that lag.
+// written, which a client can wait for in projections that lag. A replay
+// (an Idempotency-Key used before, by the same request) is the first
+// answer again, marked Idempotent-Replayed.
 func writeResult(w http.ResponseWriter, r *http.Request, status int, res app.Result) {
 	h := w.Header()
+	if res.Replayed {
+		h.Set("Idempotent-Replayed", "true")
+	}
 	h.Set("ETag", etag(res.Order.Version))
 	h.Set("X-Event-Position", strconv.FormatInt(res.Position, 10))
 	writeJSON(w, r, status, toOrderJSON(res.Order))

@@ -13,10 +13,16 @@ type orderCreator interface {
 
 // handleCreateOrder starts an order. The client may choose its id, which
 // makes a retried create answer 409 order_exists instead of making a
-// second order.
+// second order; or send an Idempotency-Key, which makes it answer 201 again
+// with the order the first request created.
 func handleCreateOrder(svc orderCreator) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		meta, err := metadataFrom(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		idem, err := idempotencyOf(w, r, app.AnyVersion)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -31,6 +37,7 @@ func handleCreateOrder(svc orderCreator) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		in.Idempotency = idem
 		res, err := svc.CreateOrder(r.Context(), in, meta)
 		if err != nil {
 			writeError(w, r, err)

@@ -16,7 +16,7 @@ type itemAdder interface {
 // handleAddItem adds a product line to a draft order.
 func handleAddItem(svc itemAdder) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(r)
+		t, err := commandTarget(w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -47,7 +47,7 @@ type itemRemover interface {
 // handleRemoveItem removes a product line from a draft order.
 func handleRemoveItem(svc itemRemover) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(r)
+		t, err := commandTarget(w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return

@@ -17,7 +17,7 @@ type orderPlacer interface {
 // handlePlaceOrder places a draft order for shipping.
 func handlePlaceOrder(svc orderPlacer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(r)
+		t, err := commandTarget(w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -43,7 +43,7 @@ type orderShipper interface {
 // handleShipOrder records the hand-over of a placed order to a carrier.
 func handleShipOrder(svc orderShipper) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(r)
+		t, err := commandTarget(w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -70,7 +70,7 @@ type orderDeliverer interface {
 // optional: a courier's app may just say "delivered, now".
 func handleDeliverOrder(svc orderDeliverer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(r)
+		t, err := commandTarget(w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -104,7 +104,7 @@ type orderCanceller interface {
 // handleCancelOrder cancels a draft or placed order.
 func handleCancelOrder(svc orderCanceller) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(r)
+		t, err := commandTarget(w, r)
 		if err != nil {
 			writeError(w, r, err)
 			return

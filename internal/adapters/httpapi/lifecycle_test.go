@@ -96,7 +96,12 @@ func TestLifeCycleToDelivery(t *testing.T) {
 	types := make([]string, len(events))
 	for i, e := range events {
 		types[i] = e.Type
-		if e.Version != i+1 || (i > 0 && e.Position <= events[i-1].Position) || e.SchemaVersion != 1 {
+		// OrderCreated is at schema version 2; every other type at 1.
+		wantSchema := 1
+		if e.Type == "OrderCreated" {
+			wantSchema = 2
+		}
+		if e.Version != i+1 || (i > 0 && e.Position <= events[i-1].Position) || e.SchemaVersion != wantSchema {
 			t.Errorf("event %d: version %d, position %d, schema %d", i, e.Version, e.Position, e.SchemaVersion)
 		}
 	}

@@ -106,7 +106,8 @@ func recoverer(next http.Handler) http.Handler {
 // corsHandler lets the configured browser origins call the API, answering
 // preflights before routing. Exposed headers are those a frontend needs to
 // follow up a command: the version, the new order's URL, the request id to
-// report, and the position to wait for in read models.
+// report, the position to wait for in read models, and whether the answer
+// is a replay of an earlier request with the same Idempotency-Key.
 func corsHandler(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{
 		AllowedOrigins: origins,
@@ -115,9 +116,9 @@ func corsHandler(origins []string) func(http.Handler) http.Handler {
 			"Content-Type", "If-Match", "If-None-Match",
 			"X-Request-Id", "X-Correlation-Id", "X-Actor",
 			"Last-Event-ID",   // sent by a reconnecting EventSource
-			"Idempotency-Key", // reserved: accepted now so frontends need no change when it lands
+			"Idempotency-Key", // safe retries of POST and DELETE
 		},
-		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds"},
+		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds", "Idempotent-Replayed"},
 		MaxAge:         600,
 	})
 }

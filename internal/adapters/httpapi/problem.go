@@ -97,6 +97,9 @@ var appStatus = map[string]int{
 	app.ErrExists.Code:             http.StatusConflict,
 	app.ErrUnavailable.Code:        http.StatusServiceUnavailable,
 	app.ErrProjectionLagging.Code:  http.StatusServiceUnavailable,
+
+	app.ErrIdempotencyKeyReused.Code:     http.StatusUnprocessableEntity,
+	app.ErrIdempotencyKeyInProgress.Code: http.StatusConflict,
 }
 
 func orderProblem(e *order.Error) problem {
@@ -145,6 +148,7 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
 	h.Del("ETag")
 	h.Del("Location")
 	h.Del("X-Event-Position")
+	h.Del("Idempotent-Replayed")
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
 	if p.Status == http.StatusServiceUnavailable {

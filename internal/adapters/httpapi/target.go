@@ -18,9 +18,10 @@ func pathID(r *http.Request, name string) (uuid.UUID, error) {
 }
 
 // commandTarget gathers what every command on an existing order needs
-// besides its body: the order, the version the client expects (If-Match)
-// and the request's metadata.
-func commandTarget(r *http.Request) (app.Target, error) {
+// besides its body: the order, the version the client expects (If-Match),
+// the request's metadata, and its idempotency key with the request's
+// fingerprint (which reads the body and puts it back; see idempotencyOf).
+func commandTarget(w http.ResponseWriter, r *http.Request) (app.Target, error) {
 	id, err := pathID(r, "order_id")
 	if err != nil {
 		return app.Target{}, err
@@ -33,5 +34,9 @@ func commandTarget(r *http.Request) (app.Target, error) {
 	if err != nil {
 		return app.Target{}, err
 	}
-	return app.Target{OrderID: id, ExpectedVersion: version, Metadata: meta}, nil
+	idem, err := idempotencyOf(w, r, version)
+	if err != nil {
+		return app.Target{}, err
+	}
+	return app.Target{OrderID: id, ExpectedVersion: version, Metadata: meta, Idempotency: idem}, nil
 }

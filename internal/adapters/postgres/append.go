@@ -38,6 +38,12 @@ const (
 //
 // The projection upserts are guarded by version, so writing an older or the
 // same state again changes nothing.
+//
+// A commit with an idempotency key claims it in the same statement (NULL
+// parameters claim nothing), so a claim exists if and only if its events
+// do. The claim reads the events' positions, so it is inserted after them:
+// a duplicate request appending to the same order fails on the stream's
+// version first, one creating another order on the key.
 const appendSQL = `
 WITH appended AS (
     INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, occurred_at)
@@ -81,26 +87,49 @@ WITH appended AS (
         item_count = EXCLUDED.item_count, version = EXCLUDED.version,
         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
     WHERE c.version < EXCLUDED.version
+), claimed AS (
+    INSERT INTO idempotency_keys (key, fingerprint, order_id, version, position, expires_at)
+    SELECT @idempotency_key::text, @fingerprint::bytea, @order_id::uuid, @version::integer, a.position,
+           now() + @claim_ttl_us::bigint * interval '1 microsecond'
+      FROM (SELECT max(position) AS position FROM appended) a
+     WHERE @idempotency_key::text IS NOT NULL
 )
 SELECT max(position) FROM appended`
 
 // Append writes the commit's events at versions ExpectedVersion+1, +2, ...
 // and brings both projections to c.State, all or nothing, in one statement.
-// A stream that is not at ExpectedVersion is app.ErrVersionConflict.
+// A stream that is not at ExpectedVersion is app.ErrVersionConflict; an
+// idempotency key that another commit holds is app.ErrKeyClaimed. A key
+// whose claim has expired is freed and the append tried once more.
 func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err error) {
 	defer markUnavailable(&err)
 	args, err := s.appendArgs(c)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
-	var last int64
-	if err := s.pool.QueryRow(ctx, appendSQL, args).Scan(&last); err != nil {
-		if isVersionConflict(err) {
+	for attempt := 1; ; attempt++ {
+		var last int64
+		err := s.pool.QueryRow(ctx, appendSQL, args).Scan(&last)
+		switch {
+		case err == nil:
+			return app.Appended{LastPosition: last}, nil
+		case isVersionConflict(err):
 			return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w (%w)", c.OrderID, c.ExpectedVersion, app.ErrVersionConflict, err)
+		case isKeyClaimed(err) && attempt == 1:
+			free, ferr := s.freeExpiredKey(ctx, c.Idempotency.Key)
+			if ferr != nil {
+				return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w", c.OrderID, c.ExpectedVersion, ferr)
+			}
+			if free {
+				continue
+			}
+			fallthrough
+		case isKeyClaimed(err):
+			return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w (%w)", c.OrderID, c.ExpectedVersion, app.ErrKeyClaimed, err)
+		default:
+			return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w", c.OrderID, c.ExpectedVersion, err)
 		}
-		return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w", c.OrderID, c.ExpectedVersion, err)
 	}
-	return app.Appended{LastPosition: last}, nil
 }
 
 // appendArgs checks that the commit is coherent and lays it out as the
@@ -145,6 +174,14 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 	if err != nil {
 		return nil, err
 	}
+	// NULLs claim no idempotency key.
+	var idemKey, fingerprint, ttl any
+	if k := c.Idempotency.Key; k != "" {
+		if c.IdempotencyTTL <= 0 {
+			return nil, fmt.Errorf("idempotency key with a TTL of %s", c.IdempotencyTTL)
+		}
+		idemKey, fingerprint, ttl = k, c.Idempotency.Fingerprint[:], c.IdempotencyTTL.Microseconds()
+	}
 	return pgx.StrictNamedArgs{
 		"order_id":         c.OrderID,
 		"expected_version": c.ExpectedVersion,
@@ -173,6 +210,9 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 		"shipped_at":       row.ShippedAt,
 		"delivered_at":     row.DeliveredAt,
 		"cancelled_at":     row.CancelledAt,
+		"idempotency_key":  idemKey,
+		"fingerprint":      fingerprint,
+		"claim_ttl_us":     ttl,
 	}, nil
 }
 

@@ -2,62 +2,116 @@ package postgres
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // Codec turns domain events into the versioned JSON stored in the events
-// table and back. It is an explicit table: one encoder per event type,
-// writing that type's current schema version, and one decoder per (type,
-// schema version) ever written. When a shape changes, the type's encoder
-// moves to the new version and the old version keeps a decoder that
-// upcasts: stored events are never rewritten.
+// table and back. It is an explicit table: per event type, one encoder and
+// one decoder of its current schema version, and per older version still
+// stored, an upcaster that brings data of that version to the next one.
+// Writing always uses the current version; reading an older one runs its
+// upcasters in turn (v1 → v2 → …) and then the current decoder. Stored
+// events are never rewritten.
 type Codec struct {
-	encoders map[string]encoder
-	decoders map[schemaKey]decodeFunc
+	current   map[string]shape
+	upcasters map[Schema]upcaster
+	// defaultCurrency is the currency of an OrderCreated v1 stored
+	// without one; see upcastCreatedV1.
+	defaultCurrency order.Currency
 }
 
-// schemaKey names one stored shape: an event type at a schema version.
-type schemaKey struct {
-	eventType string
-	version   int
+// Schema names one stored shape: an event type at a schema version.
+type Schema struct {
+	EventType string
+	Version   int
 }
 
-// encoder writes one event type in its current schema version.
-type encoder struct {
+func (s Schema) String() string { return fmt.Sprintf("%s v%d", s.EventType, s.Version) }
+
+// shape is an event type's current schema version and its converters.
+type shape struct {
 	version int
 	encode  func(order.Event) ([]byte, error)
+	decode  decodeFunc
 }
 
-// decodeFunc reads one stored shape into the current domain event.
+// decodeFunc reads data of a type's current version into its domain event.
 type decodeFunc func(data []byte) (order.Event, error)
 
-// NewCodec returns the codec of every event type orderapi has stored.
-func NewCodec() *Codec {
-	return &Codec{
-		encoders: map[string]encoder{
-			order.TypeCreated:     {1, encodeAs(createdToJSON)},
-			order.TypeItemAdded:   {1, encodeAs(itemAddedToJSON)},
-			order.TypeItemRemoved: {1, encodeAs(itemRemovedToJSON)},
-			order.TypePlaced:      {1, encodeAs(placedToJSON)},
-			order.TypeShipped:     {1, encodeAs(shippedToJSON)},
-			order.TypeDelivered:   {1, encodeAs(deliveredToJSON)},
-			order.TypeCancelled:   {1, encodeAs(cancelledToJSON)},
-		},
-		decoders: map[schemaKey]decodeFunc{
-			{order.TypeCreated, 1}:     decodeAs(createdFromJSON),
-			{order.TypeItemAdded, 1}:   decodeAs(itemAddedFromJSON),
-			{order.TypeItemRemoved, 1}: decodeAs(itemRemovedFromJSON),
-			{order.TypePlaced, 1}:      decodeAs(placedFromJSON),
-			{order.TypeShipped, 1}:     decodeAs(shippedFromJSON),
-			{order.TypeDelivered, 1}:   decodeAs(deliveredFromJSON),
-			{order.TypeCancelled, 1}:   decodeAs(cancelledFromJSON),
-		},
+// upcaster turns data of one schema version of a type into data of the
+// next version of that type.
+type upcaster func(data []byte) ([]byte, error)
+
+// CodecOption sets up a Codec (and the Store that holds it).
+type CodecOption func(*Codec)
+
+// WithDefaultCurrency sets the currency given to orders whose OrderCreated
+// was stored without one (schema version 1): the service's configured
+// default, ORDERAPI_DEFAULT_CURRENCY. It is USD unless set. The value must
+// be a valid code; the caller parses it.
+func WithDefaultCurrency(c order.Currency) CodecOption {
+	return func(codec *Codec) { codec.defaultCurrency = c }
+}
+
+// NewCodec returns the codec of every event type and schema version
+// orderapi has stored.
+func NewCodec(opts ...CodecOption) *Codec {
+	c := &Codec{defaultCurrency: "USD"}
+	for _, opt := range opts {
+		opt(c)
 	}
+	c.current = map[string]shape{
+		order.TypeCreated:     {2, encodeAs(createdToJSON), decodeAs(createdFromJSON)},
+		order.TypeItemAdded:   {1, encodeAs(itemAddedToJSON), decodeAs(itemAddedFromJSON)},
+		order.TypeItemRemoved: {1, encodeAs(itemRemovedToJSON), decodeAs(itemRemovedFromJSON)},
+		order.TypePlaced:      {1, encodeAs(placedToJSON), decodeAs(placedFromJSON)},
+		order.TypeShipped:     {1, encodeAs(shippedToJSON), decodeAs(shippedFromJSON)},
+		order.TypeDelivered:   {1, encodeAs(deliveredToJSON), decodeAs(deliveredFromJSON)},
+		order.TypeCancelled:   {1, encodeAs(cancelledToJSON), decodeAs(cancelledFromJSON)},
+	}
+	// Keyed by the version upcast from; each produces the next version.
+	c.upcasters = map[Schema]upcaster{
+		{order.TypeCreated, 1}: upcastAs(upcastCreatedV1(c.defaultCurrency)),
+	}
+	return c
+}
+
+// Schemas lists every (type, schema version) the codec decodes: each
+// type's current version and every older one from which a chain of
+// upcasters reaches it, sorted by type, then version.
+func (c *Codec) Schemas() []Schema {
+	var all []Schema
+	for t, sh := range c.current {
+		for v := sh.version; v >= 1 && c.Decodable(t, v); v-- {
+			all = append(all, Schema{t, v})
+		}
+	}
+	slices.SortFunc(all, func(a, b Schema) int {
+		return cmp.Or(cmp.Compare(a.EventType, b.EventType), cmp.Compare(a.Version, b.Version))
+	})
+	return all
+}
+
+// Decodable reports whether the codec reads data of the type at the
+// schema version.
+func (c *Codec) Decodable(eventType string, version int) bool {
+	sh, ok := c.current[eventType]
+	if !ok || version < 1 || version > sh.version {
+		return false
+	}
+	for v := version; v < sh.version; v++ {
+		if _, ok := c.upcasters[Schema{eventType, v}]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // Encode returns the event's data in its type's current schema version.
@@ -65,24 +119,31 @@ func (c *Codec) Encode(e order.Event) (schemaVersion int, data []byte, err error
 	if e == nil {
 		return 0, nil, fmt.Errorf("encode event: nil event")
 	}
-	enc, ok := c.encoders[e.EventType()]
+	sh, ok := c.current[e.EventType()]
 	if !ok {
 		return 0, nil, fmt.Errorf("encode event: no encoder for type %q", e.EventType())
 	}
-	data, err = enc.encode(e)
+	data, err = sh.encode(e)
 	if err != nil {
-		return 0, nil, fmt.Errorf("encode %s v%d: %w", e.EventType(), enc.version, err)
+		return 0, nil, fmt.Errorf("encode %s v%d: %w", e.EventType(), sh.version, err)
 	}
-	return enc.version, data, nil
+	return sh.version, data, nil
 }
 
-// Decode reads stored data of the given type and schema version.
+// Decode reads stored data of the given type and schema version, upcast
+// to the type's current version first when it is older.
 func (c *Codec) Decode(eventType string, schemaVersion int, data []byte) (order.Event, error) {
-	dec, ok := c.decoders[schemaKey{eventType, schemaVersion}]
-	if !ok {
+	if !c.Decodable(eventType, schemaVersion) {
 		return nil, fmt.Errorf("decode event: unknown event type %q at schema version %d", eventType, schemaVersion)
 	}
-	e, err := dec(data)
+	sh := c.current[eventType]
+	for v := schemaVersion; v < sh.version; v++ {
+		var err error
+		if data, err = c.upcasters[Schema{eventType, v}](data); err != nil {
+			return nil, fmt.Errorf("decode %s v%d: upcast to v%d: %w", eventType, schemaVersion, v+1, err)
+		}
+	}
+	e, err := sh.decode(data)
 	if err != nil {
 		return nil, fmt.Errorf("decode %s v%d: %w", eventType, schemaVersion, err)
 	}
@@ -110,6 +171,23 @@ func decodeAs[J any](fromJSON func(J) (order.Event, error)) decodeFunc {
 			return nil, err
 		}
 		return fromJSON(j)
+	}
+}
+
+// upcastAs adapts a typed conversion from one version's shape to the
+// next's to the table's upcaster shape. The old data is read as strictly
+// as any stored event.
+func upcastAs[From, To any](up func(From) (To, error)) upcaster {
+	return func(data []byte) ([]byte, error) {
+		var from From
+		if err := unmarshalStrict(data, &from); err != nil {
+			return nil, err
+		}
+		to, err := up(from)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(to)
 	}
 }
 

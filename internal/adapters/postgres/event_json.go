@@ -9,10 +9,12 @@ import (
 	"github.com/shopspring/decimal"
 )
 
-// The stored JSON shapes of the events at schema version 1, and their
-// converters. Field names are snake_case and part of the stored contract:
-// change a shape only by adding a schema version to the codec.
+// The stored JSON shapes of the events at their current schema versions,
+// and their converters. Field names are snake_case and part of the stored
+// contract: change a shape only by adding a schema version to the codec
+// (older shapes and their upcasters are in upcast.go).
 
+// createdJSON is OrderCreated v2: the currency is required.
 type createdJSON struct {
 	OrderID    uuid.UUID `json:"order_id"`
 	CustomerID uuid.UUID `json:"customer_id"`
@@ -25,8 +27,12 @@ func createdToJSON(e order.Created) createdJSON {
 
 // createdFromJSON takes the currency as stored, not through
 // order.ParseCurrency: a code retired from ISO 4217 after the order was
-// created must not make its history unreadable.
+// created must not make its history unreadable. Only a missing one is
+// refused: v2 always has it.
 func createdFromJSON(j createdJSON) (order.Event, error) {
+	if j.Currency == "" {
+		return nil, fmt.Errorf("currency: missing")
+	}
 	return order.Created{OrderID: j.OrderID, CustomerID: j.CustomerID, Currency: order.Currency(j.Currency)}, nil
 }
 

@@ -48,12 +48,12 @@ func TestOrderEvents(t *testing.T) {
 		var lastPosition int64
 		for i, got := range events {
 			c := commits[i]
-			_, wantData, err := codec.Encode(c.Events[0].Event)
+			wantSchema, wantData, err := codec.Encode(c.Events[0].Event)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if got.EventID != c.Events[0].ID || got.OrderID != id || got.Version != i+1 ||
-				got.Type != c.Events[0].Event.EventType() || got.SchemaVersion != 1 ||
+				got.Type != c.Events[0].Event.EventType() || got.SchemaVersion != wantSchema ||
 				string(got.Data) != string(wantData) || got.Metadata != c.Metadata ||
 				got.OccurredAt != c.Events[0].OccurredAt || got.RecordedAt.IsZero() || got.Position <= lastPosition {
 				t.Errorf("event %d = %+v (data %s)\nwant %+v (data %s)", i, got, got.Data, c.Events[0], wantData)

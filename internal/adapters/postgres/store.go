@@ -18,6 +18,7 @@ var (
 )
 
 // NewStore returns a Store over a pool whose database has been migrated.
-func NewStore(pool *pgxpool.Pool) *Store {
-	return &Store{pool: pool, codec: NewCodec()}
+// opts set up its codec (WithDefaultCurrency).
+func NewStore(pool *pgxpool.Pool, opts ...CodecOption) *Store {
+	return &Store{pool: pool, codec: NewCodec(opts...)}
 }

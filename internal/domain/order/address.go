@@ -21,12 +21,12 @@ func (a Address) Validate() error {
 }
 
 func (a Address) validate(fe *fieldErrors, prefix string) {
-	fe.checkText(prefix+"name", a.Name, true, maxAddressLen)
-	fe.checkText(prefix+"line1", a.Line1, true, maxAddressLen)
-	fe.checkText(prefix+"line2", a.Line2, false, maxAddressLen)
-	fe.checkText(prefix+"city", a.City, true, maxAddressLen)
-	fe.checkText(prefix+"region", a.Region, false, maxAddressLen)
-	fe.checkText(prefix+"postal_code", a.PostalCode, true, maxPostalLen)
+	fe.checkText(prefix+"name", a.Name, true, MaxAddressLen)
+	fe.checkText(prefix+"line1", a.Line1, true, MaxAddressLen)
+	fe.checkText(prefix+"line2", a.Line2, false, MaxAddressLen)
+	fe.checkText(prefix+"city", a.City, true, MaxAddressLen)
+	fe.checkText(prefix+"region", a.Region, false, MaxAddressLen)
+	fe.checkText(prefix+"postal_code", a.PostalCode, true, MaxPostalCodeLen)
 	if _, ok := countryCodes[a.Country]; !ok {
 		fe.add(prefix+"country", FieldBadCountry, "must be an ISO 3166-1 alpha-2 code in upper case, e.g. \"US\"")
 	}

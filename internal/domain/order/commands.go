@@ -43,7 +43,7 @@ func (it NewItem) Validate() error {
 	if it.ProductID == uuid.Nil {
 		fe.add("product_id", FieldRequired, "must not be the nil UUID")
 	}
-	fe.checkText("product_name", it.ProductName, true, maxNameLen)
+	fe.checkText("product_name", it.ProductName, true, MaxNameLen)
 	if it.Quantity < 1 || it.Quantity > MaxQuantity {
 		fe.add("quantity", FieldOutOfRange, "must be between 1 and %d", MaxQuantity)
 	}
@@ -156,22 +156,22 @@ func (o *Order) Cancel(reason, cancelledBy string) ([]Event, error) {
 // ValidateShipment checks the input of Ship.
 func ValidateShipment(trackingNumber, carrier string) error {
 	var fe fieldErrors
-	fe.checkText("tracking_number", trackingNumber, true, maxTrackingLen)
-	fe.checkText("carrier", carrier, true, maxCarrierLen)
+	fe.checkText("tracking_number", trackingNumber, true, MaxTrackingLen)
+	fe.checkText("carrier", carrier, true, MaxCarrierLen)
 	return fe.err()
 }
 
 // ValidateSignature checks the signature given to Deliver; empty is fine.
 func ValidateSignature(signature string) error {
 	var fe fieldErrors
-	fe.checkText("signature", signature, false, maxSignatureLen)
+	fe.checkText("signature", signature, false, MaxSignatureLen)
 	return fe.err()
 }
 
 // ValidateCancellation checks the input of Cancel.
 func ValidateCancellation(reason, cancelledBy string) error {
 	var fe fieldErrors
-	fe.checkText("reason", reason, true, maxReasonLen)
-	fe.checkText("cancelled_by", cancelledBy, true, maxActorLen)
+	fe.checkText("reason", reason, true, MaxReasonLen)
+	fe.checkText("cancelled_by", cancelledBy, true, MaxActorLen)
 	return fe.err()
 }

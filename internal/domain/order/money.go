@@ -22,7 +22,11 @@ var MaxAmount = decimal.RequireFromString("9999999999999.9999")
 // amountText is the only accepted text form of an amount: plain digits, an
 // optional fraction, no sign, no exponent. Checking the shape before
 // decimal parsing keeps "1E1000000000" from becoming a billion-digit number.
-var amountText = regexp.MustCompile(`^[0-9]{1,13}(\.[0-9]{1,4})?$`)
+var amountText = regexp.MustCompile(AmountPattern)
+
+// AmountPattern is the regular expression every amount's text matches,
+// as api/openapi.yaml states it.
+const AmountPattern = `^[0-9]{1,13}(\.[0-9]{1,4})?$`
 
 // ParseAmount parses a non-negative amount written as decimal text, such as
 // "19.99". It returns a KindInvalid error naming field when the text is not

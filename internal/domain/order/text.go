@@ -6,16 +6,18 @@ import (
 	"unicode/utf8"
 )
 
-// Text limits, in characters. They bound what one order can hold.
+// Text limits, in characters (not bytes), of each free-text field. They
+// bound what one order can hold; api/openapi.yaml states the same values
+// as maxLength, and a test of the HTTP adapter keeps the two in step.
 const (
-	maxNameLen      = 200
-	maxAddressLen   = 200
-	maxPostalLen    = 20
-	maxTrackingLen  = 100
-	maxCarrierLen   = 100
-	maxReasonLen    = 500
-	maxActorLen     = 100
-	maxSignatureLen = 200
+	MaxNameLen       = 200
+	MaxAddressLen    = 200
+	MaxPostalCodeLen = 20
+	MaxTrackingLen   = 100
+	MaxCarrierLen    = 100
+	MaxReasonLen     = 500
+	MaxActorLen      = 100
+	MaxSignatureLen  = 200
 )
 
 // checkText validates free text: valid UTF-8, no control characters (NUL

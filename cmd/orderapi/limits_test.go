@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderapi/orderapi/api"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/rs/zerolog"
+)
+
+// TestOversizedHeaders: the service as `orderapi serve` runs it answers
+// headers over its MaxHeaderBytes with net/http's 431, before any handler
+// runs; headers well within it are served as usual.
+func TestOversizedHeaders(t *testing.T) {
+	t.Parallel()
+	addr, _ := startServer(t, pgtest.NewURL(t))
+	get := func(headerBytes int) *http.Response {
+		t.Helper()
+		req, err := http.NewRequest("GET", "http://"+addr+"/healthz", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-Padding", strings.Repeat("a", headerBytes))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	if resp := get(defaultServerLimits.MaxHeaderBytes / 2); resp.StatusCode != http.StatusOK {
+		t.Errorf("headers of half the limit: %d, want 200", resp.StatusCode)
+	}
+	if resp := get(2 * defaultServerLimits.MaxHeaderBytes); resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("headers of twice the limit: %d, want 431", resp.StatusCode)
+	}
+}
+
+// shortLimits are the service's limits scaled down, so that a slow client
+// is cut off in a test's time.
+var shortLimits = serverLimits{
+	ReadHeaderTimeout: 300 * time.Millisecond,
+	ReadTimeout:       time.Second,
+	WriteTimeout:      5 * time.Second,
+	IdleTimeout:       5 * time.Second,
+	MaxHeaderBytes:    defaultServerLimits.MaxHeaderBytes,
+}
+
+// slowServer serves the real API with shortLimits on a free port.
+func slowServer(t *testing.T) string {
+	t.Helper()
+	pool := pgtest.New(t)
+	store := postgres.NewStore(pool)
+	svc, err := app.NewService(store, store, app.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.NewServer(svc, zerolog.Nop(), httpapi.Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newHTTPServer(h, shortLimits)
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().String()
+}
+
+// trickle writes data one byte every interval until it is written or the
+// connection fails; it reports how many bytes went out.
+func trickle(conn net.Conn, data string, every time.Duration) <-chan int {
+	sent := make(chan int, 1)
+	go func() {
+		n := 0
+		for ; n < len(data); n++ {
+			if _, err := conn.Write([]byte{data[n]}); err != nil {
+				break
+			}
+			time.Sleep(every)
+		}
+		sent <- n
+	}()
+	return sent
+}
+
+// TestSlowHeadersAreCutOff: a client that sends its headers byte by byte
+// (slowloris) is answered net/http's 400 and has its connection closed
+// once ReadHeaderTimeout passes, long before it would have finished.
+func TestSlowHeadersAreCutOff(t *testing.T) {
+	t.Parallel()
+	conn, err := net.Dial("tcp", slowServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	request := "GET /healthz HTTP/1.1\r\nHost: orderapi\r\nX-Slow: " + strings.Repeat("a", 200) + "\r\n\r\n"
+	start := time.Now()
+	sent := trickle(conn, request, 50*time.Millisecond) // 10 s for the whole request
+	_ = conn.SetReadDeadline(time.Now().Add(8 * time.Second))
+	got, err := io.ReadAll(conn)
+	elapsed := time.Since(start)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Fatalf("the connection was still open after %s", elapsed)
+	}
+	// net/http answers a plain 400 (not a problem: no handler has run)
+	// and closes the connection.
+	if len(got) != 0 && !strings.HasPrefix(string(got), "HTTP/1.1 400 ") {
+		t.Errorf("a request cut off in its headers was answered %q, want nothing or a 400", got)
+	}
+	if n := <-sent; n == len(request) {
+		t.Errorf("the whole request went out (%s) before the connection was closed", elapsed)
+	}
+	if elapsed > 5*time.Second {
+		t.Errorf("closed after %s; ReadHeaderTimeout is %s", elapsed, shortLimits.ReadHeaderTimeout)
+	}
+}
+
+// TestSlowBodyIsCutOff: a client whose headers arrive at once but whose
+// body trickles is answered 408 request_timeout when ReadTimeout passes,
+// and nothing is written.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	t.Parallel()
+	conn, err := net.Dial("tcp", slowServer(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := `{"customer_id":"0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d","currency":"USD"}` + strings.Repeat(" ", 100)
+	head := "POST /v1/orders HTTP/1.1\r\nHost: orderapi\r\nContent-Type: application/json\r\nContent-Length: " +
+		strconv.Itoa(len(body)) + "\r\n\r\n"
+	if _, err := conn.Write([]byte(head)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	sent := trickle(conn, body, 50*time.Millisecond) // 8.5 s for the whole body
+	_ = conn.SetReadDeadline(time.Now().Add(8 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("no answer after %s: %v", time.Since(start), err)
+	}
+	defer resp.Body.Close()
+	var p struct {
+		Status int    `json:"status"`
+		Code   string `json:"code"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusRequestTimeout || p.Status != 408 || p.Code != "request_timeout" ||
+		resp.Header.Get("Content-Type") != "application/problem+json" {
+		t.Errorf("answer %d %s %+v, want a 408 request_timeout problem", resp.StatusCode, resp.Header.Get("Content-Type"), p)
+	}
+	if elapsed := time.Since(start); elapsed > 5*time.Second {
+		t.Errorf("answered after %s; ReadTimeout is %s", elapsed, shortLimits.ReadTimeout)
+	}
+	_ = conn.Close()
+	if n := <-sent; n == len(body) {
+		t.Error("the whole body went out before the answer")
+	}
+}
+
+// TestDocumentedServerLimits keeps the limits the spec and the README
+// state for headers and slow clients equal to those the server runs with.
+func TestDocumentedServerLimits(t *testing.T) {
+	t.Parallel()
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := defaultServerLimits
+	want := []string{
+		fmt.Sprintf("%d KiB", l.MaxHeaderBytes>>10),
+		fmt.Sprintf("within %d s", int(l.ReadHeaderTimeout.Seconds())),
+		fmt.Sprintf("within %d s", int(l.ReadTimeout.Seconds())),
+	}
+	for name, doc := range map[string]string{"api/openapi.yaml": string(api.OpenAPI), "README.md": string(readme)} {
+		for _, w := range want {
+			if !strings.Contains(doc, w) {
+				t.Errorf("%s does not say %q", name, w)
+			}
+		}
+	}
+}

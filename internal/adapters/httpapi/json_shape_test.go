@@ -1,0 +1,45 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCheckJSONShape(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ body, code, detail string }{
+		{`{"quantity":1}`, "", ""},
+		{`{"a":{"x":1},"b":{"x":1}}`, "", ""},
+		{`{"a":[{"x":1},{"x":1}]}`, "", ""},
+		{`{"s":"\ud83d\ude00 \u00e9 \\ud800"}`, "", ""},
+		{`{"quantity":1,"quantity":2}`, codeDuplicateField, `"quantity"`},
+		{`{"shipping_address":{"name":"a","line1":"b","name":"c"}}`, codeDuplicateField, `"shipping_address.name"`},
+		{`{"a":[{"x":1,"x":2}]}`, codeDuplicateField, `"a.x"`},
+		{"{\"s\":\"\xff\"}", codeMalformedJSON, "not valid UTF-8 (at byte 6)"},
+		{"{\"s\":\"\xed\xa0\x80\"}", codeMalformedJSON, "not valid UTF-8"}, // a surrogate, UTF-8-encoded
+		{`{"s":"\ud800"}`, codeMalformedJSON, "surrogate"},
+		{`{"s":"\udc00\ud800"}`, codeMalformedJSON, "surrogate"},
+		{`{"s":"\uD83D\u0041"}`, codeMalformedJSON, "surrogate"},
+		{`{"s":"x\ud83d"}`, codeMalformedJSON, "surrogate"},
+		{`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`, codeMalformedJSON, "deeper than 32"},
+		{`{"a":` + strings.Repeat("[", maxJSONDepth-1) + strings.Repeat("]", maxJSONDepth-1) + `}`, "", ""},
+		{`{"a":` + strings.Repeat(`{"b":`, 100_000), codeMalformedJSON, "deeper than 32"},
+		{`{"a":1,}`, "", ""}, // syntax is the decoder's to report
+	}
+	for _, tt := range tests {
+		start := time.Now()
+		err := checkJSONShape([]byte(tt.body))
+		p, _ := toProblem(err)
+		if tt.code == "" {
+			if err != nil {
+				t.Errorf("%.60s: %v", tt.body, err)
+			}
+		} else if p.Status != 400 || p.Code != tt.code || !strings.Contains(p.Detail, tt.detail) {
+			t.Errorf("%.60s: %d %s %q; want 400 %s containing %q", tt.body, p.Status, p.Code, p.Detail, tt.code, tt.detail)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%.60s took %s", tt.body, d)
+		}
+	}
+}

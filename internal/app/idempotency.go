@@ -1,0 +1,101 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// DefaultIdempotencyTTL is how long an idempotency key is remembered when
+// Config.IdempotencyTTL is zero.
+const DefaultIdempotencyTTL = 24 * time.Hour
+
+// Idempotency is a request's Idempotency-Key and the fingerprint of the
+// request that carries it. The zero value (no Key) asks for nothing.
+//
+// Keys are scoped by nothing but their value: orderapi has no notion of a
+// client to scope them by. A retry must send the same request: the same
+// key with another fingerprint is ErrIdempotencyKeyReused.
+type Idempotency struct {
+	Key string
+	// Fingerprint is a SHA-256 of what makes the request this request; the
+	// HTTP adapter decides what that is.
+	Fingerprint [32]byte
+}
+
+// IdempotencyRecord is what the store remembers of the commit that
+// claimed a key: enough to give its answer again, since the order at a
+// version never changes.
+type IdempotencyRecord struct {
+	Fingerprint [32]byte
+	OrderID     uuid.UUID
+	// Version is the order's version after the commit; Position the global
+	// position of its last event.
+	Version  int
+	Position int64
+}
+
+// ErrKeyClaimed is what an EventStore returns (possibly wrapped) when the
+// commit's idempotency key was claimed by another commit that is not
+// expired. Nothing was written.
+var ErrKeyClaimed = errors.New("idempotency key already claimed")
+
+var (
+	// ErrIdempotencyKeyReused: the key was claimed by a different request
+	// (method, path, If-Match or body).
+	ErrIdempotencyKeyReused = &Error{Code: "idempotency_key_reused",
+		Message: "this Idempotency-Key was used for a different request; use a new key for a new request"}
+	// ErrIdempotencyKeyInProgress: another request with the key claimed it
+	// at the same moment and its answer cannot be read yet; retry.
+	ErrIdempotencyKeyInProgress = &Error{Code: "idempotency_key_in_progress",
+		Message: "a request with this Idempotency-Key is in progress; retry shortly"}
+)
+
+// replay answers a request whose key was claimed before: with the order as
+// the claiming commit left it, rebuilt from its events (the answer the
+// first request got), or ErrIdempotencyKeyReused when the requests differ.
+// found is false, with no error, when the key is free.
+func (s *Service) replay(ctx context.Context, idem Idempotency) (_ Result, found bool, _ error) {
+	if idem.Key == "" {
+		return Result{}, false, nil
+	}
+	rec, ok, err := s.events.LookupIdempotency(ctx, idem.Key)
+	if err != nil {
+		return Result{}, false, fmt.Errorf("look up idempotency key: %w", err)
+	}
+	if !ok {
+		return Result{}, false, nil
+	}
+	if rec.Fingerprint != idem.Fingerprint {
+		return Result{}, true, ErrIdempotencyKeyReused
+	}
+	o, err := s.OrderAt(ctx, rec.OrderID, AtVersion(rec.Version))
+	if err != nil {
+		return Result{}, true, fmt.Errorf("replay idempotency key: %w", err)
+	}
+	return Result{Order: o, Position: rec.Position, Replayed: true}, true, nil
+}
+
+// replayLoser answers a request whose append failed with err, when that
+// may be because another request with the same key got there first: the
+// loser answers as the winner did. handled is false when err is not such a
+// conflict or the key turned out free: the caller carries on with err.
+func (s *Service) replayLoser(ctx context.Context, idem Idempotency, err error) (_ Result, handled bool, _ error) {
+	claimed := errors.Is(err, ErrKeyClaimed)
+	if idem.Key == "" || !claimed && !errors.Is(err, ErrVersionConflict) {
+		return Result{}, false, nil
+	}
+	res, found, rerr := s.replay(ctx, idem)
+	if found || rerr != nil {
+		return res, true, rerr
+	}
+	if claimed {
+		// Claimed, yet not found: its claim expired and was purged in
+		// between. Rare enough that the client may simply retry.
+		return Result{}, true, ErrIdempotencyKeyInProgress
+	}
+	return Result{}, false, nil
+}
