@@ -6,7 +6,7 @@
 GO ?= go
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-race fuzz lint migrate openapi-check bench devdb-stop docker clean
+.PHONY: help run build test test-race test-faults fuzz lint migrate openapi-check bench devdb-stop docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -26,6 +26,14 @@ test: ## run all tests against a real PostgreSQL
 test-race: ## run all tests with the race detector
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(scripts/devdb.sh url postgres)}" && export TEST_DATABASE_URL && \
 		$(GO) test -count=1 -race ./...
+
+# The crash test runs a PostgreSQL cluster of its own (initdb into a
+# temporary folder, its own port), so that it can kill it; it needs the
+# PostgreSQL binaries, not a server.
+test-faults: ## kill the service and the database under load; check nothing is lost or doubled
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
+		echo "test-faults: no PostgreSQL binaries under /usr/lib/postgresql/*/bin; install them: apt-get install -y postgresql" >&2; exit 1; }
+	$(GO) test -tags faults -count=1 -v -timeout 5m ./internal/faults
 
 # go test -fuzz takes one target per run, so each is run in turn, for
 # FUZZTIME (a duration, or Nx for N inputs). New crashers land in the

@@ -1,7 +1,8 @@
 // Command orderapi runs the orderapi service: `orderapi serve` (the
 // default) serves the REST API, `orderapi migrate` applies the database
 // migrations and exits, `orderapi check` tells whether this build can
-// read every event stored.
+// read every event stored, `orderapi projections verify|rebuild` checks
+// the read models against the events and rebuilds them.
 package main
 
 import (
@@ -23,13 +24,22 @@ func main() {
 	}
 }
 
-const usage = `usage: orderapi [serve|migrate|check|help]
+const usage = `usage: orderapi [serve|migrate|check|projections|help]
 
   serve    apply pending migrations, then serve the REST API (default)
   migrate  apply pending migrations and exit
   check    check, changing nothing, that this build can decode every
            event type and schema version stored (serve refuses to start
            otherwise)
+  projections verify
+           replay every order's events and compare them with the read
+           models (order_details, customer_orders, analytics up to its
+           checkpoint); print each difference and fail on any
+  projections rebuild [order_details|customer_orders|analytics|all]
+           rebuild read models from the events while the service keeps
+           serving (default all)
+  The projections commands change no schema: they refuse a database not
+  migrated by this build.
 
 Configuration comes from the environment:
   DATABASE_URL               PostgreSQL URL (default %s);
@@ -51,7 +61,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintf(stdout, usage, defaultDatabaseURL, defaultAddr)
 		return nil
-	case "serve", "migrate", "check":
+	case "serve", "migrate", "check", "projections":
 	default:
 		return fmt.Errorf("unknown command %q (try: orderapi help)", cmd)
 	}
@@ -68,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return migrate(ctx, cfg, log)
 	case "check":
 		return check(ctx, cfg, log)
+	case "projections":
+		return projections(ctx, cfg, log, args[2:], stdout)
 	}
 	return serve(ctx, cfg, log)
 }

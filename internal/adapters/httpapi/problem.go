@@ -127,14 +127,15 @@ func newProblem(status int, code, detail string) problem {
 
 // writeError answers with the problem for err. The request's logger
 // records internal errors, once, with the request id hlog attached; and
-// the cause of a timeout, which the client is told nothing about.
+// the cause of a 503 (a timeout, a database that cannot be reached),
+// which the client is told nothing about.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, internal := toProblem(err)
 	switch {
 	case internal:
 		hlog.FromRequest(r).Error().Err(err).Msg("request failed")
 	case p.Code == codeUnavailable:
-		hlog.FromRequest(r).Warn().Err(err).Msg("request timed out")
+		hlog.FromRequest(r).Warn().Err(err).Msg("unavailable; the client may retry")
 	}
 	writeProblem(w, r, p)
 }

@@ -41,6 +41,20 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 		if err != nil {
 			return err
 		}
+		if len(rows) == 0 {
+			// A rebuild moves the checkpoint back (resetAnalytics): an
+			// idle consumer follows it rather than wait for a batch to
+			// fail its compare-and-set.
+			c, err := a.checkpoint(ctx, conn)
+			if err != nil {
+				return err
+			}
+			if c != at {
+				a.log.Info().Msg("analytics checkpoint moved (a rebuild); counting again from it")
+				at = c
+				continue
+			}
+		}
 		if len(rows) > 0 {
 			events, err := a.decodeAnalytics(rows)
 			if err != nil {

@@ -150,17 +150,8 @@ func (s *Store) foldStream(ctx context.Context, id uuid.UUID, from order.Order, 
 			within = true
 			return nil
 		}
-		// Apply counts versions; a stream that skips one would silently
-		// give the state the wrong version.
-		if version != o.Version+1 {
-			return fmt.Errorf("stream has version %d after %d", version, o.Version)
-		}
-		e, err := s.codec.Decode(eventType, schemaVersion, data)
-		if err != nil {
-			return fmt.Errorf("event version %d: %w", version, err)
-		}
-		o.Apply(e, occurredAt.UTC())
-		return nil
+		_, err := s.applyStored(&o, version, eventType, schemaVersion, data, occurredAt)
+		return err
 	})
 	if err != nil {
 		return order.Order{}, fmt.Errorf("read stream after version %d: %w", from.Version, err)
@@ -169,4 +160,22 @@ func (s *Store) foldStream(ctx context.Context, id uuid.UUID, from order.Order, 
 		return order.Order{}, fmt.Errorf("read stream after version %d: %w", from.Version, errPastBound)
 	}
 	return o, nil
+}
+
+// applyStored folds one stored event, the next of o's stream, into o, and
+// returns it decoded. Every replay goes through it: Load, and the
+// projections' verification and rebuild, so that they fold exactly as the
+// commands do.
+func (s *Store) applyStored(o *order.Order, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) (order.Event, error) {
+	// Apply counts versions; a stream that skips one would silently
+	// give the state the wrong version.
+	if version != o.Version+1 {
+		return nil, fmt.Errorf("stream has version %d after %d", version, o.Version)
+	}
+	e, err := s.codec.Decode(eventType, schemaVersion, data)
+	if err != nil {
+		return nil, fmt.Errorf("event version %d: %w", version, err)
+	}
+	o.Apply(e, occurredAt.UTC())
+	return e, nil
 }

@@ -30,11 +30,17 @@ func unreachable(err error) bool {
 		return true
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return true
+	case errors.Is(err, pgconn.ErrConnClosed):
+		// A connection pgx closed after it failed under another query;
+		// the pool replaces it.
+		return true
 	case errors.As(err, &pgErr):
 		// Class 08 is "connection exception"; the others are a server that
-		// is shutting down, starting up, or out of connection slots.
+		// is shutting down (57P01 admin_shutdown, 57P02 crash_shutdown),
+		// starting up or recovering (57P03), ending idle sessions (57P05),
+		// or out of connection slots (53300).
 		switch pgErr.Code {
-		case "57P01", "57P02", "57P03", "53300":
+		case "57P01", "57P02", "57P03", "57P05", "53300":
 			return true
 		}
 		return len(pgErr.Code) == 5 && pgErr.Code[:2] == "08"

@@ -1,0 +1,152 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// The swap of a blue/green rebuild: see RebuildProjections.
+
+// changedSinceSQL lists the streams with events that a snapshot ($1) did
+// not see: committed after it was taken. The transaction id range is one
+// of events_transaction_position_idx.
+const changedSinceSQL = `
+SELECT DISTINCT stream_id
+  FROM events
+ WHERE transaction_id >= pg_snapshot_xmin($1::text::pg_snapshot)
+   AND NOT pg_visible_in_snapshot(transaction_id, $1::text::pg_snapshot)`
+
+// swap catches the next tables up with the streams changed since the
+// snapshot and swaps them in, in one transaction; it returns how many
+// streams it caught up.
+func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string) (caughtUp int, err error) {
+	start := time.Now()
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+rebuildLockTimeout+"'"); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "LOCK TABLE order_details, customer_orders IN EXCLUSIVE MODE"); err != nil {
+			return fmt.Errorf("lock the live tables: %w", err)
+		}
+		rows, err := tx.Query(ctx, changedSinceSQL, snapshot)
+		if err != nil {
+			return fmt.Errorf("streams changed during the fill: %w", err)
+		}
+		changed, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+		if err != nil {
+			return fmt.Errorf("streams changed during the fill: %w", err)
+		}
+		if caughtUp, err = s.catchUp(ctx, tx, tables, changed); err != nil {
+			return err
+		}
+		for _, t := range tables {
+			if err := renameInto(ctx, tx, nextTable(t), t); err != nil {
+				return fmt.Errorf("swap %s: %w", t, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("swap after %s: %w", time.Since(start).Round(time.Millisecond), err)
+	}
+	return caughtUp, nil
+}
+
+// catchUp replays the streams again, in one query, and upserts their rows
+// into the next tables.
+func (s *Store) catchUp(ctx context.Context, tx pgx.Tx, tables []string, ids []uuid.UUID) (int, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	rows, err := tx.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE stream_id = ANY ($1::uuid[]) ORDER BY stream_id, stream_version`, ids)
+	if err != nil {
+		return 0, fmt.Errorf("catch up: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, pgx.RowToStructByPos[eventRow])
+	if err != nil {
+		return 0, fmt.Errorf("catch up: %w", err)
+	}
+	w := &rowWriter{conn: tx.Conn(), tables: tables}
+	var o order.Order
+	for i, e := range events {
+		if i > 0 && e.StreamID != events[i-1].StreamID {
+			o = order.Order{}
+		}
+		if _, err := s.applyStored(&o, e.Version, e.Type, e.SchemaVersion, e.Data, e.OccurredAt); err != nil {
+			return 0, fmt.Errorf("catch up order %s: %w", e.StreamID, err)
+		}
+		if i == len(events)-1 || events[i+1].StreamID != e.StreamID {
+			if err := w.add(ctx, o); err != nil {
+				return 0, err
+			}
+		}
+	}
+	return len(ids), w.flush(ctx)
+}
+
+// indexesSQL lists a table's indexes with what defines them: uniqueness
+// and the definition after the table's name, the same for a table and its
+// LIKE copy.
+const indexesSQL = `
+SELECT c.relname, ix.indisunique, regexp_replace(pg_get_indexdef(ix.indexrelid), '^.* USING ', '')
+  FROM pg_index ix JOIN pg_class c ON c.oid = ix.indexrelid
+ WHERE ix.indrelid = $1::text::regclass`
+
+// renameInto drops table to and renames from and its indexes to the
+// names of to and its indexes.
+func renameInto(ctx context.Context, tx pgx.Tx, from, to string) error {
+	type index struct {
+		Name   string
+		Unique bool
+		Def    string
+	}
+	read := func(table string) (map[string]string, error) {
+		rows, err := tx.Query(ctx, indexesSQL, table)
+		if err != nil {
+			return nil, err
+		}
+		found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[index])
+		if err != nil {
+			return nil, err
+		}
+		byDef := make(map[string]string, len(found))
+		for _, ix := range found {
+			byDef[fmt.Sprint(ix.Unique, " ", ix.Def)] = ix.Name
+		}
+		return byDef, nil
+	}
+	live, err := read(to)
+	if err != nil {
+		return err
+	}
+	next, err := read(from)
+	if err != nil {
+		return err
+	}
+	if len(live) != len(next) {
+		return fmt.Errorf("%s has %d indexes, %s %d", to, len(live), from, len(next))
+	}
+	stmts := []string{
+		"DROP TABLE " + pgx.Identifier{to}.Sanitize(),
+		"ALTER TABLE " + pgx.Identifier{from}.Sanitize() + " RENAME TO " + pgx.Identifier{to}.Sanitize(),
+	}
+	for def, name := range live {
+		nextName, ok := next[def]
+		if !ok {
+			return fmt.Errorf("%s has no index like %s", from, name)
+		}
+		// Renaming an index renames the constraint it backs too.
+		stmts = append(stmts, "ALTER INDEX "+pgx.Identifier{nextName}.Sanitize()+" RENAME TO "+pgx.Identifier{name}.Sanitize())
+	}
+	for _, sql := range stmts {
+		if _, err := tx.Exec(ctx, sql); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,187 @@
+package postgres_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// projectedStore gives the test a store holding orders in every status,
+// the analytics projection caught up with them, and the id of a placed
+// order.
+func projectedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool, uuid.UUID) {
+	t.Helper()
+	s, pool := newStore(t)
+	customer := uuid.New()
+	var placed uuid.UUID
+	for i := range 5 {
+		at := t0.Add(time.Duration(i) * time.Hour)
+		o := create(t, s, uuid.New(), customer, at)
+		o = do(t, s, o, at, addItem("Espresso cup", "19.99", 3))
+		if i == 0 {
+			continue // a draft
+		}
+		o = do(t, s, o, at, place)
+		switch i {
+		case 1:
+			placed = o.ID
+		case 2:
+			o = do(t, s, o, at, func(o *order.Order) ([]order.Event, error) { return o.Cancel("changed my mind", "ada") })
+		case 3, 4:
+			o = do(t, s, o, at, func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z999", "UPS") })
+			if i == 4 {
+				do(t, s, o, at.Add(24*time.Hour), func(o *order.Order) ([]order.Event, error) { return o.Deliver(at.Add(24*time.Hour), "A. L.") })
+			}
+		}
+	}
+	a := newAnalytics(t, s, postgres.AnalyticsConfig{})
+	stop := runAnalytics(t, a)
+	waitCaughtUp(t, pool, a)
+	stop()
+	return s, pool, placed
+}
+
+func verifyProjections(t *testing.T, s *postgres.Store) postgres.VerifyReport {
+	t.Helper()
+	rep, err := s.VerifyProjections(context.Background(), 100)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return rep
+}
+
+func TestVerifyPassesOnAConsistentStore(t *testing.T) {
+	t.Parallel()
+	s, _, _ := projectedStore(t)
+	rep := verifyProjections(t, s)
+	if rep.Total != 0 || len(rep.Differences) != 0 {
+		t.Fatalf("differences on a consistent store:\n%s", strings.Join(rep.Differences, "\n"))
+	}
+	// 5 created, 5 items added, 4 placed, 1 cancelled, 2 shipped, 1 delivered
+	if rep.Orders != 5 || rep.Events != 18 {
+		t.Errorf("verified %d orders, %d events, want 5, 18", rep.Orders, rep.Events)
+	}
+}
+
+// TestVerifyFindsAndRebuildRepairs tampers with each projection: verify
+// reports it, and a rebuild of that projection repairs it.
+func TestVerifyFindsAndRebuildRepairs(t *testing.T) {
+	t.Parallel()
+	tests := map[string]struct {
+		tamper     string // $1 is a placed order's id
+		want       string // in the difference reported
+		projection string
+	}{
+		"tampered total": {
+			tamper:     `UPDATE order_details SET total = total + 1 WHERE order_id = $1`,
+			want:       "order_details $1: total 60.97, want 59.97",
+			projection: postgres.ProjectionOrderDetails,
+		},
+		"tampered items": {
+			tamper:     `UPDATE order_details SET items = '[]', status = 'draft' WHERE order_id = $1`,
+			want:       `order_details $1: status "draft", want "placed"`,
+			projection: postgres.ProjectionOrderDetails,
+		},
+		"missing order_details row": {
+			tamper:     `DELETE FROM order_details WHERE order_id = $1`,
+			want:       "order_details $1: missing row (stream at version 3)",
+			projection: postgres.ProjectionOrderDetails,
+		},
+		"missing customer_orders row": {
+			tamper:     `DELETE FROM customer_orders WHERE order_id = $1`,
+			want:       "/$1: missing row (stream at version 3)",
+			projection: postgres.ProjectionCustomerOrders,
+		},
+		"extra order_details row": {
+			tamper: `INSERT INTO order_details
+SELECT '00000000-0000-4000-8000-00000000000e', customer_id, status, currency, items, item_count, total, shipping_address,
+       tracking_number, carrier, signature, cancel_reason, cancelled_by, version, created_at, updated_at, placed_at,
+       shipped_at, delivered_at, cancelled_at
+  FROM order_details WHERE order_id = $1`,
+			want:       "order_details 00000000-0000-4000-8000-00000000000e: row without a stream",
+			projection: postgres.ProjectionOrderDetails,
+		},
+		"extra customer_orders row": {
+			tamper: `INSERT INTO customer_orders
+SELECT gen_random_uuid(), order_id, status, currency, total, item_count, version, created_at, updated_at
+  FROM customer_orders WHERE order_id = $1`,
+			want:       "/$1: row for another customer",
+			projection: postgres.ProjectionCustomerOrders,
+		},
+		"wrong analytics figure": {
+			tamper:     `UPDATE analytics_daily SET orders_placed = orders_placed + 1, revenue_placed = revenue_placed + 1 WHERE $1::uuid IS NOT NULL`,
+			want:       "analytics_daily 2026-11-25 USD: orders_placed 5, want 4",
+			projection: postgres.ProjectionAnalytics,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			ctx := context.Background()
+			s, pool, id := projectedStore(t)
+
+			// Given a tampered projection
+			if _, err := pool.Exec(ctx, tt.tamper, id); err != nil {
+				t.Fatal(err)
+			}
+
+			// Then verify reports it
+			rep := verifyProjections(t, s)
+			want := strings.ReplaceAll(tt.want, "$1", id.String())
+			if rep.Total == 0 || !strings.Contains(strings.Join(rep.Differences, "\n"), want) {
+				t.Fatalf("differences:\n%s\nwant one containing %q", strings.Join(rep.Differences, "\n"), want)
+			}
+
+			// And a rebuild of that projection repairs it
+			if _, err := s.RebuildProjections(ctx, []string{tt.projection}); err != nil {
+				t.Fatalf("rebuild: %v", err)
+			}
+			if rep := verifyProjections(t, s); rep.Total != 0 {
+				t.Fatalf("differences after the rebuild:\n%s", strings.Join(rep.Differences, "\n"))
+			}
+			if tt.projection == postgres.ProjectionAnalytics {
+				assertExact(t, pool)
+			}
+		})
+	}
+}
+
+// TestRebuildKeepsTheSchema checks that the swapped-in tables have the
+// live tables' indexes and constraints under their migration names.
+func TestRebuildKeepsTheSchema(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool, _ := projectedStore(t)
+	const indexes = `
+SELECT string_agg(indexrelid::regclass::text || ' ' || regexp_replace(pg_get_indexdef(indexrelid), '^.* USING ', ''), ', ' ORDER BY 1)
+  FROM pg_index WHERE indrelid IN ('order_details'::regclass, 'customer_orders'::regclass)`
+	var before, after string
+	if err := pool.QueryRow(ctx, indexes).Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.RebuildProjections(ctx, []string{postgres.ProjectionOrderDetails, postgres.ProjectionCustomerOrders}); err != nil {
+		t.Fatal(err)
+	}
+	if err := pool.QueryRow(ctx, indexes).Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if before != after {
+		t.Errorf("indexes after the rebuild:\n%s\nbefore:\n%s", after, before)
+	}
+	var leftovers int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_class WHERE relname LIKE '%\_next%'`).Scan(&leftovers); err != nil {
+		t.Fatal(err)
+	}
+	if leftovers != 0 {
+		t.Errorf("%d relations named *_next left", leftovers)
+	}
+	if rep := verifyProjections(t, s); rep.Total != 0 {
+		t.Fatalf("differences after the rebuild:\n%s", strings.Join(rep.Differences, "\n"))
+	}
+}
