@@ -79,7 +79,9 @@ func FuzzServer(f *testing.F) {
 		defer cancel()
 		req, err := http.NewRequestWithContext(ctx, method, "http://orderapi.test"+path, bytes.NewReader(body))
 		if err != nil || !validToken(method) {
-			t.Skip("net/http would refuse this request line")
+			// net/http refuses such a request line before any handler
+			// runs: nothing of ours to check.
+			return
 		}
 		for _, line := range strings.Split(headers, "\n") {
 			name, value, ok := strings.Cut(line, ":")
