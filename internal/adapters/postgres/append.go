@@ -67,14 +67,7 @@ WITH appended AS (
         @version::integer, @created_at::timestamptz, @updated_at::timestamptz, @placed_at::timestamptz,
         @shipped_at::timestamptz, @delivered_at::timestamptz, @cancelled_at::timestamptz)
     ON CONFLICT (order_id) DO UPDATE SET
-        customer_id = EXCLUDED.customer_id, status = EXCLUDED.status, currency = EXCLUDED.currency,
-        items = EXCLUDED.items, item_count = EXCLUDED.item_count, total = EXCLUDED.total,
-        shipping_address = EXCLUDED.shipping_address, tracking_number = EXCLUDED.tracking_number,
-        carrier = EXCLUDED.carrier, signature = EXCLUDED.signature,
-        cancel_reason = EXCLUDED.cancel_reason, cancelled_by = EXCLUDED.cancelled_by,
-        version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-        placed_at = EXCLUDED.placed_at, shipped_at = EXCLUDED.shipped_at,
-        delivered_at = EXCLUDED.delivered_at, cancelled_at = EXCLUDED.cancelled_at
+` + orderDetailsUpdate + `
     WHERE d.version < EXCLUDED.version
 ), summary AS (
     INSERT INTO customer_orders AS c (
@@ -83,9 +76,7 @@ WITH appended AS (
         @customer_id::uuid, @order_id::uuid, @status::text, @currency::text, @total::text::numeric,
         @item_count::integer, @version::integer, @created_at::timestamptz, @updated_at::timestamptz)
     ON CONFLICT (customer_id, order_id) DO UPDATE SET
-        status = EXCLUDED.status, currency = EXCLUDED.currency, total = EXCLUDED.total,
-        item_count = EXCLUDED.item_count, version = EXCLUDED.version,
-        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at
+` + customerOrdersUpdate + `
     WHERE c.version < EXCLUDED.version
 ), claimed AS (
     INSERT INTO idempotency_keys (key, fingerprint, order_id, version, position, expires_at)

@@ -202,3 +202,21 @@ func timeOrZero(t *time.Time) time.Time {
 	}
 	return t.UTC()
 }
+
+// The SET lists of the two read models' upserts, shared by the append
+// statement and a rebuild's writes, so that both always write every column.
+const (
+	orderDetailsUpdate = `
+        customer_id = EXCLUDED.customer_id, status = EXCLUDED.status, currency = EXCLUDED.currency,
+        items = EXCLUDED.items, item_count = EXCLUDED.item_count, total = EXCLUDED.total,
+        shipping_address = EXCLUDED.shipping_address, tracking_number = EXCLUDED.tracking_number,
+        carrier = EXCLUDED.carrier, signature = EXCLUDED.signature,
+        cancel_reason = EXCLUDED.cancel_reason, cancelled_by = EXCLUDED.cancelled_by,
+        version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
+        placed_at = EXCLUDED.placed_at, shipped_at = EXCLUDED.shipped_at,
+        delivered_at = EXCLUDED.delivered_at, cancelled_at = EXCLUDED.cancelled_at`
+	customerOrdersUpdate = `
+        status = EXCLUDED.status, currency = EXCLUDED.currency, total = EXCLUDED.total,
+        item_count = EXCLUDED.item_count, version = EXCLUDED.version,
+        created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`
+)

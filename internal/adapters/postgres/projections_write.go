@@ -31,14 +31,7 @@ SELECT u.order_id, u.customer_id, u.status, u.currency, u.items::jsonb, u.item_c
             shipping_address, tracking_number, carrier, signature, cancel_reason, cancelled_by,
             version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at)
     ON CONFLICT (order_id) DO UPDATE SET
-       customer_id = EXCLUDED.customer_id, status = EXCLUDED.status, currency = EXCLUDED.currency,
-       items = EXCLUDED.items, item_count = EXCLUDED.item_count, total = EXCLUDED.total,
-       shipping_address = EXCLUDED.shipping_address, tracking_number = EXCLUDED.tracking_number,
-       carrier = EXCLUDED.carrier, signature = EXCLUDED.signature,
-       cancel_reason = EXCLUDED.cancel_reason, cancelled_by = EXCLUDED.cancelled_by,
-       version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
-       placed_at = EXCLUDED.placed_at, shipped_at = EXCLUDED.shipped_at,
-       delivered_at = EXCLUDED.delivered_at, cancelled_at = EXCLUDED.cancelled_at`
+` + orderDetailsUpdate
 
 // nextSummariesSQL upserts rows into customer_orders_next. An order's
 // customer never changes, so the key finds the row a catch-up replaces.
@@ -51,9 +44,7 @@ SELECT u.customer_id, u.order_id, u.status, u.currency, u.total::numeric, u.item
               $8::timestamptz[], $9::timestamptz[])
        AS u(customer_id, order_id, status, currency, total, item_count, version, created_at, updated_at)
     ON CONFLICT (customer_id, order_id) DO UPDATE SET
-       status = EXCLUDED.status, currency = EXCLUDED.currency, total = EXCLUDED.total,
-       item_count = EXCLUDED.item_count, version = EXCLUDED.version,
-       created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`
+` + customerOrdersUpdate
 
 // rowWriter writes replayed states into the next tables of a rebuild, a
 // batch per statement.
