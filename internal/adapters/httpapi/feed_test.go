@@ -33,24 +33,30 @@ const feedWait = 20 * time.Second
 func newFeedAPI(t *testing.T, opts func(*Config), srv func(*http.Server)) (*testAPI, *httptest.Server) {
 	t.Helper()
 	pool := pgtest.New(t)
-	store := postgres.NewStore(pool)
+	logs := &syncBuffer{}
+	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))
+
+	// Wired as the binary wires them: the store announces its appends to
+	// every listener, its own at once.
+	listener := postgres.NewListener(pool, log)
+	announcer := postgres.NewAnnouncer(pool, log, listener)
+	ctx, stop := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	for _, run := range []func(context.Context) error{listener.Run, announcer.Run} {
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			_ = run(ctx)
+		}()
+	}
+	// Before pgtest closes the pool, which waits for their connections.
+	t.Cleanup(func() { stop(); running.Wait() })
+
+	store := postgres.NewStore(pool, postgres.WithAnnouncer(announcer))
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))
-
-	listener := postgres.NewListener(pool, log)
-	ctx, stop := context.WithCancel(context.Background())
-	listening := make(chan struct{})
-	go func() {
-		defer close(listening)
-		_ = listener.Run(ctx)
-	}()
-	// Before pgtest closes the pool, which waits for the listener's
-	// connection.
-	t.Cleanup(func() { stop(); <-listening })
 
 	closing := make(chan struct{})
 	cfg := Config{

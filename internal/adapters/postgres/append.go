@@ -103,6 +103,9 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 		err := s.pool.QueryRow(ctx, appendSQL, args).Scan(&last)
 		switch {
 		case err == nil:
+			if s.announce != nil {
+				s.announce.Appended()
+			}
 			return app.Appended{LastPosition: last}, nil
 		case isVersionConflict(err):
 			return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w (%w)", c.OrderID, c.ExpectedVersion, app.ErrVersionConflict, err)

@@ -11,9 +11,7 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// notifyChannel is the channel the events_notify trigger signals (see
-// migrations/00002_feed.sql) when a transaction that appended events
-// commits.
+// notifyChannel is the channel an Announcer signals after appends commit.
 const notifyChannel = "orderapi_events"
 
 // Reconnection delays of a Listener that lost its connection.

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
 
@@ -58,17 +59,46 @@ func noWake(t *testing.T, wake <-chan struct{}, what string) {
 	}
 }
 
+// announcingStore returns a store that announces its appends through a
+// running Announcer, as the binary's does. The Announcer has no local
+// Listener: every wake-up in these tests travels through the database, as
+// it does to other replicas.
+func announcingStore(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
+	t.Helper()
+	a := postgres.NewAnnouncer(pool, zerolog.New(zerolog.NewTestWriter(t)), nil)
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Announcer.Run returned %v, want context.Canceled", err)
+		}
+	})
+	return postgres.NewStore(pool, postgres.WithAnnouncer(a))
+}
+
 func TestListenerWakesSubscribersOnCommitOnly(t *testing.T) {
 	t.Parallel()
-	// Given a listener with two subscribers, and a third that has left
-	store, pool := newStore(t)
+	// Given a listener with two subscribers, and a third that has left,
+	// and a store that announces its appends
+	_, pool := newStore(t)
+	store := announcingStore(t, pool)
 	l, first := startListener(t, pool)
 	second, cancel := l.Subscribe()
 	defer cancel()
 	gone, leave := l.Subscribe()
 	leave()
 
-	// When an append rolls back
+	// When an append fails
+	o := create(t, store, uuid.New(), uuid.New(), t0)
+	waitWake(t, first, "the order's creation")
+	waitWake(t, second, "the order's creation")
+	stale := commitOf(t, order.Order{}, t0, order.Created{OrderID: o.ID, CustomerID: o.CustomerID, Currency: "USD"})
+	if _, err := store.Append(t.Context(), stale); err == nil {
+		t.Fatal("a second creation of one order was appended")
+	}
+	// or an insert rolls back
 	tx, err := pool.Begin(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -78,8 +108,8 @@ func TestListenerWakesSubscribersOnCommitOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Then nobody is woken
-	noWake(t, first, "a rolled-back insert")
-	noWake(t, second, "a rolled-back insert")
+	noWake(t, first, "a failed append or a rolled-back insert")
+	noWake(t, second, "a failed append or a rolled-back insert")
 
 	// When a burst of appends commits
 	for range 3 {
@@ -99,7 +129,8 @@ func TestListenerWakesSubscribersOnCommitOnly(t *testing.T) {
 func TestListenerSurvivesLostConnection(t *testing.T) {
 	t.Parallel()
 	// Given a listener that listens
-	store, pool := newStore(t)
+	_, pool := newStore(t)
+	store := announcingStore(t, pool)
 	_, wake := startListener(t, pool)
 	pid := listeningBackend(t, pool, 0)
 
@@ -135,5 +166,57 @@ SELECT pid FROM pg_stat_activity
 			t.Fatalf("no backend listens: %v", err)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestAnnouncerWakesItsOwnListenerAtOnce(t *testing.T) {
+	t.Parallel()
+	// Given a listener that is not listening yet (its Run has not started),
+	// and a store announcing through an Announcer that names it as local
+	// and is not running either
+	_, pool := newStore(t)
+	l := postgres.NewListener(pool, zerolog.New(zerolog.NewTestWriter(t)))
+	wake, cancel := l.Subscribe()
+	defer cancel()
+	a := postgres.NewAnnouncer(pool, zerolog.New(zerolog.NewTestWriter(t)), l)
+	store := postgres.NewStore(pool, postgres.WithAnnouncer(a))
+
+	// When an append commits
+	create(t, store, uuid.New(), uuid.New(), t0)
+
+	// Then the local subscriber is woken without the database's help
+	select {
+	case <-wake:
+	default:
+		t.Fatal("the local listener's subscriber was not woken by the append")
+	}
+}
+
+func TestAppendsNotifyNothingInTheirOwnTransaction(t *testing.T) {
+	t.Parallel()
+	// Given a session listening on the channel, and a store that does not
+	// announce
+	store, pool := newStore(t)
+	conn, err := pool.Acquire(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		_ = conn.Conn().Close(context.Background())
+		conn.Release()
+	}()
+	if _, err := conn.Exec(t.Context(), "LISTEN orderapi_events"); err != nil {
+		t.Fatal(err)
+	}
+
+	// When an append commits
+	create(t, store, uuid.New(), uuid.New(), t0)
+
+	// Then the database sent no notification: appends do not notify from
+	// within their transaction, which would serialize their commits
+	ctx, stop := context.WithTimeout(t.Context(), 300*time.Millisecond)
+	defer stop()
+	if n, err := conn.Conn().WaitForNotification(ctx); err == nil {
+		t.Fatalf("notified by the append itself: %+v", n)
 	}
 }

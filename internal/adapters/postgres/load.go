@@ -11,11 +11,17 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// Load replays the order's whole stream. An order with no events is
-// order.ErrNotFound.
+// Load returns the order's state after its whole stream: folded from its
+// snapshot and the events after it when snapshots are on and it has one,
+// else from all its events. An order with no events is order.ErrNotFound.
 func (s *Store) Load(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
 	defer markUnavailable(&err)
-	o, err := s.replay(ctx, id, streamEnd)
+	var o order.Order
+	if s.snaps != nil {
+		o, err = s.loadLatest(ctx, id)
+	} else {
+		o, err = s.replay(ctx, id, streamEnd)
+	}
 	if err != nil {
 		return order.Order{}, fmt.Errorf("load order %s: %w", id, err)
 	}
@@ -120,8 +126,8 @@ func streamSQL(id uuid.UUID, from int, b bound) (string, []any) {
 var errPastBound = errors.New("the starting state is past the bound")
 
 // foldStream applies the stream's events after from.Version, up to the
-// bound, to from, in one query. Load starts from the empty state; a
-// snapshot would be passed as from, with only the events after it read.
+// bound, to from, in one query. Load without a snapshot starts from the
+// empty state; loadLatest folds a snapshot the same way, in its own query.
 // The query reads from.Version's own event too, which must lie within the
 // bound: when it does not, the starting state is past the bound and the
 // fold refuses, rather than answer a state later than the one asked for.
@@ -131,11 +137,7 @@ func (s *Store) foldStream(ctx context.Context, id uuid.UUID, from order.Order, 
 	if err != nil {
 		return order.Order{}, fmt.Errorf("read stream after version %d: %w", from.Version, err)
 	}
-	defer rows.Close()
-
-	o := from
-	// There is no event 0: the empty state is within every bound.
-	within := from.Version == 0
+	f := newFold(from)
 	var (
 		version, schemaVersion int
 		eventType              string
@@ -143,23 +145,43 @@ func (s *Store) foldStream(ctx context.Context, id uuid.UUID, from order.Order, 
 		occurredAt             time.Time
 	)
 	_, err = pgx.ForEachRow(rows, []any{&version, &eventType, &schemaVersion, &data, &occurredAt}, func() error {
-		if !within {
-			if version != from.Version {
-				return fmt.Errorf("stream has version %d where %d was expected", version, from.Version)
-			}
-			within = true
-			return nil
-		}
-		_, err := s.applyStored(&o, version, eventType, schemaVersion, data, occurredAt)
-		return err
+		return f.step(s, version, eventType, schemaVersion, data, occurredAt)
 	})
 	if err != nil {
 		return order.Order{}, fmt.Errorf("read stream after version %d: %w", from.Version, err)
 	}
-	if !within {
+	if !f.within {
 		return order.Order{}, fmt.Errorf("read stream after version %d: %w", from.Version, errPastBound)
 	}
-	return o, nil
+	return f.o, nil
+}
+
+// fold is a fold in progress from a starting state. The first event it is
+// given is the starting state's own, when it has one: it proves that the
+// stream reaches that version, and is skipped.
+type fold struct {
+	o order.Order
+	// within: the starting state's own event has been seen. There is no
+	// event 0: the empty state is within every bound.
+	within bool
+}
+
+func newFold(from order.Order) fold { return fold{o: from, within: from.Version == 0} }
+
+// errNoAnchor: the first event read is not the starting state's own.
+var errNoAnchor = errors.New("the starting state's own event is not the first read")
+
+// step takes the next event read.
+func (f *fold) step(s *Store, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) error {
+	if !f.within {
+		if version != f.o.Version {
+			return fmt.Errorf("stream has version %d where %d was expected: %w", version, f.o.Version, errNoAnchor)
+		}
+		f.within = true
+		return nil
+	}
+	_, err := s.applyStored(&f.o, version, eventType, schemaVersion, data, occurredAt)
+	return err
 }
 
 // applyStored folds one stored event, the next of o's stream, into o, and

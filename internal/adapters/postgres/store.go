@@ -9,6 +9,12 @@ import (
 type Store struct {
 	pool  *pgxpool.Pool
 	codec *Codec
+	// snaps is nil when snapshots are off; see WithSnapshots.
+	snaps *snapshots
+	// snapsErr says why snapshots are off although they were asked for.
+	snapsErr error
+	// announce, if set, is told of every committed append.
+	announce *Announcer
 }
 
 // Store serves both the command side and the query side of the app.
@@ -17,8 +23,37 @@ var (
 	_ app.ReadModel  = (*Store)(nil)
 )
 
+// Option configures a Store: a CodecOption (WithDefaultCurrency),
+// WithSnapshots or WithAnnouncer.
+type Option interface {
+	configure(*storeConfig)
+}
+
+type storeConfig struct {
+	codec         []CodecOption
+	snapshotEvery int
+	announce      *Announcer
+}
+
+// WithAnnouncer has every committed append announced through a, so that
+// the Listeners of every replica wake.
+func WithAnnouncer(a *Announcer) Option { return announcerOption{a} }
+
+type announcerOption struct{ a *Announcer }
+
+func (o announcerOption) configure(c *storeConfig) { c.announce = o.a }
+
+func (o CodecOption) configure(c *storeConfig) { c.codec = append(c.codec, o) }
+
 // NewStore returns a Store over a pool whose database has been migrated.
-// opts set up its codec (WithDefaultCurrency).
-func NewStore(pool *pgxpool.Pool, opts ...CodecOption) *Store {
-	return &Store{pool: pool, codec: NewCodec(opts...)}
+func NewStore(pool *pgxpool.Pool, opts ...Option) *Store {
+	var cfg storeConfig
+	for _, opt := range opts {
+		opt.configure(&cfg)
+	}
+	s := &Store{pool: pool, codec: NewCodec(cfg.codec...), announce: cfg.announce}
+	if cfg.snapshotEvery > 0 {
+		s.snaps, s.snapsErr = newSnapshots(s.codec, cfg.snapshotEvery)
+	}
+	return s
 }
