@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +13,9 @@ import (
 const (
 	defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/orderapi?sslmode=disable"
 	defaultAddr        = ":8080"
+	// defaultSnapshotEvery is how many events a load may fold before it
+	// has its order snapshotted; a first guess, to be tuned by benchmark.
+	defaultSnapshotEvery = 100
 )
 
 // config is everything the environment sets.
@@ -24,6 +28,9 @@ type config struct {
 	LogFormat       string
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration
+	// SnapshotEvery is how many events a load may fold before its state
+	// is snapshotted; 0 turns snapshots off.
+	SnapshotEvery int
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -65,6 +72,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("ORDERAPI_IDEMPOTENCY_TTL %q: want a positive duration such as 24h or 90m", v)
 		}
 		cfg.IdempotencyTTL = d
+	}
+	cfg.SnapshotEvery = defaultSnapshotEvery
+	if v := getenv("ORDERAPI_SNAPSHOT_EVERY"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return config{}, fmt.Errorf("ORDERAPI_SNAPSHOT_EVERY %q: want a number of events, 0 or more (0 turns snapshots off)", v)
+		}
+		cfg.SnapshotEvery = n
 	}
 	for _, o := range strings.Split(getenv("ORDERAPI_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

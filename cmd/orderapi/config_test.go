@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -10,6 +11,21 @@ func TestIdempotencyTTLConfig(t *testing.T) {
 		cfg, err := loadConfig(env(map[string]string{"ORDERAPI_IDEMPOTENCY_TTL": v}))
 		if err != nil || cfg.IdempotencyTTL != want {
 			t.Errorf("ORDERAPI_IDEMPOTENCY_TTL=%q: %s, %v; want %s", v, cfg.IdempotencyTTL, err, want)
+		}
+	}
+}
+
+func TestSnapshotEveryConfig(t *testing.T) {
+	for v, want := range map[string]int{"": defaultSnapshotEvery, "0": 0, "1": 1, "250": 250} {
+		cfg, err := loadConfig(env(map[string]string{"ORDERAPI_SNAPSHOT_EVERY": v}))
+		if err != nil || cfg.SnapshotEvery != want {
+			t.Errorf("ORDERAPI_SNAPSHOT_EVERY=%q: %d, %v; want %d", v, cfg.SnapshotEvery, err, want)
+		}
+	}
+	for _, v := range []string{"-1", "ten", "1.5", " 5", "99999999999999999999"} {
+		_, err := loadConfig(env(map[string]string{"ORDERAPI_SNAPSHOT_EVERY": v}))
+		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_SNAPSHOT_EVERY") {
+			t.Errorf("ORDERAPI_SNAPSHOT_EVERY=%q: %v; want an error naming the variable", v, err)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
+	"github.com/orderapi/orderapi/internal/adapters/metrics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -25,31 +26,53 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	defer pool.Close()
 
-	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency))
+	// The listener wakes live feeds and the analytics consumer when events
+	// are appended, by this replica or another; the announcer tells every
+	// replica's listener of this one's appends, once they commit. Both use
+	// pooled connections, so both stop before the pool closes (deferred
+	// after pool.Close, their stops run before it).
+	listener := postgres.NewListener(pool, log)
+	defer background(ctx, listener.Run)()
+	announcer := postgres.NewAnnouncer(pool, log, listener)
+	defer background(ctx, announcer.Run)()
+
+	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency),
+		postgres.WithSnapshots(cfg.SnapshotEvery), postgres.WithAnnouncer(announcer))
 	// Events this build cannot decode (written by a newer release) would
 	// fail every read that reached them: refuse to start instead.
 	if _, err := store.CheckDecodable(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w (run a build that knows them)", err)
 	}
+	// The snapshot writer stores, after the loads, the states they found
+	// worth keeping; it writes through the pool, so it stops before the
+	// pool closes.
+	defer background(ctx, postgres.NewSnapshotWriter(store, log).Run)()
 
-	// The listener wakes live feeds and the analytics consumer when events
-	// are appended. The analytics consumer runs in one replica at a time:
-	// every replica competes for its lock, the holder consumes. Both hold a
-	// pooled connection, so both stop before the pool closes (deferred
-	// after pool.Close, their stops run before it).
-	listener := postgres.NewListener(pool, log)
-	defer background(ctx, listener.Run)()
+	// The analytics consumer runs in one replica at a time: every replica
+	// competes for its lock, the holder consumes.
 	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{Wake: listener})
 	if err != nil {
 		return err
 	}
 	defer background(ctx, analytics.Run)()
 
+	// Metrics are always on: counted by the service and the HTTP layer,
+	// the pool and the projections' lag read at each scrape.
+	mx, err := metrics.New(metrics.Config{
+		Pool:        pool,
+		Projections: analytics,
+		Snapshots:   func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
+	})
+	if err != nil {
+		return err
+	}
+
 	svc, err := app.NewService(store, store, app.Config{
 		DefaultCurrency: cfg.DefaultCurrency,
 		Analytics:       analytics,
 		Wake:            listener,
 		IdempotencyTTL:  cfg.IdempotencyTTL,
+		Observer:        mx,
 	})
 	if err != nil {
 		return err
@@ -66,6 +89,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		Ready:       readiness(pool),
 		Wake:        listener.Subscribe,
 		Closing:     closing,
+		Observe:     mx.ObserveRequest,
+		Metrics:     mx.Handler(),
 	})
 	if err != nil {
 		return err

@@ -8,7 +8,7 @@ import (
 
 // CancelOrder cancels a draft or placed order.
 func (s *Service) CancelOrder(ctx context.Context, t Target, reason, cancelledBy string) (Result, error) {
-	return s.execute(ctx, t, func(o *order.Order) ([]order.Event, error) {
+	return s.execute(ctx, "cancel_order", t, func(o *order.Order) ([]order.Event, error) {
 		return o.Cancel(reason, cancelledBy)
 	})
 }

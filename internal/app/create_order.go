@@ -25,6 +25,12 @@ type NewOrder struct {
 // was then; two requests with one key racing each other create one order,
 // and the loser answers with it too.
 func (s *Service) CreateOrder(ctx context.Context, in NewOrder, meta Metadata) (Result, error) {
+	res, err := s.createOrder(ctx, in, meta)
+	s.observer.CommandDone("create_order", outcomeOf(res, err), 0)
+	return res, err
+}
+
+func (s *Service) createOrder(ctx context.Context, in NewOrder, meta Metadata) (Result, error) {
 	id := in.ID
 	if id == uuid.Nil {
 		var err error

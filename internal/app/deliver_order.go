@@ -15,7 +15,7 @@ func (s *Service) DeliverOrder(ctx context.Context, t Target, deliveredAt time.T
 	}
 	// Stored with microsecond precision, like every time in the store.
 	deliveredAt = deliveredAt.UTC().Truncate(time.Microsecond)
-	return s.execute(ctx, t, func(o *order.Order) ([]order.Event, error) {
+	return s.execute(ctx, "deliver_order", t, func(o *order.Order) ([]order.Event, error) {
 		return o.Deliver(deliveredAt, signature)
 	})
 }

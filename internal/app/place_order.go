@@ -8,7 +8,7 @@ import (
 
 // PlaceOrder places a draft order for shipping to addr.
 func (s *Service) PlaceOrder(ctx context.Context, t Target, addr order.Address) (Result, error) {
-	return s.execute(ctx, t, func(o *order.Order) ([]order.Event, error) {
+	return s.execute(ctx, "place_order", t, func(o *order.Order) ([]order.Event, error) {
 		return o.Place(addr)
 	})
 }

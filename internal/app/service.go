@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -36,6 +37,8 @@ type Config struct {
 	// IdempotencyTTL is how long a claimed idempotency key is remembered;
 	// after it the key is new again. DefaultIdempotencyTTL if zero.
 	IdempotencyTTL time.Duration
+	// Observer is told how every command ends; nil tells no one.
+	Observer Observer
 }
 
 // Service runs orderapi's use cases.
@@ -49,12 +52,13 @@ type Service struct {
 	wake            Waker
 	analyticsWait   time.Duration
 	idempotencyTTL  time.Duration
+	observer        Observer
 	// locks serialize commands on one order within this process, so that
 	// concurrent requests for a hot order queue instead of racing to a
 	// version conflict. Other processes are still handled by the store's
 	// expected-version check and the retries. A channel, not a mutex, so
 	// that a waiting request gives up when its context ends.
-	locks [64]chan struct{}
+	locks [lockStripes]chan struct{}
 }
 
 // NewService returns a Service over the given stores.
@@ -72,6 +76,10 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 		wake:            cfg.Wake,
 		analyticsWait:   cfg.AnalyticsWait,
 		idempotencyTTL:  cfg.IdempotencyTTL,
+		observer:        cfg.Observer,
+	}
+	if s.observer == nil {
+		s.observer = noObserver{}
 	}
 	if s.idempotencyTTL < 0 {
 		return nil, fmt.Errorf("app: negative IdempotencyTTL %s", s.idempotencyTTL)
@@ -134,8 +142,13 @@ type decideFunc func(o *order.Order) ([]order.Event, error)
 // predates the claiming commit, and an append decided on that state
 // conflicts with it (on the version or on the key) should it commit
 // first. The loser of that race then replays the winner's answer.
-func (s *Service) execute(ctx context.Context, t Target, decide decideFunc) (Result, error) {
-	lock := s.locks[int(t.OrderID[len(t.OrderID)-1])%len(s.locks)]
+//
+// The observer is told how the command, by its name, ended.
+func (s *Service) execute(ctx context.Context, command string, t Target, decide decideFunc) (res Result, err error) {
+	retries := 0
+	defer func() { s.observer.CommandDone(command, outcomeOf(res, err), retries) }()
+
+	lock := s.locks[lockStripe(t.OrderID)]
 	select {
 	case lock <- struct{}{}:
 		defer func() { <-lock }()
@@ -144,6 +157,7 @@ func (s *Service) execute(ctx context.Context, t Target, decide decideFunc) (Res
 	}
 
 	for attempt := 1; ; attempt++ {
+		retries = attempt - 1
 		o, err := s.events.Load(ctx, t.OrderID)
 		if err != nil {
 			return Result{}, fmt.Errorf("load order %s: %w", t.OrderID, err)
@@ -202,6 +216,7 @@ func (s *Service) commit(ctx context.Context, o order.Order, events []order.Even
 	if err != nil {
 		return Result{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
+	s.observer.EventsAppended(c.Events)
 	return Result{Order: o, Position: appended.LastPosition}, nil
 }
 
@@ -217,4 +232,16 @@ func backoff(ctx context.Context, attempt int) error {
 	case <-t.C:
 		return nil
 	}
+}
+
+// lockStripes is how many locks the orders share. Two orders on one
+// stripe wait for each other's commands, so there are many more stripes
+// than commands a process runs at once: with 32 at a time, most of them
+// find their stripe free.
+const lockStripes = 1024
+
+// lockStripe picks an order's lock from its id's last bytes, which are
+// random in both the version 4 and the version 7 ids orderapi uses.
+func lockStripe(id uuid.UUID) int {
+	return int(binary.BigEndian.Uint16(id[14:])) % lockStripes
 }

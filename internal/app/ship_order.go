@@ -8,7 +8,7 @@ import (
 
 // ShipOrder records that a placed order was handed to a carrier.
 func (s *Service) ShipOrder(ctx context.Context, t Target, trackingNumber, carrier string) (Result, error) {
-	return s.execute(ctx, t, func(o *order.Order) ([]order.Event, error) {
+	return s.execute(ctx, "ship_order", t, func(o *order.Order) ([]order.Event, error) {
 		return o.Ship(trackingNumber, carrier)
 	})
 }

@@ -57,26 +57,45 @@ func requestIDFrom(ctx context.Context) string {
 	return id
 }
 
-// accessLog writes one line per request. It names the route pattern, never
-// the raw path: paths hold ids, which would make every line unique to
+// unmatchedRoute is the route Observe is given for a request no route
+// matched (404, 405, a CORS preflight): one label for them all, since
+// their paths are whatever clients send.
+const unmatchedRoute = "unmatched"
+
+// accessLog writes one line per request and reports it to observe, if set,
+// through the one status-capturing writer. It names the route pattern,
+// never the raw path: paths hold ids, which would make every line unique to
 // aggregate and put customer ids in the logs.
-var accessLog = hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
-	log := hlog.FromRequest(r)
-	ev := log.Info()
-	if status >= http.StatusInternalServerError {
-		ev = log.Warn()
-	}
-	route := ""
-	if rc := chi.RouteContext(r.Context()); rc != nil {
-		route = rc.RoutePattern()
-	}
-	ev.Str("method", r.Method).
-		Str("route", route).
-		Int("status", status).
-		Int("bytes", size).
-		Dur("duration", d).
-		Msg("request")
-})
+func accessLog(observe func(method, route string, status int, d time.Duration)) func(http.Handler) http.Handler {
+	return hlog.AccessHandler(func(r *http.Request, status, size int, d time.Duration) {
+		log := hlog.FromRequest(r)
+		ev := log.Info()
+		if status >= http.StatusInternalServerError {
+			ev = log.Warn()
+		}
+		route := ""
+		if rc := chi.RouteContext(r.Context()); rc != nil {
+			route = rc.RoutePattern()
+		}
+		ev.Str("method", r.Method).
+			Str("route", route).
+			Int("status", status).
+			Int("bytes", size).
+			Dur("duration", d).
+			Msg("request")
+		if observe == nil {
+			return
+		}
+		if route == "" {
+			route = unmatchedRoute
+		}
+		if status == 0 {
+			// The handler wrote nothing; net/http answers 200.
+			status = http.StatusOK
+		}
+		observe(r.Method, route, status, d)
+	})
+}
 
 // recoverer turns a handler's panic into a logged 500 problem, so that one
 // bad request neither kills the connection silently nor leaks a stack.

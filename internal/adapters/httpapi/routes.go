@@ -2,17 +2,22 @@ package httpapi
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/go-chi/chi/v5"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
 // addRoutes is the whole API surface, in one place. api/openapi.yaml
-// documents each of these routes; keep the two in step.
-func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) error, live *liveFeed) {
+// documents each of these routes; keep the two in step. metrics, when
+// not nil, is served at /metrics.
+func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) error, live *liveFeed, metrics http.Handler) {
 	mux.Method("GET", "/healthz", handleHealth())
 	mux.Method("GET", "/readyz", handleReady(ready))
 	mux.Method("GET", "/openapi.yaml", handleOpenAPI())
+	if metrics != nil {
+		mux.Method("GET", "/metrics", metrics)
+	}
 
 	mux.Method("POST", "/v1/orders", handleCreateOrder(svc))
 	mux.Method("GET", "/v1/orders/{order_id}", handleGetOrder(svc))

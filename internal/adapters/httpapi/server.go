@@ -42,6 +42,15 @@ type Config struct {
 	// from the server's RegisterOnShutdown. Nil: live feeds end only when
 	// their clients leave.
 	Closing <-chan struct{}
+
+	// Observe, if set, is told of every request when its answer is
+	// written: the method as sent, the route pattern (such as
+	// /v1/orders/{order_id}, or "unmatched" when no route matched), the
+	// status and how long it took. It runs on the request's goroutine, so
+	// it must be quick.
+	Observe func(method, route string, status int, d time.Duration)
+	// Metrics, if set, is served at GET /metrics.
+	Metrics http.Handler
 }
 
 const (
@@ -81,7 +90,7 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	// CORS headers.
 	mux.Use(
 		requestID(log),
-		accessLog,
+		accessLog(cfg.Observe),
 		recoverer,
 	)
 	if len(cfg.CORSOrigins) > 0 {
@@ -90,7 +99,7 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	mux.Use(timeout(cfg.RequestTimeout))
 	mux.NotFound(handleNotFound())
 	mux.MethodNotAllowed(handleMethodNotAllowed(mux))
-	addRoutes(mux, svc, cfg.Ready, live)
+	addRoutes(mux, svc, cfg.Ready, live, cfg.Metrics)
 	return mux, nil
 }
 

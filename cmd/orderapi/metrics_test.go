@@ -1,0 +1,71 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+)
+
+// TestServeMetrics: the binary serves GET /metrics on the API's listener,
+// fed by the HTTP layer and the service and read from the pool and the
+// projections at scrape time.
+func TestServeMetrics(t *testing.T) {
+	// Given the service running
+	addr, _ := startServer(t, pgtest.NewURL(t))
+	base := "http://" + addr
+
+	// When an order is created and the metrics scraped
+	resp, err := http.Post(base+"/v1/orders", "application/json",
+		strings.NewReader(`{"customer_id":"0193a000-0000-7000-8000-0000000000c1"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("create = %d", resp.StatusCode)
+	}
+
+	// Then each source has its say, in the text format
+	want := []string{
+		`orderapi_http_requests_total{method="POST",route="/v1/orders",status="201"} 1`,
+		`orderapi_commands_total{command="create_order",outcome="ok"} 1`,
+		`orderapi_events_appended_total{type="OrderCreated"} 1`,
+		`orderapi_db_pool_max_conns `,
+		`orderapi_projection_lag_events{projection="analytics"} `,
+		`go_goroutines `,
+	}
+	var body string
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := http.Get(base + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+			t.Fatalf("GET /metrics = %d, %s", resp.StatusCode, ct)
+		}
+		body = string(data)
+		missing := ""
+		for _, w := range want {
+			if !strings.Contains(body, w) {
+				missing = w
+			}
+		}
+		if missing == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %s:\n%s", missing, body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
