@@ -6,7 +6,7 @@
 GO ?= go
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-race test-faults fuzz lint migrate openapi-check bench devdb-stop docker clean
+.PHONY: help run build test test-race test-faults fuzz lint migrate openapi-check bench bench-go devdb-stop docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -71,7 +71,15 @@ migrate: ## apply pending migrations to the dev database
 openapi-check: ## check the API against api/openapi.yaml
 	$(GO) test -count=1 -run 'OpenAPI' ./...
 
-bench: ## run the benchmarks
+# The benchmark starts the production binary on fresh databases of the
+# server devdb.sh finds, and drops them at the end; BENCH_* tune it (see
+# cmd/orderbench/main.go and docs/performance.md).
+bench: ## measure the service against PostgreSQL's own floor (~6 min); writes bench-results.json
+	CGO_ENABLED=0 $(GO) build -o bin/orderapi ./cmd/orderapi
+	DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh url postgres)}" && export DATABASE_URL && \
+		BENCH_SERVER=bin/orderapi $(GO) run ./cmd/orderbench
+
+bench-go: ## run the Go micro-benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 devdb-stop: ## stop the dev database if devdb.sh started one

@@ -1,0 +1,309 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+)
+
+// Scenario names, as printed and written to JSON.
+const (
+	floorCommandName   = "floor-command"
+	floorPipelinedName = "floor-command-pipelined"
+	floorReadName      = "floor-read"
+	addItemName        = "add item"
+	createOrderName    = "create order"
+	getOrderName       = "get order"
+	listOrdersName     = "list customer orders"
+	longStreamName     = "long stream"
+)
+
+// floorOf is the floor each HTTP scenario is compared with.
+var floorOf = map[string]string{
+	addItemName:     floorCommandName,
+	createOrderName: floorCommandName,
+	getOrderName:    floorReadName,
+	listOrdersName:  floorReadName,
+}
+
+// poolHeadroom sizes the orders created before an add-item measurement:
+// enough for this multiple of the floor-command rate measured just before.
+const poolHeadroom = 2.5
+
+func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
+	started := time.Now()
+	tmp, err := os.MkdirTemp("", "orderbench-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+
+	bin := cfg.Server
+	if bin == "" {
+		fmt.Fprintln(stdout, "building ./cmd/orderapi")
+		if bin, err = buildServer(ctx, tmp); err != nil {
+			return err
+		}
+	}
+
+	dbs, err := createDatabases(ctx, cfg.AdminURL)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if derr := dbs.drop(); derr != nil && err == nil {
+			err = derr
+		}
+	}()
+
+	floorPool, err := openPool(ctx, dbs.floorURL, maxInt(cfg.Clients))
+	if err != nil {
+		return err
+	}
+	defer floorPool.Close()
+	if err := setUpFloor(ctx, floorPool); err != nil {
+		return err
+	}
+
+	srv, err := startServer(ctx, bin, dbs.benchURL, filepath.Join(tmp, "server.log"))
+	if err != nil {
+		return err
+	}
+	defer srv.stop()
+
+	machine, err := describeMachine(ctx, floorPool)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s\n", machine)
+
+	fmt.Fprintf(stdout, "seeding %d orders with 2 items each over HTTP\n", cfg.SeedOrders)
+	t0 := time.Now()
+	reads, err := seedOrders(ctx, srv.addr, cfg.SeedOrders, 2)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "seeded in %s\n", time.Since(t0).Round(time.Millisecond))
+
+	p := phase{Warmup: cfg.Warmup, Window: cfg.Window}
+	l := newLedger()
+	var lateCreates atomic.Int64
+	results := newResults()
+	var floorRun int64
+	for round := 1; round <= cfg.Rounds; round++ {
+		for _, clients := range cfg.Clients {
+			fmt.Fprintf(stdout, "round %d/%d, %d clients:", round, cfg.Rounds, clients)
+			floorStreamsFor := func() func(i int) *floorStreams {
+				floorRun++
+				run := floorRun
+				return func(i int) *floorStreams { return &floorStreams{run: run, client: int64(i)} }
+			}
+			streams := floorStreamsFor()
+			steps := []struct {
+				name string
+				new  func() (func(i int) (worker, error), error)
+			}{
+				{floorCommandName, func() (func(i int) (worker, error), error) {
+					return func(i int) (worker, error) { return floorWorker(ctx, floorPool, floorCommand(streams(i))) }, nil
+				}},
+				{addItemName, func() (func(i int) (worker, error), error) {
+					// Orders for the measurement are created before it:
+					// enough for poolHeadroom times the floor's rate.
+					rate := results.last(floorCommandName, clients).OpsPerS
+					perClient := int(rate*poolHeadroom*(p.Warmup+p.Window).Seconds()/addsPerOrder/float64(clients)) + 2
+					pools, err := createPools(ctx, srv.addr, clients, perClient)
+					if err != nil {
+						return nil, err
+					}
+					return addItem(srv.addr, l, pools, &lateCreates), nil
+				}},
+				{floorPipelinedName, func() (func(i int) (worker, error), error) {
+					pipelined := floorStreamsFor()
+					return func(i int) (worker, error) {
+						return floorWorker(ctx, floorPool, floorCommandPipelined(pipelined(i)))
+					}, nil
+				}},
+				{createOrderName, func() (func(i int) (worker, error), error) { return createOrder(srv.addr, l), nil }},
+				{floorReadName, func() (func(i int) (worker, error), error) {
+					return func(i int) (worker, error) {
+						return floorWorker(ctx, floorPool, floorReadOne(newRand(uint64(round), uint64(i))))
+					}, nil
+				}},
+				{getOrderName, func() (func(i int) (worker, error), error) { return getOrder(srv.addr, reads, uint64(round)), nil }},
+				{listOrdersName, func() (func(i int) (worker, error), error) { return listOrders(srv.addr, reads, uint64(round)), nil }},
+			}
+			for _, step := range steps {
+				if !cfg.runs(step.name) {
+					continue
+				}
+				newWorker, err := step.new()
+				if err != nil {
+					return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)
+				}
+				s, err := measure(ctx, clients, p, newWorker)
+				if err != nil {
+					return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)
+				}
+				results.add(step.name, clients, s)
+				fmt.Fprintf(stdout, " %s %.0f/s", step.name, s.OpsPerS)
+			}
+			fmt.Fprintln(stdout)
+		}
+	}
+
+	var long []longStreamResult
+	if cfg.runs(longStreamName) {
+		if long, err = runLongStreams(ctx, cfg, bin, dbs.benchURL, srv, tmp, stdout); err != nil {
+			return err
+		}
+	}
+
+	lost, err := checkLedger(ctx, dbs.benchURL, l)
+	if err != nil {
+		return err
+	}
+
+	rep := buildReport(cfg, machine, results, long, lost, lateCreates.Load(), time.Since(started))
+	rep.print(stdout)
+	if err := rep.write(cfg.Out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nwrote %s in %s\n", cfg.Out, time.Since(started).Round(time.Second))
+	if rep.Errors > 0 || rep.LostWrites > 0 {
+		return fmt.Errorf("%d failed requests and %d acknowledged writes missing", rep.Errors, rep.LostWrites)
+	}
+	return nil
+}
+
+// runLongStreams times commands on long orders against the server with
+// snapshots (the running one, default configuration) and against a second
+// one started on the same database with snapshots off.
+func runLongStreams(ctx context.Context, cfg config, bin, dbURL string, withSnapshots *server, tmp string, stdout io.Writer) ([]longStreamResult, error) {
+	pool, err := openPool(ctx, dbURL, 4)
+	if err != nil {
+		return nil, err
+	}
+	defer pool.Close()
+	store := postgres.NewStore(pool)
+
+	without, err := startServer(ctx, bin, dbURL, filepath.Join(tmp, "server-nosnapshots.log"), "ORDERAPI_SNAPSHOT_EVERY=0")
+	if err != nil {
+		return nil, err
+	}
+	defer without.stop()
+
+	var out []longStreamResult
+	defer func() {
+		// The server's own count of snapshot hits shows the loads used
+		// them.
+		if b, err := withSnapshots.get("/metrics"); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "orderapi_snapshot") {
+					fmt.Fprintf(stdout, "  %s\n", l)
+				}
+			}
+		}
+	}()
+	for _, events := range cfg.LongLengths {
+		for _, s := range []struct {
+			srv       *server
+			snapshots bool
+		}{{withSnapshots, true}, {without, false}} {
+			r, err := measureLongStream(ctx, store, s.srv.addr, events, cfg.LongCommands, s.snapshots)
+			if err != nil {
+				return nil, fmt.Errorf("long stream of %d events: %w", events, err)
+			}
+			fmt.Fprintf(stdout, "long stream %d events, snapshots %t: p50 %s\n", events, s.snapshots, fmtDur(r.P50))
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// databases are the two fresh databases of a run: the server's and the
+// floor's.
+type databases struct {
+	adminURL           string
+	bench, floor       string
+	benchURL, floorURL string
+}
+
+func createDatabases(ctx context.Context, adminURL string) (*databases, error) {
+	u, err := url.Parse(adminURL)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL")
+	}
+	suffix := make([]byte, 4)
+	if _, err := rand.Read(suffix); err != nil {
+		return nil, err
+	}
+	d := &databases{adminURL: adminURL}
+	d.bench = "orderapi_bench_" + hex.EncodeToString(suffix)
+	d.floor = d.bench + "_floor"
+	conn, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", u.Redacted(), err)
+	}
+	defer conn.Close(ctx)
+	for _, name := range []string{d.bench, d.floor} {
+		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+			d.drop()
+			return nil, fmt.Errorf("create database %s: %w", name, err)
+		}
+	}
+	with := func(name string) string {
+		v := *u
+		v.Path = "/" + name
+		return v.String()
+	}
+	d.benchURL, d.floorURL = with(d.bench), with(d.floor)
+	return d, nil
+}
+
+// drop removes the run's databases, even after an interrupt.
+func (d *databases) drop() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, d.adminURL)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	var errs []error
+	for _, name := range []string{d.bench, d.floor} {
+		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func openPool(ctx context.Context, dbURL string, conns int) (*pgxpool.Pool, error) {
+	pc, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	pc.MaxConns = int32(conns)
+	return pgxpool.NewWithConfig(ctx, pc)
+}
+
+func maxInt(ns []int) int {
+	m := 0
+	for _, n := range ns {
+		m = max(m, n)
+	}
+	return m
+}

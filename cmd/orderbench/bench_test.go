@@ -1,0 +1,83 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+// TestBenchRunsEndToEnd runs the whole benchmark, briefly: what `make
+// bench` runs, so that it keeps working between the runs that measure.
+func TestBenchRunsEndToEnd(t *testing.T) {
+	// Given a database server (the benchmark makes databases of its own
+	// there, and drops them)
+	adminURL := pgtest.NewURL(t)
+	out := filepath.Join(t.TempDir(), "results.json")
+	env := map[string]string{
+		"DATABASE_URL":        adminURL,
+		"BENCH_OUT":           out,
+		"BENCH_CLIENTS":       "1,2",
+		"BENCH_ROUNDS":        "1",
+		"BENCH_WARMUP":        "50ms",
+		"BENCH_WINDOW":        "200ms",
+		"BENCH_SEED_ORDERS":   "20",
+		"BENCH_LONG":          "10,150",
+		"BENCH_LONG_COMMANDS": "6",
+	}
+
+	// When it runs
+	var stdout bytes.Buffer
+	if err := run(t.Context(), func(k string) string { return env[k] }, &stdout); err != nil {
+		t.Fatalf("run: %v\n%s", err, stdout.String())
+	}
+
+	// Then every scenario was measured at every concurrency, without an
+	// error or a lost write
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Errors != 0 || rep.LostWrites != 0 {
+		t.Errorf("%d errors, %d lost writes", rep.Errors, rep.LostWrites)
+	}
+	measured := map[string]bool{}
+	for _, r := range rep.Rows {
+		if r.Median.Ops == 0 {
+			t.Errorf("%s at %d clients: no operation measured", r.Scenario, r.Clients)
+		}
+		if _, ok := floorOf[r.Scenario]; ok && r.Ratio == 0 {
+			t.Errorf("%s at %d clients: no ratio to its floor", r.Scenario, r.Clients)
+		}
+		measured[resultKey(r.Scenario, r.Clients)] = true
+	}
+	for _, name := range []string{floorCommandName, floorPipelinedName, floorReadName, addItemName, createOrderName, getOrderName, listOrdersName} {
+		for _, c := range []int{1, 2} {
+			if !measured[resultKey(name, c)] {
+				t.Errorf("%s at %d clients not measured", name, c)
+			}
+		}
+	}
+	// and the long-stream scenario ran with and without snapshots
+	if len(rep.LongStreams) != 4 {
+		t.Fatalf("long streams: %+v", rep.LongStreams)
+	}
+	for _, l := range rep.LongStreams {
+		if l.P50 == 0 || l.Errors != 0 {
+			t.Errorf("long stream %+v", l)
+		}
+	}
+	// and the table names the goals
+	if !bytes.Contains(stdout.Bytes(), []byte("goals:")) {
+		t.Errorf("no goals in the output:\n%s", stdout.String())
+	}
+}

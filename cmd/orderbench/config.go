@@ -1,0 +1,97 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+type config struct {
+	AdminURL     string        `json:"-"`
+	Server       string        `json:"-"`
+	Out          string        `json:"-"`
+	Clients      []int         `json:"clients"`
+	Rounds       int           `json:"rounds"`
+	Warmup       time.Duration `json:"warmup_ns"`
+	Window       time.Duration `json:"window_ns"`
+	SeedOrders   int           `json:"seed_orders"`
+	LongLengths  []int         `json:"long_stream_lengths"`
+	LongCommands int           `json:"long_stream_commands"`
+	// Only, when set, limits the run to these scenarios (by name), for
+	// profiling one of them; the long-stream scenario runs when it names
+	// "long stream".
+	Only map[string]bool `json:"only,omitempty"`
+}
+
+func loadConfig(getenv func(string) string) (config, error) {
+	cfg := config{
+		AdminURL: or(getenv("DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
+		Server:   getenv("BENCH_SERVER"),
+		Out:      or(getenv("BENCH_OUT"), "bench-results.json"),
+	}
+	var err error
+	field := func(name, def string, parse func(string) error) {
+		if err != nil {
+			return
+		}
+		if e := parse(or(getenv(name), def)); e != nil {
+			err = fmt.Errorf("%s: %w", name, e)
+		}
+	}
+	field("BENCH_CLIENTS", "1,8,32", func(s string) (e error) { cfg.Clients, e = positiveInts(s); return })
+	field("BENCH_ROUNDS", "3", func(s string) (e error) { cfg.Rounds, e = positiveInt(s); return })
+	field("BENCH_WARMUP", "1s", func(s string) (e error) { cfg.Warmup, e = duration(s, 0); return })
+	field("BENCH_WINDOW", "3s", func(s string) (e error) { cfg.Window, e = duration(s, 1); return })
+	field("BENCH_SEED_ORDERS", "10000", func(s string) (e error) { cfg.SeedOrders, e = positiveInt(s); return })
+	field("BENCH_LONG", "10,1000,10000", func(s string) (e error) { cfg.LongLengths, e = positiveInts(s); return })
+	field("BENCH_LONG_COMMANDS", "100", func(s string) (e error) { cfg.LongCommands, e = positiveInt(s); return })
+	for _, name := range strings.Split(getenv("BENCH_SCENARIOS"), ",") {
+		if name = strings.TrimSpace(name); name != "" {
+			if cfg.Only == nil {
+				cfg.Only = make(map[string]bool)
+			}
+			cfg.Only[name] = true
+		}
+	}
+	return cfg, err
+}
+
+// runs says whether the configuration includes a scenario.
+func (c config) runs(name string) bool { return c.Only == nil || c.Only[name] }
+
+func or(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+func positiveInt(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%q: want a positive integer", s)
+	}
+	return n, nil
+}
+
+func positiveInts(s string) ([]int, error) {
+	var ns []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := positiveInt(f)
+		if err != nil {
+			return nil, err
+		}
+		ns = append(ns, n)
+	}
+	return ns, nil
+}
+
+// duration parses a duration of at least least.
+func duration(s string, least time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if err != nil || d < least {
+		return 0, fmt.Errorf("%q: want a duration such as 3s", s)
+	}
+	return d, nil
+}

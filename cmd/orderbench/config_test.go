@@ -1,0 +1,40 @@
+package main
+
+import "testing"
+
+func TestConfigRefusesNonsense(t *testing.T) {
+	for _, env := range []map[string]string{
+		{"BENCH_CLIENTS": "1,x"},
+		{"BENCH_CLIENTS": "0"},
+		{"BENCH_ROUNDS": "-1"},
+		{"BENCH_WINDOW": "0s"},
+		{"BENCH_WARMUP": "soon"},
+		{"BENCH_LONG": "10,,100"},
+	} {
+		if _, err := loadConfig(func(k string) string { return env[k] }); err == nil {
+			t.Errorf("%v accepted", env)
+		}
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, err := loadConfig(func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Clients) != 3 || cfg.Clients[2] != 32 || cfg.Rounds != 3 || cfg.Out != "bench-results.json" || !cfg.runs(addItemName) {
+		t.Errorf("defaults: %+v", cfg)
+	}
+	only, err := loadConfig(func(k string) string {
+		if k == "BENCH_SCENARIOS" {
+			return "get order, long stream"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !only.runs(getOrderName) || !only.runs(longStreamName) || only.runs(addItemName) {
+		t.Errorf("BENCH_SCENARIOS: %v", only.Only)
+	}
+}

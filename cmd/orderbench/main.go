@@ -1,0 +1,58 @@
+// Command orderbench measures orderapi against the floor PostgreSQL sets
+// on the same machine, in one run.
+//
+// It starts the real server (the orderapi binary, production
+// configuration) on a fresh database, seeds orders, and drives it over
+// HTTP at fixed concurrency. Between the HTTP measurements it runs the
+// floors: the same database work with nothing around it, straight through
+// pgx, at the same concurrency. Interleaving them lets machine drift
+// cancel out of the ratios. It prints a table and writes the same figures
+// as JSON.
+//
+// Configuration comes from the environment:
+//
+//	DATABASE_URL         server to benchmark on, as a URL; fresh databases
+//	                     are created there and dropped at the end
+//	                     (default postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable)
+//	BENCH_SERVER         the orderapi binary; built from ./cmd/orderapi if empty
+//	BENCH_OUT            JSON results (default bench-results.json)
+//	BENCH_CLIENTS        concurrencies (default 1,8,32)
+//	BENCH_ROUNDS         repetitions; medians are reported (default 3)
+//	BENCH_WARMUP         unmeasured start of each measurement (default 1s)
+//	BENCH_WINDOW         measured window (default 3s)
+//	BENCH_SEED_ORDERS    orders the read scenarios read (default 10000)
+//	BENCH_LONG           stream lengths of the long-stream scenario (default 10,1000,10000)
+//	BENCH_LONG_COMMANDS  commands timed per length (default 100)
+//	BENCH_SCENARIOS      only these scenarios, by name, comma-separated
+//	                     ("long stream" for the long-stream one); default all
+//
+// It exits non-zero when a request fails or an acknowledged write is
+// missing from the database; a missed performance goal is reported, not
+// fatal.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "orderbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+	cfg, err := loadConfig(getenv)
+	if err != nil {
+		return err
+	}
+	return runBench(ctx, cfg, stdout)
+}

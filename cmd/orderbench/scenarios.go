@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+)
+
+// The HTTP scenarios. Each client has a connection of its own and checks
+// every answer's status: anything else is an error, and a run with errors
+// fails the benchmark.
+
+// addsPerOrder is how many items a client adds to one order before it
+// moves to the next, as each floor client writes 40 versions per stream.
+const addsPerOrder = 40
+
+// itemName and itemPrice make an ItemAdded event about the size of the
+// floor's payload.
+const (
+	itemName  = "Merino crew-neck sweater, blue, size L"
+	itemPrice = "59.90"
+)
+
+func createBody(buf []byte, id, customer uuid.UUID) []byte {
+	return fmt.Appendf(buf[:0], `{"id":%q,"customer_id":%q}`, id, customer)
+}
+
+func addItemBody(buf []byte, product uuid.UUID) []byte {
+	return fmt.Appendf(buf[:0], `{"product_id":%q,"product_name":%q,"quantity":2,"unit_price":%q}`, product, itemName, itemPrice)
+}
+
+// call does a request and turns an unexpected status into an error.
+func (h *httpConn) call(method, path string, body []byte, status int) error {
+	r, err := h.do(method, path, body)
+	if err != nil {
+		return err
+	}
+	if r.status != status {
+		return fmt.Errorf("%s %s: status %d, want %d: %.200s", method, path, r.status, status, r.body)
+	}
+	return nil
+}
+
+// readData is what the read scenarios read: orders with two items each,
+// five per customer.
+type readData struct {
+	orders    []uuid.UUID
+	customers []uuid.UUID
+}
+
+// seedOrders creates n orders over HTTP with items items each, 32 at a
+// time; customer i owns orders 5i..5i+4.
+func seedOrders(ctx context.Context, addr string, n, items int) (readData, error) {
+	d := readData{orders: make([]uuid.UUID, n), customers: make([]uuid.UUID, (n+4)/5)}
+	for i := range d.orders {
+		d.orders[i] = uuid.New()
+	}
+	for i := range d.customers {
+		d.customers[i] = uuid.New()
+	}
+	var next atomic.Int64
+	errs := make(chan error, 32)
+	var wg sync.WaitGroup
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := dialHTTP(addr)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer c.Close()
+			var buf []byte
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				id := d.orders[i]
+				buf = createBody(buf, id, d.customers[i/5])
+				if err := c.call("POST", "/v1/orders", buf, 201); err != nil {
+					errs <- fmt.Errorf("seed order %d: %w", i, err)
+					return
+				}
+				for range items {
+					buf = addItemBody(buf, uuid.New())
+					if err := c.call("POST", "/v1/orders/"+id.String()+"/items", buf, 200); err != nil {
+						errs <- fmt.Errorf("seed order %d item: %w", i, err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return readData{}, err
+	}
+	return d, ctx.Err()
+}
+
+// httpWorker dials a connection for one client of a scenario.
+func httpWorker(addr string, op func(c *httpConn) error) (worker, error) {
+	c, err := dialHTTP(addr)
+	if err != nil {
+		return worker{}, err
+	}
+	return worker{op: func() error { return op(c) }, close: func() { c.Close() }}, nil
+}
+
+// getOrder reads random seeded orders.
+func getOrder(addr string, d readData, seed uint64) func(i int) (worker, error) {
+	return func(i int) (worker, error) {
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		return httpWorker(addr, func(c *httpConn) error {
+			id := d.orders[rng.IntN(len(d.orders))]
+			return c.call("GET", "/v1/orders/"+id.String(), nil, 200)
+		})
+	}
+}
+
+// listOrders lists random seeded customers' orders.
+func listOrders(addr string, d readData, seed uint64) func(i int) (worker, error) {
+	return func(i int) (worker, error) {
+		rng := rand.New(rand.NewPCG(seed, uint64(i)))
+		return httpWorker(addr, func(c *httpConn) error {
+			id := d.customers[rng.IntN(len(d.customers))]
+			return c.call("GET", "/v1/customers/"+id.String()+"/orders", nil, 200)
+		})
+	}
+}
+
+// ledger records every acknowledged write of the HTTP scenarios, so that
+// the end of the benchmark can check that the database holds each one.
+type ledger struct {
+	mu      sync.Mutex
+	adds    map[uuid.UUID]int // acknowledged items added, per order
+	created []uuid.UUID       // orders acknowledged by create order
+}
+
+func newLedger() *ledger { return &ledger{adds: make(map[uuid.UUID]int)} }
+
+func (l *ledger) recordAdds(adds map[uuid.UUID]int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for id, n := range adds {
+		l.adds[id] += n
+	}
+}
+
+func (l *ledger) recordCreated(ids []uuid.UUID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.created = append(l.created, ids...)
+}
+
+// createOrder creates orders with fresh ids, 4 per customer.
+func createOrder(addr string, l *ledger) func(i int) (worker, error) {
+	return func(i int) (worker, error) {
+		c, err := dialHTTP(addr)
+		if err != nil {
+			return worker{}, err
+		}
+		var (
+			buf      []byte
+			created  []uuid.UUID
+			customer uuid.UUID
+		)
+		op := func() error {
+			if len(created)%4 == 0 {
+				customer = uuid.New()
+			}
+			id := uuid.New()
+			buf = createBody(buf, id, customer)
+			if err := c.call("POST", "/v1/orders", buf, 201); err != nil {
+				return err
+			}
+			created = append(created, id)
+			return nil
+		}
+		return worker{op: op, close: func() {
+			c.Close()
+			l.recordCreated(created)
+		}}, nil
+	}
+}
+
+// addItem adds distinct items to the client's own orders, addsPerOrder
+// each, taken from orders created before the measurement; a client that
+// runs out creates its next order within its operation (counted in the
+// report). Each client owns its orders: no two clients write one stream,
+// as in the floor.
+func addItem(addr string, l *ledger, pools [][]uuid.UUID, lateCreates *atomic.Int64) func(i int) (worker, error) {
+	return func(i int) (worker, error) {
+		c, err := dialHTTP(addr)
+		if err != nil {
+			return worker{}, err
+		}
+		var (
+			buf    []byte
+			pool   = pools[i]
+			adds   = make(map[uuid.UUID]int)
+			order  uuid.UUID
+			onThis = addsPerOrder
+		)
+		op := func() error {
+			if onThis == addsPerOrder {
+				if len(pool) > 0 {
+					order, pool = pool[0], pool[1:]
+				} else {
+					order = uuid.New()
+					buf = createBody(buf, order, uuid.New())
+					if err := c.call("POST", "/v1/orders", buf, 201); err != nil {
+						return err
+					}
+					lateCreates.Add(1)
+				}
+				onThis = 0
+			}
+			buf = addItemBody(buf, uuid.New())
+			if err := c.call("POST", "/v1/orders/"+order.String()+"/items", buf, 200); err != nil {
+				return err
+			}
+			onThis++
+			adds[order]++
+			return nil
+		}
+		return worker{op: op, close: func() {
+			c.Close()
+			l.recordAdds(adds)
+		}}, nil
+	}
+}
+
+// createPools creates, before an add-item measurement, perClient orders
+// for each of clients clients.
+func createPools(ctx context.Context, addr string, clients, perClient int) ([][]uuid.UUID, error) {
+	d, err := seedOrders(ctx, addr, clients*perClient, 0)
+	if err != nil {
+		return nil, err
+	}
+	pools := make([][]uuid.UUID, clients)
+	for i := range pools {
+		pools[i] = d.orders[i*perClient : (i+1)*perClient]
+	}
+	return pools, nil
+}

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+)
+
+// checkLedger counts the acknowledged writes the database does not hold:
+// an order whose stream or read model has fewer (or more) items than were
+// acknowledged, or an acknowledged new order that is missing.
+func checkLedger(ctx context.Context, dbURL string, l *ledger) (lost int, err error) {
+	pool, err := openPool(ctx, dbURL, 2)
+	if err != nil {
+		return 0, err
+	}
+	defer pool.Close()
+
+	ids := make([]uuid.UUID, 0, len(l.adds))
+	for id := range l.adds {
+		ids = append(ids, id)
+	}
+	// Each order of the add-item scenario was created, then got only its
+	// acknowledged adds: version 1 + adds, one item line per add, in the
+	// stream and in the read model alike.
+	rows, err := pool.Query(ctx, `
+SELECT d.order_id, d.version, jsonb_array_length(d.items),
+       (SELECT max(stream_version) FROM events e WHERE e.stream_id = d.order_id)
+  FROM order_details d
+ WHERE d.order_id = ANY($1)`, ids)
+	if err != nil {
+		return 0, fmt.Errorf("check acknowledged adds: %w", err)
+	}
+	seen := 0
+	for rows.Next() {
+		var (
+			id                   uuid.UUID
+			version, items, last int
+		)
+		if err := rows.Scan(&id, &version, &items, &last); err != nil {
+			return 0, err
+		}
+		seen++
+		want := l.adds[id]
+		if version != want+1 || last != want+1 || items != want {
+			lost++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("check acknowledged adds: %w", err)
+	}
+	lost += len(ids) - seen
+
+	var created int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM order_details WHERE order_id = ANY($1)`, l.created).Scan(&created); err != nil {
+		return 0, fmt.Errorf("check acknowledged creates: %w", err)
+	}
+	lost += len(l.created) - created
+	return lost, nil
+}
