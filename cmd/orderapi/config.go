@@ -31,10 +31,15 @@ type config struct {
 	// SnapshotEvery is how many events a load may fold before its state
 	// is snapshotted; 0 turns snapshots off.
 	SnapshotEvery int
+	// DebugAddr, when set, is where net/http/pprof's profiles are served:
+	// a listener of its own, never the API's, since profiles expose the
+	// process's internals.
+	DebugAddr string
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
+		DebugAddr:   getenv("ORDERAPI_DEBUG_ADDR"),
 		DatabaseURL: getenv("DATABASE_URL"),
 		Addr:        getenv("ORDERAPI_ADDR"),
 		LogLevel:    getenv("LOG_LEVEL"),

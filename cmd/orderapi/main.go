@@ -11,10 +11,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// gcPercent is the garbage collector's target unless GOGC says otherwise.
+// The service's live heap is small (a few MiB) while every request
+// allocates, so at Go's default of 100 it collects hundreds of times a
+// second and spends a quarter of its CPU doing so; at 400 it collects a
+// quarter as often, for a heap still in the tens of MiB.
+const gcPercent = 400
+
 func main() {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout)
 	stop()
@@ -68,6 +79,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
+	}
+	if cmd == "serve" {
+		// A server logs a line per request: batch the writes.
+		buf := newLogBuffer(stdout)
+		defer buf.Close()
+		stdout = buf
 	}
 	log, err := newLogger(cfg, stdout)
 	if err != nil {

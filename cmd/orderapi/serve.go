@@ -26,6 +26,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	defer pool.Close()
 
+	if cfg.DebugAddr != "" {
+		stop, err := serveDebug(cfg.DebugAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	// The listener wakes live feeds and the analytics consumer when events
 	// are appended, by this replica or another; the announcer tells every
 	// replica's listener of this one's appends, once they commit. Both use

@@ -28,6 +28,7 @@ const (
 	createOrderName    = "create order"
 	getOrderName       = "get order"
 	listOrdersName     = "list customer orders"
+	bareReadName       = "bare handler: get order"
 	longStreamName     = "long stream"
 )
 
@@ -36,6 +37,7 @@ var floorOf = map[string]string{
 	addItemName:     floorCommandName,
 	createOrderName: floorCommandName,
 	getOrderName:    floorReadName,
+	bareReadName:    floorReadName,
 	listOrdersName:  floorReadName,
 }
 
@@ -98,6 +100,12 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	}
 	fmt.Fprintf(stdout, "seeded in %s\n", time.Since(t0).Round(time.Millisecond))
 
+	bare, err := startBare(ctx, dbs.benchURL)
+	if err != nil {
+		return err
+	}
+	defer bare.stop()
+
 	p := phase{Warmup: cfg.Warmup, Window: cfg.Window}
 	l := newLedger()
 	var lateCreates atomic.Int64
@@ -143,6 +151,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 					}, nil
 				}},
 				{getOrderName, func() (func(i int) (worker, error), error) { return getOrder(srv.addr, reads, uint64(round)), nil }},
+				{bareReadName, func() (func(i int) (worker, error), error) { return bareRead(bare.addr, reads, uint64(round)), nil }},
 				{listOrdersName, func() (func(i int) (worker, error), error) { return listOrders(srv.addr, reads, uint64(round)), nil }},
 			}
 			for _, step := range steps {
@@ -153,7 +162,15 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				if err != nil {
 					return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)
 				}
-				s, err := measure(ctx, clients, p, newWorker)
+				// The floors have no server: the database's CPU is theirs.
+				pid := srv.cmd.Process.Pid
+				if _, http := floorOf[step.name]; !http {
+					pid = 0
+				}
+				if step.name == bareReadName {
+					pid = bare.cmd.Process.Pid
+				}
+				s, err := measure(ctx, clients, p, pid, newWorker)
 				if err != nil {
 					return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)
 				}
@@ -253,7 +270,7 @@ func createDatabases(ctx context.Context, adminURL string) (*databases, error) {
 	d := &databases{adminURL: adminURL}
 	d.bench = "orderapi_bench_" + hex.EncodeToString(suffix)
 	d.floor = d.bench + "_floor"
-	conn, err := pgx.Connect(ctx, adminURL)
+	conn, err := pgx.Connect(ctx, connURL(adminURL))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", u.Redacted(), err)
 	}
@@ -277,7 +294,7 @@ func createDatabases(ctx context.Context, adminURL string) (*databases, error) {
 func (d *databases) drop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, d.adminURL)
+	conn, err := pgx.Connect(ctx, connURL(d.adminURL))
 	if err != nil {
 		return err
 	}
@@ -289,6 +306,23 @@ func (d *databases) drop() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// connURL drops pgxpool's own settings (pool_max_conns and the like) from
+// a URL, for a single connection: they may be there for the server's pool.
+func connURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return s
+	}
+	q := u.Query()
+	for k := range q {
+		if strings.HasPrefix(k, "pool_") {
+			q.Del(k)
+		}
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 func openPool(ctx context.Context, dbURL string, conns int) (*pgxpool.Pool, error) {

@@ -41,6 +41,13 @@ import (
 )
 
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == bareHandlerArg {
+		if err := serveBare(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "orderbench bare handler:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Getenv, os.Stdout); err != nil {

@@ -29,13 +29,18 @@ type sample struct {
 	P99      time.Duration `json:"p99_ns"`
 	Errors   int           `json:"errors"`
 	FirstErr string        `json:"first_error,omitempty"`
+	// CPU per counted operation, within the window: the server's, the
+	// database's and the load's own.
+	ServerCPU   time.Duration `json:"server_cpu_per_op_ns"`
+	DatabaseCPU time.Duration `json:"database_cpu_per_op_ns"`
+	BenchCPU    time.Duration `json:"bench_cpu_per_op_ns"`
 }
 
 // measure runs clients workers in a closed loop: each starts its next
 // operation when the last one ends, as pgbench and wrk do. Operations that
 // start after the warm-up and end within the window are counted, and their
 // latencies give the percentiles. Errors are counted whenever they happen.
-func measure(ctx context.Context, clients int, p phase, newWorker func(i int) (worker, error)) (sample, error) {
+func measure(ctx context.Context, clients int, p phase, serverPID int, newWorker func(i int) (worker, error)) (sample, error) {
 	workers := make([]worker, clients)
 	for i := range workers {
 		w, err := newWorker(i)
@@ -61,7 +66,18 @@ func measure(ctx context.Context, clients int, p phase, newWorker func(i int) (w
 		firstErr error
 	}
 	results := make([]result, clients)
-	var wg sync.WaitGroup
+	var (
+		wg  sync.WaitGroup
+		cpu cpuUse
+	)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		time.Sleep(time.Until(from))
+		before := readCPU(serverPID)
+		time.Sleep(time.Until(until))
+		cpu = readCPU(serverPID).sub(before)
+	}()
 	for i, w := range workers {
 		wg.Add(1)
 		go func() {
@@ -107,6 +123,10 @@ func measure(ctx context.Context, clients int, p phase, newWorker func(i int) (w
 	s.OpsPerS = float64(len(all)) / p.Window.Seconds()
 	s.P50 = percentile(all, 0.50)
 	s.P99 = percentile(all, 0.99)
+	if s.Ops > 0 {
+		n := time.Duration(s.Ops)
+		s.ServerCPU, s.DatabaseCPU, s.BenchCPU = cpu.Server/n, cpu.Database/n, cpu.Bench/n
+	}
 	return s, nil
 }
 

@@ -158,6 +158,9 @@ func medianSample(ss []sample) sample {
 	m.P50 = time.Duration(median(ss, func(s sample) float64 { return float64(s.P50) }))
 	m.P99 = time.Duration(median(ss, func(s sample) float64 { return float64(s.P99) }))
 	m.Ops = int(median(ss, func(s sample) float64 { return float64(s.Ops) }))
+	m.ServerCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.ServerCPU) }))
+	m.DatabaseCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.DatabaseCPU) }))
+	m.BenchCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.BenchCPU) }))
 	for _, s := range ss {
 		m.Errors += s.Errors
 		if m.FirstErr == "" {
@@ -197,10 +200,11 @@ func medianRatio(ss, floor []sample, f func(sample) float64) float64 {
 func (rep report) print(w io.Writer) {
 	fmt.Fprintf(w, "\n%s\n\n", rep.Machine)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tclients\tops/s\tp50\tp99\tfloor\tratio\tp99 ratio\tvs pipelined\terrors\t")
+	fmt.Fprintln(tw, "scenario\tclients\tops/s\tp50\tp99\tfloor\tratio\tp99 ratio\tvs pipelined\tCPU/op: server\tdatabase\tload\terrors\t")
 	for _, r := range rep.Rows {
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Scenario, r.Clients, r.Median.OpsPerS,
-			fmtDur(r.Median.P50), fmtDur(r.Median.P99), r.Floor, fmtRatio(r.Ratio), fmtRatio(r.P99Ratio), fmtRatio(r.PipelinedRatio), r.Median.Errors)
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Scenario, r.Clients, r.Median.OpsPerS,
+			fmtDur(r.Median.P50), fmtDur(r.Median.P99), r.Floor, fmtRatio(r.Ratio), fmtRatio(r.P99Ratio), fmtRatio(r.PipelinedRatio),
+			fmtDur(r.Median.ServerCPU), fmtDur(r.Median.DatabaseCPU), fmtDur(r.Median.BenchCPU), r.Median.Errors)
 	}
 	tw.Flush()
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/rs/zerolog"
 )
@@ -80,9 +79,7 @@ func (a *Announcer) Run(ctx context.Context) error {
 
 // notify sends one notification, in one round trip.
 func (a *Announcer) notify(ctx context.Context) error {
-	b := &pgx.Batch{}
-	b.Queue("BEGIN")
-	b.Queue("SET LOCAL synchronous_commit TO off")
+	b := relaxedBatch()
 	b.Queue("SELECT pg_notify($1, '')", notifyChannel)
 	b.Queue("COMMIT")
 	return a.pool.SendBatch(ctx, b).Close()

@@ -94,13 +94,17 @@ SELECT max(position) FROM appended`
 // whose claim has expired is freed and the append tried once more.
 func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err error) {
 	defer markUnavailable(&err)
-	args, err := s.appendArgs(c)
+	named, err := s.appendArgs(c)
+	if err != nil {
+		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
+	}
+	sql, args, err := positional(appendSQL, named)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
 	for attempt := 1; ; attempt++ {
 		var last int64
-		err := s.pool.QueryRow(ctx, appendSQL, args).Scan(&last)
+		err := s.pool.QueryRow(ctx, sql, args...).Scan(&last)
 		switch {
 		case err == nil:
 			if s.announce != nil {
@@ -177,15 +181,15 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 		idemKey, fingerprint, ttl = k, c.Idempotency.Fingerprint[:], c.IdempotencyTTL.Microseconds()
 	}
 	return pgx.StrictNamedArgs{
-		"order_id":         c.OrderID,
+		"order_id":         pgUUID(c.OrderID),
 		"expected_version": c.ExpectedVersion,
 		"metadata":         string(metadata),
-		"event_ids":        ids,
+		"event_ids":        pgUUIDs(ids),
 		"event_types":      types,
 		"schema_versions":  versions,
 		"event_data":       data,
 		"occurred_at":      occurredAt,
-		"customer_id":      row.CustomerID,
+		"customer_id":      pgUUID(row.CustomerID),
 		"status":           row.Status,
 		"currency":         row.Currency,
 		"items":            row.Items,

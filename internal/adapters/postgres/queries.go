@@ -25,8 +25,8 @@ SELECT order_id, customer_id, status, currency, items::text, item_count, total::
 func (s *Store) GetOrder(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
 	defer markUnavailable(&err)
 	var r detailsRow
-	err = s.pool.QueryRow(ctx, orderDetailsSQL, id).Scan(
-		&r.OrderID, &r.CustomerID, &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
+	err = s.pool.QueryRow(ctx, orderDetailsSQL, pgUUID(id)).Scan(
+		scanUUID(&r.OrderID), scanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
 		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
 		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
 	)
@@ -83,14 +83,18 @@ func (s *Store) ListCustomerOrders(ctx context.Context, q app.ListQuery) (_ app.
 		limit = app.DefaultPageSize
 	}
 	// One row more than the page tells whether another page follows.
-	args := pgx.StrictNamedArgs{"customer_id": q.CustomerID, "limit": limit + 1}
+	named := pgx.StrictNamedArgs{"customer_id": pgUUID(q.CustomerID), "limit": limit + 1}
 	if q.Status != "" {
-		args["status"] = string(q.Status)
+		named["status"] = string(q.Status)
 	}
 	if q.After != nil {
-		args["after_created_at"], args["after_order_id"] = q.After.CreatedAt, q.After.OrderID
+		named["after_created_at"], named["after_order_id"] = q.After.CreatedAt, pgUUID(q.After.OrderID)
 	}
-	rows, err := s.pool.Query(ctx, customerOrdersSQL(q.Status != "", q.After != nil), args)
+	sql, args, err := positional(customerOrdersSQL(q.Status != "", q.After != nil), named)
+	if err != nil {
+		return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
 	}

@@ -43,7 +43,7 @@ var errUnusableSnapshot = errors.New("unusable snapshot")
 // sn.every events to fold is offered to the writer once read.
 func (s *Store) loadLatest(ctx context.Context, id uuid.UUID) (order.Order, error) {
 	sn := s.snaps
-	rows, err := s.pool.Query(ctx, loadLatestSQL, id, sn.fingerprint)
+	rows, err := s.pool.Query(ctx, loadLatestSQL, pgUUID(id), sn.fingerprint)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("read snapshot and stream: %w", err)
 	}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/rs/zerolog"
 )
 
@@ -116,8 +117,11 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 	if req.unusable > 0 {
 		unusable = req.unusable
 	}
-	tag, err := s.pool.Exec(ctx, saveSnapshotSQL, pgx.StrictNamedArgs{
-		"stream_id":   o.ID,
+	// A snapshot is a cache: its commit need not wait for a flush.
+	var stored bool
+	b := relaxedBatch()
+	sql, args, err := positional(saveSnapshotSQL, pgx.StrictNamedArgs{
+		"stream_id":   pgUUID(o.ID),
 		"fingerprint": fingerprint,
 		"version":     o.Version,
 		"state":       string(state),
@@ -126,5 +130,13 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 	if err != nil {
 		return false, err
 	}
-	return tag.RowsAffected() == 1, nil
+	b.Queue(sql, args...).Exec(func(tag pgconn.CommandTag) error {
+		stored = tag.RowsAffected() == 1
+		return nil
+	})
+	b.Queue("COMMIT")
+	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
+		return false, err
+	}
+	return stored, nil
 }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"io"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// logFlushEvery bounds how long an info line waits in the log buffer.
+const logFlushEvery = 50 * time.Millisecond
+
+// logBufferSize is how much the buffer holds before it writes at once.
+const logBufferSize = 64 << 10
+
+// logBuffer gathers the service's log lines and writes them in batches.
+// Every request logs a line, and writing each on its own cost a system
+// call per request: a twentieth of a read's CPU. Lines wait at most
+// logFlushEvery; warnings and errors are written at once, with whatever
+// waits before them, so that the lines that explain a failure are out
+// before anything else can go wrong. Close writes what is left.
+type logBuffer struct {
+	mu   sync.Mutex
+	out  io.Writer
+	buf  []byte
+	stop chan struct{}
+	done chan struct{}
+}
+
+func newLogBuffer(out io.Writer) *logBuffer {
+	b := &logBuffer{out: out, buf: make([]byte, 0, logBufferSize), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.flushEvery(logFlushEvery)
+	return b
+}
+
+// Write keeps a line; zerolog writes one event per call.
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.buf)+len(p) > logBufferSize {
+		if err := b.flushLocked(); err != nil {
+			return 0, err
+		}
+	}
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+// WriteLevel is zerolog's LevelWriter: warnings and above go out at once.
+func (b *logBuffer) WriteLevel(l zerolog.Level, p []byte) (int, error) {
+	n, err := b.Write(p)
+	if err == nil && l >= zerolog.WarnLevel && l != zerolog.NoLevel {
+		err = b.Flush()
+	}
+	return n, err
+}
+
+func (b *logBuffer) Flush() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.flushLocked()
+}
+
+func (b *logBuffer) flushLocked() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	_, err := b.out.Write(b.buf)
+	b.buf = b.buf[:0]
+	return err
+}
+
+func (b *logBuffer) flushEvery(d time.Duration) {
+	defer close(b.done)
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		select {
+		case <-b.stop:
+			return
+		case <-t.C:
+			_ = b.Flush()
+		}
+	}
+}
+
+// Close stops the periodic flush and writes what is left.
+func (b *logBuffer) Close() error {
+	close(b.stop)
+	<-b.done
+	return b.Flush()
+}

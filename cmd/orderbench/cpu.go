@@ -1,0 +1,67 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// cpuUse is CPU time spent so far by the server, by PostgreSQL (every
+// process named postgres: backends, WAL writer, checkpointer…), and by
+// this benchmark, as Linux's scheduler counts it. Divided by the
+// operations of a window, it says where each operation's cost goes: on a
+// machine whose cores are all busy, throughput is what CPU per operation
+// allows. Zero where /proc cannot be read (not Linux, or PostgreSQL on
+// another machine).
+type cpuUse struct {
+	Server, Database, Bench time.Duration
+}
+
+func (c cpuUse) sub(d cpuUse) cpuUse {
+	return cpuUse{c.Server - d.Server, c.Database - d.Database, c.Bench - d.Bench}
+}
+
+// readCPU reads the CPU time of the server process serverPID (0 for
+// none), of PostgreSQL's processes, and of this process.
+func readCPU(serverPID int) cpuUse {
+	var c cpuUse
+	if serverPID > 0 {
+		c.Server = processCPU(serverPID)
+	}
+	c.Bench = processCPU(os.Getpid())
+	procs, _ := filepath.Glob("/proc/[0-9]*/comm")
+	for _, p := range procs {
+		comm, err := os.ReadFile(p)
+		if err != nil || string(bytes.TrimSpace(comm)) != "postgres" {
+			continue
+		}
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
+		if err == nil {
+			c.Database += processCPU(pid)
+		}
+	}
+	return c
+}
+
+// processCPU sums the time on CPU of every thread of a process, from
+// /proc/PID/task/*/schedstat (nanoseconds, first field).
+func processCPU(pid int) time.Duration {
+	tasks, _ := filepath.Glob("/proc/" + strconv.Itoa(pid) + "/task/*/schedstat")
+	var sum time.Duration
+	for _, t := range tasks {
+		b, err := os.ReadFile(t)
+		if err != nil {
+			continue
+		}
+		f := bytes.Fields(b)
+		if len(f) == 0 {
+			continue
+		}
+		if ns, err := strconv.ParseInt(string(f[0]), 10, 64); err == nil {
+			sum += time.Duration(ns)
+		}
+	}
+	return sum
+}
