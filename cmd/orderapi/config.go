@@ -31,6 +31,9 @@ type config struct {
 	// SnapshotEvery is how many events a load may fold before its state
 	// is snapshotted; 0 turns snapshots off.
 	SnapshotEvery int
+	// StateCache is how many orders' states a process keeps after its
+	// commands; 0 keeps none.
+	StateCache int
 	// DebugAddr, when set, is where net/http/pprof's profiles are served:
 	// a listener of its own, never the API's, since profiles expose the
 	// process's internals.
@@ -85,6 +88,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("ORDERAPI_SNAPSHOT_EVERY %q: want a number of events, 0 or more (0 turns snapshots off)", v)
 		}
 		cfg.SnapshotEvery = n
+	}
+	cfg.StateCache = app.DefaultStateCacheSize
+	if v := getenv("ORDERAPI_STATE_CACHE"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return config{}, fmt.Errorf("ORDERAPI_STATE_CACHE %q: want a number of orders, 0 or more (0 keeps none)", v)
+		}
+		cfg.StateCache = n
 	}
 	for _, o := range strings.Split(getenv("ORDERAPI_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/orderapi/orderapi/internal/app"
 )
 
 func TestIdempotencyTTLConfig(t *testing.T) {
@@ -27,5 +29,24 @@ func TestSnapshotEveryConfig(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_SNAPSHOT_EVERY") {
 			t.Errorf("ORDERAPI_SNAPSHOT_EVERY=%q: %v; want an error naming the variable", v, err)
 		}
+	}
+}
+
+func TestStateCacheConfig(t *testing.T) {
+	for v, want := range map[string]int{"": app.DefaultStateCacheSize, "0": 0, "1": 1, "100000": 100000} {
+		cfg, err := loadConfig(env(map[string]string{"ORDERAPI_STATE_CACHE": v}))
+		if err != nil || cfg.StateCache != want {
+			t.Errorf("ORDERAPI_STATE_CACHE=%q: %d, %v; want %d", v, cfg.StateCache, err, want)
+		}
+	}
+	for _, v := range []string{"-1", "lots", "2.5"} {
+		_, err := loadConfig(env(map[string]string{"ORDERAPI_STATE_CACHE": v}))
+		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_STATE_CACHE") {
+			t.Errorf("ORDERAPI_STATE_CACHE=%q: %v; want an error naming the variable", v, err)
+		}
+	}
+	// 0 turns the service's cache off; its own zero means the default.
+	if stateCacheSize(0) >= 0 || stateCacheSize(10) != 10 {
+		t.Error("ORDERAPI_STATE_CACHE=0 does not turn the cache off")
 	}
 }

@@ -81,6 +81,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		Wake:            listener,
 		IdempotencyTTL:  cfg.IdempotencyTTL,
 		Observer:        mx,
+		StateCacheSize:  stateCacheSize(cfg.StateCache),
 	})
 	if err != nil {
 		return err
@@ -160,4 +161,13 @@ func readiness(pool *pgxpool.Pool) func(context.Context) error {
 		}
 		return postgres.SchemaCurrent(ctx, pool)
 	}
+}
+
+// stateCacheSize maps ORDERAPI_STATE_CACHE, where 0 means none, to
+// app.Config's, where none is negative.
+func stateCacheSize(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

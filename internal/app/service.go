@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -39,6 +40,10 @@ type Config struct {
 	IdempotencyTTL time.Duration
 	// Observer is told how every command ends; nil tells no one.
 	Observer Observer
+	// StateCacheSize is about how many orders' states the Service keeps
+	// after its commands, to decide the next command on the order without
+	// loading it; DefaultStateCacheSize if zero, none if negative.
+	StateCacheSize int
 }
 
 // Service runs orderapi's use cases.
@@ -59,6 +64,9 @@ type Service struct {
 	// expected-version check and the retries. A channel, not a mutex, so
 	// that a waiting request gives up when its context ends.
 	locks [lockStripes]chan struct{}
+	// states are the states recent commands left their orders in, kept
+	// per lock stripe; nil when off.
+	states *stateCache
 }
 
 // NewService returns a Service over the given stores.
@@ -104,6 +112,9 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 	}
 	for i := range s.locks {
 		s.locks[i] = make(chan struct{}, 1)
+	}
+	if cfg.StateCacheSize >= 0 {
+		s.states = newStateCache(cmp.Or(cfg.StateCacheSize, DefaultStateCacheSize))
 	}
 	return s, nil
 }
@@ -156,28 +167,55 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 		return Result{}, ctx.Err()
 	}
 
+	// A cached state is tried first, once: whatever goes wrong with it,
+	// the command is decided again on a fresh load, without counting that
+	// as a retry.
+	cached, fromCache := s.states.get(t.OrderID)
 	for attempt := 1; ; attempt++ {
 		retries = attempt - 1
-		o, err := s.events.Load(ctx, t.OrderID)
-		if err != nil {
-			return Result{}, fmt.Errorf("load order %s: %w", t.OrderID, err)
+		o, usedCache := cached, fromCache
+		if fromCache {
+			fromCache = false
+		} else {
+			var err error
+			if o, err = s.events.Load(ctx, t.OrderID); err != nil {
+				return Result{}, fmt.Errorf("load order %s: %w", t.OrderID, err)
+			}
 		}
+		retryFresh := func() { s.states.drop(t.OrderID); attempt-- }
 		if res, found, err := s.replay(ctx, t.Idempotency); found || err != nil {
 			return res, err
 		}
 		if t.ExpectedVersion != AnyVersion && o.Version != t.ExpectedVersion {
+			if usedCache {
+				retryFresh()
+				continue
+			}
 			return Result{}, ErrPreconditionFailed
 		}
 		events, err := decide(&o)
 		if err != nil {
+			if usedCache {
+				retryFresh()
+				continue
+			}
 			return Result{}, err
 		}
 		res, err := s.commit(ctx, o, events, t.Metadata, t.Idempotency)
 		if res, handled, err := s.replayLoser(ctx, t.Idempotency, err); handled {
 			return res, err
 		}
+		if err == nil {
+			s.states.put(res.Order)
+			return res, nil
+		}
 		if !errors.Is(err, ErrVersionConflict) {
+			s.states.drop(t.OrderID)
 			return res, err
+		}
+		if usedCache {
+			retryFresh()
+			continue
 		}
 		if t.ExpectedVersion != AnyVersion {
 			return Result{}, ErrPreconditionFailed

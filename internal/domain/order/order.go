@@ -1,6 +1,7 @@
 package order
 
 import (
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -71,6 +72,17 @@ type Order struct {
 	ShippedAt   time.Time
 	DeliveredAt time.Time
 	CancelledAt time.Time
+}
+
+// Clone returns a copy of o that shares nothing with it that either could
+// change: Apply may grow Items in place when its array has room.
+func (o Order) Clone() Order {
+	o.Items = slices.Clone(o.Items)
+	if o.ShippingAddress != nil {
+		a := *o.ShippingAddress
+		o.ShippingAddress = &a
+	}
+	return o
 }
 
 // Total is the sum of the line totals.
