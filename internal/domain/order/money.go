@@ -3,6 +3,7 @@ package order
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/shopspring/decimal"
 )
@@ -70,12 +71,20 @@ func (c Currency) MinorUnits() int {
 // currency's minor units ("10.00" for USD, "1000" for JPY) and never fewer
 // places than the amount needs ("0.0125" stays so).
 func (c Currency) Format(d decimal.Decimal) string {
-	// The decimal may carry trailing zeros (1.5000): find the fewest places
-	// that still hold it exactly, but use at least the currency's.
-	need := int32(0)
-	for need < -d.Exponent() && !d.Truncate(need).Equal(d) {
-		need++
+	minor := int32(c.MinorUnits())
+	if -d.Exponent() <= minor {
+		return d.StringFixed(minor)
 	}
-	places := max(int32(c.MinorUnits()), need)
-	return d.StringFixed(places)
+	// More places than the currency's: write them all, exactly, then drop
+	// the trailing zeros beyond the currency's (1.5000 EUR is "1.50").
+	s := d.StringFixed(-d.Exponent())
+	dot := strings.IndexByte(s, '.')
+	end := len(s)
+	for end > dot+1+int(minor) && s[end-1] == '0' {
+		end--
+	}
+	if end == dot+1 {
+		end = dot // no places left: no point
+	}
+	return s[:end]
 }
