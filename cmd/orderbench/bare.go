@@ -153,4 +153,3 @@ func bareRead(addr string, d readData, seed uint64) func(i int) (worker, error) 
 		})
 	}
 }
-
