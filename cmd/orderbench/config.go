@@ -40,9 +40,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 	}
 	field("BENCH_CLIENTS", "1,8,32", func(s string) (e error) { cfg.Clients, e = positiveInts(s); return })
-	field("BENCH_ROUNDS", "3", func(s string) (e error) { cfg.Rounds, e = positiveInt(s); return })
-	field("BENCH_WARMUP", "1s", func(s string) (e error) { cfg.Warmup, e = duration(s, 0); return })
-	field("BENCH_WINDOW", "3s", func(s string) (e error) { cfg.Window, e = duration(s, 1); return })
+	field("BENCH_ROUNDS", "5", func(s string) (e error) { cfg.Rounds, e = positiveInt(s); return })
+	field("BENCH_WARMUP", "500ms", func(s string) (e error) { cfg.Warmup, e = duration(s, 0); return })
+	field("BENCH_WINDOW", "2s", func(s string) (e error) { cfg.Window, e = duration(s, 1); return })
 	field("BENCH_SEED_ORDERS", "10000", func(s string) (e error) { cfg.SeedOrders, e = positiveInt(s); return })
 	field("BENCH_LONG", "10,1000,10000", func(s string) (e error) { cfg.LongLengths, e = positiveInts(s); return })
 	field("BENCH_LONG_COMMANDS", "100", func(s string) (e error) { cfg.LongCommands, e = positiveInt(s); return })

@@ -22,7 +22,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.Clients) != 3 || cfg.Clients[2] != 32 || cfg.Rounds != 3 || cfg.Out != "bench-results.json" || !cfg.runs(addItemName) {
+	if len(cfg.Clients) != 3 || cfg.Clients[2] != 32 || cfg.Rounds != 5 || cfg.Out != "bench-results.json" || !cfg.runs(addItemName) {
 		t.Errorf("defaults: %+v", cfg)
 	}
 	only, err := loadConfig(func(k string) string {

@@ -17,9 +17,9 @@
 //	BENCH_SERVER         the orderapi binary; built from ./cmd/orderapi if empty
 //	BENCH_OUT            JSON results (default bench-results.json)
 //	BENCH_CLIENTS        concurrencies (default 1,8,32)
-//	BENCH_ROUNDS         repetitions; medians are reported (default 3)
-//	BENCH_WARMUP         unmeasured start of each measurement (default 1s)
-//	BENCH_WINDOW         measured window (default 3s)
+//	BENCH_ROUNDS         repetitions; medians are reported (default 5)
+//	BENCH_WARMUP         unmeasured start of each measurement (default 500ms)
+//	BENCH_WINDOW         measured window (default 2s)
 //	BENCH_SEED_ORDERS    orders the read scenarios read (default 10000)
 //	BENCH_LONG           stream lengths of the long-stream scenario (default 10,1000,10000)
 //	BENCH_LONG_COMMANDS  commands timed per length (default 100)

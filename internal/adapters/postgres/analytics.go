@@ -19,9 +19,10 @@ const analyticsLockKey int64 = 0x6f72646572617069
 
 // Defaults of AnalyticsConfig.
 const (
-	defaultAnalyticsBatch = 500
-	defaultAnalyticsPoll  = time.Second
-	defaultAnalyticsRetry = time.Second
+	defaultAnalyticsBatch  = 500
+	defaultAnalyticsPoll   = time.Second
+	defaultAnalyticsRetry  = time.Second
+	defaultAnalyticsLinger = 10 * time.Millisecond
 	// analyticsSettleFirst is the first delay of the quick second looks
 	// after a wake-up that found nothing; see consume.
 	analyticsSettleFirst = 20 * time.Millisecond
@@ -47,6 +48,11 @@ type AnalyticsConfig struct {
 	Wake interface {
 		Subscribe() (wake <-chan struct{}, cancel func())
 	}
+	// Linger is how long a woken consumer waits before it reads, so that
+	// the appends of a busy moment are counted in one transaction (each
+	// costs a commit) instead of one each; 10ms if zero, none if
+	// negative.
+	Linger time.Duration
 }
 
 // Analytics is the asynchronous analytics projection: daily figures per
@@ -95,6 +101,9 @@ func NewAnalytics(store *Store, log zerolog.Logger, cfg AnalyticsConfig) (*Analy
 	}
 	if cfg.LockRetry == 0 {
 		cfg.LockRetry = defaultAnalyticsRetry
+	}
+	if cfg.Linger == 0 {
+		cfg.Linger = defaultAnalyticsLinger
 	}
 	return &Analytics{pool: store.pool, codec: store.codec, log: log.With().Str("projection", analyticsName).Logger(), cfg: cfg}, nil
 }

@@ -93,6 +93,14 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 			return ctx.Err()
 		case <-wake:
 			settle = analyticsSettleFirst
+			if a.cfg.Linger > 0 {
+				timer.Reset(a.cfg.Linger)
+				select {
+				case <-ctx.Done():
+					return ctx.Err()
+				case <-timer.C:
+				}
+			}
 		case <-timer.C:
 		}
 	}
