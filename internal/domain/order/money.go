@@ -3,6 +3,7 @@ package order
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -72,6 +73,10 @@ func (c Currency) MinorUnits() int {
 // places than the amount needs ("0.0125" stays so).
 func (c Currency) Format(d decimal.Decimal) string {
 	minor := int32(c.MinorUnits())
+	if exp := d.Exponent(); exp <= 0 && exp >= -18 && d.NumDigits() <= 18 {
+		// Every amount an order can hold: int64 arithmetic, not big.Int.
+		return formatFixed(d.CoefficientInt64(), -exp, minor)
+	}
 	if -d.Exponent() <= minor {
 		return d.StringFixed(minor)
 	}
@@ -87,4 +92,38 @@ func (c Currency) Format(d decimal.Decimal) string {
 		end = dot // no places left: no point
 	}
 	return s[:end]
+}
+
+// formatFixed writes coef × 10^-places with at least minor places and no
+// trailing zeros beyond them. |coef| < 10^18, places <= 18.
+func formatFixed(coef int64, places, minor int32) string {
+	var dbuf [24]byte
+	var obuf [48]byte
+	u := uint64(coef)
+	if coef < 0 {
+		u = uint64(-coef)
+	}
+	digits := strconv.AppendUint(dbuf[:0], u, 10)
+	// At least one digit before the point: 0.05, not .05.
+	for int32(len(digits)) <= places {
+		digits = append([]byte{'0'}, digits...)
+	}
+	point := len(digits) - int(places)
+	frac := digits[point:]
+	for int32(len(frac)) > minor && frac[len(frac)-1] == '0' {
+		frac = frac[:len(frac)-1]
+	}
+	out := obuf[:0]
+	if coef < 0 {
+		out = append(out, '-')
+	}
+	out = append(out, digits[:point]...)
+	if len(frac) > 0 || minor > 0 {
+		out = append(out, '.')
+		out = append(out, frac...)
+		for i := int32(len(frac)); i < minor; i++ {
+			out = append(out, '0')
+		}
+	}
+	return string(out)
 }

@@ -24,12 +24,34 @@ func TestFormatMatchesItsDefinition(t *testing.T) {
 			// Amounts with 0 to 8 places, some with trailing zeros, some
 			// negative, some with positive exponents.
 			d := decimal.New(rng.Int64N(2_000_000_000)-1_000_000_000, -int32(rng.IntN(9)))
-			if rng.IntN(10) == 0 {
+			switch rng.IntN(10) {
+			case 0:
 				d = decimal.New(rng.Int64N(1000), int32(rng.IntN(3)))
+			case 1:
+				// The largest coefficients and the most places the fast
+				// path takes, and just beyond.
+				d = decimal.New(rng.Int64N(2_000_000_000_000_000_000)-1_000_000_000_000_000_000, -int32(rng.IntN(21)))
 			}
 			if got, want := c.Format(d), formatByDefinition(c, d); got != want {
 				t.Fatalf("%s.Format(%s) = %q, want %q", c, d.String(), got, want)
 			}
+		}
+	}
+}
+
+func TestLineTotalMatchesMultiplication(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 50000 {
+		price := decimal.New(rng.Int64N(2_000_000_000_000)-1_000_000_000_000, -int32(rng.IntN(6)))
+		if rng.IntN(20) == 0 {
+			price = decimal.New(rng.Int64N(1<<62), -int32(rng.IntN(6)))
+		}
+		q := rng.Int64N(MaxQuantity + 2)
+		it := Item{UnitPrice: price, Quantity: q}
+		want := price.Mul(decimal.NewFromInt(q))
+		got := it.LineTotal()
+		if !got.Equal(want) || got.Exponent() != want.Exponent() {
+			t.Fatalf("%s × %d = %s (exponent %d), want %s (exponent %d)", price, q, got, got.Exponent(), want, want.Exponent())
 		}
 	}
 }

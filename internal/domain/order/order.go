@@ -44,6 +44,10 @@ type Item struct {
 
 // LineTotal is Quantity × UnitPrice, exactly.
 func (i Item) LineTotal() decimal.Decimal {
+	if i.UnitPrice.NumDigits() <= 12 && i.Quantity >= 0 && i.Quantity <= MaxQuantity {
+		// The product fits an int64: no big.Int multiplication.
+		return decimal.New(i.UnitPrice.CoefficientInt64()*i.Quantity, i.UnitPrice.Exponent())
+	}
 	return i.UnitPrice.Mul(decimal.NewFromInt(i.Quantity))
 }
 
