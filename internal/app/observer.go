@@ -44,12 +44,34 @@ type Observer interface {
 	CommandDone(command string, outcome Outcome, retries int)
 	// EventsAppended reports events just committed.
 	EventsAppended(events []NewEvent)
+	// StateUsed reports where an attempt of a command found the order's
+	// state: kept from this process's last command on it, or loaded; and
+	// each kept state found behind, after which the command was decided
+	// again on a loaded one.
+	StateUsed(source StateSource)
 }
+
+// StateSource is where a command's attempt found the order's state.
+type StateSource string
+
+// The sources of a command's state.
+const (
+	// StateCached: the state this process's last command on the order
+	// left; see Config.StateCacheSize.
+	StateCached StateSource = "cache"
+	// StateLoaded: loaded from the event store.
+	StateLoaded StateSource = "store"
+	// StateStale: a cached state turned out to be behind (another process
+	// had appended), or a command failed on it; the command was decided
+	// again on a loaded state, counted as StateLoaded too.
+	StateStale StateSource = "stale"
+)
 
 type noObserver struct{}
 
 func (noObserver) CommandDone(string, Outcome, int) {}
 func (noObserver) EventsAppended([]NewEvent)        {}
+func (noObserver) StateUsed(StateSource)            {}
 
 // outcomeOf classifies a command's result.
 func outcomeOf(res Result, err error) Outcome {

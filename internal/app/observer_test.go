@@ -19,6 +19,7 @@ type recorder struct {
 	mu       sync.Mutex
 	commands []commandDone
 	events   []string
+	states   []app.StateSource
 }
 
 type commandDone struct {
@@ -39,6 +40,21 @@ func (r *recorder) EventsAppended(events []app.NewEvent) {
 	for _, e := range events {
 		r.events = append(r.events, e.Event.EventType())
 	}
+}
+
+func (r *recorder) StateUsed(source app.StateSource) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.states = append(r.states, source)
+}
+
+// takeStates returns the state sources recorded since the last call.
+func (r *recorder) takeStates() []app.StateSource {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.states
+	r.states = nil
+	return s
 }
 
 // take returns what was recorded since the last take.

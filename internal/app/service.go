@@ -176,13 +176,19 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 		o, usedCache := cached, fromCache
 		if fromCache {
 			fromCache = false
+			s.observer.StateUsed(StateCached)
 		} else {
 			var err error
 			if o, err = s.events.Load(ctx, t.OrderID); err != nil {
 				return Result{}, fmt.Errorf("load order %s: %w", t.OrderID, err)
 			}
+			s.observer.StateUsed(StateLoaded)
 		}
-		retryFresh := func() { s.states.drop(t.OrderID); attempt-- }
+		retryFresh := func() {
+			s.states.drop(t.OrderID)
+			s.observer.StateUsed(StateStale)
+			attempt--
+		}
 		if res, found, err := s.replay(ctx, t.Idempotency); found || err != nil {
 			return res, err
 		}

@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"reflect"
 	"sync/atomic"
 	"testing"
 
@@ -137,5 +138,42 @@ func TestStaleCachedStateAndPreconditions(t *testing.T) {
 	}
 	if got, _ := a.GetOrder(ctx, id); got.Version != 5 {
 		t.Errorf("version %d after a failed precondition, want 5", got.Version)
+	}
+}
+
+func TestObserverIsToldWhereStatesCameFrom(t *testing.T) {
+	t.Parallel()
+	// Given replica a, observed, and replica b over the same database
+	pool := pgtest.New(t)
+	rec := &recorder{}
+	store := postgres.NewStore(pool)
+	a, err := app.NewService(store, store, app.Config{Observer: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := app.NewService(store, store, app.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	res, err := a.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := res.Order.ID
+	rec.takeStates()
+
+	// When a adds twice, b once, then a again
+	for _, step := range []*app.Service{a, a, b, a} {
+		if _, err := step.AddItem(ctx, app.Target{OrderID: id}, item("x")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Then a loaded, then used its kept state, then found it behind and
+	// loaded again
+	want := []app.StateSource{app.StateLoaded, app.StateCached, app.StateCached, app.StateStale, app.StateLoaded}
+	if got := rec.takeStates(); !reflect.DeepEqual(got, want) {
+		t.Errorf("states came from %v, want %v", got, want)
 	}
 }

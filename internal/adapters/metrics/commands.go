@@ -19,3 +19,8 @@ func (m *Metrics) EventsAppended(events []app.NewEvent) {
 		m.events.WithLabelValues(e.Event.EventType()).Inc()
 	}
 }
+
+// StateUsed counts where commands found their orders' states.
+func (m *Metrics) StateUsed(source app.StateSource) {
+	m.states.WithLabelValues(string(source)).Inc()
+}

@@ -45,6 +45,7 @@ type Metrics struct {
 	commands *prometheus.CounterVec
 	retries  *prometheus.CounterVec
 	events   *prometheus.CounterVec
+	states   *prometheus.CounterVec
 }
 
 var _ app.Observer = (*Metrics)(nil)
@@ -73,6 +74,13 @@ func New(cfg Config) (*Metrics, error) {
 			Namespace: namespace, Name: "events_appended_total",
 			Help: "Events committed to the event store, by event type.",
 		}, []string{"type"}),
+		states: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: namespace, Name: "command_states_total",
+			Help: "Where command attempts found their order's state: cache (kept from this process's last command on it), store (loaded), stale (a kept state found behind, then loaded).",
+		}, []string{"source"}),
+	}
+	for _, src := range []app.StateSource{app.StateCached, app.StateLoaded, app.StateStale} {
+		m.states.WithLabelValues(string(src))
 	}
 	// Every known type is shown from the start, so that a rate over the
 	// first event of a type is not lost.
@@ -84,7 +92,7 @@ func New(cfg Config) (*Metrics, error) {
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.requests.count, m.requests.duration,
-		m.commands, m.retries, m.events,
+		m.commands, m.retries, m.events, m.states,
 	}
 	if cfg.Pool != nil {
 		cs = append(cs, poolCollector{cfg.Pool})

@@ -83,9 +83,13 @@ func TestCommandsAndEvents(t *testing.T) {
 	obs.CommandDone("add_item", app.OutcomeConflict, 9)
 	obs.CommandDone("place_order", app.OutcomeRejected, 0)
 	obs.EventsAppended([]app.NewEvent{{Event: order.ItemAdded{}}, {Event: order.ItemAdded{}}, {Event: order.Placed{}}})
+	// and their states come from the cache twice, from the store once
+	obs.StateUsed(app.StateCached)
+	obs.StateUsed(app.StateCached)
+	obs.StateUsed(app.StateLoaded)
 
-	// Then outcomes, retries and events are counted; event types not seen
-	// yet are shown at zero
+	// Then outcomes, retries, events and state sources are counted; event
+	// types and sources not seen yet are shown at zero
 	srv := httptest.NewServer(m.Handler())
 	defer srv.Close()
 	want := `
@@ -107,9 +111,15 @@ orderapi_events_appended_total{type="OrderItemRemoved"} 0
 orderapi_events_appended_total{type="OrderDelivered"} 0
 orderapi_events_appended_total{type="OrderPlaced"} 1
 orderapi_events_appended_total{type="OrderShipped"} 0
+# HELP orderapi_command_states_total Where command attempts found their order's state: cache (kept from this process's last command on it), store (loaded), stale (a kept state found behind, then loaded).
+# TYPE orderapi_command_states_total counter
+orderapi_command_states_total{source="cache"} 2
+orderapi_command_states_total{source="stale"} 0
+orderapi_command_states_total{source="store"} 1
 `
 	if err := testutil.ScrapeAndCompare(srv.URL, strings.NewReader(want),
-		"orderapi_commands_total", "orderapi_command_retries_total", "orderapi_events_appended_total"); err != nil {
+		"orderapi_commands_total", "orderapi_command_retries_total", "orderapi_events_appended_total",
+		"orderapi_command_states_total"); err != nil {
 		t.Error(err)
 	}
 }
