@@ -145,12 +145,14 @@ type decideFunc func(o *order.Order) ([]order.Event, error)
 // execute loads the order, decides, and appends with the loaded version as
 // the expected one. Without a precondition a lost race is retried on fresh
 // state (the rules are checked again); with one, it is a failed
-// precondition.
+// precondition. The first attempt may decide on the state this process's
+// last command on the order left (see stateCache) instead of loading it;
+// every way that attempt can fail sends the command to a fresh load.
 //
 // With an idempotency key, a key claimed before is answered by replay, and
 // the command is not executed again. The key is looked up after the load:
 // a claim commits with its events, so when none is found the state loaded
-// predates the claiming commit, and an append decided on that state
+// (or kept, which is older still) predates the claiming commit, and an append decided on that state
 // conflicts with it (on the version or on the key) should it commit
 // first. The loser of that race then replays the winner's answer.
 //
