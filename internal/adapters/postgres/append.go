@@ -87,6 +87,9 @@ WITH appended AS (
 )
 SELECT max(position) FROM appended`
 
+// appendStatement is appendSQL with positional parameters.
+var appendStatement = compileNamed(appendSQL)
+
 // Append writes the commit's events at versions ExpectedVersion+1, +2, ...
 // and brings both projections to c.State, all or nothing, in one statement.
 // A stream that is not at ExpectedVersion is app.ErrVersionConflict; an
@@ -98,7 +101,7 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
-	sql, args, err := positional(appendSQL, named)
+	sql, args, err := appendStatement.bind(named)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}

@@ -20,7 +20,13 @@ import (
 // As with StrictNamedArgs, a name in the text without an argument, or an
 // argument the text does not use, is an error.
 func positional(sql string, args pgx.StrictNamedArgs) (string, []any, error) {
-	q := compileNamed(sql)
+	return compileNamed(sql).bind(args)
+}
+
+// bind orders args for the rewritten statement. A constant statement is
+// compiled once into a package variable and bound directly, without even
+// the cache's lookup.
+func (q namedSQL) bind(args pgx.StrictNamedArgs) (string, []any, error) {
 	if len(args) != len(q.names) {
 		return "", nil, fmt.Errorf("statement takes %d named arguments, %d given", len(q.names), len(args))
 	}
