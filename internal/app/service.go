@@ -186,17 +186,13 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 			}
 			s.observer.StateUsed(StateLoaded)
 		}
-		retryFresh := func() {
-			s.states.drop(t.OrderID)
-			s.observer.StateUsed(StateStale)
-			attempt--
-		}
 		if res, found, err := s.replay(ctx, t.Idempotency); found || err != nil {
 			return res, err
 		}
 		if t.ExpectedVersion != AnyVersion && o.Version != t.ExpectedVersion {
 			if usedCache {
-				retryFresh()
+				s.forgetStale(t.OrderID)
+				attempt-- // not a retry: the kept state was a guess
 				continue
 			}
 			return Result{}, ErrPreconditionFailed
@@ -204,7 +200,8 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 		events, err := decide(&o)
 		if err != nil {
 			if usedCache {
-				retryFresh()
+				s.forgetStale(t.OrderID)
+				attempt--
 				continue
 			}
 			return Result{}, err
@@ -222,7 +219,8 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 			return res, err
 		}
 		if usedCache {
-			retryFresh()
+			s.forgetStale(t.OrderID)
+			attempt--
 			continue
 		}
 		if t.ExpectedVersion != AnyVersion {
@@ -235,6 +233,12 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 			return Result{}, err
 		}
 	}
+}
+
+// forgetStale drops a kept state that a command could not use as it was.
+func (s *Service) forgetStale(id uuid.UUID) {
+	s.states.drop(id)
+	s.observer.StateUsed(StateStale)
 }
 
 // commit applies the decided events to the loaded state and appends them,
