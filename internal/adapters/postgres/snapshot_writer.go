@@ -31,6 +31,9 @@ ON CONFLICT (stream_id, fingerprint) DO UPDATE
    SET version = EXCLUDED.version, state = EXCLUDED.state, created_at = EXCLUDED.created_at
  WHERE s.version < EXCLUDED.version OR s.version = @unusable::integer`
 
+// saveSnapshotStatement is saveSnapshotSQL with positional parameters.
+var saveSnapshotStatement = compileNamed(saveSnapshotSQL)
+
 // SnapshotWriter stores the snapshots that Load hands over. Its Run is
 // the only writer of the snapshots table; without it running, loads still
 // read snapshots but queue nothing.
@@ -120,7 +123,7 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 	// A snapshot is a cache: its commit need not wait for a flush.
 	var stored bool
 	b := relaxedBatch()
-	sql, args, err := positional(saveSnapshotSQL, pgx.StrictNamedArgs{
+	sql, args, err := saveSnapshotStatement.bind(pgx.StrictNamedArgs{
 		"stream_id":   pgUUID(o.ID),
 		"fingerprint": fingerprint,
 		"version":     o.Version,
