@@ -66,22 +66,31 @@ func TestCachedStateSparesTheLoad(t *testing.T) {
 	}
 }
 
-func TestStaleCachedStateNeverDecidesAlone(t *testing.T) {
-	t.Parallel()
-	// Given two replicas, and an order with item Mug whose state replica a
-	// keeps
+// keptByA returns two replicas over one database and an order that
+// replica a created and added mug to, so that a keeps its state at
+// version 2.
+func keptByA(t *testing.T, mug order.NewItem) (a, b *app.Service, id uuid.UUID) {
+	t.Helper()
 	a, replica := newService(t)
-	b := replica()
+	b = replica()
 	ctx := context.Background()
 	res, err := a.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	id := res.Order.ID
-	mug := item("Mug")
-	if _, err := a.AddItem(ctx, app.Target{OrderID: id}, mug); err != nil {
+	if _, err := a.AddItem(ctx, app.Target{OrderID: res.Order.ID}, mug); err != nil {
 		t.Fatal(err)
 	}
+	return a, b, res.Order.ID
+}
+
+func TestStaleCachedStateNeverDecidesAlone(t *testing.T) {
+	t.Parallel()
+	// Given two replicas, and an order with item Mug whose state replica a
+	// keeps
+	mug := item("Mug")
+	a, b, id := keptByA(t, mug)
+	ctx := context.Background()
 	// and replica b removes Mug, which a does not see
 	if _, err := b.RemoveItem(ctx, app.Target{OrderID: id}, mug.ProductID); err != nil {
 		t.Fatal(err)
@@ -89,7 +98,7 @@ func TestStaleCachedStateNeverDecidesAlone(t *testing.T) {
 
 	// When replica a is asked to add Mug again, which its stale state
 	// says the order already has
-	res, err = a.AddItem(ctx, app.Target{OrderID: id}, mug)
+	res, err := a.AddItem(ctx, app.Target{OrderID: id}, mug)
 
 	// Then it decides on the fresh state: Mug is added
 	if err != nil {
@@ -104,24 +113,15 @@ func TestStaleCachedStateAndPreconditions(t *testing.T) {
 	t.Parallel()
 	// Given two replicas and an order at version 2 whose state replica a
 	// keeps, then moved to version 3 by replica b
-	a, replica := newService(t)
-	b := replica()
+	a, b, id := keptByA(t, item("Mug"))
 	ctx := context.Background()
-	res, err := a.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	id := res.Order.ID
-	if _, err := a.AddItem(ctx, app.Target{OrderID: id}, item("Mug")); err != nil {
-		t.Fatal(err)
-	}
 	if _, err := b.AddItem(ctx, app.Target{OrderID: id}, item("Tea")); err != nil {
 		t.Fatal(err)
 	}
 
 	// When a client that saw version 3 asks replica a, whose state says 2,
 	// then the precondition holds: a checks the fresh state
-	res, err = a.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 3}, item("Cup"))
+	res, err := a.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 3}, item("Cup"))
 	if err != nil || res.Order.Version != 4 {
 		t.Fatalf("If-Match 3 on a stale cached state: version %d, %v; want 4", res.Order.Version, err)
 	}
