@@ -41,6 +41,8 @@ test-faults: ## kill the service and the database under load; check nothing is l
 FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	./internal/domain/order:FuzzParseAmount \
+	./internal/adapters/timetext:FuzzParse \
+	./internal/adapters/postgres:FuzzWhatTheDomainAcceptsRoundTrips \
 	./internal/adapters/httpapi:FuzzDecodeCreate \
 	./internal/adapters/httpapi:FuzzDecodeAddItem \
 	./internal/adapters/httpapi:FuzzDecodePlace \

@@ -51,6 +51,21 @@ func (e Action) Valid() bool {
 	}
 }
 
+// Defines values for EventEnvelopeUnreadable.
+const (
+	EventEnvelopeUnreadableTrue EventEnvelopeUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the EventEnvelopeUnreadable enum.
+func (e EventEnvelopeUnreadable) Valid() bool {
+	switch e {
+	case EventEnvelopeUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventType.
 const (
 	EventTypeOrderCancelled   EventType = "OrderCancelled"
@@ -87,6 +102,7 @@ func (e EventType) Valid() bool {
 // Defines values for FieldErrorCode.
 const (
 	BeforeShipment  FieldErrorCode = "before_shipment"
+	InFuture        FieldErrorCode = "in_future"
 	InvalidCountry  FieldErrorCode = "invalid_country"
 	InvalidCurrency FieldErrorCode = "invalid_currency"
 	InvalidFormat   FieldErrorCode = "invalid_format"
@@ -100,6 +116,8 @@ const (
 func (e FieldErrorCode) Valid() bool {
 	switch e {
 	case BeforeShipment:
+		return true
+	case InFuture:
 		return true
 	case InvalidCountry:
 		return true
@@ -135,6 +153,21 @@ func (e OrderCancelledEventType) Valid() bool {
 	}
 }
 
+// Defines values for OrderCancelledEventUnreadable.
+const (
+	OrderCancelledEventUnreadableTrue OrderCancelledEventUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the OrderCancelledEventUnreadable enum.
+func (e OrderCancelledEventUnreadable) Valid() bool {
+	switch e {
+	case OrderCancelledEventUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderCreatedEventType.
 const (
 	OrderCreatedEventTypeOrderCreated OrderCreatedEventType = "OrderCreated"
@@ -144,6 +177,21 @@ const (
 func (e OrderCreatedEventType) Valid() bool {
 	switch e {
 	case OrderCreatedEventTypeOrderCreated:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCreatedEventUnreadable.
+const (
+	OrderCreatedEventUnreadableTrue OrderCreatedEventUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the OrderCreatedEventUnreadable enum.
+func (e OrderCreatedEventUnreadable) Valid() bool {
+	switch e {
+	case OrderCreatedEventUnreadableTrue:
 		return true
 	default:
 		return false
@@ -165,6 +213,21 @@ func (e OrderDeliveredEventType) Valid() bool {
 	}
 }
 
+// Defines values for OrderDeliveredEventUnreadable.
+const (
+	OrderDeliveredEventUnreadableTrue OrderDeliveredEventUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the OrderDeliveredEventUnreadable enum.
+func (e OrderDeliveredEventUnreadable) Valid() bool {
+	switch e {
+	case OrderDeliveredEventUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderItemAddedEventType.
 const (
 	OrderItemAddedEventTypeOrderItemAdded OrderItemAddedEventType = "OrderItemAdded"
@@ -174,6 +237,21 @@ const (
 func (e OrderItemAddedEventType) Valid() bool {
 	switch e {
 	case OrderItemAddedEventTypeOrderItemAdded:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderItemAddedEventUnreadable.
+const (
+	OrderItemAddedEventUnreadableTrue OrderItemAddedEventUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the OrderItemAddedEventUnreadable enum.
+func (e OrderItemAddedEventUnreadable) Valid() bool {
+	switch e {
+	case OrderItemAddedEventUnreadableTrue:
 		return true
 	default:
 		return false
@@ -195,6 +273,21 @@ func (e OrderItemRemovedEventType) Valid() bool {
 	}
 }
 
+// Defines values for OrderItemRemovedEventUnreadable.
+const (
+	OrderItemRemovedEventUnreadableTrue OrderItemRemovedEventUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the OrderItemRemovedEventUnreadable enum.
+func (e OrderItemRemovedEventUnreadable) Valid() bool {
+	switch e {
+	case OrderItemRemovedEventUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderPlacedEventType.
 const (
 	OrderPlacedEventTypeOrderPlaced OrderPlacedEventType = "OrderPlaced"
@@ -204,6 +297,21 @@ const (
 func (e OrderPlacedEventType) Valid() bool {
 	switch e {
 	case OrderPlacedEventTypeOrderPlaced:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderPlacedEventUnreadable.
+const (
+	OrderPlacedEventUnreadableTrue OrderPlacedEventUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the OrderPlacedEventUnreadable enum.
+func (e OrderPlacedEventUnreadable) Valid() bool {
+	switch e {
+	case OrderPlacedEventUnreadableTrue:
 		return true
 	default:
 		return false
@@ -225,10 +333,26 @@ func (e OrderShippedEventType) Valid() bool {
 	}
 }
 
+// Defines values for OrderShippedEventUnreadable.
+const (
+	OrderShippedEventUnreadableTrue OrderShippedEventUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the OrderShippedEventUnreadable enum.
+func (e OrderShippedEventUnreadable) Valid() bool {
+	switch e {
+	case OrderShippedEventUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for ProblemCode.
 const (
 	ProblemCodeDuplicateField           ProblemCode = "duplicate_field"
 	ProblemCodeDuplicateProduct         ProblemCode = "duplicate_product"
+	ProblemCodeEventUnreadable          ProblemCode = "event_unreadable"
 	ProblemCodeIdempotencyKeyInProgress ProblemCode = "idempotency_key_in_progress"
 	ProblemCodeIdempotencyKeyReused     ProblemCode = "idempotency_key_reused"
 	ProblemCodeInternalError            ProblemCode = "internal_error"
@@ -267,6 +391,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeDuplicateField:
 		return true
 	case ProblemCodeDuplicateProduct:
+		return true
+	case ProblemCodeEventUnreadable:
 		return true
 	case ProblemCodeIdempotencyKeyInProgress:
 		return true
@@ -401,13 +527,46 @@ func (e Status) Valid() bool {
 
 // Defines values for Status200Status.
 const (
-	Ok Status200Status = "ok"
+	Status200StatusOk Status200Status = "ok"
 )
 
 // Valid indicates whether the value is a known member of the Status200Status enum.
 func (e Status200Status) Valid() bool {
 	switch e {
-	case Ok:
+	case Status200StatusOk:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReadiness200JSONResponseBodyDetailsCode.
+const (
+	EventsUnreadable  GetReadiness200JSONResponseBodyDetailsCode = "events_unreadable"
+	ProjectionStalled GetReadiness200JSONResponseBodyDetailsCode = "projection_stalled"
+)
+
+// Valid indicates whether the value is a known member of the GetReadiness200JSONResponseBodyDetailsCode enum.
+func (e GetReadiness200JSONResponseBodyDetailsCode) Valid() bool {
+	switch e {
+	case EventsUnreadable:
+		return true
+	case ProjectionStalled:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for GetReadiness200JSONResponseBodyStatus.
+const (
+	GetReadiness200JSONResponseBodyStatusOk GetReadiness200JSONResponseBodyStatus = "ok"
+)
+
+// Valid indicates whether the value is a known member of the GetReadiness200JSONResponseBodyStatus enum.
+func (e GetReadiness200JSONResponseBodyStatus) Valid() bool {
+	switch e {
+	case GetReadiness200JSONResponseBodyStatusOk:
 		return true
 	default:
 		return false
@@ -544,7 +703,10 @@ type DailyFigures struct {
 
 // DeliverOrderRequest defines model for DeliverOrderRequest.
 type DeliverOrderRequest struct {
-	// DeliveredAt When the order was delivered; now when absent. Not before the shipment.
+	// DeliveredAt When the order was delivered; now when absent. Not before the
+	// shipment, not more than five minutes ahead of the service's
+	// clock, and within 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z.
+	// Kept to the microsecond and answered in UTC.
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 
 	// Signature Who signed for the delivery, if anyone.
@@ -595,9 +757,23 @@ type EventEnvelope struct {
 	// SchemaVersion The version of `data`'s shape for this type.
 	SchemaVersion int `json:"schema_version"`
 
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *EventEnvelopeUnreadable `json:"unreadable,omitempty"`
+
 	// Version The order's version after this event.
 	Version int `json:"version"`
 }
+
+// EventEnvelopeUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type EventEnvelopeUnreadable bool
 
 // EventList defines model for EventList.
 type EventList struct {
@@ -652,7 +828,9 @@ type FeedPosition struct {
 type FieldError struct {
 	// Code `required`, `too_long`, `out_of_range`, `invalid_format`,
 	// `invalid_text` (not UTF-8, or control characters),
-	// `invalid_currency`, `invalid_country`, `before_shipment`.
+	// `invalid_currency`, `invalid_country`, `before_shipment`,
+	// `in_future` (a time of something that has happened lies ahead
+	// of the service's clock by more than five minutes).
 	Code FieldErrorCode `json:"code"`
 
 	// Field The field's JSON name, dotted for nested fields (`shipping_address.country`); query parameters and headers by their name.
@@ -662,7 +840,9 @@ type FieldError struct {
 
 // FieldErrorCode `required`, `too_long`, `out_of_range`, `invalid_format`,
 // `invalid_text` (not UTF-8, or control characters),
-// `invalid_currency`, `invalid_country`, `before_shipment`.
+// `invalid_currency`, `invalid_country`, `before_shipment`,
+// `in_future` (a time of something that has happened lies ahead
+// of the service's clock by more than five minutes).
 type FieldErrorCode string
 
 // OpenTransaction defines model for OpenTransaction.
@@ -778,12 +958,26 @@ type OrderCancelledEvent struct {
 	SchemaVersion int                     `json:"schema_version"`
 	Type          OrderCancelledEventType `json:"type"`
 
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *OrderCancelledEventUnreadable `json:"unreadable,omitempty"`
+
 	// Version The order's version after this event.
 	Version int `json:"version"`
 }
 
 // OrderCancelledEventType defines model for OrderCancelledEvent.Type.
 type OrderCancelledEventType string
+
+// OrderCancelledEventUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type OrderCancelledEventUnreadable bool
 
 // OrderCreatedData defines model for OrderCreatedData.
 type OrderCreatedData struct {
@@ -824,6 +1018,13 @@ type OrderCreatedEvent struct {
 	SchemaVersion int                   `json:"schema_version"`
 	Type          OrderCreatedEventType `json:"type"`
 
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *OrderCreatedEventUnreadable `json:"unreadable,omitempty"`
+
 	// Version The order's version after this event.
 	Version int `json:"version"`
 }
@@ -831,8 +1032,19 @@ type OrderCreatedEvent struct {
 // OrderCreatedEventType defines model for OrderCreatedEvent.Type.
 type OrderCreatedEventType string
 
+// OrderCreatedEventUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type OrderCreatedEventUnreadable bool
+
 // OrderDeliveredData defines model for OrderDeliveredData.
 type OrderDeliveredData struct {
+	// DeliveredAt In UTC. An event stored before delivery times were bounded may
+	// hold an instant in UTC year 10000 or -1; it is written in the
+	// offset (up to ±23:59) that gives it a four-digit year, the
+	// instant the client sent.
 	DeliveredAt time.Time `json:"delivered_at"`
 
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -867,12 +1079,26 @@ type OrderDeliveredEvent struct {
 	SchemaVersion int                     `json:"schema_version"`
 	Type          OrderDeliveredEventType `json:"type"`
 
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *OrderDeliveredEventUnreadable `json:"unreadable,omitempty"`
+
 	// Version The order's version after this event.
 	Version int `json:"version"`
 }
 
 // OrderDeliveredEventType defines model for OrderDeliveredEvent.Type.
 type OrderDeliveredEventType string
+
+// OrderDeliveredEventUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type OrderDeliveredEventUnreadable bool
 
 // OrderItem defines model for OrderItem.
 type OrderItem struct {
@@ -933,12 +1159,26 @@ type OrderItemAddedEvent struct {
 	SchemaVersion int                     `json:"schema_version"`
 	Type          OrderItemAddedEventType `json:"type"`
 
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *OrderItemAddedEventUnreadable `json:"unreadable,omitempty"`
+
 	// Version The order's version after this event.
 	Version int `json:"version"`
 }
 
 // OrderItemAddedEventType defines model for OrderItemAddedEvent.Type.
 type OrderItemAddedEventType string
+
+// OrderItemAddedEventUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type OrderItemAddedEventUnreadable bool
 
 // OrderItemRemovedData defines model for OrderItemRemovedData.
 type OrderItemRemovedData struct {
@@ -974,12 +1214,26 @@ type OrderItemRemovedEvent struct {
 	SchemaVersion int                       `json:"schema_version"`
 	Type          OrderItemRemovedEventType `json:"type"`
 
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *OrderItemRemovedEventUnreadable `json:"unreadable,omitempty"`
+
 	// Version The order's version after this event.
 	Version int `json:"version"`
 }
 
 // OrderItemRemovedEventType defines model for OrderItemRemovedEvent.Type.
 type OrderItemRemovedEventType string
+
+// OrderItemRemovedEventUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type OrderItemRemovedEventUnreadable bool
 
 // OrderPage defines model for OrderPage.
 type OrderPage struct {
@@ -1027,12 +1281,26 @@ type OrderPlacedEvent struct {
 	SchemaVersion int                  `json:"schema_version"`
 	Type          OrderPlacedEventType `json:"type"`
 
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *OrderPlacedEventUnreadable `json:"unreadable,omitempty"`
+
 	// Version The order's version after this event.
 	Version int `json:"version"`
 }
 
 // OrderPlacedEventType defines model for OrderPlacedEvent.Type.
 type OrderPlacedEventType string
+
+// OrderPlacedEventUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type OrderPlacedEventUnreadable bool
 
 // OrderShippedData defines model for OrderShippedData.
 type OrderShippedData struct {
@@ -1068,12 +1336,26 @@ type OrderShippedEvent struct {
 	SchemaVersion int                   `json:"schema_version"`
 	Type          OrderShippedEventType `json:"type"`
 
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *OrderShippedEventUnreadable `json:"unreadable,omitempty"`
+
 	// Version The order's version after this event.
 	Version int `json:"version"`
 }
 
 // OrderShippedEventType defines model for OrderShippedEvent.Type.
 type OrderShippedEventType string
+
+// OrderShippedEventUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type OrderShippedEventUnreadable bool
 
 // OrderSummary defines model for OrderSummary.
 type OrderSummary struct {
@@ -1153,6 +1435,24 @@ type ProjectionStatus struct {
 	// before the first event), and the same as a cursor: `GET
 	// /v1/events?after=<cursor>` lists the events after it.
 	Position FeedPosition `json:"position"`
+
+	// Stalled Set while an async projection is stopped before an event this
+	// build cannot decode (see the `event_unreadable` problem); null
+	// otherwise, always null inline. The projection does not skip it:
+	// it moves on once a build that reads the event runs it.
+	Stalled *struct {
+		// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
+		EventId  Uuid  `json:"event_id"`
+		Position int64 `json:"position"`
+
+		// Reason Why the event cannot be decoded, for operators.
+		Reason string `json:"reason"`
+
+		// Since RFC 3339, UTC, with microseconds.
+		//
+		// Example: 2025-01-02T15:04:05.123456Z
+		Since Timestamp `json:"since"`
+	} `json:"stalled"`
 
 	// UpdatedAt When an async projection last moved its checkpoint; null inline.
 	UpdatedAt *time.Time `json:"updated_at"`
@@ -1269,6 +1569,12 @@ type UnsupportedMediaType = Problem
 
 // ValidationFailed An RFC 9457 problem details document.
 type ValidationFailed = Problem
+
+// GetReadiness200JSONResponseBodyDetailsCode defines parameters for GetReadiness.
+type GetReadiness200JSONResponseBodyDetailsCode string
+
+// GetReadiness200JSONResponseBodyStatus defines parameters for GetReadiness.
+type GetReadiness200JSONResponseBodyStatus string
 
 // GetDailyAnalyticsParams defines parameters for GetDailyAnalytics.
 type GetDailyAnalyticsParams struct {
@@ -2294,7 +2600,13 @@ type ClientInterface interface {
 
 	// GetReadiness Readiness
 	//
-	// 200 when the database is reachable and its schema current; 503 `not_ready` otherwise.
+	// 200 when the database is reachable and its schema current; 503
+	// `not_ready` otherwise. A ready service may list `details` that
+	// want an operator but not less traffic: `projection_stalled` (an
+	// asynchronous projection is stopped before an event this build
+	// cannot decode; see GET /v1/projections) and `events_unreadable`
+	// (this replica's readers met stored events it cannot decode;
+	// `orderapi check` names them).
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2437,7 +2749,10 @@ type ClientInterface interface {
 	// DeliverOrderWithBody Record the delivery of a shipped order
 	//
 	// The body is optional: none, or `{}`, records delivery now.
-	// `delivered_at` may not precede the shipment (422 `before_shipment`).
+	// `delivered_at` may not precede the shipment (422 `before_shipment`),
+	// nor lie more than five minutes after the service's clock
+	// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
+	// 9998-12-31T23:59:59Z (422 `out_of_range`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2447,7 +2762,10 @@ type ClientInterface interface {
 	// DeliverOrder Record the delivery of a shipped order
 	//
 	// The body is optional: none, or `{}`, records delivery now.
-	// `delivered_at` may not precede the shipment (422 `before_shipment`).
+	// `delivered_at` may not precede the shipment (422 `before_shipment`),
+	// nor lie more than five minutes after the service's clock
+	// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
+	// 9998-12-31T23:59:59Z (422 `out_of_range`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2601,7 +2919,13 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetReadiness Readiness
 //
-// 200 when the database is reachable and its schema current; 503 `not_ready` otherwise.
+// 200 when the database is reachable and its schema current; 503
+// `not_ready` otherwise. A ready service may list `details` that
+// want an operator but not less traffic: `projection_stalled` (an
+// asynchronous projection is stopped before an event this build
+// cannot decode; see GET /v1/projections) and `events_unreadable`
+// (this replica's readers met stored events it cannot decode;
+// `orderapi check` names them).
 //
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -2834,7 +3158,10 @@ func (c *Client) CancelOrder(ctx context.Context, orderId OrderId, params *Cance
 // DeliverOrderWithBody Record the delivery of a shipped order
 //
 // The body is optional: none, or `{}`, records delivery now.
-// `delivered_at` may not precede the shipment (422 `before_shipment`).
+// `delivered_at` may not precede the shipment (422 `before_shipment`),
+// nor lie more than five minutes after the service's clock
+// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
+// 9998-12-31T23:59:59Z (422 `out_of_range`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -2854,7 +3181,10 @@ func (c *Client) DeliverOrderWithBody(ctx context.Context, orderId OrderId, para
 // DeliverOrder Record the delivery of a shipped order
 //
 // The body is optional: none, or `{}`, records delivery now.
-// `delivered_at` may not precede the shipment (422 `before_shipment`).
+// `delivered_at` may not precede the shipment (422 `before_shipment`),
+// nor lie more than five minutes after the service's clock
+// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
+// 9998-12-31T23:59:59Z (422 `out_of_range`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4483,7 +4813,13 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadinessWithResponse Readiness
 	//
-	// 200 when the database is reachable and its schema current; 503 `not_ready` otherwise.
+	// 200 when the database is reachable and its schema current; 503
+	// `not_ready` otherwise. A ready service may list `details` that
+	// want an operator but not less traffic: `projection_stalled` (an
+	// asynchronous projection is stopped before an event this build
+	// cannot decode; see GET /v1/projections) and `events_unreadable`
+	// (this replica's readers met stored events it cannot decode;
+	// `orderapi check` names them).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -4636,7 +4972,10 @@ type ClientWithResponsesInterface interface {
 	// DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 	//
 	// The body is optional: none, or `{}`, records delivery now.
-	// `delivered_at` may not precede the shipment (422 `before_shipment`).
+	// `delivered_at` may not precede the shipment (422 `before_shipment`),
+	// nor lie more than five minutes after the service's clock
+	// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
+	// 9998-12-31T23:59:59Z (422 `out_of_range`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4646,7 +4985,10 @@ type ClientWithResponsesInterface interface {
 	// DeliverOrderWithResponse Record the delivery of a shipped order
 	//
 	// The body is optional: none, or `{}`, records delivery now.
-	// `delivered_at` may not precede the shipment (422 `before_shipment`).
+	// `delivered_at` may not precede the shipment (422 `before_shipment`),
+	// nor lie more than five minutes after the service's clock
+	// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
+	// 9998-12-31T23:59:59Z (422 `out_of_range`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4900,7 +5242,13 @@ type GetReadinessResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
-	JSON200 *StatusOK
+	JSON200 *struct {
+		Details *[]struct {
+			Code   GetReadiness200JSONResponseBodyDetailsCode `json:"code"`
+			Detail string                                     `json:"detail"`
+		} `json:"details,omitempty"`
+		Status GetReadiness200JSONResponseBodyStatus `json:"status"`
+	}
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
@@ -4910,7 +5258,13 @@ type GetReadinessResponse struct {
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
-func (r GetReadinessResponse) GetJSON200() *StatusOK {
+func (r GetReadinessResponse) GetJSON200() *struct {
+	Details *[]struct {
+		Code   GetReadiness200JSONResponseBodyDetailsCode `json:"code"`
+		Detail string                                     `json:"detail"`
+	} `json:"details,omitempty"`
+	Status GetReadiness200JSONResponseBodyStatus `json:"status"`
+} {
 	return r.JSON200
 }
 
@@ -6893,7 +7247,13 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 
 // GetReadinessWithResponse Readiness
 //
-// 200 when the database is reachable and its schema current; 503 `not_ready` otherwise.
+// 200 when the database is reachable and its schema current; 503
+// `not_ready` otherwise. A ready service may list `details` that
+// want an operator but not less traffic: `projection_stalled` (an
+// asynchronous projection is stopped before an event this build
+// cannot decode; see GET /v1/projections) and `events_unreadable`
+// (this replica's readers met stored events it cannot decode;
+// `orderapi check` names them).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7100,7 +7460,10 @@ func (c *ClientWithResponses) CancelOrderWithResponse(ctx context.Context, order
 // DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 //
 // The body is optional: none, or `{}`, records delivery now.
-// `delivered_at` may not precede the shipment (422 `before_shipment`).
+// `delivered_at` may not precede the shipment (422 `before_shipment`),
+// nor lie more than five minutes after the service's clock
+// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
+// 9998-12-31T23:59:59Z (422 `out_of_range`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7116,7 +7479,10 @@ func (c *ClientWithResponses) DeliverOrderWithBodyWithResponse(ctx context.Conte
 // DeliverOrderWithResponse Record the delivery of a shipped order
 //
 // The body is optional: none, or `{}`, records delivery now.
-// `delivered_at` may not precede the shipment (422 `before_shipment`).
+// `delivered_at` may not precede the shipment (422 `before_shipment`),
+// nor lie more than five minutes after the service's clock
+// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
+// 9998-12-31T23:59:59Z (422 `out_of_range`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7399,7 +7765,13 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 
 	switch {
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
-		var dest StatusOK
+		var dest struct {
+			Details *[]struct {
+				Code   GetReadiness200JSONResponseBodyDetailsCode `json:"code"`
+				Detail string                                     `json:"detail"`
+			} `json:"details,omitempty"`
+			Status GetReadiness200JSONResponseBodyStatus `json:"status"`
+		}
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -86,10 +86,10 @@ func check(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	defer pool.Close()
-	ctx, cancel := context.WithTimeout(ctx, startupWait)
+	waitCtx, cancel := context.WithTimeout(ctx, startupWait)
 	defer cancel()
 	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency))
-	stored, err := store.CheckDecodable(ctx)
+	stored, err := store.CheckDecodable(waitCtx)
 	if err != nil {
 		return err
 	}
@@ -98,5 +98,7 @@ func check(ctx context.Context, cfg config, log zerolog.Logger) error {
 		names[i] = s.String()
 	}
 	log.Info().Strs("stored", names).Msg("this build decodes every stored event type and schema version")
-	return nil
+	// Types and versions say nothing of the values: decode every event,
+	// however long that takes, as readers would.
+	return checkEvents(ctx, store, log)
 }

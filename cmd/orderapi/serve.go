@@ -67,9 +67,10 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	// Metrics are always on: counted by the service and the HTTP layer,
 	// the pool and the projections' lag read at each scrape.
 	mx, err := metrics.New(metrics.Config{
-		Pool:        pool,
-		Projections: analytics,
-		Snapshots:   func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
+		Pool:             pool,
+		Projections:      analytics,
+		Snapshots:        func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
+		UnreadableEvents: store.UnreadableEvents,
 	})
 	if err != nil {
 		return err
@@ -94,12 +95,13 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	// for handlers to return, and a live feed would not on its own.
 	closing := make(chan struct{})
 	handler, err := httpapi.NewServer(svc, log, httpapi.Config{
-		CORSOrigins: cfg.CORSOrigins,
-		Ready:       readiness(pool),
-		Wake:        listener.Subscribe,
-		Closing:     closing,
-		Observe:     mx.ObserveRequest,
-		Metrics:     mx.Handler(),
+		CORSOrigins:  cfg.CORSOrigins,
+		Ready:        readiness(pool),
+		ReadyDetails: readyDetails(analytics, store.UnreadableEvents),
+		Wake:         listener.Subscribe,
+		Closing:      closing,
+		Observe:      mx.ObserveRequest,
+		Metrics:      mx.Handler(),
 	})
 	if err != nil {
 		return err

@@ -99,3 +99,17 @@ func (s *Service) replayLoser(ctx context.Context, idem Idempotency, err error) 
 	}
 	return Result{}, false, nil
 }
+
+// Replay answers a request refused as invalid by a newer, stricter build
+// with the outcome its key already recorded, when that outcome is this
+// very request's (same key, same fingerprint): the client retrying a
+// request an older build accepted must learn that it was done, not that it
+// is invalid. found is false when the key is free or names another request;
+// the refusal then stands.
+func (s *Service) Replay(ctx context.Context, idem Idempotency) (_ Result, found bool, _ error) {
+	res, found, err := s.replay(ctx, idem)
+	if errors.Is(err, ErrIdempotencyKeyReused) {
+		return Result{}, false, nil
+	}
+	return res, found, err
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // The projections, by the names GET /v1/projections reports.
@@ -29,6 +31,18 @@ type ProjectionStatus struct {
 	// UpdatedAt is when an asynchronous projection last moved its
 	// checkpoint; zero for an inline one.
 	UpdatedAt time.Time
+	// Stalled is set while an asynchronous projection is stopped before
+	// an event it cannot decode.
+	Stalled *ProjectionStall
+}
+
+// ProjectionStall is the event an asynchronous projection stopped before,
+// and why; see ErrEventUnreadable.
+type ProjectionStall struct {
+	EventID  uuid.UUID
+	Position int64
+	Reason   string
+	Since    time.Time
 }
 
 // OpenTransaction is a transaction still running on the database server.

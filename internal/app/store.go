@@ -95,6 +95,10 @@ type RecordedEvent struct {
 	Metadata      Metadata
 	OccurredAt    time.Time
 	RecordedAt    time.Time
+	// Unreadable is set when this build cannot decode the event: Type,
+	// SchemaVersion and Data are then as stored, Data perhaps not of the
+	// type's shape. See ErrEventUnreadable.
+	Unreadable bool
 }
 
 // EventQuery selects part of one order's history.

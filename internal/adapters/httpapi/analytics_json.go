@@ -55,6 +55,15 @@ type projectionJSON struct {
 	LagEvents  int64        `json:"lag_events"`
 	LagSeconds float64      `json:"lag_seconds"`
 	UpdatedAt  *string      `json:"updated_at"`
+	Stalled    *stallJSON   `json:"stalled"`
+}
+
+// stallJSON is the event an async projection stopped before.
+type stallJSON struct {
+	EventID  string `json:"event_id"`
+	Position int64  `json:"position"`
+	Reason   string `json:"reason"`
+	Since    string `json:"since"`
 }
 
 type openTransactionJSON struct {
@@ -101,6 +110,9 @@ func toProjectionsJSON(r app.ProjectionsReport) projectionsJSON {
 			LagEvents:  p.LagEvents,
 			LagSeconds: seconds(p.Lag),
 			UpdatedAt:  optionalTime(p.UpdatedAt),
+		}
+		if st := p.Stalled; st != nil {
+			out.Projections[i].Stalled = &stallJSON{EventID: st.EventID.String(), Position: st.Position, Reason: st.Reason, Since: formatTime(st.Since)}
 		}
 	}
 	if ot := r.OldestOpenTransaction; ot != nil {

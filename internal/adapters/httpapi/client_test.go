@@ -55,7 +55,7 @@ func TestOpenAPIClientDrivesTheLifeCycle(t *testing.T) {
 	if err != nil || shipped.JSON200 == nil || *shipped.JSON200.Carrier != "UPS" {
 		t.Fatalf("ship: %v, %d %s", err, shipped.StatusCode(), shipped.Body)
 	}
-	at := time.Now().UTC().Add(time.Hour).Truncate(time.Microsecond)
+	at := time.Now().UTC().Add(time.Minute).Truncate(time.Microsecond)
 	delivered, err := c.DeliverOrderWithResponse(ctx, id, nil, client.DeliverOrderRequest{DeliveredAt: &at})
 	if err != nil || delivered.JSON200 == nil || !delivered.JSON200.DeliveredAt.Equal(at) {
 		t.Fatalf("deliver: %v, %d %s", err, delivered.StatusCode(), delivered.Body)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // TestBadRequests sends every kind of bad request to one draft order and
@@ -217,6 +218,17 @@ func TestRuleViolations(t *testing.T) {
 		wantProblem(t, 422, "validation_failed")
 	if len(p.Errors) != 1 || p.Errors[0].Field != "delivered_at" || p.Errors[0].Code != "before_shipment" {
 		t.Errorf("errors = %+v", p.Errors)
+	}
+	// A delivery time no store could read back, or one ahead of the clock
+	// by more than the skew allowed: refused, nothing written.
+	for at, code := range map[string]string{
+		"9999-12-31T23:59:59-23:59": "out_of_range",
+		time.Now().UTC().Add(order.MaxClockSkew + time.Minute).Format(time.RFC3339): "in_future",
+	} {
+		p := post(placed, "deliver", map[string]any{"delivered_at": at}).wantProblem(t, 422, "validation_failed")
+		if len(p.Errors) != 1 || p.Errors[0].Field != "delivered_at" || p.Errors[0].Code != code {
+			t.Errorf("deliver at %s: errors = %+v, want %s", at, p.Errors, code)
+		}
 	}
 
 	for o, want := range map[string]int{empty.ID: 1, placed.ID: 4, cancelled.ID: 2, tooMuch.ID: 2} {

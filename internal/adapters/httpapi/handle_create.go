@@ -8,6 +8,7 @@ import (
 )
 
 type orderCreator interface {
+	replayer
 	CreateOrder(ctx context.Context, in app.NewOrder, meta app.Metadata) (app.Result, error)
 }
 
@@ -29,12 +30,12 @@ func handleCreateOrder(svc orderCreator) http.Handler {
 		}
 		req, err := decode[createOrderRequest](w, r, maxBodyBytes)
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, idem, writeCreated, err)
 			return
 		}
 		in, err := req.newOrder()
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, idem, writeCreated, err)
 			return
 		}
 		in.Idempotency = idem
@@ -43,7 +44,6 @@ func handleCreateOrder(svc orderCreator) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		w.Header().Set("Location", "/v1/orders/"+res.Order.ID.String())
-		writeResult(w, r, http.StatusCreated, res)
+		writeCreated(w, r, res)
 	})
 }

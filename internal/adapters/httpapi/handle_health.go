@@ -19,9 +19,24 @@ func handleHealth() http.Handler {
 	})
 }
 
+// ReadyDetail is something GET /readyz reports of a ready service: it
+// wants an operator's attention, not less traffic (a projection stopped
+// before an event it cannot decode, say). Code is stable; Detail is for
+// people.
+type ReadyDetail struct {
+	Code   string `json:"code"`
+	Detail string `json:"detail"`
+}
+
+type readyJSON struct {
+	Status  string        `json:"status"`
+	Details []ReadyDetail `json:"details,omitempty"`
+}
+
 // handleReady is readiness: whether this instance should get traffic. The
-// reason for a failure is logged, not shown, as it may name hosts.
-func handleReady(ready func(context.Context) error) http.Handler {
+// reason for a failure is logged, not shown, as it may name hosts. A
+// ready instance lists what details reports, if anything.
+func handleReady(ready func(context.Context) error, details func(context.Context) []ReadyDetail) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := ready(r.Context()); err != nil {
 			hlog.FromRequest(r).Warn().Err(err).Msg("not ready")
@@ -29,6 +44,10 @@ func handleReady(ready func(context.Context) error) http.Handler {
 				detail: "the service cannot serve requests yet"})
 			return
 		}
-		writeJSON(w, r, http.StatusOK, statusJSON{Status: "ok"})
+		doc := readyJSON{Status: "ok"}
+		if details != nil {
+			doc.Details = details(r.Context())
+		}
+		writeJSON(w, r, http.StatusOK, doc)
 	})
 }

@@ -10,6 +10,7 @@ import (
 )
 
 type itemAdder interface {
+	replayer
 	AddItem(ctx context.Context, t app.Target, item order.NewItem) (app.Result, error)
 }
 
@@ -23,12 +24,12 @@ func handleAddItem(svc itemAdder) http.Handler {
 		}
 		req, err := decode[addItemRequest](w, r, maxBodyBytes)
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		item, err := req.newItem()
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.AddItem(r.Context(), t, item)

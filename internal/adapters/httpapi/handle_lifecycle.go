@@ -11,6 +11,7 @@ import (
 )
 
 type orderPlacer interface {
+	replayer
 	PlaceOrder(ctx context.Context, t app.Target, addr order.Address) (app.Result, error)
 }
 
@@ -24,7 +25,7 @@ func handlePlaceOrder(svc orderPlacer) http.Handler {
 		}
 		req, err := decode[placeOrderRequest](w, r, maxBodyBytes)
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.PlaceOrder(r.Context(), t, req.ShippingAddress.address())
@@ -37,6 +38,7 @@ func handlePlaceOrder(svc orderPlacer) http.Handler {
 }
 
 type orderShipper interface {
+	replayer
 	ShipOrder(ctx context.Context, t app.Target, trackingNumber, carrier string) (app.Result, error)
 }
 
@@ -50,7 +52,7 @@ func handleShipOrder(svc orderShipper) http.Handler {
 		}
 		req, err := decode[shipOrderRequest](w, r, maxBodyBytes)
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.ShipOrder(r.Context(), t, req.TrackingNumber, req.Carrier)
@@ -63,6 +65,7 @@ func handleShipOrder(svc orderShipper) http.Handler {
 }
 
 type orderDeliverer interface {
+	replayer
 	DeliverOrder(ctx context.Context, t app.Target, deliveredAt time.Time, signature string) (app.Result, error)
 }
 
@@ -80,12 +83,12 @@ func handleDeliverOrder(svc orderDeliverer) http.Handler {
 			req, err = deliverOrderRequest{}, nil
 		}
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		at, err := req.deliveredAt()
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.DeliverOrder(r.Context(), t, at, deref(req.Signature))
@@ -98,6 +101,7 @@ func handleDeliverOrder(svc orderDeliverer) http.Handler {
 }
 
 type orderCanceller interface {
+	replayer
 	CancelOrder(ctx context.Context, t app.Target, reason, cancelledBy string) (app.Result, error)
 }
 
@@ -111,7 +115,7 @@ func handleCancelOrder(svc orderCanceller) http.Handler {
 		}
 		req, err := decode[cancelOrderRequest](w, r, maxBodyBytes)
 		if err != nil {
-			writeError(w, r, err)
+			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.CancelOrder(r.Context(), t, req.Reason, req.CancelledBy)

@@ -65,6 +65,9 @@ type eventJSON struct {
 	RecordedAt    string            `json:"recorded_at"`
 	Data          json.RawMessage   `json:"data"`
 	Metadata      eventMetadataJSON `json:"metadata"`
+	// Unreadable is only ever true: this build cannot decode the event,
+	// and Type, SchemaVersion and Data are as stored.
+	Unreadable bool `json:"unreadable,omitempty"`
 }
 
 // eventMetadataJSON says who caused an event and as part of what; ids the
@@ -94,6 +97,7 @@ func toEventJSON(e app.RecordedEvent) eventJSON {
 		OccurredAt:    formatTime(e.OccurredAt),
 		RecordedAt:    formatTime(e.RecordedAt),
 		Data:          e.Data,
+		Unreadable:    e.Unreadable,
 		Metadata: eventMetadataJSON{
 			RequestID:     optional(e.Metadata.RequestID),
 			CorrelationID: optional(e.Metadata.CorrelationID),

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/timetext"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -95,8 +96,10 @@ func toOrderJSON(o order.Order) orderJSON {
 	return doc
 }
 
+// formatTime writes t in UTC, or, for an instant some older build stored
+// beyond four-digit years, in the offset that keeps it valid RFC 3339.
 func formatTime(t time.Time) string {
-	return t.UTC().Format(timeLayout)
+	return timetext.Format(t, timeLayout)
 }
 
 // optional is nil for "", which the domain uses for "not set".

@@ -58,8 +58,14 @@ func toProblem(err error) (p problem, internal bool) {
 		oe *order.Error
 		ae *app.Error
 		ve *app.VersionOutOfRangeError
+		ue *app.UnreadableEventError
 	)
 	switch {
+	case errors.As(err, &ue):
+		// Not the client's doing and no retry helps: logged as internal,
+		// and said plainly, since only the service's own data is named.
+		return newProblem(http.StatusInternalServerError, app.ErrEventUnreadable.Code,
+			fmt.Sprintf("%s cannot be read by this build of the service; operators are alerted", ue.Name())), true
 	case errors.As(err, &re):
 		return newProblem(re.status, re.code, re.detail), false
 	case errors.As(err, &oe):

@@ -153,6 +153,11 @@ func (req deliverOrderRequest) deliveredAt() (time.Time, error) {
 		return time.Time{}, order.Invalid("delivered_at", order.FieldBadFormat,
 			`must be an RFC 3339 date-time, e.g. "2025-01-02T15:04:05Z"`)
 	}
+	// The bounds are checked here too, so that a 422 names them even for
+	// an order that does not exist; the domain checks the rest.
+	if err := order.CheckTime("delivered_at", t); err != nil {
+		return time.Time{}, err
+	}
 	return t, nil
 }
 

@@ -123,6 +123,11 @@ func TestDeliverOrderRequestDeliveredAt(t *testing.T) {
 		{ptr("2025-01-02T04:04:05.5+01:00"), time.Date(2025, 1, 2, 3, 4, 5, 500_000_000, time.UTC), nil},
 		{ptr("2025-01-02"), time.Time{}, []string{"delivered_at:invalid_format"}},
 		{ptr("yesterday"), time.Time{}, []string{"delivered_at:invalid_format"}},
+		// Year 10000 in UTC: RFC 3339 text that no store could read back.
+		{ptr("9999-12-31T23:59:59-23:59"), time.Time{}, []string{"delivered_at:out_of_range"}},
+		{ptr("0000-01-01T00:00:00+23:59"), time.Time{}, []string{"delivered_at:out_of_range"}},
+		{ptr("1969-12-31T23:59:59Z"), time.Time{}, []string{"delivered_at:out_of_range"}},
+		{ptr("1970-01-01T00:00:00Z"), time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), nil},
 	}
 	for _, tt := range tests {
 		got, err := deliverOrderRequest{DeliveredAt: tt.in}.deliveredAt()

@@ -1,22 +1,19 @@
 package httpapi
 
 import (
-	"context"
-	"net/http"
-
 	"github.com/go-chi/chi/v5"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
 // addRoutes is the whole API surface, in one place. api/openapi.yaml
-// documents each of these routes; keep the two in step. metrics, when
+// documents each of these routes; keep the two in step. cfg.Metrics, when
 // not nil, is served at /metrics.
-func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) error, live *liveFeed, metrics http.Handler) {
+func addRoutes(mux chi.Router, svc *app.Service, cfg Config, live *liveFeed) {
 	mux.Method("GET", "/healthz", handleHealth())
-	mux.Method("GET", "/readyz", handleReady(ready))
+	mux.Method("GET", "/readyz", handleReady(cfg.Ready, cfg.ReadyDetails))
 	mux.Method("GET", "/openapi.yaml", handleOpenAPI())
-	if metrics != nil {
-		mux.Method("GET", "/metrics", metrics)
+	if cfg.Metrics != nil {
+		mux.Method("GET", "/metrics", cfg.Metrics)
 	}
 
 	mux.Method("POST", "/v1/orders", handleCreateOrder(svc))

@@ -21,6 +21,9 @@ type Config struct {
 	// Ready reports whether the service can do its work (database
 	// reachable, schema current); GET /readyz answers 503 while it fails.
 	Ready func(context.Context) error
+	// ReadyDetails, if set, lists what a ready service wants an operator
+	// to know; GET /readyz shows it.
+	ReadyDetails func(context.Context) []ReadyDetail
 	// RequestTimeout bounds each request's work, so that a stalled
 	// database answers 503 instead of holding the connection; 10s if zero.
 	// A live feed is bounded per read instead: it stays open at will.
@@ -99,7 +102,7 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	mux.Use(timeout(cfg.RequestTimeout))
 	mux.NotFound(handleNotFound())
 	mux.MethodNotAllowed(handleMethodNotAllowed(mux))
-	addRoutes(mux, svc, cfg.Ready, live, cfg.Metrics)
+	addRoutes(mux, svc, cfg, live)
 	return mux, nil
 }
 

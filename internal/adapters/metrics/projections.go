@@ -23,6 +23,7 @@ type projectionCollector struct {
 	timeout    time.Duration
 	lagEvents  *prometheus.Desc
 	lagSeconds *prometheus.Desc
+	stalled    *prometheus.Desc
 	failures   prometheus.Counter
 }
 
@@ -35,6 +36,8 @@ func newProjectionCollector(source ProjectionReporter, timeout time.Duration) *p
 			"Committed events a projection has not processed yet; always 0 for the inline ones.", labels, nil),
 		lagSeconds: prometheus.NewDesc(prometheus.BuildFQName(namespace, "projection", "lag_seconds"),
 			"Age of the oldest committed event a projection has not processed yet; 0 when none.", labels, nil),
+		stalled: prometheus.NewDesc(prometheus.BuildFQName(namespace, "projection", "stalled"),
+			"1 while a projection is stopped before an event this build cannot decode (alert on it), else 0.", labels, nil),
 		failures: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: namespace, Subsystem: "projection", Name: "status_failures_total",
 			Help: "Scrapes that could not read the projections' progress and left their lag out.",
@@ -45,6 +48,7 @@ func newProjectionCollector(source ProjectionReporter, timeout time.Duration) *p
 func (c *projectionCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.lagEvents
 	ch <- c.lagSeconds
+	ch <- c.stalled
 	c.failures.Describe(ch)
 }
 
@@ -58,6 +62,11 @@ func (c *projectionCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range report.Projections {
 		ch <- prometheus.MustNewConstMetric(c.lagEvents, prometheus.GaugeValue, float64(p.LagEvents), p.Name)
 		ch <- prometheus.MustNewConstMetric(c.lagSeconds, prometheus.GaugeValue, p.Lag.Seconds(), p.Name)
+		stalled := 0.0
+		if p.Stalled != nil {
+			stalled = 1
+		}
+		ch <- prometheus.MustNewConstMetric(c.stalled, prometheus.GaugeValue, stalled, p.Name)
 	}
 	c.failures.Collect(ch)
 }

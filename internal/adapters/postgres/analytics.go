@@ -23,6 +23,7 @@ const (
 	defaultAnalyticsPoll   = time.Second
 	defaultAnalyticsRetry  = time.Second
 	defaultAnalyticsLinger = 10 * time.Millisecond
+	defaultAnalyticsStall  = 30 * time.Second
 	// analyticsSettleFirst is the first delay of the quick second looks
 	// after a wake-up that found nothing; see consume.
 	analyticsSettleFirst = 20 * time.Millisecond
@@ -53,6 +54,9 @@ type AnalyticsConfig struct {
 	// costs a commit) instead of one each; 10ms if zero, none if
 	// negative.
 	Linger time.Duration
+	// StalledRetry is how often a consumer stopped before an event it
+	// cannot decode looks at it again; 30s if zero.
+	StalledRetry time.Duration
 }
 
 // Analytics is the asynchronous analytics projection: daily figures per
@@ -104,6 +108,9 @@ func NewAnalytics(store *Store, log zerolog.Logger, cfg AnalyticsConfig) (*Analy
 	}
 	if cfg.Linger == 0 {
 		cfg.Linger = defaultAnalyticsLinger
+	}
+	if cfg.StalledRetry <= 0 {
+		cfg.StalledRetry = defaultAnalyticsStall
 	}
 	return &Analytics{pool: store.pool, codec: store.codec, log: log.With().Str("projection", analyticsName).Logger(), cfg: cfg}, nil
 }

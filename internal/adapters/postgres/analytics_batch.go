@@ -80,20 +80,24 @@ type analyticsEvent struct {
 }
 
 // decodeAnalytics decodes feed rows for the fold. It runs before the
-// batch's transaction, which then stays as short as its statements.
+// batch's transaction, which then stays as short as its statements. An
+// event it cannot decode ends the batch: the events before it are
+// returned with an *app.UnreadableEventError naming it, and the consumer
+// stops there (see stall) rather than count around it.
 func (a *Analytics) decodeAnalytics(rows []storedEvent) ([]analyticsEvent, error) {
-	events := make([]analyticsEvent, len(rows))
-	for i, r := range rows {
+	events := make([]analyticsEvent, 0, len(rows))
+	for _, r := range rows {
 		e, err := a.codec.Decode(r.Type, r.SchemaVersion, r.Data)
 		if err != nil {
-			return nil, fmt.Errorf("event at position %d: %w", r.Position, err)
+			return events, &app.UnreadableEventError{OrderID: r.OrderID, Version: r.Version, EventID: r.EventID,
+				Position: r.Position, Type: r.Type, SchemaVersion: r.SchemaVersion, Err: err}
 		}
-		events[i] = analyticsEvent{
+		events = append(events, analyticsEvent{
 			cursor:     app.FeedCursor{TransactionID: r.TransactionID, Position: r.Position},
 			orderID:    r.OrderID,
 			event:      e,
 			occurredAt: r.OccurredAt,
-		}
+		})
 	}
 	return events, nil
 }

@@ -30,6 +30,7 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 	}
 	timer := time.NewTimer(a.cfg.Poll)
 	defer timer.Stop()
+	st := stallState{a: a, recorded: true} // the last holder may have left one
 	// settle > 0 after a wake-up: the transaction that woke the consumer
 	// has committed, yet the feed may not show it while an older write
 	// transaction in the database still runs (see app.FeedCursor).
@@ -55,9 +56,10 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 				continue
 			}
 		}
+		var unreadable *app.UnreadableEventError
 		if len(rows) > 0 {
 			events, err := a.decodeAnalytics(rows)
-			if err != nil {
+			if !errors.As(err, &unreadable) && err != nil {
 				return err
 			}
 			stepCtx, cancel := context.WithTimeout(ctx, analyticsStepTimeout)
@@ -77,6 +79,18 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 				return err
 			}
 			at = next
+			if unreadable != nil {
+				if err := st.stall(ctx, conn, unreadable); err != nil {
+					return err
+				}
+				if err := sleep(ctx, a.cfg.StalledRetry); err != nil {
+					return err
+				}
+				continue // perhaps a newer build now shares the lock
+			}
+			if err := st.clear(ctx, conn); err != nil {
+				return err
+			}
 			if len(rows) == a.cfg.BatchSize {
 				continue // more may be waiting
 			}

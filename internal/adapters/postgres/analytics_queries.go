@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -24,7 +25,8 @@ SELECT date, currency, orders_created, orders_placed, orders_shipped, orders_del
 // after it: the committed events it has not processed, and the oldest of
 // them. The row comparison is a range of events_transaction_position_idx.
 const analyticsProgressSQL = `
-SELECT c.transaction_id, c.position, c.updated_at, l.n, l.oldest, now()
+SELECT c.transaction_id, c.position, c.updated_at, l.n, l.oldest, now(),
+       c.stalled_event_id, c.stalled_position, c.stalled_reason, c.stalled_since
   FROM projection_checkpoints c
  CROSS JOIN LATERAL (
        SELECT count(*) AS n, min(e.recorded_at) AS oldest
@@ -67,17 +69,24 @@ func analyticsProgress(ctx context.Context, db interface {
 }) (app.ProjectionStatus, error) {
 	st := app.ProjectionStatus{Name: analyticsName}
 	var (
-		oldest *time.Time
-		now    time.Time
+		oldest, stalledSince *time.Time
+		now                  time.Time
+		stalledID            *uuid.UUID
+		stalledAt            *int64
+		stalledReason        *string
 	)
 	err := db.QueryRow(ctx, analyticsProgressSQL, analyticsName).Scan(
-		&st.Position.TransactionID, &st.Position.Position, &st.UpdatedAt, &st.LagEvents, &oldest, &now)
+		&st.Position.TransactionID, &st.Position.Position, &st.UpdatedAt, &st.LagEvents, &oldest, &now,
+		&stalledID, &stalledAt, &stalledReason, &stalledSince)
 	if err != nil {
 		return app.ProjectionStatus{}, fmt.Errorf("analytics progress: %w", err)
 	}
 	st.UpdatedAt = st.UpdatedAt.UTC()
 	if oldest != nil {
 		st.Lag = max(now.Sub(*oldest), 0)
+	}
+	if stalledID != nil && stalledAt != nil && stalledReason != nil && stalledSince != nil {
+		st.Stalled = &app.ProjectionStall{EventID: *stalledID, Position: *stalledAt, Reason: *stalledReason, Since: stalledSince.UTC()}
 	}
 	return st, nil
 }

@@ -44,7 +44,9 @@ func (s *Store) resetAnalytics(ctx context.Context, conn *pgx.Conn) (recounted i
 			return err
 		}
 		if _, err := tx.Exec(ctx, `
-UPDATE projection_checkpoints SET transaction_id = '0', position = 0, updated_at = now() WHERE name = $1`, analyticsName); err != nil {
+UPDATE projection_checkpoints SET transaction_id = '0', position = 0, updated_at = now(),
+       stalled_event_id = NULL, stalled_position = NULL, stalled_reason = NULL, stalled_since = NULL
+ WHERE name = $1`, analyticsName); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, notifyChannel)

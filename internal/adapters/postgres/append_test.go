@@ -29,7 +29,7 @@ func TestAppendLoadLifeCycle(t *testing.T) {
 	o = do(t, s, o, t0.Add(5*time.Second), place)
 	o = do(t, s, o, t0.Add(6*time.Second), func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z999", "UPS") })
 	o = do(t, s, o, t0.Add(7*time.Second), func(o *order.Order) ([]order.Event, error) {
-		return o.Deliver(t0.Add(time.Hour), "A. Lovelace")
+		return o.Deliver(t0.Add(time.Hour), t0.Add(time.Hour), "A. Lovelace")
 	})
 
 	// When it is loaded

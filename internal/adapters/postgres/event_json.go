@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/timetext"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"
 )
@@ -189,17 +190,15 @@ func parseAmount(s string) (decimal.Decimal, error) {
 }
 
 // formatTime writes an instant as RFC 3339 in UTC with as many fractional
-// digits as it has, so no precision is lost.
+// digits as it has, so no precision is lost (see timetext for the rare
+// stored instant outside four-digit years).
 func formatTime(t time.Time) string {
-	return t.UTC().Format(time.RFC3339Nano)
+	return timetext.Format(t, time.RFC3339Nano)
 }
 
 // parseTime reads an RFC 3339 instant and returns it in UTC, the location
-// every time in orderapi's state carries.
+// every time in orderapi's state carries. It reads every instant any
+// build of orderapi has stored, years beyond 9999 included.
 func parseTime(s string) (time.Time, error) {
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, fmt.Errorf("time %q: %w", s, err)
-	}
-	return t.UTC(), nil
+	return timetext.Parse(s)
 }

@@ -34,7 +34,7 @@ func TestOrderEvents(t *testing.T) {
 	o = record(commitOf(t, o, t0.Add(2*time.Second), mustDecide(t, o, place)...))
 	o = record(commitOf(t, o, t0.Add(3*time.Second), mustDecide(t, o, func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z", "UPS") })...))
 	record(commitOf(t, o, t0.Add(4*time.Second), mustDecide(t, o, func(o *order.Order) ([]order.Event, error) {
-		return o.Deliver(t0.Add(90*time.Minute), "")
+		return o.Deliver(t0.Add(90*time.Minute), t0.Add(90*time.Minute), "")
 	})...))
 
 	t.Run("whole history with its envelope", func(t *testing.T) {

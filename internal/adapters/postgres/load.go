@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -196,7 +197,8 @@ func (s *Store) applyStored(o *order.Order, version int, eventType string, schem
 	}
 	e, err := s.codec.Decode(eventType, schemaVersion, data)
 	if err != nil {
-		return nil, fmt.Errorf("event version %d: %w", version, err)
+		s.unreadable.Add(1)
+		return nil, &app.UnreadableEventError{OrderID: o.ID, Version: version, Type: eventType, SchemaVersion: schemaVersion, Err: err}
 	}
 	o.Apply(e, occurredAt.UTC())
 	return e, nil

@@ -87,7 +87,7 @@ func randomCommand(rng *rand.Rand, o order.Order, at time.Time) ([]order.Event, 
 	case n < 24:
 		events, err = o.Ship("1Z"+uuid.NewString()[:8], "UPS")
 	case n < 28:
-		events, err = o.Deliver(at, []string{"", "A. Lovelace"}[rng.IntN(2)])
+		events, err = o.Deliver(at, at, []string{"", "A. Lovelace"}[rng.IntN(2)])
 	default:
 		events, err = o.Cancel("changed mind", "customer")
 	}

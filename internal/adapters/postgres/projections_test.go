@@ -36,7 +36,9 @@ func projectedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool, uuid.UUID) {
 		case 3, 4:
 			o = do(t, s, o, at, func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z999", "UPS") })
 			if i == 4 {
-				do(t, s, o, at.Add(24*time.Hour), func(o *order.Order) ([]order.Event, error) { return o.Deliver(at.Add(24*time.Hour), "A. L.") })
+				do(t, s, o, at.Add(24*time.Hour), func(o *order.Order) ([]order.Event, error) {
+					return o.Deliver(at.Add(24*time.Hour), at.Add(24*time.Hour), "A. L.")
+				})
 			}
 		}
 	}

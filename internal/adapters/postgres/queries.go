@@ -193,31 +193,40 @@ type storedEvent struct {
 
 // recorded decodes a stored event and re-encodes its data in the current
 // shape of its type, so readers see one shape whatever version was stored.
+// An event this build cannot decode keeps its stored type, version and
+// data, marked Unreadable: the feed and the history go on past it, and it
+// is counted (UnreadableEvents).
 func (s *Store) recorded(st storedEvent) (app.RecordedEvent, error) {
-	e, err := s.codec.Decode(st.Type, st.SchemaVersion, st.Data)
-	if err != nil {
-		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
-	}
-	current, encoded, err := s.codec.Encode(e)
-	if err != nil {
-		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
-	}
 	meta, err := s.codec.DecodeMetadata(st.Metadata)
 	if err != nil {
 		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
 	}
-	// Type, like Data and SchemaVersion, is what the codec writes today.
-	return app.RecordedEvent{
+	r := app.RecordedEvent{
 		EventID:       st.EventID,
 		OrderID:       st.OrderID,
 		Version:       st.Version,
 		Position:      st.Position,
 		TransactionID: st.TransactionID,
-		Type:          e.EventType(),
-		SchemaVersion: current,
-		Data:          encoded,
+		Type:          st.Type,
+		SchemaVersion: st.SchemaVersion,
+		Data:          st.Data,
 		Metadata:      meta,
 		OccurredAt:    st.OccurredAt.UTC(),
 		RecordedAt:    st.RecordedAt.UTC(),
-	}, nil
+	}
+	e, err := s.codec.Decode(st.Type, st.SchemaVersion, st.Data)
+	if err == nil {
+		// Type, like Data and SchemaVersion, is what the codec writes today.
+		r.Type = e.EventType()
+		r.SchemaVersion, r.Data, err = s.codec.Encode(e)
+	}
+	if err != nil {
+		s.unreadable.Add(1)
+		r.Type, r.SchemaVersion, r.Data, r.Unreadable = st.Type, st.SchemaVersion, st.Data, true
+	}
+	return r, nil
 }
+
+// UnreadableEvents counts the stored events this process's readers met
+// and could not decode, since it started.
+func (s *Store) UnreadableEvents() int64 { return s.unreadable.Load() }

@@ -175,6 +175,6 @@ func nextCommand(r *rand.Rand, o *order.Order, products []uuid.UUID, at time.Tim
 		}
 		return o.Ship(fmt.Sprintf("1Z%09d", r.IntN(1e9)), pick("UPS", "DHL"))
 	default: // shipped
-		return o.Deliver(at.Add(time.Duration(r.IntN(1e9))), pick("", "A. Lovelace"))
+		return o.Deliver(at.Add(time.Duration(r.IntN(1e9))), at.Add(time.Second), pick("", "A. Lovelace"))
 	}
 }

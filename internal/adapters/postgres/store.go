@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"sync/atomic"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -15,6 +17,8 @@ type Store struct {
 	snapsErr error
 	// announce, if set, is told of every committed append.
 	announce *Announcer
+	// unreadable counts the stored events readers could not decode.
+	unreadable atomic.Int64
 }
 
 // Store serves both the command side and the query side of the app.

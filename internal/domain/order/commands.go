@@ -121,13 +121,9 @@ func (o *Order) Ship(trackingNumber, carrier string) ([]Event, error) {
 }
 
 // Deliver records the delivery of a shipped order at deliveredAt, which may
-// not precede the shipment.
-func (o *Order) Deliver(deliveredAt time.Time, signature string) ([]Event, error) {
-	var fe fieldErrors
-	if deliveredAt.IsZero() {
-		fe.add("delivered_at", FieldRequired, "is required")
-	}
-	if err := Merge(fe.err(), ValidateSignature(signature)); err != nil {
+// neither precede the shipment nor lie more than MaxClockSkew after now.
+func (o *Order) Deliver(deliveredAt, now time.Time, signature string) ([]Event, error) {
+	if err := Merge(ValidateDeliveredAt(deliveredAt, now), ValidateSignature(signature)); err != nil {
 		return nil, err
 	}
 	if err := o.can(ActionDeliver); err != nil {
@@ -158,6 +154,22 @@ func ValidateShipment(trackingNumber, carrier string) error {
 	var fe fieldErrors
 	fe.checkText("tracking_number", trackingNumber, true, MaxTrackingLen)
 	fe.checkText("carrier", carrier, true, MaxCarrierLen)
+	return fe.err()
+}
+
+// ValidateDeliveredAt checks a delivery time on its own: present, within
+// the time bounds, and not in the future beyond MaxClockSkew of now.
+func ValidateDeliveredAt(deliveredAt, now time.Time) error {
+	var fe fieldErrors
+	switch {
+	case deliveredAt.IsZero():
+		fe.add("delivered_at", FieldRequired, "is required")
+	case !InTimeBounds(deliveredAt):
+		return CheckTime("delivered_at", deliveredAt)
+	case deliveredAt.After(now.Add(MaxClockSkew)):
+		fe.add("delivered_at", FieldInFuture, "must not be later than now (%s) by more than %s",
+			now.UTC().Truncate(time.Second).Format(time.RFC3339), MaxClockSkew)
+	}
 	return fe.err()
 }
 

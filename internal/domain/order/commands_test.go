@@ -152,26 +152,30 @@ func TestCommands(t *testing.T) {
 			name:  "deliver a shipped order",
 			given: []order.Event{created, addedA, placed, shipped},
 			when: func(o *order.Order) ([]order.Event, error) {
-				return o.Deliver(t0.Add(time.Hour), "A. Lovelace")
+				return o.Deliver(t0.Add(time.Hour), t0.Add(time.Hour), "A. Lovelace")
 			},
 			want: []order.Event{order.Delivered{OrderID: orderID, DeliveredAt: t0.Add(time.Hour), Signature: "A. Lovelace"}},
 		},
 		{
-			name:    "deliver a placed order",
-			given:   []order.Event{created, addedA, placed},
-			when:    func(o *order.Order) ([]order.Event, error) { return o.Deliver(t0.Add(time.Hour), "") },
+			name:  "deliver a placed order",
+			given: []order.Event{created, addedA, placed},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.Deliver(t0.Add(time.Hour), t0.Add(time.Hour), "")
+			},
 			wantErr: order.ErrNotShipped,
 		},
 		{
-			name:    "deliver twice",
-			given:   []order.Event{created, addedA, placed, shipped, deliv},
-			when:    func(o *order.Order) ([]order.Event, error) { return o.Deliver(t0.Add(time.Hour), "") },
+			name:  "deliver twice",
+			given: []order.Event{created, addedA, placed, shipped, deliv},
+			when: func(o *order.Order) ([]order.Event, error) {
+				return o.Deliver(t0.Add(time.Hour), t0.Add(time.Hour), "")
+			},
 			wantErr: order.ErrNotShipped,
 		},
 		{
 			name:    "deliver before it was shipped",
 			given:   []order.Event{created, addedA, placed, shipped},
-			when:    func(o *order.Order) ([]order.Event, error) { return o.Deliver(t0, "") },
+			when:    func(o *order.Order) ([]order.Event, error) { return o.Deliver(t0, t0.Add(time.Hour), "") },
 			wantErr: &order.Error{Code: order.CodeValidation},
 		},
 		{
@@ -342,7 +346,7 @@ func TestValidation(t *testing.T) {
 			name:  "deliver without a time",
 			given: []order.Event{created, addedA, placed, shipped},
 			when: func(o *order.Order) ([]order.Event, error) {
-				return o.Deliver(time.Time{}, "")
+				return o.Deliver(time.Time{}, t0, "")
 			},
 			wantFields: []string{"delivered_at"},
 		},
@@ -406,5 +410,47 @@ func assertFields(t *testing.T, err error, want ...string) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("invalid fields = %v, want %v", got, want)
+	}
+}
+
+// A delivery time is a fact about the past: not before the shipment, not
+// later than now beyond the clock skew allowed, within the time bounds.
+func TestDeliverTimeBounds(t *testing.T) {
+	shippedAt := t0.Add(3 * time.Second) // given replays one second per event
+	now := shippedAt.Add(time.Hour)
+	tests := []struct {
+		name      string
+		at        time.Time
+		wantField string // the field code refused; "" when accepted
+	}{
+		{"now", now, ""},
+		{"the moment it was shipped", shippedAt, ""},
+		{"ahead by the skew allowed", now.Add(order.MaxClockSkew), ""},
+		{"ahead by more than the skew allowed", now.Add(order.MaxClockSkew + time.Microsecond), order.FieldInFuture},
+		{"a year ahead", now.AddDate(1, 0, 0), order.FieldInFuture},
+		{"before the shipment", shippedAt.Add(-time.Microsecond), order.FieldBeforeShip},
+		{"year 10000 in UTC", time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(23*3600+59*60))), order.FieldOutOfRange},
+		{"before the earliest time", order.EarliestTime.Add(-time.Second), order.FieldOutOfRange},
+		{"missing", time.Time{}, order.FieldRequired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			// given
+			o := given(created, addedA, placed, shipped)
+			// when
+			events, err := o.Deliver(tt.at, now, "")
+			// then
+			if tt.wantField == "" {
+				if err != nil || len(events) != 1 {
+					t.Fatalf("Deliver(%s) = %v, %v; want one event", tt.at, events, err)
+				}
+				return
+			}
+			var oe *order.Error
+			if !errors.As(err, &oe) || oe.Kind != order.KindInvalid || len(oe.Fields) != 1 ||
+				oe.Fields[0].Field != "delivered_at" || oe.Fields[0].Code != tt.wantField {
+				t.Fatalf("Deliver(%s) = %v, %#v; want %s on delivered_at", tt.at, events, err, tt.wantField)
+			}
+		})
 	}
 }

@@ -80,6 +80,7 @@ const (
 	FieldBadCurrency = "invalid_currency"
 	FieldBadCountry  = "invalid_country"
 	FieldBeforeShip  = "before_shipment"
+	FieldInFuture    = "in_future"
 )
 
 // Sentinels for errors.Is. Errors returned by commands carry a message

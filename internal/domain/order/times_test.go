@@ -18,7 +18,7 @@ func TestCheckTime(t *testing.T) {
 		{"the latest instant", order.LatestTime, true},
 		{"a nanosecond before the earliest", order.EarliestTime.Add(-time.Nanosecond), false},
 		{"a nanosecond after the latest", order.LatestTime.Add(time.Nanosecond), false},
-		{"year 10000 in UTC", time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(23*3600 + 59*60))), false},
+		{"year 10000 in UTC", time.Date(9999, 12, 31, 23, 59, 59, 0, time.FixedZone("", -(23*3600+59*60))), false},
 		{"year 0", time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), false},
 		{"today", time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC), true},
 	}

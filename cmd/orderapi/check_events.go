@@ -1,0 +1,50 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/rs/zerolog"
+)
+
+// namedUnreadable is how many unreadable events check names.
+const namedUnreadable = 20
+
+// checkEvents decodes every stored event and reads the analytics
+// projection's state, and fails naming each event this build cannot read
+// and a projection stopped before one.
+func checkEvents(ctx context.Context, store *postgres.Store, log zerolog.Logger) error {
+	audit, err := store.AuditEvents(ctx, namedUnreadable)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	for _, u := range audit.First {
+		problems = append(problems, u.Error())
+	}
+	if more := audit.Unreadable - int64(len(audit.First)); more > 0 {
+		problems = append(problems, fmt.Sprintf("and %d more", more))
+	}
+	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{})
+	if err != nil {
+		return err
+	}
+	report, err := analytics.Projections(ctx)
+	if err != nil {
+		return err
+	}
+	for _, p := range report.Projections {
+		if st := p.Stalled; st != nil {
+			problems = append(problems, fmt.Sprintf("projection %s is stopped before event %s (position %d) since %s: %s",
+				p.Name, st.EventID, st.Position, st.Since.Format("2006-01-02T15:04:05Z07:00"), st.Reason))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New("this build cannot read every stored event: " + strings.Join(problems, "; "))
+	}
+	log.Info().Int64("events", audit.Read).Msg("this build decodes every stored event")
+	return nil
+}
