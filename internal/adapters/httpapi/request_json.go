@@ -3,6 +3,7 @@ package httpapi
 import (
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/timetext"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -148,7 +149,7 @@ func (req deliverOrderRequest) deliveredAt() (time.Time, error) {
 	if req.DeliveredAt == nil {
 		return time.Time{}, nil
 	}
-	t, err := time.Parse(time.RFC3339Nano, *req.DeliveredAt)
+	t, err := timetext.ParseRFC3339(*req.DeliveredAt)
 	if err != nil {
 		return time.Time{}, order.Invalid("delivered_at", order.FieldBadFormat,
 			`must be an RFC 3339 date-time, e.g. "2025-01-02T15:04:05Z"`)

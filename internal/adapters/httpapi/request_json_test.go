@@ -128,6 +128,9 @@ func TestDeliverOrderRequestDeliveredAt(t *testing.T) {
 		{ptr("0000-01-01T00:00:00+23:59"), time.Time{}, []string{"delivered_at:out_of_range"}},
 		{ptr("1969-12-31T23:59:59Z"), time.Time{}, []string{"delivered_at:out_of_range"}},
 		{ptr("1970-01-01T00:00:00Z"), time.Date(1970, 1, 1, 0, 0, 0, 0, time.UTC), nil},
+		// Offsets Go reads but RFC 3339 does not have.
+		{ptr("2025-01-02T03:04:05+24:00"), time.Time{}, []string{"delivered_at:invalid_format"}},
+		{ptr("2025-01-02T03:04:05-01:60"), time.Time{}, []string{"delivered_at:invalid_format"}},
 	}
 	for _, tt := range tests {
 		got, err := deliverOrderRequest{DeliveredAt: tt.in}.deliveredAt()

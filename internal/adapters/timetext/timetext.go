@@ -49,6 +49,23 @@ func Format(t time.Time, layout string) string {
 	return Normal(t).Format(layout)
 }
 
+// ParseRFC3339 reads what a client sends as RFC 3339 text, and nothing
+// more: Go's parser also takes offsets of 24 hours or 60 minutes
+// ("+24:00", "-23:60"), which RFC 3339 does not have.
+func ParseRFC3339(s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, err
+	}
+	if n := len(s); s[n-1] != 'Z' {
+		hours, minutes := s[n-5:n-3], s[n-2:]
+		if hours > "23" || minutes > "59" {
+			return time.Time{}, fmt.Errorf("time %q: offset %s is not an RFC 3339 offset", s, s[n-6:])
+		}
+	}
+	return t, nil
+}
+
 // Parse reads RFC 3339 text, with or without a fraction of a second, and
 // returns the instant in UTC. Besides four-digit years it reads the years
 // Go writes outside them ("10000-01-01T23:58:59Z", "-0001-12-31T00:01:00Z").

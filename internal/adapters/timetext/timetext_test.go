@@ -95,3 +95,24 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestParseRFC3339TakesOnlyRFC3339Offsets(t *testing.T) {
+	tests := []struct {
+		in string
+		ok bool
+	}{
+		{"2026-12-04T10:11:12Z", true},
+		{"2026-12-04T10:11:12.5+23:59", true},
+		{"2026-12-04T10:11:12-00:00", true},
+		{"2026-12-04T10:11:12+24:00", false},
+		{"2026-12-04T10:11:12-23:60", false},
+		{"2026-12-04t10:11:12z", false},
+		{"2026-12-04T10:11:12", false},
+	}
+	for _, tt := range tests {
+		_, err := timetext.ParseRFC3339(tt.in)
+		if (err == nil) != tt.ok {
+			t.Errorf("ParseRFC3339(%q) = %v, want ok %v", tt.in, err, tt.ok)
+		}
+	}
+}
