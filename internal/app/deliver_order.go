@@ -8,14 +8,16 @@ import (
 )
 
 // DeliverOrder records the delivery of a shipped order. A zero deliveredAt
-// means now.
+// means now: the time the delivery is recorded at, so never before the
+// shipment.
 func (s *Service) DeliverOrder(ctx context.Context, t Target, deliveredAt time.Time, signature string) (Result, error) {
-	if deliveredAt.IsZero() {
-		deliveredAt = s.now()
-	}
 	// Stored with microsecond precision, like every time in the store.
 	deliveredAt = deliveredAt.UTC().Truncate(time.Microsecond)
 	return s.execute(ctx, "deliver_order", t, func(o *order.Order) ([]order.Event, error) {
-		return o.Deliver(deliveredAt, signature)
+		at := deliveredAt
+		if at.IsZero() {
+			at = s.eventTime(o)
+		}
+		return o.Deliver(at, signature)
 	})
 }
