@@ -32,6 +32,11 @@ type Config struct {
 	ProjectionsTimeout time.Duration
 	// Snapshots returns the event store's snapshot counters.
 	Snapshots func() SnapshotCounts
+	// ClockSkew returns how far the replica's clock is ahead of the
+	// database's.
+	ClockSkew func() time.Duration
+	// LogLinesDropped returns how many log lines could not be written.
+	LogLinesDropped func() uint64
 }
 
 const defaultProjectionsTimeout = time.Second
@@ -102,6 +107,12 @@ func New(cfg Config) (*Metrics, error) {
 	}
 	if cfg.Snapshots != nil {
 		cs = append(cs, snapshotCollector{cfg.Snapshots})
+	}
+	if cfg.ClockSkew != nil {
+		cs = append(cs, newClockSkew(cfg.ClockSkew))
+	}
+	if cfg.LogLinesDropped != nil {
+		cs = append(cs, newLogLinesDropped(cfg.LogLinesDropped))
 	}
 	var errs []error
 	for _, c := range cs {
