@@ -2436,7 +2436,8 @@ type ClientInterface interface {
 
 	// DeliverOrderWithBody Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
+	// The body is optional: none, or `{}`, records delivery now, by the
+	// database's clock (never before the shipment).
 	// `delivered_at` may not precede the shipment (422 `before_shipment`).
 	//
 	// Takes any type of body and a specified content type.
@@ -2446,7 +2447,8 @@ type ClientInterface interface {
 
 	// DeliverOrder Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
+	// The body is optional: none, or `{}`, records delivery now, by the
+	// database's clock (never before the shipment).
 	// `delivered_at` may not precede the shipment (422 `before_shipment`).
 	//
 	// Takes a body of the `application/json` content type.
@@ -2833,7 +2835,8 @@ func (c *Client) CancelOrder(ctx context.Context, orderId OrderId, params *Cance
 
 // DeliverOrderWithBody Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
+// The body is optional: none, or `{}`, records delivery now, by the
+// database's clock (never before the shipment).
 // `delivered_at` may not precede the shipment (422 `before_shipment`).
 //
 // Takes any type of body and a specified content type.
@@ -2853,7 +2856,8 @@ func (c *Client) DeliverOrderWithBody(ctx context.Context, orderId OrderId, para
 
 // DeliverOrder Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
+// The body is optional: none, or `{}`, records delivery now, by the
+// database's clock (never before the shipment).
 // `delivered_at` may not precede the shipment (422 `before_shipment`).
 //
 // Takes a body of the `application/json` content type.
@@ -4635,7 +4639,8 @@ type ClientWithResponsesInterface interface {
 
 	// DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
+	// The body is optional: none, or `{}`, records delivery now, by the
+	// database's clock (never before the shipment).
 	// `delivered_at` may not precede the shipment (422 `before_shipment`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -4645,7 +4650,8 @@ type ClientWithResponsesInterface interface {
 
 	// DeliverOrderWithResponse Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
+	// The body is optional: none, or `{}`, records delivery now, by the
+	// database's clock (never before the shipment).
 	// `delivered_at` may not precede the shipment (422 `before_shipment`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7099,7 +7105,8 @@ func (c *ClientWithResponses) CancelOrderWithResponse(ctx context.Context, order
 
 // DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
+// The body is optional: none, or `{}`, records delivery now, by the
+// database's clock (never before the shipment).
 // `delivered_at` may not precede the shipment (422 `before_shipment`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7115,7 +7122,8 @@ func (c *ClientWithResponses) DeliverOrderWithBodyWithResponse(ctx context.Conte
 
 // DeliverOrderWithResponse Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
+// The body is optional: none, or `{}`, records delivery now, by the
+// database's clock (never before the shipment).
 // `delivered_at` may not precede the shipment (422 `before_shipment`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
