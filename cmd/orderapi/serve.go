@@ -17,7 +17,8 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// shutdownGrace is how long in-flight requests get after SIGINT/SIGTERM.
+// shutdownGrace is how long in-flight requests get after SIGINT, SIGTERM
+// or SIGHUP.
 const shutdownGrace = 15 * time.Second
 
 func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines func() uint64) error {
@@ -54,6 +55,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		newWorker("idempotency key purge", runFunc(purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))),
 		newWorker("database clock", clock),
 	}
+	// A pool the workers would use up is refused before anything starts:
+	// the service would run, and answer 503 to every request.
 	if err := poolFits(pool.Config().MaxConns, workers); err != nil {
 		return err
 	}
