@@ -704,7 +704,7 @@ type DailyFigures struct {
 // DeliverOrderRequest defines model for DeliverOrderRequest.
 type DeliverOrderRequest struct {
 	// DeliveredAt When the order was delivered; now when absent. Not before the
-	// shipment, not more than five minutes ahead of the service's
+	// shipment, not more than five minutes ahead of the database's
 	// clock, and within 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z.
 	// Kept to the microsecond and answered in UTC.
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
@@ -830,7 +830,7 @@ type FieldError struct {
 	// `invalid_text` (not UTF-8, or control characters),
 	// `invalid_currency`, `invalid_country`, `before_shipment`,
 	// `in_future` (a time of something that has happened lies ahead
-	// of the service's clock by more than five minutes).
+	// of the database's clock by more than five minutes).
 	Code FieldErrorCode `json:"code"`
 
 	// Field The field's JSON name, dotted for nested fields (`shipping_address.country`); query parameters and headers by their name.
@@ -842,7 +842,7 @@ type FieldError struct {
 // `invalid_text` (not UTF-8, or control characters),
 // `invalid_currency`, `invalid_country`, `before_shipment`,
 // `in_future` (a time of something that has happened lies ahead
-// of the service's clock by more than five minutes).
+// of the database's clock by more than five minutes).
 type FieldErrorCode string
 
 // OpenTransaction defines model for OpenTransaction.
@@ -2748,11 +2748,12 @@ type ClientInterface interface {
 
 	// DeliverOrderWithBody Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
-	// `delivered_at` may not precede the shipment (422 `before_shipment`),
-	// nor lie more than five minutes after the service's clock
-	// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
-	// 9998-12-31T23:59:59Z (422 `out_of_range`).
+	// The body is optional: none, or `{}`, records delivery now, by the
+	// database's clock (never before the shipment). `delivered_at` may
+	// not precede the shipment (422 `before_shipment`), nor lie more than
+	// five minutes after the database's clock (422 `in_future`), nor
+	// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
+	// (422 `out_of_range`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2761,11 +2762,12 @@ type ClientInterface interface {
 
 	// DeliverOrder Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
-	// `delivered_at` may not precede the shipment (422 `before_shipment`),
-	// nor lie more than five minutes after the service's clock
-	// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
-	// 9998-12-31T23:59:59Z (422 `out_of_range`).
+	// The body is optional: none, or `{}`, records delivery now, by the
+	// database's clock (never before the shipment). `delivered_at` may
+	// not precede the shipment (422 `before_shipment`), nor lie more than
+	// five minutes after the database's clock (422 `in_future`), nor
+	// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
+	// (422 `out_of_range`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3157,11 +3159,12 @@ func (c *Client) CancelOrder(ctx context.Context, orderId OrderId, params *Cance
 
 // DeliverOrderWithBody Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
-// `delivered_at` may not precede the shipment (422 `before_shipment`),
-// nor lie more than five minutes after the service's clock
-// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
-// 9998-12-31T23:59:59Z (422 `out_of_range`).
+// The body is optional: none, or `{}`, records delivery now, by the
+// database's clock (never before the shipment). `delivered_at` may
+// not precede the shipment (422 `before_shipment`), nor lie more than
+// five minutes after the database's clock (422 `in_future`), nor
+// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
+// (422 `out_of_range`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3180,11 +3183,12 @@ func (c *Client) DeliverOrderWithBody(ctx context.Context, orderId OrderId, para
 
 // DeliverOrder Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
-// `delivered_at` may not precede the shipment (422 `before_shipment`),
-// nor lie more than five minutes after the service's clock
-// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
-// 9998-12-31T23:59:59Z (422 `out_of_range`).
+// The body is optional: none, or `{}`, records delivery now, by the
+// database's clock (never before the shipment). `delivered_at` may
+// not precede the shipment (422 `before_shipment`), nor lie more than
+// five minutes after the database's clock (422 `in_future`), nor
+// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
+// (422 `out_of_range`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4971,11 +4975,12 @@ type ClientWithResponsesInterface interface {
 
 	// DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
-	// `delivered_at` may not precede the shipment (422 `before_shipment`),
-	// nor lie more than five minutes after the service's clock
-	// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
-	// 9998-12-31T23:59:59Z (422 `out_of_range`).
+	// The body is optional: none, or `{}`, records delivery now, by the
+	// database's clock (never before the shipment). `delivered_at` may
+	// not precede the shipment (422 `before_shipment`), nor lie more than
+	// five minutes after the database's clock (422 `in_future`), nor
+	// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
+	// (422 `out_of_range`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4984,11 +4989,12 @@ type ClientWithResponsesInterface interface {
 
 	// DeliverOrderWithResponse Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
-	// `delivered_at` may not precede the shipment (422 `before_shipment`),
-	// nor lie more than five minutes after the service's clock
-	// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
-	// 9998-12-31T23:59:59Z (422 `out_of_range`).
+	// The body is optional: none, or `{}`, records delivery now, by the
+	// database's clock (never before the shipment). `delivered_at` may
+	// not precede the shipment (422 `before_shipment`), nor lie more than
+	// five minutes after the database's clock (422 `in_future`), nor
+	// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
+	// (422 `out_of_range`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7459,11 +7465,12 @@ func (c *ClientWithResponses) CancelOrderWithResponse(ctx context.Context, order
 
 // DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
-// `delivered_at` may not precede the shipment (422 `before_shipment`),
-// nor lie more than five minutes after the service's clock
-// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
-// 9998-12-31T23:59:59Z (422 `out_of_range`).
+// The body is optional: none, or `{}`, records delivery now, by the
+// database's clock (never before the shipment). `delivered_at` may
+// not precede the shipment (422 `before_shipment`), nor lie more than
+// five minutes after the database's clock (422 `in_future`), nor
+// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
+// (422 `out_of_range`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7478,11 +7485,12 @@ func (c *ClientWithResponses) DeliverOrderWithBodyWithResponse(ctx context.Conte
 
 // DeliverOrderWithResponse Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
-// `delivered_at` may not precede the shipment (422 `before_shipment`),
-// nor lie more than five minutes after the service's clock
-// (422 `in_future`), nor outside 1970-01-01T00:00:00Z to
-// 9998-12-31T23:59:59Z (422 `out_of_range`).
+// The body is optional: none, or `{}`, records delivery now, by the
+// database's clock (never before the shipment). `delivered_at` may
+// not precede the shipment (422 `before_shipment`), nor lie more than
+// five minutes after the database's clock (422 `in_future`), nor
+// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
+// (422 `out_of_range`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

@@ -34,6 +34,9 @@ type config struct {
 	// StateCache is how many orders' states a process keeps after its
 	// commands; 0 keeps none.
 	StateCache int
+	// MigrateTimeout bounds a migration run; zero leaves each command its
+	// own default (see migrateWait and serveMigrateWait).
+	MigrateTimeout time.Duration
 	// DebugAddr, when set, is where net/http/pprof's profiles are served:
 	// a listener of its own, never the API's, since profiles expose the
 	// process's internals.
@@ -80,6 +83,13 @@ func loadConfig(getenv func(string) string) (config, error) {
 			return config{}, fmt.Errorf("ORDERAPI_IDEMPOTENCY_TTL %q: want a positive duration such as 24h or 90m", v)
 		}
 		cfg.IdempotencyTTL = d
+	}
+	if v := getenv("ORDERAPI_MIGRATE_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return config{}, fmt.Errorf("ORDERAPI_MIGRATE_TIMEOUT %q: want a positive duration such as 10m or 2h", v)
+		}
+		cfg.MigrateTimeout = d
 	}
 	cfg.SnapshotEvery = defaultSnapshotEvery
 	if v := getenv("ORDERAPI_SNAPSHOT_EVERY"); v != "" {

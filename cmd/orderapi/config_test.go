@@ -50,3 +50,18 @@ func TestStateCacheConfig(t *testing.T) {
 		t.Error("ORDERAPI_STATE_CACHE=0 does not turn the cache off")
 	}
 }
+
+func TestMigrateTimeoutConfig(t *testing.T) {
+	for v, want := range map[string]time.Duration{"": 0, "90s": 90 * time.Second, "2h": 2 * time.Hour} {
+		cfg, err := loadConfig(env(map[string]string{"ORDERAPI_MIGRATE_TIMEOUT": v}))
+		if err != nil || cfg.MigrateTimeout != want {
+			t.Errorf("ORDERAPI_MIGRATE_TIMEOUT=%q: %s, %v; want %s", v, cfg.MigrateTimeout, err, want)
+		}
+	}
+	for _, v := range []string{"0s", "-1m", "soon", "10"} {
+		_, err := loadConfig(env(map[string]string{"ORDERAPI_MIGRATE_TIMEOUT": v}))
+		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_MIGRATE_TIMEOUT") {
+			t.Errorf("ORDERAPI_MIGRATE_TIMEOUT=%q: %v; want an error naming the variable", v, err)
+		}
+	}
+}

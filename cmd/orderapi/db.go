@@ -1,7 +1,9 @@
 package main
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -11,34 +13,63 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// startupWait bounds how long the service waits for the database at start:
-// long enough to ride out a database that starts alongside it, short
-// enough that a wrong DATABASE_URL fails visibly.
+// startupWait bounds how long a command waits for the database to answer
+// at start: long enough to ride out a database that starts alongside it,
+// short enough that a wrong DATABASE_URL fails visibly.
 const startupWait = 30 * time.Second
+
+// The default bounds of a migration run; ORDERAPI_MIGRATE_TIMEOUT sets
+// both. A run blocked by another session logs that session every
+// migrateReportEvery, and names it in its error when it gives up.
+const (
+	// migrateWait is orderapi migrate's: it is run ahead of a release, by
+	// an operator or a deploy job that watches it, and may build an index
+	// over the whole events table, which takes as long as it takes.
+	migrateWait = time.Hour
+	// serveMigrateWait is serve's: every replica migrates at start, one
+	// doing the work while the others wait for it. Long enough for the
+	// usual migration and its waiters; short enough that a replica held
+	// by a forgotten transaction fails visibly, naming it, before an
+	// orchestrator's own deadline (Kubernetes' is 10 minutes) rather than
+	// hang the rollout. A release with a long migration runs orderapi
+	// migrate first.
+	serveMigrateWait   = 5 * time.Minute
+	migrateReportEvery = 10 * time.Second
+)
 
 // defaultPoolConns is the pool size unless DATABASE_URL sets
 // pool_max_conns.
 const defaultPoolConns = 16
 
-// connect opens the pool and applies pending migrations, retrying while the
-// database is not reachable yet.
-func connect(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Pool, error) {
-	pool, poolCfg, err := openPool(ctx, cfg)
-	if err != nil {
-		return nil, err
+// prepareDatabase waits for the database to answer, then applies pending
+// migrations within limit (or the configured one).
+func prepareDatabase(ctx context.Context, cfg config, pool *pgxpool.Pool, log zerolog.Logger, limit time.Duration) error {
+	if err := waitReachable(ctx, pool, log); err != nil {
+		return err
 	}
+	limit = cmp.Or(cfg.MigrateTimeout, limit)
+	err := postgres.Migrate(ctx, pool, postgres.MigrateConfig{Timeout: limit, ReportEvery: migrateReportEvery, Log: log})
+	if errors.Is(err, postgres.ErrMigrateTimeout) {
+		return fmt.Errorf("%w (ORDERAPI_MIGRATE_TIMEOUT sets the limit, now %s)", err, limit)
+	}
+	return err
+}
+
+// waitReachable returns once the database answers, retrying for up to
+// startupWait. Every command waits so before it uses the database.
+func waitReachable(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) error {
 	ctx, cancel := context.WithTimeout(ctx, startupWait)
 	defer cancel()
+	conn := pool.Config().ConnConfig
 	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 4*time.Second) {
-		err = postgres.Migrate(ctx, pool)
+		err := pool.Ping(ctx)
 		if err == nil {
-			return pool, nil
+			return nil
 		}
-		log.Warn().Err(err).Str("host", poolCfg.ConnConfig.Host).Msg("database not ready; retrying")
+		log.Warn().Err(err).Str("host", conn.Host).Msg("database not ready; retrying")
 		select {
 		case <-ctx.Done():
-			pool.Close()
-			return nil, fmt.Errorf("database at %s:%d not ready after %s: %w", poolCfg.ConnConfig.Host, poolCfg.ConnConfig.Port, startupWait, err)
+			return fmt.Errorf("database at %s:%d not ready after %s: %w", conn.Host, conn.Port, startupWait, err)
 		case <-time.After(wait):
 		}
 	}
@@ -66,11 +97,14 @@ func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, *pgxpool.Config, 
 }
 
 func migrate(ctx context.Context, cfg config, log zerolog.Logger) error {
-	pool, err := connect(ctx, cfg, log)
+	pool, _, err := openPool(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	pool.Close()
+	defer pool.Close()
+	if err := prepareDatabase(ctx, cfg, pool, log, migrateWait); err != nil {
+		return err
+	}
 	log.Info().Msg("migrations applied")
 	return nil
 }
@@ -86,8 +120,18 @@ func check(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return err
 	}
 	defer pool.Close()
+	if err := waitReachable(ctx, pool, log); err != nil {
+		return err
+	}
 	waitCtx, cancel := context.WithTimeout(ctx, startupWait)
 	defer cancel()
+	// A database never migrated has no events table: say that, not
+	// PostgreSQL's "relation does not exist".
+	if v, err := postgres.SchemaVersion(waitCtx, pool); err != nil {
+		return err
+	} else if v == 0 {
+		return errors.New("the database is not migrated (it holds no orderapi schema): run orderapi migrate first")
+	}
 	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency))
 	stored, err := store.CheckDecodable(waitCtx)
 	if err != nil {

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"io"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -20,19 +23,31 @@ const logBufferSize = 64 << 10
 // logFlushEvery; warnings and errors are written at once, with whatever
 // waits before them, so that the lines that explain a failure are out
 // before anything else can go wrong. Close writes what is left.
+//
+// A failed write (stdout a pipe whose reader is gone, a full disk) drops
+// its batch and counts the lines, and the service serves on: its log
+// matters less than its answers. The first failure is told once on
+// stderr; later batches are tried again, so the log resumes if the output
+// recovers.
 type logBuffer struct {
-	mu   sync.Mutex
-	out  io.Writer
-	buf  []byte
-	stop chan struct{}
-	done chan struct{}
+	mu      sync.Mutex
+	out     io.Writer
+	stderr  io.Writer
+	buf     []byte
+	failing bool
+	dropped atomic.Uint64
+	stop    chan struct{}
+	done    chan struct{}
 }
 
-func newLogBuffer(out io.Writer) *logBuffer {
-	b := &logBuffer{out: out, buf: make([]byte, 0, logBufferSize), stop: make(chan struct{}), done: make(chan struct{})}
+func newLogBuffer(out, stderr io.Writer) *logBuffer {
+	b := &logBuffer{out: out, stderr: stderr, buf: make([]byte, 0, logBufferSize), stop: make(chan struct{}), done: make(chan struct{})}
 	go b.flushEvery(logFlushEvery)
 	return b
 }
+
+// Dropped is how many lines could not be written.
+func (b *logBuffer) Dropped() uint64 { return b.dropped.Load() }
 
 // Write keeps a line; zerolog writes one event per call.
 func (b *logBuffer) Write(p []byte) (int, error) {
@@ -62,13 +77,22 @@ func (b *logBuffer) Flush() error {
 	return b.flushLocked()
 }
 
+// flushLocked writes the batch, or drops and counts it. It returns no
+// error: zerolog would report each on stderr, once per line.
 func (b *logBuffer) flushLocked() error {
 	if len(b.buf) == 0 {
 		return nil
 	}
 	_, err := b.out.Write(b.buf)
+	if err != nil {
+		b.dropped.Add(uint64(bytes.Count(b.buf, []byte{'\n'})))
+		if !b.failing {
+			fmt.Fprintf(b.stderr, "orderapi: writing the log failed (%v): dropping log lines, counted by orderapi_log_lines_dropped_total\n", err)
+		}
+	}
+	b.failing = err != nil
 	b.buf = b.buf[:0]
-	return err
+	return nil
 }
 
 func (b *logBuffer) flushEvery(d time.Duration) {

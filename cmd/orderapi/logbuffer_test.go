@@ -1,8 +1,10 @@
 package main
 
 import (
+	"io"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -30,7 +32,7 @@ func (l *lockedBuilder) String() string {
 func TestLogBufferBatchesInfoAndFlushesWarnings(t *testing.T) {
 	// Given a logger writing through a log buffer
 	out := &lockedBuilder{}
-	buf := newLogBuffer(out)
+	buf := newLogBuffer(out, io.Discard)
 	log := zerolog.New(buf)
 
 	// When an info line is logged, it waits, then is written within the
@@ -65,7 +67,7 @@ func TestLogBufferBatchesInfoAndFlushesWarnings(t *testing.T) {
 func TestLogBufferWritesWhenFull(t *testing.T) {
 	// Given a buffer, when more than its size is logged at info
 	out := &lockedBuilder{}
-	buf := newLogBuffer(out)
+	buf := newLogBuffer(out, io.Discard)
 	defer buf.Close()
 	line := strings.Repeat("x", 1000) + "\n"
 	for range logBufferSize/len(line) + 1 {
@@ -76,5 +78,49 @@ func TestLogBufferWritesWhenFull(t *testing.T) {
 	// Then the full buffer was written without waiting for the interval
 	if n := len(out.String()); n < logBufferSize-len(line) {
 		t.Fatalf("%d bytes written, want at least %d", n, logBufferSize-len(line))
+	}
+}
+
+// brokenPipe fails every write while broken is set.
+type brokenPipe struct {
+	lockedBuilder
+	broken bool
+}
+
+func (p *brokenPipe) Write(b []byte) (int, error) {
+	if p.broken {
+		return 0, syscall.EPIPE
+	}
+	return p.lockedBuilder.Write(b)
+}
+
+func TestLogBufferDropsAndCountsWhileTheOutputFails(t *testing.T) {
+	// Given a log buffer whose output fails
+	out, stderr := &brokenPipe{broken: true}, &lockedBuilder{}
+	buf := newLogBuffer(out, stderr)
+	defer buf.Close()
+	log := zerolog.New(buf)
+
+	// When lines are logged and written out
+	log.Info().Msg("one")
+	log.Info().Msg("two")
+	log.Warn().Msg("three") // writes at once
+	log.Warn().Msg("four")
+
+	// Then they are dropped and counted, and the failure told once
+	if n := buf.Dropped(); n != 4 {
+		t.Errorf("Dropped = %d, want 4", n)
+	}
+	if n := strings.Count(stderr.String(), "writing the log failed"); n != 1 {
+		t.Errorf("stderr told the failure %d times:\n%s", n, stderr.String())
+	}
+
+	// And once the output works again, so does the log
+	buf.mu.Lock()
+	out.broken = false
+	buf.mu.Unlock()
+	log.Warn().Msg("five")
+	if got := out.String(); !strings.Contains(got, "five") || strings.Contains(got, "four") {
+		t.Errorf("written after recovery: %q", got)
 	}
 }

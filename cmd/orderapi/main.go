@@ -26,7 +26,13 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(gcPercent)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// A hangup (the terminal or ssh session that started the service
+	// closed) stops it as SIGTERM does, draining requests; there is no
+	// configuration to reload. A closed stdout must not kill the service:
+	// with SIGPIPE ignored, writing the log fails instead, and the log
+	// buffer counts the lines it drops.
+	signal.Ignore(syscall.SIGPIPE)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	err := run(ctx, os.Args, os.Getenv, os.Stdout)
 	stop()
 	if err != nil {
@@ -54,7 +60,10 @@ const usage = `usage: orderapi [serve|migrate|check|projections|help]
 
 Configuration comes from the environment:
   DATABASE_URL               PostgreSQL URL (default %s);
-                             pgxpool options may be added (pool_max_conns, default 16)
+                             pgxpool options may be added (pool_max_conns, default 16;
+                             serve refuses fewer than its background workers keep plus 1)
+  ORDERAPI_MIGRATE_TIMEOUT   how long a migration run may take, waits included
+                             (default 1h for migrate, 5m for serve)
   ORDERAPI_ADDR              listen address (default %s)
   ORDERAPI_DEFAULT_CURRENCY  currency of orders created without one (default USD)
   ORDERAPI_CORS_ORIGINS      comma-separated origins allowed to call the API from a browser
@@ -80,11 +89,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	if err != nil {
 		return err
 	}
+	droppedLogLines := func() uint64 { return 0 }
 	if cmd == "serve" {
 		// A server logs a line per request: batch the writes.
-		buf := newLogBuffer(stdout)
+		buf := newLogBuffer(stdout, os.Stderr)
 		defer buf.Close()
-		stdout = buf
+		stdout, droppedLogLines = buf, buf.Dropped
 	}
 	log, err := newLogger(cfg, stdout)
 	if err != nil {
@@ -98,5 +108,5 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "projections":
 		return projections(ctx, cfg, log, args[2:], stdout)
 	}
-	return serve(ctx, cfg, log)
+	return serve(ctx, cfg, log, droppedLogLines)
 }

@@ -36,6 +36,8 @@ func TestServeMetrics(t *testing.T) {
 		`orderapi_events_appended_total{type="OrderCreated"} 1`,
 		`orderapi_db_pool_max_conns `,
 		`orderapi_projection_lag_events{projection="analytics"} `,
+		`orderapi_clock_skew_seconds `,
+		`orderapi_log_lines_dropped_total 0`,
 		`go_goroutines `,
 	}
 	var body string

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
@@ -83,23 +82,14 @@ func projections(ctx context.Context, cfg config, log zerolog.Logger, args []str
 	return nil
 }
 
-// schemaCurrent checks, retrying while the database does not answer yet
-// (as connect does), that its schema is this build's.
+// schemaCurrent checks, once the database answers, that its schema is
+// this build's.
 func schemaCurrent(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) error {
+	if err := waitReachable(ctx, pool, log); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, startupWait)
 	defer cancel()
-	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 4*time.Second) {
-		err := pool.Ping(ctx)
-		if err == nil {
-			break
-		}
-		log.Warn().Err(err).Msg("database not ready; retrying")
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("database not ready after %s: %w", startupWait, err)
-		case <-time.After(wait):
-		}
-	}
 	if err := postgres.SchemaCurrent(ctx, pool); err != nil {
 		return fmt.Errorf("refusing to touch the projections: %w (run orderapi migrate with this build first)", err)
 	}

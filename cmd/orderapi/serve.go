@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/dbclock"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
@@ -16,16 +17,53 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// shutdownGrace is how long in-flight requests get after SIGINT/SIGTERM.
+// shutdownGrace is how long in-flight requests get after SIGINT, SIGTERM
+// or SIGHUP.
 const shutdownGrace = 15 * time.Second
 
-func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
-	pool, err := connect(ctx, cfg, log)
+func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines func() uint64) error {
+	pool, _, err := openPool(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
 
+	// The listener wakes live feeds and the analytics consumer when events
+	// are appended, by this replica or another; the announcer tells every
+	// replica's listener of this one's appends, once they commit.
+	listener := postgres.NewListener(pool, log)
+	announcer := postgres.NewAnnouncer(pool, log, listener)
+	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency),
+		postgres.WithSnapshots(cfg.SnapshotEvery), postgres.WithAnnouncer(announcer))
+	// The analytics consumer runs in one replica at a time: every replica
+	// competes for its lock, the holder consumes.
+	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{Wake: listener})
+	if err != nil {
+		return err
+	}
+	// Events take the database's time, so that replicas whose clocks
+	// differ still agree on when things happened.
+	clock := dbclock.New(pool, dbclock.Config{Log: log})
+	workers := []worker{
+		newWorker("event listener", listener),
+		newWorker("append announcer", announcer),
+		// It stores, after the loads, the states they found worth keeping.
+		newWorker("snapshot writer", postgres.NewSnapshotWriter(store, log)),
+		newWorker("analytics consumer", analytics),
+		// Every replica purges expired idempotency keys; they skip each
+		// other's rows.
+		newWorker("idempotency key purge", runFunc(purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))),
+		newWorker("database clock", clock),
+	}
+	// A pool the workers would use up is refused before anything starts:
+	// the service would run, and answer 503 to every request.
+	if err := poolFits(pool.Config().MaxConns, workers); err != nil {
+		return err
+	}
+
+	if err := prepareDatabase(ctx, cfg, pool, log, serveMigrateWait); err != nil {
+		return err
+	}
 	if cfg.DebugAddr != "" {
 		stop, err := serveDebug(cfg.DebugAddr, log)
 		if err != nil {
@@ -33,36 +71,17 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		}
 		defer stop()
 	}
-
-	// The listener wakes live feeds and the analytics consumer when events
-	// are appended, by this replica or another; the announcer tells every
-	// replica's listener of this one's appends, once they commit. Both use
-	// pooled connections, so both stop before the pool closes (deferred
-	// after pool.Close, their stops run before it).
-	listener := postgres.NewListener(pool, log)
-	defer background(ctx, listener.Run)()
-	announcer := postgres.NewAnnouncer(pool, log, listener)
-	defer background(ctx, announcer.Run)()
-
-	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency),
-		postgres.WithSnapshots(cfg.SnapshotEvery), postgres.WithAnnouncer(announcer))
 	// Events this build cannot decode (written by a newer release) would
 	// fail every read that reached them: refuse to start instead.
 	if _, err := store.CheckDecodable(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w (run a build that knows them)", err)
 	}
-	// The snapshot writer stores, after the loads, the states they found
-	// worth keeping; it writes through the pool, so it stops before the
-	// pool closes.
-	defer background(ctx, postgres.NewSnapshotWriter(store, log).Run)()
-
-	// The analytics consumer runs in one replica at a time: every replica
-	// competes for its lock, the holder consumes.
-	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{Wake: listener})
-	if err != nil {
+	if err := clock.Sync(ctx); err != nil {
 		return err
 	}
-	defer background(ctx, analytics.Run)()
+	// The workers use pooled connections, so they stop before the pool
+	// closes (deferred after pool.Close, their stop runs before it).
+	defer startAll(ctx, workers)()
 
 	// Metrics are always on: counted by the service and the HTTP layer,
 	// the pool and the projections' lag read at each scrape.
@@ -70,6 +89,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		Pool:             pool,
 		Projections:      analytics,
 		Snapshots:        func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
+		ClockSkew:        clock.Skew,
+		LogLinesDropped:  droppedLogLines,
 		UnreadableEvents: store.UnreadableEvents,
 	})
 	if err != nil {
@@ -83,14 +104,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		IdempotencyTTL:  cfg.IdempotencyTTL,
 		Observer:        mx,
 		StateCacheSize:  stateCacheSize(cfg.StateCache),
+		Now:             clock.Now,
 	})
 	if err != nil {
 		return err
 	}
-	// Every replica purges expired idempotency keys; they skip each
-	// other's rows.
-	defer background(ctx, purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))()
-
 	// closing ends the live feeds when shutdown begins: Shutdown waits
 	// for handlers to return, and a live feed would not on its own.
 	closing := make(chan struct{})
@@ -134,22 +152,6 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
-}
-
-// background runs fn until ctx ends or the returned stop is called; stop
-// waits for fn to return. fn's error is only ever its context's end: both
-// workers retry every other failure themselves.
-func background(ctx context.Context, fn func(context.Context) error) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = fn(ctx)
-	}()
-	return func() {
-		cancel()
-		<-done
-	}
 }
 
 // readiness reports whether the database answers and its schema is the

@@ -245,10 +245,7 @@ func (s *Service) forgetStale(id uuid.UUID) {
 // claiming the idempotency key, if any, in the same append.
 func (s *Service) commit(ctx context.Context, o order.Order, events []order.Event, meta Metadata, idem Idempotency) (Result, error) {
 	expected := o.Version
-	// PostgreSQL keeps microseconds; the answer must equal what a later
-	// read returns (and a replay rebuilds), so the state is built with the
-	// stored precision.
-	at := s.now().UTC().Truncate(time.Microsecond)
+	at := s.eventTime(&o)
 	c := Commit{OrderID: o.ID, ExpectedVersion: expected, Metadata: meta, Events: make([]NewEvent, len(events))}
 	if idem.Key != "" {
 		c.Idempotency, c.IdempotencyTTL = idem, s.idempotencyTTL

@@ -35,6 +35,11 @@ type Config struct {
 	// UnreadableEvents returns how many stored events this process's
 	// readers met and could not decode.
 	UnreadableEvents func() int64
+	// ClockSkew returns how far the replica's clock is ahead of the
+	// database's.
+	ClockSkew func() time.Duration
+	// LogLinesDropped returns how many log lines could not be written.
+	LogLinesDropped func() uint64
 }
 
 const defaultProjectionsTimeout = time.Second
@@ -106,11 +111,14 @@ func New(cfg Config) (*Metrics, error) {
 	if cfg.Snapshots != nil {
 		cs = append(cs, snapshotCollector{cfg.Snapshots})
 	}
+	if cfg.ClockSkew != nil {
+		cs = append(cs, newClockSkew(cfg.ClockSkew))
+	}
+	if cfg.LogLinesDropped != nil {
+		cs = append(cs, newLogLinesDropped(cfg.LogLinesDropped))
+	}
 	if cfg.UnreadableEvents != nil {
-		cs = append(cs, prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Namespace: namespace, Name: "events_unreadable_total",
-			Help: "Stored events this process's readers met and could not decode (the feed and histories pass them, marked; loads fail). Alert on any.",
-		}, func() float64 { return float64(cfg.UnreadableEvents()) }))
+		cs = append(cs, newUnreadableEvents(cfg.UnreadableEvents))
 	}
 	var errs []error
 	for _, c := range cs {

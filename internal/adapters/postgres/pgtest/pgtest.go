@@ -224,7 +224,7 @@ func migrate(ctx context.Context, dbURL string) error {
 		return err
 	}
 	defer pool.Close()
-	return postgres.Migrate(ctx, pool)
+	return postgres.Migrate(ctx, pool, postgres.MigrateConfig{})
 }
 
 // create makes a fresh copy of the template and returns its name.

@@ -112,7 +112,7 @@ func TestMigrateConcurrentlyOnAnEmptyDatabase(t *testing.T) {
 	const replicas = 3
 	errs := make(chan error, replicas)
 	for range replicas {
-		go func() { errs <- postgres.Migrate(ctx, pool) }()
+		go func() { errs <- postgres.Migrate(ctx, pool, postgres.MigrateConfig{}) }()
 	}
 	for range replicas {
 		if err := <-errs; err != nil {

@@ -1,0 +1,96 @@
+package pgactivity_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/pgactivity"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func TestBlockedNamesTheSessionsHoldingItUp(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url := pgtest.NewURL(t)
+	reader, waiter, watcher := connect(t, url), connect(t, url), connect(t, url)
+
+	// Given a reader in an open transaction and a session queued behind it
+	if _, err := reader.Exec(ctx, `BEGIN; SELECT count(*) FROM events`); err != nil {
+		t.Fatal(err)
+	}
+	queued := make(chan error, 1)
+	go func() {
+		_, err := waiter.Exec(ctx, `BEGIN; LOCK TABLE events IN ACCESS EXCLUSIVE MODE`)
+		queued <- err
+	}()
+
+	// When the waiting session is looked at while it waits
+	var self pgactivity.Session
+	var blockers []pgactivity.Session
+	for !strings.HasPrefix(self.Wait, "Lock:") {
+		var ok bool
+		var err error
+		self, blockers, ok, err = pgactivity.Blocked(ctx, watcher, waiter.PgConn().PID())
+		if err != nil || !ok {
+			t.Fatalf("Blocked = %v, %v", ok, err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// Then it is shown waiting on a lock, blocked by the reader
+	if self.State != "active" || !strings.Contains(self.Query, "LOCK TABLE events") {
+		t.Errorf("the waiting session = %+v", self)
+	}
+	if len(blockers) != 1 || blockers[0].PID != reader.PgConn().PID() ||
+		blockers[0].State != "idle in transaction" || !strings.Contains(blockers[0].Query, "SELECT count(*) FROM events") {
+		t.Errorf("blockers = %+v, want the reader (pid %d)", blockers, reader.PgConn().PID())
+	}
+	if _, err := reader.Exec(ctx, `COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-queued; err != nil {
+		t.Fatal(err)
+	}
+
+	// And a session that does not exist is reported as such
+	if _, _, ok, err := pgactivity.Blocked(ctx, watcher, 1); ok || err != nil {
+		t.Errorf("Blocked(pid 1) = %v, %v", ok, err)
+	}
+}
+
+func TestAdvisoryHolder(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	url := pgtest.NewURL(t)
+	holder, watcher := connect(t, url), connect(t, url)
+	// A key with both halves set, to check how pg_locks splits it.
+	const key int64 = 0x0102030405060708
+
+	if _, ok, err := pgactivity.AdvisoryHolder(ctx, watcher, key); ok || err != nil {
+		t.Fatalf("before the lock: %v, %v", ok, err)
+	}
+	if _, err := holder.Exec(ctx, `SELECT pg_advisory_lock($1)`, key); err != nil {
+		t.Fatal(err)
+	}
+	pid, ok, err := pgactivity.AdvisoryHolder(ctx, watcher, key)
+	if err != nil || !ok || pid != holder.PgConn().PID() {
+		t.Errorf("AdvisoryHolder = %d, %v, %v; want %d", pid, ok, err, holder.PgConn().PID())
+	}
+}
+
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
+}
