@@ -243,6 +243,7 @@ const (
 	ProblemCodeOrderAlreadyCancelled    ProblemCode = "order_already_cancelled"
 	ProblemCodeOrderEmpty               ProblemCode = "order_empty"
 	ProblemCodeOrderExists              ProblemCode = "order_exists"
+	ProblemCodeOrderHistoryFull         ProblemCode = "order_history_full"
 	ProblemCodeOrderNotCancellable      ProblemCode = "order_not_cancellable"
 	ProblemCodeOrderNotDraft            ProblemCode = "order_not_draft"
 	ProblemCodeOrderNotFound            ProblemCode = "order_not_found"
@@ -295,6 +296,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeOrderEmpty:
 		return true
 	case ProblemCodeOrderExists:
+		return true
+	case ProblemCodeOrderHistoryFull:
 		return true
 	case ProblemCodeOrderNotCancellable:
 		return true
@@ -680,7 +683,9 @@ type OpenTransaction struct {
 
 // Order Example: {"allowed_actions":["add_item","remove_item","place","cancel"],"cancel_reason":null,"cancelled_at":null,"cancelled_by":null,"carrier":null,"created_at":"2025-01-02T15:04:05.123456Z","currency":"USD","customer_id":"0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d","delivered_at":null,"id":"0190d6c9-0000-7000-8000-000000000001","item_count":3,"items":[{"line_total":"59.97","product_id":"0190d6ca-1111-7000-8000-00000000abcd","product_name":"Espresso beans, 1 kg","quantity":3,"unit_price":"19.99"}],"placed_at":null,"shipped_at":null,"shipping_address":null,"signature":null,"status":"draft","total":"59.97","tracking_number":null,"updated_at":"2025-01-02T15:04:06.000001Z","version":2}
 type Order struct {
-	// AllowedActions The commands the order's status permits.
+	// AllowedActions The commands the order's status permits; `add_item` and
+	// `remove_item` not once its history has no room for them
+	// (19,997 events).
 	AllowedActions []Action `json:"allowed_actions"`
 
 	// CancelReason Null unless the order was cancelled.
@@ -2468,7 +2473,10 @@ type ClientInterface interface {
 	//
 	// Adds a product line. A product appears at most once per order
 	// (409 `duplicate_product`); an order holds at most 100 lines and its
-	// total at most 9999999999999.9999.
+	// total at most 9999999999999.9999. An order of 19,997 events or more
+	// takes no more item changes (409 `order_history_full`): the last
+	// three of its at most 20,000 events are kept for placing, shipping
+	// and delivering it, or cancelling it.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2479,7 +2487,10 @@ type ClientInterface interface {
 	//
 	// Adds a product line. A product appears at most once per order
 	// (409 `duplicate_product`); an order holds at most 100 lines and its
-	// total at most 9999999999999.9999.
+	// total at most 9999999999999.9999. An order of 19,997 events or more
+	// takes no more item changes (409 `order_history_full`): the last
+	// three of its at most 20,000 events are kept for placing, shipping
+	// and delivering it, or cancelling it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2487,6 +2498,10 @@ type ClientInterface interface {
 	AddItem(ctx context.Context, orderId OrderId, params *AddItemParams, body AddItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RemoveItem Remove an item from a draft order
+	//
+	// Removes a product line (409 `item_not_in_order` when there is
+	// none). Like adding one, it is refused with 409
+	// `order_history_full` once the order has 19,997 events.
 	//
 	// Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 	RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2895,7 +2910,10 @@ func (c *Client) ListOrderEvents(ctx context.Context, orderId OrderId, params *L
 //
 // Adds a product line. A product appears at most once per order
 // (409 `duplicate_product`); an order holds at most 100 lines and its
-// total at most 9999999999999.9999.
+// total at most 9999999999999.9999. An order of 19,997 events or more
+// takes no more item changes (409 `order_history_full`): the last
+// three of its at most 20,000 events are kept for placing, shipping
+// and delivering it, or cancelling it.
 //
 // Takes any type of body and a specified content type.
 //
@@ -2916,7 +2934,10 @@ func (c *Client) AddItemWithBody(ctx context.Context, orderId OrderId, params *A
 //
 // Adds a product line. A product appears at most once per order
 // (409 `duplicate_product`); an order holds at most 100 lines and its
-// total at most 9999999999999.9999.
+// total at most 9999999999999.9999. An order of 19,997 events or more
+// takes no more item changes (409 `order_history_full`): the last
+// three of its at most 20,000 events are kept for placing, shipping
+// and delivering it, or cancelling it.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -2934,6 +2955,10 @@ func (c *Client) AddItem(ctx context.Context, orderId OrderId, params *AddItemPa
 }
 
 // RemoveItem Remove an item from a draft order
+//
+// Removes a product line (409 `item_not_in_order` when there is
+// none). Like adding one, it is refused with 409
+// `order_history_full` once the order has 19,997 events.
 //
 // Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 func (c *Client) RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4669,7 +4694,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a product line. A product appears at most once per order
 	// (409 `duplicate_product`); an order holds at most 100 lines and its
-	// total at most 9999999999999.9999.
+	// total at most 9999999999999.9999. An order of 19,997 events or more
+	// takes no more item changes (409 `order_history_full`): the last
+	// three of its at most 20,000 events are kept for placing, shipping
+	// and delivering it, or cancelling it.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4680,7 +4708,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a product line. A product appears at most once per order
 	// (409 `duplicate_product`); an order holds at most 100 lines and its
-	// total at most 9999999999999.9999.
+	// total at most 9999999999999.9999. An order of 19,997 events or more
+	// takes no more item changes (409 `order_history_full`): the last
+	// three of its at most 20,000 events are kept for placing, shipping
+	// and delivering it, or cancelling it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -4688,6 +4719,10 @@ type ClientWithResponsesInterface interface {
 	AddItemWithResponse(ctx context.Context, orderId OrderId, params *AddItemParams, body AddItemJSONRequestBody, reqEditors ...RequestEditorFn) (*AddItemResponse, error)
 
 	// RemoveItemWithResponse Remove an item from a draft order
+	//
+	// Removes a product line (409 `item_not_in_order` when there is
+	// none). Like adding one, it is refused with 409
+	// `order_history_full` once the order has 19,997 events.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7151,7 +7186,10 @@ func (c *ClientWithResponses) ListOrderEventsWithResponse(ctx context.Context, o
 //
 // Adds a product line. A product appears at most once per order
 // (409 `duplicate_product`); an order holds at most 100 lines and its
-// total at most 9999999999999.9999.
+// total at most 9999999999999.9999. An order of 19,997 events or more
+// takes no more item changes (409 `order_history_full`): the last
+// three of its at most 20,000 events are kept for placing, shipping
+// and delivering it, or cancelling it.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7168,7 +7206,10 @@ func (c *ClientWithResponses) AddItemWithBodyWithResponse(ctx context.Context, o
 //
 // Adds a product line. A product appears at most once per order
 // (409 `duplicate_product`); an order holds at most 100 lines and its
-// total at most 9999999999999.9999.
+// total at most 9999999999999.9999. An order of 19,997 events or more
+// takes no more item changes (409 `order_history_full`): the last
+// three of its at most 20,000 events are kept for placing, shipping
+// and delivering it, or cancelling it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7182,6 +7223,10 @@ func (c *ClientWithResponses) AddItemWithResponse(ctx context.Context, orderId O
 }
 
 // RemoveItemWithResponse Remove an item from a draft order
+//
+// Removes a product line (409 `item_not_in_order` when there is
+// none). Like adding one, it is refused with 409
+// `order_history_full` once the order has 19,997 events.
 //
 // Returns a wrapper object for the known response body format(s).
 //
