@@ -1368,9 +1368,10 @@ type GetOrderParams struct {
 	// Excludes `as_of`.
 	Version *int `form:"version,omitempty" json:"version,omitempty"`
 
-	// AsOf The order as it was after the last event recorded at or before
-	// this RFC 3339 time. Excludes `version`. Encode a `+` offset as
-	// `%2B`, or give the time in UTC (`Z`).
+	// AsOf The order as it showed at this RFC 3339 time: after its events
+	// that occurred (`occurred_at`) at or before it. Excludes
+	// `version`. Encode a `+` offset as `%2B`, or give the time in UTC
+	// (`Z`).
 	AsOf *time.Time `form:"as_of,omitempty" json:"as_of,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -2406,8 +2407,16 @@ type ClientInterface interface {
 	// comparison; `*` and lists allowed).
 	//
 	// **Time travel.** With `version` the answer is the order as it was
-	// right after its N-th event; with `as_of`, as it was after the last
-	// event recorded at or before that time. Either is rebuilt from the
+	// right after its N-th event; with `as_of`, as it showed at that time,
+	// by the times it shows: after its events that occurred at or before
+	// it (each event's `occurred_at`, which is the order's `created_at`,
+	// `updated_at`, `placed_at`... for it). So `as_of` set to the order's
+	// `created_at` answers version 1, and set to its `placed_at` the
+	// placed order. Should an order's events not have occurred in the
+	// order of their versions (replicas whose clocks disagreed), the
+	// answer is the state after the longest run of its first events that
+	// all occurred at or before `as_of`: always a state that followed an
+	// event. Either is rebuilt from the
 	// events, never read from the current document: the same document,
 	// `allowed_actions` as of then, `ETag` the version answered (so
 	// `If-None-Match` works as above). The two parameters exclude each
@@ -2418,9 +2427,9 @@ type ClientInterface interface {
 	//
 	// The state after a version never changes, so that answer carries
 	// `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
-	// answer may still change for a time close to now, since an event is
-	// recorded at the time its transaction began and may commit later:
-	// like the current order it carries no `Cache-Control`.
+	// answer may still change for a time close to now, since an event
+	// occurs a little before it is committed: like the current order it
+	// carries no `Cache-Control`.
 	//
 	// Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 	GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2783,8 +2792,16 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 // comparison; `*` and lists allowed).
 //
 // **Time travel.** With `version` the answer is the order as it was
-// right after its N-th event; with `as_of`, as it was after the last
-// event recorded at or before that time. Either is rebuilt from the
+// right after its N-th event; with `as_of`, as it showed at that time,
+// by the times it shows: after its events that occurred at or before
+// it (each event's `occurred_at`, which is the order's `created_at`,
+// `updated_at`, `placed_at`... for it). So `as_of` set to the order's
+// `created_at` answers version 1, and set to its `placed_at` the
+// placed order. Should an order's events not have occurred in the
+// order of their versions (replicas whose clocks disagreed), the
+// answer is the state after the longest run of its first events that
+// all occurred at or before `as_of`: always a state that followed an
+// event. Either is rebuilt from the
 // events, never read from the current document: the same document,
 // `allowed_actions` as of then, `ETag` the version answered (so
 // `If-None-Match` works as above). The two parameters exclude each
@@ -2795,9 +2812,9 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 //
 // The state after a version never changes, so that answer carries
 // `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
-// answer may still change for a time close to now, since an event is
-// recorded at the time its transaction began and may commit later:
-// like the current order it carries no `Cache-Control`.
+// answer may still change for a time close to now, since an event
+// occurs a little before it is committed: like the current order it
+// carries no `Cache-Control`.
 //
 // Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 func (c *Client) GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4623,8 +4640,16 @@ type ClientWithResponsesInterface interface {
 	// comparison; `*` and lists allowed).
 	//
 	// **Time travel.** With `version` the answer is the order as it was
-	// right after its N-th event; with `as_of`, as it was after the last
-	// event recorded at or before that time. Either is rebuilt from the
+	// right after its N-th event; with `as_of`, as it showed at that time,
+	// by the times it shows: after its events that occurred at or before
+	// it (each event's `occurred_at`, which is the order's `created_at`,
+	// `updated_at`, `placed_at`... for it). So `as_of` set to the order's
+	// `created_at` answers version 1, and set to its `placed_at` the
+	// placed order. Should an order's events not have occurred in the
+	// order of their versions (replicas whose clocks disagreed), the
+	// answer is the state after the longest run of its first events that
+	// all occurred at or before `as_of`: always a state that followed an
+	// event. Either is rebuilt from the
 	// events, never read from the current document: the same document,
 	// `allowed_actions` as of then, `ETag` the version answered (so
 	// `If-None-Match` works as above). The two parameters exclude each
@@ -4635,9 +4660,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The state after a version never changes, so that answer carries
 	// `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
-	// answer may still change for a time close to now, since an event is
-	// recorded at the time its transaction began and may commit later:
-	// like the current order it carries no `Cache-Control`.
+	// answer may still change for a time close to now, since an event
+	// occurs a little before it is committed: like the current order it
+	// carries no `Cache-Control`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7079,8 +7104,16 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 // comparison; `*` and lists allowed).
 //
 // **Time travel.** With `version` the answer is the order as it was
-// right after its N-th event; with `as_of`, as it was after the last
-// event recorded at or before that time. Either is rebuilt from the
+// right after its N-th event; with `as_of`, as it showed at that time,
+// by the times it shows: after its events that occurred at or before
+// it (each event's `occurred_at`, which is the order's `created_at`,
+// `updated_at`, `placed_at`... for it). So `as_of` set to the order's
+// `created_at` answers version 1, and set to its `placed_at` the
+// placed order. Should an order's events not have occurred in the
+// order of their versions (replicas whose clocks disagreed), the
+// answer is the state after the longest run of its first events that
+// all occurred at or before `as_of`: always a state that followed an
+// event. Either is rebuilt from the
 // events, never read from the current document: the same document,
 // `allowed_actions` as of then, `ETag` the version answered (so
 // `If-None-Match` works as above). The two parameters exclude each
@@ -7091,9 +7124,9 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 //
 // The state after a version never changes, so that answer carries
 // `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
-// answer may still change for a time close to now, since an event is
-// recorded at the time its transaction began and may commit later:
-// like the current order it carries no `Cache-Control`.
+// answer may still change for a time close to now, since an event
+// occurs a little before it is committed: like the current order it
+// carries no `Cache-Control`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
