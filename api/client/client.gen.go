@@ -367,6 +367,7 @@ const (
 	ProblemCodeOrderAlreadyCancelled    ProblemCode = "order_already_cancelled"
 	ProblemCodeOrderEmpty               ProblemCode = "order_empty"
 	ProblemCodeOrderExists              ProblemCode = "order_exists"
+	ProblemCodeOrderHistoryFull         ProblemCode = "order_history_full"
 	ProblemCodeOrderNotCancellable      ProblemCode = "order_not_cancellable"
 	ProblemCodeOrderNotDraft            ProblemCode = "order_not_draft"
 	ProblemCodeOrderNotFound            ProblemCode = "order_not_found"
@@ -421,6 +422,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeOrderEmpty:
 		return true
 	case ProblemCodeOrderExists:
+		return true
+	case ProblemCodeOrderHistoryFull:
 		return true
 	case ProblemCodeOrderNotCancellable:
 		return true
@@ -860,7 +863,9 @@ type OpenTransaction struct {
 
 // Order Example: {"allowed_actions":["add_item","remove_item","place","cancel"],"cancel_reason":null,"cancelled_at":null,"cancelled_by":null,"carrier":null,"created_at":"2025-01-02T15:04:05.123456Z","currency":"USD","customer_id":"0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d","delivered_at":null,"id":"0190d6c9-0000-7000-8000-000000000001","item_count":3,"items":[{"line_total":"59.97","product_id":"0190d6ca-1111-7000-8000-00000000abcd","product_name":"Espresso beans, 1 kg","quantity":3,"unit_price":"19.99"}],"placed_at":null,"shipped_at":null,"shipping_address":null,"signature":null,"status":"draft","total":"59.97","tracking_number":null,"updated_at":"2025-01-02T15:04:06.000001Z","version":2}
 type Order struct {
-	// AllowedActions The commands the order's status permits.
+	// AllowedActions The commands the order's status permits; `add_item` and
+	// `remove_item` not once its history has no room for them
+	// (19,997 events).
 	AllowedActions []Action `json:"allowed_actions"`
 
 	// CancelReason Null unless the order was cancelled.
@@ -1669,9 +1674,10 @@ type GetOrderParams struct {
 	// Excludes `as_of`.
 	Version *int `form:"version,omitempty" json:"version,omitempty"`
 
-	// AsOf The order as it was after the last event recorded at or before
-	// this RFC 3339 time. Excludes `version`. Encode a `+` offset as
-	// `%2B`, or give the time in UTC (`Z`).
+	// AsOf The order as it showed at this RFC 3339 time: after its events
+	// that occurred (`occurred_at`) at or before it. Excludes
+	// `version`. Encode a `+` offset as `%2B`, or give the time in UTC
+	// (`Z`).
 	AsOf *time.Time `form:"as_of,omitempty" json:"as_of,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -2713,8 +2719,16 @@ type ClientInterface interface {
 	// comparison; `*` and lists allowed).
 	//
 	// **Time travel.** With `version` the answer is the order as it was
-	// right after its N-th event; with `as_of`, as it was after the last
-	// event recorded at or before that time. Either is rebuilt from the
+	// right after its N-th event; with `as_of`, as it showed at that time,
+	// by the times it shows: after its events that occurred at or before
+	// it (each event's `occurred_at`, which is the order's `created_at`,
+	// `updated_at`, `placed_at`... for it). So `as_of` set to the order's
+	// `created_at` answers version 1, and set to its `placed_at` the
+	// placed order. Should an order's events not have occurred in the
+	// order of their versions (replicas whose clocks disagreed), the
+	// answer is the state after the longest run of its first events that
+	// all occurred at or before `as_of`: always a state that followed an
+	// event. Either is rebuilt from the
 	// events, never read from the current document: the same document,
 	// `allowed_actions` as of then, `ETag` the version answered (so
 	// `If-None-Match` works as above). The two parameters exclude each
@@ -2725,9 +2739,9 @@ type ClientInterface interface {
 	//
 	// The state after a version never changes, so that answer carries
 	// `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
-	// answer may still change for a time close to now, since an event is
-	// recorded at the time its transaction began and may commit later:
-	// like the current order it carries no `Cache-Control`.
+	// answer may still change for a time close to now, since an event
+	// occurs a little before it is committed: like the current order it
+	// carries no `Cache-Control`.
 	//
 	// Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 	GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2788,7 +2802,10 @@ type ClientInterface interface {
 	//
 	// Adds a product line. A product appears at most once per order
 	// (409 `duplicate_product`); an order holds at most 100 lines and its
-	// total at most 9999999999999.9999.
+	// total at most 9999999999999.9999. An order of 19,997 events or more
+	// takes no more item changes (409 `order_history_full`): the last
+	// three of its at most 20,000 events are kept for placing, shipping
+	// and delivering it, or cancelling it.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2799,7 +2816,10 @@ type ClientInterface interface {
 	//
 	// Adds a product line. A product appears at most once per order
 	// (409 `duplicate_product`); an order holds at most 100 lines and its
-	// total at most 9999999999999.9999.
+	// total at most 9999999999999.9999. An order of 19,997 events or more
+	// takes no more item changes (409 `order_history_full`): the last
+	// three of its at most 20,000 events are kept for placing, shipping
+	// and delivering it, or cancelling it.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2807,6 +2827,10 @@ type ClientInterface interface {
 	AddItem(ctx context.Context, orderId OrderId, params *AddItemParams, body AddItemJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// RemoveItem Remove an item from a draft order
+	//
+	// Removes a product line (409 `item_not_in_order` when there is
+	// none). Like adding one, it is refused with 409
+	// `order_history_full` once the order has 19,997 events.
 	//
 	// Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 	RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3094,8 +3118,16 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 // comparison; `*` and lists allowed).
 //
 // **Time travel.** With `version` the answer is the order as it was
-// right after its N-th event; with `as_of`, as it was after the last
-// event recorded at or before that time. Either is rebuilt from the
+// right after its N-th event; with `as_of`, as it showed at that time,
+// by the times it shows: after its events that occurred at or before
+// it (each event's `occurred_at`, which is the order's `created_at`,
+// `updated_at`, `placed_at`... for it). So `as_of` set to the order's
+// `created_at` answers version 1, and set to its `placed_at` the
+// placed order. Should an order's events not have occurred in the
+// order of their versions (replicas whose clocks disagreed), the
+// answer is the state after the longest run of its first events that
+// all occurred at or before `as_of`: always a state that followed an
+// event. Either is rebuilt from the
 // events, never read from the current document: the same document,
 // `allowed_actions` as of then, `ETag` the version answered (so
 // `If-None-Match` works as above). The two parameters exclude each
@@ -3106,9 +3138,9 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 //
 // The state after a version never changes, so that answer carries
 // `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
-// answer may still change for a time close to now, since an event is
-// recorded at the time its transaction began and may commit later:
-// like the current order it carries no `Cache-Control`.
+// answer may still change for a time close to now, since an event
+// occurs a little before it is committed: like the current order it
+// carries no `Cache-Control`.
 //
 // Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 func (c *Client) GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3229,7 +3261,10 @@ func (c *Client) ListOrderEvents(ctx context.Context, orderId OrderId, params *L
 //
 // Adds a product line. A product appears at most once per order
 // (409 `duplicate_product`); an order holds at most 100 lines and its
-// total at most 9999999999999.9999.
+// total at most 9999999999999.9999. An order of 19,997 events or more
+// takes no more item changes (409 `order_history_full`): the last
+// three of its at most 20,000 events are kept for placing, shipping
+// and delivering it, or cancelling it.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3250,7 +3285,10 @@ func (c *Client) AddItemWithBody(ctx context.Context, orderId OrderId, params *A
 //
 // Adds a product line. A product appears at most once per order
 // (409 `duplicate_product`); an order holds at most 100 lines and its
-// total at most 9999999999999.9999.
+// total at most 9999999999999.9999. An order of 19,997 events or more
+// takes no more item changes (409 `order_history_full`): the last
+// three of its at most 20,000 events are kept for placing, shipping
+// and delivering it, or cancelling it.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3268,6 +3306,10 @@ func (c *Client) AddItem(ctx context.Context, orderId OrderId, params *AddItemPa
 }
 
 // RemoveItem Remove an item from a draft order
+//
+// Removes a product line (409 `item_not_in_order` when there is
+// none). Like adding one, it is refused with 409
+// `order_history_full` once the order has 19,997 events.
 //
 // Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 func (c *Client) RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4938,8 +4980,16 @@ type ClientWithResponsesInterface interface {
 	// comparison; `*` and lists allowed).
 	//
 	// **Time travel.** With `version` the answer is the order as it was
-	// right after its N-th event; with `as_of`, as it was after the last
-	// event recorded at or before that time. Either is rebuilt from the
+	// right after its N-th event; with `as_of`, as it showed at that time,
+	// by the times it shows: after its events that occurred at or before
+	// it (each event's `occurred_at`, which is the order's `created_at`,
+	// `updated_at`, `placed_at`... for it). So `as_of` set to the order's
+	// `created_at` answers version 1, and set to its `placed_at` the
+	// placed order. Should an order's events not have occurred in the
+	// order of their versions (replicas whose clocks disagreed), the
+	// answer is the state after the longest run of its first events that
+	// all occurred at or before `as_of`: always a state that followed an
+	// event. Either is rebuilt from the
 	// events, never read from the current document: the same document,
 	// `allowed_actions` as of then, `ETag` the version answered (so
 	// `If-None-Match` works as above). The two parameters exclude each
@@ -4950,9 +5000,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// The state after a version never changes, so that answer carries
 	// `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
-	// answer may still change for a time close to now, since an event is
-	// recorded at the time its transaction began and may commit later:
-	// like the current order it carries no `Cache-Control`.
+	// answer may still change for a time close to now, since an event
+	// occurs a little before it is committed: like the current order it
+	// carries no `Cache-Control`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5017,7 +5067,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a product line. A product appears at most once per order
 	// (409 `duplicate_product`); an order holds at most 100 lines and its
-	// total at most 9999999999999.9999.
+	// total at most 9999999999999.9999. An order of 19,997 events or more
+	// takes no more item changes (409 `order_history_full`): the last
+	// three of its at most 20,000 events are kept for placing, shipping
+	// and delivering it, or cancelling it.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5028,7 +5081,10 @@ type ClientWithResponsesInterface interface {
 	//
 	// Adds a product line. A product appears at most once per order
 	// (409 `duplicate_product`); an order holds at most 100 lines and its
-	// total at most 9999999999999.9999.
+	// total at most 9999999999999.9999. An order of 19,997 events or more
+	// takes no more item changes (409 `order_history_full`): the last
+	// three of its at most 20,000 events are kept for placing, shipping
+	// and delivering it, or cancelling it.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5036,6 +5092,10 @@ type ClientWithResponsesInterface interface {
 	AddItemWithResponse(ctx context.Context, orderId OrderId, params *AddItemParams, body AddItemJSONRequestBody, reqEditors ...RequestEditorFn) (*AddItemResponse, error)
 
 	// RemoveItemWithResponse Remove an item from a draft order
+	//
+	// Removes a product line (409 `item_not_in_order` when there is
+	// none). Like adding one, it is refused with 409
+	// `order_history_full` once the order has 19,997 events.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7410,8 +7470,16 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 // comparison; `*` and lists allowed).
 //
 // **Time travel.** With `version` the answer is the order as it was
-// right after its N-th event; with `as_of`, as it was after the last
-// event recorded at or before that time. Either is rebuilt from the
+// right after its N-th event; with `as_of`, as it showed at that time,
+// by the times it shows: after its events that occurred at or before
+// it (each event's `occurred_at`, which is the order's `created_at`,
+// `updated_at`, `placed_at`... for it). So `as_of` set to the order's
+// `created_at` answers version 1, and set to its `placed_at` the
+// placed order. Should an order's events not have occurred in the
+// order of their versions (replicas whose clocks disagreed), the
+// answer is the state after the longest run of its first events that
+// all occurred at or before `as_of`: always a state that followed an
+// event. Either is rebuilt from the
 // events, never read from the current document: the same document,
 // `allowed_actions` as of then, `ETag` the version answered (so
 // `If-None-Match` works as above). The two parameters exclude each
@@ -7422,9 +7490,9 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 //
 // The state after a version never changes, so that answer carries
 // `Cache-Control: public, max-age=31536000, immutable`. An `as_of`
-// answer may still change for a time close to now, since an event is
-// recorded at the time its transaction began and may commit later:
-// like the current order it carries no `Cache-Control`.
+// answer may still change for a time close to now, since an event
+// occurs a little before it is committed: like the current order it
+// carries no `Cache-Control`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -7525,7 +7593,10 @@ func (c *ClientWithResponses) ListOrderEventsWithResponse(ctx context.Context, o
 //
 // Adds a product line. A product appears at most once per order
 // (409 `duplicate_product`); an order holds at most 100 lines and its
-// total at most 9999999999999.9999.
+// total at most 9999999999999.9999. An order of 19,997 events or more
+// takes no more item changes (409 `order_history_full`): the last
+// three of its at most 20,000 events are kept for placing, shipping
+// and delivering it, or cancelling it.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7542,7 +7613,10 @@ func (c *ClientWithResponses) AddItemWithBodyWithResponse(ctx context.Context, o
 //
 // Adds a product line. A product appears at most once per order
 // (409 `duplicate_product`); an order holds at most 100 lines and its
-// total at most 9999999999999.9999.
+// total at most 9999999999999.9999. An order of 19,997 events or more
+// takes no more item changes (409 `order_history_full`): the last
+// three of its at most 20,000 events are kept for placing, shipping
+// and delivering it, or cancelling it.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7556,6 +7630,10 @@ func (c *ClientWithResponses) AddItemWithResponse(ctx context.Context, orderId O
 }
 
 // RemoveItemWithResponse Remove an item from a draft order
+//
+// Removes a product line (409 `item_not_in_order` when there is
+// none). Like adding one, it is refused with 409
+// `order_history_full` once the order has 19,997 events.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -13,8 +13,8 @@ import (
 const (
 	defaultDatabaseURL = "postgres://postgres@127.0.0.1:5432/orderapi?sslmode=disable"
 	defaultAddr        = ":8080"
-	// defaultSnapshotEvery is how many events a load may fold before it
-	// has its order snapshotted; a first guess, to be tuned by benchmark.
+	// defaultSnapshotEvery is how many events apart an order's snapshots
+	// are, and so about the most a read folds (docs/performance.md).
 	defaultSnapshotEvery = 100
 )
 
@@ -28,8 +28,8 @@ type config struct {
 	LogFormat       string
 	// IdempotencyTTL is how long an Idempotency-Key is remembered.
 	IdempotencyTTL time.Duration
-	// SnapshotEvery is how many events a load may fold before its state
-	// is snapshotted; 0 turns snapshots off.
+	// SnapshotEvery: an order's state is snapshotted at the multiples of
+	// this many events; 0 turns snapshots off.
 	SnapshotEvery int
 	// StateCache is how many orders' states a process keeps after its
 	// commands; 0 keeps none.

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 type config struct {
@@ -46,6 +48,15 @@ func loadConfig(getenv func(string) string) (config, error) {
 	field("BENCH_SEED_ORDERS", "10000", func(s string) (e error) { cfg.SeedOrders, e = positiveInt(s); return })
 	field("BENCH_LONG", "10,1000,10000", func(s string) (e error) { cfg.LongLengths, e = positiveInts(s); return })
 	field("BENCH_LONG_COMMANDS", "100", func(s string) (e error) { cfg.LongCommands, e = positiveInt(s); return })
+	// The measured commands lengthen a long order: they must all fit
+	// before its items stop changing.
+	room := order.MaxEvents - order.ReservedEvents - longWarmup - cfg.LongCommands
+	for _, n := range cfg.LongLengths {
+		if err == nil && (n < 2 || n > room) {
+			err = fmt.Errorf("BENCH_LONG: %d events: with %d commands on it, a long order has 2 to %d events (its items change until %d)",
+				n, longWarmup+cfg.LongCommands, room, order.MaxEvents-order.ReservedEvents)
+		}
+	}
 	for _, name := range strings.Split(getenv("BENCH_SCENARIOS"), ",") {
 		if name = strings.TrimSpace(name); name != "" {
 			if cfg.Only == nil {

@@ -10,6 +10,8 @@ func TestConfigRefusesNonsense(t *testing.T) {
 		{"BENCH_WINDOW": "0s"},
 		{"BENCH_WARMUP": "soon"},
 		{"BENCH_LONG": "10,,100"},
+		{"BENCH_LONG": "1"},
+		{"BENCH_LONG": "19900", "BENCH_LONG_COMMANDS": "100"},
 	} {
 		if _, err := loadConfig(func(k string) string { return env[k] }); err == nil {
 			t.Errorf("%v accepted", env)

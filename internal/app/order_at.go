@@ -10,15 +10,17 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// History rebuilds an order's past states from its events, never from the
-// projections, which hold only the latest.
+// History rebuilds an order's past states from its events (or a cache of
+// states they gave), never from the projections, which hold only the
+// latest.
 type History interface {
-	// LoadVersion replays the order's events up to and including version.
-	// A stream with fewer events is replayed whole: the state's Version
+	// LoadVersion folds the order's events up to and including version.
+	// A stream with fewer events is folded whole: the state's Version
 	// says how far it got. order.ErrNotFound when the order has no events.
 	LoadVersion(ctx context.Context, id uuid.UUID, version int) (order.Order, error)
-	// LoadAsOf replays the order's events up to the last one recorded at
-	// or before t; order.ErrNotFound when none was.
+	// LoadAsOf folds the longest run of the order's first events that all
+	// occurred at or before t (see AsOf); order.ErrNotFound when the first
+	// occurred after t.
 	LoadAsOf(ctx context.Context, id uuid.UUID, t time.Time) (order.Order, error)
 }
 
@@ -33,9 +35,14 @@ type PointInTime struct {
 // AtVersion is the state right after the order's version-th event.
 func AtVersion(version int) PointInTime { return PointInTime{version: version} }
 
-// AsOf is the state after the last event recorded at or before t. A
-// transaction records its events at the time it began, and may commit a
-// little later: the answer for a time close to now can still change.
+// AsOf is the state the order showed at t, by the times it shows: after
+// its events that occurred at or before t. An event occurs at the time its
+// order shows for it (created_at, updated_at, placed_at...), before it is
+// committed: the answer for a time close to now can still change. Should
+// an order's events not have occurred in the order of their versions
+// (replicas whose clocks disagreed), it is the state after the longest
+// run of first events that all occurred at or before t, so always one
+// that followed an event.
 func AsOf(t time.Time) PointInTime { return PointInTime{asOf: t, byTime: true} }
 
 func (p PointInTime) String() string {
@@ -57,7 +64,7 @@ func (e *VersionOutOfRangeError) Error() string {
 }
 
 // OrderAt rebuilds the order as it was at a point in its past, from its
-// events. An order that did not exist yet is order.ErrNotFound; a version
+// events. Idempotent replays rebuild their answers with it too. An order that did not exist yet is order.ErrNotFound; a version
 // it has not reached is a *VersionOutOfRangeError.
 func (s *Service) OrderAt(ctx context.Context, id uuid.UUID, at PointInTime) (order.Order, error) {
 	if at.byTime {
@@ -66,7 +73,7 @@ func (s *Service) OrderAt(ctx context.Context, id uuid.UUID, at PointInTime) (or
 			// Also true of an order that never existed; one query cannot
 			// tell the two apart, and neither answer would differ.
 			err = &order.Error{Kind: order.KindNotFound, Code: order.CodeNotFound,
-				Message: fmt.Sprintf("order %s has no events recorded at or before %s", id, at.asOf.UTC().Format(time.RFC3339Nano))}
+				Message: fmt.Sprintf("order %s has no event that occurred at or before %s", id, at.asOf.UTC().Format(time.RFC3339Nano))}
 		}
 		if err != nil {
 			return order.Order{}, fmt.Errorf("order %s %s: %w", id, at, err)

@@ -56,6 +56,7 @@ var problemTitles = map[string]string{
 	order.CodeEmpty:            "Order has no items",
 	order.CodeTooManyItems:     "Too many items",
 	order.CodeTotalOutOfRange:  "Order total out of range",
+	order.CodeHistoryFull:      "Order history full",
 
 	app.ErrPreconditionFailed.Code: "Precondition failed",
 	app.ErrConflict.Code:           "Concurrent change",

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
@@ -93,4 +94,29 @@ func TestSpecStatesTheCodesLimits(t *testing.T) {
 	if !strings.Contains(doc.Info.Description, fmt.Sprintf("deeper than %d", maxJSONDepth)) {
 		t.Errorf("the spec's description does not state the nesting limit of %d", maxJSONDepth)
 	}
+	readme, err := os.ReadFile("../../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, text := range map[string]string{
+		"the spec's limits": doc.Info.Description,
+		"add item":          doc.Paths.Find("/v1/orders/{order_id}/items").Post.Description,
+		"README":            string(readme),
+	} {
+		for _, n := range []int{order.MaxEvents, order.MaxEvents - order.ReservedEvents} {
+			if !strings.Contains(text, grouped(n)+" events") {
+				t.Errorf("%s does not state the history's limit of %s events", what, grouped(n))
+			}
+		}
+	}
+}
+
+// grouped writes n with a comma between groups of three digits, as the
+// documents do.
+func grouped(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }

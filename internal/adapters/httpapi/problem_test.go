@@ -140,7 +140,7 @@ func TestProblemCodesMatchOpenAPI(t *testing.T) {
 	// Every domain sentinel has a title, so its problem reads well.
 	for _, e := range []*order.Error{order.ErrNotFound, order.ErrNotDraft, order.ErrNotPlaced, order.ErrNotShipped,
 		order.ErrAlreadyCancelled, order.ErrNotCancellable, order.ErrDuplicateProduct, order.ErrItemNotInOrder,
-		order.ErrEmpty, order.ErrTooManyItems, order.ErrTotalOutOfRange} {
+		order.ErrEmpty, order.ErrTooManyItems, order.ErrTotalOutOfRange, order.ErrHistoryFull} {
 		if _, ok := problemTitles[e.Code]; !ok {
 			t.Errorf("no title for %s", e.Code)
 		}

@@ -39,7 +39,7 @@ func TestOpenAPIClientTimeTravel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	east := ev.RecordedAt.In(time.FixedZone("", 9*3600))
+	east := ev.OccurredAt.In(time.FixedZone("", 9*3600))
 	v3, err := c.GetOrderWithResponse(ctx, orderID, &client.GetOrderParams{AsOf: &east})
 	if err != nil || v3.StatusCode() != http.StatusOK || v3.JSON200.Version != 3 {
 		t.Fatalf("as of %s: %v, %d %s", east, err, v3.StatusCode(), v3.Body)

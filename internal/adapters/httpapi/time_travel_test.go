@@ -124,10 +124,10 @@ func TestOrderAsOf(t *testing.T) {
 	id, answers := liveOrder(t, a)
 	path := "/v1/orders/" + id
 	events := a.events(id)
-	recorded := make([]time.Time, len(events))
+	occurred := make([]time.Time, len(events))
 	for i, e := range events {
 		var err error
-		if recorded[i], err = time.Parse(time.RFC3339Nano, e.RecordedAt); err != nil {
+		if occurred[i], err = time.Parse(time.RFC3339Nano, e.OccurredAt); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -136,19 +136,36 @@ func TestOrderAsOf(t *testing.T) {
 		return a.do("GET", path+"?as_of="+url.QueryEscape(at.Format(time.RFC3339Nano)), nil)
 	}
 
+	// The times the order shows name the states that show them.
+	latest := a.do("GET", path, nil).want(t, http.StatusOK).order(t)
+	for _, tt := range []struct {
+		field, at string
+		version   int
+	}{
+		{"created_at", latest.CreatedAt, 1},
+		{"placed_at", *latest.PlacedAt, 5},
+		{"shipped_at", *latest.ShippedAt, 6},
+		{"updated_at", latest.UpdatedAt, 7},
+	} {
+		r := a.do("GET", path+"?as_of="+url.QueryEscape(tt.at), nil).want(t, http.StatusOK)
+		if !sameJSON(t, r.Body, answers[tt.version-1].body) {
+			t.Errorf("as of its %s: %s\nwant version %d: %s", tt.field, r.Body, tt.version, answers[tt.version-1].body)
+		}
+	}
+
 	for i := range events {
-		// At the time an event was recorded, and up to the next one, the
+		// At the time an event occurred, and up to the next one, the
 		// order is as that event left it.
-		times := []time.Time{recorded[i]}
-		if i+1 < len(recorded) {
-			times = append(times, recorded[i].Add(recorded[i+1].Sub(recorded[i])/2))
+		times := []time.Time{occurred[i]}
+		if i+1 < len(occurred) {
+			times = append(times, occurred[i].Add(occurred[i+1].Sub(occurred[i])/2))
 		}
 		for _, at := range times {
 			r := asOf(at).want(t, http.StatusOK)
 			if r.Header.Get("ETag") != answers[i].etag || !sameJSON(t, r.Body, answers[i].body) {
 				t.Errorf("as of %s: ETag %s %s\nwant version %d: %s", at.Format(time.RFC3339Nano), r.Header.Get("ETag"), r.Body, i+1, answers[i].body)
 			}
-			// A transaction that began by then may not have committed:
+			// An event that occurred by then may not have committed:
 			// never cached for good.
 			if cc := r.Header.Get("Cache-Control"); cc != "" {
 				t.Errorf("as of %s: Cache-Control %q", at.Format(time.RFC3339Nano), cc)
@@ -157,7 +174,7 @@ func TestOrderAsOf(t *testing.T) {
 	}
 
 	t.Run("an offset other than Z, encoded", func(t *testing.T) {
-		at := recorded[1].In(time.FixedZone("", 2*3600)).Format(time.RFC3339Nano)
+		at := occurred[1].In(time.FixedZone("", 2*3600)).Format(time.RFC3339Nano)
 		if !strings.Contains(at, "+02:00") {
 			t.Fatalf("time %s", at)
 		}
@@ -173,11 +190,11 @@ func TestOrderAsOf(t *testing.T) {
 	})
 
 	t.Run("If-None-Match", func(t *testing.T) {
-		a.do("GET", path+"?as_of="+url.QueryEscape(events[1].RecordedAt), nil, "If-None-Match", `"2"`).want(t, http.StatusNotModified)
+		a.do("GET", path+"?as_of="+url.QueryEscape(events[1].OccurredAt), nil, "If-None-Match", `"2"`).want(t, http.StatusNotModified)
 	})
 
 	t.Run("before the order existed it is not found", func(t *testing.T) {
-		p := asOf(recorded[0].Add(-time.Microsecond)).wantProblem(t, http.StatusNotFound, "order_not_found")
+		p := asOf(occurred[0].Add(-time.Microsecond)).wantProblem(t, http.StatusNotFound, "order_not_found")
 		if !strings.Contains(p.Detail, "at or before") {
 			t.Errorf("detail %q", p.Detail)
 		}

@@ -127,18 +127,19 @@ orderapi_command_states_total{source="store"} 1
 func TestSnapshots(t *testing.T) {
 	t.Parallel()
 	// Given a store whose snapshot counters have moved
-	counts := SnapshotCounts{Hits: 40, Misses: 3, Written: 12, Dropped: 2, Failed: 1}
+	counts := SnapshotCounts{Hits: 40, Misses: 3, Written: 12, Dropped: 2, Failed: 1, Folded: 900}
 	m := newMetrics(t, Config{Snapshots: func() SnapshotCounts { return counts }})
 
 	// When scraped, then they are read as they are then
 	counts.Hits++
 	f := scrape(t, m)
 	for name, want := range map[string]float64{
-		"orderapi_snapshot_hits_total":     41,
-		"orderapi_snapshot_misses_total":   3,
-		"orderapi_snapshots_written_total": 12,
-		"orderapi_snapshots_dropped_total": 2,
-		"orderapi_snapshots_failed_total":  1,
+		"orderapi_snapshot_hits_total":          41,
+		"orderapi_snapshot_misses_total":        3,
+		"orderapi_snapshots_written_total":      12,
+		"orderapi_snapshots_dropped_total":      2,
+		"orderapi_snapshots_failed_total":       1,
+		"orderapi_snapshot_events_folded_total": 900,
 	} {
 		if got := f.value(t, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)

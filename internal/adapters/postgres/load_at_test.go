@@ -17,10 +17,12 @@ import (
 )
 
 // timedStream is an order's stream as the test wrote it: each event with its
-// time, and the time each was recorded, read back from the store.
+// time, and the times each occurred and was recorded, read back from the
+// store.
 type timedStream struct {
 	id       uuid.UUID
 	events   []app.NewEvent
+	occurred []time.Time
 	recorded []time.Time
 }
 
@@ -66,6 +68,7 @@ func writeTimedStream(t *testing.T, s *postgres.Store) timedStream {
 		t.Fatalf("read back %d events (%v), wrote %d", len(stored), err, len(h.events))
 	}
 	for _, e := range stored {
+		h.occurred = append(h.occurred, e.OccurredAt)
 		h.recorded = append(h.recorded, e.RecordedAt)
 	}
 	return h
@@ -119,19 +122,20 @@ func TestLoadAsOf(t *testing.T) {
 		at   time.Time
 		want int // the version expected; 0 for not found
 	}{
-		{"before the first event", h.recorded[0].Add(-µs), 0},
+		{"before the first event", h.occurred[0].Add(-µs), 0},
 		{"long before", time.Date(1999, 1, 1, 0, 0, 0, 0, time.UTC), 0},
-		{"at the first event", h.recorded[0], 1},
-		{"a nanosecond before the second", h.recorded[1].Add(-time.Nanosecond), 1},
-		{"at the second", h.recorded[1], 2},
-		// Versions 3 and 4 were one commit: never one without the other.
-		{"between the second and the commit of two", h.recorded[1].Add(h.recorded[2].Sub(h.recorded[1]) / 2), 2},
-		{"at the commit of two", h.recorded[2], 4},
-		{"a nanosecond after the commit of two", h.recorded[3].Add(time.Nanosecond), 4},
-		{"between the last two", h.recorded[n-2].Add(h.recorded[n-1].Sub(h.recorded[n-2]) / 2), n - 1},
-		{"at the last", h.recorded[n-1], n},
+		{"at the first event", h.occurred[0], 1},
+		{"a nanosecond before the second", h.occurred[1].Add(-time.Nanosecond), 1},
+		{"at the second", h.occurred[1], 2},
+		// Versions 3 and 4 were one commit, at one time: never one
+		// without the other.
+		{"between the second and the commit of two", h.occurred[1].Add(h.occurred[2].Sub(h.occurred[1]) / 2), 2},
+		{"at the commit of two", h.occurred[2], 4},
+		{"a nanosecond after the commit of two", h.occurred[3].Add(time.Nanosecond), 4},
+		{"between the last two", h.occurred[n-2].Add(h.occurred[n-1].Sub(h.occurred[n-2]) / 2), n - 1},
+		{"at the last", h.occurred[n-1], n},
 		{"in the future", time.Now().Add(time.Hour), n},
-		{"in another zone", h.recorded[1].In(time.FixedZone("UTC+5", 5*3600)), 2},
+		{"in another zone", h.occurred[1].In(time.FixedZone("UTC+5", 5*3600)), 2},
 	}
 	for _, tt := range tests {
 		got, err := s.LoadAsOf(ctx, h.id, tt.at)
@@ -150,14 +154,28 @@ func TestLoadAsOf(t *testing.T) {
 		}
 	}
 
+	// The times the order shows select the states that show them.
+	for _, tt := range []struct {
+		field string
+		at    time.Time
+		want  int
+	}{
+		{"created_at", h.replay(n).CreatedAt, 1},
+		{"placed_at", h.replay(n).PlacedAt, n - 1},
+		{"updated_at of version 2", h.replay(2).UpdatedAt, 2},
+	} {
+		if got, err := s.LoadAsOf(ctx, h.id, tt.at); err != nil || got.Version != tt.want {
+			t.Errorf("as of %s: version %d, %v; want %d", tt.field, got.Version, err, tt.want)
+		}
+	}
+
 	if _, err := s.LoadAsOf(ctx, uuid.New(), time.Now()); !errors.Is(err, order.ErrNotFound) {
 		t.Errorf("unknown order: %v, want order.ErrNotFound", err)
 	}
 }
 
-// TestRecordedTimesOfTestHistory guards TestLoadAsOf's premise: separate
-// commits, one after the other, are recorded at distinct, rising times;
-// one commit's events at one.
+// TestRecordedTimesOfTestHistory: separate commits, one after the other,
+// are recorded at distinct, rising times; one commit's events at one.
 func TestRecordedTimesOfTestHistory(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t)
@@ -185,10 +203,10 @@ func TestFoldNeverStartsPastItsBound(t *testing.T) {
 			t.Errorf("from version 4 to %d: %+v, %v; want ErrPastBound", v, got, err)
 		}
 	}
-	if got, err := s.FoldAsOf(ctx, h.id, snapshot, h.recorded[1]); !errors.Is(err, postgres.ErrPastBound) {
+	if got, err := s.FoldAsOf(ctx, h.id, snapshot, h.occurred[1]); !errors.Is(err, postgres.ErrPastBound) {
 		t.Errorf("from version 4 as of version 2's time: %+v, %v; want ErrPastBound", got, err)
 	}
-	if got, err := s.FoldAsOf(ctx, h.id, snapshot, h.recorded[0].Add(-time.Microsecond)); !errors.Is(err, postgres.ErrPastBound) {
+	if got, err := s.FoldAsOf(ctx, h.id, snapshot, h.occurred[0].Add(-time.Microsecond)); !errors.Is(err, postgres.ErrPastBound) {
 		t.Errorf("from version 4 as of before the order: %+v, %v; want ErrPastBound", got, err)
 	}
 
@@ -199,7 +217,7 @@ func TestFoldNeverStartsPastItsBound(t *testing.T) {
 			t.Errorf("from version 4 to %d: %+v, %v", v, got, err)
 		}
 	}
-	got, err := s.FoldAsOf(ctx, h.id, snapshot, h.recorded[n-2])
+	got, err := s.FoldAsOf(ctx, h.id, snapshot, h.occurred[n-2])
 	if err != nil || !sameOrder(got, h.replay(n-1)) {
 		t.Errorf("from version 4 as of version %d's time: %+v, %v", n-1, got, err)
 	}
@@ -227,10 +245,17 @@ func TestLoadAtIsOneRoundTrip(t *testing.T) {
 	s := postgres.NewStore(pool)
 	ctx := context.Background()
 	h := writeTimedStream(t, s)
+	// and a store that reads snapshots, with one at version 2
+	snapped := postgres.NewStore(pool, postgres.WithSnapshots(100))
+	if _, err := snapped.SaveSnapshot(ctx, h.replay(2)); err != nil {
+		t.Fatal(err)
+	}
 
 	load := map[string]func() (order.Order, error){
-		"version": func() (order.Order, error) { return s.LoadVersion(ctx, h.id, 2) },
-		"as of":   func() (order.Order, error) { return s.LoadAsOf(ctx, h.id, h.recorded[1]) },
+		"version":                  func() (order.Order, error) { return s.LoadVersion(ctx, h.id, 2) },
+		"as of":                    func() (order.Order, error) { return s.LoadAsOf(ctx, h.id, h.occurred[1]) },
+		"version, from a snapshot": func() (order.Order, error) { return snapped.LoadVersion(ctx, h.id, 2) },
+		"as of, from a snapshot":   func() (order.Order, error) { return snapped.LoadAsOf(ctx, h.id, h.occurred[1]) },
 	}
 	for name, f := range load {
 		// The first call prepares the statement.
@@ -244,5 +269,8 @@ func TestLoadAtIsOneRoundTrip(t *testing.T) {
 		if n := writes.Load() - before; n != 1 {
 			t.Errorf("load %s took %d round trips, want 1", name, n)
 		}
+	}
+	if st := snapped.SnapshotStats(); st.Hits != 4 {
+		t.Errorf("stats %+v: the snapshot was not used", st)
 	}
 }

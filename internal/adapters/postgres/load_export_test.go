@@ -19,8 +19,7 @@ func (s *Store) FoldToVersion(ctx context.Context, id uuid.UUID, from order.Orde
 	return s.foldStream(ctx, id, from, untilVersion(version))
 }
 
-// FoldAsOf folds the stream from a given state up to the last event
-// recorded at or before t.
+// FoldAsOf folds the stream from a given state as of t.
 func (s *Store) FoldAsOf(ctx context.Context, id uuid.UUID, from order.Order, t time.Time) (order.Order, error) {
-	return s.foldStream(ctx, id, from, untilRecorded(t))
+	return s.foldStream(ctx, id, from, untilOccurred(t))
 }

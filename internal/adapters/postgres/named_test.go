@@ -13,9 +13,10 @@ import (
 // the same order.
 func TestPositionalMatchesPgx(t *testing.T) {
 	statements := map[string]string{
-		"append":   appendSQL,
-		"snapshot": saveSnapshotSQL,
-		"literal":  `SELECT '@not_a_name', "@neither", @a::int -- @nor_this` + "\n" + `, @b, @a`,
+		"append":         appendSQL,
+		"snapshot clear": clearSnapshotsSQL,
+		"snapshot save":  saveSnapshotsSQL,
+		"literal":        `SELECT '@not_a_name', "@neither", @a::int -- @nor_this` + "\n" + `, @b, @a`,
 	}
 	for name, sql := range statements {
 		t.Run(name, func(t *testing.T) {

@@ -3,26 +3,33 @@ package postgres
 import (
 	"sync/atomic"
 
-	"github.com/orderapi/orderapi/internal/domain/order"
+	"github.com/google/uuid"
 )
 
-// Snapshots keep Load fast on long streams. A snapshot is an order's state
-// at some version, stored in the snapshots table under the fingerprint of
-// this build (snapshot_fingerprint.go); Load reads the newest one with the
-// events after it, and hands a state it had to fold many events for to a
-// SnapshotWriter. They are a cache: a missing, stale, foreign or unreadable
-// snapshot only costs a longer replay, never a different answer. Time
-// travel (LoadVersion, LoadAsOf) and the projections' verification and
-// rebuild replay from the events alone.
+// Snapshots keep reads of long streams short. A snapshot is an order's
+// state at some version, stored in the stream_snapshots table under the
+// fingerprint of this build (snapshot_fingerprint.go), with the latest time
+// any of its events occurred. Every read of an order's state starts from
+// the newest one within its bound and folds the events after it: Load,
+// time travel (LoadVersion, LoadAsOf) and so the idempotent replays that
+// rebuild an answer with LoadVersion. A fold that passes a multiple of
+// every hands the state it had there to a SnapshotWriter, so a stream
+// keeps one snapshot per every events and no read folds many more than
+// every events once they are written. They are a cache: a missing, stale,
+// foreign or unreadable snapshot only costs a longer fold, never a
+// different answer. The projections' verification and rebuild fold from
+// the events alone.
 
-// snapshotQueueSize bounds the states waiting for the writer; past it,
-// loads drop theirs (a later load offers again).
+// snapshotQueueSize bounds the reads' offers waiting for the writer; past
+// it, reads drop theirs (a later read offers again). An offer holds the
+// states of at most keptPerFold versions.
 const snapshotQueueSize = 64
 
-// WithSnapshots turns snapshots on: Load starts from the stream's
-// snapshot when there is one, and a Load that folded at least every
-// events hands its state to the SnapshotWriter, when one runs. every <= 0
-// leaves snapshots off: nothing is read or written.
+// WithSnapshots turns snapshots on: reads of an order start from its
+// newest snapshot within their bound, and a read whose fold passed a
+// multiple of every hands the state it had there to the SnapshotWriter,
+// when one runs. every <= 0 leaves snapshots off: nothing is read or
+// written.
 func WithSnapshots(every int) Option { return snapshotOption(every) }
 
 type snapshotOption int
@@ -38,14 +45,16 @@ type snapshots struct {
 	// queue nothing.
 	writers atomic.Int32
 
-	hits, misses, written, dropped, failed atomic.Uint64
+	hits, misses, written, dropped, failed, folded atomic.Uint64
 }
 
-// snapshotWrite is a state for the writer to store. unusable is the
-// version of the stream's row that Load could not use, or 0: that row is
-// replaced even when it claims a version as new as the state's.
+// snapshotWrite is what a read offers the writer: states of the stream to
+// store, and the version of the stream's row that the read could not use,
+// or 0. That row is deleted, and replaced when one of the states is at its
+// version.
 type snapshotWrite struct {
-	state    order.Order
+	id       uuid.UUID
+	states   []snapshotState
 	unusable int
 	reason   error
 }
@@ -58,10 +67,8 @@ func newSnapshots(codec *Codec, every int) (*snapshots, error) {
 	return &snapshots{every: every, fingerprint: fp, queue: make(chan snapshotWrite, snapshotQueueSize)}, nil
 }
 
-// offer hands a loaded state to the writer without waiting: when none runs
-// it is not kept, and when the queue is full it is dropped. The state is
-// shared, not copied: an Order changes only through Apply, which never
-// writes into a slice or address another copy holds.
+// offer hands a read's states to the writer without waiting: when none
+// runs they are not kept, and when the queue is full they are dropped.
 func (sn *snapshots) offer(w snapshotWrite) {
 	if sn.writers.Load() == 0 {
 		return
@@ -69,25 +76,29 @@ func (sn *snapshots) offer(w snapshotWrite) {
 	select {
 	case sn.queue <- w:
 	default:
-		sn.dropped.Add(1)
+		sn.dropped.Add(uint64(len(w.states)))
 	}
 }
 
 // SnapshotStats counts what the store's snapshots did since it was made.
 type SnapshotStats struct {
-	// Hits are loads that started from a snapshot.
+	// Hits are reads of an order's state, current or past, that started
+	// from a snapshot.
 	Hits uint64
-	// Misses are loads of an existing order that found no usable snapshot
-	// and replayed the whole stream.
+	// Misses are reads of an existing order that found no usable snapshot
+	// within their bound and folded the stream from its start.
 	Misses uint64
-	// Written are snapshots stored (a write that found a newer one stored
-	// changes nothing and is not counted).
+	// Written are snapshots stored (one already stored at the same
+	// version is not written again, nor counted).
 	Written uint64
 	// Dropped are states not queued for the writer because it was busy.
 	Dropped uint64
 	// Failed are snapshot rows that could not be used (each also a miss)
 	// and writes that failed.
 	Failed uint64
+	// Folded are the events that reads folded after the snapshot they
+	// started from, or from the start.
+	Folded uint64
 }
 
 // SnapshotStats returns the snapshot counters; all zero when snapshots are
@@ -103,5 +114,6 @@ func (s *Store) SnapshotStats() SnapshotStats {
 		Written: sn.written.Load(),
 		Dropped: sn.dropped.Load(),
 		Failed:  sn.failed.Load(),
+		Folded:  sn.folded.Load(),
 	}
 }

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -11,17 +12,39 @@ import (
 // SnapshotQueueSize is snapshotQueueSize.
 const SnapshotQueueSize = snapshotQueueSize
 
-// SaveSnapshot stores o as its stream's snapshot now, as the writer would,
-// and reports whether it was stored.
+// KeptPerFold is keptPerFold.
+const KeptPerFold = keptPerFold
+
+// SaveSnapshot stores o as a snapshot of its stream now, as the writer
+// would, with the latest time the stream's events up to it occurred, and
+// reports whether it was stored.
 func (s *Store) SaveSnapshot(ctx context.Context, o order.Order) (bool, error) {
-	return s.saveSnapshot(ctx, snapshotWrite{state: o})
+	until, err := s.occurredUntil(ctx, o)
+	if err != nil {
+		return false, err
+	}
+	n, err := s.saveSnapshot(ctx, snapshotWrite{id: o.ID, states: []snapshotState{{state: o, until: until}}})
+	return n == 1, err
 }
 
 // SaveSnapshotAs stores o as another build, of the given fingerprint,
 // would.
 func (s *Store) SaveSnapshotAs(ctx context.Context, fingerprint string, o order.Order) error {
-	_, err := s.writeSnapshot(ctx, fingerprint, snapshotWrite{state: o})
+	until, err := s.occurredUntil(ctx, o)
+	if err != nil {
+		return err
+	}
+	_, err = s.writeSnapshot(ctx, fingerprint, snapshotWrite{id: o.ID, states: []snapshotState{{state: o, until: until}}})
 	return err
+}
+
+// occurredUntil is the latest time an event of o's stream up to o's
+// version occurred; the epoch when there is none.
+func (s *Store) occurredUntil(ctx context.Context, o order.Order) (time.Time, error) {
+	var until time.Time
+	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(occurred_at), 'epoch') FROM events WHERE stream_id = $1 AND stream_version <= $2`,
+		pgUUID(o.ID), o.Version).Scan(&until)
+	return until, err
 }
 
 // SnapshotFingerprint is the fingerprint the store reads and writes.

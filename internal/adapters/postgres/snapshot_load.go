@@ -11,44 +11,60 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// loadLatestSQL reads, in one statement and so one round trip, the
-// stream's snapshot of this build's fingerprint, if any, first, then the
-// events from its version on, or the whole stream when there is none.
-// Like foldStream it reads the snapshot's own event too: that proves the
-// stream reaches the snapshot's version. Rows of other fingerprints are
-// never read. The sort puts the snapshot before its own event; both
-// lookups are by primary or unique key.
-const loadLatestSQL = `
+// snapshotReadSQLs read, in one statement and so one round trip, the
+// stream's newest snapshot of this build's fingerprint within the bound,
+// if any, first, then the events from its version on up to the bound, or
+// from the start when there is none: one text per kind of bound. Within
+// the bound means at or below the version asked for, or, as of a time,
+// with every event up to it occurred by then (its occurred_until), so that
+// the snapshot lies within the run of events untilOccurred takes. Like
+// foldStream it reads the snapshot's own event too: that proves the stream
+// reaches the snapshot's version within the bound. Rows of other
+// fingerprints are never read. The sort puts the snapshot before its own
+// event; both lookups go down primary or unique keys.
+var snapshotReadSQLs = func() (texts [boundKinds]string) {
+	const from = `coalesce((SELECT version FROM snap), 1)`
+	within := [boundKinds]string{
+		boundVersion:  ` AND version <= $3`,
+		boundOccurred: ` AND occurred_until <= $3`,
+	}
+	for kind := range boundKinds {
+		texts[kind] = `
 WITH snap AS (
-    SELECT version, state, created_at
-      FROM snapshots
-     WHERE stream_id = $1 AND fingerprint = $2
+    SELECT version, state, occurred_until
+      FROM stream_snapshots
+     WHERE stream_id = $1 AND fingerprint = $2` + within[kind] + `
+     ORDER BY version DESC
+     LIMIT 1
 )
-SELECT true AS is_snapshot, version, '' AS event_type, 0 AS schema_version, state AS data, created_at AS occurred_at
+SELECT true AS is_snapshot, version, '' AS event_type, 0 AS schema_version, state AS data, occurred_until AS occurred_at
   FROM snap
 UNION ALL
 SELECT false, stream_version, event_type, schema_version, data, occurred_at
   FROM events
- WHERE stream_id = $1 AND stream_version >= coalesce((SELECT version FROM snap), 1)
+ WHERE stream_id = $1 AND stream_version >= ` + from + boundSQL(kind, from) + `
  ORDER BY version, is_snapshot DESC`
+	}
+	return texts
+}()
 
-// errUnusableSnapshot: the stream's snapshot row cannot be decoded, or
-// the stream does not reach its version.
+// errUnusableSnapshot: the snapshot row read cannot be decoded, or the
+// stream does not reach its version within the bound.
 var errUnusableSnapshot = errors.New("unusable snapshot")
 
-// loadLatest is Load with snapshots on. A snapshot row that cannot be used
-// is a miss: the stream is replayed whole (a second query, only then) and
-// the row is offered to the writer for replacement, so that the load
-// answers as if the row did not exist. A state that took at least
-// sn.every events to fold is offered to the writer once read.
-func (s *Store) loadLatest(ctx context.Context, id uuid.UUID) (order.Order, error) {
+// loadFromSnapshot is loadTo with snapshots on. A snapshot row that cannot
+// be used is a miss: the stream is folded from its start (a second query,
+// only then) and the row is offered to the writer for deletion, so that
+// the read answers as if the row did not exist. The states at the
+// multiples of sn.every that the fold passed are offered to the writer.
+func (s *Store) loadFromSnapshot(ctx context.Context, id uuid.UUID, b bound) (order.Order, error) {
 	sn := s.snaps
-	rows, err := s.pool.Query(ctx, loadLatestSQL, pgUUID(id), sn.fingerprint)
+	rows, err := s.pool.Query(ctx, snapshotReadSQLs[b.kind], b.args(pgUUID(id), sn.fingerprint)...)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("read snapshot and stream: %w", err)
 	}
 	var (
-		f        = newFold(order.Order{})
+		f        = newFold(order.Order{}, time.Time{}, sn.every)
 		from     int // the snapshot's version, when one is used
 		unusable int // the version of a row that cannot be used
 		reason   error
@@ -66,7 +82,7 @@ func (s *Store) loadLatest(ctx context.Context, id uuid.UUID) (order.Order, erro
 				unusable, reason = version, err
 				return errUnusableSnapshot
 			}
-			f, from = newFold(st), version
+			f, from = newFold(st, occurredAt.UTC(), sn.every), version
 			return nil
 		}
 		err := f.step(s, version, eventType, schemaVersion, data, occurredAt)
@@ -77,20 +93,17 @@ func (s *Store) loadLatest(ctx context.Context, id uuid.UUID) (order.Order, erro
 		return err
 	})
 	if err == nil && !f.within {
-		// The stream ends before the snapshot's version.
-		unusable, reason, err = from, fmt.Errorf("the stream ends before version %d", from), errUnusableSnapshot
+		unusable, reason, err = from, fmt.Errorf("the stream does not reach version %d within the bound", from), errUnusableSnapshot
 	}
 	if errors.Is(err, errUnusableSnapshot) {
 		sn.failed.Add(1)
-		from = 0
-		f.o, err = s.replay(ctx, id, streamEnd)
-		if err != nil {
-			return order.Order{}, err
-		}
+		f, from = newFold(order.Order{}, time.Time{}, sn.every), 0
+		err = s.foldInto(ctx, id, &f, b)
 	}
 	if err != nil {
 		return order.Order{}, fmt.Errorf("read snapshot and stream: %w", err)
 	}
+	sn.folded.Add(uint64(f.folded))
 	if f.o.Version == 0 {
 		return order.Order{}, order.ErrNotFound
 	}
@@ -100,8 +113,8 @@ func (s *Store) loadLatest(ctx context.Context, id uuid.UUID) (order.Order, erro
 	} else {
 		sn.misses.Add(1)
 	}
-	if f.o.Version-from >= sn.every || unusable > 0 {
-		sn.offer(snapshotWrite{state: f.o, unusable: unusable, reason: reason})
+	if len(f.kept) > 0 || unusable > 0 {
+		sn.offer(snapshotWrite{id: id, states: f.kept, unusable: unusable, reason: reason})
 	}
 	return f.o, nil
 }

@@ -1,6 +1,8 @@
 package postgres_test
 
 import (
+	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -18,9 +20,10 @@ var snapshotSeed = flag.Uint64("snapshot-seed", 0, "seed of TestSnapshotsNeverCh
 
 // TestSnapshotsNeverChangeALoad is the snapshots' property: for random
 // command sequences, with snapshots taken at random versions (in random
-// order, so older after newer too), Load answers exactly the state that
-// a full replay answers and that the commands built; and deleting every
-// snapshot changes no answer.
+// order, so older after newer too), Load, and every read of a past state
+// by version or as of a time, answers exactly the state that a full
+// replay answers and that the commands built; and deleting every snapshot
+// changes no answer.
 func TestSnapshotsNeverChangeALoad(t *testing.T) {
 	t.Parallel()
 	seed := *snapshotSeed
@@ -39,12 +42,14 @@ func TestSnapshotsNeverChangeALoad(t *testing.T) {
 
 	const sequences = 200
 	finals := make([]order.Order, 0, sequences)
+	histories := make([][]order.Order, 0, sequences)
 	snapshotted := 0
 	for i := range sequences {
 		// Given a stream built by random commands
 		history := streamHistory(t, r, plain, t0.Add(time.Duration(i)*time.Hour))
 		last := history[len(history)-1]
 		finals = append(finals, last)
+		histories = append(histories, history)
 
 		// and snapshots at random versions, of states replayed up to them
 		n := r.IntN(4)
@@ -81,6 +86,30 @@ func TestSnapshotsNeverChangeALoad(t *testing.T) {
 	}
 	if st := snapped.SnapshotStats(); st.Hits != uint64(snapshotted) || st.Misses != uint64(sequences-snapshotted) || st.Failed != 0 {
 		t.Fatalf("stats %+v, want %d hits and %d misses", st, snapshotted, sequences-snapshotted)
+	}
+
+	// When each is read at random versions, and as of the times they
+	// occurred and just before, then each answer is the state the
+	// commands built there, as a full replay answers it
+	for i, history := range histories {
+		for _, at := range pastPoints(r, history) {
+			for name, s := range map[string]*postgres.Store{"snapshots": snapped, "replay": plain} {
+				got, err := at.load(ctx, s, history[1].ID)
+				if at.want == 0 {
+					if !errors.Is(err, order.ErrNotFound) {
+						t.Fatalf("sequence %d, %s %s: %+v, %v; want not found", i, name, at, got, err)
+					}
+					continue
+				}
+				if err != nil || !reflect.DeepEqual(got, history[at.want]) {
+					t.Fatalf("sequence %d, %s %s: %v\n%+v\nwant version %d\n%+v", i, name, at, err, got, at.want, history[at.want])
+				}
+			}
+		}
+	}
+	// and no read took a snapshot it then found past its bound
+	if st := snapped.SnapshotStats(); st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
 	}
 
 	// When every snapshot is deleted, then every load answers the same
@@ -177,4 +206,52 @@ func nextCommand(r *rand.Rand, o *order.Order, products []uuid.UUID, at time.Tim
 	default: // shipped
 		return o.Deliver(at.Add(time.Duration(r.IntN(1e9))), at.Add(time.Second), pick("", "A. Lovelace"))
 	}
+}
+
+// pastPoint is a read of a past state: at a version, or as of a time,
+// with the version of the state expected (0: none yet).
+type pastPoint struct {
+	version int
+	asOf    time.Time
+	want    int
+}
+
+func (p pastPoint) String() string {
+	if p.version > 0 {
+		return fmt.Sprintf("at version %d", p.version)
+	}
+	return "as of " + p.asOf.Format(time.RFC3339Nano)
+}
+
+func (p pastPoint) load(ctx context.Context, s *postgres.Store, id uuid.UUID) (order.Order, error) {
+	if p.version > 0 {
+		return s.LoadVersion(ctx, id, p.version)
+	}
+	return s.LoadAsOf(ctx, id, p.asOf)
+}
+
+// pastPoints picks reads of a stream's past: its last version and up to
+// five random ones, and as of the time each of those occurred, a
+// microsecond before, and before the order. As of a time, the state
+// expected is the one after the longest run of first events that occurred
+// by then (each state's UpdatedAt is its last event's time).
+func pastPoints(r *rand.Rand, history []order.Order) []pastPoint {
+	last := len(history) - 1
+	versions := []int{last}
+	for range min(5, last) {
+		versions = append(versions, 1+r.IntN(last))
+	}
+	asOf := func(t time.Time) pastPoint {
+		p := pastPoint{asOf: t}
+		for p.want < last && !history[p.want+1].UpdatedAt.After(t) {
+			p.want++
+		}
+		return p
+	}
+	points := []pastPoint{asOf(history[1].UpdatedAt.Add(-time.Hour))}
+	for _, v := range versions {
+		at := history[v].UpdatedAt
+		points = append(points, pastPoint{version: v, want: v}, asOf(at), asOf(at.Add(-time.Microsecond)))
+	}
+	return points
 }

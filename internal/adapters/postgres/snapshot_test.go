@@ -52,7 +52,7 @@ type snapshotRow struct {
 
 func snapshotRows(t *testing.T, pool *pgxpool.Pool, id uuid.UUID) []snapshotRow {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), `SELECT fingerprint, version FROM snapshots WHERE stream_id = $1 ORDER BY 1`, id)
+	rows, err := pool.Query(context.Background(), `SELECT fingerprint, version FROM stream_snapshots WHERE stream_id = $1 ORDER BY 1, 2`, id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,26 +86,53 @@ func tampered(o order.Order) order.Order {
 	return o
 }
 
-// TestOnlyLoadTrustsSnapshots: time travel and the projections' check
-// replay the events alone.
-func TestOnlyLoadTrustsSnapshots(t *testing.T) {
+// TestTimeTravelStartsFromSnapshots: every read of an order's state,
+// past ones too, starts from the newest snapshot within its bound; the
+// projections' check folds the events alone.
+func TestTimeTravelStartsFromSnapshots(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	s, _ := snapshotStore(t, 100)
+	// Given an order of 6 events, the k-th at t0 + k-1 seconds, with a
+	// snapshot at version 4 that shows whether a read trusted it
+	s, pool := snapshotStore(t, 100)
 	o := longOrder(t, s, 6)
-	if _, err := s.SaveSnapshot(ctx, tampered(o)); err != nil {
+	v4, err := s.LoadVersion(ctx, o.ID, 4)
+	if err != nil {
 		t.Fatal(err)
 	}
+	if _, err := s.SaveSnapshot(ctx, tampered(v4)); err != nil {
+		t.Fatal(err)
+	}
+	fromSnapshot := func(got order.Order, err error) bool {
+		return err == nil && got.CancelledBy == tampered(o).CancelledBy
+	}
 
-	if got := mustLoad(t, s, o.ID); got.CancelledBy != tampered(o).CancelledBy {
-		t.Fatalf("Load did not start from the snapshot: %+v", got)
+	// When it is read now, at version 4 or later, or as of version 4's
+	// time or later, then the read started from the snapshot
+	if got := mustLoad(t, s, o.ID); !fromSnapshot(got, nil) {
+		t.Errorf("Load did not start from the snapshot: %+v", got)
 	}
-	if got, err := s.LoadVersion(ctx, o.ID, o.Version); err != nil || !reflect.DeepEqual(got, o) {
-		t.Errorf("LoadVersion = %+v, %v; want the replay %+v", got, err, o)
+	for v := 4; v <= 6; v++ {
+		if got, err := s.LoadVersion(ctx, o.ID, v); !fromSnapshot(got, err) || got.Version != v {
+			t.Errorf("LoadVersion(%d) did not start from the snapshot: %+v, %v", v, got, err)
+		}
 	}
-	if got, err := s.LoadAsOf(ctx, o.ID, time.Now()); err != nil || !reflect.DeepEqual(got, o) {
-		t.Errorf("LoadAsOf = %+v, %v; want the replay %+v", got, err, o)
+	if got, err := s.LoadAsOf(ctx, o.ID, t0.Add(3*time.Second)); !fromSnapshot(got, err) || got.Version != 4 {
+		t.Errorf("LoadAsOf version 4's time did not start from the snapshot: %+v, %v", got, err)
 	}
+
+	// When it is read before the snapshot, then it is the replay
+	want, err := postgres.NewStore(pool).LoadVersion(ctx, o.ID, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.LoadVersion(ctx, o.ID, 3); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("LoadVersion(3) = %+v, %v; want the replay %+v", got, err, want)
+	}
+	if got, err := s.LoadAsOf(ctx, o.ID, t0.Add(3*time.Second-time.Microsecond)); err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("LoadAsOf before version 4 = %+v, %v; want the replay %+v", got, err, want)
+	}
+	// and the projections' check trusts no snapshot
 	if rep := verifyProjections(t, s); rep.Total != 0 {
 		t.Errorf("verify found %d differences: %v", rep.Total, rep.Differences)
 	}
@@ -130,66 +157,87 @@ func TestLoadIgnoresAnotherBuildsSnapshot(t *testing.T) {
 	}
 
 	// When a writer runs and the order is loaded again, then this build's
-	// snapshot replaces the other's
+	// snapshot at the multiple of 3 the load passed replaces the other's
 	runWriter(t, s)
 	mustLoad(t, s, o.ID)
-	want := []snapshotRow{{s.SnapshotFingerprint(), o.Version}}
+	want := []snapshotRow{{s.SnapshotFingerprint(), 3}}
 	eventually(t, "the snapshot replaced", func() bool { return reflect.DeepEqual(snapshotRows(t, pool, o.ID), want) })
 	if got := mustLoad(t, s, o.ID); !reflect.DeepEqual(got, o) || s.SnapshotStats().Hits != 1 {
 		t.Fatalf("loaded %+v with stats %+v, want a hit on %+v", got, s.SnapshotStats(), o)
 	}
 }
 
-func TestAnOlderSnapshotNeverReplacesANewerOne(t *testing.T) {
+// TestSnapshotsAtSeveralVersions: a stream keeps snapshots at several
+// versions, each stored once, and each read starts from the newest within
+// its bound.
+func TestSnapshotsAtSeveralVersions(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
+	// Given an order of 8 events with snapshots at 8 and 4, stored in
+	// that order, and 8 once more
 	s, pool := snapshotStore(t, 100)
 	o := longOrder(t, s, 8)
-	older, err := s.LoadVersion(ctx, o.ID, 4)
+	older, err := postgres.NewStore(pool).LoadVersion(ctx, o.ID, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
-
 	for _, step := range []struct {
 		state  order.Order
 		stored bool
-	}{{o, true}, {older, false}, {o, false}} {
+	}{{o, true}, {older, true}, {o, false}} {
 		stored, err := s.SaveSnapshot(ctx, step.state)
 		if err != nil || stored != step.stored {
 			t.Fatalf("save version %d: stored %t, %v; want %t", step.state.Version, stored, err, step.stored)
 		}
 	}
-	if got := snapshotRows(t, pool, o.ID); !reflect.DeepEqual(got, []snapshotRow{{s.SnapshotFingerprint(), 8}}) {
-		t.Fatalf("rows %+v, want version 8 only", got)
+	fp := s.SnapshotFingerprint()
+	if got := snapshotRows(t, pool, o.ID); !reflect.DeepEqual(got, []snapshotRow{{fp, 4}, {fp, 8}}) {
+		t.Fatalf("rows %+v, want versions 4 and 8", got)
 	}
-	if got := mustLoad(t, s, o.ID); !reflect.DeepEqual(got, o) || s.SnapshotStats() != (postgres.SnapshotStats{Hits: 1, Written: 1}) {
-		t.Fatalf("loaded %+v with stats %+v", got, s.SnapshotStats())
+
+	// When it is read now, at 6 and at 3
+	if got := mustLoad(t, s, o.ID); !reflect.DeepEqual(got, o) {
+		t.Fatalf("loaded %+v, want %+v", got, o)
+	}
+	for _, v := range []int{6, 3} {
+		got, err := s.LoadVersion(ctx, o.ID, v)
+		if want, _ := postgres.NewStore(pool).LoadVersion(ctx, o.ID, v); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("version %d: %+v, %v; want %+v", v, got, err, want)
+		}
+	}
+	// Then they folded 0 events after 8, 2 after 4, and 3 from the start
+	if st := s.SnapshotStats(); st != (postgres.SnapshotStats{Hits: 2, Misses: 1, Written: 2, Folded: 5}) {
+		t.Fatalf("stats %+v", st)
 	}
 }
 
 // TestAnUnusableSnapshotIsAMiss: a row that cannot be decoded, or that
-// the stream does not reach, is counted and replayed around, never an
-// error; a writer then replaces it, whatever version it claims.
+// the stream does not reach, is counted and folded around, never an
+// error; a writer then deletes it, whatever version it claims, and stores
+// the snapshots the fold around it passed.
 func TestAnUnusableSnapshotIsAMiss(t *testing.T) {
 	t.Parallel()
 	for name, spoil := range map[string]func(context.Context, *postgres.Store, *pgxpool.Pool, order.Order) error{
 		"garbage": func(ctx context.Context, _ *postgres.Store, pool *pgxpool.Pool, _ order.Order) error {
-			_, err := pool.Exec(ctx, `UPDATE snapshots SET state = '{"garbage": true}'`)
+			_, err := pool.Exec(ctx, `UPDATE stream_snapshots SET state = '{"garbage": true}'`)
 			return err
 		},
 		"not an object": func(ctx context.Context, _ *postgres.Store, pool *pgxpool.Pool, _ order.Order) error {
-			_, err := pool.Exec(ctx, `UPDATE snapshots SET state = '"text"'`)
+			_, err := pool.Exec(ctx, `UPDATE stream_snapshots SET state = '"text"'`)
 			return err
 		},
 		"a field missing": func(ctx context.Context, _ *postgres.Store, pool *pgxpool.Pool, _ order.Order) error {
-			_, err := pool.Exec(ctx, `UPDATE snapshots SET state = state - 'status'`)
+			_, err := pool.Exec(ctx, `UPDATE stream_snapshots SET state = state - 'status'`)
 			return err
 		},
 		"the version of another row": func(ctx context.Context, _ *postgres.Store, pool *pgxpool.Pool, _ order.Order) error {
-			_, err := pool.Exec(ctx, `UPDATE snapshots SET version = version - 1`)
+			_, err := pool.Exec(ctx, `UPDATE stream_snapshots SET version = version - 1`)
 			return err
 		},
-		"past the stream's end": func(ctx context.Context, s *postgres.Store, _ *pgxpool.Pool, o order.Order) error {
+		"past the stream's end": func(ctx context.Context, s *postgres.Store, pool *pgxpool.Pool, o order.Order) error {
+			if _, err := pool.Exec(ctx, `DELETE FROM stream_snapshots`); err != nil {
+				return err
+			}
 			o.Version += 5
 			_, err := s.SaveSnapshot(ctx, o)
 			return err
@@ -198,8 +246,9 @@ func TestAnUnusableSnapshotIsAMiss(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			// Given an order whose snapshot is spoilt
-			s, pool := snapshotStore(t, 100)
+			// Given an order of 6 events whose snapshot at 6 is spoilt, in
+			// a store that snapshots every 3 events
+			s, pool := snapshotStore(t, 3)
 			o := longOrder(t, s, 6)
 			if _, err := s.SaveSnapshot(ctx, o); err != nil {
 				t.Fatal(err)
@@ -208,7 +257,8 @@ func TestAnUnusableSnapshotIsAMiss(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			// When it is loaded, then it is replayed: a miss and a failure
+			// When it is loaded, then it is folded from the start: a miss
+			// and a failure
 			if got := mustLoad(t, s, o.ID); !reflect.DeepEqual(got, o) {
 				t.Fatalf("loaded %+v, want %+v", got, o)
 			}
@@ -217,11 +267,13 @@ func TestAnUnusableSnapshotIsAMiss(t *testing.T) {
 			}
 
 			// When a writer runs and it is loaded again, then the row is
-			// replaced by a usable one
-			written := s.SnapshotStats().Written
+			// replaced by the usable ones at 3 and 6
 			runWriter(t, s)
 			mustLoad(t, s, o.ID)
-			eventually(t, "the row replaced", func() bool { return s.SnapshotStats().Written == written+1 })
+			fp := s.SnapshotFingerprint()
+			eventually(t, "the row replaced", func() bool {
+				return reflect.DeepEqual(snapshotRows(t, pool, o.ID), []snapshotRow{{fp, 3}, {fp, 6}})
+			})
 			if got := mustLoad(t, s, o.ID); !reflect.DeepEqual(got, o) || s.SnapshotStats().Hits != 1 {
 				t.Fatalf("loaded %+v with stats %+v, want a hit", got, s.SnapshotStats())
 			}

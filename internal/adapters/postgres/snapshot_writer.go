@@ -14,36 +14,40 @@ import (
 // that hangs cannot stall the writer for good.
 const snapshotWriteTimeout = 5 * time.Second
 
-// saveSnapshotSQL stores a state as its stream's snapshot under this
-// build's fingerprint, in one statement. The upsert goes forward only: a
-// state older than the stored one changes nothing (two loads may hand
-// their states over in either order), unless the stored row is the one a
-// load could not use. The stream's rows of other fingerprints are
-// deleted: no build that could trust them will read them through this
-// one's writes.
-const saveSnapshotSQL = `
-WITH foreign_rows AS (
-    DELETE FROM snapshots WHERE stream_id = @stream_id::uuid AND fingerprint <> @fingerprint::text
+// clearSnapshotsSQL deletes, before a write, the stream's rows of other
+// fingerprints, which no build that could trust them will read through
+// this one's writes, and the row a read could not use (@unusable, or
+// NULL).
+const clearSnapshotsSQL = `
+DELETE FROM stream_snapshots
+ WHERE stream_id = @stream_id::uuid AND (fingerprint <> @fingerprint::text OR version = @unusable::integer)`
+
+// saveSnapshotsSQL stores states of one stream under this build's
+// fingerprint, in one statement. A version already stored is kept: the
+// state of a stream at a version never changes, and two reads may offer
+// the same one.
+const saveSnapshotsSQL = `
+INSERT INTO stream_snapshots (stream_id, fingerprint, version, occurred_until, state)
+SELECT @stream_id::uuid, @fingerprint::text, s.version, s.occurred_until, s.state::jsonb
+  FROM unnest(@versions::integer[], @untils::timestamptz[], @states::text[]) AS s(version, occurred_until, state)
+ON CONFLICT (stream_id, fingerprint, version) DO NOTHING`
+
+// The statements with positional parameters.
+var (
+	clearSnapshotsStatement = compileNamed(clearSnapshotsSQL)
+	saveSnapshotsStatement  = compileNamed(saveSnapshotsSQL)
 )
-INSERT INTO snapshots AS s (stream_id, fingerprint, version, state)
-VALUES (@stream_id::uuid, @fingerprint::text, @version::integer, @state::text::jsonb)
-ON CONFLICT (stream_id, fingerprint) DO UPDATE
-   SET version = EXCLUDED.version, state = EXCLUDED.state, created_at = EXCLUDED.created_at
- WHERE s.version < EXCLUDED.version OR s.version = @unusable::integer`
 
-// saveSnapshotStatement is saveSnapshotSQL with positional parameters.
-var saveSnapshotStatement = compileNamed(saveSnapshotSQL)
-
-// SnapshotWriter stores the snapshots that Load hands over. Its Run is
-// the only writer of the snapshots table; without it running, loads still
-// read snapshots but queue nothing.
+// SnapshotWriter stores the snapshots that reads hand over. Its Run is
+// the only writer of the stream_snapshots table; without it running,
+// reads still use snapshots but queue nothing.
 //
-// Snapshots are written after the load that found a state worth keeping,
+// Snapshots are written after the read that passed a state worth keeping,
 // by this separate worker, and not in the append's statement: the append
-// stays one short statement whatever the stream's length, the command
-// that loaded waits for nothing, and since a snapshot is only a cache, a
+// stays one short statement whatever the stream's length, the request
+// that read waits for nothing, and since a snapshot is only a cache, a
 // write that is lost (dropped when the writer is busy, failed, or cut off
-// by shutdown) only costs a later load a longer replay, which then offers
+// by shutdown) only costs a later read a longer fold, which then offers
 // the state again. The cost of a write is spread over every events folded
 // before it.
 type SnapshotWriter struct {
@@ -56,7 +60,7 @@ func NewSnapshotWriter(s *Store, log zerolog.Logger) *SnapshotWriter {
 	return &SnapshotWriter{store: s, log: log}
 }
 
-// Run writes the states loads queue until ctx ends, then returns its
+// Run writes the states reads queue until ctx ends, then returns its
 // error, leaving what is still queued unwritten. A failed write is logged
 // and counted, never retried. With snapshots off it returns nil at once.
 func (w *SnapshotWriter) Run(ctx context.Context) error {
@@ -75,22 +79,22 @@ func (w *SnapshotWriter) Run(ctx context.Context) error {
 			return ctx.Err()
 		case req := <-sn.queue:
 			if req.unusable > 0 {
-				w.log.Warn().Err(req.reason).Str("order_id", req.state.ID.String()).Int("version", req.unusable).
-					Msg("replacing an unusable snapshot")
+				w.log.Warn().Err(req.reason).Str("order_id", req.id.String()).Int("version", req.unusable).
+					Msg("deleting an unusable snapshot")
 			}
 			if _, err := w.store.saveSnapshot(ctx, req); err != nil && ctx.Err() == nil {
-				w.log.Warn().Err(err).Str("order_id", req.state.ID.String()).Msg("write snapshot")
+				w.log.Warn().Err(err).Str("order_id", req.id.String()).Msg("write snapshots")
 			}
 		}
 	}
 }
 
-// saveSnapshot stores one state and reports whether it was stored. A
+// saveSnapshot stores a read's states and reports how many were stored. A
 // failure is counted, unless ctx ended (a shutdown, not a fault).
-func (s *Store) saveSnapshot(ctx context.Context, req snapshotWrite) (bool, error) {
+func (s *Store) saveSnapshot(ctx context.Context, req snapshotWrite) (int, error) {
 	sn := s.snaps
 	if sn == nil {
-		return false, fmt.Errorf("save snapshot: snapshots are off")
+		return 0, fmt.Errorf("save snapshots: snapshots are off")
 	}
 	wctx, cancel := context.WithTimeout(ctx, snapshotWriteTimeout)
 	defer cancel()
@@ -99,47 +103,57 @@ func (s *Store) saveSnapshot(ctx context.Context, req snapshotWrite) (bool, erro
 		if ctx.Err() == nil {
 			sn.failed.Add(1)
 		}
-		return false, fmt.Errorf("save snapshot of order %s at version %d: %w", req.state.ID, req.state.Version, err)
+		return 0, fmt.Errorf("save snapshots of order %s: %w", req.id, err)
 	}
-	if stored {
-		sn.written.Add(1)
-	}
+	sn.written.Add(uint64(stored))
 	return stored, nil
 }
 
-func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snapshotWrite) (bool, error) {
-	o := req.state
-	if o.Version < 1 {
-		return false, fmt.Errorf("the state is at version %d", o.Version)
+// writeSnapshot runs the write of one read's offer under a fingerprint, in
+// one transaction and one round trip.
+func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snapshotWrite) (int, error) {
+	versions := make([]int32, len(req.states))
+	untils := make([]time.Time, len(req.states))
+	states := make([]string, len(req.states))
+	for i, st := range req.states {
+		o := st.state
+		if o.Version < 1 || o.ID != req.id {
+			return 0, fmt.Errorf("a state of order %s at version %d is no snapshot of order %s", o.ID, o.Version, req.id)
+		}
+		data, err := encodeSnapshot(o)
+		if err != nil {
+			return 0, err
+		}
+		versions[i], untils[i], states[i] = int32(o.Version), st.until, string(data)
 	}
-	state, err := encodeSnapshot(o)
-	if err != nil {
-		return false, err
-	}
-	var unusable any // NULL: no row to replace regardless
+	var unusable any // NULL: no row to delete regardless
 	if req.unusable > 0 {
 		unusable = req.unusable
 	}
-	// A snapshot is a cache: its commit need not wait for a flush.
-	var stored bool
-	b := relaxedBatch()
-	sql, args, err := saveSnapshotStatement.bind(pgx.StrictNamedArgs{
-		"stream_id":   pgUUID(o.ID),
-		"fingerprint": fingerprint,
-		"version":     o.Version,
-		"state":       string(state),
-		"unusable":    unusable,
+	clearSQL, clearArgs, err := clearSnapshotsStatement.bind(pgx.StrictNamedArgs{
+		"stream_id": pgUUID(req.id), "fingerprint": fingerprint, "unusable": unusable,
 	})
 	if err != nil {
-		return false, err
+		return 0, err
 	}
-	b.Queue(sql, args...).Exec(func(tag pgconn.CommandTag) error {
-		stored = tag.RowsAffected() == 1
+	saveSQL, saveArgs, err := saveSnapshotsStatement.bind(pgx.StrictNamedArgs{
+		"stream_id": pgUUID(req.id), "fingerprint": fingerprint,
+		"versions": versions, "untils": untils, "states": states,
+	})
+	if err != nil {
+		return 0, err
+	}
+	// A snapshot is a cache: its commit need not wait for a flush.
+	var stored int
+	b := relaxedBatch()
+	b.Queue(clearSQL, clearArgs...)
+	b.Queue(saveSQL, saveArgs...).Exec(func(tag pgconn.CommandTag) error {
+		stored = int(tag.RowsAffected())
 		return nil
 	})
 	b.Queue("COMMIT")
 	if err := s.pool.SendBatch(ctx, b).Close(); err != nil {
-		return false, err
+		return 0, err
 	}
 	return stored, nil
 }

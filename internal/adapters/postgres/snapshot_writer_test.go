@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
 
@@ -46,38 +47,40 @@ func TestSnapshotWriterSnapshotsAfterEveryNEvents(t *testing.T) {
 	s, pool := snapshotStore(t, 5)
 	runWriter(t, s)
 	fp := s.SnapshotFingerprint()
+	grow := func(o order.Order, to int) order.Order {
+		for o.Version < to {
+			o = do(t, s, o, t0.Add(time.Duration(o.Version)*time.Second), addItem("Saucer", "2.00", 1))
+		}
+		return o
+	}
 
-	// When an order of 4 events is loaded: too few to snapshot
+	// When an order of 4 events is loaded: no multiple of 5 passed
 	o := longOrder(t, s, 4)
 	mustLoad(t, s, o.ID)
 	// and then loaded at 12 events
-	for o.Version < 12 {
-		o = do(t, s, o, t0.Add(time.Duration(o.Version)*time.Second), addItem("Saucer", "2.00", 1))
-	}
+	o = grow(o, 12)
 	mustLoad(t, s, o.ID)
 
-	// Then a snapshot at 12 is written
-	eventually(t, "the snapshot at 12", func() bool {
-		return reflect.DeepEqual(snapshotRows(t, pool, o.ID), []snapshotRow{{fp, 12}})
+	// Then the states at 5 and 10 are written
+	eventually(t, "the snapshots at 5 and 10", func() bool {
+		return reflect.DeepEqual(snapshotRows(t, pool, o.ID), []snapshotRow{{fp, 5}, {fp, 10}})
 	})
 
-	// When it is loaded at 16 (4 events after the snapshot), then at 17
-	for o.Version < 16 {
-		o = do(t, s, o, t0.Add(time.Duration(o.Version)*time.Second), addItem("Saucer", "2.00", 1))
-	}
+	// When it is loaded at 16, from 10, passing 15, and then at 17
+	o = grow(o, 16)
 	if got := mustLoad(t, s, o.ID); !reflect.DeepEqual(got, o) {
 		t.Fatalf("loaded %+v, want %+v", got, o)
 	}
 	o = do(t, s, o, t0.Add(time.Hour), place)
 	mustLoad(t, s, o.ID)
 
-	// Then only the load at 17 snapshots again: the single writer takes
-	// states in order, so one from the load at 4 or 16 would have been
-	// counted before the one at 17 is stored
-	eventually(t, "the snapshot at 17", func() bool {
-		return reflect.DeepEqual(snapshotRows(t, pool, o.ID), []snapshotRow{{fp, 17}}) && s.SnapshotStats().Written >= 2
+	// Then only the load at 16 snapshots again, at 15: the single writer
+	// takes states in order, so a state from the load at 17 would have been
+	// counted before the one at 15 is stored
+	eventually(t, "the snapshot at 15", func() bool {
+		return reflect.DeepEqual(snapshotRows(t, pool, o.ID), []snapshotRow{{fp, 5}, {fp, 10}, {fp, 15}}) && s.SnapshotStats().Written >= 3
 	})
-	if st := s.SnapshotStats(); st != (postgres.SnapshotStats{Hits: 2, Misses: 2, Written: 2}) {
+	if st := s.SnapshotStats(); st != (postgres.SnapshotStats{Hits: 2, Misses: 2, Written: 3, Folded: 4 + 12 + 6 + 2}) {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -95,7 +98,7 @@ func TestSnapshotWriterDropsWhatItCannotTakeIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer tx.Rollback(context.Background())
-	if _, err := tx.Exec(ctx, `LOCK TABLE snapshots IN EXCLUSIVE MODE`); err != nil {
+	if _, err := tx.Exec(ctx, `LOCK TABLE stream_snapshots IN EXCLUSIVE MODE`); err != nil {
 		t.Fatal(err)
 	}
 
@@ -107,15 +110,16 @@ func TestSnapshotWriterDropsWhatItCannotTakeIn(t *testing.T) {
 		}
 	}
 
-	// Then the rest are dropped, and the loads were not held up
-	if st := s.SnapshotStats(); st.Dropped < loads-postgres.SnapshotQueueSize-1 || st.Misses != loads {
+	// Then the rest are dropped, the states at 1, 2 and 3 of each, and the
+	// loads were not held up
+	if st := s.SnapshotStats(); st.Dropped < 3*(loads-postgres.SnapshotQueueSize-1) || st.Misses != loads {
 		t.Fatalf("stats %+v after %d loads", st, loads)
 	}
-	// And once the lock goes, the writer stores the snapshot once
+	// And once the lock goes, the writer stores each snapshot once
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the queue written", func() bool { return s.SnapshotStats().Written == 1 && len(snapshotRows(t, pool, o.ID)) == 1 })
+	eventually(t, "the queue written", func() bool { return s.SnapshotStats().Written == 3 && len(snapshotRows(t, pool, o.ID)) == 3 })
 	if st := s.SnapshotStats(); st.Failed != 0 {
 		t.Fatalf("stats %+v", st)
 	}

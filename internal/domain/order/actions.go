@@ -1,5 +1,7 @@
 package order
 
+import "slices"
+
 // Action names a command a user may issue on an existing order.
 type Action string
 
@@ -21,10 +23,15 @@ var allowed = map[Status][]Action{
 	StatusShipped: {ActionDeliver},
 }
 
-// AllowedActions lists the actions the order's status permits, so a client
-// can offer only commands that will not be refused for the status.
+// AllowedActions lists the actions the order's status permits, less the
+// item changes once its history has no room for them, so a client can
+// offer only commands that will not be refused for the state.
 func (o *Order) AllowedActions() []Action {
-	return append([]Action{}, allowed[o.Status]...)
+	actions := append([]Action{}, allowed[o.Status]...)
+	if o.checkHistoryRoom() != nil {
+		actions = slices.DeleteFunc(actions, func(a Action) bool { return a == ActionAddItem || a == ActionRemoveItem })
+	}
+	return actions
 }
 
 // can returns the rule error for an action the status forbids.

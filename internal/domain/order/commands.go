@@ -56,12 +56,16 @@ func (it NewItem) Validate() error {
 }
 
 // AddItem adds a product line to a draft order. A product appears at most
-// once; the order's total must stay within MaxAmount.
+// once; the order's total must stay within MaxAmount, and its history
+// short of MaxEvents (see ReservedEvents).
 func (o *Order) AddItem(it NewItem) ([]Event, error) {
 	if err := it.Validate(); err != nil {
 		return nil, err
 	}
 	if err := o.can(ActionAddItem); err != nil {
+		return nil, err
+	}
+	if err := o.checkHistoryRoom(); err != nil {
 		return nil, err
 	}
 	if _, ok := o.item(it.ProductID); ok {
@@ -83,9 +87,13 @@ func (o *Order) AddItem(it NewItem) ([]Event, error) {
 	}}, nil
 }
 
-// RemoveItem removes a product line from a draft order.
+// RemoveItem removes a product line from a draft order whose history has
+// room for it (see ReservedEvents).
 func (o *Order) RemoveItem(productID uuid.UUID) ([]Event, error) {
 	if err := o.can(ActionRemoveItem); err != nil {
+		return nil, err
+	}
+	if err := o.checkHistoryRoom(); err != nil {
 		return nil, err
 	}
 	if _, ok := o.item(productID); !ok {

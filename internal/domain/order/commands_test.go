@@ -2,6 +2,7 @@ package order_test
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -396,6 +397,92 @@ func TestTooManyItems(t *testing.T) {
 	if !errors.Is(err, order.ErrTooManyItems) {
 		t.Fatalf("error = %v, want %v", err, order.ErrTooManyItems)
 	}
+}
+
+// longDraft is a draft order of n events: created, a line of product B
+// that stays, then a line of product A added and removed in turn.
+func longDraft(n int) order.Order {
+	history := []order.Event{created, addedB}
+	for len(history) < n {
+		if len(history)%2 == 0 {
+			history = append(history, addedA)
+		} else {
+			history = append(history, order.ItemRemoved{OrderID: orderID, ProductID: productA})
+		}
+	}
+	return given(history...)
+}
+
+func TestHistoryKeepsRoomToFinish(t *testing.T) {
+	full := order.MaxEvents - order.ReservedEvents
+	addC := func(o *order.Order) ([]order.Event, error) {
+		return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Pot", Quantity: 1, UnitPrice: dec("30")})
+	}
+	removeB := func(o *order.Order) ([]order.Event, error) { return o.RemoveItem(productB) }
+
+	t.Run("the last item change fits", func(t *testing.T) {
+		// Given a draft one event short of the items' share of the history
+		o := longDraft(full - 1)
+		// When an item is added or removed, then it is recorded
+		for _, when := range []func(*order.Order) ([]order.Event, error){addC, removeB} {
+			if events, err := when(&o); err != nil || len(events) != 1 {
+				t.Fatalf("at %d events: %v, %v", o.Version, events, err)
+			}
+		}
+	})
+
+	t.Run("past it, items no longer change", func(t *testing.T) {
+		// Given a draft with an item, at the items' share of the history
+		o := longDraft(full)
+		if o.Version != full || len(o.Items) == 0 {
+			t.Fatalf("given version %d with %d items", o.Version, len(o.Items))
+		}
+		if got, want := o.AllowedActions(), []order.Action{order.ActionPlace, order.ActionCancel}; !reflect.DeepEqual(got, want) {
+			t.Errorf("allowed actions %v, want %v", got, want)
+		}
+		// When an item is added or removed, then the history is full
+		for _, when := range []func(*order.Order) ([]order.Event, error){addC, removeB} {
+			_, err := when(&o)
+			var e *order.Error
+			if !errors.Is(err, order.ErrHistoryFull) || !errors.As(err, &e) || e.Kind != order.KindRule || !strings.Contains(e.Message, fmt.Sprint(order.MaxEvents)) {
+				t.Fatalf("error = %v, want %v", err, order.ErrHistoryFull)
+			}
+		}
+	})
+
+	t.Run("the order can still finish its life, within MaxEvents", func(t *testing.T) {
+		for name, life := range map[string][]func(*order.Order) ([]order.Event, error){
+			"delivered": {
+				func(o *order.Order) ([]order.Event, error) { return o.Place(address) },
+				func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z999", "UPS") },
+				func(o *order.Order) ([]order.Event, error) { return o.Deliver(o.ShippedAt, o.ShippedAt, "") },
+			},
+			"cancelled when placed": {
+				func(o *order.Order) ([]order.Event, error) { return o.Place(address) },
+				func(o *order.Order) ([]order.Event, error) { return o.Cancel("changed mind", "customer") },
+			},
+			"cancelled as a draft": {
+				func(o *order.Order) ([]order.Event, error) { return o.Cancel("changed mind", "customer") },
+			},
+		} {
+			// Given a draft whose history is full for items
+			o := longDraft(full)
+			// When it goes through the rest of its life
+			for _, when := range life {
+				events, err := when(&o)
+				if err != nil {
+					t.Fatalf("%s: at version %d: %v", name, o.Version, err)
+				}
+				for _, e := range events {
+					o.Apply(e, t0)
+				}
+			}
+			// Then it ends, within the cap
+			if o.Version > order.MaxEvents || len(o.AllowedActions()) != 0 {
+				t.Errorf("%s: version %d, actions %v", name, o.Version, o.AllowedActions())
+			}
+		}
+	})
 }
 
 func assertFields(t *testing.T, err error, want ...string) {

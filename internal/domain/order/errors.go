@@ -68,6 +68,7 @@ const (
 	CodeEmpty            = "order_empty"
 	CodeTooManyItems     = "too_many_items"
 	CodeTotalOutOfRange  = "order_total_out_of_range"
+	CodeHistoryFull      = "order_history_full"
 )
 
 // Field error codes.
@@ -97,6 +98,7 @@ var (
 	ErrEmpty            = &Error{Kind: KindRule, Code: CodeEmpty, Message: "order has no items"}
 	ErrTooManyItems     = &Error{Kind: KindRule, Code: CodeTooManyItems, Message: "order has the maximum number of items"}
 	ErrTotalOutOfRange  = &Error{Kind: KindRule, Code: CodeTotalOutOfRange, Message: "order total would exceed the maximum amount"}
+	ErrHistoryFull      = &Error{Kind: KindRule, Code: CodeHistoryFull, Message: "order has the most events its items may take"}
 )
 
 func ruleError(sentinel *Error, format string, args ...any) *Error {
