@@ -47,7 +47,8 @@ const usage = `usage: orderapi [serve|migrate|check|projections|help]
   migrate  apply pending migrations and exit
   check    check, changing nothing, that this build can decode every
            event type and schema version stored (serve refuses to start
-           otherwise)
+           otherwise), then every stored event, and that no projection
+           is stopped before one it cannot decode
   projections verify
            replay every order's events and compare them with the read
            models (order_details, customer_orders, analytics up to its
