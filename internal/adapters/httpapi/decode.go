@@ -71,6 +71,11 @@ func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
+		if isUnknownField(err) {
+			if named := unknownFieldPath[T](data); named != nil {
+				return v, named
+			}
+		}
 		return v, jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); err != io.EOF {
@@ -144,6 +149,24 @@ func sameNames(prefix string, got, want any) error {
 	return nil
 }
 
+// unknownFieldPath names an unknown member by its dotted path, which
+// encoding/json's error leaves out: the body is decoded again, this time
+// accepting unknown members, so that each nested object it holds is there
+// to compare its names with.
+func unknownFieldPath[T any](body []byte) error {
+	var v T
+	_ = json.Unmarshal(body, &v) // only the nested objects matter here
+	return exactNames(body, v)
+}
+
+// isUnknownField reports encoding/json's unknown-field error, which has no
+// type of its own: its text is the only sign.
+func isUnknownField(err error) bool {
+	return strings.HasPrefix(err.Error(), unknownFieldPrefix)
+}
+
+const unknownFieldPrefix = "json: unknown field "
+
 // unmarshalNumbers keeps numbers as text, so none is converted again.
 func unmarshalNumbers(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -167,8 +190,7 @@ func jsonError(err error) error {
 		}
 		return badRequest(codeWrongType, fmt.Sprintf("%s must be a JSON %s", field, jsonTypeName(e.Type.Kind().String())))
 	}
-	// encoding/json has no type for this error; its text is the only sign.
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+	if name, ok := strings.CutPrefix(err.Error(), unknownFieldPrefix); ok {
 		return badRequest(codeUnknownField, "unknown field "+name)
 	}
 	return badRequest(codeMalformedJSON, "the body is not valid JSON for this request")
