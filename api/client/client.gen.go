@@ -650,7 +650,7 @@ type FeedPosition struct {
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	// Code `required`, `too_long`, `out_of_range`, `invalid_format`,
+	// Code `required` (absent, or blank: nothing visible), `too_long`, `out_of_range`, `invalid_format`,
 	// `invalid_text` (not UTF-8, or control characters),
 	// `invalid_currency`, `invalid_country`, `before_shipment`.
 	Code FieldErrorCode `json:"code"`
@@ -660,7 +660,7 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// FieldErrorCode `required`, `too_long`, `out_of_range`, `invalid_format`,
+// FieldErrorCode `required` (absent, or blank: nothing visible), `too_long`, `out_of_range`, `invalid_format`,
 // `invalid_text` (not UTF-8, or control characters),
 // `invalid_currency`, `invalid_country`, `before_shipment`.
 type FieldErrorCode string

@@ -29,8 +29,10 @@ func (fe *fieldErrors) checkText(field, s string, required bool, maxLen int) {
 		fe.add(field, FieldBadText, "must be valid UTF-8")
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		fe.add(field, FieldBadText, "must not contain control characters")
+	case required && s == "":
+		fe.add(field, FieldRequired, "is required")
 	case required && blank(s):
-		fe.add(field, FieldRequired, "is required (white space and invisible characters alone do not count)")
+		fe.add(field, FieldRequired, "is required: white space and invisible characters alone are blank")
 	case utf8.RuneCountInString(s) > maxLen:
 		fe.add(field, FieldTooLong, "must be at most %d characters", maxLen)
 	}
