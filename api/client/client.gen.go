@@ -2436,7 +2436,9 @@ type ClientInterface interface {
 
 	// DeliverOrderWithBody Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
+	// The body is optional: none, or `{}`, records delivery now. Even an
+	// empty body must be sent as `Content-Type: application/json`: any
+	// other type is 415, whatever the body.
 	// `delivered_at` may not precede the shipment (422 `before_shipment`).
 	//
 	// Takes any type of body and a specified content type.
@@ -2446,7 +2448,9 @@ type ClientInterface interface {
 
 	// DeliverOrder Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
+	// The body is optional: none, or `{}`, records delivery now. Even an
+	// empty body must be sent as `Content-Type: application/json`: any
+	// other type is 415, whatever the body.
 	// `delivered_at` may not precede the shipment (422 `before_shipment`).
 	//
 	// Takes a body of the `application/json` content type.
@@ -2833,7 +2837,9 @@ func (c *Client) CancelOrder(ctx context.Context, orderId OrderId, params *Cance
 
 // DeliverOrderWithBody Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
+// The body is optional: none, or `{}`, records delivery now. Even an
+// empty body must be sent as `Content-Type: application/json`: any
+// other type is 415, whatever the body.
 // `delivered_at` may not precede the shipment (422 `before_shipment`).
 //
 // Takes any type of body and a specified content type.
@@ -2853,7 +2859,9 @@ func (c *Client) DeliverOrderWithBody(ctx context.Context, orderId OrderId, para
 
 // DeliverOrder Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
+// The body is optional: none, or `{}`, records delivery now. Even an
+// empty body must be sent as `Content-Type: application/json`: any
+// other type is 415, whatever the body.
 // `delivered_at` may not precede the shipment (422 `before_shipment`).
 //
 // Takes a body of the `application/json` content type.
@@ -4635,7 +4643,9 @@ type ClientWithResponsesInterface interface {
 
 	// DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
+	// The body is optional: none, or `{}`, records delivery now. Even an
+	// empty body must be sent as `Content-Type: application/json`: any
+	// other type is 415, whatever the body.
 	// `delivered_at` may not precede the shipment (422 `before_shipment`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -4645,7 +4655,9 @@ type ClientWithResponsesInterface interface {
 
 	// DeliverOrderWithResponse Record the delivery of a shipped order
 	//
-	// The body is optional: none, or `{}`, records delivery now.
+	// The body is optional: none, or `{}`, records delivery now. Even an
+	// empty body must be sent as `Content-Type: application/json`: any
+	// other type is 415, whatever the body.
 	// `delivered_at` may not precede the shipment (422 `before_shipment`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
@@ -7099,7 +7111,9 @@ func (c *ClientWithResponses) CancelOrderWithResponse(ctx context.Context, order
 
 // DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
+// The body is optional: none, or `{}`, records delivery now. Even an
+// empty body must be sent as `Content-Type: application/json`: any
+// other type is 415, whatever the body.
 // `delivered_at` may not precede the shipment (422 `before_shipment`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7115,7 +7129,9 @@ func (c *ClientWithResponses) DeliverOrderWithBodyWithResponse(ctx context.Conte
 
 // DeliverOrderWithResponse Record the delivery of a shipped order
 //
-// The body is optional: none, or `{}`, records delivery now.
+// The body is optional: none, or `{}`, records delivery now. Even an
+// empty body must be sent as `Content-Type: application/json`: any
+// other type is 415, whatever the body.
 // `delivered_at` may not precede the shipment (422 `before_shipment`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).

@@ -28,11 +28,12 @@ type validator interface {
 var errEmptyBody = badRequest(codeMalformedJSON, "the request body is empty; send a JSON object")
 
 // decode reads a request's JSON body strictly: size (413), a body too slow
-// to arrive (408), media type (415), invalid UTF-8, duplicate members,
+// to arrive (408), invalid UTF-8, duplicate members,
 // nesting, syntax, unknown fields, JSON types and trailing data (400), then
 // the values themselves (422, every field listed). Numbers decode straight
 // into typed fields, so a 30-digit quantity is a type error found by
-// strconv, never a huge number built in memory.
+// strconv, never a huge number built in memory. The media type is checked
+// before, by jsonOnly, on the route.
 func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
 	var v T
 	if r.ContentLength > maxBytes {
@@ -54,9 +55,6 @@ func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64)
 	data = bytes.TrimLeft(data, " \t\r\n")
 	if len(data) == 0 {
 		return v, errEmptyBody
-	}
-	if err := checkJSONMediaType(r.Header.Get("Content-Type")); err != nil {
-		return v, err
 	}
 	if data[0] != '{' {
 		// Caught here because encoding/json would take null for {}.
@@ -93,6 +91,20 @@ func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64)
 func tooLarge(maxBytes int64) error {
 	return &requestError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
 		detail: fmt.Sprintf("the request body must not exceed %d bytes", maxBytes)}
+}
+
+// jsonOnly refuses a request whose Content-Type is not JSON (415) before
+// anything else reads it, whatever its body, empty or not: a browser sends
+// a cross-site "simple request" (text/plain, a form) without asking first,
+// so such a request must never run a command, nor be answered a replay.
+func jsonOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkJSONMediaType(r.Header.Get("Content-Type")); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // checkJSONMediaType accepts application/json, with a UTF-8 charset if one

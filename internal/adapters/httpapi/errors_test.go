@@ -195,7 +195,8 @@ func TestRuleViolations(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
 	post := func(o orderJSON, step string, body any) reply {
-		return a.do("POST", "/v1/orders/"+o.ID+"/"+step, body)
+		// As JSON even without a body: any other type is refused first.
+		return a.do("POST", "/v1/orders/"+o.ID+"/"+step, body, "Content-Type", "application/json")
 	}
 	ship := map[string]any{"tracking_number": "T", "carrier": "C"}
 	cancel := map[string]any{"reason": "r", "cancelled_by": "c"}

@@ -19,14 +19,17 @@ func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) err
 		mux.Method("GET", "/metrics", metrics)
 	}
 
-	mux.Method("POST", "/v1/orders", handleCreateOrder(svc))
+	// Commands with a JSON body refuse any other media type before they
+	// look at anything else.
+	withJSON := mux.With(jsonOnly)
+	withJSON.Method("POST", "/v1/orders", handleCreateOrder(svc))
 	mux.Method("GET", "/v1/orders/{order_id}", handleGetOrder(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/items", handleAddItem(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/items", handleAddItem(svc))
 	mux.Method("DELETE", "/v1/orders/{order_id}/items/{product_id}", handleRemoveItem(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/place", handlePlaceOrder(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/ship", handleShipOrder(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/deliver", handleDeliverOrder(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/cancel", handleCancelOrder(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/place", handlePlaceOrder(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/ship", handleShipOrder(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/deliver", handleDeliverOrder(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/cancel", handleCancelOrder(svc))
 	mux.Method("GET", "/v1/orders/{order_id}/events", handleOrderEvents(svc))
 
 	mux.Method("GET", "/v1/customers/{customer_id}/orders", handleCustomerOrders(svc))
