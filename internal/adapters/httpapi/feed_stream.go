@@ -60,11 +60,7 @@ func (lf *liveFeed) serve(w http.ResponseWriter, r *http.Request, feed feedReade
 		return
 	}
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	// Proxies such as nginx would otherwise buffer the stream.
-	h.Set("X-Accel-Buffering", "no")
+	setEventStreamHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	// The server's WriteTimeout would cut the stream: the write deadline
 	// it sets once per request is pushed forward before each write.

@@ -30,6 +30,10 @@ func handleFeed(feed feedReader, live *liveFeed) http.Handler {
 			writeError(w, r, err)
 			return
 		}
+		if wantsEventStream(r) && r.Method == http.MethodHead {
+			headEventStream(w, r, feed, q)
+			return
+		}
 		if wantsEventStream(r) {
 			live.serve(w, r, feed, q)
 			return
@@ -41,6 +45,25 @@ func handleFeed(feed feedReader, live *liveFeed) http.Handler {
 		}
 		writeJSON(w, r, http.StatusOK, toFeedPageJSON(page))
 	})
+}
+
+// headEventStream answers HEAD as the live feed's GET begins, without
+// opening the stream: its first read decides the status there too.
+func headEventStream(w http.ResponseWriter, r *http.Request, feed feedReader, q app.FeedQuery) {
+	if _, err := feed.Feed(r.Context(), q); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	setEventStreamHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+}
+
+// setEventStreamHeaders sets the headers of a live feed's answer.
+func setEventStreamHeaders(h http.Header) {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	// Proxies such as nginx would otherwise buffer the stream.
+	h.Set("X-Accel-Buffering", "no")
 }
 
 // feedQuery parses after, limit and type (repeated for several types),

@@ -12,30 +12,37 @@ import (
 // documents each of these routes; keep the two in step. metrics, when
 // not nil, is served at /metrics.
 func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) error, live *liveFeed, metrics http.Handler) {
-	mux.Method("GET", "/healthz", handleHealth())
-	mux.Method("GET", "/readyz", handleReady(ready))
-	mux.Method("GET", "/openapi.yaml", handleOpenAPI())
-	if metrics != nil {
-		mux.Method("GET", "/metrics", metrics)
+	// Every GET route answers HEAD too, as RFC 9110 asks: the same status
+	// and headers, and net/http drops the body.
+	get := func(pattern string, h http.Handler) {
+		mux.Method(http.MethodGet, pattern, h)
+		mux.Method(http.MethodHead, pattern, h)
 	}
-
 	// Commands with a JSON body refuse any other media type before they
 	// look at anything else.
 	withJSON := mux.With(jsonOnly)
+
+	get("/healthz", handleHealth())
+	get("/readyz", handleReady(ready))
+	get("/openapi.yaml", handleOpenAPI())
+	if metrics != nil {
+		get("/metrics", metrics)
+	}
+
 	withJSON.Method("POST", "/v1/orders", handleCreateOrder(svc))
-	mux.Method("GET", "/v1/orders/{order_id}", handleGetOrder(svc))
+	get("/v1/orders/{order_id}", handleGetOrder(svc))
 	withJSON.Method("POST", "/v1/orders/{order_id}/items", handleAddItem(svc))
 	mux.Method("DELETE", "/v1/orders/{order_id}/items/{product_id}", handleRemoveItem(svc))
 	withJSON.Method("POST", "/v1/orders/{order_id}/place", handlePlaceOrder(svc))
 	withJSON.Method("POST", "/v1/orders/{order_id}/ship", handleShipOrder(svc))
 	withJSON.Method("POST", "/v1/orders/{order_id}/deliver", handleDeliverOrder(svc))
 	withJSON.Method("POST", "/v1/orders/{order_id}/cancel", handleCancelOrder(svc))
-	mux.Method("GET", "/v1/orders/{order_id}/events", handleOrderEvents(svc))
+	get("/v1/orders/{order_id}/events", handleOrderEvents(svc))
 
-	mux.Method("GET", "/v1/customers/{customer_id}/orders", handleCustomerOrders(svc))
+	get("/v1/customers/{customer_id}/orders", handleCustomerOrders(svc))
 
-	mux.Method("GET", feedPath, handleFeed(svc, live))
+	get(feedPath, handleFeed(svc, live))
 
-	mux.Method("GET", "/v1/analytics/daily", handleDailyAnalytics(svc))
-	mux.Method("GET", "/v1/projections", handleProjections(svc))
+	get("/v1/analytics/daily", handleDailyAnalytics(svc))
+	get("/v1/projections", handleProjections(svc))
 }
