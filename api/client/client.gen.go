@@ -1272,10 +1272,10 @@ type ValidationFailed = Problem
 
 // GetDailyAnalyticsParams defines parameters for GetDailyAnalytics.
 type GetDailyAnalyticsParams struct {
-	// From The first day, UTC, as YYYY-MM-DD.
+	// From The first day, UTC, as YYYY-MM-DD, from 1970-01-01 to 9998-12-31 (else 422 `out_of_range`).
 	From openapi_types.Date `form:"from" json:"from"`
 
-	// To The last day, inclusive; not before `from` and at most 366 days after it.
+	// To The last day, inclusive, from 1970-01-01 to 9998-12-31; not before `from` and at most 366 days after it.
 	To openapi_types.Date `form:"to" json:"to"`
 
 	// Currency Only this currency; every currency when absent.
@@ -1294,10 +1294,10 @@ type GetDailyAnalyticsParams struct {
 
 // HeadDailyAnalyticsParams defines parameters for HeadDailyAnalytics.
 type HeadDailyAnalyticsParams struct {
-	// From The first day, UTC, as YYYY-MM-DD.
+	// From The first day, UTC, as YYYY-MM-DD, from 1970-01-01 to 9998-12-31 (else 422 `out_of_range`).
 	From openapi_types.Date `form:"from" json:"from"`
 
-	// To The last day, inclusive; not before `from` and at most 366 days after it.
+	// To The last day, inclusive, from 1970-01-01 to 9998-12-31; not before `from` and at most 366 days after it.
 	To openapi_types.Date `form:"to" json:"to"`
 
 	// Currency Only this currency; every currency when absent.

@@ -112,7 +112,7 @@ func FuzzQueryParams(f *testing.F) {
 	for _, s := range []string{"", "limit=20&status=placed", "limit=0", "limit=101", "limit=-1", "limit=99999999999999999999", "limit=1e3", "limit=+5", "limit=%00",
 		"cursor=garbage", "cursor=AQAAAAAAAuR_AAAAAAAAAAU", "status=lost&status=draft", "after_version=2147483648", "after_version=2147483647&limit=1000",
 		"version=1", "version=0", "as_of=2025-01-02T15:04:05Z", "as_of=2025-01-02T15:04:05 01:00", "version=1&as_of=2025-01-02T15:04:05Z",
-		"from=2025-01-01&to=2025-12-31", "from=2025-01-01&to=2026-01-03", "from=0001-01-01&to=0001-01-01", "from=2025-02-30&to=2025-01-01&currency=usd&min_position=0",
+		"from=2025-01-01&to=2025-12-31", "from=2025-01-01&to=2026-01-03", "from=0001-01-01&to=0001-01-01", "from=0000-01-01&to=0000-01-02", "from=9999-12-31&to=9999-12-31", "from=2025-02-30&to=2025-01-01&currency=usd&min_position=0",
 		"min_position=9223372036854775808", "type=OrderPlaced&type=OrderShipped", "type=Nope", "after=AQAAAAAAAuR_AAAAAAAAAAU&limit=1000", "%zz=1&limit=%"} {
 		f.Add(s)
 	}
@@ -147,7 +147,8 @@ func FuzzQueryParams(f *testing.F) {
 
 		if q, err := analyticsQuery(v); err != nil {
 			checkFieldProblem(t, err, "from", "to", "currency", "min_position")
-		} else if q.From.IsZero() || q.To.Before(q.From) || q.To.Sub(q.From) > app.MaxAnalyticsDays*24*time.Hour || q.MinPosition < 0 {
+		} else if q.From.IsZero() || q.To.Before(q.From) || q.To.Sub(q.From) > app.MaxAnalyticsDays*24*time.Hour || q.MinPosition < 0 ||
+			!order.InTimeBounds(q.From) || !order.InTimeBounds(q.To) {
 			t.Fatalf("analyticsQuery(%q) = %+v", raw, q)
 		}
 	})
