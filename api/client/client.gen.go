@@ -495,7 +495,7 @@ type CreateOrderRequest struct {
 // Example: USD
 type Currency = string
 
-// DailyAnalytics Example: {"days":[{"currency":"USD","date":"2025-01-02","items_sold":3,"orders_cancelled":0,"orders_created":1,"orders_delivered":1,"orders_placed":1,"orders_shipped":1,"revenue_cancelled":"0.00","revenue_placed":"59.97"}],"lag_events":0,"lag_seconds":0,"position":{"cursor":"AQAAAAAAAAMYAAAAAAAAAAc","position":7,"transaction_id":792}}
+// DailyAnalytics Example: {"days":[{"currency":"USD","date":"2025-01-02","items_sold":3,"orders_cancelled":0,"orders_created":1,"orders_delivered":1,"orders_placed":1,"orders_shipped":1,"revenue_cancelled":"0.00","revenue_placed":"59.97"}],"lag_events":0,"lag_seconds":0,"position":{"cursor":"AgAAAAAAAAMYAAAAAAAAAAe8Esb9WCoGK12J7QvJ9QZH","position":7,"transaction_id":792}}
 type DailyAnalytics struct {
 	// Days The days with activity, by date, then currency.
 	Days []DailyFigures `json:"days"`
@@ -1322,7 +1322,12 @@ type ListCustomerOrdersParams struct {
 	// Limit Page size.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor An opaque `next_cursor` from the previous page.
+	// Cursor An opaque `next_cursor` from the previous page of this customer's
+	// list with the same `status` (see **Cursors** above). A cursor
+	// issued for another customer, another `status`, by another
+	// deployment, tampered with or forged is 422 `invalid_format`; so
+	// is one of the old unsigned format that names no order of this
+	// customer.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -1339,7 +1344,12 @@ type HeadCustomerOrdersParams struct {
 	// Limit Page size.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor An opaque `next_cursor` from the previous page.
+	// Cursor An opaque `next_cursor` from the previous page of this customer's
+	// list with the same `status` (see **Cursors** above). A cursor
+	// issued for another customer, another `status`, by another
+	// deployment, tampered with or forged is 422 `invalid_format`; so
+	// is one of the old unsigned format that names no order of this
+	// customer.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -1350,9 +1360,12 @@ type HeadCustomerOrdersParams struct {
 
 // GetEventFeedParams defines parameters for GetEventFeed.
 type GetEventFeedParams struct {
-	// After Continue after this cursor: a `next_cursor`, or an event's `id`
-	// from the live feed. Without it the feed starts at the beginning.
-	// A cursor this API did not issue is 422.
+	// After Continue after this cursor: a `next_cursor`, an event's `id` from
+	// the live feed, or a projection's `position.cursor`. Without it
+	// the feed starts at the beginning. A cursor this deployment did not
+	// issue (tampered with, forged, another database's, or of the old
+	// unsigned format but naming no stored event) is 422; see
+	// **Cursors** above.
 	After *string `form:"after,omitempty" json:"after,omitempty"`
 
 	// Limit Page size; for the live feed, the most events read at once.
@@ -1368,15 +1381,20 @@ type GetEventFeedParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 
 	// LastEventID The `id` of the last event received; takes the place of `after`.
-	// An `EventSource` sends it when it reconnects.
+	// An `EventSource` sends it when it reconnects. Judged as `after`
+	// is (422 naming `Last-Event-ID`); the id of an old stream, of the
+	// unsigned format, resumes where it did.
 	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
 // HeadEventFeedParams defines parameters for HeadEventFeed.
 type HeadEventFeedParams struct {
-	// After Continue after this cursor: a `next_cursor`, or an event's `id`
-	// from the live feed. Without it the feed starts at the beginning.
-	// A cursor this API did not issue is 422.
+	// After Continue after this cursor: a `next_cursor`, an event's `id` from
+	// the live feed, or a projection's `position.cursor`. Without it
+	// the feed starts at the beginning. A cursor this deployment did not
+	// issue (tampered with, forged, another database's, or of the old
+	// unsigned format but naming no stored event) is 422; see
+	// **Cursors** above.
 	After *string `form:"after,omitempty" json:"after,omitempty"`
 
 	// Limit Page size; for the live feed, the most events read at once.
@@ -1392,7 +1410,9 @@ type HeadEventFeedParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 
 	// LastEventID The `id` of the last event received; takes the place of `after`.
-	// An `EventSource` sends it when it reconnects.
+	// An `EventSource` sends it when it reconnects. Judged as `after`
+	// is (422 naming `Last-Event-ID`); the id of an old stream, of the
+	// unsigned format, resumes where it did.
 	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 

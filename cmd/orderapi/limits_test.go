@@ -71,7 +71,11 @@ func slowServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.NewServer(svc, zerolog.Nop(), httpapi.Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }})
+	cursors, err := cursorSigner(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.NewServer(svc, zerolog.Nop(), httpapi.Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: cursors})
 	if err != nil {
 		t.Fatal(err)
 	}

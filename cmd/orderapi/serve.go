@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/secrets"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -90,6 +92,10 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	// other's rows.
 	defer background(ctx, purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))()
 
+	cursors, err := cursorSigner(ctx, pool)
+	if err != nil {
+		return err
+	}
 	// closing ends the live feeds when shutdown begins: Shutdown waits
 	// for handlers to return, and a live feed would not on its own.
 	closing := make(chan struct{})
@@ -100,6 +106,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 		Closing:     closing,
 		Observe:     mx.ObserveRequest,
 		Metrics:     mx.Handler(),
+		Cursors:     cursors,
 	})
 	if err != nil {
 		return err
@@ -148,6 +155,20 @@ func background(ctx context.Context, fn func(context.Context) error) (stop func(
 		cancel()
 		<-done
 	}
+}
+
+// cursorKey names the secret that signs the API's cursors.
+const cursorKey = "cursor_signing_key"
+
+// cursorSigner signs cursors with the database's key, which the first
+// replica to start on it makes: every replica on one database takes the
+// others' cursors, and no other database's.
+func cursorSigner(ctx context.Context, pool *pgxpool.Pool) (*cursor.Signer, error) {
+	key, err := secrets.Load(ctx, pool, cursorKey, cursor.KeySize)
+	if err != nil {
+		return nil, err
+	}
+	return cursor.NewSigner(key)
 }
 
 // readiness reports whether the database answers and its schema is the

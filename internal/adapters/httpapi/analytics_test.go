@@ -45,7 +45,7 @@ func newAnalyticsAPI(t *testing.T, running bool, wait time.Duration) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }})
+	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: testCursors})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,37 +15,43 @@ import (
 )
 
 // FuzzCursor: whatever a client sends as a cursor, neither decoder panics;
-// each accepts only the text its encoder writes for what it decoded; the
-// query parsers accept exactly what the decoders accept (as cursor, after
-// or Last-Event-ID), so no garbage is taken for a position; and no text is
-// both kinds of cursor.
+// each accepts, as signed, only the text its encoder writes for what it
+// decoded, and otherwise only the unsigned format 1 (marked legacy);
+// the query parsers accept exactly what the decoders accept (as cursor,
+// after or Last-Event-ID), so no garbage is taken for a position; and no
+// text is both kinds of cursor.
 func FuzzCursor(f *testing.F) {
-	f.Add(encodeCursor(app.Cursor{CreatedAt: time.Date(2026, 11, 26, 0, 14, 24, 930306000, time.UTC), OrderID: uuid.MustParse("7379ad0b-7ff7-4bc7-a529-45e903691baf")}))
-	f.Add(encodeFeedCursor(app.FeedCursor{TransactionID: 189575, Position: 9}))
+	list := app.ListQuery{CustomerID: uuid.MustParse("7c0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c11")}
+	f.Add(encodeCursor(testCursors, list, app.Cursor{CreatedAt: time.Date(2026, 11, 26, 0, 14, 24, 930306000, time.UTC), OrderID: uuid.MustParse("7379ad0b-7ff7-4bc7-a529-45e903691baf")}))
+	f.Add(encodeFeedCursor(testCursors, app.FeedCursor{TransactionID: 189575, Position: 9}))
 	f.Add("AQAAAAAAAuR_AAAAAAAAAAU")
+	f.Add("AQAF7fBknOXSc3mtC3_3S8elKUXpA2kbrw")
 	f.Add("garbage")
 	f.Fuzz(func(t *testing.T, s string) {
-		c, ok := decodeCursor(s)
-		if ok && (encodeCursor(c) != s || c.CreatedAt.Location() != time.UTC) {
-			t.Fatalf("decodeCursor(%q) = %+v, which encodes as %q", s, c, encodeCursor(c))
+		c, legacy, ok := decodeCursor(testCursors, list, s)
+		if ok && !legacy && (encodeCursor(testCursors, list, c) != s || c.CreatedAt.Location() != time.UTC) {
+			t.Fatalf("decodeCursor(%q) = %+v, which encodes as %q", s, c, encodeCursor(testCursors, list, c))
 		}
-		q, err := listQuery(url.Values{"cursor": {s}})
-		if (err == nil) != ok || ok && (q.After == nil || *q.After != c) {
-			t.Fatalf("cursor %q: decodes %v, listQuery = %+v, %v", s, ok, q, err)
+		if ok && !order.InTimeBounds(c.CreatedAt) {
+			t.Fatalf("decodeCursor(%q) = %+v, out of bounds", s, c)
 		}
-		fc, fok := decodeFeedCursor(s)
-		if fok && (encodeFeedCursor(fc) != s || fc.Position < 0) {
-			t.Fatalf("decodeFeedCursor(%q) = %+v, which encodes as %q", s, fc, encodeFeedCursor(fc))
+		q, unsigned, err := listQuery(url.Values{"cursor": {s}}, list.CustomerID, testCursors)
+		if (err == nil) != ok || ok && (q.After == nil || *q.After != c || unsigned != legacy) {
+			t.Fatalf("cursor %q: decodes %v, listQuery = %+v, %v, %v", s, ok, q, unsigned, err)
+		}
+		fc, flegacy, fok := decodeFeedCursor(testCursors, s)
+		if fok && (!flegacy && encodeFeedCursor(testCursors, fc) != s || fc.Position < 0) {
+			t.Fatalf("decodeFeedCursor(%q) = %+v, which encodes as %q", s, fc, encodeFeedCursor(testCursors, fc))
 		}
 		r := httptest.NewRequest("GET", "/v1/events?"+url.Values{"after": {s}}.Encode(), nil)
-		if fq, err := feedQuery(r); (err == nil) != fok || fok && fq.After != fc {
-			t.Fatalf("after %q: decodes %v, feedQuery = %+v, %v", s, fok, fq, err)
+		if fq, unsigned, err := feedQuery(r, testCursors); (err == nil) != fok || fok && (fq.After != fc || (unsigned != "") != flegacy) {
+			t.Fatalf("after %q: decodes %v, feedQuery = %+v, %q, %v", s, fok, fq, unsigned, err)
 		}
 		if s != "" {
 			r = httptest.NewRequest("GET", "/v1/events", nil)
 			r.Header.Set("Last-Event-ID", s)
-			if fq, err := feedQuery(r); (err == nil) != fok || fok && fq.After != fc {
-				t.Fatalf("Last-Event-ID %q: decodes %v, feedQuery = %+v, %v", s, fok, fq, err)
+			if fq, unsigned, err := feedQuery(r, testCursors); (err == nil) != fok || fok && (fq.After != fc || (unsigned != "") != flegacy) {
+				t.Fatalf("Last-Event-ID %q: decodes %v, feedQuery = %+v, %q, %v", s, fok, fq, unsigned, err)
 			}
 		}
 		if ok && fok {
@@ -56,22 +62,25 @@ func FuzzCursor(f *testing.F) {
 
 // FuzzCursorRoundTrip: every position the store can hand out survives
 // the trip through a cursor unchanged; a feed position below zero, which
-// the store never has, is refused.
+// the store never has, and a time outside order.InTimeBounds, which no
+// order has, are refused.
 func FuzzCursorRoundTrip(f *testing.F) {
 	f.Add(int64(0), []byte("0123456789abcdef"), uint64(0), int64(0))
 	f.Add(int64(-62135596800000000), []byte{}, uint64(1<<63), int64(-1))
+	f.Add(int64(1764116064930306), []byte{}, uint64(1<<63), int64(1))
 	f.Fuzz(func(t *testing.T, micros int64, id []byte, txid uint64, pos int64) {
 		var oid uuid.UUID
 		copy(oid[:], id)
+		list := app.ListQuery{CustomerID: oid, Status: order.StatusShipped}
 		c := app.Cursor{CreatedAt: time.UnixMicro(micros).UTC(), OrderID: oid}
-		got, ok := decodeCursor(encodeCursor(c))
-		if !ok || !got.CreatedAt.Equal(c.CreatedAt) || got.OrderID != oid {
-			t.Fatalf("cursor %+v comes back as %+v, %v", c, got, ok)
+		got, legacy, ok := decodeCursor(testCursors, list, encodeCursor(testCursors, list, c))
+		if ok != order.InTimeBounds(c.CreatedAt) || legacy || ok && (!got.CreatedAt.Equal(c.CreatedAt) || got.OrderID != oid) {
+			t.Fatalf("cursor %+v comes back as %+v, %v, %v", c, got, legacy, ok)
 		}
 		fc := app.FeedCursor{TransactionID: txid, Position: pos}
-		fgot, fok := decodeFeedCursor(encodeFeedCursor(fc))
-		if fok != (pos >= 0) || fok && fgot != fc {
-			t.Fatalf("feed cursor %+v comes back as %+v, %v", fc, fgot, fok)
+		fgot, flegacy, fok := decodeFeedCursor(testCursors, encodeFeedCursor(testCursors, fc))
+		if fok != (pos >= 0) || flegacy || fok && fgot != fc {
+			t.Fatalf("feed cursor %+v comes back as %+v, %v, %v", fc, fgot, flegacy, fok)
 		}
 	})
 }
@@ -119,9 +128,10 @@ func FuzzQueryParams(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw string) {
 		v, _ := url.ParseQuery(raw) // as r.URL.Query does: bad pairs are dropped
 
-		if q, err := listQuery(v); err != nil {
+		if q, _, err := listQuery(v, uuid.Nil, testCursors); err != nil {
 			checkFieldProblem(t, err, "status", "limit", "cursor")
-		} else if q.Limit < 1 || q.Limit > app.MaxPageSize || v.Has("cursor") != (q.After != nil) || v.Has("status") && q.Status == "" {
+		} else if q.Limit < 1 || q.Limit > app.MaxPageSize || v.Has("cursor") != (q.After != nil) || v.Has("status") && q.Status == "" ||
+			q.After != nil && !order.InTimeBounds(q.After.CreatedAt) {
 			t.Fatalf("listQuery(%q) = %+v", raw, q)
 		}
 
@@ -133,7 +143,7 @@ func FuzzQueryParams(f *testing.F) {
 
 		r := httptest.NewRequest("GET", "/v1/events", nil)
 		r.URL.RawQuery = raw
-		if q, err := feedQuery(r); err != nil {
+		if q, _, err := feedQuery(r, testCursors); err != nil {
 			checkFieldProblem(t, err, "after", "limit", "type")
 		} else if q.Limit < 1 || q.Limit > app.MaxFeedPage || q.After.Position < 0 || slices.ContainsFunc(q.Types, func(s string) bool { return !order.KnownEventType(s) }) {
 			t.Fatalf("feedQuery(%q) = %+v", raw, q)

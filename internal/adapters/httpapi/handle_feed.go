@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -18,14 +19,23 @@ type feedReader interface {
 	Feed(ctx context.Context, q app.FeedQuery) (app.FeedPage, error)
 }
 
+// feedSource is the feed, and the judge of unsigned cursors into it.
+type feedSource interface {
+	feedReader
+	FeedCursorExists(ctx context.Context, c app.FeedCursor) (bool, error)
+}
+
 // handleFeed serves the global feed of every order's events: one page as
 // JSON, or, to a client that accepts text/event-stream, a live stream of
 // server-sent events that follows new appends.
-func handleFeed(feed feedReader, live *liveFeed) http.Handler {
+func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The answer depends on Accept; caches must keep the two apart.
 		w.Header().Add("Vary", "Accept")
-		q, err := feedQuery(r)
+		q, unsigned, err := feedQuery(r, cursors)
+		if err == nil && unsigned != "" {
+			err = trustUnsigned(unsigned)(feed.FeedCursorExists(r.Context(), q.After))
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -43,7 +53,7 @@ func handleFeed(feed feedReader, live *liveFeed) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		writeJSON(w, r, http.StatusOK, toFeedPageJSON(page))
+		writeJSON(w, r, http.StatusOK, toFeedPageJSON(page, cursors))
 	})
 }
 
@@ -69,29 +79,31 @@ func setEventStreamHeaders(h http.Header) {
 // feedQuery parses after, limit and type (repeated for several types),
 // naming every bad one. A Last-Event-ID header takes the place of after:
 // an EventSource sends it when it reconnects, to the URL it first opened.
-func feedQuery(r *http.Request) (app.FeedQuery, error) {
+// unsigned names the field (after or Last-Event-ID) whose cursor, the one
+// in q.After, is of the unsigned format 1 (see decodeFeedCursor); "" when
+// it is signed or absent.
+func feedQuery(r *http.Request, cursors *cursor.Signer) (q app.FeedQuery, unsigned string, err error) {
 	var (
 		v    = r.URL.Query()
-		q    app.FeedQuery
 		errs fieldErrs
 	)
+	after := func(field, s string) {
+		c, legacy, valid := decodeFeedCursor(cursors, s)
+		if !valid {
+			errs.add(notIssued(field))
+		}
+		q.After, unsigned = c, ""
+		if legacy {
+			unsigned = field
+		}
+	}
 	if s, ok, err := single(v, "after"); err != nil {
 		errs.add(err)
 	} else if ok {
-		c, valid := decodeFeedCursor(s)
-		if !valid {
-			errs.add(order.Invalid("after", order.FieldBadFormat,
-				"is not a feed cursor this API issued; use next_cursor or an event's id as given"))
-		}
-		q.After = c
+		after("after", s)
 	}
 	if s := r.Header.Get("Last-Event-ID"); s != "" {
-		c, valid := decodeFeedCursor(s)
-		if !valid {
-			errs.add(order.Invalid("Last-Event-ID", order.FieldBadFormat,
-				"is not an event id of this feed; send the id of the last event received"))
-		}
-		q.After = c
+		after("Last-Event-ID", s)
 	}
 	// The live feed compares each page with the limit, so it is set here
 	// rather than left to the service's default.
@@ -106,7 +118,7 @@ func feedQuery(r *http.Request) (app.FeedQuery, error) {
 			break
 		}
 	}
-	return q, errs.merge(nil)
+	return q, unsigned, errs.merge(nil)
 }
 
 // wantsEventStream reports whether the request's Accept header names

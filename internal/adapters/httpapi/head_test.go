@@ -143,7 +143,7 @@ func TestRoutesAreTheSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewServer(svc, zerolog.Nop(), Config{Ready: func(context.Context) error { return nil }, Metrics: http.NotFoundHandler()})
+	h, err := NewServer(svc, zerolog.Nop(), Config{Ready: func(context.Context) error { return nil }, Metrics: http.NotFoundHandler(), Cursors: testCursors})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
@@ -9,9 +8,8 @@ import (
 )
 
 // addRoutes is the whole API surface, in one place. api/openapi.yaml
-// documents each of these routes; keep the two in step. metrics, when
-// not nil, is served at /metrics.
-func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) error, live *liveFeed, metrics http.Handler) {
+// documents each of these routes; keep the two in step.
+func addRoutes(mux chi.Router, svc *app.Service, cfg Config, live *liveFeed) {
 	// Every GET route answers HEAD too, as RFC 9110 asks: the same status
 	// and headers, and net/http drops the body.
 	get := func(pattern string, h http.Handler) {
@@ -23,10 +21,10 @@ func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) err
 	withJSON := mux.With(jsonOnly)
 
 	get("/healthz", handleHealth())
-	get("/readyz", handleReady(ready))
+	get("/readyz", handleReady(cfg.Ready))
 	get("/openapi.yaml", handleOpenAPI())
-	if metrics != nil {
-		get("/metrics", metrics)
+	if cfg.Metrics != nil {
+		get("/metrics", cfg.Metrics)
 	}
 
 	withJSON.Method("POST", "/v1/orders", handleCreateOrder(svc))
@@ -39,10 +37,10 @@ func addRoutes(mux chi.Router, svc *app.Service, ready func(context.Context) err
 	withJSON.Method("POST", "/v1/orders/{order_id}/cancel", handleCancelOrder(svc))
 	get("/v1/orders/{order_id}/events", handleOrderEvents(svc))
 
-	get("/v1/customers/{customer_id}/orders", handleCustomerOrders(svc))
+	get("/v1/customers/{customer_id}/orders", handleCustomerOrders(svc, cfg.Cursors))
 
-	get(feedPath, handleFeed(svc, live))
+	get(feedPath, handleFeed(svc, live, cfg.Cursors))
 
-	get("/v1/analytics/daily", handleDailyAnalytics(svc))
-	get("/v1/projections", handleProjections(svc))
+	get("/v1/analytics/daily", handleDailyAnalytics(svc, cfg.Cursors))
+	get("/v1/projections", handleProjections(svc, cfg.Cursors))
 }
