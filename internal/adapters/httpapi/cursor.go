@@ -59,6 +59,31 @@ func listScope(q app.ListQuery) []byte {
 	return append(q.CustomerID[:], q.Status...)
 }
 
+// notIssued is the problem of a cursor this API did not issue for the
+// query it came with, in the words of the field that carried it.
+func notIssued(field string) error {
+	msg := "is not a cursor this API issued for this customer and status; use next_cursor as given"
+	switch field {
+	case "after":
+		msg = "is not a feed cursor this API issued; use next_cursor or an event's id as given"
+	case "Last-Event-ID":
+		msg = "is not an event id of this feed; send the id of the last event received"
+	}
+	return order.Invalid(field, order.FieldBadFormat, msg)
+}
+
+// trustUnsigned judges a cursor of the unsigned format 1 by whether it
+// names something stored, as every cursor issued in that format did: it
+// is refused as not issued (field names it) when it names nothing.
+func trustUnsigned(field string) func(exists bool, err error) error {
+	return func(exists bool, err error) error {
+		if err == nil && !exists {
+			err = notIssued(field)
+		}
+		return err
+	}
+}
+
 // unsignedFormat is the first byte of the cursors issued before they were
 // signed: base64url, unpadded, of that byte and the payload.
 const unsignedFormat = 1

@@ -34,7 +34,11 @@ func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Ha
 		w.Header().Add("Vary", "Accept")
 		q, unsigned, err := feedQuery(r, cursors)
 		if err == nil && unsigned != "" {
-			err = trustUnsigned(unsigned)(feed.FeedCursorExists(r.Context(), q.After))
+			// Bounded like the live feed's reads: the timeout middleware
+			// leaves a live feed alone.
+			ctx, cancel := context.WithTimeout(r.Context(), live.readTimeout)
+			err = trustUnsigned(unsigned)(feed.FeedCursorExists(ctx, q.After))
+			cancel()
 		}
 		if err != nil {
 			writeError(w, r, err)
