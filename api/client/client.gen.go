@@ -657,7 +657,7 @@ type CreateOrderRequest struct {
 // Example: USD
 type Currency = string
 
-// DailyAnalytics Example: {"days":[{"currency":"USD","date":"2025-01-02","items_sold":3,"orders_cancelled":0,"orders_created":1,"orders_delivered":1,"orders_placed":1,"orders_shipped":1,"revenue_cancelled":"0.00","revenue_placed":"59.97"}],"lag_events":0,"lag_seconds":0,"position":{"cursor":"AQAAAAAAAAMYAAAAAAAAAAc","position":7,"transaction_id":792}}
+// DailyAnalytics Example: {"days":[{"currency":"USD","date":"2025-01-02","items_sold":3,"orders_cancelled":0,"orders_created":1,"orders_delivered":1,"orders_placed":1,"orders_shipped":1,"revenue_cancelled":"0.00","revenue_placed":"59.97"}],"lag_events":0,"lag_seconds":0,"position":{"cursor":"AgAAAAAAAAMYAAAAAAAAAAe8Esb9WCoGK12J7QvJ9QZH","position":7,"transaction_id":792}}
 type DailyAnalytics struct {
 	// Days The days with activity, by date, then currency.
 	Days []DailyFigures `json:"days"`
@@ -829,7 +829,7 @@ type FeedPosition struct {
 
 // FieldError defines model for FieldError.
 type FieldError struct {
-	// Code `required`, `too_long`, `out_of_range`, `invalid_format`,
+	// Code `required` (absent, or blank: nothing visible), `too_long`, `out_of_range`, `invalid_format`,
 	// `invalid_text` (not UTF-8, or control characters),
 	// `invalid_currency`, `invalid_country`, `before_shipment`,
 	// `in_future` (a time of something that has happened lies ahead
@@ -841,7 +841,7 @@ type FieldError struct {
 	Message string `json:"message"`
 }
 
-// FieldErrorCode `required`, `too_long`, `out_of_range`, `invalid_format`,
+// FieldErrorCode `required` (absent, or blank: nothing visible), `too_long`, `out_of_range`, `invalid_format`,
 // `invalid_text` (not UTF-8, or control characters),
 // `invalid_currency`, `invalid_country`, `before_shipment`,
 // `in_future` (a time of something that has happened lies ahead
@@ -1583,10 +1583,32 @@ type GetReadiness200JSONResponseBodyStatus string
 
 // GetDailyAnalyticsParams defines parameters for GetDailyAnalytics.
 type GetDailyAnalyticsParams struct {
-	// From The first day, UTC, as YYYY-MM-DD.
+	// From The first day, UTC, as YYYY-MM-DD, from 1970-01-01 to 9998-12-31 (else 422 `out_of_range`).
 	From openapi_types.Date `form:"from" json:"from"`
 
-	// To The last day, inclusive; not before `from` and at most 366 days after it.
+	// To The last day, inclusive, from 1970-01-01 to 9998-12-31; not before `from` and at most 366 days after it.
+	To openapi_types.Date `form:"to" json:"to"`
+
+	// Currency Only this currency; every currency when absent.
+	Currency *Currency `form:"currency,omitempty" json:"currency,omitempty"`
+
+	// MinPosition Wait until the event at this global position (a command's
+	// `X-Event-Position`) is counted; 503 `projection_lagging` if it
+	// is not within 5 seconds.
+	MinPosition *int64 `form:"min_position,omitempty" json:"min_position,omitempty"`
+
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadDailyAnalyticsParams defines parameters for HeadDailyAnalytics.
+type HeadDailyAnalyticsParams struct {
+	// From The first day, UTC, as YYYY-MM-DD, from 1970-01-01 to 9998-12-31 (else 422 `out_of_range`).
+	From openapi_types.Date `form:"from" json:"from"`
+
+	// To The last day, inclusive, from 1970-01-01 to 9998-12-31; not before `from` and at most 366 days after it.
 	To openapi_types.Date `form:"to" json:"to"`
 
 	// Currency Only this currency; every currency when absent.
@@ -1611,7 +1633,34 @@ type ListCustomerOrdersParams struct {
 	// Limit Page size.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
-	// Cursor An opaque `next_cursor` from the previous page.
+	// Cursor An opaque `next_cursor` from the previous page of this customer's
+	// list with the same `status` (see **Cursors** above). A cursor
+	// issued for another customer, another `status`, by another
+	// deployment, tampered with or forged is 422 `invalid_format`; so
+	// is one of the old unsigned format that names no order of this
+	// customer.
+	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
+
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadCustomerOrdersParams defines parameters for HeadCustomerOrders.
+type HeadCustomerOrdersParams struct {
+	// Status Only orders with this status.
+	Status *Status `form:"status,omitempty" json:"status,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Cursor An opaque `next_cursor` from the previous page of this customer's
+	// list with the same `status` (see **Cursors** above). A cursor
+	// issued for another customer, another `status`, by another
+	// deployment, tampered with or forged is 422 `invalid_format`; so
+	// is one of the old unsigned format that names no order of this
+	// customer.
 	Cursor *string `form:"cursor,omitempty" json:"cursor,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -1622,9 +1671,12 @@ type ListCustomerOrdersParams struct {
 
 // GetEventFeedParams defines parameters for GetEventFeed.
 type GetEventFeedParams struct {
-	// After Continue after this cursor: a `next_cursor`, or an event's `id`
-	// from the live feed. Without it the feed starts at the beginning.
-	// A cursor this API did not issue is 422.
+	// After Continue after this cursor: a `next_cursor`, an event's `id` from
+	// the live feed, or a projection's `position.cursor`. Without it
+	// the feed starts at the beginning. A cursor this deployment did not
+	// issue (tampered with, forged, another database's, or of the old
+	// unsigned format but naming no stored event) is 422; see
+	// **Cursors** above.
 	After *string `form:"after,omitempty" json:"after,omitempty"`
 
 	// Limit Page size; for the live feed, the most events read at once.
@@ -1640,7 +1692,38 @@ type GetEventFeedParams struct {
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 
 	// LastEventID The `id` of the last event received; takes the place of `after`.
-	// An `EventSource` sends it when it reconnects.
+	// An `EventSource` sends it when it reconnects. Judged as `after`
+	// is (422 naming `Last-Event-ID`); the id of an old stream, of the
+	// unsigned format, resumes where it did.
+	LastEventID *string `json:"Last-Event-ID,omitempty"`
+}
+
+// HeadEventFeedParams defines parameters for HeadEventFeed.
+type HeadEventFeedParams struct {
+	// After Continue after this cursor: a `next_cursor`, an event's `id` from
+	// the live feed, or a projection's `position.cursor`. Without it
+	// the feed starts at the beginning. A cursor this deployment did not
+	// issue (tampered with, forged, another database's, or of the old
+	// unsigned format but naming no stored event) is 422; see
+	// **Cursors** above.
+	After *string `form:"after,omitempty" json:"after,omitempty"`
+
+	// Limit Page size; for the live feed, the most events read at once.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// Type Only events of this type; repeat the parameter for several
+	// (`?type=OrderPlaced&type=OrderCancelled`). All types when absent.
+	Type *[]EventType `form:"type,omitempty" json:"type,omitempty"`
+
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+
+	// LastEventID The `id` of the last event received; takes the place of `after`.
+	// An `EventSource` sends it when it reconnects. Judged as `after`
+	// is (422 naming `Last-Event-ID`); the id of an old stream, of the
+	// unsigned format, resumes where it did.
 	LastEventID *string `json:"Last-Event-ID,omitempty"`
 }
 
@@ -1677,7 +1760,30 @@ type GetOrderParams struct {
 	// AsOf The order as it showed at this RFC 3339 time: after its events
 	// that occurred (`occurred_at`) at or before it. Excludes
 	// `version`. Encode a `+` offset as `%2B`, or give the time in UTC
-	// (`Z`).
+	// (`Z`). A time before 1970-01-01T00:00:00Z or after
+	// 9998-12-31T23:59:59.999999Z is answered as of that bound.
+	AsOf *time.Time `form:"as_of,omitempty" json:"as_of,omitempty"`
+
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+
+	// IfNoneMatch ETags of versions the client holds, or `*`; a match is 304.
+	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
+}
+
+// HeadOrderParams defines parameters for HeadOrder.
+type HeadOrderParams struct {
+	// Version The order as it was after this many events (1 is as created).
+	// Excludes `as_of`.
+	Version *int `form:"version,omitempty" json:"version,omitempty"`
+
+	// AsOf The order as it showed at this RFC 3339 time: after its events
+	// that occurred (`occurred_at`) at or before it. Excludes
+	// `version`. Encode a `+` offset as `%2B`, or give the time in UTC
+	// (`Z`). A time before 1970-01-01T00:00:00Z or after
+	// 9998-12-31T23:59:59.999999Z is answered as of that bound.
 	AsOf *time.Time `form:"as_of,omitempty" json:"as_of,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -1751,6 +1857,20 @@ type DeliverOrderParams struct {
 
 // ListOrderEventsParams defines parameters for ListOrderEvents.
 type ListOrderEventsParams struct {
+	// AfterVersion Only the events after this version; 0 starts at the first.
+	AfterVersion *int `form:"after_version,omitempty" json:"after_version,omitempty"`
+
+	// Limit Page size.
+	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
+
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadOrderEventsParams defines parameters for HeadOrderEvents.
+type HeadOrderEventsParams struct {
 	// AfterVersion Only the events after this version; 0 starts at the first.
 	AfterVersion *int `form:"after_version,omitempty" json:"after_version,omitempty"`
 
@@ -1885,6 +2005,14 @@ type ShipOrderParams struct {
 
 // GetProjectionsParams defines parameters for GetProjections.
 type GetProjectionsParams struct {
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// HeadProjectionsParams defines parameters for HeadProjections.
+type HeadProjectionsParams struct {
 	// XRequestId The client's id for this request, echoed in the response and kept in
 	// the events' metadata. Kept when it is 1 to 64 characters of
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
@@ -2585,6 +2713,13 @@ type ClientInterface interface {
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadHealth Liveness, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /healthz (the `HeadHealth` operationId).
+	HeadHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetMetrics Metrics for Prometheus
 	//
 	// The service's metrics in the Prometheus text exposition format,
@@ -2599,10 +2734,24 @@ type ClientInterface interface {
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadMetrics Metrics, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /metrics (the `HeadMetrics` operationId).
+	HeadMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetOpenAPI This document
 	//
 	// Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
 	GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadOpenAPI This document, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /openapi.yaml (the `HeadOpenAPI` operationId).
+	HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetReadiness Readiness
 	//
@@ -2616,6 +2765,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadReadiness Readiness, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /readyz (the `HeadReadiness` operationId).
+	HeadReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetDailyAnalytics Daily figures per currency
 	//
@@ -2643,6 +2799,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
 	GetDailyAnalytics(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadDailyAnalytics Daily figures, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /v1/analytics/daily (the `HeadDailyAnalytics` operationId).
+	HeadDailyAnalytics(ctx context.Context, params *HeadDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// ListCustomerOrders A customer's orders
 	//
 	// Newest first, in pages. Pass `next_cursor` back as `cursor` for the
@@ -2651,6 +2814,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/customers/{customer_id}/orders (the `ListCustomerOrders` operationId).
 	ListCustomerOrders(ctx context.Context, customerId CustomerId, params *ListCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadCustomerOrders A customer's orders, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /v1/customers/{customer_id}/orders (the `HeadCustomerOrders` operationId).
+	HeadCustomerOrders(ctx context.Context, customerId CustomerId, params *HeadCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetEventFeed The global event feed
 	//
@@ -2687,6 +2857,15 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/events (the `GetEventFeed` operationId).
 	GetEventFeed(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadEventFeed The global event feed, headers only
+	//
+	// As `GET`, without the body. With `Accept: text/event-stream` the
+	// answer has the live feed's status and headers, and no stream is
+	// opened.
+	//
+	// Corresponds with HEAD /v1/events (the `HeadEventFeed` operationId).
+	HeadEventFeed(ctx context.Context, params *HeadEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// CreateOrderWithBody Create an order
 	//
@@ -2746,6 +2925,13 @@ type ClientInterface interface {
 	// Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 	GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
+	// HeadOrder An order's headers
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /v1/orders/{order_id} (the `HeadOrder` operationId).
+	HeadOrder(ctx context.Context, orderId OrderId, params *HeadOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// CancelOrderWithBody Cancel a draft or placed order
 	//
 	// Takes any type of body and a specified content type.
@@ -2763,11 +2949,12 @@ type ClientInterface interface {
 	// DeliverOrderWithBody Record the delivery of a shipped order
 	//
 	// The body is optional: none, or `{}`, records delivery now, by the
-	// database's clock (never before the shipment). `delivered_at` may
-	// not precede the shipment (422 `before_shipment`), nor lie more than
-	// five minutes after the database's clock (422 `in_future`), nor
-	// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
-	// (422 `out_of_range`).
+	// database's clock (never before the shipment). Even an empty body
+	// must be sent as `Content-Type: application/json`: any other type is
+	// 415, whatever the body. `delivered_at` may not precede the shipment
+	// (422 `before_shipment`), nor lie more than five minutes after the
+	// database's clock (422 `in_future`), nor outside
+	// 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (422 `out_of_range`).
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2777,11 +2964,12 @@ type ClientInterface interface {
 	// DeliverOrder Record the delivery of a shipped order
 	//
 	// The body is optional: none, or `{}`, records delivery now, by the
-	// database's clock (never before the shipment). `delivered_at` may
-	// not precede the shipment (422 `before_shipment`), nor lie more than
-	// five minutes after the database's clock (422 `in_future`), nor
-	// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
-	// (422 `out_of_range`).
+	// database's clock (never before the shipment). Even an empty body
+	// must be sent as `Content-Type: application/json`: any other type is
+	// 415, whatever the body. `delivered_at` may not precede the shipment
+	// (422 `before_shipment`), nor lie more than five minutes after the
+	// database's clock (422 `in_future`), nor outside
+	// 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (422 `out_of_range`).
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -2797,6 +2985,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/orders/{order_id}/events (the `ListOrderEvents` operationId).
 	ListOrderEvents(ctx context.Context, orderId OrderId, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadOrderEvents An order's history, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /v1/orders/{order_id}/events (the `HeadOrderEvents` operationId).
+	HeadOrderEvents(ctx context.Context, orderId OrderId, params *HeadOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// AddItemWithBody Add an item to a draft order
 	//
@@ -2885,6 +3080,13 @@ type ClientInterface interface {
 	//
 	// Corresponds with GET /v1/projections (the `GetProjections` operationId).
 	GetProjections(ctx context.Context, params *GetProjectionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadProjections The projections' progress, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /v1/projections (the `HeadProjections` operationId).
+	HeadProjections(ctx context.Context, params *HeadProjectionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 }
 
 // GetHealth Liveness
@@ -2894,6 +3096,23 @@ type ClientInterface interface {
 // Corresponds with GET /healthz (the `GetHealth` operationId).
 func (c *Client) GetHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetHealthRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadHealth Liveness, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /healthz (the `HeadHealth` operationId).
+func (c *Client) HeadHealth(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadHealthRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2928,11 +3147,45 @@ func (c *Client) GetMetrics(ctx context.Context, reqEditors ...RequestEditorFn) 
 	return c.Client.Do(req)
 }
 
+// HeadMetrics Metrics, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /metrics (the `HeadMetrics` operationId).
+func (c *Client) HeadMetrics(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadMetricsRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // GetOpenAPI This document
 //
 // Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
 func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetOpenAPIRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadOpenAPI This document, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /openapi.yaml (the `HeadOpenAPI` operationId).
+func (c *Client) HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadOpenAPIRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -2956,6 +3209,23 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetReadinessRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadReadiness Readiness, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /readyz (the `HeadReadiness` operationId).
+func (c *Client) HeadReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadReadinessRequest(c.Server)
 	if err != nil {
 		return nil, err
 	}
@@ -3002,6 +3272,23 @@ func (c *Client) GetDailyAnalytics(ctx context.Context, params *GetDailyAnalytic
 	return c.Client.Do(req)
 }
 
+// HeadDailyAnalytics Daily figures, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /v1/analytics/daily (the `HeadDailyAnalytics` operationId).
+func (c *Client) HeadDailyAnalytics(ctx context.Context, params *HeadDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadDailyAnalyticsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // ListCustomerOrders A customer's orders
 //
 // Newest first, in pages. Pass `next_cursor` back as `cursor` for the
@@ -3011,6 +3298,23 @@ func (c *Client) GetDailyAnalytics(ctx context.Context, params *GetDailyAnalytic
 // Corresponds with GET /v1/customers/{customer_id}/orders (the `ListCustomerOrders` operationId).
 func (c *Client) ListCustomerOrders(ctx context.Context, customerId CustomerId, params *ListCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListCustomerOrdersRequest(c.Server, customerId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadCustomerOrders A customer's orders, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /v1/customers/{customer_id}/orders (the `HeadCustomerOrders` operationId).
+func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, params *HeadCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadCustomerOrdersRequest(c.Server, customerId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3057,6 +3361,25 @@ func (c *Client) ListCustomerOrders(ctx context.Context, customerId CustomerId, 
 // Corresponds with GET /v1/events (the `GetEventFeed` operationId).
 func (c *Client) GetEventFeed(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewGetEventFeedRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadEventFeed The global event feed, headers only
+//
+// As `GET`, without the body. With `Accept: text/event-stream` the
+// answer has the live feed's status and headers, and no stream is
+// opened.
+//
+// Corresponds with HEAD /v1/events (the `HeadEventFeed` operationId).
+func (c *Client) HeadEventFeed(ctx context.Context, params *HeadEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadEventFeedRequest(c.Server, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3155,6 +3478,23 @@ func (c *Client) GetOrder(ctx context.Context, orderId OrderId, params *GetOrder
 	return c.Client.Do(req)
 }
 
+// HeadOrder An order's headers
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /v1/orders/{order_id} (the `HeadOrder` operationId).
+func (c *Client) HeadOrder(ctx context.Context, orderId OrderId, params *HeadOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadOrderRequest(c.Server, orderId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // CancelOrderWithBody Cancel a draft or placed order
 //
 // Takes any type of body and a specified content type.
@@ -3192,11 +3532,12 @@ func (c *Client) CancelOrder(ctx context.Context, orderId OrderId, params *Cance
 // DeliverOrderWithBody Record the delivery of a shipped order
 //
 // The body is optional: none, or `{}`, records delivery now, by the
-// database's clock (never before the shipment). `delivered_at` may
-// not precede the shipment (422 `before_shipment`), nor lie more than
-// five minutes after the database's clock (422 `in_future`), nor
-// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
-// (422 `out_of_range`).
+// database's clock (never before the shipment). Even an empty body
+// must be sent as `Content-Type: application/json`: any other type is
+// 415, whatever the body. `delivered_at` may not precede the shipment
+// (422 `before_shipment`), nor lie more than five minutes after the
+// database's clock (422 `in_future`), nor outside
+// 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (422 `out_of_range`).
 //
 // Takes any type of body and a specified content type.
 //
@@ -3216,11 +3557,12 @@ func (c *Client) DeliverOrderWithBody(ctx context.Context, orderId OrderId, para
 // DeliverOrder Record the delivery of a shipped order
 //
 // The body is optional: none, or `{}`, records delivery now, by the
-// database's clock (never before the shipment). `delivered_at` may
-// not precede the shipment (422 `before_shipment`), nor lie more than
-// five minutes after the database's clock (422 `in_future`), nor
-// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
-// (422 `out_of_range`).
+// database's clock (never before the shipment). Even an empty body
+// must be sent as `Content-Type: application/json`: any other type is
+// 415, whatever the body. `delivered_at` may not precede the shipment
+// (422 `before_shipment`), nor lie more than five minutes after the
+// database's clock (422 `in_future`), nor outside
+// 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (422 `out_of_range`).
 //
 // Takes a body of the `application/json` content type.
 //
@@ -3247,6 +3589,23 @@ func (c *Client) DeliverOrder(ctx context.Context, orderId OrderId, params *Deli
 // Corresponds with GET /v1/orders/{order_id}/events (the `ListOrderEvents` operationId).
 func (c *Client) ListOrderEvents(ctx context.Context, orderId OrderId, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewListOrderEventsRequest(c.Server, orderId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadOrderEvents An order's history, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /v1/orders/{order_id}/events (the `HeadOrderEvents` operationId).
+func (c *Client) HeadOrderEvents(ctx context.Context, orderId OrderId, params *HeadOrderEventsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadOrderEventsRequest(c.Server, orderId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -3425,6 +3784,23 @@ func (c *Client) GetProjections(ctx context.Context, params *GetProjectionsParam
 	return c.Client.Do(req)
 }
 
+// HeadProjections The projections' progress, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /v1/projections (the `HeadProjections` operationId).
+func (c *Client) HeadProjections(ctx context.Context, params *HeadProjectionsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadProjectionsRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
 // NewGetHealthRequest constructs an http.Request for the GetHealth method
 func NewGetHealthRequest(server string) (*http.Request, error) {
 	var err error
@@ -3445,6 +3821,33 @@ func NewGetHealthRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHeadHealthRequest constructs an http.Request for the HeadHealth method
+func NewHeadHealthRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/healthz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3479,6 +3882,33 @@ func NewGetMetricsRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewHeadMetricsRequest constructs an http.Request for the HeadMetrics method
+func NewHeadMetricsRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/metrics")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetOpenAPIRequest constructs an http.Request for the GetOpenAPI method
 func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	var err error
@@ -3506,6 +3936,33 @@ func NewGetOpenAPIRequest(server string) (*http.Request, error) {
 	return req, nil
 }
 
+// NewHeadOpenAPIRequest constructs an http.Request for the HeadOpenAPI method
+func NewHeadOpenAPIRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/openapi.yaml")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
 // NewGetReadinessRequest constructs an http.Request for the GetReadiness method
 func NewGetReadinessRequest(server string) (*http.Request, error) {
 	var err error
@@ -3526,6 +3983,33 @@ func NewGetReadinessRequest(server string) (*http.Request, error) {
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHeadReadinessRequest constructs an http.Request for the HeadReadiness method
+func NewHeadReadinessRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/readyz")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3608,6 +4092,103 @@ func NewGetDailyAnalyticsRequest(server string, params *GetDailyAnalyticsParams)
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadDailyAnalyticsRequest constructs an http.Request for the HeadDailyAnalytics method
+func NewHeadDailyAnalyticsRequest(server string, params *HeadDailyAnalyticsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/analytics/daily")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "from", params.From, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if queryFrag, err := runtime.StyleParamWithOptions("form", true, "to", params.To, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date"}); err != nil {
+			return nil, err
+		} else {
+			for _, qp := range strings.Split(queryFrag, "&") {
+				rawQueryFragments = append(rawQueryFragments, qp)
+			}
+		}
+
+		if params.Currency != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "currency", *params.Currency, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3730,6 +4311,106 @@ func NewListCustomerOrdersRequest(server string, customerId CustomerId, params *
 	return req, nil
 }
 
+// NewHeadCustomerOrdersRequest constructs an http.Request for the HeadCustomerOrders method
+func NewHeadCustomerOrdersRequest(server string, customerId CustomerId, params *HeadCustomerOrdersParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customer_id", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/%s/orders", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Status != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Cursor != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "cursor", *params.Cursor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 // NewGetEventFeedRequest constructs an http.Request for the GetEventFeed method
 func NewGetEventFeedRequest(server string, params *GetEventFeedParams) (*http.Request, error) {
 	var err error
@@ -3801,6 +4482,110 @@ func NewGetEventFeedRequest(server string, params *GetEventFeedParams) (*http.Re
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+		if params.LastEventID != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "Last-Event-ID", *params.LastEventID, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Last-Event-ID", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadEventFeedRequest constructs an http.Request for the HeadEventFeed method
+func NewHeadEventFeedRequest(server string, params *HeadEventFeedParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/events")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.After != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after", *params.After, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Type != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "type", *params.Type, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "array", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -3988,6 +4773,105 @@ func NewGetOrderRequest(server string, orderId OrderId, params *GetOrderParams) 
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+		if params.IfNoneMatch != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam1)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadOrderRequest constructs an http.Request for the HeadOrder method
+func NewHeadOrderRequest(server string, orderId OrderId, params *HeadOrderParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "order_id", orderId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orders/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.Version != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.AsOf != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "as_of", *params.AsOf, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: "date-time"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4299,6 +5183,94 @@ func NewListOrderEventsRequest(server string, orderId OrderId, params *ListOrder
 	}
 
 	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadOrderEventsRequest constructs an http.Request for the HeadOrderEvents method
+func NewHeadOrderEventsRequest(server string, orderId OrderId, params *HeadOrderEventsParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "order_id", orderId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/orders/%s/events", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+		// queryValues collects non-styled parameters (passthrough, JSON)
+		// that are safe to round-trip through url.Values.Encode().
+		queryValues := queryURL.Query()
+		// rawQueryFragments collects pre-encoded query fragments from
+		// styled parameters, preserving literal commas as delimiters
+		// per the OpenAPI spec (e.g. "color=blue,black,brown").
+		var rawQueryFragments []string
+
+		if params.AfterVersion != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after_version", *params.AfterVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if params.Limit != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "limit", *params.Limit, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
+		if encoded := queryValues.Encode(); encoded != "" {
+			rawQueryFragments = append(rawQueryFragments, encoded)
+		}
+		queryURL.RawQuery = strings.Join(rawQueryFragments, "&")
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
 	if err != nil {
 		return nil, err
 	}
@@ -4781,6 +5753,48 @@ func NewGetProjectionsRequest(server string, params *GetProjectionsParams) (*htt
 	return req, nil
 }
 
+// NewHeadProjectionsRequest constructs an http.Request for the HeadProjections method
+func NewHeadProjectionsRequest(server string, params *HeadProjectionsParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/projections")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
 func (c *Client) applyEditors(ctx context.Context, req *http.Request, additionalEditors []RequestEditorFn) error {
 	for _, r := range c.RequestEditors {
 		if err := r(ctx, req); err != nil {
@@ -4834,6 +5848,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /healthz (the `GetHealth` operationId).
 	GetHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetHealthResponse, error)
 
+	// HeadHealthWithResponse Liveness, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /healthz (the `HeadHealth` operationId).
+	HeadHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadHealthResponse, error)
+
 	// GetMetricsWithResponse Metrics for Prometheus
 	//
 	// The service's metrics in the Prometheus text exposition format,
@@ -4850,12 +5873,30 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /metrics (the `GetMetrics` operationId).
 	GetMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetMetricsResponse, error)
 
+	// HeadMetricsWithResponse Metrics, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /metrics (the `HeadMetrics` operationId).
+	HeadMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadMetricsResponse, error)
+
 	// GetOpenAPIWithResponse This document
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with GET /openapi.yaml (the `GetOpenAPI` operationId).
 	GetOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetOpenAPIResponse, error)
+
+	// HeadOpenAPIWithResponse This document, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /openapi.yaml (the `HeadOpenAPI` operationId).
+	HeadOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadOpenAPIResponse, error)
 
 	// GetReadinessWithResponse Readiness
 	//
@@ -4871,6 +5912,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetReadinessResponse, error)
+
+	// HeadReadinessWithResponse Readiness, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /readyz (the `HeadReadiness` operationId).
+	HeadReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadReadinessResponse, error)
 
 	// GetDailyAnalyticsWithResponse Daily figures per currency
 	//
@@ -4900,6 +5950,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
 	GetDailyAnalyticsWithResponse(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*GetDailyAnalyticsResponse, error)
 
+	// HeadDailyAnalyticsWithResponse Daily figures, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/analytics/daily (the `HeadDailyAnalytics` operationId).
+	HeadDailyAnalyticsWithResponse(ctx context.Context, params *HeadDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*HeadDailyAnalyticsResponse, error)
+
 	// ListCustomerOrdersWithResponse A customer's orders
 	//
 	// Newest first, in pages. Pass `next_cursor` back as `cursor` for the
@@ -4910,6 +5969,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/customers/{customer_id}/orders (the `ListCustomerOrders` operationId).
 	ListCustomerOrdersWithResponse(ctx context.Context, customerId CustomerId, params *ListCustomerOrdersParams, reqEditors ...RequestEditorFn) (*ListCustomerOrdersResponse, error)
+
+	// HeadCustomerOrdersWithResponse A customer's orders, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/customers/{customer_id}/orders (the `HeadCustomerOrders` operationId).
+	HeadCustomerOrdersWithResponse(ctx context.Context, customerId CustomerId, params *HeadCustomerOrdersParams, reqEditors ...RequestEditorFn) (*HeadCustomerOrdersResponse, error)
 
 	// GetEventFeedWithResponse The global event feed
 	//
@@ -4948,6 +6016,17 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/events (the `GetEventFeed` operationId).
 	GetEventFeedWithResponse(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*GetEventFeedResponse, error)
+
+	// HeadEventFeedWithResponse The global event feed, headers only
+	//
+	// As `GET`, without the body. With `Accept: text/event-stream` the
+	// answer has the live feed's status and headers, and no stream is
+	// opened.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/events (the `HeadEventFeed` operationId).
+	HeadEventFeedWithResponse(ctx context.Context, params *HeadEventFeedParams, reqEditors ...RequestEditorFn) (*HeadEventFeedResponse, error)
 
 	// CreateOrderWithBodyWithResponse Create an order
 	//
@@ -5009,6 +6088,15 @@ type ClientWithResponsesInterface interface {
 	// Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 	GetOrderWithResponse(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*GetOrderResponse, error)
 
+	// HeadOrderWithResponse An order's headers
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/orders/{order_id} (the `HeadOrder` operationId).
+	HeadOrderWithResponse(ctx context.Context, orderId OrderId, params *HeadOrderParams, reqEditors ...RequestEditorFn) (*HeadOrderResponse, error)
+
 	// CancelOrderWithBodyWithResponse Cancel a draft or placed order
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -5026,11 +6114,12 @@ type ClientWithResponsesInterface interface {
 	// DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 	//
 	// The body is optional: none, or `{}`, records delivery now, by the
-	// database's clock (never before the shipment). `delivered_at` may
-	// not precede the shipment (422 `before_shipment`), nor lie more than
-	// five minutes after the database's clock (422 `in_future`), nor
-	// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
-	// (422 `out_of_range`).
+	// database's clock (never before the shipment). Even an empty body
+	// must be sent as `Content-Type: application/json`: any other type is
+	// 415, whatever the body. `delivered_at` may not precede the shipment
+	// (422 `before_shipment`), nor lie more than five minutes after the
+	// database's clock (422 `in_future`), nor outside
+	// 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (422 `out_of_range`).
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5040,11 +6129,12 @@ type ClientWithResponsesInterface interface {
 	// DeliverOrderWithResponse Record the delivery of a shipped order
 	//
 	// The body is optional: none, or `{}`, records delivery now, by the
-	// database's clock (never before the shipment). `delivered_at` may
-	// not precede the shipment (422 `before_shipment`), nor lie more than
-	// five minutes after the database's clock (422 `in_future`), nor
-	// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
-	// (422 `out_of_range`).
+	// database's clock (never before the shipment). Even an empty body
+	// must be sent as `Content-Type: application/json`: any other type is
+	// 415, whatever the body. `delivered_at` may not precede the shipment
+	// (422 `before_shipment`), nor lie more than five minutes after the
+	// database's clock (422 `in_future`), nor outside
+	// 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (422 `out_of_range`).
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -5062,6 +6152,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/orders/{order_id}/events (the `ListOrderEvents` operationId).
 	ListOrderEventsWithResponse(ctx context.Context, orderId OrderId, params *ListOrderEventsParams, reqEditors ...RequestEditorFn) (*ListOrderEventsResponse, error)
+
+	// HeadOrderEventsWithResponse An order's history, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/orders/{order_id}/events (the `HeadOrderEvents` operationId).
+	HeadOrderEventsWithResponse(ctx context.Context, orderId OrderId, params *HeadOrderEventsParams, reqEditors ...RequestEditorFn) (*HeadOrderEventsResponse, error)
 
 	// AddItemWithBodyWithResponse Add an item to a draft order
 	//
@@ -5154,6 +6253,15 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with GET /v1/projections (the `GetProjections` operationId).
 	GetProjectionsWithResponse(ctx context.Context, params *GetProjectionsParams, reqEditors ...RequestEditorFn) (*GetProjectionsResponse, error)
+
+	// HeadProjectionsWithResponse The projections' progress, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /v1/projections (the `HeadProjections` operationId).
+	HeadProjectionsWithResponse(ctx context.Context, params *HeadProjectionsParams, reqEditors ...RequestEditorFn) (*HeadProjectionsResponse, error)
 }
 
 // GetHealthResponse200Headers the declared response headers of an HTTP 200 response for GetHealth
@@ -5204,6 +6312,54 @@ func (r GetHealthResponse) ContentType() string {
 	return ""
 }
 
+// HeadHealthResponse200Headers the declared response headers of an HTTP 200 response for HeadHealth
+type HeadHealthResponse200Headers struct {
+	XRequestId string
+}
+
+type HeadHealthResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadHealthResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HeadHealthResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadHealthResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadHealthResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadHealthResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadHealthResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetMetricsResponse200Headers the declared response headers of an HTTP 200 response for GetMetrics
 type GetMetricsResponse200Headers struct {
 	XRequestId string
@@ -5239,6 +6395,47 @@ func (r GetMetricsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetMetricsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadMetricsResponse200Headers the declared response headers of an HTTP 200 response for HeadMetrics
+type HeadMetricsResponse200Headers struct {
+	XRequestId string
+}
+
+type HeadMetricsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadMetricsResponse200Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadMetricsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadMetricsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadMetricsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadMetricsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5287,6 +6484,47 @@ func (r GetOpenAPIResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOpenAPIResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadOpenAPIResponse200Headers the declared response headers of an HTTP 200 response for HeadOpenAPI
+type HeadOpenAPIResponse200Headers struct {
+	XRequestId string
+}
+
+type HeadOpenAPIResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadOpenAPIResponse200Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadOpenAPIResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadOpenAPIResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadOpenAPIResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadOpenAPIResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5362,6 +6600,69 @@ func (r GetReadinessResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetReadinessResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadReadinessResponse200Headers the declared response headers of an HTTP 200 response for HeadReadiness
+type HeadReadinessResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadReadinessResponse503Headers the declared response headers of an HTTP 503 response for HeadReadiness
+type HeadReadinessResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type HeadReadinessResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *StatusOK
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadReadinessResponse200Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadReadinessResponse503Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r HeadReadinessResponse) GetJSON200() *StatusOK {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HeadReadinessResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadReadinessResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadReadinessResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadReadinessResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadReadinessResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5457,6 +6758,94 @@ func (r GetDailyAnalyticsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetDailyAnalyticsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadDailyAnalyticsResponse200Headers the declared response headers of an HTTP 200 response for HeadDailyAnalytics
+type HeadDailyAnalyticsResponse200Headers struct {
+	CacheControl          string
+	XProjectionLagEvents  int64
+	XProjectionLagSeconds float32
+	XProjectionPosition   int64
+	XRequestId            string
+}
+
+// HeadDailyAnalyticsResponse422Headers the declared response headers of an HTTP 422 response for HeadDailyAnalytics
+type HeadDailyAnalyticsResponse422Headers struct {
+	XRequestId string
+}
+
+// HeadDailyAnalyticsResponse500Headers the declared response headers of an HTTP 500 response for HeadDailyAnalytics
+type HeadDailyAnalyticsResponse500Headers struct {
+	XRequestId string
+}
+
+// HeadDailyAnalyticsResponse503Headers the declared response headers of an HTTP 503 response for HeadDailyAnalytics
+type HeadDailyAnalyticsResponse503Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
+type HeadDailyAnalyticsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *ProjectionUnavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadDailyAnalyticsResponse200Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HeadDailyAnalyticsResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadDailyAnalyticsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadDailyAnalyticsResponse503Headers
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON503() *ProjectionUnavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadDailyAnalyticsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadDailyAnalyticsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadDailyAnalyticsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadDailyAnalyticsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5568,6 +6957,104 @@ func (r ListCustomerOrdersResponse) ContentType() string {
 	return ""
 }
 
+// HeadCustomerOrdersResponse200Headers the declared response headers of an HTTP 200 response for HeadCustomerOrders
+type HeadCustomerOrdersResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadCustomerOrdersResponse400Headers the declared response headers of an HTTP 400 response for HeadCustomerOrders
+type HeadCustomerOrdersResponse400Headers struct {
+	XRequestId string
+}
+
+// HeadCustomerOrdersResponse422Headers the declared response headers of an HTTP 422 response for HeadCustomerOrders
+type HeadCustomerOrdersResponse422Headers struct {
+	XRequestId string
+}
+
+// HeadCustomerOrdersResponse500Headers the declared response headers of an HTTP 500 response for HeadCustomerOrders
+type HeadCustomerOrdersResponse500Headers struct {
+	XRequestId string
+}
+
+// HeadCustomerOrdersResponse503Headers the declared response headers of an HTTP 503 response for HeadCustomerOrders
+type HeadCustomerOrdersResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type HeadCustomerOrdersResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadCustomerOrdersResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadCustomerOrdersResponse400Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HeadCustomerOrdersResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadCustomerOrdersResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadCustomerOrdersResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadCustomerOrdersResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadCustomerOrdersResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadCustomerOrdersResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadCustomerOrdersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetEventFeedResponse200Headers the declared response headers of an HTTP 200 response for GetEventFeed
 type GetEventFeedResponse200Headers struct {
 	XRequestId string
@@ -5653,6 +7140,90 @@ func (r GetEventFeedResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetEventFeedResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadEventFeedResponse200Headers the declared response headers of an HTTP 200 response for HeadEventFeed
+type HeadEventFeedResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadEventFeedResponse422Headers the declared response headers of an HTTP 422 response for HeadEventFeed
+type HeadEventFeedResponse422Headers struct {
+	XRequestId string
+}
+
+// HeadEventFeedResponse500Headers the declared response headers of an HTTP 500 response for HeadEventFeed
+type HeadEventFeedResponse500Headers struct {
+	XRequestId string
+}
+
+// HeadEventFeedResponse503Headers the declared response headers of an HTTP 503 response for HeadEventFeed
+type HeadEventFeedResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type HeadEventFeedResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadEventFeedResponse200Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HeadEventFeedResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadEventFeedResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadEventFeedResponse503Headers
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HeadEventFeedResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HeadEventFeedResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HeadEventFeedResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadEventFeedResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadEventFeedResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadEventFeedResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadEventFeedResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -5948,6 +7519,129 @@ func (r GetOrderResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r GetOrderResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadOrderResponse200Headers the declared response headers of an HTTP 200 response for HeadOrder
+type HeadOrderResponse200Headers struct {
+	CacheControl *string
+	ETag         string
+	XRequestId   string
+}
+
+// HeadOrderResponse304Headers the declared response headers of an HTTP 304 response for HeadOrder
+type HeadOrderResponse304Headers struct {
+	CacheControl *string
+	ETag         string
+	XRequestId   string
+}
+
+// HeadOrderResponse400Headers the declared response headers of an HTTP 400 response for HeadOrder
+type HeadOrderResponse400Headers struct {
+	XRequestId string
+}
+
+// HeadOrderResponse404Headers the declared response headers of an HTTP 404 response for HeadOrder
+type HeadOrderResponse404Headers struct {
+	XRequestId string
+}
+
+// HeadOrderResponse422Headers the declared response headers of an HTTP 422 response for HeadOrder
+type HeadOrderResponse422Headers struct {
+	XRequestId string
+}
+
+// HeadOrderResponse500Headers the declared response headers of an HTTP 500 response for HeadOrder
+type HeadOrderResponse500Headers struct {
+	XRequestId string
+}
+
+// HeadOrderResponse503Headers the declared response headers of an HTTP 503 response for HeadOrder
+type HeadOrderResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type HeadOrderResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadOrderResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadOrderResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadOrderResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadOrderResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HeadOrderResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadOrderResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadOrderResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadOrderResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HeadOrderResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HeadOrderResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HeadOrderResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HeadOrderResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadOrderResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadOrderResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadOrderResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadOrderResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -6451,6 +8145,118 @@ func (r ListOrderEventsResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r ListOrderEventsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadOrderEventsResponse200Headers the declared response headers of an HTTP 200 response for HeadOrderEvents
+type HeadOrderEventsResponse200Headers struct {
+	XRequestId string
+}
+
+// HeadOrderEventsResponse400Headers the declared response headers of an HTTP 400 response for HeadOrderEvents
+type HeadOrderEventsResponse400Headers struct {
+	XRequestId string
+}
+
+// HeadOrderEventsResponse404Headers the declared response headers of an HTTP 404 response for HeadOrderEvents
+type HeadOrderEventsResponse404Headers struct {
+	XRequestId string
+}
+
+// HeadOrderEventsResponse422Headers the declared response headers of an HTTP 422 response for HeadOrderEvents
+type HeadOrderEventsResponse422Headers struct {
+	XRequestId string
+}
+
+// HeadOrderEventsResponse500Headers the declared response headers of an HTTP 500 response for HeadOrderEvents
+type HeadOrderEventsResponse500Headers struct {
+	XRequestId string
+}
+
+// HeadOrderEventsResponse503Headers the declared response headers of an HTTP 503 response for HeadOrderEvents
+type HeadOrderEventsResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type HeadOrderEventsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *NotFound
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadOrderEventsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadOrderEventsResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadOrderEventsResponse404Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *HeadOrderEventsResponse422Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadOrderEventsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadOrderEventsResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON404() *NotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadOrderEventsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadOrderEventsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadOrderEventsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadOrderEventsResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -7261,6 +9067,77 @@ func (r GetProjectionsResponse) ContentType() string {
 	return ""
 }
 
+// HeadProjectionsResponse200Headers the declared response headers of an HTTP 200 response for HeadProjections
+type HeadProjectionsResponse200Headers struct {
+	CacheControl string
+	XRequestId   string
+}
+
+// HeadProjectionsResponse500Headers the declared response headers of an HTTP 500 response for HeadProjections
+type HeadProjectionsResponse500Headers struct {
+	XRequestId string
+}
+
+// HeadProjectionsResponse503Headers the declared response headers of an HTTP 503 response for HeadProjections
+type HeadProjectionsResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type HeadProjectionsResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadProjectionsResponse200Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *HeadProjectionsResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *HeadProjectionsResponse503Headers
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r HeadProjectionsResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r HeadProjectionsResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadProjectionsResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadProjectionsResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadProjectionsResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadProjectionsResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
 // GetHealthWithResponse Liveness
 //
 // 200 while the process serves requests; checks nothing else.
@@ -7274,6 +9151,21 @@ func (c *ClientWithResponses) GetHealthWithResponse(ctx context.Context, reqEdit
 		return nil, err
 	}
 	return ParseGetHealthResponse(rsp)
+}
+
+// HeadHealthWithResponse Liveness, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /healthz (the `HeadHealth` operationId).
+func (c *ClientWithResponses) HeadHealthWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadHealthResponse, error) {
+	rsp, err := c.HeadHealth(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadHealthResponse(rsp)
 }
 
 // GetMetricsWithResponse Metrics for Prometheus
@@ -7298,6 +9190,21 @@ func (c *ClientWithResponses) GetMetricsWithResponse(ctx context.Context, reqEdi
 	return ParseGetMetricsResponse(rsp)
 }
 
+// HeadMetricsWithResponse Metrics, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /metrics (the `HeadMetrics` operationId).
+func (c *ClientWithResponses) HeadMetricsWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadMetricsResponse, error) {
+	rsp, err := c.HeadMetrics(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadMetricsResponse(rsp)
+}
+
 // GetOpenAPIWithResponse This document
 //
 // Returns a wrapper object for the known response body format(s).
@@ -7309,6 +9216,21 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 		return nil, err
 	}
 	return ParseGetOpenAPIResponse(rsp)
+}
+
+// HeadOpenAPIWithResponse This document, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /openapi.yaml (the `HeadOpenAPI` operationId).
+func (c *ClientWithResponses) HeadOpenAPIWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadOpenAPIResponse, error) {
+	rsp, err := c.HeadOpenAPI(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadOpenAPIResponse(rsp)
 }
 
 // GetReadinessWithResponse Readiness
@@ -7330,6 +9252,21 @@ func (c *ClientWithResponses) GetReadinessWithResponse(ctx context.Context, reqE
 		return nil, err
 	}
 	return ParseGetReadinessResponse(rsp)
+}
+
+// HeadReadinessWithResponse Readiness, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /readyz (the `HeadReadiness` operationId).
+func (c *ClientWithResponses) HeadReadinessWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadReadinessResponse, error) {
+	rsp, err := c.HeadReadiness(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadReadinessResponse(rsp)
 }
 
 // GetDailyAnalyticsWithResponse Daily figures per currency
@@ -7366,6 +9303,21 @@ func (c *ClientWithResponses) GetDailyAnalyticsWithResponse(ctx context.Context,
 	return ParseGetDailyAnalyticsResponse(rsp)
 }
 
+// HeadDailyAnalyticsWithResponse Daily figures, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/analytics/daily (the `HeadDailyAnalytics` operationId).
+func (c *ClientWithResponses) HeadDailyAnalyticsWithResponse(ctx context.Context, params *HeadDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*HeadDailyAnalyticsResponse, error) {
+	rsp, err := c.HeadDailyAnalytics(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadDailyAnalyticsResponse(rsp)
+}
+
 // ListCustomerOrdersWithResponse A customer's orders
 //
 // Newest first, in pages. Pass `next_cursor` back as `cursor` for the
@@ -7381,6 +9333,21 @@ func (c *ClientWithResponses) ListCustomerOrdersWithResponse(ctx context.Context
 		return nil, err
 	}
 	return ParseListCustomerOrdersResponse(rsp)
+}
+
+// HeadCustomerOrdersWithResponse A customer's orders, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/customers/{customer_id}/orders (the `HeadCustomerOrders` operationId).
+func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context, customerId CustomerId, params *HeadCustomerOrdersParams, reqEditors ...RequestEditorFn) (*HeadCustomerOrdersResponse, error) {
+	rsp, err := c.HeadCustomerOrders(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadCustomerOrdersResponse(rsp)
 }
 
 // GetEventFeedWithResponse The global event feed
@@ -7425,6 +9392,23 @@ func (c *ClientWithResponses) GetEventFeedWithResponse(ctx context.Context, para
 		return nil, err
 	}
 	return ParseGetEventFeedResponse(rsp)
+}
+
+// HeadEventFeedWithResponse The global event feed, headers only
+//
+// As `GET`, without the body. With `Accept: text/event-stream` the
+// answer has the live feed's status and headers, and no stream is
+// opened.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/events (the `HeadEventFeed` operationId).
+func (c *ClientWithResponses) HeadEventFeedWithResponse(ctx context.Context, params *HeadEventFeedParams, reqEditors ...RequestEditorFn) (*HeadEventFeedResponse, error) {
+	rsp, err := c.HeadEventFeed(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadEventFeedResponse(rsp)
 }
 
 // CreateOrderWithBodyWithResponse Create an order
@@ -7505,6 +9489,21 @@ func (c *ClientWithResponses) GetOrderWithResponse(ctx context.Context, orderId 
 	return ParseGetOrderResponse(rsp)
 }
 
+// HeadOrderWithResponse An order's headers
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/orders/{order_id} (the `HeadOrder` operationId).
+func (c *ClientWithResponses) HeadOrderWithResponse(ctx context.Context, orderId OrderId, params *HeadOrderParams, reqEditors ...RequestEditorFn) (*HeadOrderResponse, error) {
+	rsp, err := c.HeadOrder(ctx, orderId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadOrderResponse(rsp)
+}
+
 // CancelOrderWithBodyWithResponse Cancel a draft or placed order
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
@@ -7534,11 +9533,12 @@ func (c *ClientWithResponses) CancelOrderWithResponse(ctx context.Context, order
 // DeliverOrderWithBodyWithResponse Record the delivery of a shipped order
 //
 // The body is optional: none, or `{}`, records delivery now, by the
-// database's clock (never before the shipment). `delivered_at` may
-// not precede the shipment (422 `before_shipment`), nor lie more than
-// five minutes after the database's clock (422 `in_future`), nor
-// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
-// (422 `out_of_range`).
+// database's clock (never before the shipment). Even an empty body
+// must be sent as `Content-Type: application/json`: any other type is
+// 415, whatever the body. `delivered_at` may not precede the shipment
+// (422 `before_shipment`), nor lie more than five minutes after the
+// database's clock (422 `in_future`), nor outside
+// 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (422 `out_of_range`).
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7554,11 +9554,12 @@ func (c *ClientWithResponses) DeliverOrderWithBodyWithResponse(ctx context.Conte
 // DeliverOrderWithResponse Record the delivery of a shipped order
 //
 // The body is optional: none, or `{}`, records delivery now, by the
-// database's clock (never before the shipment). `delivered_at` may
-// not precede the shipment (422 `before_shipment`), nor lie more than
-// five minutes after the database's clock (422 `in_future`), nor
-// outside 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z
-// (422 `out_of_range`).
+// database's clock (never before the shipment). Even an empty body
+// must be sent as `Content-Type: application/json`: any other type is
+// 415, whatever the body. `delivered_at` may not precede the shipment
+// (422 `before_shipment`), nor lie more than five minutes after the
+// database's clock (422 `in_future`), nor outside
+// 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z (422 `out_of_range`).
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -7587,6 +9588,21 @@ func (c *ClientWithResponses) ListOrderEventsWithResponse(ctx context.Context, o
 		return nil, err
 	}
 	return ParseListOrderEventsResponse(rsp)
+}
+
+// HeadOrderEventsWithResponse An order's history, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/orders/{order_id}/events (the `HeadOrderEvents` operationId).
+func (c *ClientWithResponses) HeadOrderEventsWithResponse(ctx context.Context, orderId OrderId, params *HeadOrderEventsParams, reqEditors ...RequestEditorFn) (*HeadOrderEventsResponse, error) {
+	rsp, err := c.HeadOrderEvents(ctx, orderId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadOrderEventsResponse(rsp)
 }
 
 // AddItemWithBodyWithResponse Add an item to a draft order
@@ -7729,6 +9745,21 @@ func (c *ClientWithResponses) GetProjectionsWithResponse(ctx context.Context, pa
 	return ParseGetProjectionsResponse(rsp)
 }
 
+// HeadProjectionsWithResponse The projections' progress, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /v1/projections (the `HeadProjections` operationId).
+func (c *ClientWithResponses) HeadProjectionsWithResponse(ctx context.Context, params *HeadProjectionsParams, reqEditors ...RequestEditorFn) (*HeadProjectionsResponse, error) {
+	rsp, err := c.HeadProjections(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadProjectionsResponse(rsp)
+}
+
 // ParseGetHealthResponse parses an HTTP response from a GetHealthWithResponse call
 func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7755,6 +9786,45 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetHealthResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadHealthResponse parses an HTTP response from a HeadHealthWithResponse call
+func ParseHeadHealthResponse(rsp *http.Response) (*HeadHealthResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadHealthResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadHealthResponse200Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -7797,6 +9867,35 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	return response, nil
 }
 
+// ParseHeadMetricsResponse parses an HTTP response from a HeadMetricsWithResponse call
+func ParseHeadMetricsResponse(rsp *http.Response) (*HeadMetricsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadMetricsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadMetricsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetOpenAPIResponse parses an HTTP response from a GetOpenAPIWithResponse call
 func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -7823,6 +9922,35 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetOpenAPIResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadOpenAPIResponse parses an HTTP response from a HeadOpenAPIWithResponse call
+func ParseHeadOpenAPIResponse(rsp *http.Response) (*HeadOpenAPIResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadOpenAPIResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadOpenAPIResponse200Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -7885,6 +10013,69 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		response.Headers200 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetReadinessResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadReadinessResponse parses an HTTP response from a HeadReadinessWithResponse call
+func ParseHeadReadinessResponse(rsp *http.Response) (*HeadReadinessResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadReadinessResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest StatusOK
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadReadinessResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadReadinessResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -8030,6 +10221,124 @@ func ParseGetDailyAnalyticsResponse(rsp *http.Response) (*GetDailyAnalyticsRespo
 	return response, nil
 }
 
+// ParseHeadDailyAnalyticsResponse parses an HTTP response from a HeadDailyAnalyticsWithResponse call
+func ParseHeadDailyAnalyticsResponse(rsp *http.Response) (*HeadDailyAnalyticsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadDailyAnalyticsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest ProjectionUnavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadDailyAnalyticsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Projection-Lag-Events"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Projection-Lag-Events", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XProjectionLagEvents = value
+		}
+		if values := rsp.Header.Values("X-Projection-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Projection-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XProjectionLagSeconds = value
+		}
+		if values := rsp.Header.Values("X-Projection-Position"); len(values) > 0 {
+			var value int64
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Projection-Position", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			}
+			headers.XProjectionPosition = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 422:
+		var headers HeadDailyAnalyticsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadDailyAnalyticsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadDailyAnalyticsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseListCustomerOrdersResponse parses an HTTP response from a ListCustomerOrdersWithResponse call
 func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -8144,6 +10453,113 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 	return response, nil
 }
 
+// ParseHeadCustomerOrdersResponse parses an HTTP response from a HeadCustomerOrdersWithResponse call
+func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadCustomerOrdersResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadCustomerOrdersResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadCustomerOrdersResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 422:
+		var headers HeadCustomerOrdersResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadCustomerOrdersResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadCustomerOrdersResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
 // ParseGetEventFeedResponse parses an HTTP response from a GetEventFeedWithResponse call
 func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error) {
 	bodyBytes, err := io.ReadAll(rsp.Body)
@@ -8224,6 +10640,96 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetEventFeedResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadEventFeedResponse parses an HTTP response from a HeadEventFeedWithResponse call
+func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadEventFeedResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadEventFeedResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 422:
+		var headers HeadEventFeedResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadEventFeedResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadEventFeedResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -8606,6 +11112,171 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetOrderResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadOrderResponse parses an HTTP response from a HeadOrderWithResponse call
+func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadOrderResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadOrderResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadOrderResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = &value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadOrderResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadOrderResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers HeadOrderResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadOrderResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -9211,6 +11882,130 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers ListOrderEventsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadOrderEventsResponse parses an HTTP response from a HeadOrderEventsWithResponse call
+func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadOrderEventsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest NotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadOrderEventsResponse200Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadOrderEventsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadOrderEventsResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 422:
+		var headers HeadOrderEventsResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadOrderEventsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadOrderEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
@@ -10195,6 +12990,86 @@ func ParseGetProjectionsResponse(rsp *http.Response) (*GetProjectionsResponse, e
 		response.Headers500 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetProjectionsResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadProjectionsResponse parses an HTTP response from a HeadProjectionsWithResponse call
+func ParseHeadProjectionsResponse(rsp *http.Response) (*HeadProjectionsResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadProjectionsResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadProjectionsResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 500:
+		var headers HeadProjectionsResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers HeadProjectionsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
 			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {

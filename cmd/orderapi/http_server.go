@@ -9,7 +9,8 @@ import (
 // slow, stalled or oversized requests cannot hold the server's resources.
 type serverLimits struct {
 	// ReadHeaderTimeout cuts a client that sends its headers too slowly
-	// (slowloris): the connection is closed without an answer.
+	// (slowloris): the connection is closed without an answer, but for a
+	// request line still incomplete, which net/http answers a plain 400.
 	ReadHeaderTimeout time.Duration
 	// ReadTimeout bounds reading the whole request, body included; a body
 	// still arriving then is answered 408 request_timeout.

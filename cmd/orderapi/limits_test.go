@@ -71,7 +71,11 @@ func slowServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.NewServer(svc, zerolog.Nop(), httpapi.Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }})
+	cursors, err := cursorSigner(context.Background(), pool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := httpapi.NewServer(svc, zerolog.Nop(), httpapi.Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: cursors})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +139,48 @@ func TestSlowHeadersAreCutOff(t *testing.T) {
 	}
 }
 
+// TestStalledHeadersAreAnsweredAsDocumented: a client that stops sending
+// within its headers has its connection closed once ReadHeaderTimeout
+// passes, without a response; one that stops within its request line gets
+// net/http's plain-text 400 first. The README and the spec say so.
+func TestStalledHeadersAreAnsweredAsDocumented(t *testing.T) {
+	t.Parallel()
+	addr := slowServer(t)
+	tests := []struct {
+		name, sent, answer string
+	}{
+		{"nothing sent", "", ""},
+		{"within the request line", "GET /heal", "HTTP/1.1 400 Bad Request\r\n"},
+		{"within a header", "GET /healthz HTTP/1.1\r\nHost: orderapi\r\nX-Slow: aaa", ""},
+		{"after a header", "GET /healthz HTTP/1.1\r\nHost: orderapi\r\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Given a connection on which part of a request is sent
+			conn, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if _, err := conn.Write([]byte(tt.sent)); err != nil {
+				t.Fatal(err)
+			}
+			// When the client sends nothing more
+			_ = conn.SetReadDeadline(time.Now().Add(8 * time.Second))
+			got, err := io.ReadAll(conn)
+			// Then the server closes the connection, with the answer
+			// documented
+			if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
+				t.Fatal("the connection was still open after 8 s")
+			}
+			if !strings.HasPrefix(string(got), tt.answer) || tt.answer == "" && len(got) != 0 {
+				t.Errorf("answered %q, want %q", got, tt.answer)
+			}
+		})
+	}
+}
+
 // TestSlowBodyIsCutOff: a client whose headers arrive at once but whose
 // body trickles is answered 408 request_timeout when ReadTimeout passes,
 // and nothing is written.
@@ -191,6 +237,9 @@ func TestDocumentedServerLimits(t *testing.T) {
 	want := []string{
 		fmt.Sprintf("%d KiB", l.MaxHeaderBytes>>10),
 		fmt.Sprintf("within %d s", int(l.ReadHeaderTimeout.Seconds())),
+		// What slow headers get (TestStalledHeadersAreAnsweredAsDocumented).
+		"closed without a response",
+		"request line still incomplete then",
 		fmt.Sprintf("within %d s", int(l.ReadTimeout.Seconds())),
 	}
 	for name, doc := range map[string]string{"api/openapi.yaml": string(api.OpenAPI), "README.md": string(readme)} {

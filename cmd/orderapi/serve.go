@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/adapters/dbclock"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/secrets"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -109,6 +111,10 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if err != nil {
 		return err
 	}
+	cursors, err := cursorSigner(ctx, pool)
+	if err != nil {
+		return err
+	}
 	// closing ends the live feeds when shutdown begins: Shutdown waits
 	// for handlers to return, and a live feed would not on its own.
 	closing := make(chan struct{})
@@ -120,6 +126,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		Closing:      closing,
 		Observe:      mx.ObserveRequest,
 		Metrics:      mx.Handler(),
+		Cursors:      cursors,
 	})
 	if err != nil {
 		return err
@@ -152,6 +159,20 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// cursorKey names the secret that signs the API's cursors.
+const cursorKey = "cursor_signing_key"
+
+// cursorSigner signs cursors with the database's key, which the first
+// replica to start on it makes: every replica on one database takes the
+// others' cursors, and no other database's.
+func cursorSigner(ctx context.Context, pool *pgxpool.Pool) (*cursor.Signer, error) {
+	key, err := secrets.Load(ctx, pool, cursorKey, cursor.KeySize)
+	if err != nil {
+		return nil, err
+	}
+	return cursor.NewSigner(key)
 }
 
 // readiness reports whether the database answers and its schema is the

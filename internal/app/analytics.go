@@ -39,17 +39,11 @@ type AnalyticsQuery struct {
 // Validate names every field of the query that is missing or out of range.
 func (q AnalyticsQuery) Validate() error {
 	var errs []error
-	if q.From.IsZero() {
-		errs = append(errs, order.Invalid("from", order.FieldRequired, "is required, e.g. \"2025-01-02\""))
-	} else if !isDay(q.From) {
-		errs = append(errs, order.Invalid("from", order.FieldBadFormat, "must be a day (midnight UTC)"))
-	}
-	if q.To.IsZero() {
-		errs = append(errs, order.Invalid("to", order.FieldRequired, "is required, e.g. \"2025-01-31\""))
-	} else if !isDay(q.To) {
-		errs = append(errs, order.Invalid("to", order.FieldBadFormat, "must be a day (midnight UTC)"))
-	}
-	if !q.From.IsZero() && !q.To.IsZero() {
+	fromOK, err := checkDay("from", q.From, `is required, e.g. "2025-01-02"`)
+	errs = append(errs, err)
+	toOK, err := checkDay("to", q.To, `is required, e.g. "2025-01-31"`)
+	errs = append(errs, err)
+	if fromOK && toOK {
 		switch {
 		case q.To.Before(q.From):
 			errs = append(errs, order.Invalid("to", order.FieldOutOfRange, "must not be before from"))
@@ -61,6 +55,20 @@ func (q AnalyticsQuery) Validate() error {
 		errs = append(errs, order.Invalid("min_position", order.FieldOutOfRange, "must be a positive event position"))
 	}
 	return order.Merge(errs...)
+}
+
+// checkDay reports a missing day (the zero time), one that is not
+// midnight UTC, or one outside the times orderapi handles (which would
+// reach the database out of its range); ok is true when it is none.
+func checkDay(field string, day time.Time, required string) (ok bool, err error) {
+	switch {
+	case day.IsZero():
+		return false, order.Invalid(field, order.FieldRequired, required)
+	case !isDay(day):
+		return false, order.Invalid(field, order.FieldBadFormat, "must be a day (midnight UTC)")
+	}
+	err = order.CheckTime(field, day)
+	return err == nil, err
 }
 
 func isDay(t time.Time) bool {

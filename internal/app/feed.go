@@ -88,3 +88,17 @@ func (s *Service) Feed(ctx context.Context, q FeedQuery) (FeedPage, error) {
 	}
 	return page, nil
 }
+
+// FeedCursorExists reports whether c is a place the feed hands out: its
+// start, or just after a stored event. It is how a cursor that carries no
+// proof of its origin (one issued before cursors were signed) is judged.
+func (s *Service) FeedCursorExists(ctx context.Context, c FeedCursor) (bool, error) {
+	if c == (FeedCursor{}) {
+		return true, nil
+	}
+	ok, err := s.reads.EventAt(ctx, c)
+	if err != nil {
+		return false, fmt.Errorf("feed cursor %d/%d: %w", c.TransactionID, c.Position, err)
+	}
+	return ok, nil
+}

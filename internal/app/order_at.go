@@ -42,8 +42,18 @@ func AtVersion(version int) PointInTime { return PointInTime{version: version} }
 // an order's events not have occurred in the order of their versions
 // (replicas whose clocks disagreed), it is the state after the longest
 // run of first events that all occurred at or before t, so always one
-// that followed an event.
-func AsOf(t time.Time) PointInTime { return PointInTime{asOf: t, byTime: true} }
+// that followed an event. A t outside order's time bounds asks the same
+// as the nearest bound, since every event occurs within them: the store
+// is never asked about a time it cannot hold.
+func AsOf(t time.Time) PointInTime {
+	switch {
+	case t.Before(order.EarliestTime):
+		t = order.EarliestTime
+	case t.After(order.LatestTime):
+		t = order.LatestTime
+	}
+	return PointInTime{asOf: t, byTime: true}
+}
 
 func (p PointInTime) String() string {
 	if p.byTime {

@@ -40,6 +40,17 @@ func (s *Service) ListCustomerOrders(ctx context.Context, q ListQuery) (OrderPag
 	return page, nil
 }
 
+// OrderCursorExists reports whether c names an order of the customer, as
+// every cursor of its list does. It is how a cursor that carries no proof
+// of its origin (one issued before cursors were signed) is judged.
+func (s *Service) OrderCursorExists(ctx context.Context, customerID uuid.UUID, c Cursor) (bool, error) {
+	ok, err := s.reads.CustomerOrderAt(ctx, customerID, c)
+	if err != nil {
+		return false, fmt.Errorf("cursor of customer %s: %w", customerID, err)
+	}
+	return ok, nil
+}
+
 // OrderEvents returns an order's history from the event store.
 func (s *Service) OrderEvents(ctx context.Context, q EventQuery) ([]RecordedEvent, error) {
 	events, err := s.reads.OrderEvents(ctx, q)

@@ -37,6 +37,11 @@ type ReadModel interface {
 	// OrderEvents returns a stream's events in version order;
 	// order.ErrNotFound when the stream has none.
 	OrderEvents(ctx context.Context, q EventQuery) ([]RecordedEvent, error)
+	// EventAt reports whether an event is stored at c: whether a feed
+	// cursor names a real place in the feed.
+	EventAt(ctx context.Context, c FeedCursor) (bool, error)
+	// CustomerOrderAt reports whether c names an order of the customer.
+	CustomerOrderAt(ctx context.Context, customerID uuid.UUID, c Cursor) (bool, error)
 	EventFeed
 	History
 }

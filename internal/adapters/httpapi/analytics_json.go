@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -72,10 +73,10 @@ type openTransactionJSON struct {
 	AgeSeconds float64 `json:"age_seconds"`
 }
 
-func toAnalyticsJSON(r app.AnalyticsReport) analyticsJSON {
+func toAnalyticsJSON(r app.AnalyticsReport, cursors *cursor.Signer) analyticsJSON {
 	out := analyticsJSON{
 		Days:       make([]dailyJSON, len(r.Days)),
-		Position:   toPositionJSON(r.Progress.Position),
+		Position:   toPositionJSON(r.Progress.Position, cursors),
 		LagEvents:  r.Progress.LagEvents,
 		LagSeconds: seconds(r.Progress.Lag),
 	}
@@ -96,7 +97,7 @@ func toAnalyticsJSON(r app.AnalyticsReport) analyticsJSON {
 	return out
 }
 
-func toProjectionsJSON(r app.ProjectionsReport) projectionsJSON {
+func toProjectionsJSON(r app.ProjectionsReport, cursors *cursor.Signer) projectionsJSON {
 	out := projectionsJSON{Projections: make([]projectionJSON, len(r.Projections)), AnalyticsLockHeld: r.AnalyticsLockHeld}
 	for i, p := range r.Projections {
 		mode := "async"
@@ -106,7 +107,7 @@ func toProjectionsJSON(r app.ProjectionsReport) projectionsJSON {
 		out.Projections[i] = projectionJSON{
 			Name:       p.Name,
 			Mode:       mode,
-			Position:   toPositionJSON(p.Position),
+			Position:   toPositionJSON(p.Position, cursors),
 			LagEvents:  p.LagEvents,
 			LagSeconds: seconds(p.Lag),
 			UpdatedAt:  optionalTime(p.UpdatedAt),
@@ -121,8 +122,8 @@ func toProjectionsJSON(r app.ProjectionsReport) projectionsJSON {
 	return out
 }
 
-func toPositionJSON(c app.FeedCursor) positionJSON {
-	return positionJSON{TransactionID: c.TransactionID, Position: c.Position, Cursor: encodeFeedCursor(c)}
+func toPositionJSON(c app.FeedCursor, cursors *cursor.Signer) positionJSON {
+	return positionJSON{TransactionID: c.TransactionID, Position: c.Position, Cursor: encodeFeedCursor(cursors, c)}
 }
 
 // seconds is a duration in seconds, to the millisecond.

@@ -45,7 +45,7 @@ func newAnalyticsAPI(t *testing.T, running bool, wait time.Duration) *testAPI {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }})
+	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: testCursors})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,6 +133,10 @@ func TestDailyAnalyticsInvalidParameters(t *testing.T) {
 		"?from=2026-3-1&to=2026-03-01":                  {"from"},
 		"?from=2026-02-30&to=2026-03-01":                {"from"},
 		"?from=0001-01-01&to=2026-03-01":                {"from"},
+		"?from=0000-01-01&to=0000-01-02":                {"from", "to"},
+		"?from=1969-12-31&to=1970-01-01":                {"from"},
+		"?from=9998-12-31&to=9999-01-01":                {"to"},
+		"?from=9999-12-31&to=9999-12-31":                {"from", "to"},
 		"?from=2026-03-02&to=2026-03-01":                {"to"},
 		"?from=2025-01-01&to=2026-01-03":                {"to"},
 		"?from=a&to=b&currency=usd":                     {"from", "to", "currency"},

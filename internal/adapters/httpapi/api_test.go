@@ -47,6 +47,7 @@ func newAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 	cfg := Config{
 		CORSOrigins: []string{testOrigin},
 		Ready:       func(ctx context.Context) error { return pool.Ping(ctx) },
+		Cursors:     testCursors,
 	}
 	for _, o := range opts {
 		o(&cfg)

@@ -28,11 +28,12 @@ type validator interface {
 var errEmptyBody = badRequest(codeMalformedJSON, "the request body is empty; send a JSON object")
 
 // decode reads a request's JSON body strictly: size (413), a body too slow
-// to arrive (408), media type (415), invalid UTF-8, duplicate members,
+// to arrive (408), invalid UTF-8, duplicate members,
 // nesting, syntax, unknown fields, JSON types and trailing data (400), then
 // the values themselves (422, every field listed). Numbers decode straight
 // into typed fields, so a 30-digit quantity is a type error found by
-// strconv, never a huge number built in memory.
+// strconv, never a huge number built in memory. The media type is checked
+// before, by jsonOnly, on the route.
 func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
 	var v T
 	if r.ContentLength > maxBytes {
@@ -55,9 +56,6 @@ func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64)
 	if len(data) == 0 {
 		return v, errEmptyBody
 	}
-	if err := checkJSONMediaType(r.Header.Get("Content-Type")); err != nil {
-		return v, err
-	}
 	if data[0] != '{' {
 		// Caught here because encoding/json would take null for {}.
 		if !json.Valid(data) {
@@ -71,6 +69,11 @@ func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64)
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&v); err != nil {
+		if isUnknownField(err) {
+			if named := unknownFieldPath[T](data); named != nil {
+				return v, named
+			}
+		}
 		return v, jsonError(err)
 	}
 	if err := dec.Decode(&struct{}{}); err != io.EOF {
@@ -88,6 +91,20 @@ func decode[T validator](w http.ResponseWriter, r *http.Request, maxBytes int64)
 func tooLarge(maxBytes int64) error {
 	return &requestError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
 		detail: fmt.Sprintf("the request body must not exceed %d bytes", maxBytes)}
+}
+
+// jsonOnly refuses a request whose Content-Type is not JSON (415) before
+// anything else reads it, whatever its body, empty or not: a browser sends
+// a cross-site "simple request" (text/plain, a form) without asking first,
+// so such a request must never run a command, nor be answered a replay.
+func jsonOnly(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkJSONMediaType(r.Header.Get("Content-Type")); err != nil {
+			writeError(w, r, err)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // checkJSONMediaType accepts application/json, with a UTF-8 charset if one
@@ -144,6 +161,24 @@ func sameNames(prefix string, got, want any) error {
 	return nil
 }
 
+// unknownFieldPath names an unknown member by its dotted path, which
+// encoding/json's error leaves out: the body is decoded again, this time
+// accepting unknown members, so that each nested object it holds is there
+// to compare its names with.
+func unknownFieldPath[T any](body []byte) error {
+	var v T
+	_ = json.Unmarshal(body, &v) // only the nested objects matter here
+	return exactNames(body, v)
+}
+
+// isUnknownField reports encoding/json's unknown-field error, which has no
+// type of its own: its text is the only sign.
+func isUnknownField(err error) bool {
+	return strings.HasPrefix(err.Error(), unknownFieldPrefix)
+}
+
+const unknownFieldPrefix = "json: unknown field "
+
 // unmarshalNumbers keeps numbers as text, so none is converted again.
 func unmarshalNumbers(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -167,8 +202,7 @@ func jsonError(err error) error {
 		}
 		return badRequest(codeWrongType, fmt.Sprintf("%s must be a JSON %s", field, jsonTypeName(e.Type.Kind().String())))
 	}
-	// encoding/json has no type for this error; its text is the only sign.
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+	if name, ok := strings.CutPrefix(err.Error(), unknownFieldPrefix); ok {
 		return badRequest(codeUnknownField, "unknown field "+name)
 	}
 	return badRequest(codeMalformedJSON, "the body is not valid JSON for this request")

@@ -51,7 +51,8 @@ func TestDecodeNamesTheOffendingField(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ body, code, detail string }{
 		{`{"shipping_address":{"country":1}}`, codeWrongType, "shipping_address.country must be a JSON string"},
-		{`{"shipping_address":{"colour":"red"}}`, codeUnknownField, `unknown field "colour"`},
+		{`{"shipping_address":{"colour":"red"}}`, codeUnknownField, `unknown field "shipping_address.colour"`},
+		{`{"shipping_address":{"name":"x","line1":"y","colour":"red"}}`, codeUnknownField, `unknown field "shipping_address.colour"`},
 		{`{"shipping_address":[]}`, codeWrongType, "shipping_address must be a JSON object"},
 		{`{"shipping_address":`, codeMalformedJSON, "the JSON ends too early"},
 		{`{"shipping_address":}`, codeMalformedJSON, "malformed JSON at byte"},

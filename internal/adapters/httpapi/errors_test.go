@@ -50,6 +50,10 @@ func TestBadRequests(t *testing.T) {
 		{"braced order id in path", "GET", "/v1/orders/{" + o.ID + "}", nil, nil, 400, codeBadPathParam},
 		{"bad product id in path", "DELETE", items + "/42", nil, nil, 400, codeBadPathParam},
 		{"bad customer id in path", "GET", "/v1/customers/42/orders", nil, nil, 400, codeBadPathParam},
+		{"upper-case order id in path", "GET", "/v1/orders/" + strings.ToUpper(o.ID), nil, nil, 400, codeBadPathParam},
+		{"upper-case order id in a command's path", "POST", "/v1/orders/" + strings.ToUpper(o.ID) + "/items", `{` + validItem + `,"quantity":1}`, nil, 400, codeBadPathParam},
+		{"upper-case product id in path", "DELETE", items + "/" + strings.ToUpper(uuid.NewString()), nil, nil, 400, codeBadPathParam},
+		{"upper-case customer id in path", "GET", "/v1/customers/" + strings.ToUpper(uuid.NewString()) + "/orders", nil, nil, 400, codeBadPathParam},
 		{"malformed If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `2`}, 400, codeBadHeader},
 		{"weak If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `W/"2"`}, 400, codeBadHeader},
 		{"If-Match list", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"1", "2"`}, 400, codeBadHeader},
@@ -135,6 +139,12 @@ func TestValidationListsEveryField(t *testing.T) {
 		{"create", "POST", "/v1/orders",
 			map[string]any{"id": "123", "customer_id": uuid.Nil, "currency": "usd"},
 			[]string{"id", "customer_id", "currency"}},
+		{"create with upper-case ids", "POST", "/v1/orders",
+			map[string]any{"id": strings.ToUpper(uuid.NewString()), "customer_id": strings.ToUpper(uuid.NewString())},
+			[]string{"id", "customer_id"}},
+		{"item with an upper-case product id", "POST", path + "/items",
+			map[string]any{"product_id": strings.ToUpper(uuid.NewString()), "product_name": "x", "quantity": 1, "unit_price": "1"},
+			[]string{"product_id"}},
 		{"create unknown currency", "POST", "/v1/orders",
 			map[string]any{"customer_id": uuid.New(), "currency": "XXY"},
 			[]string{"currency"}},
@@ -186,7 +196,8 @@ func TestRuleViolations(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
 	post := func(o orderJSON, step string, body any) reply {
-		return a.do("POST", "/v1/orders/"+o.ID+"/"+step, body)
+		// As JSON even without a body: any other type is refused first.
+		return a.do("POST", "/v1/orders/"+o.ID+"/"+step, body, "Content-Type", "application/json")
 	}
 	ship := map[string]any{"tracking_number": "T", "carrier": "C"}
 	cancel := map[string]any{"reason": "r", "cancelled_by": "c"}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -19,8 +20,8 @@ type feedEventJSON struct {
 	eventJSON
 }
 
-func toFeedPageJSON(p app.FeedPage) feedPageJSON {
-	doc := feedPageJSON{Events: make([]feedEventJSON, len(p.Events)), NextCursor: encodeFeedCursor(p.Next)}
+func toFeedPageJSON(p app.FeedPage, cursors *cursor.Signer) feedPageJSON {
+	doc := feedPageJSON{Events: make([]feedEventJSON, len(p.Events)), NextCursor: encodeFeedCursor(cursors, p.Next)}
 	for i, e := range p.Events {
 		doc.Events[i] = toFeedEventJSON(e)
 	}

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog/hlog"
 )
@@ -35,6 +36,8 @@ type liveFeed struct {
 	readTimeout time.Duration
 	// closing, once closed, ends every stream: the server shuts down.
 	closing <-chan struct{}
+	// cursors signs each event's id.
+	cursors *cursor.Signer
 }
 
 // serve streams the feed after q.After: each event as a message whose id
@@ -60,15 +63,11 @@ func (lf *liveFeed) serve(w http.ResponseWriter, r *http.Request, feed feedReade
 		return
 	}
 
-	h := w.Header()
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	// Proxies such as nginx would otherwise buffer the stream.
-	h.Set("X-Accel-Buffering", "no")
+	setEventStreamHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	// The server's WriteTimeout would cut the stream: the write deadline
 	// it sets once per request is pushed forward before each write.
-	out := &sseWriter{w: w, rc: http.NewResponseController(w)}
+	out := &sseWriter{w: w, rc: http.NewResponseController(w), cursors: lf.cursors}
 	if out.retry(sseRetry) != nil {
 		return
 	}
@@ -152,9 +151,10 @@ func (lf *liveFeed) read(ctx context.Context, feed feedReader, q app.FeedQuery) 
 // sseWriter writes server-sent events (the text/event-stream format of the
 // HTML standard), flushing each batch to the client at once.
 type sseWriter struct {
-	w   http.ResponseWriter
-	rc  *http.ResponseController
-	buf bytes.Buffer
+	w       http.ResponseWriter
+	rc      *http.ResponseController
+	buf     bytes.Buffer
+	cursors *cursor.Signer
 }
 
 // events writes one message per event. Its data is one line: JSON as
@@ -168,7 +168,7 @@ func (s *sseWriter) events(events []app.RecordedEvent) error {
 		if err != nil {
 			return fmt.Errorf("encode event %s: %w", e.EventID, err)
 		}
-		fmt.Fprintf(&s.buf, "id: %s\nevent: %s\ndata: %s\n\n", encodeFeedCursor(app.CursorOf(e)), e.Type, data)
+		fmt.Fprintf(&s.buf, "id: %s\nevent: %s\ndata: %s\n\n", encodeFeedCursor(s.cursors, app.CursorOf(e)), e.Type, data)
 	}
 	return s.send()
 }
@@ -207,6 +207,7 @@ func newLiveFeed(cfg Config) (*liveFeed, error) {
 		heartbeat:   cfg.FeedHeartbeat,
 		readTimeout: cfg.RequestTimeout,
 		closing:     cfg.Closing,
+		cursors:     cfg.Cursors,
 	}
 	if lf.poll == 0 {
 		lf.poll = defaultFeedPoll

@@ -65,6 +65,7 @@ func newFeedAPI(t *testing.T, opts func(*Config), srv func(*http.Server)) (*test
 		FeedPoll:      time.Minute,
 		FeedHeartbeat: time.Minute,
 		Closing:       closing,
+		Cursors:       testCursors,
 	}
 	if opts != nil {
 		opts(&cfg)
@@ -148,7 +149,7 @@ func TestFeedPagesWholeFeedOnce(t *testing.T) {
 	a := newAPI(t)
 	// Given an empty feed, it answers an empty page whose next_cursor is
 	// the start, and again the start when sent back
-	start := encodeFeedCursor(app.FeedCursor{})
+	start := encodeFeedCursor(testCursors, app.FeedCursor{})
 	if page := a.feedPage(""); len(page.Events) != 0 || page.NextCursor != start {
 		t.Fatalf("empty feed: %+v, want no events and next_cursor %s", page, start)
 	}
@@ -217,7 +218,7 @@ func TestFeedFiltersByType(t *testing.T) {
 func TestFeedRejectsBadQueries(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
-	customerCursor := encodeCursor(app.Cursor{CreatedAt: time.Now(), OrderID: uuid.New()})
+	customerCursor := encodeCursor(testCursors, app.ListQuery{CustomerID: uuid.New()}, app.Cursor{CreatedAt: time.Now(), OrderID: uuid.New()})
 	tests := map[string]struct {
 		query   string
 		headers []string
@@ -225,7 +226,7 @@ func TestFeedRejectsBadQueries(t *testing.T) {
 	}{
 		"garbled after":              {"?after=not-a-cursor", nil, []string{"after"}},
 		"a customer cursor as after": {"?after=" + customerCursor, nil, []string{"after"}},
-		"after twice":                {"?after=" + encodeFeedCursor(app.FeedCursor{}) + "&after=" + encodeFeedCursor(app.FeedCursor{}), nil, []string{"after"}},
+		"after twice":                {"?after=" + encodeFeedCursor(testCursors, app.FeedCursor{}) + "&after=" + encodeFeedCursor(testCursors, app.FeedCursor{}), nil, []string{"after"}},
 		"limit zero":                 {"?limit=0", nil, []string{"limit"}},
 		"limit too big":              {"?limit=1001", nil, []string{"limit"}},
 		"limit not a number":         {"?limit=ten", nil, []string{"limit"}},
@@ -323,7 +324,7 @@ func TestLiveFeedResumes(t *testing.T) {
 
 	// Then reconnecting with the last id, to a URL whose after it
 	// overrides, gives exactly the rest
-	s = a.openStream("?after="+encodeFeedCursor(app.FeedCursor{}), "Last-Event-ID", last)
+	s = a.openStream("?after="+encodeFeedCursor(testCursors, app.FeedCursor{}), "Last-Event-ID", last)
 	var got []string
 	for range want {
 		_, e := s.nextEvent(feedWait)
@@ -396,16 +397,23 @@ func TestLiveFeedEndsOnShutdown(t *testing.T) {
 func TestFeedCursorRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, c := range []app.FeedCursor{{}, {TransactionID: 760, Position: 5}, {TransactionID: 1<<64 - 1, Position: 1<<63 - 1}} {
-		s := encodeFeedCursor(c)
-		got, ok := decodeFeedCursor(s)
-		if !ok || got != c || len(s) != 23 || url.QueryEscape(s) != s {
-			t.Errorf("%+v → %q → %+v, %v", c, s, got, ok)
+		s := encodeFeedCursor(testCursors, c)
+		got, legacy, ok := decodeFeedCursor(testCursors, s)
+		if !ok || legacy || got != c || len(s) != 44 || url.QueryEscape(s) != s {
+			t.Errorf("%+v → %q → %+v, legacy %v, %v", c, s, got, legacy, ok)
 		}
 	}
+	// The unsigned format 1 decodes, marked for the caller to check.
+	if c, legacy, ok := decodeFeedCursor(testCursors, "AQAAAAAAAAL4AAAAAAAAAAU"); !ok || !legacy || c != (app.FeedCursor{TransactionID: 760, Position: 5}) {
+		t.Errorf("format 1: %+v, legacy %v, %v", c, legacy, ok)
+	}
+	valid := encodeFeedCursor(testCursors, app.FeedCursor{TransactionID: 760, Position: 5})
 	for _, s := range []string{"", "x", "AQAAAAAAAAL4AAAAAAAAAAU=", "AgAAAAAAAAL4AAAAAAAAAAU", "AQAAAAAAAAL4gAAAAAAAAAU",
-		encodeCursor(app.Cursor{OrderID: uuid.New()}), "AQAAAAAAAAL4AAAAAAAAAAU" + "A"} {
-		if c, ok := decodeFeedCursor(s); ok {
-			t.Errorf("decodeFeedCursor(%q) = %+v, want failure", s, c)
+		encodeCursor(testCursors, app.ListQuery{}, app.Cursor{CreatedAt: time.Now(), OrderID: uuid.New()}), "AQAAAAAAAAL4AAAAAAAAAAU" + "A",
+		valid + "A", valid[:43], encodeFeedCursor(newTestSigner(8), app.FeedCursor{TransactionID: 760, Position: 5}),
+		encodeFeedCursor(testCursors, app.FeedCursor{TransactionID: 760, Position: -1})} {
+		if c, legacy, ok := decodeFeedCursor(testCursors, s); ok {
+			t.Errorf("decodeFeedCursor(%q) = %+v, legacy %v; want failure", s, c, legacy)
 		}
 	}
 }

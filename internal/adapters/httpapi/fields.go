@@ -42,13 +42,13 @@ func (fe fieldErrs) merge(domain error) error {
 	return order.Merge(all...)
 }
 
-// parseID accepts a UUID in its canonical 36-character form only, the one
-// the API writes, and never the nil UUID, which no order or product has.
+// parseID accepts a UUID in its canonical form only (see parseUUID), and
+// never the nil UUID, which no order or product has.
 func parseID(field, s string) (uuid.UUID, error) {
 	id, err := parseUUID(s)
 	if err != nil {
 		return uuid.Nil, order.Invalid(field, order.FieldBadFormat,
-			`must be a UUID, e.g. "0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d"`)
+			`must be a UUID in canonical lower-case form, e.g. "0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d"`)
 	}
 	if id == uuid.Nil {
 		return uuid.Nil, order.Invalid(field, order.FieldRequired, "must not be the nil UUID")
@@ -64,11 +64,14 @@ func requiredID(field string, s *string) (uuid.UUID, error) {
 	return parseID(field, *s)
 }
 
-// parseUUID is uuid.Parse without its alternative forms (braces, urn:,
-// no hyphens), so that one id has one spelling on the wire.
+// parseUUID is uuid.Parse without its alternative forms (braces, urn:, no
+// hyphens, upper case): one id has one spelling on the wire, the
+// canonical lower-case one the API writes, so that a URL or a retried
+// body that differs only in case is not another request.
 func parseUUID(s string) (uuid.UUID, error) {
-	if len(s) != 36 {
+	id, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 || id.String() != s {
 		return uuid.Nil, errors.New("not a canonical UUID")
 	}
-	return uuid.Parse(s)
+	return id, nil
 }

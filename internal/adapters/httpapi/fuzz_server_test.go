@@ -160,6 +160,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		Ready:          func(ctx context.Context) error { return pool.Ping(ctx) },
 		RequestTimeout: 15 * time.Second,
 		Closing:        closing,
+		Cursors:        testCursors,
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -19,7 +20,7 @@ type dailyAnalyticsReader interface {
 // the analytics projection's position and lag in the body and in headers.
 // The projection is asynchronous; ?min_position= waits, bounded, for a
 // write of the client's to be counted.
-func handleDailyAnalytics(svc dailyAnalyticsReader) http.Handler {
+func handleDailyAnalytics(svc dailyAnalyticsReader, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, err := analyticsQuery(r.URL.Query())
 		if err != nil {
@@ -37,7 +38,7 @@ func handleDailyAnalytics(svc dailyAnalyticsReader) http.Handler {
 		h.Set("X-Projection-Lag-Seconds", formatSeconds(report.Progress.Lag))
 		// The figures change as the projection advances.
 		h.Set("Cache-Control", "no-store")
-		writeJSON(w, r, http.StatusOK, toAnalyticsJSON(report))
+		writeJSON(w, r, http.StatusOK, toAnalyticsJSON(report, cursors))
 	})
 }
 

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -18,16 +19,33 @@ type feedReader interface {
 	Feed(ctx context.Context, q app.FeedQuery) (app.FeedPage, error)
 }
 
+// feedSource is the feed, and the judge of unsigned cursors into it.
+type feedSource interface {
+	feedReader
+	FeedCursorExists(ctx context.Context, c app.FeedCursor) (bool, error)
+}
+
 // handleFeed serves the global feed of every order's events: one page as
 // JSON, or, to a client that accepts text/event-stream, a live stream of
 // server-sent events that follows new appends.
-func handleFeed(feed feedReader, live *liveFeed) http.Handler {
+func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The answer depends on Accept; caches must keep the two apart.
 		w.Header().Add("Vary", "Accept")
-		q, err := feedQuery(r)
+		q, unsigned, err := feedQuery(r, cursors)
+		if err == nil && unsigned != "" {
+			// Bounded like the live feed's reads: the timeout middleware
+			// leaves a live feed alone.
+			ctx, cancel := context.WithTimeout(r.Context(), live.readTimeout)
+			err = trustUnsigned(unsigned)(feed.FeedCursorExists(ctx, q.After))
+			cancel()
+		}
 		if err != nil {
 			writeError(w, r, err)
+			return
+		}
+		if wantsEventStream(r) && r.Method == http.MethodHead {
+			headEventStream(w, r, feed, q)
 			return
 		}
 		if wantsEventStream(r) {
@@ -39,36 +57,57 @@ func handleFeed(feed feedReader, live *liveFeed) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		writeJSON(w, r, http.StatusOK, toFeedPageJSON(page))
+		writeJSON(w, r, http.StatusOK, toFeedPageJSON(page, cursors))
 	})
+}
+
+// headEventStream answers HEAD as the live feed's GET begins, without
+// opening the stream: its first read decides the status there too.
+func headEventStream(w http.ResponseWriter, r *http.Request, feed feedReader, q app.FeedQuery) {
+	if _, err := feed.Feed(r.Context(), q); err != nil {
+		writeError(w, r, err)
+		return
+	}
+	setEventStreamHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+}
+
+// setEventStreamHeaders sets the headers of a live feed's answer.
+func setEventStreamHeaders(h http.Header) {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-store")
+	// Proxies such as nginx would otherwise buffer the stream.
+	h.Set("X-Accel-Buffering", "no")
 }
 
 // feedQuery parses after, limit and type (repeated for several types),
 // naming every bad one. A Last-Event-ID header takes the place of after:
 // an EventSource sends it when it reconnects, to the URL it first opened.
-func feedQuery(r *http.Request) (app.FeedQuery, error) {
+// unsigned names the field (after or Last-Event-ID) whose cursor, the one
+// in q.After, is of the unsigned format 1 (see decodeFeedCursor); "" when
+// it is signed or absent.
+func feedQuery(r *http.Request, cursors *cursor.Signer) (q app.FeedQuery, unsigned string, err error) {
 	var (
 		v    = r.URL.Query()
-		q    app.FeedQuery
 		errs fieldErrs
 	)
+	after := func(field, s string) {
+		c, legacy, valid := decodeFeedCursor(cursors, s)
+		if !valid {
+			errs.add(notIssued(field))
+		}
+		q.After, unsigned = c, ""
+		if legacy {
+			unsigned = field
+		}
+	}
 	if s, ok, err := single(v, "after"); err != nil {
 		errs.add(err)
 	} else if ok {
-		c, valid := decodeFeedCursor(s)
-		if !valid {
-			errs.add(order.Invalid("after", order.FieldBadFormat,
-				"is not a feed cursor this API issued; use next_cursor or an event's id as given"))
-		}
-		q.After = c
+		after("after", s)
 	}
 	if s := r.Header.Get("Last-Event-ID"); s != "" {
-		c, valid := decodeFeedCursor(s)
-		if !valid {
-			errs.add(order.Invalid("Last-Event-ID", order.FieldBadFormat,
-				"is not an event id of this feed; send the id of the last event received"))
-		}
-		q.After = c
+		after("Last-Event-ID", s)
 	}
 	// The live feed compares each page with the limit, so it is set here
 	// rather than left to the service's default.
@@ -83,7 +122,7 @@ func feedQuery(r *http.Request) (app.FeedQuery, error) {
 			break
 		}
 	}
-	return q, errs.merge(nil)
+	return q, unsigned, errs.merge(nil)
 }
 
 // wantsEventStream reports whether the request's Accept header names

@@ -5,46 +5,50 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 type customerOrderLister interface {
 	ListCustomerOrders(ctx context.Context, q app.ListQuery) (app.OrderPage, error)
+	OrderCursorExists(ctx context.Context, customerID uuid.UUID, c app.Cursor) (bool, error)
 }
 
 // handleCustomerOrders pages a customer's orders, newest first. An unknown
 // customer simply has no orders.
-func handleCustomerOrders(svc customerOrderLister) http.Handler {
+func handleCustomerOrders(svc customerOrderLister, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		customerID, err := pathID(r, "customer_id")
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		q, err := listQuery(r.URL.Query())
+		q, unsigned, err := listQuery(r.URL.Query(), customerID, cursors)
+		if err == nil && unsigned {
+			err = trustUnsigned("cursor")(svc.OrderCursorExists(r.Context(), customerID, *q.After))
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		q.CustomerID = customerID
 		page, err := svc.ListCustomerOrders(r.Context(), q)
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		writeJSON(w, r, http.StatusOK, toOrderPageJSON(page))
+		writeJSON(w, r, http.StatusOK, toOrderPageJSON(page, q, cursors))
 	})
 }
 
-// listQuery parses status, limit and cursor, naming every bad one. Query
-// values are text whatever their meaning, so a bad one is a 422 field
-// problem like a bad body field, not a 400.
-func listQuery(v url.Values) (app.ListQuery, error) {
-	var (
-		q    app.ListQuery
-		errs fieldErrs
-	)
+// listQuery parses status, limit and cursor of the customer's list,
+// naming every bad one; unsigned reports a cursor of the unsigned format 1
+// (see decodeCursor). Query values are text whatever their meaning, so a
+// bad one is a 422 field problem like a bad body field, not a 400.
+func listQuery(v url.Values, customerID uuid.UUID, cursors *cursor.Signer) (q app.ListQuery, unsigned bool, err error) {
+	var errs fieldErrs
+	q.CustomerID = customerID
 	if s, ok, err := single(v, "status"); err != nil {
 		errs.add(err)
 	} else if ok {
@@ -57,14 +61,14 @@ func listQuery(v url.Values) (app.ListQuery, error) {
 	if s, ok, err := single(v, "cursor"); err != nil {
 		errs.add(err)
 	} else if ok {
-		c, valid := decodeCursor(s)
+		c, legacy, valid := decodeCursor(cursors, q, s)
 		if !valid {
-			errs.add(order.Invalid("cursor", order.FieldBadFormat, "is not a cursor this API issued; use next_cursor as given"))
+			errs.add(notIssued("cursor"))
 		} else {
-			q.After = &c
+			q.After, unsigned = &c, legacy
 		}
 	}
-	return q, errs.merge(nil)
+	return q, unsigned, errs.merge(nil)
 }
 
 // single returns a query parameter given at most once.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -12,7 +13,7 @@ type projectionsReader interface {
 }
 
 // handleProjections reports every projection's progress, for operators.
-func handleProjections(svc projectionsReader) http.Handler {
+func handleProjections(svc projectionsReader, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		report, err := svc.Projections(r.Context())
 		if err != nil {
@@ -20,6 +21,6 @@ func handleProjections(svc projectionsReader) http.Handler {
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")
-		writeJSON(w, r, http.StatusOK, toProjectionsJSON(report))
+		writeJSON(w, r, http.StatusOK, toProjectionsJSON(report, cursors))
 	})
 }

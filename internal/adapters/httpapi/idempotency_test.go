@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -207,6 +208,51 @@ func TestIdempotencyKeyReusedForAnotherRequest(t *testing.T) {
 	}
 	if after := a.count(`SELECT count(*) FROM events`); after != events+1 { // +1: the other order
 		t.Errorf("refused requests wrote %d events", after-events-1)
+	}
+}
+
+// TestRetryInAnotherCaseIsNotAnotherRequest: an id has one spelling, so a
+// retry that only changes the case of one is not refused as another
+// request: the upper-case spelling never claimed the key.
+func TestRetryInAnotherCaseIsNotAnotherRequest(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	customer := uuid.NewString()
+	o := a.create(uuid.New())
+	product := uuid.NewString()
+	item := `{"product_id":"%s","product_name":"Mug","quantity":1,"unit_price":"9.99"}`
+	tests := []struct {
+		name                string
+		upperPath, path     string
+		upperBody, body     string
+		upperStatus, status int
+	}{
+		{"an id in the body", "/v1/orders", "/v1/orders",
+			`{"customer_id":"` + strings.ToUpper(customer) + `"}`, `{"customer_id":"` + customer + `"}`,
+			http.StatusUnprocessableEntity, http.StatusCreated},
+		{"an id in the path", "/v1/orders/" + strings.ToUpper(o.ID) + "/items", "/v1/orders/" + o.ID + "/items",
+			fmt.Sprintf(item, product), fmt.Sprintf(item, product),
+			http.StatusBadRequest, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key := uuid.NewString()
+			// Given a request that spells an id in upper case
+			first, err := a.try("POST", tt.upperPath, tt.upperBody, "Idempotency-Key", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// When it is retried with the id in lower case
+			retry, err := a.try("POST", tt.path, tt.body, "Idempotency-Key", key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Then the first is refused and the retry is executed
+			if first.Status != tt.upperStatus || retry.Status != tt.status {
+				t.Errorf("upper case %d %s, then lower case %d %s; want %d, then %d",
+					first.Status, first.Body, retry.Status, retry.Body, tt.upperStatus, tt.status)
+			}
+		})
 	}
 }
 

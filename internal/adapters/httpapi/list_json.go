@@ -3,6 +3,7 @@ package httpapi
 import (
 	"encoding/json"
 
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -25,7 +26,9 @@ type orderSummaryJSON struct {
 	Version   int    `json:"version"`
 }
 
-func toOrderPageJSON(p app.OrderPage) orderPageJSON {
+// toOrderPageJSON writes the page of the list q asked for: next_cursor
+// continues that list only.
+func toOrderPageJSON(p app.OrderPage, q app.ListQuery, cursors *cursor.Signer) orderPageJSON {
 	doc := orderPageJSON{Orders: make([]orderSummaryJSON, len(p.Orders))}
 	for i, s := range p.Orders {
 		doc.Orders[i] = orderSummaryJSON{
@@ -40,7 +43,7 @@ func toOrderPageJSON(p app.OrderPage) orderPageJSON {
 		}
 	}
 	if p.Next != nil {
-		c := encodeCursor(*p.Next)
+		c := encodeCursor(cursors, q, *p.Next)
 		doc.NextCursor = &c
 	}
 	return doc

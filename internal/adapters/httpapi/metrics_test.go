@@ -26,15 +26,19 @@ func (o *observed) observe(method, route string, status int, _ time.Duration) {
 	o.seen = append(o.seen, method+" "+route+" "+http.StatusText(status))
 }
 
-func (o *observed) has(want string) bool {
+func (o *observed) has(want string) bool { return o.count(want) > 0 }
+
+// count tells how many requests were observed as want.
+func (o *observed) count(want string) int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
+	n := 0
 	for _, s := range o.seen {
 		if s == want {
-			return true
+			n++
 		}
 	}
-	return false
+	return n
 }
 
 // eventually retries cond for a while: a request is observed after its

@@ -23,6 +23,7 @@ func BenchmarkServerOverhead(b *testing.B) {
 	full, err := NewServer(svc, zerolog.New(io.Discard), Config{
 		Ready:   func(context.Context) error { return nil },
 		Observe: func(string, string, int, time.Duration) {},
+		Cursors: testCursors,
 	})
 	if err != nil {
 		b.Fatal(err)

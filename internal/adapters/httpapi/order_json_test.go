@@ -100,16 +100,17 @@ func TestToOrderPageJSON(t *testing.T) {
 	next := app.Cursor{CreatedAt: at, OrderID: uuid.New()}
 	s := app.OrderSummary{ID: uuid.New(), Status: order.StatusPlaced, Currency: "EUR", Total: decimal.RequireFromString("12.5"), ItemCount: 4, Version: 3, CreatedAt: at, UpdatedAt: at}
 
-	page := toOrderPageJSON(app.OrderPage{Orders: []app.OrderSummary{s}, Next: &next})
+	list := app.ListQuery{CustomerID: uuid.New()}
+	page := toOrderPageJSON(app.OrderPage{Orders: []app.OrderSummary{s}, Next: &next}, list, testCursors)
 	got := page.Orders[0]
 	if got.ID != s.ID.String() || got.Status != "placed" || got.Currency != "EUR" || got.Total != "12.50" || got.ItemCount != 4 ||
 		got.Version != 3 || got.CreatedAt != "2025-01-02T03:04:05.000000Z" {
 		t.Errorf("summary = %+v", got)
 	}
-	if c, ok := decodeCursor(*page.NextCursor); !ok || c.OrderID != next.OrderID || !c.CreatedAt.Equal(at) {
+	if c, legacy, ok := decodeCursor(testCursors, list, *page.NextCursor); !ok || legacy || c.OrderID != next.OrderID || !c.CreatedAt.Equal(at) {
 		t.Errorf("next_cursor %q decodes to %+v", *page.NextCursor, c)
 	}
-	if last := toOrderPageJSON(app.OrderPage{}); last.NextCursor != nil || last.Orders == nil {
+	if last := toOrderPageJSON(app.OrderPage{}, list, testCursors); last.NextCursor != nil || last.Orders == nil {
 		t.Errorf("last page = %+v", last)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/timetext"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -41,7 +42,7 @@ func timeParam(v url.Values, name string) (t time.Time, given bool, err error) {
 	if err != nil || !given {
 		return time.Time{}, given, err
 	}
-	t, err = time.Parse(time.RFC3339Nano, s)
+	t, err = timetext.ParseRFC3339(s)
 	if err != nil {
 		msg := `must be an RFC 3339 date-time, e.g. "2025-01-02T15:04:05Z"`
 		if strings.Contains(s, " ") {

@@ -263,7 +263,8 @@ func (l *life) deliver(t *testing.T, a *testAPI, rng *rand.Rand, base string) {
 		t.Fatal(err)
 	}
 	at, signature := deliveredAt(rng, shipped, time.Now()), text(rng, 200)
-	var body *string
+	empty := "" // an empty body, as application/json: delivered now
+	body := &empty
 	if at != "" || rng.IntN(2) == 0 {
 		b := `{"signature": ` + jsonText(rng, signature)
 		if at != "" {
@@ -294,7 +295,7 @@ func (l *life) deliver(t *testing.T, a *testAPI, rng *rand.Rand, base string) {
 		return firstErr(sameTime(deref(o.DeliveredAt)), want("signature", deref(o.Signature), signature))
 	}
 	if !l.send(t, a, rng, "POST", base+"/deliver", body, ev, check) {
-		if !l.send(t, a, rng, "POST", base+"/deliver", nil, eventCheck{typ: "OrderDelivered", check: members()}, func(orderJSON) error { return nil }) {
+		if !l.send(t, a, rng, "POST", base+"/deliver", &empty, eventCheck{typ: "OrderDelivered", check: members()}, func(orderJSON) error { return nil }) {
 			t.Fatal("a plain deliver was refused")
 		}
 	}
@@ -370,7 +371,7 @@ func (l *life) checkReplays(t *testing.T, a *testAPI) {
 	t.Helper()
 	for _, k := range l.replays {
 		var r reply
-		if k.method == "DELETE" || k.body == "" {
+		if k.method == "DELETE" {
 			r = a.do(k.method, k.path, nil, "Idempotency-Key", k.key)
 		} else {
 			r = a.do(k.method, k.path, k.body, "Idempotency-Key", k.key)

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"net/http"
+
 	"github.com/go-chi/chi/v5"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -9,27 +11,37 @@ import (
 // documents each of these routes; keep the two in step. cfg.Metrics, when
 // not nil, is served at /metrics.
 func addRoutes(mux chi.Router, svc *app.Service, cfg Config, live *liveFeed) {
-	mux.Method("GET", "/healthz", handleHealth())
-	mux.Method("GET", "/readyz", handleReady(cfg.Ready, cfg.ReadyDetails))
-	mux.Method("GET", "/openapi.yaml", handleOpenAPI())
+	// Every GET route answers HEAD too, as RFC 9110 asks: the same status
+	// and headers, and net/http drops the body.
+	get := func(pattern string, h http.Handler) {
+		mux.Method(http.MethodGet, pattern, h)
+		mux.Method(http.MethodHead, pattern, h)
+	}
+	// Commands with a JSON body refuse any other media type before they
+	// look at anything else.
+	withJSON := mux.With(jsonOnly)
+
+	get("/healthz", handleHealth())
+	get("/readyz", handleReady(cfg.Ready, cfg.ReadyDetails))
+	get("/openapi.yaml", handleOpenAPI())
 	if cfg.Metrics != nil {
-		mux.Method("GET", "/metrics", cfg.Metrics)
+		get("/metrics", cfg.Metrics)
 	}
 
-	mux.Method("POST", "/v1/orders", handleCreateOrder(svc))
-	mux.Method("GET", "/v1/orders/{order_id}", handleGetOrder(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/items", handleAddItem(svc))
+	withJSON.Method("POST", "/v1/orders", handleCreateOrder(svc))
+	get("/v1/orders/{order_id}", handleGetOrder(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/items", handleAddItem(svc))
 	mux.Method("DELETE", "/v1/orders/{order_id}/items/{product_id}", handleRemoveItem(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/place", handlePlaceOrder(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/ship", handleShipOrder(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/deliver", handleDeliverOrder(svc))
-	mux.Method("POST", "/v1/orders/{order_id}/cancel", handleCancelOrder(svc))
-	mux.Method("GET", "/v1/orders/{order_id}/events", handleOrderEvents(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/place", handlePlaceOrder(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/ship", handleShipOrder(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/deliver", handleDeliverOrder(svc))
+	withJSON.Method("POST", "/v1/orders/{order_id}/cancel", handleCancelOrder(svc))
+	get("/v1/orders/{order_id}/events", handleOrderEvents(svc))
 
-	mux.Method("GET", "/v1/customers/{customer_id}/orders", handleCustomerOrders(svc))
+	get("/v1/customers/{customer_id}/orders", handleCustomerOrders(svc, cfg.Cursors))
 
-	mux.Method("GET", feedPath, handleFeed(svc, live))
+	get(feedPath, handleFeed(svc, live, cfg.Cursors))
 
-	mux.Method("GET", "/v1/analytics/daily", handleDailyAnalytics(svc))
-	mux.Method("GET", "/v1/projections", handleProjections(svc))
+	get("/v1/analytics/daily", handleDailyAnalytics(svc, cfg.Cursors))
+	get("/v1/projections", handleProjections(svc, cfg.Cursors))
 }

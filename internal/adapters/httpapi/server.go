@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -54,6 +55,10 @@ type Config struct {
 	Observe func(method, route string, status int, d time.Duration)
 	// Metrics, if set, is served at GET /metrics.
 	Metrics http.Handler
+	// Cursors signs the cursors the API hands out and verifies those it
+	// is sent back (next_cursor, the live feed's event ids): required, and
+	// the same for every replica on one database.
+	Cursors *cursor.Signer
 }
 
 const (
@@ -70,6 +75,9 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	}
 	if cfg.Ready == nil {
 		return nil, errors.New("httpapi: Config.Ready is required")
+	}
+	if cfg.Cursors == nil {
+		return nil, errors.New("httpapi: Config.Cursors is required")
 	}
 	for _, o := range cfg.CORSOrigins {
 		if err := checkOrigin(o); err != nil {

@@ -162,7 +162,7 @@ func (s *sseStream) nextEvent(within time.Duration) (sseMessage, feedEventJSON) 
 			continue
 		}
 		e := validateFeedEvent(s.t, m.Data)
-		if _, ok := decodeFeedCursor(m.ID); !ok || m.Event != e.Type {
+		if _, legacy, ok := decodeFeedCursor(testCursors, m.ID); !ok || legacy || m.Event != e.Type {
 			s.t.Fatalf("message id %q, event %q for an event of type %s", m.ID, m.Event, e.Type)
 		}
 		return m, e

@@ -12,7 +12,7 @@ import (
 func pathID(r *http.Request, name string) (uuid.UUID, error) {
 	id, err := parseUUID(r.PathValue(name))
 	if err != nil {
-		return uuid.Nil, badRequest(codeBadPathParam, name+" must be a UUID")
+		return uuid.Nil, badRequest(codeBadPathParam, name+" must be a UUID in canonical lower-case form")
 	}
 	return id, nil
 }

@@ -67,3 +67,16 @@ func (s *Store) ReadFeed(ctx context.Context, q app.FeedQuery) (_ []app.Recorded
 	}
 	return events, nil
 }
+
+// eventAtSQL finds an event by its feed cursor, through the primary key.
+const eventAtSQL = `SELECT EXISTS (SELECT 1 FROM events WHERE position = $2 AND transaction_id = $1::xid8)`
+
+// EventAt reports whether an event is stored at c.
+func (s *Store) EventAt(ctx context.Context, c app.FeedCursor) (_ bool, err error) {
+	defer markUnavailable(&err)
+	var ok bool
+	if err := s.pool.QueryRow(ctx, eventAtSQL, c.TransactionID, c.Position).Scan(&ok); err != nil {
+		return false, fmt.Errorf("event at %d/%d: %w", c.TransactionID, c.Position, err)
+	}
+	return ok, nil
+}

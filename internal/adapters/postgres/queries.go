@@ -118,6 +118,21 @@ func (s *Store) ListCustomerOrders(ctx context.Context, q app.ListQuery) (_ app.
 	return page, nil
 }
 
+// customerOrderAtSQL finds an order of a customer's list by its keyset
+// position, through the primary key.
+const customerOrderAtSQL = `
+SELECT EXISTS (SELECT 1 FROM customer_orders WHERE customer_id = $1 AND order_id = $2 AND created_at = $3)`
+
+// CustomerOrderAt reports whether c names an order of the customer.
+func (s *Store) CustomerOrderAt(ctx context.Context, customerID uuid.UUID, c app.Cursor) (_ bool, err error) {
+	defer markUnavailable(&err)
+	var ok bool
+	if err := s.pool.QueryRow(ctx, customerOrderAtSQL, pgUUID(customerID), pgUUID(c.OrderID), c.CreatedAt).Scan(&ok); err != nil {
+		return false, fmt.Errorf("order %s of customer %s: %w", c.OrderID, customerID, err)
+	}
+	return ok, nil
+}
+
 // orderEventsSQL reads part of a stream with its envelope. A NULL limit is
 // no limit.
 const orderEventsSQL = `

@@ -71,15 +71,17 @@ func TestSnapshotWriterSnapshotsAfterEveryNEvents(t *testing.T) {
 	if got := mustLoad(t, s, o.ID); !reflect.DeepEqual(got, o) {
 		t.Fatalf("loaded %+v, want %+v", got, o)
 	}
-	o = do(t, s, o, t0.Add(time.Hour), place)
-	mustLoad(t, s, o.ID)
-
-	// Then only the load at 16 snapshots again, at 15: the single writer
-	// takes states in order, so a state from the load at 17 would have been
-	// counted before the one at 15 is stored
 	eventually(t, "the snapshot at 15", func() bool {
 		return reflect.DeepEqual(snapshotRows(t, pool, o.ID), []snapshotRow{{fp, 5}, {fp, 10}, {fp, 15}}) && s.SnapshotStats().Written >= 3
 	})
+	o = do(t, s, o, t0.Add(time.Hour), place)
+	mustLoad(t, s, o.ID)
+
+	// Then only the load at 16 snapshotted again, at 15; the load at 17
+	// started from it and passed no multiple of 5
+	if rows := snapshotRows(t, pool, o.ID); !reflect.DeepEqual(rows, []snapshotRow{{fp, 5}, {fp, 10}, {fp, 15}}) {
+		t.Fatalf("snapshots %+v", rows)
+	}
 	if st := s.SnapshotStats(); st != (postgres.SnapshotStats{Hits: 2, Misses: 2, Written: 3, Folded: 4 + 12 + 6 + 2}) {
 		t.Fatalf("stats %+v", st)
 	}

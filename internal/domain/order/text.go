@@ -29,9 +29,44 @@ func (fe *fieldErrors) checkText(field, s string, required bool, maxLen int) {
 		fe.add(field, FieldBadText, "must be valid UTF-8")
 	case strings.IndexFunc(s, unicode.IsControl) >= 0:
 		fe.add(field, FieldBadText, "must not contain control characters")
-	case required && strings.TrimSpace(s) == "":
+	case required && s == "":
 		fe.add(field, FieldRequired, "is required")
+	case required && blank(s):
+		fe.add(field, FieldRequired, "is required: white space and invisible characters alone are blank")
 	case utf8.RuneCountInString(s) > maxLen:
 		fe.add(field, FieldTooLong, "must be at most %d characters", maxLen)
 	}
+}
+
+// blank reports whether s shows nothing: it holds only white space and
+// invisible characters. Invisible characters are allowed within visible
+// text, where some scripts need them (a zero-width joiner in an emoji
+// sequence, a non-joiner in Persian, bidi marks in mixed-direction text),
+// but they alone are no name, reason or carrier.
+func blank(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return !invisible(r) }) < 0
+}
+
+// invisible reports whether r draws nothing: white space, a character
+// Unicode calls default-ignorable, or the blank Braille pattern, the one
+// graphic character that draws no mark.
+func invisible(r rune) bool {
+	return unicode.Is(unicode.White_Space, r) || defaultIgnorable(r) || r == '\u2800'
+}
+
+// defaultIgnorable is Unicode's Default_Ignorable_Code_Point, which the
+// unicode package does not export, built as DerivedCoreProperties.txt
+// defines it: zero-width spaces and joiners, bidi controls, the byte order
+// mark, variation selectors, Hangul fillers, tags and the like, but not the
+// format characters that do show (the prepended concatenation marks such
+// as the Arabic number sign, interlinear annotation and Egyptian
+// hieroglyph controls).
+func defaultIgnorable(r rune) bool {
+	switch {
+	case unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r), unicode.Is(unicode.Variation_Selector, r):
+		return true
+	case !unicode.Is(unicode.Cf, r), unicode.Is(unicode.Prepended_Concatenation_Mark, r):
+		return false
+	}
+	return !(0xFFF9 <= r && r <= 0xFFFB) && !(0x13430 <= r && r <= 0x1343F)
 }

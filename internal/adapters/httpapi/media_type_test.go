@@ -1,0 +1,81 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+// TestMediaTypeComesFirst: a POST command whose Content-Type is not JSON is
+// refused 415 before anything else is looked at, whatever its body: an
+// empty or blank one too (a browser sends such a cross-site "simple
+// request" without asking first), one that would be replayed under its
+// Idempotency-Key, one for an order that does not exist or a malformed
+// path. Nothing is written. With application/json, an empty deliver body
+// still means "delivered now".
+func TestMediaTypeComesFirst(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	// Given a shipped order, and an add item whose key is claimed
+	o := a.create(uuid.New())
+	a.addItem(o.ID, "4.50", 1)
+	a.place(o.ID)
+	a.do("POST", "/v1/orders/"+o.ID+"/ship", map[string]any{"tracking_number": "T1", "carrier": "UPS"}).want(t, http.StatusOK)
+	draft := a.create(uuid.New())
+	item := `{"product_id":"` + uuid.NewString() + `","product_name":"Mug","quantity":1,"unit_price":"1.00"}`
+	a.do("POST", "/v1/orders/"+draft.ID+"/items", item, "Idempotency-Key", "claimed").want(t, http.StatusOK)
+	positions := a.count(`SELECT count(*) FROM events`)
+
+	order := "/v1/orders/" + o.ID
+	routes := []struct{ path, body string }{
+		{"/v1/orders", `{"customer_id":"` + uuid.NewString() + `"}`},
+		{order + "/items", item},
+		{order + "/place", `{}`},
+		{order + "/ship", `{"tracking_number":"T2","carrier":"DHL"}`},
+		{order + "/deliver", `{}`},
+		{order + "/cancel", `{"reason":"r","cancelled_by":"c"}`},
+		{"/v1/orders/" + uuid.NewString() + "/deliver", `{}`},
+		{"/v1/orders/not-a-uuid/deliver", `{}`},
+	}
+	contentTypes := []string{"", "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+		"multipart/form-data; boundary=x", "application/jsonx", "application/json; charset=utf-16"}
+	for _, rt := range routes {
+		for _, ct := range contentTypes {
+			for _, body := range []string{"", " \r\n\t", rt.body} {
+				// When the command is sent so
+				req, err := http.NewRequest("POST", a.url+rt.path, strings.NewReader(body))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ct != "" {
+					req.Header.Set("Content-Type", ct)
+				}
+				req.Header.Set("If-Match", "not a tag")
+				// Then it is refused as not JSON
+				if r := a.send(req); r.Status != http.StatusUnsupportedMediaType || r.problem(t).Code != codeUnsupportedMedia {
+					t.Errorf("POST %s, Content-Type %q, body %q: %d %s", rt.path, ct, body, r.Status, r.Body)
+				}
+			}
+		}
+	}
+	// And a request whose key is claimed is not replayed in another type
+	replay, err := http.NewRequest("POST", a.url+"/v1/orders/"+draft.ID+"/items", strings.NewReader(item))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replay.Header.Set("Content-Type", "text/plain")
+	replay.Header.Set("Idempotency-Key", "claimed")
+	a.send(replay).wantProblem(t, http.StatusUnsupportedMediaType, codeUnsupportedMedia)
+
+	// And nothing was written
+	if n := a.count(`SELECT count(*) FROM events`); n != positions {
+		t.Fatalf("%d events written by refused requests", n-positions)
+	}
+	// And an empty deliver body sent as JSON still delivers, now
+	delivered := a.do("POST", order+"/deliver", "").want(t, http.StatusOK).order(t)
+	if delivered.Status != "delivered" || delivered.DeliveredAt == nil {
+		t.Errorf("after an empty JSON deliver: %+v", delivered)
+	}
+}
