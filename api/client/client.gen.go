@@ -227,6 +227,7 @@ func (e OrderShippedEventType) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	ProblemCodeDatabaseReadOnly         ProblemCode = "database_read_only"
 	ProblemCodeDuplicateField           ProblemCode = "duplicate_field"
 	ProblemCodeDuplicateProduct         ProblemCode = "duplicate_product"
 	ProblemCodeIdempotencyKeyInProgress ProblemCode = "idempotency_key_in_progress"
@@ -249,6 +250,7 @@ const (
 	ProblemCodeOrderNotPlaced           ProblemCode = "order_not_placed"
 	ProblemCodeOrderNotShipped          ProblemCode = "order_not_shipped"
 	ProblemCodeOrderTotalOutOfRange     ProblemCode = "order_total_out_of_range"
+	ProblemCodeOutcomeUnknown           ProblemCode = "outcome_unknown"
 	ProblemCodePreconditionFailed       ProblemCode = "precondition_failed"
 	ProblemCodeProjectionLagging        ProblemCode = "projection_lagging"
 	ProblemCodeRequestTimeout           ProblemCode = "request_timeout"
@@ -264,6 +266,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeDatabaseReadOnly:
+		return true
 	case ProblemCodeDuplicateField:
 		return true
 	case ProblemCodeDuplicateProduct:
@@ -307,6 +311,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeOrderNotShipped:
 		return true
 	case ProblemCodeOrderTotalOutOfRange:
+		return true
+	case ProblemCodeOutcomeUnknown:
 		return true
 	case ProblemCodePreconditionFailed:
 		return true

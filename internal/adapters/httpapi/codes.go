@@ -61,6 +61,8 @@ var problemTitles = map[string]string{
 	app.ErrConflict.Code:           "Concurrent change",
 	app.ErrExists.Code:             "Order already exists",
 	app.ErrProjectionLagging.Code:  "Projection not caught up",
+	app.ErrReadOnly.Code:           "Database takes no writes",
+	app.ErrOutcomeUnknown.Code:     "Outcome of the command unknown",
 
 	app.ErrIdempotencyKeyReused.Code:     "Idempotency key used for another request",
 	app.ErrIdempotencyKeyInProgress.Code: "Request with this idempotency key in progress",
