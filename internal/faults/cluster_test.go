@@ -52,7 +52,9 @@ const prSetChildSubreaper = 36
 func (c *pgCluster) url(db string) string { return c.URL(db) }
 
 // createDB creates database name.
-func (c *pgCluster) createDB(ctx context.Context, name string) error { return c.CreateDatabase(ctx, name) }
+func (c *pgCluster) createDB(ctx context.Context, name string) error {
+	return c.CreateDatabase(ctx, name)
+}
 
 // start starts the server and waits until it accepts connections, crash
 // recovery included.

@@ -77,7 +77,7 @@ func TestDatabaseTimeoutsAreUnavailable(t *testing.T) {
 			// reads), on a database with the timeout set
 			a, url := newAPIWithSettings(t, setting)
 			o := a.create(uuid.New())
-			holdLock(t, url, "SELECT 1 FROM order_details WHERE order_id = $1 FOR UPDATE", o.ID)
+			lockRow(t, url, o.ID)
 			holdLock(t, url, "LOCK TABLE customer_orders IN ACCESS EXCLUSIVE MODE")
 
 			// When a command and a read wait for those locks past the timeout

@@ -1,6 +1,8 @@
 package postgres
 
 import (
+	"time"
+
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -15,6 +17,9 @@ type Store struct {
 	snapsErr error
 	// announce, if set, is told of every committed append.
 	announce *Announcer
+	// outcomeWait is how long an append sent waits for its outcome:
+	// appendOutcomeWait, shorter in tests.
+	outcomeWait time.Duration
 }
 
 // Store serves both the command side and the query side of the app.
@@ -51,7 +56,7 @@ func NewStore(pool *pgxpool.Pool, opts ...Option) *Store {
 	for _, opt := range opts {
 		opt.configure(&cfg)
 	}
-	s := &Store{pool: pool, codec: NewCodec(cfg.codec...), announce: cfg.announce}
+	s := &Store{pool: pool, codec: NewCodec(cfg.codec...), announce: cfg.announce, outcomeWait: appendOutcomeWait}
 	if cfg.snapshotEvery > 0 {
 		s.snaps, s.snapsErr = newSnapshots(s.codec, cfg.snapshotEvery)
 	}

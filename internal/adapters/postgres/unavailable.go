@@ -23,10 +23,11 @@ const (
 // away, or gave up waiting (a statement_timeout or lock_timeout set by an
 // operator is transient like the service's own timeout). Callers then
 // answer "retry later" rather than "internal error". Every Store method
-// defers it.
+// defers it; an error the store classified itself is left as it is.
 func markUnavailable(errp *error) {
+	var classified *app.Error
 	switch {
-	case *errp == nil:
+	case *errp == nil, errors.As(*errp, &classified):
 	case isReadOnly(*errp):
 		*errp = fmt.Errorf("%w: %w", app.ErrReadOnly, *errp)
 	case unreachable(*errp), gaveUp(*errp):
