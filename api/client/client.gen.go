@@ -2300,7 +2300,14 @@ type ClientInterface interface {
 
 	// GetReadiness Readiness
 	//
-	// 200 when the database is reachable and its schema current; 503 `not_ready` otherwise.
+	// 200 when the database is reachable, its schema current, it takes
+	// writes (the primary, not a hot standby nor read-only), and the
+	// service's role holds the privileges it needs on every table it
+	// uses; 503 `not_ready` otherwise. When the reason is one of the
+	// database's state, `detail` names it (a standby, read-only, the
+	// tables and privileges missing). Once the database takes writes
+	// again, or the privileges are granted again, the service is ready
+	// again without a restart.
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -2607,7 +2614,14 @@ func (c *Client) GetOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn) 
 
 // GetReadiness Readiness
 //
-// 200 when the database is reachable and its schema current; 503 `not_ready` otherwise.
+// 200 when the database is reachable, its schema current, it takes
+// writes (the primary, not a hot standby nor read-only), and the
+// service's role holds the privileges it needs on every table it
+// uses; 503 `not_ready` otherwise. When the reason is one of the
+// database's state, `detail` names it (a standby, read-only, the
+// tables and privileges missing). Once the database takes writes
+// again, or the privileges are granted again, the service is ready
+// again without a restart.
 //
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4489,7 +4503,14 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadinessWithResponse Readiness
 	//
-	// 200 when the database is reachable and its schema current; 503 `not_ready` otherwise.
+	// 200 when the database is reachable, its schema current, it takes
+	// writes (the primary, not a hot standby nor read-only), and the
+	// service's role holds the privileges it needs on every table it
+	// uses; 503 `not_ready` otherwise. When the reason is one of the
+	// database's state, `detail` names it (a standby, read-only, the
+	// tables and privileges missing). Once the database takes writes
+	// again, or the privileges are granted again, the service is ready
+	// again without a restart.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6899,7 +6920,14 @@ func (c *ClientWithResponses) GetOpenAPIWithResponse(ctx context.Context, reqEdi
 
 // GetReadinessWithResponse Readiness
 //
-// 200 when the database is reachable and its schema current; 503 `not_ready` otherwise.
+// 200 when the database is reachable, its schema current, it takes
+// writes (the primary, not a hot standby nor read-only), and the
+// service's role holds the privileges it needs on every table it
+// uses; 503 `not_ready` otherwise. When the reason is one of the
+// database's state, `detail` names it (a standby, read-only, the
+// tables and privileges missing). Once the database takes writes
+// again, or the privileges are granted again, the service is ready
+// again without a restart.
 //
 // Returns a wrapper object for the known response body format(s).
 //

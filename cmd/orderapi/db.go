@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
 
@@ -33,6 +35,12 @@ func connect(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Pool
 		err = postgres.Migrate(ctx, pool)
 		if err == nil {
 			return pool, nil
+		}
+		if errors.Is(err, app.ErrReadOnly) {
+			// An operator's setting or a standby, not a database still
+			// starting: waiting would only hide it.
+			pool.Close()
+			return nil, fmt.Errorf("database at %s:%d: %w (DATABASE_URL must name the writable primary)", poolCfg.ConnConfig.Host, poolCfg.ConnConfig.Port, err)
 		}
 		log.Warn().Err(err).Str("host", poolCfg.ConnConfig.Host).Msg("database not ready; retrying")
 		select {

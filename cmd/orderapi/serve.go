@@ -8,10 +8,10 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/readiness"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -95,7 +95,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger) error {
 	closing := make(chan struct{})
 	handler, err := httpapi.NewServer(svc, log, httpapi.Config{
 		CORSOrigins: cfg.CORSOrigins,
-		Ready:       readiness(pool),
+		Ready:       readiness.New(pool, log).Check,
 		Wake:        listener.Subscribe,
 		Closing:     closing,
 		Observe:     mx.ObserveRequest,
@@ -147,19 +147,6 @@ func background(ctx context.Context, fn func(context.Context) error) (stop func(
 	return func() {
 		cancel()
 		<-done
-	}
-}
-
-// readiness reports whether the database answers and its schema is the
-// one this build expects.
-func readiness(pool *pgxpool.Pool) func(context.Context) error {
-	return func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		if err := pool.Ping(ctx); err != nil {
-			return fmt.Errorf("database unreachable: %w", err)
-		}
-		return postgres.SchemaCurrent(ctx, pool)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/migrations"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -42,6 +43,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	if _, err := provider.Up(ctx); err != nil {
+		if isReadOnly(err) {
+			return fmt.Errorf("migrate: pending migrations cannot be applied: %w: %w", app.ErrReadOnly, err)
+		}
 		return fmt.Errorf("migrate: %w", err)
 	}
 	return nil

@@ -93,7 +93,7 @@ func (c *Cluster) Standby(t testing.TB) *Cluster {
 	t.Helper()
 	s := newCluster(t)
 	if out, err := asOwner(filepath.Join(c.bindir, "pg_basebackup"), "-h", "127.0.0.1", "-p", strconv.Itoa(c.port),
-		"-U", "postgres", "-D", s.Data(), "-R", "--no-sync", "-X", "stream").CombinedOutput(); err != nil {
+		"-U", "postgres", "-D", s.Data(), "-R", "--no-sync", "-X", "stream", "--checkpoint=fast").CombinedOutput(); err != nil {
 		t.Fatalf("pg_basebackup: %v\n%s", err, out)
 	}
 	s.configure(t, []string{"hot_standby = on"})
