@@ -69,8 +69,9 @@ type RebuildReport struct {
 // holds the lock while it copies every row, and TRUNCATE is not MVCC-safe
 // for concurrent snapshots; a rename holds it for milliseconds.
 //
-// LIKE does not copy privileges: run the rebuild as the role that owns
-// the tables (the one that migrates), as the service does here.
+// A rebuild runs as the role that owns the tables (the one that
+// migrates), and grants on the new tables what the live ones grant: see
+// checkOwner.
 //
 // Analytics is reset as resetAnalytics describes.
 func (s *Store) RebuildProjections(ctx context.Context, names []string) (_ RebuildReport, err error) {
@@ -102,6 +103,9 @@ func (s *Store) RebuildProjections(ctx context.Context, names []string) (_ Rebui
 		return RebuildReport{}, errors.New("rebuild: another rebuild is running")
 	}
 	if len(tables) > 0 {
+		if err := checkOwner(ctx, conn.Conn(), tables); err != nil {
+			return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
+		}
 		rep.Tables = tables
 		if rep.Orders, rep.CaughtUp, err = s.rebuildInline(ctx, conn.Conn(), tables); err != nil {
 			return RebuildReport{}, fmt.Errorf("rebuild %v: %w", tables, err)
@@ -126,6 +130,9 @@ func (s *Store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []stri
 			return 0, 0, err
 		}
 		if _, err := conn.Exec(ctx, "CREATE TABLE "+next+" (LIKE "+pgx.Identifier{t}.Sanitize()+" INCLUDING ALL)"); err != nil {
+			return 0, 0, err
+		}
+		if err := copyGrants(ctx, conn, t, nextTable(t)); err != nil {
 			return 0, 0, err
 		}
 	}
