@@ -20,6 +20,11 @@ type Store struct {
 	// outcomeWait is how long an append sent waits for its outcome:
 	// appendOutcomeWait, shorter in tests.
 	outcomeWait time.Duration
+	// verifyChunk is about how many orders each of verify's transactions
+	// compares: verifyChunk, fewer in tests, which may also act between
+	// two (afterVerifyRange).
+	verifyChunk      int
+	afterVerifyRange func()
 }
 
 // Store serves both the command side and the query side of the app.
@@ -56,7 +61,8 @@ func NewStore(pool *pgxpool.Pool, opts ...Option) *Store {
 	for _, opt := range opts {
 		opt.configure(&cfg)
 	}
-	s := &Store{pool: pool, codec: NewCodec(cfg.codec...), announce: cfg.announce, outcomeWait: appendOutcomeWait}
+	s := &Store{pool: pool, codec: NewCodec(cfg.codec...), announce: cfg.announce,
+		outcomeWait: appendOutcomeWait, verifyChunk: verifyChunk}
 	if cfg.snapshotEvery > 0 {
 		s.snaps, s.snapsErr = newSnapshots(s.codec, cfg.snapshotEvery)
 	}
