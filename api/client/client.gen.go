@@ -1117,6 +1117,22 @@ type PlaceOrderRequest struct {
 	ShippingAddress AddressRequest `json:"shipping_address"`
 }
 
+// PreparedTransaction defines model for PreparedTransaction.
+type PreparedTransaction struct {
+	AgeSeconds float32 `json:"age_seconds"`
+
+	// Database The database it was prepared in.
+	Database string `json:"database"`
+
+	// Gid Its global identifier, as given to PREPARE TRANSACTION; end it with COMMIT PREPARED or ROLLBACK PREPARED and this identifier.
+	Gid string `json:"gid"`
+
+	// PreparedAt RFC 3339, UTC, with microseconds.
+	//
+	// Example: 2025-01-02T15:04:05.123456Z
+	PreparedAt Timestamp `json:"prepared_at"`
+}
+
 // Problem An RFC 9457 problem details document.
 type Problem struct {
 	// Code The stable, machine-readable name of the problem. See the table in the description of this API.
@@ -1176,8 +1192,11 @@ type Projections struct {
 	AnalyticsLockHeld bool `json:"analytics_lock_held"`
 
 	// OldestOpenTransaction The oldest transaction still writing on the database server, which holds the feed back; null when none.
-	OldestOpenTransaction *OpenTransaction   `json:"oldest_open_transaction"`
-	Projections           []ProjectionStatus `json:"projections"`
+	OldestOpenTransaction *OpenTransaction `json:"oldest_open_transaction"`
+
+	// OldestPreparedTransaction The oldest transaction prepared for two-phase commit and not yet committed or rolled back, in any database of the server, which holds the feed back; null when none.
+	OldestPreparedTransaction *PreparedTransaction `json:"oldest_prepared_transaction"`
+	Projections               []ProjectionStatus   `json:"projections"`
 }
 
 // Revenue A sum of amounts as exact decimal text, with at least the currency's minor units.
@@ -2548,7 +2567,13 @@ type ClientInterface interface {
 	// The feed, and so every asynchronous projection, stops below the
 	// oldest transaction still writing in this database:
 	// `oldest_open_transaction` is that transaction (null when none is
-	// open), for an operator to find a stuck one. `analytics_lock_held`
+	// open), for an operator to find a stuck one. A transaction prepared
+	// for two-phase commit (`PREPARE TRANSACTION`) holds the feed back
+	// too, until it is committed or rolled back by its GID, though no
+	// session runs it, and in whichever database of the server it was
+	// prepared: `oldest_prepared_transaction` is the oldest one (null
+	// when none is pending). The feed stops below the older of the two.
+	// `analytics_lock_held`
 	// says whether the replica that answered runs the analytics consumer;
 	// exactly one replica does at a time.
 	//
@@ -3052,7 +3077,13 @@ func (c *Client) ShipOrder(ctx context.Context, orderId OrderId, params *ShipOrd
 // The feed, and so every asynchronous projection, stops below the
 // oldest transaction still writing in this database:
 // `oldest_open_transaction` is that transaction (null when none is
-// open), for an operator to find a stuck one. `analytics_lock_held`
+// open), for an operator to find a stuck one. A transaction prepared
+// for two-phase commit (`PREPARE TRANSACTION`) holds the feed back
+// too, until it is committed or rolled back by its GID, though no
+// session runs it, and in whichever database of the server it was
+// prepared: `oldest_prepared_transaction` is the oldest one (null
+// when none is pending). The feed stops below the older of the two.
+// `analytics_lock_held`
 // says whether the replica that answered runs the analytics consumer;
 // exactly one replica does at a time.
 //
@@ -4765,7 +4796,13 @@ type ClientWithResponsesInterface interface {
 	// The feed, and so every asynchronous projection, stops below the
 	// oldest transaction still writing in this database:
 	// `oldest_open_transaction` is that transaction (null when none is
-	// open), for an operator to find a stuck one. `analytics_lock_held`
+	// open), for an operator to find a stuck one. A transaction prepared
+	// for two-phase commit (`PREPARE TRANSACTION`) holds the feed back
+	// too, until it is committed or rolled back by its GID, though no
+	// session runs it, and in whichever database of the server it was
+	// prepared: `oldest_prepared_transaction` is the oldest one (null
+	// when none is pending). The feed stops below the older of the two.
+	// `analytics_lock_held`
 	// says whether the replica that answered runs the analytics consumer;
 	// exactly one replica does at a time.
 	//
@@ -7296,7 +7333,13 @@ func (c *ClientWithResponses) ShipOrderWithResponse(ctx context.Context, orderId
 // The feed, and so every asynchronous projection, stops below the
 // oldest transaction still writing in this database:
 // `oldest_open_transaction` is that transaction (null when none is
-// open), for an operator to find a stuck one. `analytics_lock_held`
+// open), for an operator to find a stuck one. A transaction prepared
+// for two-phase commit (`PREPARE TRANSACTION`) holds the feed back
+// too, until it is committed or rolled back by its GID, though no
+// session runs it, and in whichever database of the server it was
+// prepared: `oldest_prepared_transaction` is the oldest one (null
+// when none is pending). The feed stops below the older of the two.
+// `analytics_lock_held`
 // says whether the replica that answered runs the analytics consumer;
 // exactly one replica does at a time.
 //
