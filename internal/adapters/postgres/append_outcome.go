@@ -85,10 +85,10 @@ func statementError(err error) bool {
 // endSessionSQL ends the server session $1 if it still runs the append
 // ($2: pg_stat_activity shows the statement's text, cut to
 // track_activity_query_size), and waits ($3 ms) until it has ended, so
-// that the statement can no longer commit. It is true when no such
-// session remains. A session of that pid running anything else is
-// another's: the append's ended with its own session, whose pid was
-// reused.
+// that the statement can no longer commit (pg_terminate_backend waits
+// so since PostgreSQL 14). It is true when no such session remains. A
+// session of that pid running anything else is another's: the append's
+// ended with its own session, whose pid was reused.
 const endSessionSQL = `
 SELECT coalesce(bool_and(pg_terminate_backend(pid, $3)), true)
   FROM pg_stat_activity
