@@ -95,15 +95,7 @@ func (s *Store) trySwap(ctx context.Context, conn *pgx.Conn, tables []string, sn
 				return fmt.Errorf("lock %s: %w", t, err)
 			}
 		}
-		rows, err := tx.Query(ctx, changedSinceSQL, snapshot)
-		if err != nil {
-			return fmt.Errorf("streams changed during the fill: %w", err)
-		}
-		changed, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		if err != nil {
-			return fmt.Errorf("streams changed during the fill: %w", err)
-		}
-		if caughtUp, err = s.catchUp(ctx, tx, tables, changed); err != nil {
+		if caughtUp, err = s.catchUpSince(ctx, tx, tables, snapshot); err != nil {
 			return err
 		}
 		for _, t := range tables {
@@ -128,21 +120,28 @@ func (s *Store) catchUpAhead(ctx context.Context, conn *pgx.Conn, tables []strin
 		if err := tx.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&now); err != nil {
 			return err
 		}
-		rows, err := tx.Query(ctx, changedSinceSQL, snapshot)
-		if err != nil {
-			return err
-		}
-		changed, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		if err != nil {
-			return err
-		}
-		n, err = s.catchUp(ctx, tx, tables, changed)
+		var err error
+		n, err = s.catchUpSince(ctx, tx, tables, snapshot)
 		return err
 	})
 	if err != nil {
-		return "", 0, fmt.Errorf("catch up with the streams changed during the fill: %w", err)
+		return "", 0, err
 	}
 	return now, n, nil
+}
+
+// catchUpSince replays into the next tables the streams with events that
+// snapshot did not see, as tx sees them; it returns how many.
+func (s *Store) catchUpSince(ctx context.Context, tx pgx.Tx, tables []string, snapshot string) (int, error) {
+	rows, err := tx.Query(ctx, changedSinceSQL, snapshot)
+	if err != nil {
+		return 0, fmt.Errorf("streams changed since the fill: %w", err)
+	}
+	changed, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return 0, fmt.Errorf("streams changed since the fill: %w", err)
+	}
+	return s.catchUp(ctx, tx, tables, changed)
 }
 
 // catchUp replays the streams again, in one query, and upserts their rows
