@@ -350,6 +350,7 @@ func (e OrderShippedEventUnreadable) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	ProblemCodeDatabaseReadOnly         ProblemCode = "database_read_only"
 	ProblemCodeDuplicateField           ProblemCode = "duplicate_field"
 	ProblemCodeDuplicateProduct         ProblemCode = "duplicate_product"
 	ProblemCodeEventUnreadable          ProblemCode = "event_unreadable"
@@ -374,6 +375,7 @@ const (
 	ProblemCodeOrderNotPlaced           ProblemCode = "order_not_placed"
 	ProblemCodeOrderNotShipped          ProblemCode = "order_not_shipped"
 	ProblemCodeOrderTotalOutOfRange     ProblemCode = "order_total_out_of_range"
+	ProblemCodeOutcomeUnknown           ProblemCode = "outcome_unknown"
 	ProblemCodePreconditionFailed       ProblemCode = "precondition_failed"
 	ProblemCodeProjectionLagging        ProblemCode = "projection_lagging"
 	ProblemCodeRequestTimeout           ProblemCode = "request_timeout"
@@ -389,6 +391,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeDatabaseReadOnly:
+		return true
 	case ProblemCodeDuplicateField:
 		return true
 	case ProblemCodeDuplicateProduct:
@@ -436,6 +440,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeOrderNotShipped:
 		return true
 	case ProblemCodeOrderTotalOutOfRange:
+		return true
+	case ProblemCodeOutcomeUnknown:
 		return true
 	case ProblemCodePreconditionFailed:
 		return true
@@ -1398,6 +1404,22 @@ type PlaceOrderRequest struct {
 	ShippingAddress AddressRequest `json:"shipping_address"`
 }
 
+// PreparedTransaction defines model for PreparedTransaction.
+type PreparedTransaction struct {
+	AgeSeconds float32 `json:"age_seconds"`
+
+	// Database The database it was prepared in.
+	Database string `json:"database"`
+
+	// Gid Its global identifier, as given to PREPARE TRANSACTION; end it with COMMIT PREPARED or ROLLBACK PREPARED and this identifier.
+	Gid string `json:"gid"`
+
+	// PreparedAt RFC 3339, UTC, with microseconds.
+	//
+	// Example: 2025-01-02T15:04:05.123456Z
+	PreparedAt Timestamp `json:"prepared_at"`
+}
+
 // Problem An RFC 9457 problem details document.
 type Problem struct {
 	// Code The stable, machine-readable name of the problem. See the table in the description of this API.
@@ -1475,8 +1497,11 @@ type Projections struct {
 	AnalyticsLockHeld bool `json:"analytics_lock_held"`
 
 	// OldestOpenTransaction The oldest transaction still writing on the database server, which holds the feed back; null when none.
-	OldestOpenTransaction *OpenTransaction   `json:"oldest_open_transaction"`
-	Projections           []ProjectionStatus `json:"projections"`
+	OldestOpenTransaction *OpenTransaction `json:"oldest_open_transaction"`
+
+	// OldestPreparedTransaction The oldest transaction prepared for two-phase commit and not yet committed or rolled back, in any database of the server, which holds the feed back; null when none.
+	OldestPreparedTransaction *PreparedTransaction `json:"oldest_prepared_transaction"`
+	Projections               []ProjectionStatus   `json:"projections"`
 }
 
 // Revenue A sum of amounts as exact decimal text, with at least the currency's minor units.
@@ -2755,8 +2780,14 @@ type ClientInterface interface {
 
 	// GetReadiness Readiness
 	//
-	// 200 when the database is reachable and its schema current; 503
-	// `not_ready` otherwise. A ready service may list `details` that
+	// 200 when the database is reachable, its schema current, it takes
+	// writes (the primary, not a hot standby nor read-only), and the
+	// service's role holds the privileges it needs on every table it
+	// uses; 503 `not_ready` otherwise. When the reason is one of the
+	// database's state, `detail` names it (a standby, read-only, the
+	// tables and privileges missing). Once the database takes writes
+	// again, or the privileges are granted again, the service is ready
+	// again without a restart. A ready service may list `details` that
 	// want an operator but not less traffic: `projection_stalled` (an
 	// asynchronous projection is stopped before an event this build
 	// cannot decode; see GET /v1/projections) and `events_unreadable`
@@ -3074,7 +3105,13 @@ type ClientInterface interface {
 	// The feed, and so every asynchronous projection, stops below the
 	// oldest transaction still writing in this database:
 	// `oldest_open_transaction` is that transaction (null when none is
-	// open), for an operator to find a stuck one. `analytics_lock_held`
+	// open), for an operator to find a stuck one. A transaction prepared
+	// for two-phase commit (`PREPARE TRANSACTION`) holds the feed back
+	// too, until it is committed or rolled back by its GID, though no
+	// session runs it, and in whichever database of the server it was
+	// prepared: `oldest_prepared_transaction` is the oldest one (null
+	// when none is pending). The feed stops below the older of the two.
+	// `analytics_lock_held`
 	// says whether the replica that answered runs the analytics consumer;
 	// exactly one replica does at a time.
 	//
@@ -3198,8 +3235,14 @@ func (c *Client) HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn)
 
 // GetReadiness Readiness
 //
-// 200 when the database is reachable and its schema current; 503
-// `not_ready` otherwise. A ready service may list `details` that
+// 200 when the database is reachable, its schema current, it takes
+// writes (the primary, not a hot standby nor read-only), and the
+// service's role holds the privileges it needs on every table it
+// uses; 503 `not_ready` otherwise. When the reason is one of the
+// database's state, `detail` names it (a standby, read-only, the
+// tables and privileges missing). Once the database takes writes
+// again, or the privileges are granted again, the service is ready
+// again without a restart. A ready service may list `details` that
 // want an operator but not less traffic: `projection_stalled` (an
 // asynchronous projection is stopped before an event this build
 // cannot decode; see GET /v1/projections) and `events_unreadable`
@@ -3767,7 +3810,13 @@ func (c *Client) ShipOrder(ctx context.Context, orderId OrderId, params *ShipOrd
 // The feed, and so every asynchronous projection, stops below the
 // oldest transaction still writing in this database:
 // `oldest_open_transaction` is that transaction (null when none is
-// open), for an operator to find a stuck one. `analytics_lock_held`
+// open), for an operator to find a stuck one. A transaction prepared
+// for two-phase commit (`PREPARE TRANSACTION`) holds the feed back
+// too, until it is committed or rolled back by its GID, though no
+// session runs it, and in whichever database of the server it was
+// prepared: `oldest_prepared_transaction` is the oldest one (null
+// when none is pending). The feed stops below the older of the two.
+// `analytics_lock_held`
 // says whether the replica that answered runs the analytics consumer;
 // exactly one replica does at a time.
 //
@@ -5900,8 +5949,14 @@ type ClientWithResponsesInterface interface {
 
 	// GetReadinessWithResponse Readiness
 	//
-	// 200 when the database is reachable and its schema current; 503
-	// `not_ready` otherwise. A ready service may list `details` that
+	// 200 when the database is reachable, its schema current, it takes
+	// writes (the primary, not a hot standby nor read-only), and the
+	// service's role holds the privileges it needs on every table it
+	// uses; 503 `not_ready` otherwise. When the reason is one of the
+	// database's state, `detail` names it (a standby, read-only, the
+	// tables and privileges missing). Once the database takes writes
+	// again, or the privileges are granted again, the service is ready
+	// again without a restart. A ready service may list `details` that
 	// want an operator but not less traffic: `projection_stalled` (an
 	// asynchronous projection is stopped before an event this build
 	// cannot decode; see GET /v1/projections) and `events_unreadable`
@@ -6245,7 +6300,13 @@ type ClientWithResponsesInterface interface {
 	// The feed, and so every asynchronous projection, stops below the
 	// oldest transaction still writing in this database:
 	// `oldest_open_transaction` is that transaction (null when none is
-	// open), for an operator to find a stuck one. `analytics_lock_held`
+	// open), for an operator to find a stuck one. A transaction prepared
+	// for two-phase commit (`PREPARE TRANSACTION`) holds the feed back
+	// too, until it is committed or rolled back by its GID, though no
+	// session runs it, and in whichever database of the server it was
+	// prepared: `oldest_prepared_transaction` is the oldest one (null
+	// when none is pending). The feed stops below the older of the two.
+	// `analytics_lock_held`
 	// says whether the replica that answered runs the analytics consumer;
 	// exactly one replica does at a time.
 	//
@@ -9235,8 +9296,14 @@ func (c *ClientWithResponses) HeadOpenAPIWithResponse(ctx context.Context, reqEd
 
 // GetReadinessWithResponse Readiness
 //
-// 200 when the database is reachable and its schema current; 503
-// `not_ready` otherwise. A ready service may list `details` that
+// 200 when the database is reachable, its schema current, it takes
+// writes (the primary, not a hot standby nor read-only), and the
+// service's role holds the privileges it needs on every table it
+// uses; 503 `not_ready` otherwise. When the reason is one of the
+// database's state, `detail` names it (a standby, read-only, the
+// tables and privileges missing). Once the database takes writes
+// again, or the privileges are granted again, the service is ready
+// again without a restart. A ready service may list `details` that
 // want an operator but not less traffic: `projection_stalled` (an
 // asynchronous projection is stopped before an event this build
 // cannot decode; see GET /v1/projections) and `events_unreadable`
@@ -9730,7 +9797,13 @@ func (c *ClientWithResponses) ShipOrderWithResponse(ctx context.Context, orderId
 // The feed, and so every asynchronous projection, stops below the
 // oldest transaction still writing in this database:
 // `oldest_open_transaction` is that transaction (null when none is
-// open), for an operator to find a stuck one. `analytics_lock_held`
+// open), for an operator to find a stuck one. A transaction prepared
+// for two-phase commit (`PREPARE TRANSACTION`) holds the feed back
+// too, until it is committed or rolled back by its GID, though no
+// session runs it, and in whichever database of the server it was
+// prepared: `oldest_prepared_transaction` is the oldest one (null
+// when none is pending). The feed stops below the older of the two.
+// `analytics_lock_held`
 // says whether the replica that answered runs the analytics consumer;
 // exactly one replica does at a time.
 //

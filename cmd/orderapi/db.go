@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
 
@@ -49,8 +50,14 @@ func prepareDatabase(ctx context.Context, cfg config, pool *pgxpool.Pool, log ze
 	}
 	limit = cmp.Or(cfg.MigrateTimeout, limit)
 	err := postgres.Migrate(ctx, pool, postgres.MigrateConfig{Timeout: limit, ReportEvery: migrateReportEvery, Log: log})
-	if errors.Is(err, postgres.ErrMigrateTimeout) {
+	switch {
+	case errors.Is(err, postgres.ErrMigrateTimeout):
 		return fmt.Errorf("%w (ORDERAPI_MIGRATE_TIMEOUT sets the limit, now %s)", err, limit)
+	case errors.Is(err, app.ErrReadOnly):
+		// An operator's setting or a standby, not a database still
+		// starting: waiting would only hide it.
+		conn := pool.Config().ConnConfig
+		return fmt.Errorf("database at %s:%d: %w (DATABASE_URL must name the writable primary)", conn.Host, conn.Port, err)
 	}
 	return err
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
@@ -17,15 +16,7 @@ import (
 // would have: the events table allows inserts.
 func insertEvents(t *testing.T, url, values string) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, `INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, occurred_at) VALUES `+values); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, url, `INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, occurred_at) VALUES `+values)
 }
 
 // oldOrder is an order whose OrderCreated is v1 without a currency.

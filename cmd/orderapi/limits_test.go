@@ -71,7 +71,7 @@ func slowServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cursors, err := cursorSigner(context.Background(), pool)
+	cursors, _, err := cursorSigner(context.Background(), pool, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -60,6 +60,13 @@ func TestServeLifeCycle(t *testing.T) {
 // run's result.
 func startServer(t *testing.T, databaseURL string) (addr string, stop func() error) {
 	t.Helper()
+	return startServerLogging(t, databaseURL, io.Discard)
+}
+
+// startServerLogging is startServer, with the server's log lines written
+// to log too.
+func startServerLogging(t *testing.T, databaseURL string, log io.Writer) (addr string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, logs := io.Pipe()
 	done := make(chan error, 1)
@@ -67,7 +74,7 @@ func startServer(t *testing.T, databaseURL string) (addr string, stop func() err
 		done <- run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
 			"DATABASE_URL":  databaseURL,
 			"ORDERAPI_ADDR": "127.0.0.1:0",
-		}), logs)
+		}), io.MultiWriter(logs, log))
 		logs.Close()
 	}()
 	stopped := false

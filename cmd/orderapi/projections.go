@@ -64,7 +64,7 @@ func projections(ctx context.Context, cfg config, log zerolog.Logger, args []str
 	if names == nil {
 		return verify(ctx, store, stdout)
 	}
-	rep, err := store.RebuildProjections(ctx, names)
+	rep, err := store.RebuildProjections(ctx, names, log)
 	if err != nil {
 		return err
 	}

@@ -207,15 +207,7 @@ func newOrder(t *testing.T, client *http.Client, base string) {
 
 func execSQL(t *testing.T, url, sql string) {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatal(err)
-	}
+	pgtest.Exec(t, url, sql)
 }
 
 // waitAnalyticsAtHead waits until the analytics checkpoint is at the last

@@ -8,13 +8,11 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/adapters/dbclock"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
-	"github.com/orderapi/orderapi/internal/adapters/secrets"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/readiness"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -81,6 +79,13 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if err := clock.Sync(ctx); err != nil {
 		return err
 	}
+	cursors, keyWait, err := cursorSigner(ctx, pool, log)
+	if err != nil {
+		return err
+	}
+	if keyWait != nil {
+		workers = append(workers, newWorker("cursor key", keyWait))
+	}
 	// The workers use pooled connections, so they stop before the pool
 	// closes (deferred after pool.Close, their stop runs before it).
 	defer startAll(ctx, workers)()
@@ -111,16 +116,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if err != nil {
 		return err
 	}
-	cursors, err := cursorSigner(ctx, pool)
-	if err != nil {
-		return err
-	}
 	// closing ends the live feeds when shutdown begins: Shutdown waits
 	// for handlers to return, and a live feed would not on its own.
 	closing := make(chan struct{})
 	handler, err := httpapi.NewServer(svc, log, httpapi.Config{
 		CORSOrigins:  cfg.CORSOrigins,
-		Ready:        readiness(pool),
+		Ready:        readiness.New(pool, log).Check,
 		ReadyDetails: readyDetails(analytics, store.UnreadableEvents),
 		Wake:         listener.Subscribe,
 		Closing:      closing,
@@ -159,33 +160,6 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
-}
-
-// cursorKey names the secret that signs the API's cursors.
-const cursorKey = "cursor_signing_key"
-
-// cursorSigner signs cursors with the database's key, which the first
-// replica to start on it makes: every replica on one database takes the
-// others' cursors, and no other database's.
-func cursorSigner(ctx context.Context, pool *pgxpool.Pool) (*cursor.Signer, error) {
-	key, err := secrets.Load(ctx, pool, cursorKey, cursor.KeySize)
-	if err != nil {
-		return nil, err
-	}
-	return cursor.NewSigner(key)
-}
-
-// readiness reports whether the database answers and its schema is the
-// one this build expects.
-func readiness(pool *pgxpool.Pool) func(context.Context) error {
-	return func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-		defer cancel()
-		if err := pool.Ping(ctx); err != nil {
-			return fmt.Errorf("database unreachable: %w", err)
-		}
-		return postgres.SchemaCurrent(ctx, pool)
-	}
 }
 
 // stateCacheSize maps ORDERAPI_STATE_CACHE, where 0 means none, to

@@ -39,6 +39,19 @@ var ErrVersionConflict = errors.New("stream version conflict")
 // the client may retry.
 var ErrUnavailable = &Error{Code: "unavailable", Message: "the database is unavailable; retry later"}
 
+// ErrReadOnly: the database takes no writes now: it is read-only
+// (default_transaction_read_only) or a hot standby. Nothing was written;
+// the client may retry once it is the writable primary again.
+var ErrReadOnly = &Error{Code: "database_read_only", Message: "the database accepts no writes right now (read-only, or a standby); nothing was written; retry later"}
+
+// ErrOutcomeUnknown: a command's events were sent to the database, and
+// whether they were committed could not be learnt. It must never be taken
+// for "not done": the client reads the order, or repeats the request with
+// the same Idempotency-Key, which then either replays the first answer or
+// does the work once.
+var ErrOutcomeUnknown = &Error{Code: "outcome_unknown", Message: "the command was sent to the database and whether it was recorded is unknown: " +
+	"read the order before repeating it, or repeat it with the same Idempotency-Key"}
+
 // ErrProjectionLagging: an asynchronous projection has not processed the
 // event the client asked it to include, within the wait; retry shortly.
 var ErrProjectionLagging = &Error{Code: "projection_lagging", Message: "the projection has not processed the requested event yet; retry later"}

@@ -55,12 +55,27 @@ type OpenTransaction struct {
 	Age     time.Duration
 }
 
+// PreparedTransaction is a transaction prepared for two-phase commit
+// (PREPARE TRANSACTION) and not yet committed or rolled back. It has no
+// session: it holds the feed back until someone ends it by its GID
+// (COMMIT PREPARED or ROLLBACK PREPARED), whichever database it is in.
+type PreparedTransaction struct {
+	GID      string
+	Database string
+	Prepared time.Time
+	Age      time.Duration
+}
+
 // ProjectionsReport is the progress of every projection.
 type ProjectionsReport struct {
 	Projections []ProjectionStatus
 	// OldestOpenTransaction is the oldest transaction that holds the feed's
 	// watermark back; nil when none does.
 	OldestOpenTransaction *OpenTransaction
+	// OldestPreparedTransaction is the oldest prepared transaction, which
+	// holds the feed's watermark back as a running one does; nil when
+	// none is pending.
+	OldestPreparedTransaction *PreparedTransaction
 	// AnalyticsLockHeld reports whether this process runs the analytics
 	// consumer: exactly one replica does at a time.
 	AnalyticsLockHeld bool

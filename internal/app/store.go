@@ -21,6 +21,11 @@ type EventStore interface {
 	// ExpectedVersion. A commit with an idempotency key claims it in the
 	// same atomic append; a key another commit holds, unexpired, is
 	// ErrKeyClaimed, and nothing is written. An expired claim is replaced.
+	//
+	// ctx bounds the wait to send the commit; once sent, Append returns
+	// its outcome even when ctx ends meanwhile (within a bound of the
+	// store's): success if it committed, an error only if it did not, or
+	// ErrOutcomeUnknown when that cannot be learnt.
 	Append(ctx context.Context, c Commit) (Appended, error)
 	// LookupIdempotency returns the record of the commit that claimed the
 	// key; found is false when none did or its claim has expired.

@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"hash"
 	"sync"
+	"sync/atomic"
 )
 
 // Version is the first byte of every cursor Sign makes. Version 1 was
@@ -43,23 +44,52 @@ var ErrNotIssued = errors.New("not a cursor issued for this")
 // cursor of one is never taken for another's, whatever its payload.
 type Purpose byte
 
-// Signer signs and verifies cursors with one key. It is safe for
-// concurrent use.
+// Signer signs and verifies cursors with one key at a time. It is safe
+// for concurrent use.
 type Signer struct {
-	// macs holds keyed HMACs to reuse: keying one costs two SHA-256
-	// blocks, as much as the rest of a cursor's tag.
-	macs sync.Pool
+	keys atomic.Pointer[keyring]
 }
 
-// NewSigner returns a Signer for key, which must be KeySize random bytes.
-func NewSigner(key []byte) (*Signer, error) {
+// keyring is the key Sign uses and, after Rekey, the one before it.
+type keyring struct {
+	current, previous *macs
+}
+
+// macs holds keyed HMACs of one key to reuse: keying one costs two
+// SHA-256 blocks, as much as the rest of a cursor's tag.
+type macs struct{ pool sync.Pool }
+
+func newMACs(key []byte) (*macs, error) {
 	if len(key) != KeySize {
 		return nil, fmt.Errorf("cursor: a key has %d bytes, not %d", KeySize, len(key))
 	}
 	key = bytes.Clone(key)
+	m := &macs{}
+	m.pool.New = func() any { return hmac.New(sha256.New, key) }
+	return m, nil
+}
+
+// NewSigner returns a Signer for key, which must be KeySize random bytes.
+func NewSigner(key []byte) (*Signer, error) {
+	m, err := newMACs(key)
+	if err != nil {
+		return nil, err
+	}
 	s := &Signer{}
-	s.macs.New = func() any { return hmac.New(sha256.New, key) }
+	s.keys.Store(&keyring{current: m})
 	return s, nil
+}
+
+// Rekey makes key the one Sign uses from now on. Cursors signed with the
+// key it replaces still verify, so that a client paging across the
+// change goes on; those of any older key do not.
+func (s *Signer) Rekey(key []byte) error {
+	m, err := newMACs(key)
+	if err != nil {
+		return err
+	}
+	s.keys.Store(&keyring{current: m, previous: s.keys.Load().current})
+	return nil
 }
 
 // Sign returns the cursor of payload for purpose and scope. scope is what
@@ -69,7 +99,7 @@ func (s *Signer) Sign(p Purpose, scope, payload []byte) string {
 	b := make([]byte, 0, 1+len(payload)+tagSize)
 	b = append(b, Version)
 	b = append(b, payload...)
-	b = append(b, s.tag(p, scope, payload)...)
+	b = append(b, s.keys.Load().current.tag(p, scope, payload)...)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
@@ -86,18 +116,21 @@ func (s *Signer) Verify(p Purpose, scope []byte, text string, payloadSize int) (
 		return nil, ErrNotIssued
 	}
 	payload, tag := b[1:1+payloadSize], b[1+payloadSize:]
-	if !hmac.Equal(tag, s.tag(p, scope, payload)) {
-		return nil, ErrNotIssued
+	keys := s.keys.Load()
+	for _, k := range []*macs{keys.current, keys.previous} {
+		if k != nil && hmac.Equal(tag, k.tag(p, scope, payload)) {
+			return payload, nil
+		}
 	}
-	return payload, nil
+	return nil, ErrNotIssued
 }
 
 // tag authenticates what a cursor holds and what it is for. The scope's
 // length comes first, so that no scope and payload pair can pass for
 // another.
-func (s *Signer) tag(p Purpose, scope, payload []byte) []byte {
-	m := s.macs.Get().(hash.Hash)
-	defer s.macs.Put(m)
+func (k *macs) tag(p Purpose, scope, payload []byte) []byte {
+	m := k.pool.Get().(hash.Hash)
+	defer k.pool.Put(m)
 	m.Reset()
 	var head [len(domain) + 2 + binary.MaxVarintLen64]byte
 	h := append(append(head[:0], domain...), Version, byte(p))

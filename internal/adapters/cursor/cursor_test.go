@@ -120,3 +120,33 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
+
+// A rekeyed signer signs with the new key and still takes the cursors of
+// the key it replaced, but no older one's.
+func TestRekeyKeepsTheKeyBefore(t *testing.T) {
+	t.Parallel()
+	// Given cursors signed with a first key, then a second
+	s := signer(t, 1)
+	first := s.Sign(orders, nil, []byte("a"))
+	if err := s.Rekey(bytes.Repeat([]byte{2}, cursor.KeySize)); err != nil {
+		t.Fatal(err)
+	}
+	second := s.Sign(orders, nil, []byte("a"))
+	if first == second {
+		t.Fatal("the new key signs as the old one did")
+	}
+	// When the key changes once more
+	if err := s.Rekey(bytes.Repeat([]byte{3}, cursor.KeySize)); err != nil {
+		t.Fatal(err)
+	}
+	// Then the second key's cursors verify, the first key's do not
+	if _, err := s.Verify(orders, nil, second, 1); err != nil {
+		t.Errorf("the replaced key's cursor: %v", err)
+	}
+	if _, err := s.Verify(orders, nil, first, 1); !errors.Is(err, cursor.ErrNotIssued) {
+		t.Errorf("an older key's cursor: %v, want ErrNotIssued", err)
+	}
+	if err := s.Rekey([]byte("short")); err == nil {
+		t.Error("Rekey took a short key")
+	}
+}

@@ -44,9 +44,10 @@ type positionJSON struct {
 
 // projectionsJSON is the answer to GET /v1/projections.
 type projectionsJSON struct {
-	Projections           []projectionJSON     `json:"projections"`
-	OldestOpenTransaction *openTransactionJSON `json:"oldest_open_transaction"`
-	AnalyticsLockHeld     bool                 `json:"analytics_lock_held"`
+	Projections               []projectionJSON         `json:"projections"`
+	OldestOpenTransaction     *openTransactionJSON     `json:"oldest_open_transaction"`
+	OldestPreparedTransaction *preparedTransactionJSON `json:"oldest_prepared_transaction"`
+	AnalyticsLockHeld         bool                     `json:"analytics_lock_held"`
 }
 
 type projectionJSON struct {
@@ -70,6 +71,13 @@ type stallJSON struct {
 type openTransactionJSON struct {
 	PID        int32   `json:"pid"`
 	StartedAt  string  `json:"started_at"`
+	AgeSeconds float64 `json:"age_seconds"`
+}
+
+type preparedTransactionJSON struct {
+	GID        string  `json:"gid"`
+	Database   string  `json:"database"`
+	PreparedAt string  `json:"prepared_at"`
 	AgeSeconds float64 `json:"age_seconds"`
 }
 
@@ -118,6 +126,10 @@ func toProjectionsJSON(r app.ProjectionsReport, cursors *cursor.Signer) projecti
 	}
 	if ot := r.OldestOpenTransaction; ot != nil {
 		out.OldestOpenTransaction = &openTransactionJSON{PID: ot.PID, StartedAt: formatTime(ot.Started), AgeSeconds: seconds(ot.Age)}
+	}
+	if pt := r.OldestPreparedTransaction; pt != nil {
+		out.OldestPreparedTransaction = &preparedTransactionJSON{GID: pt.GID, Database: pt.Database,
+			PreparedAt: formatTime(pt.Prepared), AgeSeconds: seconds(pt.Age)}
 	}
 	return out
 }

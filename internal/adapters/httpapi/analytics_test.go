@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -22,7 +23,12 @@ import (
 // consumer runs only when running is set. wait bounds min_position waits.
 func newAnalyticsAPI(t *testing.T, running bool, wait time.Duration) *testAPI {
 	t.Helper()
-	pool := pgtest.New(t)
+	return newAnalyticsAPIOn(t, pgtest.New(t), running, wait)
+}
+
+// newAnalyticsAPIOn is newAnalyticsAPI over a pool of the test's own.
+func newAnalyticsAPIOn(t *testing.T, pool *pgxpool.Pool, running bool, wait time.Duration) *testAPI {
+	t.Helper()
 	store := postgres.NewStore(pool)
 	logs := &syncBuffer{}
 	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))

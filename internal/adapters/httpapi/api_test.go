@@ -36,7 +36,12 @@ type testAPI struct {
 
 func newAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 	t.Helper()
-	pool := pgtest.New(t)
+	return newAPIOn(t, pgtest.New(t), opts...)
+}
+
+// newAPIOn is newAPI over a pool of the test's own.
+func newAPIOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*Config)) *testAPI {
+	t.Helper()
 	store := postgres.NewStore(pool)
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {

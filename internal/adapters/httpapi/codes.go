@@ -63,6 +63,8 @@ var problemTitles = map[string]string{
 	app.ErrExists.Code:             "Order already exists",
 	app.ErrProjectionLagging.Code:  "Projection not caught up",
 	app.ErrEventUnreadable.Code:    "Stored event unreadable",
+	app.ErrReadOnly.Code:           "Database takes no writes",
+	app.ErrOutcomeUnknown.Code:     "Outcome of the command unknown",
 
 	app.ErrIdempotencyKeyReused.Code:     "Idempotency key used for another request",
 	app.ErrIdempotencyKeyInProgress.Code: "Request with this idempotency key in progress",

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
 	"github.com/rs/zerolog/hlog"
@@ -34,14 +35,19 @@ type readyJSON struct {
 }
 
 // handleReady is readiness: whether this instance should get traffic. The
-// reason for a failure is logged, not shown, as it may name hosts. A
-// ready instance lists what details reports, if anything.
+// reason for a failure is logged; it is shown only when it says so (a
+// PublicReason method), as others may name hosts. A ready instance lists
+// what details reports, if anything.
 func handleReady(ready func(context.Context) error, details func(context.Context) []ReadyDetail) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := ready(r.Context()); err != nil {
 			hlog.FromRequest(r).Warn().Err(err).Msg("not ready")
-			writeError(w, r, &requestError{status: http.StatusServiceUnavailable, code: codeNotReady,
-				detail: "the service cannot serve requests yet"})
+			detail := "the service cannot serve requests yet"
+			var public interface{ PublicReason() string }
+			if errors.As(err, &public) {
+				detail += ": " + public.PublicReason()
+			}
+			writeError(w, r, &requestError{status: http.StatusServiceUnavailable, code: codeNotReady, detail: detail})
 			return
 		}
 		doc := readyJSON{Status: "ok"}

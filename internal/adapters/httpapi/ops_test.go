@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -32,7 +33,22 @@ func TestHealthReadinessAndSpec(t *testing.T) {
 		t.Errorf("readiness problem leaks the cause: %q", p.Detail)
 	}
 	down.do("GET", "/healthz", nil).want(t, http.StatusOK)
+
+	// A reason that says it may be shown is shown
+	readOnly := newAPI(t, func(c *Config) {
+		c.Ready = func(context.Context) error { return fmt.Errorf("check: %w", publicReason("the database is read-only")) }
+	})
+	p = readOnly.do("GET", "/readyz", nil).wantProblem(t, http.StatusServiceUnavailable, codeNotReady)
+	if !strings.HasSuffix(p.Detail, ": the database is read-only") {
+		t.Errorf("readiness problem hides its public reason: %q", p.Detail)
+	}
 }
+
+// publicReason is a readiness failure that may be shown to anyone.
+type publicReason string
+
+func (r publicReason) Error() string        { return string(r) }
+func (r publicReason) PublicReason() string { return string(r) }
 
 func TestTimeoutIsUnavailable(t *testing.T) {
 	t.Parallel()

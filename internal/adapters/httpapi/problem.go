@@ -103,6 +103,10 @@ var appStatus = map[string]int{
 	app.ErrExists.Code:             http.StatusConflict,
 	app.ErrUnavailable.Code:        http.StatusServiceUnavailable,
 	app.ErrProjectionLagging.Code:  http.StatusServiceUnavailable,
+	app.ErrReadOnly.Code:           http.StatusServiceUnavailable,
+	// Not a 503: that says "not done, retry", and a blind retry could
+	// do the work twice.
+	app.ErrOutcomeUnknown.Code: http.StatusInternalServerError,
 
 	app.ErrIdempotencyKeyReused.Code:     http.StatusUnprocessableEntity,
 	app.ErrIdempotencyKeyInProgress.Code: http.StatusConflict,
@@ -132,15 +136,18 @@ func newProblem(status int, code, detail string) problem {
 }
 
 // writeError answers with the problem for err. The request's logger
-// records internal errors, once, with the request id hlog attached; and
-// the cause of a 503 (a timeout, a database that cannot be reached),
-// which the client is told nothing about.
+// records internal errors, once, with the request id hlog attached; the
+// cause of a 503 (a timeout, a database that cannot be reached or takes
+// no writes), which the client is told nothing about; and a command whose
+// outcome is unknown, which an operator may have to look into.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, internal := toProblem(err)
 	switch {
 	case internal:
 		hlog.FromRequest(r).Error().Err(err).Msg("request failed")
-	case p.Code == codeUnavailable:
+	case p.Code == app.ErrOutcomeUnknown.Code:
+		hlog.FromRequest(r).Error().Err(err).Msg("command sent, outcome unknown")
+	case p.Code == codeUnavailable, p.Code == app.ErrReadOnly.Code:
 		hlog.FromRequest(r).Warn().Err(err).Msg("unavailable; the client may retry")
 	}
 	writeProblem(w, r, p)

@@ -28,8 +28,19 @@ SELECT pid, xact_start, now()
  ORDER BY age(backend_xid) DESC
  LIMIT 1`
 
-// Projections reports every projection's progress, the transaction that
-// holds the feed back, and whether this process runs the consumer.
+// oldestPreparedTransactionSQL finds the oldest prepared transaction. It
+// holds the feed's watermark like a running one (its id stays in every
+// snapshot's xip list), but it has no session, so pg_stat_activity never
+// shows it, and the feed cannot tell its database: one prepared in any
+// database of the server holds the feed back.
+const oldestPreparedTransactionSQL = `
+SELECT gid, database, prepared, now()
+  FROM pg_prepared_xacts
+ ORDER BY age(transaction) DESC
+ LIMIT 1`
+
+// Projections reports every projection's progress, the transactions that
+// hold the feed back, and whether this process runs the consumer.
 func (a *Analytics) Projections(ctx context.Context) (_ app.ProjectionsReport, err error) {
 	defer markUnavailable(&err)
 	report := app.ProjectionsReport{AnalyticsLockHeld: a.HoldsLock()}
@@ -37,6 +48,7 @@ func (a *Analytics) Projections(ctx context.Context) (_ app.ProjectionsReport, e
 		head     app.FeedCursor
 		analytic app.ProjectionStatus
 		open     *app.OpenTransaction
+		prepared *app.PreparedTransaction
 	)
 	err = pgx.BeginTxFunc(ctx, a.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		err := tx.QueryRow(ctx, feedHeadSQL).Scan(&head.TransactionID, &head.Position)
@@ -46,7 +58,10 @@ func (a *Analytics) Projections(ctx context.Context) (_ app.ProjectionsReport, e
 		if analytic, err = analyticsProgress(ctx, tx); err != nil {
 			return err
 		}
-		open, err = oldestOpenTransaction(ctx, tx)
+		if open, err = oldestOpenTransaction(ctx, tx); err != nil {
+			return err
+		}
+		prepared, err = oldestPreparedTransaction(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -58,6 +73,7 @@ func (a *Analytics) Projections(ctx context.Context) (_ app.ProjectionsReport, e
 		analytic,
 	}
 	report.OldestOpenTransaction = open
+	report.OldestPreparedTransaction = prepared
 	return report, nil
 }
 
@@ -76,4 +92,21 @@ func oldestOpenTransaction(ctx context.Context, tx pgx.Tx) (*app.OpenTransaction
 	ot.Started = ot.Started.UTC()
 	ot.Age = max(now.Sub(ot.Started), 0)
 	return &ot, nil
+}
+
+func oldestPreparedTransaction(ctx context.Context, tx pgx.Tx) (*app.PreparedTransaction, error) {
+	var (
+		pt  app.PreparedTransaction
+		now time.Time
+	)
+	err := tx.QueryRow(ctx, oldestPreparedTransactionSQL).Scan(&pt.GID, &pt.Database, &pt.Prepared, &now)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("oldest prepared transaction: %w", err)
+	}
+	pt.Prepared = pt.Prepared.UTC()
+	pt.Age = max(now.Sub(pt.Prepared), 0)
+	return &pt, nil
 }

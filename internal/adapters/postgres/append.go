@@ -94,7 +94,9 @@ var appendStatement = compileNamed(appendSQL)
 // and brings both projections to c.State, all or nothing, in one statement.
 // A stream that is not at ExpectedVersion is app.ErrVersionConflict; an
 // idempotency key that another commit holds is app.ErrKeyClaimed. A key
-// whose claim has expired is freed and the append tried once more.
+// whose claim has expired is freed and the append tried once more. Once
+// the statement is sent, its outcome is what Append returns, whatever ctx
+// says meanwhile: see sendAppend.
 func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err error) {
 	defer markUnavailable(&err)
 	named, err := s.appendArgs(c)
@@ -106,8 +108,7 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
 	for attempt := 1; ; attempt++ {
-		var last int64
-		err := s.pool.QueryRow(ctx, sql, args...).Scan(&last)
+		last, err := s.sendAppend(ctx, c, sql, args)
 		switch {
 		case err == nil:
 			if s.announce != nil {

@@ -75,8 +75,14 @@ func (l *Listener) wakeAll() {
 // ctx's error. A lost connection is replaced, after a delay that grows
 // while reconnecting fails, and every subscriber is woken once it listens
 // again: notifications sent in between are lost.
+//
+// A hot standby refuses LISTEN until it is promoted, which may take long:
+// that is warned of once, and the retries that follow are logged at debug
+// level until it listens again, so that the log says it once, not every
+// few seconds.
 func (l *Listener) Run(ctx context.Context) error {
 	delay := listenRetryMin
+	refused := false // a refusal of LISTEN was warned of
 	for {
 		listened, err := l.listen(ctx)
 		if ctx.Err() != nil {
@@ -84,10 +90,18 @@ func (l *Listener) Run(ctx context.Context) error {
 		}
 		if listened {
 			delay = listenRetryMin
+			refused = false
 		}
 		// Jitter spreads the replicas out after a database restart.
 		wait := delay/2 + rand.N(delay/2+1)
-		l.log.Warn().Err(err).Dur("retry_in", wait).Msg("listening for appended events failed")
+		ev := l.log.Warn()
+		if isReadOnly(err) {
+			if refused {
+				ev = l.log.Debug()
+			}
+			refused = true
+		}
+		ev.Err(err).Dur("retry_in", wait).Msg("listening for appended events failed")
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

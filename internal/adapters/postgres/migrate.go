@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/migrations"
 	"github.com/pressly/goose/v3"
 	"github.com/pressly/goose/v3/lock"
@@ -95,6 +96,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg MigrateCon
 	for {
 		select {
 		case err := <-done:
+			if isReadOnly(err) {
+				return fmt.Errorf("migrate: pending migrations cannot be applied: %w: %w", app.ErrReadOnly, err)
+			}
 			if err != nil {
 				return fmt.Errorf("migrate: %w%s", err, leftoversNote(pool, fsys))
 			}

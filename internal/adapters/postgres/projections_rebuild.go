@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
 )
 
 // Projection names that RebuildProjections takes.
@@ -18,11 +19,6 @@ const (
 // rebuildLockKey is the session advisory lock that keeps two rebuilds
 // apart: "rebuild!" in ASCII, unlike the consumer's and goose's.
 const rebuildLockKey int64 = 0x72656275696c6421
-
-// rebuildLockTimeout bounds the wait for the live tables' locks in the
-// swap: past it the swap gives up, rather than queue the service's reads
-// and writes behind it while some long transaction holds a table.
-const rebuildLockTimeout = "30s"
 
 // RebuildReport is what RebuildProjections did.
 type RebuildReport struct {
@@ -47,16 +43,25 @@ type RebuildReport struct {
 // <name>_next, LIKE the live one (columns, defaults, constraints and
 // indexes). A read-only REPEATABLE READ snapshot replays every stream into
 // it, in batches committed as they go (the fill writes no event, so the
-// feed is never held back by it). Then one short transaction swaps:
+// feed is never held back by it). Then the swap:
 //
-//  1. LOCK order_details, customer_orders IN EXCLUSIVE MODE, in the order
-//     appends take them, so no deadlock: reads go on, appends wait, and
-//     every append begun before holds its lock until it commits, so once
-//     the lock is granted every event written is committed.
-//  2. Catch up: the streams with events the fill's snapshot did not see
-//     (pg_visible_in_snapshot) are replayed again and upserted.
-//  3. DROP the live table, rename <name>_next and its indexes to the
+//  1. Catch up, outside any lock: the streams with events the fill's
+//     snapshot did not see (pg_visible_in_snapshot) are replayed again
+//     in a new snapshot and upserted, so little is left for step 3.
+//  2. In one transaction, LOCK the live tables and the next ones IN
+//     ACCESS EXCLUSIVE MODE, the live ones in the order appends take
+//     them (no deadlock), each waited for at most swapLockTimeout.
+//     Every append begun before holds its lock until it commits, so once
+//     the locks are granted every event written is committed.
+//  3. Catch up again with the streams changed since step 1's snapshot,
+//     DROP the live table, rename <name>_next and its indexes to the
 //     live names, and commit.
+//
+// A lock not granted in time (a long reader holds a table) ends the
+// attempt, releasing every lock taken: the service's reads and writes
+// never queue behind the swap for longer than swapLockTimeout. The swap
+// tries again, from step 1, after a growing wait, until the tables are
+// free or ctx ends; log says what it waits for.
 //
 // Renaming is safe for the service's pooled connections. pgx caches
 // prepared statements (QueryExecModeCacheStatement); PostgreSQL keeps a
@@ -69,11 +74,12 @@ type RebuildReport struct {
 // holds the lock while it copies every row, and TRUNCATE is not MVCC-safe
 // for concurrent snapshots; a rename holds it for milliseconds.
 //
-// LIKE does not copy privileges: run the rebuild as the role that owns
-// the tables (the one that migrates), as the service does here.
+// A rebuild runs as the role that owns the tables (the one that
+// migrates), and grants on the new tables what the live ones grant: see
+// checkOwner.
 //
 // Analytics is reset as resetAnalytics describes.
-func (s *Store) RebuildProjections(ctx context.Context, names []string) (_ RebuildReport, err error) {
+func (s *Store) RebuildProjections(ctx context.Context, names []string, log zerolog.Logger) (_ RebuildReport, err error) {
 	defer markUnavailable(&err)
 	var rep RebuildReport
 	var tables []string
@@ -102,8 +108,11 @@ func (s *Store) RebuildProjections(ctx context.Context, names []string) (_ Rebui
 		return RebuildReport{}, errors.New("rebuild: another rebuild is running")
 	}
 	if len(tables) > 0 {
+		if err := checkOwner(ctx, conn.Conn(), tables); err != nil {
+			return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
+		}
 		rep.Tables = tables
-		if rep.Orders, rep.CaughtUp, err = s.rebuildInline(ctx, conn.Conn(), tables); err != nil {
+		if rep.Orders, rep.CaughtUp, err = s.rebuildInline(ctx, conn.Conn(), tables, log); err != nil {
 			return RebuildReport{}, fmt.Errorf("rebuild %v: %w", tables, err)
 		}
 	}
@@ -118,7 +127,7 @@ func (s *Store) RebuildProjections(ctx context.Context, names []string) (_ Rebui
 func nextTable(table string) string { return table + "_next" }
 
 // rebuildInline fills the tables' next tables on conn and swaps them in.
-func (s *Store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []string) (orders, caughtUp int, err error) {
+func (s *Store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []string, log zerolog.Logger) (orders, caughtUp int, err error) {
 	for _, t := range tables {
 		next := pgx.Identifier{nextTable(t)}.Sanitize()
 		// A next table left by a rebuild that died is dropped.
@@ -126,6 +135,9 @@ func (s *Store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []stri
 			return 0, 0, err
 		}
 		if _, err := conn.Exec(ctx, "CREATE TABLE "+next+" (LIKE "+pgx.Identifier{t}.Sanitize()+" INCLUDING ALL)"); err != nil {
+			return 0, 0, err
+		}
+		if err := copyGrants(ctx, conn, t, nextTable(t)); err != nil {
 			return 0, 0, err
 		}
 	}
@@ -138,7 +150,7 @@ func (s *Store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []stri
 			return 0, 0, err
 		}
 	}
-	caughtUp, err = s.swap(ctx, conn, tables, snapshot)
+	caughtUp, err = s.swap(ctx, conn, tables, snapshot, log)
 	if err != nil {
 		return 0, 0, err
 	}

@@ -29,9 +29,10 @@ type rowCursor[T any] struct {
 	done bool
 }
 
-// openCursor declares a cursor named name over sql (a constant text).
-func openCursor[T any](ctx context.Context, tx pgx.Tx, name, sql string, scan pgx.RowToFunc[T]) (*rowCursor[T], error) {
-	if _, err := tx.Exec(ctx, "DECLARE "+name+" NO SCROLL CURSOR FOR "+sql); err != nil {
+// openCursor declares a cursor named name over sql (a constant text) with
+// its arguments.
+func openCursor[T any](ctx context.Context, tx pgx.Tx, name, sql string, scan pgx.RowToFunc[T], args ...any) (*rowCursor[T], error) {
+	if _, err := tx.Exec(ctx, "DECLARE "+name+" NO SCROLL CURSOR FOR "+sql, args...); err != nil {
 		return nil, fmt.Errorf("declare cursor %s: %w", name, err)
 	}
 	return &rowCursor[T]{tx: tx, name: name, scan: scan}, nil
@@ -73,12 +74,18 @@ type eventRow struct {
 }
 
 // eventColumns and eventsInStreamOrder read every event, stream after
-// stream, each in version order: the stream-version key's index order.
+// stream, each in version order: the stream-version key's index order;
+// eventsInStreamOrderWhere those of the streams a condition (%s) keeps.
 const (
 	eventColumns        = `stream_id, stream_version, event_type, schema_version, data, occurred_at, transaction_id, position`
 	eventsInStreamOrder = `
 SELECT ` + eventColumns + `
   FROM events
+ ORDER BY stream_id, stream_version`
+	eventsInStreamOrderWhere = `
+SELECT ` + eventColumns + `
+  FROM events
+ WHERE %s
  ORDER BY stream_id, stream_version`
 )
 

@@ -3,11 +3,13 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/domain/order"
+	"github.com/rs/zerolog"
 )
 
 // The swap of a blue/green rebuild: see RebuildProjections.
@@ -21,27 +23,79 @@ SELECT DISTINCT stream_id
  WHERE transaction_id >= pg_snapshot_xmin($1::text::pg_snapshot)
    AND NOT pg_visible_in_snapshot(transaction_id, $1::text::pg_snapshot)`
 
-// swap catches the next tables up with the streams changed since the
-// snapshot and swaps them in, in one transaction; it returns how many
-// streams it caught up.
-func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string) (caughtUp int, err error) {
+// swap brings the next tables up to date and swaps them in; it returns
+// how many streams it replayed again, changed since the fill's snapshot.
+//
+// The swap needs the live tables to itself (ACCESS EXCLUSIVE), and a long
+// reader (a report, pg_dump) may hold one for as long as it likes. While
+// a lock request waits, every later read and write of that table queues
+// behind it: waiting for long would stop the service. So each attempt
+// waits for each lock at most swapLockTimeout, and gives up all it holds
+// when one is not granted by then; between attempts it catches up again,
+// outside any lock, and waits a growing while. It tries until the tables
+// are free or ctx ends.
+func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string, log zerolog.Logger) (caughtUp int, err error) {
 	start := time.Now()
+	var lastLog time.Time
+	for attempt := 1; ; attempt++ {
+		var n int
+		// Most of the work happens here, outside the locks: what is left
+		// for the swap is what was written in the meantime.
+		if snapshot, n, err = s.catchUpAhead(ctx, conn, tables, snapshot); err != nil {
+			return 0, err
+		}
+		caughtUp += n
+		n, err = s.trySwap(ctx, conn, tables, snapshot)
+		if err == nil {
+			return caughtUp + n, nil
+		}
+		if !busy(err) {
+			return 0, fmt.Errorf("swap after %s: %w", time.Since(start).Round(time.Millisecond), err)
+		}
+		wait := swapBackoff(attempt)
+		if time.Since(start) >= swapQuiet && time.Since(lastLog) >= swapLogEvery {
+			lastLog = time.Now()
+			holders, herr := lockHolders(ctx, conn, tables)
+			log.Warn().Err(err).Strs("held_by", holders).AnErr("holders_error", herr).Int("attempt", attempt).
+				Dur("waited", time.Since(start)).Dur("retry_in", wait).
+				Msg("rebuild: the live tables are in use; the swap waits for them without holding them")
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("swap: gave up after %s, %d attempts: %w (last: %w)", time.Since(start).Round(time.Millisecond), attempt, ctx.Err(), err)
+		case <-time.After(wait):
+		}
+	}
+}
+
+// trySwap takes the live tables and the next ones, waiting for each at
+// most swapLockTimeout, then catches the next tables up with the streams
+// changed since snapshot and renames them into the live ones, in one
+// transaction; it returns how many streams it caught up.
+//
+// The live tables are locked in the order appends take them, so that the
+// two never deadlock. Once they are held, every append has committed or
+// waits: every event written is in the catch-up's view.
+func (s *Store) trySwap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string) (caughtUp int, err error) {
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '"+rebuildLockTimeout+"'"); err != nil {
+		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", swapLockTimeout.Milliseconds())); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, "LOCK TABLE order_details, customer_orders IN EXCLUSIVE MODE"); err != nil {
-			return fmt.Errorf("lock the live tables: %w", err)
+		var locks []string
+		for _, t := range []string{ProjectionOrderDetails, ProjectionCustomerOrders} {
+			if slices.Contains(tables, t) {
+				locks = append(locks, t)
+			}
 		}
-		rows, err := tx.Query(ctx, changedSinceSQL, snapshot)
-		if err != nil {
-			return fmt.Errorf("streams changed during the fill: %w", err)
+		for _, t := range tables {
+			locks = append(locks, nextTable(t))
 		}
-		changed, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-		if err != nil {
-			return fmt.Errorf("streams changed during the fill: %w", err)
+		for _, t := range locks {
+			if _, err := tx.Exec(ctx, "LOCK TABLE "+pgx.Identifier{t}.Sanitize()+" IN ACCESS EXCLUSIVE MODE"); err != nil {
+				return fmt.Errorf("lock %s: %w", t, err)
+			}
 		}
-		if caughtUp, err = s.catchUp(ctx, tx, tables, changed); err != nil {
+		if caughtUp, err = s.catchUpSince(ctx, tx, tables, snapshot); err != nil {
 			return err
 		}
 		for _, t := range tables {
@@ -51,10 +105,43 @@ func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snaps
 		}
 		return nil
 	})
+	return caughtUp, err
+}
+
+// catchUpAhead replays into the next tables, without locking the live
+// ones, the streams changed since snapshot, in one snapshot of its own,
+// which it returns with how many streams it replayed.
+func (s *Store) catchUpAhead(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string) (string, int, error) {
+	var (
+		now string
+		n   int
+	)
+	err := pgx.BeginTxFunc(ctx, conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+		if err := tx.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&now); err != nil {
+			return err
+		}
+		var err error
+		n, err = s.catchUpSince(ctx, tx, tables, snapshot)
+		return err
+	})
 	if err != nil {
-		return 0, fmt.Errorf("swap after %s: %w", time.Since(start).Round(time.Millisecond), err)
+		return "", 0, err
 	}
-	return caughtUp, nil
+	return now, n, nil
+}
+
+// catchUpSince replays into the next tables the streams with events that
+// snapshot did not see, as tx sees them; it returns how many.
+func (s *Store) catchUpSince(ctx context.Context, tx pgx.Tx, tables []string, snapshot string) (int, error) {
+	rows, err := tx.Query(ctx, changedSinceSQL, snapshot)
+	if err != nil {
+		return 0, fmt.Errorf("streams changed since the fill: %w", err)
+	}
+	changed, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return 0, fmt.Errorf("streams changed since the fill: %w", err)
+	}
+	return s.catchUp(ctx, tx, tables, changed)
 }
 
 // catchUp replays the streams again, in one query, and upserts their rows

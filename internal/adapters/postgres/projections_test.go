@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/domain/order"
+	"github.com/rs/zerolog"
 )
 
 // projectedStore gives the test a store holding orders in every status,
@@ -127,6 +128,9 @@ SELECT gen_random_uuid(), order_id, status, currency, total, item_count, version
 			t.Parallel()
 			ctx := context.Background()
 			s, pool, id := projectedStore(t)
+			// Ranges of two orders: every difference is found whichever
+			// range it falls in.
+			s.SetVerifyRanges(2, nil)
 
 			// Given a tampered projection
 			if _, err := pool.Exec(ctx, tt.tamper, id); err != nil {
@@ -141,7 +145,7 @@ SELECT gen_random_uuid(), order_id, status, currency, total, item_count, version
 			}
 
 			// And a rebuild of that projection repairs it
-			if _, err := s.RebuildProjections(ctx, []string{tt.projection}); err != nil {
+			if _, err := s.RebuildProjections(ctx, []string{tt.projection}, zerolog.Nop()); err != nil {
 				t.Fatalf("rebuild: %v", err)
 			}
 			if rep := verifyProjections(t, s); rep.Total != 0 {
@@ -151,6 +155,46 @@ SELECT gen_random_uuid(), order_id, status, currency, total, item_count, version
 				assertExact(t, pool)
 			}
 		})
+	}
+}
+
+// TestVerifyHoldsNoTableBetweenRanges: verification compares a range of
+// orders per transaction, so that between two nothing of it holds the
+// live tables (an operation that needs one to itself would wait for it,
+// and the service's reads and writes behind that), while the service
+// writes on.
+func TestVerifyHoldsNoTableBetweenRanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool, _ := projectedStore(t)
+	pauses := 0
+	s.SetVerifyRanges(2, func() {
+		pauses++
+		// An operation that needs the tables to itself gets them at once
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx)
+		if _, err := tx.Exec(ctx, "SET LOCAL lock_timeout = '1s'; LOCK TABLE events, order_details, customer_orders IN ACCESS EXCLUSIVE MODE"); err != nil {
+			t.Errorf("an exclusive lock waited for verification: %v", err)
+		}
+		tx.Rollback(ctx)
+		// And the service writes meanwhile
+		o := create(t, s, uuid.New(), uuid.New(), t0)
+		do(t, s, o, t0, addItem("Cup", "1.00", 1))
+	})
+
+	rep := verifyProjections(t, s)
+
+	if pauses < 2 {
+		t.Fatalf("%d pauses between ranges, want several", pauses)
+	}
+	if rep.Total != 0 {
+		t.Fatalf("differences while the service wrote:\n%s", strings.Join(rep.Differences, "\n"))
+	}
+	if rep.Orders < 5 {
+		t.Errorf("verified %d orders, want at least 5", rep.Orders)
 	}
 }
 
@@ -167,7 +211,7 @@ SELECT string_agg(indexrelid::regclass::text || ' ' || regexp_replace(pg_get_ind
 	if err := pool.QueryRow(ctx, indexes).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RebuildProjections(ctx, []string{postgres.ProjectionOrderDetails, postgres.ProjectionCustomerOrders}); err != nil {
+	if _, err := s.RebuildProjections(ctx, []string{postgres.ProjectionOrderDetails, postgres.ProjectionCustomerOrders}, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
 	if err := pool.QueryRow(ctx, indexes).Scan(&after); err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"sync/atomic"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/app"
@@ -19,6 +20,14 @@ type Store struct {
 	announce *Announcer
 	// unreadable counts the stored events readers could not decode.
 	unreadable atomic.Int64
+	// outcomeWait is how long an append sent waits for its outcome:
+	// appendOutcomeWait, shorter in tests.
+	outcomeWait time.Duration
+	// verifyChunk is about how many orders each of verify's transactions
+	// compares: verifyChunk, fewer in tests, which may also act between
+	// two (afterVerifyRange).
+	verifyChunk      int
+	afterVerifyRange func()
 }
 
 // Store serves both the command side and the query side of the app.
@@ -55,7 +64,8 @@ func NewStore(pool *pgxpool.Pool, opts ...Option) *Store {
 	for _, opt := range opts {
 		opt.configure(&cfg)
 	}
-	s := &Store{pool: pool, codec: NewCodec(cfg.codec...), announce: cfg.announce}
+	s := &Store{pool: pool, codec: NewCodec(cfg.codec...), announce: cfg.announce,
+		outcomeWait: appendOutcomeWait, verifyChunk: verifyChunk}
 	if cfg.snapshotEvery > 0 {
 		s.snaps, s.snapsErr = newSnapshots(s.codec, cfg.snapshotEvery)
 	}

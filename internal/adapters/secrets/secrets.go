@@ -40,6 +40,9 @@ func Load(ctx context.Context, db querier, name string, size int) ([]byte, error
 		return nil, fmt.Errorf("secret %s: %w", name, err)
 	}
 	if _, err := db.Exec(ctx, insertSQL, name, made); err != nil {
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == sqlstateReadOnly {
+			err = fmt.Errorf("%w: %w", ErrReadOnly, err)
+		}
 		return nil, fmt.Errorf("secret %s: store: %w", name, err)
 	}
 	value, err = read(ctx, db, name)
@@ -48,6 +51,14 @@ func Load(ctx context.Context, db querier, name string, size int) ([]byte, error
 	}
 	return check(name, value, size, err)
 }
+
+// ErrReadOnly is Load's error when the database has no such secret yet
+// and takes no writes (it is read-only, or a standby), so none can be
+// made now.
+var ErrReadOnly = errors.New("the database has none yet and takes no writes")
+
+// sqlstateReadOnly is read_only_sql_transaction.
+const sqlstateReadOnly = "25006"
 
 // read returns the stored secret, nil when there is none.
 func read(ctx context.Context, db querier, name string) ([]byte, error) {

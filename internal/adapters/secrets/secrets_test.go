@@ -3,6 +3,7 @@ package secrets_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"sync"
 	"testing"
 
@@ -68,5 +69,29 @@ func TestSecretOfAnotherSizeIsRefused(t *testing.T) {
 	}
 	if v, err := secrets.Load(ctx, pool, "k", 32); err == nil {
 		t.Errorf("a 16-byte secret was taken for 32 bytes: %x", v)
+	}
+}
+
+// TestAReadOnlyDatabaseWithoutTheSecretSaysSo: none can be made, and the
+// error says why rather than carry a bare SQL error.
+func TestAReadOnlyDatabaseWithoutTheSecretSaysSo(t *testing.T) {
+	t.Parallel()
+	// Given a database that takes no writes in this session
+	pool := pgtest.New(t)
+	ctx := context.Background()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET default_transaction_read_only = on"); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "RESET default_transaction_read_only")
+	// When a secret it does not hold is loaded
+	_, err = secrets.Load(ctx, conn, "k", 32)
+	// Then the error says it cannot be made now
+	if !errors.Is(err, secrets.ErrReadOnly) {
+		t.Fatalf("Load = %v, want ErrReadOnly", err)
 	}
 }

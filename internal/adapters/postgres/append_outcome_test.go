@@ -1,0 +1,66 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// TestAppendOutlastingItsWaitIsEndedAndResolved: an append still blocked
+// when its wait for an outcome runs out is ended in the database, so that
+// it cannot commit later, and then answered for what it is: not done.
+func TestAppendOutlastingItsWaitIsEndedAndResolved(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := newStore(t)
+	s.SetAppendOutcomeWait(300 * time.Millisecond)
+	o := create(t, s, uuid.New(), uuid.New(), t0)
+
+	// Given a transaction holding the order's projection row
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM order_details WHERE order_id = $1 FOR UPDATE", o.ID); err != nil {
+		t.Fatal(err)
+	}
+
+	// When an append waits for it past its wait
+	events, err := o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: dec("1.00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := commitOf(t, o, t0, events...)
+	start := time.Now()
+	_, err = s.Append(ctx, c)
+
+	// Then it is unavailable (not done), soon after its wait
+	if !errors.Is(err, app.ErrUnavailable) {
+		t.Fatalf("append = %v, want unavailable", err)
+	}
+	if took := time.Since(start); took > 5*time.Second {
+		t.Errorf("append answered after %s", took)
+	}
+	// And it never commits, even once the lock is free
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	var n int
+	if err := pool.QueryRow(ctx, "SELECT count(*) FROM events WHERE stream_id = $1", o.ID).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 {
+		t.Errorf("%d events after an append that was ended, want 1", n)
+	}
+	// And the order takes the command again
+	if _, err := s.Append(ctx, c); err != nil {
+		t.Errorf("append again: %v", err)
+	}
+}

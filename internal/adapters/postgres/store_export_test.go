@@ -1,0 +1,15 @@
+package postgres
+
+import "time"
+
+// Settings of a Store that tests change.
+
+// SetAppendOutcomeWait shortens how long the store's appends wait for
+// their outcome once sent, so that a test can outlast it.
+func (s *Store) SetAppendOutcomeWait(d time.Duration) { s.outcomeWait = d }
+
+// SetVerifyRanges has the store's verification compare chunk orders per
+// transaction and call after between two.
+func (s *Store) SetVerifyRanges(chunk int, after func()) {
+	s.verifyChunk, s.afterVerifyRange = chunk, after
+}
