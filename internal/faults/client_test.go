@@ -42,6 +42,7 @@ type client struct {
 
 	sent, acked, retried atomic.Int64
 	replayed             atomic.Int64 // acknowledgements marked Idempotent-Replayed
+	unknown              atomic.Int64 // answers that a command's outcome is unknown
 
 	mu       sync.Mutex
 	acks     []ack
@@ -105,6 +106,11 @@ func (c *client) command(ctx context.Context, method, path string, body any) err
 		case resp.StatusCode == http.StatusServiceUnavailable:
 			c.check503(method+" "+path, resp, answer, "unavailable")
 		case resp.StatusCode == http.StatusConflict && problemCode(answer) == "idempotency_key_in_progress":
+		case resp.StatusCode == http.StatusInternalServerError && problemCode(answer) == "outcome_unknown":
+			// The database died under the append and could not be asked
+			// after: the contract says to repeat it with the same key,
+			// which replays it if it was recorded, else does it once.
+			c.unknown.Add(1)
 		default:
 			c.fail("%s %s: %d %s", method, path, resp.StatusCode, answer)
 			return fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, answer)

@@ -136,17 +136,19 @@ func newProblem(status int, code, detail string) problem {
 }
 
 // writeError answers with the problem for err. The request's logger
-// records internal errors, once, with the request id hlog attached; the
-// cause of a 503 (a timeout, a database that cannot be reached or takes
-// no writes), which the client is told nothing about; and a command whose
-// outcome is unknown, which an operator may have to look into.
+// records internal errors, once, with the request id hlog attached; and
+// as warnings, which follow from the database's state rather than a
+// fault of the service, the cause of a 503 (a timeout, a database that
+// cannot be reached or takes no writes), which the client is told nothing
+// about, and a command whose outcome is unknown (the database went away
+// under it), which the client is told how to settle.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	p, internal := toProblem(err)
 	switch {
 	case internal:
 		hlog.FromRequest(r).Error().Err(err).Msg("request failed")
 	case p.Code == app.ErrOutcomeUnknown.Code:
-		hlog.FromRequest(r).Error().Err(err).Msg("command sent, outcome unknown")
+		hlog.FromRequest(r).Warn().Err(err).Msg("command sent, outcome unknown; the client must read the order or repeat it with its key")
 	case p.Code == codeUnavailable, p.Code == app.ErrReadOnly.Code:
 		hlog.FromRequest(r).Warn().Err(err).Msg("unavailable; the client may retry")
 	}
