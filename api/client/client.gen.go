@@ -622,12 +622,16 @@ type AddressRequest struct {
 	// Country An ISO 3166-1 alpha-2 code.
 	//
 	// Example: GB
-	Country    Country `json:"country"`
-	Line1      string  `json:"line1"`
+	Country Country `json:"country"`
+	Line1   string  `json:"line1"`
+
+	// Line2 Optional; absent, null and "" all mean none, and read back as null.
 	Line2      *string `json:"line2,omitempty"`
 	Name       string  `json:"name"`
 	PostalCode string  `json:"postal_code"`
-	Region     *string `json:"region,omitempty"`
+
+	// Region Optional; absent, null and "" all mean none, and read back as null.
+	Region *string `json:"region,omitempty"`
 }
 
 // Amount A non-negative amount as exact decimal text.
@@ -718,7 +722,7 @@ type DeliverOrderRequest struct {
 	// Kept to the microsecond and answered in UTC.
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 
-	// Signature Who signed for the delivery, if anyone.
+	// Signature Who signed for the delivery, if anyone; absent, null and "" all mean nobody, and read back as null.
 	Signature *string `json:"signature,omitempty"`
 }
 
@@ -3056,7 +3060,8 @@ type ClientInterface interface {
 	//
 	// Removes a product line (409 `item_not_in_order` when there is
 	// none). Like adding one, it is refused with 409
-	// `order_history_full` once the order has 19,997 events.
+	// `order_history_full` once the order has 19,997 events, and so is
+	// removing the order's last item from 19,996 events on.
 	//
 	// Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 	RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3711,7 +3716,8 @@ func (c *Client) AddItem(ctx context.Context, orderId OrderId, params *AddItemPa
 //
 // Removes a product line (409 `item_not_in_order` when there is
 // none). Like adding one, it is refused with 409
-// `order_history_full` once the order has 19,997 events.
+// `order_history_full` once the order has 19,997 events, and so is
+// removing the order's last item from 19,996 events on.
 //
 // Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 func (c *Client) RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6249,7 +6255,8 @@ type ClientWithResponsesInterface interface {
 	//
 	// Removes a product line (409 `item_not_in_order` when there is
 	// none). Like adding one, it is refused with 409
-	// `order_history_full` once the order has 19,997 events.
+	// `order_history_full` once the order has 19,997 events, and so is
+	// removing the order's last item from 19,996 events on.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9716,7 +9723,8 @@ func (c *ClientWithResponses) AddItemWithResponse(ctx context.Context, orderId O
 //
 // Removes a product line (409 `item_not_in_order` when there is
 // none). Like adding one, it is refused with 409
-// `order_history_full` once the order has 19,997 events.
+// `order_history_full` once the order has 19,997 events, and so is
+// removing the order's last item from 19,996 events on.
 //
 // Returns a wrapper object for the known response body format(s).
 //

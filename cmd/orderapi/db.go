@@ -132,6 +132,9 @@ func check(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, startupWait)
 	defer cancel()
+	if err := postgres.CheckEncoding(waitCtx, pool); err != nil {
+		return err
+	}
 	// A database never migrated has no events table: say that, not
 	// PostgreSQL's "relation does not exist".
 	if v, err := postgres.SchemaVersion(waitCtx, pool); err != nil {
@@ -140,16 +143,21 @@ func check(ctx context.Context, cfg config, log zerolog.Logger) error {
 		return errors.New("the database is not migrated (it holds no orderapi schema): run orderapi migrate first")
 	}
 	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency))
-	stored, err := store.CheckDecodable(waitCtx)
-	if err != nil {
-		return err
+	stored, typesErr := store.CheckDecodable(waitCtx)
+	switch {
+	case errors.Is(typesErr, postgres.ErrUnknownSchemas):
+		// Go on: decoding every event names each such event.
+		log.Error().Err(typesErr).Msg("the store holds event types or schema versions this build cannot decode")
+	case typesErr != nil:
+		return typesErr
+	default:
+		names := make([]string, len(stored))
+		for i, s := range stored {
+			names[i] = s.String()
+		}
+		log.Info().Strs("stored", names).Msg("this build decodes every stored event type and schema version")
 	}
-	names := make([]string, len(stored))
-	for i, s := range stored {
-		names[i] = s.String()
-	}
-	log.Info().Strs("stored", names).Msg("this build decodes every stored event type and schema version")
 	// Types and versions say nothing of the values: decode every event,
 	// however long that takes, as readers would.
-	return checkEvents(ctx, store, log)
+	return errors.Join(typesErr, checkEvents(ctx, store, log))
 }

@@ -75,6 +75,12 @@ func TestCheckCommand(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"OrderTeleported" at schema version 1`) {
 		t.Errorf("check = %v, want an error naming OrderTeleported v1", err)
 	}
+	// and each such event, by its id
+	for _, event := range []string{"(OrderTeleported v1, id ", "(OrderCreated v9, id "} {
+		if err == nil || !strings.Contains(err.Error(), event) {
+			t.Errorf("check = %v, want it to name the event %s...)", err, event)
+		}
+	}
 }
 
 // TestServeReadsOldEventsInTheDefaultCurrency starts the service on a

@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
@@ -152,5 +154,31 @@ func waitForAddr(t *testing.T, r io.Reader) string {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the server never logged its address")
 		return ""
+	}
+}
+
+// TestMigrateRefusesADatabaseNotInUTF8: text the API accepts would be
+// stored as other characters, or refused at the first command with one
+// the encoding lacks.
+func TestMigrateRefusesADatabaseNotInUTF8(t *testing.T) {
+	t.Parallel()
+	// Given a LATIN1 database on the test server
+	admin := pgtest.Connect(t, pgtest.NewURL(t))
+	ctx := context.Background()
+	name := "orderapi_latin1_" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+name+" ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = admin.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)") })
+	cfg := admin.Config()
+	url := fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", cfg.User, cfg.Host, cfg.Port, name)
+
+	// When it is migrated, or checked
+	for _, cmd := range []string{"migrate", "check"} {
+		err := run(ctx, []string{"orderapi", cmd}, env(map[string]string{"DATABASE_URL": url}), io.Discard)
+		// Then each refuses, saying why
+		if err == nil || !strings.Contains(err.Error(), "encoding is LATIN1") {
+			t.Errorf("%s = %v, want a refusal naming the encoding", cmd, err)
+		}
 	}
 }

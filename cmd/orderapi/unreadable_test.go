@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
@@ -151,4 +153,73 @@ func getText(t *testing.T, url string) string {
 		t.Fatalf("GET %s = %d, %v", url, resp.StatusCode, err)
 	}
 	return string(body)
+}
+
+// TestEventsOutOfBoundsAreRefusedOrReadAsUnreadable: the events table
+// refuses, from any writer, an envelope time the service could not have
+// written or metadata that is no object; a row stored before it did is
+// read as unreadable, never failing the feed.
+func TestEventsOutOfBoundsAreRefusedOrReadAsUnreadable(t *testing.T) {
+	t.Parallel()
+	url := pgtest.NewURL(t)
+	insert := func(id, occurredAt, metadata string) string {
+		return `INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, occurred_at) VALUES
+('` + id + `', gen_random_uuid(), 1, 'OrderCreated', 2,
+ '{"currency": "USD", "order_id": "0190d6c9-0000-7000-8000-00000000f0c1", "customer_id": "0190d6c9-0000-7000-8000-0000000000c9"}', '` + metadata + `', '` + occurredAt + `')`
+	}
+	// Given writers that try to store what no reader could show
+	for _, bad := range []string{
+		insert(uuidOf(1), "infinity", "{}"),
+		insert(uuidOf(2), "0044-03-15 12:00:00+00 BC", "{}"),
+		insert(uuidOf(3), "200000-01-01 00:00:00+00", "{}"),
+		insert(uuidOf(4), "2026-12-04 10:00:00+00", `["meta"]`),
+	} {
+		// Then the table refuses each
+		if err := tryExec(url, bad); err == nil || !strings.Contains(err.Error(), "23514") {
+			t.Errorf("%s: %v, want a check violation", bad, err)
+		}
+	}
+
+	// Given such a row stored before the table refused it
+	execSQL(t, url, `ALTER TABLE events DROP CONSTRAINT events_times_check;`+
+		insert(uuidOf(5), "infinity", "{}")+`;`+
+		`ALTER TABLE events ADD CONSTRAINT events_times_check CHECK (
+        occurred_at >= '1970-01-01 00:00:00+00' AND occurred_at < '9999-01-01 00:00:00+00' AND
+        recorded_at >= '1970-01-01 00:00:00+00' AND recorded_at < '9999-01-01 00:00:00+00') NOT VALID`)
+	addr, _ := startServer(t, url)
+	base := "http://" + addr
+	other := newOrderID(t, base)
+
+	// Then the feed serves it, marked, and goes on past it
+	feed := getJSON[struct {
+		Events []struct {
+			EventID    string `json:"event_id"`
+			OrderID    string `json:"order_id"`
+			OccurredAt string `json:"occurred_at"`
+			Unreadable bool   `json:"unreadable"`
+		}
+	}](t, base+"/v1/events", http.StatusOK)
+	if n := len(feed.Events); n != 2 || feed.Events[0].EventID != uuidOf(5) || !feed.Events[0].Unreadable ||
+		feed.Events[0].OccurredAt != "9998-12-31T23:59:59.999999Z" || feed.Events[1].OrderID != other {
+		t.Errorf("feed = %+v", feed.Events)
+	}
+	// And check names it
+	err := run(context.Background(), []string{"orderapi", "check"}, env(map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"}), io.Discard)
+	if err == nil || !strings.Contains(err.Error(), uuidOf(5)) || !strings.Contains(err.Error(), "occurred_at or recorded_at") {
+		t.Errorf("check = %v, want an error naming %s", err, uuidOf(5))
+	}
+}
+
+func uuidOf(n int) string { return fmt.Sprintf("01a242c5-0000-7000-8000-%012d", n) }
+
+// tryExec runs sql on a connection of its own and returns its error.
+func tryExec(url, sql string) error {
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, sql)
+	return err
 }

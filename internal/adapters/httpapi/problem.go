@@ -12,6 +12,11 @@ import (
 	"github.com/rs/zerolog/hlog"
 )
 
+// statusClientClosedRequest is the status recorded for a request whose
+// client left before its answer: 499, as nginx and others log it. No
+// client ever receives it.
+const statusClientClosedRequest = 499
+
 // problemTypeBase prefixes every problem's code to form its type URI. The
 // URI identifies the kind of problem; it need not resolve.
 const problemTypeBase = "https://orderapi.dev/problems/"
@@ -143,6 +148,14 @@ func newProblem(status int, code, detail string) problem {
 // about, and a command whose outcome is unknown (the database went away
 // under it), which the client is told how to settle.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled) {
+		// The client went away mid-request: no one reads the answer, and
+		// nothing failed on the service's side. The status proxies record
+		// for it keeps such requests out of the 503s an outage shows as.
+		hlog.FromRequest(r).Debug().Err(err).Msg("the client closed the request")
+		w.WriteHeader(statusClientClosedRequest)
+		return
+	}
 	p, internal := toProblem(err)
 	switch {
 	case internal:

@@ -151,3 +151,28 @@ func TestProblemCodesMatchOpenAPI(t *testing.T) {
 		}
 	}
 }
+
+// A request whose client went away is recorded as 499, not as the 503
+// of a database that cannot be reached.
+func TestAClientThatLeftIsNotAnOutage(t *testing.T) {
+	t.Parallel()
+	// Given a request whose client has gone
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	r := httptest.NewRequest("POST", "/v1/orders", nil).WithContext(ctx)
+	w := httptest.NewRecorder()
+	// When its work ends with the cancellation
+	writeError(w, r, fmt.Errorf("append: %w", context.Canceled))
+	// Then 499 is recorded, with no problem document
+	if w.Code != statusClientClosedRequest || w.Body.Len() != 0 {
+		t.Errorf("status %d, body %q; want 499 and none", w.Code, w.Body)
+	}
+	// While the request's own deadline is still a 503
+	ctx, cancel = context.WithTimeout(context.Background(), 0)
+	defer cancel()
+	w = httptest.NewRecorder()
+	writeError(w, httptest.NewRequest("POST", "/v1/orders", nil).WithContext(ctx), context.DeadlineExceeded)
+	if w.Code != http.StatusServiceUnavailable {
+		t.Errorf("a deadline: status %d, want 503", w.Code)
+	}
+}

@@ -88,6 +88,9 @@ func (a *Analytics) decodeAnalytics(rows []storedEvent) ([]analyticsEvent, error
 	events := make([]analyticsEvent, 0, len(rows))
 	for _, r := range rows {
 		e, err := a.codec.Decode(r.Type, r.SchemaVersion, r.Data)
+		if err == nil && !r.timesInBounds() {
+			err = errTimeOutOfBounds
+		}
 		if err != nil {
 			return events, &app.UnreadableEventError{OrderID: r.OrderID, Version: r.Version, EventID: r.EventID,
 				Position: r.Position, Type: r.Type, SchemaVersion: r.SchemaVersion, Err: err}

@@ -140,8 +140,7 @@ func (a *Analytics) readFeed(ctx context.Context, conn *pgx.Conn, after app.Feed
 	}
 	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storedEvent, error) {
 		var st storedEvent
-		err := row.Scan(&st.TransactionID, &st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion,
-			&st.Data, &st.Metadata, &st.OccurredAt, &st.RecordedAt)
+		err := row.Scan(st.targets()...)
 		return st, err
 	})
 	if err != nil {

@@ -135,7 +135,7 @@ SELECT stream_id, stream_version, event_type, schema_version, data, occurred_at
 
 // analyticsDailyAllSQL reads every row of analytics_daily.
 const analyticsDailyAllSQL = `
-SELECT date::text, currency, orders_created, orders_placed, orders_shipped, orders_delivered, orders_cancelled,
+SELECT to_char(date, 'YYYY-MM-DD'), currency, orders_created, orders_placed, orders_shipped, orders_delivered, orders_cancelled,
        revenue_placed::text, revenue_cancelled::text, items_sold
   FROM analytics_daily`
 

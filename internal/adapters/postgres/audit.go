@@ -13,7 +13,7 @@ import (
 // auditSQL reads every stored event's data, in table order: a sequential
 // scan, the cheapest way through them all.
 const auditSQL = `
-SELECT event_id, stream_id, stream_version, position, event_type, schema_version, data FROM events`
+SELECT event_id, stream_id, stream_version, position, event_type, schema_version, data, occurred_at, recorded_at FROM events`
 
 // EventAudit is what AuditEvents found.
 type EventAudit struct {
@@ -39,9 +39,14 @@ func (s *Store) AuditEvents(ctx context.Context, max int) (_ EventAudit, err err
 		audit EventAudit
 		st    storedEvent
 	)
-	_, err = pgx.ForEachRow(rows, []any{&st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion, &st.Data}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion, &st.Data,
+		envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}, func() error {
 		audit.Read++
-		if _, err := s.codec.Decode(st.Type, st.SchemaVersion, st.Data); err != nil {
+		_, err := s.codec.Decode(st.Type, st.SchemaVersion, st.Data)
+		if err == nil && !st.timesInBounds() {
+			err = errTimeOutOfBounds
+		}
+		if err != nil {
 			audit.Unreadable++
 			audit.First = append(audit.First, &app.UnreadableEventError{OrderID: st.OrderID, Version: st.Version, EventID: st.EventID,
 				Position: st.Position, Type: st.Type, SchemaVersion: st.SchemaVersion, Err: err})

@@ -236,12 +236,27 @@ func (c *Codec) EncodeMetadata(m app.Metadata) ([]byte, error) {
 	return data, nil
 }
 
-// DecodeMetadata reads an event's stored metadata. Unknown keys are
-// ignored: metadata is an open envelope that other writers may extend.
+// DecodeMetadata reads an event's stored metadata. It never fails on
+// content: metadata is an open envelope that other writers may extend, so
+// unknown keys are ignored, and so is a known key whose value is not a
+// string, or a document that is not an object: such an event still shows
+// its data, with the metadata it could read.
 func (c *Codec) DecodeMetadata(data []byte) (app.Metadata, error) {
-	var m metadataJSON
-	if err := json.Unmarshal(data, &m); err != nil {
-		return app.Metadata{}, fmt.Errorf("decode metadata: %w", err)
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return app.Metadata{}, nil
 	}
-	return app.Metadata(m), nil
+	text := func(name string) string {
+		var s string
+		if json.Unmarshal(fields[name], &s) != nil {
+			return ""
+		}
+		return s
+	}
+	return app.Metadata{
+		RequestID:     text("request_id"),
+		CorrelationID: text("correlation_id"),
+		CausationID:   text("causation_id"),
+		Actor:         text("actor"),
+	}, nil
 }

@@ -55,10 +55,16 @@ func itemAddedToJSON(e order.ItemAdded) itemAddedJSON {
 	}
 }
 
+// itemAddedFromJSON holds the quantity and price to the domain's bounds,
+// which every build has kept: a value beyond them was written by hand, and
+// folding it would overflow the order's figures.
 func itemAddedFromJSON(j itemAddedJSON) (order.Event, error) {
-	price, err := parseAmount(j.UnitPrice)
+	price, err := eventAmount(j.UnitPrice)
 	if err != nil {
 		return nil, fmt.Errorf("unit_price: %w", err)
+	}
+	if j.Quantity < 1 || j.Quantity > order.MaxQuantity {
+		return nil, fmt.Errorf("quantity %d: beyond 1 to %d", j.Quantity, order.MaxQuantity)
 	}
 	return order.ItemAdded{
 		OrderID:     j.OrderID,
@@ -117,7 +123,7 @@ func placedToJSON(e order.Placed) placedJSON {
 }
 
 func placedFromJSON(j placedJSON) (order.Event, error) {
-	total, err := parseAmount(j.TotalAmount)
+	total, err := eventAmount(j.TotalAmount)
 	if err != nil {
 		return nil, fmt.Errorf("total_amount: %w", err)
 	}
@@ -178,6 +184,16 @@ func formatAmount(d decimal.Decimal) string {
 		return d.StringFixed(-d.Exponent())
 	}
 	return d.String()
+}
+
+// eventAmount reads an amount of an event: text formatAmount wrote of an
+// amount within the domain's bounds, as every build has.
+func eventAmount(s string) (decimal.Decimal, error) {
+	d, err := order.ParseAmount("amount", s)
+	if err != nil {
+		return decimal.Decimal{}, fmt.Errorf("amount %q: beyond the bounds of an amount", s)
+	}
+	return d, nil
 }
 
 // parseAmount reads the text formatAmount wrote, or a NUMERIC as text.

@@ -43,7 +43,7 @@ func (s *Store) foldInto(ctx context.Context, id uuid.UUID, f *fold, b bound) er
 		data                   []byte
 		occurredAt             time.Time
 	)
-	_, err = pgx.ForEachRow(rows, []any{&version, &eventType, &schemaVersion, &data, &occurredAt}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&version, &eventType, &schemaVersion, &data, envelopeTime{&occurredAt}}, func() error {
 		return f.step(s, version, eventType, schemaVersion, data, occurredAt)
 	})
 	if err != nil {
@@ -130,6 +130,9 @@ func (s *Store) applyStored(o *order.Order, version int, eventType string, schem
 		return nil, fmt.Errorf("stream has version %d after %d", version, o.Version)
 	}
 	e, err := s.codec.Decode(eventType, schemaVersion, data)
+	if err == nil && !order.InTimeBounds(occurredAt) {
+		err = errTimeOutOfBounds
+	}
 	if err != nil {
 		s.unreadable.Add(1)
 		return nil, &app.UnreadableEventError{OrderID: o.ID, Version: version, Type: eventType, SchemaVersion: schemaVersion, Err: err}

@@ -53,6 +53,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool, cfg MigrateConfig) error {
 
 // migrate is Migrate with the migrations of fsys.
 func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg MigrateConfig) error {
+	if err := CheckEncoding(ctx, pool); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
 	// Closing this *sql.DB leaves the pool open: it only borrows from it.
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -69,6 +70,30 @@ func TestVerifyPassesOnAConsistentStore(t *testing.T) {
 	// 5 created, 5 items added, 4 placed, 1 cancelled, 2 shipped, 1 delivered
 	if rep.Orders != 5 || rep.Events != 18 {
 		t.Errorf("verified %d orders, %d events, want 5, 18", rep.Orders, rep.Events)
+	}
+}
+
+// A database whose DateStyle is not ISO writes dates another way as
+// text; verify compares the same days all the same.
+func TestVerifyWhateverTheDateStyle(t *testing.T) {
+	t.Parallel()
+	// Given a consistent store on a database set to another DateStyle
+	_, pool, _ := projectedStore(t)
+	ctx := context.Background()
+	db := pool.Config().ConnConfig.Database
+	if _, err := pool.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{db}.Sanitize()+" SET datestyle = 'SQL, DMY'"); err != nil {
+		t.Fatal(err)
+	}
+	fresh, err := pgxpool.New(ctx, pool.Config().ConnString())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fresh.Close()
+	// When it is verified
+	rep := verifyProjections(t, postgres.NewStore(fresh))
+	// Then it has no differences
+	if rep.Total != 0 {
+		t.Fatalf("differences on a consistent store:\n%s", strings.Join(rep.Differences, "\n"))
 	}
 }
 

@@ -187,11 +187,22 @@ func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.Reco
 // the current shape through the codec.
 func (s *Store) scanRecordedEvent(row pgx.CollectableRow) (app.RecordedEvent, error) {
 	var st storedEvent
-	if err := row.Scan(&st.TransactionID, &st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion,
-		&st.Data, &st.Metadata, &st.OccurredAt, &st.RecordedAt); err != nil {
+	if err := row.Scan(st.targets()...); err != nil {
 		return app.RecordedEvent{}, err
 	}
 	return s.recorded(st)
+}
+
+// targets are where a row of feedSQL or orderEventsSQL scans into.
+func (st *storedEvent) targets() []any {
+	return []any{&st.TransactionID, &st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion,
+		&st.Data, &st.Metadata, envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}
+}
+
+// timesInBounds reports whether the event's envelope times are ones the
+// service can have written.
+func (st *storedEvent) timesInBounds() bool {
+	return order.InTimeBounds(st.OccurredAt) && order.InTimeBounds(st.RecordedAt)
 }
 
 // storedEvent is an events row as read, before decoding.
@@ -235,9 +246,10 @@ func (s *Store) recorded(st storedEvent) (app.RecordedEvent, error) {
 		r.Type = e.EventType()
 		r.SchemaVersion, r.Data, err = s.codec.Encode(e)
 	}
-	if err != nil {
+	if err != nil || !st.timesInBounds() {
 		s.unreadable.Add(1)
 		r.Type, r.SchemaVersion, r.Data, r.Unreadable = st.Type, st.SchemaVersion, st.Data, true
+		r.OccurredAt, r.RecordedAt = clampTime(r.OccurredAt), clampTime(r.RecordedAt)
 	}
 	return r, nil
 }

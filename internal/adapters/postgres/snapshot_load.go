@@ -75,7 +75,7 @@ func (s *Store) loadFromSnapshot(ctx context.Context, id uuid.UUID, b bound) (or
 		data                   []byte
 		occurredAt             time.Time
 	)
-	_, err = pgx.ForEachRow(rows, []any{&isSnapshot, &version, &eventType, &schemaVersion, &data, &occurredAt}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&isSnapshot, &version, &eventType, &schemaVersion, &data, envelopeTime{&occurredAt}}, func() error {
 		if isSnapshot {
 			st, err := decodeSnapshot(id, version, data)
 			if err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -42,6 +43,10 @@ func (s *Store) StoredSchemas(ctx context.Context) (_ []Schema, err error) {
 	return found, nil
 }
 
+// ErrUnknownSchemas is CheckDecodable's error when the events table holds
+// types or schema versions this build has no decoder for.
+var ErrUnknownSchemas = errors.New("written by a newer build, or by hand")
+
 // CheckDecodable reads the (event type, schema version) pairs in the
 // events table and returns them, with an error naming every pair this
 // build's codec cannot decode (nil when it decodes them all). Such events
@@ -60,7 +65,7 @@ func (s *Store) CheckDecodable(ctx context.Context) ([]Schema, error) {
 		}
 	}
 	if len(unknown) > 0 {
-		return stored, fmt.Errorf("the events table holds events this build cannot decode: %s", strings.Join(unknown, ", "))
+		return stored, fmt.Errorf("the events table holds events this build cannot decode: %s: %w", strings.Join(unknown, ", "), ErrUnknownSchemas)
 	}
 	return stored, nil
 }

@@ -51,8 +51,12 @@ func Format(t time.Time, layout string) string {
 
 // ParseRFC3339 reads what a client sends as RFC 3339 text, and nothing
 // more: Go's parser also takes offsets of 24 hours or 60 minutes
-// ("+24:00", "-23:60"), which RFC 3339 does not have.
+// ("+24:00", "-23:60") and a comma before the fraction of a second,
+// which RFC 3339 does not have.
 func ParseRFC3339(s string) (time.Time, error) {
+	if strings.ContainsRune(s, ',') {
+		return time.Time{}, fmt.Errorf("time %q: a comma is no RFC 3339 decimal point", s)
+	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, err

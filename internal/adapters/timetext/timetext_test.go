@@ -108,6 +108,7 @@ func TestParseRFC3339TakesOnlyRFC3339Offsets(t *testing.T) {
 		{"2026-12-04T10:11:12-23:60", false},
 		{"2026-12-04t10:11:12z", false},
 		{"2026-12-04T10:11:12", false},
+		{"2026-12-04T10:11:12,5Z", false},
 	}
 	for _, tt := range tests {
 		_, err := timetext.ParseRFC3339(tt.in)

@@ -99,6 +99,9 @@ func (o *Order) RemoveItem(productID uuid.UUID) ([]Event, error) {
 	if _, ok := o.item(productID); !ok {
 		return nil, ruleError(ErrItemNotInOrder, "product %s is not in order %s", productID, o.ID)
 	}
+	if err := o.checkRoomToRefill(); err != nil {
+		return nil, err
+	}
 	return []Event{ItemRemoved{OrderID: o.ID, ProductID: productID}}, nil
 }
 

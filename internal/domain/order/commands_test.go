@@ -413,6 +413,16 @@ func longDraft(n int) order.Order {
 	return given(history...)
 }
 
+// longSingle is a draft of n events, n even, whose one item is product
+// B: longDraft ends so at an even length.
+func longSingle(n int) order.Order {
+	o := longDraft(n)
+	if n%2 != 0 || len(o.Items) != 1 {
+		panic(fmt.Sprintf("longSingle(%d): %d items", n, len(o.Items)))
+	}
+	return o
+}
+
 func TestHistoryKeepsRoomToFinish(t *testing.T) {
 	full := order.MaxEvents - order.ReservedEvents
 	addC := func(o *order.Order) ([]order.Event, error) {
@@ -421,12 +431,17 @@ func TestHistoryKeepsRoomToFinish(t *testing.T) {
 	removeB := func(o *order.Order) ([]order.Event, error) { return o.RemoveItem(productB) }
 
 	t.Run("the last item change fits", func(t *testing.T) {
-		// Given a draft one event short of the items' share of the history
-		o := longDraft(full - 1)
-		// When an item is added or removed, then it is recorded
-		for _, when := range []func(*order.Order) ([]order.Event, error){addC, removeB} {
-			if events, err := when(&o); err != nil || len(events) != 1 {
-				t.Fatalf("at %d events: %v, %v", o.Version, events, err)
+		// Given drafts one event short of the items' share of the history,
+		// with one item, and two short, with two
+		one, two := longDraft(full-1), longDraft(full-2)
+		removeA := func(o *order.Order) ([]order.Event, error) { return o.RemoveItem(productA) }
+		// When an item is added, or one of two removed, then it is recorded
+		for _, c := range []struct {
+			o    order.Order
+			when func(*order.Order) ([]order.Event, error)
+		}{{one, addC}, {two, addC}, {two, removeA}, {two, removeB}} {
+			if events, err := c.when(&c.o); err != nil || len(events) != 1 {
+				t.Fatalf("at %d events: %v, %v", c.o.Version, events, err)
 			}
 		}
 	})
@@ -446,6 +461,44 @@ func TestHistoryKeepsRoomToFinish(t *testing.T) {
 			var e *order.Error
 			if !errors.Is(err, order.ErrHistoryFull) || !errors.As(err, &e) || e.Kind != order.KindRule || !strings.Contains(e.Message, fmt.Sprint(order.MaxEvents)) {
 				t.Fatalf("error = %v, want %v", err, order.ErrHistoryFull)
+			}
+		}
+	})
+
+	t.Run("the last item stays while there would be no room to add another", func(t *testing.T) {
+		// Given drafts of one item (so at an even version), one event
+		// short of the items' share of the history, and three short
+		for _, tt := range []struct {
+			version int
+			refused bool
+		}{{full - 1, true}, {full - 3, false}} {
+			o := longSingle(tt.version)
+			// When its last item is removed
+			events, err := o.RemoveItem(productB)
+			// Then it is refused where no item could be added after it
+			if tt.refused != errors.Is(err, order.ErrHistoryFull) {
+				t.Fatalf("at %d events: %v, %v; refused want %v", o.Version, events, err, tt.refused)
+			}
+			if tt.refused {
+				continue
+			}
+			// And otherwise the empty draft can be filled, placed, shipped
+			// and delivered within MaxEvents
+			o.Apply(events[0], t0)
+			for _, when := range []func(*order.Order) ([]order.Event, error){
+				addC,
+				func(o *order.Order) ([]order.Event, error) { return o.Place(address) },
+				func(o *order.Order) ([]order.Event, error) { return o.Ship("1Z999", "UPS") },
+				func(o *order.Order) ([]order.Event, error) { return o.Deliver(o.ShippedAt, o.ShippedAt, "") },
+			} {
+				events, err := when(&o)
+				if err != nil {
+					t.Fatalf("at version %d: %v", o.Version, err)
+				}
+				o.Apply(events[0], t0)
+			}
+			if o.Version > order.MaxEvents || o.Status != order.StatusDelivered {
+				t.Errorf("ended at version %d, %s", o.Version, o.Status)
 			}
 		}
 	})

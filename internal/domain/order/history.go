@@ -24,3 +24,14 @@ func (o *Order) checkHistoryRoom() error {
 	return ruleError(ErrHistoryFull, "order %s has %d events, the most its items may take: it can still be placed, shipped and delivered or cancelled (an order holds at most %d events)",
 		o.ID, o.Version, MaxEvents)
 }
+
+// checkRoomToRefill refuses removing an order's last item where the
+// history would then have no room to add one again: an empty order cannot
+// be placed, so it would be left with nothing but cancelling.
+func (o *Order) checkRoomToRefill() error {
+	if len(o.Items) != 1 || o.Version+1 < MaxEvents-ReservedEvents {
+		return nil
+	}
+	return ruleError(ErrHistoryFull, "removing the last item of order %s at %d events would leave no room to add one again and place it (an order holds at most %d events): add the new item first",
+		o.ID, o.Version, MaxEvents)
+}
