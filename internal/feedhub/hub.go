@@ -48,10 +48,11 @@ type Config struct {
 	// CatchUps is how many subscriptions may read the feed for themselves
 	// at once; 4.
 	CatchUps int
-	// Page is how many events each read asks for, the tail's and a
-	// catch-up's alike, whatever page size a client wants: a subscriber
-	// that takes one event at a time must not cost a query per event;
-	// app.MaxFeedPage.
+	// Page is how many events the tail reads at once, whatever page size
+	// a client wants: a subscriber that takes one event at a time must
+	// not cost a query per event; app.MaxFeedPage. A catch-up reads about
+	// a Buffer's worth (a page of Buffer/1 KiB events, at least 100, at
+	// most Page): its page is its subscriber's alone until written.
 	Page int
 }
 
@@ -77,10 +78,11 @@ var (
 // Hub is one process's shared tail of the global feed. Its tailer runs
 // only while subscriptions have joined it.
 type Hub struct {
-	feed     Reader
-	log      zerolog.Logger
-	cfg      Config
-	catchUps chan struct{} // a token per catch-up read under way
+	feed        Reader
+	log         zerolog.Logger
+	cfg         Config
+	catchUpPage int
+	catchUps    chan struct{} // a token per catch-up read under way
 
 	ctx    context.Context // ends at Close: reads in flight stop
 	cancel context.CancelFunc
@@ -109,9 +111,10 @@ func New(feed Reader, log zerolog.Logger, cfg Config) (*Hub, error) {
 	cfg.Buffer = orDefault(cfg.Buffer, DefaultBuffer)
 	cfg.CatchUps = orDefault(cfg.CatchUps, DefaultCatchUps)
 	cfg.Page = orDefault(cfg.Page, app.MaxFeedPage)
+	catchUpPage := min(cfg.Page, max(app.DefaultFeedPage, cfg.Buffer/eventOverhead))
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Hub{
-		feed: feed, log: log, cfg: cfg,
+		feed: feed, log: log, cfg: cfg, catchUpPage: catchUpPage,
 		catchUps: make(chan struct{}, cfg.CatchUps),
 		ctx:      ctx, cancel: cancel,
 		live: map[*Subscription]struct{}{},
@@ -147,20 +150,21 @@ func (h *Hub) Close() {
 }
 
 // join adds a subscription that has read the feed up to s.seen to the
-// tail. A tail ahead of s.seen is moved back to it: the tailer then reads
-// again what it had read, and subscriptions already past it skip those
-// events. Moving it forward instead could skip events for them.
+// tail. A tail ahead of s.seen is moved back to it, and read again at
+// once: subscriptions already past it skip those events. Moving it
+// forward instead could skip events for them.
 func (h *Hub) join(s *Subscription) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closed {
 		return ErrClosed
 	}
-	if !h.hasTail || s.seen.Before(h.tail) {
-		h.tail, h.hasTail = s.seen, true
-		h.gen++
-	}
 	h.live[s] = struct{}{}
+	if h.hasTail && !s.seen.Before(h.tail) {
+		return nil
+	}
+	h.tail, h.hasTail = s.seen, true
+	h.gen++
 	if !h.running {
 		h.running = true
 		h.wg.Add(1)

@@ -94,7 +94,7 @@ func (s *Subscription) catchUp(ctx context.Context) ([]*Event, error) {
 		}
 	}
 	s.seen = page.Next
-	if len(page.Events) == s.hub.cfg.Page {
+	if len(page.Events) == s.hub.catchUpPage {
 		s.signal()
 		return batch, nil
 	}

@@ -57,7 +57,8 @@ func (h *Hub) run() {
 		case <-wake:
 			settle = settleFirst
 		case <-h.kick:
-			settle = settleFirst
+			// A subscription joined or left: look now, without the quick
+			// second looks of a wake-up (a joiner has just read itself).
 		case <-timer.C:
 		}
 	}
@@ -132,7 +133,7 @@ func (h *Hub) catchUp(ctx context.Context, after app.FeedCursor) (app.FeedPage, 
 	case <-h.ctx.Done():
 		return app.FeedPage{}, ErrClosed
 	}
-	return h.feed.Feed(ctx, app.FeedQuery{After: after, Limit: h.cfg.Page})
+	return h.feed.Feed(ctx, app.FeedQuery{After: after, Limit: h.catchUpPage})
 }
 
 // transient reports an error that a later read may not meet: the
