@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -48,5 +49,24 @@ func TestStateCacheConfig(t *testing.T) {
 	// 0 turns the service's cache off; its own zero means the default.
 	if stateCacheSize(0) >= 0 || stateCacheSize(10) != 10 {
 		t.Error("ORDERAPI_STATE_CACHE=0 does not turn the cache off")
+	}
+}
+
+func TestFeedStreamsConfig(t *testing.T) {
+	cfg, err := loadConfig(env(nil))
+	if err != nil || cfg.FeedStreams != httpapi.DefaultFeedStreams || cfg.FeedStreamsPerClient != httpapi.DefaultFeedStreamsPerClient {
+		t.Errorf("unset: %d, %d, %v; want the defaults", cfg.FeedStreams, cfg.FeedStreamsPerClient, err)
+	}
+	cfg, err = loadConfig(env(map[string]string{"ORDERAPI_FEED_STREAMS_MAX": "2000", "ORDERAPI_FEED_STREAMS_PER_CLIENT": "1"}))
+	if err != nil || cfg.FeedStreams != 2000 || cfg.FeedStreamsPerClient != 1 {
+		t.Errorf("set: %d, %d, %v; want 2000, 1", cfg.FeedStreams, cfg.FeedStreamsPerClient, err)
+	}
+	for _, name := range []string{"ORDERAPI_FEED_STREAMS_MAX", "ORDERAPI_FEED_STREAMS_PER_CLIENT"} {
+		for _, v := range []string{"0", "-1", "many", "1.5"} {
+			_, err := loadConfig(env(map[string]string{name: v}))
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: %v; want an error naming the variable", name, v, err)
+			}
+		}
 	}
 }

@@ -31,7 +31,7 @@ func handleFeed(feed feedReader, live *liveFeed) http.Handler {
 			return
 		}
 		if wantsEventStream(r) {
-			live.serve(w, r, feed, q)
+			live.serve(w, r, q)
 			return
 		}
 		page, err := feed.Feed(r.Context(), q)
