@@ -70,8 +70,8 @@ func feedQuery(r *http.Request) (app.FeedQuery, error) {
 		}
 		q.After = c
 	}
-	// The live feed compares each page with the limit, so it is set here
-	// rather than left to the service's default.
+	// A live feed checks the limit too, though its hub reads large pages
+	// whatever it says.
 	limit, _, err := intParam(v, "limit", 1, app.MaxFeedPage, app.DefaultFeedPage)
 	errs.add(err)
 	q.Limit = limit
