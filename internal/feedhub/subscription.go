@@ -84,7 +84,11 @@ func (s *Subscription) Next(ctx context.Context) ([]*Event, error) {
 func (s *Subscription) catchUp(ctx context.Context) ([]*Event, error) {
 	page, err := s.hub.catchUp(ctx, s.seen)
 	if err != nil {
-		s.retry = time.AfterFunc(s.hub.cfg.Poll, s.signal)
+		if s.retry == nil {
+			s.retry = time.AfterFunc(s.hub.cfg.Poll, s.signal)
+		} else {
+			s.retry.Reset(s.hub.cfg.Poll)
+		}
 		return nil, err
 	}
 	var batch []*Event
