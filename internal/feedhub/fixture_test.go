@@ -95,6 +95,7 @@ type countingFeed struct {
 	running atomic.Int64
 	most    atomic.Int64
 	delay   time.Duration // each read's extra time, to make overlaps visible
+	fail    atomic.Int64  // how many reads to fail yet, as unavailable
 }
 
 func (c *countingFeed) Feed(ctx context.Context, q app.FeedQuery) (app.FeedPage, error) {
@@ -104,6 +105,9 @@ func (c *countingFeed) Feed(ctx context.Context, q app.FeedQuery) (app.FeedPage,
 	for m := c.most.Load(); n > m && !c.most.CompareAndSwap(m, n); m = c.most.Load() {
 	}
 	time.Sleep(c.delay)
+	if c.fail.Add(-1) >= 0 {
+		return app.FeedPage{}, fmt.Errorf("read feed: %w", app.ErrUnavailable)
+	}
 	return c.svc.Feed(ctx, q)
 }
 

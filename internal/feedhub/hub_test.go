@@ -153,6 +153,64 @@ func TestSubscriberAheadDoesNotHideEvents(t *testing.T) {
 	}
 }
 
+// TestCatchUpRetriesAfterAFailure: a read that finds the database away
+// is reported, and tried again after the poll interval.
+func TestCatchUpRetriesAfterAFailure(t *testing.T) {
+	t.Parallel()
+	// Given two events, and a database away for the next read
+	f := newFixture(t)
+	f.create(2)
+	all := f.all(2)
+	hub := f.hub(feedhub.Config{})
+	f.feed.fail.Store(1)
+
+	// When a subscriber reads
+	s, err := hub.Subscribe(feedhub.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	<-s.Ready()
+	_, err = s.Next(context.Background())
+
+	// Then it is told the database is away
+	if !errors.Is(err, app.ErrUnavailable) {
+		t.Fatalf("first read: %v, want unavailable", err)
+	}
+	// and, woken again, gets the events
+	if got, err := take(s, 2); err != nil || !slices.Equal(got, cursors(all)) {
+		t.Errorf("after the failure: %v, %v; want %v", got, err, cursors(all))
+	}
+}
+
+// TestTailOutlivesAnOutage: while the tail's reads find the database
+// away, its subscribers wait, and then get what was appended.
+func TestTailOutlivesAnOutage(t *testing.T) {
+	t.Parallel()
+	// Given a joined subscriber
+	f := newFixture(t)
+	hub := f.hub(feedhub.Config{})
+	s, err := hub.Subscribe(feedhub.Query{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	<-s.Ready()
+	if _, err := s.Next(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// When the tail's next reads find the database away, while an event
+	// is appended
+	f.feed.fail.Store(3)
+	f.create(1)
+	all := f.all(1)
+
+	// Then the subscriber gets it once the database answers again
+	if got, err := take(s, 1); err != nil || !slices.Equal(got, cursors(all)) {
+		t.Errorf("after the outage: %v, %v; want %v", got, err, cursors(all))
+	}
+}
+
 // TestCloseEndsSubscriptions: closing the hub ends its subscriptions as
 // unavailable, refuses new ones, and stops its reads.
 func TestCloseEndsSubscriptions(t *testing.T) {
