@@ -1,7 +1,6 @@
 package feedhub_test
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"sync"
@@ -21,19 +20,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 	// subscribers that have caught up: one slow, one that keeps up
 	f := newFixture(t)
 	hub := f.hub(feedhub.Config{Buffer: 1})
-	var slow, quick *feedhub.Subscription
-	for _, s := range []**feedhub.Subscription{&slow, &quick} {
-		sub, err := hub.Subscribe(feedhub.Query{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sub.Close()
-		<-sub.Ready()
-		if _, err := sub.Next(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		*s = sub
-	}
+	slow, quick := joined(t, hub, feedhub.Query{}), joined(t, hub, feedhub.Query{})
 	type result struct {
 		got []app.FeedCursor
 		err error
@@ -63,12 +50,7 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 		t.Fatalf("got %v and %v, want %v then ErrTooSlow", got, err, cursors(all[:1]))
 	}
 	// and resuming from there gives the rest
-	again, err := hub.Subscribe(feedhub.Query{After: got[0]})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer again.Close()
-	if rest, err := take(again, 2); err != nil || !slices.Equal(rest, cursors(all[1:])) {
+	if rest, err := take(subscribe(t, hub, feedhub.Query{After: got[0]}), 2); err != nil || !slices.Equal(rest, cursors(all[1:])) {
 		t.Errorf("resumed: %v, %v; want %v", rest, err, cursors(all[1:]))
 	}
 }

@@ -111,6 +111,30 @@ func (c *countingFeed) Feed(ctx context.Context, q app.FeedQuery) (app.FeedPage,
 	return c.svc.Feed(ctx, q)
 }
 
+// subscribe subscribes to the hub, closing the subscription when the
+// test ends.
+func subscribe(t *testing.T, hub *feedhub.Hub, q feedhub.Query) *feedhub.Subscription {
+	t.Helper()
+	s, err := hub.Subscribe(q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// joined subscribes and takes the first read, which joins the tail when
+// there is nothing to catch up.
+func joined(t *testing.T, hub *feedhub.Hub, q feedhub.Query) *feedhub.Subscription {
+	t.Helper()
+	s := subscribe(t, hub, q)
+	<-s.Ready()
+	if _, err := s.Next(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // take follows a subscription as a consumer would until it has n events
 // or ends, and returns their cursors and the error that ended it, or
 // that they did not come in time. Any goroutine may call it.

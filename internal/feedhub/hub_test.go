@@ -54,12 +54,7 @@ func TestSubscribersGetEveryEventOnceInOrder(t *testing.T) {
 		if i%4 == 3 {
 			q.Types = []string{"OrderItemAdded"}
 		}
-		s, err := hub.Subscribe(q)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		subs = append(subs, sub{s, q.After, q.Types})
+		subs = append(subs, sub{subscribe(t, hub, q), q.After, q.Types})
 		time.Sleep(5 * time.Millisecond)
 	}
 	writing.Wait()
@@ -90,12 +85,7 @@ func TestIdleSubscribersCostNoReads(t *testing.T) {
 	f.all(3)
 	hub := f.hub(feedhub.Config{Poll: 100 * time.Millisecond})
 	for range 100 {
-		s, err := hub.Subscribe(feedhub.Query{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		if got, err := take(s, 3); err != nil || len(got) != 3 {
+		if got, err := take(subscribe(t, hub, feedhub.Query{}), 3); err != nil || len(got) != 3 {
 			t.Fatalf("catching up: %v, %v", got, err)
 		}
 	}
@@ -120,20 +110,9 @@ func TestSubscriberAheadDoesNotHideEvents(t *testing.T) {
 	// Given a subscriber far ahead of the feed, joined first
 	f := newFixture(t)
 	hub := f.hub(feedhub.Config{})
-	ahead, err := hub.Subscribe(feedhub.Query{After: app.FeedCursor{TransactionID: 1 << 62}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ahead.Close()
-	if _, err := ahead.Next(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	ahead := joined(t, hub, feedhub.Query{After: app.FeedCursor{TransactionID: 1 << 62}})
 	// and one from the start
-	s, err := hub.Subscribe(feedhub.Query{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := subscribe(t, hub, feedhub.Query{})
 
 	// When events are appended
 	f.create(3)
@@ -165,13 +144,9 @@ func TestCatchUpRetriesAfterAFailure(t *testing.T) {
 	f.feed.fail.Store(1)
 
 	// When a subscriber reads
-	s, err := hub.Subscribe(feedhub.Query{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := subscribe(t, hub, feedhub.Query{})
 	<-s.Ready()
-	_, err = s.Next(context.Background())
+	_, err := s.Next(context.Background())
 
 	// Then it is told the database is away
 	if !errors.Is(err, app.ErrUnavailable) {
@@ -190,15 +165,7 @@ func TestTailOutlivesAnOutage(t *testing.T) {
 	// Given a joined subscriber
 	f := newFixture(t)
 	hub := f.hub(feedhub.Config{})
-	s, err := hub.Subscribe(feedhub.Query{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	<-s.Ready()
-	if _, err := s.Next(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := joined(t, hub, feedhub.Query{})
 	// When the tail's next reads find the database away, while an event
 	// is appended
 	f.feed.fail.Store(3)
@@ -218,14 +185,7 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 	// Given a joined subscriber
 	f := newFixture(t)
 	hub := f.hub(feedhub.Config{Poll: 10 * time.Millisecond})
-	s, err := hub.Subscribe(feedhub.Query{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if _, err := s.Next(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := joined(t, hub, feedhub.Query{})
 
 	// When the hub closes
 	hub.Close()
