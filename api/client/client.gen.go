@@ -380,7 +380,9 @@ const (
 	ProblemCodeProjectionLagging        ProblemCode = "projection_lagging"
 	ProblemCodeRequestTimeout           ProblemCode = "request_timeout"
 	ProblemCodeRequestTooLarge          ProblemCode = "request_too_large"
+	ProblemCodeStreamsExhausted         ProblemCode = "streams_exhausted"
 	ProblemCodeTooManyItems             ProblemCode = "too_many_items"
+	ProblemCodeTooManyStreams           ProblemCode = "too_many_streams"
 	ProblemCodeUnavailable              ProblemCode = "unavailable"
 	ProblemCodeUnknownField             ProblemCode = "unknown_field"
 	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
@@ -451,7 +453,11 @@ func (e ProblemCode) Valid() bool {
 		return true
 	case ProblemCodeRequestTooLarge:
 		return true
+	case ProblemCodeStreamsExhausted:
+		return true
 	case ProblemCodeTooManyItems:
+		return true
+	case ProblemCodeTooManyStreams:
 		return true
 	case ProblemCodeUnavailable:
 		return true
@@ -1571,6 +1577,9 @@ type BadRequest = Problem
 // Conflict An RFC 9457 problem details document.
 type Conflict = Problem
 
+// FeedUnavailable An RFC 9457 problem details document.
+type FeedUnavailable = Problem
+
 // InternalError An RFC 9457 problem details document.
 type InternalError = Problem
 
@@ -1594,6 +1603,9 @@ type RequestTooLarge = Problem
 
 // StatusOK defines model for StatusOK.
 type StatusOK = Status200
+
+// TooManyStreams An RFC 9457 problem details document.
+type TooManyStreams = Problem
 
 // Unavailable An RFC 9457 problem details document.
 type Unavailable = Problem
@@ -1708,7 +1720,7 @@ type GetEventFeedParams struct {
 	// **Cursors** above.
 	After *string `form:"after,omitempty" json:"after,omitempty"`
 
-	// Limit Page size; for the live feed, the most events read at once.
+	// Limit Page size. The live feed accepts it and reads in large pages regardless.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Type Only events of this type; repeat the parameter for several
@@ -1737,7 +1749,7 @@ type HeadEventFeedParams struct {
 	// **Cursors** above.
 	After *string `form:"after,omitempty" json:"after,omitempty"`
 
-	// Limit Page size; for the live feed, the most events read at once.
+	// Limit Page size. The live feed accepts it and reads in large pages regardless.
 	Limit *int `form:"limit,omitempty" json:"limit,omitempty"`
 
 	// Type Only events of this type; repeat the parameter for several
@@ -2867,8 +2879,9 @@ type ClientInterface interface {
 	// the length of the longest running write. Within an order, events
 	// come in version order.
 	//
-	// **Paged** (`Accept: application/json`, or anything without
-	// `text/event-stream`): one page, with `next_cursor`. Pass it back as
+	// **Paged** (`Accept: application/json`, anything without
+	// `text/event-stream`, or an `Accept` that gives JSON a higher `q`):
+	// one page, with `next_cursor`. Pass it back as
 	// `after` to continue. It is always set: at the end of the feed it is
 	// the cursor sent (or, without `after`, the start), so a poller can
 	// simply keep sending the last one it got.
@@ -2887,8 +2900,17 @@ type ClientInterface interface {
 	// and a quiet stream sends a comment (`: keep-alive`) every 15
 	// seconds. A client that reconnects sends the last id in
 	// `Last-Event-ID` (an `EventSource` does so by itself) and resumes
-	// right after it. The stream ends when the service shuts down;
-	// reconnect then.
+	// right after it. The stream ends when the service shuts down, and
+	// when the client reads too slowly: a stream holds at most about
+	// 256 KiB of events not yet sent, and one that falls further behind is
+	// ended cleanly after the events already sent. Reconnect then, with
+	// the last id: nothing is lost.
+	//
+	// Every live feed of a replica shares one reader of the feed, which
+	// reads large pages whatever `limit` says. The live feeds a replica
+	// holds at once are limited, per client address and in all; beyond,
+	// the request is answered before streaming, 429 `too_many_streams`
+	// or 503 `streams_exhausted`, with `Retry-After`.
 	//
 	// Corresponds with GET /v1/events (the `GetEventFeed` operationId).
 	GetEventFeed(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3383,8 +3405,9 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // the length of the longest running write. Within an order, events
 // come in version order.
 //
-// **Paged** (`Accept: application/json`, or anything without
-// `text/event-stream`): one page, with `next_cursor`. Pass it back as
+// **Paged** (`Accept: application/json`, anything without
+// `text/event-stream`, or an `Accept` that gives JSON a higher `q`):
+// one page, with `next_cursor`. Pass it back as
 // `after` to continue. It is always set: at the end of the feed it is
 // the cursor sent (or, without `after`, the start), so a poller can
 // simply keep sending the last one it got.
@@ -3403,8 +3426,17 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // and a quiet stream sends a comment (`: keep-alive`) every 15
 // seconds. A client that reconnects sends the last id in
 // `Last-Event-ID` (an `EventSource` does so by itself) and resumes
-// right after it. The stream ends when the service shuts down;
-// reconnect then.
+// right after it. The stream ends when the service shuts down, and
+// when the client reads too slowly: a stream holds at most about
+// 256 KiB of events not yet sent, and one that falls further behind is
+// ended cleanly after the events already sent. Reconnect then, with
+// the last id: nothing is lost.
+//
+// Every live feed of a replica shares one reader of the feed, which
+// reads large pages whatever `limit` says. The live feeds a replica
+// holds at once are limited, per client address and in all; beyond,
+// the request is answered before streaming, 429 `too_many_streams`
+// or 503 `streams_exhausted`, with `Retry-After`.
 //
 // Corresponds with GET /v1/events (the `GetEventFeed` operationId).
 func (c *Client) GetEventFeed(ctx context.Context, params *GetEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6050,8 +6082,9 @@ type ClientWithResponsesInterface interface {
 	// the length of the longest running write. Within an order, events
 	// come in version order.
 	//
-	// **Paged** (`Accept: application/json`, or anything without
-	// `text/event-stream`): one page, with `next_cursor`. Pass it back as
+	// **Paged** (`Accept: application/json`, anything without
+	// `text/event-stream`, or an `Accept` that gives JSON a higher `q`):
+	// one page, with `next_cursor`. Pass it back as
 	// `after` to continue. It is always set: at the end of the feed it is
 	// the cursor sent (or, without `after`, the start), so a poller can
 	// simply keep sending the last one it got.
@@ -6070,8 +6103,17 @@ type ClientWithResponsesInterface interface {
 	// and a quiet stream sends a comment (`: keep-alive`) every 15
 	// seconds. A client that reconnects sends the last id in
 	// `Last-Event-ID` (an `EventSource` does so by itself) and resumes
-	// right after it. The stream ends when the service shuts down;
-	// reconnect then.
+	// right after it. The stream ends when the service shuts down, and
+	// when the client reads too slowly: a stream holds at most about
+	// 256 KiB of events not yet sent, and one that falls further behind is
+	// ended cleanly after the events already sent. Reconnect then, with
+	// the last id: nothing is lost.
+	//
+	// Every live feed of a replica shares one reader of the feed, which
+	// reads large pages whatever `limit` says. The live feeds a replica
+	// holds at once are limited, per client address and in all; beyond,
+	// the request is answered before streaming, 429 `too_many_streams`
+	// or 503 `streams_exhausted`, with `Retry-After`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7133,6 +7175,12 @@ type GetEventFeedResponse422Headers struct {
 	XRequestId string
 }
 
+// GetEventFeedResponse429Headers the declared response headers of an HTTP 429 response for GetEventFeed
+type GetEventFeedResponse429Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
 // GetEventFeedResponse500Headers the declared response headers of an HTTP 500 response for GetEventFeed
 type GetEventFeedResponse500Headers struct {
 	XRequestId string
@@ -7140,7 +7188,7 @@ type GetEventFeedResponse500Headers struct {
 
 // GetEventFeedResponse503Headers the declared response headers of an HTTP 503 response for GetEventFeed
 type GetEventFeedResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter int
 	XRequestId string
 }
 
@@ -7151,14 +7199,18 @@ type GetEventFeedResponse struct {
 	JSON200 *FeedPage
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyStreams
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *FeedUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetEventFeedResponse200Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *GetEventFeedResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *GetEventFeedResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetEventFeedResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -7175,13 +7227,18 @@ func (r GetEventFeedResponse) GetApplicationproblemJSON422() *ValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r GetEventFeedResponse) GetApplicationproblemJSON429() *TooManyStreams {
+	return r.ApplicationproblemJSON429
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r GetEventFeedResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetEventFeedResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r GetEventFeedResponse) GetApplicationproblemJSON503() *FeedUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -9434,8 +9491,9 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // the length of the longest running write. Within an order, events
 // come in version order.
 //
-// **Paged** (`Accept: application/json`, or anything without
-// `text/event-stream`): one page, with `next_cursor`. Pass it back as
+// **Paged** (`Accept: application/json`, anything without
+// `text/event-stream`, or an `Accept` that gives JSON a higher `q`):
+// one page, with `next_cursor`. Pass it back as
 // `after` to continue. It is always set: at the end of the feed it is
 // the cursor sent (or, without `after`, the start), so a poller can
 // simply keep sending the last one it got.
@@ -9454,8 +9512,17 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // and a quiet stream sends a comment (`: keep-alive`) every 15
 // seconds. A client that reconnects sends the last id in
 // `Last-Event-ID` (an `EventSource` does so by itself) and resumes
-// right after it. The stream ends when the service shuts down;
-// reconnect then.
+// right after it. The stream ends when the service shuts down, and
+// when the client reads too slowly: a stream holds at most about
+// 256 KiB of events not yet sent, and one that falls further behind is
+// ended cleanly after the events already sent. Reconnect then, with
+// the last id: nothing is lost.
+//
+// Every live feed of a replica shares one reader of the feed, which
+// reads large pages whatever `limit` says. The live feeds a replica
+// holds at once are limited, per client address and in all; beyond,
+// the request is answered before streaming, 429 `too_many_streams`
+// or 503 `streams_exhausted`, with `Retry-After`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10669,6 +10736,13 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyStreams
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10677,7 +10751,7 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest FeedUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -10709,6 +10783,23 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 			headers.XRequestId = value
 		}
 		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers GetEventFeedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetEventFeedResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -10723,10 +10814,10 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 		var headers GetEventFeedResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -41,6 +42,9 @@ type config struct {
 	// a listener of its own, never the API's, since profiles expose the
 	// process's internals.
 	DebugAddr string
+	// FeedStreams and FeedStreamsPerClient bound the live feeds open at
+	// once, in all and per client.
+	FeedStreams, FeedStreamsPerClient int
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -107,10 +111,30 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		cfg.StateCache = n
 	}
+	if cfg.FeedStreams, err = streams(getenv, "ORDERAPI_FEED_STREAMS_MAX", httpapi.DefaultFeedStreams); err != nil {
+		return config{}, err
+	}
+	if cfg.FeedStreamsPerClient, err = streams(getenv, "ORDERAPI_FEED_STREAMS_PER_CLIENT", httpapi.DefaultFeedStreamsPerClient); err != nil {
+		return config{}, err
+	}
 	for _, o := range strings.Split(getenv("ORDERAPI_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
 		}
 	}
 	return cfg, nil
+}
+
+// streams reads a number of live feeds, 1 or more, from the variable
+// name; def when it is unset.
+func streams(getenv func(string) string, name string, def int) (int, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s %q: want a number of live feeds, 1 or more", name, v)
+	}
+	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -62,6 +63,25 @@ func TestMigrateTimeoutConfig(t *testing.T) {
 		_, err := loadConfig(env(map[string]string{"ORDERAPI_MIGRATE_TIMEOUT": v}))
 		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_MIGRATE_TIMEOUT") {
 			t.Errorf("ORDERAPI_MIGRATE_TIMEOUT=%q: %v; want an error naming the variable", v, err)
+		}
+	}
+}
+
+func TestFeedStreamsConfig(t *testing.T) {
+	cfg, err := loadConfig(env(nil))
+	if err != nil || cfg.FeedStreams != httpapi.DefaultFeedStreams || cfg.FeedStreamsPerClient != httpapi.DefaultFeedStreamsPerClient {
+		t.Errorf("unset: %d, %d, %v; want the defaults", cfg.FeedStreams, cfg.FeedStreamsPerClient, err)
+	}
+	cfg, err = loadConfig(env(map[string]string{"ORDERAPI_FEED_STREAMS_MAX": "2000", "ORDERAPI_FEED_STREAMS_PER_CLIENT": "1"}))
+	if err != nil || cfg.FeedStreams != 2000 || cfg.FeedStreamsPerClient != 1 {
+		t.Errorf("set: %d, %d, %v; want 2000, 1", cfg.FeedStreams, cfg.FeedStreamsPerClient, err)
+	}
+	for _, name := range []string{"ORDERAPI_FEED_STREAMS_MAX", "ORDERAPI_FEED_STREAMS_PER_CLIENT"} {
+		for _, v := range []string{"0", "-1", "many", "1.5"} {
+			_, err := loadConfig(env(map[string]string{name: v}))
+			if err == nil || !strings.Contains(err.Error(), name) {
+				t.Errorf("%s=%q: %v; want an error naming the variable", name, v, err)
+			}
 		}
 	}
 }

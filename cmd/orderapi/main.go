@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 )
 
 // gcPercent is the garbage collector's target unless GOGC says otherwise.
@@ -68,6 +70,10 @@ Configuration comes from the environment:
   ORDERAPI_ADDR              listen address (default %s)
   ORDERAPI_DEFAULT_CURRENCY  currency of orders created without one (default USD)
   ORDERAPI_CORS_ORIGINS      comma-separated origins allowed to call the API from a browser
+  ORDERAPI_FEED_STREAMS_MAX  live feeds (GET /v1/events as text/event-stream) open at once
+                             in this process (default %d)
+  ORDERAPI_FEED_STREAMS_PER_CLIENT
+                             live feeds open at once per client address (default %d)
   LOG_LEVEL                  trace|debug|info|warn|error (default info)
   LOG_FORMAT                 json|console (default json)
 `
@@ -80,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	switch cmd {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintf(stdout, usage, defaultDatabaseURL, defaultAddr)
+		fmt.Fprintf(stdout, usage, defaultDatabaseURL, defaultAddr, httpapi.DefaultFeedStreams, httpapi.DefaultFeedStreamsPerClient)
 		return nil
 	case "serve", "migrate", "check", "projections":
 	default:

@@ -14,6 +14,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/readiness"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
 )
 
@@ -116,18 +117,29 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if err != nil {
 		return err
 	}
+	// One reader of the global feed serves every live feed of this
+	// replica, woken by the listener. It reads through the pool, so it
+	// closes before the pool does.
+	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener.Subscribe})
+	if err != nil {
+		return err
+	}
+	defer hub.Close()
+
 	// closing ends the live feeds when shutdown begins: Shutdown waits
 	// for handlers to return, and a live feed would not on its own.
 	closing := make(chan struct{})
 	handler, err := httpapi.NewServer(svc, log, httpapi.Config{
-		CORSOrigins:  cfg.CORSOrigins,
-		Ready:        readiness.New(pool, log).Check,
-		ReadyDetails: readyDetails(analytics, store.UnreadableEvents),
-		Wake:         listener.Subscribe,
-		Closing:      closing,
-		Observe:      mx.ObserveRequest,
-		Metrics:      mx.Handler(),
-		Cursors:      cursors,
+		CORSOrigins:          cfg.CORSOrigins,
+		Ready:                readiness.New(pool, log).Check,
+		ReadyDetails:         readyDetails(analytics, store.UnreadableEvents),
+		Feed:                 hub,
+		Closing:              closing,
+		FeedStreams:          cfg.FeedStreams,
+		FeedStreamsPerClient: cfg.FeedStreamsPerClient,
+		Observe:              mx.ObserveRequest,
+		Metrics:              mx.Handler(),
+		Cursors:              cursors,
 	})
 	if err != nil {
 		return err

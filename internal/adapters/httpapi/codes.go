@@ -23,6 +23,8 @@ const (
 	codeNotReady         = "not_ready"
 	codeDuplicateField   = "duplicate_field"
 	codeRequestTimeout   = "request_timeout"
+	codeTooManyStreams   = "too_many_streams"
+	codeStreamsExhausted = "streams_exhausted"
 )
 
 // problemTitles are the human-readable summaries of each problem type;
@@ -43,6 +45,8 @@ var problemTitles = map[string]string{
 	codeNotReady:         "Service not ready",
 	codeDuplicateField:   "Duplicate field in body",
 	codeRequestTimeout:   "Request body too slow",
+	codeTooManyStreams:   "Too many live feeds for this client",
+	codeStreamsExhausted: "No room for another live feed",
 
 	order.CodeValidation:       "Invalid fields",
 	order.CodeNotFound:         "Order not found",

@@ -14,9 +14,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
 )
 
@@ -27,31 +29,16 @@ import (
 const feedWait = 20 * time.Second
 
 // newFeedAPI is newAPI with a live feed: a Listener on the test's
-// database, a server whose shutdown ends live feeds, long poll and
-// heartbeat intervals unless opts change them, and srv to set the server's
-// timeouts before it starts.
-func newFeedAPI(t *testing.T, opts func(*Config), srv func(*http.Server)) (*testAPI, *httptest.Server) {
+// database waking the feed's hub, a server whose shutdown ends live feeds,
+// long poll and heartbeat intervals unless opts change them, and srv to
+// set the server's timeouts before it starts.
+func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*http.Server)) (*testAPI, *httptest.Server) {
 	t.Helper()
 	pool := pgtest.New(t)
 	logs := &syncBuffer{}
 	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))
 
-	// Wired as the binary wires them: the store announces its appends to
-	// every listener, its own at once.
-	listener := postgres.NewListener(pool, log)
-	announcer := postgres.NewAnnouncer(pool, log, listener)
-	ctx, stop := context.WithCancel(context.Background())
-	var running sync.WaitGroup
-	for _, run := range []func(context.Context) error{listener.Run, announcer.Run} {
-		running.Add(1)
-		go func() {
-			defer running.Done()
-			_ = run(ctx)
-		}()
-	}
-	// Before pgtest closes the pool, which waits for their connections.
-	t.Cleanup(func() { stop(); running.Wait() })
-
+	listener, announcer := notifications(t, pool, log)
 	store := postgres.NewStore(pool, postgres.WithAnnouncer(announcer))
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {
@@ -61,15 +48,20 @@ func newFeedAPI(t *testing.T, opts func(*Config), srv func(*http.Server)) (*test
 	closing := make(chan struct{})
 	cfg := Config{
 		Ready:         func(ctx context.Context) error { return pool.Ping(ctx) },
-		Wake:          listener.Subscribe,
-		FeedPoll:      time.Minute,
 		FeedHeartbeat: time.Minute,
 		Closing:       closing,
 		Cursors:       testCursors,
 	}
+	hubCfg := feedhub.Config{Wake: listener.Subscribe, Poll: time.Minute}
 	if opts != nil {
-		opts(&cfg)
+		opts(&cfg, &hubCfg)
 	}
+	hub, err := feedhub.New(svc, log, hubCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(hub.Close) // before the listener stops and pgtest closes the pool
+	cfg.Feed = hub
 	h, err := NewServer(svc, log, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -83,6 +75,27 @@ func newFeedAPI(t *testing.T, opts func(*Config), srv func(*http.Server)) (*test
 	ts.Start()
 	t.Cleanup(ts.Close)
 	return &testAPI{t: t, url: ts.URL, client: specClient(t), pool: pool, logs: logs}, ts
+}
+
+// notifications runs a Listener and an Announcer on the pool, wired as
+// the binary wires them: the store announces its appends to every
+// listener, its own at once.
+func notifications(t *testing.T, pool *pgxpool.Pool, log zerolog.Logger) (*postgres.Listener, *postgres.Announcer) {
+	t.Helper()
+	listener := postgres.NewListener(pool, log)
+	announcer := postgres.NewAnnouncer(pool, log, listener)
+	ctx, stop := context.WithCancel(context.Background())
+	var running sync.WaitGroup
+	for _, run := range []func(context.Context) error{listener.Run, announcer.Run} {
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			_ = run(ctx)
+		}()
+	}
+	// Before pgtest closes the pool, which waits for their connections.
+	t.Cleanup(func() { stop(); running.Wait() })
+	return listener, announcer
 }
 
 // feedPage gets one page of the feed.
@@ -349,10 +362,11 @@ func TestLiveFeedResumes(t *testing.T) {
 func TestLiveFeedOutlivesTimeouts(t *testing.T) {
 	t.Parallel()
 	// Given a server with short timeouts, no wake-ups and a fast poll
-	a, _ := newFeedAPI(t, func(c *Config) {
-		c.Wake = nil
+	a, _ := newFeedAPI(t, func(c *Config, f *feedhub.Config) {
+		f.Wake = nil
 		c.RequestTimeout = 100 * time.Millisecond
-		c.FeedPoll = 50 * time.Millisecond
+		f.ReadTimeout = 100 * time.Millisecond
+		f.Poll = 50 * time.Millisecond
 		c.FeedHeartbeat = 50 * time.Millisecond
 	}, func(s *http.Server) {
 		s.ReadTimeout = 200 * time.Millisecond
@@ -430,6 +444,10 @@ func TestWantsEventStream(t *testing.T) {
 		"text/event-stream;q=0":               false,
 		"text/event-stream;q=0.0, application/json": false,
 		"text/*": false,
+		// JSON preferred: a page of JSON
+		"text/event-stream; q=0.5, application/json": false,
+		"text/event-stream;q=0.9, */*":               false,
+		"text/event-stream, application/json;q=0.9":  true,
 	} {
 		r := httptest.NewRequest("GET", feedPath, nil)
 		if accept != "" {

@@ -49,7 +49,7 @@ func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Ha
 			return
 		}
 		if wantsEventStream(r) {
-			live.serve(w, r, feed, q)
+			live.serve(w, r, q)
 			return
 		}
 		page, err := feed.Feed(r.Context(), q)
@@ -109,8 +109,8 @@ func feedQuery(r *http.Request, cursors *cursor.Signer) (q app.FeedQuery, unsign
 	if s := r.Header.Get("Last-Event-ID"); s != "" {
 		after("Last-Event-ID", s)
 	}
-	// The live feed compares each page with the limit, so it is set here
-	// rather than left to the service's default.
+	// A live feed checks the limit too, though its hub reads large pages
+	// whatever it says.
 	limit, _, err := intParam(v, "limit", 1, app.MaxFeedPage, app.DefaultFeedPage)
 	errs.add(err)
 	q.Limit = limit
@@ -126,24 +126,32 @@ func feedQuery(r *http.Request, cursors *cursor.Signer) (q app.FeedQuery, unsign
 }
 
 // wantsEventStream reports whether the request's Accept header names
-// text/event-stream (with a q above zero): what an EventSource sends.
-// Anything else gets JSON.
+// text/event-stream (with a q above zero), what an EventSource sends, and
+// prefers it at least as much as JSON (application/json, application/* or
+// */*). Anything else gets JSON.
 func wantsEventStream(r *http.Request) bool {
+	stream, json := 0.0, 0.0
 	for _, header := range r.Header.Values("Accept") {
 		for _, item := range strings.Split(header, ",") {
 			mt, params, err := mime.ParseMediaType(strings.TrimSpace(item))
-			if err != nil || mt != "text/event-stream" {
+			if err != nil {
 				continue
 			}
+			q := 1.0
 			if s, ok := params["q"]; ok {
-				if q, err := strconv.ParseFloat(s, 64); err != nil || q <= 0 {
+				if q, err = strconv.ParseFloat(s, 64); err != nil {
 					continue
 				}
 			}
-			return true
+			switch mt {
+			case "text/event-stream":
+				stream = max(stream, q)
+			case "application/json", "application/*", "*/*":
+				json = max(json, q)
+			}
 		}
 	}
-	return false
+	return stream > 0 && stream >= json
 }
 
 // isLiveFeed reports whether the request asks for the live feed, which

@@ -180,9 +180,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
 	h.Del("Idempotent-Replayed")
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
-	if p.Status == http.StatusServiceUnavailable {
+	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
 		// A short, fixed hint: outages here are a database restart or a
-		// failover, seconds long.
+		// failover, seconds long; a limit costs the retry nothing.
 		h.Set("Retry-After", "1")
 	}
 	w.WriteHeader(p.Status)

@@ -11,6 +11,7 @@ import (
 	"github.com/go-chi/chi/v5"
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
 )
 
@@ -30,14 +31,16 @@ type Config struct {
 	// A live feed is bounded per read instead: it stays open at will.
 	RequestTimeout time.Duration
 
-	// Wake subscribes to wake-ups sent after events are appended, so that
-	// live feeds (GET /v1/events as text/event-stream) look at once rather
-	// than at their next poll; cancel ends the subscription. Nil leaves
-	// them to poll.
-	Wake func() (wake <-chan struct{}, cancel func())
-	// FeedPoll is how long a live feed waits for a wake-up before it looks
-	// anyway, in case one was lost; 1s if zero.
-	FeedPoll time.Duration
+	// Feed is the process's shared tail of the global feed, which live
+	// feeds (GET /v1/events as text/event-stream) subscribe to. Nil: the
+	// server makes one of its own that polls every second, without
+	// wake-ups.
+	Feed *feedhub.Hub
+	// FeedStreams bounds the live feeds open at once in all (503
+	// streams_exhausted beyond), FeedStreamsPerClient those of one client
+	// (429 too_many_streams); zero means DefaultFeedStreams and
+	// DefaultFeedStreamsPerClient.
+	FeedStreams, FeedStreamsPerClient int
 	// FeedHeartbeat is how often a quiet live feed sends a comment so that
 	// proxies keep it open; 15s if zero.
 	FeedHeartbeat time.Duration
@@ -63,7 +66,6 @@ type Config struct {
 
 const (
 	defaultRequestTimeout = 10 * time.Second
-	defaultFeedPoll       = time.Second
 	defaultFeedHeartbeat  = 15 * time.Second
 )
 
@@ -90,7 +92,7 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	if cfg.RequestTimeout < 0 {
 		return nil, fmt.Errorf("httpapi: negative RequestTimeout %s", cfg.RequestTimeout)
 	}
-	live, err := newLiveFeed(cfg)
+	live, err := newLiveFeed(svc, log, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,76 @@
+package httpapi
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"sync"
+)
+
+// Default bounds on live feeds open at once; see Config.FeedStreams.
+const (
+	DefaultFeedStreams          = 500
+	DefaultFeedStreamsPerClient = 32
+)
+
+// streamClient is whom a live feed is counted against: the client's
+// address. Behind authentication it becomes the verified principal.
+func streamClient(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// streamSlots admits live feeds up to a total and up to a number per
+// client, so that no client, and no crowd of them, holds more of the
+// process than it can give.
+type streamSlots struct {
+	max, perClient int
+
+	mu      sync.Mutex
+	total   int
+	clients map[string]int
+}
+
+func newStreamSlots(max, perClient int) (*streamSlots, error) {
+	if max < 0 || perClient < 0 {
+		return nil, fmt.Errorf("httpapi: negative FeedStreams %d or FeedStreamsPerClient %d", max, perClient)
+	}
+	if max == 0 {
+		max = DefaultFeedStreams
+	}
+	if perClient == 0 {
+		perClient = DefaultFeedStreamsPerClient
+	}
+	return &streamSlots{max: max, perClient: perClient, clients: map[string]int{}}, nil
+}
+
+// acquire takes a slot for client, or says why there is none: a 429 when
+// the client holds its share, a 503 when the process is full. release
+// gives the slot back.
+func (s *streamSlots) acquire(client string) (release func(), err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case s.clients[client] >= s.perClient:
+		return nil, &requestError{status: http.StatusTooManyRequests, code: codeTooManyStreams,
+			detail: fmt.Sprintf("this client has %d live feeds open, the most it may; close one, or retry later", s.perClient)}
+	case s.total >= s.max:
+		return nil, &requestError{status: http.StatusServiceUnavailable, code: codeStreamsExhausted,
+			detail: "the service has as many live feeds open as it can serve; retry later"}
+	}
+	s.total++
+	s.clients[client]++
+	return func() { s.release(client) }, nil
+}
+
+func (s *streamSlots) release(client string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.total--
+	if s.clients[client]--; s.clients[client] == 0 {
+		delete(s.clients, client)
+	}
+}
