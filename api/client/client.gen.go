@@ -2918,8 +2918,8 @@ type ClientInterface interface {
 	// HeadEventFeed The global event feed, headers only
 	//
 	// As `GET`, without the body. With `Accept: text/event-stream` the
-	// answer has the live feed's status and headers, and no stream is
-	// opened.
+	// answer has the live feed's status and headers (429 or 503 when a
+	// stream would not be admitted now), and no stream is opened.
 	//
 	// Corresponds with HEAD /v1/events (the `HeadEventFeed` operationId).
 	HeadEventFeed(ctx context.Context, params *HeadEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3454,8 +3454,8 @@ func (c *Client) GetEventFeed(ctx context.Context, params *GetEventFeedParams, r
 // HeadEventFeed The global event feed, headers only
 //
 // As `GET`, without the body. With `Accept: text/event-stream` the
-// answer has the live feed's status and headers, and no stream is
-// opened.
+// answer has the live feed's status and headers (429 or 503 when a
+// stream would not be admitted now), and no stream is opened.
 //
 // Corresponds with HEAD /v1/events (the `HeadEventFeed` operationId).
 func (c *Client) HeadEventFeed(ctx context.Context, params *HeadEventFeedParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6123,8 +6123,8 @@ type ClientWithResponsesInterface interface {
 	// HeadEventFeedWithResponse The global event feed, headers only
 	//
 	// As `GET`, without the body. With `Accept: text/event-stream` the
-	// answer has the live feed's status and headers, and no stream is
-	// opened.
+	// answer has the live feed's status and headers (429 or 503 when a
+	// stream would not be admitted now), and no stream is opened.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -7281,6 +7281,12 @@ type HeadEventFeedResponse422Headers struct {
 	XRequestId string
 }
 
+// HeadEventFeedResponse429Headers the declared response headers of an HTTP 429 response for HeadEventFeed
+type HeadEventFeedResponse429Headers struct {
+	RetryAfter int
+	XRequestId string
+}
+
 // HeadEventFeedResponse500Headers the declared response headers of an HTTP 500 response for HeadEventFeed
 type HeadEventFeedResponse500Headers struct {
 	XRequestId string
@@ -7288,7 +7294,7 @@ type HeadEventFeedResponse500Headers struct {
 
 // HeadEventFeedResponse503Headers the declared response headers of an HTTP 503 response for HeadEventFeed
 type HeadEventFeedResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter int
 	XRequestId string
 }
 
@@ -7297,14 +7303,18 @@ type HeadEventFeedResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyStreams
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *FeedUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadEventFeedResponse200Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *HeadEventFeedResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *HeadEventFeedResponse429Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *HeadEventFeedResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -7316,13 +7326,18 @@ func (r HeadEventFeedResponse) GetApplicationproblemJSON422() *ValidationFailed 
 	return r.ApplicationproblemJSON422
 }
 
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r HeadEventFeedResponse) GetApplicationproblemJSON429() *TooManyStreams {
+	return r.ApplicationproblemJSON429
+}
+
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
 func (r HeadEventFeedResponse) GetApplicationproblemJSON500() *InternalError {
 	return r.ApplicationproblemJSON500
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r HeadEventFeedResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r HeadEventFeedResponse) GetApplicationproblemJSON503() *FeedUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -9538,8 +9553,8 @@ func (c *ClientWithResponses) GetEventFeedWithResponse(ctx context.Context, para
 // HeadEventFeedWithResponse The global event feed, headers only
 //
 // As `GET`, without the body. With `Accept: text/event-stream` the
-// answer has the live feed's status and headers, and no stream is
-// opened.
+// answer has the live feed's status and headers (429 or 503 when a
+// stream would not be admitted now), and no stream is opened.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10853,6 +10868,13 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 		}
 		response.ApplicationproblemJSON422 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyStreams
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10861,7 +10883,7 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest FeedUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -10890,6 +10912,23 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 			headers.XRequestId = value
 		}
 		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers HeadEventFeedResponse429Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
 	case rsp.StatusCode == 500:
 		var headers HeadEventFeedResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -10904,10 +10943,10 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 		var headers HeadEventFeedResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string

@@ -62,6 +62,7 @@ func TestLiveFeedManyStreams(t *testing.T) {
 	idleReads := s.store.reads.Load() - idle0
 
 	// and then 200 items are added while they follow
+	commands0 := s.store.reads.Load()
 	var with []time.Duration
 	for range 4 {
 		with = append(with, s.addItems(s.create(), 50)...)
@@ -73,6 +74,7 @@ func TestLiveFeedManyStreams(t *testing.T) {
 		}
 	}
 	heapEvents := heapInUse()
+	commandReads := s.store.reads.Load() - commands0
 	phase(t, &began, "commands with streams")
 
 	// Then every reader got every event after its cursor, once, in order
@@ -128,6 +130,12 @@ func TestLiveFeedManyStreams(t *testing.T) {
 	if idleReads > 6 {
 		t.Errorf("%d feed reads in 2s of 300 idle streams, want the tail's polls only", idleReads)
 	}
+	// and each append was read once for all 300 streams, not once each:
+	// a wake-up's read, and at times a quick second look
+	t.Logf("feed reads: %d while 204 events were appended to 300 streams", commandReads)
+	if commandReads > 4*204 {
+		t.Errorf("%d feed reads for 204 appends followed by 300 streams, want a few per append, not per stream", commandReads)
+	}
 	// and memory stayed small and flat per stream
 	perStream := func(b uint64, n int) float64 { return float64(b) / float64(n) / 1024 }
 	first, next, all := perStream(heap100-heap0, 100), perStream(heap300-heap100, 200), perStream(heapEvents-heap0, 300)
@@ -138,9 +146,12 @@ func TestLiveFeedManyStreams(t *testing.T) {
 	}
 
 	// and, with the streams closed again, adding items is about as quick:
-	// with streams, within 5 times the slower of the times without,
-	// before and after, so that the load of a shared machine
-	// changing meanwhile does not count
+	// with streams, within 10 times the slower of the times without,
+	// before and after, so that the load of a shared machine changing
+	// meanwhile does not count. (Alone, it is 2 to 3 times; other test
+	// packages running beside it move it; the reads per append above are
+	// the exact measure. Streams that each read the feed on every append
+	// made it 13 to 20 times.)
 	for _, st := range streams {
 		st.conn.Close()
 	}
@@ -150,8 +161,8 @@ func TestLiveFeedManyStreams(t *testing.T) {
 	withoutP95 := max(p95(without), p95(again))
 	t.Logf("add item p95: %s and %s without streams, %s with 300 (%.1fx)",
 		p95(without), p95(again), p95(with), float64(p95(with))/float64(withoutP95))
-	if p95(with) > 5*withoutP95 {
-		t.Errorf("add item p95 %s with 300 streams, %s without: more than 5 times", p95(with), withoutP95)
+	if p95(with) > 10*withoutP95 {
+		t.Errorf("add item p95 %s with 300 streams, %s without: more than 10 times", p95(with), withoutP95)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
@@ -70,6 +71,7 @@ func (lf *liveFeed) serve(w http.ResponseWriter, r *http.Request, q app.FeedQuer
 	setEventStreamHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	out := &sseWriter{w: w, rc: http.NewResponseController(w), encode: lf.encode}
+	defer out.endOnClosing(lf.closing)()
 	if out.retry(sseRetry) != nil {
 		return
 	}
@@ -128,6 +130,37 @@ type sseWriter struct {
 	w      http.ResponseWriter
 	rc     *http.ResponseController
 	encode func(app.RecordedEvent) ([]byte, error)
+
+	// mu orders begin's deadlines against the one endOnClosing sets.
+	mu      sync.Mutex
+	closed  bool
+	writing bool
+}
+
+// errStreamClosing ends a stream's writes once the server shuts down.
+var errStreamClosing = errors.New("the server is shutting down")
+
+// endOnClosing has the stream's writes fail from when closing is closed.
+// A stream waiting for events sees closing and ends cleanly by itself;
+// one blocked in a write, because its client stopped reading, is deaf to
+// it and would hold the server's graceful shutdown for the write's whole
+// deadline, so that write's deadline is pulled in. The returned stop must
+// be called when the stream ends.
+func (s *sseWriter) endOnClosing(closing <-chan struct{}) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-closing:
+			s.mu.Lock()
+			s.closed = true
+			if s.writing {
+				_ = s.rc.SetWriteDeadline(time.Now())
+			}
+			s.mu.Unlock()
+		case <-done:
+		}
+	}()
+	return func() { close(done) }
 }
 
 // events writes one message per event, as encodeFeedMessage makes it.
@@ -135,9 +168,10 @@ func (s *sseWriter) events(events []*feedhub.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	if err := s.deadline(); err != nil {
+	if err := s.begin(); err != nil {
 		return err
 	}
+	defer s.end()
 	for _, e := range events {
 		msg, err := e.Encoded(s.encode)
 		if err != nil {
@@ -162,24 +196,39 @@ func (s *sseWriter) retry(d time.Duration) error {
 }
 
 func (s *sseWriter) send(text string) error {
-	if err := s.deadline(); err != nil {
+	if err := s.begin(); err != nil {
 		return err
 	}
+	defer s.end()
 	if _, err := io.WriteString(s.w, text); err != nil {
 		return err
 	}
 	return s.rc.Flush()
 }
 
-// deadline gives the next writes sseWriteTimeout. The server's
-// WriteTimeout would cut the stream: the deadline it sets once per
-// request is pushed forward before each write.
-func (s *sseWriter) deadline() error {
+// begin starts a write, with sseWriteTimeout to finish in: the server's
+// WriteTimeout would cut the stream, so the deadline it sets once per
+// request is pushed forward before each write. Once the server shuts
+// down, no write begins.
+func (s *sseWriter) begin() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return errStreamClosing
+	}
+	s.writing = true
 	err := s.rc.SetWriteDeadline(time.Now().Add(sseWriteTimeout))
 	if errors.Is(err, http.ErrNotSupported) {
 		return nil
 	}
 	return err
+}
+
+// end ends a write begin started.
+func (s *sseWriter) end() {
+	s.mu.Lock()
+	s.writing = false
+	s.mu.Unlock()
 }
 
 // feedMessages makes events' messages: the id the cursor after the event,

@@ -82,6 +82,10 @@ func TestLiveFeedLimits(t *testing.T) {
 			if r.Header.Get("Retry-After") == "" {
 				t.Error("no Retry-After")
 			}
+			// and HEAD says the same
+			if h := a.do("HEAD", "/v1/events", nil, "Accept", "text/event-stream"); h.Status != tc.status || h.Header.Get("Retry-After") == "" {
+				t.Errorf("HEAD = %d, Retry-After %q; want %d as GET", h.Status, h.Header.Get("Retry-After"), tc.status)
+			}
 			// but may still read pages
 			a.feedPage("")
 

@@ -448,6 +448,10 @@ func TestWantsEventStream(t *testing.T) {
 		"text/event-stream; q=0.5, application/json": false,
 		"text/event-stream;q=0.9, */*":               false,
 		"text/event-stream, application/json;q=0.9":  true,
+		// q outside 0 to 1 is no weight: the item is ignored
+		"text/event-stream;q=1.5":                         false,
+		"text/event-stream;q=Inf":                         false,
+		"application/json;q=NaN, text/event-stream;q=0.1": true,
 	} {
 		r := httptest.NewRequest("GET", feedPath, nil)
 		if accept != "" {
@@ -470,5 +474,41 @@ func TestHTTPAPIDoesNotImportPgx(t *testing.T) {
 		if strings.HasPrefix(pkg, "github.com/jackc/") || strings.HasSuffix(pkg, "/adapters/postgres") {
 			t.Errorf("httpapi depends on %s", pkg)
 		}
+	}
+}
+
+// TestAStalledLiveFeedDoesNotHoldUpShutdown: a client that stopped
+// reading leaves its stream blocked in a write; graceful shutdown still
+// ends it at once, rather than after the write's 30 s deadline.
+func TestAStalledLiveFeedDoesNotHoldUpShutdown(t *testing.T) {
+	t.Parallel()
+	// Given more events than a server socket that buffers little and a
+	// stalled client's socket hold
+	a, ts := newFeedAPI(t, nil, nil)
+	for range 150 {
+		a.create(uuid.New())
+	}
+	// and the API served from such sockets too, its live feeds ended
+	// when ts shuts down
+	small := httptest.NewUnstartedServer(ts.Config.Handler)
+	small.Listener = smallSendBuffers{small.Listener}
+	small.Start()
+	t.Cleanup(small.Close)
+	// and a live feed there that reads nothing, blocked writing
+	dialStream(t, small.Listener.Addr().String(), "", true)
+	time.Sleep(time.Second)
+
+	// When shutdown begins, and the server drains
+	if err := ts.Config.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	err := small.Config.Shutdown(ctx)
+
+	// Then the stalled stream ends at once
+	if err != nil {
+		t.Fatalf("drain = %v after %s, want the stalled stream ended", err, time.Since(start))
 	}
 }

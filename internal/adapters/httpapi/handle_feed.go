@@ -45,7 +45,7 @@ func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Ha
 			return
 		}
 		if wantsEventStream(r) && r.Method == http.MethodHead {
-			headEventStream(w, r, feed, q)
+			live.head(w, r, feed, q)
 			return
 		}
 		if wantsEventStream(r) {
@@ -61,9 +61,16 @@ func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Ha
 	})
 }
 
-// headEventStream answers HEAD as the live feed's GET begins, without
-// opening the stream: its first read decides the status there too.
-func headEventStream(w http.ResponseWriter, r *http.Request, feed feedReader, q app.FeedQuery) {
+// head answers HEAD as the live feed's GET begins, without opening the
+// stream: whether a stream would be admitted now, then its first read,
+// decide the status there too.
+func (lf *liveFeed) head(w http.ResponseWriter, r *http.Request, feed feedReader, q app.FeedQuery) {
+	release, err := lf.streams.acquire(lf.client(r))
+	if err != nil {
+		writeError(w, r, err)
+		return
+	}
+	release()
 	if _, err := feed.Feed(r.Context(), q); err != nil {
 		writeError(w, r, err)
 		return
@@ -139,7 +146,8 @@ func wantsEventStream(r *http.Request) bool {
 			}
 			q := 1.0
 			if s, ok := params["q"]; ok {
-				if q, err = strconv.ParseFloat(s, 64); err != nil {
+				// RFC 9110's qvalue: 0 to 1; anything else is no weight.
+				if q, err = strconv.ParseFloat(s, 64); err != nil || !(q >= 0 && q <= 1) {
 					continue
 				}
 			}

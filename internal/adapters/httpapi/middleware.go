@@ -137,7 +137,7 @@ func corsHandler(origins []string) func(http.Handler) http.Handler {
 			"Last-Event-ID",   // sent by a reconnecting EventSource
 			"Idempotency-Key", // safe retries of POST and DELETE
 		},
-		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds", "Idempotent-Replayed"},
+		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds", "Idempotent-Replayed", "Retry-After"},
 		MaxAge:         600,
 	})
 }

@@ -88,7 +88,7 @@ func TestCORS(t *testing.T) {
 		t.Errorf("actual request: %v", r.Header)
 	}
 	exposed := strings.ToLower(r.Header.Get("Access-Control-Expose-Headers"))
-	for _, h := range []string{"etag", "location", "x-request-id", "x-event-position", "idempotent-replayed"} {
+	for _, h := range []string{"etag", "location", "x-request-id", "x-event-position", "idempotent-replayed", "retry-after"} {
 		if !strings.Contains(exposed, h) {
 			t.Errorf("Access-Control-Expose-Headers %q lacks %s", exposed, h)
 		}

@@ -94,6 +94,14 @@ SELECT coalesce(bool_and(pg_terminate_backend(pid, $3)), true)
   FROM pg_stat_activity
  WHERE pid = $1 AND (query = '' OR starts_with($2, query))`
 
+// sessionRunningSQL tells whether session $1 still runs the append ($2),
+// in a statement of its own, and so from a fresh view of the server's
+// sessions. pg_terminate_backend is false both when its wait ran out and
+// when the session had already ended between endSessionSQL's look at the
+// sessions and its call: this tells the two apart.
+const sessionRunningSQL = `
+SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND (query = '' OR starts_with($2, query)))`
+
 // appendedSQL finds the last position of the events of an append, NULL
 // when they are not in the store.
 const appendedSQL = `SELECT max(position) FROM events WHERE event_id = ANY ($1::uuid[])`
@@ -111,11 +119,19 @@ func (s *Store) resolveAppend(ctx context.Context, c app.Commit, pid uint32, sql
 		return 0, fmt.Errorf("%w: %w (resolving it: %w)", app.ErrOutcomeUnknown, cause, err)
 	}
 	var ended bool
-	if err := s.pool.QueryRow(ctx, endSessionSQL, pid, sql, (resolveWait / 2).Milliseconds()).Scan(&ended); err != nil {
+	if err := s.pool.QueryRow(ctx, s.endSession, pid, sql, s.endWait.Milliseconds()).Scan(&ended); err != nil {
 		return unknown(err)
 	}
-	if !ended {
-		return unknown(fmt.Errorf("the session %d that ran it did not end within %s", pid, resolveWait/2))
+	for !ended {
+		var running bool
+		if err := s.pool.QueryRow(ctx, sessionRunningSQL, pid, sql).Scan(&running); err != nil {
+			return unknown(fmt.Errorf("the session %d that ran it did not end within %s: %w", pid, s.endWait, err))
+		}
+		if ended = !running; !ended {
+			if err := sleep(ctx, 10*time.Millisecond); err != nil {
+				return unknown(fmt.Errorf("the session %d that ran it did not end within %s", pid, resolveWait))
+			}
+		}
 	}
 	ids := make([]uuid.UUID, len(c.Events))
 	for i, e := range c.Events {

@@ -64,3 +64,35 @@ func TestAppendOutlastingItsWaitIsEndedAndResolved(t *testing.T) {
 		t.Errorf("append again: %v", err)
 	}
 }
+
+// TestAnEndedSessionIsNotAnUnknownOutcome: pg_terminate_backend is false
+// also for a session that ended just before it was called; the session
+// being gone then is enough to know the append did not commit.
+func TestAnEndedSessionIsNotAnUnknownOutcome(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, pool := newStore(t)
+	s.SetAppendOutcomeWait(300 * time.Millisecond)
+	// and told false when it ends an append's session, as for one that
+	// ended just before it was told to
+	s.EndSessionsReportingFalse()
+	o := create(t, s, uuid.New(), uuid.New(), t0)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT 1 FROM order_details WHERE order_id = $1 FOR UPDATE", o.ID); err != nil {
+		t.Fatal(err)
+	}
+	events, err := o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: dec("1.00")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// When an append waits for the lock past its wait, and is ended
+	_, err = s.Append(ctx, commitOf(t, o, t0, events...))
+	// Then it is known not to have committed
+	if errors.Is(err, app.ErrOutcomeUnknown) || !errors.Is(err, app.ErrUnavailable) {
+		t.Fatalf("append = %v, want unavailable (not done)", err)
+	}
+}

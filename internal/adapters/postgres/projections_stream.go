@@ -131,7 +131,7 @@ func (r *streams) fold(ctx context.Context, id uuid.UUID, each func(before, afte
 					return order.Order{}, n, perr
 				}
 			}
-			return order.Order{}, n, fmt.Errorf("replay order %s: %w", id, err)
+			return order.Order{}, n, fmt.Errorf("replay order %s: %w", id, ofStream(err, id))
 		}
 		n++
 		if each != nil {

@@ -21,8 +21,11 @@ type Store struct {
 	// unreadable counts the stored events readers could not decode.
 	unreadable atomic.Int64
 	// outcomeWait is how long an append sent waits for its outcome:
-	// appendOutcomeWait, shorter in tests.
-	outcomeWait time.Duration
+	// appendOutcomeWait, shorter in tests; endWait how long resolving it
+	// waits for its session to end when told to: half of resolveWait.
+	outcomeWait, endWait time.Duration
+	// endSession is endSessionSQL; tests make it report false.
+	endSession string
 	// verifyChunk is about how many orders each of verify's transactions
 	// compares: verifyChunk, fewer in tests, which may also act between
 	// two (afterVerifyRange).
@@ -65,7 +68,7 @@ func NewStore(pool *pgxpool.Pool, opts ...Option) *Store {
 		opt.configure(&cfg)
 	}
 	s := &Store{pool: pool, codec: NewCodec(cfg.codec...), announce: cfg.announce,
-		outcomeWait: appendOutcomeWait, verifyChunk: verifyChunk}
+		outcomeWait: appendOutcomeWait, endWait: resolveWait / 2, endSession: endSessionSQL, verifyChunk: verifyChunk}
 	if cfg.snapshotEvery > 0 {
 		s.snaps, s.snapsErr = newSnapshots(s.codec, cfg.snapshotEvery)
 	}

@@ -13,3 +13,10 @@ func (s *Store) SetAppendOutcomeWait(d time.Duration) { s.outcomeWait = d }
 func (s *Store) SetVerifyRanges(chunk int, after func()) {
 	s.verifyChunk, s.afterVerifyRange = chunk, after
 }
+
+// EndSessionsReportingFalse has resolving an append end its session as
+// usual, but be told false, as pg_terminate_backend says for a session
+// that ended just before it was called.
+func (s *Store) EndSessionsReportingFalse() {
+	s.endSession = "SELECT (" + endSessionSQL + ") AND false"
+}

@@ -141,7 +141,7 @@ func (o *Order) Deliver(deliveredAt, now time.Time, signature string) ([]Event, 
 		return nil, err
 	}
 	if deliveredAt.Before(o.ShippedAt) {
-		return nil, Invalid("delivered_at", FieldBeforeShip, "must not be before the order was shipped ("+o.ShippedAt.UTC().Format(time.RFC3339)+")")
+		return nil, Invalid("delivered_at", FieldBeforeShip, "must not be before the order was shipped ("+o.ShippedAt.UTC().Format(time.RFC3339Nano)+")")
 	}
 	return []Event{Delivered{OrderID: o.ID, DeliveredAt: deliveredAt, Signature: signature}}, nil
 }

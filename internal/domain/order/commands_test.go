@@ -594,3 +594,23 @@ func TestDeliverTimeBounds(t *testing.T) {
 		})
 	}
 }
+
+// The refusal of a delivery before the shipment names the shipment's time
+// exactly, so that a client can send it back as the earliest it may.
+func TestDeliverBeforeTheShipmentNamesItsTime(t *testing.T) {
+	// Given an order shipped at a time with microseconds
+	o := given(created, addedA, placed)
+	shippedAt := t0.Add(time.Hour + 86305*time.Microsecond)
+	o.Apply(shipped, shippedAt)
+	// When it is delivered a microsecond before
+	_, err := o.Deliver(shippedAt.Add(-time.Microsecond), shippedAt, "")
+	// Then the error says when it was shipped, to the microsecond
+	var e *order.Error
+	if !errors.As(err, &e) || len(e.Fields) != 1 || !strings.Contains(e.Fields[0].Message, shippedAt.Format(time.RFC3339Nano)) {
+		t.Fatalf("Deliver = %v, want the shipment time %s named", err, shippedAt.Format(time.RFC3339Nano))
+	}
+	// And that time itself is accepted
+	if _, err := o.Deliver(shippedAt, shippedAt, ""); err != nil {
+		t.Fatalf("Deliver at the shipment's time: %v", err)
+	}
+}
