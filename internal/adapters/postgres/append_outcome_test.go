@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -19,26 +22,13 @@ func TestAppendOutlastingItsWaitIsEndedAndResolved(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newStore(t)
 	s.SetAppendOutcomeWait(300 * time.Millisecond)
-	o := create(t, s, uuid.New(), uuid.New(), t0)
 
 	// Given a transaction holding the order's projection row
-	tx, err := pool.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx)
-	if _, err := tx.Exec(ctx, "SELECT 1 FROM order_details WHERE order_id = $1 FOR UPDATE", o.ID); err != nil {
-		t.Fatal(err)
-	}
+	o, c, tx := heldAppend(t, s, pool)
 
 	// When an append waits for it past its wait
-	events, err := o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: dec("1.00")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := commitOf(t, o, t0, events...)
 	start := time.Now()
-	_, err = s.Append(ctx, c)
+	_, err := s.Append(ctx, c)
 
 	// Then it is unavailable (not done), soon after its wait
 	if !errors.Is(err, app.ErrUnavailable) {
@@ -71,17 +61,32 @@ func TestAppendOutlastingItsWaitIsEndedAndResolved(t *testing.T) {
 func TestAnEndedSessionIsNotAnUnknownOutcome(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
+	// Given a store told false when it ends an append's session, as for
+	// one that ended just before it was told to
 	s, pool := newStore(t)
 	s.SetAppendOutcomeWait(300 * time.Millisecond)
-	// and told false when it ends an append's session, as for one that
-	// ended just before it was told to
 	s.EndSessionsReportingFalse()
+	_, c, _ := heldAppend(t, s, pool)
+	// When an append waits for the lock past its wait, and is ended
+	_, err := s.Append(ctx, c)
+	// Then it is known not to have committed
+	if errors.Is(err, app.ErrOutcomeUnknown) || !errors.Is(err, app.ErrUnavailable) {
+		t.Fatalf("append = %v, want unavailable (not done)", err)
+	}
+}
+
+// heldAppend creates an order, holds its projection row in a transaction
+// the test ends, and returns the commit of an item added to it, whose
+// append waits for that row.
+func heldAppend(t *testing.T, s *postgres.Store, pool *pgxpool.Pool) (order.Order, app.Commit, pgx.Tx) {
+	t.Helper()
+	ctx := context.Background()
 	o := create(t, s, uuid.New(), uuid.New(), t0)
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tx.Rollback(ctx)
+	t.Cleanup(func() { _ = tx.Rollback(context.Background()) })
 	if _, err := tx.Exec(ctx, "SELECT 1 FROM order_details WHERE order_id = $1 FOR UPDATE", o.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -89,10 +94,5 @@ func TestAnEndedSessionIsNotAnUnknownOutcome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// When an append waits for the lock past its wait, and is ended
-	_, err = s.Append(ctx, commitOf(t, o, t0, events...))
-	// Then it is known not to have committed
-	if errors.Is(err, app.ErrOutcomeUnknown) || !errors.Is(err, app.ErrUnavailable) {
-		t.Fatalf("append = %v, want unavailable (not done)", err)
-	}
+	return o, commitOf(t, o, t0, events...), tx
 }
