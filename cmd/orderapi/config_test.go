@@ -1,6 +1,9 @@
 package main
 
 import (
+	"context"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -82,6 +85,27 @@ func TestFeedStreamsConfig(t *testing.T) {
 			if err == nil || !strings.Contains(err.Error(), name) {
 				t.Errorf("%s=%q: %v; want an error naming the variable", name, v, err)
 			}
+		}
+	}
+}
+
+// TestHelpListsEveryVariable: each variable serve reads is in orderapi help.
+func TestHelpListsEveryVariable(t *testing.T) {
+	source, err := os.ReadFile("config.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var help strings.Builder
+	if err := run(context.Background(), []string{"orderapi", "help"}, env(nil), &help); err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`"((?:ORDERAPI|LOG)_[A-Z_]+|DATABASE_URL)"`).FindAllStringSubmatch(string(source), -1)
+	if len(names) < 10 {
+		t.Fatalf("found %d variables in config.go", len(names))
+	}
+	for _, m := range names {
+		if !strings.Contains(help.String(), m[1]) {
+			t.Errorf("orderapi help does not list %s", m[1])
 		}
 	}
 }

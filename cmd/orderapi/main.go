@@ -74,6 +74,12 @@ Configuration comes from the environment:
                              in this process (default %d)
   ORDERAPI_FEED_STREAMS_PER_CLIENT
                              live feeds open at once per client address (default %d)
+  ORDERAPI_IDEMPOTENCY_TTL   how long an Idempotency-Key is remembered (default 24h)
+  ORDERAPI_SNAPSHOT_EVERY    keep an order's state at every multiple of this many
+                             events (default 100; 0 turns snapshots off)
+  ORDERAPI_STATE_CACHE       orders' states a replica keeps after its commands
+                             (default 4096; 0 keeps none)
+  ORDERAPI_DEBUG_ADDR        serve Go's profiles (/debug/pprof/) on this address
   LOG_LEVEL                  trace|debug|info|warn|error (default info)
   LOG_FORMAT                 json|console (default json)
 `
