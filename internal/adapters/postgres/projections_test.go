@@ -48,7 +48,31 @@ func projectedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool, uuid.UUID) {
 	stop := runAnalytics(t, a)
 	waitCaughtUp(t, pool, a)
 	stop()
+	// The consumer's session ends a moment after its connection closes:
+	// until it has, its lock says a consumer runs.
+	waitNoAdvisoryLocks(t, pool)
 	return s, pool, placed
+}
+
+// waitNoAdvisoryLocks waits until no session holds an advisory lock in
+// the pool's database.
+func waitNoAdvisoryLocks(t *testing.T, pool *pgxpool.Pool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		var held bool
+		err := pool.QueryRow(context.Background(), `
+SELECT EXISTS (SELECT 1 FROM pg_locks
+                WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))`).Scan(&held)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !held {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("an advisory lock is still held 10s after the consumer stopped")
+		}
+	}
 }
 
 func verifyProjections(t *testing.T, s *postgres.Store) postgres.VerifyReport {
