@@ -8,7 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
-	"github.com/orderapi/orderapi/internal/adapters/secrets"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/secrets"
 	"github.com/rs/zerolog"
 )
 

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/orderapi/orderapi/internal/adapters/pgactivity"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgactivity"
 	"github.com/pressly/goose/v3/lock"
 	"github.com/rs/zerolog"
 )

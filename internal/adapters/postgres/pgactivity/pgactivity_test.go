@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/orderapi/orderapi/internal/adapters/pgactivity"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgactivity"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 

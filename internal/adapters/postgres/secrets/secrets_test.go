@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
-	"github.com/orderapi/orderapi/internal/adapters/secrets"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/secrets"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
