@@ -47,7 +47,7 @@ func (w *migrationWatch) report(ctx context.Context) {
 		w.log.Warn().Err(err).Msg("migration still running; cannot tell what it waits for")
 	case self.PID == 0:
 	case len(blockers) > 0:
-		w.log.Warn().Str("session", who+" "+self.String()).Strs("blocked_by", sessionStrings(blockers)).
+		w.log.Warn().Str("session", who+" "+self.String()).Strs("blocked_by", pgactivity.Strings(blockers)).
 			Msg("migration waiting for other sessions")
 	default:
 		w.log.Info().Str("session", who+" "+self.String()).Msg("migration still running")
@@ -63,7 +63,7 @@ func (w *migrationWatch) describe(ctx context.Context) string {
 	case self.PID == 0:
 		return "no session held the migration lock"
 	case len(blockers) > 0:
-		return fmt.Sprintf("%s %s was blocked by %s", who, self, strings.Join(sessionStrings(blockers), "; "))
+		return fmt.Sprintf("%s %s was blocked by %s", who, self, strings.Join(pgactivity.Strings(blockers), "; "))
 	default:
 		return fmt.Sprintf("%s %s was still running", who, self)
 	}
@@ -101,12 +101,4 @@ func (w *migrationWatch) close() {
 		defer cancel()
 		_ = w.conn.Close(ctx)
 	}
-}
-
-func sessionStrings(sessions []pgactivity.Session) []string {
-	out := make([]string, len(sessions))
-	for i, s := range sessions {
-		out[i] = s.String()
-	}
-	return out
 }

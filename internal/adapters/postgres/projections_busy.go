@@ -1,13 +1,10 @@
 package postgres
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"math/rand/v2"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
@@ -40,23 +37,4 @@ func busy(err error) bool {
 func swapBackoff(attempt int) time.Duration {
 	d := min(swapRetryMin<<min(attempt-1, 10), swapRetryMax)
 	return d/2 + rand.N(d/2+1)
-}
-
-// lockHoldersSQL describes the other sessions that hold a lock on one of
-// the tables ($1), for an operator to find them.
-const lockHoldersSQL = `
-SELECT DISTINCT format('pid %s (%s, %s, %s in its transaction): %s',
-       a.pid, coalesce(nullif(a.application_name, ''), a.usename), a.state,
-       date_trunc('second', now() - a.xact_start), left(a.query, 80))
-  FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
- WHERE l.granted AND l.locktype = 'relation' AND l.pid <> pg_backend_pid()
-   AND l.relation = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) AS t)`
-
-// lockHolders describes the sessions that hold the tables.
-func lockHolders(ctx context.Context, conn *pgx.Conn, tables []string) ([]string, error) {
-	rows, err := conn.Query(ctx, lockHoldersSQL, tables)
-	if err != nil {
-		return nil, fmt.Errorf("lock holders: %w", err)
-	}
-	return pgx.CollectRows(rows, pgx.RowTo[string])
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgactivity"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
@@ -55,8 +56,8 @@ func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snaps
 		wait := swapBackoff(attempt)
 		if time.Since(start) >= swapQuiet && time.Since(lastLog) >= swapLogEvery {
 			lastLog = time.Now()
-			holders, herr := lockHolders(ctx, conn, tables)
-			log.Warn().Err(err).Strs("held_by", holders).AnErr("holders_error", herr).Int("attempt", attempt).
+			holders, herr := pgactivity.TableHolders(ctx, conn, tables)
+			log.Warn().Err(err).Strs("held_by", pgactivity.Strings(holders)).AnErr("holders_error", herr).Int("attempt", attempt).
 				Dur("waited", time.Since(start)).Dur("retry_in", wait).
 				Msg("rebuild: the live tables are in use; the swap waits for them without holding them")
 		}

@@ -48,22 +48,21 @@ func (s Session) String() string {
 	return b.String()
 }
 
-// Blocked returns the session pid and the sessions that block it, those
-// holding or queued ahead for a lock it waits for. ok is false when no
-// session pid exists.
-func Blocked(ctx context.Context, q Querier, pid uint32) (self Session, blockers []Session, ok bool, err error) {
-	rows, err := q.Query(ctx, `
+// sessionColumns are a Session's, of pg_stat_activity a; $2 is how
+// much of the query to keep.
+const sessionColumns = `
 SELECT a.pid, coalesce(a.state, ''),
        coalesce(a.wait_event_type || ':' || a.wait_event, ''),
        coalesce(extract(epoch FROM clock_timestamp() - coalesce(a.xact_start, a.query_start)), 0)::float8,
-       left(regexp_replace(coalesce(a.query, ''), '\s+', ' ', 'g'), $2)
-  FROM pg_stat_activity a
- WHERE a.pid = $1 OR a.pid = ANY (pg_blocking_pids($1))
- ORDER BY a.pid <> $1, a.pid`, pid, queryChars)
+       left(regexp_replace(coalesce(a.query, ''), '\s+', ' ', 'g'), $2)`
+
+// sessions runs a query of sessionColumns.
+func sessions(ctx context.Context, q Querier, sql string, args ...any) ([]Session, error) {
+	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
-		return Session{}, nil, false, fmt.Errorf("read pg_stat_activity: %w", err)
+		return nil, fmt.Errorf("read pg_stat_activity: %w", err)
 	}
-	sessions, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Session, error) {
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Session, error) {
 		var s Session
 		var secs float64
 		err := row.Scan(&s.PID, &s.State, &s.Wait, &secs, &s.Query)
@@ -71,12 +70,47 @@ SELECT a.pid, coalesce(a.state, ''),
 		return s, err
 	})
 	if err != nil {
-		return Session{}, nil, false, fmt.Errorf("read pg_stat_activity: %w", err)
+		return nil, fmt.Errorf("read pg_stat_activity: %w", err)
 	}
-	if len(sessions) == 0 || sessions[0].PID != pid {
+	return found, nil
+}
+
+// Blocked returns the session pid and the sessions that block it, those
+// holding or queued ahead for a lock it waits for. ok is false when no
+// session pid exists.
+func Blocked(ctx context.Context, q Querier, pid uint32) (self Session, blockers []Session, ok bool, err error) {
+	found, err := sessions(ctx, q, sessionColumns+`
+  FROM pg_stat_activity a
+ WHERE a.pid = $1 OR a.pid = ANY (pg_blocking_pids($1))
+ ORDER BY a.pid <> $1, a.pid`, pid, queryChars)
+	if err != nil {
+		return Session{}, nil, false, err
+	}
+	if len(found) == 0 || found[0].PID != pid {
 		return Session{}, nil, false, nil
 	}
-	return sessions[0], sessions[1:], true, nil
+	return found[0], found[1:], true, nil
+}
+
+// TableHolders returns the other sessions that hold a lock on one of the
+// tables, named as to_regclass takes them.
+func TableHolders(ctx context.Context, q Querier, tables []string) ([]Session, error) {
+	return sessions(ctx, q, sessionColumns+`
+  FROM pg_stat_activity a
+ WHERE a.pid <> pg_backend_pid()
+   AND a.pid IN (SELECT l.pid FROM pg_locks l
+                  WHERE l.granted AND l.locktype = 'relation'
+                    AND l.relation = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) AS t))
+ ORDER BY a.pid`, tables, queryChars)
+}
+
+// Strings are the sessions as log lines show them.
+func Strings(sessions []Session) []string {
+	out := make([]string, len(sessions))
+	for i, s := range sessions {
+		out[i] = s.String()
+	}
+	return out
 }
 
 // AdvisoryHolder returns the pid of the session of this database that

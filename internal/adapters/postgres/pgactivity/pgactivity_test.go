@@ -94,3 +94,28 @@ func connect(t *testing.T, url string) *pgx.Conn {
 	t.Cleanup(func() { conn.Close(context.Background()) })
 	return conn
 }
+
+// TableHolders names the other sessions holding a table, not itself.
+func TestTableHolders(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	url := pgtest.NewURL(t)
+	// Given a session reading a table in an open transaction
+	reader := pgtest.Connect(t, url)
+	tx, err := reader.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT count(*) FROM order_details"); err != nil {
+		t.Fatal(err)
+	}
+	// When another asks who holds it
+	asker := pgtest.Connect(t, url)
+	holders, err := pgactivity.TableHolders(ctx, asker, []string{"order_details", "customer_orders"})
+	// Then the reader is named, with what it runs
+	if err != nil || len(holders) != 1 || holders[0].PID != reader.PgConn().PID() ||
+		!strings.Contains(holders[0].String(), "order_details") {
+		t.Fatalf("holders = %v, %v; want the reader, pid %d", holders, err, reader.PgConn().PID())
+	}
+}
