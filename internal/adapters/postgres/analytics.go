@@ -131,10 +131,8 @@ func (a *Analytics) Run(ctx context.Context) error {
 		if err != nil {
 			a.log.Warn().Err(err).Dur("retry_in", a.cfg.LockRetry).Msg("analytics consumer failed; competing for its lock again")
 		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(a.cfg.LockRetry):
+		if err := sleep(ctx, a.cfg.LockRetry); err != nil {
+			return err
 		}
 	}
 }

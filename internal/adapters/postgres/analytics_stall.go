@@ -3,7 +3,6 @@ package postgres
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/app"
@@ -64,16 +63,4 @@ func (st *stallState) clear(ctx context.Context, conn *pgx.Conn) error {
 	}
 	st.recorded, st.at = false, 0
 	return nil
-}
-
-// sleep waits for d or the end of ctx.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

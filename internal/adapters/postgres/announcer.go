@@ -68,10 +68,8 @@ func (a *Announcer) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			a.log.Warn().Err(err).Msg("announcing appended events failed")
-			select {
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(announceRetry):
+			if err := sleep(ctx, announceRetry); err != nil {
+				return err
 			}
 		}
 	}

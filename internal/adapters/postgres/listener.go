@@ -102,10 +102,8 @@ func (l *Listener) Run(ctx context.Context) error {
 			refused = true
 		}
 		ev.Err(err).Dur("retry_in", wait).Msg("listening for appended events failed")
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(wait):
+		if err := sleep(ctx, wait); err != nil {
+			return err
 		}
 		delay = min(2*delay, listenRetryMax)
 	}

@@ -61,10 +61,8 @@ func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snaps
 				Dur("waited", time.Since(start)).Dur("retry_in", wait).
 				Msg("rebuild: the live tables are in use; the swap waits for them without holding them")
 		}
-		select {
-		case <-ctx.Done():
-			return 0, fmt.Errorf("swap: gave up after %s, %d attempts: %w (last: %w)", time.Since(start).Round(time.Millisecond), attempt, ctx.Err(), err)
-		case <-time.After(wait):
+		if serr := sleep(ctx, wait); serr != nil {
+			return 0, fmt.Errorf("swap: gave up after %s, %d attempts: %w (last: %w)", time.Since(start).Round(time.Millisecond), attempt, serr, err)
 		}
 	}
 }
