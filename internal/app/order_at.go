@@ -46,13 +46,7 @@ func AtVersion(version int) PointInTime { return PointInTime{version: version} }
 // as the nearest bound, since every event occurs within them: the store
 // is never asked about a time it cannot hold.
 func AsOf(t time.Time) PointInTime {
-	switch {
-	case t.Before(order.EarliestTime):
-		t = order.EarliestTime
-	case t.After(order.LatestTime):
-		t = order.LatestTime
-	}
-	return PointInTime{asOf: t, byTime: true}
+	return PointInTime{asOf: order.ClampTime(t), byTime: true}
 }
 
 func (p PointInTime) String() string {

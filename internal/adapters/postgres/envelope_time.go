@@ -39,15 +39,3 @@ func (e envelopeTime) ScanTimestamptz(v pgtype.Timestamptz) error {
 // errTimeOutOfBounds is why an event whose envelope holds such a time is
 // unreadable.
 var errTimeOutOfBounds = errors.New("its occurred_at or recorded_at lies outside the times this service writes")
-
-// clampTime is t within the domain's bounds: how an unreadable event's
-// out-of-range time is shown.
-func clampTime(t time.Time) time.Time {
-	switch {
-	case t.Before(order.EarliestTime):
-		return order.EarliestTime
-	case t.After(order.LatestTime):
-		return order.LatestTime
-	}
-	return t
-}

@@ -249,7 +249,7 @@ func (s *Store) recorded(st storedEvent) (app.RecordedEvent, error) {
 	if err != nil || !st.timesInBounds() {
 		s.unreadable.Add(1)
 		r.Type, r.SchemaVersion, r.Data, r.Unreadable = st.Type, st.SchemaVersion, st.Data, true
-		r.OccurredAt, r.RecordedAt = clampTime(r.OccurredAt), clampTime(r.RecordedAt)
+		r.OccurredAt, r.RecordedAt = order.ClampTime(r.OccurredAt), order.ClampTime(r.RecordedAt)
 	}
 	return r, nil
 }

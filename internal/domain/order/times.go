@@ -34,3 +34,15 @@ func CheckTime(field string, t time.Time) error {
 func InTimeBounds(t time.Time) bool {
 	return !t.Before(EarliestTime) && !t.After(LatestTime)
 }
+
+// ClampTime is t brought within [EarliestTime, LatestTime]: the nearest
+// bound for an instant outside them.
+func ClampTime(t time.Time) time.Time {
+	switch {
+	case t.Before(EarliestTime):
+		return EarliestTime
+	case t.After(LatestTime):
+		return LatestTime
+	}
+	return t
+}

@@ -54,3 +54,18 @@ func TestTimeBoundsStayFourDigitYearsInEveryOffset(t *testing.T) {
 		}
 	}
 }
+
+func TestClampTime(t *testing.T) {
+	inside := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	for at, want := range map[time.Time]time.Time{
+		inside:                                   inside,
+		time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC): order.EarliestTime,
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC): order.LatestTime,
+		order.EarliestTime:                           order.EarliestTime,
+		order.LatestTime:                             order.LatestTime,
+	} {
+		if got := order.ClampTime(at); !got.Equal(want) {
+			t.Errorf("ClampTime(%s) = %s, want %s", at, got, want)
+		}
+	}
+}
