@@ -87,13 +87,9 @@ type analyticsEvent struct {
 func (a *Analytics) decodeAnalytics(rows []storedEvent) ([]analyticsEvent, error) {
 	events := make([]analyticsEvent, 0, len(rows))
 	for _, r := range rows {
-		e, err := a.codec.Decode(r.Type, r.SchemaVersion, r.Data)
-		if err == nil && !r.timesInBounds() {
-			err = errTimeOutOfBounds
-		}
+		e, err := r.decode(a.codec)
 		if err != nil {
-			return events, &app.UnreadableEventError{OrderID: r.OrderID, Version: r.Version, EventID: r.EventID,
-				Position: r.Position, Type: r.Type, SchemaVersion: r.SchemaVersion, Err: err}
+			return events, err
 		}
 		events = append(events, analyticsEvent{
 			cursor:     app.FeedCursor{TransactionID: r.TransactionID, Position: r.Position},

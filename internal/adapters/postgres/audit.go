@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -42,14 +43,10 @@ func (s *Store) AuditEvents(ctx context.Context, max int) (_ EventAudit, err err
 	_, err = pgx.ForEachRow(rows, []any{&st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion, &st.Data,
 		envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}, func() error {
 		audit.Read++
-		_, err := s.codec.Decode(st.Type, st.SchemaVersion, st.Data)
-		if err == nil && !st.timesInBounds() {
-			err = errTimeOutOfBounds
-		}
-		if err != nil {
+		if _, err := st.decode(s.codec); err != nil {
+			u, _ := errors.AsType[*app.UnreadableEventError](err)
 			audit.Unreadable++
-			audit.First = append(audit.First, &app.UnreadableEventError{OrderID: st.OrderID, Version: st.Version, EventID: st.EventID,
-				Position: st.Position, Type: st.Type, SchemaVersion: st.SchemaVersion, Err: err})
+			audit.First = append(audit.First, u)
 			// Keep the lowest positions only: the table is not read in order.
 			if len(audit.First) > 2*max {
 				audit.First = lowest(audit.First, max)

@@ -199,10 +199,19 @@ func (st *storedEvent) targets() []any {
 		&st.Data, &st.Metadata, envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}
 }
 
-// timesInBounds reports whether the event's envelope times are ones the
-// service can have written.
-func (st *storedEvent) timesInBounds() bool {
-	return order.InTimeBounds(st.OccurredAt) && order.InTimeBounds(st.RecordedAt)
+// decode decodes the event as every reader does: its data by the codec,
+// its envelope's times held to the domain's bounds. It fails with an
+// *app.UnreadableEventError naming the event.
+func (st *storedEvent) decode(codec *Codec) (order.Event, error) {
+	e, err := codec.Decode(st.Type, st.SchemaVersion, st.Data)
+	if err == nil && !(order.InTimeBounds(st.OccurredAt) && order.InTimeBounds(st.RecordedAt)) {
+		err = errTimeOutOfBounds
+	}
+	if err != nil {
+		return nil, &app.UnreadableEventError{OrderID: st.OrderID, Version: st.Version, EventID: st.EventID,
+			Position: st.Position, Type: st.Type, SchemaVersion: st.SchemaVersion, Err: err}
+	}
+	return e, nil
 }
 
 // storedEvent is an events row as read, before decoding.
@@ -240,13 +249,13 @@ func (s *Store) recorded(st storedEvent) (app.RecordedEvent, error) {
 		OccurredAt:    st.OccurredAt.UTC(),
 		RecordedAt:    st.RecordedAt.UTC(),
 	}
-	e, err := s.codec.Decode(st.Type, st.SchemaVersion, st.Data)
+	e, err := st.decode(s.codec)
 	if err == nil {
 		// Type, like Data and SchemaVersion, is what the codec writes today.
 		r.Type = e.EventType()
 		r.SchemaVersion, r.Data, err = s.codec.Encode(e)
 	}
-	if err != nil || !st.timesInBounds() {
+	if err != nil {
 		s.unreadable.Add(1)
 		r.Type, r.SchemaVersion, r.Data, r.Unreadable = st.Type, st.SchemaVersion, st.Data, true
 		r.OccurredAt, r.RecordedAt = order.ClampTime(r.OccurredAt), order.ClampTime(r.RecordedAt)
