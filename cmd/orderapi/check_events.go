@@ -38,8 +38,7 @@ func checkEvents(ctx context.Context, store *postgres.Store, log zerolog.Logger)
 	}
 	for _, p := range report.Projections {
 		if st := p.Stalled; st != nil {
-			problems = append(problems, fmt.Sprintf("projection %s is stopped before event %s (position %d) since %s: %s",
-				p.Name, st.EventID, st.Position, st.Since.Format("2006-01-02T15:04:05Z07:00"), st.Reason))
+			problems = append(problems, "projection "+st.Describe(p.Name))
 		}
 	}
 	if len(problems) > 0 {

@@ -132,7 +132,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	handler, err := httpapi.NewServer(svc, log, httpapi.Config{
 		CORSOrigins:          cfg.CORSOrigins,
 		Ready:                readiness.New(pool, log).Check,
-		ReadyDetails:         readyDetails(analytics, store.UnreadableEvents),
+		ReadyDetails:         readyDetails(analytics.Stalled, store.UnreadableEvents),
 		Feed:                 hub,
 		Closing:              closing,
 		FeedStreams:          cfg.FeedStreams,

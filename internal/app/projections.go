@@ -45,6 +45,13 @@ type ProjectionStall struct {
 	Since    time.Time
 }
 
+// Describe says, for operators, that the projection is stopped, where,
+// since when and why.
+func (s ProjectionStall) Describe(projection string) string {
+	return fmt.Sprintf("%s is stopped before event %s (position %d), which this build cannot decode, since %s: %s",
+		projection, s.EventID, s.Position, s.Since.Format(time.RFC3339), s.Reason)
+}
+
 // OpenTransaction is a transaction still running on the database server.
 // While it runs, the global feed stops below it (see FeedCursor), and so
 // do the asynchronous projections.

@@ -85,9 +85,7 @@ func analyticsProgress(ctx context.Context, db interface {
 	if oldest != nil {
 		st.Lag = max(now.Sub(*oldest), 0)
 	}
-	if stalledID != nil && stalledAt != nil && stalledReason != nil && stalledSince != nil {
-		st.Stalled = &app.ProjectionStall{EventID: *stalledID, Position: *stalledAt, Reason: *stalledReason, Since: stalledSince.UTC()}
-	}
+	st.Stalled = stallOf(stalledID, stalledAt, stalledReason, stalledSince)
 	return st, nil
 }
 

@@ -3,7 +3,9 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -63,4 +65,34 @@ func (st *stallState) clear(ctx context.Context, conn *pgx.Conn) error {
 	}
 	st.recorded, st.at = false, 0
 	return nil
+}
+
+// analyticsStalledSQL reads the projection's stall record alone: a
+// primary-key lookup, cheap enough for every readiness probe.
+const analyticsStalledSQL = `
+SELECT stalled_event_id, stalled_position, stalled_reason, stalled_since
+  FROM projection_checkpoints WHERE name = $1`
+
+// Stalled returns the event the analytics projection is stopped before,
+// nil when it is not stopped.
+func (a *Analytics) Stalled(ctx context.Context) (_ *app.ProjectionStall, err error) {
+	defer markUnavailable(&err)
+	var (
+		id     *uuid.UUID
+		at     *int64
+		reason *string
+		since  *time.Time
+	)
+	if err := a.pool.QueryRow(ctx, analyticsStalledSQL, analyticsName).Scan(&id, &at, &reason, &since); err != nil {
+		return nil, fmt.Errorf("read the analytics stall: %w", err)
+	}
+	return stallOf(id, at, reason, since), nil
+}
+
+// stallOf is the stall record's columns as read, nil when none is set.
+func stallOf(id *uuid.UUID, at *int64, reason *string, since *time.Time) *app.ProjectionStall {
+	if id == nil || at == nil || reason == nil || since == nil {
+		return nil
+	}
+	return &app.ProjectionStall{EventID: *id, Position: *at, Reason: *reason, Since: since.UTC()}
 }
