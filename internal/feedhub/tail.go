@@ -8,10 +8,6 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 )
 
-// settleFirst is the first delay of the quick second looks after a
-// wake-up that found nothing; see run.
-const settleFirst = 20 * time.Millisecond
-
 // run is the tailer: it reads the feed after the tail, hands each page to
 // every joined subscription, and reads again at once if the page was
 // full, else when woken, poked or polled. It returns when no subscription
@@ -26,12 +22,7 @@ func (h *Hub) run() {
 	}
 	timer := time.NewTimer(h.cfg.Poll)
 	defer timer.Stop()
-	// settle > 0 at the start and after a wake-up: what committed just
-	// before may not be readable yet while an older write transaction is
-	// still running (see app.FeedCursor), and no wake-up comes when that
-	// one ends unless it appended too. Rather than wait for the poll, a
-	// look that found nothing is repeated soon, at doubling delays.
-	settle := settleFirst
+	follow := app.NewFeedFollower(h.cfg.Poll, false)
 	for {
 		after, gen, ok := h.next()
 		if !ok {
@@ -44,18 +35,12 @@ func (h *Hub) run() {
 		if n == h.cfg.Page {
 			continue
 		}
-		next := h.cfg.Poll
-		if settle > 0 && err == nil && n == 0 && settle < h.cfg.Poll {
-			next, settle = settle, 2*settle
-		} else {
-			settle = 0
-		}
-		timer.Reset(next)
+		timer.Reset(follow.Wait(err == nil && n == 0))
 		select {
 		case <-h.ctx.Done():
 			return
 		case <-wake:
-			settle = settleFirst
+			follow.Woken()
 		case <-h.kick:
 			// A subscription joined or left: look now, without the quick
 			// second looks of a wake-up (a joiner has just read itself).

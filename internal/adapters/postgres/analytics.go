@@ -24,9 +24,6 @@ const (
 	defaultAnalyticsRetry  = time.Second
 	defaultAnalyticsLinger = 10 * time.Millisecond
 	defaultAnalyticsStall  = 30 * time.Second
-	// analyticsSettleFirst is the first delay of the quick second looks
-	// after a wake-up that found nothing; see consume.
-	analyticsSettleFirst = 20 * time.Millisecond
 	// analyticsStepTimeout bounds each read and each batch of the
 	// consumer, so that a connection that hangs without failing (a network
 	// partition) cannot stall it forever; the connection is then closed.

@@ -31,12 +31,8 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 	timer := time.NewTimer(a.cfg.Poll)
 	defer timer.Stop()
 	st := stallState{a: a, recorded: true} // the last holder may have left one
-	// settle > 0 after a wake-up: the transaction that woke the consumer
-	// has committed, yet the feed may not show it while an older write
-	// transaction in the database still runs (see app.FeedCursor).
-	// Rather than wait for the poll, the consumer looks again soon, at
-	// doubling delays.
-	var settle time.Duration
+	// Started settled: only a wake-up calls for quick second looks.
+	follow := app.NewFeedFollower(a.cfg.Poll, true)
 	for {
 		rows, err := a.readFeed(ctx, conn, at)
 		if err != nil {
@@ -95,18 +91,12 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 				continue // more may be waiting
 			}
 		}
-		wait := a.cfg.Poll
-		if settle > 0 && len(rows) == 0 && settle < a.cfg.Poll {
-			wait, settle = settle, 2*settle
-		} else {
-			settle = 0
-		}
-		timer.Reset(wait)
+		timer.Reset(follow.Wait(len(rows) == 0))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-wake:
-			settle = analyticsSettleFirst
+			follow.Woken()
 			if a.cfg.Linger > 0 {
 				timer.Reset(a.cfg.Linger)
 				select {
