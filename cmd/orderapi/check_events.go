@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
 
@@ -32,14 +33,12 @@ func checkEvents(ctx context.Context, store *postgres.Store, log zerolog.Logger)
 	if err != nil {
 		return err
 	}
-	report, err := analytics.Projections(ctx)
+	stalled, err := analytics.Stalled(ctx)
 	if err != nil {
 		return err
 	}
-	for _, p := range report.Projections {
-		if st := p.Stalled; st != nil {
-			problems = append(problems, "projection "+st.Describe(p.Name))
-		}
+	if stalled != nil {
+		problems = append(problems, "projection "+stalled.Describe(app.ProjectionAnalytics))
 	}
 	if len(problems) > 0 {
 		return errors.New("this build cannot read every stored event: " + strings.Join(problems, "; "))
