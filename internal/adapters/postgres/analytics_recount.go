@@ -120,7 +120,7 @@ SELECT stream_id, stream_version, event_type, schema_version, data, occurred_at
 			current, o = id, order.Order{}
 		}
 		before := o
-		e, err := s.applyStored(&o, version, typ, schema, data, at)
+		e, err := s.applyStored(id, &o, version, typ, schema, data, at)
 		if err != nil {
 			return fmt.Errorf("order %s: %w", id, err)
 		}

@@ -44,7 +44,7 @@ func (s *Store) foldInto(ctx context.Context, id uuid.UUID, f *fold, b bound) er
 		occurredAt             time.Time
 	)
 	_, err = pgx.ForEachRow(rows, []any{&version, &eventType, &schemaVersion, &data, envelopeTime{&occurredAt}}, func() error {
-		return f.step(s, version, eventType, schemaVersion, data, occurredAt)
+		return f.step(s, id, version, eventType, schemaVersion, data, occurredAt)
 	})
 	if err != nil {
 		return fmt.Errorf("read stream after version %d: %w", from, err)
@@ -93,7 +93,7 @@ func newFold(from order.Order, until time.Time, every int) fold {
 var errNoAnchor = errors.New("the starting state's own event is not the first read")
 
 // step takes the next event read.
-func (f *fold) step(s *Store, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) error {
+func (f *fold) step(s *Store, id uuid.UUID, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) error {
 	if !f.within {
 		if version != f.o.Version {
 			return fmt.Errorf("stream has version %d where %d was expected: %w", version, f.o.Version, errNoAnchor)
@@ -101,7 +101,7 @@ func (f *fold) step(s *Store, version int, eventType string, schemaVersion int, 
 		f.within = true
 		return nil
 	}
-	if _, err := s.applyStored(&f.o, version, eventType, schemaVersion, data, occurredAt); err != nil {
+	if _, err := s.applyStored(id, &f.o, version, eventType, schemaVersion, data, occurredAt); err != nil {
 		return err
 	}
 	f.folded++
@@ -119,11 +119,11 @@ func (f *fold) step(s *Store, version int, eventType string, schemaVersion int, 
 	return nil
 }
 
-// applyStored folds one stored event, the next of o's stream, into o, and
-// returns it decoded. Every replay goes through it: Load, and the
-// projections' verification and rebuild, so that they fold exactly as the
-// commands do.
-func (s *Store) applyStored(o *order.Order, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) (order.Event, error) {
+// applyStored folds one stored event, the next of o's stream (order id's),
+// into o, and returns it decoded. Every replay goes through it: Load, and
+// the projections' verification and rebuild, so that they fold exactly as
+// the commands do.
+func (s *Store) applyStored(id uuid.UUID, o *order.Order, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) (order.Event, error) {
 	// Apply counts versions; a stream that skips one would silently
 	// give the state the wrong version.
 	if version != o.Version+1 {
@@ -135,7 +135,7 @@ func (s *Store) applyStored(o *order.Order, version int, eventType string, schem
 	}
 	if err != nil {
 		s.unreadable.Add(1)
-		return nil, &app.UnreadableEventError{OrderID: o.ID, Version: version, Type: eventType, SchemaVersion: schemaVersion, Err: err}
+		return nil, &app.UnreadableEventError{OrderID: id, Version: version, Type: eventType, SchemaVersion: schemaVersion, Err: err}
 	}
 	o.Apply(e, occurredAt.UTC())
 	return e, nil

@@ -2,12 +2,10 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -55,23 +53,11 @@ func (s *Store) LoadAsOf(ctx context.Context, id uuid.UUID, t time.Time) (_ orde
 
 // loadTo folds the stream up to the bound, from a snapshot when they are
 // on; no event within the bound is order.ErrNotFound.
-func (s *Store) loadTo(ctx context.Context, id uuid.UUID, b bound) (o order.Order, err error) {
+func (s *Store) loadTo(ctx context.Context, id uuid.UUID, b bound) (order.Order, error) {
 	if s.snaps != nil {
-		o, err = s.loadFromSnapshot(ctx, id, b)
-	} else {
-		o, err = s.replay(ctx, id, b)
+		return s.loadFromSnapshot(ctx, id, b)
 	}
-	return o, ofStream(err, id)
-}
-
-// ofStream names the stream in an unreadable event's error: the fold
-// knows its order only once the first event is read, and that may be the
-// event it cannot read.
-func ofStream(err error, id uuid.UUID) error {
-	if u, ok := errors.AsType[*app.UnreadableEventError](err); ok && u.OrderID == uuid.Nil {
-		u.OrderID = id
-	}
-	return err
+	return s.replay(ctx, id, b)
 }
 
 // replay folds the stream from its start up to the bound; no event within

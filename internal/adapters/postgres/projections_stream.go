@@ -121,7 +121,7 @@ func (r *streams) fold(ctx context.Context, id uuid.UUID, each func(before, afte
 			return o, n, nil
 		}
 		before := o
-		e, err := r.s.applyStored(&o, row.Version, row.Type, row.SchemaVersion, row.Data, row.OccurredAt)
+		e, err := r.s.applyStored(id, &o, row.Version, row.Type, row.SchemaVersion, row.Data, row.OccurredAt)
 		if err != nil {
 			// Skip the rest of the stream, so the caller may go on.
 			for row != nil && row.StreamID == id {
@@ -131,7 +131,7 @@ func (r *streams) fold(ctx context.Context, id uuid.UUID, each func(before, afte
 					return order.Order{}, n, perr
 				}
 			}
-			return order.Order{}, n, fmt.Errorf("replay order %s: %w", id, ofStream(err, id))
+			return order.Order{}, n, fmt.Errorf("replay order %s: %w", id, err)
 		}
 		n++
 		if each != nil {

@@ -163,8 +163,8 @@ func (s *Store) catchUp(ctx context.Context, tx pgx.Tx, tables []string, ids []u
 		if i > 0 && e.StreamID != events[i-1].StreamID {
 			o = order.Order{}
 		}
-		if _, err := s.applyStored(&o, e.Version, e.Type, e.SchemaVersion, e.Data, e.OccurredAt); err != nil {
-			return 0, fmt.Errorf("catch up order %s: %w", e.StreamID, ofStream(err, e.StreamID))
+		if _, err := s.applyStored(e.StreamID, &o, e.Version, e.Type, e.SchemaVersion, e.Data, e.OccurredAt); err != nil {
+			return 0, fmt.Errorf("catch up order %s: %w", e.StreamID, err)
 		}
 		if i == len(events)-1 || events[i+1].StreamID != e.StreamID {
 			if err := w.add(ctx, o); err != nil {

@@ -85,7 +85,7 @@ func (s *Store) loadFromSnapshot(ctx context.Context, id uuid.UUID, b bound) (or
 			f, from = newFold(st, occurredAt.UTC(), sn.every), version
 			return nil
 		}
-		err := f.step(s, version, eventType, schemaVersion, data, occurredAt)
+		err := f.step(s, id, version, eventType, schemaVersion, data, occurredAt)
 		if errors.Is(err, errNoAnchor) && from > 0 {
 			unusable, reason = from, err
 			return errUnusableSnapshot
