@@ -189,11 +189,22 @@ func (c *Cluster) LogTail() string {
 	return strings.Join(lines[max(0, len(lines)-20):], "\n")
 }
 
-// newestBindir is the bin folder of the newest PostgreSQL installed.
+// newestBindir is the bin folder of the newest PostgreSQL installed:
+// Debian's layout, else the initdb on PATH, else pg_config's.
 func newestBindir() (string, error) {
 	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
 	if len(found) == 0 {
-		return "", fmt.Errorf("no PostgreSQL binaries under /usr/lib/postgresql/*/bin (apt-get install postgresql)")
+		if initdb, err := exec.LookPath("initdb"); err == nil {
+			return filepath.Dir(initdb), nil
+		}
+		if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+			if dir := strings.TrimSpace(string(out)); dir != "" {
+				if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+					return dir, nil
+				}
+			}
+		}
+		return "", fmt.Errorf("no PostgreSQL server programs (initdb, pg_ctl) under /usr/lib/postgresql/*/bin, on PATH or at pg_config --bindir: this test runs a cluster of its own (apt-get install postgresql)")
 	}
 	major := func(p string) int {
 		n, _ := strconv.Atoi(strings.Split(filepath.Base(filepath.Dir(filepath.Dir(p))), ".")[0])
