@@ -215,9 +215,8 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (app.Principa
 	if err != nil {
 		return app.Principal{}, err
 	}
-	if v.cache != nil {
-		// exp is required, so present; the entry never outlives it.
-		exp, _ := claims.GetExpirationTime()
+	// exp is required, so present; the entry never outlives it.
+	if exp, _ := claims.GetExpirationTime(); v.cache != nil && exp != nil {
 		v.cache.put(key, p, exp.Time, gen, v.cfg.Now())
 	}
 	return p, nil
@@ -255,13 +254,13 @@ func (v *Verifier) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if v.keys.loaded() {
-				v.log.Warn().Err(err).Dur("retry_in", retry).Msg("loading the keys that verify bearer tokens failed; the keys loaded before stay in use")
-			} else {
-				v.log.Error().Err(err).Dur("retry_in", retry).Msg("loading the keys that verify bearer tokens failed; every request is refused with 503 until they load")
-			}
 			wait = min(retry, wait)
 			retry = min(2*retry, v.cfg.RetryMax)
+			if v.keys.loaded() {
+				v.log.Warn().Err(err).Dur("retry_in", wait).Msg("loading the keys that verify bearer tokens failed; the keys loaded before stay in use")
+			} else {
+				v.log.Error().Err(err).Dur("retry_in", wait).Msg("loading the keys that verify bearer tokens failed; every request is refused with 503 until they load")
+			}
 		} else {
 			retry = v.cfg.RetryMin
 		}
