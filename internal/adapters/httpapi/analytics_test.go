@@ -51,7 +51,7 @@ func newAnalyticsAPIOn(t *testing.T, pool *pgxpool.Pool, running bool, wait time
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: testCursors})
+	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: testCursors, Auth: testAuthenticator})
 	if err != nil {
 		t.Fatal(err)
 	}

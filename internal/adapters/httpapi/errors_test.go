@@ -58,7 +58,6 @@ func TestBadRequests(t *testing.T) {
 		{"weak If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `W/"2"`}, 400, codeBadHeader},
 		{"If-Match list", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"1", "2"`}, 400, codeBadHeader},
 		{"foreign If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"abc"`}, 400, codeBadHeader},
-		{"bad X-Actor", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"X-Actor", "robert'); DROP"}, 400, codeBadHeader},
 		{"bad X-Correlation-Id", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"X-Correlation-Id", "a b"}, 400, codeBadHeader},
 		{"malformed If-None-Match", "GET", "/v1/orders/" + o.ID, nil, []string{"If-None-Match", `"1`}, 400, codeBadHeader},
 		{"body too large", "POST", items, huge, nil, 413, codeTooLarge},

@@ -51,6 +51,7 @@ func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*htt
 		FeedHeartbeat: time.Minute,
 		Closing:       closing,
 		Cursors:       testCursors,
+		Auth:          testAuthenticator,
 	}
 	hubCfg := feedhub.Config{Wake: listener.Subscribe, Poll: time.Minute}
 	if opts != nil {

@@ -57,6 +57,7 @@ func newLoadServer(t *testing.T) *loadServer {
 		Ready: func(ctx context.Context) error { return pool.Ping(ctx) },
 		Feed:  hub, FeedStreams: 1000, FeedStreamsPerClient: 1000,
 		Cursors: testCursors,
+		Auth:    testAuthenticator,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +72,12 @@ func newLoadServer(t *testing.T) *loadServer {
 func (s *loadServer) post(path, body string) time.Duration {
 	s.t.Helper()
 	began := time.Now()
-	resp, err := s.client.Post(s.url+path, "application/json", strings.NewReader(body))
+	req, err := http.NewRequest("POST", s.url+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(withStaffToken(req))
 	if err != nil {
 		s.t.Fatal(err)
 	}
