@@ -66,6 +66,27 @@ func (e EventEnvelopeUnreadable) Valid() bool {
 	}
 }
 
+// Defines values for EventMetadataActorRoles.
+const (
+	Customer EventMetadataActorRoles = "customer"
+	Service  EventMetadataActorRoles = "service"
+	Staff    EventMetadataActorRoles = "staff"
+)
+
+// Valid indicates whether the value is a known member of the EventMetadataActorRoles enum.
+func (e EventMetadataActorRoles) Valid() bool {
+	switch e {
+	case Customer:
+		return true
+	case Service:
+		return true
+	case Staff:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventType.
 const (
 	EventTypeOrderCancelled   EventType = "OrderCancelled"
@@ -107,6 +128,7 @@ const (
 	InvalidCurrency FieldErrorCode = "invalid_currency"
 	InvalidFormat   FieldErrorCode = "invalid_format"
 	InvalidText     FieldErrorCode = "invalid_text"
+	NotCaller       FieldErrorCode = "not_caller"
 	OutOfRange      FieldErrorCode = "out_of_range"
 	Required        FieldErrorCode = "required"
 	TooLong         FieldErrorCode = "too_long"
@@ -126,6 +148,8 @@ func (e FieldErrorCode) Valid() bool {
 	case InvalidFormat:
 		return true
 	case InvalidText:
+		return true
+	case NotCaller:
 		return true
 	case OutOfRange:
 		return true
@@ -659,8 +683,11 @@ type Amount = string
 
 // CancelOrderRequest defines model for CancelOrderRequest.
 type CancelOrderRequest struct {
-	CancelledBy string `json:"cancelled_by"`
-	Reason      string `json:"reason"`
+	// CancelledBy Who cancels is the caller, the subject of its token, and the
+	// order records it so. Leave it out (or `""`); if given it must
+	// be that subject, anything else is 422 `not_caller`.
+	CancelledBy *string `json:"cancelled_by,omitempty"`
+	Reason      string  `json:"reason"`
 }
 
 // Country An ISO 3166-1 alpha-2 code.
@@ -673,8 +700,10 @@ type CreateOrderRequest struct {
 	// Currency An active ISO 4217 code; the service's default when absent.
 	Currency *string `json:"currency,omitempty"`
 
-	// CustomerId Not the nil UUID.
-	CustomerId openapi_types.UUID `json:"customer_id"`
+	// CustomerId The customer the order is for; not the nil UUID. A customer may
+	// leave it out for its own order, and may name no one else (403
+	// `forbidden`); staff must give it (422 `required`).
+	CustomerId *openapi_types.UUID `json:"customer_id,omitempty"`
 
 	// Id The new order's id, chosen by the client so a create can be retried safely; generated when absent. Not the nil UUID.
 	Id *openapi_types.UUID `json:"id,omitempty"`
@@ -819,14 +848,23 @@ type EventList struct {
 // EventMetadata defines model for EventMetadata.
 type EventMetadata struct {
 	// Actor Who did it: the subject of the bearer token the command was
-	// sent with (the `X-Actor` header is not read). Null on events
-	// recorded before requests were authenticated, when the request
-	// named no actor.
-	Actor         *string `json:"actor"`
-	CausationId   *string `json:"causation_id"`
+	// sent with (the `X-Actor` header is not read). On events
+	// recorded before tokens were verified, the name the request
+	// declared, or null when it named none.
+	Actor *string `json:"actor"`
+
+	// ActorRoles The roles the token granted when the event was recorded; empty on events recorded before tokens were verified.
+	ActorRoles  []EventMetadataActorRoles `json:"actor_roles"`
+	CausationId *string                   `json:"causation_id"`
+
+	// ClientId The OAuth client the token was issued to (its `azp` or `client_id`); null when it named none.
+	ClientId      *string `json:"client_id"`
 	CorrelationId *string `json:"correlation_id"`
 	RequestId     *string `json:"request_id"`
 }
+
+// EventMetadataActorRoles defines model for EventMetadata.ActorRoles.
+type EventMetadataActorRoles string
 
 // EventType The name of an event type; it says which shape an event's `data` has.
 type EventType string
@@ -864,7 +902,9 @@ type FieldError struct {
 	// `invalid_text` (not UTF-8, or control characters),
 	// `invalid_currency`, `invalid_country`, `before_shipment`,
 	// `in_future` (a time of something that has happened lies ahead
-	// of the database's clock by more than five minutes).
+	// of the database's clock by more than five minutes),
+	// `not_caller` (names someone other than the caller, where only
+	// the caller may be named).
 	Code FieldErrorCode `json:"code"`
 
 	// Field The field's JSON name, dotted for nested fields (`shipping_address.country`); query parameters and headers by their name.
@@ -876,7 +916,9 @@ type FieldError struct {
 // `invalid_text` (not UTF-8, or control characters),
 // `invalid_currency`, `invalid_country`, `before_shipment`,
 // `in_future` (a time of something that has happened lies ahead
-// of the database's clock by more than five minutes).
+// of the database's clock by more than five minutes),
+// `not_caller` (names someone other than the caller, where only
+// the caller may be named).
 type FieldErrorCode string
 
 // OpenTransaction defines model for OpenTransaction.
@@ -903,7 +945,9 @@ type Order struct {
 	CancelReason *string    `json:"cancel_reason"`
 	CancelledAt  *time.Time `json:"cancelled_at"`
 
-	// CancelledBy Null unless the order was cancelled.
+	// CancelledBy Null unless the order was cancelled. Who cancelled it: the
+	// subject of the caller's token; on orders cancelled before
+	// tokens were verified, the name the request declared.
 	CancelledBy *string `json:"cancelled_by"`
 
 	// Carrier Null until the order is shipped.
@@ -960,9 +1004,13 @@ type Order struct {
 	Version int `json:"version"`
 }
 
-// OrderCancelledData defines model for OrderCancelledData.
+// OrderCancelledData Schema version 2. `cancelled_by` is the subject of the token that
+// cancelled the order when `cancelled_by_verified` is true; events of
+// version 1, recorded before tokens were verified, are shown in this
+// shape with the name their request declared, unverified.
 type OrderCancelledData struct {
-	CancelledBy string `json:"cancelled_by"`
+	CancelledBy         string `json:"cancelled_by"`
+	CancelledByVerified bool   `json:"cancelled_by_verified"`
 
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	OrderId Uuid   `json:"order_id"`
@@ -971,6 +1019,10 @@ type OrderCancelledData struct {
 
 // OrderCancelledEvent defines model for OrderCancelledEvent.
 type OrderCancelledEvent struct {
+	// Data Schema version 2. `cancelled_by` is the subject of the token that
+	// cancelled the order when `cancelled_by_verified` is true; events of
+	// version 1, recorded before tokens were verified, are shown in this
+	// shape with the name their request declared, unverified.
 	Data OrderCancelledData `json:"data"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -2923,10 +2975,13 @@ type ClientInterface interface {
 
 	// CreateOrderWithBody Create an order
 	//
-	// Starts a draft order. A client-chosen `id` makes creation safe to
-	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing. With an `Idempotency-Key` a retry instead
-	// answers 201 again, with the order the first request created.
+	// Starts a draft order. A customer creates orders for itself: it may
+	// leave `customer_id` out, and naming another customer is 403
+	// `forbidden`; staff name the customer. A client-chosen `id` makes
+	// creation safe to retry: a second create with the same id answers
+	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+	// retry instead answers 201 again, with the order the first request
+	// created.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2935,10 +2990,13 @@ type ClientInterface interface {
 
 	// CreateOrder Create an order
 	//
-	// Starts a draft order. A client-chosen `id` makes creation safe to
-	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing. With an `Idempotency-Key` a retry instead
-	// answers 201 again, with the order the first request created.
+	// Starts a draft order. A customer creates orders for itself: it may
+	// leave `customer_id` out, and naming another customer is 403
+	// `forbidden`; staff name the customer. A client-chosen `id` makes
+	// creation safe to retry: a second create with the same id answers
+	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+	// retry instead answers 201 again, with the order the first request
+	// created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3469,10 +3527,13 @@ func (c *Client) HeadEventFeed(ctx context.Context, params *HeadEventFeedParams,
 
 // CreateOrderWithBody Create an order
 //
-// Starts a draft order. A client-chosen `id` makes creation safe to
-// retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing. With an `Idempotency-Key` a retry instead
-// answers 201 again, with the order the first request created.
+// Starts a draft order. A customer creates orders for itself: it may
+// leave `customer_id` out, and naming another customer is 403
+// `forbidden`; staff name the customer. A client-chosen `id` makes
+// creation safe to retry: a second create with the same id answers
+// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+// retry instead answers 201 again, with the order the first request
+// created.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3491,10 +3552,13 @@ func (c *Client) CreateOrderWithBody(ctx context.Context, params *CreateOrderPar
 
 // CreateOrder Create an order
 //
-// Starts a draft order. A client-chosen `id` makes creation safe to
-// retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing. With an `Idempotency-Key` a retry instead
-// answers 201 again, with the order the first request created.
+// Starts a draft order. A customer creates orders for itself: it may
+// leave `customer_id` out, and naming another customer is 403
+// `forbidden`; staff name the customer. A client-chosen `id` makes
+// creation safe to retry: a second create with the same id answers
+// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+// retry instead answers 201 again, with the order the first request
+// created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -6053,10 +6117,13 @@ type ClientWithResponsesInterface interface {
 
 	// CreateOrderWithBodyWithResponse Create an order
 	//
-	// Starts a draft order. A client-chosen `id` makes creation safe to
-	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing. With an `Idempotency-Key` a retry instead
-	// answers 201 again, with the order the first request created.
+	// Starts a draft order. A customer creates orders for itself: it may
+	// leave `customer_id` out, and naming another customer is 403
+	// `forbidden`; staff name the customer. A client-chosen `id` makes
+	// creation safe to retry: a second create with the same id answers
+	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+	// retry instead answers 201 again, with the order the first request
+	// created.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6065,10 +6132,13 @@ type ClientWithResponsesInterface interface {
 
 	// CreateOrderWithResponse Create an order
 	//
-	// Starts a draft order. A client-chosen `id` makes creation safe to
-	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing. With an `Idempotency-Key` a retry instead
-	// answers 201 again, with the order the first request created.
+	// Starts a draft order. A customer creates orders for itself: it may
+	// leave `customer_id` out, and naming another customer is 403
+	// `forbidden`; staff name the customer. A client-chosen `id` makes
+	// creation safe to retry: a second create with the same id answers
+	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+	// retry instead answers 201 again, with the order the first request
+	// created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10059,10 +10129,13 @@ func (c *ClientWithResponses) HeadEventFeedWithResponse(ctx context.Context, par
 
 // CreateOrderWithBodyWithResponse Create an order
 //
-// Starts a draft order. A client-chosen `id` makes creation safe to
-// retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing. With an `Idempotency-Key` a retry instead
-// answers 201 again, with the order the first request created.
+// Starts a draft order. A customer creates orders for itself: it may
+// leave `customer_id` out, and naming another customer is 403
+// `forbidden`; staff name the customer. A client-chosen `id` makes
+// creation safe to retry: a second create with the same id answers
+// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+// retry instead answers 201 again, with the order the first request
+// created.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10077,10 +10150,13 @@ func (c *ClientWithResponses) CreateOrderWithBodyWithResponse(ctx context.Contex
 
 // CreateOrderWithResponse Create an order
 //
-// Starts a draft order. A client-chosen `id` makes creation safe to
-// retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing. With an `Idempotency-Key` a retry instead
-// answers 201 again, with the order the first request created.
+// Starts a draft order. A customer creates orders for itself: it may
+// leave `customer_id` out, and naming another customer is 403
+// `forbidden`; staff name the customer. A client-chosen `id` makes
+// creation safe to retry: a second create with the same id answers
+// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+// retry instead answers 201 again, with the order the first request
+// created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //

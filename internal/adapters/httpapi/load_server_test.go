@@ -117,14 +117,14 @@ func (s *loadServer) history(orders, items int) {
 		go func() {
 			defer writers.Done()
 			for o := w; o < orders; o += 4 {
-				res, err := s.svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+				res, err := s.svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{Principal: staffPrincipal})
 				if err != nil {
 					s.t.Error(err)
 					return
 				}
 				for range items {
 					item := order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 1, UnitPrice: decimal.RequireFromString("4.50")}
-					if _, err := s.svc.AddItem(ctx, app.Target{OrderID: res.Order.ID}, item); err != nil {
+					if _, err := s.svc.AddItem(ctx, app.Target{OrderID: res.Order.ID, Metadata: app.Metadata{Principal: staffPrincipal}}, item); err != nil {
 						s.t.Error(err)
 						return
 					}

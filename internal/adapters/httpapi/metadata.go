@@ -19,7 +19,7 @@ const maxCorrelationIDLen = 64
 // forever.
 func metadataFrom(r *http.Request) (app.Metadata, error) {
 	id := requestIDFrom(r.Context())
-	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id, Actor: principalFrom(r.Context()).Subject}
+	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id, Principal: principalFrom(r.Context())}
 	if v, ok := headerValue(r, "X-Correlation-Id"); ok {
 		if !isToken(v, maxCorrelationIDLen) {
 			return app.Metadata{}, badRequest(codeBadHeader,

@@ -14,22 +14,22 @@ import (
 // read.
 func TestMetadataFrom(t *testing.T) {
 	t.Parallel()
-	who := staffPrincipal.Subject
+	who := staffPrincipal
 	tests := []struct {
 		name    string
 		headers map[string][]string
 		want    app.Metadata
 		wantErr bool
 	}{
-		{"defaults", nil, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Actor: who}, false},
+		{"defaults", nil, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Principal: who}, false},
 		{"all set", map[string][]string{"X-Correlation-Id": {"flow.9"}, "X-Actor": {"alice@example.com"}},
-			app.Metadata{RequestID: "req-1", CorrelationID: "flow.9", CausationID: "req-1", Actor: who}, false},
+			app.Metadata{RequestID: "req-1", CorrelationID: "flow.9", CausationID: "req-1", Principal: who}, false},
 		{"service actor", map[string][]string{"X-Actor": {"svc:billing"}},
-			app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Actor: who}, false},
-		{"empty actor", map[string][]string{"X-Actor": {""}}, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Actor: who}, false},
-		{"actor with space", map[string][]string{"X-Actor": {"Alice Smith"}}, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Actor: who}, false},
-		{"actor too long", map[string][]string{"X-Actor": {strings.Repeat("a", 101)}}, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Actor: who}, false},
-		{"two actors", map[string][]string{"X-Actor": {"a", "b"}}, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Actor: who}, false},
+			app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Principal: who}, false},
+		{"empty actor", map[string][]string{"X-Actor": {""}}, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Principal: who}, false},
+		{"actor with space", map[string][]string{"X-Actor": {"Alice Smith"}}, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Principal: who}, false},
+		{"actor too long", map[string][]string{"X-Actor": {strings.Repeat("a", 101)}}, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Principal: who}, false},
+		{"two actors", map[string][]string{"X-Actor": {"a", "b"}}, app.Metadata{RequestID: "req-1", CorrelationID: "req-1", CausationID: "req-1", Principal: who}, false},
 		{"correlation too long", map[string][]string{"X-Correlation-Id": {strings.Repeat("a", 65)}}, app.Metadata{}, true},
 		{"correlation with colon", map[string][]string{"X-Correlation-Id": {"a:b"}}, app.Metadata{}, true},
 	}
