@@ -62,7 +62,7 @@ func TestCORS(t *testing.T) {
 	a := newAPI(t)
 	o := a.create(uuid.New())
 
-	preflight := func(origin string) reply {
+	preflight := func(origin string, headers ...string) reply {
 		req, err := http.NewRequest("OPTIONS", a.url+"/v1/orders/"+o.ID+"/items", nil)
 		if err != nil {
 			t.Fatal(err)
@@ -70,6 +70,9 @@ func TestCORS(t *testing.T) {
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
 		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, if-match, idempotency-key")
+		if len(headers) > 0 {
+			req.Header.Set("Access-Control-Request-Headers", strings.Join(headers, ", "))
+		}
 		return a.send(req)
 	}
 	r := preflight(testOrigin).want(t, http.StatusOK)
@@ -82,6 +85,11 @@ func TestCORS(t *testing.T) {
 	}
 	if r = preflight("https://evil.example"); r.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("preflight from a foreign origin allowed: %v", r.Header)
+	}
+	// X-Actor is not read, so a browser is not invited to send it.
+	if r = preflight(testOrigin, "content-type", "x-actor"); r.Header.Get("Access-Control-Allow-Origin") != "" ||
+		strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "x-actor") {
+		t.Errorf("preflight for X-Actor allowed: %v", r.Header)
 	}
 
 	r = a.do("GET", "/v1/orders/"+o.ID, nil, "Origin", testOrigin).want(t, http.StatusOK)
