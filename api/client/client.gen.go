@@ -2906,7 +2906,9 @@ type ClientInterface interface {
 	//
 	// Newest first, in pages. Pass `next_cursor` back as `cursor` for the
 	// next page; it is `null` on the last page. A customer without
-	// orders has an empty list.
+	// orders has an empty list. A customer's token lists that
+	// customer's orders only: another customer's list is 403
+	// `forbidden`, whatever it holds.
 	//
 	// Corresponds with GET /v1/customers/{customer_id}/orders (the `ListCustomerOrders` operationId).
 	ListCustomerOrders(ctx context.Context, customerId CustomerId, params *ListCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3418,7 +3420,9 @@ func (c *Client) HeadDailyAnalytics(ctx context.Context, params *HeadDailyAnalyt
 //
 // Newest first, in pages. Pass `next_cursor` back as `cursor` for the
 // next page; it is `null` on the last page. A customer without
-// orders has an empty list.
+// orders has an empty list. A customer's token lists that
+// customer's orders only: another customer's list is 403
+// `forbidden`, whatever it holds.
 //
 // Corresponds with GET /v1/customers/{customer_id}/orders (the `ListCustomerOrders` operationId).
 func (c *Client) ListCustomerOrders(ctx context.Context, customerId CustomerId, params *ListCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6040,7 +6044,9 @@ type ClientWithResponsesInterface interface {
 	//
 	// Newest first, in pages. Pass `next_cursor` back as `cursor` for the
 	// next page; it is `null` on the last page. A customer without
-	// orders has an empty list.
+	// orders has an empty list. A customer's token lists that
+	// customer's orders only: another customer's list is 403
+	// `forbidden`, whatever it holds.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10028,7 +10034,9 @@ func (c *ClientWithResponses) HeadDailyAnalyticsWithResponse(ctx context.Context
 //
 // Newest first, in pages. Pass `next_cursor` back as `cursor` for the
 // next page; it is `null` on the last page. A customer without
-// orders has an empty list.
+// orders has an empty list. A customer's token lists that
+// customer's orders only: another customer's list is 403
+// `forbidden`, whatever it holds.
 //
 // Returns a wrapper object for the known response body format(s).
 //
