@@ -127,7 +127,7 @@ func (c *cluster) orderLife(ctx context.Context, rng *rand.Rand, issued *atomic.
 			return err
 		}
 	}
-	cancel := map[string]any{"reason": "changed mind", "cancelled_by": "customer"}
+	cancel := map[string]any{"reason": "changed mind"}
 	if rng.IntN(8) == 0 {
 		return do("POST", orderPath+"/cancel", cancel)
 	}

@@ -56,7 +56,7 @@ func orderLife(ctx context.Context, c *client, rng *rand.Rand, stop <-chan struc
 	if len(products) > 1 && rng.IntN(3) == 0 {
 		do("DELETE", path+"/items/"+products[0], nil)
 	}
-	cancel := map[string]any{"reason": "changed mind", "cancelled_by": "customer"}
+	cancel := map[string]any{"reason": "changed mind"}
 	switch n := rng.IntN(10); {
 	case n == 0:
 		do("POST", path+"/cancel", cancel)

@@ -62,25 +62,34 @@ func TestCORS(t *testing.T) {
 	a := newAPI(t)
 	o := a.create(uuid.New())
 
-	preflight := func(origin string) reply {
+	preflight := func(origin string, headers ...string) reply {
 		req, err := http.NewRequest("OPTIONS", a.url+"/v1/orders/"+o.ID+"/items", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "content-type, if-match, x-actor, idempotency-key")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, if-match, idempotency-key")
+		if len(headers) > 0 {
+			req.Header.Set("Access-Control-Request-Headers", strings.Join(headers, ", "))
+		}
 		return a.send(req)
 	}
 	r := preflight(testOrigin).want(t, http.StatusOK)
 	if r.Header.Get("Access-Control-Allow-Origin") != testOrigin ||
 		r.Header.Get("Access-Control-Allow-Methods") != "POST" ||
 		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "if-match") ||
-		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") {
+		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") ||
+		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "authorization") {
 		t.Errorf("preflight headers: %v", r.Header)
 	}
 	if r = preflight("https://evil.example"); r.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("preflight from a foreign origin allowed: %v", r.Header)
+	}
+	// X-Actor is not read, so a browser is not invited to send it.
+	if r = preflight(testOrigin, "content-type", "x-actor"); r.Header.Get("Access-Control-Allow-Origin") != "" ||
+		strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "x-actor") {
+		t.Errorf("preflight for X-Actor allowed: %v", r.Header)
 	}
 
 	r = a.do("GET", "/v1/orders/"+o.ID, nil, "Origin", testOrigin).want(t, http.StatusOK)
@@ -88,7 +97,7 @@ func TestCORS(t *testing.T) {
 		t.Errorf("actual request: %v", r.Header)
 	}
 	exposed := strings.ToLower(r.Header.Get("Access-Control-Expose-Headers"))
-	for _, h := range []string{"etag", "location", "x-request-id", "x-event-position", "idempotent-replayed", "retry-after"} {
+	for _, h := range []string{"etag", "location", "x-request-id", "x-event-position", "idempotent-replayed", "retry-after", "www-authenticate"} {
 		if !strings.Contains(exposed, h) {
 			t.Errorf("Access-Control-Expose-Headers %q lacks %s", exposed, h)
 		}
