@@ -11,8 +11,11 @@ GO ?= go
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
-run: ## serve locally against the dev database
-	DATABASE_URL="$$(scripts/devdb.sh url)" && export DATABASE_URL && $(GO) run ./cmd/orderapi serve
+# Authentication is on, in development mode: the service accepts the
+# tokens `go run ./cmd/orderapi token` prints (see the README).
+run: ## serve locally against the dev database, development authentication on
+	DATABASE_URL="$$(scripts/devdb.sh url)" && export DATABASE_URL && \
+		ORDERAPI_AUTH="$${ORDERAPI_AUTH:-dev}" $(GO) run ./cmd/orderapi serve
 
 build: ## build a static binary into bin/orderapi
 	CGO_ENABLED=0 $(GO) build -o bin/orderapi ./cmd/orderapi

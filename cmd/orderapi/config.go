@@ -1,12 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
+	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -45,6 +48,105 @@ type config struct {
 	// FeedStreams and FeedStreamsPerClient bound the live feeds open at
 	// once, in all and per client.
 	FeedStreams, FeedStreamsPerClient int
+	// Auth is how bearer tokens are verified.
+	Auth authConfig
+}
+
+// Authentication modes (ORDERAPI_AUTH).
+const (
+	// authJWT verifies the tokens of an identity provider, by its JWKS.
+	authJWT = "jwt"
+	// authDev verifies tokens signed with a development key the service
+	// makes and keeps in DevDir, which `orderapi token` signs with.
+	authDev = "dev"
+)
+
+// defaultDevDir is where development mode keeps its signing key, relative
+// to the working directory (git-ignored).
+const defaultDevDir = ".orderapi-dev"
+
+// authConfig is the authentication part of the configuration. Whether it
+// is complete is serve's concern (authConfig.check): the other commands
+// need none of it.
+type authConfig struct {
+	Mode string
+	// JWKSURL or JWKSFile is where the provider's keys are; Issuer and
+	// Audience are what its tokens must say (jwt mode).
+	JWKSURL, JWKSFile, Issuer, Audience string
+	// RolesClaim and CustomerClaim name the claims holding the roles and
+	// a customer's id.
+	RolesClaim, CustomerClaim string
+	// DevDir keeps the development signing key (dev mode, and orderapi
+	// token).
+	DevDir string
+}
+
+func loadAuth(getenv func(string) string) (authConfig, error) {
+	a := authConfig{
+		Mode:          getenv("ORDERAPI_AUTH"),
+		JWKSURL:       getenv("ORDERAPI_AUTH_JWKS_URL"),
+		JWKSFile:      getenv("ORDERAPI_AUTH_JWKS_FILE"),
+		Issuer:        getenv("ORDERAPI_AUTH_ISSUER"),
+		Audience:      getenv("ORDERAPI_AUTH_AUDIENCE"),
+		RolesClaim:    getenv("ORDERAPI_AUTH_ROLES_CLAIM"),
+		CustomerClaim: getenv("ORDERAPI_AUTH_CUSTOMER_CLAIM"),
+		DevDir:        getenv("ORDERAPI_AUTH_DEV_DIR"),
+	}
+	switch a.Mode {
+	case "":
+		a.Mode = authJWT
+	case authJWT, authDev:
+	default:
+		return authConfig{}, fmt.Errorf("ORDERAPI_AUTH %q: want jwt (the default: tokens of an identity provider) or dev", a.Mode)
+	}
+	if a.RolesClaim == "" {
+		a.RolesClaim = jwtauth.DefaultRolesClaim
+	}
+	if a.CustomerClaim == "" {
+		a.CustomerClaim = jwtauth.DefaultCustomerClaim
+	}
+	if a.DevDir == "" {
+		a.DevDir = defaultDevDir
+	}
+	return a, nil
+}
+
+// check says what serve lacks to verify tokens, naming the variable. No
+// setting turns authentication off.
+func (a authConfig) check() error {
+	if a.Mode == authDev {
+		for name, v := range map[string]string{"ORDERAPI_AUTH_JWKS_URL": a.JWKSURL, "ORDERAPI_AUTH_JWKS_FILE": a.JWKSFile,
+			"ORDERAPI_AUTH_ISSUER": a.Issuer, "ORDERAPI_AUTH_AUDIENCE": a.Audience} {
+			if v != "" {
+				return fmt.Errorf("ORDERAPI_AUTH=dev verifies its own development tokens (issuer %s, audience %s): unset %s, or set ORDERAPI_AUTH=jwt",
+					jwtauth.DevIssuer, jwtauth.DevAudience, name)
+			}
+		}
+		return nil
+	}
+	var missing []string
+	switch {
+	case a.JWKSURL == "" && a.JWKSFile == "":
+		missing = append(missing, "ORDERAPI_AUTH_JWKS_URL (or ORDERAPI_AUTH_JWKS_FILE)")
+	case a.JWKSURL != "" && a.JWKSFile != "":
+		return errors.New("ORDERAPI_AUTH_JWKS_URL and ORDERAPI_AUTH_JWKS_FILE are both set: set one")
+	}
+	if a.Issuer == "" {
+		missing = append(missing, "ORDERAPI_AUTH_ISSUER")
+	}
+	if a.Audience == "" {
+		missing = append(missing, "ORDERAPI_AUTH_AUDIENCE")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("serve verifies bearer tokens and needs %s; for local development set ORDERAPI_AUTH=dev instead",
+			strings.Join(missing, ", "))
+	}
+	if a.JWKSURL != "" {
+		if u, err := url.Parse(a.JWKSURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return fmt.Errorf("ORDERAPI_AUTH_JWKS_URL %q: want an https:// (or http://) URL", a.JWKSURL)
+		}
+	}
+	return nil
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -115,6 +217,9 @@ func loadConfig(getenv func(string) string) (config, error) {
 		return config{}, err
 	}
 	if cfg.FeedStreamsPerClient, err = streams(getenv, "ORDERAPI_FEED_STREAMS_PER_CLIENT", httpapi.DefaultFeedStreamsPerClient); err != nil {
+		return config{}, err
+	}
+	if cfg.Auth, err = loadAuth(getenv); err != nil {
 		return config{}, err
 	}
 	for _, o := range strings.Split(getenv("ORDERAPI_CORS_ORIGINS"), ",") {

@@ -62,10 +62,10 @@ func TestServeRefusesAPoolTooSmallForItsWorkers(t *testing.T) {
 	// Given a pool of 2 connections, both kept by background workers
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	err := run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
+	err := run(ctx, []string{"orderapi", "serve"}, env(devAuth(t, map[string]string{
 		"DATABASE_URL":  dbURL + "&pool_max_conns=2",
 		"ORDERAPI_ADDR": "127.0.0.1:0",
-	}), io.Discard)
+	})), io.Discard)
 
 	// Then serve refuses to start, saying how many it needs and why
 	if err == nil || ctx.Err() != nil {
@@ -79,7 +79,7 @@ func TestServeRefusesAPoolTooSmallForItsWorkers(t *testing.T) {
 
 	// And with one more, it serves commands
 	addr, _ := startServer(t, dbURL+"&pool_max_conns=3")
-	resp, err := http.Post("http://"+addr+"/v1/orders", "application/json",
+	resp, err := authed.Post("http://"+addr+"/v1/orders", "application/json",
 		strings.NewReader(`{"customer_id":"0193a000-0000-7000-8000-0000000000c1"}`))
 	if err != nil {
 		t.Fatal(err)

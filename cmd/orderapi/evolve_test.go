@@ -36,10 +36,10 @@ func TestServeRefusesUndecodableEvents(t *testing.T) {
 	// When the service starts on it
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	err := run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
+	err := run(ctx, []string{"orderapi", "serve"}, env(devAuth(t, map[string]string{
 		"DATABASE_URL":  url,
 		"ORDERAPI_ADDR": "127.0.0.1:0",
-	}), io.Discard)
+	})), io.Discard)
 
 	// Then it refuses, naming each type and version
 	if err == nil {
@@ -94,11 +94,11 @@ func TestServeReadsOldEventsInTheDefaultCurrency(t *testing.T) {
 	stdout, logs := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
+		done <- run(ctx, []string{"orderapi", "serve"}, env(devAuth(t, map[string]string{
 			"DATABASE_URL":              url,
 			"ORDERAPI_ADDR":             "127.0.0.1:0",
 			"ORDERAPI_DEFAULT_CURRENCY": "EUR",
-		}), logs)
+		})), logs)
 		logs.Close()
 	}()
 	t.Cleanup(func() {
@@ -114,7 +114,7 @@ func TestServeReadsOldEventsInTheDefaultCurrency(t *testing.T) {
 	})
 	addr := waitForAddr(t, stdout)
 
-	resp, err := http.Get("http://" + addr + "/v1/orders/" + oldOrder + "/events")
+	resp, err := authed.Get("http://" + addr + "/v1/orders/" + oldOrder + "/events")
 	if err != nil {
 		t.Fatal(err)
 	}

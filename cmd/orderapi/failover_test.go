@@ -63,7 +63,7 @@ func TestAnalyticsFailoverAcrossProcesses(t *testing.T) {
 	}
 	wg.Wait()
 	diag.mark("replicas serving")
-	c := &cluster{replicas: replicas, client: &http.Client{Timeout: 10 * time.Second}, diag: diag}
+	c := &cluster{replicas: replicas, client: &http.Client{Timeout: 10 * time.Second, Transport: bearer{}}, diag: diag}
 	// Cleanups run last first: these two run before the replicas stop. A
 	// connection the client opened but never used would hold a replica's
 	// graceful stop for 5s (net/http waits that long for a first request

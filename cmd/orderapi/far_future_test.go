@@ -86,7 +86,7 @@ func TestAStoreHoldingAFarFutureDeliveryRecovers(t *testing.T) {
 		strings.NewReader(`{"delivered_at": "9999-12-31T23:59:59-23:59"}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", "far-future-delivery")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := authed.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestAStoreHoldingAFarFutureDeliveryRecovers(t *testing.T) {
 	req, _ = http.NewRequest(http.MethodPost, base+"orders/"+farFutureOrder+"/deliver",
 		strings.NewReader(`{"delivered_at": "9999-12-31T23:59:59-23:59"}`))
 	req.Header.Set("Content-Type", "application/json")
-	resp, err = http.DefaultClient.Do(req)
+	resp, err = authed.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +128,7 @@ func TestAStoreHoldingAFarFutureDeliveryRecovers(t *testing.T) {
 func getJSON[T any](t *testing.T, url string, status int) T {
 	t.Helper()
 	var v T
-	resp, err := http.Get(url)
+	resp, err := authed.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func liveFeedTypes(t *testing.T, url string, n int) []string {
 	defer cancel()
 	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := authed.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

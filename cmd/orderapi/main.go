@@ -2,7 +2,8 @@
 // default) serves the REST API, `orderapi migrate` applies the database
 // migrations and exits, `orderapi check` tells whether this build can
 // read every event stored, `orderapi projections verify|rebuild` checks
-// the read models against the events and rebuilds them.
+// the read models against the events and rebuilds them, `orderapi token`
+// prints a development bearer token.
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 )
@@ -43,7 +45,7 @@ func main() {
 	}
 }
 
-const usage = `usage: orderapi [serve|migrate|check|projections|help]
+const usage = `usage: orderapi [serve|migrate|check|projections|token|help]
 
   serve    apply pending migrations, then serve the REST API (default)
   migrate  apply pending migrations and exit
@@ -60,6 +62,11 @@ const usage = `usage: orderapi [serve|migrate|check|projections|help]
            serving (default all)
   The projections commands change no schema: they refuse a database not
   migrated by this build.
+  token --role customer|staff|service [--subject ID] [--ttl 1h] [--client-id ID]
+           print a bearer token signed with the development key (made if
+           there is none), for curl against a service run with
+           ORDERAPI_AUTH=dev; --role may repeat; --subject is required
+           for a customer (its id, a UUID), else dev-ROLE (orderapi token -h)
 
 Configuration comes from the environment:
   DATABASE_URL               PostgreSQL URL (default %s);
@@ -80,6 +87,21 @@ Configuration comes from the environment:
   ORDERAPI_STATE_CACHE       orders' states a replica keeps after its commands
                              (default 4096; 0 keeps none)
   ORDERAPI_DEBUG_ADDR        serve Go's profiles (/debug/pprof/) on this address
+  ORDERAPI_AUTH              how bearer tokens are verified: jwt (default), by an identity
+                             provider's keys; dev, by a development key the service makes
+                             and keeps in ORDERAPI_AUTH_DEV_DIR (never in production)
+  ORDERAPI_AUTH_JWKS_URL     the provider's key set (JWKS), fetched every 5m, and for a key
+                             id it lacks at most every 10s; serve needs it (or the file),
+                             the issuer and the audience unless ORDERAPI_AUTH=dev
+  ORDERAPI_AUTH_JWKS_FILE    the key set read from a file instead (again every 10s)
+  ORDERAPI_AUTH_ISSUER       the iss tokens must carry
+  ORDERAPI_AUTH_AUDIENCE     the aud tokens must include
+  ORDERAPI_AUTH_ROLES_CLAIM  the claim listing a token's roles: an array, or names
+                             separated by spaces (default roles)
+  ORDERAPI_AUTH_CUSTOMER_CLAIM
+                             the claim holding a customer's id, a UUID (default sub)
+  ORDERAPI_AUTH_DEV_DIR      where development mode keeps its signing key
+                             (default .orderapi-dev)
   LOG_LEVEL                  trace|debug|info|warn|error (default info)
   LOG_FORMAT                 json|console (default json)
 `
@@ -94,13 +116,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintf(stdout, usage, defaultDatabaseURL, defaultAddr, httpapi.DefaultFeedStreams, httpapi.DefaultFeedStreamsPerClient)
 		return nil
-	case "serve", "migrate", "check", "projections":
+	case "serve", "migrate", "check", "projections", "token":
 	default:
 		return fmt.Errorf("unknown command %q (try: orderapi help)", cmd)
 	}
 	cfg, err := loadConfig(getenv)
 	if err != nil {
 		return err
+	}
+	if cmd == "token" {
+		return token(cfg, args[2:], stdout, time.Now())
 	}
 	droppedLogLines := func() uint64 { return 0 }
 	if cmd == "serve" {

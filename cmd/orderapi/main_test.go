@@ -43,7 +43,7 @@ func TestServeLifeCycle(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("readyz = %d", resp.StatusCode)
 	}
-	resp, err = http.Post(base+"/v1/orders", "application/json",
+	resp, err = authed.Post(base+"/v1/orders", "application/json",
 		strings.NewReader(`{"customer_id":"0193a000-0000-7000-8000-0000000000c1"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -69,14 +69,20 @@ func startServer(t *testing.T, databaseURL string) (addr string, stop func() err
 // to log too.
 func startServerLogging(t *testing.T, databaseURL string, log io.Writer) (addr string, stop func() error) {
 	t.Helper()
+	return startServerEnv(t, devAuth(t, map[string]string{
+		"DATABASE_URL":  databaseURL,
+		"ORDERAPI_ADDR": "127.0.0.1:0",
+	}), log)
+}
+
+// startServerEnv is startServerLogging with the environment vars.
+func startServerEnv(t *testing.T, vars map[string]string, log io.Writer) (addr string, stop func() error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, logs := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
-			"DATABASE_URL":  databaseURL,
-			"ORDERAPI_ADDR": "127.0.0.1:0",
-		}), io.MultiWriter(logs, log))
+		done <- run(ctx, []string{"orderapi", "serve"}, env(vars), io.MultiWriter(logs, log))
 		logs.Close()
 	}()
 	stopped := false

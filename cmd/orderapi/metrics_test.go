@@ -19,7 +19,7 @@ func TestServeMetrics(t *testing.T) {
 	base := "http://" + addr
 
 	// When an order is created and the metrics scraped
-	resp, err := http.Post(base+"/v1/orders", "application/json",
+	resp, err := authed.Post(base+"/v1/orders", "application/json",
 		strings.NewReader(`{"customer_id":"0193a000-0000-7000-8000-0000000000c1"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -43,7 +43,7 @@ func TestServeMetrics(t *testing.T) {
 	var body string
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		resp, err := http.Get(base + "/metrics")
+		resp, err := authed.Get(base + "/metrics")
 		if err != nil {
 			t.Fatal(err)
 		}

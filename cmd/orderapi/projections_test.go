@@ -32,7 +32,7 @@ func TestProjectionsVerifyCommand(t *testing.T) {
 	url := pgtest.NewURL(t)
 	addr, stop := startServer(t, url)
 	for range 3 {
-		newOrder(t, http.DefaultClient, "http://"+addr)
+		newOrder(t, authed, "http://"+addr)
 	}
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -84,7 +84,7 @@ func TestRebuildUnderLoad(t *testing.T) {
 	url := pgtest.NewURL(t)
 	addr, stop := startServer(t, url)
 	base := "http://" + addr
-	client := &http.Client{Timeout: 60 * time.Second}
+	client := &http.Client{Timeout: 60 * time.Second, Transport: bearer{}}
 
 	const writers = 4
 	var (

@@ -30,7 +30,7 @@ func call(t *testing.T, method, url, body string) answer {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := authed.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestServeRefusesToMigrateAReadOnlyDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	err := run(context.Background(), []string{"orderapi", "serve"}, env(map[string]string{"DATABASE_URL": url, "ORDERAPI_ADDR": "127.0.0.1:0"}), io.Discard)
+	err := run(context.Background(), []string{"orderapi", "serve"}, env(devAuth(t, map[string]string{"DATABASE_URL": url, "ORDERAPI_ADDR": "127.0.0.1:0"})), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "pending migrations cannot be applied") || !strings.Contains(err.Error(), "writable primary") {
 		t.Fatalf("serve = %v, want a refusal naming the read-only database", err)
 	}

@@ -29,3 +29,16 @@ func readyDetails(stalled func(context.Context) (*app.ProjectionStall, error), u
 		return details
 	}
 }
+
+// allReady is ready when every check is, failing with the first that
+// fails.
+func allReady(checks ...func(context.Context) error) func(context.Context) error {
+	return func(ctx context.Context) error {
+		for _, c := range checks {
+			if err := c(ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}

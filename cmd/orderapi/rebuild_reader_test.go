@@ -22,7 +22,7 @@ func TestRebuildWaitsForALongReaderWithoutStoppingTheService(t *testing.T) {
 	url := pgtest.NewURL(t)
 	addr, _ := startServer(t, url)
 	base := "http://" + addr
-	client := &http.Client{Timeout: 5 * time.Second}
+	client := &http.Client{Timeout: 5 * time.Second, Transport: bearer{}}
 	for range 5 {
 		newOrder(t, client, base)
 	}

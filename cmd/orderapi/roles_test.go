@@ -60,7 +60,7 @@ func TestRebuildAsAnotherRoleIsRefused(t *testing.T) {
 	pgtest.Exec(t, ownerURL, "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "+pgx.Identifier{service}.Sanitize())
 	addr, _ := startServer(t, serviceURL)
 	base := "http://" + addr
-	newOrder(t, http.DefaultClient, base)
+	newOrder(t, authed, base)
 	eventually(t, 0, http.StatusOK, "GET", base+"/readyz", "")
 
 	// When a rebuild runs as a role that does not own the tables (here
@@ -71,13 +71,13 @@ func TestRebuildAsAnotherRoleIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `owned by role "`+owner+`"`) {
 		t.Fatalf("rebuild as postgres = %v, want a refusal naming %s", err, owner)
 	}
-	newOrder(t, http.DefaultClient, base)
+	newOrder(t, authed, base)
 
 	// And as the owner it succeeds, and the service keeps serving
 	if out, err := projectionsCmd(t, ownerURL, "rebuild", "all"); err != nil {
 		t.Fatalf("rebuild as the owner: %v\n%s", err, out)
 	}
-	newOrder(t, http.DefaultClient, base)
+	newOrder(t, authed, base)
 	eventually(t, 0, http.StatusOK, "GET", base+"/readyz", "")
 }
 

@@ -23,6 +23,14 @@ import (
 const shutdownGrace = 15 * time.Second
 
 func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines func() uint64) error {
+	// Authentication is checked first, and its keys load while the
+	// database is prepared.
+	verifier, err := newVerifier(cfg.Auth, log)
+	if err != nil {
+		return err
+	}
+	defer background(ctx, verifier.Run)()
+
 	pool, _, err := openPool(ctx, cfg)
 	if err != nil {
 		return err
@@ -131,7 +139,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	closing := make(chan struct{})
 	handler, err := httpapi.NewServer(svc, log, httpapi.Config{
 		CORSOrigins:          cfg.CORSOrigins,
-		Ready:                readiness.New(pool, log).Check,
+		Auth:                 verifier,
+		Ready:                allReady(readiness.New(pool, log).Check, verifier.Ready),
 		ReadyDetails:         readyDetails(analytics.Stalled, store.UnreadableEvents),
 		Feed:                 hub,
 		Closing:              closing,

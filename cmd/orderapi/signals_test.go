@@ -52,7 +52,7 @@ func TestSignalsOfTheRealBinary(t *testing.T) {
 
 		// When it serves requests, each logging a line, over many flushes
 		// of the log
-		client := &http.Client{Timeout: 10 * time.Second}
+		client := &http.Client{Timeout: 10 * time.Second, Transport: bearer{}}
 		for i := range 40 {
 			resp, err := client.Get(p.base + "/readyz")
 			if err != nil {
@@ -104,6 +104,7 @@ func startProcess(t *testing.T, bin, dbURL string) *process {
 	p := &process{logs: newLogTail(200), stderr: newLogTail(200), exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "serve")
 	p.cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "ORDERAPI_ADDR=127.0.0.1:0")
+	p.cmd.Env = append(p.cmd.Env, devAuthEnv(t)...)
 	p.cmd.Stderr = p.stderr
 	// A pipe of the test's own, not StdoutPipe: Wait would close that
 	// one, maybe before the last lines were read.

@@ -128,7 +128,7 @@ func TestAnUnreadableEventStopsOnlyWhatNeedsIt(t *testing.T) {
 // newOrderID creates an order and returns its id.
 func newOrderID(t *testing.T, base string) string {
 	t.Helper()
-	resp, err := http.Post(base+"/v1/orders", "application/json",
+	resp, err := authed.Post(base+"/v1/orders", "application/json",
 		strings.NewReader(`{"customer_id":"0193a000-0000-7000-8000-0000000000c1"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func newOrderID(t *testing.T, base string) string {
 
 func getText(t *testing.T, url string) string {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := authed.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}

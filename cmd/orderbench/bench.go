@@ -80,7 +80,11 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 
-	srv, err := startServer(ctx, bin, dbs.benchURL, filepath.Join(tmp, "server.log"))
+	auth, err := newTokens(filepath.Join(tmp, "orderapi-dev"))
+	if err != nil {
+		return err
+	}
+	srv, err := startServer(ctx, bin, dbs.benchURL, filepath.Join(tmp, "server.log"), auth)
 	if err != nil {
 		return err
 	}
@@ -94,7 +98,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 
 	fmt.Fprintf(stdout, "seeding %d orders with 2 items each over HTTP\n", cfg.SeedOrders)
 	t0 := time.Now()
-	reads, err := seedOrders(ctx, srv.addr, cfg.SeedOrders, 2)
+	reads, err := seedOrders(ctx, srv.addr, auth, cfg.SeedOrders, 2)
 	if err != nil {
 		return err
 	}
@@ -132,7 +136,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 					// enough for poolHeadroom times the floor's rate.
 					rate := results.last(floorCommandName, clients).OpsPerS
 					perClient := int(rate*poolHeadroom*(p.Warmup+p.Window).Seconds()/addsPerOrder/float64(clients)) + 2
-					pools, err := createPools(ctx, srv.addr, clients, perClient)
+					pools, err := createPools(ctx, srv.addr, auth, clients, perClient)
 					if err != nil {
 						return nil, err
 					}
@@ -144,7 +148,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 						return floorWorker(ctx, floorPool, floorCommandPipelined(pipelined(i)))
 					}, nil
 				}},
-				{createOrderName, func() (func(i int) (worker, error), error) { return createOrder(srv.addr, l), nil }},
+				{createOrderName, func() (func(i int) (worker, error), error) { return createOrder(srv.addr, l, auth), nil }},
 				{floorReadName, func() (func(i int) (worker, error), error) {
 					return func(i int) (worker, error) {
 						return floorWorker(ctx, floorPool, floorReadOne(newRand(uint64(round), uint64(i))))
@@ -183,7 +187,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 
 	var long []longStreamResult
 	if cfg.runs(longStreamName) {
-		if long, err = runLongStreams(ctx, cfg, bin, dbs.benchURL, tmp, stdout); err != nil {
+		if long, err = runLongStreams(ctx, cfg, bin, dbs.benchURL, tmp, auth, stdout); err != nil {
 			return err
 		}
 	}
@@ -211,7 +215,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 // (ORDERAPI_STATE_CACHE=0): every command loads its order, which is what
 // this scenario measures. The first server's /metrics shows the snapshot
 // hits.
-func runLongStreams(ctx context.Context, cfg config, bin, dbURL string, tmp string, stdout io.Writer) ([]longStreamResult, error) {
+func runLongStreams(ctx context.Context, cfg config, bin, dbURL string, tmp string, auth *tokens, stdout io.Writer) ([]longStreamResult, error) {
 	pool, err := openPool(ctx, dbURL, 4)
 	if err != nil {
 		return nil, err
@@ -219,12 +223,12 @@ func runLongStreams(ctx context.Context, cfg config, bin, dbURL string, tmp stri
 	defer pool.Close()
 	store := postgres.NewStore(pool)
 
-	withSnapshots, err := startServer(ctx, bin, dbURL, filepath.Join(tmp, "server-snapshots.log"), "ORDERAPI_STATE_CACHE=0")
+	withSnapshots, err := startServer(ctx, bin, dbURL, filepath.Join(tmp, "server-snapshots.log"), auth, "ORDERAPI_STATE_CACHE=0")
 	if err != nil {
 		return nil, err
 	}
 	defer withSnapshots.stop()
-	without, err := startServer(ctx, bin, dbURL, filepath.Join(tmp, "server-nosnapshots.log"), "ORDERAPI_STATE_CACHE=0", "ORDERAPI_SNAPSHOT_EVERY=0")
+	without, err := startServer(ctx, bin, dbURL, filepath.Join(tmp, "server-nosnapshots.log"), auth, "ORDERAPI_STATE_CACHE=0", "ORDERAPI_SNAPSHOT_EVERY=0")
 	if err != nil {
 		return nil, err
 	}
@@ -247,7 +251,7 @@ func runLongStreams(ctx context.Context, cfg config, bin, dbURL string, tmp stri
 			srv       *server
 			snapshots bool
 		}{{withSnapshots, true}, {without, false}} {
-			r, err := measureLongStream(ctx, store, s.srv.addr, events, cfg.LongCommands, s.snapshots)
+			r, err := measureLongStream(ctx, store, s.srv.addr, auth.staff, events, cfg.LongCommands, s.snapshots)
 			if err != nil {
 				return nil, fmt.Errorf("long stream of %d events: %w", events, err)
 			}

@@ -24,6 +24,8 @@ type httpConn struct {
 	r    *bufio.Reader
 	req  []byte
 	body []byte
+	// token, if set, is sent as the bearer token of the requests.
+	token string
 }
 
 func dialHTTP(addr string) (*httpConn, error) {
@@ -52,6 +54,11 @@ func (h *httpConn) do(method, path string, body []byte) (response, error) {
 	req = append(req, " HTTP/1.1\r\nHost: "...)
 	req = append(req, h.addr...)
 	req = append(req, "\r\n"...)
+	if h.token != "" {
+		req = append(req, "Authorization: Bearer "...)
+		req = append(req, h.token...)
+		req = append(req, "\r\n"...)
+	}
 	if body != nil {
 		req = append(req, "Content-Type: application/json\r\nContent-Length: "...)
 		req = strconv.AppendInt(req, int64(len(body)), 10)

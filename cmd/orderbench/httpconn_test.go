@@ -23,6 +23,8 @@ func TestHTTPConnReadsBothFramings(t *testing.T) {
 			b := make([]byte, r.ContentLength)
 			r.Body.Read(b)
 			w.Write(b)
+		case "/auth":
+			w.Write([]byte(r.Header.Get("Authorization")))
 		}
 	}))
 	defer srv.Close()
@@ -46,6 +48,18 @@ func TestHTTPConnReadsBothFramings(t *testing.T) {
 		r, err = c.do("POST", "/echo", []byte(`{"a":1}`))
 		if err != nil || r.status != 200 || string(r.body) != `{"a":1}` {
 			t.Fatalf("echo: %d %q %v", r.status, r.body, err)
+		}
+	}
+	// and a token, once set, goes with every request
+	for _, tok := range []string{"", "t0k.en.sig"} {
+		c.token = tok
+		r, err := c.do("GET", "/auth", nil)
+		want := ""
+		if tok != "" {
+			want = "Bearer " + tok
+		}
+		if err != nil || string(r.body) != want {
+			t.Fatalf("token %q: Authorization %q, %v; want %q", tok, r.body, err, want)
 		}
 	}
 	// and an unexpected status is an error that names it

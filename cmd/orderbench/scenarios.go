@@ -46,21 +46,30 @@ func (h *httpConn) call(method, path string, body []byte, status int) error {
 }
 
 // readData is what the read scenarios read: orders with two items each,
-// five per customer.
+// five per customer, and each customer's token.
 type readData struct {
 	orders    []uuid.UUID
 	customers []uuid.UUID
+	tokens    []string
 }
 
+// owner is the index of order i's customer.
+func owner(order int) int { return order / 5 }
+
 // seedOrders creates n orders over HTTP with items items each, 32 at a
-// time; customer i owns orders 5i..5i+4.
-func seedOrders(ctx context.Context, addr string, n, items int) (readData, error) {
-	d := readData{orders: make([]uuid.UUID, n), customers: make([]uuid.UUID, (n+4)/5)}
+// time, each with its customer's token; customer i owns orders
+// 5i..5i+4.
+func seedOrders(ctx context.Context, addr string, auth *tokens, n, items int) (readData, error) {
+	d := readData{orders: make([]uuid.UUID, n), customers: make([]uuid.UUID, (n+4)/5), tokens: make([]string, (n+4)/5)}
 	for i := range d.orders {
 		d.orders[i] = uuid.New()
 	}
 	for i := range d.customers {
 		d.customers[i] = uuid.New()
+		var err error
+		if d.tokens[i], err = auth.customer(d.customers[i]); err != nil {
+			return readData{}, err
+		}
 	}
 	var next atomic.Int64
 	errs := make(chan error, 32)
@@ -82,7 +91,8 @@ func seedOrders(ctx context.Context, addr string, n, items int) (readData, error
 					return
 				}
 				id := d.orders[i]
-				buf = createBody(buf, id, d.customers[i/5])
+				c.token = d.tokens[owner(i)]
+				buf = createBody(buf, id, d.customers[owner(i)])
 				if err := c.call("POST", "/v1/orders", buf, 201); err != nil {
 					errs <- fmt.Errorf("seed order %d: %w", i, err)
 					return
@@ -114,24 +124,26 @@ func httpWorker(addr string, op func(c *httpConn) error) (worker, error) {
 	return worker{op: func() error { return op(c) }, close: func() { c.Close() }}, nil
 }
 
-// getOrder reads random seeded orders.
+// getOrder reads random seeded orders, each as its customer.
 func getOrder(addr string, d readData, seed uint64) func(i int) (worker, error) {
 	return func(i int) (worker, error) {
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		return httpWorker(addr, func(c *httpConn) error {
-			id := d.orders[rng.IntN(len(d.orders))]
-			return c.call("GET", "/v1/orders/"+id.String(), nil, 200)
+			o := rng.IntN(len(d.orders))
+			c.token = d.tokens[owner(o)]
+			return c.call("GET", "/v1/orders/"+d.orders[o].String(), nil, 200)
 		})
 	}
 }
 
-// listOrders lists random seeded customers' orders.
+// listOrders lists random seeded customers' orders, each as the customer.
 func listOrders(addr string, d readData, seed uint64) func(i int) (worker, error) {
 	return func(i int) (worker, error) {
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		return httpWorker(addr, func(c *httpConn) error {
-			id := d.customers[rng.IntN(len(d.customers))]
-			return c.call("GET", "/v1/customers/"+id.String()+"/orders", nil, 200)
+			cu := rng.IntN(len(d.customers))
+			c.token = d.tokens[cu]
+			return c.call("GET", "/v1/customers/"+d.customers[cu].String()+"/orders", nil, 200)
 		})
 	}
 }
@@ -160,24 +172,35 @@ func (l *ledger) recordCreated(ids []uuid.UUID) {
 	l.created = append(l.created, ids...)
 }
 
-// createOrder creates orders with fresh ids, 4 per customer.
-func createOrder(addr string, l *ledger) func(i int) (worker, error) {
+// customersPerClient is how many customers a client of create order
+// acts for in turn, each with its token made before the measurement.
+const customersPerClient = 16
+
+// createOrder creates orders with fresh ids, 4 at a time for each of the
+// client's customers in turn, as that customer.
+func createOrder(addr string, l *ledger, auth *tokens) func(i int) (worker, error) {
 	return func(i int) (worker, error) {
+		customers := make([]poolOrder, customersPerClient)
+		for j := range customers {
+			customers[j].customer = uuid.New()
+			var err error
+			if customers[j].token, err = auth.customer(customers[j].customer); err != nil {
+				return worker{}, err
+			}
+		}
 		c, err := dialHTTP(addr)
 		if err != nil {
 			return worker{}, err
 		}
 		var (
-			buf      []byte
-			created  []uuid.UUID
-			customer uuid.UUID
+			buf     []byte
+			created []uuid.UUID
 		)
 		op := func() error {
-			if len(created)%4 == 0 {
-				customer = uuid.New()
-			}
+			cu := customers[len(created)/4%len(customers)]
+			c.token = cu.token
 			id := uuid.New()
-			buf = createBody(buf, id, customer)
+			buf = createBody(buf, id, cu.customer)
 			if err := c.call("POST", "/v1/orders", buf, 201); err != nil {
 				return err
 			}
@@ -191,12 +214,20 @@ func createOrder(addr string, l *ledger) func(i int) (worker, error) {
 	}
 }
 
+// poolOrder is an order of an add-item client's, its customer and the
+// customer's token.
+type poolOrder struct {
+	id, customer uuid.UUID
+	token        string
+}
+
 // addItem adds distinct items to the client's own orders, addsPerOrder
-// each, taken from orders created before the measurement; a client that
-// runs out creates its next order within its operation (counted in the
-// report). Each client owns its orders: no two clients write one stream,
-// as in the floor.
-func addItem(addr string, l *ledger, pools [][]uuid.UUID, lateCreates *atomic.Int64) func(i int) (worker, error) {
+// each, as their customers, taken from orders created before the
+// measurement; a client that runs out creates its next order, for the
+// customer of its last, within its operation (counted in the report).
+// Each client owns its orders: no two clients write one stream, as in
+// the floor.
+func addItem(addr string, l *ledger, pools [][]poolOrder, lateCreates *atomic.Int64) func(i int) (worker, error) {
 	return func(i int) (worker, error) {
 		c, err := dialHTTP(addr)
 		if err != nil {
@@ -206,16 +237,17 @@ func addItem(addr string, l *ledger, pools [][]uuid.UUID, lateCreates *atomic.In
 			buf    []byte
 			pool   = pools[i]
 			adds   = make(map[uuid.UUID]int)
-			order  uuid.UUID
+			order  poolOrder
 			onThis = addsPerOrder
 		)
 		op := func() error {
 			if onThis == addsPerOrder {
 				if len(pool) > 0 {
 					order, pool = pool[0], pool[1:]
+					c.token = order.token
 				} else {
-					order = uuid.New()
-					buf = createBody(buf, order, uuid.New())
+					order.id = uuid.New()
+					buf = createBody(buf, order.id, order.customer)
 					if err := c.call("POST", "/v1/orders", buf, 201); err != nil {
 						return err
 					}
@@ -224,11 +256,11 @@ func addItem(addr string, l *ledger, pools [][]uuid.UUID, lateCreates *atomic.In
 				onThis = 0
 			}
 			buf = addItemBody(buf, uuid.New())
-			if err := c.call("POST", "/v1/orders/"+order.String()+"/items", buf, 200); err != nil {
+			if err := c.call("POST", "/v1/orders/"+order.id.String()+"/items", buf, 200); err != nil {
 				return err
 			}
 			onThis++
-			adds[order]++
+			adds[order.id]++
 			return nil
 		}
 		return worker{op: op, close: func() {
@@ -240,14 +272,18 @@ func addItem(addr string, l *ledger, pools [][]uuid.UUID, lateCreates *atomic.In
 
 // createPools creates, before an add-item measurement, perClient orders
 // for each of clients clients.
-func createPools(ctx context.Context, addr string, clients, perClient int) ([][]uuid.UUID, error) {
-	d, err := seedOrders(ctx, addr, clients*perClient, 0)
+func createPools(ctx context.Context, addr string, auth *tokens, clients, perClient int) ([][]poolOrder, error) {
+	d, err := seedOrders(ctx, addr, auth, clients*perClient, 0)
 	if err != nil {
 		return nil, err
 	}
-	pools := make([][]uuid.UUID, clients)
+	pools := make([][]poolOrder, clients)
 	for i := range pools {
-		pools[i] = d.orders[i*perClient : (i+1)*perClient]
+		pools[i] = make([]poolOrder, perClient)
+		for j := range pools[i] {
+			o := i*perClient + j
+			pools[i][j] = poolOrder{id: d.orders[o], customer: d.customers[owner(o)], token: d.tokens[owner(o)]}
+		}
 	}
 	return pools, nil
 }

@@ -23,12 +23,15 @@ type server struct {
 	cmd  *exec.Cmd
 	log  *os.File
 	done chan error
+	// token authenticates get's requests.
+	token string
 }
 
 // startServer migrates the database with the binary, then serves on a free
 // loopback port and waits until /readyz answers 200. Its log goes to
-// logPath: production logs every request, so the bench does too.
-func startServer(ctx context.Context, bin, databaseURL, logPath string, env ...string) (*server, error) {
+// logPath: production logs every request, so the bench does too. It
+// verifies the tokens of auth.
+func startServer(ctx context.Context, bin, databaseURL, logPath string, auth *tokens, env ...string) (*server, error) {
 	migrate := exec.CommandContext(ctx, bin, "migrate")
 	migrate.Env = append(os.Environ(), "DATABASE_URL="+databaseURL)
 	if out, err := migrate.CombinedOutput(); err != nil {
@@ -45,13 +48,14 @@ func startServer(ctx context.Context, bin, databaseURL, logPath string, env ...s
 	}
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "ORDERAPI_ADDR="+addr)
+	cmd.Env = append(cmd.Env, auth.env()...)
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	s := &server{addr: addr, cmd: cmd, log: log, done: make(chan error, 1)}
+	s := &server{addr: addr, cmd: cmd, log: log, done: make(chan error, 1), token: auth.staff}
 	go func() { s.done <- cmd.Wait() }()
 	if err := s.waitReady(ctx); err != nil {
 		s.stop()
@@ -86,7 +90,12 @@ func (s *server) waitReady(ctx context.Context) error {
 // get fetches a path with net/http: for the few requests outside the
 // measurements.
 func (s *server) get(path string) ([]byte, error) {
-	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get("http://" + s.addr + path)
+	req, err := http.NewRequest(http.MethodGet, "http://"+s.addr+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+s.token)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,9 @@ type ack struct {
 // healthy service must never give.
 type client struct {
 	base string
-	http *http.Client
+	// token is the bearer token sent with every request.
+	token string
+	http  *http.Client
 
 	sent, acked, retried atomic.Int64
 	replayed             atomic.Int64 // acknowledgements marked Idempotent-Replayed
@@ -50,8 +52,17 @@ type client struct {
 	wrong    []string // answers that break the contract: 500s, bare 503s
 }
 
-func newClient(base string) *client {
-	return &client{base: base, http: &http.Client{Timeout: 20 * time.Second}, statuses: map[int]int{}}
+func newClient(base, token string) *client {
+	return &client{base: base, token: token, http: &http.Client{Timeout: 20 * time.Second}, statuses: map[int]int{}}
+}
+
+// newRequest is a request of the client's, with its token.
+func (c *client) newRequest(ctx context.Context, method, path string, body io.Reader) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, body)
+	if err == nil {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return req, err
 }
 
 // command sends a command until the service acknowledges it.
@@ -73,7 +84,7 @@ func (c *client) command(ctx context.Context, method, path string, body any) err
 			case <-time.After(min(time.Duration(attempt)*50*time.Millisecond, time.Second)):
 			}
 		}
-		req, err := http.NewRequestWithContext(ctx, method, c.base+path, bytes.NewReader(data))
+		req, err := c.newRequest(ctx, method, path, bytes.NewReader(data))
 		if err != nil {
 			return err
 		}
@@ -190,7 +201,7 @@ func (c *client) get(ctx context.Context, path string, v any) error {
 	ctx, cancel := context.WithTimeout(ctx, commandTimeout)
 	defer cancel()
 	for {
-		req, err := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+		req, err := c.newRequest(ctx, "GET", path, nil)
 		if err != nil {
 			return err
 		}

@@ -67,7 +67,7 @@ func TestCrashes(t *testing.T) {
 	}()
 
 	// And concurrent commands, and a client following the live feed
-	c := newClient(svc.base())
+	c := newClient(svc.base(), svc.token)
 	lr := &liveReader{c: c}
 	liveCtx, stopLive := context.WithCancel(ctx)
 	defer stopLive()

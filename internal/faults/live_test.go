@@ -28,7 +28,7 @@ type liveReader struct {
 func (lr *liveReader) run(ctx context.Context) {
 	hc := &http.Client{} // a stream has no time limit; ctx ends it
 	for ctx.Err() == nil {
-		req, _ := http.NewRequestWithContext(ctx, "GET", lr.c.base+"/v1/events", nil)
+		req, _ := lr.c.newRequest(ctx, "GET", "/v1/events", nil)
 		req.Header.Set("Accept", "text/event-stream")
 		lr.mu.Lock()
 		if lr.lastID != "" {

@@ -36,7 +36,7 @@ func probeOutage(ctx context.Context, c *client, a ack, customer string, stop <-
 				return checked
 			default:
 			}
-			req, _ := http.NewRequestWithContext(ctx, "GET", c.base+path, nil)
+			req, _ := c.newRequest(ctx, "GET", path, nil)
 			start := time.Now()
 			resp, err := hc.Do(req)
 			if err != nil {

@@ -13,14 +13,19 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
 )
 
 // service runs the real orderapi binary, always on the same address, so
 // that clients carry on across its restarts.
 type service struct {
 	bin, dbURL, addr, logPath string
-	cmd                       *exec.Cmd
-	exited                    chan struct{}
+	// devDir keeps the development key the service verifies tokens with;
+	// token, signed with it, grants staff and service: every route.
+	devDir, token string
+	cmd           *exec.Cmd
+	exited        chan struct{}
 }
 
 // buildBinary builds orderapi as a release is built, into dir.
@@ -36,7 +41,14 @@ func buildBinary(dir string) (string, error) {
 
 func newService(t *testing.T, bin, dbURL string) *service {
 	s := &service{bin: bin, dbURL: dbURL, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		logPath: filepath.Join(t.TempDir(), "orderapi.log")}
+		logPath: filepath.Join(t.TempDir(), "orderapi.log"), devDir: filepath.Join(t.TempDir(), "orderapi-dev")}
+	key, _, err := jwtauth.OpenDevKey(s.devDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.token, err = key.Mint(jwtauth.DevToken{Subject: "fault-test", Roles: []string{"staff", "service"}, TTL: 24 * time.Hour}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		if s.cmd != nil {
 			s.stop()
@@ -55,7 +67,8 @@ func (s *service) start(ctx context.Context) error {
 	}
 	defer logFile.Close()
 	cmd := exec.Command(s.bin, "serve")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+s.dbURL, "ORDERAPI_ADDR="+s.addr, "LOG_LEVEL=info")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+s.dbURL, "ORDERAPI_ADDR="+s.addr, "LOG_LEVEL=info",
+		"ORDERAPI_AUTH=dev", "ORDERAPI_AUTH_DEV_DIR="+s.devDir)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return err

@@ -15,8 +15,16 @@ import (
 	"github.com/rs/zerolog"
 )
 
+// Authenticator verifies a bearer token (the text after "Bearer ") and
+// says whom it names.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (app.Principal, error)
+}
+
 // Config holds what the binary decides about the HTTP interface.
 type Config struct {
+	// Auth verifies the bearer tokens of API requests.
+	Auth Authenticator
 	// CORSOrigins are the browser origins allowed to call the API, such as
 	// "https://shop.example.com". Empty allows none.
 	CORSOrigins []string

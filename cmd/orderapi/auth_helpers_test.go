@@ -1,0 +1,75 @@
+package main
+
+import (
+	"net/http"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
+)
+
+// testDevKey is the development key of every service these tests start,
+// each from a folder of its own test: made once, so that one token works
+// against them all.
+var testDevKey = sync.OnceValue(func() *jwtauth.DevKey {
+	k, err := jwtauth.NewDevKey()
+	if err != nil {
+		panic(err)
+	}
+	return k
+})
+
+// devAuth adds to vars the configuration of development authentication
+// with testDevKey, kept in a folder of t's.
+func devAuth(t testing.TB, vars map[string]string) map[string]string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "orderapi-dev")
+	if err := testDevKey().Save(dir); err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]string{"ORDERAPI_AUTH": "dev", "ORDERAPI_AUTH_DEV_DIR": dir}
+	for k, v := range vars {
+		out[k] = v
+	}
+	return out
+}
+
+// devAuthEnv is devAuth for a process's environment.
+func devAuthEnv(t testing.TB) []string {
+	t.Helper()
+	var env []string
+	for k, v := range devAuth(t, nil) {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+// operatorToken is a token of testDevKey granting staff and service:
+// what these tests, which exercise the binary rather than authorization,
+// call the API with.
+var operatorToken = sync.OnceValue(func() string {
+	tok, err := testDevKey().Mint(jwtauth.DevToken{Subject: "test-operator", Roles: []string{"staff", "service"}, TTL: 24 * time.Hour}, time.Now())
+	if err != nil {
+		panic(err)
+	}
+	return tok
+})
+
+// bearer sends operatorToken with every request, over transport (the
+// default one if nil).
+type bearer struct{ transport http.RoundTripper }
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+operatorToken())
+	t := b.transport
+	if t == nil {
+		t = http.DefaultTransport
+	}
+	return t.RoundTrip(r)
+}
+
+// authed is http.DefaultClient, authenticated as operatorToken.
+var authed = &http.Client{Transport: bearer{}}

@@ -1,0 +1,219 @@
+package jwtauth
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// Development mode: orderapi accepts the tokens of a key of its own, kept
+// in a folder, that `orderapi token` signs with. It is made on first use
+// and reused afterwards.
+const (
+	// DevIssuer and DevAudience are the iss and aud of development
+	// tokens.
+	DevIssuer   = "orderapi-dev"
+	DevAudience = "orderapi"
+	// DevKeyFile is the private key's file in the folder: PKCS #8, PEM.
+	DevKeyFile = "signing-key.pem"
+)
+
+// DevKey is the development signing key, Ed25519.
+type DevKey struct {
+	key ed25519.PrivateKey
+	kid string
+}
+
+// NewDevKey makes a new development key.
+func NewDevKey() (*DevKey, error) {
+	_, key, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		return nil, err
+	}
+	return devKey(key), nil
+}
+
+func devKey(key ed25519.PrivateKey) *DevKey {
+	return &DevKey{key: key, kid: thumbprint(key.Public().(ed25519.PublicKey))}
+}
+
+// thumbprint is the key's RFC 7638 JWK thumbprint, its kid: the same key
+// always has the same kid.
+func thumbprint(pub ed25519.PublicKey) string {
+	// The required members, in lexicographic order, without spaces.
+	canonical := `{"crv":"Ed25519","kty":"OKP","x":"` + base64.RawURLEncoding.EncodeToString(pub) + `"}`
+	sum := sha256.Sum256([]byte(canonical))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+// OpenDevKey loads the development key kept in dir, or makes one and
+// keeps it there (dir made with mode 0700, the file 0600) when there is
+// none; created says which.
+func OpenDevKey(dir string) (k *DevKey, created bool, err error) {
+	k, err = LoadDevKey(dir)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return k, false, err
+	}
+	if k, err = NewDevKey(); err != nil {
+		return nil, false, err
+	}
+	err = k.Save(dir)
+	if errors.Is(err, fs.ErrExist) {
+		// Another process made one first: use it.
+		k, err = LoadDevKey(dir)
+		return k, false, err
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return k, true, nil
+}
+
+// LoadDevKey reads the development key kept in dir; the error wraps
+// fs.ErrNotExist when there is none.
+func LoadDevKey(dir string) (*DevKey, error) {
+	path := filepath.Join(dir, DevKeyFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("development signing key: %w", err)
+	}
+	block, _ := pem.Decode(b)
+	if block == nil || block.Type != "PRIVATE KEY" {
+		return nil, fmt.Errorf("development signing key %s: not a PEM private key", path)
+	}
+	parsed, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("development signing key %s: %w", path, err)
+	}
+	key, ok := parsed.(ed25519.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("development signing key %s: a %T, not Ed25519", path, parsed)
+	}
+	return devKey(key), nil
+}
+
+// Save keeps the key in dir, never replacing one there: the error wraps
+// fs.ErrExist if dir holds a key already.
+func (k *DevKey) Save(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k.key)
+	if err != nil {
+		return err
+	}
+	// Written aside (CreateTemp's mode is 0600), then linked into
+	// place, which fails if the name is taken: a reader never sees half
+	// a key, and two processes starting at once keep one key.
+	tmp, err := os.CreateTemp(dir, ".signing-key-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := pem.Encode(tmp, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Link(tmp.Name(), filepath.Join(dir, DevKeyFile))
+}
+
+// KID is the key's id, as tokens and the JWKS name it.
+func (k *DevKey) KID() string { return k.kid }
+
+// JWKS is the key set of the key's public half.
+func (k *DevKey) JWKS() []byte {
+	b, _ := json.Marshal(map[string]any{"keys": []map[string]string{{
+		"kty": "OKP",
+		"crv": "Ed25519",
+		"x":   base64.RawURLEncoding.EncodeToString(k.key.Public().(ed25519.PublicKey)),
+		"kid": k.kid,
+		"alg": jwt.SigningMethodEdDSA.Alg(),
+		"use": "sig",
+	}}})
+	return b
+}
+
+// DevToken is what a development token says.
+type DevToken struct {
+	// Subject is the sub claim; a customer's id when Roles holds
+	// "customer".
+	Subject string
+	// Roles are role names: customer, staff, service.
+	Roles []string
+	// ClientID, if set, is the client_id claim.
+	ClientID string
+	// TTL is how long the token is valid.
+	TTL time.Duration
+	// RolesClaim and CustomerClaim name the claims a Verifier reads;
+	// DefaultRolesClaim and DefaultCustomerClaim if empty.
+	RolesClaim, CustomerClaim string
+}
+
+// Mint signs a development token valid from now for t.TTL. It refuses
+// what a Verifier would: an unknown role name, a customer whose subject
+// is not a UUID.
+func (k *DevKey) Mint(t DevToken, now time.Time) (string, error) {
+	if t.TTL <= 0 {
+		return "", errors.New("a token's lifetime must be positive")
+	}
+	if t.Subject == "" {
+		return "", errors.New("a token needs a subject")
+	}
+	var rs app.Roles
+	for _, name := range t.Roles {
+		r, ok := app.ParseRole(name)
+		if !ok {
+			return "", fmt.Errorf("unknown role %q (want customer, staff or service)", name)
+		}
+		rs = rs.With(r)
+	}
+	if t.RolesClaim == "" {
+		t.RolesClaim = DefaultRolesClaim
+	}
+	if t.CustomerClaim == "" {
+		t.CustomerClaim = DefaultCustomerClaim
+	}
+	claims := jwt.MapClaims{
+		"iss":        DevIssuer,
+		"aud":        DevAudience,
+		"sub":        t.Subject,
+		"iat":        now.Unix(),
+		"nbf":        now.Unix(),
+		"exp":        now.Add(t.TTL).Unix(),
+		"jti":        uuid.NewString(),
+		t.RolesClaim: append([]string{}, rs.Names()...),
+	}
+	if rs.Has(app.RoleCustomer) {
+		if _, ok := customerID(t.Subject); !ok {
+			return "", fmt.Errorf("a customer's subject must be its id, a UUID: %q is not one", t.Subject)
+		}
+		claims[t.CustomerClaim] = t.Subject
+	}
+	if t.ClientID != "" {
+		claims["client_id"] = t.ClientID
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, claims)
+	tok.Header["kid"] = k.kid
+	return tok.SignedString(k.key)
+}

@@ -1,0 +1,98 @@
+package jwtauth
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// principal reads who a verified token names.
+func (v *Verifier) principal(claims jwt.MapClaims) (app.Principal, error) {
+	var p app.Principal
+	var err error
+	if p.ClientID, err = stringClaim(claims, "azp"); err != nil {
+		return app.Principal{}, err
+	}
+	if p.ClientID == "" {
+		if p.ClientID, err = stringClaim(claims, "client_id"); err != nil {
+			return app.Principal{}, err
+		}
+	}
+	if p.Subject, err = stringClaim(claims, "sub"); err != nil {
+		return app.Principal{}, err
+	}
+	if p.Subject == "" {
+		// A client-credentials token may name no subject: the client
+		// acts for itself.
+		p.Subject = p.ClientID
+	}
+	if p.Subject == "" {
+		return app.Principal{}, app.InvalidToken("no subject (sub) and no client (azp, client_id)")
+	}
+	if p.Roles, err = roles(claims[v.cfg.RolesClaim]); err != nil {
+		return app.Principal{}, app.InvalidToken(fmt.Sprintf("claim %q: %v", v.cfg.RolesClaim, err))
+	}
+	if p.Roles.Has(app.RoleCustomer) {
+		s, _ := claims[v.cfg.CustomerClaim].(string)
+		id, ok := customerID(s)
+		if !ok {
+			return app.Principal{}, app.InvalidToken(fmt.Sprintf("the token grants the customer role and its claim %q is not a customer id (a UUID)", v.cfg.CustomerClaim))
+		}
+		p.CustomerID = id
+	}
+	return p, nil
+}
+
+// stringClaim is a claim that must be a string when present.
+func stringClaim(claims jwt.MapClaims, name string) (string, error) {
+	c, ok := claims[name]
+	if !ok {
+		return "", nil
+	}
+	s, ok := c.(string)
+	if !ok {
+		return "", app.InvalidToken(fmt.Sprintf("claim %q is not a string", name))
+	}
+	return s, nil
+}
+
+// roles reads a roles claim: an array of names or one string of names
+// separated by spaces (as OAuth's scope). Names orderapi does not know
+// are ignored.
+func roles(claim any) (app.Roles, error) {
+	var names []string
+	switch c := claim.(type) {
+	case nil:
+	case string:
+		names = strings.Fields(c)
+	case []any:
+		for _, n := range c {
+			s, ok := n.(string)
+			if !ok {
+				return 0, errNotRoles
+			}
+			names = append(names, s)
+		}
+	default:
+		return 0, errNotRoles
+	}
+	var rs app.Roles
+	for _, n := range names {
+		if r, ok := app.ParseRole(n); ok {
+			rs = rs.With(r)
+		}
+	}
+	return rs, nil
+}
+
+var errNotRoles = errors.New("not a list of role names")
+
+// customerID reads a customer's id: a UUID in its canonical form.
+func customerID(s string) (uuid.UUID, bool) {
+	id, err := uuid.Parse(s)
+	return id, err == nil && len(s) == len(uuid.Nil.String())
+}
