@@ -66,6 +66,27 @@ func (e EventEnvelopeUnreadable) Valid() bool {
 	}
 }
 
+// Defines values for EventMetadataActorRoles.
+const (
+	Customer EventMetadataActorRoles = "customer"
+	Service  EventMetadataActorRoles = "service"
+	Staff    EventMetadataActorRoles = "staff"
+)
+
+// Valid indicates whether the value is a known member of the EventMetadataActorRoles enum.
+func (e EventMetadataActorRoles) Valid() bool {
+	switch e {
+	case Customer:
+		return true
+	case Service:
+		return true
+	case Staff:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventType.
 const (
 	EventTypeOrderCancelled   EventType = "OrderCancelled"
@@ -107,6 +128,7 @@ const (
 	InvalidCurrency FieldErrorCode = "invalid_currency"
 	InvalidFormat   FieldErrorCode = "invalid_format"
 	InvalidText     FieldErrorCode = "invalid_text"
+	NotCaller       FieldErrorCode = "not_caller"
 	OutOfRange      FieldErrorCode = "out_of_range"
 	Required        FieldErrorCode = "required"
 	TooLong         FieldErrorCode = "too_long"
@@ -126,6 +148,8 @@ func (e FieldErrorCode) Valid() bool {
 	case InvalidFormat:
 		return true
 	case InvalidText:
+		return true
+	case NotCaller:
 		return true
 	case OutOfRange:
 		return true
@@ -350,16 +374,19 @@ func (e OrderShippedEventUnreadable) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
+	ProblemCodeAuthUnavailable          ProblemCode = "auth_unavailable"
 	ProblemCodeDatabaseReadOnly         ProblemCode = "database_read_only"
 	ProblemCodeDuplicateField           ProblemCode = "duplicate_field"
 	ProblemCodeDuplicateProduct         ProblemCode = "duplicate_product"
 	ProblemCodeEventUnreadable          ProblemCode = "event_unreadable"
+	ProblemCodeForbidden                ProblemCode = "forbidden"
 	ProblemCodeIdempotencyKeyInProgress ProblemCode = "idempotency_key_in_progress"
 	ProblemCodeIdempotencyKeyReused     ProblemCode = "idempotency_key_reused"
 	ProblemCodeInternalError            ProblemCode = "internal_error"
 	ProblemCodeInvalidHeader            ProblemCode = "invalid_header"
 	ProblemCodeInvalidJsonType          ProblemCode = "invalid_json_type"
 	ProblemCodeInvalidPathParameter     ProblemCode = "invalid_path_parameter"
+	ProblemCodeInvalidToken             ProblemCode = "invalid_token"
 	ProblemCodeItemNotInOrder           ProblemCode = "item_not_in_order"
 	ProblemCodeMalformedJson            ProblemCode = "malformed_json"
 	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
@@ -383,6 +410,7 @@ const (
 	ProblemCodeStreamsExhausted         ProblemCode = "streams_exhausted"
 	ProblemCodeTooManyItems             ProblemCode = "too_many_items"
 	ProblemCodeTooManyStreams           ProblemCode = "too_many_streams"
+	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
 	ProblemCodeUnavailable              ProblemCode = "unavailable"
 	ProblemCodeUnknownField             ProblemCode = "unknown_field"
 	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
@@ -393,6 +421,8 @@ const (
 // Valid indicates whether the value is a known member of the ProblemCode enum.
 func (e ProblemCode) Valid() bool {
 	switch e {
+	case ProblemCodeAuthUnavailable:
+		return true
 	case ProblemCodeDatabaseReadOnly:
 		return true
 	case ProblemCodeDuplicateField:
@@ -400,6 +430,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeDuplicateProduct:
 		return true
 	case ProblemCodeEventUnreadable:
+		return true
+	case ProblemCodeForbidden:
 		return true
 	case ProblemCodeIdempotencyKeyInProgress:
 		return true
@@ -412,6 +444,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeInvalidJsonType:
 		return true
 	case ProblemCodeInvalidPathParameter:
+		return true
+	case ProblemCodeInvalidToken:
 		return true
 	case ProblemCodeItemNotInOrder:
 		return true
@@ -458,6 +492,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeTooManyItems:
 		return true
 	case ProblemCodeTooManyStreams:
+		return true
+	case ProblemCodeUnauthenticated:
 		return true
 	case ProblemCodeUnavailable:
 		return true
@@ -647,8 +683,11 @@ type Amount = string
 
 // CancelOrderRequest defines model for CancelOrderRequest.
 type CancelOrderRequest struct {
-	CancelledBy string `json:"cancelled_by"`
-	Reason      string `json:"reason"`
+	// CancelledBy Who cancels is the caller, the subject of its token, and the
+	// order records it so. Leave it out (or `""`); if given it must
+	// be that subject, anything else is 422 `not_caller`.
+	CancelledBy *string `json:"cancelled_by,omitempty"`
+	Reason      string  `json:"reason"`
 }
 
 // Country An ISO 3166-1 alpha-2 code.
@@ -661,8 +700,10 @@ type CreateOrderRequest struct {
 	// Currency An active ISO 4217 code; the service's default when absent.
 	Currency *string `json:"currency,omitempty"`
 
-	// CustomerId Not the nil UUID.
-	CustomerId openapi_types.UUID `json:"customer_id"`
+	// CustomerId The customer the order is for; not the nil UUID. A customer may
+	// leave it out for its own order, and may name no one else (403
+	// `forbidden`); staff must give it (422 `required`).
+	CustomerId *openapi_types.UUID `json:"customer_id,omitempty"`
 
 	// Id The new order's id, chosen by the client so a create can be retried safely; generated when absent. Not the nil UUID.
 	Id *openapi_types.UUID `json:"id,omitempty"`
@@ -806,12 +847,24 @@ type EventList struct {
 
 // EventMetadata defines model for EventMetadata.
 type EventMetadata struct {
-	// Actor From X-Actor; null when the request named none.
-	Actor         *string `json:"actor"`
-	CausationId   *string `json:"causation_id"`
+	// Actor Who did it: the subject of the bearer token the command was
+	// sent with (the `X-Actor` header is not read). On events
+	// recorded before tokens were verified, the name the request
+	// declared, or null when it named none.
+	Actor *string `json:"actor"`
+
+	// ActorRoles The roles the token granted when the event was recorded; empty on events recorded before tokens were verified.
+	ActorRoles  []EventMetadataActorRoles `json:"actor_roles"`
+	CausationId *string                   `json:"causation_id"`
+
+	// ClientId The OAuth client the token was issued to (its `azp` or `client_id`); null when it named none.
+	ClientId      *string `json:"client_id"`
 	CorrelationId *string `json:"correlation_id"`
 	RequestId     *string `json:"request_id"`
 }
+
+// EventMetadataActorRoles defines model for EventMetadata.ActorRoles.
+type EventMetadataActorRoles string
 
 // EventType The name of an event type; it says which shape an event's `data` has.
 type EventType string
@@ -849,7 +902,9 @@ type FieldError struct {
 	// `invalid_text` (not UTF-8, or control characters),
 	// `invalid_currency`, `invalid_country`, `before_shipment`,
 	// `in_future` (a time of something that has happened lies ahead
-	// of the database's clock by more than five minutes).
+	// of the database's clock by more than five minutes),
+	// `not_caller` (names someone other than the caller, where only
+	// the caller may be named).
 	Code FieldErrorCode `json:"code"`
 
 	// Field The field's JSON name, dotted for nested fields (`shipping_address.country`); query parameters and headers by their name.
@@ -861,7 +916,9 @@ type FieldError struct {
 // `invalid_text` (not UTF-8, or control characters),
 // `invalid_currency`, `invalid_country`, `before_shipment`,
 // `in_future` (a time of something that has happened lies ahead
-// of the database's clock by more than five minutes).
+// of the database's clock by more than five minutes),
+// `not_caller` (names someone other than the caller, where only
+// the caller may be named).
 type FieldErrorCode string
 
 // OpenTransaction defines model for OpenTransaction.
@@ -888,7 +945,9 @@ type Order struct {
 	CancelReason *string    `json:"cancel_reason"`
 	CancelledAt  *time.Time `json:"cancelled_at"`
 
-	// CancelledBy Null unless the order was cancelled.
+	// CancelledBy Null unless the order was cancelled. Who cancelled it: the
+	// subject of the caller's token; on orders cancelled before
+	// tokens were verified, the name the request declared.
 	CancelledBy *string `json:"cancelled_by"`
 
 	// Carrier Null until the order is shipped.
@@ -945,9 +1004,13 @@ type Order struct {
 	Version int `json:"version"`
 }
 
-// OrderCancelledData defines model for OrderCancelledData.
+// OrderCancelledData Schema version 2. `cancelled_by` is the subject of the token that
+// cancelled the order when `cancelled_by_verified` is true; events of
+// version 1, recorded before tokens were verified, are shown in this
+// shape with the name their request declared, unverified.
 type OrderCancelledData struct {
-	CancelledBy string `json:"cancelled_by"`
+	CancelledBy         string `json:"cancelled_by"`
+	CancelledByVerified bool   `json:"cancelled_by_verified"`
 
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	OrderId Uuid   `json:"order_id"`
@@ -956,6 +1019,10 @@ type OrderCancelledData struct {
 
 // OrderCancelledEvent defines model for OrderCancelledEvent.
 type OrderCancelledEvent struct {
+	// Data Schema version 2. `cancelled_by` is the subject of the token that
+	// cancelled the order when `cancelled_by_verified` is true; events of
+	// version 1, recorded before tokens were verified, are shown in this
+	// shape with the name their request declared, unverified.
 	Data OrderCancelledData `json:"data"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1562,9 +1629,6 @@ type OrderId = openapi_types.UUID
 // ProductId defines model for ProductId.
 type ProductId = openapi_types.UUID
 
-// XActor defines model for XActor.
-type XActor = string
-
 // XCorrelationId defines model for XCorrelationId.
 type XCorrelationId = string
 
@@ -1579,6 +1643,9 @@ type Conflict = Problem
 
 // FeedUnavailable An RFC 9457 problem details document.
 type FeedUnavailable = Problem
+
+// Forbidden An RFC 9457 problem details document.
+type Forbidden = Problem
 
 // InternalError An RFC 9457 problem details document.
 type InternalError = Problem
@@ -1606,6 +1673,9 @@ type StatusOK = Status200
 
 // TooManyStreams An RFC 9457 problem details document.
 type TooManyStreams = Problem
+
+// Unauthorized An RFC 9457 problem details document.
+type Unauthorized = Problem
 
 // Unavailable An RFC 9457 problem details document.
 type Unavailable = Problem
@@ -1778,9 +1848,6 @@ type CreateOrderParams struct {
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
 
-	// XActor Who issues the command, recorded in the events' metadata.
-	XActor *XActor `json:"X-Actor,omitempty"`
-
 	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
 	// as a UUID, taken as sent (quotes included). The first success with
 	// a key claims it; for 24 hours a repeat of the same request (method,
@@ -1846,9 +1913,6 @@ type CancelOrderParams struct {
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
 
-	// XActor Who issues the command, recorded in the events' metadata.
-	XActor *XActor `json:"X-Actor,omitempty"`
-
 	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
 	// as a UUID, taken as sent (quotes included). The first success with
 	// a key claims it; for 24 hours a repeat of the same request (method,
@@ -1875,9 +1939,6 @@ type DeliverOrderParams struct {
 
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
-
-	// XActor Who issues the command, recorded in the events' metadata.
-	XActor *XActor `json:"X-Actor,omitempty"`
 
 	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
 	// as a UUID, taken as sent (quotes included). The first success with
@@ -1934,9 +1995,6 @@ type AddItemParams struct {
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
 
-	// XActor Who issues the command, recorded in the events' metadata.
-	XActor *XActor `json:"X-Actor,omitempty"`
-
 	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
 	// as a UUID, taken as sent (quotes included). The first success with
 	// a key claims it; for 24 hours a repeat of the same request (method,
@@ -1963,9 +2021,6 @@ type RemoveItemParams struct {
 
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
-
-	// XActor Who issues the command, recorded in the events' metadata.
-	XActor *XActor `json:"X-Actor,omitempty"`
 
 	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
 	// as a UUID, taken as sent (quotes included). The first success with
@@ -1994,9 +2049,6 @@ type PlaceOrderParams struct {
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
 
-	// XActor Who issues the command, recorded in the events' metadata.
-	XActor *XActor `json:"X-Actor,omitempty"`
-
 	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
 	// as a UUID, taken as sent (quotes included). The first success with
 	// a key claims it; for 24 hours a repeat of the same request (method,
@@ -2023,9 +2075,6 @@ type ShipOrderParams struct {
 
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
-
-	// XActor Who issues the command, recorded in the events' metadata.
-	XActor *XActor `json:"X-Actor,omitempty"`
 
 	// IdempotencyKey Makes the command safe to retry: a unique value per operation, such
 	// as a UUID, taken as sent (quotes included). The first success with
@@ -2908,7 +2957,7 @@ type ClientInterface interface {
 	//
 	// Every live feed of a replica shares one reader of the feed, which
 	// reads large pages whatever `limit` says. The live feeds a replica
-	// holds at once are limited, per client address and in all; beyond,
+	// holds at once are limited, per caller (its token's subject) and in all; beyond,
 	// the request is answered before streaming, 429 `too_many_streams`
 	// or 503 `streams_exhausted`, with `Retry-After`.
 	//
@@ -2926,10 +2975,13 @@ type ClientInterface interface {
 
 	// CreateOrderWithBody Create an order
 	//
-	// Starts a draft order. A client-chosen `id` makes creation safe to
-	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing. With an `Idempotency-Key` a retry instead
-	// answers 201 again, with the order the first request created.
+	// Starts a draft order. A customer creates orders for itself: it may
+	// leave `customer_id` out, and naming another customer is 403
+	// `forbidden`; staff name the customer. A client-chosen `id` makes
+	// creation safe to retry: a second create with the same id answers
+	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+	// retry instead answers 201 again, with the order the first request
+	// created.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -2938,10 +2990,13 @@ type ClientInterface interface {
 
 	// CreateOrder Create an order
 	//
-	// Starts a draft order. A client-chosen `id` makes creation safe to
-	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing. With an `Idempotency-Key` a retry instead
-	// answers 201 again, with the order the first request created.
+	// Starts a draft order. A customer creates orders for itself: it may
+	// leave `customer_id` out, and naming another customer is 403
+	// `forbidden`; staff name the customer. A client-chosen `id` makes
+	// creation safe to retry: a second create with the same id answers
+	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+	// retry instead answers 201 again, with the order the first request
+	// created.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -3434,7 +3489,7 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 //
 // Every live feed of a replica shares one reader of the feed, which
 // reads large pages whatever `limit` says. The live feeds a replica
-// holds at once are limited, per client address and in all; beyond,
+// holds at once are limited, per caller (its token's subject) and in all; beyond,
 // the request is answered before streaming, 429 `too_many_streams`
 // or 503 `streams_exhausted`, with `Retry-After`.
 //
@@ -3472,10 +3527,13 @@ func (c *Client) HeadEventFeed(ctx context.Context, params *HeadEventFeedParams,
 
 // CreateOrderWithBody Create an order
 //
-// Starts a draft order. A client-chosen `id` makes creation safe to
-// retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing. With an `Idempotency-Key` a retry instead
-// answers 201 again, with the order the first request created.
+// Starts a draft order. A customer creates orders for itself: it may
+// leave `customer_id` out, and naming another customer is 403
+// `forbidden`; staff name the customer. A client-chosen `id` makes
+// creation safe to retry: a second create with the same id answers
+// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+// retry instead answers 201 again, with the order the first request
+// created.
 //
 // Takes any type of body and a specified content type.
 //
@@ -3494,10 +3552,13 @@ func (c *Client) CreateOrderWithBody(ctx context.Context, params *CreateOrderPar
 
 // CreateOrder Create an order
 //
-// Starts a draft order. A client-chosen `id` makes creation safe to
-// retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing. With an `Idempotency-Key` a retry instead
-// answers 201 again, with the order the first request created.
+// Starts a draft order. A customer creates orders for itself: it may
+// leave `customer_id` out, and naming another customer is 403
+// `forbidden`; staff name the customer. A client-chosen `id` makes
+// creation safe to retry: a second create with the same id answers
+// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+// retry instead answers 201 again, with the order the first request
+// created.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -4767,26 +4828,15 @@ func NewCreateOrderRequestWithBody(server string, params *CreateOrderParams, con
 			req.Header.Set("X-Correlation-Id", headerParam1)
 		}
 
-		if params.XActor != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Actor", *params.XActor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("X-Actor", headerParam2)
-		}
-
-		if params.IdempotencyKey != nil {
-			var headerParam3 string
-
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 	}
@@ -5060,37 +5110,26 @@ func NewCancelOrderRequestWithBody(server string, orderId OrderId, params *Cance
 			req.Header.Set("X-Correlation-Id", headerParam1)
 		}
 
-		if params.XActor != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Actor", *params.XActor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("X-Actor", headerParam2)
-		}
-
-		if params.IdempotencyKey != nil {
-			var headerParam3 string
-
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 		if params.IfMatch != nil {
-			var headerParam4 string
+			var headerParam3 string
 
-			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam4)
+			req.Header.Set("If-Match", headerParam3)
 		}
 
 	}
@@ -5166,37 +5205,26 @@ func NewDeliverOrderRequestWithBody(server string, orderId OrderId, params *Deli
 			req.Header.Set("X-Correlation-Id", headerParam1)
 		}
 
-		if params.XActor != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Actor", *params.XActor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("X-Actor", headerParam2)
-		}
-
-		if params.IdempotencyKey != nil {
-			var headerParam3 string
-
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 		if params.IfMatch != nil {
-			var headerParam4 string
+			var headerParam3 string
 
-			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam4)
+			req.Header.Set("If-Match", headerParam3)
 		}
 
 	}
@@ -5448,37 +5476,26 @@ func NewAddItemRequestWithBody(server string, orderId OrderId, params *AddItemPa
 			req.Header.Set("X-Correlation-Id", headerParam1)
 		}
 
-		if params.XActor != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Actor", *params.XActor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("X-Actor", headerParam2)
-		}
-
-		if params.IdempotencyKey != nil {
-			var headerParam3 string
-
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 		if params.IfMatch != nil {
-			var headerParam4 string
+			var headerParam3 string
 
-			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam4)
+			req.Header.Set("If-Match", headerParam3)
 		}
 
 	}
@@ -5548,37 +5565,26 @@ func NewRemoveItemRequest(server string, orderId OrderId, productId ProductId, p
 			req.Header.Set("X-Correlation-Id", headerParam1)
 		}
 
-		if params.XActor != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Actor", *params.XActor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("X-Actor", headerParam2)
-		}
-
-		if params.IdempotencyKey != nil {
-			var headerParam3 string
-
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 		if params.IfMatch != nil {
-			var headerParam4 string
+			var headerParam3 string
 
-			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam4)
+			req.Header.Set("If-Match", headerParam3)
 		}
 
 	}
@@ -5654,37 +5660,26 @@ func NewPlaceOrderRequestWithBody(server string, orderId OrderId, params *PlaceO
 			req.Header.Set("X-Correlation-Id", headerParam1)
 		}
 
-		if params.XActor != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Actor", *params.XActor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("X-Actor", headerParam2)
-		}
-
-		if params.IdempotencyKey != nil {
-			var headerParam3 string
-
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 		if params.IfMatch != nil {
-			var headerParam4 string
+			var headerParam3 string
 
-			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam4)
+			req.Header.Set("If-Match", headerParam3)
 		}
 
 	}
@@ -5760,37 +5755,26 @@ func NewShipOrderRequestWithBody(server string, orderId OrderId, params *ShipOrd
 			req.Header.Set("X-Correlation-Id", headerParam1)
 		}
 
-		if params.XActor != nil {
+		if params.IdempotencyKey != nil {
 			var headerParam2 string
 
-			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "X-Actor", *params.XActor, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("X-Actor", headerParam2)
-		}
-
-		if params.IdempotencyKey != nil {
-			var headerParam3 string
-
-			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
-			if err != nil {
-				return nil, err
-			}
-
-			req.Header.Set("Idempotency-Key", headerParam3)
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 		if params.IfMatch != nil {
-			var headerParam4 string
+			var headerParam3 string
 
-			headerParam4, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			headerParam3, err = runtime.StyleParamWithOptions("simple", false, "If-Match", *params.IfMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
 			if err != nil {
 				return nil, err
 			}
 
-			req.Header.Set("If-Match", headerParam4)
+			req.Header.Set("If-Match", headerParam3)
 		}
 
 	}
@@ -6111,7 +6095,7 @@ type ClientWithResponsesInterface interface {
 	//
 	// Every live feed of a replica shares one reader of the feed, which
 	// reads large pages whatever `limit` says. The live feeds a replica
-	// holds at once are limited, per client address and in all; beyond,
+	// holds at once are limited, per caller (its token's subject) and in all; beyond,
 	// the request is answered before streaming, 429 `too_many_streams`
 	// or 503 `streams_exhausted`, with `Retry-After`.
 	//
@@ -6133,10 +6117,13 @@ type ClientWithResponsesInterface interface {
 
 	// CreateOrderWithBodyWithResponse Create an order
 	//
-	// Starts a draft order. A client-chosen `id` makes creation safe to
-	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing. With an `Idempotency-Key` a retry instead
-	// answers 201 again, with the order the first request created.
+	// Starts a draft order. A customer creates orders for itself: it may
+	// leave `customer_id` out, and naming another customer is 403
+	// `forbidden`; staff name the customer. A client-chosen `id` makes
+	// creation safe to retry: a second create with the same id answers
+	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+	// retry instead answers 201 again, with the order the first request
+	// created.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6145,10 +6132,13 @@ type ClientWithResponsesInterface interface {
 
 	// CreateOrderWithResponse Create an order
 	//
-	// Starts a draft order. A client-chosen `id` makes creation safe to
-	// retry: a second create with the same id answers 409 `order_exists`
-	// and creates nothing. With an `Idempotency-Key` a retry instead
-	// answers 201 again, with the order the first request created.
+	// Starts a draft order. A customer creates orders for itself: it may
+	// leave `customer_id` out, and naming another customer is 403
+	// `forbidden`; staff name the customer. A client-chosen `id` makes
+	// creation safe to retry: a second create with the same id answers
+	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+	// retry instead answers 201 again, with the order the first request
+	// created.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -6788,6 +6778,18 @@ type GetDailyAnalyticsResponse200Headers struct {
 	XRequestId            string
 }
 
+// GetDailyAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for GetDailyAnalytics
+type GetDailyAnalyticsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// GetDailyAnalyticsResponse403Headers the declared response headers of an HTTP 403 response for GetDailyAnalytics
+type GetDailyAnalyticsResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // GetDailyAnalyticsResponse422Headers the declared response headers of an HTTP 422 response for GetDailyAnalytics
 type GetDailyAnalyticsResponse422Headers struct {
 	XRequestId string
@@ -6809,6 +6811,10 @@ type GetDailyAnalyticsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *DailyAnalytics
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -6817,6 +6823,10 @@ type GetDailyAnalyticsResponse struct {
 	ApplicationproblemJSON503 *ProjectionUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetDailyAnalyticsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetDailyAnalyticsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetDailyAnalyticsResponse403Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *GetDailyAnalyticsResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -6828,6 +6838,16 @@ type GetDailyAnalyticsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetDailyAnalyticsResponse) GetJSON200() *DailyAnalytics {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -6883,6 +6903,18 @@ type HeadDailyAnalyticsResponse200Headers struct {
 	XRequestId            string
 }
 
+// HeadDailyAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for HeadDailyAnalytics
+type HeadDailyAnalyticsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadDailyAnalyticsResponse403Headers the declared response headers of an HTTP 403 response for HeadDailyAnalytics
+type HeadDailyAnalyticsResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // HeadDailyAnalyticsResponse422Headers the declared response headers of an HTTP 422 response for HeadDailyAnalytics
 type HeadDailyAnalyticsResponse422Headers struct {
 	XRequestId string
@@ -6902,6 +6934,10 @@ type HeadDailyAnalyticsResponse503Headers struct {
 type HeadDailyAnalyticsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -6910,12 +6946,26 @@ type HeadDailyAnalyticsResponse struct {
 	ApplicationproblemJSON503 *ProjectionUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadDailyAnalyticsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadDailyAnalyticsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadDailyAnalyticsResponse403Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *HeadDailyAnalyticsResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *HeadDailyAnalyticsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *HeadDailyAnalyticsResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -6972,6 +7022,18 @@ type ListCustomerOrdersResponse400Headers struct {
 	XRequestId string
 }
 
+// ListCustomerOrdersResponse401Headers the declared response headers of an HTTP 401 response for ListCustomerOrders
+type ListCustomerOrdersResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ListCustomerOrdersResponse403Headers the declared response headers of an HTTP 403 response for ListCustomerOrders
+type ListCustomerOrdersResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // ListCustomerOrdersResponse422Headers the declared response headers of an HTTP 422 response for ListCustomerOrders
 type ListCustomerOrdersResponse422Headers struct {
 	XRequestId string
@@ -6995,6 +7057,10 @@ type ListCustomerOrdersResponse struct {
 	JSON200 *OrderPage
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -7005,6 +7071,10 @@ type ListCustomerOrdersResponse struct {
 	Headers200 *ListCustomerOrdersResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListCustomerOrdersResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListCustomerOrdersResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListCustomerOrdersResponse403Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *ListCustomerOrdersResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -7021,6 +7091,16 @@ func (r ListCustomerOrdersResponse) GetJSON200() *OrderPage {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r ListCustomerOrdersResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListCustomerOrdersResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListCustomerOrdersResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7077,6 +7157,18 @@ type HeadCustomerOrdersResponse400Headers struct {
 	XRequestId string
 }
 
+// HeadCustomerOrdersResponse401Headers the declared response headers of an HTTP 401 response for HeadCustomerOrders
+type HeadCustomerOrdersResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadCustomerOrdersResponse403Headers the declared response headers of an HTTP 403 response for HeadCustomerOrders
+type HeadCustomerOrdersResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // HeadCustomerOrdersResponse422Headers the declared response headers of an HTTP 422 response for HeadCustomerOrders
 type HeadCustomerOrdersResponse422Headers struct {
 	XRequestId string
@@ -7098,6 +7190,10 @@ type HeadCustomerOrdersResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -7108,6 +7204,10 @@ type HeadCustomerOrdersResponse struct {
 	Headers200 *HeadCustomerOrdersResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *HeadCustomerOrdersResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadCustomerOrdersResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadCustomerOrdersResponse403Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *HeadCustomerOrdersResponse422Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
@@ -7119,6 +7219,16 @@ type HeadCustomerOrdersResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7170,6 +7280,18 @@ type GetEventFeedResponse200Headers struct {
 	XRequestId string
 }
 
+// GetEventFeedResponse401Headers the declared response headers of an HTTP 401 response for GetEventFeed
+type GetEventFeedResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// GetEventFeedResponse403Headers the declared response headers of an HTTP 403 response for GetEventFeed
+type GetEventFeedResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // GetEventFeedResponse422Headers the declared response headers of an HTTP 422 response for GetEventFeed
 type GetEventFeedResponse422Headers struct {
 	XRequestId string
@@ -7197,6 +7319,10 @@ type GetEventFeedResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FeedPage
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7207,6 +7333,10 @@ type GetEventFeedResponse struct {
 	ApplicationproblemJSON503 *FeedUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetEventFeedResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetEventFeedResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetEventFeedResponse403Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *GetEventFeedResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7220,6 +7350,16 @@ type GetEventFeedResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetEventFeedResponse) GetJSON200() *FeedPage {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetEventFeedResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetEventFeedResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7276,6 +7416,18 @@ type HeadEventFeedResponse200Headers struct {
 	XRequestId string
 }
 
+// HeadEventFeedResponse401Headers the declared response headers of an HTTP 401 response for HeadEventFeed
+type HeadEventFeedResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadEventFeedResponse403Headers the declared response headers of an HTTP 403 response for HeadEventFeed
+type HeadEventFeedResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // HeadEventFeedResponse422Headers the declared response headers of an HTTP 422 response for HeadEventFeed
 type HeadEventFeedResponse422Headers struct {
 	XRequestId string
@@ -7301,6 +7453,10 @@ type HeadEventFeedResponse503Headers struct {
 type HeadEventFeedResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -7311,6 +7467,10 @@ type HeadEventFeedResponse struct {
 	ApplicationproblemJSON503 *FeedUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadEventFeedResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadEventFeedResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadEventFeedResponse403Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *HeadEventFeedResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -7319,6 +7479,16 @@ type HeadEventFeedResponse struct {
 	Headers500 *HeadEventFeedResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *HeadEventFeedResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HeadEventFeedResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HeadEventFeedResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -7384,6 +7554,18 @@ type CreateOrderResponse400Headers struct {
 	XRequestId string
 }
 
+// CreateOrderResponse401Headers the declared response headers of an HTTP 401 response for CreateOrder
+type CreateOrderResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// CreateOrderResponse403Headers the declared response headers of an HTTP 403 response for CreateOrder
+type CreateOrderResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // CreateOrderResponse408Headers the declared response headers of an HTTP 408 response for CreateOrder
 type CreateOrderResponse408Headers struct {
 	XRequestId string
@@ -7427,6 +7609,10 @@ type CreateOrderResponse struct {
 	JSON201 *Order
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -7445,6 +7631,10 @@ type CreateOrderResponse struct {
 	Headers201 *CreateOrderResponse201Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *CreateOrderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CreateOrderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CreateOrderResponse403Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateOrderResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
@@ -7469,6 +7659,16 @@ func (r CreateOrderResponse) GetJSON201() *Order {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r CreateOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
@@ -7554,6 +7754,18 @@ type GetOrderResponse400Headers struct {
 	XRequestId string
 }
 
+// GetOrderResponse401Headers the declared response headers of an HTTP 401 response for GetOrder
+type GetOrderResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// GetOrderResponse403Headers the declared response headers of an HTTP 403 response for GetOrder
+type GetOrderResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // GetOrderResponse404Headers the declared response headers of an HTTP 404 response for GetOrder
 type GetOrderResponse404Headers struct {
 	XRequestId string
@@ -7582,6 +7794,10 @@ type GetOrderResponse struct {
 	JSON200 *Order
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -7596,6 +7812,10 @@ type GetOrderResponse struct {
 	Headers304 *GetOrderResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *GetOrderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetOrderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetOrderResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *GetOrderResponse404Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
@@ -7614,6 +7834,16 @@ func (r GetOrderResponse) GetJSON200() *Order {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r GetOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetOrderResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -7684,6 +7914,18 @@ type HeadOrderResponse400Headers struct {
 	XRequestId string
 }
 
+// HeadOrderResponse401Headers the declared response headers of an HTTP 401 response for HeadOrder
+type HeadOrderResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadOrderResponse403Headers the declared response headers of an HTTP 403 response for HeadOrder
+type HeadOrderResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // HeadOrderResponse404Headers the declared response headers of an HTTP 404 response for HeadOrder
 type HeadOrderResponse404Headers struct {
 	XRequestId string
@@ -7710,6 +7952,10 @@ type HeadOrderResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -7724,6 +7970,10 @@ type HeadOrderResponse struct {
 	Headers304 *HeadOrderResponse304Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *HeadOrderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadOrderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadOrderResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *HeadOrderResponse404Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
@@ -7737,6 +7987,16 @@ type HeadOrderResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r HeadOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HeadOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HeadOrderResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -7801,6 +8061,18 @@ type CancelOrderResponse400Headers struct {
 	XRequestId string
 }
 
+// CancelOrderResponse401Headers the declared response headers of an HTTP 401 response for CancelOrder
+type CancelOrderResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// CancelOrderResponse403Headers the declared response headers of an HTTP 403 response for CancelOrder
+type CancelOrderResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // CancelOrderResponse404Headers the declared response headers of an HTTP 404 response for CancelOrder
 type CancelOrderResponse404Headers struct {
 	XRequestId string
@@ -7854,6 +8126,10 @@ type CancelOrderResponse struct {
 	JSON200 *OrderChanged
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
@@ -7876,6 +8152,10 @@ type CancelOrderResponse struct {
 	Headers200 *CancelOrderResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *CancelOrderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *CancelOrderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *CancelOrderResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *CancelOrderResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
@@ -7904,6 +8184,16 @@ func (r CancelOrderResponse) GetJSON200() *OrderChanged {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r CancelOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r CancelOrderResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -7993,6 +8283,18 @@ type DeliverOrderResponse400Headers struct {
 	XRequestId string
 }
 
+// DeliverOrderResponse401Headers the declared response headers of an HTTP 401 response for DeliverOrder
+type DeliverOrderResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// DeliverOrderResponse403Headers the declared response headers of an HTTP 403 response for DeliverOrder
+type DeliverOrderResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // DeliverOrderResponse404Headers the declared response headers of an HTTP 404 response for DeliverOrder
 type DeliverOrderResponse404Headers struct {
 	XRequestId string
@@ -8046,6 +8348,10 @@ type DeliverOrderResponse struct {
 	JSON200 *OrderChanged
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
@@ -8068,6 +8374,10 @@ type DeliverOrderResponse struct {
 	Headers200 *DeliverOrderResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *DeliverOrderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *DeliverOrderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *DeliverOrderResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *DeliverOrderResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
@@ -8096,6 +8406,16 @@ func (r DeliverOrderResponse) GetJSON200() *OrderChanged {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r DeliverOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r DeliverOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r DeliverOrderResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -8182,6 +8502,18 @@ type ListOrderEventsResponse400Headers struct {
 	XRequestId string
 }
 
+// ListOrderEventsResponse401Headers the declared response headers of an HTTP 401 response for ListOrderEvents
+type ListOrderEventsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ListOrderEventsResponse403Headers the declared response headers of an HTTP 403 response for ListOrderEvents
+type ListOrderEventsResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // ListOrderEventsResponse404Headers the declared response headers of an HTTP 404 response for ListOrderEvents
 type ListOrderEventsResponse404Headers struct {
 	XRequestId string
@@ -8210,6 +8542,10 @@ type ListOrderEventsResponse struct {
 	JSON200 *EventList
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -8222,6 +8558,10 @@ type ListOrderEventsResponse struct {
 	Headers200 *ListOrderEventsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ListOrderEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ListOrderEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ListOrderEventsResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ListOrderEventsResponse404Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
@@ -8240,6 +8580,16 @@ func (r ListOrderEventsResponse) GetJSON200() *EventList {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r ListOrderEventsResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ListOrderEventsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ListOrderEventsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -8301,6 +8651,18 @@ type HeadOrderEventsResponse400Headers struct {
 	XRequestId string
 }
 
+// HeadOrderEventsResponse401Headers the declared response headers of an HTTP 401 response for HeadOrderEvents
+type HeadOrderEventsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadOrderEventsResponse403Headers the declared response headers of an HTTP 403 response for HeadOrderEvents
+type HeadOrderEventsResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // HeadOrderEventsResponse404Headers the declared response headers of an HTTP 404 response for HeadOrderEvents
 type HeadOrderEventsResponse404Headers struct {
 	XRequestId string
@@ -8327,6 +8689,10 @@ type HeadOrderEventsResponse struct {
 	HTTPResponse *http.Response
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -8339,6 +8705,10 @@ type HeadOrderEventsResponse struct {
 	Headers200 *HeadOrderEventsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *HeadOrderEventsResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadOrderEventsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadOrderEventsResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *HeadOrderEventsResponse404Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
@@ -8352,6 +8722,16 @@ type HeadOrderEventsResponse struct {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r HeadOrderEventsResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -8416,6 +8796,18 @@ type AddItemResponse400Headers struct {
 	XRequestId string
 }
 
+// AddItemResponse401Headers the declared response headers of an HTTP 401 response for AddItem
+type AddItemResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// AddItemResponse403Headers the declared response headers of an HTTP 403 response for AddItem
+type AddItemResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // AddItemResponse404Headers the declared response headers of an HTTP 404 response for AddItem
 type AddItemResponse404Headers struct {
 	XRequestId string
@@ -8469,6 +8861,10 @@ type AddItemResponse struct {
 	JSON200 *OrderChanged
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
@@ -8491,6 +8887,10 @@ type AddItemResponse struct {
 	Headers200 *AddItemResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *AddItemResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *AddItemResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *AddItemResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *AddItemResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
@@ -8519,6 +8919,16 @@ func (r AddItemResponse) GetJSON200() *OrderChanged {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r AddItemResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r AddItemResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r AddItemResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -8608,6 +9018,18 @@ type RemoveItemResponse400Headers struct {
 	XRequestId string
 }
 
+// RemoveItemResponse401Headers the declared response headers of an HTTP 401 response for RemoveItem
+type RemoveItemResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// RemoveItemResponse403Headers the declared response headers of an HTTP 403 response for RemoveItem
+type RemoveItemResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // RemoveItemResponse404Headers the declared response headers of an HTTP 404 response for RemoveItem
 type RemoveItemResponse404Headers struct {
 	XRequestId string
@@ -8646,6 +9068,10 @@ type RemoveItemResponse struct {
 	JSON200 *OrderChanged
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -8662,6 +9088,10 @@ type RemoveItemResponse struct {
 	Headers200 *RemoveItemResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *RemoveItemResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *RemoveItemResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *RemoveItemResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *RemoveItemResponse404Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
@@ -8684,6 +9114,16 @@ func (r RemoveItemResponse) GetJSON200() *OrderChanged {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r RemoveItemResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r RemoveItemResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r RemoveItemResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -8758,6 +9198,18 @@ type PlaceOrderResponse400Headers struct {
 	XRequestId string
 }
 
+// PlaceOrderResponse401Headers the declared response headers of an HTTP 401 response for PlaceOrder
+type PlaceOrderResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// PlaceOrderResponse403Headers the declared response headers of an HTTP 403 response for PlaceOrder
+type PlaceOrderResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // PlaceOrderResponse404Headers the declared response headers of an HTTP 404 response for PlaceOrder
 type PlaceOrderResponse404Headers struct {
 	XRequestId string
@@ -8811,6 +9263,10 @@ type PlaceOrderResponse struct {
 	JSON200 *OrderChanged
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
@@ -8833,6 +9289,10 @@ type PlaceOrderResponse struct {
 	Headers200 *PlaceOrderResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *PlaceOrderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *PlaceOrderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *PlaceOrderResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *PlaceOrderResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
@@ -8861,6 +9321,16 @@ func (r PlaceOrderResponse) GetJSON200() *OrderChanged {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r PlaceOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r PlaceOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r PlaceOrderResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -8950,6 +9420,18 @@ type ShipOrderResponse400Headers struct {
 	XRequestId string
 }
 
+// ShipOrderResponse401Headers the declared response headers of an HTTP 401 response for ShipOrder
+type ShipOrderResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ShipOrderResponse403Headers the declared response headers of an HTTP 403 response for ShipOrder
+type ShipOrderResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // ShipOrderResponse404Headers the declared response headers of an HTTP 404 response for ShipOrder
 type ShipOrderResponse404Headers struct {
 	XRequestId string
@@ -9003,6 +9485,10 @@ type ShipOrderResponse struct {
 	JSON200 *OrderChanged
 	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
 	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *NotFound
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
@@ -9025,6 +9511,10 @@ type ShipOrderResponse struct {
 	Headers200 *ShipOrderResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
 	Headers400 *ShipOrderResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ShipOrderResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ShipOrderResponse403Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *ShipOrderResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
@@ -9053,6 +9543,16 @@ func (r ShipOrderResponse) GetJSON200() *OrderChanged {
 // GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
 func (r ShipOrderResponse) GetApplicationproblemJSON400() *BadRequest {
 	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ShipOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ShipOrderResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -9135,6 +9635,18 @@ type GetProjectionsResponse200Headers struct {
 	XRequestId   string
 }
 
+// GetProjectionsResponse401Headers the declared response headers of an HTTP 401 response for GetProjections
+type GetProjectionsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// GetProjectionsResponse403Headers the declared response headers of an HTTP 403 response for GetProjections
+type GetProjectionsResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // GetProjectionsResponse500Headers the declared response headers of an HTTP 500 response for GetProjections
 type GetProjectionsResponse500Headers struct {
 	XRequestId string
@@ -9151,12 +9663,20 @@ type GetProjectionsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Projections
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProjectionsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *GetProjectionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *GetProjectionsResponse403Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *GetProjectionsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
@@ -9166,6 +9686,16 @@ type GetProjectionsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetProjectionsResponse) GetJSON200() *Projections {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r GetProjectionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r GetProjectionsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -9213,6 +9743,18 @@ type HeadProjectionsResponse200Headers struct {
 	XRequestId   string
 }
 
+// HeadProjectionsResponse401Headers the declared response headers of an HTTP 401 response for HeadProjections
+type HeadProjectionsResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// HeadProjectionsResponse403Headers the declared response headers of an HTTP 403 response for HeadProjections
+type HeadProjectionsResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
 // HeadProjectionsResponse500Headers the declared response headers of an HTTP 500 response for HeadProjections
 type HeadProjectionsResponse500Headers struct {
 	XRequestId string
@@ -9227,16 +9769,34 @@ type HeadProjectionsResponse503Headers struct {
 type HeadProjectionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadProjectionsResponse200Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *HeadProjectionsResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *HeadProjectionsResponse403Headers
 	// Headers500 the parsed response headers for an HTTP 500 response
 	Headers500 *HeadProjectionsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *HeadProjectionsResponse503Headers
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r HeadProjectionsResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r HeadProjectionsResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
 }
 
 // GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
@@ -9535,7 +10095,7 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 //
 // Every live feed of a replica shares one reader of the feed, which
 // reads large pages whatever `limit` says. The live feeds a replica
-// holds at once are limited, per client address and in all; beyond,
+// holds at once are limited, per caller (its token's subject) and in all; beyond,
 // the request is answered before streaming, 429 `too_many_streams`
 // or 503 `streams_exhausted`, with `Retry-After`.
 //
@@ -9569,10 +10129,13 @@ func (c *ClientWithResponses) HeadEventFeedWithResponse(ctx context.Context, par
 
 // CreateOrderWithBodyWithResponse Create an order
 //
-// Starts a draft order. A client-chosen `id` makes creation safe to
-// retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing. With an `Idempotency-Key` a retry instead
-// answers 201 again, with the order the first request created.
+// Starts a draft order. A customer creates orders for itself: it may
+// leave `customer_id` out, and naming another customer is 403
+// `forbidden`; staff name the customer. A client-chosen `id` makes
+// creation safe to retry: a second create with the same id answers
+// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+// retry instead answers 201 again, with the order the first request
+// created.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -9587,10 +10150,13 @@ func (c *ClientWithResponses) CreateOrderWithBodyWithResponse(ctx context.Contex
 
 // CreateOrderWithResponse Create an order
 //
-// Starts a draft order. A client-chosen `id` makes creation safe to
-// retry: a second create with the same id answers 409 `order_exists`
-// and creates nothing. With an `Idempotency-Key` a retry instead
-// answers 201 again, with the order the first request created.
+// Starts a draft order. A customer creates orders for itself: it may
+// leave `customer_id` out, and naming another customer is 403
+// `forbidden`; staff name the customer. A client-chosen `id` makes
+// creation safe to retry: a second create with the same id answers
+// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
+// retry instead answers 201 again, with the order the first request
+// created.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -10280,6 +10846,20 @@ func ParseGetDailyAnalyticsResponse(rsp *http.Response) (*GetDailyAnalyticsRespo
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10342,6 +10922,40 @@ func ParseGetDailyAnalyticsResponse(rsp *http.Response) (*GetDailyAnalyticsRespo
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetDailyAnalyticsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetDailyAnalyticsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 422:
 		var headers GetDailyAnalyticsResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -10398,6 +11012,20 @@ func ParseHeadDailyAnalyticsResponse(rsp *http.Response) (*HeadDailyAnalyticsRes
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10460,6 +11088,40 @@ func ParseHeadDailyAnalyticsResponse(rsp *http.Response) (*HeadDailyAnalyticsRes
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadDailyAnalyticsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadDailyAnalyticsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 422:
 		var headers HeadDailyAnalyticsResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -10530,6 +11192,20 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10574,6 +11250,40 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListCustomerOrdersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListCustomerOrdersResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 422:
 		var headers ListCustomerOrdersResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -10637,6 +11347,20 @@ func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersRes
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10681,6 +11405,40 @@ func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersRes
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadCustomerOrdersResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadCustomerOrdersResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 422:
 		var headers HeadCustomerOrdersResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -10744,6 +11502,20 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10788,6 +11560,40 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetEventFeedResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetEventFeedResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 422:
 		var headers GetEventFeedResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -10861,6 +11667,20 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -10902,6 +11722,40 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadEventFeedResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadEventFeedResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 422:
 		var headers HeadEventFeedResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -10988,6 +11842,20 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
 		var dest RequestTimeout
@@ -11089,6 +11957,40 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CreateOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CreateOrderResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 408:
 		var headers CreateOrderResponse408Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -11202,6 +12104,20 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11291,6 +12207,40 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetOrderResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetOrderResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -11366,6 +12316,20 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -11456,6 +12420,40 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadOrderResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers HeadOrderResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -11535,6 +12533,20 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -11643,6 +12655,40 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers CancelOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers CancelOrderResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers CancelOrderResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -11773,6 +12819,20 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -11880,6 +12940,40 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers DeliverOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers DeliverOrderResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers DeliverOrderResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -12010,6 +13104,20 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12061,6 +13169,40 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ListOrderEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ListOrderEventsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ListOrderEventsResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -12134,6 +13276,20 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12185,6 +13341,40 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadOrderEventsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadOrderEventsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers HeadOrderEventsResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -12264,6 +13454,20 @@ func ParseAddItemResponse(rsp *http.Response) (*AddItemResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -12372,6 +13576,40 @@ func ParseAddItemResponse(rsp *http.Response) (*AddItemResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers AddItemResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers AddItemResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers AddItemResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -12502,6 +13740,20 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -12588,6 +13840,40 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers RemoveItemResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers RemoveItemResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers RemoveItemResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -12687,6 +13973,20 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 			return nil, err
 		}
 		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
@@ -12795,6 +14095,40 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers PlaceOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers PlaceOrderResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers PlaceOrderResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -12925,6 +14259,20 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		}
 		response.ApplicationproblemJSON400 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest NotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13032,6 +14380,40 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ShipOrderResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ShipOrderResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ShipOrderResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -13155,6 +14537,20 @@ func ParseGetProjectionsResponse(rsp *http.Response) (*GetProjectionsResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13189,6 +14585,40 @@ func ParseGetProjectionsResponse(rsp *http.Response) (*GetProjectionsResponse, e
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers GetProjectionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers GetProjectionsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 500:
 		var headers GetProjectionsResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -13235,6 +14665,20 @@ func ParseHeadProjectionsResponse(rsp *http.Response) (*HeadProjectionsResponse,
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
 		var dest InternalError
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -13269,6 +14713,40 @@ func ParseHeadProjectionsResponse(rsp *http.Response) (*HeadProjectionsResponse,
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 401:
+		var headers HeadProjectionsResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers HeadProjectionsResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
 	case rsp.StatusCode == 500:
 		var headers HeadProjectionsResponse500Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {

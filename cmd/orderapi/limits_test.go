@@ -75,7 +75,8 @@ func slowServer(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := httpapi.NewServer(svc, zerolog.Nop(), httpapi.Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: cursors})
+	h, err := httpapi.NewServer(svc, zerolog.Nop(), httpapi.Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: cursors,
+		Auth: staffAuth{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,6 +88,20 @@ func slowServer(t *testing.T) string {
 	go func() { _ = srv.Serve(ln) }()
 	t.Cleanup(func() { _ = srv.Close() })
 	return ln.Addr().String()
+}
+
+// staffToken is the one token staffAuth accepts.
+const staffToken = "limits-test-staff"
+
+// staffAuth stands for the token verifier of slowServer: these tests are
+// about slow clients, not about tokens.
+type staffAuth struct{}
+
+func (staffAuth) Authenticate(_ context.Context, token string) (app.Principal, error) {
+	if token != staffToken {
+		return app.Principal{}, app.InvalidToken("not the test's token")
+	}
+	return app.Principal{Subject: "staff:limits", Roles: app.RolesOf(app.RoleStaff)}, nil
 }
 
 // trickle writes data one byte every interval until it is written or the
@@ -192,7 +207,8 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 	}
 	defer conn.Close()
 	body := `{"customer_id":"0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d","currency":"USD"}` + strings.Repeat(" ", 100)
-	head := "POST /v1/orders HTTP/1.1\r\nHost: orderapi\r\nContent-Type: application/json\r\nContent-Length: " +
+	head := "POST /v1/orders HTTP/1.1\r\nHost: orderapi\r\nAuthorization: Bearer " + staffToken +
+		"\r\nContent-Type: application/json\r\nContent-Length: " +
 		strconv.Itoa(len(body)) + "\r\n\r\n"
 	if _, err := conn.Write([]byte(head)); err != nil {
 		t.Fatal(err)

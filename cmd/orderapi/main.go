@@ -80,7 +80,8 @@ Configuration comes from the environment:
   ORDERAPI_FEED_STREAMS_MAX  live feeds (GET /v1/events as text/event-stream) open at once
                              in this process (default %d)
   ORDERAPI_FEED_STREAMS_PER_CLIENT
-                             live feeds open at once per client address (default %d)
+                             live feeds open at once per caller, the subject of its
+                             token (default %d)
   ORDERAPI_IDEMPOTENCY_TTL   how long an Idempotency-Key is remembered (default 24h)
   ORDERAPI_SNAPSHOT_EVERY    keep an order's state at every multiple of this many
                              events (default 100; 0 turns snapshots off)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -37,14 +38,23 @@ func TestREADMEWalkthrough(t *testing.T) {
 	// Given a fresh service
 	addr, _ := startServer(t, pgtest.NewURL(t))
 
-	// When the README's commands run in one shell, as a reader runs them
+	// When the README's commands run in one shell, as a reader runs them:
+	// from the repository's root, orderapi token signing with the key the
+	// service verifies
+	dev := filepath.Join(t.TempDir(), "orderapi-dev")
+	if err := testDevKey().Save(dev); err != nil {
+		t.Fatal(err)
+	}
 	const marker = "@@@ step "
 	var script strings.Builder
 	script.WriteString("set -e\n")
 	for i, s := range steps {
 		fmt.Fprintf(&script, "echo '%s%d'\n%s\necho\n", marker, i, strings.ReplaceAll(s.command, "localhost:8080", addr))
 	}
-	out, err := exec.Command("bash", "-c", script.String()).CombinedOutput()
+	sh := exec.Command("bash", "-c", script.String())
+	sh.Dir = filepath.Join("..", "..")
+	sh.Env = append(os.Environ(), "ORDERAPI_AUTH_DEV_DIR="+dev)
+	out, err := sh.CombinedOutput()
 	if err != nil {
 		t.Fatalf("the walk-through failed: %v\n%s", err, out)
 	}

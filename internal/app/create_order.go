@@ -10,8 +10,9 @@ import (
 )
 
 // NewOrder is the input of CreateOrder. A nil ID lets the service choose
-// one; an empty Currency takes the configured default. Idempotency, if it
-// has a key, makes a retry answer as the first request did.
+// one; a nil CustomerID is the principal's own, when it is a customer; an
+// empty Currency takes the configured default. Idempotency, if it has a
+// key, makes a retry answer as the first request did.
 type NewOrder struct {
 	ID          uuid.UUID
 	CustomerID  uuid.UUID
@@ -24,6 +25,9 @@ type NewOrder struct {
 // nothing and answers with the order the claiming request created, as it
 // was then; two requests with one key racing each other create one order,
 // and the loser answers with it too.
+//
+// A customer creates orders for itself only: another customer id is
+// ErrForbidden. Staff create orders for any customer.
 func (s *Service) CreateOrder(ctx context.Context, in NewOrder, meta Metadata) (Result, error) {
 	res, err := s.createOrder(ctx, in, meta)
 	s.observer.CommandDone("create_order", outcomeOf(res, err), 0)
@@ -31,6 +35,13 @@ func (s *Service) CreateOrder(ctx context.Context, in NewOrder, meta Metadata) (
 }
 
 func (s *Service) createOrder(ctx context.Context, in NewOrder, meta Metadata) (Result, error) {
+	p := meta.Principal
+	if in.CustomerID == uuid.Nil && p.Roles.Has(RoleCustomer) {
+		in.CustomerID = p.CustomerID
+	}
+	if !p.Roles.Has(RoleStaff) && !(p.Roles.Has(RoleCustomer) && in.CustomerID == p.CustomerID) {
+		return Result{}, ErrForbidden
+	}
 	id := in.ID
 	if id == uuid.Nil {
 		var err error
@@ -46,11 +57,11 @@ func (s *Service) createOrder(ctx context.Context, in NewOrder, meta Metadata) (
 	if err != nil {
 		return Result{}, err
 	}
-	if res, found, err := s.replay(ctx, in.Idempotency); found || err != nil {
+	if res, found, err := s.replay(ctx, p, in.Idempotency); found || err != nil {
 		return res, err
 	}
 	res, err := s.commit(ctx, order.Order{ID: id}, events, meta, in.Idempotency)
-	if res, handled, err := s.replayLoser(ctx, in.Idempotency, err); handled {
+	if res, handled, err := s.replayLoser(ctx, p, in.Idempotency, err); handled {
 		return res, err
 	}
 	if errors.Is(err, ErrVersionConflict) {

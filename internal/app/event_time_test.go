@@ -9,6 +9,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 )
 
 // TestEventTimesNeverGoBackWithinAnOrder: a replica whose clock is behind
@@ -29,13 +30,13 @@ func TestEventTimesNeverGoBackWithinAnOrder(t *testing.T) {
 	}
 
 	// Given an order created by a replica
-	res, err := replica(created).CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	res, err := replica(created).CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// When a replica whose clock is a minute behind changes it
-	res, err = replica(created.Add(-time.Minute)).AddItem(ctx, app.Target{OrderID: res.Order.ID}, item("Mug"))
+	res, err = replica(created.Add(-time.Minute)).AddItem(ctx, app.Target{OrderID: res.Order.ID, Metadata: apptest.AsStaff}, item("Mug"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,14 +16,25 @@ const DefaultIdempotencyTTL = 24 * time.Hour
 // Idempotency is a request's Idempotency-Key and the fingerprint of the
 // request that carries it. The zero value (no Key) asks for nothing.
 //
-// Keys are scoped by nothing but their value: orderapi has no notion of a
-// client to scope them by. A retry must send the same request: the same
-// key with another fingerprint is ErrIdempotencyKeyReused.
+// Keys are scoped by principal: one principal's key never answers another
+// principal's request, whatever its value. A retry must send the same
+// request: the same key with another fingerprint is
+// ErrIdempotencyKeyReused.
 type Idempotency struct {
 	Key string
 	// Fingerprint is a SHA-256 of what makes the request this request; the
 	// HTTP adapter decides what that is.
 	Fingerprint [32]byte
+	// Principal scopes the key: the subject of the principal that claims
+	// it. The Service sets it from the request's principal; whatever a
+	// caller puts here is overwritten.
+	Principal string
+}
+
+// scopedTo returns the key scoped by p.
+func (i Idempotency) scopedTo(p Principal) Idempotency {
+	i.Principal = p.Subject
+	return i
 }
 
 // IdempotencyRecord is what the store remembers of the commit that
@@ -54,15 +65,28 @@ var (
 		Message: "a request with this Idempotency-Key is in progress; retry shortly"}
 )
 
-// replay answers a request whose key was claimed before: with the order as
-// the claiming commit left it, rebuilt from its events (the answer the
-// first request got), or ErrIdempotencyKeyReused when the requests differ.
-// found is false, with no error, when the key is free.
-func (s *Service) replay(ctx context.Context, idem Idempotency) (_ Result, found bool, _ error) {
+// replay answers a request whose key its principal claimed before: with
+// the order as the claiming commit left it, rebuilt from its events (the
+// answer the first request got), or ErrIdempotencyKeyReused when the
+// requests differ. found is false, with no error, when the key is free.
+//
+// A key claimed before requests had principals (scoped by "") answers a
+// retry too, so that a request sent across the upgrade is not done twice;
+// but only the very same request (same fingerprint), and only to a
+// principal who may see the order it made. Anything else treats such a
+// key as free: an unscoped claim must not tell one principal about
+// another's request.
+func (s *Service) replay(ctx context.Context, p Principal, idem Idempotency) (_ Result, found bool, _ error) {
 	if idem.Key == "" {
 		return Result{}, false, nil
 	}
-	rec, ok, err := s.events.LookupIdempotency(ctx, idem.Key)
+	idem = idem.scopedTo(p)
+	rec, ok, err := s.events.LookupIdempotency(ctx, idem.Principal, idem.Key)
+	legacy := false
+	if err == nil && !ok && idem.Principal != "" {
+		rec, ok, err = s.events.LookupIdempotency(ctx, "", idem.Key)
+		legacy = true
+	}
 	if err != nil {
 		return Result{}, false, fmt.Errorf("look up idempotency key: %w", err)
 	}
@@ -70,11 +94,17 @@ func (s *Service) replay(ctx context.Context, idem Idempotency) (_ Result, found
 		return Result{}, false, nil
 	}
 	if rec.Fingerprint != idem.Fingerprint {
+		if legacy {
+			return Result{}, false, nil
+		}
 		return Result{}, true, ErrIdempotencyKeyReused
 	}
-	o, err := s.OrderAt(ctx, rec.OrderID, AtVersion(rec.Version))
+	o, err := s.orderAt(ctx, rec.OrderID, AtVersion(rec.Version))
 	if err != nil {
 		return Result{}, true, fmt.Errorf("replay idempotency key: %w", err)
+	}
+	if legacy && !p.sees(&o) {
+		return Result{}, false, nil
 	}
 	return Result{Order: o, Position: rec.Position, Replayed: true}, true, nil
 }
@@ -83,12 +113,12 @@ func (s *Service) replay(ctx context.Context, idem Idempotency) (_ Result, found
 // may be because another request with the same key got there first: the
 // loser answers as the winner did. handled is false when err is not such a
 // conflict or the key turned out free: the caller carries on with err.
-func (s *Service) replayLoser(ctx context.Context, idem Idempotency, err error) (_ Result, handled bool, _ error) {
+func (s *Service) replayLoser(ctx context.Context, p Principal, idem Idempotency, err error) (_ Result, handled bool, _ error) {
 	claimed := errors.Is(err, ErrKeyClaimed)
 	if idem.Key == "" || !claimed && !errors.Is(err, ErrVersionConflict) {
 		return Result{}, false, nil
 	}
-	res, found, rerr := s.replay(ctx, idem)
+	res, found, rerr := s.replay(ctx, p, idem)
 	if found || rerr != nil {
 		return res, true, rerr
 	}
@@ -105,9 +135,9 @@ func (s *Service) replayLoser(ctx context.Context, idem Idempotency, err error) 
 // very request's (same key, same fingerprint): the client retrying a
 // request an older build accepted must learn that it was done, not that it
 // is invalid. found is false when the key is free or names another request;
-// the refusal then stands.
-func (s *Service) Replay(ctx context.Context, idem Idempotency) (_ Result, found bool, _ error) {
-	res, found, err := s.replay(ctx, idem)
+// the refusal then stands. Keys are p's own, as for every command.
+func (s *Service) Replay(ctx context.Context, p Principal, idem Idempotency) (_ Result, found bool, _ error) {
+	res, found, err := s.replay(ctx, p, idem)
 	if errors.Is(err, ErrIdempotencyKeyReused) {
 		return Result{}, false, nil
 	}

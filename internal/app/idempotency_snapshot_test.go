@@ -46,11 +46,11 @@ func TestAnIdempotentReplayStartsFromASnapshot(t *testing.T) {
 	// and a command that claimed a key, followed by another
 	idem := app.Idempotency{Key: "add-mug", Fingerprint: sha256.Sum256([]byte("add mug"))}
 	mug := item("Mug")
-	first, err := svc.AddItem(ctx, app.Target{OrderID: o.ID, Idempotency: idem}, mug)
+	first, err := svc.AddItem(ctx, app.Target{OrderID: o.ID, Idempotency: idem, Metadata: apptest.AsStaff}, mug)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.RemoveItem(ctx, app.Target{OrderID: o.ID}, mug.ProductID); err != nil {
+	if _, err := svc.RemoveItem(ctx, app.Target{OrderID: o.ID, Metadata: apptest.AsStaff}, mug.ProductID); err != nil {
 		t.Fatal(err)
 	}
 	for deadline := time.Now().Add(10 * time.Second); store.SnapshotStats().Written < 24; time.Sleep(5 * time.Millisecond) {
@@ -61,7 +61,7 @@ func TestAnIdempotentReplayStartsFromASnapshot(t *testing.T) {
 
 	// When the command is sent again with its key
 	before := store.SnapshotStats().Folded
-	again, err := svc.AddItem(ctx, app.Target{OrderID: o.ID, Idempotency: idem}, mug)
+	again, err := svc.AddItem(ctx, app.Target{OrderID: o.ID, Idempotency: idem, Metadata: apptest.AsStaff}, mug)
 
 	// Then it answers as the first did, and rebuilding that answer (with
 	// the command's own load of the order, when it makes one) folded the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -21,7 +22,7 @@ func TestReplicasRacingOneKeyExecuteOnce(t *testing.T) {
 	t.Parallel()
 	first, replica := newService(t)
 	ctx := context.Background()
-	created, err := first.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	created, err := first.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func TestReplicasRacingOneKeyExecuteOnce(t *testing.T) {
 			n := r*perReplica + i
 			wg.Go(func() {
 				<-start
-				results[n], errs[n] = svc.AddItem(ctx, app.Target{OrderID: created.Order.ID, Idempotency: idem}, it)
+				results[n], errs[n] = svc.AddItem(ctx, app.Target{OrderID: created.Order.ID, Idempotency: idem, Metadata: apptest.AsStaff}, it)
 			})
 		}
 	}
@@ -68,7 +69,7 @@ func TestReplicasRacingOneKeyExecuteOnce(t *testing.T) {
 			t.Errorf("request %d answered %+v\nwant %+v", i, res, want)
 		}
 	}
-	o, err := first.GetOrder(ctx, created.Order.ID)
+	o, err := first.GetOrder(ctx, apptest.Staff, created.Order.ID)
 	if err != nil || o.Version != 2 || len(o.Items) != 1 {
 		t.Errorf("order = %+v, %v; want one item at version 2", o, err)
 	}
@@ -79,21 +80,21 @@ func TestIdempotencyKeyReusedForAnotherCommand(t *testing.T) {
 	svc, _ := newService(t)
 	ctx := context.Background()
 	idem := app.Idempotency{Key: "k", Fingerprint: sha256.Sum256([]byte("create"))}
-	created, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New(), Idempotency: idem}, app.Metadata{})
+	created, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New(), Idempotency: idem}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The same key, another fingerprint: refused, nothing written.
 	other := app.Idempotency{Key: "k", Fingerprint: sha256.Sum256([]byte("add"))}
-	_, err = svc.AddItem(ctx, app.Target{OrderID: created.Order.ID, Idempotency: other}, item("Mug"))
+	_, err = svc.AddItem(ctx, app.Target{OrderID: created.Order.ID, Idempotency: other, Metadata: apptest.AsStaff}, item("Mug"))
 	if !errors.Is(err, app.ErrIdempotencyKeyReused) {
 		t.Fatalf("add with a reused key: %v", err)
 	}
-	if o, err := svc.GetOrder(ctx, created.Order.ID); err != nil || o.Version != 1 {
+	if o, err := svc.GetOrder(ctx, apptest.Staff, created.Order.ID); err != nil || o.Version != 1 {
 		t.Errorf("order = %+v, %v", o, err)
 	}
 	// The same key and fingerprint: the creation again, whatever the input.
-	again, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New(), Currency: order.Currency("EUR"), Idempotency: idem}, app.Metadata{})
+	again, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New(), Currency: order.Currency("EUR"), Idempotency: idem}, apptest.AsStaff)
 	if err != nil || !again.Replayed || again.Order.ID != created.Order.ID || again.Position != created.Position {
 		t.Errorf("replayed create = %+v, %v; want order %s", again, err, created.Order.ID)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -87,7 +88,7 @@ func TestObserverIsToldHowCommandsEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	created, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	created, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,45 +107,45 @@ func TestObserverIsToldHowCommandsEnd(t *testing.T) {
 		wantEvents []string
 	}{
 		{"a created order", func() error {
-			_, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+			_, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 			return err
 		}, commandDone{"create_order", app.OutcomeOK, 0}, []string{order.TypeCreated}},
 		{"an added item", func() error {
-			_, err := svc.AddItem(ctx, app.Target{OrderID: id}, mug)
+			_, err := svc.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, mug)
 			return err
 		}, commandDone{"add_item", app.OutcomeOK, 0}, []string{order.TypeItemAdded}},
 		{"the same product again", func() error {
-			_, err := svc.AddItem(ctx, app.Target{OrderID: id}, mug)
+			_, err := svc.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, mug)
 			return err
 		}, commandDone{"add_item", app.OutcomeRejected, 0}, nil},
 		{"a quantity of zero", func() error {
 			it := item("Cup")
 			it.Quantity = 0
-			_, err := svc.AddItem(ctx, app.Target{OrderID: id}, it)
+			_, err := svc.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, it)
 			return err
 		}, commandDone{"add_item", app.OutcomeInvalid, 0}, nil},
 		{"an unknown order", func() error {
-			_, err := svc.CancelOrder(ctx, app.Target{OrderID: uuid.New()}, "changed my mind", "customer")
+			_, err := svc.CancelOrder(ctx, app.Target{OrderID: uuid.New(), Metadata: apptest.AsStaff}, "changed my mind", "")
 			return err
 		}, commandDone{"cancel_order", app.OutcomeNotFound, 0}, nil},
 		{"a stale version", func() error {
-			_, err := svc.RemoveItem(ctx, app.Target{OrderID: id, ExpectedVersion: 1}, mug.ProductID)
+			_, err := svc.RemoveItem(ctx, app.Target{OrderID: id, ExpectedVersion: 1, Metadata: apptest.AsStaff}, mug.ProductID)
 			return err
 		}, commandDone{"remove_item", app.OutcomePreconditionFailed, 0}, nil},
 		{"a keyed request", func() error {
-			_, err := svc.AddItem(ctx, app.Target{OrderID: id, Idempotency: key}, tea)
+			_, err := svc.AddItem(ctx, app.Target{OrderID: id, Idempotency: key, Metadata: apptest.AsStaff}, tea)
 			return err
 		}, commandDone{"add_item", app.OutcomeOK, 0}, []string{order.TypeItemAdded}},
 		{"the keyed request again", func() error {
-			_, err := svc.AddItem(ctx, app.Target{OrderID: id, Idempotency: key}, tea)
+			_, err := svc.AddItem(ctx, app.Target{OrderID: id, Idempotency: key, Metadata: apptest.AsStaff}, tea)
 			return err
 		}, commandDone{"add_item", app.OutcomeReplayed, 0}, nil},
 		{"every append lost to another writer", func() error {
-			_, err := losing.AddItem(ctx, app.Target{OrderID: id}, item("Jug"))
+			_, err := losing.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, item("Jug"))
 			return err
 		}, commandDone{"add_item", app.OutcomeConflict, 2}, nil},
 		{"a request already ended", func() error {
-			_, err := svc.AddItem(cancelled, app.Target{OrderID: id}, item("Pot"))
+			_, err := svc.AddItem(cancelled, app.Target{OrderID: id, Metadata: apptest.AsStaff}, item("Pot"))
 			return err
 		}, commandDone{"add_item", app.OutcomeError, 0}, nil},
 	}

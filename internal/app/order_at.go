@@ -68,16 +68,32 @@ func (e *VersionOutOfRangeError) Error() string {
 }
 
 // OrderAt rebuilds the order as it was at a point in its past, from its
-// events. Idempotent replays rebuild their answers with it too. An order that did not exist yet is order.ErrNotFound; a version
-// it has not reached is a *VersionOutOfRangeError.
-func (s *Service) OrderAt(ctx context.Context, id uuid.UUID, at PointInTime) (order.Order, error) {
+// events. An order that did not exist yet is order.ErrNotFound; a version
+// it has not reached is a *VersionOutOfRangeError. An order p may not see
+// answers exactly as one that never existed, before anything about its
+// versions is told.
+func (s *Service) OrderAt(ctx context.Context, p Principal, id uuid.UUID, at PointInTime) (order.Order, error) {
+	if !at.byTime && at.version < 1 {
+		return order.Order{}, order.Invalid("version", order.FieldOutOfRange, "must be 1 or more")
+	}
+	if err := s.mustSee(ctx, p, id); err != nil {
+		if errors.Is(err, order.ErrNotFound) {
+			return order.Order{}, notFoundAt(id, at)
+		}
+		return order.Order{}, err
+	}
+	return s.orderAt(ctx, id, at)
+}
+
+// orderAt is OrderAt for any principal: idempotent replays rebuild their
+// answers with it.
+func (s *Service) orderAt(ctx context.Context, id uuid.UUID, at PointInTime) (order.Order, error) {
 	if at.byTime {
 		o, err := s.reads.LoadAsOf(ctx, id, at.asOf)
 		if errors.Is(err, order.ErrNotFound) {
 			// Also true of an order that never existed; one query cannot
 			// tell the two apart, and neither answer would differ.
-			err = &order.Error{Kind: order.KindNotFound, Code: order.CodeNotFound,
-				Message: fmt.Sprintf("order %s has no event that occurred at or before %s", id, at.asOf.UTC().Format(time.RFC3339Nano))}
+			err = notFoundAt(id, at)
 		}
 		if err != nil {
 			return order.Order{}, fmt.Errorf("order %s %s: %w", id, at, err)
@@ -95,4 +111,14 @@ func (s *Service) OrderAt(ctx context.Context, id uuid.UUID, at PointInTime) (or
 		return order.Order{}, &VersionOutOfRangeError{OrderID: id, Version: at.version, Latest: o.Version}
 	}
 	return o, nil
+}
+
+// notFoundAt is the answer for an order that shows nothing at the point:
+// as of a time, it says which time.
+func notFoundAt(id uuid.UUID, at PointInTime) error {
+	if !at.byTime {
+		return fmt.Errorf("order %s %s: %w", id, at, order.ErrNotFound)
+	}
+	return &order.Error{Kind: order.KindNotFound, Code: order.CodeNotFound,
+		Message: fmt.Sprintf("order %s has no event that occurred at or before %s", id, at.asOf.UTC().Format(time.RFC3339Nano))}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -18,14 +19,14 @@ func TestOrderAt(t *testing.T) {
 	ctx := context.Background()
 
 	// Given an order at version 3, each command's answer kept
-	res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := res.Order.ID
 	states := []order.Order{res.Order}
 	for _, name := range []string{"Mug", "Tea"} {
-		res, err := svc.AddItem(ctx, app.Target{OrderID: id}, item(name))
+		res, err := svc.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, item(name))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -34,7 +35,7 @@ func TestOrderAt(t *testing.T) {
 
 	t.Run("each version is what its command answered", func(t *testing.T) {
 		for i, want := range states {
-			got, err := svc.OrderAt(ctx, id, app.AtVersion(i+1))
+			got, err := svc.OrderAt(ctx, apptest.Staff, id, app.AtVersion(i+1))
 			if err != nil || !reflect.DeepEqual(got, want) {
 				t.Errorf("version %d: %+v, %v\nwant %+v", i+1, got, err, want)
 			}
@@ -42,7 +43,7 @@ func TestOrderAt(t *testing.T) {
 	})
 
 	t.Run("a version not reached says how many there are", func(t *testing.T) {
-		_, err := svc.OrderAt(ctx, id, app.AtVersion(4))
+		_, err := svc.OrderAt(ctx, apptest.Staff, id, app.AtVersion(4))
 		var vr *app.VersionOutOfRangeError
 		if !errors.As(err, &vr) || vr.Latest != 3 || vr.Version != 4 || vr.OrderID != id {
 			t.Errorf("version 4: %v, want a *VersionOutOfRangeError with Latest 3", err)
@@ -50,14 +51,14 @@ func TestOrderAt(t *testing.T) {
 	})
 
 	t.Run("version 0 is invalid", func(t *testing.T) {
-		_, err := svc.OrderAt(ctx, id, app.PointInTime{})
+		_, err := svc.OrderAt(ctx, apptest.Staff, id, app.PointInTime{})
 		if e, ok := errors.AsType[*order.Error](err); !ok || e.Kind != order.KindInvalid || e.Fields[0].Field != "version" {
 			t.Errorf("version 0: %v, want a validation error on version", err)
 		}
 	})
 
 	t.Run("as of now is the latest", func(t *testing.T) {
-		got, err := svc.OrderAt(ctx, id, app.AsOf(time.Now().Add(time.Second)))
+		got, err := svc.OrderAt(ctx, apptest.Staff, id, app.AsOf(time.Now().Add(time.Second)))
 		if err != nil || !reflect.DeepEqual(got, states[2]) {
 			t.Errorf("as of now: %+v, %v", got, err)
 		}
@@ -72,7 +73,7 @@ func TestOrderAt(t *testing.T) {
 			{uuid.New(), app.AsOf(time.Now())},
 			{uuid.New(), app.AtVersion(1)},
 		} {
-			if _, err := svc.OrderAt(ctx, at.id, at.pt); !errors.Is(err, order.ErrNotFound) {
+			if _, err := svc.OrderAt(ctx, apptest.Staff, at.id, at.pt); !errors.Is(err, order.ErrNotFound) {
 				t.Errorf("order %s %s: %v, want order.ErrNotFound", at.id, at.pt, err)
 			}
 		}
@@ -83,13 +84,13 @@ func TestOrderEventPage(t *testing.T) {
 	t.Parallel()
 	svc, _ := newService(t)
 	ctx := context.Background()
-	res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := res.Order.ID
 	for _, name := range []string{"Mug", "Tea", "Pot", "Cup"} {
-		if _, err := svc.AddItem(ctx, app.Target{OrderID: id}, item(name)); err != nil {
+		if _, err := svc.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, item(name)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -97,7 +98,7 @@ func TestOrderEventPage(t *testing.T) {
 	// versions lists a page's versions, and next its Next (0 for none).
 	page := func(after, limit int) (versions []int, next int) {
 		t.Helper()
-		p, err := svc.OrderEventPage(ctx, app.EventQuery{OrderID: id, AfterVersion: after, Limit: limit})
+		p, err := svc.OrderEventPage(ctx, apptest.Staff, app.EventQuery{OrderID: id, AfterVersion: after, Limit: limit})
 		if err != nil {
 			t.Fatalf("after %d limit %d: %v", after, limit, err)
 		}
@@ -129,11 +130,11 @@ func TestOrderEventPage(t *testing.T) {
 		}
 	}
 
-	_, err = svc.OrderEventPage(ctx, app.EventQuery{OrderID: id, AfterVersion: -1, Limit: app.MaxEventPage + 1})
+	_, err = svc.OrderEventPage(ctx, apptest.Staff, app.EventQuery{OrderID: id, AfterVersion: -1, Limit: app.MaxEventPage + 1})
 	if e, ok := errors.AsType[*order.Error](err); !ok || len(e.Fields) != 2 {
 		t.Errorf("bad after version and limit: %v, want both named", err)
 	}
-	if _, err := svc.OrderEventPage(ctx, app.EventQuery{OrderID: uuid.New()}); !errors.Is(err, order.ErrNotFound) {
+	if _, err := svc.OrderEventPage(ctx, apptest.Staff, app.EventQuery{OrderID: uuid.New()}); !errors.Is(err, order.ErrNotFound) {
 		t.Errorf("unknown order: %v, want order.ErrNotFound", err)
 	}
 }

@@ -22,9 +22,10 @@ type EventPage struct {
 }
 
 // OrderEventPage returns the order's events after q.AfterVersion, at most
-// q.Limit of them (DefaultEventPage when zero). An unknown order is
-// order.ErrNotFound; a page past the end of an existing stream is empty.
-func (s *Service) OrderEventPage(ctx context.Context, q EventQuery) (EventPage, error) {
+// q.Limit of them (DefaultEventPage when zero). An unknown order, or one
+// p may not see, is order.ErrNotFound; a page past the end of an existing
+// stream is empty.
+func (s *Service) OrderEventPage(ctx context.Context, p Principal, q EventQuery) (EventPage, error) {
 	if q.Limit == 0 {
 		q.Limit = DefaultEventPage
 	}
@@ -36,6 +37,9 @@ func (s *Service) OrderEventPage(ctx context.Context, q EventQuery) (EventPage, 
 		errs = append(errs, order.Invalid("limit", order.FieldOutOfRange, fmt.Sprintf("must be between 1 and %d", MaxEventPage)))
 	}
 	if err := order.Merge(errs...); err != nil {
+		return EventPage{}, err
+	}
+	if err := s.mustSee(ctx, p, q.OrderID); err != nil {
 		return EventPage{}, err
 	}
 	// One event more than the page tells, in the same query, whether

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // Role is one thing a principal is allowed to be. A token may grant
@@ -117,4 +119,34 @@ var (
 // InvalidToken is ErrInvalidToken saying why.
 func InvalidToken(why string) error {
 	return &Error{Code: ErrInvalidToken.Code, Message: "the bearer token is not valid: " + why}
+}
+
+// sees reports whether p may read o: staff and services read every
+// order, a customer its own.
+func (p Principal) sees(o *order.Order) bool {
+	return p.Roles.Any(RolesOf(RoleStaff, RoleService)) || p.owns(o)
+}
+
+// changes reports whether p may send commands on o: staff on every order,
+// a customer on its own. Which commands each role may send is decided
+// with the rest of the route table, in the HTTP adapter.
+func (p Principal) changes(o *order.Order) bool {
+	return p.Roles.Has(RoleStaff) || p.owns(o)
+}
+
+func (p Principal) owns(o *order.Order) bool {
+	return p.Roles.Has(RoleCustomer) && p.CustomerID != uuid.Nil && o.CustomerID == p.CustomerID
+}
+
+// listsOf reports whether p may list the orders of a customer.
+func (p Principal) listsOf(customerID uuid.UUID) bool {
+	return p.Roles.Any(RolesOf(RoleStaff, RoleService)) ||
+		p.Roles.Has(RoleCustomer) && p.CustomerID != uuid.Nil && p.CustomerID == customerID
+}
+
+// hidden is what a principal is told of an order it may not see: exactly
+// what it would be told of an order that does not exist, so that another
+// customer's order cannot be told from a missing one.
+func hidden(id uuid.UUID) error {
+	return fmt.Errorf("order %s: %w", id, order.ErrNotFound)
 }

@@ -15,18 +15,45 @@ const (
 )
 
 // GetOrder reads an order from the order_details projection, which the
-// append's transaction keeps current.
-func (s *Service) GetOrder(ctx context.Context, id uuid.UUID) (order.Order, error) {
+// append's transaction keeps current. An order p may not see is not
+// found.
+func (s *Service) GetOrder(ctx context.Context, p Principal, id uuid.UUID) (order.Order, error) {
 	o, err := s.reads.GetOrder(ctx, id)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("get order %s: %w", id, err)
 	}
+	if !p.sees(&o) {
+		return order.Order{}, hidden(id)
+	}
 	return o, nil
 }
 
+// mustSee checks, before an order's past or history is read, that p may
+// see the order; one it may not is not found. Staff and services see
+// every order without a query; for a customer, the order's owner is read
+// from the order_details projection.
+func (s *Service) mustSee(ctx context.Context, p Principal, id uuid.UUID) error {
+	if p.Roles.Any(RolesOf(RoleStaff, RoleService)) {
+		return nil
+	}
+	o, err := s.reads.GetOrder(ctx, id)
+	if err != nil {
+		return fmt.Errorf("order %s: %w", id, err)
+	}
+	if !p.sees(&o) {
+		return hidden(id)
+	}
+	return nil
+}
+
 // ListCustomerOrders pages a customer's orders, newest first. A zero Limit
-// is DefaultPageSize; larger than MaxPageSize is an invalid input.
-func (s *Service) ListCustomerOrders(ctx context.Context, q ListQuery) (OrderPage, error) {
+// is DefaultPageSize; larger than MaxPageSize is an invalid input. A
+// customer lists its own orders only: another customer's list is
+// ErrForbidden, whatever that customer has, so nothing is learnt of it.
+func (s *Service) ListCustomerOrders(ctx context.Context, p Principal, q ListQuery) (OrderPage, error) {
+	if !p.listsOf(q.CustomerID) {
+		return OrderPage{}, ErrForbidden
+	}
 	if q.Limit == 0 {
 		q.Limit = DefaultPageSize
 	}
@@ -51,8 +78,12 @@ func (s *Service) OrderCursorExists(ctx context.Context, customerID uuid.UUID, c
 	return ok, nil
 }
 
-// OrderEvents returns an order's history from the event store.
-func (s *Service) OrderEvents(ctx context.Context, q EventQuery) ([]RecordedEvent, error) {
+// OrderEvents returns an order's history from the event store; an order
+// p may not see is not found.
+func (s *Service) OrderEvents(ctx context.Context, p Principal, q EventQuery) ([]RecordedEvent, error) {
+	if err := s.mustSee(ctx, p, q.OrderID); err != nil {
+		return nil, err
+	}
 	events, err := s.reads.OrderEvents(ctx, q)
 	if err != nil {
 		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, err)

@@ -120,8 +120,8 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 }
 
 // Target names the order a command acts on, the version the client expects
-// it to be at (AnyVersion for none), the request's metadata, and its
-// idempotency key, if any.
+// it to be at (AnyVersion for none), the request's metadata (with the
+// principal the command acts as), and its idempotency key, if any.
 type Target struct {
 	OrderID         uuid.UUID
 	ExpectedVersion int
@@ -156,10 +156,14 @@ type decideFunc func(o *order.Order) ([]order.Event, error)
 // conflicts with it (on the version or on the key) should it commit
 // first. The loser of that race then replays the winner's answer.
 //
+// An order the principal may not change is not found, exactly as a
+// missing one, whatever the command.
+//
 // The observer is told how the command, by its name, ended.
 func (s *Service) execute(ctx context.Context, command string, t Target, decide decideFunc) (res Result, err error) {
 	retries := 0
 	defer func() { s.observer.CommandDone(command, outcomeOf(res, err), retries) }()
+	p := t.Metadata.Principal
 
 	lock := s.locks[lockStripe(t.OrderID)]
 	select {
@@ -186,7 +190,10 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 			}
 			s.observer.StateUsed(StateLoaded)
 		}
-		if res, found, err := s.replay(ctx, t.Idempotency); found || err != nil {
+		if !p.changes(&o) {
+			return Result{}, fmt.Errorf("load order %s: %w", t.OrderID, hidden(t.OrderID))
+		}
+		if res, found, err := s.replay(ctx, p, t.Idempotency); found || err != nil {
 			return res, err
 		}
 		if t.ExpectedVersion != AnyVersion && o.Version != t.ExpectedVersion {
@@ -207,7 +214,7 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 			return Result{}, err
 		}
 		res, err := s.commit(ctx, o, events, t.Metadata, t.Idempotency)
-		if res, handled, err := s.replayLoser(ctx, t.Idempotency, err); handled {
+		if res, handled, err := s.replayLoser(ctx, p, t.Idempotency, err); handled {
 			return res, err
 		}
 		if err == nil {
@@ -242,13 +249,14 @@ func (s *Service) forgetStale(id uuid.UUID) {
 }
 
 // commit applies the decided events to the loaded state and appends them,
-// claiming the idempotency key, if any, in the same append.
+// claiming the idempotency key, if any, in the same append, scoped by the
+// principal.
 func (s *Service) commit(ctx context.Context, o order.Order, events []order.Event, meta Metadata, idem Idempotency) (Result, error) {
 	expected := o.Version
 	at := s.eventTime(&o)
 	c := Commit{OrderID: o.ID, ExpectedVersion: expected, Metadata: meta, Events: make([]NewEvent, len(events))}
 	if idem.Key != "" {
-		c.Idempotency, c.IdempotencyTTL = idem, s.idempotencyTTL
+		c.Idempotency, c.IdempotencyTTL = idem.scopedTo(meta.Principal), s.idempotencyTTL
 	}
 	for i, e := range events {
 		id, err := uuid.NewV7()

@@ -12,6 +12,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"
 )
@@ -45,14 +46,14 @@ func TestCreateOrder(t *testing.T) {
 	customer := uuid.New()
 
 	t.Run("defaults the currency and answers version 1", func(t *testing.T) {
-		res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: customer}, app.Metadata{RequestID: "r1"})
+		res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: customer}, app.Metadata{RequestID: "r1", Principal: apptest.Staff})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if res.Order.Currency != "USD" || res.Order.Version != 1 || res.Order.Status != order.StatusDraft || res.Position <= 0 {
 			t.Errorf("created %+v at position %d", res.Order, res.Position)
 		}
-		got, err := svc.GetOrder(ctx, res.Order.ID)
+		got, err := svc.GetOrder(ctx, apptest.Staff, res.Order.ID)
 		if err != nil || got.Version != 1 {
 			t.Errorf("read after write: %+v, %v", got, err)
 		}
@@ -60,14 +61,14 @@ func TestCreateOrder(t *testing.T) {
 
 	t.Run("a client-chosen id that exists is ErrExists", func(t *testing.T) {
 		id := uuid.New()
-		if _, err := svc.CreateOrder(ctx, app.NewOrder{ID: id, CustomerID: customer, Currency: "EUR"}, app.Metadata{}); err != nil {
+		if _, err := svc.CreateOrder(ctx, app.NewOrder{ID: id, CustomerID: customer, Currency: "EUR"}, apptest.AsStaff); err != nil {
 			t.Fatal(err)
 		}
-		_, err := svc.CreateOrder(ctx, app.NewOrder{ID: id, CustomerID: customer}, app.Metadata{})
+		_, err := svc.CreateOrder(ctx, app.NewOrder{ID: id, CustomerID: customer}, apptest.AsStaff)
 		if !errors.Is(err, app.ErrExists) {
 			t.Fatalf("second create: %v, want %v", err, app.ErrExists)
 		}
-		events, err := svc.OrderEvents(ctx, app.EventQuery{OrderID: id})
+		events, err := svc.OrderEvents(ctx, apptest.Staff, app.EventQuery{OrderID: id})
 		if err != nil || len(events) != 1 {
 			t.Errorf("stream after the refused create: %d events, %v", len(events), err)
 		}
@@ -77,7 +78,7 @@ func TestCreateOrder(t *testing.T) {
 func TestCommandOnUnknownOrder(t *testing.T) {
 	t.Parallel()
 	svc, _ := newService(t)
-	_, err := svc.AddItem(context.Background(), app.Target{OrderID: uuid.New()}, item("Mug"))
+	_, err := svc.AddItem(context.Background(), app.Target{OrderID: uuid.New(), Metadata: apptest.AsStaff}, item("Mug"))
 	if !errors.Is(err, order.ErrNotFound) {
 		t.Fatalf("error = %v, want %v", err, order.ErrNotFound)
 	}
@@ -87,23 +88,23 @@ func TestExpectedVersion(t *testing.T) {
 	t.Parallel()
 	svc, _ := newService(t)
 	ctx := context.Background()
-	res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
 	id := res.Order.ID
 
 	// Given the order at version 2
-	if _, err := svc.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 1}, item("Mug")); err != nil {
+	if _, err := svc.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 1, Metadata: apptest.AsStaff}, item("Mug")); err != nil {
 		t.Fatal(err)
 	}
 	// When a client still expects version 1
-	_, err = svc.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 1}, item("Tea"))
+	_, err = svc.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 1, Metadata: apptest.AsStaff}, item("Tea"))
 	// Then the precondition fails and nothing is written
 	if !errors.Is(err, app.ErrPreconditionFailed) {
 		t.Fatalf("error = %v, want %v", err, app.ErrPreconditionFailed)
 	}
-	if got, _ := svc.GetOrder(ctx, id); got.Version != 2 {
+	if got, _ := svc.GetOrder(ctx, apptest.Staff, id); got.Version != 2 {
 		t.Errorf("version = %d after a failed precondition, want 2", got.Version)
 	}
 }
@@ -115,7 +116,7 @@ func TestReplicasRacing(t *testing.T) {
 	t.Parallel()
 	first, replica := newService(t)
 	ctx := context.Background()
-	res, err := first.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	res, err := first.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestReplicasRacing(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, err := svc.AddItem(ctx, app.Target{OrderID: id}, item(fmt.Sprintf("r%d-%d", r, i)))
+				_, err := svc.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, item(fmt.Sprintf("r%d-%d", r, i)))
 				errs <- err
 			}()
 		}
@@ -143,7 +144,7 @@ func TestReplicasRacing(t *testing.T) {
 		}
 	}
 
-	events, err := first.OrderEvents(ctx, app.EventQuery{OrderID: id})
+	events, err := first.OrderEvents(ctx, apptest.Staff, app.EventQuery{OrderID: id})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func TestReplicasRacing(t *testing.T) {
 			t.Fatalf("event %d has version %d: a gap or duplicate", i, e.Version)
 		}
 	}
-	got, err := first.GetOrder(ctx, id)
+	got, err := first.GetOrder(ctx, apptest.Staff, id)
 	if err != nil || len(got.Items) != replicas*perReplica || got.Version != len(events) {
 		t.Errorf("read model: %d items version %d, %v", len(got.Items), got.Version, err)
 	}
@@ -167,7 +168,7 @@ func TestCancelledContextStopsWaiting(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
 	defer cancel()
 	<-ctx.Done()
-	if _, err := svc.AddItem(ctx, app.Target{OrderID: uuid.New()}, item("Mug")); err == nil {
+	if _, err := svc.AddItem(ctx, app.Target{OrderID: uuid.New(), Metadata: apptest.AsStaff}, item("Mug")); err == nil {
 		t.Fatal("a command with an ended context succeeded")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -44,13 +45,13 @@ func TestCachedStateSparesTheLoad(t *testing.T) {
 				t.Fatal(err)
 			}
 			ctx := context.Background()
-			res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+			res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 			if err != nil {
 				t.Fatal(err)
 			}
 			// When six items are added one after another
 			for i := range 6 {
-				if _, err := svc.AddItem(ctx, app.Target{OrderID: res.Order.ID}, item(string(rune('a'+i)))); err != nil {
+				if _, err := svc.AddItem(ctx, app.Target{OrderID: res.Order.ID, Metadata: apptest.AsStaff}, item(string(rune('a'+i)))); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -58,7 +59,7 @@ func TestCachedStateSparesTheLoad(t *testing.T) {
 			if got := store.loads.Load(); got != tc.wantLoads {
 				t.Errorf("%d loads, want %d", got, tc.wantLoads)
 			}
-			got, err := svc.GetOrder(ctx, res.Order.ID)
+			got, err := svc.GetOrder(ctx, apptest.Staff, res.Order.ID)
 			if err != nil || len(got.Items) != 6 || got.Version != 7 {
 				t.Errorf("order has %d items at version %d (%v), want 6 at 7", len(got.Items), got.Version, err)
 			}
@@ -74,11 +75,11 @@ func keptByA(t *testing.T, mug order.NewItem) (a, b *app.Service, id uuid.UUID) 
 	a, replica := newService(t)
 	b = replica()
 	ctx := context.Background()
-	res, err := a.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	res, err := a.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.AddItem(ctx, app.Target{OrderID: res.Order.ID}, mug); err != nil {
+	if _, err := a.AddItem(ctx, app.Target{OrderID: res.Order.ID, Metadata: apptest.AsStaff}, mug); err != nil {
 		t.Fatal(err)
 	}
 	return a, b, res.Order.ID
@@ -92,13 +93,13 @@ func TestStaleCachedStateNeverDecidesAlone(t *testing.T) {
 	a, b, id := keptByA(t, mug)
 	ctx := context.Background()
 	// and replica b removes Mug, which a does not see
-	if _, err := b.RemoveItem(ctx, app.Target{OrderID: id}, mug.ProductID); err != nil {
+	if _, err := b.RemoveItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, mug.ProductID); err != nil {
 		t.Fatal(err)
 	}
 
 	// When replica a is asked to add Mug again, which its stale state
 	// says the order already has
-	res, err := a.AddItem(ctx, app.Target{OrderID: id}, mug)
+	res, err := a.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, mug)
 
 	// Then it decides on the fresh state: Mug is added
 	if err != nil {
@@ -115,13 +116,13 @@ func TestStaleCachedStateAndPreconditions(t *testing.T) {
 	// keeps, then moved to version 3 by replica b
 	a, b, id := keptByA(t, item("Mug"))
 	ctx := context.Background()
-	if _, err := b.AddItem(ctx, app.Target{OrderID: id}, item("Tea")); err != nil {
+	if _, err := b.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, item("Tea")); err != nil {
 		t.Fatal(err)
 	}
 
 	// When a client that saw version 3 asks replica a, whose state says 2,
 	// then the precondition holds: a checks the fresh state
-	res, err := a.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 3}, item("Cup"))
+	res, err := a.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 3, Metadata: apptest.AsStaff}, item("Cup"))
 	if err != nil || res.Order.Version != 4 {
 		t.Fatalf("If-Match 3 on a stale cached state: version %d, %v; want 4", res.Order.Version, err)
 	}
@@ -129,14 +130,14 @@ func TestStaleCachedStateAndPreconditions(t *testing.T) {
 	// When replica b moves it to 5 and a client that saw 4 asks replica
 	// a, whose state says 4, then the precondition fails, and nothing is
 	// written
-	if _, err := b.AddItem(ctx, app.Target{OrderID: id}, item("Pot")); err != nil {
+	if _, err := b.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, item("Pot")); err != nil {
 		t.Fatal(err)
 	}
-	_, err = a.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 4}, item("Jug"))
+	_, err = a.AddItem(ctx, app.Target{OrderID: id, ExpectedVersion: 4, Metadata: apptest.AsStaff}, item("Jug"))
 	if !errors.Is(err, app.ErrPreconditionFailed) {
 		t.Fatalf("If-Match 4 on an order at 5: %v, want %v", err, app.ErrPreconditionFailed)
 	}
-	if got, _ := a.GetOrder(ctx, id); got.Version != 5 {
+	if got, _ := a.GetOrder(ctx, apptest.Staff, id); got.Version != 5 {
 		t.Errorf("version %d after a failed precondition, want 5", got.Version)
 	}
 }
@@ -156,7 +157,7 @@ func TestObserverIsToldWhereStatesCameFrom(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	res, err := a.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	res, err := a.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +166,7 @@ func TestObserverIsToldWhereStatesCameFrom(t *testing.T) {
 
 	// When a adds twice, b once, then a again
 	for _, step := range []*app.Service{a, a, b, a} {
-		if _, err := step.AddItem(ctx, app.Target{OrderID: id}, item("x")); err != nil {
+		if _, err := step.AddItem(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, item("x")); err != nil {
 			t.Fatal(err)
 		}
 	}

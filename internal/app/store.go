@@ -29,7 +29,10 @@ type EventStore interface {
 	Append(ctx context.Context, c Commit) (Appended, error)
 	// LookupIdempotency returns the record of the commit that claimed the
 	// key; found is false when none did or its claim has expired.
-	LookupIdempotency(ctx context.Context, key string) (rec IdempotencyRecord, found bool, err error)
+	// Keys are scoped by principal: the same key claimed by two principals
+	// is two claims. Claims made before requests had principals are
+	// scoped by "".
+	LookupIdempotency(ctx context.Context, principal, key string) (rec IdempotencyRecord, found bool, err error)
 }
 
 // ReadModel answers queries from the projections and the event store.
@@ -52,11 +55,15 @@ type ReadModel interface {
 }
 
 // Metadata travels with every event: who asked, and as part of what.
+// Principal is who did it, as the request's verified token said: its
+// subject, its roles at the time and its client. Events written before
+// tokens were verified show the name their request declared as the
+// subject, with no roles.
 type Metadata struct {
 	RequestID     string
 	CorrelationID string
 	CausationID   string
-	Actor         string
+	Principal     Principal
 }
 
 // NewEvent is an event decided by a command, not yet stored.

@@ -12,6 +12,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
 )
@@ -61,7 +62,7 @@ func (f *fixture) hub(cfg feedhub.Config) *feedhub.Hub {
 func (f *fixture) create(n int) {
 	f.t.Helper()
 	for range n {
-		if _, err := f.svc.CreateOrder(context.Background(), app.NewOrder{CustomerID: uuid.New()}, app.Metadata{}); err != nil {
+		if _, err := f.svc.CreateOrder(context.Background(), app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff); err != nil {
 			f.t.Fatal(err)
 		}
 	}

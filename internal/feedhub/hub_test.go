@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/shopspring/decimal"
@@ -210,14 +211,14 @@ func TestCloseEndsSubscriptions(t *testing.T) {
 func (f *fixture) orderWithItems(n int) {
 	f.t.Helper()
 	ctx := context.Background()
-	res, err := f.svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	res, err := f.svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		f.t.Error(err)
 		return
 	}
 	for range n {
 		item := order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: decimal.RequireFromString("1.50")}
-		if _, err := f.svc.AddItem(ctx, app.Target{OrderID: res.Order.ID}, item); err != nil {
+		if _, err := f.svc.AddItem(ctx, app.Target{OrderID: res.Order.ID, Metadata: apptest.AsStaff}, item); err != nil {
 			f.t.Error(err)
 			return
 		}

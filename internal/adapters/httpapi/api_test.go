@@ -53,6 +53,7 @@ func newAPIOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*Config)) *testAPI 
 		CORSOrigins: []string{testOrigin},
 		Ready:       func(ctx context.Context) error { return pool.Ping(ctx) },
 		Cursors:     testCursors,
+		Auth:        testAuthenticator,
 	}
 	for _, o := range opts {
 		o(&cfg)
@@ -64,6 +65,14 @@ func newAPIOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*Config)) *testAPI 
 	ts := httptest.NewServer(h)
 	t.Cleanup(ts.Close)
 	return &testAPI{t: t, url: ts.URL, client: specClient(t), pool: pool, logs: logs}
+}
+
+// as is the API reached by a client that sends token as its bearer token;
+// "" sends none.
+func (a *testAPI) as(token string) *testAPI {
+	b := *a
+	b.client = specClientAs(a.t, token)
+	return &b
 }
 
 // reply is a finished exchange.

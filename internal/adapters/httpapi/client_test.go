@@ -24,7 +24,7 @@ func TestOpenAPIClientDrivesTheLifeCycle(t *testing.T) {
 	customer := uuid.New()
 	eur := "EUR"
 
-	created, err := c.CreateOrderWithResponse(ctx, nil, client.CreateOrderRequest{CustomerId: customer, Currency: &eur})
+	created, err := c.CreateOrderWithResponse(ctx, nil, client.CreateOrderRequest{CustomerId: &customer, Currency: &eur})
 	if err != nil || created.JSON201 == nil {
 		t.Fatalf("create: %v, %d %s", err, created.StatusCode(), created.Body)
 	}

@@ -72,4 +72,9 @@ var problemTitles = map[string]string{
 
 	app.ErrIdempotencyKeyReused.Code:     "Idempotency key used for another request",
 	app.ErrIdempotencyKeyInProgress.Code: "Request with this idempotency key in progress",
+
+	app.ErrUnauthenticated.Code: "Bearer token required",
+	app.ErrInvalidToken.Code:    "Bearer token not valid",
+	app.ErrAuthUnavailable.Code: "Token verification unavailable",
+	app.ErrForbidden.Code:       "Not allowed for your roles",
 }

@@ -58,7 +58,6 @@ func TestBadRequests(t *testing.T) {
 		{"weak If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `W/"2"`}, 400, codeBadHeader},
 		{"If-Match list", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"1", "2"`}, 400, codeBadHeader},
 		{"foreign If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"abc"`}, 400, codeBadHeader},
-		{"bad X-Actor", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"X-Actor", "robert'); DROP"}, 400, codeBadHeader},
 		{"bad X-Correlation-Id", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"X-Correlation-Id", "a b"}, 400, codeBadHeader},
 		{"malformed If-None-Match", "GET", "/v1/orders/" + o.ID, nil, []string{"If-None-Match", `"1`}, 400, codeBadHeader},
 		{"body too large", "POST", items, huge, nil, 413, codeTooLarge},
@@ -74,7 +73,7 @@ func TestBadRequests(t *testing.T) {
 		{"ship a draft", "POST", "/v1/orders/" + o.ID + "/ship", `{"tracking_number":"T","carrier":"C"}`, nil, 409, "order_not_placed"},
 		{"deliver a draft", "POST", "/v1/orders/" + o.ID + "/deliver", `{}`, nil, 409, "order_not_shipped"},
 		{"stale If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"1"`}, 412, "precondition_failed"},
-		{"future If-Match", "POST", "/v1/orders/" + o.ID + "/cancel", `{"reason":"r","cancelled_by":"c"}`, []string{"If-Match", `"9"`}, 412, "precondition_failed"},
+		{"future If-Match", "POST", "/v1/orders/" + o.ID + "/cancel", `{"reason":"r"}`, []string{"If-Match", `"9"`}, 412, "precondition_failed"},
 	}
 	for i, tt := range tests {
 		if tt.name == "duplicate product" {
@@ -152,7 +151,7 @@ func TestValidationListsEveryField(t *testing.T) {
 		{"place with bad address", "POST", path + "/place",
 			map[string]any{"shipping_address": map[string]any{"name": "A", "line1": "1 Road", "city": " ", "postal_code": "1", "country": "gb"}},
 			[]string{"shipping_address.city", "shipping_address.country"}},
-		{"cancel blank", "POST", path + "/cancel", map[string]any{"reason": "", "cancelled_by": ""},
+		{"cancel blank", "POST", path + "/cancel", map[string]any{"reason": "", "cancelled_by": " "},
 			[]string{"reason", "cancelled_by"}},
 		{"deliver bad time", "POST", path + "/deliver", map[string]any{"delivered_at": "yesterday"}, []string{"delivered_at"}},
 		{"deliver bad time and signature", "POST", path + "/deliver", map[string]any{"delivered_at": "yesterday", "signature": "a\x00b"},
@@ -165,7 +164,7 @@ func TestValidationListsEveryField(t *testing.T) {
 			[]string{"shipping_address.line1", "shipping_address.country"}},
 		{"bad shipment for an unknown order", "POST", unknown + "/ship", map[string]any{"tracking_number": "", "carrier": "C"},
 			[]string{"tracking_number"}},
-		{"bad cancellation for an unknown order", "POST", unknown + "/cancel", map[string]any{"reason": "r", "cancelled_by": ""},
+		{"bad cancellation for an unknown order", "POST", unknown + "/cancel", map[string]any{"reason": "r", "cancelled_by": "\u200b"},
 			[]string{"cancelled_by"}},
 		{"list query", "GET", "/v1/customers/" + uuid.NewString() + "/orders?status=lost&limit=101&cursor=garbage", nil,
 			[]string{"status", "limit", "cursor"}},
@@ -200,7 +199,7 @@ func TestRuleViolations(t *testing.T) {
 		return a.do("POST", "/v1/orders/"+o.ID+"/"+step, body, "Content-Type", "application/json")
 	}
 	ship := map[string]any{"tracking_number": "T", "carrier": "C"}
-	cancel := map[string]any{"reason": "r", "cancelled_by": "c"}
+	cancel := map[string]any{"reason": "r"}
 
 	empty := a.create(uuid.New())
 	post(empty, "place", testAddress).wantProblem(t, 409, "order_empty")

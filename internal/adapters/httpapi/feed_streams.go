@@ -13,14 +13,20 @@ const (
 	DefaultFeedStreamsPerClient = 32
 )
 
-// streamClient is whom a live feed is counted against: the client's
-// address. Behind authentication it becomes the verified principal.
+// streamClient is whom a live feed is counted against: the principal its
+// token names, wherever it connects from, so that one caller cannot take
+// more by spreading over addresses, nor crowd out others behind the same
+// proxy. A request without one (never a live feed: the feed is not public)
+// counts against its address, kept apart from subjects by a prefix.
 func streamClient(r *http.Request) string {
+	if p := principalFrom(r.Context()); p.Subject != "" {
+		return "sub:" + p.Subject
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	return "addr:" + host
 }
 
 // streamSlots admits live feeds up to a total and up to a number per

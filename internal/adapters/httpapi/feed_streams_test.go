@@ -104,6 +104,42 @@ func TestLiveFeedLimits(t *testing.T) {
 	}
 }
 
+// TestLiveFeedLimitIsPerPrincipal: the per-client share of live feeds is
+// the principal's, whatever address it connects from: another principal
+// from the same address has a share of its own, and the same principal
+// holds no more than its share.
+func TestLiveFeedLimitIsPerPrincipal(t *testing.T) {
+	t.Parallel()
+	// Given one live feed per client, held by staff
+	staff, _ := newFeedAPI(t, func(c *Config, _ *feedhub.Config) { c.FeedStreamsPerClient = 1 }, nil)
+	staff.openStream("")
+	// When a service opens one from the same address, it is admitted
+	staff.as(serviceToken).openStream("")
+	// and a second token of the same staff member is refused, as its
+	// first is
+	again := testAuthenticator.issue(staffPrincipal)
+	staff.as(again).do("GET", "/v1/events", nil, "Accept", "text/event-stream").
+		wantProblem(t, http.StatusTooManyRequests, codeTooManyStreams)
+	staff.do("GET", "/v1/events", nil, "Accept", "text/event-stream").
+		wantProblem(t, http.StatusTooManyRequests, codeTooManyStreams)
+}
+
+// TestStreamClient: live feeds count against the principal's subject, and
+// only without one (which the routes never let through) against the
+// address, the two kept apart.
+func TestStreamClient(t *testing.T) {
+	t.Parallel()
+	r := httptest.NewRequest("GET", "/v1/events", nil)
+	r.RemoteAddr = "192.0.2.7:4242"
+	if got := streamClient(r); got != "addr:192.0.2.7" {
+		t.Errorf("without a principal: %q", got)
+	}
+	r = r.WithContext(context.WithValue(r.Context(), principalKey, app.Principal{Subject: "192.0.2.7"}))
+	if got := streamClient(r); got != "sub:192.0.2.7" {
+		t.Errorf("with a principal: %q", got)
+	}
+}
+
 // tryStream asks for a live feed and returns it if it was granted.
 func (a *testAPI) tryStream() *http.Response {
 	a.t.Helper()
@@ -144,6 +180,7 @@ func TestLiveFeedUnavailableBeforeStreaming(t *testing.T) {
 		Ready:                func(ctx context.Context) error { return pool.Ping(ctx) },
 		FeedStreamsPerClient: 1,
 		Cursors:              testCursors,
+		Auth:                 testAuthenticator,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -173,7 +210,7 @@ func TestSpecStatesTheStreamLimits(t *testing.T) {
 	}
 	oneLine := func(s string) string { return strings.Join(strings.Fields(s), " ") }
 	for text, want := range map[string]string{
-		doc.Info.Description:                     fmt.Sprintf("%d per client address (429 `too_many_streams`) and %d in all", DefaultFeedStreamsPerClient, DefaultFeedStreams),
+		doc.Info.Description:                     fmt.Sprintf("%d per caller (429 `too_many_streams`) and %d in all", DefaultFeedStreamsPerClient, DefaultFeedStreams),
 		doc.Paths.Find(feedPath).Get.Description: fmt.Sprintf("at most about %d KiB of events not yet sent", feedhub.DefaultBuffer>>10),
 	} {
 		if !strings.Contains(oneLine(text), want) {

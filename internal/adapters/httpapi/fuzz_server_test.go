@@ -31,7 +31,8 @@ const (
 // FuzzServer sends arbitrary requests (method, path with query, headers
 // as "Name: value" lines, body) through the whole handler, middleware
 // included, over a real database. Requests net/http itself would refuse
-// (an invalid method or header) are skipped. Whatever gets through:
+// (an invalid method or header) are skipped; one without Authorization
+// acts as staff. Whatever gets through:
 //   - the handler does not panic, and the answer is below 500 (save a
 //     503 projection_lagging: a min_position the projection has not
 //     reached, which is the answer a valid request gets);
@@ -46,6 +47,10 @@ func FuzzServer(f *testing.F) {
 		{"POST", "/v1/orders/" + fuzzDraft + "/items", "Content-Type: application/json\nIf-Match: \"2\"", `{"product_id":"` + fuzzProduct + `","product_name":"x","quantity":1,"unit_price":"1"}`},
 		{"POST", "/v1/orders/" + fuzzDraft + "/place", "Content-Type: text/plain", `{}`},
 		{"POST", "/v1/orders/" + fuzzPlaced + "/ship", "Content-Type: application/json; charset=utf-8\nX-Actor: courier-7", `{"tracking_number":"T1","carrier":"UPS"}`},
+		{"GET", "/v1/orders/" + fuzzDraft, "Authorization: Basic dXNlcjpwYXNz", ``},
+		{"GET", "/v1/orders/" + fuzzDraft, "Authorization: bearer", ``},
+		{"POST", "/v1/orders/" + fuzzDraft + "/cancel", "Content-Type: application/json\nAuthorization: Bearer a b", `{"reason":"r"}`},
+		{"GET", "/v1/events", "Authorization: Bearer " + staffToken + "\nAuthorization: Bearer x", ``},
 		{"POST", "/v1/orders/" + fuzzShipped + "/deliver", "", ``},
 		{"POST", "/v1/orders/" + fuzzPlaced + "/cancel", "Content-Type: application/json", "{\"reason\":\"a\xffb\",\"cancelled_by\":\"c\"}"},
 		{"DELETE", "/v1/orders/" + fuzzDraft + "/items/" + fuzzProduct, "If-Match: W/\"1\"", ``},
@@ -95,6 +100,9 @@ func FuzzServer(f *testing.F) {
 			}
 			req.Header.Add(name, value)
 		}
+		// A request that names no credentials acts as staff, so that it
+		// reaches past authentication; the seeds send others.
+		withStaffToken(req)
 		before := srv.eventCount(t)
 		w := httptest.NewRecorder()
 		srv.handler.ServeHTTP(w, req)
@@ -161,6 +169,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		RequestTimeout: 15 * time.Second,
 		Closing:        closing,
 		Cursors:        testCursors,
+		Auth:           testAuthenticator,
 	})
 	if err != nil {
 		f.Fatal(err)
@@ -182,7 +191,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		r := httptest.NewRequest("POST", step.path, strings.NewReader(step.body))
 		r.Header.Set("Content-Type", "application/json")
 		w := httptest.NewRecorder()
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, withStaffToken(r))
 		if w.Code >= 300 {
 			f.Fatalf("POST %s → %d: %s", step.path, w.Code, w.Body)
 		}

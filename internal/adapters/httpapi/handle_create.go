@@ -12,7 +12,8 @@ type orderCreator interface {
 	CreateOrder(ctx context.Context, in app.NewOrder, meta app.Metadata) (app.Result, error)
 }
 
-// handleCreateOrder starts an order. The client may choose its id, which
+// handleCreateOrder starts an order: a customer's own when customer_id is
+// left out. The client may choose its id, which
 // makes a retried create answer 409 order_exists instead of making a
 // second order; or send an Idempotency-Key, which makes it answer 201 again
 // with the order the first request created.
@@ -33,7 +34,7 @@ func handleCreateOrder(svc orderCreator) http.Handler {
 			writeRefusal(w, r, svc, idem, writeCreated, err)
 			return
 		}
-		in, err := req.newOrder()
+		in, err := req.newOrder(principalFrom(r.Context()))
 		if err != nil {
 			writeRefusal(w, r, svc, idem, writeCreated, err)
 			return

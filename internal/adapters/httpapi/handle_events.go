@@ -10,7 +10,7 @@ import (
 )
 
 type eventPager interface {
-	OrderEventPage(ctx context.Context, q app.EventQuery) (app.EventPage, error)
+	OrderEventPage(ctx context.Context, p app.Principal, q app.EventQuery) (app.EventPage, error)
 }
 
 // handleOrderEvents returns a page of an order's history from the event
@@ -28,7 +28,7 @@ func handleOrderEvents(svc eventPager) http.Handler {
 			return
 		}
 		q.OrderID = id
-		page, err := svc.OrderEventPage(r.Context(), q)
+		page, err := svc.OrderEventPage(r.Context(), principalFrom(r.Context()), q)
 		if err != nil {
 			writeError(w, r, err)
 			return

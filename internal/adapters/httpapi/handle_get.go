@@ -11,8 +11,8 @@ import (
 )
 
 type orderGetter interface {
-	GetOrder(ctx context.Context, id uuid.UUID) (order.Order, error)
-	OrderAt(ctx context.Context, id uuid.UUID, at app.PointInTime) (order.Order, error)
+	GetOrder(ctx context.Context, p app.Principal, id uuid.UUID) (order.Order, error)
+	OrderAt(ctx context.Context, p app.Principal, id uuid.UUID, at app.PointInTime) (order.Order, error)
 }
 
 // immutable is the Cache-Control of an order at a given version: events
@@ -36,10 +36,10 @@ func handleGetOrder(svc orderGetter) http.Handler {
 			return
 		}
 		var o order.Order
-		if past {
-			o, err = svc.OrderAt(r.Context(), id, at)
+		if p := principalFrom(r.Context()); past {
+			o, err = svc.OrderAt(r.Context(), p, id, at)
 		} else {
-			o, err = svc.GetOrder(r.Context(), id)
+			o, err = svc.GetOrder(r.Context(), p, id)
 		}
 		if err != nil {
 			writeError(w, r, err)

@@ -12,12 +12,16 @@ import (
 )
 
 type customerOrderLister interface {
-	ListCustomerOrders(ctx context.Context, q app.ListQuery) (app.OrderPage, error)
+	ListCustomerOrders(ctx context.Context, p app.Principal, q app.ListQuery) (app.OrderPage, error)
 	OrderCursorExists(ctx context.Context, customerID uuid.UUID, c app.Cursor) (bool, error)
 }
 
 // handleCustomerOrders pages a customer's orders, newest first. An unknown
 // customer simply has no orders.
+//
+// The list is asked for before an unsigned cursor is judged, so that
+// whoever may not list the customer's orders is refused before the
+// cursor's answer could tell them whether the order it names exists.
 func handleCustomerOrders(svc customerOrderLister, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		customerID, err := pathID(r, "customer_id")
@@ -26,14 +30,14 @@ func handleCustomerOrders(svc customerOrderLister, cursors *cursor.Signer) http.
 			return
 		}
 		q, unsigned, err := listQuery(r.URL.Query(), customerID, cursors)
-		if err == nil && unsigned {
-			err = trustUnsigned("cursor")(svc.OrderCursorExists(r.Context(), customerID, *q.After))
-		}
 		if err != nil {
 			writeError(w, r, err)
 			return
 		}
-		page, err := svc.ListCustomerOrders(r.Context(), q)
+		page, err := svc.ListCustomerOrders(r.Context(), principalFrom(r.Context()), q)
+		if err == nil && unsigned {
+			err = trustUnsigned("cursor")(svc.OrderCursorExists(r.Context(), customerID, *q.After))
+		}
 		if err != nil {
 			writeError(w, r, err)
 			return

@@ -152,7 +152,7 @@ func TestRoutesAreTheSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewServer(svc, zerolog.Nop(), Config{Ready: func(context.Context) error { return nil }, Metrics: http.NotFoundHandler(), Cursors: testCursors})
+	h, err := NewServer(svc, zerolog.Nop(), Config{Ready: func(context.Context) error { return nil }, Metrics: http.NotFoundHandler(), Cursors: testCursors, Auth: testAuthenticator})
 	if err != nil {
 		t.Fatal(err)
 	}

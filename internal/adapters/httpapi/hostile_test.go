@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/app"
 )
 
 // TestHostileRequests sends the requests an attacker or a broken client
@@ -107,7 +108,9 @@ func TestSQLTextIsData(t *testing.T) {
 	if got.Items[0].ProductName != name {
 		t.Errorf("product_name = %q, want %q", got.Items[0].ProductName, name)
 	}
-	a.do("POST", "/v1/orders/"+o.ID+"/cancel", map[string]any{"reason": reason, "cancelled_by": name}).want(t, http.StatusOK)
+	// Who cancels is the caller: one whose token's subject is that text.
+	caller := a.as(testAuthenticator.issue(app.Principal{Subject: name, Roles: app.RolesOf(app.RoleStaff)}))
+	caller.do("POST", "/v1/orders/"+o.ID+"/cancel", map[string]any{"reason": reason, "cancelled_by": name}).want(t, http.StatusOK)
 	got = a.do("GET", "/v1/orders/"+o.ID, nil).want(t, http.StatusOK).order(t)
 	if got.Items[0].ProductName != name || got.CancelReason == nil || *got.CancelReason != reason || got.CancelledBy == nil || *got.CancelledBy != name {
 		t.Errorf("order = %+v", got)

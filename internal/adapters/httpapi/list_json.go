@@ -74,12 +74,17 @@ type eventJSON struct {
 }
 
 // eventMetadataJSON says who caused an event and as part of what; ids the
-// request did not carry are null.
+// request did not carry are null. The actor is the subject of the
+// request's verified token, with the roles it held then and the client it
+// was issued to; events from before tokens were verified show the name
+// their request declared, with no roles.
 type eventMetadataJSON struct {
-	RequestID     *string `json:"request_id"`
-	CorrelationID *string `json:"correlation_id"`
-	CausationID   *string `json:"causation_id"`
-	Actor         *string `json:"actor"`
+	RequestID     *string  `json:"request_id"`
+	CorrelationID *string  `json:"correlation_id"`
+	CausationID   *string  `json:"causation_id"`
+	Actor         *string  `json:"actor"`
+	ActorRoles    []string `json:"actor_roles"`
+	ClientID      *string  `json:"client_id"`
 }
 
 func toEventsJSON(events []app.RecordedEvent) eventsJSON {
@@ -105,7 +110,9 @@ func toEventJSON(e app.RecordedEvent) eventJSON {
 			RequestID:     optional(e.Metadata.RequestID),
 			CorrelationID: optional(e.Metadata.CorrelationID),
 			CausationID:   optional(e.Metadata.CausationID),
-			Actor:         optional(e.Metadata.Actor),
+			Actor:         optional(e.Metadata.Principal.Subject),
+			ActorRoles:    append([]string{}, e.Metadata.Principal.Roles.Names()...),
+			ClientID:      optional(e.Metadata.Principal.ClientID),
 		},
 	}
 }

@@ -57,6 +57,7 @@ func newLoadServer(t *testing.T) *loadServer {
 		Ready: func(ctx context.Context) error { return pool.Ping(ctx) },
 		Feed:  hub, FeedStreams: 1000, FeedStreamsPerClient: 1000,
 		Cursors: testCursors,
+		Auth:    testAuthenticator,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -71,7 +72,12 @@ func newLoadServer(t *testing.T) *loadServer {
 func (s *loadServer) post(path, body string) time.Duration {
 	s.t.Helper()
 	began := time.Now()
-	resp, err := s.client.Post(s.url+path, "application/json", strings.NewReader(body))
+	req, err := http.NewRequest("POST", s.url+path, strings.NewReader(body))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := s.client.Do(withStaffToken(req))
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -111,14 +117,14 @@ func (s *loadServer) history(orders, items int) {
 		go func() {
 			defer writers.Done()
 			for o := w; o < orders; o += 4 {
-				res, err := s.svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+				res, err := s.svc.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{Principal: staffPrincipal})
 				if err != nil {
 					s.t.Error(err)
 					return
 				}
 				for range items {
 					item := order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 1, UnitPrice: decimal.RequireFromString("4.50")}
-					if _, err := s.svc.AddItem(ctx, app.Target{OrderID: res.Order.ID}, item); err != nil {
+					if _, err := s.svc.AddItem(ctx, app.Target{OrderID: res.Order.ID, Metadata: app.Metadata{Principal: staffPrincipal}}, item); err != nil {
 						s.t.Error(err)
 						return
 					}

@@ -6,34 +6,26 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 )
 
-// Header limits. Ids and actors are recorded in every event's metadata, so
-// they are held to short, printable tokens.
-const (
-	maxCorrelationIDLen = 64
-	maxActorLen         = 100
-)
+// maxCorrelationIDLen bounds X-Correlation-Id. Ids are recorded in every
+// event's metadata, so they are held to short, printable tokens.
+const maxCorrelationIDLen = 64
 
 // metadataFrom collects what a command records about its request: the
 // request id (set by the requestID middleware), the correlation id that
 // ties it to a wider flow (the request id when the client sends none), the
-// cause (this request), and the actor. A malformed X-Correlation-Id or
-// X-Actor is refused: it would otherwise be stored forever.
+// cause (this request), and who did it: the principal its verified token
+// names, never a header the client writes (X-Actor is not read). A
+// malformed X-Correlation-Id is refused: it would otherwise be stored
+// forever.
 func metadataFrom(r *http.Request) (app.Metadata, error) {
 	id := requestIDFrom(r.Context())
-	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id}
+	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id, Principal: principalFrom(r.Context())}
 	if v, ok := headerValue(r, "X-Correlation-Id"); ok {
 		if !isToken(v, maxCorrelationIDLen) {
 			return app.Metadata{}, badRequest(codeBadHeader,
 				"X-Correlation-Id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
 		}
 		m.CorrelationID = v
-	}
-	if v, ok := headerValue(r, "X-Actor"); ok {
-		if !isActor(v) {
-			return app.Metadata{}, badRequest(codeBadHeader,
-				"X-Actor must be 1 to 100 characters of A-Z, a-z, 0-9, '.', '_', '-', ':' and '@'")
-		}
-		m.Actor = v
 	}
 	return m, nil
 }
@@ -55,13 +47,6 @@ func headerValue(r *http.Request, name string) (string, bool) {
 // isToken reports whether s is 1 to maxLen characters of [A-Za-z0-9._-].
 func isToken(s string, maxLen int) bool {
 	return len(s) >= 1 && len(s) <= maxLen && allBytes(s, isTokenByte)
-}
-
-// isActor reports whether s is a plausible actor name, such as
-// "user:42", "alice@example.com" or "svc.billing".
-func isActor(s string) bool {
-	return len(s) >= 1 && len(s) <= maxActorLen &&
-		allBytes(s, func(c byte) bool { return isTokenByte(c) || c == ':' || c == '@' })
 }
 
 func isTokenByte(c byte) bool {

@@ -16,7 +16,10 @@ import (
 
 type ctxKey int
 
-const requestIDKey ctxKey = iota
+const (
+	requestIDKey ctxKey = iota
+	principalKey
+)
 
 // maxRequestIDLen bounds a client's X-Request-Id; longer ones are replaced.
 const maxRequestIDLen = 64
@@ -125,19 +128,20 @@ func recoverer(next http.Handler) http.Handler {
 // corsHandler lets the configured browser origins call the API, answering
 // preflights before routing. Exposed headers are those a frontend needs to
 // follow up a command: the version, the new order's URL, the request id to
-// report, the position to wait for in read models, and whether the answer
-// is a replay of an earlier request with the same Idempotency-Key.
+// report, the position to wait for in read models, whether the answer is a
+// replay of an earlier request with the same Idempotency-Key, and why a
+// token was refused.
 func corsHandler(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{
 		AllowedOrigins: origins,
 		AllowedMethods: []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodOptions},
 		AllowedHeaders: []string{
 			"Content-Type", "If-Match", "If-None-Match",
-			"X-Request-Id", "X-Correlation-Id", "X-Actor",
+			"Authorization", "X-Request-Id", "X-Correlation-Id",
 			"Last-Event-ID",   // sent by a reconnecting EventSource
 			"Idempotency-Key", // safe retries of POST and DELETE
 		},
-		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds", "Idempotent-Replayed", "Retry-After"},
+		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate"},
 		MaxAge:         600,
 	})
 }

@@ -24,6 +24,7 @@ func BenchmarkServerOverhead(b *testing.B) {
 		Ready:   func(context.Context) error { return nil },
 		Observe: func(string, string, int, time.Duration) {},
 		Cursors: testCursors,
+		Auth:    testAuthenticator,
 	})
 	if err != nil {
 		b.Fatal(err)

@@ -69,14 +69,15 @@ func TestCORS(t *testing.T) {
 		}
 		req.Header.Set("Origin", origin)
 		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "content-type, if-match, x-actor, idempotency-key")
+		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type, if-match, idempotency-key")
 		return a.send(req)
 	}
 	r := preflight(testOrigin).want(t, http.StatusOK)
 	if r.Header.Get("Access-Control-Allow-Origin") != testOrigin ||
 		r.Header.Get("Access-Control-Allow-Methods") != "POST" ||
 		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "if-match") ||
-		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") {
+		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "idempotency-key") ||
+		!strings.Contains(strings.ToLower(r.Header.Get("Access-Control-Allow-Headers")), "authorization") {
 		t.Errorf("preflight headers: %v", r.Header)
 	}
 	if r = preflight("https://evil.example"); r.Header.Get("Access-Control-Allow-Origin") != "" {
@@ -88,7 +89,7 @@ func TestCORS(t *testing.T) {
 		t.Errorf("actual request: %v", r.Header)
 	}
 	exposed := strings.ToLower(r.Header.Get("Access-Control-Expose-Headers"))
-	for _, h := range []string{"etag", "location", "x-request-id", "x-event-position", "idempotent-replayed", "retry-after"} {
+	for _, h := range []string{"etag", "location", "x-request-id", "x-event-position", "idempotent-replayed", "retry-after", "www-authenticate"} {
 		if !strings.Contains(exposed, h) {
 			t.Errorf("Access-Control-Expose-Headers %q lacks %s", exposed, h)
 		}

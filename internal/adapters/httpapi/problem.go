@@ -115,6 +115,13 @@ var appStatus = map[string]int{
 
 	app.ErrIdempotencyKeyReused.Code:     http.StatusUnprocessableEntity,
 	app.ErrIdempotencyKeyInProgress.Code: http.StatusConflict,
+
+	app.ErrUnauthenticated.Code: http.StatusUnauthorized,
+	app.ErrInvalidToken.Code:    http.StatusUnauthorized,
+	app.ErrForbidden.Code:       http.StatusForbidden,
+	// The keys that verify tokens are not loaded yet: says nothing about
+	// the token, and a retry may succeed.
+	app.ErrAuthUnavailable.Code: http.StatusServiceUnavailable,
 }
 
 func orderProblem(e *order.Error) problem {
@@ -162,7 +169,7 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		hlog.FromRequest(r).Error().Err(err).Msg("request failed")
 	case p.Code == app.ErrOutcomeUnknown.Code:
 		hlog.FromRequest(r).Warn().Err(err).Msg("command sent, outcome unknown; the client must read the order or repeat it with its key")
-	case p.Code == codeUnavailable, p.Code == app.ErrReadOnly.Code:
+	case p.Code == codeUnavailable, p.Code == app.ErrReadOnly.Code, p.Code == app.ErrAuthUnavailable.Code:
 		hlog.FromRequest(r).Warn().Err(err).Msg("unavailable; the client may retry")
 	}
 	writeProblem(w, r, p)
@@ -180,6 +187,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
 	h.Del("Idempotent-Replayed")
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Cache-Control", "no-store")
+	if c := challenge(p); c != "" {
+		h.Set("WWW-Authenticate", c)
+	}
 	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
 		// A short, fixed hint: outages here are a database restart or a
 		// failover, seconds long; a limit costs the retry nothing.

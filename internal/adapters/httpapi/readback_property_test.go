@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 	"github.com/shopspring/decimal"
 )
@@ -74,6 +75,8 @@ type eventCheck struct {
 }
 
 type keyed struct {
+	// api is the client the request was sent with: keys are the caller's.
+	api                     *testAPI
 	method, path, body, key string
 	status                  int
 	answer                  orderJSON
@@ -121,7 +124,7 @@ func (l *life) send(t *testing.T, a *testAPI, rng *rand.Rand, method, path strin
 		if body != nil {
 			b = *body
 		}
-		l.replays = append(l.replays, keyed{method: method, path: path, body: b, key: key, status: r.Status, answer: o})
+		l.replays = append(l.replays, keyed{api: a, method: method, path: path, body: b, key: key, status: r.Status, answer: o})
 	}
 	if got := a.do("GET", "/v1/orders/"+o.ID, nil).want(t, http.StatusOK).order(t); !reflect.DeepEqual(got, o) {
 		t.Fatalf("%s answered\n%+v\nbut the order reads\n%+v", what, o, got)
@@ -305,11 +308,18 @@ func (l *life) cancel(t *testing.T, a *testAPI, rng *rand.Rand, base string) {
 	t.Helper()
 	reason, by := text(rng, 500), text(rng, 100)
 	body := `{"reason": ` + jsonText(rng, reason) + `, "cancelled_by": ` + jsonText(rng, by) + `}`
-	check := func(o orderJSON) error {
-		return want("cancel_reason", deref(o.CancelReason), reason, "cancelled_by", deref(o.CancelledBy), by)
+	// Who cancels is the caller, who may name itself: the text is the
+	// subject of the caller's token. An empty one leaves the caller,
+	// staff, to be named.
+	caller, who := a, staffPrincipal.Subject
+	if by != "" {
+		caller, who = a.as(testAuthenticator.issue(app.Principal{Subject: by, Roles: app.RolesOf(app.RoleStaff)})), by
 	}
-	if !l.send(t, a, rng, "POST", base+"/cancel", &body, eventCheck{typ: "OrderCancelled", check: members("reason", reason, "cancelled_by", by)}, check) {
-		body := `{"reason": "changed my mind", "cancelled_by": "customer"}`
+	check := func(o orderJSON) error {
+		return want("cancel_reason", deref(o.CancelReason), reason, "cancelled_by", deref(o.CancelledBy), who)
+	}
+	if !l.send(t, caller, rng, "POST", base+"/cancel", &body, eventCheck{typ: "OrderCancelled", check: members("reason", reason, "cancelled_by", who)}, check) {
+		body := `{"reason": "changed my mind"}`
 		if !l.send(t, a, rng, "POST", base+"/cancel", &body, eventCheck{typ: "OrderCancelled", check: members()}, func(orderJSON) error { return nil }) {
 			t.Fatal("a plain cancel was refused")
 		}
@@ -372,9 +382,9 @@ func (l *life) checkReplays(t *testing.T, a *testAPI) {
 	for _, k := range l.replays {
 		var r reply
 		if k.method == "DELETE" {
-			r = a.do(k.method, k.path, nil, "Idempotency-Key", k.key)
+			r = k.api.do(k.method, k.path, nil, "Idempotency-Key", k.key)
 		} else {
-			r = a.do(k.method, k.path, k.body, "Idempotency-Key", k.key)
+			r = k.api.do(k.method, k.path, k.body, "Idempotency-Key", k.key)
 		}
 		r.want(t, k.status)
 		if got := r.order(t); r.Header.Get("Idempotent-Replayed") != "true" || !reflect.DeepEqual(got, k.answer) {

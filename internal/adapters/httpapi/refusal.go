@@ -9,9 +9,10 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// replayer finds the recorded outcome of a request's idempotency key.
+// replayer finds the recorded outcome of a request's idempotency key, as
+// the principal claimed it.
 type replayer interface {
-	Replay(ctx context.Context, idem app.Idempotency) (app.Result, bool, error)
+	Replay(ctx context.Context, p app.Principal, idem app.Idempotency) (app.Result, bool, error)
 }
 
 // writeRefusal answers a command whose body the edge refuses. A body that
@@ -21,7 +22,7 @@ type replayer interface {
 // for every other error, it is refused as usual.
 func writeRefusal(w http.ResponseWriter, r *http.Request, svc replayer, idem app.Idempotency, answer resultWriter, err error) {
 	if oe, ok := errors.AsType[*order.Error](err); ok && oe.Kind == order.KindInvalid && idem.Key != "" {
-		res, found, rerr := svc.Replay(r.Context(), idem)
+		res, found, rerr := svc.Replay(r.Context(), principalFrom(r.Context()), idem)
 		if rerr != nil {
 			writeError(w, r, rerr)
 			return

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/timetext"
@@ -20,14 +21,18 @@ type createOrderRequest struct {
 	Currency   *string `json:"currency"`
 }
 
+// Valid checks the body as a customer's, who may leave customer_id out;
+// handleCreateOrder converts it for its actual caller.
 func (req createOrderRequest) Valid() error {
-	_, err := req.newOrder()
+	_, err := req.newOrder(app.Principal{Roles: app.RolesOf(app.RoleCustomer)})
 	return err
 }
 
-// newOrder converts the body into the app's input. No id lets the service
-// choose one, and no currency takes the configured default.
-func (req createOrderRequest) newOrder() (app.NewOrder, error) {
+// newOrder converts the body into the app's input for the caller p. No id
+// lets the service choose one, and no currency takes the configured
+// default. No customer_id is p's own when p is a customer (the app fills
+// it in), and required of anyone else.
+func (req createOrderRequest) newOrder(p app.Principal) (app.NewOrder, error) {
 	var (
 		in   app.NewOrder
 		errs fieldErrs
@@ -37,8 +42,13 @@ func (req createOrderRequest) newOrder() (app.NewOrder, error) {
 		in.ID, err = parseID("id", *req.ID)
 		errs.add(err)
 	}
-	in.CustomerID, err = requiredID("customer_id", req.CustomerID)
-	errs.add(err)
+	switch {
+	case req.CustomerID != nil:
+		in.CustomerID, err = parseID("customer_id", *req.CustomerID)
+		errs.add(err)
+	case !p.Roles.Has(app.RoleCustomer):
+		errs.add(order.Invalid("customer_id", order.FieldRequired, "is required unless a customer creates its own order"))
+	}
 	if req.Currency != nil {
 		in.Currency, err = order.ParseCurrency(*req.Currency)
 		errs.add(err)
@@ -163,13 +173,29 @@ func (req deliverOrderRequest) deliveredAt() (time.Time, error) {
 }
 
 // cancelOrderRequest is the body of POST /v1/orders/{order_id}/cancel.
+// Who cancels is the caller: cancelled_by may be left out (or "") and, if
+// given, must be the caller's own id, which the app checks.
 type cancelOrderRequest struct {
 	Reason      string `json:"reason"`
 	CancelledBy string `json:"cancelled_by"`
 }
 
 func (req cancelOrderRequest) Valid() error {
-	return order.ValidateCancellation(req.Reason, req.CancelledBy)
+	err := order.ValidateCancellation(req.Reason, req.CancelledBy)
+	if req.CancelledBy != "" {
+		return err
+	}
+	// Left out, cancelled_by is the caller's id, which the app fills in:
+	// only the reason is the client's to get right.
+	var rest []error
+	if e, ok := errors.AsType[*order.Error](err); ok {
+		for _, f := range e.Fields {
+			if f.Field != "cancelled_by" {
+				rest = append(rest, order.Invalid(f.Field, f.Code, f.Message))
+			}
+		}
+	}
+	return order.Merge(rest...)
 }
 
 func deref(s *string) string {

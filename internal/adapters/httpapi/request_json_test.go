@@ -75,17 +75,21 @@ func TestCreateOrderRequestNewOrder(t *testing.T) {
 		req  createOrderRequest
 		want app.NewOrder
 		errs []string
+		// by is the caller: staff unless a customer is named.
+		by app.Principal
 	}{
-		{"minimal", createOrderRequest{CustomerID: ptr(customer.String())}, app.NewOrder{CustomerID: customer}, nil},
+		{"minimal", createOrderRequest{CustomerID: ptr(customer.String())}, app.NewOrder{CustomerID: customer}, nil, staffPrincipal},
 		{"everything", createOrderRequest{ID: ptr(id.String()), CustomerID: ptr(customer.String()), Currency: ptr("EUR")},
-			app.NewOrder{ID: id, CustomerID: customer, Currency: "EUR"}, nil},
-		{"missing customer", createOrderRequest{}, app.NewOrder{}, []string{"customer_id:required"}},
+			app.NewOrder{ID: id, CustomerID: customer, Currency: "EUR"}, nil, staffPrincipal},
+		{"missing customer", createOrderRequest{}, app.NewOrder{}, []string{"customer_id:required"}, staffPrincipal},
+		{"missing customer, of a service", createOrderRequest{}, app.NewOrder{}, []string{"customer_id:required"}, servicePrincipal},
+		{"missing customer, a customer's own", createOrderRequest{}, app.NewOrder{}, nil, customerPrincipal(customer)},
 		{"all bad", createOrderRequest{ID: ptr(uuid.Nil.String()), CustomerID: ptr("42"), Currency: ptr("eur")},
-			app.NewOrder{}, []string{"id:required", "customer_id:invalid_format", "currency:invalid_currency"}},
+			app.NewOrder{}, []string{"id:required", "customer_id:invalid_format", "currency:invalid_currency"}, staffPrincipal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := tt.req.newOrder()
+			got, err := tt.req.newOrder(tt.by)
 			if !sameSet(fields(err), tt.errs) {
 				t.Fatalf("errors = %v, want %v", fields(err), tt.errs)
 			}

@@ -7,41 +7,95 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 )
 
-// addRoutes is the whole API surface, in one place. api/openapi.yaml
-// documents each of these routes; keep the two in step. cfg.Metrics, when
-// not nil, is served at /metrics.
-func addRoutes(mux chi.Router, svc *app.Service, cfg Config, live *liveFeed) {
-	// Every GET route answers HEAD too, as RFC 9110 asks: the same status
-	// and headers, and net/http drops the body.
-	get := func(pattern string, h http.Handler) {
-		mux.Method(http.MethodGet, pattern, h)
-		mux.Method(http.MethodHead, pattern, h)
+// route is one entry of the API's surface: what answers a method on a
+// path, and who may ask.
+type route struct {
+	// method is GET, POST or DELETE; a GET route answers HEAD too, as RFC
+	// 9110 asks: the same status and headers, and net/http drops the body.
+	method  string
+	pattern string
+	access  access
+	// handler is nil for a route the configuration leaves out.
+	handler http.Handler
+}
+
+// access is who may call a route: anyone, without a token, or a principal
+// holding at least one of roles. The zero access admits no one, so that a
+// route nobody thought about is closed, not open.
+type access struct {
+	public bool
+	roles  app.Roles
+}
+
+// anyone is the access of the operational routes, which carry no order
+// data and must answer load balancers and scrapers without a token.
+var anyone = access{public: true}
+
+func allow(rs ...app.Role) access { return access{roles: app.RolesOf(rs...)} }
+
+// routeTable is the whole API surface and who may call each route, in one
+// place. api/openapi.yaml documents each route and, in x-roles, the same
+// roles; a test keeps the two equal. Roles only open the door: which
+// orders a customer may see and change is the app's to decide (another
+// customer's order is not found), never this table's.
+func routeTable(svc *app.Service, cfg Config, live *liveFeed) []route {
+	const (
+		customer = app.RoleCustomer
+		staff    = app.RoleStaff
+		service  = app.RoleService
+	)
+	var (
+		// Commands: customers on their own orders, staff on any; machine
+		// clients only read.
+		command = allow(customer, staff)
+		// Reading an order or a customer's list: everyone with a role.
+		read = allow(customer, staff, service)
+		// The operators' views across every customer.
+		operator = allow(staff, service)
+	)
+	return []route{
+		{"GET", "/healthz", anyone, handleHealth()},
+		{"GET", "/readyz", anyone, handleReady(cfg.Ready, cfg.ReadyDetails)},
+		{"GET", "/openapi.yaml", anyone, handleOpenAPI()},
+		{"GET", "/metrics", anyone, cfg.Metrics},
+
+		// Commands with a JSON body refuse any other media type before
+		// they look at anything but the caller.
+		{"POST", "/v1/orders", command, jsonOnly(handleCreateOrder(svc))},
+		{"GET", "/v1/orders/{order_id}", read, handleGetOrder(svc)},
+		{"POST", "/v1/orders/{order_id}/items", command, jsonOnly(handleAddItem(svc))},
+		{"DELETE", "/v1/orders/{order_id}/items/{product_id}", command, handleRemoveItem(svc)},
+		{"POST", "/v1/orders/{order_id}/place", command, jsonOnly(handlePlaceOrder(svc))},
+		{"POST", "/v1/orders/{order_id}/ship", allow(staff), jsonOnly(handleShipOrder(svc))},
+		{"POST", "/v1/orders/{order_id}/deliver", allow(staff), jsonOnly(handleDeliverOrder(svc))},
+		{"POST", "/v1/orders/{order_id}/cancel", command, jsonOnly(handleCancelOrder(svc))},
+		{"GET", "/v1/orders/{order_id}/events", read, handleOrderEvents(svc)},
+
+		{"GET", "/v1/customers/{customer_id}/orders", read, handleCustomerOrders(svc, cfg.Cursors)},
+
+		// Support staff tail the feed too.
+		{"GET", feedPath, operator, handleFeed(svc, live, cfg.Cursors)},
+
+		{"GET", "/v1/analytics/daily", operator, handleDailyAnalytics(svc, cfg.Cursors)},
+		{"GET", "/v1/projections", operator, handleProjections(svc, cfg.Cursors)},
 	}
-	// Commands with a JSON body refuse any other media type before they
-	// look at anything else.
-	withJSON := mux.With(jsonOnly)
+}
 
-	get("/healthz", handleHealth())
-	get("/readyz", handleReady(cfg.Ready, cfg.ReadyDetails))
-	get("/openapi.yaml", handleOpenAPI())
-	if cfg.Metrics != nil {
-		get("/metrics", cfg.Metrics)
+// addRoutes registers routes on mux, each behind what its access asks:
+// nothing for a public one; otherwise a bearer token (authenticate), then
+// one of the roles (authorize).
+func addRoutes(mux chi.Router, routes []route, auth Authenticator) {
+	for _, rt := range routes {
+		if rt.handler == nil {
+			continue
+		}
+		h := rt.handler
+		if !rt.access.public {
+			h = authenticate(auth)(authorize(rt.access.roles)(h))
+		}
+		mux.Method(rt.method, rt.pattern, h)
+		if rt.method == http.MethodGet {
+			mux.Method(http.MethodHead, rt.pattern, h)
+		}
 	}
-
-	withJSON.Method("POST", "/v1/orders", handleCreateOrder(svc))
-	get("/v1/orders/{order_id}", handleGetOrder(svc))
-	withJSON.Method("POST", "/v1/orders/{order_id}/items", handleAddItem(svc))
-	mux.Method("DELETE", "/v1/orders/{order_id}/items/{product_id}", handleRemoveItem(svc))
-	withJSON.Method("POST", "/v1/orders/{order_id}/place", handlePlaceOrder(svc))
-	withJSON.Method("POST", "/v1/orders/{order_id}/ship", handleShipOrder(svc))
-	withJSON.Method("POST", "/v1/orders/{order_id}/deliver", handleDeliverOrder(svc))
-	withJSON.Method("POST", "/v1/orders/{order_id}/cancel", handleCancelOrder(svc))
-	get("/v1/orders/{order_id}/events", handleOrderEvents(svc))
-
-	get("/v1/customers/{customer_id}/orders", handleCustomerOrders(svc, cfg.Cursors))
-
-	get(feedPath, handleFeed(svc, live, cfg.Cursors))
-
-	get("/v1/analytics/daily", handleDailyAnalytics(svc, cfg.Cursors))
-	get("/v1/projections", handleProjections(svc, cfg.Cursors))
 }

@@ -15,16 +15,8 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// Authenticator verifies a bearer token (the text after "Bearer ") and
-// says whom it names.
-type Authenticator interface {
-	Authenticate(ctx context.Context, token string) (app.Principal, error)
-}
-
 // Config holds what the binary decides about the HTTP interface.
 type Config struct {
-	// Auth verifies the bearer tokens of API requests.
-	Auth Authenticator
 	// CORSOrigins are the browser origins allowed to call the API, such as
 	// "https://shop.example.com". Empty allows none.
 	CORSOrigins []string
@@ -45,9 +37,9 @@ type Config struct {
 	// wake-ups.
 	Feed *feedhub.Hub
 	// FeedStreams bounds the live feeds open at once in all (503
-	// streams_exhausted beyond), FeedStreamsPerClient those of one client
-	// (429 too_many_streams); zero means DefaultFeedStreams and
-	// DefaultFeedStreamsPerClient.
+	// streams_exhausted beyond), FeedStreamsPerClient those of one caller,
+	// the subject of its token (429 too_many_streams); zero means
+	// DefaultFeedStreams and DefaultFeedStreamsPerClient.
 	FeedStreams, FeedStreamsPerClient int
 	// FeedHeartbeat is how often a quiet live feed sends a comment so that
 	// proxies keep it open; 15s if zero.
@@ -70,6 +62,9 @@ type Config struct {
 	// is sent back (next_cursor, the live feed's event ids): required, and
 	// the same for every replica on one database.
 	Cursors *cursor.Signer
+	// Auth verifies the bearer token every /v1 route asks for: required,
+	// so that no server runs without authentication.
+	Auth Authenticator
 }
 
 const (
@@ -88,6 +83,9 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	}
 	if cfg.Cursors == nil {
 		return nil, errors.New("httpapi: Config.Cursors is required")
+	}
+	if cfg.Auth == nil {
+		return nil, errors.New("httpapi: Config.Auth is required")
 	}
 	for _, o := range cfg.CORSOrigins {
 		if err := checkOrigin(o); err != nil {
@@ -120,7 +118,7 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	mux.Use(timeout(cfg.RequestTimeout))
 	mux.NotFound(handleNotFound())
 	mux.MethodNotAllowed(handleMethodNotAllowed(mux))
-	addRoutes(mux, svc, cfg, live)
+	addRoutes(mux, routeTable(svc, cfg, live), cfg.Auth)
 	return mux, nil
 }
 

@@ -53,14 +53,28 @@ var loadRouter = sync.OnceValues(func() (routers.Router, error) {
 type specTransport struct {
 	t    testing.TB
 	next http.RoundTripper
+	// token is sent as a bearer token by every request that carries no
+	// Authorization header of its own; "" sends none.
+	token string
 }
 
-// specClient returns an HTTP client whose every response is checked.
+// specClient returns an HTTP client whose every response is checked, and
+// that acts as staff.
 func specClient(t testing.TB) *http.Client {
-	return &http.Client{Transport: &specTransport{t: t, next: http.DefaultTransport}}
+	return specClientAs(t, staffToken)
+}
+
+// specClientAs is specClient acting with token; "" sends none.
+func specClientAs(t testing.TB, token string) *http.Client {
+	return &http.Client{Transport: &specTransport{t: t, next: http.DefaultTransport, token: token}}
 }
 
 func (st *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if st.token != "" && len(req.Header.Values("Authorization")) == 0 {
+		// A RoundTripper must not change the request it is given.
+		req = req.Clone(req.Context())
+		req.Header.Set("Authorization", "Bearer "+st.token)
+	}
 	var reqBody []byte
 	if req.Body != nil {
 		var err error

@@ -22,8 +22,8 @@ type rawStream struct {
 	ended chan error
 }
 
-// dialStream opens a live feed at query (such as "?limit=1"), with
-// headers as "Name: value" lines. A stalled stream reads nothing, and
+// dialStream opens a live feed at query (such as "?limit=1") as staff,
+// with headers as "Name: value" lines. A stalled stream reads nothing, and
 // keeps its socket's receive buffer small, until it resumes.
 func dialStream(t *testing.T, addr, query string, stall bool, headers ...string) *rawStream {
 	t.Helper()
@@ -37,7 +37,8 @@ func dialStream(t *testing.T, addr, query string, stall bool, headers ...string)
 			t.Fatal(err)
 		}
 	}
-	req := "GET /v1/events" + query + " HTTP/1.1\r\nHost: orderapi.test\r\nAccept: text/event-stream\r\n"
+	req := "GET /v1/events" + query + " HTTP/1.1\r\nHost: orderapi.test\r\nAccept: text/event-stream\r\n" +
+		"Authorization: Bearer " + staffToken + "\r\n"
 	for _, h := range headers {
 		req += h + "\r\n"
 	}

@@ -37,7 +37,7 @@ func BenchmarkLongOrderReads(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := NewServer(svc, zerolog.New(io.Discard), Config{Ready: func(context.Context) error { return nil }})
+		h, err := NewServer(svc, zerolog.New(io.Discard), Config{Ready: func(context.Context) error { return nil }, Cursors: testCursors, Auth: testAuthenticator})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -47,7 +47,7 @@ func BenchmarkLongOrderReads(b *testing.B) {
 		}
 		get := func(b *testing.B, path string) {
 			w := httptest.NewRecorder()
-			h.ServeHTTP(w, httptest.NewRequest("GET", path, nil))
+			h.ServeHTTP(w, withStaffToken(httptest.NewRequest("GET", path, nil)))
 			if w.Code != http.StatusOK {
 				b.Fatalf("%s: %d %s", path, w.Code, w.Body)
 			}

@@ -79,6 +79,18 @@ func TestAcceptsEachAlgorithm(t *testing.T) {
 	}
 }
 
+// changed is claims with changes made: a nil value removes a claim.
+func changed(claims, changes jwt.MapClaims) jwt.MapClaims {
+	for name, v := range changes {
+		if v == nil {
+			delete(claims, name)
+		} else {
+			claims[name] = v
+		}
+	}
+	return claims
+}
+
 // unsigned is a token of header and claims with the signature given.
 func unsigned(t *testing.T, header map[string]any, claims jwt.MapClaims, sig string) string {
 	t.Helper()
@@ -95,17 +107,7 @@ func TestRefusesTokens(t *testing.T) {
 	t.Parallel()
 	k := newKeys(t, jwtauth.Config{})
 	now := time.Now()
-	valid := func(changes map[string]any) jwt.MapClaims {
-		c := jwtauthtest.StaffClaims()
-		for name, v := range changes {
-			if v == nil {
-				delete(c, name)
-			} else {
-				c[name] = v
-			}
-		}
-		return c
-	}
+	valid := func(changes jwt.MapClaims) jwt.MapClaims { return changed(jwtauthtest.StaffClaims(), changes) }
 	rsaPub, err := x509.MarshalPKIXPublicKey(k.rs.Public())
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +127,7 @@ func TestRefusesTokens(t *testing.T) {
 	impostor.KID = k.ed.KID
 	signed := k.ed.Sign(t, valid(nil))
 	parts := strings.Split(signed, ".")
-	otherClaims := strings.Split(k.ed.Sign(t, valid(map[string]any{"roles": []string{"staff", "service"}})), ".")[1]
+	otherClaims := strings.Split(k.ed.Sign(t, valid(jwt.MapClaims{"roles": []string{"staff", "service"}})), ".")[1]
 	// A P-256 signature over a token naming the RSA key, which declares
 	// no alg: the key's type does not fit ES256.
 	noAlgRSA := jwtauthtest.NewKey(t, "RS256")
@@ -144,16 +146,16 @@ func TestRefusesTokens(t *testing.T) {
 		{"header not JSON", base64.RawURLEncoding.EncodeToString([]byte("{")) + "." + parts[1] + "." + parts[2], "malformed"},
 		{"claims not JSON", parts[0] + "." + base64.RawURLEncoding.EncodeToString([]byte("[1]")) + "." + parts[2], "malformed"},
 		{"no alg", unsigned(t, map[string]any{"kid": k.ed.KID}, valid(nil), parts[2]), "malformed"},
-		{"expired", k.ed.Sign(t, valid(map[string]any{"exp": now.Add(-2 * time.Minute).Unix()})), "expired"},
-		{"no exp", k.ed.Sign(t, valid(map[string]any{"exp": nil})), "no expiry"},
-		{"exp not a number", k.ed.Sign(t, valid(map[string]any{"exp": "tomorrow"})), "malformed"},
-		{"nbf ahead beyond the leeway", k.ed.Sign(t, valid(map[string]any{"nbf": now.Add(2 * time.Minute).Unix()})), "not yet valid"},
-		{"iat ahead beyond the leeway", k.ed.Sign(t, valid(map[string]any{"iat": now.Add(2 * time.Minute).Unix()})), "issued in the future"},
-		{"wrong issuer", k.ed.Sign(t, valid(map[string]any{"iss": "https://other.example"})), "wrong issuer"},
-		{"no issuer", k.ed.Sign(t, valid(map[string]any{"iss": nil})), "no issuer"},
-		{"wrong audience", k.ed.Sign(t, valid(map[string]any{"aud": "another-api"})), "wrong audience"},
-		{"audiences without ours", k.ed.Sign(t, valid(map[string]any{"aud": []string{"a", "b"}})), "wrong audience"},
-		{"no audience", k.ed.Sign(t, valid(map[string]any{"aud": nil})), "no audience"},
+		{"expired", k.ed.Sign(t, valid(jwt.MapClaims{"exp": now.Add(-2 * time.Minute).Unix()})), "expired"},
+		{"no exp", k.ed.Sign(t, valid(jwt.MapClaims{"exp": nil})), "no expiry"},
+		{"exp not a number", k.ed.Sign(t, valid(jwt.MapClaims{"exp": "tomorrow"})), "malformed"},
+		{"nbf ahead beyond the leeway", k.ed.Sign(t, valid(jwt.MapClaims{"nbf": now.Add(2 * time.Minute).Unix()})), "not yet valid"},
+		{"iat ahead beyond the leeway", k.ed.Sign(t, valid(jwt.MapClaims{"iat": now.Add(2 * time.Minute).Unix()})), "issued in the future"},
+		{"wrong issuer", k.ed.Sign(t, valid(jwt.MapClaims{"iss": "https://other.example"})), "wrong issuer"},
+		{"no issuer", k.ed.Sign(t, valid(jwt.MapClaims{"iss": nil})), "no issuer"},
+		{"wrong audience", k.ed.Sign(t, valid(jwt.MapClaims{"aud": "another-api"})), "wrong audience"},
+		{"audiences without ours", k.ed.Sign(t, valid(jwt.MapClaims{"aud": []string{"a", "b"}})), "wrong audience"},
+		{"no audience", k.ed.Sign(t, valid(jwt.MapClaims{"aud": nil})), "no audience"},
 		{"signed by another key under a known kid", impostor.Sign(t, valid(nil)), "signature does not verify"},
 		{"claims changed after signing", parts[0] + "." + otherClaims + "." + parts[2], "signature does not verify"},
 		{"signature removed", parts[0] + "." + parts[1] + ".", "signature does not verify"},
@@ -173,12 +175,12 @@ func TestRefusesTokens(t *testing.T) {
 		{"jwk", k.ed.SignHeader(t, map[string]any{"jwk": impostor.JWK(t)}, valid(nil)), `header "jwk" not accepted`},
 		{"x5c", k.ed.SignHeader(t, map[string]any{"x5c": []string{"MIIB"}}, valid(nil)), `header "x5c" not accepted`},
 		{"crit", k.ed.SignHeader(t, map[string]any{"crit": []string{"exp"}}, valid(nil)), `header "crit" not accepted`},
-		{"customer without a UUID", k.ed.Sign(t, valid(map[string]any{"sub": "alice", "roles": []string{"customer"}})), "not a customer id"},
-		{"customer with a UUID in braces", k.ed.Sign(t, valid(map[string]any{"sub": "{" + uuid.NewString() + "}", "roles": []string{"customer"}})), "not a customer id"},
-		{"roles not strings", k.ed.Sign(t, valid(map[string]any{"roles": []any{"staff", 1}})), `claim "roles"`},
-		{"roles an object", k.ed.Sign(t, valid(map[string]any{"roles": map[string]any{"staff": true}})), `claim "roles"`},
-		{"sub not a string", k.ed.Sign(t, valid(map[string]any{"sub": 42})), `claim "sub"`},
-		{"no subject, no client", k.ed.Sign(t, valid(map[string]any{"sub": nil})), "no subject"},
+		{"customer without a UUID", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "alice", "roles": []string{"customer"}})), "not a customer id"},
+		{"customer with a UUID in braces", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "{" + uuid.NewString() + "}", "roles": []string{"customer"}})), "not a customer id"},
+		{"roles not strings", k.ed.Sign(t, valid(jwt.MapClaims{"roles": []any{"staff", 1}})), `claim "roles"`},
+		{"roles an object", k.ed.Sign(t, valid(jwt.MapClaims{"roles": map[string]any{"staff": true}})), `claim "roles"`},
+		{"sub not a string", k.ed.Sign(t, valid(jwt.MapClaims{"sub": 42})), `claim "sub"`},
+		{"no subject, no client", k.ed.Sign(t, valid(jwt.MapClaims{"sub": nil})), "no subject"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,15 +219,7 @@ func TestAcceptsWithinTheLeeway(t *testing.T) {
 		"audience among many": {"aud": []string{"another-api", jwtauthtest.Audience}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			c := jwtauthtest.StaffClaims()
-			for n, v := range changes {
-				if v == nil {
-					delete(c, n)
-				} else {
-					c[n] = v
-				}
-			}
-			accepted(t, k.v, k.ed.Sign(t, c))
+			accepted(t, k.v, k.ed.Sign(t, changed(jwtauthtest.StaffClaims(), changes)))
 		})
 	}
 }
@@ -281,15 +275,7 @@ func TestPrincipalFromClaims(t *testing.T) {
 			key := jwtauthtest.NewKey(t, "EdDSA")
 			tt.cfg.JWKS = jwtauthtest.JWKS(t, key)
 			v := jwtauthtest.NewVerifier(t, tt.cfg)
-			c := jwtauthtest.Claims("")
-			for n, val := range tt.claims {
-				if val == nil {
-					delete(c, n)
-				} else {
-					c[n] = val
-				}
-			}
-			if p := accepted(t, v, key.Sign(t, c)); p != tt.want {
+			if p := accepted(t, v, key.Sign(t, changed(jwtauthtest.Claims(""), tt.claims))); p != tt.want {
 				t.Errorf("%+v, want %+v", p, tt.want)
 			}
 		})

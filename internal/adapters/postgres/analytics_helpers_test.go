@@ -14,6 +14,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analyticstest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
@@ -174,7 +175,7 @@ func (h *randomHistory) run(ctx context.Context, n int) error {
 }
 
 func (h *randomHistory) step(ctx context.Context) error {
-	meta := app.Metadata{RequestID: uuid.NewString(), Actor: "analytics-test"}
+	meta := app.Metadata{RequestID: uuid.NewString(), Principal: apptest.Staff}
 	if len(h.orders) == 0 || h.rng.IntN(6) == 0 {
 		res, err := h.svc.CreateOrder(ctx, app.NewOrder{
 			CustomerID: uuid.New(),
@@ -188,7 +189,7 @@ func (h *randomHistory) step(ctx context.Context) error {
 		return nil
 	}
 	id := h.orders[h.rng.IntN(len(h.orders))]
-	o, err := h.svc.GetOrder(ctx, id)
+	o, err := h.svc.GetOrder(ctx, apptest.Staff, id)
 	if err != nil {
 		return err
 	}
@@ -222,7 +223,7 @@ func (h *randomHistory) step(ctx context.Context) error {
 	case a == order.ActionDeliver:
 		res, err = h.svc.DeliverOrder(ctx, target, time.Time{}, "")
 	case a == order.ActionCancel:
-		res, err = h.svc.CancelOrder(ctx, target, "changed mind", "customer")
+		res, err = h.svc.CancelOrder(ctx, target, "changed mind", "")
 	}
 	if err != nil {
 		return fmt.Errorf("%s on order %s: %w", o.Status, id, err)

@@ -79,8 +79,8 @@ WITH appended AS (
 ` + customerOrdersUpdate + `
     WHERE c.version < EXCLUDED.version
 ), claimed AS (
-    INSERT INTO idempotency_keys (key, fingerprint, order_id, version, position, expires_at)
-    SELECT @idempotency_key::text, @fingerprint::bytea, @order_id::uuid, @version::integer, a.position,
+    INSERT INTO idempotency_keys (principal, key, fingerprint, order_id, version, position, expires_at)
+    SELECT @idempotency_principal::text, @idempotency_key::text, @fingerprint::bytea, @order_id::uuid, @version::integer, a.position,
            now() + @claim_ttl_us::bigint * interval '1 microsecond'
       FROM (SELECT max(position) AS position FROM appended) a
      WHERE @idempotency_key::text IS NOT NULL
@@ -118,7 +118,7 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 		case isVersionConflict(err):
 			return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w (%w)", c.OrderID, c.ExpectedVersion, app.ErrVersionConflict, err)
 		case isKeyClaimed(err) && attempt == 1:
-			free, ferr := s.freeExpiredKey(ctx, c.Idempotency.Key)
+			free, ferr := s.freeExpiredKey(ctx, c.Idempotency.Principal, c.Idempotency.Key)
 			if ferr != nil {
 				return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w", c.OrderID, c.ExpectedVersion, ferr)
 			}
@@ -177,44 +177,45 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 		return nil, err
 	}
 	// NULLs claim no idempotency key.
-	var idemKey, fingerprint, ttl any
+	var idemPrincipal, idemKey, fingerprint, ttl any
 	if k := c.Idempotency.Key; k != "" {
 		if c.IdempotencyTTL <= 0 {
 			return nil, fmt.Errorf("idempotency key with a TTL of %s", c.IdempotencyTTL)
 		}
-		idemKey, fingerprint, ttl = k, c.Idempotency.Fingerprint[:], c.IdempotencyTTL.Microseconds()
+		idemPrincipal, idemKey, fingerprint, ttl = c.Idempotency.Principal, k, c.Idempotency.Fingerprint[:], c.IdempotencyTTL.Microseconds()
 	}
 	return pgx.StrictNamedArgs{
-		"order_id":         pgUUID(c.OrderID),
-		"expected_version": c.ExpectedVersion,
-		"metadata":         string(metadata),
-		"event_ids":        pgUUIDs(ids),
-		"event_types":      types,
-		"schema_versions":  versions,
-		"event_data":       data,
-		"occurred_at":      occurredAt,
-		"customer_id":      pgUUID(row.CustomerID),
-		"status":           row.Status,
-		"currency":         row.Currency,
-		"items":            row.Items,
-		"item_count":       row.ItemCount,
-		"total":            row.Total,
-		"shipping_address": row.ShippingAddress,
-		"tracking_number":  row.TrackingNumber,
-		"carrier":          row.Carrier,
-		"signature":        row.Signature,
-		"cancel_reason":    row.CancelReason,
-		"cancelled_by":     row.CancelledBy,
-		"version":          row.Version,
-		"created_at":       row.CreatedAt,
-		"updated_at":       row.UpdatedAt,
-		"placed_at":        row.PlacedAt,
-		"shipped_at":       row.ShippedAt,
-		"delivered_at":     row.DeliveredAt,
-		"cancelled_at":     row.CancelledAt,
-		"idempotency_key":  idemKey,
-		"fingerprint":      fingerprint,
-		"claim_ttl_us":     ttl,
+		"order_id":              pgUUID(c.OrderID),
+		"expected_version":      c.ExpectedVersion,
+		"metadata":              string(metadata),
+		"event_ids":             pgUUIDs(ids),
+		"event_types":           types,
+		"schema_versions":       versions,
+		"event_data":            data,
+		"occurred_at":           occurredAt,
+		"customer_id":           pgUUID(row.CustomerID),
+		"status":                row.Status,
+		"currency":              row.Currency,
+		"items":                 row.Items,
+		"item_count":            row.ItemCount,
+		"total":                 row.Total,
+		"shipping_address":      row.ShippingAddress,
+		"tracking_number":       row.TrackingNumber,
+		"carrier":               row.Carrier,
+		"signature":             row.Signature,
+		"cancel_reason":         row.CancelReason,
+		"cancelled_by":          row.CancelledBy,
+		"version":               row.Version,
+		"created_at":            row.CreatedAt,
+		"updated_at":            row.UpdatedAt,
+		"placed_at":             row.PlacedAt,
+		"shipped_at":            row.ShippedAt,
+		"delivered_at":          row.DeliveredAt,
+		"cancelled_at":          row.CancelledAt,
+		"idempotency_principal": idemPrincipal,
+		"idempotency_key":       idemKey,
+		"fingerprint":           fingerprint,
+		"claim_ttl_us":          ttl,
 	}, nil
 }
 

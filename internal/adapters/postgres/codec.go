@@ -76,11 +76,12 @@ func NewCodec(opts ...CodecOption) *Codec {
 		order.TypePlaced:      {1, encodeAs(placedToJSON), decodeAs(placedFromJSON)},
 		order.TypeShipped:     {1, encodeAs(shippedToJSON), decodeAs(shippedFromJSON)},
 		order.TypeDelivered:   {1, encodeAs(deliveredToJSON), decodeAs(deliveredFromJSON)},
-		order.TypeCancelled:   {1, encodeAs(cancelledToJSON), decodeAs(cancelledFromJSON)},
+		order.TypeCancelled:   {2, encodeAs(cancelledToJSON), decodeAs(cancelledFromJSON)},
 	}
 	// Keyed by the version upcast from; each produces the next version.
 	c.upcasters = map[Schema]upcaster{
-		{order.TypeCreated, 1}: upcastAs(upcastCreatedV1(c.defaultCurrency)),
+		{order.TypeCreated, 1}:   upcastAs(upcastCreatedV1(c.defaultCurrency)),
+		{order.TypeCancelled, 1}: upcastAs(upcastCancelledV1),
 	}
 	return c
 }
@@ -219,17 +220,28 @@ func hasTrailingData(data []byte) bool {
 	return err != io.EOF
 }
 
-// metadataJSON is the stored shape of app.Metadata.
+// metadataJSON is the stored shape of app.Metadata. The principal is kept
+// flat: actor is its subject, as events before verified principals named
+// their declared actor, so that one key answers "who" for every event.
 type metadataJSON struct {
-	RequestID     string `json:"request_id,omitempty"`
-	CorrelationID string `json:"correlation_id,omitempty"`
-	CausationID   string `json:"causation_id,omitempty"`
-	Actor         string `json:"actor,omitempty"`
+	RequestID     string   `json:"request_id,omitempty"`
+	CorrelationID string   `json:"correlation_id,omitempty"`
+	CausationID   string   `json:"causation_id,omitempty"`
+	Actor         string   `json:"actor,omitempty"`
+	ActorRoles    []string `json:"actor_roles,omitempty"`
+	ClientID      string   `json:"client_id,omitempty"`
 }
 
 // EncodeMetadata returns the stored JSON of an event's metadata.
 func (c *Codec) EncodeMetadata(m app.Metadata) ([]byte, error) {
-	data, err := json.Marshal(metadataJSON(m))
+	data, err := json.Marshal(metadataJSON{
+		RequestID:     m.RequestID,
+		CorrelationID: m.CorrelationID,
+		CausationID:   m.CausationID,
+		Actor:         m.Principal.Subject,
+		ActorRoles:    m.Principal.Roles.Names(),
+		ClientID:      m.Principal.ClientID,
+	})
 	if err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
 	}
@@ -253,10 +265,23 @@ func (c *Codec) DecodeMetadata(data []byte) (app.Metadata, error) {
 		}
 		return s
 	}
+	var roles app.Roles
+	var names []string
+	if json.Unmarshal(fields["actor_roles"], &names) == nil {
+		for _, n := range names {
+			if r, ok := app.ParseRole(n); ok {
+				roles = roles.With(r)
+			}
+		}
+	}
 	return app.Metadata{
 		RequestID:     text("request_id"),
 		CorrelationID: text("correlation_id"),
 		CausationID:   text("causation_id"),
-		Actor:         text("actor"),
+		Principal: app.Principal{
+			Subject:  text("actor"),
+			Roles:    roles,
+			ClientID: text("client_id"),
+		},
 	}, nil
 }

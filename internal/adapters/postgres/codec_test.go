@@ -79,9 +79,10 @@ func TestCodecRoundTrip(t *testing.T) {
 			want:  `{"order_id":"0193a000-0000-7000-8000-000000000001","delivered_at":"2026-11-25T12:00:01.5Z"}`,
 		},
 		{
-			name:  "cancelled",
-			event: order.Cancelled{OrderID: id, Reason: "changed mind — «non»", CancelledBy: "customer"},
-			want:  `{"order_id":"0193a000-0000-7000-8000-000000000001","reason":"changed mind — «non»","cancelled_by":"customer"}`,
+			name:    "cancelled",
+			version: 2,
+			event:   order.Cancelled{OrderID: id, Reason: "changed mind — «non»", CancelledBy: "customer", Verified: true},
+			want:    `{"order_id":"0193a000-0000-7000-8000-000000000001","reason":"changed mind — «non»","cancelled_by":"customer","cancelled_by_verified":true}`,
 		},
 	}
 	codec := postgres.NewCodec()
@@ -177,8 +178,12 @@ func TestCodecMetadata(t *testing.T) {
 		want string
 	}{
 		{app.Metadata{}, `{}`},
-		{app.Metadata{RequestID: "r1", CorrelationID: "c1", CausationID: "k1", Actor: "user:Zoë"}, `{"request_id":"r1","correlation_id":"c1","causation_id":"k1","actor":"user:Zoë"}`},
-		{app.Metadata{Actor: "system"}, `{"actor":"system"}`},
+		{app.Metadata{RequestID: "r1", CorrelationID: "c1", CausationID: "k1", Principal: app.Principal{Subject: "user:Zoë"}},
+			`{"request_id":"r1","correlation_id":"c1","causation_id":"k1","actor":"user:Zoë"}`},
+		{app.Metadata{Principal: app.Principal{Subject: "system"}}, `{"actor":"system"}`},
+		{app.Metadata{RequestID: "r2", Principal: app.Principal{Subject: "3f1c0de2-7c57-4f43-9d5e-6a4c2b8f1e20",
+			Roles: app.RolesOf(app.RoleCustomer, app.RoleStaff), ClientID: "shop-web"}},
+			`{"request_id":"r2","actor":"3f1c0de2-7c57-4f43-9d5e-6a4c2b8f1e20","actor_roles":["customer","staff"],"client_id":"shop-web"}`},
 	}
 	for _, tt := range tests {
 		data, err := codec.EncodeMetadata(tt.meta)

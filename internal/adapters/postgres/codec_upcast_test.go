@@ -85,6 +85,7 @@ func TestCodecSchemas(t *testing.T) {
 	codec := postgres.NewCodec()
 	want := []postgres.Schema{
 		{EventType: order.TypeCancelled, Version: 1},
+		{EventType: order.TypeCancelled, Version: 2},
 		{EventType: order.TypeCreated, Version: 1},
 		{EventType: order.TypeCreated, Version: 2},
 		{EventType: order.TypeDelivered, Version: 1},

@@ -162,18 +162,22 @@ func deliveredFromJSON(j deliveredJSON) (order.Event, error) {
 	return order.Delivered{OrderID: j.OrderID, DeliveredAt: at, Signature: j.Signature}, nil
 }
 
+// cancelledJSON is OrderCancelled v2: cancelled_by_verified says whether
+// cancelled_by is the id of a verified principal (every event since v2)
+// or a name the request declared (upcast from v1).
 type cancelledJSON struct {
 	OrderID     uuid.UUID `json:"order_id"`
 	Reason      string    `json:"reason"`
 	CancelledBy string    `json:"cancelled_by"`
+	Verified    bool      `json:"cancelled_by_verified"`
 }
 
 func cancelledToJSON(e order.Cancelled) cancelledJSON {
-	return cancelledJSON{OrderID: e.OrderID, Reason: e.Reason, CancelledBy: e.CancelledBy}
+	return cancelledJSON{OrderID: e.OrderID, Reason: e.Reason, CancelledBy: e.CancelledBy, Verified: e.Verified}
 }
 
 func cancelledFromJSON(j cancelledJSON) (order.Event, error) {
-	return order.Cancelled{OrderID: j.OrderID, Reason: j.Reason, CancelledBy: j.CancelledBy}, nil
+	return order.Cancelled{OrderID: j.OrderID, Reason: j.Reason, CancelledBy: j.CancelledBy, Verified: j.Verified}, nil
 }
 
 // formatAmount writes an amount as exact decimal text that keeps its scale

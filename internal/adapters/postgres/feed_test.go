@@ -15,6 +15,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -248,7 +249,7 @@ func TestFeedConcurrentWritersExactlyOnce(t *testing.T) {
 	customer := uuid.New()
 	var shared [2]uuid.UUID
 	for i := range shared {
-		res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: customer}, app.Metadata{})
+		res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: customer}, apptest.AsStaff)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -261,14 +262,14 @@ func TestFeedConcurrentWritersExactlyOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	for w := range writers {
 		wg.Go(func() {
-			res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: customer}, app.Metadata{})
+			res, err := svc.CreateOrder(ctx, app.NewOrder{CustomerID: customer}, apptest.AsStaff)
 			if err != nil {
 				errs <- err
 				return
 			}
 			orders := []uuid.UUID{res.Order.ID, shared[w%2]}
 			for i := 0; i < commands; i += 2 {
-				target := app.Target{OrderID: orders[(i/2)%2]}
+				target := app.Target{OrderID: orders[(i/2)%2], Metadata: apptest.AsStaff}
 				product := uuid.New()
 				if _, err := svc.AddItem(ctx, target, order.NewItem{ProductID: product, ProductName: "Cup", Quantity: 1, UnitPrice: dec("2.50")}); err != nil {
 					errs <- fmt.Errorf("writer %d: add: %w", w, err)

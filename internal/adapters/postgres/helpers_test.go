@@ -11,6 +11,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -35,7 +36,7 @@ func commitOf(t testing.TB, o order.Order, at time.Time, events ...order.Event) 
 	c := app.Commit{
 		OrderID:         o.ID,
 		ExpectedVersion: o.Version,
-		Metadata:        app.Metadata{RequestID: "req-" + uuid.NewString(), Actor: "test"},
+		Metadata:        app.Metadata{RequestID: "req-" + uuid.NewString(), Principal: apptest.Staff},
 	}
 	for _, e := range events {
 		c.Events = append(c.Events, app.NewEvent{ID: uuid.Must(uuid.NewV7()), Event: e, OccurredAt: at})

@@ -11,13 +11,15 @@ import (
 )
 
 // constraintIdempotencyKey is the primary key of idempotency_keys
-// (migrations/00005_idempotency.sql): a second claim of a key violates it.
+// (migrations/00014_idempotency_principal.sql): a second claim of a key by
+// one principal violates it.
 const constraintIdempotencyKey = "idempotency_keys_pkey"
 
-// LookupIdempotency returns the record of the commit that claimed key,
-// unless its claim has expired. Expiry is judged by the database's clock,
-// like the claim's expires_at, so that every replica agrees.
-func (s *Store) LookupIdempotency(ctx context.Context, key string) (_ app.IdempotencyRecord, found bool, err error) {
+// LookupIdempotency returns the record of the commit by which principal
+// claimed key, unless its claim has expired. Expiry is judged by the
+// database's clock, like the claim's expires_at, so that every replica
+// agrees.
+func (s *Store) LookupIdempotency(ctx context.Context, principal, key string) (_ app.IdempotencyRecord, found bool, err error) {
 	defer markUnavailable(&err)
 	var (
 		rec         app.IdempotencyRecord
@@ -26,7 +28,7 @@ func (s *Store) LookupIdempotency(ctx context.Context, key string) (_ app.Idempo
 	err = s.pool.QueryRow(ctx, `
 SELECT fingerprint, order_id, version, position
   FROM idempotency_keys
- WHERE key = $1 AND expires_at > now()`, key).Scan(&fingerprint, &rec.OrderID, &rec.Version, &rec.Position)
+ WHERE principal = $1 AND key = $2 AND expires_at > now()`, principal, key).Scan(&fingerprint, &rec.OrderID, &rec.Version, &rec.Position)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return app.IdempotencyRecord{}, false, nil
 	}
@@ -47,28 +49,28 @@ func (s *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (_ int64, e
 	defer markUnavailable(&err)
 	tag, err := s.pool.Exec(ctx, `
 DELETE FROM idempotency_keys
- WHERE key IN (SELECT key FROM idempotency_keys
-                WHERE expires_at <= now()
-                ORDER BY expires_at
-                LIMIT $1
-                  FOR UPDATE SKIP LOCKED)`, limit)
+ WHERE (principal, key) IN (SELECT principal, key FROM idempotency_keys
+                             WHERE expires_at <= now()
+                             ORDER BY expires_at
+                             LIMIT $1
+                               FOR UPDATE SKIP LOCKED)`, limit)
 	if err != nil {
 		return 0, fmt.Errorf("purge idempotency keys: %w", err)
 	}
 	return tag.RowsAffected(), nil
 }
 
-// freeExpiredKey deletes key's claim if it has expired, and reports
-// whether the key is free now: no unexpired claim holds it. An append
-// refused on the key retries when it is, so that an expired key is new
-// without waiting for the purge.
-func (s *Store) freeExpiredKey(ctx context.Context, key string) (bool, error) {
+// freeExpiredKey deletes the principal's claim of key if it has expired,
+// and reports whether the key is free now: no unexpired claim holds it.
+// An append refused on the key retries when it is, so that an expired key
+// is new without waiting for the purge.
+func (s *Store) freeExpiredKey(ctx context.Context, principal, key string) (bool, error) {
 	var held bool
 	err := s.pool.QueryRow(ctx, `
 WITH expired AS (
-    DELETE FROM idempotency_keys WHERE key = $1 AND expires_at <= now()
+    DELETE FROM idempotency_keys WHERE principal = $1 AND key = $2 AND expires_at <= now()
 )
-SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE key = $1 AND expires_at > now())`, key).Scan(&held)
+SELECT EXISTS (SELECT 1 FROM idempotency_keys WHERE principal = $1 AND key = $2 AND expires_at > now())`, principal, key).Scan(&held)
 	if err != nil {
 		return false, fmt.Errorf("free expired idempotency key: %w", err)
 	}

@@ -51,7 +51,7 @@ func TestAppendClaimsTheKeyWithItsEvents(t *testing.T) {
 
 	// Then the key names the commit: the order, its version after it and
 	// the position of its last event
-	rec, found, err := s.LookupIdempotency(ctx, "key-1")
+	rec, found, err := s.LookupIdempotency(ctx, "", "key-1")
 	if err != nil || !found {
 		t.Fatalf("lookup = %v, %v", found, err)
 	}
@@ -60,7 +60,7 @@ func TestAppendClaimsTheKeyWithItsEvents(t *testing.T) {
 		t.Errorf("record = %+v\nwant %+v", rec, want)
 	}
 	// And another key is free
-	if _, found, err := s.LookupIdempotency(ctx, "key-2"); found || err != nil {
+	if _, found, err := s.LookupIdempotency(ctx, "", "key-2"); found || err != nil {
 		t.Errorf("lookup of an unused key = %v, %v", found, err)
 	}
 }
@@ -204,7 +204,7 @@ func TestExpiredKeyIsNew(t *testing.T) {
 	expire(t, pool)
 
 	// Then a lookup does not find it
-	if _, found, err := s.LookupIdempotency(ctx, "key-1"); found || err != nil {
+	if _, found, err := s.LookupIdempotency(ctx, "", "key-1"); found || err != nil {
 		t.Fatalf("lookup of an expired key = %v, %v", found, err)
 	}
 	// And a new commit claims it, without waiting for the purge
@@ -213,7 +213,7 @@ func TestExpiredKeyIsNew(t *testing.T) {
 	if err != nil {
 		t.Fatalf("append claiming an expired key: %v", err)
 	}
-	rec, found, err := s.LookupIdempotency(ctx, "key-1")
+	rec, found, err := s.LookupIdempotency(ctx, "", "key-1")
 	if err != nil || !found || rec.Version != 4 || rec.Position != appended.LastPosition || rec.Fingerprint != next.Idempotency.Fingerprint {
 		t.Errorf("lookup = %+v, %v, %v; want the new claim at version 4", rec, found, err)
 	}
@@ -270,7 +270,48 @@ func TestPurgeIdempotencyKeys(t *testing.T) {
 	if purged != 7 || countClaims(t, pool) != 1 {
 		t.Errorf("purged %d, %d left; want 7 and 1", purged, countClaims(t, pool))
 	}
-	if _, found, err := s.LookupIdempotency(ctx, "live"); !found || err != nil {
+	if _, found, err := s.LookupIdempotency(ctx, "", "live"); !found || err != nil {
 		t.Errorf("live claim: %v, %v", found, err)
+	}
+}
+
+func TestKeysAreScopedByPrincipal(t *testing.T) {
+	t.Parallel()
+	s, pool := newStore(t)
+	ctx := context.Background()
+
+	// Given two orders, each with a commit claiming the same key under
+	// another principal
+	a := create(t, s, uuid.New(), uuid.New(), t0)
+	b := create(t, s, uuid.New(), uuid.New(), t0)
+	idemA := claim("same-key", "add mug to a")
+	idemA.Principal = "alice"
+	idemB := claim("same-key", "add mug to b")
+	idemB.Principal = "bob"
+	if _, err := s.Append(ctx, withClaim(commitOf(t, a, t0.Add(time.Second), mustDecide(t, a, addItem("Mug", "1", 1))...), idemA)); err != nil {
+		t.Fatal(err)
+	}
+
+	// When the second principal claims it too
+	_, err := s.Append(ctx, withClaim(commitOf(t, b, t0.Add(time.Second), mustDecide(t, b, addItem("Mug", "1", 1))...), idemB))
+
+	// Then both claims stand, each found under its own principal only
+	if err != nil {
+		t.Fatalf("second principal's claim of the same key: %v", err)
+	}
+	if n := countClaims(t, pool); n != 2 {
+		t.Errorf("claims = %d, want 2", n)
+	}
+	for _, tt := range []struct {
+		principal string
+		order     uuid.UUID
+	}{{"alice", a.ID}, {"bob", b.ID}} {
+		rec, found, err := s.LookupIdempotency(ctx, tt.principal, "same-key")
+		if err != nil || !found || rec.OrderID != tt.order {
+			t.Errorf("lookup as %s = %+v, %v, %v; want order %s", tt.principal, rec, found, err, tt.order)
+		}
+	}
+	if _, found, err := s.LookupIdempotency(ctx, "", "same-key"); found || err != nil {
+		t.Errorf("lookup unscoped = %v, %v; want not found", found, err)
 	}
 }

@@ -67,17 +67,17 @@ func snapshotCorpus() [][]corpusEvent {
 			ev(order.Delivered{OrderID: full, DeliveredAt: time.Date(2026, 1, 9, 10, 11, 12, 987654321, time.UTC), Signature: "A. Lovelace"}),
 		},
 		// Created as first stored, without a currency (the configured
-		// default), and cancelled as a draft.
+		// default), and cancelled as a draft, by a declared name (v1).
 		{
 			raw(order.TypeCreated, 1, `{"order_id":"`+draft.String()+`","customer_id":"`+customer.String()+`"}`),
-			ev(order.Cancelled{OrderID: draft, Reason: "changed my mind", CancelledBy: "customer"}),
+			raw(order.TypeCancelled, 1, `{"order_id":"`+draft.String()+`","reason":"changed my mind","cancelled_by":"customer"}`),
 		},
 		// Created at version 1 with a currency, cancelled once placed.
 		{
 			raw(order.TypeCreated, 1, `{"order_id":"`+placed.String()+`","customer_id":"`+customer.String()+`","currency":"JPY"}`),
 			ev(order.ItemAdded{OrderID: placed, ProductID: widget, ProductName: "Widget", Quantity: 1, UnitPrice: price("1000")}),
 			ev(order.Placed{OrderID: placed, ShippingAddress: bareAddr, TotalAmount: price("1000")}),
-			ev(order.Cancelled{OrderID: placed, Reason: "out of stock", CancelledBy: "support"}),
+			ev(order.Cancelled{OrderID: placed, Reason: "out of stock", CancelledBy: "staff:lin", Verified: true}),
 		},
 		// Delivered without a signature.
 		{

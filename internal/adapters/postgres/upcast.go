@@ -36,3 +36,17 @@ func upcastCreatedV1(defaultCurrency order.Currency) func(createdV1JSON) (create
 		return createdJSON{OrderID: j.OrderID, CustomerID: j.CustomerID, Currency: currency}, nil
 	}
 }
+
+// cancelledV1JSON is OrderCancelled v1, written while cancelled_by was
+// whatever the request declared.
+type cancelledV1JSON struct {
+	OrderID     uuid.UUID `json:"order_id"`
+	Reason      string    `json:"reason"`
+	CancelledBy string    `json:"cancelled_by"`
+}
+
+// upcastCancelledV1 is the OrderCancelled v1 → v2 upcaster: the declared
+// name is kept as it was recorded, and marked as not verified.
+func upcastCancelledV1(j cancelledV1JSON) (cancelledJSON, error) {
+	return cancelledJSON{OrderID: j.OrderID, Reason: j.Reason, CancelledBy: j.CancelledBy, Verified: false}, nil
+}

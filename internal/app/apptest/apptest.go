@@ -63,3 +63,10 @@ func LongOrder(ctx context.Context, store app.EventStore, events int, start time
 	}
 	return o, nil
 }
+
+// Staff is a principal that may read and change every order: what tests
+// of the use cases act as, unless they test who may do what.
+var Staff = app.Principal{Subject: "staff:apptest", Roles: app.RolesOf(app.RoleStaff)}
+
+// AsStaff is a command's metadata acting as Staff.
+var AsStaff = app.Metadata{Principal: Staff}

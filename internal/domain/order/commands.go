@@ -146,7 +146,8 @@ func (o *Order) Deliver(deliveredAt, now time.Time, signature string) ([]Event, 
 	return []Event{Delivered{OrderID: o.ID, DeliveredAt: deliveredAt, Signature: signature}}, nil
 }
 
-// Cancel ends a draft or placed order, once.
+// Cancel ends a draft or placed order, once. cancelledBy is the verified
+// id of whoever cancels it.
 func (o *Order) Cancel(reason, cancelledBy string) ([]Event, error) {
 	if err := ValidateCancellation(reason, cancelledBy); err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func (o *Order) Cancel(reason, cancelledBy string) ([]Event, error) {
 	if err := o.can(ActionCancel); err != nil {
 		return nil, err
 	}
-	return []Event{Cancelled{OrderID: o.ID, Reason: reason, CancelledBy: cancelledBy}}, nil
+	return []Event{Cancelled{OrderID: o.ID, Reason: reason, CancelledBy: cancelledBy, Verified: true}}, nil
 }
 
 // The checks of each command's own input, exported so that an adapter can

@@ -40,7 +40,7 @@ var (
 	placed  = order.Placed{OrderID: orderID, ShippingAddress: address, TotalAmount: dec("59.97")}
 	shipped = order.Shipped{OrderID: orderID, TrackingNumber: "1Z999", Carrier: "UPS"}
 	deliv   = order.Delivered{OrderID: orderID, DeliveredAt: t0.Add(time.Hour)}
-	cancel  = order.Cancelled{OrderID: orderID, Reason: "changed mind", CancelledBy: "customer"}
+	cancel  = order.Cancelled{OrderID: orderID, Reason: "changed mind", CancelledBy: "customer", Verified: true}
 )
 
 func itemA() order.NewItem {

@@ -82,6 +82,9 @@ const (
 	FieldBadCountry  = "invalid_country"
 	FieldBeforeShip  = "before_shipment"
 	FieldInFuture    = "in_future"
+	// FieldNotCaller: the field names someone other than the caller, where
+	// only the caller may be named.
+	FieldNotCaller = "not_caller"
 )
 
 // Sentinels for errors.Is. Errors returned by commands carry a message

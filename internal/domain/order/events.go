@@ -70,11 +70,15 @@ type Delivered struct {
 	Signature   string
 }
 
-// Cancelled ends a draft or placed order.
+// Cancelled ends a draft or placed order. CancelledBy is the id of the
+// verified principal that cancelled it when Verified is set; events
+// recorded before principals were verified hold the name their request
+// declared, unverified.
 type Cancelled struct {
 	OrderID     uuid.UUID
 	Reason      string
 	CancelledBy string
+	Verified    bool
 }
 
 func (Created) EventType() string     { return TypeCreated }

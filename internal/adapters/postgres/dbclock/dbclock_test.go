@@ -12,6 +12,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres/dbclock"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"
 )
@@ -93,11 +94,11 @@ func TestReplicasWithSkewedClocksAgreeOnEventTimes(t *testing.T) {
 
 	// Given an order created on the fast replica, filled and placed on
 	// the correct one, and shipped on the fast one
-	created, err := fastReplica.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, app.Metadata{})
+	created, err := fastReplica.CreateOrder(ctx, app.NewOrder{CustomerID: uuid.New()}, apptest.AsStaff)
 	if err != nil {
 		t.Fatal(err)
 	}
-	target := app.Target{OrderID: created.Order.ID}
+	target := app.Target{OrderID: created.Order.ID, Metadata: apptest.AsStaff}
 	item := order.NewItem{ProductID: uuid.New(), ProductName: "Mug", Quantity: 1, UnitPrice: decimal.RequireFromString("4.50")}
 	address := order.Address{Name: "Ada Lovelace", Line1: "1 Analytical Way", City: "London", PostalCode: "N1 9GU", Country: "GB"}
 	steps := []func() (app.Result, error){
@@ -125,7 +126,7 @@ func TestReplicasWithSkewedClocksAgreeOnEventTimes(t *testing.T) {
 	}
 	// And every event occurred at the database's time (when it was
 	// recorded), in order
-	events, err := correctReplica.OrderEvents(ctx, app.EventQuery{OrderID: o.ID})
+	events, err := correctReplica.OrderEvents(ctx, apptest.Staff, app.EventQuery{OrderID: o.ID})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,165 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// Authenticator verifies a bearer token and says whom it speaks for. token
+// is the text after "Bearer ". A refused token is an error of
+// app.ErrInvalidToken's code saying why (app.InvalidToken); keys not yet
+// loaded are app.ErrAuthUnavailable.
+type Authenticator interface {
+	Authenticate(ctx context.Context, token string) (app.Principal, error)
+}
+
+// maxAuthorizationLen bounds the Authorization header. A JWT with a few
+// roles is well under 2 KiB; anything far larger is refused before it is
+// parsed, let alone verified.
+const maxAuthorizationLen = 8 << 10
+
+// realm names the protection space in every challenge (RFC 9110 §11.6.1).
+const realm = "orderapi"
+
+// authenticate admits a request whose Authorization header holds a bearer
+// token (RFC 6750 §2.1) that auth accepts, with the principal it names in
+// the request's context (see principalFrom). Any other request is answered
+// with the problem that says why: 401 with a challenge, or 503 while the
+// keys are not available.
+func authenticate(auth Authenticator) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, err := bearerToken(r.Header)
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			p, err := auth.Authenticate(r.Context(), token)
+			if err == nil && p.Subject == "" {
+				// The audit trail records the subject: a principal
+				// without one cannot act.
+				err = app.InvalidToken("it names no subject")
+			}
+			if err != nil {
+				writeError(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+		})
+	}
+}
+
+// principalFrom returns whom the request acts as: the zero Principal, with
+// no roles, on a public route.
+func principalFrom(ctx context.Context) app.Principal {
+	p, _ := ctx.Value(principalKey).(app.Principal)
+	return p
+}
+
+// Why a sent Authorization header is refused. None quotes the header: it
+// may be a real credential.
+var (
+	errAuthorizationTooLong = app.InvalidToken("the Authorization header is longer than 8 KiB")
+	errAuthorizationTwice   = app.InvalidToken("send one Authorization header, not several")
+	errNoToken              = app.InvalidToken("no token follows Bearer; send Authorization: Bearer <token>")
+	errNotToken68           = app.InvalidToken("the token must be token68 text (A-Z a-z 0-9 - . _ ~ + /, then any '=')")
+)
+
+// bearerToken reads the token of an Authorization: Bearer header. The
+// scheme's name is case-insensitive (RFC 9110 §11.1). A request with no
+// header, or with another scheme, has no bearer credentials at all (RFC
+// 6750 §3.1 asks for a bare challenge then); a header that names Bearer
+// but holds no proper token is an invalid token.
+func bearerToken(h http.Header) (string, error) {
+	vs := h.Values("Authorization")
+	n := 0
+	for _, v := range vs {
+		n += len(v)
+	}
+	switch {
+	case n > maxAuthorizationLen:
+		return "", errAuthorizationTooLong
+	case len(vs) == 0:
+		return "", app.ErrUnauthenticated
+	case len(vs) > 1:
+		return "", errAuthorizationTwice
+	}
+	scheme, token, _ := strings.Cut(vs[0], " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", app.ErrUnauthenticated
+	}
+	token = strings.TrimLeft(token, " ")
+	switch {
+	case token == "":
+		return "", errNoToken
+	case !isToken68(token):
+		return "", errNotToken68
+	}
+	return token, nil
+}
+
+// isToken68 reports whether s is RFC 9110's token68: 1*( ALPHA / DIGIT /
+// "-" / "." / "_" / "~" / "+" / "/" ) *"=". A JWT is.
+func isToken68(s string) bool {
+	body := strings.TrimRight(s, "=")
+	return body != "" && allBytes(body, func(c byte) bool {
+		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
+	})
+}
+
+// challenge is the WWW-Authenticate header a problem carries (RFC 6750
+// §3): a bare one when no credentials were sent, one naming the error when
+// a token was refused (401) or does not grant enough (403); "" for any
+// other problem.
+func challenge(p problem) string {
+	const bearer = `Bearer realm="` + realm + `"`
+	switch p.Code {
+	case app.ErrUnauthenticated.Code:
+		return bearer
+	case app.ErrInvalidToken.Code:
+		return bearer + `, error="invalid_token", error_description="` + quotable(p.Detail) + `"`
+	case app.ErrForbidden.Code:
+		return bearer + `, error="insufficient_scope", error_description="` + quotable(p.Detail) + `"`
+	}
+	return ""
+}
+
+// quotable makes s fit error_description, whose characters RFC 6750 §3
+// limits to printable ASCII without '"' and '\'.
+func quotable(s string) string {
+	return strings.Map(func(c rune) rune {
+		switch {
+		case c == '"':
+			return '\''
+		case c == '\\':
+			return '/'
+		case c < 0x20 || c > 0x7e:
+			return '?'
+		}
+		return c
+	}, s)
+}
+
+// authorize admits a request whose principal holds one of allowed, and
+// answers any other 403. It runs after authenticate: the route table (see
+// routeTable) decides by role alone, the app by ownership.
+func authorize(allowed app.Roles) func(http.Handler) http.Handler {
+	refusal := app.ErrForbidden
+	if allowed != 0 {
+		refusal = &app.Error{Code: app.ErrForbidden.Code,
+			Message: app.ErrForbidden.Message + "; it needs one of these roles: " + strings.Join(allowed.Names(), ", ")}
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !principalFrom(r.Context()).Roles.Any(allowed) {
+				writeError(w, r, refusal)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
