@@ -19,9 +19,17 @@ type answer struct {
 	header http.Header
 	code   string // a problem's code
 	detail string // a problem's detail
+	body   []byte
 }
 
+// call sends a request as operatorToken.
 func call(t *testing.T, method, url, body string) answer {
+	t.Helper()
+	return callAs(t, operatorToken(), method, url, body)
+}
+
+// callAs sends a request with the bearer token, or none if it is empty.
+func callAs(t *testing.T, token, method, url, body string) answer {
 	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
@@ -30,7 +38,10 @@ func call(t *testing.T, method, url, body string) answer {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	resp, err := authed.Do(req)
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +50,7 @@ func call(t *testing.T, method, url, body string) answer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := answer{status: resp.StatusCode, header: resp.Header}
+	a := answer{status: resp.StatusCode, header: resp.Header, body: data}
 	if resp.Header.Get("Content-Type") == "application/problem+json" {
 		var p struct{ Code, Detail string }
 		if err := json.Unmarshal(data, &p); err != nil {
@@ -53,9 +64,15 @@ func call(t *testing.T, method, url, body string) answer {
 // eventually calls until the answer has the status, for up to within.
 func eventually(t *testing.T, within time.Duration, status int, method, url, body string) answer {
 	t.Helper()
+	return eventuallyAs(t, within, status, operatorToken(), method, url, body)
+}
+
+// eventuallyAs is eventually with the bearer token, or none if it is empty.
+func eventuallyAs(t *testing.T, within time.Duration, status int, token, method, url, body string) answer {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		a := call(t, method, url, body)
+		a := callAs(t, token, method, url, body)
 		if a.status == status {
 			return a
 		}
