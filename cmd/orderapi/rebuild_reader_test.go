@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -55,7 +56,7 @@ func TestRebuildWaitsForALongReaderWithoutStoppingTheService(t *testing.T) {
 
 	// Then reads and commands keep answering quickly while it waits
 	var slowest time.Duration
-	calls := 0
+	calls, added := 0, ""
 	for end := time.Now().Add(3 * time.Second); time.Now().Before(end); calls++ {
 		start := time.Now()
 		if calls%2 == 0 {
@@ -65,10 +66,25 @@ func TestRebuildWaitsForALongReaderWithoutStoppingTheService(t *testing.T) {
 			}
 			resp.Body.Close()
 		} else {
-			body := fmt.Sprintf(`{"product_id":"%s","product_name":"Cup","quantity":1,"unit_price":"1.00"}`, uuid.NewString())
-			resp, err := client.Post(base+"/v1/orders/"+id+"/items", "application/json", strings.NewReader(body))
+			// Commands add an item and remove it again in turn, so that
+			// the order never reaches its item limit however many run.
+			var req *http.Request
+			if added == "" {
+				added = uuid.NewString()
+				body := fmt.Sprintf(`{"product_id":"%s","product_name":"Cup","quantity":1,"unit_price":"1.00"}`, added)
+				req, _ = http.NewRequest("POST", base+"/v1/orders/"+id+"/items", strings.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+			} else {
+				req, _ = http.NewRequest("DELETE", base+"/v1/orders/"+id+"/items/"+added, nil)
+				added = ""
+			}
+			resp, err := client.Do(req)
 			if err != nil || resp.StatusCode != http.StatusOK {
-				t.Fatalf("command during the rebuild: %v %v", err, resp)
+				var b []byte
+				if resp != nil {
+					b, _ = io.ReadAll(resp.Body)
+				}
+				t.Fatalf("command during the rebuild: %v %v %s", err, resp, b)
 			}
 			resp.Body.Close()
 		}
