@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"reflect"
 	"testing"
 	"time"
 
@@ -315,5 +316,51 @@ func TestUnscopedKeysReplayOnlyToThoseWhoSeeTheOrder(t *testing.T) {
 	other := app.Idempotency{Key: key.Key, Fingerprint: sha256.Sum256([]byte("add jug"))}
 	if _, found, err := svc.Replay(ctx, alice, other); found || err != nil {
 		t.Errorf("a different request's Replay = %v, %v; want not found", found, err)
+	}
+}
+
+// What a service tells its observer (and so the public metrics) of a
+// command on another customer's order must be what it tells of one on a
+// missing order, even when the order's state is kept from a recent
+// command.
+func TestAnotherCustomersOrderLooksMissingToTheObserver(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	store := postgres.NewStore(pool)
+	rec := &recorder{}
+	svc, err := app.NewService(store, store, app.Config{Observer: rec})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	alice, mallory := customer(uuid.New()), customer(uuid.New())
+
+	// Given alice's order, kept by the service after her last command
+	created, err := svc.CreateOrder(ctx, app.NewOrder{}, as(alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.AddItem(ctx, app.Target{OrderID: created.Order.ID, Metadata: as(alice)}, item("Mug")); err != nil {
+		t.Fatal(err)
+	}
+	rec.take()
+	rec.takeStates()
+
+	for _, id := range []uuid.UUID{created.Order.ID, uuid.New()} {
+		// When mallory sends a command on it, and on a missing order
+		_, err := svc.AddItem(ctx, app.Target{OrderID: id, Metadata: as(mallory)}, item("Jug"))
+
+		// Then both are not found, and the observer hears the same of each:
+		// the command's outcome and no state used
+		if !errors.Is(err, order.ErrNotFound) {
+			t.Fatalf("add item = %v, want not found", err)
+		}
+		commands, _ := rec.take()
+		if want := []commandDone{{"add_item", app.OutcomeNotFound, 0}}; !reflect.DeepEqual(commands, want) {
+			t.Errorf("observed %+v, want %+v", commands, want)
+		}
+		if states := rec.takeStates(); len(states) != 0 {
+			t.Errorf("states used %v, want none", states)
+		}
 	}
 }

@@ -176,23 +176,32 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 	// A cached state is tried first, once: whatever goes wrong with it,
 	// the command is decided again on a fresh load, without counting that
 	// as a retry.
+	//
+	// An order the principal may not change is loaded, never taken from
+	// the kept states, and nothing is told of its state's source: to the
+	// principal and to anyone watching the metrics it must look like a
+	// missing order, which is a load that finds nothing.
 	cached, fromCache := s.states.get(t.OrderID)
+	if fromCache && !p.changes(&cached) {
+		fromCache = false
+	}
 	for attempt := 1; ; attempt++ {
 		retries = attempt - 1
 		o, usedCache := cached, fromCache
+		source := StateLoaded
 		if fromCache {
 			fromCache = false
-			s.observer.StateUsed(StateCached)
+			source = StateCached
 		} else {
 			var err error
 			if o, err = s.events.Load(ctx, t.OrderID); err != nil {
 				return Result{}, fmt.Errorf("load order %s: %w", t.OrderID, err)
 			}
-			s.observer.StateUsed(StateLoaded)
 		}
 		if !p.changes(&o) {
 			return Result{}, fmt.Errorf("load order %s: %w", t.OrderID, hidden(t.OrderID))
 		}
+		s.observer.StateUsed(source)
 		if res, found, err := s.replay(ctx, p, t.Idempotency); found || err != nil {
 			return res, err
 		}
