@@ -1,0 +1,65 @@
+// Package redistest gives tests a Redis server to share: the one at
+// TEST_REDIS_URL, or at redis://127.0.0.1:6379/0, with a key prefix of
+// each test's own, whose keys are deleted when the test ends.
+package redistest
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/redis/go-redis/v9"
+)
+
+const defaultURL = "redis://127.0.0.1:6379/0"
+
+// New returns a client of the test server and a key prefix no other test
+// uses. Without a server the test is skipped, or fails when CI is set:
+// there, nothing may skip.
+func New(t testing.TB) (*redis.Client, string) {
+	t.Helper()
+	url := os.Getenv("TEST_REDIS_URL")
+	if url == "" {
+		url = defaultURL
+	}
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatalf("redistest: TEST_REDIS_URL: %v", err)
+	}
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { _ = client.Close() })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		if ci, _ := strconv.ParseBool(os.Getenv("CI")); ci {
+			t.Fatalf("redistest: CI is set, so Redis tests may not skip: no server at %s: %v", opts.Addr, err)
+		}
+		t.Skipf("redistest: no Redis server at %s (set TEST_REDIS_URL): %v", opts.Addr, err)
+	}
+	prefix := "orderapi-test:" + uuid.NewString() + ":"
+	t.Cleanup(func() { deleteKeys(t, client, prefix) })
+	return client, prefix
+}
+
+// deleteKeys removes every key under prefix.
+func deleteKeys(t testing.TB, client *redis.Client, prefix string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	iter := client.Scan(ctx, 0, prefix+"*", 100).Iterator()
+	var keys []string
+	for iter.Next(ctx) {
+		keys = append(keys, iter.Val())
+	}
+	if err := iter.Err(); err != nil {
+		t.Errorf("redistest: list the test's keys: %v", err)
+		return
+	}
+	if len(keys) > 0 {
+		if err := client.Del(ctx, keys...).Err(); err != nil {
+			t.Errorf("redistest: delete the test's keys: %v", err)
+		}
+	}
+}
