@@ -161,6 +161,8 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		RequestTimeout: 15 * time.Second,
 		Closing:        closing,
 		Cursors:        testCursors,
+		CommandRate:    manyRequestsRate,
+		ReadRate:       manyRequestsRate,
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -56,7 +56,8 @@ func newLoadServer(t *testing.T) *loadServer {
 	h, err := NewServer(svc, log, Config{
 		Ready: func(ctx context.Context) error { return pool.Ping(ctx) },
 		Feed:  hub, FeedStreams: 1000, FeedStreamsPerClient: 1000,
-		Cursors: testCursors,
+		Cursors:     testCursors,
+		CommandRate: manyRequestsRate, ReadRate: manyRequestsRate,
 	})
 	if err != nil {
 		t.Fatal(err)
