@@ -61,6 +61,9 @@ func startReplica(t *testing.T, bin, dbURL string) *replica {
 	u.RawQuery = q.Encode()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+u.String(), "ORDERAPI_ADDR=127.0.0.1:0", "LOG_LEVEL=info")
+	for k, v := range manyRequestsEnv {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	cmd.Stderr = r.tail
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

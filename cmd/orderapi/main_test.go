@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -69,14 +70,27 @@ func startServer(t *testing.T, databaseURL string) (addr string, stop func() err
 // to log too.
 func startServerLogging(t *testing.T, databaseURL string, log io.Writer) (addr string, stop func() error) {
 	t.Helper()
+	return startServerEnv(t, databaseURL, nil, log)
+}
+
+// manyRequestsEnv raises the rate limits for tests that send one caller's
+// requests by the hundred within a second, more than the defaults allow:
+// the limits still count every request, and never refuse one there.
+var manyRequestsEnv = map[string]string{
+	"ORDERAPI_RATE_COMMANDS": "1000000/s burst 1000000",
+	"ORDERAPI_RATE_READS":    "1000000/s burst 1000000",
+}
+
+// startServerEnv is startServerLogging with more variables set.
+func startServerEnv(t *testing.T, databaseURL string, vars map[string]string, log io.Writer) (addr string, stop func() error) {
+	t.Helper()
+	all := map[string]string{"DATABASE_URL": databaseURL, "ORDERAPI_ADDR": "127.0.0.1:0"}
+	maps.Copy(all, vars)
 	ctx, cancel := context.WithCancel(context.Background())
 	stdout, logs := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"orderapi", "serve"}, env(map[string]string{
-			"DATABASE_URL":  databaseURL,
-			"ORDERAPI_ADDR": "127.0.0.1:0",
-		}), io.MultiWriter(logs, log))
+		done <- run(ctx, []string{"orderapi", "serve"}, env(all), io.MultiWriter(logs, log))
 		logs.Close()
 	}()
 	stopped := false

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func TestRebuildWaitsForALongReaderWithoutStoppingTheService(t *testing.T) {
 	t.Parallel()
 	// Given a serving service with orders
 	url := pgtest.NewURL(t)
-	addr, _ := startServer(t, url)
+	addr, _ := startServerEnv(t, url, manyRequestsEnv, io.Discard)
 	base := "http://" + addr
 	client := &http.Client{Timeout: 5 * time.Second}
 	for range 5 {

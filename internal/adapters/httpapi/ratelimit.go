@@ -62,10 +62,11 @@ func newRateLimits(cfg Config) (*rateLimits, error) {
 	if reads == (ratelimit.Rate{}) {
 		reads = DefaultReadRate
 	}
-	for _, r := range []ratelimit.Rate{commands, reads} {
-		if err := r.Validate(); err != nil {
-			return nil, err
-		}
+	if err := commands.Validate(); err != nil {
+		return nil, fmt.Errorf("CommandRate: %w", err)
+	}
+	if err := reads.Validate(); err != nil {
+		return nil, fmt.Errorf("ReadRate: %w", err)
 	}
 	limiter := cfg.Limiter
 	if limiter == nil {

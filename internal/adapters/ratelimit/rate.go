@@ -76,11 +76,11 @@ func ParseRate(s string) (Rate, error) {
 func (r Rate) Validate() error {
 	switch {
 	case r.Per != time.Second && r.Per != time.Minute && r.Per != time.Hour:
-		return fmt.Errorf("ratelimit: per %s: want a second, a minute or an hour", r.Per)
+		return fmt.Errorf("per %s: want a second, a minute or an hour", r.Per)
 	case r.Limit < 1 || r.Limit > maxCount:
-		return fmt.Errorf("ratelimit: limit %d: want 1 to %d", r.Limit, maxCount)
+		return fmt.Errorf("limit %d: want 1 to %d", r.Limit, maxCount)
 	case r.Burst < 1 || r.Burst > maxCount:
-		return fmt.Errorf("ratelimit: burst %d: want 1 to %d", r.Burst, maxCount)
+		return fmt.Errorf("burst %d: want 1 to %d", r.Burst, maxCount)
 	}
 	return nil
 }

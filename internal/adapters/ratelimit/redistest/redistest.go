@@ -16,16 +16,20 @@ import (
 
 const defaultURL = "redis://127.0.0.1:6379/0"
 
+// URL is the test server's URL.
+func URL() string {
+	if url := os.Getenv("TEST_REDIS_URL"); url != "" {
+		return url
+	}
+	return defaultURL
+}
+
 // New returns a client of the test server and a key prefix no other test
 // uses. Without a server the test is skipped, or fails when CI is set:
 // there, nothing may skip.
 func New(t testing.TB) (*redis.Client, string) {
 	t.Helper()
-	url := os.Getenv("TEST_REDIS_URL")
-	if url == "" {
-		url = defaultURL
-	}
-	opts, err := redis.ParseURL(url)
+	opts, err := redis.ParseURL(URL())
 	if err != nil {
 		t.Fatalf("redistest: TEST_REDIS_URL: %v", err)
 	}
