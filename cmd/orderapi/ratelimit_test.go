@@ -118,14 +118,8 @@ func TestServeSharesRateLimitsThroughRedis(t *testing.T) {
 func TestServeFailsOpenWithoutRedis(t *testing.T) {
 	t.Parallel()
 	// Given a replica whose Redis cannot be reached
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	gone := ln.Addr().String()
-	ln.Close()
 	addr, _ := startServerEnv(t, pgtest.NewURL(t), map[string]string{
-		"ORDERAPI_REDIS_URL":     "redis://" + gone,
+		"ORDERAPI_REDIS_URL":     redistest.Down(t),
 		"ORDERAPI_RATE_COMMANDS": "1/m burst 1",
 	}, io.Discard)
 

@@ -63,14 +63,7 @@ func TestCORS(t *testing.T) {
 	o := a.create(uuid.New())
 
 	preflight := func(origin string) reply {
-		req, err := http.NewRequest("OPTIONS", a.url+"/v1/orders/"+o.ID+"/items", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "content-type, if-match, x-actor, idempotency-key")
-		return a.send(req)
+		return a.preflight("/v1/orders/"+o.ID+"/items", origin, "POST", "content-type, if-match, x-actor, idempotency-key")
 	}
 	r := preflight(testOrigin).want(t, http.StatusOK)
 	if r.Header.Get("Access-Control-Allow-Origin") != testOrigin ||

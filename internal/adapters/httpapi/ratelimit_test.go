@@ -170,15 +170,7 @@ func TestRateLimitsSharedThroughRedis(t *testing.T) {
 func TestRateLimitsFailOpen(t *testing.T) {
 	t.Parallel()
 	// Given limits kept in a Redis that is down
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	client := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1})
-	t.Cleanup(func() { _ = client.Close() })
-	limiter, err := ratelimit.NewRedis(ratelimit.RedisConfig{Client: client, Log: zerolog.New(zerolog.NewTestWriter(t))})
+	limiter, err := ratelimit.NewRedis(ratelimit.RedisConfig{Client: redistest.DownClient(t), Log: zerolog.New(zerolog.NewTestWriter(t))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -77,14 +77,7 @@ func TestCORSAllowsBearerTokensFromTheConfiguredOrigins(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
 	preflight := func(origin string) reply {
-		req, err := http.NewRequest("OPTIONS", a.url+"/v1/orders", nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Origin", origin)
-		req.Header.Set("Access-Control-Request-Method", "POST")
-		req.Header.Set("Access-Control-Request-Headers", "authorization, content-type")
-		return a.send(req)
+		return a.preflight("/v1/orders", origin, "POST", "authorization, content-type")
 	}
 	r := preflight(testOrigin).want(t, http.StatusOK)
 	if r.Header.Get("Access-Control-Allow-Origin") != testOrigin ||
@@ -101,4 +94,18 @@ func TestCORSAllowsBearerTokensFromTheConfiguredOrigins(t *testing.T) {
 			t.Errorf("Access-Control-Expose-Headers %q lacks %s", exposed, h)
 		}
 	}
+}
+
+// preflight asks, as a browser does before a cross-origin request, whether
+// origin may send method to path with the request headers named.
+func (a *testAPI) preflight(path, origin, method, headers string) reply {
+	a.t.Helper()
+	req, err := http.NewRequest("OPTIONS", a.url+path, nil)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Origin", origin)
+	req.Header.Set("Access-Control-Request-Method", method)
+	req.Header.Set("Access-Control-Request-Headers", headers)
+	return a.send(req)
 }

@@ -3,7 +3,6 @@ package ratelimit
 import (
 	"bytes"
 	"context"
-	"net"
 	"strings"
 	"sync"
 	"testing"
@@ -111,16 +110,8 @@ func TestRedisIsSharedAndAtomic(t *testing.T) {
 func TestRedisDownIsCountedAndLoggedSparingly(t *testing.T) {
 	t.Parallel()
 	// Given a limiter whose server is gone
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	client := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: time.Second})
-	t.Cleanup(func() { _ = client.Close() })
 	var logs bytes.Buffer
-	l, err := NewRedis(RedisConfig{Client: client, Log: zerolog.New(&logs)})
+	l, err := NewRedis(RedisConfig{Client: redistest.DownClient(t), Log: zerolog.New(&logs)})
 	if err != nil {
 		t.Fatal(err)
 	}

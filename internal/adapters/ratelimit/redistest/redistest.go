@@ -5,6 +5,7 @@ package redistest
 
 import (
 	"context"
+	"net"
 	"os"
 	"strconv"
 	"testing"
@@ -66,4 +67,31 @@ func deleteKeys(t testing.TB, client *redis.Client, prefix string) {
 			t.Errorf("redistest: delete the test's keys: %v", err)
 		}
 	}
+}
+
+// Down returns the URL of a Redis that cannot be reached, as when the
+// server is down: an address on which nothing listens any more.
+func Down(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	return "redis://" + addr
+}
+
+// DownClient is a client of Down's Redis, which tries once and fails at
+// once.
+func DownClient(t testing.TB) *redis.Client {
+	t.Helper()
+	opts, err := redis.ParseURL(Down(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.MaxRetries, opts.DialerRetries = -1, 1
+	client := redis.NewClient(opts)
+	t.Cleanup(func() { _ = client.Close() })
+	return client
 }
