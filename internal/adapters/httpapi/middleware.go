@@ -162,8 +162,8 @@ func secure(next http.Handler) http.Handler {
 // routing. Exposed headers are those a frontend needs to follow up a
 // command: the version, the new order's URL, the request id to report, the
 // position to wait for in read models, whether the answer is a replay of an
-// earlier request with the same Idempotency-Key, and how much of its rate
-// limits is left and when to retry.
+// earlier request with the same Idempotency-Key, and its rate limits: the
+// rate, and when refused, when to retry.
 func corsHandler(origins []string) func(http.Handler) http.Handler {
 	return cors.Handler(cors.Options{
 		AllowedOrigins: origins,

@@ -124,18 +124,23 @@ func (e *rateLimitedError) Error() string {
 }
 
 // caller is whom a request is counted against: the client's address, an
-// IPv6 client's /64 (one host commonly holds all of it). Once requests
-// carry a verified principal, its subject comes first, so that a caller is
-// one caller wherever it connects from, and callers behind one proxy do
-// not share a budget. Keys of the two kinds never collide.
+// IPv6 client's /64 (one host commonly holds all of it, and could change
+// addresses at will). Once requests carry a verified principal, its
+// subject comes first, so that a caller is one caller wherever it connects
+// from, and callers behind one proxy do not share a budget; the prefixes
+// keep keys of the two kinds apart.
 func caller(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
-		p, _ := a.Prefix(64)
-		return "addr:" + p.String()
+	a, err := netip.ParseAddr(host)
+	switch {
+	case err != nil:
+		return "addr:" + host
+	case a.Unmap().Is4():
+		return "addr:" + a.Unmap().String()
 	}
-	return "addr:" + host
+	p, _ := a.Prefix(64)
+	return "addr:" + p.String()
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"testing"
 	"time"
@@ -206,6 +207,26 @@ func TestRateLimitsConfigIsChecked(t *testing.T) {
 		cfg.Cursors = testCursors
 		if _, err := NewServer(svc, zerolog.Nop(), cfg); err == nil {
 			t.Errorf("%s: NewServer took an invalid rate", name)
+		}
+	}
+}
+
+// TestCaller: a caller without a principal is its address; an IPv6
+// client is its /64, which one host commonly holds whole.
+func TestCaller(t *testing.T) {
+	t.Parallel()
+	for remote, want := range map[string]string{
+		"192.0.2.1:1234":                 "addr:192.0.2.1",
+		"[::ffff:192.0.2.1]:1234":        "addr:192.0.2.1",
+		"[2001:db8:1:2:3:4:5:6]:443":     "addr:2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::1%eth0]:80": "addr:2001:db8:1:2::/64",
+		"[::1]:80":                       "addr:::/64",
+		"pipe":                           "addr:pipe",
+	} {
+		r := httptest.NewRequest("GET", "/v1/projections", nil)
+		r.RemoteAddr = remote
+		if got := caller(r); got != want {
+			t.Errorf("caller from %s = %q, want %q", remote, got, want)
 		}
 	}
 }
