@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
+	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -50,6 +51,14 @@ type config struct {
 	FeedStreams, FeedStreamsPerClient int
 	// Auth is how bearer tokens are verified.
 	Auth authConfig
+	// MetricsAddr, when set, is where GET /metrics is served, on a
+	// listener of its own, and the API's listener serves it no more.
+	MetricsAddr string
+	// CommandRate and ReadRate are what each caller may send.
+	CommandRate, ReadRate ratelimit.Rate
+	// RedisURL, when set, is the Redis server that keeps the rate limits,
+	// shared by every replica; otherwise each replica counts on its own.
+	RedisURL string
 }
 
 // Authentication modes (ORDERAPI_AUTH).
@@ -152,6 +161,8 @@ func (a authConfig) check() error {
 func loadConfig(getenv func(string) string) (config, error) {
 	cfg := config{
 		DebugAddr:   getenv("ORDERAPI_DEBUG_ADDR"),
+		MetricsAddr: getenv("ORDERAPI_METRICS_ADDR"),
+		RedisURL:    getenv("ORDERAPI_REDIS_URL"),
 		DatabaseURL: getenv("DATABASE_URL"),
 		Addr:        getenv("ORDERAPI_ADDR"),
 		LogLevel:    getenv("LOG_LEVEL"),
@@ -222,6 +233,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 	if cfg.Auth, err = loadAuth(getenv); err != nil {
 		return config{}, err
 	}
+	if cfg.CommandRate, err = rate(getenv, "ORDERAPI_RATE_COMMANDS", httpapi.DefaultCommandRate); err != nil {
+		return config{}, err
+	}
+	if cfg.ReadRate, err = rate(getenv, "ORDERAPI_RATE_READS", httpapi.DefaultReadRate); err != nil {
+		return config{}, err
+	}
+	if cfg.RedisURL != "" {
+		if _, err := parseRedisURL(cfg.RedisURL); err != nil {
+			return config{}, err
+		}
+	}
 	for _, o := range strings.Split(getenv("ORDERAPI_CORS_ORIGINS"), ",") {
 		if o = strings.TrimSpace(o); o != "" {
 			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
@@ -242,4 +264,18 @@ func streams(getenv func(string) string, name string, def int) (int, error) {
 		return 0, fmt.Errorf("%s %q: want a number of live feeds, 1 or more", name, v)
 	}
 	return n, nil
+}
+
+// rate reads a caller's rate from the variable name, as ratelimit.ParseRate
+// does; def when it is unset.
+func rate(getenv func(string) string, name string, def ratelimit.Rate) (ratelimit.Rate, error) {
+	v := getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	r, err := ratelimit.ParseRate(v)
+	if err != nil {
+		return ratelimit.Rate{}, fmt.Errorf("%s %q: %w", name, v, err)
+	}
+	return r, nil
 }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"context"
-	"errors"
-	"fmt"
-	"net"
 	"net/http"
 	"net/http/pprof"
 	"runtime"
-	"time"
 
 	"github.com/rs/zerolog"
 )
@@ -26,32 +21,17 @@ const (
 // listener: profiles expose the process's internals. Bind it to loopback
 // (127.0.0.1:6060) or a private network.
 func serveDebug(addr string, log zerolog.Logger) (stop func(), err error) {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return nil, fmt.Errorf("ORDERAPI_DEBUG_ADDR %s: %w", addr, err)
-	}
-	runtime.SetBlockProfileRate(debugBlockRate)
-	runtime.SetMutexProfileFraction(debugMutexFraction)
-
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-			log.Error().Err(err).Msg("debug listener failed")
-		}
-	}()
-	log.Info().Str("addr", ln.Addr().String()).Msg("serving profiles")
-	return func() {
-		shutdownCtx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdownCtx)
-		<-done
-	}, nil
+	stop, err = serveAside("ORDERAPI_DEBUG_ADDR", addr, "profiles", mux, log)
+	if err != nil {
+		return nil, err
+	}
+	runtime.SetBlockProfileRate(debugBlockRate)
+	runtime.SetMutexProfileFraction(debugMutexFraction)
+	return stop, nil
 }

@@ -62,6 +62,9 @@ func startReplica(t *testing.T, bin, dbURL string) *replica {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+u.String(), "ORDERAPI_ADDR=127.0.0.1:0", "LOG_LEVEL=info")
 	cmd.Env = append(cmd.Env, devAuthEnv(t)...)
+	for k, v := range manyRequestsEnv {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
 	cmd.Stderr = r.tail
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

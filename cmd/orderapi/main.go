@@ -87,6 +87,15 @@ Configuration comes from the environment:
                              events (default 100; 0 turns snapshots off)
   ORDERAPI_STATE_CACHE       orders' states a replica keeps after its commands
                              (default 4096; 0 keeps none)
+  ORDERAPI_RATE_COMMANDS     each caller's commands (POST, DELETE), as
+                             "<n>/<s|m|h> [burst <n>]" (default "%s"); beyond,
+                             429 rate_limited. Raise it to allow more: it cannot be turned off
+  ORDERAPI_RATE_READS        each caller's reads (GET, HEAD), likewise (default "%s")
+  ORDERAPI_REDIS_URL         redis://[user:password@]host[:port][/db]: keep the rate limits
+                             there, shared by every replica (default: each counts on its
+                             own). While Redis cannot be reached, requests pass unlimited,
+                             logged and counted (orderapi_rate_limit_failures_total)
+  ORDERAPI_METRICS_ADDR      serve /metrics on this address, and not on the API's
   ORDERAPI_DEBUG_ADDR        serve Go's profiles (/debug/pprof/) on this address
   ORDERAPI_AUTH              how bearer tokens are verified: jwt (default), by an identity
                              provider's keys; dev, by a development key the service makes
@@ -115,7 +124,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	switch cmd {
 	case "help", "-h", "-help", "--help":
-		fmt.Fprintf(stdout, usage, defaultDatabaseURL, defaultAddr, httpapi.DefaultFeedStreams, httpapi.DefaultFeedStreamsPerClient)
+		fmt.Fprintf(stdout, usage, defaultDatabaseURL, defaultAddr, httpapi.DefaultFeedStreams, httpapi.DefaultFeedStreamsPerClient,
+			httpapi.DefaultCommandRate, httpapi.DefaultReadRate)
 		return nil
 	case "serve", "migrate", "check", "projections", "token":
 	default:

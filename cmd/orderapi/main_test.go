@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -73,6 +74,23 @@ func startServerLogging(t *testing.T, databaseURL string, log io.Writer) (addr s
 		"DATABASE_URL":  databaseURL,
 		"ORDERAPI_ADDR": "127.0.0.1:0",
 	}), log)
+}
+
+// manyRequestsEnv raises the rate limits for tests that send one caller's
+// requests by the hundred within a second, more than the defaults allow:
+// the limits still count every request, and never refuse one there.
+var manyRequestsEnv = map[string]string{
+	"ORDERAPI_RATE_COMMANDS": "1000000/s burst 1000000",
+	"ORDERAPI_RATE_READS":    "1000000/s burst 1000000",
+}
+
+// startServerWith is startServer, in development mode, with more
+// variables set.
+func startServerWith(t *testing.T, databaseURL string, vars map[string]string, log io.Writer) (addr string, stop func() error) {
+	t.Helper()
+	all := map[string]string{"DATABASE_URL": databaseURL, "ORDERAPI_ADDR": "127.0.0.1:0"}
+	maps.Copy(all, vars)
+	return startServerEnv(t, devAuth(t, all), log)
 }
 
 // startServerEnv is startServerLogging with the environment vars.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -69,5 +70,50 @@ func TestServeMetrics(t *testing.T) {
 			t.Fatalf("metrics lack %s:\n%s", missing, body)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestServeMetricsOnTheirOwnAddress: with ORDERAPI_METRICS_ADDR, /metrics
+// is served there and no more on the API's listener, and stops with the
+// service.
+func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
+	t.Parallel()
+	// Given the service started with a metrics address
+	logs := &lockedBuilder{}
+	addr, stop := startServerWith(t, pgtest.NewURL(t), map[string]string{"ORDERAPI_METRICS_ADDR": "127.0.0.1:0"}, logs)
+	var metricsAddr string
+	for deadline := time.Now().Add(5 * time.Second); metricsAddr == "" && time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		for _, l := range strings.Split(logs.String(), "\n") {
+			var line struct{ Message, Addr string }
+			if json.Unmarshal([]byte(l), &line) == nil && line.Message == "serving metrics" {
+				metricsAddr = line.Addr
+			}
+		}
+	}
+	if metricsAddr == "" || metricsAddr == addr {
+		t.Fatalf("metrics served at %q, the API at %s; log:\n%s", metricsAddr, addr, logs)
+	}
+
+	// Then the metrics are there
+	if body := getBody(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(body, "orderapi_db_pool_max_conns ") {
+		t.Errorf("metrics:\n%s", body)
+	}
+	// and not on the API's address
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNotFound {
+		t.Errorf("GET /metrics on the API's address = %d, want 404", resp.StatusCode)
+	}
+
+	// When the service stops, so does the metrics listener
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := http.Get("http://" + metricsAddr + "/metrics"); err == nil {
+		resp.Body.Close()
+		t.Errorf("the metrics listener still answers after shutdown: %d", resp.StatusCode)
 	}
 }

@@ -82,7 +82,7 @@ func TestProjectionsRefuseAnOldSchema(t *testing.T) {
 // projections then verify.
 func TestRebuildUnderLoad(t *testing.T) {
 	url := pgtest.NewURL(t)
-	addr, stop := startServer(t, url)
+	addr, stop := startServerWith(t, url, manyRequestsEnv, io.Discard)
 	base := "http://" + addr
 	client := &http.Client{Timeout: 60 * time.Second, Transport: bearer{}}
 

@@ -21,7 +21,7 @@ func TestRebuildWaitsForALongReaderWithoutStoppingTheService(t *testing.T) {
 	t.Parallel()
 	// Given a serving service with orders
 	url := pgtest.NewURL(t)
-	addr, _ := startServer(t, url)
+	addr, _ := startServerWith(t, url, manyRequestsEnv, io.Discard)
 	base := "http://" + addr
 	client := &http.Client{Timeout: 5 * time.Second, Transport: bearer{}}
 	for range 5 {

@@ -99,18 +99,38 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// closes (deferred after pool.Close, their stop runs before it).
 	defer startAll(ctx, workers)()
 
+	limiter, limiterFailures, closeLimiter, err := rateLimiter(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer closeLimiter()
+
 	// Metrics are always on: counted by the service and the HTTP layer,
 	// the pool and the projections' lag read at each scrape.
 	mx, err := metrics.New(metrics.Config{
-		Pool:             pool,
-		Projections:      analytics,
-		Snapshots:        func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
-		ClockSkew:        clock.Skew,
-		LogLinesDropped:  droppedLogLines,
-		UnreadableEvents: store.UnreadableEvents,
+		Pool:              pool,
+		Projections:       analytics,
+		Snapshots:         func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
+		ClockSkew:         clock.Skew,
+		LogLinesDropped:   droppedLogLines,
+		UnreadableEvents:  store.UnreadableEvents,
+		RateLimitFailures: limiterFailures,
 	})
 	if err != nil {
 		return err
+	}
+	// /metrics is on the API's listener unless it has one of its own,
+	// which an operator may keep to the scrapers' network.
+	apiMetrics := mx.Handler()
+	if cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", mx.Handler())
+		stop, err := serveAside("ORDERAPI_METRICS_ADDR", cfg.MetricsAddr, "metrics", mux, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		apiMetrics = nil
 	}
 
 	svc, err := app.NewService(store, store, app.Config{
@@ -147,8 +167,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		FeedStreams:          cfg.FeedStreams,
 		FeedStreamsPerClient: cfg.FeedStreamsPerClient,
 		Observe:              mx.ObserveRequest,
-		Metrics:              mx.Handler(),
+		Metrics:              apiMetrics,
 		Cursors:              cursors,
+		Limiter:              limiter,
+		CommandRate:          cfg.CommandRate,
+		ReadRate:             cfg.ReadRate,
 	})
 	if err != nil {
 		return err

@@ -16,8 +16,8 @@ import (
 )
 
 // server is a running orderapi process: the production binary with the
-// production configuration, but for its database, its address and the
-// settings a scenario names.
+// production configuration, but for its database, its address, rate
+// limits it never reaches and the settings a scenario names.
 type server struct {
 	addr string
 	cmd  *exec.Cmd
@@ -49,6 +49,10 @@ func startServer(ctx context.Context, bin, databaseURL, logPath string, auth *to
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "ORDERAPI_ADDR="+addr)
 	cmd.Env = append(cmd.Env, auth.env()...)
+	// Every client of the bench is one caller, sending thousands of
+	// requests a second: rates that never refuse one, still counted, so
+	// that what limiting costs is measured.
+	cmd.Env = append(cmd.Env, "ORDERAPI_RATE_COMMANDS=1000000/s burst 1000000", "ORDERAPI_RATE_READS=1000000/s burst 1000000")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {

@@ -25,6 +25,7 @@ const (
 	codeRequestTimeout   = "request_timeout"
 	codeTooManyStreams   = "too_many_streams"
 	codeStreamsExhausted = "streams_exhausted"
+	codeRateLimited      = "rate_limited"
 )
 
 // problemTitles are the human-readable summaries of each problem type;
@@ -47,6 +48,7 @@ var problemTitles = map[string]string{
 	codeRequestTimeout:   "Request body too slow",
 	codeTooManyStreams:   "Too many live feeds for this client",
 	codeStreamsExhausted: "No room for another live feed",
+	codeRateLimited:      "Too many requests from this caller",
 
 	order.CodeValidation:       "Invalid fields",
 	order.CodeNotFound:         "Order not found",

@@ -82,7 +82,7 @@ func TestOrderEventsPaging(t *testing.T) {
 
 func TestOrderEventsDefaultPage(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t)
+	a := newAPI(t, manyRequests)
 	// 101 events: creation and the most items an order may have.
 	o := a.create(uuid.New())
 	for range 100 {

@@ -485,7 +485,7 @@ func TestAStalledLiveFeedDoesNotHoldUpShutdown(t *testing.T) {
 	t.Parallel()
 	// Given more events than a server socket that buffers little and a
 	// stalled client's socket hold
-	a, ts := newFeedAPI(t, nil, nil)
+	a, ts := newFeedAPI(t, func(c *Config, _ *feedhub.Config) { manyRequests(c) }, nil)
 	for range 150 {
 		a.create(uuid.New())
 	}

@@ -170,6 +170,8 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		Closing:        closing,
 		Cursors:        testCursors,
 		Auth:           testAuthenticator,
+		CommandRate:    manyRequestsRate,
+		ReadRate:       manyRequestsRate,
 	})
 	if err != nil {
 		f.Fatal(err)

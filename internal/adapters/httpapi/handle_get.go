@@ -16,8 +16,12 @@ type orderGetter interface {
 }
 
 // immutable is the Cache-Control of an order at a given version: events
-// are never changed or removed, so that state is the same forever.
-const immutable = "public, max-age=31536000, immutable"
+// are never changed or removed, so that state is the same forever. It is
+// private: the URL is the same for every caller, and a shared cache would
+// serve one customer's order to another without asking whether they may
+// see it. Vary keeps a browser's cache from handing it to another token
+// used in the same browser.
+const immutable = "private, max-age=31536000, immutable"
 
 // handleGetOrder returns the order document from the read model or, with
 // ?version= or ?as_of=, as it was then, rebuilt from its events; 304 when
@@ -57,6 +61,7 @@ func handleGetOrder(svc orderGetter) http.Handler {
 		// an as_of answer is no more cacheable than the current order.
 		if q.Has("version") {
 			h.Set("Cache-Control", immutable)
+			h.Add("Vary", "Authorization")
 		}
 		if match {
 			w.WriteHeader(http.StatusNotModified)

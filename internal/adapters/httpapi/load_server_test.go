@@ -56,8 +56,9 @@ func newLoadServer(t *testing.T) *loadServer {
 	h, err := NewServer(svc, log, Config{
 		Ready: func(ctx context.Context) error { return pool.Ping(ctx) },
 		Feed:  hub, FeedStreams: 1000, FeedStreamsPerClient: 1000,
-		Cursors: testCursors,
-		Auth:    testAuthenticator,
+		Cursors:     testCursors,
+		Auth:        testAuthenticator,
+		CommandRate: manyRequestsRate, ReadRate: manyRequestsRate,
 	})
 	if err != nil {
 		t.Fatal(err)

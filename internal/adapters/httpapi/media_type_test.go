@@ -17,7 +17,7 @@ import (
 // still means "delivered now".
 func TestMediaTypeComesFirst(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t)
+	a := newAPI(t, manyRequests)
 	// Given a shipped order, and an add item whose key is claimed
 	o := a.create(uuid.New())
 	a.addItem(o.ID, "4.50", 1)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -31,6 +32,9 @@ type problem struct {
 	Code      string         `json:"code"`
 	RequestID string         `json:"request_id"`
 	Errors    []fieldProblem `json:"errors,omitempty"`
+	// retryAfter, when positive, is the Retry-After of the answer, in
+	// seconds.
+	retryAfter int64
 }
 
 // fieldProblem names one invalid input field by its JSON name.
@@ -60,6 +64,7 @@ func badRequest(code, detail string) error {
 func toProblem(err error) (p problem, internal bool) {
 	var (
 		re *requestError
+		le *rateLimitedError
 		oe *order.Error
 		ae *app.Error
 		ve *app.VersionOutOfRangeError
@@ -73,6 +78,10 @@ func toProblem(err error) (p problem, internal bool) {
 			fmt.Sprintf("%s cannot be read by this build of the service; operators are alerted", ue.Name())), true
 	case errors.As(err, &re):
 		return newProblem(re.status, re.code, re.detail), false
+	case errors.As(err, &le):
+		p := newProblem(http.StatusTooManyRequests, codeRateLimited, le.Error())
+		p.retryAfter = le.retryAfter
+		return p, false
 	case errors.As(err, &oe):
 		return orderProblem(oe), false
 	case errors.As(err, &ve):
@@ -190,7 +199,10 @@ func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
 	if c := challenge(p); c != "" {
 		h.Set("WWW-Authenticate", c)
 	}
-	if p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests {
+	switch {
+	case p.retryAfter > 0:
+		h.Set("Retry-After", strconv.FormatInt(p.retryAfter, 10))
+	case p.Status == http.StatusServiceUnavailable || p.Status == http.StatusTooManyRequests:
 		// A short, fixed hint: outages here are a database restart or a
 		// failover, seconds long; a limit costs the retry nothing.
 		h.Set("Retry-After", "1")

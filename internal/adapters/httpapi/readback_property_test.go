@@ -39,7 +39,7 @@ func TestWhatTheAPIAcceptsReadsBackIdentically(t *testing.T) {
 	}
 	t.Logf("seed %d (ORDERAPI_READBACK_SEED)", seed)
 	rng := rand.New(rand.NewPCG(seed, 0x0dd))
-	a := newAPI(t)
+	a := newAPI(t, manyRequests)
 
 	var lives []*life
 	for range 30 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
+	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
@@ -58,6 +59,14 @@ type Config struct {
 	Observe func(method, route string, status int, d time.Duration)
 	// Metrics, if set, is served at GET /metrics.
 	Metrics http.Handler
+
+	// Limiter counts each caller's requests to /v1 routes against
+	// CommandRate (POST, DELETE: every method but GET, HEAD and OPTIONS)
+	// and ReadRate, apart; nil counts in this process's memory. A zero
+	// rate is DefaultCommandRate or DefaultReadRate. No setting turns the
+	// limits off: raise them.
+	Limiter               Limiter
+	CommandRate, ReadRate ratelimit.Rate
 	// Cursors signs the cursors the API hands out and verifies those it
 	// is sent back (next_cursor, the live feed's event ids): required, and
 	// the same for every replica on one database.
@@ -102,20 +111,26 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	if err != nil {
 		return nil, err
 	}
+	limits, err := newRateLimits(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("httpapi: %w", err)
+	}
 
 	mux := chi.NewRouter()
 	// Order matters: every later layer logs through the request's logger
-	// and every answer, a panic's included, carries the request id and the
-	// CORS headers.
+	// and every answer, a panic's and a refusal's included, carries the
+	// request id, the security headers and the CORS headers. Preflights
+	// are answered before the rate limits.
 	mux.Use(
 		requestID(log),
+		secure,
 		accessLog(cfg.Observe),
 		recoverer,
 	)
 	if len(cfg.CORSOrigins) > 0 {
 		mux.Use(corsHandler(cfg.CORSOrigins))
 	}
-	mux.Use(timeout(cfg.RequestTimeout))
+	mux.Use(limits.limit, timeout(cfg.RequestTimeout))
 	mux.NotFound(handleNotFound())
 	mux.MethodNotAllowed(handleMethodNotAllowed(mux))
 	addRoutes(mux, routeTable(svc, cfg, live), cfg.Auth)

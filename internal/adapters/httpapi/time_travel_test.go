@@ -77,8 +77,8 @@ func TestOrderAtVersion(t *testing.T) {
 			t.Errorf("version %d = %s\nthe command answered %s", i+1, r.Body, want.body)
 		}
 	}
-	// The current order stays uncached.
-	if cc := a.do("GET", path, nil).want(t, http.StatusOK).Header.Get("Cache-Control"); cc != "" {
+	// The current order stays uncached: no cache may store it.
+	if cc := a.do("GET", path, nil).want(t, http.StatusOK).Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("the current order has Cache-Control %q", cc)
 	}
 
@@ -166,8 +166,8 @@ func TestOrderAsOf(t *testing.T) {
 				t.Errorf("as of %s: ETag %s %s\nwant version %d: %s", at.Format(time.RFC3339Nano), r.Header.Get("ETag"), r.Body, i+1, answers[i].body)
 			}
 			// An event that occurred by then may not have committed:
-			// never cached for good.
-			if cc := r.Header.Get("Cache-Control"); cc != "" {
+			// never cached for good, nor at all.
+			if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
 				t.Errorf("as of %s: Cache-Control %q", at.Format(time.RFC3339Nano), cc)
 			}
 		}

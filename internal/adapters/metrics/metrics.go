@@ -40,6 +40,9 @@ type Config struct {
 	ClockSkew func() time.Duration
 	// LogLinesDropped returns how many log lines could not be written.
 	LogLinesDropped func() uint64
+	// RateLimitFailures returns how many requests the shared rate
+	// limiter (Redis) could not decide, which passed unlimited.
+	RateLimitFailures func() uint64
 }
 
 const defaultProjectionsTimeout = time.Second
@@ -119,6 +122,9 @@ func New(cfg Config) (*Metrics, error) {
 	}
 	if cfg.UnreadableEvents != nil {
 		cs = append(cs, newUnreadableEvents(cfg.UnreadableEvents))
+	}
+	if cfg.RateLimitFailures != nil {
+		cs = append(cs, newRateLimitFailures(cfg.RateLimitFailures))
 	}
 	var errs []error
 	for _, c := range cs {

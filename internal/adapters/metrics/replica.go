@@ -31,3 +31,12 @@ func newUnreadableEvents(unreadable func() int64) prometheus.Collector {
 		Help: "Stored events this process's readers met and could not decode (the feed and histories pass them, marked; loads fail). Alert on any.",
 	}, func() float64 { return float64(unreadable()) })
 }
+
+// newRateLimitFailures reads, at each scrape, how many requests the shared
+// rate limiter could not decide.
+func newRateLimitFailures(failures func() uint64) prometheus.Collector {
+	return prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Namespace: namespace, Name: "rate_limit_failures_total",
+		Help: "Requests the shared rate limiter (Redis) could not decide, which passed without rate limits. Alert on a rise: the limits are off meanwhile.",
+	}, func() float64 { return float64(failures()) })
+}

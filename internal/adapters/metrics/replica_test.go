@@ -22,3 +22,17 @@ func TestClockSkewAndDroppedLogLines(t *testing.T) {
 		t.Errorf("dropped log lines = %v, want 7", got)
 	}
 }
+
+func TestRateLimitFailures(t *testing.T) {
+	t.Parallel()
+	// Given a shared rate limiter that could not decide 3 requests
+	m := newMetrics(t, Config{RateLimitFailures: func() uint64 { return 3 }})
+	// When scraped, then they are counted
+	if got := scrape(t, m).value(t, "orderapi_rate_limit_failures_total"); got != 3 {
+		t.Errorf("rate limit failures = %v, want 3", got)
+	}
+	// and without a shared limiter there is no such series
+	if _, ok := scrape(t, newMetrics(t, Config{}))["orderapi_rate_limit_failures_total"]; ok {
+		t.Error("a process without a shared limiter reports its failures")
+	}
+}
