@@ -57,13 +57,20 @@ var operatorToken = sync.OnceValue(func() string {
 	return tok
 })
 
-// bearer sends operatorToken with every request, over transport (the
-// default one if nil).
-type bearer struct{ transport http.RoundTripper }
+// bearer sends token (operatorToken if "") with every request, over
+// transport (the default one if nil).
+type bearer struct {
+	transport http.RoundTripper
+	token     string
+}
 
 func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 	r = r.Clone(r.Context())
-	r.Header.Set("Authorization", "Bearer "+operatorToken())
+	token := b.token
+	if token == "" {
+		token = operatorToken()
+	}
+	r.Header.Set("Authorization", "Bearer "+token)
 	t := b.transport
 	if t == nil {
 		t = http.DefaultTransport
@@ -73,3 +80,14 @@ func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
 
 // authed is http.DefaultClient, authenticated as operatorToken.
 var authed = &http.Client{Transport: bearer{}}
+
+// staffTokenOf is a token of testDevKey for a member of staff with the
+// given subject.
+func staffTokenOf(t testing.TB, subject string) string {
+	t.Helper()
+	tok, err := testDevKey().Mint(jwtauth.DevToken{Subject: subject, Roles: []string{"staff"}, TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}

@@ -3,13 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
@@ -54,14 +53,12 @@ func TestRateConfig(t *testing.T) {
 	}
 }
 
-// fromLoopback is a client whose requests come from a loopback address
-// of their own (Linux answers on all of 127.0.0.0/8): a caller no other
-// test shares a rate limit with, even in a Redis that outlives the test.
-func fromLoopback(t *testing.T) (*http.Client, net.IP) {
+// aCaller is a client acting as a member of staff no other test is: its
+// rates are its own, in a Redis other tests share too.
+func aCaller(t *testing.T) (client *http.Client, subject string) {
 	t.Helper()
-	ip := net.IPv4(127, byte(1+rand.IntN(254)), byte(rand.IntN(256)), byte(1+rand.IntN(254)))
-	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: ip}}
-	return &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext}}, ip
+	subject = "staff:ratelimit-" + uuid.NewString()
+	return &http.Client{Timeout: 5 * time.Second, Transport: bearer{token: staffTokenOf(t, subject)}}, subject
 }
 
 func createOrderFrom(t *testing.T, client *http.Client, url string) *http.Response {
@@ -89,11 +86,11 @@ func TestServeSharesRateLimitsThroughRedis(t *testing.T) {
 	}
 	a, _ := startServerWith(t, url, vars, io.Discard)
 	b, _ := startServerWith(t, url, vars, io.Discard)
-	caller, ip := fromLoopback(t)
+	caller, subject := aCaller(t)
 	// Its keys are ratelimit.DefaultRedisPrefix's, as in production:
 	// deleted when the test ends.
 	t.Cleanup(func() {
-		keys := ratelimit.DefaultRedisPrefix + "*:addr:" + ip.String()
+		keys := ratelimit.DefaultRedisPrefix + "*:sub:" + subject
 		if found, err := client.Keys(t.Context(), keys).Result(); err == nil && len(found) > 0 {
 			client.Del(t.Context(), found...)
 		}
@@ -124,7 +121,7 @@ func TestServeFailsOpenWithoutRedis(t *testing.T) {
 	}, io.Discard)
 
 	// When a caller sends more commands than its rate
-	caller, _ := fromLoopback(t)
+	caller, _ := aCaller(t)
 	for i := range 3 {
 		// Then each is served
 		if resp := createOrderFrom(t, caller, "http://"+addr); resp.StatusCode != http.StatusCreated {

@@ -51,7 +51,9 @@ func newAnalyticsAPIOn(t *testing.T, pool *pgxpool.Pool, running bool, wait time
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: testCursors, Auth: testAuthenticator})
+	// The role table's walk sends hundreds of requests as one caller.
+	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: testCursors, Auth: testAuthenticator,
+		CommandRate: manyRequestsRate, ReadRate: manyRequestsRate})
 	if err != nil {
 		t.Fatal(err)
 	}

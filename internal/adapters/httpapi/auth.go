@@ -24,39 +24,62 @@ const maxAuthorizationLen = 8 << 10
 // realm names the protection space in every challenge (RFC 9110 §11.6.1).
 const realm = "orderapi"
 
-// authenticate admits a request whose Authorization header holds a bearer
-// token (RFC 6750 §2.1) that auth accepts, with the principal it names in
-// the request's context (see principalFrom). Any other request is answered
-// with the problem that says why: 401 with a challenge, or 503 while the
-// keys are not available.
-func authenticate(auth Authenticator) func(http.Handler) http.Handler {
+// identify verifies the request's bearer token (RFC 6750 §2.1) and puts
+// what it found in the request's context: the principal the token names
+// (see principalFrom), or why there is none. It answers nothing itself, so
+// that the rate limits, which come next, count a caller by its principal
+// and a request without one by its address; requireAuth then refuses it.
+func identify(auth Authenticator) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			var id identity
 			token, err := bearerToken(r.Header)
-			if err != nil {
-				writeError(w, r, err)
-				return
+			if err == nil {
+				id.principal, err = auth.Authenticate(r.Context(), token)
 			}
-			p, err := auth.Authenticate(r.Context(), token)
-			if err == nil && p.Subject == "" {
+			if err == nil && id.principal.Subject == "" {
 				// The audit trail records the subject: a principal
 				// without one cannot act.
 				err = app.InvalidToken("it names no subject")
 			}
 			if err != nil {
-				writeError(w, r, err)
-				return
+				id = identity{err: err}
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, p)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, id)))
 		})
 	}
 }
 
+// identity is what identify found of a request's caller: a principal, or
+// the error that says why there is none.
+type identity struct {
+	principal app.Principal
+	err       error
+}
+
+// requireAuth admits a request identify found a principal for, and
+// answers any other with the problem that says why: 401 with a challenge,
+// or 503 while the keys are not available.
+func requireAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id, ok := r.Context().Value(principalKey).(identity)
+		switch {
+		case !ok:
+			// identify did not run: a route wired wrongly is closed.
+			writeError(w, r, app.ErrUnauthenticated)
+		case id.err != nil:
+			writeError(w, r, id.err)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
+}
+
 // principalFrom returns whom the request acts as: the zero Principal, with
-// no roles, on a public route.
+// no roles, on a public route or when the request's token was refused.
 func principalFrom(ctx context.Context) app.Principal {
-	p, _ := ctx.Value(principalKey).(app.Principal)
-	return p
+	id, _ := ctx.Value(principalKey).(identity)
+	return id.principal
 }
 
 // Why a sent Authorization header is refused. None quotes the header: it

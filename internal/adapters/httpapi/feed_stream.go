@@ -28,7 +28,7 @@ const (
 // process's shared tail.
 type liveFeed struct {
 	hub *feedhub.Hub
-	// streams admits each stream, by client (see streamClient).
+	// streams admits each stream, by client (see caller).
 	streams *streamSlots
 	client  func(*http.Request) string
 	// heartbeat is how often a quiet stream sends a comment.
@@ -269,7 +269,7 @@ func newLiveFeed(svc *app.Service, log zerolog.Logger, cfg Config) (*liveFeed, e
 	if err != nil {
 		return nil, err
 	}
-	lf := &liveFeed{hub: hub, streams: streams, client: streamClient, heartbeat: cfg.FeedHeartbeat, closing: cfg.Closing,
+	lf := &liveFeed{hub: hub, streams: streams, client: caller, heartbeat: cfg.FeedHeartbeat, closing: cfg.Closing,
 		readTimeout: cfg.RequestTimeout, encode: feedMessages(cfg.Cursors)}
 	if lf.heartbeat == 0 {
 		lf.heartbeat = defaultFeedHeartbeat

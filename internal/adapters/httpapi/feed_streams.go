@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"sync"
 )
@@ -12,22 +11,6 @@ const (
 	DefaultFeedStreams          = 500
 	DefaultFeedStreamsPerClient = 32
 )
-
-// streamClient is whom a live feed is counted against: the principal its
-// token names, wherever it connects from, so that one caller cannot take
-// more by spreading over addresses, nor crowd out others behind the same
-// proxy. A request without one (never a live feed: the feed is not public)
-// counts against its address, kept apart from subjects by a prefix.
-func streamClient(r *http.Request) string {
-	if p := principalFrom(r.Context()); p.Subject != "" {
-		return "sub:" + p.Subject
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	return "addr:" + host
-}
 
 // streamSlots admits live feeds up to a total and up to a number per
 // client, so that no client, and no crowd of them, holds more of the

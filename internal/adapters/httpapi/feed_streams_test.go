@@ -124,18 +124,18 @@ func TestLiveFeedLimitIsPerPrincipal(t *testing.T) {
 		wantProblem(t, http.StatusTooManyRequests, codeTooManyStreams)
 }
 
-// TestStreamClient: live feeds count against the principal's subject, and
+// TestCallerIsThePrincipalFirst: rates and live feeds count against the principal's subject, and
 // only without one (which the routes never let through) against the
 // address, the two kept apart.
-func TestStreamClient(t *testing.T) {
+func TestCallerIsThePrincipalFirst(t *testing.T) {
 	t.Parallel()
 	r := httptest.NewRequest("GET", "/v1/events", nil)
 	r.RemoteAddr = "192.0.2.7:4242"
-	if got := streamClient(r); got != "addr:192.0.2.7" {
+	if got := caller(r); got != "addr:192.0.2.7" {
 		t.Errorf("without a principal: %q", got)
 	}
-	r = r.WithContext(context.WithValue(r.Context(), principalKey, app.Principal{Subject: "192.0.2.7"}))
-	if got := streamClient(r); got != "sub:192.0.2.7" {
+	r = r.WithContext(context.WithValue(r.Context(), principalKey, identity{principal: app.Principal{Subject: "192.0.2.7"}}))
+	if got := caller(r); got != "sub:192.0.2.7" {
 		t.Errorf("with a principal: %q", got)
 	}
 }

@@ -37,7 +37,7 @@ func TestMetadataFrom(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/", nil)
 			ctx := context.WithValue(r.Context(), requestIDKey, "req-1")
-			r = r.WithContext(context.WithValue(ctx, principalKey, staffPrincipal))
+			r = r.WithContext(context.WithValue(ctx, principalKey, identity{principal: staffPrincipal}))
 			for k, vs := range tt.headers {
 				for _, v := range vs {
 					r.Header.Add(k, v)

@@ -123,13 +123,16 @@ func (e *rateLimitedError) Error() string {
 		e.class, e.rate.Limit, unit, e.rate.Burst, e.retryAfter)
 }
 
-// caller is whom a request is counted against: the client's address, an
-// IPv6 client's /64 (one host commonly holds all of it, and could change
-// addresses at will). Once requests carry a verified principal, its
-// subject comes first, so that a caller is one caller wherever it connects
-// from, and callers behind one proxy do not share a budget; the prefixes
-// keep keys of the two kinds apart.
+// caller is whom a request is counted against, its rates and its live
+// feeds: the principal its token names, so that a caller is one caller
+// wherever it connects from, and callers behind one proxy do not share a
+// budget; without a valid token, the client's address, an IPv6 client's
+// /64 (one host commonly holds all of it, and could change addresses at
+// will). The prefixes keep keys of the two kinds apart.
 func caller(r *http.Request) string {
+	if p := principalFrom(r.Context()); p.Subject != "" {
+		return "sub:" + p.Subject
+	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr

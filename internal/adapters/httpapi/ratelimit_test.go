@@ -49,9 +49,17 @@ func withMetrics(c *Config) {
 func (a *testAPI) from(ip string) *testAPI {
 	other := *a
 	dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-	other.client = &http.Client{Transport: &specTransport{t: a.t, next: &http.Transport{DialContext: dialer.DialContext}}}
+	token := ""
+	if st, ok := a.client.Transport.(*specTransport); ok {
+		token = st.token
+	}
+	other.client = &http.Client{Transport: &specTransport{t: a.t, next: &http.Transport{DialContext: dialer.DialContext}, token: token}}
 	return &other
 }
+
+// otherStaff is a second member of staff: another caller, with rates of
+// its own.
+var otherStaff = app.Principal{Subject: "staff:grace", Roles: app.RolesOf(app.RoleStaff)}
 
 // wantRateLimited checks a refusal for being over the rate: the problem,
 // Retry-After and the draft's fields agreeing on the wait.
@@ -115,8 +123,13 @@ func TestRateLimitsPerCallerAndKind(t *testing.T) {
 	a.do("HEAD", "/v1/orders/"+ids[0], nil).want(t, http.StatusTooManyRequests)
 	a.do("GET", "/v1/orders/"+ids[0], nil).wantRateLimited(t, "reads", fiveReads)
 
-	// And another caller sends commands and reads as usual
-	b := a.from("127.0.0.2")
+	// And the caller is refused from another address too: it is counted
+	// by its token, wherever it connects from
+	a.from("127.0.0.2").do("GET", "/v1/orders/"+ids[0], nil).wantRateLimited(t, "reads", fiveReads)
+
+	// And another caller sends commands and reads as usual, from the same
+	// address
+	b := a.as(testAuthenticator.issue(otherStaff))
 	b.do("POST", "/v1/orders/"+ids[0]+"/place", testAddress).wantProblem(t, http.StatusConflict, "order_empty")
 	b.do("GET", "/v1/orders/"+ids[0], nil).want(t, http.StatusOK)
 
@@ -162,7 +175,7 @@ func TestRateLimitsSharedThroughRedis(t *testing.T) {
 	create(b).wantRateLimited(t, "commands", threeCommands)
 	// while its reads, and other callers, pass on both
 	a.do("GET", "/v1/orders/"+id, nil).want(t, http.StatusOK)
-	create(b.from("127.0.0.2")).want(t, http.StatusCreated)
+	create(b.as(testAuthenticator.issue(otherStaff))).want(t, http.StatusCreated)
 }
 
 // TestRateLimitsFailOpen: when Redis cannot be reached, requests pass
@@ -229,4 +242,35 @@ func TestCaller(t *testing.T) {
 			t.Errorf("caller from %s = %q, want %q", remote, got, want)
 		}
 	}
+}
+
+// TestRequestsWithoutAValidTokenAreLimitedByAddress: a flood of requests
+// with no token, or a refused one, is counted by its address before any
+// is answered 401, so that guessing tokens costs the guesser its rate;
+// another address, and a caller with a valid token from the same address,
+// are not affected.
+func TestRequestsWithoutAValidTokenAreLimitedByAddress(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t, slowRates)
+	path := "/v1/orders/" + uuid.NewString()
+	anonymous, forged := a.as(""), a.as("forged-token")
+
+	// Given a burst of reads without a token, and with a refused one,
+	// from one address
+	for i := range fiveReads.Burst {
+		c := anonymous
+		if i%2 == 1 {
+			c = forged
+		}
+		c.do("GET", path, nil).want(t, http.StatusUnauthorized)
+	}
+
+	// When another is sent, with or without a token it cannot use
+	// Then it is refused over the rate, before its token is judged
+	anonymous.do("GET", path, nil).wantRateLimited(t, "reads", fiveReads)
+	forged.do("GET", path, nil).wantRateLimited(t, "reads", fiveReads)
+
+	// And another address, and a valid token from the same address, pass
+	anonymous.from("127.0.0.3").do("GET", path, nil).want(t, http.StatusUnauthorized)
+	a.do("GET", path, nil).want(t, http.StatusNotFound)
 }

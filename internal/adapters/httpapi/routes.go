@@ -82,16 +82,17 @@ func routeTable(svc *app.Service, cfg Config, live *liveFeed) []route {
 }
 
 // addRoutes registers routes on mux, each behind what its access asks:
-// nothing for a public one; otherwise a bearer token (authenticate), then
-// one of the roles (authorize).
-func addRoutes(mux chi.Router, routes []route, auth Authenticator) {
+// nothing for a public one; otherwise the caller's rate (limit, counted by
+// its principal when its token names one, else by its address), then a
+// valid bearer token (requireAuth), then one of the roles (authorize).
+func addRoutes(mux chi.Router, routes []route, auth Authenticator, limits *rateLimits) {
 	for _, rt := range routes {
 		if rt.handler == nil {
 			continue
 		}
 		h := rt.handler
 		if !rt.access.public {
-			h = authenticate(auth)(authorize(rt.access.roles)(h))
+			h = identify(auth)(limits.limit(requireAuth(authorize(rt.access.roles)(h))))
 		}
 		mux.Method(rt.method, rt.pattern, h)
 		if rt.method == http.MethodGet {

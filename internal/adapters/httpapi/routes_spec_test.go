@@ -146,7 +146,7 @@ func TestAuthorize(t *testing.T) {
 		h := authorize(tc.allowed)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { passed = true }))
 		r := httptest.NewRequest("GET", "/v1/projections", nil)
 		if tc.p.Subject != "" {
-			r = r.WithContext(context.WithValue(r.Context(), principalKey, tc.p))
+			r = r.WithContext(context.WithValue(r.Context(), principalKey, identity{principal: tc.p}))
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)

@@ -120,7 +120,8 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	// Order matters: every later layer logs through the request's logger
 	// and every answer, a panic's and a refusal's included, carries the
 	// request id, the security headers and the CORS headers. Preflights
-	// are answered before the rate limits.
+	// are answered before the routes, and so before the rate limits,
+	// which each protected route applies once its caller is known.
 	mux.Use(
 		requestID(log),
 		secure,
@@ -130,10 +131,10 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	if len(cfg.CORSOrigins) > 0 {
 		mux.Use(corsHandler(cfg.CORSOrigins))
 	}
-	mux.Use(limits.limit, timeout(cfg.RequestTimeout))
+	mux.Use(timeout(cfg.RequestTimeout))
 	mux.NotFound(handleNotFound())
 	mux.MethodNotAllowed(handleMethodNotAllowed(mux))
-	addRoutes(mux, routeTable(svc, cfg, live), cfg.Auth)
+	addRoutes(mux, routeTable(svc, cfg, live), cfg.Auth, limits)
 	return mux, nil
 }
 
