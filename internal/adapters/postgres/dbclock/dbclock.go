@@ -88,7 +88,8 @@ func New(q Querier, cfg Config) *Clock {
 
 // Now is the database's time now, as last measured: the database's time
 // at the measurement plus the local time elapsed since. It never returns
-// a time before one it returned earlier.
+// a time before one it returned earlier, nor one ahead of the database's
+// clock (see sample).
 func (c *Clock) Now() time.Time {
 	t := c.cfg.Local()
 	if a := c.anchor.Load(); a != nil {
@@ -157,15 +158,18 @@ func (c *Clock) Run(ctx context.Context) error {
 }
 
 // sample takes one round trip: the database's time is taken to be that
-// of the middle of the trip.
+// of the end of the trip. The database read its clock somewhere within
+// the trip, so the clock told is behind the database's by up to the
+// trip, never ahead: an event's time is never later than the time the
+// database records it at.
 func (c *Clock) sample(ctx context.Context) (anchor, error) {
 	var db time.Time
 	t0 := c.cfg.Local()
 	if err := c.q.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&db); err != nil {
 		return anchor{}, err
 	}
-	rtt := c.cfg.Local().Sub(t0)
-	return anchor{local: t0.Add(rtt / 2), db: db, rtt: rtt}, nil
+	t1 := c.cfg.Local()
+	return anchor{local: t1, db: db, rtt: t1.Sub(t0)}, nil
 }
 
 // logSkew warns when the replica's clock is off by more than WarnSkew,
