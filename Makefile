@@ -13,7 +13,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.27.3
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-race test-faults fuzz lint vulncheck tidy-check migrate openapi-check bench bench-go devdb-stop docker clean
+.PHONY: help run build test test-race test-faults fuzz lint vulncheck tidy-check migrate openapi-check openapi-lint bench bench-go devdb-stop docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -106,6 +106,11 @@ migrate: ## apply pending migrations to the dev database
 
 openapi-check: ## check the API against api/openapi.yaml
 	$(GO) test -count=1 -run 'OpenAPI' ./...
+
+# Redocly CLI, pinned in api/lint/package-lock.json, with its recommended
+# rules (api/lint/redocly.yaml): any error fails, warnings are shown.
+openapi-lint: ## lint api/openapi.yaml with Redocly's recommended rules (needs Node.js and npm)
+	cd api/lint && npm ci --no-audit --no-fund --silent && npx --no-install redocly lint --config redocly.yaml ../openapi.yaml
 
 # The benchmark starts the production binary on fresh databases of the
 # server devdb.sh finds, and drops them at the end; BENCH_* tune it (see
