@@ -22,6 +22,9 @@ const (
 	// sseWriteTimeout bounds each write of a live feed: a client that
 	// reads nothing for this long is dropped.
 	sseWriteTimeout = 30 * time.Second
+	// sseEndTimeout bounds the writing of a stream's end (the last chunk)
+	// once the server shuts down.
+	sseEndTimeout = time.Second
 )
 
 // liveFeed streams the global feed as server-sent events, from the
@@ -145,7 +148,7 @@ var errStreamClosing = errors.New("the server is shutting down")
 // one blocked in a write, because its client stopped reading, is deaf to
 // it and would hold the server's graceful shutdown for the write's whole
 // deadline, so that write's deadline is pulled in. The returned stop must
-// be called when the stream ends.
+// be called when the stream ends, before the handler returns.
 func (s *sseWriter) endOnClosing(closing <-chan struct{}) (stop func()) {
 	done := make(chan struct{})
 	go func() {
@@ -160,7 +163,19 @@ func (s *sseWriter) endOnClosing(closing <-chan struct{}) (stop func()) {
 		case <-done:
 		}
 	}()
-	return func() { close(done) }
+	return func() {
+		close(done)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.closed {
+			// The write the deadline was pulled in for may have finished
+			// just before: with the deadline left in the past, the
+			// response's last chunk would fail and the client would see
+			// a broken stream, not its end. A write that did fail leaves
+			// the connection failed, so this is no wait for it.
+			_ = s.rc.SetWriteDeadline(time.Now().Add(sseEndTimeout))
+		}
+	}
 }
 
 // events writes one message per event, as encodeFeedMessage makes it.
