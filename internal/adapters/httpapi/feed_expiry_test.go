@@ -54,4 +54,9 @@ func TestLiveFeedRefusesAnExpiredToken(t *testing.T) {
 	if !strings.Contains(p.Detail, "expired") || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
 		t.Errorf("detail %q, WWW-Authenticate %q", p.Detail, r.Header.Get("WWW-Authenticate"))
 	}
+	// and HEAD, which answers as GET begins, says the same
+	if h := a.as(expired).do("HEAD", "/v1/events", nil, "Accept", "text/event-stream"); h.Status != http.StatusUnauthorized ||
+		!strings.Contains(h.Header.Get("WWW-Authenticate"), "expired") {
+		t.Errorf("HEAD: %d, WWW-Authenticate %q", h.Status, h.Header.Get("WWW-Authenticate"))
+	}
 }

@@ -57,8 +57,8 @@ type liveFeed struct {
 func (lf *liveFeed) serve(w http.ResponseWriter, r *http.Request, q app.FeedQuery) {
 	ctx := r.Context()
 	expires := principalFrom(ctx).Expires
-	if !expires.IsZero() && !time.Now().Before(expires) {
-		writeError(w, r, errStreamTokenExpired)
+	if err := tokenLive(expires); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	release, err := lf.streams.acquire(lf.client(r))
@@ -156,9 +156,16 @@ type sseWriter struct {
 // the stream's token expires.
 var errStreamClosing = errors.New("the stream is ending")
 
-// errStreamTokenExpired refuses a live feed to a token that has expired,
+// tokenLive refuses a live feed to a token that has expired at expires,
 // though within the clock skew the verifier allows: its stream would end
 // at once.
+func tokenLive(expires time.Time) error {
+	if !expires.IsZero() && !time.Now().Before(expires) {
+		return errStreamTokenExpired
+	}
+	return nil
+}
+
 var errStreamTokenExpired = app.InvalidToken("expired")
 
 // endWhen has the stream's writes fail from when closing is closed (the
