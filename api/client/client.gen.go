@@ -2957,11 +2957,13 @@ type ClientInterface interface {
 	// and a quiet stream sends a comment (`: keep-alive`) every 15
 	// seconds. A client that reconnects sends the last id in
 	// `Last-Event-ID` (an `EventSource` does so by itself) and resumes
-	// right after it. The stream ends when the service shuts down, and
-	// when the client reads too slowly: a stream holds at most about
-	// 256 KiB of events not yet sent, and one that falls further behind is
-	// ended cleanly after the events already sent. Reconnect then, with
-	// the last id: nothing is lost.
+	// right after it. The stream ends when the service shuts down, when
+	// the token that opened it expires (a token already past its `exp`
+	// opens none: 401 `invalid_token`), and when the client reads too
+	// slowly: a stream holds at most about 256 KiB of events not yet
+	// sent, and one that falls further behind is ended cleanly after the
+	// events already sent. Reconnect then, with the last id (and a fresh
+	// token): nothing is lost.
 	//
 	// Every live feed of a replica shares one reader of the feed, which
 	// reads large pages whatever `limit` says. The live feeds a replica
@@ -3492,11 +3494,13 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // and a quiet stream sends a comment (`: keep-alive`) every 15
 // seconds. A client that reconnects sends the last id in
 // `Last-Event-ID` (an `EventSource` does so by itself) and resumes
-// right after it. The stream ends when the service shuts down, and
-// when the client reads too slowly: a stream holds at most about
-// 256 KiB of events not yet sent, and one that falls further behind is
-// ended cleanly after the events already sent. Reconnect then, with
-// the last id: nothing is lost.
+// right after it. The stream ends when the service shuts down, when
+// the token that opened it expires (a token already past its `exp`
+// opens none: 401 `invalid_token`), and when the client reads too
+// slowly: a stream holds at most about 256 KiB of events not yet
+// sent, and one that falls further behind is ended cleanly after the
+// events already sent. Reconnect then, with the last id (and a fresh
+// token): nothing is lost.
 //
 // Every live feed of a replica shares one reader of the feed, which
 // reads large pages whatever `limit` says. The live feeds a replica
@@ -6101,11 +6105,13 @@ type ClientWithResponsesInterface interface {
 	// and a quiet stream sends a comment (`: keep-alive`) every 15
 	// seconds. A client that reconnects sends the last id in
 	// `Last-Event-ID` (an `EventSource` does so by itself) and resumes
-	// right after it. The stream ends when the service shuts down, and
-	// when the client reads too slowly: a stream holds at most about
-	// 256 KiB of events not yet sent, and one that falls further behind is
-	// ended cleanly after the events already sent. Reconnect then, with
-	// the last id: nothing is lost.
+	// right after it. The stream ends when the service shuts down, when
+	// the token that opened it expires (a token already past its `exp`
+	// opens none: 401 `invalid_token`), and when the client reads too
+	// slowly: a stream holds at most about 256 KiB of events not yet
+	// sent, and one that falls further behind is ended cleanly after the
+	// events already sent. Reconnect then, with the last id (and a fresh
+	// token): nothing is lost.
 	//
 	// Every live feed of a replica shares one reader of the feed, which
 	// reads large pages whatever `limit` says. The live feeds a replica
@@ -10397,11 +10403,13 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // and a quiet stream sends a comment (`: keep-alive`) every 15
 // seconds. A client that reconnects sends the last id in
 // `Last-Event-ID` (an `EventSource` does so by itself) and resumes
-// right after it. The stream ends when the service shuts down, and
-// when the client reads too slowly: a stream holds at most about
-// 256 KiB of events not yet sent, and one that falls further behind is
-// ended cleanly after the events already sent. Reconnect then, with
-// the last id: nothing is lost.
+// right after it. The stream ends when the service shuts down, when
+// the token that opened it expires (a token already past its `exp`
+// opens none: 401 `invalid_token`), and when the client reads too
+// slowly: a stream holds at most about 256 KiB of events not yet
+// sent, and one that falls further behind is ended cleanly after the
+// events already sent. Reconnect then, with the last id (and a fresh
+// token): nothing is lost.
 //
 // Every live feed of a replica shares one reader of the feed, which
 // reads large pages whatever `limit` says. The live feeds a replica

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -228,16 +230,18 @@ func TestTokenCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := app.Principal{Subject: customer.String(), Roles: app.RolesOf(app.RoleCustomer, app.RoleStaff), CustomerID: customer, ClientID: "curl"}
-	if p != want {
-		t.Errorf("%+v, want %+v", p, want)
-	}
-	// valid for the lifetime asked
 	var claims struct {
 		Exp, Iat int64
 	}
 	payload, _ := jwtPayload(tok)
-	if err := json.Unmarshal(payload, &claims); err != nil || claims.Exp-claims.Iat != 300 {
+	claimsErr := json.Unmarshal(payload, &claims)
+	want := app.Principal{Subject: customer.String(), Roles: app.RolesOf(app.RoleCustomer, app.RoleStaff), CustomerID: customer, ClientID: "curl",
+		Expires: time.Unix(claims.Exp, 0)}
+	if p != want {
+		t.Errorf("%+v, want %+v", p, want)
+	}
+	// valid for the lifetime asked
+	if err := claimsErr; err != nil || claims.Exp-claims.Iat != 300 {
 		t.Errorf("lifetime %ds (%v), want 300s", claims.Exp-claims.Iat, err)
 	}
 
@@ -262,6 +266,9 @@ func TestTokenCommand(t *testing.T) {
 		"unknown role":         {"--role", "admin"},
 		"bad ttl":              {"--role", "staff", "--ttl", "soon"},
 		"negative ttl":         {"--role", "staff", "--ttl", "-1h"},
+		"zero ttl":             {"--role", "staff", "--ttl", "0s"},
+		"ttl over a day":       {"--role", "staff", "--ttl", "25h"},
+		"customer upper case":  {"--role", "customer", "--subject", strings.ToUpper(uuid.NewString())},
 		"an unknown flag":      {"--role", "staff", "--admin"},
 		"a stray argument":     {"--role", "staff", "extra"},
 	} {
@@ -271,6 +278,135 @@ func TestTokenCommand(t *testing.T) {
 	}
 	if out, err := tokenOf(t, vars, "-h"); err != nil || !strings.Contains(out, "--subject") {
 		t.Errorf("token -h = %q, %v", out, err)
+	}
+	// The longest lifetime is a day, and the usage says so
+	if _, err := tokenOf(t, vars, "--role", "staff", "--ttl", "24h"); err != nil {
+		t.Errorf("--ttl 24h: %v", err)
+	}
+	if _, err := tokenOf(t, vars, "--role", "staff", "--ttl", "25h"); err == nil || !strings.Contains(err.Error(), "at most 24h") {
+		t.Errorf("--ttl 25h: %v, want an error saying at most 24h", err)
+	}
+	if out, _ := tokenOf(t, vars, "-h"); !strings.Contains(out, "at most 24h") {
+		t.Errorf("token -h does not give the longest --ttl:\n%s", out)
+	}
+}
+
+// TestTokenRefusesWhereAProviderIsConfigured: where the environment
+// verifies an identity provider's tokens, a development token is useless
+// and a development key a mistake: orderapi token refuses, naming the
+// setting, and makes no key. Unset or dev, it signs.
+func TestTokenRefusesWhereAProviderIsConfigured(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name string
+		vars map[string]string
+		says string // the setting named; "" signs
+	}{
+		{"a JWKS URL", map[string]string{"ORDERAPI_AUTH_JWKS_URL": "https://idp.example/jwks.json"}, "ORDERAPI_AUTH_JWKS_URL"},
+		{"a JWKS file", map[string]string{"ORDERAPI_AUTH_JWKS_FILE": "/etc/orderapi/jwks.json"}, "ORDERAPI_AUTH_JWKS_FILE"},
+		{"an issuer", map[string]string{"ORDERAPI_AUTH_ISSUER": "https://idp.example/"}, "ORDERAPI_AUTH_ISSUER"},
+		{"an audience", map[string]string{"ORDERAPI_AUTH_AUDIENCE": "orderapi"}, "ORDERAPI_AUTH_AUDIENCE"},
+		{"jwt named", map[string]string{"ORDERAPI_AUTH": "jwt"}, "ORDERAPI_AUTH=jwt"},
+		{"dev with a JWKS URL", map[string]string{"ORDERAPI_AUTH": "dev", "ORDERAPI_AUTH_JWKS_URL": "https://idp.example/jwks.json"}, "ORDERAPI_AUTH_JWKS_URL"},
+		{"a complete provider", map[string]string{"ORDERAPI_AUTH": "jwt", "ORDERAPI_AUTH_JWKS_URL": "https://idp.example/jwks.json",
+			"ORDERAPI_AUTH_ISSUER": "https://idp.example/", "ORDERAPI_AUTH_AUDIENCE": "orderapi"}, "ORDERAPI_AUTH_JWKS_URL"},
+		{"dev", map[string]string{"ORDERAPI_AUTH": "dev"}, ""},
+		{"nothing", nil, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Given an environment with a development key folder
+			dir := filepath.Join(t.TempDir(), "dev")
+			vars := map[string]string{"ORDERAPI_AUTH_DEV_DIR": dir}
+			for k, v := range tt.vars {
+				vars[k] = v
+			}
+			// When a token is asked for
+			var out strings.Builder
+			err := run(context.Background(), []string{"orderapi", "token", "--role", "staff"}, env(vars), &out)
+			_, statErr := os.Stat(dir)
+			if tt.says == "" {
+				// Then it is signed, with a key made
+				if err != nil || out.Len() == 0 || statErr != nil {
+					t.Fatalf("token = %q, %v; key folder: %v", out.String(), err, statErr)
+				}
+				return
+			}
+			// Then it is refused, naming the setting, and no key is made
+			if err == nil || !strings.Contains(err.Error(), tt.says) || !strings.Contains(err.Error(), "identity provider") {
+				t.Errorf("token = %v, want a refusal naming %s", err, tt.says)
+			}
+			if out.Len() != 0 {
+				t.Errorf("printed %q", out.String())
+			}
+			if !errors.Is(statErr, fs.ErrNotExist) {
+				t.Errorf("the key folder was made: %v", statErr)
+			}
+		})
+	}
+}
+
+// TestDevKeyMustBePrivate: serve in development mode and orderapi token
+// refuse a key folder others may write to and a key others may read,
+// naming the path and the chmod that fixes it, as ssh does.
+func TestDevKeyMustBePrivate(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		name              string
+		dirMode, fileMode os.FileMode
+		path, fix         string // the path named, in the folder; "" accepted
+	}{
+		{"private", 0o700, 0o600, "", ""},
+		{"a folder the group may write to", 0o770, 0o600, ".", "chmod go-w"},
+		{"a folder anyone may write to", 0o777, 0o600, ".", "chmod go-w"},
+		{"a key the group may read", 0o700, 0o640, jwtauth.DevKeyFile, "chmod 600"},
+		{"a key anyone may read", 0o700, 0o644, jwtauth.DevKeyFile, "chmod 600"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Given a development key kept with these modes
+			dir := filepath.Join(t.TempDir(), ".orderapi-dev")
+			if _, _, err := jwtauth.OpenDevKey(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(filepath.Join(dir, jwtauth.DevKeyFile), tt.fileMode); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Chmod(dir, tt.dirMode); err != nil {
+				t.Fatal(err)
+			}
+			vars := map[string]string{"ORDERAPI_AUTH": "dev", "ORDERAPI_AUTH_DEV_DIR": dir,
+				"DATABASE_URL": "postgres://nobody@127.0.0.1:1/none?sslmode=disable&connect_timeout=1"}
+
+			// When orderapi token signs with it, and serve starts with it
+			tokenErr := run(context.Background(), []string{"orderapi", "token", "--role", "staff"}, env(vars), io.Discard)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			serveErr := run(ctx, []string{"orderapi", "serve"}, env(vars), io.Discard)
+
+			if tt.path == "" {
+				// Then the token is signed, and serve gets past the key
+				// (to the database, which is not there)
+				if tokenErr != nil {
+					t.Errorf("token: %v", tokenErr)
+				}
+				if serveErr == nil || strings.Contains(serveErr.Error(), "signing key") {
+					t.Errorf("serve: %v, want it to fail at the database", serveErr)
+				}
+				return
+			}
+			// Then both refuse it, naming the path and the fix
+			for name, err := range map[string]error{"token": tokenErr, "serve": serveErr} {
+				if err == nil {
+					t.Fatalf("%s accepted the key", name)
+				}
+				for _, want := range []string{filepath.Join(dir, tt.path), tt.fix} {
+					if !strings.Contains(err.Error(), want) {
+						t.Errorf("%s: %q does not say %q", name, err, want)
+					}
+				}
+			}
+		})
 	}
 }
 

@@ -79,6 +79,9 @@ const defaultDevDir = ".orderapi-dev"
 // need none of it.
 type authConfig struct {
 	Mode string
+	// ModeSet is whether ORDERAPI_AUTH named Mode, rather than leaving
+	// the default.
+	ModeSet bool
 	// JWKSURL or JWKSFile is where the provider's keys are; Issuer and
 	// Audience are what its tokens must say (jwt mode).
 	JWKSURL, JWKSFile, Issuer, Audience string
@@ -101,6 +104,7 @@ func loadAuth(getenv func(string) string) (authConfig, error) {
 		CustomerClaim: getenv("ORDERAPI_AUTH_CUSTOMER_CLAIM"),
 		DevDir:        getenv("ORDERAPI_AUTH_DEV_DIR"),
 	}
+	a.ModeSet = a.Mode != ""
 	switch a.Mode {
 	case "":
 		a.Mode = authJWT

@@ -66,7 +66,9 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|help]
            print a bearer token signed with the development key (made if
            there is none), for curl against a service run with
            ORDERAPI_AUTH=dev; --role may repeat; --subject is required
-           for a customer (its id, a UUID), else dev-ROLE (orderapi token -h)
+           for a customer (its id, a UUID in lower case), else dev-ROLE;
+           --ttl at most 24h; refused where ORDERAPI_AUTH=jwt or a JWKS,
+           issuer or audience is set (orderapi token -h)
 
 Configuration comes from the environment:
   DATABASE_URL               PostgreSQL URL (default %s);
@@ -109,9 +111,11 @@ Configuration comes from the environment:
   ORDERAPI_AUTH_ROLES_CLAIM  the claim listing a token's roles: an array, or names
                              separated by spaces (default roles)
   ORDERAPI_AUTH_CUSTOMER_CLAIM
-                             the claim holding a customer's id, a UUID (default sub)
+                             the claim holding a customer's id, a UUID in lower case
+                             (default sub)
   ORDERAPI_AUTH_DEV_DIR      where development mode keeps its signing key
-                             (default .orderapi-dev)
+                             (default .orderapi-dev); refused if others may
+                             write to it or read the key
   LOG_LEVEL                  trace|debug|info|warn|error (default info)
   LOG_FORMAT                 json|console (default json)
 `

@@ -15,15 +15,24 @@ import (
 const tokenUsage = `usage: orderapi token --role ROLE [--role ROLE...] [--subject ID] [--ttl 1h] [--client-id ID] [--dir DIR]
 
 Prints a bearer token signed with the development key (the one a service
-started with ORDERAPI_AUTH=dev accepts), made first if there is none.
+started with ORDERAPI_AUTH=dev accepts), made first if there is none. It
+refuses to run where the environment verifies an identity provider's
+tokens (ORDERAPI_AUTH=jwt, or a JWKS, issuer or audience set): take tokens
+from the provider there.
 
   --role       customer, staff or service; repeat it for several roles
   --subject    who the token names (sub); required with --role customer,
-               where it is the customer's id, a UUID; otherwise dev-ROLE
-  --ttl        how long the token is valid (default 1h)
+               where it is the customer's id, a UUID in lower case;
+               otherwise dev-ROLE
+  --ttl        how long the token is valid (default 1h, at most 24h)
   --client-id  the client_id claim, if any
-  --dir        the key's folder (default ORDERAPI_AUTH_DEV_DIR, else .orderapi-dev)
+  --dir        the key's folder (default ORDERAPI_AUTH_DEV_DIR, else .orderapi-dev);
+               refused if others may write to it or read the key
 `
+
+// maxTokenTTL bounds a development token's lifetime: a token copied into
+// a shell history or a script should not stay good for long.
+const maxTokenTTL = 24 * time.Hour
 
 // token prints a development token for the principal the flags describe.
 func token(cfg config, args []string, stdout io.Writer, now time.Time) error {
@@ -42,7 +51,14 @@ func token(cfg config, args []string, stdout io.Writer, now time.Time) error {
 		}
 		return fmt.Errorf("%w\n%s", err, tokenUsage)
 	}
+	if err := cfg.Auth.verifiesProvider(); err != nil {
+		return err
+	}
 	switch {
+	case *ttl <= 0:
+		return fmt.Errorf("--ttl %s: a token's lifetime must be positive", *ttl)
+	case *ttl > maxTokenTTL:
+		return fmt.Errorf("--ttl %s: at most %s", *ttl, maxTokenTTL)
 	case fs.NArg() > 0:
 		return fmt.Errorf("unexpected argument %q\n%s", fs.Arg(0), tokenUsage)
 	case len(roles) == 0:
@@ -69,4 +85,27 @@ func token(cfg config, args []string, stdout io.Writer, now time.Time) error {
 	}
 	_, err = fmt.Fprintln(stdout, tok)
 	return err
+}
+
+// verifiesProvider refuses, naming the setting, an environment configured
+// to verify an identity provider's tokens: a development token is of no
+// use there, and making a development key there is a mistake to point
+// out, not to follow.
+func (a authConfig) verifiesProvider() error {
+	for _, v := range []struct{ name, value string }{
+		{"ORDERAPI_AUTH_JWKS_URL", a.JWKSURL}, {"ORDERAPI_AUTH_JWKS_FILE", a.JWKSFile},
+		{"ORDERAPI_AUTH_ISSUER", a.Issuer}, {"ORDERAPI_AUTH_AUDIENCE", a.Audience},
+	} {
+		if v.value != "" {
+			return fmt.Errorf("orderapi token signs development tokens, which only a service run with ORDERAPI_AUTH=dev accepts, "+
+				"but %s is set: this environment verifies an identity provider's tokens; get one from the provider, "+
+				"or unset %s for local development", v.name, v.name)
+		}
+	}
+	if a.ModeSet && a.Mode == authJWT {
+		return errors.New("orderapi token signs development tokens, which only a service run with ORDERAPI_AUTH=dev accepts, " +
+			"but ORDERAPI_AUTH=jwt: this environment verifies an identity provider's tokens; get one from the provider, " +
+			"or set ORDERAPI_AUTH=dev (or unset it) for local development")
+	}
+	return nil
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -94,6 +95,10 @@ type Principal struct {
 	// ClientID is the OAuth client the token was issued to (azp or
 	// client_id), when the token names one.
 	ClientID string
+	// Expires is the time until which the token vouches for the
+	// principal; zero: no bound. What outlives a request, such as a live
+	// feed, ends then.
+	Expires time.Time
 }
 
 // Authentication errors. The HTTP adapter answers the first two with 401

@@ -22,9 +22,9 @@ const (
 	// sseWriteTimeout bounds each write of a live feed: a client that
 	// reads nothing for this long is dropped.
 	sseWriteTimeout = 30 * time.Second
-	// sseEndTimeout bounds the writing of a stream's end (the last chunk)
-	// once the server shuts down.
-	sseEndTimeout = time.Second
+	// sseLastWriteGrace bounds the write that ends a stream cut short
+	// (see sseWriter.endWhen).
+	sseLastWriteGrace = time.Second
 )
 
 // liveFeed streams the global feed as server-sent events, from the
@@ -49,8 +49,18 @@ type liveFeed struct {
 // exactly there. A stream the client does not read fast enough is ended
 // after what it was sent (see feedhub.ErrTooSlow); the client resumes from
 // its last id. q.Limit does not matter here: the hub reads large pages.
+//
+// A stream lasts as long as the token that opened it: it ends, as at
+// shutdown, when the principal's Expires passes, and the client reconnects
+// with a fresh token and its last id. A token that has expired already
+// (the verifier allows some clock skew) opens none.
 func (lf *liveFeed) serve(w http.ResponseWriter, r *http.Request, q app.FeedQuery) {
 	ctx := r.Context()
+	expires := principalFrom(ctx).Expires
+	if err := tokenLive(expires); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	release, err := lf.streams.acquire(lf.client(r))
 	if err != nil {
 		writeError(w, r, err)
@@ -74,7 +84,8 @@ func (lf *liveFeed) serve(w http.ResponseWriter, r *http.Request, q app.FeedQuer
 	setEventStreamHeaders(w.Header())
 	w.WriteHeader(http.StatusOK)
 	out := &sseWriter{w: w, rc: http.NewResponseController(w), encode: lf.encode}
-	defer out.endOnClosing(lf.closing)()
+	ending, stop := out.endWhen(lf.closing, expires)
+	defer stop()
 	if out.retry(sseRetry) != nil {
 		return
 	}
@@ -89,7 +100,7 @@ func (lf *liveFeed) serve(w http.ResponseWriter, r *http.Request, q app.FeedQuer
 		select {
 		case <-ctx.Done():
 			return
-		case <-lf.closing:
+		case <-ending:
 			return
 		case <-heartbeat.C:
 			batch = nil
@@ -134,46 +145,73 @@ type sseWriter struct {
 	rc     *http.ResponseController
 	encode func(app.RecordedEvent) ([]byte, error)
 
-	// mu orders begin's deadlines against the one endOnClosing sets.
+	// mu orders begin's deadlines against the one endWhen sets.
 	mu      sync.Mutex
 	closed  bool
 	writing bool
+	pulled  bool // endWhen cut a write's deadline short
 }
 
-// errStreamClosing ends a stream's writes once the server shuts down.
-var errStreamClosing = errors.New("the server is shutting down")
+// errStreamClosing ends a stream's writes once the server shuts down or
+// the stream's token expires.
+var errStreamClosing = errors.New("the stream is ending")
 
-// endOnClosing has the stream's writes fail from when closing is closed.
-// A stream waiting for events sees closing and ends cleanly by itself;
+// tokenLive refuses a live feed to a token that has expired at expires,
+// though within the clock skew the verifier allows: its stream would end
+// at once.
+func tokenLive(expires time.Time) error {
+	if !expires.IsZero() && !time.Now().Before(expires) {
+		return errStreamTokenExpired
+	}
+	return nil
+}
+
+var errStreamTokenExpired = app.InvalidToken("expired")
+
+// endWhen has the stream's writes fail from when closing is closed (the
+// server shuts down) or, unless it is zero, at expires (the token that
+// opened the stream stops vouching for its caller); ending is closed then
+// too. A stream waiting for events sees ending and ends cleanly by itself;
 // one blocked in a write, because its client stopped reading, is deaf to
 // it and would hold the server's graceful shutdown for the write's whole
 // deadline, so that write's deadline is pulled in. The returned stop must
-// be called when the stream ends, before the handler returns.
-func (s *sseWriter) endOnClosing(closing <-chan struct{}) (stop func()) {
-	done := make(chan struct{})
+// be called when the stream ends.
+func (s *sseWriter) endWhen(closing <-chan struct{}, expires time.Time) (ending <-chan struct{}, stop func()) {
+	var expired <-chan time.Time
+	var timer *time.Timer
+	if !expires.IsZero() {
+		timer = time.NewTimer(time.Until(expires))
+		expired = timer.C
+	}
+	done, end, exited := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(exited)
 		select {
 		case <-closing:
-			s.mu.Lock()
-			s.closed = true
-			if s.writing {
-				_ = s.rc.SetWriteDeadline(time.Now())
-			}
-			s.mu.Unlock()
+		case <-expired:
 		case <-done:
+			return
 		}
-	}()
-	return func() {
-		close(done)
 		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.closed {
-			// The write the deadline was pulled in for may have finished
-			// just before: with the deadline left in the past, the
-			// response's last chunk would fail and the client would see
-			// a broken stream, not its end. A write that did fail leaves
-			// the connection failed, so this is no wait for it.
-			_ = s.rc.SetWriteDeadline(time.Now().Add(sseEndTimeout))
+		s.closed = true
+		if s.writing {
+			_ = s.rc.SetWriteDeadline(time.Now())
+			s.pulled = true
+		}
+		s.mu.Unlock()
+		close(end)
+	}()
+	return end, func() {
+		close(done)
+		<-exited
+		if timer != nil {
+			timer.Stop()
+		}
+		// The write whose deadline was pulled in may have been done
+		// already, its client reading: the server's last chunk, which
+		// ends the response cleanly, gets a moment of its own.
+		if s.pulled {
+			_ = s.rc.SetWriteDeadline(time.Now().Add(sseLastWriteGrace))
 		}
 	}
 }

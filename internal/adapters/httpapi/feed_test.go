@@ -419,7 +419,7 @@ func TestLiveFeedEndIsWritableAfterShutdownCutsAWrite(t *testing.T) {
 	w := &deadlineRecorder{ResponseWriter: httptest.NewRecorder()}
 	out := &sseWriter{w: w, rc: http.NewResponseController(w)}
 	closing := make(chan struct{})
-	stop := out.endOnClosing(closing)
+	_, stop := out.endWhen(closing, time.Time{})
 	if err := out.begin(); err != nil {
 		t.Fatal(err)
 	}
@@ -434,8 +434,8 @@ func TestLiveFeedEndIsWritableAfterShutdownCutsAWrite(t *testing.T) {
 	stop()
 
 	// Then the response ends under a deadline still ahead, and soon
-	if d := time.Until(w.last()); d <= 0 || d > sseEndTimeout {
-		t.Errorf("the stream's end has %s to be written, want up to %s", d, sseEndTimeout)
+	if d := time.Until(w.last()); d <= 0 || d > sseLastWriteGrace {
+		t.Errorf("the stream's end has %s to be written, want up to %s", d, sseLastWriteGrace)
 	}
 }
 

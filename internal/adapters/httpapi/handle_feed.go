@@ -65,6 +65,10 @@ func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Ha
 // stream: whether a stream would be admitted now, then its first read,
 // decide the status there too.
 func (lf *liveFeed) head(w http.ResponseWriter, r *http.Request, feed feedReader, q app.FeedQuery) {
+	if err := tokenLive(principalFrom(r.Context()).Expires); err != nil {
+		writeError(w, r, err)
+		return
+	}
 	release, err := lf.streams.acquire(lf.client(r))
 	if err != nil {
 		writeError(w, r, err)

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -84,9 +85,17 @@ func OpenDevKey(dir string) (k *DevKey, created bool, err error) {
 }
 
 // LoadDevKey reads the development key kept in dir; the error wraps
-// fs.ErrNotExist when there is none.
+// fs.ErrNotExist when there is none. It refuses, as ssh does, a folder
+// others may write to (they could put a key of their own there) and a key
+// others may read (they could sign tokens with it).
 func LoadDevKey(dir string) (*DevKey, error) {
+	if err := private(dir, 0o022, "others could put a key of their own in it", "chmod go-w"); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, DevKeyFile)
+	if err := private(path, 0o077, "others could read the key and sign tokens with it", "chmod 600"); err != nil {
+		return nil, err
+	}
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("development signing key: %w", err)
@@ -104,6 +113,22 @@ func LoadDevKey(dir string) (*DevKey, error) {
 		return nil, fmt.Errorf("development signing key %s: a %T, not Ed25519", path, parsed)
 	}
 	return devKey(key), nil
+}
+
+// private checks that path, if it exists, grants none of the permissions
+// open: risk says what they would allow, fix is the command that removes
+// them.
+func private(path string, open fs.FileMode, risk, fix string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("development signing key: %w", err)
+	}
+	// Windows has no such permission bits.
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&open != 0 {
+		return fmt.Errorf("development signing key: permissions %04o for %s are too open: %s; run `%s %s`",
+			perm, path, risk, fix, path)
+	}
+	return nil
 }
 
 // Save keeps the key in dir, never replacing one there: the error wraps
@@ -172,7 +197,7 @@ type DevToken struct {
 
 // Mint signs a development token valid from now for t.TTL. It refuses
 // what a Verifier would: an unknown role name, a customer whose subject
-// is not a UUID.
+// is not a UUID in lower case.
 func (k *DevKey) Mint(t DevToken, now time.Time) (string, error) {
 	if t.TTL <= 0 {
 		return "", errors.New("a token's lifetime must be positive")
@@ -206,7 +231,7 @@ func (k *DevKey) Mint(t DevToken, now time.Time) (string, error) {
 	}
 	if rs.Has(app.RoleCustomer) {
 		if _, ok := customerID(t.Subject); !ok {
-			return "", fmt.Errorf("a customer's subject must be its id, a UUID: %q is not one", t.Subject)
+			return "", fmt.Errorf("a customer's subject must be its id, a UUID in lower case: %q is not one", t.Subject)
 		}
 		claims[t.CustomerClaim] = t.Subject
 	}

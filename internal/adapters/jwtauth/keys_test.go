@@ -1,18 +1,29 @@
 package jwtauth_test
 
 import (
+	"bytes"
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/MicahParks/jwkset"
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth/jwtauthtest"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/rs/zerolog"
 )
 
 // eventually polls cond every 10ms for up to 5s.
@@ -229,4 +240,97 @@ func TestMissingFileIsNotReady(t *testing.T) {
 	if ready(v) {
 		t.Error("ready without a key set")
 	}
+}
+
+// lockedBuffer is a log both the test and the verifier's loader use.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestSkippedKeysAreLogged: a key of the set that cannot verify tokens is
+// named in a warning, with why, once per set loaded, not at every
+// refresh.
+func TestSkippedKeysAreLogged(t *testing.T) {
+	t.Parallel()
+	// Given a set with a signing key and keys that cannot sign, in a file
+	// read again every 10ms
+	good := jwtauthtest.NewKey(t, "EdDSA")
+	jwk := func(pub crypto.PublicKey, kid string, use jwkset.USE) jwkset.JWKMarshal {
+		j, err := jwkset.NewJWKFromKey(pub, jwkset.JWKOptions{Metadata: jwkset.JWKMetadataOptions{KID: kid, USE: use}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return j.Marshal()
+	}
+	ed, _, _ := ed25519.GenerateKey(rand.Reader)
+	rsa1024, _ := rsa.GenerateKey(rand.Reader, 1024)
+	p384, _ := ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
+	set := jwkset.JWKSMarshal{Keys: []jwkset.JWKMarshal{
+		good.JWK(t),
+		jwk(ed, "for-encryption", jwkset.UseEnc),
+		{KTY: jwkset.KtyOct, KID: "hmac", K: "c2VjcmV0"},
+		jwk(rsa1024.Public(), "rsa-1024", ""),
+		jwk(p384.Public(), "p384", ""),
+	}}
+	raw, err := json.Marshal(set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(path, raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	logs := &lockedBuffer{}
+
+	// When the verifier loads it, and reads it again many times
+	v := jwtauthtest.NewVerifier(t, jwtauth.Config{JWKSFile: path, RefreshInterval: 10 * time.Millisecond,
+		Log: zerolog.New(logs)})
+	eventually(t, "ready", func() bool { return ready(v) })
+	time.Sleep(200 * time.Millisecond)
+
+	// Then each skipped key was named once, at warn, with why
+	var lines []struct{ Level, Kid, Why string }
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		var l struct{ Level, Kid, Why string }
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if l.Kid != "" {
+			lines = append(lines, l)
+		}
+	}
+	want := map[string]string{
+		"for-encryption": `use "enc"`,
+		"hmac":           "HMAC",
+		"rsa-1024":       "RSA key of 1024 bits",
+		"p384":           `curve "P-384"`,
+	}
+	if len(lines) != len(want) {
+		t.Errorf("%d warnings about keys, want %d (one per skipped key):\n%s", len(lines), len(want), logs.String())
+	}
+	for _, l := range lines {
+		why, ok := want[l.Kid]
+		if !ok || l.Level != "warn" || !strings.Contains(l.Why, why) {
+			t.Errorf("%+v, want a warning for a skipped key saying %q", l, why)
+		}
+		delete(want, l.Kid)
+	}
+	if len(want) > 0 {
+		t.Errorf("no warning for %v:\n%s", want, logs.String())
+	}
+	// and the signing key is used
+	accepted(t, v, good.Sign(t, jwtauthtest.StaffClaims()))
 }

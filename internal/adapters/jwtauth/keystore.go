@@ -53,8 +53,11 @@ func (s *keyStore) load(ctx context.Context) error {
 		return nil
 	}
 	keys, skips, err := parseSet(raw)
+	// Once per set read: a set loaded again unchanged is not parsed.
+	// An operator whose provider signs with a key skipped here learns
+	// why its tokens are refused.
 	for _, k := range skips {
-		s.log.Debug().Str("kid", k.kid).Str("why", k.why).Msg("a key of the set is not used to verify bearer tokens")
+		s.log.Warn().Str("kid", k.kid).Str("why", k.why).Msg("a key of the JWKS is skipped: it cannot verify bearer tokens")
 	}
 	if err != nil {
 		return err

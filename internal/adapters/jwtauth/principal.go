@@ -26,12 +26,15 @@ func (v *Verifier) principal(claims jwt.MapClaims) (app.Principal, error) {
 		return app.Principal{}, err
 	}
 	if p.Subject == "" {
-		// A client-credentials token may name no subject: the client
-		// acts for itself.
-		p.Subject = p.ClientID
+		// RFC 9068 §2.2 requires sub. Standing in the client id for it
+		// would let a client share a subject, and with it idempotency
+		// keys, stream quota and the audit trail's actor, with a user of
+		// that name.
+		return app.Principal{}, app.InvalidToken("no subject (sub)")
 	}
-	if p.Subject == "" {
-		return app.Principal{}, app.InvalidToken("no subject (sub) and no client (azp, client_id)")
+	// exp is required, so the parser has checked it is a date.
+	if exp, err := claims.GetExpirationTime(); err == nil && exp != nil {
+		p.Expires = exp.Time
 	}
 	if p.Roles, err = roles(claims[v.cfg.RolesClaim]); err != nil {
 		return app.Principal{}, app.InvalidToken(fmt.Sprintf("claim %q: %v", v.cfg.RolesClaim, err))
@@ -40,7 +43,11 @@ func (v *Verifier) principal(claims jwt.MapClaims) (app.Principal, error) {
 		s, _ := claims[v.cfg.CustomerClaim].(string)
 		id, ok := customerID(s)
 		if !ok {
-			return app.Principal{}, app.InvalidToken(fmt.Sprintf("the token grants the customer role and its claim %q is not a customer id (a UUID)", v.cfg.CustomerClaim))
+			why := "is not a customer id (a UUID)"
+			if _, err := uuid.Parse(s); err == nil && len(s) == len(uuid.Nil.String()) {
+				why = "is not a customer id as orderapi writes them: a UUID in lower case"
+			}
+			return app.Principal{}, app.InvalidToken(fmt.Sprintf("the token grants the customer role and its claim %q %s", v.cfg.CustomerClaim, why))
 		}
 		p.CustomerID = id
 	}
@@ -91,8 +98,11 @@ func roles(claim any) (app.Roles, error) {
 
 var errNotRoles = errors.New("not a list of role names")
 
-// customerID reads a customer's id: a UUID in its canonical form.
+// customerID reads a customer's id: a UUID in its canonical form, lower
+// case, the only one orderapi accepts anywhere. Another spelling of the
+// same id would be the same customer under another subject, and so
+// another scope for its idempotency keys and its streams.
 func customerID(s string) (uuid.UUID, bool) {
 	id, err := uuid.Parse(s)
-	return id, err == nil && len(s) == len(uuid.Nil.String())
+	return id, err == nil && id.String() == s
 }

@@ -13,8 +13,11 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/MicahParks/jwkset"
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // maxJWKSSize bounds a fetched or read key set: a provider publishes a
@@ -136,41 +139,30 @@ func parseSet(raw []byte) ([]jwkset.JWK, []skipped, error) {
 func usable(m jwkset.JWKMarshal) string {
 	switch {
 	case m.USE != "" && m.USE != jwkset.UseSig:
-		return fmt.Sprintf("use %q is not sig", m.USE)
+		return fmt.Sprintf("use %q: not a signature key", m.USE)
+	case m.KTY == jwkset.KtyOct:
+		return "an HMAC secret (kty oct): only public keys verify tokens"
 	case m.ALG != "" && !accepted(string(m.ALG)):
-		return fmt.Sprintf("alg %q is not accepted", m.ALG)
+		return fmt.Sprintf("alg %q is not accepted (only %s)", m.ALG, strings.Join(algorithms, ", "))
+	case m.KTY == jwkset.KtyEC && m.CRV != jwkset.CrvP256:
+		return fmt.Sprintf("curve %q is not accepted (only P-256, for ES256)", m.CRV)
+	case m.KTY == jwkset.KtyOKP && m.CRV != jwkset.CrvEd25519:
+		return fmt.Sprintf("curve %q is not accepted (only Ed25519, for EdDSA)", m.CRV)
 	case m.KTY != jwkset.KtyRSA && m.KTY != jwkset.KtyEC && m.KTY != jwkset.KtyOKP:
 		return fmt.Sprintf("kty %q is not accepted", m.KTY)
 	}
 	return ""
 }
 
-func accepted(alg string) bool {
-	for _, a := range algorithms {
-		if a == alg {
-			return true
-		}
-	}
-	return false
-}
+func accepted(alg string) bool { return slices.Contains(algorithms, alg) }
 
 // fits says why key cannot verify alg, or "".
 func fits(alg string, key any) string {
-	ok := false
-	switch k := key.(type) {
-	case *rsa.PublicKey:
-		if k.N.BitLen() < minRSABits {
-			return fmt.Sprintf("RSA key of %d bits, fewer than %d", k.N.BitLen(), minRSABits)
-		}
-		ok = alg == "RS256"
-	case *ecdsa.PublicKey:
-		ok = alg == "ES256" && k.Curve == elliptic.P256()
-	case ed25519.PublicKey:
-		ok = alg == "EdDSA"
-	default:
-		return fmt.Sprintf("a key of type %T verifies none of %v", key, algorithms)
+	serves, why := algorithmOf(key)
+	if why != "" {
+		return why
 	}
-	if !ok {
+	if alg != serves {
 		return fmt.Sprintf("the key does not fit %s", alg)
 	}
 	return ""
@@ -178,11 +170,26 @@ func fits(alg string, key any) string {
 
 // fitsAny says why key fits none of the accepted algorithms, or "".
 func fitsAny(key any) string {
-	why := ""
-	for _, a := range algorithms {
-		if why = fits(a, key); why == "" {
-			return ""
-		}
-	}
+	_, why := algorithmOf(key)
 	return why
+}
+
+// algorithmOf is the one accepted algorithm key may verify, or why it may
+// verify none.
+func algorithmOf(key any) (alg, why string) {
+	switch k := key.(type) {
+	case *rsa.PublicKey:
+		if k.N.BitLen() < minRSABits {
+			return "", fmt.Sprintf("RSA key of %d bits, fewer than %d", k.N.BitLen(), minRSABits)
+		}
+		return jwt.SigningMethodRS256.Alg(), ""
+	case *ecdsa.PublicKey:
+		if k.Curve != elliptic.P256() {
+			return "", fmt.Sprintf("curve %q is not accepted (only P-256, for ES256)", k.Curve.Params().Name)
+		}
+		return jwt.SigningMethodES256.Alg(), ""
+	case ed25519.PublicKey:
+		return jwt.SigningMethodEdDSA.Alg(), ""
+	}
+	return "", fmt.Sprintf("a key of type %T verifies none of %s", key, strings.Join(algorithms, ", "))
 }

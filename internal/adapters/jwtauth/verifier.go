@@ -205,6 +205,9 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (app.Principa
 	if !v.keys.loaded() {
 		return app.Principal{}, app.ErrAuthUnavailable
 	}
+	if why := repeatedNames(token); why != "" {
+		return app.Principal{}, app.InvalidToken(why)
+	}
 	claims := jwt.MapClaims{}
 	gen := v.keys.generation()
 	tok, err := v.parser.ParseWithClaims(token, claims, v.keyfunc(ctx))
@@ -215,9 +218,9 @@ func (v *Verifier) Authenticate(ctx context.Context, token string) (app.Principa
 	if err != nil {
 		return app.Principal{}, err
 	}
-	// exp is required, so present; the entry never outlives it.
-	if exp, _ := claims.GetExpirationTime(); v.cache != nil && exp != nil {
-		v.cache.put(key, p, exp.Time, gen, v.cfg.Now())
+	// exp is required, so Expires is set; the entry never outlives it.
+	if v.cache != nil && !p.Expires.IsZero() {
+		v.cache.put(key, p, p.Expires, gen, v.cfg.Now())
 	}
 	return p, nil
 }

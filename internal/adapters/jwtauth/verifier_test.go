@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -68,11 +69,13 @@ func TestAcceptsEachAlgorithm(t *testing.T) {
 	// Given a set with an RSA, a P-256 and an Ed25519 key
 	k := newKeys(t, jwtauth.Config{})
 	customer := uuid.New()
+	claims := jwtauthtest.CustomerClaims(customer)
 	for _, key := range []*jwtauthtest.Key{k.rs, k.es, k.ed} {
 		// When each signs a customer's token
-		p := accepted(t, k.v, key.Sign(t, jwtauthtest.CustomerClaims(customer)))
-		// Then the token is the customer's
-		want := app.Principal{Subject: customer.String(), Roles: app.RolesOf(app.RoleCustomer), CustomerID: customer}
+		p := accepted(t, k.v, key.Sign(t, claims))
+		// Then the token is the customer's, until its exp
+		want := app.Principal{Subject: customer.String(), Roles: app.RolesOf(app.RoleCustomer), CustomerID: customer,
+			Expires: time.Unix(claims["exp"].(int64), 0)}
 		if p != want {
 			t.Errorf("%s: %+v, want %+v", key.Alg, p, want)
 		}
@@ -181,6 +184,16 @@ func TestRefusesTokens(t *testing.T) {
 		{"roles an object", k.ed.Sign(t, valid(jwt.MapClaims{"roles": map[string]any{"staff": true}})), `claim "roles"`},
 		{"sub not a string", k.ed.Sign(t, valid(jwt.MapClaims{"sub": 42})), `claim "sub"`},
 		{"no subject, no client", k.ed.Sign(t, valid(jwt.MapClaims{"sub": nil})), "no subject"},
+		// RFC 9068 §2.2: sub is required; the client does not stand in
+		// for it, or a client named like a user would share its keys.
+		{"no subject, a client_id", k.ed.Sign(t, valid(jwt.MapClaims{"sub": nil, "client_id": "reporting", "roles": []string{"service"}})), "no subject (sub)"},
+		{"no subject, an azp", k.ed.Sign(t, valid(jwt.MapClaims{"sub": nil, "azp": "web"})), "no subject (sub)"},
+		{"an empty subject, a client_id", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "", "client_id": "reporting"})), "no subject (sub)"},
+		// The same customer spelt otherwise would be another subject, and
+		// another scope for its idempotency keys.
+		{"customer with an upper-case UUID", k.ed.Sign(t, valid(jwt.MapClaims{"sub": strings.ToUpper(uuid.NewString()), "roles": []string{"customer"}})), "a UUID in lower case"},
+		{"customer with a mixed-case UUID", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "7C0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c11", "roles": []string{"customer"}})), "a UUID in lower case"},
+		{"customer with a URN", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "urn:uuid:" + uuid.NewString(), "roles": []string{"customer"}})), "not a customer id"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -263,8 +276,8 @@ func TestPrincipalFromClaims(t *testing.T) {
 		{"client from azp", jwtauth.Config{},
 			jwt.MapClaims{"sub": "s5", "azp": "web", "client_id": "ignored"},
 			app.Principal{Subject: "s5", ClientID: "web"}},
-		{"client from client_id, no sub", jwtauth.Config{},
-			jwt.MapClaims{"sub": nil, "client_id": "reporting", "roles": []string{"service"}},
+		{"client from client_id, the subject its own", jwtauth.Config{},
+			jwt.MapClaims{"sub": "reporting", "client_id": "reporting", "roles": []string{"service"}},
 			app.Principal{Subject: "reporting", ClientID: "reporting", Roles: app.RolesOf(app.RoleService)}},
 		{"claims configured", jwtauth.Config{RolesClaim: "https://orderapi.example/roles", CustomerClaim: "customer_id"},
 			jwt.MapClaims{"sub": "user-7", "https://orderapi.example/roles": []string{"customer"}, "customer_id": customer.String(), "roles": nil},
@@ -275,7 +288,9 @@ func TestPrincipalFromClaims(t *testing.T) {
 			key := jwtauthtest.NewKey(t, "EdDSA")
 			tt.cfg.JWKS = jwtauthtest.JWKS(t, key)
 			v := jwtauthtest.NewVerifier(t, tt.cfg)
-			if p := accepted(t, v, key.Sign(t, changed(jwtauthtest.Claims(""), tt.claims))); p != tt.want {
+			claims := changed(jwtauthtest.Claims(""), tt.claims)
+			tt.want.Expires = time.Unix(claims["exp"].(int64), 0)
+			if p := accepted(t, v, key.Sign(t, claims)); p != tt.want {
 				t.Errorf("%+v, want %+v", p, tt.want)
 			}
 		})
@@ -297,5 +312,39 @@ func TestNewRefusesIncompleteConfig(t *testing.T) {
 		if _, err := jwtauth.New(cfg); err == nil {
 			t.Errorf("%s: New accepted it", name)
 		}
+	}
+}
+
+// TestRefusesRepeatedMemberNames: JSON that names a member twice is read
+// differently by different parsers (the first or the last wins), so a
+// token whose header or claims do is refused, however signed.
+func TestRefusesRepeatedMemberNames(t *testing.T) {
+	t.Parallel()
+	k := newKeys(t, jwtauth.Config{})
+	now := time.Now()
+	claims := func(extra string) string {
+		return fmt.Sprintf(`{"iss":%q,"aud":%q,"sub":"s1","iat":%d,"exp":%d%s}`,
+			jwtauthtest.Issuer, jwtauthtest.Audience, now.Unix(), now.Add(time.Hour).Unix(), extra)
+	}
+	header := func(extra string) string { return fmt.Sprintf(`{"kid":%q%s}`, k.ed.KID, extra) }
+
+	// Given a token signed as written, its JSON sound, that is accepted
+	p := accepted(t, k.v, k.ed.SignRaw(t, header(`,"alg":"EdDSA"`), claims(`,"roles":["staff"]`)))
+	if p.Subject != "s1" || p.Roles != app.RolesOf(app.RoleStaff) {
+		t.Fatalf("%+v", p)
+	}
+	for _, tt := range []struct{ name, header, claims, why string }{
+		{"alg twice, none first", header(`,"alg":"none","alg":"EdDSA"`), claims(`,"roles":["staff"]`), "twice in its header"},
+		{"kid twice", header(`,"alg":"EdDSA","kid":"other"`), claims(`,"roles":["staff"]`), "twice in its header"},
+		{"roles twice", header(`,"alg":"EdDSA"`), claims(`,"roles":["customer"],"roles":["staff"]`), "twice in its claims"},
+		{"sub twice", header(`,"alg":"EdDSA"`), claims(`,"sub":"s2"`), "twice in its claims"},
+		{"a name twice, once escaped", header(`,"alg":"EdDSA"`), claims(`,"roles":["customer"],"\u0072oles":["staff"]`), "twice in its claims"},
+		{"a name twice in a nested object", header(`,"alg":"EdDSA"`), claims(`,"roles":["staff"],"cnf":{"x":1,"x":2}`), "twice in its claims"},
+		{"claims not UTF-8", header(`,"alg":"EdDSA"`), claims(",\"roles\":[\"staff\"],\"name\":\"\xff\""), "malformed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			// When it is signed by a trusted key, Then it is refused
+			refused(t, k.v, k.ed.SignRaw(t, tt.header, tt.claims), tt.why)
+		})
 	}
 }
