@@ -95,7 +95,7 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 	}
 
 	// Then the metrics are there
-	if body := getBody(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(body, "orderapi_db_pool_max_conns ") {
+	if body := getText(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(body, "orderapi_db_pool_max_conns ") {
 		t.Errorf("metrics:\n%s", body)
 	}
 	// and not on the API's address

@@ -129,25 +129,8 @@ func TestServeFailsOpenWithoutRedis(t *testing.T) {
 		}
 	}
 	// and counted
-	body := getBody(t, "http://"+addr+"/metrics")
+	body := getText(t, "http://"+addr+"/metrics")
 	if !strings.Contains(body, "orderapi_rate_limit_failures_total 3") {
 		t.Errorf("metrics lack 3 rate limit failures:\n%s", grepLines(body, "rate_limit"))
 	}
-}
-
-func getBody(t *testing.T, url string) string {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s = %d", url, resp.StatusCode)
-	}
-	return string(data)
 }
