@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"reflect"
+	"sync"
 	"testing"
 	"time"
 
@@ -362,5 +363,68 @@ func TestAnotherCustomersOrderLooksMissingToTheObserver(t *testing.T) {
 		if states := rec.takeStates(); len(states) != 0 {
 			t.Errorf("states used %v, want none", states)
 		}
+	}
+}
+
+// loadCounter counts the streams a service loads.
+type loadCounter struct {
+	app.EventStore
+	mu    sync.Mutex
+	loads int
+}
+
+func (l *loadCounter) Load(ctx context.Context, id uuid.UUID) (order.Order, error) {
+	l.mu.Lock()
+	l.loads++
+	l.mu.Unlock()
+	return l.EventStore.Load(ctx, id)
+}
+
+func (l *loadCounter) take() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := l.loads
+	l.loads = 0
+	return n
+}
+
+// A command on another customer's order never loads its stream: what a
+// load does (snapshot reads, events folded) shows in the store's metrics,
+// and would tell the order from a missing one.
+func TestCommandsOnAnotherCustomersOrderLoadNothing(t *testing.T) {
+	t.Parallel()
+	pool := pgtest.New(t)
+	store := postgres.NewStore(pool)
+	counted := &loadCounter{EventStore: store}
+	svc, err := app.NewService(counted, store, app.Config{StateCacheSize: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	alice, mallory := customer(uuid.New()), customer(uuid.New())
+	created, err := svc.CreateOrder(ctx, app.NewOrder{}, as(alice))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	for _, id := range []uuid.UUID{created.Order.ID, uuid.New()} {
+		// When another customer sends a command on it, and on a missing
+		// order
+		_, err := svc.CancelOrder(ctx, app.Target{OrderID: id, Metadata: as(mallory)}, "mine now", "")
+
+		// Then neither is found, and neither stream is loaded
+		if !errors.Is(err, order.ErrNotFound) {
+			t.Fatalf("cancel = %v, want not found", err)
+		}
+		if n := counted.take(); n != 0 {
+			t.Errorf("order %s: %d loads, want none", id, n)
+		}
+	}
+	// And the owner's command loads it, as ever
+	if _, err := svc.CancelOrder(ctx, app.Target{OrderID: created.Order.ID, Metadata: as(alice)}, "changed my mind", ""); err != nil {
+		t.Fatal(err)
+	}
+	if n := counted.take(); n != 1 {
+		t.Errorf("owner's command: %d loads, want 1", n)
 	}
 }

@@ -46,6 +46,18 @@ func (s *Service) mustSee(ctx context.Context, p Principal, id uuid.UUID) error 
 	return nil
 }
 
+// mustChange is mustSee for a command: whether p may change the order.
+func (s *Service) mustChange(ctx context.Context, p Principal, id uuid.UUID) error {
+	o, err := s.reads.GetOrder(ctx, id)
+	if err != nil {
+		return fmt.Errorf("load order %s: %w", id, err)
+	}
+	if !p.changes(&o) {
+		return fmt.Errorf("load order %s: %w", id, hidden(id))
+	}
+	return nil
+}
+
 // ListCustomerOrders pages a customer's orders, newest first. A zero Limit
 // is DefaultPageSize; larger than MaxPageSize is an invalid input. A
 // customer lists its own orders only: another customer's list is

@@ -177,13 +177,21 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 	// the command is decided again on a fresh load, without counting that
 	// as a retry.
 	//
-	// An order the principal may not change is loaded, never taken from
-	// the kept states, and nothing is told of its state's source: to the
-	// principal and to anyone watching the metrics it must look like a
-	// missing order, which is a load that finds nothing.
+	// An order the principal may not change must look like a missing one,
+	// to the principal and to anyone watching the metrics: it is never
+	// taken from the kept states, nor loaded, whose snapshot counters
+	// would tell it exists and how long it is. Staff change every order;
+	// anyone else's right is checked first, from the order's owner in
+	// the read model (one primary-key read), unless a kept state of its
+	// own order already says so.
 	cached, fromCache := s.states.get(t.OrderID)
 	if fromCache && !p.changes(&cached) {
 		fromCache = false
+	}
+	if !fromCache && !p.Roles.Has(RoleStaff) {
+		if err := s.mustChange(ctx, p, t.OrderID); err != nil {
+			return Result{}, err
+		}
 	}
 	for attempt := 1; ; attempt++ {
 		retries = attempt - 1
