@@ -4,25 +4,28 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // principal reads who a verified token names.
 func (v *Verifier) principal(claims jwt.MapClaims) (app.Principal, error) {
 	var p app.Principal
 	var err error
-	if p.ClientID, err = stringClaim(claims, "azp"); err != nil {
+	if p.ClientID, err = nameClaim(claims, "azp"); err != nil {
 		return app.Principal{}, err
 	}
 	if p.ClientID == "" {
-		if p.ClientID, err = stringClaim(claims, "client_id"); err != nil {
+		if p.ClientID, err = nameClaim(claims, "client_id"); err != nil {
 			return app.Principal{}, err
 		}
 	}
-	if p.Subject, err = stringClaim(claims, "sub"); err != nil {
+	if p.Subject, err = nameClaim(claims, "sub"); err != nil {
 		return app.Principal{}, err
 	}
 	if p.Subject == "" {
@@ -52,6 +55,27 @@ func (v *Verifier) principal(claims jwt.MapClaims) (app.Principal, error) {
 		p.CustomerID = id
 	}
 	return p, nil
+}
+
+// nameClaim is a claim that names someone (sub) or something (azp,
+// client_id): it is written into every event's metadata, which is never
+// edited, and the subject becomes an order's cancelled_by. So it must be
+// printable text a reader can trust: no control characters (a newline
+// would forge a log line, a NUL cannot be stored), not blank, and at most
+// order.MaxActorLen characters, as cancelled_by is.
+func nameClaim(claims jwt.MapClaims, name string) (string, error) {
+	s, err := stringClaim(claims, name)
+	switch {
+	case err != nil || s == "":
+		return s, err
+	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return "", app.InvalidToken(fmt.Sprintf("claim %q holds control characters", name))
+	case strings.TrimSpace(s) == "":
+		return "", app.InvalidToken(fmt.Sprintf("claim %q is blank", name))
+	case utf8.RuneCountInString(s) > order.MaxActorLen:
+		return "", app.InvalidToken(fmt.Sprintf("claim %q is longer than %d characters", name, order.MaxActorLen))
+	}
+	return s, nil
 }
 
 // stringClaim is a claim that must be a string when present.

@@ -189,6 +189,14 @@ func TestRefusesTokens(t *testing.T) {
 		{"no subject, a client_id", k.ed.Sign(t, valid(jwt.MapClaims{"sub": nil, "client_id": "reporting", "roles": []string{"service"}})), "no subject (sub)"},
 		{"no subject, an azp", k.ed.Sign(t, valid(jwt.MapClaims{"sub": nil, "azp": "web"})), "no subject (sub)"},
 		{"an empty subject, a client_id", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "", "client_id": "reporting"})), "no subject (sub)"},
+		// Names are written into history for good: printable, not blank,
+		// no longer than cancelled_by may be.
+		{"a NUL in the subject", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "a\x00b"})), `claim "sub" holds control characters`},
+		{"a newline in the subject", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "evil\nINFO fake log"})), `claim "sub" holds control characters`},
+		{"a blank subject", k.ed.Sign(t, valid(jwt.MapClaims{"sub": "   "})), `claim "sub" is blank`},
+		{"a subject of 101 characters", k.ed.Sign(t, valid(jwt.MapClaims{"sub": strings.Repeat("s", 101)})), `claim "sub" is longer than 100 characters`},
+		{"a NUL in client_id", k.ed.Sign(t, valid(jwt.MapClaims{"client_id": "a\x00b"})), `claim "client_id" holds control characters`},
+		{"a newline in azp", k.ed.Sign(t, valid(jwt.MapClaims{"azp": "a\nb"})), `claim "azp" holds control characters`},
 		// The same customer spelt otherwise would be another subject, and
 		// another scope for its idempotency keys.
 		{"customer with an upper-case UUID", k.ed.Sign(t, valid(jwt.MapClaims{"sub": strings.ToUpper(uuid.NewString()), "roles": []string{"customer"}})), "a UUID in lower case"},
