@@ -111,3 +111,20 @@ func (a *testAPI) preflight(path, origin, method, headers string) reply {
 	req.Header.Set("Access-Control-Request-Headers", headers)
 	return a.send(req)
 }
+
+// TestCORSOriginsAreExact: an origin with a * in it is refused at start,
+// since the CORS handler would take it as a pattern ("https://*" is every
+// site); exact origins are taken.
+func TestCORSOriginsAreExact(t *testing.T) {
+	t.Parallel()
+	for _, o := range []string{"*", "https://*", "https://shop.*", "https://*.shop.example", "http://localhost:*"} {
+		if err := checkOrigin(o); err == nil {
+			t.Errorf("checkOrigin(%q) took a pattern", o)
+		}
+	}
+	for _, o := range []string{"https://shop.example", "http://localhost:5173"} {
+		if err := checkOrigin(o); err != nil {
+			t.Errorf("checkOrigin(%q) = %v", o, err)
+		}
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -140,7 +141,8 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 
 // checkOrigin accepts a serialized origin (scheme://host[:port]) as browsers
 // send it, so that a typo in the configuration fails at start instead of
-// silently blocking a frontend. "*" is refused: the API is not public.
+// silently blocking a frontend. "*", alone or in a pattern, is refused:
+// the API is not public.
 func checkOrigin(o string) error {
 	u, err := url.Parse(o)
 	switch {
@@ -150,6 +152,10 @@ func checkOrigin(o string) error {
 		return errors.New("want http:// or https://")
 	case u.Host == "" || u.Path != "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil:
 		return errors.New("want scheme://host[:port] and nothing else")
+	case strings.Contains(o, "*"):
+		// The CORS handler would take it as a pattern: "https://*" lets
+		// every site call the API with its users' tokens.
+		return errors.New("want one exact origin; patterns with * are not taken")
 	}
 	return nil
 }
