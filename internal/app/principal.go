@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -120,6 +122,40 @@ var (
 	// it did not exist.
 	ErrForbidden = &Error{Code: "forbidden", Message: "your roles do not allow this request"}
 )
+
+// CheckName reports whether a name a token gives, its subject or its
+// client's id (claim names which), may be written into history: every
+// event's metadata records it, never to be edited, and the subject is an
+// order's cancelled_by. So it must be printable text a reader can trust:
+// no control characters (a newline would forge a log line, a NUL cannot be
+// stored), not blank, and at most order.MaxActorLen characters.
+func CheckName(claim, s string) error {
+	switch {
+	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
+		return InvalidToken(fmt.Sprintf("claim %q holds control characters", claim))
+	case strings.TrimSpace(s) == "":
+		return InvalidToken(fmt.Sprintf("claim %q is blank", claim))
+	case utf8.RuneCountInString(s) > order.MaxActorLen:
+		return InvalidToken(fmt.Sprintf("claim %q is longer than %d characters", claim, order.MaxActorLen))
+	}
+	return nil
+}
+
+// Check reports whether p may act at all: it has a subject, and its
+// names pass CheckName. An adapter that makes principals calls it, so
+// that no use case is handed one that history cannot record.
+func (p Principal) Check() error {
+	if p.Subject == "" {
+		return InvalidToken("no subject (sub)")
+	}
+	if err := CheckName("sub", p.Subject); err != nil {
+		return err
+	}
+	if p.ClientID != "" {
+		return CheckName("client_id", p.ClientID)
+	}
+	return nil
+}
 
 // InvalidToken is ErrInvalidToken saying why.
 func InvalidToken(why string) error {

@@ -37,10 +37,11 @@ func identify(auth Authenticator) func(http.Handler) http.Handler {
 			if err == nil {
 				id.principal, err = auth.Authenticate(r.Context(), token)
 			}
-			if err == nil && id.principal.Subject == "" {
-				// The audit trail records the subject: a principal
-				// without one cannot act.
-				err = app.InvalidToken("it names no subject")
+			if err == nil {
+				// The audit trail records the principal: one it cannot
+				// record (no subject, or names no reader can trust)
+				// cannot act.
+				err = id.principal.Check()
 			}
 			if err != nil {
 				id = identity{err: err}

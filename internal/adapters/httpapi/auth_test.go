@@ -214,8 +214,8 @@ func TestAuthUnavailable(t *testing.T) {
 	a.do("GET", "/healthz", nil).want(t, http.StatusOK)
 }
 
-// TestVerifierFailures: a principal without a subject cannot act (the
-// audit trail needs one), and a verifier's unexpected error is a logged
+// TestVerifierFailures: a principal without a subject, or with names the
+// audit trail cannot record, cannot act, and a verifier's unexpected error is a logged
 // 500, never a way in.
 func TestVerifierFailures(t *testing.T) {
 	t.Parallel()
@@ -224,8 +224,18 @@ func TestVerifierFailures(t *testing.T) {
 	a := newAPI(t, func(c *Config) { c.Auth = failingAuth{auth} })
 	r := a.as(nobody).do("GET", "/v1/projections", nil)
 	r.wantProblem(t, http.StatusUnauthorized, "invalid_token")
-	if got, want := r.Header.Get("WWW-Authenticate"), invalidChallenge+`the bearer token is not valid: it names no subject"`; got != want {
+	if got, want := r.Header.Get("WWW-Authenticate"), invalidChallenge+`the bearer token is not valid: no subject (sub)"`; got != want {
 		t.Errorf("WWW-Authenticate = %q, want %q", got, want)
+	}
+	// Nor can one whose names history could not record as they are
+	for _, p := range []app.Principal{
+		{Subject: "a\x00b", Roles: app.RolesOf(app.RoleStaff)},
+		{Subject: "evil\nINFO forged", Roles: app.RolesOf(app.RoleStaff)},
+		{Subject: "  ", Roles: app.RolesOf(app.RoleStaff)},
+		{Subject: strings.Repeat("s", 101), Roles: app.RolesOf(app.RoleStaff)},
+		{Subject: "staff:ok", Roles: app.RolesOf(app.RoleStaff), ClientID: "web\r\n"},
+	} {
+		a.as(auth.issue(p)).do("POST", "/v1/orders", map[string]any{"customer_id": uuid.New()}).wantProblem(t, http.StatusUnauthorized, "invalid_token")
 	}
 	a.as("broken").do("GET", "/v1/projections", nil).wantProblem(t, http.StatusInternalServerError, codeInternal)
 	if !strings.Contains(a.logs.String(), "verifier exploded") {

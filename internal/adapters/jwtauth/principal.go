@@ -4,13 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
-	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // principal reads who a verified token names.
@@ -58,22 +55,14 @@ func (v *Verifier) principal(claims jwt.MapClaims) (app.Principal, error) {
 }
 
 // nameClaim is a claim that names someone (sub) or something (azp,
-// client_id): it is written into every event's metadata, which is never
-// edited, and the subject becomes an order's cancelled_by. So it must be
-// printable text a reader can trust: no control characters (a newline
-// would forge a log line, a NUL cannot be stored), not blank, and at most
-// order.MaxActorLen characters, as cancelled_by is.
+// client_id), which history records: it must pass app.CheckName.
 func nameClaim(claims jwt.MapClaims, name string) (string, error) {
 	s, err := stringClaim(claims, name)
-	switch {
-	case err != nil || s == "":
+	if err != nil || s == "" {
 		return s, err
-	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
-		return "", app.InvalidToken(fmt.Sprintf("claim %q holds control characters", name))
-	case strings.TrimSpace(s) == "":
-		return "", app.InvalidToken(fmt.Sprintf("claim %q is blank", name))
-	case utf8.RuneCountInString(s) > order.MaxActorLen:
-		return "", app.InvalidToken(fmt.Sprintf("claim %q is longer than %d characters", name, order.MaxActorLen))
+	}
+	if err := app.CheckName(name, s); err != nil {
+		return "", err
 	}
 	return s, nil
 }
