@@ -252,10 +252,10 @@ func TestMethodNotAllowed(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t)
 	tests := []struct{ method, path, allow string }{
-		{"PUT", "/v1/orders/" + uuid.NewString(), "GET"},
+		{"PUT", "/v1/orders/" + uuid.NewString(), "GET, HEAD"},
 		{"DELETE", "/v1/orders", "POST"},
 		{"GET", "/v1/orders/" + uuid.NewString() + "/place", "POST"},
-		{"POST", "/healthz", "GET"},
+		{"POST", "/healthz", "GET, HEAD"},
 		{"PATCH", "/v1/orders/" + uuid.NewString() + "/items/" + uuid.NewString(), "DELETE"},
 	}
 	for _, tt := range tests {

@@ -16,8 +16,9 @@ func handleNotFound() http.HandlerFunc {
 	}
 }
 
-// routeMethods are the methods the API's routes use.
-var routeMethods = []string{http.MethodGet, http.MethodPost, http.MethodDelete}
+// routeMethods are the methods the API's routes use; every GET route
+// answers HEAD too, so Allow names it.
+var routeMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodDelete}
 
 // handleMethodNotAllowed answers a known path with an unsupported method.
 // chi does not hand a custom handler the allowed methods, so they are
