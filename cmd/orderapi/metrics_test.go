@@ -94,9 +94,17 @@ func TestServeMetricsOnTheirOwnAddress(t *testing.T) {
 		t.Fatalf("metrics served at %q, the API at %s; log:\n%s", metricsAddr, addr, logs)
 	}
 
-	// Then the metrics are there
+	// Then the metrics are there, with the headers every answer carries
 	if body := getText(t, "http://"+metricsAddr+"/metrics"); !strings.Contains(body, "orderapi_db_pool_max_conns ") {
 		t.Errorf("metrics:\n%s", body)
+	}
+	head, err := http.Head("http://" + metricsAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	head.Body.Close()
+	if got := head.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("the metrics listener's answer: X-Content-Type-Options %q, want nosniff", got)
 	}
 	// and not on the API's address
 	resp, err := http.Get("http://" + addr + "/metrics")

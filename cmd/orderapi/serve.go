@@ -125,7 +125,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if cfg.MetricsAddr != "" {
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", mx.Handler())
-		stop, err := serveAside("ORDERAPI_METRICS_ADDR", cfg.MetricsAddr, "metrics", mux, log)
+		stop, err := serveAside("ORDERAPI_METRICS_ADDR", cfg.MetricsAddr, "metrics", httpapi.Secure(mux), log)
 		if err != nil {
 			return err
 		}

@@ -160,6 +160,11 @@ func secure(next http.Handler) http.Handler {
 	})
 }
 
+// Secure puts on h's answers the security headers every answer of the API
+// carries: for a listener of the service's own beside the API's, such as
+// the one for metrics.
+func Secure(h http.Handler) http.Handler { return secure(h) }
+
 // corsHandler lets the configured browser origins, and only those, call the
 // API with a bearer token (Authorization), answering preflights before
 // routing. Exposed headers are those a frontend needs to follow up a
