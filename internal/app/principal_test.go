@@ -26,13 +26,18 @@ var service = app.Principal{Subject: "svc:warehouse", Roles: app.RolesOf(app.Rol
 
 func as(p app.Principal) app.Metadata { return app.Metadata{Principal: p} }
 
-// newServicePool is newService with its database, for tests that look at
-// what is stored.
-func newServicePool(t *testing.T) (*app.Service, *pgxpool.Pool) {
+// newServiceOn is newService with its database, for tests that look at
+// what is stored, and with the event store as wrap makes it (nil: as is)
+// and cfg.
+func newServiceOn(t *testing.T, wrap func(app.EventStore) app.EventStore, cfg app.Config) (*app.Service, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.New(t)
 	store := postgres.NewStore(pool)
-	svc, err := app.NewService(store, store, app.Config{})
+	var events app.EventStore = store
+	if wrap != nil {
+		events = wrap(store)
+	}
+	svc, err := app.NewService(events, store, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -281,7 +286,7 @@ func TestIdempotencyKeysAreScopedByPrincipal(t *testing.T) {
 // retry, to a principal who may see its order, and no one else.
 func TestUnscopedKeysReplayOnlyToThoseWhoSeeTheOrder(t *testing.T) {
 	t.Parallel()
-	svc, pool := newServicePool(t)
+	svc, pool := newServiceOn(t, nil, app.Config{})
 	ctx := context.Background()
 	alice, bob := customer(uuid.New()), customer(uuid.New())
 	key := app.Idempotency{Key: "old-key", Fingerprint: sha256.Sum256([]byte("add mug"))}
@@ -326,13 +331,8 @@ func TestUnscopedKeysReplayOnlyToThoseWhoSeeTheOrder(t *testing.T) {
 // command.
 func TestAnotherCustomersOrderLooksMissingToTheObserver(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.New(t)
-	store := postgres.NewStore(pool)
 	rec := &recorder{}
-	svc, err := app.NewService(store, store, app.Config{Observer: rec})
-	if err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := newServiceOn(t, nil, app.Config{Observer: rec})
 	ctx := context.Background()
 	alice, mallory := customer(uuid.New()), customer(uuid.New())
 
@@ -393,13 +393,11 @@ func (l *loadCounter) take() int {
 // and would tell the order from a missing one.
 func TestCommandsOnAnotherCustomersOrderLoadNothing(t *testing.T) {
 	t.Parallel()
-	pool := pgtest.New(t)
-	store := postgres.NewStore(pool)
-	counted := &loadCounter{EventStore: store}
-	svc, err := app.NewService(counted, store, app.Config{StateCacheSize: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	var counted *loadCounter
+	svc, _ := newServiceOn(t, func(s app.EventStore) app.EventStore {
+		counted = &loadCounter{EventStore: s}
+		return counted
+	}, app.Config{StateCacheSize: -1})
 	ctx := context.Background()
 	alice, mallory := customer(uuid.New()), customer(uuid.New())
 	created, err := svc.CreateOrder(ctx, app.NewOrder{}, as(alice))

@@ -30,30 +30,29 @@ func (s *Service) GetOrder(ctx context.Context, p Principal, id uuid.UUID) (orde
 
 // mustSee checks, before an order's past or history is read, that p may
 // see the order; one it may not is not found. Staff and services see
-// every order without a query; for a customer, the order's owner is read
-// from the order_details projection.
+// every order without a query.
 func (s *Service) mustSee(ctx context.Context, p Principal, id uuid.UUID) error {
 	if p.Roles.Any(RolesOf(RoleStaff, RoleService)) {
 		return nil
 	}
+	return s.mustOwn(ctx, id, p.sees)
+}
+
+// mustChange checks, before an order is loaded for a command, that p may
+// change it; one it may not is not found.
+func (s *Service) mustChange(ctx context.Context, p Principal, id uuid.UUID) error {
+	return s.mustOwn(ctx, id, p.changes)
+}
+
+// mustOwn reads the order from the order_details projection (one
+// primary-key read) and answers one that may not allow as a missing one.
+func (s *Service) mustOwn(ctx context.Context, id uuid.UUID, may func(*order.Order) bool) error {
 	o, err := s.reads.GetOrder(ctx, id)
 	if err != nil {
 		return fmt.Errorf("order %s: %w", id, err)
 	}
-	if !p.sees(&o) {
+	if !may(&o) {
 		return hidden(id)
-	}
-	return nil
-}
-
-// mustChange is mustSee for a command: whether p may change the order.
-func (s *Service) mustChange(ctx context.Context, p Principal, id uuid.UUID) error {
-	o, err := s.reads.GetOrder(ctx, id)
-	if err != nil {
-		return fmt.Errorf("load order %s: %w", id, err)
-	}
-	if !p.changes(&o) {
-		return fmt.Errorf("load order %s: %w", id, hidden(id))
 	}
 	return nil
 }

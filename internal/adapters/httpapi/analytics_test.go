@@ -136,22 +136,23 @@ func TestDailyAnalyticsInvalidParameters(t *testing.T) {
 	t.Parallel()
 	a := newAnalyticsAPI(t, false, time.Second)
 	tests := map[string][]string{
-		"":                                                                 {"from", "to"},
-		"?from=2026-03-01":                                                 {"to"},
-		"?from=2026-3-1&to=2026-03-01":                                     {"from"},
-		"?from=2026-02-30&to=2026-03-01":                                   {"from"},
-		"?from=0001-01-01&to=2026-03-01":                                   {"from"},
-		"?from=0000-01-01&to=0000-01-02":                                   {"from", "to"},
-		"?from=1969-12-31&to=1970-01-01":                                   {"from"},
-		"?from=9998-12-31&to=9999-01-01":                                   {"to"},
-		"?from=9999-12-31&to=9999-12-31":                                   {"from", "to"},
-		"?from=2026-03-02&to=2026-03-01":                                   {"to"},
-		"?from=2025-01-01&to=2026-01-03":                                   {"to"},
-		"?from=a&to=b&currency=usd":                                        {"from", "to", "currency"},
-		"?from=2026-03-01&to=2026-03-01&min_position=0":                    {"min_position"},
-		"?from=2026-03-01&to=2026-03-01&min_position=x":                    {"min_position"},
+		"":                                               {"from", "to"},
+		"?from=2026-03-01":                               {"to"},
+		"?from=2026-3-1&to=2026-03-01":                   {"from"},
+		"?from=2026-02-30&to=2026-03-01":                 {"from"},
+		"?from=0001-01-01&to=2026-03-01":                 {"from"},
+		"?from=0000-01-01&to=0000-01-02":                 {"from", "to"},
+		"?from=1969-12-31&to=1970-01-01":                 {"from"},
+		"?from=9998-12-31&to=9999-01-01":                 {"to"},
+		"?from=9999-12-31&to=9999-12-31":                 {"from", "to"},
+		"?from=2026-03-02&to=2026-03-01":                 {"to"},
+		"?from=2025-01-01&to=2026-01-03":                 {"to"},
+		"?from=a&to=b&currency=usd":                      {"from", "to", "currency"},
+		"?from=2026-03-01&to=2026-03-01&min_position=0":  {"min_position"},
+		"?from=2026-03-01&to=2026-03-01&min_position=x":  {"min_position"},
+		"?from=2026-03-01&from=2026-03-02&to=2026-03-03": {"from"},
+
 		"?from=2026-03-01&to=2026-03-01&min_position=99999999999999999999": {"min_position"},
-		"?from=2026-03-01&from=2026-03-02&to=2026-03-03":                   {"from"},
 	}
 	for query, fields := range tests {
 		p := a.do("GET", "/v1/analytics/daily"+query, nil).wantProblem(t, http.StatusUnprocessableEntity, "validation_failed")
