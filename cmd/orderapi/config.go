@@ -21,6 +21,12 @@ const (
 	// defaultSnapshotEvery is how many events apart an order's snapshots
 	// are, and so about the most a read folds (docs/performance.md).
 	defaultSnapshotEvery = 100
+	// gcPercent is the garbage collector's target unless GOGC says
+	// otherwise. The service's live heap is small (a few MiB) while every
+	// request allocates, so at Go's default of 100 it collects hundreds of
+	// times a second and spends a quarter of its CPU doing so; at 400 it
+	// collects a quarter as often, for a heap still in the tens of MiB.
+	gcPercent = 400
 )
 
 // config is everything the environment sets.
@@ -37,7 +43,7 @@ type config struct {
 	// this many events; 0 turns snapshots off.
 	SnapshotEvery int
 	// StateCache is how many orders' states a process keeps after its
-	// commands; 0 keeps none.
+	// commands, as app.Config.StateCacheSize reads it: negative for none.
 	StateCache int
 	// MigrateTimeout bounds a migration run; zero leaves each command its
 	// own default (see migrateWait and serveMigrateWait).
@@ -59,6 +65,9 @@ type config struct {
 	// RedisURL, when set, is the Redis server that keeps the rate limits,
 	// shared by every replica; otherwise each replica counts on its own.
 	RedisURL string
+	// GCPercent is the garbage collector's target run sets, or 0 to leave
+	// the runtime's: GOGC is set, and the runtime follows it.
+	GCPercent int
 }
 
 // Authentication modes (ORDERAPI_AUTH).
@@ -91,37 +100,6 @@ type authConfig struct {
 	// DevDir keeps the development signing key (dev mode, and orderapi
 	// token).
 	DevDir string
-}
-
-func loadAuth(getenv func(string) string) (authConfig, error) {
-	a := authConfig{
-		Mode:          getenv("ORDERAPI_AUTH"),
-		JWKSURL:       getenv("ORDERAPI_AUTH_JWKS_URL"),
-		JWKSFile:      getenv("ORDERAPI_AUTH_JWKS_FILE"),
-		Issuer:        getenv("ORDERAPI_AUTH_ISSUER"),
-		Audience:      getenv("ORDERAPI_AUTH_AUDIENCE"),
-		RolesClaim:    getenv("ORDERAPI_AUTH_ROLES_CLAIM"),
-		CustomerClaim: getenv("ORDERAPI_AUTH_CUSTOMER_CLAIM"),
-		DevDir:        getenv("ORDERAPI_AUTH_DEV_DIR"),
-	}
-	a.ModeSet = a.Mode != ""
-	switch a.Mode {
-	case "":
-		a.Mode = authJWT
-	case authJWT, authDev:
-	default:
-		return authConfig{}, fmt.Errorf("ORDERAPI_AUTH %q: want jwt (the default: tokens of an identity provider) or dev", a.Mode)
-	}
-	if a.RolesClaim == "" {
-		a.RolesClaim = jwtauth.DefaultRolesClaim
-	}
-	if a.CustomerClaim == "" {
-		a.CustomerClaim = jwtauth.DefaultCustomerClaim
-	}
-	if a.DevDir == "" {
-		a.DevDir = defaultDevDir
-	}
-	return a, nil
 }
 
 // check says what serve lacks to verify tokens, naming the variable. No
@@ -162,124 +140,150 @@ func (a authConfig) check() error {
 	return nil
 }
 
+// The commands, and those that read each setting.
+var (
+	commands       = []string{"serve", "migrate", "check", "projections", "token"}
+	serveOnly      = []string{"serve"}
+	logging        = []string{"serve", "migrate", "check", "projections"}
+	migrating      = []string{"serve", "migrate"}
+	decoding       = []string{"serve", "check", "projections"}
+	authenticating = []string{"serve", "token"}
+)
+
+// settings is every variable orderapi reads, in the order help lists
+// them, each reading into c. Every command but help checks every value,
+// whichever commands read it; what serve alone needs of them (a complete
+// authentication, say) it checks itself.
+func settings(c *config) []setting {
+	return []setting{
+		{name: "DATABASE_URL", cmds: logging, value: text(&c.DatabaseURL, defaultDatabaseURL),
+			doc: "PostgreSQL URL; pgxpool options may be added (pool_max_conns, default 16; serve refuses fewer than its background workers keep plus 1)"},
+		{name: "ORDERAPI_MIGRATE_TIMEOUT", cmds: migrating,
+			value: positiveDuration(&c.MigrateTimeout, 0, "10m or 2h").
+				shown(fmt.Sprintf("%s for migrate, %s for serve", shortDuration(migrateWait), shortDuration(serveMigrateWait))),
+			doc: "how long a migration run may take, waits included"},
+		{name: "ORDERAPI_ADDR", cmds: serveOnly, value: text(&c.Addr, defaultAddr),
+			doc: "listen address"},
+		{name: "ORDERAPI_DEFAULT_CURRENCY", cmds: decoding, value: currency(&c.DefaultCurrency, "USD"),
+			doc: "currency of orders created without one"},
+		{name: "ORDERAPI_CORS_ORIGINS", cmds: serveOnly, value: list(&c.CORSOrigins),
+			doc: "comma-separated origins allowed to call the API from a browser"},
+		{name: "ORDERAPI_FEED_STREAMS_MAX", cmds: serveOnly,
+			value: count(&c.FeedStreams, httpapi.DefaultFeedStreams, 1, "a number of live feeds, 1 or more"),
+			doc:   "live feeds (GET /v1/events as text/event-stream) open at once in this process"},
+		{name: "ORDERAPI_FEED_STREAMS_PER_CLIENT", cmds: serveOnly,
+			value: count(&c.FeedStreamsPerClient, httpapi.DefaultFeedStreamsPerClient, 1, "a number of live feeds, 1 or more"),
+			doc:   "live feeds open at once per caller, the subject of its token"},
+		{name: "ORDERAPI_IDEMPOTENCY_TTL", cmds: serveOnly,
+			value: positiveDuration(&c.IdempotencyTTL, app.DefaultIdempotencyTTL, "24h or 90m"),
+			doc:   "how long an Idempotency-Key is remembered"},
+		{name: "ORDERAPI_SNAPSHOT_EVERY", cmds: serveOnly,
+			value: count(&c.SnapshotEvery, defaultSnapshotEvery, 0, "a number of events, 0 or more (0 turns snapshots off)"),
+			doc:   "keep an order's state at every multiple of this many events; 0 turns snapshots off"},
+		{name: "ORDERAPI_STATE_CACHE", cmds: serveOnly, value: stateCache(&c.StateCache),
+			doc: "orders' states a replica keeps after its commands; 0 keeps none"},
+		{name: "ORDERAPI_RATE_COMMANDS", cmds: serveOnly, value: rate(&c.CommandRate, httpapi.DefaultCommandRate),
+			doc: `each caller's commands (POST, DELETE), as "<n>/<s|m|h> [burst <n>]"; beyond, 429 rate_limited. Raise it to allow more: it cannot be turned off`},
+		{name: "ORDERAPI_RATE_READS", cmds: serveOnly, value: rate(&c.ReadRate, httpapi.DefaultReadRate),
+			doc: "each caller's reads (GET, HEAD), likewise"},
+		{name: "ORDERAPI_REDIS_URL", cmds: serveOnly, value: redisURL(&c.RedisURL),
+			doc: "redis://[user:password@]host[:port][/db]: keep the rate limits there, shared by every replica (unset, each counts on its own). While Redis cannot be reached, requests pass unlimited, logged and counted (orderapi_rate_limit_failures_total)"},
+		{name: "ORDERAPI_METRICS_ADDR", cmds: serveOnly, value: text(&c.MetricsAddr, ""),
+			doc: "serve /metrics on this address, and not on the API's"},
+		{name: "ORDERAPI_DEBUG_ADDR", cmds: serveOnly, value: text(&c.DebugAddr, ""),
+			doc: "serve Go's profiles (/debug/pprof/) on this address"},
+		{name: "ORDERAPI_AUTH", cmds: authenticating, value: authMode(&c.Auth),
+			doc: "how bearer tokens are verified: jwt, by an identity provider's keys; dev, by a development key the service makes and keeps in ORDERAPI_AUTH_DEV_DIR (never in production)"},
+		{name: "ORDERAPI_AUTH_JWKS_URL", cmds: authenticating, value: text(&c.Auth.JWKSURL, ""),
+			doc: "the provider's key set (JWKS), fetched every 5m, and for a key id it lacks at most every 10s; serve needs it (or the file), the issuer and the audience unless ORDERAPI_AUTH=dev"},
+		{name: "ORDERAPI_AUTH_JWKS_FILE", cmds: authenticating, value: text(&c.Auth.JWKSFile, ""),
+			doc: "the key set read from a file instead (again every 10s)"},
+		{name: "ORDERAPI_AUTH_ISSUER", cmds: authenticating, value: text(&c.Auth.Issuer, ""),
+			doc: "the iss tokens must carry"},
+		{name: "ORDERAPI_AUTH_AUDIENCE", cmds: authenticating, value: text(&c.Auth.Audience, ""),
+			doc: "the aud tokens must include"},
+		{name: "ORDERAPI_AUTH_ROLES_CLAIM", cmds: authenticating, value: text(&c.Auth.RolesClaim, jwtauth.DefaultRolesClaim),
+			doc: "the claim listing a token's roles: an array, or names separated by spaces"},
+		{name: "ORDERAPI_AUTH_CUSTOMER_CLAIM", cmds: authenticating, value: text(&c.Auth.CustomerClaim, jwtauth.DefaultCustomerClaim),
+			doc: "the claim holding a customer's id, a UUID in lower case"},
+		{name: "ORDERAPI_AUTH_DEV_DIR", cmds: authenticating, value: text(&c.Auth.DevDir, defaultDevDir),
+			doc: "where development mode keeps its signing key; refused if others may write to it or read the key"},
+		// The logger checks the level it is given: token, which logs
+		// nothing, accepts any.
+		{name: "LOG_LEVEL", cmds: logging, value: text(&c.LogLevel, "info"),
+			doc: "trace|debug|info|warn|error"},
+		{name: "LOG_FORMAT", cmds: logging, value: oneOf(&c.LogFormat, "want json or console", "json", "console"),
+			doc: "json|console"},
+		{name: "GOGC", cmds: commands, value: gcTarget(&c.GCPercent),
+			doc: "the Go garbage collector's target; orderapi sets its own unless GOGC is set (Go's default is 100)"},
+	}
+}
+
+// loadConfig reads every setting from getenv. It names each value it
+// refuses, and what the variable wants.
 func loadConfig(getenv func(string) string) (config, error) {
-	cfg := config{
-		DebugAddr:   getenv("ORDERAPI_DEBUG_ADDR"),
-		MetricsAddr: getenv("ORDERAPI_METRICS_ADDR"),
-		RedisURL:    getenv("ORDERAPI_REDIS_URL"),
-		DatabaseURL: getenv("DATABASE_URL"),
-		Addr:        getenv("ORDERAPI_ADDR"),
-		LogLevel:    getenv("LOG_LEVEL"),
-		LogFormat:   getenv("LOG_FORMAT"),
-	}
-	if cfg.DatabaseURL == "" {
-		cfg.DatabaseURL = defaultDatabaseURL
-	}
-	if cfg.Addr == "" {
-		cfg.Addr = defaultAddr
-	}
-	if cfg.LogLevel == "" {
-		cfg.LogLevel = "info"
-	}
-	switch cfg.LogFormat {
-	case "":
-		cfg.LogFormat = "json"
-	case "json", "console":
-	default:
-		return config{}, fmt.Errorf("LOG_FORMAT %q: want json or console", cfg.LogFormat)
-	}
-	currency := getenv("ORDERAPI_DEFAULT_CURRENCY")
-	if currency == "" {
-		currency = "USD"
-	}
-	c, err := order.ParseCurrency(currency)
-	if err != nil {
-		return config{}, fmt.Errorf("ORDERAPI_DEFAULT_CURRENCY %q: %w", currency, err)
-	}
-	cfg.DefaultCurrency = c
-	cfg.IdempotencyTTL = app.DefaultIdempotencyTTL
-	if v := getenv("ORDERAPI_IDEMPOTENCY_TTL"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return config{}, fmt.Errorf("ORDERAPI_IDEMPOTENCY_TTL %q: want a positive duration such as 24h or 90m", v)
+	var cfg config
+	var errs []error
+	for _, s := range settings(&cfg) {
+		if err := s.set(s.name, getenv(s.name)); err != nil {
+			errs = append(errs, err)
 		}
-		cfg.IdempotencyTTL = d
 	}
-	if v := getenv("ORDERAPI_MIGRATE_TIMEOUT"); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return config{}, fmt.Errorf("ORDERAPI_MIGRATE_TIMEOUT %q: want a positive duration such as 10m or 2h", v)
-		}
-		cfg.MigrateTimeout = d
-	}
-	cfg.SnapshotEvery = defaultSnapshotEvery
-	if v := getenv("ORDERAPI_SNAPSHOT_EVERY"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return config{}, fmt.Errorf("ORDERAPI_SNAPSHOT_EVERY %q: want a number of events, 0 or more (0 turns snapshots off)", v)
-		}
-		cfg.SnapshotEvery = n
-	}
-	cfg.StateCache = app.DefaultStateCacheSize
-	if v := getenv("ORDERAPI_STATE_CACHE"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return config{}, fmt.Errorf("ORDERAPI_STATE_CACHE %q: want a number of orders, 0 or more (0 keeps none)", v)
-		}
-		cfg.StateCache = n
-	}
-	if cfg.FeedStreams, err = streams(getenv, "ORDERAPI_FEED_STREAMS_MAX", httpapi.DefaultFeedStreams); err != nil {
+	if err := errors.Join(errs...); err != nil {
 		return config{}, err
-	}
-	if cfg.FeedStreamsPerClient, err = streams(getenv, "ORDERAPI_FEED_STREAMS_PER_CLIENT", httpapi.DefaultFeedStreamsPerClient); err != nil {
-		return config{}, err
-	}
-	if cfg.Auth, err = loadAuth(getenv); err != nil {
-		return config{}, err
-	}
-	if cfg.CommandRate, err = rate(getenv, "ORDERAPI_RATE_COMMANDS", httpapi.DefaultCommandRate); err != nil {
-		return config{}, err
-	}
-	if cfg.ReadRate, err = rate(getenv, "ORDERAPI_RATE_READS", httpapi.DefaultReadRate); err != nil {
-		return config{}, err
-	}
-	if cfg.RedisURL != "" {
-		if _, err := parseRedisURL(cfg.RedisURL); err != nil {
-			return config{}, err
-		}
-	}
-	for _, o := range strings.Split(getenv("ORDERAPI_CORS_ORIGINS"), ",") {
-		if o = strings.TrimSpace(o); o != "" {
-			cfg.CORSOrigins = append(cfg.CORSOrigins, o)
-		}
 	}
 	return cfg, nil
 }
 
-// streams reads a number of live feeds, 1 or more, from the variable
-// name; def when it is unset.
-func streams(getenv func(string) string, name string, def int) (int, error) {
-	v := getenv(name)
-	if v == "" {
-		return def, nil
+// stateCache is ORDERAPI_STATE_CACHE, where 0 keeps none: app.Config's
+// none is negative, its 0 the default.
+func stateCache(p *int) value {
+	v := count(p, app.DefaultStateCacheSize, 0, "a number of orders, 0 or more (0 keeps none)")
+	set := v.set
+	v.set = func(name, s string) error {
+		if err := set(name, s); err != nil {
+			return err
+		}
+		if *p == 0 {
+			*p = -1
+		}
+		return nil
 	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n < 1 {
-		return 0, fmt.Errorf("%s %q: want a number of live feeds, 1 or more", name, v)
-	}
-	return n, nil
+	return v
 }
 
-// rate reads a caller's rate from the variable name, as ratelimit.ParseRate
-// does; def when it is unset.
-func rate(getenv func(string) string, name string, def ratelimit.Rate) (ratelimit.Rate, error) {
-	v := getenv(name)
-	if v == "" {
-		return def, nil
+// redisURL is ORDERAPI_REDIS_URL, checked as the rate limiter reads it.
+func redisURL(p *string) value {
+	return value{set: func(_, v string) error {
+		if v != "" {
+			if _, err := parseRedisURL(v); err != nil {
+				return err
+			}
+		}
+		*p = v
+		return nil
+	}}
+}
+
+// authMode is ORDERAPI_AUTH, remembering whether it was set: orderapi
+// token refuses an explicit jwt.
+func authMode(a *authConfig) value {
+	v := oneOf(&a.Mode, "want jwt (the default: tokens of an identity provider) or dev", authJWT, authDev)
+	set := v.set
+	v.set = func(name, s string) error {
+		a.ModeSet = s != ""
+		return set(name, s)
 	}
-	r, err := ratelimit.ParseRate(v)
-	if err != nil {
-		return ratelimit.Rate{}, fmt.Errorf("%s %q: %w", name, v, err)
-	}
-	return r, nil
+	return v
+}
+
+// gcTarget is GOGC: the runtime reads it itself, and orderapi sets
+// gcPercent only when it is unset.
+func gcTarget(p *int) value {
+	return value{def: strconv.Itoa(gcPercent), set: func(_, v string) error {
+		if v == "" {
+			*p = gcPercent
+		}
+		return nil
+	}}
 }

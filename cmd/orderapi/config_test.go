@@ -1,8 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"os"
+	"path/filepath"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,7 +40,7 @@ func TestSnapshotEveryConfig(t *testing.T) {
 }
 
 func TestStateCacheConfig(t *testing.T) {
-	for v, want := range map[string]int{"": app.DefaultStateCacheSize, "0": 0, "1": 1, "100000": 100000} {
+	for v, want := range map[string]int{"": app.DefaultStateCacheSize, "1": 1, "100000": 100000} {
 		cfg, err := loadConfig(env(map[string]string{"ORDERAPI_STATE_CACHE": v}))
 		if err != nil || cfg.StateCache != want {
 			t.Errorf("ORDERAPI_STATE_CACHE=%q: %d, %v; want %d", v, cfg.StateCache, err, want)
@@ -50,8 +53,8 @@ func TestStateCacheConfig(t *testing.T) {
 		}
 	}
 	// 0 turns the service's cache off; its own zero means the default.
-	if stateCacheSize(0) >= 0 || stateCacheSize(10) != 10 {
-		t.Error("ORDERAPI_STATE_CACHE=0 does not turn the cache off")
+	if cfg, err := loadConfig(env(map[string]string{"ORDERAPI_STATE_CACHE": "0"})); err != nil || cfg.StateCache >= 0 {
+		t.Errorf("ORDERAPI_STATE_CACHE=0: %d, %v; want the service's none (negative)", cfg.StateCache, err)
 	}
 }
 
@@ -89,23 +92,99 @@ func TestFeedStreamsConfig(t *testing.T) {
 	}
 }
 
-// TestHelpListsEveryVariable: each variable serve reads is in orderapi help.
+// TestHelpListsEveryVariable: each variable the command names, in
+// config.go or anywhere else, is in orderapi help.
 func TestHelpListsEveryVariable(t *testing.T) {
-	source, err := os.ReadFile("config.go")
+	sources, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
+	}
+	var source []byte
+	for _, name := range sources {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		source = append(source, b...)
 	}
 	var help strings.Builder
 	if err := run(context.Background(), []string{"orderapi", "help"}, env(nil), &help); err != nil {
 		t.Fatal(err)
 	}
-	names := regexp.MustCompile(`"((?:ORDERAPI|LOG)_[A-Z_]+|DATABASE_URL)"`).FindAllStringSubmatch(string(source), -1)
+	names := regexp.MustCompile(`"((?:ORDERAPI|LOG)_[A-Z_]+|DATABASE_URL|GOGC)"`).FindAllStringSubmatch(string(source), -1)
 	if len(names) < 10 {
-		t.Fatalf("found %d variables in config.go", len(names))
+		t.Fatalf("found %d variables in the command's source", len(names))
 	}
 	for _, m := range names {
 		if !strings.Contains(help.String(), m[1]) {
 			t.Errorf("orderapi help does not list %s", m[1])
 		}
+	}
+}
+
+// TestHelpShowsEachDefault: each default help shows is what an unset
+// variable leaves, and help shows it next to the variable.
+func TestHelpShowsEachDefault(t *testing.T) {
+	// Given help, and the configuration of an empty environment
+	var help strings.Builder
+	if err := run(context.Background(), []string{"orderapi", "help"}, env(nil), &help); err != nil {
+		t.Fatal(err)
+	}
+	unset, err := loadConfig(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range settings(&config{}) {
+		if s.def == "" || !strings.Contains(help.String(), "default "+s.def) {
+			if s.def != "" {
+				t.Errorf("help does not show %s's default %s", s.name, s.def)
+			}
+			continue
+		}
+		// These defaults are not values: each command has its own limit,
+		// and GOGC set leaves the runtime its own.
+		if s.name == "ORDERAPI_MIGRATE_TIMEOUT" || s.name == "GOGC" {
+			continue
+		}
+		// When the variable is set to the default help shows
+		cfg, err := loadConfig(env(map[string]string{s.name: s.def}))
+		// Then the configuration is the unset one, but for recording that
+		// ORDERAPI_AUTH was set (orderapi token refuses an explicit jwt)
+		if s.name == "ORDERAPI_AUTH" {
+			unset.Auth.ModeSet = true
+		}
+		if err != nil || !reflect.DeepEqual(cfg, unset) {
+			t.Errorf("%s=%q: %+v, %v; want what unset gives, %+v", s.name, s.def, cfg, err, unset)
+		}
+		unset.Auth.ModeSet = false
+	}
+}
+
+// TestREADMEListsEverySetting: the README's table of variables has a row
+// for each setting, with the default help shows, and no other rows.
+func TestREADMEListsEverySetting(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := map[string]string{}
+	for _, m := range regexp.MustCompile("(?m)^\\| `([A-Z_]+)` \\| ([^|]+) \\|").FindAllStringSubmatch(string(readme), -1) {
+		rows[m[1]] = strings.ReplaceAll(m[2], "`", "")
+	}
+	for _, s := range settings(&config{}) {
+		def, ok := rows[s.name]
+		switch {
+		case !ok:
+			t.Errorf("README.md has no row for %s", s.name)
+		case def != cmp.Or(s.def, "none"):
+			t.Errorf("README.md gives %s the default %q, help %q", s.name, def, cmp.Or(s.def, "none"))
+		}
+		delete(rows, s.name)
+	}
+	for name := range rows {
+		t.Errorf("README.md lists %s, which orderapi does not read", name)
 	}
 }

@@ -139,7 +139,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		Wake:            listener,
 		IdempotencyTTL:  cfg.IdempotencyTTL,
 		Observer:        mx,
-		StateCacheSize:  stateCacheSize(cfg.StateCache),
+		StateCacheSize:  cfg.StateCache,
 		Now:             clock.Now,
 	})
 	if err != nil {
@@ -204,13 +204,4 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
-}
-
-// stateCacheSize maps ORDERAPI_STATE_CACHE, where 0 means none, to
-// app.Config's, where none is negative.
-func stateCacheSize(n int) int {
-	if n == 0 {
-		return -1
-	}
-	return n
 }
