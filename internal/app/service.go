@@ -238,7 +238,7 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 			s.states.put(res.Order)
 			return res, nil
 		}
-		if !errors.Is(err, ErrVersionConflict) {
+		if !errors.Is(err, ErrAppendConflict) {
 			s.states.drop(t.OrderID)
 			return res, err
 		}
@@ -251,7 +251,7 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 			return Result{}, ErrPreconditionFailed
 		}
 		if attempt == s.maxAttempts {
-			return Result{}, ErrConflict
+			return Result{}, ErrRetriesExhausted
 		}
 		if err := backoff(ctx, attempt); err != nil {
 			return Result{}, err
