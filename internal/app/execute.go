@@ -14,19 +14,14 @@ import (
 // decideFunc is one command's decision on the current state.
 type decideFunc func(o *order.Order) ([]order.Event, error)
 
-// execute loads the order, decides, and appends with the loaded version as
-// the expected one. Without a precondition a lost race is retried on fresh
-// state (the rules are checked again), at most MaxAttempts times; with
-// one, it is a failed precondition. The first attempt may decide on the
-// state this process's last command on the order left (see stateCache)
-// instead of loading it; every way that attempt can fail sends the command
-// to a fresh load, which is not counted as a retry. One attempt is
-// s.attempt; execute holds the order's lock around them and paces them.
-//
-// An order the principal may not change is not found, exactly as a
-// missing one, whatever the command.
-//
-// The observer is told how the command, by its name, ended.
+// execute runs a command: it holds the order's lock and tries s.attempt
+// until one answers. Without a precondition a lost race is tried again on
+// fresh state after a backoff, on at most MaxAttempts loads; with one, it
+// is a failed precondition. The first attempt may decide on the state this
+// process's last command on the order left (see stateCache); every way
+// that attempt can fail sends the command to a fresh load, not counted as
+// a retry. An order the principal may not change is not found, exactly as
+// a missing one. The observer is told how the command, by name, ended.
 func (s *Service) execute(ctx context.Context, command string, t Target, decide decideFunc) (res Result, err error) {
 	retries := 0
 	defer func() { s.observer.CommandDone(command, outcomeOf(res, err), retries) }()
@@ -78,20 +73,14 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 	}
 }
 
-// attempt decides the command once, on the kept state when kept is not
-// nil, else on the order loaded now, and appends its events. retry says
-// that the command should be decided again on a fresh load: after any
-// failure on a kept state, which was only a guess, or after losing a race
-// on a loaded one without a precondition (err is then the conflict).
-// Otherwise res and err are the command's answer.
-//
-// With an idempotency key, a key claimed before is answered by replay, and
-// the command is not executed again. The key is looked up after the load:
-// a claim commits with its events, so when none is found the state loaded
-// (or kept, which is older still) predates the claiming commit, and an
-// append decided on that state conflicts with it (on the version or on
-// the key) should it commit first. The loser of that race then replays the
-// winner's answer.
+// attempt decides the command once, on the kept state if kept is not nil,
+// else on a fresh load, and appends its events. retry asks for another
+// attempt on a fresh load: after any failure on a kept state, a mere
+// guess, or a lost race without a precondition (err is the conflict).
+// Otherwise res and err are the command's answer. An idempotency key
+// claimed before is replayed. It is looked up after the load: a claim
+// commits with its events, so an append decided on a state that predates
+// the claim conflicts with it, and its loser replays the winner's answer.
 func (s *Service) attempt(ctx context.Context, t Target, decide decideFunc, kept *order.Order) (_ Result, retry bool, _ error) {
 	p := t.Metadata.Principal
 	var o order.Order
