@@ -37,7 +37,7 @@ func (s *Store) LookupIdempotency(ctx context.Context, principal, key string) (a
 // one. The caller holds s.mu.
 func (s *Store) held(k claimKey) bool {
 	c, ok := s.claims[k]
-	if ok && !s.now().Before(c.expires) {
+	if ok && !time.Now().Before(c.expires) {
 		delete(s.claims, k)
 		return false
 	}

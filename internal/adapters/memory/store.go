@@ -29,7 +29,6 @@ type Store struct {
 	claims  map[claimKey]claim
 	// position is the global position of the last event stored.
 	position int64
-	now      func() time.Time
 }
 
 // stored is one event as the store keeps it.
@@ -50,7 +49,6 @@ func NewStore() *Store {
 		streams: make(map[uuid.UUID][]stored),
 		details: make(map[uuid.UUID]order.Order),
 		claims:  make(map[claimKey]claim),
-		now:     time.Now,
 	}
 }
 
@@ -119,7 +117,7 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (app.Appended, error) 
 		s.claims[k] = claim{
 			rec: app.IdempotencyRecord{Fingerprint: c.Idempotency.Fingerprint, OrderID: c.OrderID,
 				Version: c.State.Version, Position: s.position},
-			expires: s.now().Add(c.IdempotencyTTL),
+			expires: time.Now().Add(c.IdempotencyTTL),
 		}
 	}
 	return app.Appended{LastPosition: s.position}, nil
