@@ -64,7 +64,7 @@ func (s *Service) createOrder(ctx context.Context, in NewOrder, meta Metadata) (
 	if res, handled, err := s.replayLoser(ctx, p, in.Idempotency, err); handled {
 		return res, err
 	}
-	if errors.Is(err, ErrVersionConflict) {
+	if errors.Is(err, ErrAppendConflict) {
 		return Result{}, ErrExists
 	}
 	return res, err

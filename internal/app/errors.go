@@ -19,9 +19,12 @@ func (e *Error) Is(target error) bool {
 }
 
 var (
-	// ErrConflict: other writers kept changing the order and the command
-	// gave up after its retries.
-	ErrConflict = &Error{Code: "version_conflict", Message: "the order was changed concurrently; retry"}
+	// ErrRetriesExhausted is a command's answer when other writers kept
+	// changing the order and the command gave up after Config.MaxAttempts
+	// tries, each on fresh state. It reaches the client (code
+	// version_conflict); it is not ErrAppendConflict, the store's signal
+	// that one append lost, which the Service retries.
+	ErrRetriesExhausted = &Error{Code: "version_conflict", Message: "the order was changed concurrently; retry"}
 	// ErrPreconditionFailed: the order's version is not the one the client
 	// expected (If-Match).
 	ErrPreconditionFailed = &Error{Code: "precondition_failed", Message: "the order's version does not match the expected version"}
@@ -29,10 +32,12 @@ var (
 	ErrExists = &Error{Code: "order_exists", Message: "an order with this id already exists"}
 )
 
-// ErrVersionConflict is what an EventStore returns (possibly wrapped) when
-// the stream's version is not the expected one at append time. Nothing was
-// written.
-var ErrVersionConflict = errors.New("stream version conflict")
+// ErrAppendConflict is what an EventStore returns (possibly wrapped) when
+// the stream's version is not the expected one at append time; nothing was
+// written. The Service retries it on fresh state, or answers it as
+// ErrPreconditionFailed, ErrExists or ErrRetriesExhausted: it never
+// reaches a client as itself.
+var ErrAppendConflict = errors.New("stream version conflict")
 
 // ErrUnavailable: the store cannot be reached right now (connection
 // refused or lost, server shutting down). Nothing is known to be written;

@@ -115,7 +115,7 @@ func (s *Service) replay(ctx context.Context, p Principal, idem Idempotency) (_ 
 // conflict or the key turned out free: the caller carries on with err.
 func (s *Service) replayLoser(ctx context.Context, p Principal, idem Idempotency, err error) (_ Result, handled bool, _ error) {
 	claimed := errors.Is(err, ErrKeyClaimed)
-	if idem.Key == "" || !claimed && !errors.Is(err, ErrVersionConflict) {
+	if idem.Key == "" || !claimed && !errors.Is(err, ErrAppendConflict) {
 		return Result{}, false, nil
 	}
 	res, found, rerr := s.replay(ctx, p, idem)

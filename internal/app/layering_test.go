@@ -10,7 +10,8 @@ import (
 // TestLayering keeps dependencies pointing inward: the domain and the use
 // cases know nothing of HTTP, SQL, logging or the adapters; nor does the
 // live feed's hub, a mechanism over the use cases, save the logger it is
-// given.
+// given. The store in memory and the store contract are pure Go too: an
+// adapter, the memory store may use no other.
 func TestLayering(t *testing.T) {
 	// Exact standard packages: uuid and decimal import database/sql/driver
 	// for their Scan methods, which is harmless; database/sql itself is not.
@@ -29,6 +30,8 @@ func TestLayering(t *testing.T) {
 		{"../domain/...", ""},
 		{".", ""},
 		{"../feedhub", "github.com/rs/zerolog"},
+		{"./storetest", ""},
+		{"../adapters/memory", "github.com/orderapi/orderapi/internal/adapters"},
 	} {
 		pkg := c.pkg
 		out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Standard", pkg).Output()

@@ -99,7 +99,7 @@ func outcomeOf(res Result, err error) Outcome {
 		return OutcomeInvalid
 	case errors.Is(err, ErrPreconditionFailed):
 		return OutcomePreconditionFailed
-	case errors.Is(err, ErrConflict), errors.Is(err, ErrIdempotencyKeyInProgress):
+	case errors.Is(err, ErrRetriesExhausted), errors.Is(err, ErrIdempotencyKeyInProgress):
 		return OutcomeConflict
 	}
 	return OutcomeError

@@ -71,7 +71,7 @@ func (r *recorder) take() ([]commandDone, []string) {
 type losingStore struct{ app.EventStore }
 
 func (losingStore) Append(context.Context, app.Commit) (app.Appended, error) {
-	return app.Appended{}, app.ErrVersionConflict
+	return app.Appended{}, app.ErrAppendConflict
 }
 
 func TestObserverIsToldHowCommandsEnd(t *testing.T) {

@@ -17,7 +17,7 @@ type EventStore interface {
 	Load(ctx context.Context, id uuid.UUID) (order.Order, error)
 	// Append writes the commit's events after ExpectedVersion and updates
 	// the inline projections from State, atomically. It returns
-	// ErrVersionConflict, and writes nothing, when the stream is not at
+	// ErrAppendConflict, and writes nothing, when the stream is not at
 	// ExpectedVersion. A commit with an idempotency key claims it in the
 	// same atomic append; a key another commit holds, unexpired, is
 	// ErrKeyClaimed, and nothing is written. An expired claim is replaced.

@@ -65,7 +65,7 @@ var problemTitles = map[string]string{
 	order.CodeHistoryFull:      "Order history full",
 
 	app.ErrPreconditionFailed.Code: "Precondition failed",
-	app.ErrConflict.Code:           "Concurrent change",
+	app.ErrRetriesExhausted.Code:   "Concurrent change",
 	app.ErrExists.Code:             "Order already exists",
 	app.ErrProjectionLagging.Code:  "Projection not caught up",
 	app.ErrEventUnreadable.Code:    "Stored event unreadable",

@@ -113,7 +113,7 @@ func toProblem(err error) (p problem, internal bool) {
 // so that a new one is noticed rather than guessed at.
 var appStatus = map[string]int{
 	app.ErrPreconditionFailed.Code: http.StatusPreconditionFailed,
-	app.ErrConflict.Code:           http.StatusConflict,
+	app.ErrRetriesExhausted.Code:   http.StatusConflict,
 	app.ErrExists.Code:             http.StatusConflict,
 	app.ErrUnavailable.Code:        http.StatusServiceUnavailable,
 	app.ErrProjectionLagging.Code:  http.StatusServiceUnavailable,

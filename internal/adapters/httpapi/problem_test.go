@@ -30,7 +30,7 @@ func TestToProblem(t *testing.T) {
 		{"rule", fmt.Errorf("add: %w", order.ErrDuplicateProduct), 409, order.CodeDuplicateProduct, false},
 		{"rule not yet named here", &order.Error{Kind: order.KindRule, Code: "order_frozen", Message: "frozen"}, 409, "order_frozen", false},
 		{"precondition", app.ErrPreconditionFailed, 412, "precondition_failed", false},
-		{"conflict", fmt.Errorf("x: %w", app.ErrConflict), 409, "version_conflict", false},
+		{"conflict", fmt.Errorf("x: %w", app.ErrRetriesExhausted), 409, "version_conflict", false},
 		{"exists", app.ErrExists, 409, "order_exists", false},
 		{"idempotency key reused", fmt.Errorf("replay: %w", app.ErrIdempotencyKeyReused), 422, "idempotency_key_reused", false},
 		{"idempotency key in progress", app.ErrIdempotencyKeyInProgress, 409, "idempotency_key_in_progress", false},
@@ -40,7 +40,7 @@ func TestToProblem(t *testing.T) {
 		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 503, codeUnavailable, false},
 		{"cancelled", context.Canceled, 503, codeUnavailable, false},
 		{"unknown", errors.New("connection refused to 10.0.0.7"), 500, codeInternal, true},
-		{"version conflict leaking from the store", app.ErrVersionConflict, 500, codeInternal, true},
+		{"version conflict leaking from the store", app.ErrAppendConflict, 500, codeInternal, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -92,7 +92,7 @@ var appendStatement = compileNamed(appendSQL)
 
 // Append writes the commit's events at versions ExpectedVersion+1, +2, ...
 // and brings both projections to c.State, all or nothing, in one statement.
-// A stream that is not at ExpectedVersion is app.ErrVersionConflict; an
+// A stream that is not at ExpectedVersion is app.ErrAppendConflict; an
 // idempotency key that another commit holds is app.ErrKeyClaimed. A key
 // whose claim has expired is freed and the append tried once more. Once
 // the statement is sent, its outcome is what Append returns, whatever ctx
@@ -116,7 +116,7 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 			}
 			return app.Appended{LastPosition: last}, nil
 		case isVersionConflict(err):
-			return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w (%w)", c.OrderID, c.ExpectedVersion, app.ErrVersionConflict, err)
+			return app.Appended{}, fmt.Errorf("append to order %s at version %d: %w (%w)", c.OrderID, c.ExpectedVersion, app.ErrAppendConflict, err)
 		case isKeyClaimed(err) && attempt == 1:
 			free, ferr := s.freeExpiredKey(ctx, c.Idempotency.Principal, c.Idempotency.Key)
 			if ferr != nil {

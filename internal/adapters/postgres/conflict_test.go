@@ -32,8 +32,8 @@ func TestAppendSameExpectedVersionOneWins(t *testing.T) {
 	if err1 != nil {
 		t.Fatalf("first append: %v", err1)
 	}
-	if !errors.Is(err2, app.ErrVersionConflict) {
-		t.Fatalf("second append: %v, want app.ErrVersionConflict", err2)
+	if !errors.Is(err2, app.ErrAppendConflict) {
+		t.Fatalf("second append: %v, want app.ErrAppendConflict", err2)
 	}
 	// And the stream holds the winner's event once, without a gap
 	assertStream(t, pool, o.ID, 2)
@@ -72,8 +72,8 @@ func TestAppendConflicts(t *testing.T) {
 			_, err := s.Append(ctx, c)
 
 			// Then it is a version conflict, classified by SQLSTATE
-			if !errors.Is(err, app.ErrVersionConflict) {
-				t.Fatalf("append: %v, want app.ErrVersionConflict", err)
+			if !errors.Is(err, app.ErrAppendConflict) {
+				t.Fatalf("append: %v, want app.ErrAppendConflict", err)
 			}
 			var pgErr *pgconn.PgError
 			if !errors.As(err, &pgErr) || pgErr.Code != tt.wantState {
@@ -103,8 +103,8 @@ func TestAppendCreateTwice(t *testing.T) {
 	_, err = s.Append(context.Background(), commitOf(t, order.Order{ID: o.ID}, t0.Add(time.Second), events...))
 
 	// Then it conflicts and changes nothing, projections included
-	if !errors.Is(err, app.ErrVersionConflict) {
-		t.Fatalf("append: %v, want app.ErrVersionConflict", err)
+	if !errors.Is(err, app.ErrAppendConflict) {
+		t.Fatalf("append: %v, want app.ErrAppendConflict", err)
 	}
 	if after := snapshotTables(t, pool); after != before {
 		t.Errorf("tables changed:\nbefore %s\nafter  %s", before, after)
@@ -166,8 +166,8 @@ func TestAppendRace(t *testing.T) {
 					t.Errorf("writers %d and %d both won", winner, i)
 				case err == nil:
 					winner = i
-				case !errors.Is(err, app.ErrVersionConflict):
-					t.Errorf("writer %d: %v, want app.ErrVersionConflict", i, err)
+				case !errors.Is(err, app.ErrAppendConflict):
+					t.Errorf("writer %d: %v, want app.ErrAppendConflict", i, err)
 				}
 			}
 			if winner < 0 {

@@ -198,7 +198,7 @@ func TestFeedPassesRolledBackHoles(t *testing.T) {
 		o := create(t, store, id, uuid.New(), t0)
 		want = append(want, id)
 		events, _ := order.Create(id, uuid.New(), "USD")
-		if _, err := store.Append(t.Context(), commitOf(t, order.Order{ID: id}, t0, events...)); !errors.Is(err, app.ErrVersionConflict) {
+		if _, err := store.Append(t.Context(), commitOf(t, order.Order{ID: id}, t0, events...)); !errors.Is(err, app.ErrAppendConflict) {
 			t.Fatalf("second create of %s: %v, want a version conflict", id, err)
 		}
 		do(t, store, o, t0, addItem("Cup", "1.00", 1))

@@ -81,8 +81,8 @@ func TestFailedAppendClaimsNothing(t *testing.T) {
 	_, err := s.Append(ctx, c)
 
 	// Then it is a version conflict, and neither events nor the claim exist
-	if !errors.Is(err, app.ErrVersionConflict) {
-		t.Fatalf("append: %v, want app.ErrVersionConflict", err)
+	if !errors.Is(err, app.ErrAppendConflict) {
+		t.Fatalf("append: %v, want app.ErrAppendConflict", err)
 	}
 	if after := snapshotTables(t, pool); after != before {
 		t.Errorf("tables changed:\nbefore %s\nafter  %s", before, after)
@@ -122,7 +122,7 @@ func TestAppendWithAClaimedKeyWritesNothing(t *testing.T) {
 
 	// Then it is refused as claimed, classified by the constraint, and the
 	// other order does not exist
-	if !errors.Is(err, app.ErrKeyClaimed) || errors.Is(err, app.ErrVersionConflict) {
+	if !errors.Is(err, app.ErrKeyClaimed) || errors.Is(err, app.ErrAppendConflict) {
 		t.Fatalf("append: %v, want app.ErrKeyClaimed", err)
 	}
 	if after := snapshotTables(t, pool); after != before {

@@ -32,7 +32,7 @@ func TestAppendFailureWritesNothing(t *testing.T) {
 
 	// Then the append fails, and not as a version conflict
 	var pgErr *pgconn.PgError
-	if err == nil || errors.Is(err, app.ErrVersionConflict) || !errors.As(err, &pgErr) || pgErr.ConstraintName != "events_event_id_key" {
+	if err == nil || errors.Is(err, app.ErrAppendConflict) || !errors.As(err, &pgErr) || pgErr.ConstraintName != "events_event_id_key" {
 		t.Fatalf("append: %v, want a unique violation on events_event_id_key that is not a version conflict", err)
 	}
 	// And events, order_details and customer_orders are untouched
@@ -64,7 +64,7 @@ func TestAppendRefusesIncoherentCommits(t *testing.T) {
 		_, err := s.Append(context.Background(), tt.commit())
 
 		// Then it is refused before it reaches the database
-		if err == nil || errors.Is(err, app.ErrVersionConflict) {
+		if err == nil || errors.Is(err, app.ErrAppendConflict) {
 			t.Errorf("%s: append = %v, want a plain error", tt.name, err)
 		}
 	}
