@@ -1,4 +1,4 @@
-package postgres
+package codec
 
 import (
 	"bytes"
@@ -51,24 +51,18 @@ type decodeFunc func(data []byte) (order.Event, error)
 // next version of that type.
 type upcaster func(data []byte) ([]byte, error)
 
-// CodecOption sets up a Codec (and the Store that holds it).
-type CodecOption func(*Codec)
-
-// WithDefaultCurrency sets the currency given to orders whose OrderCreated
-// was stored without one (schema version 1): the service's configured
-// default, ORDERAPI_DEFAULT_CURRENCY. It is USD unless set. The value must
-// be a valid code; the caller parses it.
-func WithDefaultCurrency(c order.Currency) CodecOption {
-	return func(codec *Codec) { codec.defaultCurrency = c }
+// Config sets up a Codec.
+type Config struct {
+	// DefaultCurrency is the currency given to orders whose OrderCreated
+	// was stored without one (schema version 1): the service's configured
+	// ORDERAPI_DEFAULT_CURRENCY; USD if empty. The caller parses it.
+	DefaultCurrency order.Currency
 }
 
-// NewCodec returns the codec of every event type and schema version
-// orderapi has stored.
-func NewCodec(opts ...CodecOption) *Codec {
-	c := &Codec{defaultCurrency: "USD"}
-	for _, opt := range opts {
-		opt(c)
-	}
+// New returns the codec of every event type and schema version orderapi
+// has stored.
+func New(cfg Config) *Codec {
+	c := &Codec{defaultCurrency: cmp.Or(cfg.DefaultCurrency, "USD")}
 	c.current = map[string]shape{
 		order.TypeCreated:     {2, encodeAs(createdToJSON), decodeAs(createdFromJSON)},
 		order.TypeItemAdded:   {1, encodeAs(itemAddedToJSON), decodeAs(itemAddedFromJSON)},
@@ -170,7 +164,7 @@ func encodeAs[E order.Event, J any](toJSON func(E) J) func(order.Event) ([]byte,
 func decodeAs[J any](fromJSON func(J) (order.Event, error)) decodeFunc {
 	return func(data []byte) (order.Event, error) {
 		var j J
-		if err := unmarshalStrict(data, &j); err != nil {
+		if err := UnmarshalStrict(data, &j); err != nil {
 			return nil, err
 		}
 		return fromJSON(j)
@@ -183,7 +177,7 @@ func decodeAs[J any](fromJSON func(J) (order.Event, error)) decodeFunc {
 func upcastAs[From, To any](up func(From) (To, error)) upcaster {
 	return func(data []byte) ([]byte, error) {
 		var from From
-		if err := unmarshalStrict(data, &from); err != nil {
+		if err := UnmarshalStrict(data, &from); err != nil {
 			return nil, err
 		}
 		to, err := up(from)
@@ -194,14 +188,14 @@ func upcastAs[From, To any](up func(From) (To, error)) upcaster {
 	}
 }
 
-// unmarshalStrict refuses unknown fields, trailing data, duplicate names
+// UnmarshalStrict refuses unknown fields, trailing data, duplicate names
 // and names that differ in case: a stored document that does not match its
 // declared shape is a bug to surface, not to guess around. It decodes with
 // encoding/json/v2 (the go-json-experiment module, a mirror of it until Go
 // 1.27 has it in the standard library): strict by design, and it decodes
 // an event in under half the time and a third of the allocations of
 // encoding/json's Decoder.
-func unmarshalStrict(data []byte, v any) error {
+func UnmarshalStrict(data []byte, v any) error {
 	err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true))
 	if err != nil && hasTrailingData(data) {
 		return fmt.Errorf("trailing data after JSON value: %w", err)

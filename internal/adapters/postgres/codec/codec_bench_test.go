@@ -1,4 +1,4 @@
-package postgres
+package codec
 
 import (
 	"testing"
@@ -9,7 +9,7 @@ import (
 )
 
 func BenchmarkDecodeItemAdded(b *testing.B) {
-	c := NewCodec()
+	c := New(Config{})
 	_, data, err := c.Encode(order.ItemAdded{OrderID: uuid.New(), ProductID: uuid.New(), ProductName: "Merino crew-neck sweater, blue, size L", Quantity: 2, UnitPrice: decimal.RequireFromString("59.90")})
 	if err != nil {
 		b.Fatal(err)

@@ -1,13 +1,13 @@
-package postgres_test
+package codec_test
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"
@@ -85,12 +85,12 @@ func TestCodecRoundTrip(t *testing.T) {
 			want:    `{"order_id":"0193a000-0000-7000-8000-000000000001","reason":"changed mind — «non»","cancelled_by":"customer","cancelled_by_verified":true}`,
 		},
 	}
-	codec := postgres.NewCodec()
+	c := codec.New(codec.Config{})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			// When the event is encoded
-			version, data, err := codec.Encode(tt.event)
+			version, data, err := c.Encode(tt.event)
 			if err != nil {
 				t.Fatalf("encode: %v", err)
 			}
@@ -100,7 +100,7 @@ func TestCodecRoundTrip(t *testing.T) {
 				t.Errorf("encode = v%d %s\nwant v%d %s", version, data, want, tt.want)
 			}
 			// And decoding gives back exactly the same event
-			got, err := codec.Decode(tt.event.EventType(), version, data)
+			got, err := c.Decode(tt.event.EventType(), version, data)
 			if err != nil {
 				t.Fatalf("decode: %v", err)
 			}
@@ -117,7 +117,7 @@ func TestCodecDecodesJSONBNormalizedData(t *testing.T) {
 	data := `{"quantity": 2, "order_id": "0193a000-0000-7000-8000-000000000001", "unit_price": "9999999999999.9999", "product_id": "0193a000-0000-7000-8000-0000000000a1", "product_name": "Ü"}`
 
 	// When it is decoded
-	got, err := postgres.NewCodec().Decode(order.TypeItemAdded, 1, []byte(data))
+	got, err := codec.New(codec.Config{}).Decode(order.TypeItemAdded, 1, []byte(data))
 
 	// Then the amount is exact
 	if err != nil {
@@ -130,7 +130,7 @@ func TestCodecDecodesJSONBNormalizedData(t *testing.T) {
 
 func TestCodecRefusesUnknownShapes(t *testing.T) {
 	t.Parallel()
-	codec := postgres.NewCodec()
+	c := codec.New(codec.Config{})
 	tests := []struct {
 		name      string
 		eventType string
@@ -157,7 +157,7 @@ func TestCodecRefusesUnknownShapes(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := codec.Decode(tt.eventType, tt.version, []byte(tt.data))
+			_, err := c.Decode(tt.eventType, tt.version, []byte(tt.data))
 			if err == nil {
 				t.Fatal("decoded without error")
 			}
@@ -172,7 +172,7 @@ func TestCodecRefusesUnknownShapes(t *testing.T) {
 
 func TestCodecMetadata(t *testing.T) {
 	t.Parallel()
-	codec := postgres.NewCodec()
+	c := codec.New(codec.Config{})
 	tests := []struct {
 		meta app.Metadata
 		want string
@@ -186,11 +186,11 @@ func TestCodecMetadata(t *testing.T) {
 			`{"request_id":"r2","actor":"3f1c0de2-7c57-4f43-9d5e-6a4c2b8f1e20","actor_roles":["customer","staff"],"client_id":"shop-web"}`},
 	}
 	for _, tt := range tests {
-		data, err := codec.EncodeMetadata(tt.meta)
+		data, err := c.EncodeMetadata(tt.meta)
 		if err != nil || string(data) != tt.want {
 			t.Errorf("EncodeMetadata(%+v) = %s, %v; want %s", tt.meta, data, err, tt.want)
 		}
-		got, err := codec.DecodeMetadata(data)
+		got, err := c.DecodeMetadata(data)
 		if err != nil || got != tt.meta {
 			t.Errorf("DecodeMetadata(%s) = %+v, %v; want %+v", data, got, err, tt.meta)
 		}
@@ -201,7 +201,7 @@ func TestCodecMetadata(t *testing.T) {
 // shape, is read as far as it can be, never failing the event.
 func TestCodecReadsAnyMetadata(t *testing.T) {
 	t.Parallel()
-	codec := postgres.NewCodec()
+	c := codec.New(codec.Config{})
 	tests := []struct {
 		stored string
 		want   app.Metadata
@@ -214,7 +214,7 @@ func TestCodecReadsAnyMetadata(t *testing.T) {
 		{`null`, app.Metadata{}},
 	}
 	for _, tt := range tests {
-		got, err := codec.DecodeMetadata([]byte(tt.stored))
+		got, err := c.DecodeMetadata([]byte(tt.stored))
 		if err != nil || got != tt.want {
 			t.Errorf("DecodeMetadata(%s) = %+v, %v; want %+v", tt.stored, got, err, tt.want)
 		}

@@ -1,12 +1,12 @@
-package postgres_test
+package codec_test
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -17,13 +17,13 @@ func TestCodecUpcastsOrderCreatedV1(t *testing.T) {
 	const ids = `"order_id":"0193a000-0000-7000-8000-000000000001","customer_id":"0193a000-0000-7000-8000-0000000000c1"`
 	tests := []struct {
 		name  string
-		codec *postgres.Codec
+		codec *codec.Codec
 		data  string
 		want  order.Currency
 	}{
-		{"without a currency: the configured default", postgres.NewCodec(postgres.WithDefaultCurrency("CHF")), `{` + ids + `}`, "CHF"},
-		{"without a currency and no default configured: USD", postgres.NewCodec(), `{` + ids + `}`, "USD"},
-		{"with a currency (written before v2): as stored", postgres.NewCodec(postgres.WithDefaultCurrency("CHF")), `{` + ids + `,"currency":"JPY"}`, "JPY"},
+		{"without a currency: the configured default", codec.New(codec.Config{DefaultCurrency: "CHF"}), `{` + ids + `}`, "CHF"},
+		{"without a currency and no default configured: USD", codec.New(codec.Config{}), `{` + ids + `}`, "USD"},
+		{"with a currency (written before v2): as stored", codec.New(codec.Config{DefaultCurrency: "CHF"}), `{` + ids + `,"currency":"JPY"}`, "JPY"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,7 +52,7 @@ func TestCodecUpcastsOrderCreatedV1(t *testing.T) {
 
 func TestCodecRefusesBadOrderCreated(t *testing.T) {
 	t.Parallel()
-	codec := postgres.NewCodec()
+	c := codec.New(codec.Config{})
 	tests := []struct {
 		name      string
 		version   int
@@ -67,7 +67,7 @@ func TestCodecRefusesBadOrderCreated(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := codec.Decode(order.TypeCreated, tt.version, []byte(tt.data))
+			_, err := c.Decode(order.TypeCreated, tt.version, []byte(tt.data))
 			if err == nil {
 				t.Fatal("decoded without error")
 			}
@@ -82,8 +82,8 @@ func TestCodecRefusesBadOrderCreated(t *testing.T) {
 
 func TestCodecSchemas(t *testing.T) {
 	t.Parallel()
-	codec := postgres.NewCodec()
-	want := []postgres.Schema{
+	c := codec.New(codec.Config{})
+	want := []codec.Schema{
 		{EventType: order.TypeCancelled, Version: 1},
 		{EventType: order.TypeCancelled, Version: 2},
 		{EventType: order.TypeCreated, Version: 1},
@@ -94,16 +94,16 @@ func TestCodecSchemas(t *testing.T) {
 		{EventType: order.TypePlaced, Version: 1},
 		{EventType: order.TypeShipped, Version: 1},
 	}
-	if got := codec.Schemas(); !reflect.DeepEqual(got, want) {
+	if got := c.Schemas(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Schemas() = %v\nwant %v", got, want)
 	}
 	for _, s := range want {
-		if !codec.Decodable(s.EventType, s.Version) {
+		if !c.Decodable(s.EventType, s.Version) {
 			t.Errorf("Decodable(%s) = false", s)
 		}
 	}
-	for _, s := range []postgres.Schema{{EventType: order.TypeCreated, Version: 3}, {EventType: "OrderTeleported", Version: 1}, {EventType: order.TypePlaced, Version: 0}} {
-		if codec.Decodable(s.EventType, s.Version) {
+	for _, s := range []codec.Schema{{EventType: order.TypeCreated, Version: 3}, {EventType: "OrderTeleported", Version: 1}, {EventType: order.TypePlaced, Version: 0}} {
+		if c.Decodable(s.EventType, s.Version) {
 			t.Errorf("Decodable(%s) = true", s)
 		}
 	}

@@ -1,4 +1,4 @@
-package postgres
+package codec
 
 import (
 	"fmt"
@@ -51,7 +51,7 @@ func itemAddedToJSON(e order.ItemAdded) itemAddedJSON {
 		ProductID:   e.ProductID,
 		ProductName: e.ProductName,
 		Quantity:    e.Quantity,
-		UnitPrice:   formatAmount(e.UnitPrice),
+		UnitPrice:   FormatAmount(e.UnitPrice),
 	}
 }
 
@@ -88,9 +88,9 @@ func itemRemovedFromJSON(j itemRemovedJSON) (order.Event, error) {
 	return order.ItemRemoved{OrderID: j.OrderID, ProductID: j.ProductID}, nil
 }
 
-// addressJSON is a shipping address, in the OrderPlaced event and in the
+// AddressJSON is a shipping address, in the OrderPlaced event and in the
 // order_details projection alike.
-type addressJSON struct {
+type AddressJSON struct {
 	Name       string `json:"name"`
 	Line1      string `json:"line1"`
 	Line2      string `json:"line2,omitempty"`
@@ -100,25 +100,25 @@ type addressJSON struct {
 	Country    string `json:"country"`
 }
 
-func addressToJSON(a order.Address) addressJSON {
-	return addressJSON(a)
+func AddressToJSON(a order.Address) AddressJSON {
+	return AddressJSON(a)
 }
 
-func addressFromJSON(j addressJSON) order.Address {
+func AddressFromJSON(j AddressJSON) order.Address {
 	return order.Address(j)
 }
 
 type placedJSON struct {
 	OrderID         uuid.UUID   `json:"order_id"`
-	ShippingAddress addressJSON `json:"shipping_address"`
+	ShippingAddress AddressJSON `json:"shipping_address"`
 	TotalAmount     string      `json:"total_amount"`
 }
 
 func placedToJSON(e order.Placed) placedJSON {
 	return placedJSON{
 		OrderID:         e.OrderID,
-		ShippingAddress: addressToJSON(e.ShippingAddress),
-		TotalAmount:     formatAmount(e.TotalAmount),
+		ShippingAddress: AddressToJSON(e.ShippingAddress),
+		TotalAmount:     FormatAmount(e.TotalAmount),
 	}
 }
 
@@ -127,7 +127,7 @@ func placedFromJSON(j placedJSON) (order.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("total_amount: %w", err)
 	}
-	return order.Placed{OrderID: j.OrderID, ShippingAddress: addressFromJSON(j.ShippingAddress), TotalAmount: total}, nil
+	return order.Placed{OrderID: j.OrderID, ShippingAddress: AddressFromJSON(j.ShippingAddress), TotalAmount: total}, nil
 }
 
 type shippedJSON struct {
@@ -151,11 +151,11 @@ type deliveredJSON struct {
 }
 
 func deliveredToJSON(e order.Delivered) deliveredJSON {
-	return deliveredJSON{OrderID: e.OrderID, DeliveredAt: formatTime(e.DeliveredAt), Signature: e.Signature}
+	return deliveredJSON{OrderID: e.OrderID, DeliveredAt: FormatTime(e.DeliveredAt), Signature: e.Signature}
 }
 
 func deliveredFromJSON(j deliveredJSON) (order.Event, error) {
-	at, err := parseTime(j.DeliveredAt)
+	at, err := ParseTime(j.DeliveredAt)
 	if err != nil {
 		return nil, fmt.Errorf("delivered_at: %w", err)
 	}
@@ -180,17 +180,17 @@ func cancelledFromJSON(j cancelledJSON) (order.Event, error) {
 	return order.Cancelled{OrderID: j.OrderID, Reason: j.Reason, CancelledBy: j.CancelledBy, Verified: j.Verified}, nil
 }
 
-// formatAmount writes an amount as exact decimal text that keeps its scale
+// FormatAmount writes an amount as exact decimal text that keeps its scale
 // ("4.50" stays "4.50", where decimal's String gives "4.5"), so that what
 // is read back equals what was written, digit for digit.
-func formatAmount(d decimal.Decimal) string {
+func FormatAmount(d decimal.Decimal) string {
 	if d.Exponent() < 0 {
 		return d.StringFixed(-d.Exponent())
 	}
 	return d.String()
 }
 
-// eventAmount reads an amount of an event: text formatAmount wrote of an
+// eventAmount reads an amount of an event: text FormatAmount wrote of an
 // amount within the domain's bounds, as every build has.
 func eventAmount(s string) (decimal.Decimal, error) {
 	d, err := order.ParseAmount("amount", s)
@@ -200,8 +200,8 @@ func eventAmount(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
-// parseAmount reads the text formatAmount wrote, or a NUMERIC as text.
-func parseAmount(s string) (decimal.Decimal, error) {
+// ParseAmount reads the text FormatAmount wrote, or a NUMERIC as text.
+func ParseAmount(s string) (decimal.Decimal, error) {
 	d, err := decimal.NewFromString(s)
 	if err != nil {
 		return decimal.Decimal{}, fmt.Errorf("amount %q: %w", s, err)
@@ -209,16 +209,16 @@ func parseAmount(s string) (decimal.Decimal, error) {
 	return d, nil
 }
 
-// formatTime writes an instant as RFC 3339 in UTC with as many fractional
+// FormatTime writes an instant as RFC 3339 in UTC with as many fractional
 // digits as it has, so no precision is lost (see timetext for the rare
 // stored instant outside four-digit years).
-func formatTime(t time.Time) string {
+func FormatTime(t time.Time) string {
 	return timetext.Format(t, time.RFC3339Nano)
 }
 
-// parseTime reads an RFC 3339 instant and returns it in UTC, the location
+// ParseTime reads an RFC 3339 instant and returns it in UTC, the location
 // every time in orderapi's state carries. It reads every instant any
 // build of orderapi has stored, years beyond 9999 included.
-func parseTime(s string) (time.Time, error) {
+func ParseTime(s string) (time.Time, error) {
 	return timetext.Parse(s)
 }

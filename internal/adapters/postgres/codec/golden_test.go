@@ -1,6 +1,7 @@
-package postgres_test
+package codec_test
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -9,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -125,24 +125,24 @@ func goldenHistories(t *testing.T) map[string]goldenHistory {
 
 func TestGoldenHistories(t *testing.T) {
 	t.Parallel()
-	codec := postgres.NewCodec(postgres.WithDefaultCurrency(goldenDefaultCurrency))
+	c := codec.New(codec.Config{DefaultCurrency: goldenDefaultCurrency})
 	for name, h := range goldenHistories(t) {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			// When the stored events are decoded and folded, as on replay
 			var o order.Order
 			for i, e := range h.Events {
-				ev, err := codec.Decode(e.Type, e.SchemaVersion, e.Data)
+				ev, err := c.Decode(e.Type, e.SchemaVersion, e.Data)
 				if err != nil {
 					t.Fatalf("event %d: %v", i+1, err)
 				}
 				// And each survives being written in the current shape
 				// and read back, as the events API and the feed show it
-				v, data, err := codec.Encode(ev)
+				v, data, err := c.Encode(ev)
 				if err != nil {
 					t.Fatalf("event %d: %v", i+1, err)
 				}
-				again, err := codec.Decode(ev.EventType(), v, data)
+				again, err := c.Decode(ev.EventType(), v, data)
 				if err != nil || !reflect.DeepEqual(again, ev) {
 					t.Errorf("event %d in the current shape v%d %s reads back as %#v, %v; want %#v", i+1, v, data, again, err, ev)
 				}
@@ -162,21 +162,21 @@ func TestGoldenHistories(t *testing.T) {
 // testdata/golden with the version.
 func TestGoldenCoversEverySchema(t *testing.T) {
 	t.Parallel()
-	sampled := map[postgres.Schema]bool{}
+	sampled := map[codec.Schema]bool{}
 	for _, h := range goldenHistories(t) {
 		for _, e := range h.Events {
-			sampled[postgres.Schema{EventType: e.Type, Version: e.SchemaVersion}] = true
+			sampled[codec.Schema{EventType: e.Type, Version: e.SchemaVersion}] = true
 		}
 	}
-	codec := postgres.NewCodec()
-	for _, s := range codec.Schemas() {
+	c := codec.New(codec.Config{})
+	for _, s := range c.Schemas() {
 		if !sampled[s] {
 			t.Errorf("no golden sample of %s: add one to testdata/golden", s)
 		}
 	}
 	// A sample the codec no longer reads is stored data it dropped.
 	for s := range sampled {
-		if !codec.Decodable(s.EventType, s.Version) {
+		if !c.Decodable(s.EventType, s.Version) {
 			t.Errorf("golden sample of %s, which the codec no longer decodes", s)
 		}
 	}

@@ -1,6 +1,7 @@
-package postgres
+package snapshot
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"time"
 
 	"github.com/google/uuid"
@@ -12,7 +13,7 @@ import (
 // stored in its current schema version, or the raw data of an older one.
 type corpusEvent struct {
 	event  order.Event
-	schema Schema // of raw
+	schema codec.Schema // of raw
 	raw    string
 	at     time.Time
 }
@@ -45,7 +46,7 @@ func snapshotCorpus() [][]corpusEvent {
 	}
 	ev := func(e order.Event) corpusEvent { return corpusEvent{event: e, at: at()} }
 	raw := func(eventType string, version int, data string) corpusEvent {
-		return corpusEvent{schema: Schema{eventType, version}, raw: data, at: at()}
+		return corpusEvent{schema: codec.Schema{EventType: eventType, Version: version}, raw: data, at: at()}
 	}
 	price := decimal.RequireFromString
 	return [][]corpusEvent{

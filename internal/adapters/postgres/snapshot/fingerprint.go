@@ -1,6 +1,7 @@
-package postgres
+package snapshot
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -16,7 +17,7 @@ import (
 // written before the change stop being trusted.
 const snapshotRevision = 1
 
-// snapshotFingerprint names what a stored snapshot depends on besides the
+// Fingerprint names what a stored snapshot depends on besides the
 // events: the snapshot encoding and the fold. It is a SHA-256 over the
 // shapes of snapshotJSON and order.Order, the encoded states that folding
 // the corpus's stored events gives (through codec, so its decoders,
@@ -24,8 +25,8 @@ const snapshotRevision = 1
 // snapshotRevision. Any change that alters a corpus state or the encoding
 // therefore changes it by itself, and a build then ignores the snapshots
 // other builds wrote.
-func snapshotFingerprint(codec *Codec) (string, error) {
-	states, err := corpusStates(codec, (*order.Order).Apply)
+func Fingerprint(c *codec.Codec) (string, error) {
+	states, err := corpusStates(c, (*order.Order).Apply)
 	if err != nil {
 		return "", fmt.Errorf("snapshot fingerprint: %w", err)
 	}
@@ -49,17 +50,17 @@ func fingerprintOf(shape string, states [][]byte, revision int) string {
 // encoded state after each event. Each event goes through the codec as a
 // stored one would: a domain event is encoded and decoded, older data is
 // upcast.
-func corpusStates(codec *Codec, apply func(*order.Order, order.Event, time.Time)) ([][]byte, error) {
+func corpusStates(c *codec.Codec, apply func(*order.Order, order.Event, time.Time)) ([][]byte, error) {
 	var states [][]byte
 	for i, stream := range snapshotCorpus() {
 		var o order.Order
 		for j, ce := range stream {
-			e, err := ce.decode(codec)
+			e, err := ce.decode(c)
 			if err != nil {
 				return nil, fmt.Errorf("corpus stream %d event %d: %w", i, j, err)
 			}
 			apply(&o, e, ce.at)
-			st, err := encodeSnapshot(o)
+			st, err := Encode(o)
 			if err != nil {
 				return nil, fmt.Errorf("corpus stream %d event %d: %w", i, j, err)
 			}
@@ -70,15 +71,15 @@ func corpusStates(codec *Codec, apply func(*order.Order, order.Event, time.Time)
 }
 
 // decode returns the event as a replay would see it.
-func (ce corpusEvent) decode(codec *Codec) (order.Event, error) {
+func (ce corpusEvent) decode(c *codec.Codec) (order.Event, error) {
 	if ce.event == nil {
-		return codec.Decode(ce.schema.EventType, ce.schema.Version, []byte(ce.raw))
+		return c.Decode(ce.schema.EventType, ce.schema.Version, []byte(ce.raw))
 	}
-	v, data, err := codec.Encode(ce.event)
+	v, data, err := c.Encode(ce.event)
 	if err != nil {
 		return nil, err
 	}
-	return codec.Decode(ce.event.EventType(), v, data)
+	return c.Decode(ce.event.EventType(), v, data)
 }
 
 // describeType writes out a type's shape: struct fields with their names,

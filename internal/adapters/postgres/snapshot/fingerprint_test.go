@@ -1,6 +1,7 @@
-package postgres
+package snapshot
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"reflect"
 	"slices"
 	"strings"
@@ -12,13 +13,13 @@ import (
 
 // corpusOrders folds the snapshot corpus as the fingerprint does and
 // returns every state it passes through.
-func corpusOrders(t *testing.T, codec *Codec) []order.Order {
+func corpusOrders(t *testing.T, c *codec.Codec) []order.Order {
 	t.Helper()
 	var states []order.Order
 	for _, stream := range snapshotCorpus() {
 		var o order.Order
 		for _, ce := range stream {
-			e, err := ce.decode(codec)
+			e, err := ce.decode(c)
 			if err != nil {
 				t.Fatalf("corpus event %+v: %v", ce, err)
 			}
@@ -31,12 +32,12 @@ func corpusOrders(t *testing.T, codec *Codec) []order.Order {
 
 func TestSnapshotFingerprintIsStable(t *testing.T) {
 	// Given two codecs configured alike
-	a, errA := snapshotFingerprint(NewCodec())
-	b, errB := snapshotFingerprint(NewCodec(WithDefaultCurrency("USD")))
+	a, errA := Fingerprint(codec.New(codec.Config{}))
+	b, errB := Fingerprint(codec.New(codec.Config{DefaultCurrency: "USD"}))
 
 	// Then their fingerprints are equal, and a SHA-256 in hex
 	if errA != nil || errB != nil {
-		t.Fatalf("snapshotFingerprint: %v, %v", errA, errB)
+		t.Fatalf("Fingerprint: %v, %v", errA, errB)
 	}
 	if a != b || len(a) != 64 {
 		t.Fatalf("fingerprints %q and %q, want one 64-digit hex", a, b)
@@ -45,8 +46,8 @@ func TestSnapshotFingerprintIsStable(t *testing.T) {
 
 func TestSnapshotFingerprintFollowsTheDefaultCurrency(t *testing.T) {
 	// Given codecs that replay currency-less OrderCreated v1 differently
-	usd, _ := snapshotFingerprint(NewCodec())
-	chf, err := snapshotFingerprint(NewCodec(WithDefaultCurrency("CHF")))
+	usd, _ := Fingerprint(codec.New(codec.Config{}))
+	chf, err := Fingerprint(codec.New(codec.Config{DefaultCurrency: "CHF"}))
 
 	// Then snapshots of one must not be trusted by the other
 	if err != nil || usd == chf {
@@ -59,7 +60,7 @@ func TestSnapshotFingerprintFollowsTheDefaultCurrency(t *testing.T) {
 // another fingerprint.
 func TestSnapshotFingerprintFollowsTheFold(t *testing.T) {
 	shape := describeType(reflect.TypeFor[snapshotJSON]())
-	today, err := corpusStates(NewCodec(), (*order.Order).Apply)
+	today, err := corpusStates(codec.New(codec.Config{}), (*order.Order).Apply)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestSnapshotFingerprintFollowsTheFold(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			// Given the corpus folded by a changed Apply
-			states, err := corpusStates(NewCodec(), changed)
+			states, err := corpusStates(codec.New(codec.Config{}), changed)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,28 +149,28 @@ func TestSnapshotShapeNamesEveryField(t *testing.T) {
 }
 
 func TestSnapshotCorpusTakesEveryEventTypeAndSchema(t *testing.T) {
-	codec := NewCodec()
-	seen := map[Schema]bool{}
+	c := codec.New(codec.Config{})
+	seen := map[codec.Schema]bool{}
 	statuses := map[order.Status]bool{}
 	for _, stream := range snapshotCorpus() {
 		for _, ce := range stream {
 			s := ce.schema
 			if ce.event != nil {
-				v, _, err := codec.Encode(ce.event)
+				v, _, err := c.Encode(ce.event)
 				if err != nil {
 					t.Fatal(err)
 				}
-				s = Schema{ce.event.EventType(), v}
+				s = codec.Schema{EventType: ce.event.EventType(), Version: v}
 			}
 			seen[s] = true
 		}
 	}
-	for _, s := range codec.Schemas() {
+	for _, s := range c.Schemas() {
 		if !seen[s] {
 			t.Errorf("the snapshot corpus has no %s event: add one", s)
 		}
 	}
-	for _, o := range corpusOrders(t, codec) {
+	for _, o := range corpusOrders(t, c) {
 		statuses[o.Status] = true
 	}
 	for _, st := range order.Statuses {
@@ -182,7 +183,7 @@ func TestSnapshotCorpusTakesEveryEventTypeAndSchema(t *testing.T) {
 // TestSnapshotCorpusSetsEveryField: a field no corpus state sets is a
 // field the fingerprint cannot watch.
 func TestSnapshotCorpusSetsEveryField(t *testing.T) {
-	states := corpusOrders(t, NewCodec())
+	states := corpusOrders(t, codec.New(codec.Config{}))
 	set := func(typ reflect.Type, values []reflect.Value) {
 		for i := range typ.NumField() {
 			if !slices.ContainsFunc(values, func(v reflect.Value) bool { return !v.Field(i).IsZero() }) {

@@ -1,6 +1,7 @@
-package postgres
+package snapshot
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -55,8 +56,8 @@ type snapshotAddressJSON struct {
 	Country    string `json:"country"`
 }
 
-// encodeSnapshot returns the stored JSON of a state.
-func encodeSnapshot(o order.Order) ([]byte, error) {
+// Encode returns the stored JSON of a state.
+func Encode(o order.Order) ([]byte, error) {
 	j := snapshotJSON{
 		ID:             o.ID,
 		CustomerID:     o.CustomerID,
@@ -83,7 +84,7 @@ func encodeSnapshot(o order.Order) ([]byte, error) {
 			ProductID:   it.ProductID,
 			ProductName: it.ProductName,
 			Quantity:    it.Quantity,
-			UnitPrice:   formatAmount(it.UnitPrice),
+			UnitPrice:   codec.FormatAmount(it.UnitPrice),
 		})
 	}
 	if a := o.ShippingAddress; a != nil {
@@ -99,14 +100,14 @@ func encodeSnapshot(o order.Order) ([]byte, error) {
 	return data, nil
 }
 
-// decodeSnapshot reads a stored snapshot of stream id at version back
+// Decode reads a stored snapshot of stream id at version back
 // into the exact state it was written from: amounts keep their scale,
 // times are in UTC, and Items are nil or empty as they were. It is
 // strict: unknown fields, a status that is not one, or a state of another
 // stream or version are errors.
-func decodeSnapshot(id uuid.UUID, version int, data []byte) (order.Order, error) {
+func Decode(id uuid.UUID, version int, data []byte) (order.Order, error) {
 	var j snapshotJSON
-	if err := unmarshalStrict(data, &j); err != nil {
+	if err := codec.UnmarshalStrict(data, &j); err != nil {
 		return order.Order{}, fmt.Errorf("decode snapshot: %w", err)
 	}
 	if j.ID != id || j.Version != version {
@@ -132,7 +133,7 @@ func decodeSnapshot(id uuid.UUID, version int, data []byte) (order.Order, error)
 		o.Items = make([]order.Item, 0, len(j.Items))
 	}
 	for _, it := range j.Items {
-		price, err := parseAmount(it.UnitPrice)
+		price, err := codec.ParseAmount(it.UnitPrice)
 		if err != nil {
 			return order.Order{}, fmt.Errorf("decode snapshot: unit_price: %w", err)
 		}
@@ -159,7 +160,7 @@ func decodeSnapshot(id uuid.UUID, version int, data []byte) (order.Order, error)
 		if t.text == "" {
 			continue
 		}
-		if *t.into, err = parseTime(t.text); err != nil {
+		if *t.into, err = codec.ParseTime(t.text); err != nil {
 			return order.Order{}, fmt.Errorf("decode snapshot: %s: %w", t.field, err)
 		}
 	}
@@ -172,5 +173,5 @@ func snapshotTime(t time.Time) string {
 	if t.IsZero() {
 		return ""
 	}
-	return formatTime(t)
+	return codec.FormatTime(t)
 }

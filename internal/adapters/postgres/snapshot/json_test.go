@@ -1,6 +1,7 @@
-package postgres
+package snapshot
 
 import (
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,12 +14,12 @@ import (
 // the state (TestSnapshotCorpusSetsEveryField), so a field the encoding
 // forgets fails here.
 func TestSnapshotRoundTripsEveryCorpusState(t *testing.T) {
-	for _, want := range corpusOrders(t, NewCodec()) {
-		data, err := encodeSnapshot(want)
+	for _, want := range corpusOrders(t, codec.New(codec.Config{})) {
+		data, err := Encode(want)
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := decodeSnapshot(want.ID, want.Version, data)
+		got, err := Decode(want.ID, want.Version, data)
 		if err != nil {
 			t.Fatalf("decode %s: %v", data, err)
 		}
@@ -64,12 +65,12 @@ func TestDecodeSnapshotRefusesWhatItDidNotWrite(t *testing.T) {
 		"a bad time":      `{` + valid + `,"created_at":"yesterday"}`,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if o, err := decodeSnapshot(id, 3, []byte(data)); err == nil {
+			if o, err := Decode(id, 3, []byte(data)); err == nil {
 				t.Fatalf("decoded %s as %+v", data, o)
 			}
 		})
 	}
-	if _, err := decodeSnapshot(id, 3, []byte(`{`+valid+`}`)); err != nil {
+	if _, err := Decode(id, 3, []byte(`{`+valid+`}`)); err != nil {
 		t.Fatalf("the valid sample: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package postgres
+package codec
 
 import (
 	"reflect"
@@ -34,7 +34,7 @@ func FuzzWhatTheDomainAcceptsRoundTrips(f *testing.F) {
 	} {
 		f.Add(seed.currency, seed.name, seed.quantity, seed.price, seed.text, seed.country, seed.at, seed.cancel)
 	}
-	codec := NewCodec()
+	codec := New(Config{})
 	f.Fuzz(func(t *testing.T, currency, name string, quantity int64, price, text, country, at string, cancel bool) {
 		id, customer, product := uuid.New(), uuid.New(), uuid.New()
 		start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
