@@ -10,8 +10,10 @@ import (
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/dbclock"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/readiness"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
@@ -40,13 +42,13 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// The listener wakes live feeds and the analytics consumer when events
 	// are appended, by this replica or another; the announcer tells every
 	// replica's listener of this one's appends, once they commit.
-	listener := postgres.NewListener(pool, log)
-	announcer := postgres.NewAnnouncer(pool, log, listener)
-	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency),
-		postgres.WithSnapshots(cfg.SnapshotEvery), postgres.WithAnnouncer(announcer))
+	listener := notify.NewListener(pool, log)
+	announcer := notify.NewAnnouncer(pool, log, listener)
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency,
+		SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer})
 	// The analytics consumer runs in one replica at a time: every replica
 	// competes for its lock, the holder consumes.
-	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{Wake: listener})
+	analytics, err := analytics.New(store, log, analytics.Config{Wake: listener})
 	if err != nil {
 		return err
 	}
@@ -57,7 +59,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		newWorker("event listener", listener),
 		newWorker("append announcer", announcer),
 		// It stores, after the loads, the states they found worth keeping.
-		newWorker("snapshot writer", postgres.NewSnapshotWriter(store, log)),
+		newWorker("snapshot writer", eventstore.NewSnapshotWriter(store, log)),
 		newWorker("analytics consumer", analytics),
 		// Every replica purges expired idempotency keys; they skip each
 		// other's rows.

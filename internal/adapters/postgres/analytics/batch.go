@@ -1,4 +1,4 @@
-package postgres
+package analytics
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -84,10 +86,10 @@ type analyticsEvent struct {
 // event it cannot decode ends the batch: the events before it are
 // returned with an *app.UnreadableEventError naming it, and the consumer
 // stops there (see stall) rather than count around it.
-func (a *Analytics) decodeAnalytics(rows []storedEvent) ([]analyticsEvent, error) {
+func (a *Projector) decodeAnalytics(rows []eventstore.StoredEvent) ([]analyticsEvent, error) {
 	events := make([]analyticsEvent, 0, len(rows))
 	for _, r := range rows {
-		e, err := r.decode(a.codec)
+		e, err := r.Decode(a.codec)
 		if err != nil {
 			return events, err
 		}
@@ -106,7 +108,7 @@ func (a *Analytics) decodeAnalytics(rows []storedEvent) ([]analyticsEvent, error
 // of the states of the orders the batch touches, the fold (in Go), and one
 // write each of the changed states and of the daily figures. It returns
 // the new checkpoint, or errCheckpointMoved (nothing written).
-func (a *Analytics) applyBatch(ctx context.Context, conn *pgx.Conn, from app.FeedCursor, events []analyticsEvent) (app.FeedCursor, error) {
+func (a *Projector) applyBatch(ctx context.Context, conn *pgx.Conn, from app.FeedCursor, events []analyticsEvent) (app.FeedCursor, error) {
 	if len(events) == 0 {
 		return from, nil
 	}
@@ -208,7 +210,7 @@ func saveBatch(ctx context.Context, tx pgx.Tx, b *analyticsBatch) error {
 		f := b.days[k]
 		dates[i], dayCurrencies[i] = k.date, string(k.currency)
 		created[i], placed[i], shipped[i], delivered[i], cancelled[i], units[i] = f.created, f.placed, f.shipped, f.delivered, f.cancelled, f.itemsSold
-		revenuePlaced[i], revenueCancelled[i] = formatAmount(f.revenuePlaced), formatAmount(f.revenueCancelled)
+		revenuePlaced[i], revenueCancelled[i] = codec.FormatAmount(f.revenuePlaced), codec.FormatAmount(f.revenueCancelled)
 	}
 
 	batch := &pgx.Batch{}

@@ -1,4 +1,4 @@
-package postgres
+package analytics
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -15,7 +17,7 @@ import (
 // feed is drained, wait for a wake-up or the poll. Each cycle begins with
 // a query on the lock's connection, so a consumer whose session died
 // stops at its next cycle, never later than Poll.
-func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
+func (a *Projector) consume(ctx context.Context, conn *pgx.Conn) error {
 	var wake <-chan struct{} // nil never fires: poll only
 	if a.cfg.Wake != nil {
 		ch, cancel := a.cfg.Wake.Subscribe()
@@ -79,7 +81,7 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 				if err := st.stall(ctx, conn, unreadable); err != nil {
 					return err
 				}
-				if err := sleep(ctx, a.cfg.StalledRetry); err != nil {
+				if err := postgres.Sleep(ctx, a.cfg.StalledRetry); err != nil {
 					return err
 				}
 				continue // perhaps a newer build now shares the lock
@@ -111,9 +113,17 @@ func (a *Analytics) consume(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // checkpoint reads where the projection has got in the feed.
-func (a *Analytics) checkpoint(ctx context.Context, conn *pgx.Conn) (app.FeedCursor, error) {
+func (a *Projector) checkpoint(ctx context.Context, conn *pgx.Conn) (app.FeedCursor, error) {
+	return Checkpoint(ctx, conn)
+}
+
+// Checkpoint reads where the analytics projection has got in the feed,
+// through db: a pool, a connection or a transaction.
+func Checkpoint(ctx context.Context, db interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}) (app.FeedCursor, error) {
 	var c app.FeedCursor
-	if err := conn.QueryRow(ctx, analyticsCheckpointSQL, analyticsName).Scan(&c.TransactionID, &c.Position); err != nil {
+	if err := db.QueryRow(ctx, analyticsCheckpointSQL, analyticsName).Scan(&c.TransactionID, &c.Position); err != nil {
 		return app.FeedCursor{}, fmt.Errorf("read the analytics checkpoint: %w", err)
 	}
 	return c, nil
@@ -121,18 +131,10 @@ func (a *Analytics) checkpoint(ctx context.Context, conn *pgx.Conn) (app.FeedCur
 
 // readFeed reads the next batch of the global feed after the cursor, with
 // the feed's own query (every type), undecoded.
-func (a *Analytics) readFeed(ctx context.Context, conn *pgx.Conn, after app.FeedCursor) ([]storedEvent, error) {
+func (a *Projector) readFeed(ctx context.Context, conn *pgx.Conn, after app.FeedCursor) ([]eventstore.StoredEvent, error) {
 	ctx, cancel := context.WithTimeout(ctx, analyticsStepTimeout)
 	defer cancel()
-	rows, err := conn.Query(ctx, feedSQL, after.TransactionID, after.Position, a.cfg.BatchSize, nil)
-	if err != nil {
-		return nil, fmt.Errorf("read the feed after %d/%d: %w", after.TransactionID, after.Position, err)
-	}
-	events, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (storedEvent, error) {
-		var st storedEvent
-		err := row.Scan(st.targets()...)
-		return st, err
-	})
+	events, err := eventstore.FeedEvents(ctx, conn, after, a.cfg.BatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("read the feed after %d/%d: %w", after.TransactionID, after.Position, err)
 	}

@@ -1,4 +1,4 @@
-package postgres
+package analytics
 
 import (
 	"context"
@@ -12,16 +12,16 @@ import (
 // ErrCheckpointMoved is errCheckpointMoved.
 var ErrCheckpointMoved = errCheckpointMoved
 
-// AnalyticsLockKey is the consumer's advisory lock.
-const AnalyticsLockKey = analyticsLockKey
+// LockKey is the consumer's advisory lock.
+const LockKey = lockKey
 
 // SetBeforeCommit runs f inside each batch's transaction, after its
 // writes and before its commit. Set it before Run.
-func (a *Analytics) SetBeforeCommit(f func(context.Context)) { a.beforeCommit = f }
+func (a *Projector) SetBeforeCommit(f func(context.Context)) { a.beforeCommit = f }
 
 // CountBatch reads one batch after from on conn and counts it, bypassing
 // the lock: what a second consumer running by mistake would do.
-func (a *Analytics) CountBatch(ctx context.Context, conn *pgx.Conn, from app.FeedCursor) (app.FeedCursor, int, error) {
+func (a *Projector) CountBatch(ctx context.Context, conn *pgx.Conn, from app.FeedCursor) (app.FeedCursor, int, error) {
 	rows, err := a.readFeed(ctx, conn, from)
 	if err != nil {
 		return from, 0, err

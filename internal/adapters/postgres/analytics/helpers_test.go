@@ -1,4 +1,4 @@
-package postgres_test
+package analytics_test
 
 import (
 	"context"
@@ -11,8 +11,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analyticstest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -22,7 +23,7 @@ import (
 // analyticsWait bounds how long a test waits for the consumer to catch up.
 const analyticsWait = 30 * time.Second
 
-func newAnalytics(t *testing.T, s *postgres.Store, cfg postgres.AnalyticsConfig) *postgres.Analytics {
+func newAnalytics(t *testing.T, s *eventstore.Store, cfg analytics.Config) *analytics.Projector {
 	t.Helper()
 	if cfg.LockRetry == 0 {
 		cfg.LockRetry = 50 * time.Millisecond
@@ -30,7 +31,7 @@ func newAnalytics(t *testing.T, s *postgres.Store, cfg postgres.AnalyticsConfig)
 	if cfg.Poll == 0 {
 		cfg.Poll = 50 * time.Millisecond
 	}
-	a, err := postgres.NewAnalytics(s, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), cfg)
+	a, err := analytics.New(s, zerolog.New(zerolog.NewTestWriter(t)).Level(zerolog.WarnLevel), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +40,7 @@ func newAnalytics(t *testing.T, s *postgres.Store, cfg postgres.AnalyticsConfig)
 
 // runAnalytics runs the consumer until the returned stop is called (or the
 // test ends); stop waits for Run to return.
-func runAnalytics(t *testing.T, a *postgres.Analytics) (stop func()) {
+func runAnalytics(t *testing.T, a *analytics.Projector) (stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -72,7 +73,7 @@ func feedHead(t *testing.T, pool *pgxpool.Pool) app.FeedCursor {
 
 // waitCaughtUp waits until the projection has counted every committed
 // event.
-func waitCaughtUp(t *testing.T, pool *pgxpool.Pool, a *postgres.Analytics) {
+func waitCaughtUp(t *testing.T, pool *pgxpool.Pool, a *analytics.Projector) {
 	t.Helper()
 	head := feedHead(t, pool)
 	deadline := time.Now().Add(analyticsWait)
@@ -150,7 +151,7 @@ type randomHistory struct {
 	last int64
 }
 
-func newRandomHistory(t *testing.T, s *postgres.Store, seed uint64) *randomHistory {
+func newRandomHistory(t *testing.T, s *eventstore.Store, seed uint64) *randomHistory {
 	t.Helper()
 	clock := &testClock{now: time.Date(2026, 3, 1, 21, 0, 0, 0, time.UTC)}
 	svc, err := app.NewService(s, s, app.Config{Now: clock.Now})

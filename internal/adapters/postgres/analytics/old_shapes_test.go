@@ -1,4 +1,4 @@
-package postgres_test
+package analytics_test
 
 import (
 	"context"
@@ -12,7 +12,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -44,7 +46,7 @@ func TestOldShapesReadWithTheDefaultCurrency(t *testing.T) {
 	// configured default currency is EUR
 	pool := pgtest.New(t)
 	loadFixture(t, pool, "old_shapes.sql")
-	s := postgres.NewStore(pool, postgres.WithDefaultCurrency("EUR"))
+	s := eventstore.New(pool, eventstore.Config{DefaultCurrency: "EUR"})
 
 	// Then this build can decode all of them
 	if _, err := s.CheckDecodable(ctx); err != nil {
@@ -122,7 +124,7 @@ func TestOldShapesReadWithTheDefaultCurrency(t *testing.T) {
 	}
 
 	// And the analytics consumer counts the old orders in their currencies
-	a := newAnalytics(t, s, postgres.AnalyticsConfig{})
+	a := newAnalytics(t, s, analytics.Config{})
 	runAnalytics(t, a)
 	waitCaughtUp(t, pool, a)
 	rows, err := pool.Query(ctx, `SELECT DISTINCT currency FROM analytics_daily ORDER BY currency`)
@@ -169,7 +171,7 @@ INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_vers
 			t.Errorf("error %q does not name %s", err, want)
 		}
 	}
-	wantStored := []postgres.Schema{{EventType: "OrderCreated", Version: 2}, {EventType: "OrderCreated", Version: 3}, {EventType: "OrderTeleported", Version: 1}}
+	wantStored := []codec.Schema{{EventType: "OrderCreated", Version: 2}, {EventType: "OrderCreated", Version: 3}, {EventType: "OrderTeleported", Version: 1}}
 	if !reflect.DeepEqual(stored, wantStored) {
 		t.Errorf("stored = %v, want %v", stored, wantStored)
 	}

@@ -1,23 +1,25 @@
-package postgres
+package analytics
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
 
-// analyticsLockKey is the PostgreSQL session advisory lock that elects the
+// lockKey is the PostgreSQL session advisory lock that elects the
 // one replica running the analytics consumer: "orderapi" in ASCII, so it
 // cannot meet goose's migration lock or another key by chance.
-const analyticsLockKey int64 = 0x6f72646572617069
+const lockKey int64 = 0x6f72646572617069
 
-// Defaults of AnalyticsConfig.
+// Defaults of Config.
 const (
 	defaultAnalyticsBatch  = 500
 	defaultAnalyticsPoll   = time.Second
@@ -30,8 +32,8 @@ const (
 	analyticsStepTimeout = 30 * time.Second
 )
 
-// AnalyticsConfig tunes an Analytics projection. The zero value is usable.
-type AnalyticsConfig struct {
+// Config tunes an Analytics projection. The zero value is usable.
+type Config struct {
 	// BatchSize is the most events counted in one transaction; 500 if zero.
 	BatchSize int
 	// Poll is how long an idle consumer waits for a wake-up before it
@@ -43,9 +45,7 @@ type AnalyticsConfig struct {
 	LockRetry time.Duration
 	// Wake, if not nil, wakes the consumer when events are appended (a
 	// *Listener does); without it the consumer polls.
-	Wake interface {
-		Subscribe() (wake <-chan struct{}, cancel func())
-	}
+	Wake app.Waker
 	// Linger is how long a woken consumer waits before it reads, so that
 	// the appends of a busy moment are counted in one transaction (each
 	// costs a commit) instead of one each; 10ms if zero, none if
@@ -56,7 +56,7 @@ type AnalyticsConfig struct {
 	StalledRetry time.Duration
 }
 
-// Analytics is the asynchronous analytics projection: daily figures per
+// Projector is the asynchronous analytics projection: daily figures per
 // currency, folded from the global feed by a consumer that runs in exactly
 // one replica at a time, and the queries over them and over the progress
 // of every projection.
@@ -71,28 +71,28 @@ type AnalyticsConfig struct {
 // commit together, so every event counts exactly once across crashes,
 // restarts and takeovers, and even two consumers running at once could
 // not count one twice.
-type Analytics struct {
+type Projector struct {
 	pool  *pgxpool.Pool
-	codec *Codec
+	codec *codec.Codec
 	log   zerolog.Logger
-	cfg   AnalyticsConfig
-	held  atomic.Bool
+	cfg   Config
+	lock  *postgres.Lock
 
 	// beforeCommit, if set, runs before each batch commits: tests stop
 	// the consumer there.
 	beforeCommit func(context.Context)
 }
 
-var _ app.AnalyticsStore = (*Analytics)(nil)
+var _ app.AnalyticsStore = (*Projector)(nil)
 
-// NewAnalytics returns the analytics projection over the store's database.
+// New returns the analytics projection over the store's database.
 // It consumes once Run runs; its queries work at once.
-func NewAnalytics(store *Store, log zerolog.Logger, cfg AnalyticsConfig) (*Analytics, error) {
+func New(store *eventstore.Store, log zerolog.Logger, cfg Config) (*Projector, error) {
 	if store == nil {
-		return nil, errors.New("postgres: NewAnalytics needs a store")
+		return nil, errors.New("postgres: New needs a store")
 	}
 	if cfg.BatchSize < 0 || cfg.Poll < 0 || cfg.LockRetry < 0 {
-		return nil, fmt.Errorf("postgres: negative AnalyticsConfig %+v", cfg)
+		return nil, fmt.Errorf("postgres: negative Config %+v", cfg)
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = defaultAnalyticsBatch
@@ -109,65 +109,28 @@ func NewAnalytics(store *Store, log zerolog.Logger, cfg AnalyticsConfig) (*Analy
 	if cfg.StalledRetry <= 0 {
 		cfg.StalledRetry = defaultAnalyticsStall
 	}
-	return &Analytics{pool: store.pool, codec: store.codec, log: log.With().Str("projection", analyticsName).Logger(), cfg: cfg}, nil
+	p := &Projector{pool: store.Pool(), codec: store.Codec(), log: log.With().Str("projection", analyticsName).Logger(), cfg: cfg}
+	p.lock = newLock(p.pool, p.log, cfg.LockRetry)
+	return p, nil
+}
+
+// newLock is the lock that elects the consumer.
+func newLock(pool *pgxpool.Pool, log zerolog.Logger, retry time.Duration) *postgres.Lock {
+	return postgres.NewLock(pool, postgres.LockConfig{Key: lockKey, Name: "analytics", Retry: retry, Log: log})
 }
 
 // HoldsLock reports whether this process runs the consumer now.
-func (a *Analytics) HoldsLock() bool { return a.held.Load() }
+func (a *Projector) HoldsLock() bool { return a.lock.Held() }
+
+// HeldConns is how many of the pool's connections a running consumer
+// keeps: the session holding its lock, in the replica that holds it.
+func (a *Projector) HeldConns() int { return 1 }
 
 // Run takes part in the election of the consumer until ctx ends, then
 // returns ctx's error: it tries the lock every LockRetry, and while it
-// holds it, consumes. A consumer that fails (its connection lost, the
-// database down) gives the lock up and competes again.
-func (a *Analytics) Run(ctx context.Context) error {
-	for {
-		err := a.lead(ctx)
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			a.log.Warn().Err(err).Dur("retry_in", a.cfg.LockRetry).Msg("analytics consumer failed; competing for its lock again")
-		}
-		if err := sleep(ctx, a.cfg.LockRetry); err != nil {
-			return err
-		}
-	}
-}
-
-// lead tries the lock once on a connection of the pool. Without it, the
-// connection goes back to the pool and lead returns nil. With it, the
-// connection stays out of the pool and consumes until an error or the end
-// of ctx; then it is closed, which ends the session and so releases the
-// lock even if unlocking could not be sent.
-func (a *Analytics) lead(ctx context.Context) error {
-	conn, err := a.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("acquire a connection: %w", err)
-	}
-	var locked bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", analyticsLockKey).Scan(&locked); err != nil {
-		// The connection may be broken: close it rather than pool it.
-		closeConn(conn)
-		return fmt.Errorf("try the analytics lock: %w", err)
-	}
-	if !locked {
-		conn.Release()
-		return nil
-	}
-	a.held.Store(true)
-	a.log.Info().Msg("analytics lock taken: consuming the feed")
-	defer func() {
-		a.held.Store(false)
-		closeConn(conn)
-		a.log.Info().Msg("analytics lock released")
-	}()
-	return a.consume(ctx, conn.Conn())
-}
-
-// closeConn closes a pooled connection and drops it from the pool.
-func closeConn(conn *pgxpool.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	defer cancel()
-	_ = conn.Conn().Close(ctx)
-	conn.Release()
+// holds it, consumes on the lock's connection. A consumer that fails (its
+// connection lost, the database down) gives the lock up and competes
+// again.
+func (a *Projector) Run(ctx context.Context) error {
+	return a.lock.Run(ctx, a.consume)
 }

@@ -1,4 +1,4 @@
-package postgres_test
+package analytics_test
 
 import (
 	"context"
@@ -11,7 +11,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -26,7 +27,7 @@ func TestAnalyticsEqualsRecomputation(t *testing.T) {
 			t.Parallel()
 			// Given a consumer running while random commands are issued
 			s, pool := newStore(t)
-			a := newAnalytics(t, s, postgres.AnalyticsConfig{BatchSize: 1 + int(seed)*7})
+			a := newAnalytics(t, s, analytics.Config{BatchSize: 1 + int(seed)*7})
 			runAnalytics(t, a)
 			h := newRandomHistory(t, s, seed)
 			if err := h.run(context.Background(), 300); err != nil {
@@ -65,7 +66,7 @@ func TestAnalyticsExactlyOnceAcrossStops(t *testing.T) {
 
 	// Stopped at random moments: Run's context ends between batches or
 	// inside one
-	a := newAnalytics(t, s, postgres.AnalyticsConfig{BatchSize: 3})
+	a := newAnalytics(t, s, analytics.Config{BatchSize: 3})
 	for range 15 {
 		more(20)
 		stop := runAnalytics(t, a)
@@ -78,7 +79,7 @@ func TestAnalyticsExactlyOnceAcrossStops(t *testing.T) {
 	var cancelled atomic.Int32
 	for range 5 {
 		more(30)
-		a := newAnalytics(t, s, postgres.AnalyticsConfig{BatchSize: 3})
+		a := newAnalytics(t, s, analytics.Config{BatchSize: 3})
 		runCtx, cancel := context.WithTimeout(ctx, analyticsWait)
 		var batches int
 		a.SetBeforeCommit(func(context.Context) {
@@ -97,7 +98,7 @@ func TestAnalyticsExactlyOnceAcrossStops(t *testing.T) {
 	// lock is terminated from outside, mid-transaction, three times
 	more(60)
 	var killed, batches atomic.Int32
-	b := newAnalytics(t, s, postgres.AnalyticsConfig{BatchSize: 3})
+	b := newAnalytics(t, s, analytics.Config{BatchSize: 3})
 	b.SetBeforeCommit(func(context.Context) {
 		if batches.Add(1)%4 == 0 && killed.Load() < 3 {
 			terminateLockHolder(t, pool)
@@ -122,7 +123,7 @@ func terminateLockHolder(t *testing.T, pool *pgxpool.Pool) {
 SELECT pg_terminate_backend(pid)
   FROM pg_locks
  WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
-   AND ((classid::bigint << 32) | objid::bigint) = $1`, postgres.AnalyticsLockKey).Scan(&ok)
+   AND ((classid::bigint << 32) | objid::bigint) = $1`, analytics.LockKey).Scan(&ok)
 	if err != nil || !ok {
 		t.Errorf("terminate the lock holder: %v, %v", ok, err)
 	}
@@ -137,9 +138,9 @@ func TestAnalyticsOneConsumerAtATime(t *testing.T) {
 	ctx := context.Background()
 	s, pool := newStore(t)
 	// Each replica has its own pool, as separate processes would.
-	s2 := postgres.NewStore(secondPool(t, pool))
-	a := newAnalytics(t, s, postgres.AnalyticsConfig{BatchSize: 5})
-	b := newAnalytics(t, s2, postgres.AnalyticsConfig{BatchSize: 5})
+	s2 := eventstore.New(secondPool(t, pool), eventstore.Config{})
+	a := newAnalytics(t, s, analytics.Config{BatchSize: 5})
+	b := newAnalytics(t, s2, analytics.Config{BatchSize: 5})
 	stopA := runAnalytics(t, a)
 	stopB := runAnalytics(t, b)
 
@@ -196,7 +197,7 @@ func TestAnalyticsCheckpointIsCompareAndSet(t *testing.T) {
 	if err := h.run(ctx, 120); err != nil {
 		t.Fatal(err)
 	}
-	a := newAnalytics(t, s, postgres.AnalyticsConfig{BatchSize: 10})
+	a := newAnalytics(t, s, analytics.Config{BatchSize: 10})
 	conns := [2]*pgxpool.Conn{acquire(t, pool), acquire(t, pool)}
 
 	// Both at once, from the same checkpoint, until the feed is drained.
@@ -223,7 +224,7 @@ func TestAnalyticsCheckpointIsCompareAndSet(t *testing.T) {
 			case err == nil:
 				won++
 				from = results[i]
-			case !errors.Is(err, postgres.ErrCheckpointMoved):
+			case !errors.Is(err, analytics.ErrCheckpointMoved):
 				t.Fatalf("round %d, consumer %d: %v", round, i, err)
 			}
 		}
@@ -236,7 +237,7 @@ func TestAnalyticsCheckpointIsCompareAndSet(t *testing.T) {
 	}
 
 	// A stale consumer, far behind, is refused too
-	if _, _, err := a.CountBatch(ctx, conns[0].Conn(), app.FeedCursor{}); !errors.Is(err, postgres.ErrCheckpointMoved) {
+	if _, _, err := a.CountBatch(ctx, conns[0].Conn(), app.FeedCursor{}); !errors.Is(err, analytics.ErrCheckpointMoved) {
 		t.Errorf("a consumer from the start of the feed: %v, want ErrCheckpointMoved", err)
 	}
 	assertExact(t, pool)

@@ -1,4 +1,4 @@
-package postgres
+package analytics
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -36,8 +37,8 @@ SELECT c.transaction_id, c.position, c.updated_at, l.n, l.oldest, now(),
 
 // DailyFigures reads q's days and the projection's progress in one
 // snapshot, so the progress is exactly that of the figures.
-func (a *Analytics) DailyFigures(ctx context.Context, q app.AnalyticsQuery) (_ app.AnalyticsReport, err error) {
-	defer markUnavailable(&err)
+func (a *Projector) DailyFigures(ctx context.Context, q app.AnalyticsQuery) (_ app.AnalyticsReport, err error) {
+	defer postgres.MarkUnavailable(&err)
 	var report app.AnalyticsReport
 	err = pgx.BeginTxFunc(ctx, a.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, analyticsDailySQL, q.From.Format(time.DateOnly), q.To.Format(time.DateOnly), string(q.Currency))
@@ -91,19 +92,15 @@ func analyticsProgress(ctx context.Context, db interface {
 
 // AnalyticsPosition reads the projection's checkpoint: a primary-key
 // lookup, cheap enough to poll.
-func (a *Analytics) AnalyticsPosition(ctx context.Context) (_ app.FeedCursor, err error) {
-	defer markUnavailable(&err)
-	var c app.FeedCursor
-	if err := a.pool.QueryRow(ctx, analyticsCheckpointSQL, analyticsName).Scan(&c.TransactionID, &c.Position); err != nil {
-		return app.FeedCursor{}, fmt.Errorf("read the analytics checkpoint: %w", err)
-	}
-	return c, nil
+func (a *Projector) AnalyticsPosition(ctx context.Context) (_ app.FeedCursor, err error) {
+	defer postgres.MarkUnavailable(&err)
+	return Checkpoint(ctx, a.pool)
 }
 
 // EventCursor returns the feed cursor of the event at a global position,
 // if it is committed.
-func (a *Analytics) EventCursor(ctx context.Context, position int64) (_ app.FeedCursor, _ bool, err error) {
-	defer markUnavailable(&err)
+func (a *Projector) EventCursor(ctx context.Context, position int64) (_ app.FeedCursor, _ bool, err error) {
+	defer postgres.MarkUnavailable(&err)
 	c := app.FeedCursor{Position: position}
 	err = a.pool.QueryRow(ctx, `SELECT transaction_id FROM events WHERE position = $1`, position).Scan(&c.TransactionID)
 	if errors.Is(err, pgx.ErrNoRows) {

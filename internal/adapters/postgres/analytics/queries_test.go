@@ -1,11 +1,11 @@
-package postgres_test
+package analytics_test
 
 import (
 	"context"
 	"testing"
 	"time"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analyticstest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -15,7 +15,7 @@ func TestAnalyticsQueries(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, pool := newStore(t)
-	a := newAnalytics(t, s, postgres.AnalyticsConfig{})
+	a := newAnalytics(t, s, analytics.Config{})
 
 	// Given a history the projection has counted
 	h := newRandomHistory(t, s, 11)
@@ -123,7 +123,7 @@ func TestProjectionsReportOldestOpenTransaction(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s, pool := newStore(t)
-	a := newAnalytics(t, s, postgres.AnalyticsConfig{})
+	a := newAnalytics(t, s, analytics.Config{})
 	stop := runAnalytics(t, a)
 	defer stop()
 	waitFor(t, "the consumer to take the lock", a.HoldsLock)

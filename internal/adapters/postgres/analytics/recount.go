@@ -1,4 +1,4 @@
-package postgres
+package analytics
 
 import (
 	"cmp"
@@ -10,6 +10,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"
 )
@@ -22,34 +24,34 @@ import (
 // from the total an OrderPlaced event records, so a wrong total in either
 // place shows. `orderapi projections verify` and the tests use it.
 
-// AnalyticsKey names a row of analytics_daily: a day (YYYY-MM-DD, UTC) and
+// Key names a row of analytics_daily: a day (YYYY-MM-DD, UTC) and
 // a currency.
-type AnalyticsKey struct {
+type Key struct {
 	Date     string
 	Currency string
 }
 
-// AnalyticsFigures are one day's figures in one currency.
-type AnalyticsFigures struct {
+// Figures are one day's figures in one currency.
+type Figures struct {
 	Created, Placed, Shipped, Delivered, Cancelled int64
 	RevenuePlaced, RevenueCancelled                decimal.Decimal
 	ItemsSold                                      int64
 }
 
 // Equal reports whether the figures are the same, amounts by value.
-func (f AnalyticsFigures) Equal(g AnalyticsFigures) bool {
+func (f Figures) Equal(g Figures) bool {
 	return f.Created == g.Created && f.Placed == g.Placed && f.Shipped == g.Shipped && f.Delivered == g.Delivered &&
 		f.Cancelled == g.Cancelled && f.ItemsSold == g.ItemsSold &&
 		f.RevenuePlaced.Equal(g.RevenuePlaced) && f.RevenueCancelled.Equal(g.RevenueCancelled)
 }
 
-func (f AnalyticsFigures) String() string {
+func (f Figures) String() string {
 	return fmt.Sprintf("created %d placed %d shipped %d delivered %d cancelled %d revenue placed %s cancelled %s items %d",
 		f.Created, f.Placed, f.Shipped, f.Delivered, f.Cancelled, f.RevenuePlaced, f.RevenueCancelled, f.ItemsSold)
 }
 
 // fields lists the figures by analytics_daily column, for differences.
-func (f AnalyticsFigures) fields() [][2]string {
+func (f Figures) fields() [][2]string {
 	n := func(v int64) string { return fmt.Sprint(v) }
 	return [][2]string{
 		{"orders_created", n(f.Created)}, {"orders_placed", n(f.Placed)}, {"orders_shipped", n(f.Shipped)},
@@ -59,12 +61,12 @@ func (f AnalyticsFigures) fields() [][2]string {
 	}
 }
 
-// analyticsRecount accumulates the figures of the events counted.
-type analyticsRecount map[AnalyticsKey]AnalyticsFigures
+// Tally accumulates the figures of the events counted.
+type Tally map[Key]Figures
 
-// count counts one event, given its order's state before and after it.
-func (r analyticsRecount) count(before, after order.Order, e order.Event, occurredAt time.Time) {
-	k := AnalyticsKey{Date: dayOf(occurredAt), Currency: string(after.Currency)}
+// Count counts one event, given its order's state before and after it.
+func (r Tally) Count(before, after order.Order, e order.Event, occurredAt time.Time) {
+	k := Key{Date: dayOf(occurredAt), Currency: string(after.Currency)}
 	f := r[k]
 	switch e.(type) {
 	case order.Created:
@@ -88,24 +90,18 @@ func (r analyticsRecount) count(before, after order.Order, e order.Event, occurr
 	r[k] = f
 }
 
-// Querier is a pool, a connection or a transaction.
-type Querier interface {
-	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
-}
-
-// RecountAnalytics replays every committed stream and counts every event,
+// Recount replays every committed stream and counts every event,
 // as the analytics projection does once it has caught up. It reads the
 // whole store in one query: for tests; verification streams instead.
-// opts set up the codec, as for NewStore.
-func RecountAnalytics(ctx context.Context, db Querier, opts ...CodecOption) (map[AnalyticsKey]AnalyticsFigures, error) {
-	s := &Store{codec: NewCodec(opts...)}
+func Recount(ctx context.Context, db postgres.Querier) (map[Key]Figures, error) {
+	s := eventstore.New(nil, eventstore.Config{})
 	rows, err := db.Query(ctx, `
 SELECT stream_id, stream_version, event_type, schema_version, data, occurred_at
   FROM events ORDER BY stream_id, stream_version`)
 	if err != nil {
 		return nil, fmt.Errorf("recount analytics: %w", err)
 	}
-	recount := analyticsRecount{}
+	recount := Tally{}
 	var (
 		current, id uuid.UUID
 		o           order.Order
@@ -120,11 +116,11 @@ SELECT stream_id, stream_version, event_type, schema_version, data, occurred_at
 			current, o = id, order.Order{}
 		}
 		before := o
-		e, err := s.applyStored(id, &o, version, typ, schema, data, at)
+		e, err := s.ApplyStored(id, &o, version, typ, schema, data, at)
 		if err != nil {
 			return fmt.Errorf("order %s: %w", id, err)
 		}
-		recount.count(before, o, e, at)
+		recount.Count(before, o, e, at)
 		return nil
 	})
 	if err != nil {
@@ -139,17 +135,17 @@ SELECT to_char(date, 'YYYY-MM-DD'), currency, orders_created, orders_placed, ord
        revenue_placed::text, revenue_cancelled::text, items_sold
   FROM analytics_daily`
 
-// ProjectedAnalytics reads the projection's figures, every row of
+// Projected reads the projection's figures, every row of
 // analytics_daily.
-func ProjectedAnalytics(ctx context.Context, db Querier) (map[AnalyticsKey]AnalyticsFigures, error) {
+func Projected(ctx context.Context, db postgres.Querier) (map[Key]Figures, error) {
 	rows, err := db.Query(ctx, analyticsDailyAllSQL)
 	if err != nil {
 		return nil, fmt.Errorf("read analytics_daily: %w", err)
 	}
-	figures := map[AnalyticsKey]AnalyticsFigures{}
+	figures := map[Key]Figures{}
 	var (
-		k                 AnalyticsKey
-		f                 AnalyticsFigures
+		k                 Key
+		f                 Figures
 		placed, cancelled string
 	)
 	_, err = pgx.ForEachRow(rows, []any{&k.Date, &k.Currency, &f.Created, &f.Placed, &f.Shipped, &f.Delivered, &f.Cancelled,
@@ -170,16 +166,16 @@ func ProjectedAnalytics(ctx context.Context, db Querier) (map[AnalyticsKey]Analy
 	return figures, nil
 }
 
-// analyticsDifferences lists, one line per figure, how the projected
+// Differences lists, one line per figure, how the projected
 // figures differ from the recounted ones, by day then currency.
-func analyticsDifferences(want, got map[AnalyticsKey]AnalyticsFigures) []string {
+func Differences(want, got map[Key]Figures) []string {
 	keys := slices.Collect(maps.Keys(want))
 	for k := range got {
 		if _, ok := want[k]; !ok {
 			keys = append(keys, k)
 		}
 	}
-	slices.SortFunc(keys, func(a, b AnalyticsKey) int {
+	slices.SortFunc(keys, func(a, b Key) int {
 		return cmp.Or(cmp.Compare(a.Date, b.Date), cmp.Compare(a.Currency, b.Currency))
 	})
 	var diffs []string
@@ -191,7 +187,7 @@ func analyticsDifferences(want, got map[AnalyticsKey]AnalyticsFigures) []string 
 		case !inGot:
 			diffs = append(diffs, fmt.Sprintf("%s: missing row, want %s", name, w))
 		case !inWant:
-			if g.Equal(AnalyticsFigures{}) {
+			if g.Equal(Figures{}) {
 				continue // an empty row counts nothing
 			}
 			diffs = append(diffs, fmt.Sprintf("%s: row for a day without counted events (%s)", name, g))

@@ -1,4 +1,4 @@
-package postgres
+package analytics
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -35,7 +36,7 @@ func (r analyticsOrderRow) toState() (*analyticsOrder, error) {
 		st.items[id] = q
 	}
 	if r.PlacedTotal != nil {
-		total, err := parseAmount(*r.PlacedTotal)
+		total, err := codec.ParseAmount(*r.PlacedTotal)
 		if err != nil {
 			return nil, fmt.Errorf("analytics state of order %s: placed_total: %w", r.OrderID, err)
 		}
@@ -57,7 +58,7 @@ func analyticsOrderRowOf(id uuid.UUID, st *analyticsOrder) (analyticsOrderRow, e
 	}
 	r := analyticsOrderRow{OrderID: id, Currency: string(st.currency), Items: string(data)}
 	if st.placedTotal != nil {
-		total := formatAmount(*st.placedTotal)
+		total := codec.FormatAmount(*st.placedTotal)
 		r.PlacedTotal = &total
 	}
 	return r, nil
@@ -74,11 +75,11 @@ type dailyRow struct {
 
 // toFigures converts a row into the app's figures.
 func (r dailyRow) toFigures() (app.DailyFigures, error) {
-	placed, err := parseAmount(r.RevenuePlaced)
+	placed, err := codec.ParseAmount(r.RevenuePlaced)
 	if err != nil {
 		return app.DailyFigures{}, fmt.Errorf("analytics of %s %s: revenue_placed: %w", r.Date.Format(time.DateOnly), r.Currency, err)
 	}
-	cancelled, err := parseAmount(r.RevenueCancelled)
+	cancelled, err := codec.ParseAmount(r.RevenueCancelled)
 	if err != nil {
 		return app.DailyFigures{}, fmt.Errorf("analytics of %s %s: revenue_cancelled: %w", r.Date.Format(time.DateOnly), r.Currency, err)
 	}

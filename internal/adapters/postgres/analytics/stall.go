@@ -1,4 +1,4 @@
-package postgres
+package analytics
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -26,7 +27,7 @@ UPDATE projection_checkpoints
 
 // stallState is what a consumer knows of its projection's stall record.
 type stallState struct {
-	a *Analytics
+	a *Projector
 	// recorded: a stall may be recorded, so the next batch that counts
 	// without one clears it.
 	recorded bool
@@ -41,7 +42,7 @@ type stallState struct {
 func (st *stallState) stall(ctx context.Context, conn *pgx.Conn, u *app.UnreadableEventError) error {
 	ctx, cancel := context.WithTimeout(ctx, analyticsStepTimeout)
 	defer cancel()
-	if _, err := conn.Exec(ctx, analyticsStallSQL, analyticsName, pgUUID(u.EventID), u.Position, u.Err.Error()); err != nil {
+	if _, err := conn.Exec(ctx, analyticsStallSQL, analyticsName, postgres.UUID(u.EventID), u.Position, u.Err.Error()); err != nil {
 		return fmt.Errorf("record the analytics stall at %s: %w", u.Name(), err)
 	}
 	st.recorded = true
@@ -75,8 +76,8 @@ SELECT stalled_event_id, stalled_position, stalled_reason, stalled_since
 
 // Stalled returns the event the analytics projection is stopped before,
 // nil when it is not stopped.
-func (a *Analytics) Stalled(ctx context.Context) (_ *app.ProjectionStall, err error) {
-	defer markUnavailable(&err)
+func (a *Projector) Stalled(ctx context.Context) (_ *app.ProjectionStall, err error) {
+	defer postgres.MarkUnavailable(&err)
 	var (
 		id     *uuid.UUID
 		at     *int64

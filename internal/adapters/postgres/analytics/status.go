@@ -1,4 +1,4 @@
-package postgres
+package analytics
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -41,8 +42,8 @@ SELECT gid, database, prepared, now()
 
 // Projections reports every projection's progress, the transactions that
 // hold the feed back, and whether this process runs the consumer.
-func (a *Analytics) Projections(ctx context.Context) (_ app.ProjectionsReport, err error) {
-	defer markUnavailable(&err)
+func (a *Projector) Projections(ctx context.Context) (_ app.ProjectionsReport, err error) {
+	defer postgres.MarkUnavailable(&err)
 	report := app.ProjectionsReport{AnalyticsLockHeld: a.HoldsLock()}
 	var (
 		head     app.FeedCursor

@@ -2,7 +2,7 @@
 // the event store alone, so that tests can hold the projection to them.
 //
 // The recomputation itself lives in the postgres package
-// (postgres.RecountAnalytics), where `orderapi projections verify` uses it
+// (analytics.Recount), where `orderapi projections verify` uses it
 // too: it shares nothing with the projection but the event codec, replays
 // each order's stream with the domain's own Apply and counts each event on
 // the UTC day it occurred. This package gives tests its results and a
@@ -18,25 +18,26 @@ import (
 	"strings"
 
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 )
 
 // Key names a day (YYYY-MM-DD, UTC) and a currency.
-type Key = postgres.AnalyticsKey
+type Key = analytics.Key
 
 // Figures are one day's figures in one currency.
-type Figures = postgres.AnalyticsFigures
+type Figures = analytics.Figures
 
 // Querier is a pool or a connection.
 type Querier = postgres.Querier
 
 // Recompute replays every committed stream and counts its events.
 func Recompute(ctx context.Context, db Querier) (map[Key]Figures, error) {
-	return postgres.RecountAnalytics(ctx, db)
+	return analytics.Recount(ctx, db)
 }
 
 // Projected reads the projection's figures from analytics_daily.
 func Projected(ctx context.Context, db Querier) (map[Key]Figures, error) {
-	return postgres.ProjectedAnalytics(ctx, db)
+	return analytics.Projected(ctx, db)
 }
 
 // Diff lists the days whose figures differ, or "" when none does.

@@ -1,13 +1,13 @@
 package codec_test
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"

@@ -1,12 +1,12 @@
 package codec_test
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 

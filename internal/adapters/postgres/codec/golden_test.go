@@ -1,7 +1,6 @@
 package codec_test
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"bytes"
 	"encoding/json"
 	"os"
@@ -10,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 

@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -67,7 +68,7 @@ WITH appended AS (
         @version::integer, @created_at::timestamptz, @updated_at::timestamptz, @placed_at::timestamptz,
         @shipped_at::timestamptz, @delivered_at::timestamptz, @cancelled_at::timestamptz)
     ON CONFLICT (order_id) DO UPDATE SET
-` + orderDetailsUpdate + `
+` + OrderDetailsUpdate + `
     WHERE d.version < EXCLUDED.version
 ), summary AS (
     INSERT INTO customer_orders AS c (
@@ -76,7 +77,7 @@ WITH appended AS (
         @customer_id::uuid, @order_id::uuid, @status::text, @currency::text, @total::text::numeric,
         @item_count::integer, @version::integer, @created_at::timestamptz, @updated_at::timestamptz)
     ON CONFLICT (customer_id, order_id) DO UPDATE SET
-` + customerOrdersUpdate + `
+` + CustomerOrdersUpdate + `
     WHERE c.version < EXCLUDED.version
 ), claimed AS (
     INSERT INTO idempotency_keys (principal, key, fingerprint, order_id, version, position, expires_at)
@@ -88,7 +89,7 @@ WITH appended AS (
 SELECT max(position) FROM appended`
 
 // appendStatement is appendSQL with positional parameters.
-var appendStatement = compileNamed(appendSQL)
+var appendStatement = postgres.CompileNamed(appendSQL)
 
 // Append writes the commit's events at versions ExpectedVersion+1, +2, ...
 // and brings both projections to c.State, all or nothing, in one statement.
@@ -98,12 +99,12 @@ var appendStatement = compileNamed(appendSQL)
 // the statement is sent, its outcome is what Append returns, whatever ctx
 // says meanwhile: see sendAppend.
 func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	named, err := s.appendArgs(c)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
-	sql, args, err := appendStatement.bind(named)
+	sql, args, err := appendStatement.Bind(named)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
@@ -172,7 +173,7 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 		}
 		ids[i], types[i], versions[i], data[i], occurredAt[i] = e.ID, e.Event.EventType(), int16(v), string(d), e.OccurredAt
 	}
-	row, err := detailsFromOrder(c.State)
+	row, err := DetailsFromOrder(c.State)
 	if err != nil {
 		return nil, err
 	}
@@ -185,15 +186,15 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 		idemPrincipal, idemKey, fingerprint, ttl = c.Idempotency.Principal, k, c.Idempotency.Fingerprint[:], c.IdempotencyTTL.Microseconds()
 	}
 	return pgx.StrictNamedArgs{
-		"order_id":              pgUUID(c.OrderID),
+		"order_id":              postgres.UUID(c.OrderID),
 		"expected_version":      c.ExpectedVersion,
 		"metadata":              string(metadata),
-		"event_ids":             pgUUIDs(ids),
+		"event_ids":             postgres.UUIDs(ids),
 		"event_types":           types,
 		"schema_versions":       versions,
 		"event_data":            data,
 		"occurred_at":           occurredAt,
-		"customer_id":           pgUUID(row.CustomerID),
+		"customer_id":           postgres.UUID(row.CustomerID),
 		"status":                row.Status,
 		"currency":              row.Currency,
 		"items":                 row.Items,

@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -50,20 +51,20 @@ func (s *Store) sendAppend(ctx context.Context, c app.Commit, sql string, args [
 		return last, nil
 	case pgconn.SafeToRetry(err):
 		// Nothing reached the server.
-		closeConn(conn)
+		postgres.CloseConn(conn)
 		return 0, err
 	case statementError(err):
-		if isReadOnly(err) {
+		if postgres.IsReadOnly(err) {
 			// A session begun while the database was read-only stays
 			// so: drop it, so that the pool's next one sees the
 			// database as it is now.
-			closeConn(conn)
+			postgres.CloseConn(conn)
 		} else {
 			conn.Release()
 		}
 		return 0, err
 	}
-	closeConn(conn)
+	postgres.CloseConn(conn)
 	return s.resolveAppend(ctx, c, pid, sql, err)
 }
 
@@ -128,7 +129,7 @@ func (s *Store) resolveAppend(ctx context.Context, c app.Commit, pid uint32, sql
 			return unknown(fmt.Errorf("the session %d that ran it did not end within %s: %w", pid, s.endWait, err))
 		}
 		if ended = !running; !ended {
-			if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			if err := postgres.Sleep(ctx, 10*time.Millisecond); err != nil {
 				return unknown(fmt.Errorf("the session %d that ran it did not end within %s", pid, resolveWait))
 			}
 		}
@@ -138,7 +139,7 @@ func (s *Store) resolveAppend(ctx context.Context, c app.Commit, pid uint32, sql
 		ids[i] = e.ID
 	}
 	var last *int64
-	if err := s.pool.QueryRow(ctx, appendedSQL, pgUUIDs(ids)).Scan(&last); err != nil {
+	if err := s.pool.QueryRow(ctx, appendedSQL, postgres.UUIDs(ids)).Scan(&last); err != nil {
 		return unknown(err)
 	}
 	if last == nil {

@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -78,7 +78,7 @@ func TestAnEndedSessionIsNotAnUnknownOutcome(t *testing.T) {
 // heldAppend creates an order, holds its projection row in a transaction
 // the test ends, and returns the commit of an item added to it, whose
 // append waits for that row.
-func heldAppend(t *testing.T, s *postgres.Store, pool *pgxpool.Pool) (order.Order, app.Commit, pgx.Tx) {
+func heldAppend(t *testing.T, s *eventstore.Store, pool *pgxpool.Pool) (order.Order, app.Commit, pgx.Tx) {
 	t.Helper()
 	ctx := context.Background()
 	o := create(t, s, uuid.New(), uuid.New(), t0)

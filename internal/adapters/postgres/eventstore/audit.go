@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"cmp"
@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -31,19 +32,19 @@ type EventAudit struct {
 // can decode (a time beyond what the codec reads, say) shows only here.
 // It reads the whole table, so it is for `orderapi check`, not start-up.
 func (s *Store) AuditEvents(ctx context.Context, max int) (_ EventAudit, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	rows, err := s.pool.Query(ctx, auditSQL)
 	if err != nil {
 		return EventAudit{}, fmt.Errorf("audit events: %w", err)
 	}
 	var (
 		audit EventAudit
-		st    storedEvent
+		st    StoredEvent
 	)
 	_, err = pgx.ForEachRow(rows, []any{&st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion, &st.Data,
 		envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}, func() error {
 		audit.Read++
-		if _, err := st.decode(s.codec); err != nil {
+		if _, err := st.Decode(s.codec); err != nil {
 			u, _ := errors.AsType[*app.UnreadableEventError](err)
 			audit.Unreadable++
 			audit.First = append(audit.First, u)

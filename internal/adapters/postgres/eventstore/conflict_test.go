@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -115,12 +115,12 @@ func TestAppendRace(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name  string
-		setup func(t *testing.T, s *postgres.Store) order.Order // the state every writer starts from
+		setup func(t *testing.T, s *eventstore.Store) order.Order // the state every writer starts from
 	}{
-		{"to an existing stream", func(t *testing.T, s *postgres.Store) order.Order {
+		{"to an existing stream", func(t *testing.T, s *eventstore.Store) order.Order {
 			return create(t, s, uuid.New(), uuid.New(), t0)
 		}},
-		{"creating the same order", func(t *testing.T, _ *postgres.Store) order.Order {
+		{"creating the same order", func(t *testing.T, _ *eventstore.Store) order.Order {
 			return order.Order{ID: uuid.New()}
 		}},
 	}

@@ -1,10 +1,11 @@
-package postgres
+package eventstore
 
 import (
 	"context"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -49,7 +50,7 @@ SELECT transaction_id, event_id, stream_id, stream_version, position, event_type
 
 // ReadFeed returns up to q.Limit events after q.After in feed order.
 func (s *Store) ReadFeed(ctx context.Context, q app.FeedQuery) (_ []app.RecordedEvent, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	if q.Limit <= 0 {
 		return nil, fmt.Errorf("read feed: limit %d must be positive", q.Limit)
 	}
@@ -73,10 +74,25 @@ const eventAtSQL = `SELECT EXISTS (SELECT 1 FROM events WHERE position = $2 AND 
 
 // EventAt reports whether an event is stored at c.
 func (s *Store) EventAt(ctx context.Context, c app.FeedCursor) (_ bool, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	var ok bool
 	if err := s.pool.QueryRow(ctx, eventAtSQL, c.TransactionID, c.Position).Scan(&ok); err != nil {
 		return false, fmt.Errorf("event at %d/%d: %w", c.TransactionID, c.Position, err)
 	}
 	return ok, nil
+}
+
+// FeedEvents reads up to limit events of the global feed after the cursor
+// on db, every type, undecoded: the analytics consumer reads them on the
+// connection that holds its lock.
+func FeedEvents(ctx context.Context, db postgres.Querier, after app.FeedCursor, limit int) ([]StoredEvent, error) {
+	rows, err := db.Query(ctx, feedSQL, after.TransactionID, after.Position, limit, nil)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (StoredEvent, error) {
+		var st StoredEvent
+		err := row.Scan(st.targets()...)
+		return st, err
+	})
 }

@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -27,7 +27,7 @@ import (
 
 const feedWait = 20 * time.Second
 
-func newFeedService(t *testing.T, store *postgres.Store) *app.Service {
+func newFeedService(t *testing.T, store *eventstore.Store) *app.Service {
 	t.Helper()
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {

@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -101,7 +101,7 @@ func (f *fold) step(s *Store, id uuid.UUID, version int, eventType string, schem
 		f.within = true
 		return nil
 	}
-	if _, err := s.applyStored(id, &f.o, version, eventType, schemaVersion, data, occurredAt); err != nil {
+	if _, err := s.ApplyStored(id, &f.o, version, eventType, schemaVersion, data, occurredAt); err != nil {
 		return err
 	}
 	f.folded++
@@ -119,11 +119,11 @@ func (f *fold) step(s *Store, id uuid.UUID, version int, eventType string, schem
 	return nil
 }
 
-// applyStored folds one stored event, the next of o's stream (order id's),
+// ApplyStored folds one stored event, the next of o's stream (order id's),
 // into o, and returns it decoded. Every replay goes through it: Load, and
 // the projections' verification and rebuild, so that they fold exactly as
 // the commands do.
-func (s *Store) applyStored(id uuid.UUID, o *order.Order, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) (order.Event, error) {
+func (s *Store) ApplyStored(id uuid.UUID, o *order.Order, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) (order.Event, error) {
 	// Apply counts versions; a stream that skips one would silently
 	// give the state the wrong version.
 	if version != o.Version+1 {

@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -20,7 +21,7 @@ const constraintIdempotencyKey = "idempotency_keys_pkey"
 // database's clock, like the claim's expires_at, so that every replica
 // agrees.
 func (s *Store) LookupIdempotency(ctx context.Context, principal, key string) (_ app.IdempotencyRecord, found bool, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	var (
 		rec         app.IdempotencyRecord
 		fingerprint []byte
@@ -46,7 +47,7 @@ SELECT fingerprint, order_id, version, position
 // and returns how many it deleted. Replicas may purge at once: each skips
 // the rows another is deleting.
 func (s *Store) PurgeIdempotencyKeys(ctx context.Context, limit int) (_ int64, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	tag, err := s.pool.Exec(ctx, `
 DELETE FROM idempotency_keys
  WHERE (principal, key) IN (SELECT principal, key FROM idempotency_keys

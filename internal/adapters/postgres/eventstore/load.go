@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -14,7 +15,7 @@ import (
 // has one, else from all its events. An order with no events is
 // order.ErrNotFound.
 func (s *Store) Load(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	o, err := s.loadTo(ctx, id, streamEnd)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("load order %s: %w", id, err)
@@ -27,7 +28,7 @@ func (s *Store) Load(ctx context.Context, id uuid.UUID) (_ order.Order, err erro
 // stream is folded whole: the state's Version says how far it got. An
 // order with no events is order.ErrNotFound.
 func (s *Store) LoadVersion(ctx context.Context, id uuid.UUID, version int) (_ order.Order, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	if version < 1 {
 		return order.Order{}, fmt.Errorf("load order %s at version %d: a version is 1 or more", id, version)
 	}
@@ -43,7 +44,7 @@ func (s *Store) LoadVersion(ctx context.Context, id uuid.UUID, version int) (_ o
 // Load's from the newest snapshot within that run. An order whose first
 // event occurred after t is order.ErrNotFound.
 func (s *Store) LoadAsOf(ctx context.Context, id uuid.UUID, t time.Time) (_ order.Order, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	o, err := s.loadTo(ctx, id, untilOccurred(t))
 	if err != nil {
 		return order.Order{}, fmt.Errorf("load order %s as of %s: %w", id, t.Format(time.RFC3339Nano), err)

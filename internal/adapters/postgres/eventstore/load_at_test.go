@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -38,7 +38,7 @@ func (h timedStream) replay(n int) order.Order {
 
 // writeTimedStream takes an order through its life in six commits, one of
 // them of two events: seven events in all.
-func writeTimedStream(t *testing.T, s *postgres.Store) timedStream {
+func writeTimedStream(t *testing.T, s *eventstore.Store) timedStream {
 	t.Helper()
 	h := timedStream{id: uuid.New()}
 	record := func(c app.Commit) order.Order {
@@ -199,14 +199,14 @@ func TestFoldNeverStartsPastItsBound(t *testing.T) {
 	snapshot := h.replay(4)
 
 	for _, v := range []int{1, 3} {
-		if got, err := s.FoldToVersion(ctx, h.id, snapshot, v); !errors.Is(err, postgres.ErrPastBound) {
+		if got, err := s.FoldToVersion(ctx, h.id, snapshot, v); !errors.Is(err, eventstore.ErrPastBound) {
 			t.Errorf("from version 4 to %d: %+v, %v; want ErrPastBound", v, got, err)
 		}
 	}
-	if got, err := s.FoldAsOf(ctx, h.id, snapshot, h.occurred[1]); !errors.Is(err, postgres.ErrPastBound) {
+	if got, err := s.FoldAsOf(ctx, h.id, snapshot, h.occurred[1]); !errors.Is(err, eventstore.ErrPastBound) {
 		t.Errorf("from version 4 as of version 2's time: %+v, %v; want ErrPastBound", got, err)
 	}
-	if got, err := s.FoldAsOf(ctx, h.id, snapshot, h.occurred[0].Add(-time.Microsecond)); !errors.Is(err, postgres.ErrPastBound) {
+	if got, err := s.FoldAsOf(ctx, h.id, snapshot, h.occurred[0].Add(-time.Microsecond)); !errors.Is(err, eventstore.ErrPastBound) {
 		t.Errorf("from version 4 as of before the order: %+v, %v; want ErrPastBound", got, err)
 	}
 
@@ -242,11 +242,11 @@ func TestLoadAtIsOneRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	s := postgres.NewStore(pool)
+	s := eventstore.New(pool, eventstore.Config{})
 	ctx := context.Background()
 	h := writeTimedStream(t, s)
 	// and a store that reads snapshots, with one at version 2
-	snapped := postgres.NewStore(pool, postgres.WithSnapshots(100))
+	snapped := eventstore.New(pool, eventstore.Config{SnapshotEvery: 100})
 	if _, err := snapped.SaveSnapshot(ctx, h.replay(2)); err != nil {
 		t.Fatal(err)
 	}

@@ -1,9 +1,10 @@
-package postgres
+package eventstore
 
 import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 )
 
 // bound is where a fold stops: at the stream's end, after a version, or
@@ -87,5 +88,5 @@ SELECT stream_version, event_type, schema_version, data, occurred_at
 // streamSQL returns the statement and arguments that read the stream of id
 // from version from to the bound.
 func streamSQL(id uuid.UUID, from int, b bound) (string, []any) {
-	return streamSQLs[b.kind], b.args(pgUUID(id), from)
+	return streamSQLs[b.kind], b.args(postgres.UUID(id), from)
 }

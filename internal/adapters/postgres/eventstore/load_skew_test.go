@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -8,7 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -18,7 +19,7 @@ import (
 // clock, the table takes any time.
 func insertStream(t *testing.T, pool *pgxpool.Pool, id uuid.UUID, events []app.NewEvent) {
 	t.Helper()
-	codec := postgres.NewCodec()
+	codec := codec.New(codec.Config{})
 	for i, e := range events {
 		schema, data, err := codec.Encode(e.Event)
 		if err != nil {
@@ -51,7 +52,7 @@ func TestAsOfWithSkewedClocks(t *testing.T) {
 	// Given a stream whose third and fifth events were written by a
 	// replica whose clock was behind
 	s, pool := snapshotStore(t, 1)
-	plain := postgres.NewStore(pool)
+	plain := eventstore.New(pool, eventstore.Config{})
 	id, mug, tea := uuid.New(), uuid.New(), uuid.New()
 	at := func(seconds int) time.Time { return t0.Add(time.Duration(seconds) * time.Second) }
 	event := func(e order.Event, seconds int) app.NewEvent {
@@ -89,7 +90,7 @@ func TestAsOfWithSkewedClocks(t *testing.T) {
 		{at(15), 3}, // the fifth did, but the fourth did not
 		{at(20), 5},
 	} {
-		for name, store := range map[string]*postgres.Store{"from the start": plain, "from snapshots": s} {
+		for name, store := range map[string]*eventstore.Store{"from the start": plain, "from snapshots": s} {
 			// When the order is read as of a time
 			got, err := store.LoadAsOf(ctx, id, tt.asOf)
 			// Then it is the state after the run of events up to it

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 )
 
 // TestPositionalMatchesPgx checks the rewrite against pgx's own, for every

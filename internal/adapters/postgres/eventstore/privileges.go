@@ -1,9 +1,11 @@
-package postgres
+package eventstore
 
 import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 )
 
 // tablePrivileges are the privileges the service's own statements need on
@@ -37,7 +39,7 @@ SELECT p.tbl, p.priv
 // the service needs on its tables, and otherwise an error naming each
 // table and what it lacks there: a table swapped in by a rebuild run as
 // another role, or a grant forgotten, fails every request that uses it.
-func CheckPrivileges(ctx context.Context, q Querier) error {
+func CheckPrivileges(ctx context.Context, q postgres.Querier) error {
 	var tables, privs []string
 	for _, tp := range tablePrivileges {
 		for _, p := range tp.privs {

@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"encoding/json"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -14,11 +15,11 @@ import (
 // read back by the queries; this file is the one mapping between that
 // state and the rows, so both directions stay in step.
 
-// detailsRow is one order_details row in the Go types exchanged with the
+// DetailsRow is one order_details row in the Go types exchanged with the
 // driver: JSON and amounts as text (PostgreSQL casts them, so no float and
 // no driver-side JSON handling is involved), NULLable columns as pointers.
 // customer_orders holds a subset of the same values.
-type detailsRow struct {
+type DetailsRow struct {
 	OrderID         uuid.UUID
 	CustomerID      uuid.UUID
 	Status          string
@@ -26,7 +27,7 @@ type detailsRow struct {
 	Items           string // jsonb array of itemJSON, in the order's item order
 	ItemCount       int64
 	Total           string  // numeric
-	ShippingAddress *string // jsonb addressJSON; NULL until placed
+	ShippingAddress *string // jsonb codec.AddressJSON; NULL until placed
 	TrackingNumber  *string
 	Carrier         *string
 	Signature       *string
@@ -49,32 +50,32 @@ type itemJSON struct {
 	UnitPrice   string    `json:"unit_price"`
 }
 
-// detailsFromOrder maps the order's state to its projection row.
-func detailsFromOrder(o order.Order) (detailsRow, error) {
+// DetailsFromOrder maps the order's state to its projection row.
+func DetailsFromOrder(o order.Order) (DetailsRow, error) {
 	items := make([]itemJSON, len(o.Items))
 	for i, it := range o.Items {
-		items[i] = itemJSON{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: formatAmount(it.UnitPrice)}
+		items[i] = itemJSON{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: codec.FormatAmount(it.UnitPrice)}
 	}
 	itemsJSON, err := json.Marshal(items)
 	if err != nil {
-		return detailsRow{}, fmt.Errorf("encode items: %w", err)
+		return DetailsRow{}, fmt.Errorf("encode items: %w", err)
 	}
 	var addr *string
 	if o.ShippingAddress != nil {
-		a, err := json.Marshal(addressToJSON(*o.ShippingAddress))
+		a, err := json.Marshal(codec.AddressToJSON(*o.ShippingAddress))
 		if err != nil {
-			return detailsRow{}, fmt.Errorf("encode shipping address: %w", err)
+			return DetailsRow{}, fmt.Errorf("encode shipping address: %w", err)
 		}
 		addr = new(string(a))
 	}
-	return detailsRow{
+	return DetailsRow{
 		OrderID:         o.ID,
 		CustomerID:      o.CustomerID,
 		Status:          string(o.Status),
 		Currency:        string(o.Currency),
 		Items:           string(itemsJSON),
 		ItemCount:       o.ItemCount(),
-		Total:           formatAmount(o.Total()),
+		Total:           codec.FormatAmount(o.Total()),
 		ShippingAddress: addr,
 		TrackingNumber:  nullText(o.TrackingNumber),
 		Carrier:         nullText(o.Carrier),
@@ -94,13 +95,13 @@ func detailsFromOrder(o order.Order) (detailsRow, error) {
 // toOrder rebuilds the state the row was written from. Every value comes
 // back exactly: amounts keep their scale, times come back in UTC, and an
 // order without items has nil Items, as a freshly created one does.
-func (r detailsRow) toOrder() (order.Order, error) {
+func (r DetailsRow) toOrder() (order.Order, error) {
 	status, err := order.ParseStatus(r.Status)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("order %s: status %q: %w", r.OrderID, r.Status, err)
 	}
 	var items []itemJSON
-	if err := unmarshalStrict([]byte(r.Items), &items); err != nil {
+	if err := codec.UnmarshalStrict([]byte(r.Items), &items); err != nil {
 		return order.Order{}, fmt.Errorf("order %s: items: %w", r.OrderID, err)
 	}
 	o := order.Order{
@@ -122,24 +123,24 @@ func (r detailsRow) toOrder() (order.Order, error) {
 		CancelledAt:    timeOrZero(r.CancelledAt),
 	}
 	for _, it := range items {
-		price, err := parseAmount(it.UnitPrice)
+		price, err := codec.ParseAmount(it.UnitPrice)
 		if err != nil {
 			return order.Order{}, fmt.Errorf("order %s: item %s: unit_price: %w", r.OrderID, it.ProductID, err)
 		}
 		o.Items = append(o.Items, order.Item{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: price})
 	}
 	if r.ShippingAddress != nil {
-		var a addressJSON
-		if err := unmarshalStrict([]byte(*r.ShippingAddress), &a); err != nil {
+		var a codec.AddressJSON
+		if err := codec.UnmarshalStrict([]byte(*r.ShippingAddress), &a); err != nil {
 			return order.Order{}, fmt.Errorf("order %s: shipping address: %w", r.OrderID, err)
 		}
-		o.ShippingAddress = new(addressFromJSON(a))
+		o.ShippingAddress = new(codec.AddressFromJSON(a))
 	}
 	return o, nil
 }
 
-// summaryRow is one customer_orders row as the list query reads it.
-type summaryRow struct {
+// SummaryRow is one customer_orders row as the list query reads it.
+type SummaryRow struct {
 	OrderID    uuid.UUID
 	CustomerID uuid.UUID
 	Status     string
@@ -151,12 +152,12 @@ type summaryRow struct {
 	UpdatedAt  time.Time
 }
 
-func (r summaryRow) toSummary() (app.OrderSummary, error) {
+func (r SummaryRow) toSummary() (app.OrderSummary, error) {
 	status, err := order.ParseStatus(r.Status)
 	if err != nil {
 		return app.OrderSummary{}, fmt.Errorf("order %s: status %q: %w", r.OrderID, r.Status, err)
 	}
-	total, err := parseAmount(r.Total)
+	total, err := codec.ParseAmount(r.Total)
 	if err != nil {
 		return app.OrderSummary{}, fmt.Errorf("order %s: total: %w", r.OrderID, err)
 	}
@@ -206,7 +207,7 @@ func timeOrZero(t *time.Time) time.Time {
 // The SET lists of the two read models' upserts, shared by the append
 // statement and a rebuild's writes, so that both always write every column.
 const (
-	orderDetailsUpdate = `
+	OrderDetailsUpdate = `
         customer_id = EXCLUDED.customer_id, status = EXCLUDED.status, currency = EXCLUDED.currency,
         items = EXCLUDED.items, item_count = EXCLUDED.item_count, total = EXCLUDED.total,
         shipping_address = EXCLUDED.shipping_address, tracking_number = EXCLUDED.tracking_number,
@@ -215,7 +216,7 @@ const (
         version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
         placed_at = EXCLUDED.placed_at, shipped_at = EXCLUDED.shipped_at,
         delivered_at = EXCLUDED.delivered_at, cancelled_at = EXCLUDED.cancelled_at`
-	customerOrdersUpdate = `
+	CustomerOrdersUpdate = `
         status = EXCLUDED.status, currency = EXCLUDED.currency, total = EXCLUDED.total,
         item_count = EXCLUDED.item_count, version = EXCLUDED.version,
         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`

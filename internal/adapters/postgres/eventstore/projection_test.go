@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"
@@ -94,7 +94,7 @@ func randomCommand(rng *rand.Rand, o order.Order, at time.Time) ([]order.Event, 
 	return events, err == nil
 }
 
-func findSummary(t *testing.T, s *postgres.Store, o order.Order) app.OrderSummary {
+func findSummary(t *testing.T, s *eventstore.Store, o order.Order) app.OrderSummary {
 	t.Helper()
 	page, err := s.ListCustomerOrders(context.Background(), app.ListQuery{CustomerID: o.CustomerID, Limit: app.MaxPageSize})
 	if err != nil {

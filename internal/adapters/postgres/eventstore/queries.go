@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -23,10 +25,10 @@ SELECT order_id, customer_id, status, currency, items::text, item_count, total::
 
 // GetOrder reads the order's state from the order_details projection.
 func (s *Store) GetOrder(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
-	defer markUnavailable(&err)
-	var r detailsRow
-	err = s.pool.QueryRow(ctx, orderDetailsSQL, pgUUID(id)).Scan(
-		scanUUID(&r.OrderID), scanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
+	defer postgres.MarkUnavailable(&err)
+	var r DetailsRow
+	err = s.pool.QueryRow(ctx, orderDetailsSQL, postgres.UUID(id)).Scan(
+		postgres.ScanUUID(&r.OrderID), postgres.ScanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
 		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
 		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
 	)
@@ -77,20 +79,20 @@ func customerOrdersSQL(byStatus, afterCursor bool) string {
 // first, and the cursor of the next page when there is one. A Limit below
 // one is app.DefaultPageSize.
 func (s *Store) ListCustomerOrders(ctx context.Context, q app.ListQuery) (_ app.OrderPage, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	limit := q.Limit
 	if limit < 1 {
 		limit = app.DefaultPageSize
 	}
 	// One row more than the page tells whether another page follows.
-	named := pgx.StrictNamedArgs{"customer_id": pgUUID(q.CustomerID), "limit": limit + 1}
+	named := pgx.StrictNamedArgs{"customer_id": postgres.UUID(q.CustomerID), "limit": limit + 1}
 	if q.Status != "" {
 		named["status"] = string(q.Status)
 	}
 	if q.After != nil {
-		named["after_created_at"], named["after_order_id"] = q.After.CreatedAt, pgUUID(q.After.OrderID)
+		named["after_created_at"], named["after_order_id"] = q.After.CreatedAt, postgres.UUID(q.After.OrderID)
 	}
-	sql, args, err := positional(customerOrdersSQL(q.Status != "", q.After != nil), named)
+	sql, args, err := postgres.Positional(customerOrdersSQL(q.Status != "", q.After != nil), named)
 	if err != nil {
 		return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
 	}
@@ -98,7 +100,7 @@ func (s *Store) ListCustomerOrders(ctx context.Context, q app.ListQuery) (_ app.
 	if err != nil {
 		return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
 	}
-	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[summaryRow])
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SummaryRow])
 	if err != nil {
 		return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
 	}
@@ -125,9 +127,9 @@ SELECT EXISTS (SELECT 1 FROM customer_orders WHERE customer_id = $1 AND order_id
 
 // CustomerOrderAt reports whether c names an order of the customer.
 func (s *Store) CustomerOrderAt(ctx context.Context, customerID uuid.UUID, c app.Cursor) (_ bool, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	var ok bool
-	if err := s.pool.QueryRow(ctx, customerOrderAtSQL, pgUUID(customerID), pgUUID(c.OrderID), c.CreatedAt).Scan(&ok); err != nil {
+	if err := s.pool.QueryRow(ctx, customerOrderAtSQL, postgres.UUID(customerID), postgres.UUID(c.OrderID), c.CreatedAt).Scan(&ok); err != nil {
 		return false, fmt.Errorf("order %s of customer %s: %w", c.OrderID, customerID, err)
 	}
 	return ok, nil
@@ -153,7 +155,7 @@ const streamExistsSQL = `SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $
 // An order without events is order.ErrNotFound; a page past the end of an
 // existing stream is empty.
 func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.RecordedEvent, err error) {
-	defer markUnavailable(&err)
+	defer postgres.MarkUnavailable(&err)
 	if q.AfterVersion < 0 || q.Limit < 0 {
 		return nil, fmt.Errorf("events of order %s: after version %d and limit %d must not be negative", q.OrderID, q.AfterVersion, q.Limit)
 	}
@@ -186,7 +188,7 @@ func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.Reco
 // scanRecordedEvent reads one row of orderEventsSQL or feedSQL, bringing its data to
 // the current shape through the codec.
 func (s *Store) scanRecordedEvent(row pgx.CollectableRow) (app.RecordedEvent, error) {
-	var st storedEvent
+	var st StoredEvent
 	if err := row.Scan(st.targets()...); err != nil {
 		return app.RecordedEvent{}, err
 	}
@@ -194,16 +196,16 @@ func (s *Store) scanRecordedEvent(row pgx.CollectableRow) (app.RecordedEvent, er
 }
 
 // targets are where a row of feedSQL or orderEventsSQL scans into.
-func (st *storedEvent) targets() []any {
+func (st *StoredEvent) targets() []any {
 	return []any{&st.TransactionID, &st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion,
 		&st.Data, &st.Metadata, envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}
 }
 
-// decode decodes the event as every reader does: its data by the codec,
+// Decode decodes the event as every reader does: its data by the codec,
 // its envelope's times held to the domain's bounds. It fails with an
 // *app.UnreadableEventError naming the event.
-func (st *storedEvent) decode(codec *Codec) (order.Event, error) {
-	e, err := codec.Decode(st.Type, st.SchemaVersion, st.Data)
+func (st *StoredEvent) Decode(c *codec.Codec) (order.Event, error) {
+	e, err := c.Decode(st.Type, st.SchemaVersion, st.Data)
 	if err == nil && !(order.InTimeBounds(st.OccurredAt) && order.InTimeBounds(st.RecordedAt)) {
 		err = errTimeOutOfBounds
 	}
@@ -214,8 +216,8 @@ func (st *storedEvent) decode(codec *Codec) (order.Event, error) {
 	return e, nil
 }
 
-// storedEvent is an events row as read, before decoding.
-type storedEvent struct {
+// StoredEvent is an events row as read, before decoding.
+type StoredEvent struct {
 	TransactionID          uint64
 	EventID, OrderID       uuid.UUID
 	Version                int
@@ -231,7 +233,7 @@ type storedEvent struct {
 // An event this build cannot decode keeps its stored type, version and
 // data, marked Unreadable: the feed and the history go on past it, and it
 // is counted (UnreadableEvents).
-func (s *Store) recorded(st storedEvent) (app.RecordedEvent, error) {
+func (s *Store) recorded(st StoredEvent) (app.RecordedEvent, error) {
 	meta, err := s.codec.DecodeMetadata(st.Metadata)
 	if err != nil {
 		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
@@ -249,7 +251,7 @@ func (s *Store) recorded(st storedEvent) (app.RecordedEvent, error) {
 		OccurredAt:    st.OccurredAt.UTC(),
 		RecordedAt:    st.RecordedAt.UTC(),
 	}
-	e, err := st.decode(s.codec)
+	e, err := st.Decode(s.codec)
 	if err == nil {
 		// Type, like Data and SchemaVersion, is what the codec writes today.
 		r.Type = e.EventType()

@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -23,7 +23,7 @@ type customerFixture struct {
 	cancelled   uuid.UUID
 }
 
-func newCustomerFixture(t *testing.T, s *postgres.Store) customerFixture {
+func newCustomerFixture(t *testing.T, s *eventstore.Store) customerFixture {
 	t.Helper()
 	f := customerFixture{customer: uuid.New()}
 	other := uuid.New()

@@ -1,4 +1,4 @@
-package codec
+package eventstore
 
 import (
 	"reflect"
@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/snapshot"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -34,7 +36,7 @@ func FuzzWhatTheDomainAcceptsRoundTrips(f *testing.F) {
 	} {
 		f.Add(seed.currency, seed.name, seed.quantity, seed.price, seed.text, seed.country, seed.at, seed.cancel)
 	}
-	codec := New(Config{})
+	c := codec.New(codec.Config{})
 	f.Fuzz(func(t *testing.T, currency, name string, quantity int64, price, text, country, at string, cancel bool) {
 		id, customer, product := uuid.New(), uuid.New(), uuid.New()
 		start := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
@@ -44,7 +46,7 @@ func FuzzWhatTheDomainAcceptsRoundTrips(f *testing.F) {
 				return false
 			}
 			for _, e := range events {
-				roundTripEvent(t, codec, e)
+				roundTripEvent(t, c, e)
 				o.Apply(e, start.Add(time.Duration(o.Version)*time.Second))
 			}
 			roundTripState(t, o)
@@ -73,13 +75,13 @@ func FuzzWhatTheDomainAcceptsRoundTrips(f *testing.F) {
 	})
 }
 
-func roundTripEvent(t *testing.T, codec *Codec, e order.Event) {
+func roundTripEvent(t *testing.T, c *codec.Codec, e order.Event) {
 	t.Helper()
-	version, data, err := codec.Encode(e)
+	version, data, err := c.Encode(e)
 	if err != nil {
 		t.Fatalf("encode %#v: %v", e, err)
 	}
-	back, err := codec.Decode(e.EventType(), version, data)
+	back, err := c.Decode(e.EventType(), version, data)
 	if err != nil || !reflect.DeepEqual(back, normal(e)) {
 		t.Fatalf("event %#v stored as %s reads back as %#v, %v", e, data, back, err)
 	}
@@ -87,14 +89,14 @@ func roundTripEvent(t *testing.T, codec *Codec, e order.Event) {
 
 func roundTripState(t *testing.T, o order.Order) {
 	t.Helper()
-	data, err := encodeSnapshot(o)
+	data, err := snapshot.Encode(o)
 	if err != nil {
 		t.Fatalf("encode snapshot: %v", err)
 	}
-	if back, err := decodeSnapshot(o.ID, o.Version, data); err != nil || !reflect.DeepEqual(back, normalState(o)) {
+	if back, err := snapshot.Decode(o.ID, o.Version, data); err != nil || !reflect.DeepEqual(back, normalState(o)) {
 		t.Fatalf("state %#v snapshot %s reads back as %#v, %v", o, data, back, err)
 	}
-	row, err := detailsFromOrder(o)
+	row, err := DetailsFromOrder(o)
 	if err != nil {
 		t.Fatalf("order_details row: %v", err)
 	}

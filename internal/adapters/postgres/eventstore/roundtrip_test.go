@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
@@ -33,7 +33,7 @@ func TestAppendIsOneRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	s := postgres.NewStore(pool)
+	s := eventstore.New(pool, eventstore.Config{})
 	// and an order, whose creation prepared the append statement
 	o := create(t, s, uuid.New(), uuid.New(), t0)
 

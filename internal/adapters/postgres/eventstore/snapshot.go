@@ -1,9 +1,11 @@
-package postgres
+package eventstore
 
 import (
 	"sync/atomic"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/snapshot"
 )
 
 // Snapshots keep reads of long streams short. A snapshot is an order's
@@ -24,17 +26,6 @@ import (
 // it, reads drop theirs (a later read offers again). An offer holds the
 // states of at most keptPerFold versions.
 const snapshotQueueSize = 64
-
-// WithSnapshots turns snapshots on: reads of an order start from its
-// newest snapshot within their bound, and a read whose fold passed a
-// multiple of every hands the state it had there to the SnapshotWriter,
-// when one runs. every <= 0 leaves snapshots off: nothing is read or
-// written.
-func WithSnapshots(every int) Option { return snapshotOption(every) }
-
-type snapshotOption int
-
-func (n snapshotOption) configure(c *storeConfig) { c.snapshotEvery = int(n) }
 
 // snapshots is the state of the feature in one Store.
 type snapshots struct {
@@ -59,8 +50,8 @@ type snapshotWrite struct {
 	reason   error
 }
 
-func newSnapshots(codec *Codec, every int) (*snapshots, error) {
-	fp, err := snapshotFingerprint(codec)
+func newSnapshots(codec *codec.Codec, every int) (*snapshots, error) {
+	fp, err := snapshot.Fingerprint(codec)
 	if err != nil {
 		return nil, err
 	}

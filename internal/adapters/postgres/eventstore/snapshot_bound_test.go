@@ -1,11 +1,11 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"fmt"
 	"testing"
 	"time"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -34,8 +34,8 @@ func TestReadsOfALongOrderFoldFewEvents(t *testing.T) {
 
 	// When it is read at any version, as of the time any event occurred,
 	// and now
-	replay := postgres.NewStore(pool)
-	check := func(what string, want int, read func(*postgres.Store) (order.Order, error)) {
+	replay := eventstore.New(pool, eventstore.Config{})
+	check := func(what string, want int, read func(*eventstore.Store) (order.Order, error)) {
 		t.Helper()
 		before := s.SnapshotStats().Folded
 		got, err := read(s)
@@ -54,9 +54,9 @@ func TestReadsOfALongOrderFoldFewEvents(t *testing.T) {
 		}
 	}
 	for v := 1; v <= events; v += 1 + v%13 {
-		check("version "+fmt.Sprint(v), v, func(s *postgres.Store) (order.Order, error) { return s.LoadVersion(ctx, o.ID, v) })
+		check("version "+fmt.Sprint(v), v, func(s *eventstore.Store) (order.Order, error) { return s.LoadVersion(ctx, o.ID, v) })
 		at := t0.Add(time.Duration(v) * time.Microsecond)
-		check("as of event "+fmt.Sprint(v), v, func(s *postgres.Store) (order.Order, error) { return s.LoadAsOf(ctx, o.ID, at) })
+		check("as of event "+fmt.Sprint(v), v, func(s *eventstore.Store) (order.Order, error) { return s.LoadAsOf(ctx, o.ID, at) })
 	}
-	check("now", events, func(s *postgres.Store) (order.Order, error) { return s.Load(ctx, o.ID) })
+	check("now", events, func(s *eventstore.Store) (order.Order, error) { return s.Load(ctx, o.ID) })
 }

@@ -1,9 +1,10 @@
-package postgres
+package eventstore
 
 import (
 	"context"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -43,7 +44,7 @@ func (s *Store) SaveSnapshotAs(ctx context.Context, fingerprint string, o order.
 func (s *Store) occurredUntil(ctx context.Context, o order.Order) (time.Time, error) {
 	var until time.Time
 	err := s.pool.QueryRow(ctx, `SELECT coalesce(max(occurred_at), 'epoch') FROM events WHERE stream_id = $1 AND stream_version <= $2`,
-		pgUUID(o.ID), o.Version).Scan(&until)
+		postgres.UUID(o.ID), o.Version).Scan(&until)
 	return until, err
 }
 

@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/snapshot"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -59,7 +61,7 @@ var errUnusableSnapshot = errors.New("unusable snapshot")
 // multiples of sn.every that the fold passed are offered to the writer.
 func (s *Store) loadFromSnapshot(ctx context.Context, id uuid.UUID, b bound) (order.Order, error) {
 	sn := s.snaps
-	rows, err := s.pool.Query(ctx, snapshotReadSQLs[b.kind], b.args(pgUUID(id), sn.fingerprint)...)
+	rows, err := s.pool.Query(ctx, snapshotReadSQLs[b.kind], b.args(postgres.UUID(id), sn.fingerprint)...)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("read snapshot and stream: %w", err)
 	}
@@ -77,7 +79,7 @@ func (s *Store) loadFromSnapshot(ctx context.Context, id uuid.UUID, b bound) (or
 	)
 	_, err = pgx.ForEachRow(rows, []any{&isSnapshot, &version, &eventType, &schemaVersion, &data, envelopeTime{&occurredAt}}, func() error {
 		if isSnapshot {
-			st, err := decodeSnapshot(id, version, data)
+			st, err := snapshot.Decode(id, version, data)
 			if err != nil {
 				unusable, reason = version, err
 				return errUnusableSnapshot

@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -37,8 +37,8 @@ func TestSnapshotsNeverChangeALoad(t *testing.T) {
 	// Given a store that reads snapshots (no writer runs: only the test
 	// writes them) and one that replays every stream whole
 	pool := pgtest.New(t)
-	snapped := postgres.NewStore(pool, postgres.WithSnapshots(1))
-	plain := postgres.NewStore(pool)
+	snapped := eventstore.New(pool, eventstore.Config{SnapshotEvery: 1})
+	plain := eventstore.New(pool, eventstore.Config{})
 
 	const sequences = 200
 	finals := make([]order.Order, 0, sequences)
@@ -93,7 +93,7 @@ func TestSnapshotsNeverChangeALoad(t *testing.T) {
 	// commands built there, as a full replay answers it
 	for i, history := range histories {
 		for _, at := range pastPoints(r, history) {
-			for name, s := range map[string]*postgres.Store{"snapshots": snapped, "replay": plain} {
+			for name, s := range map[string]*eventstore.Store{"snapshots": snapped, "replay": plain} {
 				got, err := at.load(ctx, s, history[1].ID)
 				if at.want == 0 {
 					if !errors.Is(err, order.ErrNotFound) {
@@ -127,7 +127,7 @@ func TestSnapshotsNeverChangeALoad(t *testing.T) {
 // streamHistory appends an order's stream, made of random commands in
 // commits of one to four, and returns its state at every version
 // (history[v]; history[0] is the empty state).
-func streamHistory(t *testing.T, r *rand.Rand, s *postgres.Store, at time.Time) []order.Order {
+func streamHistory(t *testing.T, r *rand.Rand, s *eventstore.Store, at time.Time) []order.Order {
 	t.Helper()
 	currencies := []order.Currency{"USD", "JPY", "KWD", "EUR"}
 	events, err := order.Create(uuid.New(), uuid.New(), currencies[r.IntN(len(currencies))])
@@ -223,7 +223,7 @@ func (p pastPoint) String() string {
 	return "as of " + p.asOf.Format(time.RFC3339Nano)
 }
 
-func (p pastPoint) load(ctx context.Context, s *postgres.Store, id uuid.UUID) (order.Order, error) {
+func (p pastPoint) load(ctx context.Context, s *eventstore.Store, id uuid.UUID) (order.Order, error) {
 	if p.version > 0 {
 		return s.LoadVersion(ctx, id, p.version)
 	}

@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -8,22 +8,23 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/projections"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // snapshotStore gives the test a store with snapshots every n events over
 // a fresh database.
-func snapshotStore(t *testing.T, every int) (*postgres.Store, *pgxpool.Pool) {
+func snapshotStore(t *testing.T, every int) (*eventstore.Store, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.New(t)
-	return postgres.NewStore(pool, postgres.WithSnapshots(every)), pool
+	return eventstore.New(pool, eventstore.Config{SnapshotEvery: every}), pool
 }
 
 // longOrder appends an order of n events: created, then a line added and
 // removed in turn, and at last placed when n allows.
-func longOrder(t *testing.T, s *postgres.Store, n int) order.Order {
+func longOrder(t *testing.T, s *eventstore.Store, n int) order.Order {
 	t.Helper()
 	at := t0
 	o := create(t, s, uuid.New(), uuid.New(), at)
@@ -70,7 +71,7 @@ func snapshotRows(t *testing.T, pool *pgxpool.Pool, id uuid.UUID) []snapshotRow 
 	return got
 }
 
-func mustLoad(t *testing.T, s *postgres.Store, id uuid.UUID) order.Order {
+func mustLoad(t *testing.T, s *eventstore.Store, id uuid.UUID) order.Order {
 	t.Helper()
 	o, err := s.Load(context.Background(), id)
 	if err != nil {
@@ -122,7 +123,7 @@ func TestTimeTravelStartsFromSnapshots(t *testing.T) {
 	}
 
 	// When it is read before the snapshot, then it is the replay
-	want, err := postgres.NewStore(pool).LoadVersion(ctx, o.ID, 3)
+	want, err := eventstore.New(pool, eventstore.Config{}).LoadVersion(ctx, o.ID, 3)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,8 +134,8 @@ func TestTimeTravelStartsFromSnapshots(t *testing.T) {
 		t.Errorf("LoadAsOf before version 4 = %+v, %v; want the replay %+v", got, err, want)
 	}
 	// and the projections' check trusts no snapshot
-	if rep := verifyProjections(t, s); rep.Total != 0 {
-		t.Errorf("verify found %d differences: %v", rep.Total, rep.Differences)
+	if rep, err := projections.Verify(ctx, s, 100); err != nil || rep.Total != 0 {
+		t.Errorf("verify found %d differences: %v (%v)", rep.Total, rep.Differences, err)
 	}
 }
 
@@ -177,7 +178,7 @@ func TestSnapshotsAtSeveralVersions(t *testing.T) {
 	// that order, and 8 once more
 	s, pool := snapshotStore(t, 100)
 	o := longOrder(t, s, 8)
-	older, err := postgres.NewStore(pool).LoadVersion(ctx, o.ID, 4)
+	older, err := eventstore.New(pool, eventstore.Config{}).LoadVersion(ctx, o.ID, 4)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,12 +202,12 @@ func TestSnapshotsAtSeveralVersions(t *testing.T) {
 	}
 	for _, v := range []int{6, 3} {
 		got, err := s.LoadVersion(ctx, o.ID, v)
-		if want, _ := postgres.NewStore(pool).LoadVersion(ctx, o.ID, v); err != nil || !reflect.DeepEqual(got, want) {
+		if want, _ := eventstore.New(pool, eventstore.Config{}).LoadVersion(ctx, o.ID, v); err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("version %d: %+v, %v; want %+v", v, got, err, want)
 		}
 	}
 	// Then they folded 0 events after 8, 2 after 4, and 3 from the start
-	if st := s.SnapshotStats(); st != (postgres.SnapshotStats{Hits: 2, Misses: 1, Written: 2, Folded: 5}) {
+	if st := s.SnapshotStats(); st != (eventstore.SnapshotStats{Hits: 2, Misses: 1, Written: 2, Folded: 5}) {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -217,24 +218,24 @@ func TestSnapshotsAtSeveralVersions(t *testing.T) {
 // the snapshots the fold around it passed.
 func TestAnUnusableSnapshotIsAMiss(t *testing.T) {
 	t.Parallel()
-	for name, spoil := range map[string]func(context.Context, *postgres.Store, *pgxpool.Pool, order.Order) error{
-		"garbage": func(ctx context.Context, _ *postgres.Store, pool *pgxpool.Pool, _ order.Order) error {
+	for name, spoil := range map[string]func(context.Context, *eventstore.Store, *pgxpool.Pool, order.Order) error{
+		"garbage": func(ctx context.Context, _ *eventstore.Store, pool *pgxpool.Pool, _ order.Order) error {
 			_, err := pool.Exec(ctx, `UPDATE stream_snapshots SET state = '{"garbage": true}'`)
 			return err
 		},
-		"not an object": func(ctx context.Context, _ *postgres.Store, pool *pgxpool.Pool, _ order.Order) error {
+		"not an object": func(ctx context.Context, _ *eventstore.Store, pool *pgxpool.Pool, _ order.Order) error {
 			_, err := pool.Exec(ctx, `UPDATE stream_snapshots SET state = '"text"'`)
 			return err
 		},
-		"a field missing": func(ctx context.Context, _ *postgres.Store, pool *pgxpool.Pool, _ order.Order) error {
+		"a field missing": func(ctx context.Context, _ *eventstore.Store, pool *pgxpool.Pool, _ order.Order) error {
 			_, err := pool.Exec(ctx, `UPDATE stream_snapshots SET state = state - 'status'`)
 			return err
 		},
-		"the version of another row": func(ctx context.Context, _ *postgres.Store, pool *pgxpool.Pool, _ order.Order) error {
+		"the version of another row": func(ctx context.Context, _ *eventstore.Store, pool *pgxpool.Pool, _ order.Order) error {
 			_, err := pool.Exec(ctx, `UPDATE stream_snapshots SET version = version - 1`)
 			return err
 		},
-		"past the stream's end": func(ctx context.Context, s *postgres.Store, pool *pgxpool.Pool, o order.Order) error {
+		"past the stream's end": func(ctx context.Context, s *eventstore.Store, pool *pgxpool.Pool, o order.Order) error {
 			if _, err := pool.Exec(ctx, `DELETE FROM stream_snapshots`); err != nil {
 				return err
 			}
@@ -291,9 +292,9 @@ func TestSnapshotsOffReadAndWriteNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for name, off := range map[string]*postgres.Store{
-		"no option":  postgres.NewStore(pool),
-		"every zero": postgres.NewStore(pool, postgres.WithSnapshots(0)),
+	for name, off := range map[string]*eventstore.Store{
+		"no option":  eventstore.New(pool, eventstore.Config{}),
+		"every zero": eventstore.New(pool, eventstore.Config{SnapshotEvery: 0}),
 	} {
 		// When a store with snapshots off loads it, then it replays
 		if got := mustLoad(t, off, o.ID); !reflect.DeepEqual(got, o) {
@@ -302,7 +303,7 @@ func TestSnapshotsOffReadAndWriteNothing(t *testing.T) {
 		if _, err := off.SaveSnapshot(ctx, o); err == nil {
 			t.Errorf("%s: saved a snapshot", name)
 		}
-		if st := off.SnapshotStats(); st != (postgres.SnapshotStats{}) {
+		if st := off.SnapshotStats(); st != (eventstore.SnapshotStats{}) {
 			t.Errorf("%s: stats %+v", name, st)
 		}
 	}

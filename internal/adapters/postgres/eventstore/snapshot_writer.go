@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/snapshot"
 	"github.com/rs/zerolog"
 )
 
@@ -34,8 +36,8 @@ ON CONFLICT (stream_id, fingerprint, version) DO NOTHING`
 
 // The statements with positional parameters.
 var (
-	clearSnapshotsStatement = compileNamed(clearSnapshotsSQL)
-	saveSnapshotsStatement  = compileNamed(saveSnapshotsSQL)
+	clearSnapshotsStatement = postgres.CompileNamed(clearSnapshotsSQL)
+	saveSnapshotsStatement  = postgres.CompileNamed(saveSnapshotsSQL)
 )
 
 // SnapshotWriter stores the snapshots that reads hand over. Its Run is
@@ -120,7 +122,7 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 		if o.Version < 1 || o.ID != req.id {
 			return 0, fmt.Errorf("a state of order %s at version %d is no snapshot of order %s", o.ID, o.Version, req.id)
 		}
-		data, err := encodeSnapshot(o)
+		data, err := snapshot.Encode(o)
 		if err != nil {
 			return 0, err
 		}
@@ -130,14 +132,14 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 	if req.unusable > 0 {
 		unusable = req.unusable
 	}
-	clearSQL, clearArgs, err := clearSnapshotsStatement.bind(pgx.StrictNamedArgs{
-		"stream_id": pgUUID(req.id), "fingerprint": fingerprint, "unusable": unusable,
+	clearSQL, clearArgs, err := clearSnapshotsStatement.Bind(pgx.StrictNamedArgs{
+		"stream_id": postgres.UUID(req.id), "fingerprint": fingerprint, "unusable": unusable,
 	})
 	if err != nil {
 		return 0, err
 	}
-	saveSQL, saveArgs, err := saveSnapshotsStatement.bind(pgx.StrictNamedArgs{
-		"stream_id": pgUUID(req.id), "fingerprint": fingerprint,
+	saveSQL, saveArgs, err := saveSnapshotsStatement.Bind(pgx.StrictNamedArgs{
+		"stream_id": postgres.UUID(req.id), "fingerprint": fingerprint,
 		"versions": versions, "untils": untils, "states": states,
 	})
 	if err != nil {
@@ -145,7 +147,7 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 	}
 	// A snapshot is a cache: its commit need not wait for a flush.
 	var stored int
-	b := relaxedBatch()
+	b := postgres.RelaxedBatch()
 	b.Queue(clearSQL, clearArgs...)
 	b.Queue(saveSQL, saveArgs...).Exec(func(tag pgconn.CommandTag) error {
 		stored = int(tag.RowsAffected())

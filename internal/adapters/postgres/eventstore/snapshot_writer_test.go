@@ -1,4 +1,4 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"context"
@@ -7,18 +7,18 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
 
 // runWriter runs the store's snapshot writer until the test ends, and
 // returns once it is running.
-func runWriter(t *testing.T, s *postgres.Store) {
+func runWriter(t *testing.T, s *eventstore.Store) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- postgres.NewSnapshotWriter(s, zerolog.New(zerolog.NewTestWriter(t))).Run(ctx) }()
+	go func() { done <- eventstore.NewSnapshotWriter(s, zerolog.New(zerolog.NewTestWriter(t))).Run(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; !errors.Is(err, context.Canceled) {
@@ -82,7 +82,7 @@ func TestSnapshotWriterSnapshotsAfterEveryNEvents(t *testing.T) {
 	if rows := snapshotRows(t, pool, o.ID); !reflect.DeepEqual(rows, []snapshotRow{{fp, 5}, {fp, 10}, {fp, 15}}) {
 		t.Fatalf("snapshots %+v", rows)
 	}
-	if st := s.SnapshotStats(); st != (postgres.SnapshotStats{Hits: 2, Misses: 2, Written: 3, Folded: 4 + 12 + 6 + 2}) {
+	if st := s.SnapshotStats(); st != (eventstore.SnapshotStats{Hits: 2, Misses: 2, Written: 3, Folded: 4 + 12 + 6 + 2}) {
 		t.Fatalf("stats %+v", st)
 	}
 }
@@ -105,7 +105,7 @@ func TestSnapshotWriterDropsWhatItCannotTakeIn(t *testing.T) {
 	}
 
 	// When more loads hand states over than its queue holds
-	const loads = postgres.SnapshotQueueSize + 10
+	const loads = eventstore.SnapshotQueueSize + 10
 	for range loads {
 		if got := mustLoad(t, s, o.ID); !reflect.DeepEqual(got, o) {
 			t.Fatalf("loaded %+v, want %+v", got, o)
@@ -114,7 +114,7 @@ func TestSnapshotWriterDropsWhatItCannotTakeIn(t *testing.T) {
 
 	// Then the rest are dropped, the states at 1, 2 and 3 of each, and the
 	// loads were not held up
-	if st := s.SnapshotStats(); st.Dropped < 3*(loads-postgres.SnapshotQueueSize-1) || st.Misses != loads {
+	if st := s.SnapshotStats(); st.Dropped < 3*(loads-eventstore.SnapshotQueueSize-1) || st.Misses != loads {
 		t.Fatalf("stats %+v after %d loads", st, loads)
 	}
 	// And once the lock goes, the writer stores each snapshot once
@@ -131,7 +131,7 @@ func TestLoadQueuesNothingWithoutAWriter(t *testing.T) {
 	t.Parallel()
 	s, pool := snapshotStore(t, 1)
 	o := longOrder(t, s, 3)
-	for range postgres.SnapshotQueueSize + 10 {
+	for range eventstore.SnapshotQueueSize + 10 {
 		mustLoad(t, s, o.ID)
 	}
 	if st := s.SnapshotStats(); st.Dropped != 0 || st.Written != 0 {
@@ -145,7 +145,7 @@ func TestLoadQueuesNothingWithoutAWriter(t *testing.T) {
 func TestSnapshotWriterWithSnapshotsOffReturnsAtOnce(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t)
-	if err := postgres.NewSnapshotWriter(s, zerolog.Nop()).Run(t.Context()); err != nil {
+	if err := eventstore.NewSnapshotWriter(s, zerolog.Nop()).Run(t.Context()); err != nil {
 		t.Fatalf("Run = %v", err)
 	}
 }

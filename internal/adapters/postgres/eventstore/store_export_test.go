@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import "time"
 
@@ -7,12 +7,6 @@ import "time"
 // SetAppendOutcomeWait shortens how long the store's appends wait for
 // their outcome once sent, so that a test can outlast it.
 func (s *Store) SetAppendOutcomeWait(d time.Duration) { s.outcomeWait = d }
-
-// SetVerifyRanges has the store's verification compare chunk orders per
-// transaction and call after between two.
-func (s *Store) SetVerifyRanges(chunk int, after func()) {
-	s.verifyChunk, s.afterVerifyRange = chunk, after
-}
 
 // EndSessionsReportingFalse has resolving an append end its session as
 // usual, but be told false, as pg_terminate_backend says for a session

@@ -1,4 +1,4 @@
-package postgres
+package eventstore
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 )
 
 // storedSchemasSQL lists the distinct (event_type, schema_version) pairs
@@ -30,13 +32,13 @@ SELECT event_type, schema_version FROM pairs`
 
 // StoredSchemas returns every (event type, schema version) in the events
 // table, sorted.
-func (s *Store) StoredSchemas(ctx context.Context) (_ []Schema, err error) {
-	defer markUnavailable(&err)
+func (s *Store) StoredSchemas(ctx context.Context) (_ []codec.Schema, err error) {
+	defer postgres.MarkUnavailable(&err)
 	rows, err := s.pool.Query(ctx, storedSchemasSQL)
 	if err != nil {
 		return nil, fmt.Errorf("stored event schemas: %w", err)
 	}
-	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[Schema])
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[codec.Schema])
 	if err != nil {
 		return nil, fmt.Errorf("stored event schemas: %w", err)
 	}
@@ -53,7 +55,7 @@ var ErrUnknownSchemas = errors.New("written by a newer build, or by hand")
 // were written by a newer build (or by hand): a replica serving them
 // would fail on every order, feed page or analytics batch that reached
 // one, so orderapi serve refuses to start instead.
-func (s *Store) CheckDecodable(ctx context.Context) ([]Schema, error) {
+func (s *Store) CheckDecodable(ctx context.Context) ([]codec.Schema, error) {
 	stored, err := s.StoredSchemas(ctx)
 	if err != nil {
 		return nil, err

@@ -1,10 +1,11 @@
-package postgres
+package notify
 
 import (
 	"context"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/rs/zerolog"
 )
 
@@ -13,7 +14,7 @@ import (
 const announceRetry = 100 * time.Millisecond
 
 // Announcer tells every replica's Listener that events were appended, by a
-// notification on notifyChannel sent after the appending transactions
+// notification on Channel sent after the appending transactions
 // commit.
 //
 // The notification is not sent by the appending transaction itself:
@@ -68,7 +69,7 @@ func (a *Announcer) Run(ctx context.Context) error {
 				return ctx.Err()
 			}
 			a.log.Warn().Err(err).Msg("announcing appended events failed")
-			if err := sleep(ctx, announceRetry); err != nil {
+			if err := postgres.Sleep(ctx, announceRetry); err != nil {
 				return err
 			}
 		}
@@ -77,8 +78,8 @@ func (a *Announcer) Run(ctx context.Context) error {
 
 // notify sends one notification, in one round trip.
 func (a *Announcer) notify(ctx context.Context) error {
-	b := relaxedBatch()
-	b.Queue("SELECT pg_notify($1, '')", notifyChannel)
+	b := postgres.RelaxedBatch()
+	b.Queue("SELECT pg_notify($1, '')", Channel)
 	b.Queue("COMMIT")
 	return a.pool.SendBatch(ctx, b).Close()
 }

@@ -1,4 +1,4 @@
-package postgres
+package notify
 
 import (
 	"context"
@@ -8,11 +8,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/rs/zerolog"
 )
 
-// notifyChannel is the channel an Announcer signals after appends commit.
-const notifyChannel = "orderapi_events"
+// Channel is the channel an Announcer signals after appends commit.
+const Channel = "orderapi_events"
 
 // Reconnection delays of a Listener that lost its connection.
 const (
@@ -95,14 +96,14 @@ func (l *Listener) Run(ctx context.Context) error {
 		// Jitter spreads the replicas out after a database restart.
 		wait := delay/2 + rand.N(delay/2+1)
 		ev := l.log.Warn()
-		if isReadOnly(err) {
+		if postgres.IsReadOnly(err) {
 			if refused {
 				ev = l.log.Debug()
 			}
 			refused = true
 		}
 		ev.Err(err).Dur("retry_in", wait).Msg("listening for appended events failed")
-		if err := sleep(ctx, wait); err != nil {
+		if err := postgres.Sleep(ctx, wait); err != nil {
 			return err
 		}
 		delay = min(2*delay, listenRetryMax)
@@ -127,10 +128,10 @@ func (l *Listener) listen(ctx context.Context) (listened bool, err error) {
 		conn.Release()
 	}()
 
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		return false, fmt.Errorf("listen on %s: %w", notifyChannel, err)
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return false, fmt.Errorf("listen on %s: %w", Channel, err)
 	}
-	l.log.Info().Str("channel", notifyChannel).Msg("listening for appended events")
+	l.log.Info().Str("channel", Channel).Msg("listening for appended events")
 	// Appends committed while no connection listened went unannounced.
 	l.wakeAll()
 	for {
@@ -140,3 +141,7 @@ func (l *Listener) listen(ctx context.Context) (listened bool, err error) {
 		l.wakeAll()
 	}
 }
+
+// HeldConns is how many of the pool's connections a running Listener
+// keeps: its LISTEN session.
+func (l *Listener) HeldConns() int { return 1 }

@@ -1,4 +1,4 @@
-package postgres_test
+package notify_test
 
 import (
 	"context"
@@ -8,7 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
@@ -16,9 +17,9 @@ import (
 // startListener runs a Listener over the pool until the test ends, and
 // returns it with a subscription that has seen its first wake-up: the one
 // it sends once it listens.
-func startListener(t *testing.T, pool *pgxpool.Pool) (*postgres.Listener, <-chan struct{}) {
+func startListener(t *testing.T, pool *pgxpool.Pool) (*notify.Listener, <-chan struct{}) {
 	t.Helper()
-	l := postgres.NewListener(pool, zerolog.New(zerolog.NewTestWriter(t)))
+	l := notify.NewListener(pool, zerolog.New(zerolog.NewTestWriter(t)))
 	wake, cancel := l.Subscribe()
 	t.Cleanup(cancel)
 	ctx, stop := context.WithCancel(context.Background())
@@ -63,9 +64,9 @@ func noWake(t *testing.T, wake <-chan struct{}, what string) {
 // running Announcer, as the binary's does. The Announcer has no local
 // Listener: every wake-up in these tests travels through the database, as
 // it does to other replicas.
-func announcingStore(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
+func announcingStore(t *testing.T, pool *pgxpool.Pool) *eventstore.Store {
 	t.Helper()
-	a := postgres.NewAnnouncer(pool, zerolog.New(zerolog.NewTestWriter(t)), nil)
+	a := notify.NewAnnouncer(pool, zerolog.New(zerolog.NewTestWriter(t)), nil)
 	ctx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- a.Run(ctx) }()
@@ -75,7 +76,7 @@ func announcingStore(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
 			t.Errorf("Announcer.Run returned %v, want context.Canceled", err)
 		}
 	})
-	return postgres.NewStore(pool, postgres.WithAnnouncer(a))
+	return eventstore.New(pool, eventstore.Config{Announcer: a})
 }
 
 func TestListenerWakesSubscribersOnCommitOnly(t *testing.T) {
@@ -175,11 +176,11 @@ func TestAnnouncerWakesItsOwnListenerAtOnce(t *testing.T) {
 	// and a store announcing through an Announcer that names it as local
 	// and is not running either
 	_, pool := newStore(t)
-	l := postgres.NewListener(pool, zerolog.New(zerolog.NewTestWriter(t)))
+	l := notify.NewListener(pool, zerolog.New(zerolog.NewTestWriter(t)))
 	wake, cancel := l.Subscribe()
 	defer cancel()
-	a := postgres.NewAnnouncer(pool, zerolog.New(zerolog.NewTestWriter(t)), l)
-	store := postgres.NewStore(pool, postgres.WithAnnouncer(a))
+	a := notify.NewAnnouncer(pool, zerolog.New(zerolog.NewTestWriter(t)), l)
+	store := eventstore.New(pool, eventstore.Config{Announcer: a})
 
 	// When an append commits
 	create(t, store, uuid.New(), uuid.New(), t0)

@@ -1,4 +1,4 @@
-package postgres
+package projections
 
 import (
 	"errors"
@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 )
 
 // How the swap of a rebuild waits for the live tables: see swap.
@@ -30,7 +31,7 @@ const (
 // attempt may succeed.
 func busy(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == sqlstateLockTimeout || pgErr.Code == "40P01")
+	return errors.As(err, &pgErr) && (pgErr.Code == postgres.SQLStateLockTimeout || pgErr.Code == "40P01")
 }
 
 // swapBackoff is the wait after a failed attempt: doubling, with jitter.

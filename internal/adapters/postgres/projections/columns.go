@@ -1,4 +1,4 @@
-package postgres
+package projections
 
 import (
 	"bytes"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 )
 
 // Verification compares projection rows column by column, as text: each
@@ -16,17 +17,17 @@ import (
 // reads plainly.
 
 // detailsColumnsSQL is order_details' columns as scanned into a
-// detailsRow.
+// eventstore.DetailsRow.
 const detailsColumnsSQL = `order_id, customer_id, status, currency, items::text, item_count, total::text,
        shipping_address::text, tracking_number, carrier, signature, cancel_reason, cancelled_by,
        version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at`
 
 // summaryColumnsSQL is customer_orders' columns as scanned into a
-// summaryRow.
+// eventstore.SummaryRow.
 const summaryColumnsSQL = `order_id, customer_id, status, currency, total::text, item_count, version, created_at, updated_at`
 
-func scanDetailsRow(row pgx.CollectableRow) (detailsRow, error) {
-	var r detailsRow
+func scanDetailsRow(row pgx.CollectableRow) (eventstore.DetailsRow, error) {
+	var r eventstore.DetailsRow
 	err := row.Scan(&r.OrderID, &r.CustomerID, &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
 		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
 		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt)
@@ -36,7 +37,8 @@ func scanDetailsRow(row pgx.CollectableRow) (detailsRow, error) {
 // column is one column's name and value, shown as text.
 type column struct{ name, value string }
 
-func (r detailsRow) columns() []column {
+// detailsColumns are the columns of an order_details row.
+func detailsColumns(r eventstore.DetailsRow) []column {
 	return []column{
 		{"customer_id", r.CustomerID.String()},
 		{"status", strconv.Quote(r.Status)},
@@ -60,15 +62,16 @@ func (r detailsRow) columns() []column {
 	}
 }
 
-// summary is the customer_orders row of the same state.
-func (r detailsRow) summary() summaryRow {
-	return summaryRow{
+// summaryOf is the customer_orders row of the same state.
+func summaryOf(r eventstore.DetailsRow) eventstore.SummaryRow {
+	return eventstore.SummaryRow{
 		OrderID: r.OrderID, CustomerID: r.CustomerID, Status: r.Status, Currency: r.Currency, Total: r.Total,
 		ItemCount: r.ItemCount, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
 	}
 }
 
-func (r summaryRow) columns() []column {
+// summaryColumns are the columns of a customer_orders row.
+func summaryColumns(r eventstore.SummaryRow) []column {
 	return []column{
 		{"status", strconv.Quote(r.Status)},
 		{"currency", strconv.Quote(r.Currency)},

@@ -1,4 +1,4 @@
-package postgres
+package projections
 
 import (
 	"context"
@@ -6,21 +6,19 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
-)
-
-// Projection names that RebuildProjections takes.
-const (
-	ProjectionOrderDetails   = "order_details"
-	ProjectionCustomerOrders = "customer_orders"
-	ProjectionAnalytics      = "analytics"
 )
 
 // rebuildLockKey is the session advisory lock that keeps two rebuilds
 // apart: "rebuild!" in ASCII, unlike the consumer's and goose's.
 const rebuildLockKey int64 = 0x72656275696c6421
 
-// RebuildReport is what RebuildProjections did.
+// RebuildReport is what Rebuild did.
 type RebuildReport struct {
 	// Tables are the inline projections rebuilt and swapped in.
 	Tables []string
@@ -35,89 +33,66 @@ type RebuildReport struct {
 	Recounted    int
 }
 
-// RebuildProjections rebuilds the named projections from the event store
-// while the service keeps serving. names are order_details,
-// customer_orders and analytics.
-//
-// The inline projections are rebuilt blue/green. Each gets a fresh table,
-// <name>_next, LIKE the live one (columns, defaults, constraints and
-// indexes). A read-only REPEATABLE READ snapshot replays every stream into
-// it, in batches committed as they go (the fill writes no event, so the
-// feed is never held back by it). Then the swap:
-//
-//  1. Catch up, outside any lock: the streams with events the fill's
-//     snapshot did not see (pg_visible_in_snapshot) are replayed again
-//     in a new snapshot and upserted, so little is left for step 3.
-//  2. In one transaction, LOCK the live tables and the next ones IN
-//     ACCESS EXCLUSIVE MODE, the live ones in the order appends take
-//     them (no deadlock), each waited for at most swapLockTimeout.
-//     Every append begun before holds its lock until it commits, so once
-//     the locks are granted every event written is committed.
-//  3. Catch up again with the streams changed since step 1's snapshot,
-//     DROP the live table, rename <name>_next and its indexes to the
-//     live names, and commit.
-//
-// A lock not granted in time (a long reader holds a table) ends the
-// attempt, releasing every lock taken: the service's reads and writes
-// never queue behind the swap for longer than swapLockTimeout. The swap
-// tries again, from step 1, after a growing wait, until the tables are
-// free or ctx ends; log says what it waits for.
-//
-// Renaming is safe for the service's pooled connections. pgx caches
-// prepared statements (QueryExecModeCacheStatement); PostgreSQL keeps a
-// statement's analysed query and re-analyses it from its text when a
-// relation it uses is altered or dropped, resolving the name again: the
-// appends that waited on the lock, and every later execution, write the
-// new table. The result types are unchanged (LIKE copies the columns), so
-// no "cached plan must not change result type" either. Truncating the
-// live table and copying the new one into it would also be safe, but it
-// holds the lock while it copies every row, and TRUNCATE is not MVCC-safe
-// for concurrent snapshots; a rename holds it for milliseconds.
-//
-// A rebuild runs as the role that owns the tables (the one that
-// migrates), and grants on the new tables what the live ones grant: see
-// checkOwner.
-//
-// Analytics is reset as resetAnalytics describes.
-func (s *Store) RebuildProjections(ctx context.Context, names []string, log zerolog.Logger) (_ RebuildReport, err error) {
-	defer markUnavailable(&err)
+// Rebuild rebuilds the named projections (app.ProjectionOrderDetails,
+// app.ProjectionCustomerOrders, app.ProjectionAnalytics) from the event
+// store while the service keeps serving: the inline ones blue/green, each
+// into a fresh table swapped in under a short lock, analytics by
+// analytics.Reset. It runs as the role that owns the tables. See
+// docs/design.md, "Blue/green projection rebuild".
+func Rebuild(ctx context.Context, st *eventstore.Store, names []string, log zerolog.Logger) (RebuildReport, error) {
+	return newStore(st).rebuild(ctx, names, log)
+}
+
+// store is the event store that a rebuild or a verification replays.
+type store struct {
+	*eventstore.Store
+	pool *pgxpool.Pool
+	// verifyChunk is about how many orders each of verify's transactions
+	// compares; afterVerifyRange, if set, runs between two.
+	verifyChunk      int
+	afterVerifyRange func()
+}
+
+func newStore(st *eventstore.Store) *store {
+	return &store{Store: st, pool: st.Pool(), verifyChunk: verifyChunk}
+}
+
+func (s *store) rebuild(ctx context.Context, names []string, log zerolog.Logger) (_ RebuildReport, err error) {
+	defer postgres.MarkUnavailable(&err)
 	var rep RebuildReport
 	var tables []string
 	for _, n := range names {
 		switch n {
-		case ProjectionOrderDetails, ProjectionCustomerOrders:
+		case app.ProjectionOrderDetails, app.ProjectionCustomerOrders:
 			tables = append(tables, n)
-		case ProjectionAnalytics:
+		case app.ProjectionAnalytics:
 			rep.Analytics = true
 		default:
 			return RebuildReport{}, fmt.Errorf("rebuild: unknown projection %q", n)
 		}
 	}
-	conn, err := s.pool.Acquire(ctx)
+	held, err := postgres.NewLock(s.pool, postgres.LockConfig{Key: rebuildLockKey, Name: "rebuild"}).Try(ctx)
 	if err != nil {
 		return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
 	}
-	// Closing the connection ends the session, releasing its locks even
-	// when an error left it in an unknown state.
-	defer closeConn(conn)
-	var locked bool
-	if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock($1)", rebuildLockKey).Scan(&locked); err != nil {
-		return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
-	}
-	if !locked {
+	if held == nil {
 		return RebuildReport{}, errors.New("rebuild: another rebuild is running")
 	}
+	// Releasing closes the connection, which ends the session, releasing
+	// its locks even when an error left it in an unknown state.
+	defer held.Release()
+	conn := held.Conn()
 	if len(tables) > 0 {
-		if err := checkOwner(ctx, conn.Conn(), tables); err != nil {
+		if err := checkOwner(ctx, conn, tables); err != nil {
 			return RebuildReport{}, fmt.Errorf("rebuild: %w", err)
 		}
 		rep.Tables = tables
-		if rep.Orders, rep.CaughtUp, err = s.rebuildInline(ctx, conn.Conn(), tables, log); err != nil {
+		if rep.Orders, rep.CaughtUp, err = s.rebuildInline(ctx, conn, tables, log); err != nil {
 			return RebuildReport{}, fmt.Errorf("rebuild %v: %w", tables, err)
 		}
 	}
 	if rep.Analytics {
-		if rep.Recounted, rep.ConsumerRuns, err = s.resetAnalytics(ctx, conn.Conn()); err != nil {
+		if rep.Recounted, rep.ConsumerRuns, err = analytics.Reset(ctx, s.Store, conn); err != nil {
 			return RebuildReport{}, fmt.Errorf("rebuild analytics: %w", err)
 		}
 	}
@@ -127,7 +102,7 @@ func (s *Store) RebuildProjections(ctx context.Context, names []string, log zero
 func nextTable(table string) string { return table + "_next" }
 
 // rebuildInline fills the tables' next tables on conn and swaps them in.
-func (s *Store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []string, log zerolog.Logger) (orders, caughtUp int, err error) {
+func (s *store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []string, log zerolog.Logger) (orders, caughtUp int, err error) {
 	for _, t := range tables {
 		next := pgx.Identifier{nextTable(t)}.Sanitize()
 		// A next table left by a rebuild that died is dropped.
@@ -159,7 +134,7 @@ func (s *Store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []stri
 
 // fill replays every stream of one snapshot into the next tables, writing
 // on conn, and returns the snapshot (as text) and the streams replayed.
-func (s *Store) fill(ctx context.Context, conn *pgx.Conn, tables []string) (snapshot string, orders int, err error) {
+func (s *store) fill(ctx context.Context, conn *pgx.Conn, tables []string) (snapshot string, orders int, err error) {
 	w := &rowWriter{conn: conn, tables: tables}
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&snapshot); err != nil {

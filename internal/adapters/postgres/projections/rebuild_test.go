@@ -1,4 +1,4 @@
-package postgres_test
+package projections_test
 
 import (
 	"context"
@@ -9,7 +9,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/projections"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
@@ -17,7 +20,7 @@ import (
 // projectedStore gives the test a store holding orders in every status,
 // the analytics projection caught up with them, and the id of a placed
 // order.
-func projectedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool, uuid.UUID) {
+func projectedStore(t *testing.T) (*eventstore.Store, *pgxpool.Pool, uuid.UUID) {
 	t.Helper()
 	s, pool := newStore(t)
 	customer := uuid.New()
@@ -44,7 +47,7 @@ func projectedStore(t *testing.T) (*postgres.Store, *pgxpool.Pool, uuid.UUID) {
 			}
 		}
 	}
-	a := newAnalytics(t, s, postgres.AnalyticsConfig{})
+	a := newAnalytics(t, s, analytics.Config{})
 	stop := runAnalytics(t, a)
 	waitCaughtUp(t, pool, a)
 	stop()
@@ -75,9 +78,20 @@ SELECT EXISTS (SELECT 1 FROM pg_locks
 	}
 }
 
-func verifyProjections(t *testing.T, s *postgres.Store) postgres.VerifyReport {
+func verifyProjections(t *testing.T, s *eventstore.Store) projections.VerifyReport {
 	t.Helper()
-	rep, err := s.VerifyProjections(context.Background(), 100)
+	rep, err := projections.Verify(context.Background(), s, 100)
+	if err != nil {
+		t.Fatalf("verify: %v", err)
+	}
+	return rep
+}
+
+// verifyInRanges is verifyProjections comparing chunk orders per
+// transaction and calling after between two.
+func verifyInRanges(t *testing.T, s *eventstore.Store, chunk int, after func()) projections.VerifyReport {
+	t.Helper()
+	rep, err := projections.VerifyInRanges(context.Background(), s, 100, chunk, after)
 	if err != nil {
 		t.Fatalf("verify: %v", err)
 	}
@@ -114,7 +128,7 @@ func TestVerifyWhateverTheDateStyle(t *testing.T) {
 	}
 	defer fresh.Close()
 	// When it is verified
-	rep := verifyProjections(t, postgres.NewStore(fresh))
+	rep := verifyProjections(t, eventstore.New(fresh, eventstore.Config{}))
 	// Then it has no differences
 	if rep.Total != 0 {
 		t.Fatalf("differences on a consistent store:\n%s", strings.Join(rep.Differences, "\n"))
@@ -133,22 +147,22 @@ func TestVerifyFindsAndRebuildRepairs(t *testing.T) {
 		"tampered total": {
 			tamper:     `UPDATE order_details SET total = total + 1 WHERE order_id = $1`,
 			want:       "order_details $1: total 60.97, want 59.97",
-			projection: postgres.ProjectionOrderDetails,
+			projection: app.ProjectionOrderDetails,
 		},
 		"tampered items": {
 			tamper:     `UPDATE order_details SET items = '[]', status = 'draft' WHERE order_id = $1`,
 			want:       `order_details $1: status "draft", want "placed"`,
-			projection: postgres.ProjectionOrderDetails,
+			projection: app.ProjectionOrderDetails,
 		},
 		"missing order_details row": {
 			tamper:     `DELETE FROM order_details WHERE order_id = $1`,
 			want:       "order_details $1: missing row (stream at version 3)",
-			projection: postgres.ProjectionOrderDetails,
+			projection: app.ProjectionOrderDetails,
 		},
 		"missing customer_orders row": {
 			tamper:     `DELETE FROM customer_orders WHERE order_id = $1`,
 			want:       "/$1: missing row (stream at version 3)",
-			projection: postgres.ProjectionCustomerOrders,
+			projection: app.ProjectionCustomerOrders,
 		},
 		"extra order_details row": {
 			tamper: `INSERT INTO order_details
@@ -157,19 +171,19 @@ SELECT '00000000-0000-4000-8000-00000000000e', customer_id, status, currency, it
        shipped_at, delivered_at, cancelled_at
   FROM order_details WHERE order_id = $1`,
 			want:       "order_details 00000000-0000-4000-8000-00000000000e: row without a stream",
-			projection: postgres.ProjectionOrderDetails,
+			projection: app.ProjectionOrderDetails,
 		},
 		"extra customer_orders row": {
 			tamper: `INSERT INTO customer_orders
 SELECT gen_random_uuid(), order_id, status, currency, total, item_count, version, created_at, updated_at
   FROM customer_orders WHERE order_id = $1`,
 			want:       "/$1: row for another customer",
-			projection: postgres.ProjectionCustomerOrders,
+			projection: app.ProjectionCustomerOrders,
 		},
 		"wrong analytics figure": {
 			tamper:     `UPDATE analytics_daily SET orders_placed = orders_placed + 1, revenue_placed = revenue_placed + 1 WHERE $1::uuid IS NOT NULL`,
 			want:       "analytics_daily 2026-11-25 USD: orders_placed 5, want 4",
-			projection: postgres.ProjectionAnalytics,
+			projection: app.ProjectionAnalytics,
 		},
 	}
 	for name, tt := range tests {
@@ -179,7 +193,7 @@ SELECT gen_random_uuid(), order_id, status, currency, total, item_count, version
 			s, pool, id := projectedStore(t)
 			// Ranges of two orders: every difference is found whichever
 			// range it falls in.
-			s.SetVerifyRanges(2, nil)
+			verify := func() projections.VerifyReport { return verifyInRanges(t, s, 2, nil) }
 
 			// Given a tampered projection
 			if _, err := pool.Exec(ctx, tt.tamper, id); err != nil {
@@ -187,20 +201,20 @@ SELECT gen_random_uuid(), order_id, status, currency, total, item_count, version
 			}
 
 			// Then verify reports it
-			rep := verifyProjections(t, s)
+			rep := verify()
 			want := strings.ReplaceAll(tt.want, "$1", id.String())
 			if rep.Total == 0 || !strings.Contains(strings.Join(rep.Differences, "\n"), want) {
 				t.Fatalf("differences:\n%s\nwant one containing %q", strings.Join(rep.Differences, "\n"), want)
 			}
 
 			// And a rebuild of that projection repairs it
-			if _, err := s.RebuildProjections(ctx, []string{tt.projection}, zerolog.Nop()); err != nil {
+			if _, err := projections.Rebuild(ctx, s, []string{tt.projection}, zerolog.Nop()); err != nil {
 				t.Fatalf("rebuild: %v", err)
 			}
-			if rep := verifyProjections(t, s); rep.Total != 0 {
+			if rep := verify(); rep.Total != 0 {
 				t.Fatalf("differences after the rebuild:\n%s", strings.Join(rep.Differences, "\n"))
 			}
-			if tt.projection == postgres.ProjectionAnalytics {
+			if tt.projection == app.ProjectionAnalytics {
 				assertExact(t, pool)
 			}
 		})
@@ -217,7 +231,7 @@ func TestVerifyHoldsNoTableBetweenRanges(t *testing.T) {
 	ctx := context.Background()
 	s, pool, _ := projectedStore(t)
 	pauses := 0
-	s.SetVerifyRanges(2, func() {
+	rep := verifyInRanges(t, s, 2, func() {
 		pauses++
 		// An operation that needs the tables to itself gets them at once
 		tx, err := pool.Begin(ctx)
@@ -233,8 +247,6 @@ func TestVerifyHoldsNoTableBetweenRanges(t *testing.T) {
 		o := create(t, s, uuid.New(), uuid.New(), t0)
 		do(t, s, o, t0, addItem("Cup", "1.00", 1))
 	})
-
-	rep := verifyProjections(t, s)
 
 	if pauses < 2 {
 		t.Fatalf("%d pauses between ranges, want several", pauses)
@@ -260,7 +272,7 @@ SELECT string_agg(indexrelid::regclass::text || ' ' || regexp_replace(pg_get_ind
 	if err := pool.QueryRow(ctx, indexes).Scan(&before); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.RebuildProjections(ctx, []string{postgres.ProjectionOrderDetails, postgres.ProjectionCustomerOrders}, zerolog.Nop()); err != nil {
+	if _, err := projections.Rebuild(ctx, s, []string{app.ProjectionOrderDetails, app.ProjectionCustomerOrders}, zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
 	if err := pool.QueryRow(ctx, indexes).Scan(&after); err != nil {

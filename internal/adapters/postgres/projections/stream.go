@@ -1,4 +1,4 @@
-package postgres
+package projections
 
 import (
 	"bytes"
@@ -91,7 +91,7 @@ SELECT ` + eventColumns + `
 
 // streams replays the streams of an events cursor, one after the other.
 type streams struct {
-	s      *Store
+	s      *store
 	events *rowCursor[eventRow]
 }
 
@@ -121,7 +121,7 @@ func (r *streams) fold(ctx context.Context, id uuid.UUID, each func(before, afte
 			return o, n, nil
 		}
 		before := o
-		e, err := r.s.applyStored(id, &o, row.Version, row.Type, row.SchemaVersion, row.Data, row.OccurredAt)
+		e, err := r.s.ApplyStored(id, &o, row.Version, row.Type, row.SchemaVersion, row.Data, row.OccurredAt)
 		if err != nil {
 			// Skip the rest of the stream, so the caller may go on.
 			for row != nil && row.StreamID == id {

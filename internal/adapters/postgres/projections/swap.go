@@ -1,4 +1,4 @@
-package postgres
+package projections
 
 import (
 	"context"
@@ -8,12 +8,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgactivity"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
 
-// The swap of a blue/green rebuild: see RebuildProjections.
+// The swap of a blue/green rebuild: see Rebuild.
 
 // changedSinceSQL lists the streams with events that a snapshot ($1) did
 // not see: committed after it was taken. The transaction id range is one
@@ -35,7 +37,7 @@ SELECT DISTINCT stream_id
 // when one is not granted by then; between attempts it catches up again,
 // outside any lock, and waits a growing while. It tries until the tables
 // are free or ctx ends.
-func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string, log zerolog.Logger) (caughtUp int, err error) {
+func (s *store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string, log zerolog.Logger) (caughtUp int, err error) {
 	start := time.Now()
 	var lastLog time.Time
 	for attempt := 1; ; attempt++ {
@@ -61,7 +63,7 @@ func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snaps
 				Dur("waited", time.Since(start)).Dur("retry_in", wait).
 				Msg("rebuild: the live tables are in use; the swap waits for them without holding them")
 		}
-		if serr := sleep(ctx, wait); serr != nil {
+		if serr := postgres.Sleep(ctx, wait); serr != nil {
 			return 0, fmt.Errorf("swap: gave up after %s, %d attempts: %w (last: %w)", time.Since(start).Round(time.Millisecond), attempt, serr, err)
 		}
 	}
@@ -75,13 +77,13 @@ func (s *Store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snaps
 // The live tables are locked in the order appends take them, so that the
 // two never deadlock. Once they are held, every append has committed or
 // waits: every event written is in the catch-up's view.
-func (s *Store) trySwap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string) (caughtUp int, err error) {
+func (s *store) trySwap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string) (caughtUp int, err error) {
 	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", swapLockTimeout.Milliseconds())); err != nil {
 			return err
 		}
 		var locks []string
-		for _, t := range []string{ProjectionOrderDetails, ProjectionCustomerOrders} {
+		for _, t := range []string{app.ProjectionOrderDetails, app.ProjectionCustomerOrders} {
 			if slices.Contains(tables, t) {
 				locks = append(locks, t)
 			}
@@ -110,7 +112,7 @@ func (s *Store) trySwap(ctx context.Context, conn *pgx.Conn, tables []string, sn
 // catchUpAhead replays into the next tables, without locking the live
 // ones, the streams changed since snapshot, in one snapshot of its own,
 // which it returns with how many streams it replayed.
-func (s *Store) catchUpAhead(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string) (string, int, error) {
+func (s *store) catchUpAhead(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string) (string, int, error) {
 	var (
 		now string
 		n   int
@@ -131,7 +133,7 @@ func (s *Store) catchUpAhead(ctx context.Context, conn *pgx.Conn, tables []strin
 
 // catchUpSince replays into the next tables the streams with events that
 // snapshot did not see, as tx sees them; it returns how many.
-func (s *Store) catchUpSince(ctx context.Context, tx pgx.Tx, tables []string, snapshot string) (int, error) {
+func (s *store) catchUpSince(ctx context.Context, tx pgx.Tx, tables []string, snapshot string) (int, error) {
 	rows, err := tx.Query(ctx, changedSinceSQL, snapshot)
 	if err != nil {
 		return 0, fmt.Errorf("streams changed since the fill: %w", err)
@@ -145,7 +147,7 @@ func (s *Store) catchUpSince(ctx context.Context, tx pgx.Tx, tables []string, sn
 
 // catchUp replays the streams again, in one query, and upserts their rows
 // into the next tables.
-func (s *Store) catchUp(ctx context.Context, tx pgx.Tx, tables []string, ids []uuid.UUID) (int, error) {
+func (s *store) catchUp(ctx context.Context, tx pgx.Tx, tables []string, ids []uuid.UUID) (int, error) {
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -163,7 +165,7 @@ func (s *Store) catchUp(ctx context.Context, tx pgx.Tx, tables []string, ids []u
 		if i > 0 && e.StreamID != events[i-1].StreamID {
 			o = order.Order{}
 		}
-		if _, err := s.applyStored(e.StreamID, &o, e.Version, e.Type, e.SchemaVersion, e.Data, e.OccurredAt); err != nil {
+		if _, err := s.ApplyStored(e.StreamID, &o, e.Version, e.Type, e.SchemaVersion, e.Data, e.OccurredAt); err != nil {
 			return 0, fmt.Errorf("catch up order %s: %w", e.StreamID, err)
 		}
 		if i == len(events)-1 || events[i+1].StreamID != e.StreamID {

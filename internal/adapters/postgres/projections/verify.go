@@ -1,4 +1,4 @@
-package postgres
+package projections
 
 import (
 	"context"
@@ -8,11 +8,14 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// VerifyReport is what VerifyProjections found.
+// VerifyReport is what Verify found.
 type VerifyReport struct {
 	// Orders and Events count the streams and events replayed.
 	Orders, Events int64
@@ -29,38 +32,33 @@ type VerifyReport struct {
 // compares.
 const verifyChunk = 1000
 
-// VerifyProjections replays every stream through the store's fold and
-// compares the state with its order_details and customer_orders rows,
-// every column, and the figures of analytics_daily with a recount of the
-// events; it lists at most limit differences and counts the rest.
-//
-// It compares a range of order ids at a time (about verifyChunk orders),
-// each in a read-only REPEATABLE READ transaction of its own: the inline
-// projections commit with their events, so they agree with them in any
-// snapshot, and the service may keep writing. No lock on the live tables,
-// nor any snapshot, is held for longer than a range: a rebuild's swap or
-// a migration that needs a table to itself would wait for it, and the
-// service's reads and writes would queue behind them. A read-only
-// transaction takes no transaction id, so none holds the feed back.
-//
-// The analytics projection is asynchronous: its checkpoint and its
-// figures are read first, in one snapshot, and compared with a recount of
-// the events up to that checkpoint, the events after it being legitimately
-// not counted yet, rather than waiting for a consumer that may not run.
-// The events up to the checkpoint are committed and immutable, so every
-// later range's snapshot sees them all.
-//
-// Within a range, streams and rows are merged in id order from three
-// cursors, a batch at a time, so memory does not grow with the store.
-func (s *Store) VerifyProjections(ctx context.Context, limit int) (_ VerifyReport, err error) {
-	defer markUnavailable(&err)
-	v := &verification{s: s, limit: limit, recount: analyticsRecount{}}
-	var projected map[AnalyticsKey]AnalyticsFigures
+// Verify replays every stream through the store's fold and compares the
+// state with its order_details and customer_orders rows, every column,
+// and the figures of analytics_daily with a recount of the events up to
+// the analytics checkpoint; it lists at most limit differences and counts
+// the rest. It reads a range of orders per short read-only transaction, so
+// the service keeps serving. See docs/design.md, "Projection verification".
+func Verify(ctx context.Context, st *eventstore.Store, limit int) (VerifyReport, error) {
+	return verifyIn(ctx, st, limit, verifyChunk, nil)
+}
+
+// verifyIn is Verify comparing about chunk orders per transaction, and
+// calling after, if set, between two.
+func verifyIn(ctx context.Context, st *eventstore.Store, limit, chunk int, after func()) (VerifyReport, error) {
+	s := newStore(st)
+	s.verifyChunk, s.afterVerifyRange = chunk, after
+	return s.verify(ctx, limit)
+}
+
+func (s *store) verify(ctx context.Context, limit int) (_ VerifyReport, err error) {
+	defer postgres.MarkUnavailable(&err)
+	v := &verification{s: s, limit: limit, recount: analytics.Tally{}}
+	var projected map[analytics.Key]analytics.Figures
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
-		if err := tx.QueryRow(ctx, analyticsCheckpointSQL, analyticsName).Scan(&v.rep.AnalyticsAt.TransactionID, &v.rep.AnalyticsAt.Position); err != nil {
-			return fmt.Errorf("read the analytics checkpoint: %w", err)
+		if v.rep.AnalyticsAt, err = analytics.Checkpoint(ctx, tx); err != nil {
+			return err
 		}
-		projected, err = ProjectedAnalytics(ctx, tx)
+		projected, err = analytics.Projected(ctx, tx)
 		return err
 	})
 	if err != nil {
@@ -80,18 +78,18 @@ func (s *Store) VerifyProjections(ctx context.Context, limit int) (_ VerifyRepor
 			s.afterVerifyRange()
 		}
 	}
-	for _, line := range analyticsDifferences(v.recount, projected) {
+	for _, line := range analytics.Differences(v.recount, projected) {
 		v.add(line)
 	}
 	return v.rep, nil
 }
 
-// verification is the state of a VerifyProjections run.
+// verification is the state of a Verify run.
 type verification struct {
-	s       *Store
+	s       *store
 	limit   int
 	rep     VerifyReport
-	recount analyticsRecount
+	recount analytics.Tally
 }
 
 // add records a difference.
@@ -112,11 +110,11 @@ func idRange(col string, after, last *uuid.UUID) (string, []any) {
 		args  []any
 	)
 	if after != nil {
-		args = append(args, pgUUID(*after))
+		args = append(args, postgres.UUID(*after))
 		conds = append(conds, fmt.Sprintf("%s > $%d", col, len(args)))
 	}
 	if last != nil {
-		args = append(args, pgUUID(*last))
+		args = append(args, postgres.UUID(*last))
 		conds = append(conds, fmt.Sprintf("%s <= $%d", col, len(args)))
 	}
 	return strings.Join(conds, " AND "), args
@@ -130,7 +128,7 @@ func (v *verification) verifyRange(ctx context.Context, after *uuid.UUID) (last 
 		from, args := idRange("order_id", after, nil)
 		var end uuid.UUID
 		switch err := tx.QueryRow(ctx, `SELECT order_id FROM order_details WHERE `+from+
-			fmt.Sprintf(` ORDER BY order_id OFFSET %d LIMIT 1`, v.s.verifyChunk-1), args...).Scan(scanUUID(&end)); {
+			fmt.Sprintf(` ORDER BY order_id OFFSET %d LIMIT 1`, v.s.verifyChunk-1), args...).Scan(postgres.ScanUUID(&end)); {
 		case errors.Is(err, pgx.ErrNoRows):
 			last = nil // the rest, whatever streams or rows it holds
 		case err != nil:
@@ -151,7 +149,7 @@ func (v *verification) verifyRange(ctx context.Context, after *uuid.UUID) (last 
 		}
 		summaries, err := openCursor(ctx, tx, "verify_summaries",
 			`SELECT `+summaryColumnsSQL+` FROM customer_orders WHERE `+cond+` ORDER BY order_id, customer_id`,
-			pgx.RowToStructByPos[summaryRow], args...)
+			pgx.RowToStructByPos[eventstore.SummaryRow], args...)
 		if err != nil {
 			return err
 		}
@@ -162,7 +160,7 @@ func (v *verification) verifyRange(ctx context.Context, after *uuid.UUID) (last 
 
 // compare merges the streams and rows of three cursors by order id and
 // compares each order's.
-func (v *verification) compare(ctx context.Context, st *streams, details *rowCursor[detailsRow], summaries *rowCursor[summaryRow]) error {
+func (v *verification) compare(ctx context.Context, st *streams, details *rowCursor[eventstore.DetailsRow], summaries *rowCursor[eventstore.SummaryRow]) error {
 	for {
 		id, ok, err := nextID(ctx, st, details, summaries)
 		if err != nil {
@@ -173,21 +171,21 @@ func (v *verification) compare(ctx context.Context, st *streams, details *rowCur
 		}
 		o, n, ferr := st.fold(ctx, id, func(before, after order.Order, e order.Event, row *eventRow) {
 			if !isAfter(app.FeedCursor{TransactionID: row.TransactionID, Position: row.Position}, v.rep.AnalyticsAt) {
-				v.recount.count(before, after, e, row.OccurredAt)
+				v.recount.Count(before, after, e, row.OccurredAt)
 			}
 		})
 		v.rep.Events += int64(n)
 		if n > 0 {
 			v.rep.Orders++
 		}
-		var d *detailsRow
+		var d *eventstore.DetailsRow
 		if r, err := details.peek(ctx); err != nil {
 			return err
 		} else if r != nil && r.OrderID == id {
 			d = new(*r)
 			details.pop()
 		}
-		var sums []summaryRow
+		var sums []eventstore.SummaryRow
 		for {
 			r, err := summaries.peek(ctx)
 			if err != nil {
@@ -209,7 +207,7 @@ func (v *verification) compare(ctx context.Context, st *streams, details *rowCur
 
 // nextID returns the smallest id that a stream or a projection row has
 // next; false when all three are exhausted.
-func nextID(ctx context.Context, st *streams, details *rowCursor[detailsRow], summaries *rowCursor[summaryRow]) (uuid.UUID, bool, error) {
+func nextID(ctx context.Context, st *streams, details *rowCursor[eventstore.DetailsRow], summaries *rowCursor[eventstore.SummaryRow]) (uuid.UUID, bool, error) {
 	id, ok, err := st.peekID(ctx)
 	if err != nil {
 		return uuid.UUID{}, false, err
@@ -233,7 +231,7 @@ func nextID(ctx context.Context, st *streams, details *rowCursor[detailsRow], su
 
 // compareOrder reports how the projection rows of order id differ from
 // its replayed state o (the zero state when it has no stream).
-func compareOrder(id uuid.UUID, o order.Order, d *detailsRow, sums []summaryRow, add func(string)) {
+func compareOrder(id uuid.UUID, o order.Order, d *eventstore.DetailsRow, sums []eventstore.SummaryRow, add func(string)) {
 	if o.Version == 0 {
 		if d != nil {
 			add(fmt.Sprintf("order_details %s: row without a stream", id))
@@ -243,7 +241,7 @@ func compareOrder(id uuid.UUID, o order.Order, d *detailsRow, sums []summaryRow,
 		}
 		return
 	}
-	want, err := detailsFromOrder(o)
+	want, err := eventstore.DetailsFromOrder(o)
 	if err != nil {
 		add(fmt.Sprintf("events %s: state has no projection row: %v", id, err))
 		return
@@ -251,7 +249,7 @@ func compareOrder(id uuid.UUID, o order.Order, d *detailsRow, sums []summaryRow,
 	if d == nil {
 		add(fmt.Sprintf("order_details %s: missing row (stream at version %d)", id, o.Version))
 	} else {
-		for _, diff := range columnDifferences(d.columns(), want.columns()) {
+		for _, diff := range columnDifferences(detailsColumns(*d), detailsColumns(want)) {
 			add(fmt.Sprintf("order_details %s: %s", id, diff))
 		}
 	}
@@ -262,7 +260,7 @@ func compareOrder(id uuid.UUID, o order.Order, d *detailsRow, sums []summaryRow,
 			continue
 		}
 		found = true
-		for _, diff := range columnDifferences(c.columns(), want.summary().columns()) {
+		for _, diff := range columnDifferences(summaryColumns(c), summaryColumns(summaryOf(want))) {
 			add(fmt.Sprintf("customer_orders %s/%s: %s", c.CustomerID, id, diff))
 		}
 	}

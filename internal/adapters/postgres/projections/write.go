@@ -1,4 +1,4 @@
-package postgres
+package projections
 
 import (
 	"context"
@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -31,7 +33,7 @@ SELECT u.order_id, u.customer_id, u.status, u.currency, u.items::jsonb, u.item_c
             shipping_address, tracking_number, carrier, signature, cancel_reason, cancelled_by,
             version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at)
     ON CONFLICT (order_id) DO UPDATE SET
-` + orderDetailsUpdate
+` + eventstore.OrderDetailsUpdate
 
 // nextSummariesSQL upserts rows into customer_orders_next. An order's
 // customer never changes, so the key finds the row a catch-up replaces.
@@ -44,19 +46,19 @@ SELECT u.customer_id, u.order_id, u.status, u.currency, u.total::numeric, u.item
               $8::timestamptz[], $9::timestamptz[])
        AS u(customer_id, order_id, status, currency, total, item_count, version, created_at, updated_at)
     ON CONFLICT (customer_id, order_id) DO UPDATE SET
-` + customerOrdersUpdate
+` + eventstore.CustomerOrdersUpdate
 
 // rowWriter writes replayed states into the next tables of a rebuild, a
 // batch per statement.
 type rowWriter struct {
 	conn    *pgx.Conn
 	tables  []string
-	pending []detailsRow
+	pending []eventstore.DetailsRow
 }
 
 // add queues the state's rows, writing the batch when it is full.
 func (w *rowWriter) add(ctx context.Context, o order.Order) error {
-	r, err := detailsFromOrder(o)
+	r, err := eventstore.DetailsFromOrder(o)
 	if err != nil {
 		return fmt.Errorf("order %s: %w", o.ID, err)
 	}
@@ -91,11 +93,11 @@ func (w *rowWriter) flush(ctx context.Context) error {
 	batch := &pgx.Batch{}
 	for _, t := range w.tables {
 		switch t {
-		case ProjectionOrderDetails:
+		case app.ProjectionOrderDetails:
 			batch.Queue(nextDetailsSQL, ids, customers, statuses, currencies, items, counts, totals,
 				addresses, tracking, carriers, signatures, reasons, cancelledBy,
 				versions, created, updated, placed, shipped, delivered, cancelled)
-		case ProjectionCustomerOrders:
+		case app.ProjectionCustomerOrders:
 			batch.Queue(nextSummariesSQL, customers, ids, statuses, currencies, totals, counts, versions, created, updated)
 		}
 	}

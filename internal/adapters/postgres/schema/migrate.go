@@ -1,4 +1,4 @@
-package postgres
+package schema
 
 import (
 	"cmp"
@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/migrations"
 	"github.com/pressly/goose/v3"
@@ -20,9 +21,9 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// MigrateConfig tunes Migrate. The zero value waits as long as ctx
+// Config tunes Migrate. The zero value waits as long as ctx
 // allows and logs nothing.
-type MigrateConfig struct {
+type Config struct {
 	// Timeout bounds the run, waiting for another process's migrations
 	// included; none if zero. Unlike a deadline on ctx, it lets Migrate
 	// look, before it gives up, at what the migration was waiting for,
@@ -37,8 +38,8 @@ type MigrateConfig struct {
 
 const defaultMigrateReportEvery = 10 * time.Second
 
-// ErrMigrateTimeout is Migrate's error when its Timeout ran out.
-var ErrMigrateTimeout = errors.New("gave up")
+// ErrTimeout is Migrate's error when its Timeout ran out.
+var ErrTimeout = errors.New("gave up")
 
 // Migrate applies every pending migration embedded in this build.
 //
@@ -47,12 +48,12 @@ var ErrMigrateTimeout = errors.New("gave up")
 // the others then find nothing pending. Once it holds the lock, a run
 // first drops the invalid indexes that a failed earlier attempt of a
 // pending migration left (see dropLeftovers).
-func Migrate(ctx context.Context, pool *pgxpool.Pool, cfg MigrateConfig) error {
+func Migrate(ctx context.Context, pool *pgxpool.Pool, cfg Config) error {
 	return migrate(ctx, pool, migrations.FS, cfg)
 }
 
 // migrate is Migrate with the migrations of fsys.
-func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg MigrateConfig) error {
+func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg Config) error {
 	if err := CheckEncoding(ctx, pool); err != nil {
 		return fmt.Errorf("migrate: %w", err)
 	}
@@ -99,7 +100,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg MigrateCon
 	for {
 		select {
 		case err := <-done:
-			if isReadOnly(err) {
+			if postgres.IsReadOnly(err) {
 				return fmt.Errorf("migrate: pending migrations cannot be applied: %w: %w", app.ErrReadOnly, err)
 			}
 			if err != nil {
@@ -114,12 +115,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg MigrateCon
 			what := watch.describe(runCtx)
 			cancel()
 			<-done
-			return fmt.Errorf("migrate: %w after %s; %s%s", ErrMigrateTimeout, cfg.Timeout, what, leftoversNote(pool, fsys))
+			return fmt.Errorf("migrate: %w after %s; %s%s", ErrTimeout, cfg.Timeout, what, leftoversNote(pool, fsys))
 		}
 	}
 }
 
-// SchemaCurrent returns nil when the database has every migration of this
+// Current returns nil when the database has every migration of this
 // build applied, and otherwise an error naming the database's version and
 // the build's. Readiness probes call it.
 //
@@ -132,12 +133,12 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg MigrateCon
 //
 // A database ahead of this build counts as current, so that replicas of
 // the previous release stay ready while a newer one rolls out.
-func SchemaCurrent(ctx context.Context, pool *pgxpool.Pool) error {
+func Current(ctx context.Context, pool *pgxpool.Pool) error {
 	want, err := latestEmbedded()
 	if err != nil {
 		return fmt.Errorf("schema version: %w", err)
 	}
-	have, err := SchemaVersion(ctx, pool)
+	have, err := Version(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -153,9 +154,9 @@ type versionReader interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// SchemaVersion returns the highest migration applied to the database: 0
+// Version returns the highest migration applied to the database: 0
 // when it was never migrated.
-func SchemaVersion(ctx context.Context, db versionReader) (int64, error) {
+func Version(ctx context.Context, db versionReader) (int64, error) {
 	var have int64
 	err := db.QueryRow(ctx, "SELECT coalesce(max(version_id), 0) FROM "+goose.DefaultTablename).Scan(&have)
 	var pgErr *pgconn.PgError

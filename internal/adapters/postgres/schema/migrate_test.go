@@ -1,4 +1,4 @@
-package postgres_test
+package schema_test
 
 import (
 	"bytes"
@@ -12,8 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/schema"
 	"github.com/rs/zerolog"
 )
 
@@ -27,7 +27,7 @@ func TestMigrationBlockedByALongReader(t *testing.T) {
 	defer cancel()
 	pool := emptyDatabase(t)
 	first := fstest.MapFS{"00001_t.sql": {Data: []byte("-- +goose Up\nCREATE TABLE t (id int);\n")}}
-	if err := postgres.MigrateFS(ctx, pool, first, postgres.MigrateConfig{}); err != nil {
+	if err := schema.MigrateFS(ctx, pool, first, schema.Config{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -45,13 +45,13 @@ func TestMigrationBlockedByALongReader(t *testing.T) {
 	// The run logs from two goroutines, and has stopped both when it
 	// returns: the buffer needs its writes serialized, not its reads.
 	var logs bytes.Buffer
-	err := postgres.MigrateFS(ctx, pool, both, postgres.MigrateConfig{
+	err := schema.MigrateFS(ctx, pool, both, schema.Config{
 		Timeout: 2 * time.Second, ReportEvery: 200 * time.Millisecond, Log: zerolog.New(zerolog.SyncWriter(&logs)),
 	})
 
 	// Then it fails after that limit, naming the reader and what it waited to do
 	readerPID := fmt.Sprintf("pid %d (idle in transaction", reader.PgConn().PID())
-	if !errors.Is(err, postgres.ErrMigrateTimeout) {
+	if !errors.Is(err, schema.ErrTimeout) {
 		t.Fatalf("the migration under a long reader = %v", err)
 	}
 	t.Logf("the run's error: %v", err)
@@ -69,7 +69,7 @@ func TestMigrationBlockedByALongReader(t *testing.T) {
 	if _, err := reader.Exec(ctx, `COMMIT`); err != nil {
 		t.Fatal(err)
 	}
-	if err := postgres.MigrateFS(ctx, pool, both, postgres.MigrateConfig{}); err != nil {
+	if err := schema.MigrateFS(ctx, pool, both, schema.Config{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := pool.Exec(ctx, `SELECT note FROM t`); err != nil {
@@ -94,7 +94,7 @@ func TestMigrationDropsTheInvalidIndexOfAFailedAttempt(t *testing.T) {
 
 	// Given a first attempt that failed half-way (a duplicate), leaving
 	// the index invalid
-	err := postgres.MigrateFS(ctx, pool, fsys, postgres.MigrateConfig{})
+	err := schema.MigrateFS(ctx, pool, fsys, schema.Config{})
 	if err == nil || !strings.Contains(err.Error(), "left invalid index t_id_idx") {
 		t.Fatalf("first attempt = %v, want a failure naming the invalid index", err)
 	}
@@ -104,7 +104,7 @@ func TestMigrationDropsTheInvalidIndexOfAFailedAttempt(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs bytes.Buffer
-	if err := postgres.MigrateFS(ctx, pool, fsys, postgres.MigrateConfig{Log: zerolog.New(zerolog.SyncWriter(&logs))}); err != nil {
+	if err := schema.MigrateFS(ctx, pool, fsys, schema.Config{Log: zerolog.New(zerolog.SyncWriter(&logs))}); err != nil {
 		t.Fatalf("second attempt: %v", err)
 	}
 

@@ -1,10 +1,10 @@
 package snapshot
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"
 )

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 

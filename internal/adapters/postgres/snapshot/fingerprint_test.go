@@ -1,13 +1,13 @@
 package snapshot
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 

@@ -1,12 +1,12 @@
 package snapshot
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 

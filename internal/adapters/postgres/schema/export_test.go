@@ -1,4 +1,4 @@
-package postgres
+package schema
 
 import (
 	"context"
@@ -9,6 +9,6 @@ import (
 
 // MigrateFS is Migrate with the migrations of fsys, for tests that need a
 // migration of their own.
-func MigrateFS(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg MigrateConfig) error {
+func MigrateFS(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg Config) error {
 	return migrate(ctx, pool, fsys, cfg)
 }

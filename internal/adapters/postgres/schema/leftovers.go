@@ -1,4 +1,4 @@
-package postgres
+package schema
 
 import (
 	"context"
@@ -97,7 +97,7 @@ func leftoversNote(q querier, fsys fs.FS) string {
 // leftovers returns the invalid indexes, as SQL names, that the pending
 // migrations of fsys create concurrently.
 func leftovers(ctx context.Context, q querier, fsys fs.FS) ([]string, error) {
-	applied, err := SchemaVersion(ctx, q)
+	applied, err := Version(ctx, q)
 	if err != nil {
 		return nil, err
 	}
