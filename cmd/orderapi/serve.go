@@ -150,7 +150,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// One reader of the global feed serves every live feed of this
 	// replica, woken by the listener. It reads through the pool, so it
 	// closes before the pool does.
-	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener.Subscribe})
+	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener})
 	if err != nil {
 		return err
 	}

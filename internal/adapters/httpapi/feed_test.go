@@ -54,7 +54,7 @@ func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*htt
 		Cursors:       testCursors,
 		Auth:          testAuthenticator,
 	}
-	hubCfg := feedhub.Config{Wake: listener.Subscribe, Poll: time.Minute}
+	hubCfg := feedhub.Config{Wake: listener, Poll: time.Minute}
 	if opts != nil {
 		opts(&cfg, &hubCfg)
 	}

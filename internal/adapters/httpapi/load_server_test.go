@@ -48,7 +48,7 @@ func newLoadServer(t *testing.T) *loadServer {
 	}
 	// A small buffer, so that stalled streams are dropped within the
 	// few hundred events of this test.
-	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener.Subscribe, Buffer: 64 << 10})
+	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener, Buffer: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
