@@ -41,7 +41,7 @@ func (a *Projector) consume(ctx context.Context, conn *pgx.Conn) error {
 			return err
 		}
 		if len(rows) == 0 {
-			// A rebuild moves the checkpoint back (resetAnalytics): an
+			// A rebuild moves the checkpoint back (Reset): an
 			// idle consumer follows it rather than wait for a batch to
 			// fail its compare-and-set.
 			c, err := a.checkpoint(ctx, conn)

@@ -58,19 +58,10 @@ type Config struct {
 
 // Projector is the asynchronous analytics projection: daily figures per
 // currency, folded from the global feed by a consumer that runs in exactly
-// one replica at a time, and the queries over them and over the progress
-// of every projection.
-//
-// Run is the consumer. Each replica calls it; the one that takes a session
-// advisory lock consumes, the others try again every LockRetry. The holder
-// does all its work on the connection that holds the lock, so that it
-// cannot write once that session is gone, and a query fails at once when
-// the connection dies; when the holding process dies, PostgreSQL ends the
-// session, releases the lock, and another replica takes over within
-// LockRetry. Each batch's effects and the checkpoint's compare-and-set
-// commit together, so every event counts exactly once across crashes,
-// restarts and takeovers, and even two consumers running at once could
-// not count one twice.
+// one replica at a time (Run, under a postgres.Lock), and the queries over
+// them and over the progress of every projection. Every event counts
+// exactly once across crashes, restarts and takeovers. See docs/design.md,
+// "The analytics projection" and "Single-active workers".
 type Projector struct {
 	pool  *pgxpool.Pool
 	codec *codec.Codec

@@ -21,30 +21,12 @@ const (
 	constraintStreamVersion = "events_stream_version_key"
 )
 
-// appendSQL writes a commit as ONE statement: the events, then both inline
-// projections, in data-modifying CTEs. A single statement is atomic on its
-// own, so it needs no BEGIN/COMMIT and costs one round trip (once pgx has
-// prepared it on the connection). It stands in for the house style's
-// pgx.BeginFunc: the same unit of consistency, without the BEGIN and
-// COMMIT round trips.
-//
-// PostgreSQL leaves the order of the sub-statements unspecified; in
-// practice the events insert runs first (the final SELECT reads it, and
-// unreferenced CTEs run after the main query), so a losing writer blocks
-// on the stream-version key and fails before it touches a projection row.
-// Correctness does not depend on that: any failure aborts the statement.
-// ORDER BY feeds the rows to the insert in version order: the contiguity
-// trigger sees version N of this statement when it checks N+1, and the
-// positions rise with the versions.
-//
-// The projection upserts are guarded by version, so writing an older or the
-// same state again changes nothing.
-//
-// A commit with an idempotency key claims it in the same statement (NULL
-// parameters claim nothing), so a claim exists if and only if its events
-// do. The claim reads the events' positions, so it is inserted after them:
-// a duplicate request appending to the same order fails on the stream's
-// version first, one creating another order on the key.
+// appendSQL writes a commit as ONE statement: the events, both inline
+// projections (guarded by version) and the idempotency claim, in
+// data-modifying CTEs. One statement is atomic by itself: no BEGIN or
+// COMMIT, one round trip. ORDER BY feeds the events to the contiguity
+// trigger in version order. See docs/design.md, "The one-statement
+// append" and "Idempotency claims".
 const appendSQL = `
 WITH appended AS (
     INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, occurred_at)

@@ -25,16 +25,11 @@ const appendOutcomeWait = 10 * time.Second
 const resolveWait = 5 * time.Second
 
 // sendAppend runs the append statement once and returns the last event's
-// position.
-//
-// It takes a connection within ctx: until the statement is sent, giving
-// up writes nothing. Once it is sent, it waits for the outcome detached
-// from ctx, for up to appendOutcomeWait, since the append may commit
-// after the request's deadline and the client must hear what happened,
-// not "retry" for work that was done. An error the statement itself
-// returned means it was rolled back. Any other failure once it was sent
-// (the connection lost mid-statement, the wait run out) leaves the
-// outcome unread: resolveAppend then finds it.
+// position. Until the statement is sent, ctx may give up and nothing is
+// written; once it is sent, the outcome is awaited detached from ctx, for
+// up to outcomeWait. An error the statement returned means it rolled back;
+// any other failure after sending leaves the outcome to resolveAppend. See
+// docs/design.md, "The one-statement append".
 func (s *Store) sendAppend(ctx context.Context, c app.Commit, sql string, args []any) (int64, error) {
 	conn, err := s.pool.Acquire(ctx)
 	if err != nil {

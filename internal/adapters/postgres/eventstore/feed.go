@@ -11,21 +11,9 @@ import (
 
 // feedSQL reads the global feed: committed events after a cursor in
 // (transaction_id, position) order, only from transactions below the
-// watermark. Every transaction below it has ended, and every later one
-// gets a larger id, so nothing can later appear before what this returns:
-// no event is ever skipped. See app.FeedCursor.
-//
-// The watermark is the oldest transaction still running in the statement's
-// own snapshot (its xip list), or the snapshot's xmax when none is. The
-// snapshot's xmin would do, but it counts the transactions of every
-// database on the server, so a long write in another database would stall
-// the feed. A running transaction that pg_stat_activity shows in another
-// database cannot write our events and is passed over; any other, whether
-// ours or unknown (finished since the snapshot, or hidden from this role),
-// still holds the watermark: the refinement can only lower latency, never
-// skip.
-//
-// $4 filters by type; NULL keeps every type.
+// watermark, so that nothing can later appear before what it returns. $4
+// filters by type; NULL keeps every type. See docs/design.md, "The global
+// feed".
 const feedSQL = `
 WITH snapshot AS MATERIALIZED (
     SELECT pg_current_snapshot() AS s

@@ -8,19 +8,11 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres/snapshot"
 )
 
-// Snapshots keep reads of long streams short. A snapshot is an order's
-// state at some version, stored in the stream_snapshots table under the
-// fingerprint of this build (snapshot_fingerprint.go), with the latest time
-// any of its events occurred. Every read of an order's state starts from
-// the newest one within its bound and folds the events after it: Load,
-// time travel (LoadVersion, LoadAsOf) and so the idempotent replays that
-// rebuild an answer with LoadVersion. A fold that passes a multiple of
-// every hands the state it had there to a SnapshotWriter, so a stream
-// keeps one snapshot per every events and no read folds many more than
-// every events once they are written. They are a cache: a missing, stale,
-// foreign or unreadable snapshot only costs a longer fold, never a
-// different answer. The projections' verification and rebuild fold from
-// the events alone.
+// Snapshots keep reads of long streams short: every read of an order's
+// state starts from its newest snapshot within the bound and folds the
+// events after it. They are a cache: a missing, stale, foreign or
+// unreadable snapshot only costs a longer fold, never a different answer.
+// See docs/design.md, "Snapshots and their fingerprints".
 
 // snapshotQueueSize bounds the reads' offers waiting for the writer; past
 // it, reads drop theirs (a later read offers again). An offer holds the

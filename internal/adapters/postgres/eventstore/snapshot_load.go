@@ -13,17 +13,11 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// snapshotReadSQLs read, in one statement and so one round trip, the
-// stream's newest snapshot of this build's fingerprint within the bound,
-// if any, first, then the events from its version on up to the bound, or
-// from the start when there is none: one text per kind of bound. Within
-// the bound means at or below the version asked for, or, as of a time,
-// with every event up to it occurred by then (its occurred_until), so that
-// the snapshot lies within the run of events untilOccurred takes. Like
-// foldStream it reads the snapshot's own event too: that proves the stream
-// reaches the snapshot's version within the bound. Rows of other
-// fingerprints are never read. The sort puts the snapshot before its own
-// event; both lookups go down primary or unique keys.
+// snapshotReadSQLs read, in one statement, the stream's newest snapshot of
+// this build's fingerprint within the bound, if any, then the events from
+// its version on (its own event included, to prove the stream reaches it)
+// up to the bound, or from the start when there is none: one text per kind
+// of bound. Both lookups go down primary or unique keys.
 var snapshotReadSQLs = func() (texts [boundKinds]string) {
 	const from = `coalesce((SELECT version FROM snap), 1)`
 	within := [boundKinds]string{

@@ -42,16 +42,9 @@ var (
 
 // SnapshotWriter stores the snapshots that reads hand over. Its Run is
 // the only writer of the stream_snapshots table; without it running,
-// reads still use snapshots but queue nothing.
-//
-// Snapshots are written after the read that passed a state worth keeping,
-// by this separate worker, and not in the append's statement: the append
-// stays one short statement whatever the stream's length, the request
-// that read waits for nothing, and since a snapshot is only a cache, a
-// write that is lost (dropped when the writer is busy, failed, or cut off
-// by shutdown) only costs a later read a longer fold, which then offers
-// the state again. The cost of a write is spread over every events folded
-// before it.
+// reads still use snapshots but queue nothing. A write that is lost only
+// costs a later read a longer fold. See docs/design.md, "Snapshots and
+// their fingerprints".
 type SnapshotWriter struct {
 	store *Store
 	log   zerolog.Logger

@@ -13,18 +13,12 @@ import (
 // announcement before it tries again.
 const announceRetry = 100 * time.Millisecond
 
-// Announcer tells every replica's Listener that events were appended, by a
-// notification on Channel sent after the appending transactions
-// commit.
-//
-// The notification is not sent by the appending transaction itself:
-// PostgreSQL serializes the commits of all transactions that notify (they
-// take one database-wide lock from before their commit record is written
-// until it is flushed), which would undo group commit and halve the rate
-// of appends. Instead a commit pokes the Announcer, and the Announcer sends
-// one notification for every burst of pokes, in a transaction of its own
-// that does not wait for its commit to be flushed: a wake-up is a hint,
-// never data, so losing one to a crash costs only a reader's next poll.
+// Announcer tells every replica's Listener that events were appended, by
+// a notification on Channel sent after the appending transactions commit:
+// one per burst of Appended calls, in a relaxed-commit transaction of its
+// own, never in the append's (notifying transactions commit one at a
+// time). A wake-up is a hint: losing one costs a reader its next poll.
+// See docs/design.md, "Wake-ups".
 type Announcer struct {
 	pool  *pgxpool.Pool
 	log   zerolog.Logger

@@ -73,14 +73,9 @@ func (l *Listener) wakeAll() {
 
 // Run listens for appended events on one connection of the pool and wakes
 // the subscribers on each notification, until ctx ends; then it returns
-// ctx's error. A lost connection is replaced, after a delay that grows
-// while reconnecting fails, and every subscriber is woken once it listens
-// again: notifications sent in between are lost.
-//
-// A hot standby refuses LISTEN until it is promoted, which may take long:
-// that is warned of once, and the retries that follow are logged at debug
-// level until it listens again, so that the log says it once, not every
-// few seconds.
+// ctx's error. A lost connection is replaced after a growing delay, and
+// every subscriber is woken once it listens again. A hot standby refuses
+// LISTEN until promoted: that is warned of once, then retried quietly.
 func (l *Listener) Run(ctx context.Context) error {
 	delay := listenRetryMin
 	refused := false // a refusal of LISTEN was warned of

@@ -28,15 +28,11 @@ SELECT DISTINCT stream_id
 
 // swap brings the next tables up to date and swaps them in; it returns
 // how many streams it replayed again, changed since the fill's snapshot.
-//
-// The swap needs the live tables to itself (ACCESS EXCLUSIVE), and a long
-// reader (a report, pg_dump) may hold one for as long as it likes. While
-// a lock request waits, every later read and write of that table queues
-// behind it: waiting for long would stop the service. So each attempt
-// waits for each lock at most swapLockTimeout, and gives up all it holds
-// when one is not granted by then; between attempts it catches up again,
-// outside any lock, and waits a growing while. It tries until the tables
-// are free or ctx ends.
+// Each attempt waits for each lock at most swapLockTimeout and gives up
+// all it holds when one is not granted, so the service never queues
+// behind it for long; between attempts it catches up outside any lock and
+// waits a growing while, until the tables are free or ctx ends. See
+// docs/design.md, "Blue/green projection rebuild".
 func (s *store) swap(ctx context.Context, conn *pgx.Conn, tables []string, snapshot string, log zerolog.Logger) (caughtUp int, err error) {
 	start := time.Now()
 	var lastLog time.Time

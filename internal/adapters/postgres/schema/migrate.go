@@ -122,17 +122,10 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, fsys fs.FS, cfg Config) er
 
 // Current returns nil when the database has every migration of this
 // build applied, and otherwise an error naming the database's version and
-// the build's. Readiness probes call it.
-//
-// It runs on every probe, so it does not build a goose provider: that
-// would wrap the pool in a *sql.DB, and its first use creates goose's
-// version table, a write that a probe must not make. Instead it compares
-// the highest version goose has recorded with the newest embedded file:
-// one read query. That ignores gaps below the newest version, which only
-// out-of-order migrations could leave and which Migrate refuses anyway.
-//
-// A database ahead of this build counts as current, so that replicas of
-// the previous release stay ready while a newer one rolls out.
+// the build's. Readiness probes call it, so it is one read query and
+// writes nothing (no goose provider, which would create its table). A
+// database ahead of this build counts as current, so that replicas of the
+// previous release stay ready while a newer one rolls out.
 func Current(ctx context.Context, pool *pgxpool.Pool) error {
 	want, err := latestEmbedded()
 	if err != nil {
