@@ -7,7 +7,7 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 )
 
-// Hooks into the analytics consumer for the tests of package postgres_test.
+// Hooks into the analytics consumer for the tests of package analytics_test.
 
 // ErrCheckpointMoved is errCheckpointMoved.
 var ErrCheckpointMoved = errCheckpointMoved

@@ -16,7 +16,7 @@ import (
 // The analytics fold is pure: an event and what the projection remembers
 // of its order in, the remembered state and the change to one day's
 // figures out. No I/O, so every rule is unit-tested without a database;
-// analytics_batch.go reads the state and writes the results.
+// batch.go reads the state and writes the results.
 
 // analyticsOrder is what the analytics projection remembers of one order
 // (a row of analytics_orders): enough to count every later event of the

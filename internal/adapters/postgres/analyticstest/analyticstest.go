@@ -1,12 +1,10 @@
 // Package analyticstest recomputes the analytics projection's figures from
 // the event store alone, so that tests can hold the projection to them.
 //
-// The recomputation itself lives in the postgres package
-// (analytics.Recount), where `orderapi projections verify` uses it
-// too: it shares nothing with the projection but the event codec, replays
-// each order's stream with the domain's own Apply and counts each event on
-// the UTC day it occurred. This package gives tests its results and a
-// readable diff.
+// The recomputation itself is analytics.Recount, whose counting `orderapi
+// projections verify` uses too: it shares nothing with the projection but
+// the event codec. This package gives tests its results and a readable
+// diff.
 package analyticstest
 
 import (

@@ -8,7 +8,7 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// The fold's bound, opened to the tests of package postgres_test, which
+// The fold's bound, opened to the tests of package eventstore_test, which
 // stand for a snapshot feature that passes its own starting state.
 
 // ErrPastBound is errPastBound.

@@ -8,7 +8,7 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// Hooks into snapshots for the tests of package postgres_test.
+// Hooks into snapshots for the tests of package eventstore_test.
 
 // SnapshotQueueSize is snapshotQueueSize.
 const SnapshotQueueSize = snapshotQueueSize
