@@ -59,7 +59,7 @@ func (l *Lock) Run(ctx context.Context, work func(ctx context.Context, conn *pgx
 			return ctx.Err()
 		}
 		if err != nil {
-			l.cfg.Log.Warn().Err(err).Dur("retry_in", l.cfg.Retry).Msg(l.cfg.Name + " failed; competing for its lock again")
+			l.cfg.Log.Warn().Err(err).Dur("retry_in", l.cfg.Retry).Msg(l.cfg.Name + " lock holder failed; competing for the lock again")
 		}
 		if err := Sleep(ctx, l.cfg.Retry); err != nil {
 			return err
