@@ -30,11 +30,11 @@ func checkEvents(ctx context.Context, store *eventstore.Store, log zerolog.Logge
 	if more := audit.Unreadable - int64(len(audit.First)); more > 0 {
 		problems = append(problems, fmt.Sprintf("and %d more", more))
 	}
-	analytics, err := analytics.New(store, log, analytics.Config{})
+	projector, err := analytics.New(store, log, analytics.Config{})
 	if err != nil {
 		return err
 	}
-	stalled, err := analytics.Stalled(ctx)
+	stalled, err := projector.Stalled(ctx)
 	if err != nil {
 		return err
 	}

@@ -48,7 +48,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer})
 	// The analytics consumer runs in one replica at a time: every replica
 	// competes for its lock, the holder consumes.
-	analytics, err := analytics.New(store, log, analytics.Config{Wake: listener})
+	projector, err := analytics.New(store, log, analytics.Config{Wake: listener})
 	if err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		newWorker("append announcer", announcer),
 		// It stores, after the loads, the states they found worth keeping.
 		newWorker("snapshot writer", eventstore.NewSnapshotWriter(store, log)),
-		newWorker("analytics consumer", analytics),
+		newWorker("analytics consumer", projector),
 		// Every replica purges expired idempotency keys; they skip each
 		// other's rows.
 		newWorker("idempotency key purge", runFunc(purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))),
@@ -111,7 +111,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// the pool and the projections' lag read at each scrape.
 	mx, err := metrics.New(metrics.Config{
 		Pool:              pool,
-		Projections:       analytics,
+		Projections:       projector,
 		Snapshots:         func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
 		ClockSkew:         clock.Skew,
 		LogLinesDropped:   droppedLogLines,
@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 
 	svc, err := app.NewService(store, store, app.Config{
 		DefaultCurrency: cfg.DefaultCurrency,
-		Analytics:       analytics,
+		Analytics:       projector,
 		Wake:            listener,
 		IdempotencyTTL:  cfg.IdempotencyTTL,
 		Observer:        mx,
@@ -163,7 +163,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		CORSOrigins:          cfg.CORSOrigins,
 		Auth:                 verifier,
 		Ready:                allReady(readiness.New(pool, log).Check, verifier.Ready),
-		ReadyDetails:         readyDetails(analytics.Stalled, store.UnreadableEvents),
+		ReadyDetails:         readyDetails(projector.Stalled, store.UnreadableEvents),
 		Feed:                 hub,
 		Closing:              closing,
 		FeedStreams:          cfg.FeedStreams,

@@ -16,7 +16,7 @@ func TestOrderEvents(t *testing.T) {
 	t.Parallel()
 	s, _ := newStore(t)
 	ctx := context.Background()
-	codec := codec.New(codec.Config{})
+	cd := codec.New(codec.Config{})
 
 	// Given an order with five events, each commit remembered
 	var commits []app.Commit
@@ -48,7 +48,7 @@ func TestOrderEvents(t *testing.T) {
 		var lastPosition int64
 		for i, got := range events {
 			c := commits[i]
-			wantSchema, wantData, err := codec.Encode(c.Events[0].Event)
+			wantSchema, wantData, err := cd.Encode(c.Events[0].Event)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -19,9 +19,9 @@ import (
 // clock, the table takes any time.
 func insertStream(t *testing.T, pool *pgxpool.Pool, id uuid.UUID, events []app.NewEvent) {
 	t.Helper()
-	codec := codec.New(codec.Config{})
+	c := codec.New(codec.Config{})
 	for i, e := range events {
-		schema, data, err := codec.Encode(e.Event)
+		schema, data, err := c.Encode(e.Event)
 		if err != nil {
 			t.Fatal(err)
 		}
