@@ -6,15 +6,10 @@ import (
 
 // The orders the tests start from: see storetest.
 var (
-	t0         = storetest.T0
-	address    = storetest.Address
-	newStore   = storetest.New
-	commitOf   = storetest.CommitOf
-	create     = storetest.Create
-	do         = storetest.Do
-	mustAppend = storetest.MustAppend
-	addItem    = storetest.AddItem
-	place      = storetest.Place
-	sameOrder  = storetest.SameOrder
-	dec        = storetest.Dec
+	t0       = storetest.T0
+	newStore = storetest.New
+	create   = storetest.Create
+	do       = storetest.Do
+	addItem  = storetest.AddItem
+	place    = storetest.Place
 )
