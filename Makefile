@@ -52,7 +52,7 @@ FUZZTIME ?= 30s
 FUZZ_TARGETS = \
 	./internal/domain/order:FuzzParseAmount \
 	./internal/adapters/timetext:FuzzParse \
-	./internal/adapters/postgres:FuzzWhatTheDomainAcceptsRoundTrips \
+	./internal/adapters/postgres/eventstore:FuzzWhatTheDomainAcceptsRoundTrips \
 	./internal/adapters/httpapi:FuzzDecodeCreate \
 	./internal/adapters/httpapi:FuzzDecodeAddItem \
 	./internal/adapters/httpapi:FuzzDecodePlace \

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -17,7 +18,7 @@ const namedUnreadable = 20
 // checkEvents decodes every stored event and reads the analytics
 // projection's state, and fails naming each event this build cannot read
 // and a projection stopped before one.
-func checkEvents(ctx context.Context, store *postgres.Store, log zerolog.Logger) error {
+func checkEvents(ctx context.Context, store *eventstore.Store, log zerolog.Logger) error {
 	audit, err := store.AuditEvents(ctx, namedUnreadable)
 	if err != nil {
 		return err
@@ -29,11 +30,11 @@ func checkEvents(ctx context.Context, store *postgres.Store, log zerolog.Logger)
 	if more := audit.Unreadable - int64(len(audit.First)); more > 0 {
 		problems = append(problems, fmt.Sprintf("and %d more", more))
 	}
-	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{})
+	projector, err := analytics.New(store, log, analytics.Config{})
 	if err != nil {
 		return err
 	}
-	stalled, err := analytics.Stalled(ctx)
+	stalled, err := projector.Stalled(ctx)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/schema"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -49,9 +51,9 @@ func prepareDatabase(ctx context.Context, cfg config, pool *pgxpool.Pool, log ze
 		return err
 	}
 	limit = cmp.Or(cfg.MigrateTimeout, limit)
-	err := postgres.Migrate(ctx, pool, postgres.MigrateConfig{Timeout: limit, ReportEvery: migrateReportEvery, Log: log})
+	err := schema.Migrate(ctx, pool, schema.Config{Timeout: limit, ReportEvery: migrateReportEvery, Log: log})
 	switch {
-	case errors.Is(err, postgres.ErrMigrateTimeout):
+	case errors.Is(err, schema.ErrTimeout):
 		return fmt.Errorf("%w (ORDERAPI_MIGRATE_TIMEOUT sets the limit, now %s)", err, limit)
 	case errors.Is(err, app.ErrReadOnly):
 		// An operator's setting or a standby, not a database still
@@ -65,21 +67,7 @@ func prepareDatabase(ctx context.Context, cfg config, pool *pgxpool.Pool, log ze
 // waitReachable returns once the database answers, retrying for up to
 // startupWait. Every command waits so before it uses the database.
 func waitReachable(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) error {
-	ctx, cancel := context.WithTimeout(ctx, startupWait)
-	defer cancel()
-	conn := pool.Config().ConnConfig
-	for wait := 250 * time.Millisecond; ; wait = min(2*wait, 4*time.Second) {
-		err := pool.Ping(ctx)
-		if err == nil {
-			return nil
-		}
-		log.Warn().Err(err).Str("host", conn.Host).Msg("database not ready; retrying")
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("database at %s:%d not ready after %s: %w", conn.Host, conn.Port, startupWait, err)
-		case <-time.After(wait):
-		}
-	}
+	return postgres.WaitReachable(ctx, pool, startupWait, log)
 }
 
 // openPool opens the pool of DATABASE_URL. Connections are made on first
@@ -132,20 +120,20 @@ func check(ctx context.Context, cfg config, log zerolog.Logger) error {
 	}
 	waitCtx, cancel := context.WithTimeout(ctx, startupWait)
 	defer cancel()
-	if err := postgres.CheckEncoding(waitCtx, pool); err != nil {
+	if err := schema.CheckEncoding(waitCtx, pool); err != nil {
 		return err
 	}
 	// A database never migrated has no events table: say that, not
 	// PostgreSQL's "relation does not exist".
-	if v, err := postgres.SchemaVersion(waitCtx, pool); err != nil {
+	if v, err := schema.Version(waitCtx, pool); err != nil {
 		return err
 	} else if v == 0 {
 		return errors.New("the database is not migrated (it holds no orderapi schema): run orderapi migrate first")
 	}
-	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency))
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency})
 	stored, typesErr := store.CheckDecodable(waitCtx)
 	switch {
-	case errors.Is(typesErr, postgres.ErrUnknownSchemas):
+	case errors.Is(typesErr, eventstore.ErrUnknownSchemas):
 		// Go on: decoding every event names each such event.
 		log.Error().Err(typesErr).Msg("the store holds event types or schema versions this build cannot decode")
 	case typesErr != nil:

@@ -17,7 +17,7 @@ import (
 
 	"github.com/orderapi/orderapi/api"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -66,7 +66,7 @@ var shortLimits = serverLimits{
 func slowServer(t *testing.T) string {
 	t.Helper()
 	pool := pgtest.New(t)
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -106,7 +106,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	case "check":
 		return check(ctx, cfg, log)
 	case "projections":
-		return projections(ctx, cfg, log, args[2:], stdout)
+		return runProjections(ctx, cfg, log, args[2:], stdout)
 	}
 	return serve(ctx, cfg, log, droppedLogLines)
 }

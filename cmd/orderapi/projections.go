@@ -8,7 +8,10 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/projections"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/schema"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
 
@@ -19,10 +22,10 @@ const verifyListed = 50
 // errDifferences: verify found the projections differ from the events.
 var errDifferences = errors.New("the projections differ from the events")
 
-// projections runs `orderapi projections verify|rebuild [name]`. It neither
+// runProjections runs `orderapi projections verify|rebuild [name]`. It neither
 // migrates nor serves: it refuses a database whose schema is not this
 // build's.
-func projections(ctx context.Context, cfg config, log zerolog.Logger, args []string, stdout io.Writer) error {
+func runProjections(ctx context.Context, cfg config, log zerolog.Logger, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
 		return errors.New("projections: want verify or rebuild (try: orderapi help)")
 	}
@@ -42,8 +45,8 @@ func projections(ctx context.Context, cfg config, log zerolog.Logger, args []str
 		}
 		switch target {
 		case "all":
-			names = []string{postgres.ProjectionOrderDetails, postgres.ProjectionCustomerOrders, postgres.ProjectionAnalytics}
-		case postgres.ProjectionOrderDetails, postgres.ProjectionCustomerOrders, postgres.ProjectionAnalytics:
+			names = []string{app.ProjectionOrderDetails, app.ProjectionCustomerOrders, app.ProjectionAnalytics}
+		case app.ProjectionOrderDetails, app.ProjectionCustomerOrders, app.ProjectionAnalytics:
 			names = []string{target}
 		default:
 			return fmt.Errorf("projections rebuild: unknown projection %q (want order_details, customer_orders, analytics or all)", target)
@@ -60,11 +63,11 @@ func projections(ctx context.Context, cfg config, log zerolog.Logger, args []str
 	if err := schemaCurrent(ctx, pool, log); err != nil {
 		return err
 	}
-	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency))
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency})
 	if names == nil {
 		return verify(ctx, store, stdout)
 	}
-	rep, err := store.RebuildProjections(ctx, names, log)
+	rep, err := projections.Rebuild(ctx, store, names, log)
 	if err != nil {
 		return err
 	}
@@ -90,15 +93,15 @@ func schemaCurrent(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) 
 	}
 	ctx, cancel := context.WithTimeout(ctx, startupWait)
 	defer cancel()
-	if err := postgres.SchemaCurrent(ctx, pool); err != nil {
+	if err := schema.Current(ctx, pool); err != nil {
 		return fmt.Errorf("refusing to touch the projections: %w (run orderapi migrate with this build first)", err)
 	}
 	return nil
 }
 
 // verify prints every difference (up to verifyListed) and fails on any.
-func verify(ctx context.Context, store *postgres.Store, stdout io.Writer) error {
-	rep, err := store.VerifyProjections(ctx, verifyListed)
+func verify(ctx context.Context, store *eventstore.Store, stdout io.Writer) error {
+	rep, err := projections.Verify(ctx, store, verifyListed)
 	if err != nil {
 		return err
 	}

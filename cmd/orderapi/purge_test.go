@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/rs/zerolog"
 )
@@ -25,7 +25,7 @@ SELECT 'k' || i, sha256(('k' || i)::bytea), gen_random_uuid(), 1, i,
 	}
 
 	// When the purge runs in the background
-	stop := background(ctx, purgeIdempotencyKeys(postgres.NewStore(pool), zerolog.New(zerolog.NewTestWriter(t)), 10*time.Millisecond))
+	stop := background(ctx, purgeIdempotencyKeys(eventstore.New(pool, eventstore.Config{}), zerolog.New(zerolog.NewTestWriter(t)), 10*time.Millisecond))
 	defer stop()
 
 	// Then the expired keys go, the live one stays

@@ -10,8 +10,10 @@ import (
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/dbclock"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/readiness"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
@@ -40,13 +42,13 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// The listener wakes live feeds and the analytics consumer when events
 	// are appended, by this replica or another; the announcer tells every
 	// replica's listener of this one's appends, once they commit.
-	listener := postgres.NewListener(pool, log)
-	announcer := postgres.NewAnnouncer(pool, log, listener)
-	store := postgres.NewStore(pool, postgres.WithDefaultCurrency(cfg.DefaultCurrency),
-		postgres.WithSnapshots(cfg.SnapshotEvery), postgres.WithAnnouncer(announcer))
+	listener := notify.NewListener(pool, log)
+	announcer := notify.NewAnnouncer(pool, log, listener)
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency,
+		SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer})
 	// The analytics consumer runs in one replica at a time: every replica
 	// competes for its lock, the holder consumes.
-	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{Wake: listener})
+	projector, err := analytics.New(store, log, analytics.Config{Wake: listener})
 	if err != nil {
 		return err
 	}
@@ -57,8 +59,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		newWorker("event listener", listener),
 		newWorker("append announcer", announcer),
 		// It stores, after the loads, the states they found worth keeping.
-		newWorker("snapshot writer", postgres.NewSnapshotWriter(store, log)),
-		newWorker("analytics consumer", analytics),
+		newWorker("snapshot writer", eventstore.NewSnapshotWriter(store, log)),
+		newWorker("analytics consumer", projector),
 		// Every replica purges expired idempotency keys; they skip each
 		// other's rows.
 		newWorker("idempotency key purge", runFunc(purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))),
@@ -109,7 +111,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// the pool and the projections' lag read at each scrape.
 	mx, err := metrics.New(metrics.Config{
 		Pool:              pool,
-		Projections:       analytics,
+		Projections:       projector,
 		Snapshots:         func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
 		ClockSkew:         clock.Skew,
 		LogLinesDropped:   droppedLogLines,
@@ -135,7 +137,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 
 	svc, err := app.NewService(store, store, app.Config{
 		DefaultCurrency: cfg.DefaultCurrency,
-		Analytics:       analytics,
+		Analytics:       projector,
 		Wake:            listener,
 		IdempotencyTTL:  cfg.IdempotencyTTL,
 		Observer:        mx,
@@ -148,7 +150,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// One reader of the global feed serves every live feed of this
 	// replica, woken by the listener. It reads through the pool, so it
 	// closes before the pool does.
-	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener.Subscribe})
+	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener})
 	if err != nil {
 		return err
 	}
@@ -161,7 +163,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		CORSOrigins:          cfg.CORSOrigins,
 		Auth:                 verifier,
 		Ready:                allReady(readiness.New(pool, log).Check, verifier.Ready),
-		ReadyDetails:         readyDetails(analytics.Stalled, store.UnreadableEvents),
+		ReadyDetails:         readyDetails(projector.Stalled, store.UnreadableEvents),
 		Feed:                 hub,
 		Closing:              closing,
 		FeedStreams:          cfg.FeedStreams,

@@ -16,7 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 )
 
 // Scenario names, as printed and written to JSON.
@@ -221,7 +221,7 @@ func runLongStreams(ctx context.Context, cfg config, bin, dbURL string, tmp stri
 		return nil, err
 	}
 	defer pool.Close()
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 
 	withSnapshots, err := startServer(ctx, bin, dbURL, filepath.Join(tmp, "server-snapshots.log"), auth, "ORDERAPI_STATE_CACHE=0")
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -129,7 +129,7 @@ func (w *fakeWaker) wake() {
 
 func analyticsService(t *testing.T, wait time.Duration) (*app.Service, *fakeAnalytics, *fakeWaker) {
 	t.Helper()
-	store := postgres.NewStore(pgtest.New(t))
+	store := eventstore.New(pgtest.New(t), eventstore.Config{})
 	fa := &fakeAnalytics{committed: map[int64]app.FeedCursor{}}
 	fw := &fakeWaker{}
 	svc, err := app.NewService(store, store, app.Config{Analytics: fa, Wake: fw, AnalyticsWait: wait})

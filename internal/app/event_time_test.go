@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -19,7 +19,7 @@ func TestEventTimesNeverGoBackWithinAnOrder(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	pool := pgtest.New(t)
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	created := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	replica := func(now time.Time) *app.Service {
 		svc, err := app.NewService(store, store, app.Config{Now: func() time.Time { return now }, StateCacheSize: -1})

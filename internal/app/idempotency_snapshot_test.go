@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -25,10 +25,10 @@ func TestAnIdempotentReplayStartsFromASnapshot(t *testing.T) {
 	// Given a service over a store that snapshots every 100 events, with
 	// its writer running, and an order of 2,450 events
 	const every = 100
-	store := postgres.NewStore(pgtest.New(t), postgres.WithSnapshots(every))
+	store := eventstore.New(pgtest.New(t), eventstore.Config{SnapshotEvery: every})
 	writerCtx, stop := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- postgres.NewSnapshotWriter(store, zerolog.Nop()).Run(writerCtx) }()
+	go func() { done <- eventstore.NewSnapshotWriter(store, zerolog.Nop()).Run(writerCtx) }()
 	t.Cleanup(func() {
 		stop()
 		if err := <-done; !errors.Is(err, context.Canceled) {

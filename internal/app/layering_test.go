@@ -55,3 +55,60 @@ func TestLayering(t *testing.T) {
 		}
 	}
 }
+
+// TestPostgresLayering keeps SQL behind the PostgreSQL adapter: the event
+// codec and the snapshot encoding run without a database driver; under
+// internal/, only the adapter's packages import pgx (and metrics, which
+// reads the pool's statistics); and the adapter knows nothing of HTTP.
+func TestPostgresLayering(t *testing.T) {
+	const (
+		module   = "github.com/orderapi/orderapi/"
+		postgres = module + "internal/adapters/postgres"
+	)
+	goList := func(args ...string) []struct{ ImportPath string } {
+		t.Helper()
+		out, err := exec.Command("go", append([]string{"list", "-json=ImportPath,Imports"}, args...)...).Output()
+		if err != nil {
+			t.Fatalf("go list %v: %v", args, err)
+		}
+		var pkgs []struct{ ImportPath string }
+		dec := json.NewDecoder(strings.NewReader(string(out)))
+		for dec.More() {
+			var p struct{ ImportPath string }
+			if err := dec.Decode(&p); err != nil {
+				t.Fatal(err)
+			}
+			pkgs = append(pkgs, p)
+		}
+		return pkgs
+	}
+	for _, pkg := range []string{"../adapters/postgres/codec", "../adapters/postgres/snapshot"} {
+		for _, p := range goList("-deps", pkg) {
+			for _, f := range []string{"github.com/jackc/", "github.com/rs/zerolog", "database/sql", "net/http"} {
+				if p.ImportPath == f || strings.HasPrefix(p.ImportPath, f) && strings.HasSuffix(f, "/") {
+					t.Errorf("%s depends on %s", pkg, p.ImportPath)
+				}
+			}
+		}
+	}
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, " ")
+		if pkg == postgres || strings.HasPrefix(pkg, postgres+"/") || pkg == module+"internal/adapters/metrics" {
+			continue
+		}
+		for _, imp := range strings.Fields(imports) {
+			if strings.HasPrefix(imp, "github.com/jackc/") {
+				t.Errorf("%s imports %s: SQL lives under internal/adapters/postgres", pkg, imp)
+			}
+		}
+	}
+	for _, p := range goList("-deps", "../adapters/postgres/...") {
+		if strings.HasPrefix(p.ImportPath, module+"internal/adapters/httpapi") {
+			t.Errorf("a package under internal/adapters/postgres depends on %s", p.ImportPath)
+		}
+	}
+}

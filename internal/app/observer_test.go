@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -77,7 +77,7 @@ func (losingStore) Append(context.Context, app.Commit) (app.Appended, error) {
 func TestObserverIsToldHowCommandsEnd(t *testing.T) {
 	t.Parallel()
 	pool := pgtest.New(t)
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	rec := &recorder{}
 	svc, err := app.NewService(store, store, app.Config{Observer: rec})
 	if err != nil {

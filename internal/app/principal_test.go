@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -32,7 +32,7 @@ func as(p app.Principal) app.Metadata { return app.Metadata{Principal: p} }
 func newServiceOn(t *testing.T, wrap func(app.EventStore) app.EventStore, cfg app.Config) (*app.Service, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.New(t)
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	var events app.EventStore = store
 	if wrap != nil {
 		events = wrap(store)

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -25,7 +25,7 @@ func newService(t *testing.T) (*app.Service, func() *app.Service) {
 	t.Helper()
 	pool := pgtest.New(t)
 	replica := func() *app.Service {
-		store := postgres.NewStore(pool)
+		store := eventstore.New(pool, eventstore.Config{})
 		svc, err := app.NewService(store, store, app.Config{})
 		if err != nil {
 			t.Fatal(err)

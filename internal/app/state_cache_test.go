@@ -8,7 +8,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -17,7 +17,7 @@ import (
 
 // countingStore counts the loads that reach the event store.
 type countingStore struct {
-	*postgres.Store
+	*eventstore.Store
 	loads atomic.Int64
 }
 
@@ -39,7 +39,7 @@ func TestCachedStateSparesTheLoad(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// Given a service over a store that counts loads
-			store := &countingStore{Store: postgres.NewStore(pool)}
+			store := &countingStore{Store: eventstore.New(pool, eventstore.Config{})}
 			svc, err := app.NewService(store, store, app.Config{StateCacheSize: tc.cacheSize})
 			if err != nil {
 				t.Fatal(err)
@@ -147,7 +147,7 @@ func TestObserverIsToldWhereStatesCameFrom(t *testing.T) {
 	// Given replica a, observed, and replica b over the same database
 	pool := pgtest.New(t)
 	rec := &recorder{}
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	a, err := app.NewService(store, store, app.Config{Observer: rec})
 	if err != nil {
 		t.Fatal(err)

@@ -15,8 +15,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analyticstest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/shopspring/decimal"
@@ -95,7 +95,7 @@ func checkStreams(t *testing.T, events []storedEvent, acks []ack) {
 // each order's events.
 func checkProjections(t *testing.T, ctx context.Context, pool *pgxpool.Pool, events []storedEvent) {
 	t.Helper()
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	summaries := map[uuid.UUID]app.OrderSummary{}
 	for _, customer := range customers {
 		q := app.ListQuery{CustomerID: uuid.MustParse(customer), Limit: app.MaxPageSize}

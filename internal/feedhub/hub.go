@@ -34,7 +34,7 @@ type Reader interface {
 type Config struct {
 	// Wake, if not nil, subscribes to wake-ups sent after events are
 	// appended, so that the tail looks at once rather than at its poll.
-	Wake func() (wake <-chan struct{}, cancel func())
+	Wake app.Waker
 	// Poll is how long the tail waits for a wake-up before it looks
 	// anyway, in case one was lost; 1s.
 	Poll time.Duration

@@ -16,7 +16,7 @@ func (h *Hub) run() {
 	defer h.wg.Done()
 	var wake <-chan struct{} // nil, which never fires, leaves polling alone
 	if h.cfg.Wake != nil {
-		ch, cancel := h.cfg.Wake()
+		ch, cancel := h.cfg.Wake.Subscribe()
 		defer cancel()
 		wake = ch
 	}

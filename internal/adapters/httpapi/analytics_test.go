@@ -13,7 +13,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -29,10 +30,10 @@ func newAnalyticsAPI(t *testing.T, running bool, wait time.Duration) *testAPI {
 // newAnalyticsAPIOn is newAnalyticsAPI over a pool of the test's own.
 func newAnalyticsAPIOn(t *testing.T, pool *pgxpool.Pool, running bool, wait time.Duration) *testAPI {
 	t.Helper()
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	logs := &syncBuffer{}
 	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))
-	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{Poll: 20 * time.Millisecond, LockRetry: 50 * time.Millisecond})
+	analytics, err := analytics.New(store, log, analytics.Config{Poll: 20 * time.Millisecond, LockRetry: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}

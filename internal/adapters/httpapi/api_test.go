@@ -13,7 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -42,7 +42,7 @@ func newAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 // newAPIOn is newAPI over a pool of the test's own.
 func newAPIOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*Config)) *testAPI {
 	t.Helper()
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {
 		t.Fatal(err)

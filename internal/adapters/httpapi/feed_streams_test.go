@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
@@ -171,7 +171,7 @@ func TestLiveFeedUnavailableBeforeStreaming(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
@@ -39,7 +40,7 @@ func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*htt
 	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))
 
 	listener, announcer := notifications(t, pool, log)
-	store := postgres.NewStore(pool, postgres.WithAnnouncer(announcer))
+	store := eventstore.New(pool, eventstore.Config{Announcer: announcer})
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +54,7 @@ func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*htt
 		Cursors:       testCursors,
 		Auth:          testAuthenticator,
 	}
-	hubCfg := feedhub.Config{Wake: listener.Subscribe, Poll: time.Minute}
+	hubCfg := feedhub.Config{Wake: listener, Poll: time.Minute}
 	if opts != nil {
 		opts(&cfg, &hubCfg)
 	}
@@ -81,10 +82,10 @@ func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*htt
 // notifications runs a Listener and an Announcer on the pool, wired as
 // the binary wires them: the store announces its appends to every
 // listener, its own at once.
-func notifications(t *testing.T, pool *pgxpool.Pool, log zerolog.Logger) (*postgres.Listener, *postgres.Announcer) {
+func notifications(t *testing.T, pool *pgxpool.Pool, log zerolog.Logger) (*notify.Listener, *notify.Announcer) {
 	t.Helper()
-	listener := postgres.NewListener(pool, log)
-	announcer := postgres.NewAnnouncer(pool, log, listener)
+	listener := notify.NewListener(pool, log)
+	announcer := notify.NewAnnouncer(pool, log, listener)
 	ctx, stop := context.WithCancel(context.Background())
 	var running sync.WaitGroup
 	for _, run := range []func(context.Context) error{listener.Run, announcer.Run} {

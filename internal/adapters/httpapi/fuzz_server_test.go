@@ -12,7 +12,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -151,9 +152,9 @@ type fuzzServer struct {
 // start (Closing is closed), so a request for one cannot hang the run.
 func newFuzzServer(f *testing.F) *fuzzServer {
 	pool := pgtest.New(f)
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	log := zerolog.Nop()
-	analytics, err := postgres.NewAnalytics(store, log, postgres.AnalyticsConfig{})
+	analytics, err := analytics.New(store, log, analytics.Config{})
 	if err != nil {
 		f.Fatal(err)
 	}

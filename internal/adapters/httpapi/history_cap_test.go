@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -17,7 +17,7 @@ func TestAFullHistoryStillLetsTheOrderFinish(t *testing.T) {
 	a := newAPI(t)
 	// Given a draft whose item changes have taken all the history they may
 	full := order.MaxEvents - order.ReservedEvents
-	o, err := apptest.LongOrder(t.Context(), postgres.NewStore(a.pool), full, time.Now().Add(-time.Hour))
+	o, err := apptest.LongOrder(t.Context(), eventstore.New(a.pool, eventstore.Config{}), full, time.Now().Add(-time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

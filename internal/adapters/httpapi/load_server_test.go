@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -41,14 +41,14 @@ func newLoadServer(t *testing.T) *loadServer {
 	logs := &syncBuffer{}
 	log := zerolog.New(logs).Level(zerolog.InfoLevel)
 	listener, announcer := notifications(t, pool, log)
-	store := &countingStore{Store: postgres.NewStore(pool, postgres.WithAnnouncer(announcer))}
+	store := &countingStore{Store: eventstore.New(pool, eventstore.Config{Announcer: announcer})}
 	svc, err := app.NewService(store, store, app.Config{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A small buffer, so that stalled streams are dropped within the
 	// few hundred events of this test.
-	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener.Subscribe, Buffer: 64 << 10})
+	hub, err := feedhub.New(svc, log, feedhub.Config{Wake: listener, Buffer: 64 << 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func (s *loadServer) awaitNoStreams() {
 
 // countingStore counts the feed's reads.
 type countingStore struct {
-	*postgres.Store
+	*eventstore.Store
 	reads atomic.Int64
 }
 

@@ -14,7 +14,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/projections"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 	"github.com/shopspring/decimal"
@@ -46,7 +48,7 @@ func TestWhatTheAPIAcceptsReadsBackIdentically(t *testing.T) {
 		lives = append(lives, runLife(t, a, rng))
 	}
 
-	store := postgres.NewStore(a.pool)
+	store := eventstore.New(a.pool, eventstore.Config{})
 	for _, l := range lives {
 		l.checkVersions(t, a)
 		l.checkHistory(t, a)
@@ -441,10 +443,10 @@ func checkFeed(t *testing.T, a *testAPI, lives []*life) {
 
 // checkProjections counts every event into analytics, then checks that
 // all the read models are what the events say.
-func checkProjections(t *testing.T, store *postgres.Store) {
+func checkProjections(t *testing.T, store *eventstore.Store) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	analytics, err := postgres.NewAnalytics(store, zerolog.Nop(), postgres.AnalyticsConfig{Poll: 10 * time.Millisecond})
+	analytics, err := analytics.New(store, zerolog.Nop(), analytics.Config{Poll: 10 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,7 +468,7 @@ func checkProjections(t *testing.T, store *postgres.Store) {
 			t.Fatalf("analytics did not catch up: %+v", report)
 		}
 	}
-	rep, err := store.VerifyProjections(ctx, 20)
+	rep, err := projections.Verify(ctx, store, 20)
 	if err != nil || rep.Total != 0 || rep.AnalyticsAt.Position == 0 {
 		t.Errorf("projections verify: %v, at %+v, %d differences: %v", err, rep.AnalyticsAt, rep.Total, rep.Differences)
 	}
@@ -476,14 +478,14 @@ func checkProjections(t *testing.T, store *postgres.Store) {
 func checkSnapshots(t *testing.T, a *testAPI, lives []*life) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	store := postgres.NewStore(a.pool, postgres.WithSnapshots(1))
+	store := eventstore.New(a.pool, eventstore.Config{SnapshotEvery: 1})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = postgres.NewSnapshotWriter(store, zerolog.Nop()).Run(ctx)
+		_ = eventstore.NewSnapshotWriter(store, zerolog.Nop()).Run(ctx)
 	}()
 	defer func() { cancel(); <-done }()
-	replays := postgres.NewStore(a.pool) // no snapshots: every load replays
+	replays := eventstore.New(a.pool, eventstore.Config{}) // no snapshots: every load replays
 	for _, l := range lives {
 		id := uuid.MustParse(l.id)
 		replayed, err := replays.Load(ctx, id)

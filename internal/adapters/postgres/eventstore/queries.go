@@ -1,0 +1,270 @@
+package eventstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// Amounts are read as text (total::text) and parsed by decimal: exact,
+// with the scale they were written with.
+const orderDetailsSQL = `
+SELECT order_id, customer_id, status, currency, items::text, item_count, total::text,
+       shipping_address::text, tracking_number, carrier, signature, cancel_reason, cancelled_by,
+       version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at
+  FROM order_details
+ WHERE order_id = $1`
+
+// GetOrder reads the order's state from the order_details projection.
+func (s *Store) GetOrder(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
+	defer postgres.MarkUnavailable(&err)
+	var r DetailsRow
+	err = s.pool.QueryRow(ctx, orderDetailsSQL, postgres.UUID(id)).Scan(
+		postgres.ScanUUID(&r.OrderID), postgres.ScanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
+		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
+	)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return order.Order{}, fmt.Errorf("get order %s: %w", id, order.ErrNotFound)
+	}
+	if err != nil {
+		return order.Order{}, fmt.Errorf("get order %s: %w", id, err)
+	}
+	o, err := r.toOrder()
+	if err != nil {
+		return order.Order{}, fmt.Errorf("get order %s: %w", id, err)
+	}
+	return o, nil
+}
+
+// customerOrdersSelect and customerOrdersPage frame the list query;
+// customerOrdersSQL fills in the conditions.
+const (
+	customerOrdersSelect = `
+SELECT order_id, customer_id, status, currency, total::text, item_count, version, created_at, updated_at
+  FROM customer_orders
+ WHERE customer_id = @customer_id`
+	customerOrdersPage = `
+ ORDER BY created_at DESC, order_id DESC
+ LIMIT @limit`
+)
+
+// customerOrdersSQL returns one statement text per filter combination,
+// built from constants only, rather than one text with
+// "(@status IS NULL OR status = @status)": each text is prepared and
+// planned on its own, so even a cached generic plan range-scans
+// customer_orders_newest_idx (or customer_orders_status_newest_idx when a
+// status is given) in index order and stops after LIMIT rows. The row
+// comparison on (created_at, order_id) is an index condition of both.
+func customerOrdersSQL(byStatus, afterCursor bool) string {
+	sql := customerOrdersSelect
+	if byStatus {
+		sql += ` AND status = @status`
+	}
+	if afterCursor {
+		sql += ` AND (created_at, order_id) < (@after_created_at, @after_order_id)`
+	}
+	return sql + customerOrdersPage
+}
+
+// ListCustomerOrders returns one page of the customer's orders, newest
+// first, and the cursor of the next page when there is one. A Limit below
+// one is app.DefaultPageSize.
+func (s *Store) ListCustomerOrders(ctx context.Context, q app.ListQuery) (_ app.OrderPage, err error) {
+	defer postgres.MarkUnavailable(&err)
+	limit := q.Limit
+	if limit < 1 {
+		limit = app.DefaultPageSize
+	}
+	// One row more than the page tells whether another page follows.
+	named := pgx.StrictNamedArgs{"customer_id": postgres.UUID(q.CustomerID), "limit": limit + 1}
+	if q.Status != "" {
+		named["status"] = string(q.Status)
+	}
+	if q.After != nil {
+		named["after_created_at"], named["after_order_id"] = q.After.CreatedAt, postgres.UUID(q.After.OrderID)
+	}
+	sql, args, err := postgres.Positional(customerOrdersSQL(q.Status != "", q.After != nil), named)
+	if err != nil {
+		return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
+	}
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
+	}
+	found, err := pgx.CollectRows(rows, pgx.RowToStructByPos[SummaryRow])
+	if err != nil {
+		return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
+	}
+
+	page := app.OrderPage{Orders: make([]app.OrderSummary, 0, min(len(found), limit))}
+	for _, r := range found[:min(len(found), limit)] {
+		sum, err := r.toSummary()
+		if err != nil {
+			return app.OrderPage{}, fmt.Errorf("list orders of customer %s: %w", q.CustomerID, err)
+		}
+		page.Orders = append(page.Orders, sum)
+	}
+	if len(found) > limit {
+		last := page.Orders[len(page.Orders)-1]
+		page.Next = &app.Cursor{CreatedAt: last.CreatedAt, OrderID: last.ID}
+	}
+	return page, nil
+}
+
+// customerOrderAtSQL finds an order of a customer's list by its keyset
+// position, through the primary key.
+const customerOrderAtSQL = `
+SELECT EXISTS (SELECT 1 FROM customer_orders WHERE customer_id = $1 AND order_id = $2 AND created_at = $3)`
+
+// CustomerOrderAt reports whether c names an order of the customer.
+func (s *Store) CustomerOrderAt(ctx context.Context, customerID uuid.UUID, c app.Cursor) (_ bool, err error) {
+	defer postgres.MarkUnavailable(&err)
+	var ok bool
+	if err := s.pool.QueryRow(ctx, customerOrderAtSQL, postgres.UUID(customerID), postgres.UUID(c.OrderID), c.CreatedAt).Scan(&ok); err != nil {
+		return false, fmt.Errorf("order %s of customer %s: %w", c.OrderID, customerID, err)
+	}
+	return ok, nil
+}
+
+// orderEventsSQL reads part of a stream with its envelope. A NULL limit is
+// no limit.
+const orderEventsSQL = `
+SELECT transaction_id, event_id, stream_id, stream_version, position, event_type, schema_version,
+       data, metadata, occurred_at, recorded_at
+  FROM events
+ WHERE stream_id = $1 AND stream_version > $2
+ ORDER BY stream_version
+ LIMIT $3`
+
+// streamExistsSQL tells an unknown order from a page past a stream's end.
+const streamExistsSQL = `SELECT EXISTS (SELECT 1 FROM events WHERE stream_id = $1)`
+
+// OrderEvents returns the order's events after q.AfterVersion, in version
+// order, at most q.Limit of them (all when 0). Data is re-encoded by the
+// codec, so it shows the current shape of its type even for events stored
+// in an older schema version; SchemaVersion is that current version.
+// An order without events is order.ErrNotFound; a page past the end of an
+// existing stream is empty.
+func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.RecordedEvent, err error) {
+	defer postgres.MarkUnavailable(&err)
+	if q.AfterVersion < 0 || q.Limit < 0 {
+		return nil, fmt.Errorf("events of order %s: after version %d and limit %d must not be negative", q.OrderID, q.AfterVersion, q.Limit)
+	}
+	var limit *int
+	if q.Limit > 0 {
+		limit = &q.Limit
+	}
+	rows, err := s.pool.Query(ctx, orderEventsSQL, q.OrderID, q.AfterVersion, limit)
+	if err != nil {
+		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, err)
+	}
+	events, err := pgx.CollectRows(rows, s.scanRecordedEvent)
+	if err != nil {
+		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, err)
+	}
+	if len(events) > 0 {
+		return events, nil
+	}
+	// Only an empty page costs this second query.
+	var exists bool
+	if err := s.pool.QueryRow(ctx, streamExistsSQL, q.OrderID).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, err)
+	}
+	if !exists {
+		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, order.ErrNotFound)
+	}
+	return []app.RecordedEvent{}, nil
+}
+
+// scanRecordedEvent reads one row of orderEventsSQL or feedSQL, bringing its data to
+// the current shape through the codec.
+func (s *Store) scanRecordedEvent(row pgx.CollectableRow) (app.RecordedEvent, error) {
+	var st StoredEvent
+	if err := row.Scan(st.targets()...); err != nil {
+		return app.RecordedEvent{}, err
+	}
+	return s.recorded(st)
+}
+
+// targets are where a row of feedSQL or orderEventsSQL scans into.
+func (st *StoredEvent) targets() []any {
+	return []any{&st.TransactionID, &st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion,
+		&st.Data, &st.Metadata, envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}
+}
+
+// Decode decodes the event as every reader does: its data by the codec,
+// its envelope's times held to the domain's bounds. It fails with an
+// *app.UnreadableEventError naming the event.
+func (st *StoredEvent) Decode(c *codec.Codec) (order.Event, error) {
+	e, err := c.Decode(st.Type, st.SchemaVersion, st.Data)
+	if err == nil && !(order.InTimeBounds(st.OccurredAt) && order.InTimeBounds(st.RecordedAt)) {
+		err = errTimeOutOfBounds
+	}
+	if err != nil {
+		return nil, &app.UnreadableEventError{OrderID: st.OrderID, Version: st.Version, EventID: st.EventID,
+			Position: st.Position, Type: st.Type, SchemaVersion: st.SchemaVersion, Err: err}
+	}
+	return e, nil
+}
+
+// StoredEvent is an events row as read, before decoding.
+type StoredEvent struct {
+	TransactionID          uint64
+	EventID, OrderID       uuid.UUID
+	Version                int
+	Position               int64
+	Type                   string
+	SchemaVersion          int
+	Data, Metadata         []byte
+	OccurredAt, RecordedAt time.Time
+}
+
+// recorded decodes a stored event and re-encodes its data in the current
+// shape of its type, so readers see one shape whatever version was stored.
+// An event this build cannot decode keeps its stored type, version and
+// data, marked Unreadable: the feed and the history go on past it, and it
+// is counted (UnreadableEvents).
+func (s *Store) recorded(st StoredEvent) (app.RecordedEvent, error) {
+	meta, err := s.codec.DecodeMetadata(st.Metadata)
+	if err != nil {
+		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
+	}
+	r := app.RecordedEvent{
+		EventID:       st.EventID,
+		OrderID:       st.OrderID,
+		Version:       st.Version,
+		Position:      st.Position,
+		TransactionID: st.TransactionID,
+		Type:          st.Type,
+		SchemaVersion: st.SchemaVersion,
+		Data:          st.Data,
+		Metadata:      meta,
+		OccurredAt:    st.OccurredAt.UTC(),
+		RecordedAt:    st.RecordedAt.UTC(),
+	}
+	e, err := st.Decode(s.codec)
+	if err == nil {
+		// Type, like Data and SchemaVersion, is what the codec writes today.
+		r.Type = e.EventType()
+		r.SchemaVersion, r.Data, err = s.codec.Encode(e)
+	}
+	if err != nil {
+		s.unreadable.Add(1)
+		r.Type, r.SchemaVersion, r.Data, r.Unreadable = st.Type, st.SchemaVersion, st.Data, true
+		r.OccurredAt, r.RecordedAt = order.ClampTime(r.OccurredAt), order.ClampTime(r.RecordedAt)
+	}
+	return r, nil
+}
+
+// UnreadableEvents counts the stored events this process's readers met
+// and could not decode, since it started.
+func (s *Store) UnreadableEvents() int64 { return s.unreadable.Load() }

@@ -1,0 +1,142 @@
+package notify
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/rs/zerolog"
+)
+
+// Channel is the channel an Announcer signals after appends commit.
+const Channel = "orderapi_events"
+
+// Reconnection delays of a Listener that lost its connection.
+const (
+	listenRetryMin = 100 * time.Millisecond
+	listenRetryMax = 10 * time.Second
+)
+
+// Listener turns the database's notifications of appended events into
+// wake-ups for the readers of the global feed, so that a live reader looks
+// as soon as something committed instead of at its next poll.
+//
+// A wake-up carries no data and is only a hint: readers read the feed after
+// their cursor, and poll besides, so a lost wake-up costs latency, never an
+// event.
+type Listener struct {
+	pool *pgxpool.Pool
+	log  zerolog.Logger
+
+	mu   sync.Mutex
+	subs map[chan struct{}]struct{}
+}
+
+// NewListener returns a Listener over the pool. It listens once Run runs.
+func NewListener(pool *pgxpool.Pool, log zerolog.Logger) *Listener {
+	return &Listener{pool: pool, log: log, subs: map[chan struct{}]struct{}{}}
+}
+
+// Subscribe returns a channel that receives a value after events are
+// appended (and whenever the Listener starts listening, since appends may
+// have gone unannounced before), and a function that ends the
+// subscription. The channel holds one wake-up: a burst of appends while
+// the subscriber is busy reads as one, and the Listener never waits for a
+// slow subscriber.
+func (l *Listener) Subscribe() (wake <-chan struct{}, cancel func()) {
+	ch := make(chan struct{}, 1)
+	l.mu.Lock()
+	l.subs[ch] = struct{}{}
+	l.mu.Unlock()
+	return ch, func() {
+		l.mu.Lock()
+		delete(l.subs, ch)
+		l.mu.Unlock()
+	}
+}
+
+// wakeAll wakes every subscriber that has no wake-up pending.
+func (l *Listener) wakeAll() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for ch := range l.subs {
+		select {
+		case ch <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// Run listens for appended events on one connection of the pool and wakes
+// the subscribers on each notification, until ctx ends; then it returns
+// ctx's error. A lost connection is replaced after a growing delay, and
+// every subscriber is woken once it listens again. A hot standby refuses
+// LISTEN until promoted: that is warned of once, then retried quietly.
+func (l *Listener) Run(ctx context.Context) error {
+	delay := listenRetryMin
+	refused := false // a refusal of LISTEN was warned of
+	for {
+		listened, err := l.listen(ctx)
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if listened {
+			delay = listenRetryMin
+			refused = false
+		}
+		// Jitter spreads the replicas out after a database restart.
+		wait := delay/2 + rand.N(delay/2+1)
+		ev := l.log.Warn()
+		if postgres.IsReadOnly(err) {
+			if refused {
+				ev = l.log.Debug()
+			}
+			refused = true
+		}
+		ev.Err(err).Dur("retry_in", wait).Msg("listening for appended events failed")
+		if err := postgres.Sleep(ctx, wait); err != nil {
+			return err
+		}
+		delay = min(2*delay, listenRetryMax)
+	}
+}
+
+// listen runs one session: LISTEN on a pooled connection, then wake-ups
+// until the connection fails or ctx ends. listened reports whether LISTEN
+// succeeded, which resets the reconnection delay.
+func (l *Listener) listen(ctx context.Context) (listened bool, err error) {
+	conn, err := l.pool.Acquire(ctx)
+	if err != nil {
+		return false, fmt.Errorf("acquire a connection: %w", err)
+	}
+	defer func() {
+		// The connection is closed rather than returned: it may be broken,
+		// and a healthy one would still carry the LISTEN into another
+		// user's session. Release then drops it from the pool.
+		closeCtx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		_ = conn.Conn().Close(closeCtx)
+		conn.Release()
+	}()
+
+	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
+		return false, fmt.Errorf("listen on %s: %w", Channel, err)
+	}
+	l.log.Info().Str("channel", Channel).Msg("listening for appended events")
+	// Appends committed while no connection listened went unannounced.
+	l.wakeAll()
+	for {
+		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+			return true, fmt.Errorf("wait for notification: %w", err)
+		}
+		l.wakeAll()
+	}
+}
+
+// HeldConns is how many of the pool's connections a running Listener
+// keeps: its LISTEN session.
+func (l *Listener) HeldConns() int { return 1 }
