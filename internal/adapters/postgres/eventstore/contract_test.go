@@ -1,9 +1,9 @@
-package postgres_test
+package eventstore_test
 
 import (
 	"testing"
 
-	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/storetest"
@@ -13,5 +13,5 @@ import (
 // which the store in memory keeps too, each case over a fresh database.
 func TestContract(t *testing.T) {
 	t.Parallel()
-	storetest.Run(t, func(t *testing.T) app.EventStore { return postgres.NewStore(pgtest.New(t)) })
+	storetest.Run(t, func(t *testing.T) app.EventStore { return eventstore.New(pgtest.New(t), eventstore.Config{}) })
 }
