@@ -18,11 +18,7 @@ func BenchmarkDecodeAddItem(b *testing.B) {
 	for b.Loop() {
 		rd.Reset(body)
 		r.Body = io.NopCloser(&rd)
-		req, err := decode[addItemRequest](nil, r, maxBodyBytes)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := req.newItem(); err != nil {
+		if _, err := decode(nil, r, maxBodyBytes, addItemRequest.newItem); err != nil {
 			b.Fatal(err)
 		}
 	}

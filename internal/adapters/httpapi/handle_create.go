@@ -29,12 +29,10 @@ func handleCreateOrder(svc orderCreator) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		req, err := decode[createOrderRequest](w, r, maxBodyBytes)
-		if err != nil {
-			writeRefusal(w, r, svc, idem, writeCreated, err)
-			return
-		}
-		in, err := req.newOrder(principalFrom(r.Context()))
+		by := principalFrom(r.Context())
+		in, err := decode(w, r, maxBodyBytes, func(req createOrderRequest) (app.NewOrder, error) {
+			return req.newOrder(by)
+		})
 		if err != nil {
 			writeRefusal(w, r, svc, idem, writeCreated, err)
 			return

@@ -22,12 +22,7 @@ func handleAddItem(svc itemAdder) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		req, err := decode[addItemRequest](w, r, maxBodyBytes)
-		if err != nil {
-			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
-			return
-		}
-		item, err := req.newItem()
+		item, err := decode(w, r, maxBodyBytes, addItemRequest.newItem)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return

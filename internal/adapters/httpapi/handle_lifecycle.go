@@ -23,12 +23,12 @@ func handlePlaceOrder(svc orderPlacer) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		req, err := decode[placeOrderRequest](w, r, maxBodyBytes)
+		addr, err := decode(w, r, maxBodyBytes, placeOrderRequest.shippingAddress)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
-		res, err := svc.PlaceOrder(r.Context(), t, req.ShippingAddress.address())
+		res, err := svc.PlaceOrder(r.Context(), t, addr)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -50,7 +50,7 @@ func handleShipOrder(svc orderShipper) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		req, err := decode[shipOrderRequest](w, r, maxBodyBytes)
+		req, err := decode(w, r, maxBodyBytes, shipOrderRequest.checked)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
@@ -78,20 +78,15 @@ func handleDeliverOrder(svc orderDeliverer) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		req, err := decode[deliverOrderRequest](w, r, maxBodyBytes)
+		d, err := decode(w, r, maxBodyBytes, deliverOrderRequest.delivery)
 		if errors.Is(err, errEmptyBody) {
-			req, err = deliverOrderRequest{}, nil
+			d, err = deliverOrderRequest{}.delivery()
 		}
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
-		at, err := req.deliveredAt()
-		if err != nil {
-			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
-			return
-		}
-		res, err := svc.DeliverOrder(r.Context(), t, at, deref(req.Signature))
+		res, err := svc.DeliverOrder(r.Context(), t, d.at, d.signature)
 		if err != nil {
 			writeError(w, r, err)
 			return
@@ -113,7 +108,7 @@ func handleCancelOrder(svc orderCanceller) http.Handler {
 			writeError(w, r, err)
 			return
 		}
-		req, err := decode[cancelOrderRequest](w, r, maxBodyBytes)
+		req, err := decode(w, r, maxBodyBytes, cancelOrderRequest.checked)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return

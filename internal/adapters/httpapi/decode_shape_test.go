@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-func TestCheckJSONShape(t *testing.T) {
+func TestShapeProblem(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ body, code, detail string }{
 		{`{"quantity":1}`, "", ""},
@@ -25,11 +25,11 @@ func TestCheckJSONShape(t *testing.T) {
 		{`{"a":` + strings.Repeat("[", maxJSONDepth) + strings.Repeat("]", maxJSONDepth) + `}`, codeMalformedJSON, "deeper than 32"},
 		{`{"a":` + strings.Repeat("[", maxJSONDepth-1) + strings.Repeat("]", maxJSONDepth-1) + `}`, "", ""},
 		{`{"a":` + strings.Repeat(`{"b":`, 100_000), codeMalformedJSON, "deeper than 32"},
-		{`{"a":1,}`, "", ""}, // syntax is the decoder's to report
+		{`{"a":1,}`, codeMalformedJSON, "malformed JSON at byte"},
 	}
 	for _, tt := range tests {
 		start := time.Now()
-		err := checkJSONShape([]byte(tt.body))
+		err := shapeProblem([]byte(tt.body))
 		p, _ := toProblem(err)
 		if tt.code == "" {
 			if err != nil {
