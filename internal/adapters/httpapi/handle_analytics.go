@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -12,15 +11,11 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-type dailyAnalyticsReader interface {
-	DailyAnalytics(ctx context.Context, q app.AnalyticsQuery) (app.AnalyticsReport, error)
-}
-
 // handleDailyAnalytics answers the daily figures of a range of days, with
 // the analytics projection's position and lag in the body and in headers.
 // The projection is asynchronous; ?min_position= waits, bounded, for a
 // write of the client's to be counted.
-func handleDailyAnalytics(svc dailyAnalyticsReader, cursors *cursor.Signer) http.Handler {
+func handleDailyAnalytics(svc *app.Service, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, err := analyticsQuery(r.URL.Query())
 		if err != nil {

@@ -1,23 +1,17 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
 	"github.com/orderapi/orderapi/internal/app"
 )
-
-type orderCreator interface {
-	replayer
-	CreateOrder(ctx context.Context, in app.NewOrder, meta app.Metadata) (app.Result, error)
-}
 
 // handleCreateOrder starts an order: a customer's own when customer_id is
 // left out. The client may choose its id, which
 // makes a retried create answer 409 order_exists instead of making a
 // second order; or send an Idempotency-Key, which makes it answer 201 again
 // with the order the first request created.
-func handleCreateOrder(svc orderCreator) http.Handler {
+func handleCreateOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		meta, err := metadataFrom(r)
 		if err != nil {

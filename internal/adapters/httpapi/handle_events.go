@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -9,13 +8,9 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-type eventPager interface {
-	OrderEventPage(ctx context.Context, p app.Principal, q app.EventQuery) (app.EventPage, error)
-}
-
 // handleOrderEvents returns a page of an order's history from the event
 // store, oldest first: the audit trail behind the order document.
-func handleOrderEvents(svc eventPager) http.Handler {
+func handleOrderEvents(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "order_id")
 		if err != nil {

@@ -15,20 +15,10 @@ import (
 // feedPath is the global feed's route.
 const feedPath = "/v1/events"
 
-type feedReader interface {
-	Feed(ctx context.Context, q app.FeedQuery) (app.FeedPage, error)
-}
-
-// feedSource is the feed, and the judge of unsigned cursors into it.
-type feedSource interface {
-	feedReader
-	FeedCursorExists(ctx context.Context, c app.FeedCursor) (bool, error)
-}
-
 // handleFeed serves the global feed of every order's events: one page as
 // JSON, or, to a client that accepts text/event-stream, a live stream of
 // server-sent events that follows new appends.
-func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Handler {
+func handleFeed(feed *app.Service, live *liveFeed, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The answer depends on Accept; caches must keep the two apart.
 		w.Header().Add("Vary", "Accept")
@@ -64,7 +54,7 @@ func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Ha
 // head answers HEAD as the live feed's GET begins, without opening the
 // stream: whether a stream would be admitted now, then its first read,
 // decide the status there too.
-func (lf *liveFeed) head(w http.ResponseWriter, r *http.Request, feed feedReader, q app.FeedQuery) {
+func (lf *liveFeed) head(w http.ResponseWriter, r *http.Request, feed *app.Service, q app.FeedQuery) {
 	if err := tokenLive(principalFrom(r.Context()).Expires); err != nil {
 		writeError(w, r, err)
 		return

@@ -1,21 +1,13 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
-	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
-	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-type itemAdder interface {
-	replayer
-	AddItem(ctx context.Context, t app.Target, item order.NewItem) (app.Result, error)
-}
-
 // handleAddItem adds a product line to a draft order.
-func handleAddItem(svc itemAdder) http.Handler {
+func handleAddItem(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
@@ -36,12 +28,8 @@ func handleAddItem(svc itemAdder) http.Handler {
 	})
 }
 
-type itemRemover interface {
-	RemoveItem(ctx context.Context, t app.Target, productID uuid.UUID) (app.Result, error)
-}
-
 // handleRemoveItem removes a product line from a draft order.
-func handleRemoveItem(svc itemRemover) http.Handler {
+func handleRemoveItem(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {

@@ -1,22 +1,14 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"time"
 
 	"github.com/orderapi/orderapi/internal/app"
-	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-type orderPlacer interface {
-	replayer
-	PlaceOrder(ctx context.Context, t app.Target, addr order.Address) (app.Result, error)
-}
-
 // handlePlaceOrder places a draft order for shipping.
-func handlePlaceOrder(svc orderPlacer) http.Handler {
+func handlePlaceOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
@@ -37,13 +29,8 @@ func handlePlaceOrder(svc orderPlacer) http.Handler {
 	})
 }
 
-type orderShipper interface {
-	replayer
-	ShipOrder(ctx context.Context, t app.Target, trackingNumber, carrier string) (app.Result, error)
-}
-
 // handleShipOrder records the hand-over of a placed order to a carrier.
-func handleShipOrder(svc orderShipper) http.Handler {
+func handleShipOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
@@ -64,14 +51,9 @@ func handleShipOrder(svc orderShipper) http.Handler {
 	})
 }
 
-type orderDeliverer interface {
-	replayer
-	DeliverOrder(ctx context.Context, t app.Target, deliveredAt time.Time, signature string) (app.Result, error)
-}
-
 // handleDeliverOrder records the delivery of a shipped order. The body is
 // optional: a courier's app may just say "delivered, now".
-func handleDeliverOrder(svc orderDeliverer) http.Handler {
+func handleDeliverOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
@@ -95,13 +77,8 @@ func handleDeliverOrder(svc orderDeliverer) http.Handler {
 	})
 }
 
-type orderCanceller interface {
-	replayer
-	CancelOrder(ctx context.Context, t app.Target, reason, cancelledBy string) (app.Result, error)
-}
-
 // handleCancelOrder cancels a draft or placed order.
-func handleCancelOrder(svc orderCanceller) http.Handler {
+func handleCancelOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {

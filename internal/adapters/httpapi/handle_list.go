@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
@@ -11,18 +10,13 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-type customerOrderLister interface {
-	ListCustomerOrders(ctx context.Context, p app.Principal, q app.ListQuery) (app.OrderPage, error)
-	OrderCursorExists(ctx context.Context, customerID uuid.UUID, c app.Cursor) (bool, error)
-}
-
 // handleCustomerOrders pages a customer's orders, newest first. An unknown
 // customer simply has no orders.
 //
 // The list is asked for before an unsigned cursor is judged, so that
 // whoever may not list the customer's orders is refused before the
 // cursor's answer could tell them whether the order it names exists.
-func handleCustomerOrders(svc customerOrderLister, cursors *cursor.Signer) http.Handler {
+func handleCustomerOrders(svc *app.Service, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		customerID, err := pathID(r, "customer_id")
 		if err != nil {
