@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -170,31 +172,31 @@ func answerTo(route, body string) string {
 	var err error
 	switch route {
 	case "item":
-		_, err = decode(w, r, maxBodyBytes, addItemRequest.newItem)
+		_, err = jsonbody.Decode(w, r, jsonbody.MaxBytes, addItemRequest.newItem)
 	case "create", "create-staff":
 		by := app.Principal{Roles: app.RolesOf(app.RoleCustomer)}
 		if route == "create-staff" {
 			by = staffPrincipal
 		}
-		_, err = decode(w, r, maxBodyBytes, func(req createOrderRequest) (app.NewOrder, error) { return req.newOrder(by) })
+		_, err = jsonbody.Decode(w, r, jsonbody.MaxBytes, func(req createOrderRequest) (app.NewOrder, error) { return req.newOrder(by) })
 	case "place":
-		_, err = decode(w, r, maxBodyBytes, placeOrderRequest.shippingAddress)
+		_, err = jsonbody.Decode(w, r, jsonbody.MaxBytes, placeOrderRequest.shippingAddress)
 	case "ship":
-		_, err = decode(w, r, maxBodyBytes, shipOrderRequest.checked)
+		_, err = jsonbody.Decode(w, r, jsonbody.MaxBytes, shipOrderRequest.checked)
 	case "deliver":
-		_, err = decode(w, r, maxBodyBytes, deliverOrderRequest.delivery)
-		if err == errEmptyBody {
+		_, err = jsonbody.Decode(w, r, jsonbody.MaxBytes, deliverOrderRequest.delivery)
+		if err == jsonbody.ErrEmpty {
 			_, err = deliverOrderRequest{}.delivery()
 		}
 	case "cancel":
-		_, err = decode(w, r, maxBodyBytes, cancelOrderRequest.checked)
+		_, err = jsonbody.Decode(w, r, jsonbody.MaxBytes, cancelOrderRequest.checked)
 	default:
 		panic(route)
 	}
 	if err == nil {
 		return "ok"
 	}
-	p, internal := toProblem(err)
+	p, internal := problem.From(err)
 	if internal {
 		return "internal " + err.Error()
 	}

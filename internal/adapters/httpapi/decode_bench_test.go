@@ -5,6 +5,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
 )
 
 // BenchmarkDecodeAddItem decodes and converts an add-item body, as
@@ -18,7 +20,7 @@ func BenchmarkDecodeAddItem(b *testing.B) {
 	for b.Loop() {
 		rd.Reset(body)
 		r.Body = io.NopCloser(&rd)
-		if _, err := decode(nil, r, maxBodyBytes, addItemRequest.newItem); err != nil {
+		if _, err := jsonbody.Decode(nil, r, jsonbody.MaxBytes, addItemRequest.newItem); err != nil {
 			b.Fatal(err)
 		}
 	}

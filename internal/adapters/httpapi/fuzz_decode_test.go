@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -100,7 +102,7 @@ func decodeKeeping[T, In any](body string, limit int64, convert func(T) (In, err
 	r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 	r.Header.Set("Content-Type", "application/json")
 	var v T
-	_, err := decode(httptest.NewRecorder(), r, limit, func(req T) (In, error) {
+	_, err := jsonbody.Decode(httptest.NewRecorder(), r, limit, func(req T) (In, error) {
 		v = req
 		return convert(req)
 	})
@@ -110,13 +112,13 @@ func decodeKeeping[T, In any](body string, limit int64, convert func(T) (In, err
 func checkDecode[T, In any](t *testing.T, body string, convert func(T) (In, error)) {
 	v, err := decodeKeeping(body, fuzzBodyLimit, convert)
 	if err != nil {
-		p, internal := toProblem(err)
+		p, internal := problem.From(err)
 		switch {
 		case internal:
 			t.Fatalf("body %q: internal error %v", body, err)
 		case p.Status != 400 && p.Status != 413 && p.Status != 422:
 			t.Fatalf("body %q: status %d (%s)", body, p.Status, p.Code)
-		case problemTitles[p.Code] == "":
+		case problem.Titles[p.Code] == "":
 			t.Fatalf("body %q: code %q is not one of the API's", body, p.Code)
 		case !utf8.ValidString(body) && p.Status != 400 && len(body) <= fuzzBodyLimit:
 			t.Fatalf("body %q is not UTF-8 yet got %d %s", body, p.Status, p.Code)
@@ -130,7 +132,7 @@ func checkDecode[T, In any](t *testing.T, body string, convert func(T) (In, erro
 	}
 	if again, _ := json.Marshal(v); bytes.ContainsRune(again, utf8.RuneError) &&
 		!strings.ContainsRune(body, utf8.RuneError) && !strings.Contains(strings.ToLower(body), `\ufffd`) {
-		t.Fatalf("decode(%q) put U+FFFD in the text: %s", body, again)
+		t.Fatalf("jsonbody.Decode(%q) put U+FFFD in the text: %s", body, again)
 	}
 	again, err := json.Marshal(v)
 	if err != nil {
@@ -138,6 +140,6 @@ func checkDecode[T, In any](t *testing.T, body string, convert func(T) (In, erro
 	}
 	w, err := decodeKeeping(string(again), 2*fuzzBodyLimit, convert)
 	if err != nil || !reflect.DeepEqual(v, w) {
-		t.Fatalf("decode(%q) = %+v does not round-trip: %s decodes to %+v, %v", body, v, again, w, err)
+		t.Fatalf("jsonbody.Decode(%q) = %+v does not round-trip: %s decodes to %+v, %v", body, v, again, w, err)
 	}
 }

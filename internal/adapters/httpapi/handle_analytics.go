@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -19,12 +20,12 @@ func handleDailyAnalytics(svc *app.Service, cursors *cursor.Signer) http.Handler
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, err := analyticsQuery(r.URL.Query())
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		report, err := svc.DailyAnalytics(r.Context(), q)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		h := w.Header()

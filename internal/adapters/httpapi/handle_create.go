@@ -3,6 +3,9 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -15,16 +18,16 @@ func handleCreateOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		meta, err := metadataFrom(r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		idem, err := idempotencyOf(w, r, app.AnyVersion)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		by := principalFrom(r.Context())
-		in, err := decode(w, r, maxBodyBytes, func(req createOrderRequest) (app.NewOrder, error) {
+		by := access.Principal(r.Context())
+		in, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, func(req createOrderRequest) (app.NewOrder, error) {
 			return req.newOrder(by)
 		})
 		if err != nil {
@@ -34,7 +37,7 @@ func handleCreateOrder(svc *app.Service) http.Handler {
 		in.Idempotency = idem
 		res, err := svc.CreateOrder(r.Context(), in, meta)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeCreated(w, r, res)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -14,18 +16,18 @@ func handleOrderEvents(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "order_id")
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		q, err := eventQuery(r.URL.Query())
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		q.OrderID = id
-		page, err := svc.OrderEventPage(r.Context(), principalFrom(r.Context()), q)
+		page, err := svc.OrderEventPage(r.Context(), access.Principal(r.Context()), q)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		doc := toEventsJSON(page.Events)

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -23,28 +25,28 @@ func handleGetOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "order_id")
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		q := r.URL.Query()
 		at, past, err := pointInTime(q)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		var o order.Order
-		if p := principalFrom(r.Context()); past {
+		if p := access.Principal(r.Context()); past {
 			o, err = svc.OrderAt(r.Context(), p, id, at)
 		} else {
 			o, err = svc.GetOrder(r.Context(), p, id)
 		}
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		match, err := notModified(r, o.Version)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		h := w.Header()

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -11,17 +13,17 @@ func handleAddItem(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		item, err := decode(w, r, maxBodyBytes, addItemRequest.newItem)
+		item, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, addItemRequest.newItem)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.AddItem(r.Context(), t, item)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)
@@ -33,17 +35,17 @@ func handleRemoveItem(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		productID, err := pathID(r, "product_id")
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		res, err := svc.RemoveItem(r.Context(), t, productID)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -12,17 +14,17 @@ func handlePlaceOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		addr, err := decode(w, r, maxBodyBytes, placeOrderRequest.shippingAddress)
+		addr, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, placeOrderRequest.shippingAddress)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.PlaceOrder(r.Context(), t, addr)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)
@@ -34,17 +36,17 @@ func handleShipOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		req, err := decode(w, r, maxBodyBytes, shipOrderRequest.checked)
+		req, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, shipOrderRequest.checked)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.ShipOrder(r.Context(), t, req.TrackingNumber, req.Carrier)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)
@@ -57,11 +59,11 @@ func handleDeliverOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		d, err := decode(w, r, maxBodyBytes, deliverOrderRequest.delivery)
-		if errors.Is(err, errEmptyBody) {
+		d, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, deliverOrderRequest.delivery)
+		if errors.Is(err, jsonbody.ErrEmpty) {
 			d, err = deliverOrderRequest{}.delivery()
 		}
 		if err != nil {
@@ -70,7 +72,7 @@ func handleDeliverOrder(svc *app.Service) http.Handler {
 		}
 		res, err := svc.DeliverOrder(r.Context(), t, d.at, d.signature)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)
@@ -82,17 +84,17 @@ func handleCancelOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		req, err := decode(w, r, maxBodyBytes, cancelOrderRequest.checked)
+		req, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, cancelOrderRequest.checked)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.CancelOrder(r.Context(), t, req.Reason, req.CancelledBy)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)

@@ -6,6 +6,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -20,20 +22,20 @@ func handleCustomerOrders(svc *app.Service, cursors *cursor.Signer) http.Handler
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		customerID, err := pathID(r, "customer_id")
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		q, unsigned, err := listQuery(r.URL.Query(), customerID, cursors)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		page, err := svc.ListCustomerOrders(r.Context(), principalFrom(r.Context()), q)
+		page, err := svc.ListCustomerOrders(r.Context(), access.Principal(r.Context()), q)
 		if err == nil && unsigned {
 			err = trustUnsigned("cursor")(svc.OrderCursorExists(r.Context(), customerID, *q.After))
 		}
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeJSON(w, r, http.StatusOK, toOrderPageJSON(page, q, cursors))

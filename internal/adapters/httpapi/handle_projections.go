@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -12,7 +13,7 @@ func handleProjections(svc *app.Service, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		report, err := svc.Projections(r.Context())
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		w.Header().Set("Cache-Control", "no-store")

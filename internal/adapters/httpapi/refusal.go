@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -15,9 +17,9 @@ import (
 // for every other error, it is refused as usual.
 func writeRefusal(w http.ResponseWriter, r *http.Request, svc *app.Service, idem app.Idempotency, answer resultWriter, err error) {
 	if oe, ok := errors.AsType[*order.Error](err); ok && oe.Kind == order.KindInvalid && idem.Key != "" {
-		res, found, rerr := svc.Replay(r.Context(), principalFrom(r.Context()), idem)
+		res, found, rerr := svc.Replay(r.Context(), access.Principal(r.Context()), idem)
 		if rerr != nil {
-			writeError(w, r, rerr)
+			problem.Write(w, r, rerr)
 			return
 		}
 		if found {
@@ -25,7 +27,7 @@ func writeRefusal(w http.ResponseWriter, r *http.Request, svc *app.Service, idem
 			return
 		}
 	}
-	writeError(w, r, err)
+	problem.Write(w, r, err)
 }
 
 // resultWriter answers a command's success.

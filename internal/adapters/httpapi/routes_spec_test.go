@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -24,11 +24,11 @@ func TestSpecRolesAreTheRouteTable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	table := map[string]access{}
+	table := map[string]policy{}
 	for _, rt := range routeTable(nil, Config{}, nil) {
-		table[rt.method+" "+rt.pattern] = rt.access
+		table[rt.method+" "+rt.pattern] = rt.policy
 		if rt.method == http.MethodGet {
-			table[http.MethodHead+" "+rt.pattern] = rt.access
+			table[http.MethodHead+" "+rt.pattern] = rt.policy
 		}
 	}
 
@@ -109,9 +109,9 @@ func TestEveryRouteHasAPolicy(t *testing.T) {
 	var public []string
 	for _, rt := range routeTable(nil, Config{}, nil) {
 		switch {
-		case rt.access.public:
+		case rt.policy.public:
 			public = append(public, rt.pattern)
-		case rt.access.roles == 0:
+		case rt.policy.roles == 0:
 			t.Errorf("%s %s admits no one", rt.method, rt.pattern)
 		case !strings.HasPrefix(rt.pattern, "/v1/"):
 			t.Errorf("%s %s needs a token outside /v1", rt.method, rt.pattern)
@@ -143,10 +143,10 @@ func TestAuthorize(t *testing.T) {
 		{"an access that allows none", 0, app.Principal{Subject: "s", Roles: app.RolesOf(app.RoleCustomer, app.RoleStaff, app.RoleService)}, false},
 	} {
 		passed := false
-		h := authorize(tc.allowed)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { passed = true }))
+		h := access.Authorize(tc.allowed)(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { passed = true }))
 		r := httptest.NewRequest("GET", "/v1/projections", nil)
 		if tc.p.Subject != "" {
-			r = r.WithContext(context.WithValue(r.Context(), principalKey, identity{principal: tc.p}))
+			r = r.WithContext(access.WithPrincipal(r.Context(), tc.p))
 		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)

@@ -1,4 +1,4 @@
-package httpapi
+package jsonbody
 
 import (
 	"bytes"
@@ -13,12 +13,13 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
 // refusal names what is wrong with a body json.Unmarshal refused, ranked
 // as the API always has: invalid UTF-8 anywhere; then, in the order they
 // appear, syntax errors, duplicate members, lone surrogates and nesting
-// deeper than maxJSONDepth in the object; then the member that is unknown
+// deeper than MaxDepth in the object; then the member that is unknown
 // or of the wrong JSON type; last, anything after the object. Unmarshal
 // stops at its first problem, so a refused body is read again for the
 // ranking: an accepted one is parsed once.
@@ -30,14 +31,14 @@ func refusal(data []byte, err error) error {
 		return semanticProblem(se)
 	}
 	// The object itself is well formed: the problem comes after it.
-	return badRequest(codeMalformedJSON, "the request body must hold one JSON object and nothing after it")
+	return problem.BadRequest(problem.CodeMalformedJSON, "the request body must hold one JSON object and nothing after it")
 }
 
 // shapeProblem reports invalid UTF-8 anywhere in data, or else the first
 // syntactic problem of its first value; nil when there is neither.
 func shapeProblem(data []byte) error {
 	if !utf8.Valid(data) {
-		return badRequest(codeMalformedJSON, fmt.Sprintf("the body is not valid UTF-8 (at byte %d)", invalidUTF8At(data)))
+		return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("the body is not valid UTF-8 (at byte %d)", invalidUTF8At(data)))
 	}
 	return syntaxProblem(data)
 }
@@ -66,8 +67,8 @@ func syntaxProblem(data []byte) error {
 		}
 		switch k := tok.Kind(); k {
 		case '{', '[':
-			if len(open) >= maxJSONDepth {
-				return badRequest(codeMalformedJSON, fmt.Sprintf("the JSON nests deeper than %d levels", maxJSONDepth))
+			if len(open) >= MaxDepth {
+				return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("the JSON nests deeper than %d levels", MaxDepth))
 			}
 			open = append(open, k)
 		case '}', ']':
@@ -85,9 +86,9 @@ func syntaxError(data []byte, err error, open []jsontext.Kind) error {
 	se, ok := errors.AsType[*jsontext.SyntacticError](err)
 	switch {
 	case !ok:
-		return badRequest(codeMalformedJSON, "the body is not valid JSON for this request")
+		return problem.BadRequest(problem.CodeMalformedJSON, "the body is not valid JSON for this request")
 	case errors.Is(se.Err, io.ErrUnexpectedEOF):
-		return badRequest(codeMalformedJSON, "the JSON ends too early")
+		return problem.BadRequest(problem.CodeMalformedJSON, "the JSON ends too early")
 	case errors.Is(se.Err, jsontext.ErrDuplicateName):
 		// Members are named by their dotted path, array positions left
 		// out, as field problems name them.
@@ -99,11 +100,11 @@ func syntaxError(data []byte, err error, open []jsontext.Kind) error {
 			}
 			i++
 		}
-		return badRequest(codeDuplicateField, "field "+strconv.Quote(strings.Join(path, "."))+" is given more than once")
+		return problem.BadRequest(problem.CodeDuplicateField, "field "+strconv.Quote(strings.Join(path, "."))+" is given more than once")
 	case isSurrogateEscape(data, se.ByteOffset):
-		return badRequest(codeMalformedJSON, fmt.Sprintf("the body escapes half a UTF-16 surrogate pair at byte %d, which is no character", se.ByteOffset))
+		return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("the body escapes half a UTF-16 surrogate pair at byte %d, which is no character", se.ByteOffset))
 	}
-	return badRequest(codeMalformedJSON, fmt.Sprintf("malformed JSON at byte %d", offending(data, se.ByteOffset)+1))
+	return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("malformed JSON at byte %d", offending(data, se.ByteOffset)+1))
 }
 
 // offending returns the offset of the byte that makes data invalid, given
@@ -139,7 +140,7 @@ func isSurrogateEscape(data []byte, at int64) bool {
 func semanticProblem(se *json.SemanticError) error {
 	field := strings.Join(slices.Collect(se.JSONPointer.Tokens()), ".")
 	if errors.Is(se.Err, json.ErrUnknownName) {
-		return badRequest(codeUnknownField, "unknown field "+strconv.Quote(field))
+		return problem.BadRequest(problem.CodeUnknownField, "unknown field "+strconv.Quote(field))
 	}
 	if field == "" {
 		field = "the body"
@@ -151,7 +152,7 @@ func semanticProblem(se *json.SemanticError) error {
 		}
 		kind = jsonTypeName(t.Kind())
 	}
-	return badRequest(codeWrongType, fmt.Sprintf("%s must be a JSON %s", field, kind))
+	return problem.BadRequest(problem.CodeWrongType, fmt.Sprintf("%s must be a JSON %s", field, kind))
 }
 
 // jsonTypeName names a Go kind the way a JSON author would.

@@ -1,4 +1,7 @@
-package httpapi
+// Package jsonbody reads a request's JSON body strictly, once, into the
+// input a use case takes, and names what is wrong with a body it refuses
+// as a problem (400, 408, 413, 415 or 422).
+package jsonbody
 
 import (
 	"bytes"
@@ -12,33 +15,34 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
-// maxBodyBytes bounds a request body. Orders are small; 1 MiB leaves room
+// MaxBytes bounds a request body. Orders are small; 1 MiB leaves room
 // for any legitimate command many times over.
-const maxBodyBytes = 1 << 20
+const MaxBytes = 1 << 20
 
-// maxJSONDepth bounds how deeply a refused body may nest arrays and
+// MaxDepth bounds how deeply a refused body may nest arrays and
 // objects before that alone is its problem. No request type goes deeper
 // than 2.
-const maxJSONDepth = 32
+const MaxDepth = 32
 
-// errEmptyBody reports a request without a body. Commands whose body is
+// ErrEmpty reports a request without a body. Commands whose body is
 // optional treat it as {}.
-var errEmptyBody = badRequest(codeMalformedJSON, "the request body is empty; send a JSON object")
+var ErrEmpty = problem.BadRequest(problem.CodeMalformedJSON, "the request body is empty; send a JSON object")
 
 // strict is how every body is read: member names exactly as the contract
 // spells them, each once, in valid UTF-8 without lone surrogates, numbers
 // that fit their field, one value and nothing after it.
 var strict = json.RejectUnknownMembers(true)
 
-// decode reads a request's JSON body once and parses it once into T, which
+// Decode reads a request's JSON body once and parses it once into T, which
 // convert turns into the app's input, listing every field problem (422).
 // Before that: size (413), a body too slow to arrive (408), and invalid
 // UTF-8, duplicate members, nesting, syntax, unknown fields, JSON types
-// and trailing data (400). The media type is checked before, by jsonOnly,
+// and trailing data (400). The media type is checked before, by Only,
 // on the route.
-func decode[T, In any](w http.ResponseWriter, r *http.Request, maxBytes int64, convert func(T) (In, error)) (In, error) {
+func Decode[T, In any](w http.ResponseWriter, r *http.Request, maxBytes int64, convert func(T) (In, error)) (In, error) {
 	req, err := decodeBody[T](w, r, maxBytes)
 	if err != nil {
 		var zero In
@@ -47,7 +51,7 @@ func decode[T, In any](w http.ResponseWriter, r *http.Request, maxBytes int64, c
 	return convert(req)
 }
 
-// decodeBody is decode without the conversion.
+// decodeBody is Decode without the conversion.
 func decodeBody[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (T, error) {
 	var v T
 	data, err := readBody(w, r, maxBytes)
@@ -56,14 +60,14 @@ func decodeBody[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (
 	}
 	data = bytes.TrimLeft(data, " \t\r\n")
 	if len(data) == 0 {
-		return v, errEmptyBody
+		return v, ErrEmpty
 	}
 	if data[0] != '{' {
 		// Refused here, since a request type would take null for {}.
 		if !jsontext.Value(data).IsValid(jsontext.AllowInvalidUTF8(true), jsontext.AllowDuplicateNames(true)) {
-			return v, badRequest(codeMalformedJSON, "the request body is not JSON")
+			return v, problem.BadRequest(problem.CodeMalformedJSON, "the request body is not JSON")
 		}
-		return v, badRequest(codeWrongType, "the request body must be a JSON object")
+		return v, problem.BadRequest(problem.CodeWrongType, "the request body must be a JSON object")
 	}
 	if err := json.Unmarshal(data, &v, strict); err != nil {
 		return v, refusal(data, err)
@@ -84,27 +88,25 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, e
 		if e, ok := errors.AsType[net.Error](err); ok && e.Timeout() {
 			// The server's ReadTimeout ran out: a client trickling its
 			// body is cut off with an answer, not left hanging.
-			return nil, &requestError{status: http.StatusRequestTimeout, code: codeRequestTimeout,
-				detail: "the request body did not arrive in time"}
+			return nil, problem.Request(http.StatusRequestTimeout, problem.CodeRequestTimeout, "the request body did not arrive in time")
 		}
-		return nil, badRequest(codeMalformedJSON, "the request body could not be read")
+		return nil, problem.BadRequest(problem.CodeMalformedJSON, "the request body could not be read")
 	}
 	return data, nil
 }
 
 func tooLarge(maxBytes int64) error {
-	return &requestError{status: http.StatusRequestEntityTooLarge, code: codeTooLarge,
-		detail: fmt.Sprintf("the request body must not exceed %d bytes", maxBytes)}
+	return problem.Request(http.StatusRequestEntityTooLarge, problem.CodeTooLarge, fmt.Sprintf("the request body must not exceed %d bytes", maxBytes))
 }
 
-// jsonOnly refuses a request whose Content-Type is not JSON (415) before
+// Only refuses a request whose Content-Type is not JSON (415) before
 // anything else reads it, whatever its body, empty or not: a browser sends
 // a cross-site "simple request" (text/plain, a form) without asking first,
 // so such a request must never run a command, nor be answered a replay.
-func jsonOnly(next http.Handler) http.Handler {
+func Only(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkJSONMediaType(r.Header.Get("Content-Type")); err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -114,8 +116,7 @@ func jsonOnly(next http.Handler) http.Handler {
 // checkJSONMediaType accepts application/json, with a UTF-8 charset if one
 // is named (RFC 8259 JSON is UTF-8).
 func checkJSONMediaType(ct string) error {
-	unsupported := &requestError{status: http.StatusUnsupportedMediaType, code: codeUnsupportedMedia,
-		detail: "send the body as application/json"}
+	unsupported := problem.Request(http.StatusUnsupportedMediaType, problem.CodeUnsupportedMedia, "send the body as application/json")
 	mt, params, err := mime.ParseMediaType(ct)
 	if err != nil || mt != "application/json" {
 		return unsupported
