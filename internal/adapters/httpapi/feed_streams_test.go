@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
@@ -86,22 +85,6 @@ func TestLiveFeedLimitIsPerPrincipal(t *testing.T) {
 		wantProblem(t, http.StatusTooManyRequests, problem.CodeTooManyStreams)
 	staff.do("GET", "/v1/events", nil, "Accept", "text/event-stream").
 		wantProblem(t, http.StatusTooManyRequests, problem.CodeTooManyStreams)
-}
-
-// TestCallerIsThePrincipalFirst: rates and live feeds count against the principal's subject, and
-// only without one (which the routes never let through) against the
-// address, the two kept apart.
-func TestCallerIsThePrincipalFirst(t *testing.T) {
-	t.Parallel()
-	r := httptest.NewRequest("GET", "/v1/events", nil)
-	r.RemoteAddr = "192.0.2.7:4242"
-	if got := access.Caller(r); got != "addr:192.0.2.7" {
-		t.Errorf("without a principal: %q", got)
-	}
-	r = r.WithContext(access.WithPrincipal(r.Context(), app.Principal{Subject: "192.0.2.7"}))
-	if got := access.Caller(r); got != "sub:192.0.2.7" {
-		t.Errorf("with a principal: %q", got)
-	}
 }
 
 // tryStream asks for a live feed and returns it if it was granted.

@@ -48,9 +48,9 @@ type Config struct {
 	Encode func(app.RecordedEvent) ([]byte, error)
 }
 
-// DefaultHeartbeat is how often a quiet stream sends a comment unless
+// defaultHeartbeat is how often a quiet stream sends a comment unless
 // Config says otherwise.
-const DefaultHeartbeat = 15 * time.Second
+const defaultHeartbeat = 15 * time.Second
 
 // New is a Feed for cfg.
 func New(cfg Config) (*Feed, error) {
@@ -60,7 +60,7 @@ func New(cfg Config) (*Feed, error) {
 	}
 	lf := &Feed{hub: cfg.Hub, streams: streams, client: cfg.Client, heartbeat: cfg.Heartbeat, closing: cfg.Closing, encode: cfg.Encode}
 	if lf.heartbeat == 0 {
-		lf.heartbeat = DefaultHeartbeat
+		lf.heartbeat = defaultHeartbeat
 	}
 	if lf.heartbeat < 0 {
 		return nil, fmt.Errorf("negative FeedHeartbeat %s", lf.heartbeat)
