@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -144,20 +145,20 @@ func (r reply) order(t *testing.T) orderJSON {
 	return o
 }
 
-func (r reply) problem(t *testing.T) problem {
+func (r reply) problem(t *testing.T) problem.Problem {
 	t.Helper()
-	var p problem
+	var p problem.Problem
 	decodeStrict(t, r.Body, &p)
 	return p
 }
 
 // wantProblem fails the test unless the reply is a problem with the
 // status and code.
-func (r reply) wantProblem(t *testing.T, status int, code string) problem {
+func (r reply) wantProblem(t *testing.T, status int, code string) problem.Problem {
 	t.Helper()
 	r.want(t, status)
 	p := r.problem(t)
-	if p.Code != code || p.Status != status || p.Type != problemTypeBase+code {
+	if p.Code != code || p.Status != status || p.Type != problem.TypeBase+code {
 		t.Fatalf("problem = %+v, want status %d code %s", p, status, code)
 	}
 	if p.RequestID == "" || p.RequestID != r.Header.Get("X-Request-Id") {

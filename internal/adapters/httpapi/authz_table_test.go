@@ -204,7 +204,7 @@ func checkCoversTheTable(t *testing.T, routes []walkRoute) {
 		walked = append(walked, rt.method+" "+path)
 	}
 	for _, rt := range routeTable(nil, Config{}, nil) {
-		if !rt.access.public {
+		if !rt.policy.public {
 			table = append(table, rt.method+" "+rt.pattern)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -87,7 +88,7 @@ func TestDatabaseTimeoutsAreUnavailable(t *testing.T) {
 
 			// Then both are 503 unavailable, to be retried
 			for _, r := range []reply{cmd, read} {
-				r.wantProblem(t, http.StatusServiceUnavailable, codeUnavailable)
+				r.wantProblem(t, http.StatusServiceUnavailable, problem.CodeUnavailable)
 				if r.Header.Get("Retry-After") == "" {
 					t.Errorf("503 without Retry-After: %v", r.Header)
 				}

@@ -5,27 +5,10 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-func TestCheckJSONMediaType(t *testing.T) {
-	t.Parallel()
-	for ct, ok := range map[string]bool{
-		"application/json":                   true,
-		"application/json; charset=utf-8":    true,
-		"Application/JSON; Charset=UTF-8":    true,
-		"application/json;charset=\"utf-8\"": true,
-		"":                                   false,
-		"text/plain":                         false,
-		"application/problem+json":           false,
-		"application/json; charset=latin1":   false,
-		"application/json; v=2":              false,
-		"application/json; charset":          false,
-	} {
-		if err := checkJSONMediaType(ct); (err == nil) != ok {
-			t.Errorf("checkJSONMediaType(%q) = %v, want ok %v", ct, err, ok)
-		}
-	}
-}
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
+)
 
 // TestDecodeHugeNumbersQuickly: numbers too big for their field are type
 // errors found without building the number, however many digits.
@@ -36,9 +19,9 @@ func TestDecodeHugeNumbersQuickly(t *testing.T) {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		start := time.Now()
-		_, err := decode[addItemRequest](httptest.NewRecorder(), r, maxBodyBytes)
-		p, _ := toProblem(err)
-		if p.Status != 400 || p.Code != codeWrongType {
+		_, err := jsonbody.Decode(httptest.NewRecorder(), r, jsonbody.MaxBytes, addItemRequest.newItem)
+		p, _ := problem.From(err)
+		if p.Status != 400 || p.Code != problem.CodeWrongType {
 			t.Errorf("quantity %.20s…: %+v", q, p)
 		}
 		if d := time.Since(start); d > time.Second {
@@ -50,21 +33,21 @@ func TestDecodeHugeNumbersQuickly(t *testing.T) {
 func TestDecodeNamesTheOffendingField(t *testing.T) {
 	t.Parallel()
 	tests := []struct{ body, code, detail string }{
-		{`{"shipping_address":{"country":1}}`, codeWrongType, "shipping_address.country must be a JSON string"},
-		{`{"shipping_address":{"colour":"red"}}`, codeUnknownField, `unknown field "shipping_address.colour"`},
-		{`{"shipping_address":{"name":"x","line1":"y","colour":"red"}}`, codeUnknownField, `unknown field "shipping_address.colour"`},
-		{`{"shipping_address":[]}`, codeWrongType, "shipping_address must be a JSON object"},
-		{`{"shipping_address":`, codeMalformedJSON, "the JSON ends too early"},
-		{`{"shipping_address":}`, codeMalformedJSON, "malformed JSON at byte"},
-		{`{} []`, codeMalformedJSON, "nothing after it"},
-		{`{"Shipping_Address":{"name":"x"}}`, codeUnknownField, `unknown field "Shipping_Address"`},
-		{`{"shipping_address":{"NAME":"x"}}`, codeUnknownField, `unknown field "shipping_address.NAME"`},
+		{`{"shipping_address":{"country":1}}`, problem.CodeWrongType, "shipping_address.country must be a JSON string"},
+		{`{"shipping_address":{"colour":"red"}}`, problem.CodeUnknownField, `unknown field "shipping_address.colour"`},
+		{`{"shipping_address":{"name":"x","line1":"y","colour":"red"}}`, problem.CodeUnknownField, `unknown field "shipping_address.colour"`},
+		{`{"shipping_address":[]}`, problem.CodeWrongType, "shipping_address must be a JSON object"},
+		{`{"shipping_address":`, problem.CodeMalformedJSON, "the JSON ends too early"},
+		{`{"shipping_address":}`, problem.CodeMalformedJSON, "malformed JSON at byte"},
+		{`{} []`, problem.CodeMalformedJSON, "nothing after it"},
+		{`{"Shipping_Address":{"name":"x"}}`, problem.CodeUnknownField, `unknown field "Shipping_Address"`},
+		{`{"shipping_address":{"NAME":"x"}}`, problem.CodeUnknownField, `unknown field "shipping_address.NAME"`},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("POST", "/", strings.NewReader(tt.body))
 		r.Header.Set("Content-Type", "application/json")
-		_, err := decode[placeOrderRequest](httptest.NewRecorder(), r, maxBodyBytes)
-		p, _ := toProblem(err)
+		_, err := jsonbody.Decode(httptest.NewRecorder(), r, jsonbody.MaxBytes, placeOrderRequest.shippingAddress)
+		p, _ := problem.From(err)
 		if p.Code != tt.code || !strings.Contains(p.Detail, tt.detail) {
 			t.Errorf("%s: %s %q; want %s containing %q", tt.body, p.Code, p.Detail, tt.code, tt.detail)
 		}

@@ -1,8 +1,12 @@
-// Package httpapi is orderapi's REST/JSON interface: routing, strict request
-// decoding, the order document and other response shapes, and the one
-// mapping from errors to RFC 9457 problem details. api/openapi.yaml is its
-// contract; the tests check every response against it.
+// Package httpapi is orderapi's REST/JSON interface: routing, the request
+// and response shapes, and the handlers that turn HTTP into calls on the
+// app.Service and back. routes.go says who may call each route.
+// api/openapi.yaml is its contract; the tests check every response
+// against it.
 //
-// The package turns HTTP into calls on the app.Service and back; it holds no
+// Its subpackages hold one concern each: jsonbody (strict request
+// decoding), problem (RFC 9457 problem details and the one mapping from
+// errors to statuses), access (authentication, roles, rates, browser
+// headers) and livefeed (the server-sent events stream). It holds no
 // business rules and knows nothing of the database.
 package httpapi

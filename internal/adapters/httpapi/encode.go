@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -14,7 +15,7 @@ import (
 func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	body, err := json.Marshal(v)
 	if err != nil {
-		writeError(w, r, fmt.Errorf("encode %T: %w", v, err))
+		problem.Write(w, r, fmt.Errorf("encode %T: %w", v, err))
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")

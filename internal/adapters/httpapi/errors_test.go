@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -21,7 +23,7 @@ func TestBadRequests(t *testing.T) {
 	a.addItem(o.ID, "19.99", 3)
 	items := "/v1/orders/" + o.ID + "/items"
 	validItem := `"product_id":"` + uuid.NewString() + `","product_name":"Mug","unit_price":"4.50"`
-	huge := `{"product_name":"` + strings.Repeat("a", maxBodyBytes) + `"}`
+	huge := `{"product_name":"` + strings.Repeat("a", jsonbody.MaxBytes) + `"}`
 
 	tests := []struct {
 		name    string
@@ -32,42 +34,42 @@ func TestBadRequests(t *testing.T) {
 		status  int
 		code    string
 	}{
-		{"malformed JSON", "POST", items, `{"quantity": 1,`, nil, 400, codeMalformedJSON},
-		{"not JSON at all", "POST", items, `quantity=1`, nil, 400, codeMalformedJSON},
-		{"empty body", "POST", items, ``, nil, 400, codeMalformedJSON},
-		{"unknown field", "POST", items, `{` + validItem + `,"quantity":1,"colour":"red"}`, nil, 400, codeUnknownField},
-		{"field name in another case", "POST", items, `{` + validItem + `,"Quantity":1}`, nil, 400, codeUnknownField},
-		{"wrong type", "POST", items, `{` + validItem + `,"quantity":"1"}`, nil, 400, codeWrongType},
-		{"price as number", "POST", items, `{"product_id":"` + uuid.NewString() + `","product_name":"Mug","quantity":1,"unit_price":4.5}`, nil, 400, codeWrongType},
-		{"fractional quantity", "POST", items, `{` + validItem + `,"quantity":1.5}`, nil, 400, codeWrongType},
-		{"30-digit quantity", "POST", items, `{` + validItem + `,"quantity":123456789012345678901234567890}`, nil, 400, codeWrongType},
-		{"exponent quantity", "POST", items, `{` + validItem + `,"quantity":1E1000000000}`, nil, 400, codeWrongType},
-		{"array body", "POST", items, `[]`, nil, 400, codeWrongType},
-		{"null body", "POST", items, `null`, nil, 400, codeWrongType},
-		{"trailing data", "POST", items, `{` + validItem + `,"quantity":1} {}`, nil, 400, codeMalformedJSON},
-		{"trailing garbage", "POST", items, `{` + validItem + `,"quantity":1}x`, nil, 400, codeMalformedJSON},
-		{"bad order id in path", "POST", "/v1/orders/not-a-uuid/items", `{` + validItem + `,"quantity":1}`, nil, 400, codeBadPathParam},
-		{"braced order id in path", "GET", "/v1/orders/{" + o.ID + "}", nil, nil, 400, codeBadPathParam},
-		{"bad product id in path", "DELETE", items + "/42", nil, nil, 400, codeBadPathParam},
-		{"bad customer id in path", "GET", "/v1/customers/42/orders", nil, nil, 400, codeBadPathParam},
-		{"upper-case order id in path", "GET", "/v1/orders/" + strings.ToUpper(o.ID), nil, nil, 400, codeBadPathParam},
-		{"upper-case order id in a command's path", "POST", "/v1/orders/" + strings.ToUpper(o.ID) + "/items", `{` + validItem + `,"quantity":1}`, nil, 400, codeBadPathParam},
-		{"upper-case product id in path", "DELETE", items + "/" + strings.ToUpper(uuid.NewString()), nil, nil, 400, codeBadPathParam},
-		{"upper-case customer id in path", "GET", "/v1/customers/" + strings.ToUpper(uuid.NewString()) + "/orders", nil, nil, 400, codeBadPathParam},
-		{"malformed If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `2`}, 400, codeBadHeader},
-		{"weak If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `W/"2"`}, 400, codeBadHeader},
-		{"If-Match list", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"1", "2"`}, 400, codeBadHeader},
-		{"foreign If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"abc"`}, 400, codeBadHeader},
-		{"bad X-Correlation-Id", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"X-Correlation-Id", "a b"}, 400, codeBadHeader},
-		{"malformed If-None-Match", "GET", "/v1/orders/" + o.ID, nil, []string{"If-None-Match", `"1`}, 400, codeBadHeader},
-		{"body too large", "POST", items, huge, nil, 413, codeTooLarge},
-		{"text/plain", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"Content-Type", "text/plain"}, 415, codeUnsupportedMedia},
-		{"latin-1 JSON", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"Content-Type", "application/json; charset=iso-8859-1"}, 415, codeUnsupportedMedia},
+		{"malformed JSON", "POST", items, `{"quantity": 1,`, nil, 400, problem.CodeMalformedJSON},
+		{"not JSON at all", "POST", items, `quantity=1`, nil, 400, problem.CodeMalformedJSON},
+		{"empty body", "POST", items, ``, nil, 400, problem.CodeMalformedJSON},
+		{"unknown field", "POST", items, `{` + validItem + `,"quantity":1,"colour":"red"}`, nil, 400, problem.CodeUnknownField},
+		{"field name in another case", "POST", items, `{` + validItem + `,"Quantity":1}`, nil, 400, problem.CodeUnknownField},
+		{"wrong type", "POST", items, `{` + validItem + `,"quantity":"1"}`, nil, 400, problem.CodeWrongType},
+		{"price as number", "POST", items, `{"product_id":"` + uuid.NewString() + `","product_name":"Mug","quantity":1,"unit_price":4.5}`, nil, 400, problem.CodeWrongType},
+		{"fractional quantity", "POST", items, `{` + validItem + `,"quantity":1.5}`, nil, 400, problem.CodeWrongType},
+		{"30-digit quantity", "POST", items, `{` + validItem + `,"quantity":123456789012345678901234567890}`, nil, 400, problem.CodeWrongType},
+		{"exponent quantity", "POST", items, `{` + validItem + `,"quantity":1E1000000000}`, nil, 400, problem.CodeWrongType},
+		{"array body", "POST", items, `[]`, nil, 400, problem.CodeWrongType},
+		{"null body", "POST", items, `null`, nil, 400, problem.CodeWrongType},
+		{"trailing data", "POST", items, `{` + validItem + `,"quantity":1} {}`, nil, 400, problem.CodeMalformedJSON},
+		{"trailing garbage", "POST", items, `{` + validItem + `,"quantity":1}x`, nil, 400, problem.CodeMalformedJSON},
+		{"bad order id in path", "POST", "/v1/orders/not-a-uuid/items", `{` + validItem + `,"quantity":1}`, nil, 400, problem.CodeBadPathParam},
+		{"braced order id in path", "GET", "/v1/orders/{" + o.ID + "}", nil, nil, 400, problem.CodeBadPathParam},
+		{"bad product id in path", "DELETE", items + "/42", nil, nil, 400, problem.CodeBadPathParam},
+		{"bad customer id in path", "GET", "/v1/customers/42/orders", nil, nil, 400, problem.CodeBadPathParam},
+		{"upper-case order id in path", "GET", "/v1/orders/" + strings.ToUpper(o.ID), nil, nil, 400, problem.CodeBadPathParam},
+		{"upper-case order id in a command's path", "POST", "/v1/orders/" + strings.ToUpper(o.ID) + "/items", `{` + validItem + `,"quantity":1}`, nil, 400, problem.CodeBadPathParam},
+		{"upper-case product id in path", "DELETE", items + "/" + strings.ToUpper(uuid.NewString()), nil, nil, 400, problem.CodeBadPathParam},
+		{"upper-case customer id in path", "GET", "/v1/customers/" + strings.ToUpper(uuid.NewString()) + "/orders", nil, nil, 400, problem.CodeBadPathParam},
+		{"malformed If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `2`}, 400, problem.CodeBadHeader},
+		{"weak If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `W/"2"`}, 400, problem.CodeBadHeader},
+		{"If-Match list", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"1", "2"`}, 400, problem.CodeBadHeader},
+		{"foreign If-Match", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"If-Match", `"abc"`}, 400, problem.CodeBadHeader},
+		{"bad X-Correlation-Id", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"X-Correlation-Id", "a b"}, 400, problem.CodeBadHeader},
+		{"malformed If-None-Match", "GET", "/v1/orders/" + o.ID, nil, []string{"If-None-Match", `"1`}, 400, problem.CodeBadHeader},
+		{"body too large", "POST", items, huge, nil, 413, problem.CodeTooLarge},
+		{"text/plain", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"Content-Type", "text/plain"}, 415, problem.CodeUnsupportedMedia},
+		{"latin-1 JSON", "POST", items, `{` + validItem + `,"quantity":1}`, []string{"Content-Type", "application/json; charset=iso-8859-1"}, 415, problem.CodeUnsupportedMedia},
 		{"unknown order", "POST", "/v1/orders/" + uuid.NewString() + "/items", `{` + validItem + `,"quantity":1}`, nil, 404, "order_not_found"},
 		{"unknown order GET", "GET", "/v1/orders/" + uuid.NewString(), nil, nil, 404, "order_not_found"},
 		{"unknown order events", "GET", "/v1/orders/" + uuid.NewString() + "/events", nil, nil, 404, "order_not_found"},
-		{"unknown route", "GET", "/v1/nothing", nil, nil, 404, codeRouteNotFound},
-		{"trailing slash", "GET", "/v1/orders/", nil, nil, 404, codeRouteNotFound},
+		{"unknown route", "GET", "/v1/nothing", nil, nil, 404, problem.CodeRouteNotFound},
+		{"trailing slash", "GET", "/v1/orders/", nil, nil, 404, problem.CodeRouteNotFound},
 		{"duplicate product", "POST", items, nil, nil, 409, "duplicate_product"}, // body set below
 		{"remove absent item", "DELETE", items + "/" + uuid.NewString(), nil, nil, 409, "item_not_in_order"},
 		{"ship a draft", "POST", "/v1/orders/" + o.ID + "/ship", `{"tracking_number":"T","carrier":"C"}`, nil, 409, "order_not_placed"},
@@ -101,13 +103,13 @@ func TestBodyTooLargeWithoutContentLength(t *testing.T) {
 	o := a.create(uuid.New())
 	// A reader of unknown length is sent chunked, so only MaxBytesReader
 	// can stop it.
-	body := io.MultiReader(strings.NewReader(`{"product_name":"`), strings.NewReader(strings.Repeat("a", 2*maxBodyBytes)), strings.NewReader(`"}`))
+	body := io.MultiReader(strings.NewReader(`{"product_name":"`), strings.NewReader(strings.Repeat("a", 2*jsonbody.MaxBytes)), strings.NewReader(`"}`))
 	req, err := http.NewRequest("POST", a.url+"/v1/orders/"+o.ID+"/items", body)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
-	a.send(req).wantProblem(t, http.StatusRequestEntityTooLarge, codeTooLarge)
+	a.send(req).wantProblem(t, http.StatusRequestEntityTooLarge, problem.CodeTooLarge)
 }
 
 func TestValidationListsEveryField(t *testing.T) {
@@ -260,7 +262,7 @@ func TestMethodNotAllowed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		r := a.do(tt.method, tt.path, nil)
-		r.wantProblem(t, http.StatusMethodNotAllowed, codeMethodNotAllowed)
+		r.wantProblem(t, http.StatusMethodNotAllowed, problem.CodeMethodNotAllowed)
 		if got := r.Header.Get("Allow"); got != tt.allow {
 			t.Errorf("%s %s: Allow = %q, want %q", tt.method, tt.path, got, tt.allow)
 		}

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -35,17 +36,17 @@ func expectedVersion(r *http.Request) (int, error) {
 	tags, star, err := parseETags(strings.Join(vs, ","))
 	switch {
 	case err != nil:
-		return 0, badRequest(codeBadHeader, "If-Match: "+err.Error())
+		return 0, problem.BadRequest(problem.CodeBadHeader, "If-Match: "+err.Error())
 	case star:
 		return app.AnyVersion, nil
 	case len(tags) != 1:
-		return 0, badRequest(codeBadHeader, `If-Match must name exactly one version, like "3"`)
+		return 0, problem.BadRequest(problem.CodeBadHeader, `If-Match must name exactly one version, like "3"`)
 	case tags[0].weak:
-		return 0, badRequest(codeBadHeader, `If-Match compares strongly: send the ETag without W/`)
+		return 0, problem.BadRequest(problem.CodeBadHeader, `If-Match compares strongly: send the ETag without W/`)
 	}
 	v, ok := parseVersion(tags[0].opaque)
 	if !ok {
-		return 0, badRequest(codeBadHeader, `If-Match must be an ETag this API sent, like "3"`)
+		return 0, problem.BadRequest(problem.CodeBadHeader, `If-Match must be an ETag this API sent, like "3"`)
 	}
 	return v, nil
 }
@@ -59,7 +60,7 @@ func notModified(r *http.Request, version int) (bool, error) {
 	}
 	tags, star, err := parseETags(strings.Join(vs, ","))
 	if err != nil {
-		return false, badRequest(codeBadHeader, "If-None-Match: "+err.Error())
+		return false, problem.BadRequest(problem.CodeBadHeader, "If-None-Match: "+err.Error())
 	}
 	if star {
 		return true, nil

@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -45,7 +46,7 @@ func TestExpectedVersion(t *testing.T) {
 			t.Errorf("If-Match %q = %d, %v; want %d, error %v", tt.header, got, err, tt.want, tt.wantErr)
 		}
 		if err != nil {
-			if p, _ := toProblem(err); p.Status != 400 || p.Code != codeBadHeader {
+			if p, _ := problem.From(err); p.Status != 400 || p.Code != problem.CodeBadHeader {
 				t.Errorf("If-Match %q: problem %+v", tt.header, p)
 			}
 		}

@@ -5,14 +5,14 @@ import (
 	"strings"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
 // handleNotFound answers paths no route matches with a problem, like every
 // other error of the API.
 func handleNotFound() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, r, &requestError{status: http.StatusNotFound, code: codeRouteNotFound,
-			detail: "there is no resource at this path; /openapi.yaml lists the API's paths"})
+		problem.Write(w, r, problem.Request(http.StatusNotFound, problem.CodeRouteNotFound, "there is no resource at this path; /openapi.yaml lists the API's paths"))
 	}
 }
 
@@ -41,7 +41,6 @@ func handleMethodNotAllowed(routes chi.Routes) http.HandlerFunc {
 			return
 		}
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		writeError(w, r, &requestError{status: http.StatusMethodNotAllowed, code: codeMethodNotAllowed,
-			detail: r.Method + " is not supported here; use " + strings.Join(allow, ", ")})
+		problem.Write(w, r, problem.Request(http.StatusMethodNotAllowed, problem.CodeMethodNotAllowed, r.Method+" is not supported here; use "+strings.Join(allow, ", ")))
 	}
 }

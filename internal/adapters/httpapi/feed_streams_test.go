@@ -10,49 +10,12 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
 )
-
-func TestStreamSlots(t *testing.T) {
-	t.Parallel()
-	refused := func(err error, status int, code string) {
-		t.Helper()
-		if p, _ := toProblem(err); err == nil || p.Status != status || p.Code != code {
-			t.Errorf("got %v, want %d %s", err, status, code)
-		}
-	}
-	// Given room for three streams, two per client
-	slots, err := newStreamSlots(3, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// When a client holds two
-	releaseA, err := slots.acquire("a")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := slots.acquire("a"); err != nil {
-		t.Fatal(err)
-	}
-	// Then its third is refused as too many
-	_, err = slots.acquire("a")
-	refused(err, http.StatusTooManyRequests, codeTooManyStreams)
-	// while another client gets the last place
-	if _, err := slots.acquire("b"); err != nil {
-		t.Fatal(err)
-	}
-	// and after it, any client is refused as the process is full
-	_, err = slots.acquire("c")
-	refused(err, http.StatusServiceUnavailable, codeStreamsExhausted)
-	// When one is released, its place is free again
-	releaseA()
-	if _, err := slots.acquire("c"); err != nil {
-		t.Errorf("after a release: %v", err)
-	}
-}
 
 // TestLiveFeedLimits: a live feed beyond its client's share, or beyond the
 // process's, is refused before streaming, with its own problem and
@@ -64,8 +27,8 @@ func TestLiveFeedLimits(t *testing.T) {
 		total, perClient, status int
 		code                     string
 	}{
-		"per client": {10, 2, http.StatusTooManyRequests, codeTooManyStreams},
-		"in all":     {2, 10, http.StatusServiceUnavailable, codeStreamsExhausted},
+		"per client": {10, 2, http.StatusTooManyRequests, problem.CodeTooManyStreams},
+		"in all":     {2, 10, http.StatusServiceUnavailable, problem.CodeStreamsExhausted},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
@@ -119,25 +82,9 @@ func TestLiveFeedLimitIsPerPrincipal(t *testing.T) {
 	// first is
 	again := testAuthenticator.issue(staffPrincipal)
 	staff.as(again).do("GET", "/v1/events", nil, "Accept", "text/event-stream").
-		wantProblem(t, http.StatusTooManyRequests, codeTooManyStreams)
+		wantProblem(t, http.StatusTooManyRequests, problem.CodeTooManyStreams)
 	staff.do("GET", "/v1/events", nil, "Accept", "text/event-stream").
-		wantProblem(t, http.StatusTooManyRequests, codeTooManyStreams)
-}
-
-// TestCallerIsThePrincipalFirst: rates and live feeds count against the principal's subject, and
-// only without one (which the routes never let through) against the
-// address, the two kept apart.
-func TestCallerIsThePrincipalFirst(t *testing.T) {
-	t.Parallel()
-	r := httptest.NewRequest("GET", "/v1/events", nil)
-	r.RemoteAddr = "192.0.2.7:4242"
-	if got := caller(r); got != "addr:192.0.2.7" {
-		t.Errorf("without a principal: %q", got)
-	}
-	r = r.WithContext(context.WithValue(r.Context(), principalKey, identity{principal: app.Principal{Subject: "192.0.2.7"}}))
-	if got := caller(r); got != "sub:192.0.2.7" {
-		t.Errorf("with a principal: %q", got)
-	}
+		wantProblem(t, http.StatusTooManyRequests, problem.CodeTooManyStreams)
 }
 
 // tryStream asks for a live feed and returns it if it was granted.
@@ -193,7 +140,7 @@ func TestLiveFeedUnavailableBeforeStreaming(t *testing.T) {
 	for range 2 {
 		// Then it is told to retry, both times
 		r := a.do("GET", "/v1/events", nil, "Accept", "text/event-stream")
-		r.wantProblem(t, http.StatusServiceUnavailable, codeUnavailable)
+		r.wantProblem(t, http.StatusServiceUnavailable, problem.CodeUnavailable)
 		if r.Header.Get("Retry-After") == "" {
 			t.Error("no Retry-After")
 		}

@@ -410,61 +410,6 @@ func TestLiveFeedEndsOnShutdown(t *testing.T) {
 	s.ended(5 * time.Second)
 }
 
-// TestLiveFeedEndIsWritableAfterShutdownCutsAWrite: shutdown that comes
-// as a write finishes pulls that write's deadline in; the stream's end is
-// still given time to be written, so the client sees the stream end
-// rather than break.
-func TestLiveFeedEndIsWritableAfterShutdownCutsAWrite(t *testing.T) {
-	t.Parallel()
-	// Given a stream in the middle of a write
-	w := &deadlineRecorder{ResponseWriter: httptest.NewRecorder()}
-	out := &sseWriter{w: w, rc: http.NewResponseController(w)}
-	closing := make(chan struct{})
-	_, stop := out.endWhen(closing, time.Time{})
-	if err := out.begin(); err != nil {
-		t.Fatal(err)
-	}
-
-	// When shutdown begins and pulls the write's deadline in, and then
-	// the write finishes and the stream ends
-	close(closing)
-	if !eventually(func() bool { return !w.last().After(time.Now()) }) {
-		t.Fatalf("write deadline %s not pulled in", w.last())
-	}
-	out.end()
-	stop()
-
-	// Then the response ends under a deadline still ahead, and soon
-	if d := time.Until(w.last()); d <= 0 || d > sseLastWriteGrace {
-		t.Errorf("the stream's end has %s to be written, want up to %s", d, sseLastWriteGrace)
-	}
-}
-
-// deadlineRecorder is a ResponseWriter that keeps the write deadlines set
-// on it.
-type deadlineRecorder struct {
-	http.ResponseWriter
-	mu        sync.Mutex
-	deadlines []time.Time
-}
-
-func (d *deadlineRecorder) SetWriteDeadline(t time.Time) error {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.deadlines = append(d.deadlines, t)
-	return nil
-}
-
-// last is the deadline set last, zero if none was.
-func (d *deadlineRecorder) last() time.Time {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if len(d.deadlines) == 0 {
-		return time.Time{}
-	}
-	return d.deadlines[len(d.deadlines)-1]
-}
-
 func TestFeedCursorRoundTrip(t *testing.T) {
 	t.Parallel()
 	for _, c := range []app.FeedCursor{{}, {TransactionID: 760, Position: 5}, {TransactionID: 1<<64 - 1, Position: 1<<63 - 1}} {
@@ -485,37 +430,6 @@ func TestFeedCursorRoundTrip(t *testing.T) {
 		encodeFeedCursor(testCursors, app.FeedCursor{TransactionID: 760, Position: -1})} {
 		if c, legacy, ok := decodeFeedCursor(testCursors, s); ok {
 			t.Errorf("decodeFeedCursor(%q) = %+v, legacy %v; want failure", s, c, legacy)
-		}
-	}
-}
-
-func TestWantsEventStream(t *testing.T) {
-	t.Parallel()
-	for accept, want := range map[string]bool{
-		"":                                    false,
-		"*/*":                                 false,
-		"application/json":                    false,
-		"text/event-stream":                   true,
-		"application/json, text/event-stream": true,
-		"text/event-stream;q=0.5, */*;q=0.1":  true,
-		"text/event-stream;q=0":               false,
-		"text/event-stream;q=0.0, application/json": false,
-		"text/*": false,
-		// JSON preferred: a page of JSON
-		"text/event-stream; q=0.5, application/json": false,
-		"text/event-stream;q=0.9, */*":               false,
-		"text/event-stream, application/json;q=0.9":  true,
-		// q outside 0 to 1 is no weight: the item is ignored
-		"text/event-stream;q=1.5":                         false,
-		"text/event-stream;q=Inf":                         false,
-		"application/json;q=NaN, text/event-stream;q=0.1": true,
-	} {
-		r := httptest.NewRequest("GET", feedPath, nil)
-		if accept != "" {
-			r.Header.Set("Accept", accept)
-		}
-		if got := wantsEventStream(r); got != want {
-			t.Errorf("Accept %q: %v, want %v", accept, got, want)
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -172,7 +173,7 @@ func checkFieldProblem(t *testing.T, err error, fields ...string) {
 	if !errors.As(err, &oe) || oe.Kind != order.KindInvalid {
 		t.Fatalf("%v (%T) is not an invalid-field error", err, err)
 	}
-	p, internal := toProblem(err)
+	p, internal := problem.From(err)
 	if internal || p.Status != 422 || len(p.Errors) == 0 {
 		t.Fatalf("%v is answered %+v", err, p)
 	}

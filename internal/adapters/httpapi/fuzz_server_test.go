@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
@@ -113,7 +114,7 @@ func FuzzServer(f *testing.F) {
 		what := method + " " + path
 		status := resp.StatusCode
 		if status >= 500 {
-			var p problem
+			var p problem.Problem
 			_ = json.Unmarshal(got, &p)
 			if status != http.StatusServiceUnavailable || p.Code != app.ErrProjectionLagging.Code {
 				t.Fatalf("%s (headers %q, body %q) → %d: %s", what, headers, body, status, got)
@@ -132,8 +133,8 @@ func FuzzServer(f *testing.F) {
 		if err := problemSchema(v); err != nil {
 			t.Fatalf("%s → %d: problem does not match the spec: %v: %s", what, status, err, got)
 		}
-		var p problem
-		if err := json.Unmarshal(got, &p); err != nil || p.Status != status || problemTitles[p.Code] == "" {
+		var p problem.Problem
+		if err := json.Unmarshal(got, &p); err != nil || p.Status != status || problem.Titles[p.Code] == "" {
 			t.Fatalf("%s → %d: problem %+v", what, status, p)
 		}
 		if after := srv.eventCount(t); after != before {

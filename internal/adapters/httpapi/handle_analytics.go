@@ -1,35 +1,31 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
-
-type dailyAnalyticsReader interface {
-	DailyAnalytics(ctx context.Context, q app.AnalyticsQuery) (app.AnalyticsReport, error)
-}
 
 // handleDailyAnalytics answers the daily figures of a range of days, with
 // the analytics projection's position and lag in the body and in headers.
 // The projection is asynchronous; ?min_position= waits, bounded, for a
 // write of the client's to be counted.
-func handleDailyAnalytics(svc dailyAnalyticsReader, cursors *cursor.Signer) http.Handler {
+func handleDailyAnalytics(svc *app.Service, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q, err := analyticsQuery(r.URL.Query())
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		report, err := svc.DailyAnalytics(r.Context(), q)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		h := w.Header()

@@ -1,40 +1,35 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
-
-type orderCreator interface {
-	replayer
-	CreateOrder(ctx context.Context, in app.NewOrder, meta app.Metadata) (app.Result, error)
-}
 
 // handleCreateOrder starts an order: a customer's own when customer_id is
 // left out. The client may choose its id, which
 // makes a retried create answer 409 order_exists instead of making a
 // second order; or send an Idempotency-Key, which makes it answer 201 again
 // with the order the first request created.
-func handleCreateOrder(svc orderCreator) http.Handler {
+func handleCreateOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		meta, err := metadataFrom(r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		idem, err := idempotencyOf(w, r, app.AnyVersion)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		req, err := decode[createOrderRequest](w, r, maxBodyBytes)
-		if err != nil {
-			writeRefusal(w, r, svc, idem, writeCreated, err)
-			return
-		}
-		in, err := req.newOrder(principalFrom(r.Context()))
+		by := access.Principal(r.Context())
+		in, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, func(req createOrderRequest) (app.NewOrder, error) {
+			return req.newOrder(by)
+		})
 		if err != nil {
 			writeRefusal(w, r, svc, idem, writeCreated, err)
 			return
@@ -42,7 +37,7 @@ func handleCreateOrder(svc orderCreator) http.Handler {
 		in.Idempotency = idem
 		res, err := svc.CreateOrder(r.Context(), in, meta)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeCreated(w, r, res)

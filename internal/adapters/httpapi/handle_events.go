@@ -1,36 +1,33 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-type eventPager interface {
-	OrderEventPage(ctx context.Context, p app.Principal, q app.EventQuery) (app.EventPage, error)
-}
-
 // handleOrderEvents returns a page of an order's history from the event
 // store, oldest first: the audit trail behind the order document.
-func handleOrderEvents(svc eventPager) http.Handler {
+func handleOrderEvents(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "order_id")
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		q, err := eventQuery(r.URL.Query())
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		q.OrderID = id
-		page, err := svc.OrderEventPage(r.Context(), principalFrom(r.Context()), q)
+		page, err := svc.OrderEventPage(r.Context(), access.Principal(r.Context()), q)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		doc := toEventsJSON(page.Events)

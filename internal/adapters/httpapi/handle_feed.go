@@ -2,12 +2,13 @@ package httpapi
 
 import (
 	"context"
-	"mime"
 	"net/http"
-	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/livefeed"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -15,20 +16,10 @@ import (
 // feedPath is the global feed's route.
 const feedPath = "/v1/events"
 
-type feedReader interface {
-	Feed(ctx context.Context, q app.FeedQuery) (app.FeedPage, error)
-}
-
-// feedSource is the feed, and the judge of unsigned cursors into it.
-type feedSource interface {
-	feedReader
-	FeedCursorExists(ctx context.Context, c app.FeedCursor) (bool, error)
-}
-
 // handleFeed serves the global feed of every order's events: one page as
 // JSON, or, to a client that accepts text/event-stream, a live stream of
 // server-sent events that follows new appends.
-func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Handler {
+func handleFeed(feed *app.Service, live *livefeed.Feed, cursors *cursor.Signer, readTimeout time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// The answer depends on Accept; caches must keep the two apart.
 		w.Header().Add("Vary", "Accept")
@@ -36,59 +27,32 @@ func handleFeed(feed feedSource, live *liveFeed, cursors *cursor.Signer) http.Ha
 		if err == nil && unsigned != "" {
 			// Bounded like the live feed's reads: the timeout middleware
 			// leaves a live feed alone.
-			ctx, cancel := context.WithTimeout(r.Context(), live.readTimeout)
+			ctx, cancel := context.WithTimeout(r.Context(), readTimeout)
 			err = trustUnsigned(unsigned)(feed.FeedCursorExists(ctx, q.After))
 			cancel()
 		}
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		if wantsEventStream(r) && r.Method == http.MethodHead {
-			live.head(w, r, feed, q)
+		if livefeed.Wanted(r) && r.Method == http.MethodHead {
+			live.Head(w, r, func(ctx context.Context) error {
+				_, err := feed.Feed(ctx, q)
+				return err
+			})
 			return
 		}
-		if wantsEventStream(r) {
-			live.serve(w, r, q)
+		if livefeed.Wanted(r) {
+			live.Serve(w, r, q)
 			return
 		}
 		page, err := feed.Feed(r.Context(), q)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeJSON(w, r, http.StatusOK, toFeedPageJSON(page, cursors))
 	})
-}
-
-// head answers HEAD as the live feed's GET begins, without opening the
-// stream: whether a stream would be admitted now, then its first read,
-// decide the status there too.
-func (lf *liveFeed) head(w http.ResponseWriter, r *http.Request, feed feedReader, q app.FeedQuery) {
-	if err := tokenLive(principalFrom(r.Context()).Expires); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	release, err := lf.streams.acquire(lf.client(r))
-	if err != nil {
-		writeError(w, r, err)
-		return
-	}
-	release()
-	if _, err := feed.Feed(r.Context(), q); err != nil {
-		writeError(w, r, err)
-		return
-	}
-	setEventStreamHeaders(w.Header())
-	w.WriteHeader(http.StatusOK)
-}
-
-// setEventStreamHeaders sets the headers of a live feed's answer.
-func setEventStreamHeaders(h http.Header) {
-	h.Set("Content-Type", "text/event-stream")
-	h.Set("Cache-Control", "no-store")
-	// Proxies such as nginx would otherwise buffer the stream.
-	h.Set("X-Accel-Buffering", "no")
 }
 
 // feedQuery parses after, limit and type (repeated for several types),
@@ -136,38 +100,8 @@ func feedQuery(r *http.Request, cursors *cursor.Signer) (q app.FeedQuery, unsign
 	return q, unsigned, errs.merge(nil)
 }
 
-// wantsEventStream reports whether the request's Accept header names
-// text/event-stream (with a q above zero), what an EventSource sends, and
-// prefers it at least as much as JSON (application/json, application/* or
-// */*). Anything else gets JSON.
-func wantsEventStream(r *http.Request) bool {
-	stream, json := 0.0, 0.0
-	for _, header := range r.Header.Values("Accept") {
-		for _, item := range strings.Split(header, ",") {
-			mt, params, err := mime.ParseMediaType(strings.TrimSpace(item))
-			if err != nil {
-				continue
-			}
-			q := 1.0
-			if s, ok := params["q"]; ok {
-				// RFC 9110's qvalue: 0 to 1; anything else is no weight.
-				if q, err = strconv.ParseFloat(s, 64); err != nil || !(q >= 0 && q <= 1) {
-					continue
-				}
-			}
-			switch mt {
-			case "text/event-stream":
-				stream = max(stream, q)
-			case "application/json", "application/*", "*/*":
-				json = max(json, q)
-			}
-		}
-	}
-	return stream > 0 && stream >= json
-}
-
 // isLiveFeed reports whether the request asks for the live feed, which
 // stays open as long as its client wants.
 func isLiveFeed(r *http.Request) bool {
-	return r.Method == http.MethodGet && r.URL.Path == feedPath && wantsEventStream(r)
+	return r.Method == http.MethodGet && r.URL.Path == feedPath && livefeed.Wanted(r)
 }

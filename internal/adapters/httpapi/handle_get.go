@@ -1,19 +1,14 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
-	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
-
-type orderGetter interface {
-	GetOrder(ctx context.Context, p app.Principal, id uuid.UUID) (order.Order, error)
-	OrderAt(ctx context.Context, p app.Principal, id uuid.UUID, at app.PointInTime) (order.Order, error)
-}
 
 // immutable is the Cache-Control of an order at a given version: events
 // are never changed or removed, so that state is the same forever. It is
@@ -26,32 +21,32 @@ const immutable = "private, max-age=31536000, immutable"
 // handleGetOrder returns the order document from the read model or, with
 // ?version= or ?as_of=, as it was then, rebuilt from its events; 304 when
 // the client's copy (If-None-Match) is that version.
-func handleGetOrder(svc orderGetter) http.Handler {
+func handleGetOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "order_id")
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		q := r.URL.Query()
 		at, past, err := pointInTime(q)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		var o order.Order
-		if p := principalFrom(r.Context()); past {
+		if p := access.Principal(r.Context()); past {
 			o, err = svc.OrderAt(r.Context(), p, id, at)
 		} else {
 			o, err = svc.GetOrder(r.Context(), p, id)
 		}
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		match, err := notModified(r, o.Version)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		h := w.Header()

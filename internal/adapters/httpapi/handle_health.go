@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/rs/zerolog/hlog"
 )
 
@@ -47,7 +48,7 @@ func handleReady(ready func(context.Context) error, details func(context.Context
 			if errors.As(err, &public) {
 				detail += ": " + public.PublicReason()
 			}
-			writeError(w, r, &requestError{status: http.StatusServiceUnavailable, code: codeNotReady, detail: detail})
+			problem.Write(w, r, problem.Request(http.StatusServiceUnavailable, problem.CodeNotReady, detail))
 			return
 		}
 		doc := readyJSON{Status: "ok"}

@@ -1,126 +1,100 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
-	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
-	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-type orderPlacer interface {
-	replayer
-	PlaceOrder(ctx context.Context, t app.Target, addr order.Address) (app.Result, error)
-}
-
 // handlePlaceOrder places a draft order for shipping.
-func handlePlaceOrder(svc orderPlacer) http.Handler {
+func handlePlaceOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		req, err := decode[placeOrderRequest](w, r, maxBodyBytes)
+		addr, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, placeOrderRequest.shippingAddress)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
-		res, err := svc.PlaceOrder(r.Context(), t, req.ShippingAddress.address())
+		res, err := svc.PlaceOrder(r.Context(), t, addr)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)
 	})
 }
 
-type orderShipper interface {
-	replayer
-	ShipOrder(ctx context.Context, t app.Target, trackingNumber, carrier string) (app.Result, error)
-}
-
 // handleShipOrder records the hand-over of a placed order to a carrier.
-func handleShipOrder(svc orderShipper) http.Handler {
+func handleShipOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		req, err := decode[shipOrderRequest](w, r, maxBodyBytes)
+		req, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, shipOrderRequest.checked)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.ShipOrder(r.Context(), t, req.TrackingNumber, req.Carrier)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)
 	})
-}
-
-type orderDeliverer interface {
-	replayer
-	DeliverOrder(ctx context.Context, t app.Target, deliveredAt time.Time, signature string) (app.Result, error)
 }
 
 // handleDeliverOrder records the delivery of a shipped order. The body is
 // optional: a courier's app may just say "delivered, now".
-func handleDeliverOrder(svc orderDeliverer) http.Handler {
+func handleDeliverOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		req, err := decode[deliverOrderRequest](w, r, maxBodyBytes)
-		if errors.Is(err, errEmptyBody) {
-			req, err = deliverOrderRequest{}, nil
+		d, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, deliverOrderRequest.delivery)
+		if errors.Is(err, jsonbody.ErrEmpty) {
+			d, err = deliverOrderRequest{}.delivery()
 		}
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
-		at, err := req.deliveredAt()
+		res, err := svc.DeliverOrder(r.Context(), t, d.at, d.signature)
 		if err != nil {
-			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
-			return
-		}
-		res, err := svc.DeliverOrder(r.Context(), t, at, deref(req.Signature))
-		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)
 	})
 }
 
-type orderCanceller interface {
-	replayer
-	CancelOrder(ctx context.Context, t app.Target, reason, cancelledBy string) (app.Result, error)
-}
-
 // handleCancelOrder cancels a draft or placed order.
-func handleCancelOrder(svc orderCanceller) http.Handler {
+func handleCancelOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		req, err := decode[cancelOrderRequest](w, r, maxBodyBytes)
+		req, err := jsonbody.Decode(w, r, jsonbody.MaxBytes, cancelOrderRequest.checked)
 		if err != nil {
 			writeRefusal(w, r, svc, t.Idempotency, writeChanged, err)
 			return
 		}
 		res, err := svc.CancelOrder(r.Context(), t, req.Reason, req.CancelledBy)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeResult(w, r, http.StatusOK, res)

@@ -1,20 +1,16 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
-
-type customerOrderLister interface {
-	ListCustomerOrders(ctx context.Context, p app.Principal, q app.ListQuery) (app.OrderPage, error)
-	OrderCursorExists(ctx context.Context, customerID uuid.UUID, c app.Cursor) (bool, error)
-}
 
 // handleCustomerOrders pages a customer's orders, newest first. An unknown
 // customer simply has no orders.
@@ -22,24 +18,24 @@ type customerOrderLister interface {
 // The list is asked for before an unsigned cursor is judged, so that
 // whoever may not list the customer's orders is refused before the
 // cursor's answer could tell them whether the order it names exists.
-func handleCustomerOrders(svc customerOrderLister, cursors *cursor.Signer) http.Handler {
+func handleCustomerOrders(svc *app.Service, cursors *cursor.Signer) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		customerID, err := pathID(r, "customer_id")
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		q, unsigned, err := listQuery(r.URL.Query(), customerID, cursors)
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
-		page, err := svc.ListCustomerOrders(r.Context(), principalFrom(r.Context()), q)
+		page, err := svc.ListCustomerOrders(r.Context(), access.Principal(r.Context()), q)
 		if err == nil && unsigned {
 			err = trustUnsigned("cursor")(svc.OrderCursorExists(r.Context(), customerID, *q.After))
 		}
 		if err != nil {
-			writeError(w, r, err)
+			problem.Write(w, r, err)
 			return
 		}
 		writeJSON(w, r, http.StatusOK, toOrderPageJSON(page, q, cursors))

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -37,34 +39,34 @@ func TestHostileRequests(t *testing.T) {
 		code    string
 		field   string // for 422: the field named
 	}{
-		{"body over 1 MiB", "POST", items, `{"product_name":"` + strings.Repeat("a", maxBodyBytes) + `"}`, nil, 413, codeTooLarge, ""},
-		{"100k [ as the body", "POST", items, strings.Repeat("[", 100_000), nil, 400, codeMalformedJSON, ""},
-		{"100k [ in a field", "POST", items, `{"product_name":` + strings.Repeat("[", 100_000), nil, 400, codeMalformedJSON, ""},
-		{"100k { in a field", "POST", items, `{"product_name":` + strings.Repeat(`{"a":`, 100_000), nil, 400, codeMalformedJSON, ""},
-		{"duplicate key", "POST", items, `{"quantity":1,"quantity":2}`, nil, 400, codeDuplicateField, ""},
-		{"duplicate key, valid item", "POST", items, strings.TrimSuffix(item("1"), "}") + `,"quantity":2}`, nil, 400, codeDuplicateField, ""},
-		{"duplicate nested key", "POST", "/v1/orders/" + o.ID + "/place", `{"shipping_address":{"name":"A","name":"B"}}`, nil, 400, codeDuplicateField, ""},
-		{"trailing object", "POST", items, item("1") + `{}`, nil, 400, codeMalformedJSON, ""},
-		{"trailing garbage", "POST", items, item("1") + `;DROP`, nil, 400, codeMalformedJSON, ""},
+		{"body over 1 MiB", "POST", items, `{"product_name":"` + strings.Repeat("a", jsonbody.MaxBytes) + `"}`, nil, 413, problem.CodeTooLarge, ""},
+		{"100k [ as the body", "POST", items, strings.Repeat("[", 100_000), nil, 400, problem.CodeMalformedJSON, ""},
+		{"100k [ in a field", "POST", items, `{"product_name":` + strings.Repeat("[", 100_000), nil, 400, problem.CodeMalformedJSON, ""},
+		{"100k { in a field", "POST", items, `{"product_name":` + strings.Repeat(`{"a":`, 100_000), nil, 400, problem.CodeMalformedJSON, ""},
+		{"duplicate key", "POST", items, `{"quantity":1,"quantity":2}`, nil, 400, problem.CodeDuplicateField, ""},
+		{"duplicate key, valid item", "POST", items, strings.TrimSuffix(item("1"), "}") + `,"quantity":2}`, nil, 400, problem.CodeDuplicateField, ""},
+		{"duplicate nested key", "POST", "/v1/orders/" + o.ID + "/place", `{"shipping_address":{"name":"A","name":"B"}}`, nil, 400, problem.CodeDuplicateField, ""},
+		{"trailing object", "POST", items, item("1") + `{}`, nil, 400, problem.CodeMalformedJSON, ""},
+		{"trailing garbage", "POST", items, item("1") + `;DROP`, nil, 400, problem.CodeMalformedJSON, ""},
 		{"escaped NUL in text", "POST", items, strings.Replace(item("1"), `"Mug"`, `"Mu\u0000g"`, 1), nil, 422, "validation_failed", "product_name"},
 		{"escaped control char in text", "POST", "/v1/orders/" + o.ID + "/place", address(`"Ada\u001b[31m"`), nil, 422, "validation_failed", "shipping_address.name"},
-		{"raw NUL byte in a string", "POST", items, strings.Replace(item("1"), `"Mug"`, "\"Mu\x00g\"", 1), nil, 400, codeMalformedJSON, ""},
-		{"invalid UTF-8 in a string", "POST", items, strings.Replace(item("1"), `"Mug"`, "\"Mu\xffg\"", 1), nil, 400, codeMalformedJSON, ""},
-		{"overlong UTF-8 in a string", "POST", items, strings.Replace(item("1"), `"Mug"`, "\"Mu\xc0\xafg\"", 1), nil, 400, codeMalformedJSON, ""},
-		{"escaped lone surrogate", "POST", items, strings.Replace(item("1"), `"Mug"`, `"Mu\ud800g"`, 1), nil, 400, codeMalformedJSON, ""},
-		{"1E1000000000 quantity", "POST", items, item("1E1000000000"), nil, 400, codeWrongType, ""},
-		{"30-digit quantity", "POST", items, item("123456789012345678901234567890"), nil, 400, codeWrongType, ""},
+		{"raw NUL byte in a string", "POST", items, strings.Replace(item("1"), `"Mug"`, "\"Mu\x00g\"", 1), nil, 400, problem.CodeMalformedJSON, ""},
+		{"invalid UTF-8 in a string", "POST", items, strings.Replace(item("1"), `"Mug"`, "\"Mu\xffg\"", 1), nil, 400, problem.CodeMalformedJSON, ""},
+		{"overlong UTF-8 in a string", "POST", items, strings.Replace(item("1"), `"Mug"`, "\"Mu\xc0\xafg\"", 1), nil, 400, problem.CodeMalformedJSON, ""},
+		{"escaped lone surrogate", "POST", items, strings.Replace(item("1"), `"Mug"`, `"Mu\ud800g"`, 1), nil, 400, problem.CodeMalformedJSON, ""},
+		{"1E1000000000 quantity", "POST", items, item("1E1000000000"), nil, 400, problem.CodeWrongType, ""},
+		{"30-digit quantity", "POST", items, item("123456789012345678901234567890"), nil, 400, problem.CodeWrongType, ""},
 		{"-0 quantity", "POST", items, item("-0"), nil, 422, "validation_failed", "quantity"},
-		{"1.0 quantity", "POST", items, item("1.0"), nil, 400, codeWrongType, ""},
+		{"1.0 quantity", "POST", items, item("1.0"), nil, 400, problem.CodeWrongType, ""},
 		{"quantity over the maximum", "POST", items, item("1000001"), nil, 422, "validation_failed", "quantity"},
 		{"price with exponent", "POST", items, strings.Replace(item("1"), `"4.50"`, `"1E1000000000"`, 1), nil, 422, "validation_failed", "unit_price"},
 		{"price of 14 digits", "POST", items, strings.Replace(item("1"), `"4.50"`, `"99999999999999"`, 1), nil, 422, "validation_failed", "unit_price"},
 		{"name over 200 characters", "POST", items, strings.Replace(item("1"), `"Mug"`, `"`+strings.Repeat("é", 201)+`"`, 1), nil, 422, "validation_failed", "product_name"},
-		{"no content type", "POST", items, item("1"), []string{"Content-Type", ""}, 415, codeUnsupportedMedia, ""},
-		{"form content type", "POST", items, item("1"), []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, codeUnsupportedMedia, ""},
-		{"multipart content type", "POST", items, item("1"), []string{"Content-Type", "multipart/form-data; boundary=x"}, 415, codeUnsupportedMedia, ""},
-		{"UTF-16 JSON", "POST", items, item("1"), []string{"Content-Type", "application/json; charset=utf-16"}, 415, codeUnsupportedMedia, ""},
-		{"SQL in a path id", "GET", "/v1/orders/x'%3B%20DROP%20TABLE%20events%3B--", "", nil, 400, codeBadPathParam, ""},
+		{"no content type", "POST", items, item("1"), []string{"Content-Type", ""}, 415, problem.CodeUnsupportedMedia, ""},
+		{"form content type", "POST", items, item("1"), []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, problem.CodeUnsupportedMedia, ""},
+		{"multipart content type", "POST", items, item("1"), []string{"Content-Type", "multipart/form-data; boundary=x"}, 415, problem.CodeUnsupportedMedia, ""},
+		{"UTF-16 JSON", "POST", items, item("1"), []string{"Content-Type", "application/json; charset=utf-16"}, 415, problem.CodeUnsupportedMedia, ""},
+		{"SQL in a path id", "GET", "/v1/orders/x'%3B%20DROP%20TABLE%20events%3B--", "", nil, 400, problem.CodeBadPathParam, ""},
 		{"SQL in a query", "GET", "/v1/customers/" + uuid.NewString() + "/orders?status=placed'%20OR%201=1--", "", nil, 422, "validation_failed", "status"},
 		{"SQL in a cursor", "GET", "/v1/customers/" + uuid.NewString() + "/orders?cursor=%27%3B%20DROP%20TABLE%20events%3B--", "", nil, 422, "validation_failed", "cursor"},
 		{"huge limit", "GET", "/v1/events?limit=99999999999999999999999", "", nil, 422, "validation_failed", "limit"},

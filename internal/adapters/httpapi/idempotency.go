@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -35,7 +37,7 @@ func idempotencyOf(w http.ResponseWriter, r *http.Request, expectedVersion int) 
 		return app.Idempotency{}, nil
 	}
 	if len(key) < 1 || len(key) > maxIdempotencyKeyLen || !allBytes(key, isVisibleASCII) {
-		return app.Idempotency{}, badRequest(codeBadHeader,
+		return app.Idempotency{}, problem.BadRequest(problem.CodeBadHeader,
 			"Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces), once")
 	}
 	h := sha256.New()
@@ -43,7 +45,7 @@ func idempotencyOf(w http.ResponseWriter, r *http.Request, expectedVersion int) 
 	// digits: these fields cannot run into each other or into the body.
 	_, _ = io.WriteString(h, r.Method+"\n"+r.URL.Path+"\n"+strconv.Itoa(expectedVersion)+"\n")
 	if r.Method != http.MethodDelete {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, jsonbody.MaxBytes))
 		_ = r.Body.Close()
 		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body), errReader{err}))
 		_, _ = h.Write(body)

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
 // try sends a request without failing the test, so that goroutines may
@@ -339,7 +341,7 @@ func TestMalformedIdempotencyKey(t *testing.T) {
 				t.Fatal(err)
 			}
 			req.Header["Idempotency-Key"] = []string{key}
-			a.send(req).wantProblem(t, http.StatusBadRequest, codeBadHeader)
+			a.send(req).wantProblem(t, http.StatusBadRequest, problem.CodeBadHeader)
 		})
 	}
 	t.Run("repeated", func(t *testing.T) {
@@ -349,7 +351,7 @@ func TestMalformedIdempotencyKey(t *testing.T) {
 		}
 		req.Header.Set("Content-Type", "application/json")
 		req.Header["Idempotency-Key"] = []string{"a", "b"}
-		a.send(req).wantProblem(t, http.StatusBadRequest, codeBadHeader)
+		a.send(req).wantProblem(t, http.StatusBadRequest, problem.CodeBadHeader)
 	})
 	// The longest key, and quotes as the IETF draft's clients send them.
 	for _, key := range []string{strings.Repeat("k", 255), `"8e03978e-40d5-43e8-bc93-6894a57f9324"`} {
@@ -363,15 +365,15 @@ func TestIdempotentRequestBodyLimits(t *testing.T) {
 	// The body is read for the fingerprint first; decode still answers
 	// for it. A reader of unknown length, so that the server finds the
 	// size by reading, not from Content-Length.
-	big := `{"customer_id": "` + uuid.NewString() + `", "pad": "` + strings.Repeat("x", maxBodyBytes) + `"}`
+	big := `{"customer_id": "` + uuid.NewString() + `", "pad": "` + strings.Repeat("x", jsonbody.MaxBytes) + `"}`
 	req, err := http.NewRequest("POST", a.url+"/v1/orders", io.MultiReader(strings.NewReader(big)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Idempotency-Key", "big")
-	a.send(req).wantProblem(t, http.StatusRequestEntityTooLarge, codeTooLarge)
-	a.do("POST", "/v1/orders", `{"customer_id": 1}`, "Idempotency-Key", "bad").wantProblem(t, http.StatusBadRequest, codeWrongType)
+	a.send(req).wantProblem(t, http.StatusRequestEntityTooLarge, problem.CodeTooLarge)
+	a.do("POST", "/v1/orders", `{"customer_id": 1}`, "Idempotency-Key", "bad").wantProblem(t, http.StatusBadRequest, problem.CodeWrongType)
 	if n := a.count(`SELECT count(*) FROM idempotency_keys`); n != 0 {
 		t.Errorf("%d keys claimed by refused requests", n)
 	}

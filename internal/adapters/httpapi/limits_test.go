@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -91,12 +92,12 @@ func TestSpecStatesTheCodesLimits(t *testing.T) {
 		t.Error("the spec still documents X-Actor, which the server no longer reads")
 	}
 	for _, text := range []string{doc.Info.Description, *doc.Components.Responses["RequestTooLarge"].Value.Description} {
-		if maxBodyBytes != 1<<20 || !strings.Contains(text, "1 MiB") {
-			t.Errorf("the spec does not state the body limit of %d bytes as 1 MiB: %.80q…", maxBodyBytes, text)
+		if jsonbody.MaxBytes != 1<<20 || !strings.Contains(text, "1 MiB") {
+			t.Errorf("the spec does not state the body limit of %d bytes as 1 MiB: %.80q…", jsonbody.MaxBytes, text)
 		}
 	}
-	if !strings.Contains(doc.Info.Description, fmt.Sprintf("deeper than %d", maxJSONDepth)) {
-		t.Errorf("the spec's description does not state the nesting limit of %d", maxJSONDepth)
+	if !strings.Contains(doc.Info.Description, fmt.Sprintf("deeper than %d", jsonbody.MaxDepth)) {
+		t.Errorf("the spec's description does not state the nesting limit of %d", jsonbody.MaxDepth)
 	}
 	readme, err := os.ReadFile("../../../README.md")
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
 // TestMediaTypeComesFirst: a POST command whose Content-Type is not JSON is
@@ -54,7 +55,7 @@ func TestMediaTypeComesFirst(t *testing.T) {
 				}
 				req.Header.Set("If-Match", "not a tag")
 				// Then it is refused as not JSON
-				if r := a.send(req); r.Status != http.StatusUnsupportedMediaType || r.problem(t).Code != codeUnsupportedMedia {
+				if r := a.send(req); r.Status != http.StatusUnsupportedMediaType || r.problem(t).Code != problem.CodeUnsupportedMedia {
 					t.Errorf("POST %s, Content-Type %q, body %q: %d %s", rt.path, ct, body, r.Status, r.Body)
 				}
 			}
@@ -67,7 +68,7 @@ func TestMediaTypeComesFirst(t *testing.T) {
 	}
 	replay.Header.Set("Content-Type", "text/plain")
 	replay.Header.Set("Idempotency-Key", "claimed")
-	a.send(replay).wantProblem(t, http.StatusUnsupportedMediaType, codeUnsupportedMedia)
+	a.send(replay).wantProblem(t, http.StatusUnsupportedMediaType, problem.CodeUnsupportedMedia)
 
 	// And nothing was written
 	if n := a.count(`SELECT count(*) FROM events`); n != positions {

@@ -3,6 +3,8 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -19,10 +21,10 @@ const maxCorrelationIDLen = 64
 // forever.
 func metadataFrom(r *http.Request) (app.Metadata, error) {
 	id := requestIDFrom(r.Context())
-	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id, Principal: principalFrom(r.Context())}
+	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id, Principal: access.Principal(r.Context())}
 	if v, ok := headerValue(r, "X-Correlation-Id"); ok {
 		if !isToken(v, maxCorrelationIDLen) {
-			return app.Metadata{}, badRequest(codeBadHeader,
+			return app.Metadata{}, problem.BadRequest(problem.CodeBadHeader,
 				"X-Correlation-Id must be 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'")
 		}
 		m.CorrelationID = v

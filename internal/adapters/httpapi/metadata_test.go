@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -37,7 +38,7 @@ func TestMetadataFrom(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := httptest.NewRequest("POST", "/", nil)
 			ctx := context.WithValue(r.Context(), requestIDKey, "req-1")
-			r = r.WithContext(context.WithValue(ctx, principalKey, identity{principal: staffPrincipal}))
+			r = r.WithContext(access.WithPrincipal(ctx, staffPrincipal))
 			for k, vs := range tt.headers {
 				for _, v := range vs {
 					r.Header.Add(k, v)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth/jwtauthtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -63,12 +64,12 @@ func BenchmarkAccessControl(b *testing.B) {
 	keys := jwtauthtest.New(b)
 	token := keys.Staff(b)
 	// Rates that never refuse: the count is still taken, and measured.
-	limits, err := newRateLimits(Config{CommandRate: manyRequestsRate, ReadRate: manyRequestsRate})
+	limits, err := access.NewRateLimits(nil, manyRequestsRate, manyRequestsRate)
 	if err != nil {
 		b.Fatal(err)
 	}
 	ok := http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	guarded := identify(keys.Verifier)(limits.limit(requireAuth(authorize(app.RolesOf(app.RoleStaff))(ok))))
+	guarded := access.Identify(keys.Verifier)(limits.Limit(access.RequireAuth(access.Authorize(app.RolesOf(app.RoleStaff))(ok))))
 	for _, bc := range []struct {
 		name string
 		h    http.Handler

@@ -13,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/api"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
 func TestHealthReadinessAndSpec(t *testing.T) {
@@ -28,7 +29,7 @@ func TestHealthReadinessAndSpec(t *testing.T) {
 	down := newAPI(t, func(c *Config) {
 		c.Ready = func(context.Context) error { return errors.New("database at db.internal:5432 unreachable") }
 	})
-	p := down.do("GET", "/readyz", nil).wantProblem(t, http.StatusServiceUnavailable, codeNotReady)
+	p := down.do("GET", "/readyz", nil).wantProblem(t, http.StatusServiceUnavailable, problem.CodeNotReady)
 	if strings.Contains(p.Detail, "db.internal") {
 		t.Errorf("readiness problem leaks the cause: %q", p.Detail)
 	}
@@ -38,7 +39,7 @@ func TestHealthReadinessAndSpec(t *testing.T) {
 	readOnly := newAPI(t, func(c *Config) {
 		c.Ready = func(context.Context) error { return fmt.Errorf("check: %w", publicReason("the database is read-only")) }
 	})
-	p = readOnly.do("GET", "/readyz", nil).wantProblem(t, http.StatusServiceUnavailable, codeNotReady)
+	p = readOnly.do("GET", "/readyz", nil).wantProblem(t, http.StatusServiceUnavailable, problem.CodeNotReady)
 	if !strings.HasSuffix(p.Detail, ": the database is read-only") {
 		t.Errorf("readiness problem hides its public reason: %q", p.Detail)
 	}
@@ -53,8 +54,8 @@ func (r publicReason) PublicReason() string { return string(r) }
 func TestTimeoutIsUnavailable(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, func(c *Config) { c.RequestTimeout = time.Nanosecond })
-	a.do("GET", "/v1/orders/"+uuid.NewString(), nil).wantProblem(t, http.StatusServiceUnavailable, codeUnavailable)
-	a.do("POST", "/v1/orders", map[string]any{"customer_id": uuid.New()}).wantProblem(t, http.StatusServiceUnavailable, codeUnavailable)
+	a.do("GET", "/v1/orders/"+uuid.NewString(), nil).wantProblem(t, http.StatusServiceUnavailable, problem.CodeUnavailable)
+	a.do("POST", "/v1/orders", map[string]any{"customer_id": uuid.New()}).wantProblem(t, http.StatusServiceUnavailable, problem.CodeUnavailable)
 }
 
 func TestCORS(t *testing.T) {

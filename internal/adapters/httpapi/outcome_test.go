@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -232,7 +233,7 @@ func TestLostSessionIsResolved(t *testing.T) {
 	pgtest.Exec(t, url, "SELECT pg_terminate_backend($1)", pid)
 
 	// Then the answer says not done, and nothing was
-	(<-answer).wantProblem(t, http.StatusServiceUnavailable, codeUnavailable)
+	(<-answer).wantProblem(t, http.StatusServiceUnavailable, problem.CodeUnavailable)
 	if evs := a.events(o.ID); len(evs) != 1 {
 		t.Errorf("events: %+v", evs)
 	}

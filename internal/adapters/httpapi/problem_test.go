@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
@@ -24,7 +25,7 @@ func TestToProblem(t *testing.T) {
 		code     string
 		internal bool
 	}{
-		{"request error", badRequest(codeMalformedJSON, "x"), 400, codeMalformedJSON, false},
+		{"request error", problem.BadRequest(problem.CodeMalformedJSON, "x"), 400, problem.CodeMalformedJSON, false},
 		{"validation", order.Invalid("quantity", order.FieldOutOfRange, "too many"), 422, order.CodeValidation, false},
 		{"not found, wrapped", fmt.Errorf("load: %w", order.ErrNotFound), 404, order.CodeNotFound, false},
 		{"rule", fmt.Errorf("add: %w", order.ErrDuplicateProduct), 409, order.CodeDuplicateProduct, false},
@@ -34,18 +35,18 @@ func TestToProblem(t *testing.T) {
 		{"exists", app.ErrExists, 409, "order_exists", false},
 		{"idempotency key reused", fmt.Errorf("replay: %w", app.ErrIdempotencyKeyReused), 422, "idempotency_key_reused", false},
 		{"idempotency key in progress", app.ErrIdempotencyKeyInProgress, 409, "idempotency_key_in_progress", false},
-		{"key claim leaking from the store", app.ErrKeyClaimed, 500, codeInternal, true},
-		{"unknown app code", &app.Error{Code: "new_thing", Message: "?"}, 500, codeInternal, true},
-		{"database unavailable", fmt.Errorf("load: %w: %w", app.ErrUnavailable, errors.New("dial tcp: refused")), 503, codeUnavailable, false},
-		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 503, codeUnavailable, false},
-		{"cancelled", context.Canceled, 503, codeUnavailable, false},
-		{"unknown", errors.New("connection refused to 10.0.0.7"), 500, codeInternal, true},
-		{"version conflict leaking from the store", app.ErrAppendConflict, 500, codeInternal, true},
+		{"key claim leaking from the store", app.ErrKeyClaimed, 500, problem.CodeInternal, true},
+		{"unknown app code", &app.Error{Code: "new_thing", Message: "?"}, 500, problem.CodeInternal, true},
+		{"database unavailable", fmt.Errorf("load: %w: %w", app.ErrUnavailable, errors.New("dial tcp: refused")), 503, problem.CodeUnavailable, false},
+		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), 503, problem.CodeUnavailable, false},
+		{"cancelled", context.Canceled, 503, problem.CodeUnavailable, false},
+		{"unknown", errors.New("connection refused to 10.0.0.7"), 500, problem.CodeInternal, true},
+		{"version conflict leaking from the store", app.ErrAppendConflict, 500, problem.CodeInternal, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p, internal := toProblem(tt.err)
-			if p.Status != tt.status || p.Code != tt.code || internal != tt.internal || p.Type != problemTypeBase+tt.code || p.Title == "" {
+			p, internal := problem.From(tt.err)
+			if p.Status != tt.status || p.Code != tt.code || internal != tt.internal || p.Type != problem.TypeBase+tt.code || p.Title == "" {
 				t.Errorf("toProblem = %+v, internal %v; want %d %s internal %v", p, internal, tt.status, tt.code, tt.internal)
 			}
 			if internal && strings.Contains(p.Detail, tt.err.Error()) {
@@ -58,8 +59,8 @@ func TestToProblem(t *testing.T) {
 func TestValidationProblemListsFields(t *testing.T) {
 	t.Parallel()
 	err := order.Merge(order.Invalid("a", order.FieldRequired, "is required"), order.Invalid("b.c", order.FieldBadCountry, "bad"))
-	p, _ := toProblem(err)
-	want := []fieldProblem{{"a", "required", "is required"}, {"b.c", "invalid_country", "bad"}}
+	p, _ := problem.From(err)
+	want := []problem.FieldProblem{{Field: "a", Code: "required", Message: "is required"}, {Field: "b.c", Code: "invalid_country", Message: "bad"}}
 	if !slices.Equal(p.Errors, want) {
 		t.Errorf("errors = %+v, want %+v", p.Errors, want)
 	}
@@ -70,7 +71,7 @@ func TestWriteErrorLogsInternalErrorsOnce(t *testing.T) {
 	var logs syncBuffer
 	h := requestID(zerolog.New(&logs))(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("ETag", `"3"`) // meant for a success that did not happen
-		writeError(w, r, fmt.Errorf("append: %w", errors.New("pq: password authentication failed for secret-user")))
+		problem.Write(w, r, fmt.Errorf("append: %w", errors.New("pq: password authentication failed for secret-user")))
 	}))
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("POST", "/v1/orders", nil))
@@ -99,7 +100,7 @@ func TestRecovererAnswersProblem(t *testing.T) {
 		t.Errorf("answer %d: %s", rec.Code, rec.Body)
 	}
 	p := validateProblem(t, rec.Header().Get("Content-Type"), rec.Body.Bytes())
-	if p.Code != codeInternal {
+	if p.Code != problem.CodeInternal {
 		t.Errorf("code = %s", p.Code)
 	}
 	if !strings.Contains(logs.String(), "4111") || !strings.Contains(logs.String(), "goroutine") {
@@ -131,23 +132,18 @@ func TestProblemCodesMatchOpenAPI(t *testing.T) {
 		inSpec = append(inSpec, v.(string))
 	}
 	var served []string
-	for code := range problemTitles {
+	for code := range problem.Titles {
 		served = append(served, code)
 	}
 	if !sameSet(inSpec, served) {
 		t.Errorf("spec codes %v\nserved codes %v", inSpec, served)
 	}
-	// Every domain sentinel has a title, so its problem reads well.
+	// Every domain sentinel has a title, so its Problem reads well.
 	for _, e := range []*order.Error{order.ErrNotFound, order.ErrNotDraft, order.ErrNotPlaced, order.ErrNotShipped,
 		order.ErrAlreadyCancelled, order.ErrNotCancellable, order.ErrDuplicateProduct, order.ErrItemNotInOrder,
 		order.ErrEmpty, order.ErrTooManyItems, order.ErrTotalOutOfRange, order.ErrHistoryFull} {
-		if _, ok := problemTitles[e.Code]; !ok {
+		if _, ok := problem.Titles[e.Code]; !ok {
 			t.Errorf("no title for %s", e.Code)
-		}
-	}
-	for code := range appStatus {
-		if _, ok := problemTitles[code]; !ok {
-			t.Errorf("no title for %s", code)
 		}
 	}
 }
@@ -162,16 +158,16 @@ func TestAClientThatLeftIsNotAnOutage(t *testing.T) {
 	r := httptest.NewRequest("POST", "/v1/orders", nil).WithContext(ctx)
 	w := httptest.NewRecorder()
 	// When its work ends with the cancellation
-	writeError(w, r, fmt.Errorf("append: %w", context.Canceled))
-	// Then 499 is recorded, with no problem document
-	if w.Code != statusClientClosedRequest || w.Body.Len() != 0 {
+	problem.Write(w, r, fmt.Errorf("append: %w", context.Canceled))
+	// Then 499 is recorded, with no Problem document
+	if w.Code != problem.StatusClientClosedRequest || w.Body.Len() != 0 {
 		t.Errorf("status %d, body %q; want 499 and none", w.Code, w.Body)
 	}
 	// While the request's own deadline is still a 503
 	ctx, cancel = context.WithTimeout(context.Background(), 0)
 	defer cancel()
 	w = httptest.NewRecorder()
-	writeError(w, httptest.NewRequest("POST", "/v1/orders", nil).WithContext(ctx), context.DeadlineExceeded)
+	problem.Write(w, httptest.NewRequest("POST", "/v1/orders", nil).WithContext(ctx), context.DeadlineExceeded)
 	if w.Code != http.StatusServiceUnavailable {
 		t.Errorf("a deadline: status %d, want 503", w.Code)
 	}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
 	"github.com/orderapi/orderapi/internal/adapters/ratelimit/redistest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -65,7 +67,7 @@ var otherStaff = app.Principal{Subject: "staff:grace", Roles: app.RolesOf(app.Ro
 // Retry-After and the draft's fields agreeing on the wait.
 func (r reply) wantRateLimited(t *testing.T, class string, rate ratelimit.Rate) {
 	t.Helper()
-	r.wantProblem(t, http.StatusTooManyRequests, codeRateLimited)
+	r.wantProblem(t, http.StatusTooManyRequests, problem.CodeRateLimited)
 	secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
 	if err != nil || secs < 1 || secs > int(rate.Per/time.Second) {
 		t.Errorf("Retry-After %q, want 1 to %d seconds", r.Header.Get("Retry-After"), rate.Per/time.Second)
@@ -238,7 +240,7 @@ func TestCaller(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/v1/projections", nil)
 		r.RemoteAddr = remote
-		if got := caller(r); got != want {
+		if got := access.Caller(r); got != want {
 			t.Errorf("caller from %s = %q, want %q", remote, got, want)
 		}
 	}

@@ -1,30 +1,25 @@
 package httpapi
 
 import (
-	"context"
 	"errors"
 	"net/http"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
-
-// replayer finds the recorded outcome of a request's idempotency key, as
-// the principal claimed it.
-type replayer interface {
-	Replay(ctx context.Context, p app.Principal, idem app.Idempotency) (app.Result, bool, error)
-}
 
 // writeRefusal answers a command whose body the edge refuses. A body that
 // is invalid now may have been accepted by an older build, whose answer
 // was lost to the client: when its key recorded this very request, the
 // retry is answered with that outcome, as any retry is. Otherwise, and
 // for every other error, it is refused as usual.
-func writeRefusal(w http.ResponseWriter, r *http.Request, svc replayer, idem app.Idempotency, answer resultWriter, err error) {
+func writeRefusal(w http.ResponseWriter, r *http.Request, svc *app.Service, idem app.Idempotency, answer resultWriter, err error) {
 	if oe, ok := errors.AsType[*order.Error](err); ok && oe.Kind == order.KindInvalid && idem.Key != "" {
-		res, found, rerr := svc.Replay(r.Context(), principalFrom(r.Context()), idem)
+		res, found, rerr := svc.Replay(r.Context(), access.Principal(r.Context()), idem)
 		if rerr != nil {
-			writeError(w, r, rerr)
+			problem.Write(w, r, rerr)
 			return
 		}
 		if found {
@@ -32,7 +27,7 @@ func writeRefusal(w http.ResponseWriter, r *http.Request, svc replayer, idem app
 			return
 		}
 	}
-	writeError(w, r, err)
+	problem.Write(w, r, err)
 }
 
 // resultWriter answers a command's success.

@@ -21,13 +21,6 @@ type createOrderRequest struct {
 	Currency   *string `json:"currency"`
 }
 
-// Valid checks the body as a customer's, who may leave customer_id out;
-// handleCreateOrder converts it for its actual caller.
-func (req createOrderRequest) Valid() error {
-	_, err := req.newOrder(app.Principal{Roles: app.RolesOf(app.RoleCustomer)})
-	return err
-}
-
 // newOrder converts the body into the app's input for the caller p. No id
 // lets the service choose one, and no currency takes the configured
 // default. No customer_id is p's own when p is a customer (the app fills
@@ -64,11 +57,6 @@ type addItemRequest struct {
 	ProductName string  `json:"product_name"`
 	Quantity    *int64  `json:"quantity"`
 	UnitPrice   *string `json:"unit_price"`
-}
-
-func (req addItemRequest) Valid() error {
-	_, err := req.newItem()
-	return err
 }
 
 // newItem converts the body into the domain's input, listing every field
@@ -113,11 +101,13 @@ type placeOrderRequest struct {
 	ShippingAddress *addressJSON `json:"shipping_address"`
 }
 
-func (req placeOrderRequest) Valid() error {
+// shippingAddress converts the body into the domain's address.
+func (req placeOrderRequest) shippingAddress() (order.Address, error) {
 	if req.ShippingAddress == nil {
-		return order.Invalid("shipping_address", order.FieldRequired, "is required")
+		return order.Address{}, order.Invalid("shipping_address", order.FieldRequired, "is required")
 	}
-	return req.ShippingAddress.address().Validate()
+	a := req.ShippingAddress.address()
+	return a, a.Validate()
 }
 
 func (a addressJSON) address() order.Address {
@@ -138,8 +128,9 @@ type shipOrderRequest struct {
 	Carrier        string `json:"carrier"`
 }
 
-func (req shipOrderRequest) Valid() error {
-	return order.ValidateShipment(req.TrackingNumber, req.Carrier)
+// checked returns the body once the domain's shipment rules pass.
+func (req shipOrderRequest) checked() (shipOrderRequest, error) {
+	return req, order.ValidateShipment(req.TrackingNumber, req.Carrier)
 }
 
 // deliverOrderRequest is the body of POST /v1/orders/{order_id}/deliver,
@@ -149,9 +140,17 @@ type deliverOrderRequest struct {
 	Signature   *string `json:"signature"`
 }
 
-func (req deliverOrderRequest) Valid() error {
-	_, err := req.deliveredAt()
-	return order.Merge(err, order.ValidateSignature(deref(req.Signature)))
+// delivery is the app's input for a delivery.
+type delivery struct {
+	at        time.Time // zero: now
+	signature string
+}
+
+// delivery converts the body, listing every field problem.
+func (req deliverOrderRequest) delivery() (delivery, error) {
+	at, err := req.deliveredAt()
+	sig := deref(req.Signature)
+	return delivery{at: at, signature: sig}, order.Merge(err, order.ValidateSignature(sig))
 }
 
 // deliveredAt parses delivered_at; zero when absent.
@@ -180,10 +179,11 @@ type cancelOrderRequest struct {
 	CancelledBy string `json:"cancelled_by"`
 }
 
-func (req cancelOrderRequest) Valid() error {
+// checked returns the body once the domain's cancellation rules pass.
+func (req cancelOrderRequest) checked() (cancelOrderRequest, error) {
 	err := order.ValidateCancellation(req.Reason, req.CancelledBy)
 	if req.CancelledBy != "" {
-		return err
+		return req, err
 	}
 	// Left out, cancelled_by is the caller's id, which the app fills in:
 	// only the reason is the client's to get right.
@@ -195,7 +195,7 @@ func (req cancelOrderRequest) Valid() error {
 			}
 		}
 	}
-	return order.Merge(rest...)
+	return req, order.Merge(rest...)
 }
 
 func deref(s *string) string {

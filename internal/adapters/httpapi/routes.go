@@ -4,6 +4,9 @@ import (
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/livefeed"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -14,31 +17,31 @@ type route struct {
 	// 9110 asks: the same status and headers, and net/http drops the body.
 	method  string
 	pattern string
-	access  access
+	policy  policy
 	// handler is nil for a route the configuration leaves out.
 	handler http.Handler
 }
 
-// access is who may call a route: anyone, without a token, or a principal
-// holding at least one of roles. The zero access admits no one, so that a
+// policy is who may call a route: anyone, without a token, or a principal
+// holding at least one of roles. The zero policy admits no one, so that a
 // route nobody thought about is closed, not open.
-type access struct {
+type policy struct {
 	public bool
 	roles  app.Roles
 }
 
-// anyone is the access of the operational routes, which carry no order
+// anyone is the policy of the operational routes, which carry no order
 // data and must answer load balancers and scrapers without a token.
-var anyone = access{public: true}
+var anyone = policy{public: true}
 
-func allow(rs ...app.Role) access { return access{roles: app.RolesOf(rs...)} }
+func allow(rs ...app.Role) policy { return policy{roles: app.RolesOf(rs...)} }
 
 // routeTable is the whole API surface and who may call each route, in one
 // place. api/openapi.yaml documents each route and, in x-roles, the same
 // roles; a test keeps the two equal. Roles only open the door: which
 // orders a customer may see and change is the app's to decide (another
 // customer's order is not found), never this table's.
-func routeTable(svc *app.Service, cfg Config, live *liveFeed) []route {
+func routeTable(svc *app.Service, cfg Config, live *livefeed.Feed) []route {
 	const (
 		customer = app.RoleCustomer
 		staff    = app.RoleStaff
@@ -61,38 +64,38 @@ func routeTable(svc *app.Service, cfg Config, live *liveFeed) []route {
 
 		// Commands with a JSON body refuse any other media type before
 		// they look at anything but the caller.
-		{"POST", "/v1/orders", command, jsonOnly(handleCreateOrder(svc))},
+		{"POST", "/v1/orders", command, jsonbody.Only(handleCreateOrder(svc))},
 		{"GET", "/v1/orders/{order_id}", read, handleGetOrder(svc)},
-		{"POST", "/v1/orders/{order_id}/items", command, jsonOnly(handleAddItem(svc))},
+		{"POST", "/v1/orders/{order_id}/items", command, jsonbody.Only(handleAddItem(svc))},
 		{"DELETE", "/v1/orders/{order_id}/items/{product_id}", command, handleRemoveItem(svc)},
-		{"POST", "/v1/orders/{order_id}/place", command, jsonOnly(handlePlaceOrder(svc))},
-		{"POST", "/v1/orders/{order_id}/ship", allow(staff), jsonOnly(handleShipOrder(svc))},
-		{"POST", "/v1/orders/{order_id}/deliver", allow(staff), jsonOnly(handleDeliverOrder(svc))},
-		{"POST", "/v1/orders/{order_id}/cancel", command, jsonOnly(handleCancelOrder(svc))},
+		{"POST", "/v1/orders/{order_id}/place", command, jsonbody.Only(handlePlaceOrder(svc))},
+		{"POST", "/v1/orders/{order_id}/ship", allow(staff), jsonbody.Only(handleShipOrder(svc))},
+		{"POST", "/v1/orders/{order_id}/deliver", allow(staff), jsonbody.Only(handleDeliverOrder(svc))},
+		{"POST", "/v1/orders/{order_id}/cancel", command, jsonbody.Only(handleCancelOrder(svc))},
 		{"GET", "/v1/orders/{order_id}/events", read, handleOrderEvents(svc)},
 
 		{"GET", "/v1/customers/{customer_id}/orders", read, handleCustomerOrders(svc, cfg.Cursors)},
 
 		// Support staff tail the feed too.
-		{"GET", feedPath, operator, handleFeed(svc, live, cfg.Cursors)},
+		{"GET", feedPath, operator, handleFeed(svc, live, cfg.Cursors, cfg.RequestTimeout)},
 
 		{"GET", "/v1/analytics/daily", operator, handleDailyAnalytics(svc, cfg.Cursors)},
 		{"GET", "/v1/projections", operator, handleProjections(svc, cfg.Cursors)},
 	}
 }
 
-// addRoutes registers routes on mux, each behind what its access asks:
+// addRoutes registers routes on mux, each behind what its policy asks:
 // nothing for a public one; otherwise the caller's rate (limit, counted by
 // its principal when its token names one, else by its address), then a
 // valid bearer token (requireAuth), then one of the roles (authorize).
-func addRoutes(mux chi.Router, routes []route, auth Authenticator, limits *rateLimits) {
+func addRoutes(mux chi.Router, routes []route, auth Authenticator, limits *access.RateLimits) {
 	for _, rt := range routes {
 		if rt.handler == nil {
 			continue
 		}
 		h := rt.handler
-		if !rt.access.public {
-			h = identify(auth)(limits.limit(requireAuth(authorize(rt.access.roles)(h))))
+		if !rt.policy.public {
+			h = access.Identify(auth)(limits.Limit(access.RequireAuth(access.Authorize(rt.policy.roles)(h))))
 		}
 		mux.Method(rt.method, rt.pattern, h)
 		if rt.method == http.MethodGet {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/go-chi/chi/v5"
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/livefeed"
 	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
@@ -77,10 +79,7 @@ type Config struct {
 	Auth Authenticator
 }
 
-const (
-	defaultRequestTimeout = 10 * time.Second
-	defaultFeedHeartbeat  = 15 * time.Second
-)
+const defaultRequestTimeout = 10 * time.Second
 
 // NewServer returns the HTTP handler of the whole API, middleware
 // included.
@@ -112,7 +111,7 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	if err != nil {
 		return nil, err
 	}
-	limits, err := newRateLimits(cfg)
+	limits, err := access.NewRateLimits(cfg.Limiter, cfg.CommandRate, cfg.ReadRate)
 	if err != nil {
 		return nil, fmt.Errorf("httpapi: %w", err)
 	}
@@ -125,12 +124,12 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	// which each protected route applies once its caller is known.
 	mux.Use(
 		requestID(log),
-		secure,
+		access.Secure,
 		accessLog(cfg.Observe),
 		recoverer,
 	)
 	if len(cfg.CORSOrigins) > 0 {
-		mux.Use(corsHandler(cfg.CORSOrigins))
+		mux.Use(access.CORS(cfg.CORSOrigins))
 	}
 	mux.Use(timeout(cfg.RequestTimeout))
 	mux.NotFound(handleNotFound())
@@ -159,3 +158,26 @@ func checkOrigin(o string) error {
 	}
 	return nil
 }
+
+// Authenticator verifies bearer tokens: see access.Authenticator.
+type Authenticator = access.Authenticator
+
+// Limiter counts requests against rates: see access.Limiter.
+type Limiter = access.Limiter
+
+// The rates a caller gets unless Config says otherwise.
+var (
+	DefaultCommandRate = access.DefaultCommandRate
+	DefaultReadRate    = access.DefaultReadRate
+)
+
+// Secure puts the security headers of the API's answers on h's: for a
+// listener of the service's own beside the API's, such as the one for
+// metrics.
+func Secure(h http.Handler) http.Handler { return access.Secure(h) }
+
+// Default bounds on live feeds open at once; see Config.FeedStreams.
+const (
+	DefaultFeedStreams          = livefeed.DefaultStreams
+	DefaultFeedStreamsPerClient = livefeed.DefaultStreamsPerClient
+)

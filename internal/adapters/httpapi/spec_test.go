@@ -16,6 +16,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/orderapi/orderapi/api"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
 // loadSpec parses api/openapi.yaml once per test binary. kin-openapi does
@@ -195,7 +196,7 @@ func checkUnrouted(req *http.Request, resp *http.Response, body []byte) error {
 
 // validateProblem checks a problem written outside a served exchange (unit
 // tests of middleware) against the spec's Problem schema.
-func validateProblem(t *testing.T, contentType string, body []byte) problem {
+func validateProblem(t *testing.T, contentType string, body []byte) problem.Problem {
 	t.Helper()
 	doc, err := loadSpec()
 	if err != nil {
@@ -211,7 +212,7 @@ func validateProblem(t *testing.T, contentType string, body []byte) problem {
 	if err := doc.Components.Schemas["Problem"].Value.VisitJSON(v); err != nil {
 		t.Errorf("problem does not match the spec: %v\n%s", err, body)
 	}
-	var p problem
+	var p problem.Problem
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&p); err != nil {

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -12,7 +13,7 @@ import (
 func pathID(r *http.Request, name string) (uuid.UUID, error) {
 	id, err := parseUUID(r.PathValue(name))
 	if err != nil {
-		return uuid.Nil, badRequest(codeBadPathParam, name+" must be a UUID in canonical lower-case form")
+		return uuid.Nil, problem.BadRequest(problem.CodeBadPathParam, name+" must be a UUID in canonical lower-case form")
 	}
 	return id, nil
 }

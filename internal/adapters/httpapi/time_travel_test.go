@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
 // commandAnswer is a command's answer, kept to compare the past with.
@@ -97,7 +98,7 @@ func TestOrderAtVersion(t *testing.T) {
 
 	t.Run("past the end names the number of versions", func(t *testing.T) {
 		p := a.do("GET", path+"?version=8", nil).wantProblem(t, http.StatusUnprocessableEntity, "validation_failed")
-		want := fieldProblem{Field: "version", Code: "out_of_range", Message: "must be between 1 and 7: the order has 7 versions"}
+		want := problem.FieldProblem{Field: "version", Code: "out_of_range", Message: "must be between 1 and 7: the order has 7 versions"}
 		if len(p.Errors) != 1 || p.Errors[0] != want {
 			t.Errorf("errors = %+v, want %+v", p.Errors, want)
 		}

@@ -1,4 +1,7 @@
-package httpapi
+// Package problem answers errors as RFC 9457 problem details: the codes
+// of the API, their titles, and the one mapping from an error to its
+// HTTP status.
+package problem
 
 import (
 	"context"
@@ -13,32 +16,32 @@ import (
 	"github.com/rs/zerolog/hlog"
 )
 
-// statusClientClosedRequest is the status recorded for a request whose
+// StatusClientClosedRequest is the status recorded for a request whose
 // client left before its answer: 499, as nginx and others log it. No
 // client ever receives it.
-const statusClientClosedRequest = 499
+const StatusClientClosedRequest = 499
 
-// problemTypeBase prefixes every problem's code to form its type URI. The
+// TypeBase prefixes every problem's code to form its type URI. The
 // URI identifies the kind of problem; it need not resolve.
-const problemTypeBase = "https://orderapi.dev/problems/"
+const TypeBase = "https://orderapi.dev/problems/"
 
-// problem is an RFC 9457 problem details document. Code is the stable,
+// Problem is an RFC 9457 problem details document. Code is the stable,
 // machine-readable name clients switch on; Type is the same as a URI.
-type problem struct {
+type Problem struct {
 	Type      string         `json:"type"`
 	Title     string         `json:"title"`
 	Status    int            `json:"status"`
 	Detail    string         `json:"detail"`
 	Code      string         `json:"code"`
 	RequestID string         `json:"request_id"`
-	Errors    []fieldProblem `json:"errors,omitempty"`
+	Errors    []FieldProblem `json:"errors,omitempty"`
 	// retryAfter, when positive, is the Retry-After of the answer, in
 	// seconds.
 	retryAfter int64
 }
 
-// fieldProblem names one invalid input field by its JSON name.
-type fieldProblem struct {
+// FieldProblem names one invalid input field by its JSON name.
+type FieldProblem struct {
 	Field   string `json:"field"`
 	Code    string `json:"code"`
 	Message string `json:"message"`
@@ -54,17 +57,32 @@ type requestError struct {
 
 func (e *requestError) Error() string { return e.code + ": " + e.detail }
 
-func badRequest(code, detail string) error {
-	return &requestError{status: http.StatusBadRequest, code: code, detail: detail}
+// TooManyRequests refuses a caller over its rate: 429 rate_limited, with
+// Retry-After.
+type TooManyRequests struct {
+	Detail     string
+	RetryAfter int64 // seconds
 }
 
-// toProblem is the one place that decides the HTTP status of an error.
+func (e *TooManyRequests) Error() string { return e.Detail }
+
+// Request is an error the HTTP layer finds itself, answered with status.
+func Request(status int, code, detail string) error {
+	return &requestError{status: status, code: code, detail: detail}
+}
+
+// BadRequest is a Request error with status 400.
+func BadRequest(code, detail string) error {
+	return Request(http.StatusBadRequest, code, detail)
+}
+
+// From is the one place that decides the HTTP status of an error.
 // internal reports an error the client cannot have caused; it must be
 // logged and its text never shown.
-func toProblem(err error) (p problem, internal bool) {
+func From(err error) (p Problem, internal bool) {
 	var (
 		re *requestError
-		le *rateLimitedError
+		le *TooManyRequests
 		oe *order.Error
 		ae *app.Error
 		ve *app.VersionOutOfRangeError
@@ -74,13 +92,13 @@ func toProblem(err error) (p problem, internal bool) {
 	case errors.As(err, &ue):
 		// Not the client's doing and no retry helps: logged as internal,
 		// and said plainly, since only the service's own data is named.
-		return newProblem(http.StatusInternalServerError, app.ErrEventUnreadable.Code,
+		return New(http.StatusInternalServerError, app.ErrEventUnreadable.Code,
 			fmt.Sprintf("%s cannot be read by this build of the service; operators are alerted", ue.Name())), true
 	case errors.As(err, &re):
-		return newProblem(re.status, re.code, re.detail), false
+		return New(re.status, re.code, re.detail), false
 	case errors.As(err, &le):
-		p := newProblem(http.StatusTooManyRequests, codeRateLimited, le.Error())
-		p.retryAfter = le.retryAfter
+		p := New(http.StatusTooManyRequests, CodeRateLimited, le.Detail)
+		p.retryAfter = le.RetryAfter
 		return p, false
 	case errors.As(err, &oe):
 		return orderProblem(oe), false
@@ -97,15 +115,15 @@ func toProblem(err error) (p problem, internal bool) {
 		}}}), false
 	case errors.As(err, &ae):
 		if status, ok := appStatus[ae.Code]; ok {
-			return newProblem(status, ae.Code, ae.Message), false
+			return New(status, ae.Code, ae.Message), false
 		}
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		// The request ran out of time, most likely waiting for the
 		// database: worth a retry, unlike a 500.
-		return newProblem(http.StatusServiceUnavailable, codeUnavailable,
+		return New(http.StatusServiceUnavailable, CodeUnavailable,
 			"the service could not complete the request in time; retry later"), false
 	}
-	return newProblem(http.StatusInternalServerError, codeInternal,
+	return New(http.StatusInternalServerError, CodeInternal,
 		"an internal error occurred; quote the request_id when reporting it"), true
 }
 
@@ -133,59 +151,63 @@ var appStatus = map[string]int{
 	app.ErrAuthUnavailable.Code: http.StatusServiceUnavailable,
 }
 
-func orderProblem(e *order.Error) problem {
+func orderProblem(e *order.Error) Problem {
 	switch e.Kind {
 	case order.KindInvalid:
-		p := newProblem(http.StatusUnprocessableEntity, e.Code, "the request has invalid fields; see errors")
+		p := New(http.StatusUnprocessableEntity, e.Code, "the request has invalid fields; see errors")
 		for _, f := range e.Fields {
-			p.Errors = append(p.Errors, fieldProblem(f))
+			p.Errors = append(p.Errors, FieldProblem(f))
 		}
 		return p
 	case order.KindNotFound:
-		return newProblem(http.StatusNotFound, e.Code, e.Message)
+		return New(http.StatusNotFound, e.Code, e.Message)
 	default:
-		return newProblem(http.StatusConflict, e.Code, e.Message)
+		return New(http.StatusConflict, e.Code, e.Message)
 	}
 }
 
-func newProblem(status int, code, detail string) problem {
-	title, ok := problemTitles[code]
+// New is the problem of status with code, its title from Titles.
+func New(status int, code, detail string) Problem {
+	title, ok := Titles[code]
 	if !ok {
 		title = http.StatusText(status)
 	}
-	return problem{Type: problemTypeBase + code, Title: title, Status: status, Detail: detail, Code: code}
+	return Problem{Type: TypeBase + code, Title: title, Status: status, Detail: detail, Code: code}
 }
 
-// writeError answers with the problem for err. The request's logger
+// Write answers with the problem for err. The request's logger
 // records internal errors, once, with the request id hlog attached; and
 // as warnings, which follow from the database's state rather than a
 // fault of the service, the cause of a 503 (a timeout, a database that
 // cannot be reached or takes no writes), which the client is told nothing
 // about, and a command whose outcome is unknown (the database went away
 // under it), which the client is told how to settle.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
+func Write(w http.ResponseWriter, r *http.Request, err error) {
 	if errors.Is(err, context.Canceled) && errors.Is(r.Context().Err(), context.Canceled) {
 		// The client went away mid-request: no one reads the answer, and
 		// nothing failed on the service's side. The status proxies record
 		// for it keeps such requests out of the 503s an outage shows as.
 		hlog.FromRequest(r).Debug().Err(err).Msg("the client closed the request")
-		w.WriteHeader(statusClientClosedRequest)
+		w.WriteHeader(StatusClientClosedRequest)
 		return
 	}
-	p, internal := toProblem(err)
+	p, internal := From(err)
 	switch {
 	case internal:
 		hlog.FromRequest(r).Error().Err(err).Msg("request failed")
 	case p.Code == app.ErrOutcomeUnknown.Code:
 		hlog.FromRequest(r).Warn().Err(err).Msg("command sent, outcome unknown; the client must read the order or repeat it with its key")
-	case p.Code == codeUnavailable, p.Code == app.ErrReadOnly.Code, p.Code == app.ErrAuthUnavailable.Code:
+	case p.Code == CodeUnavailable, p.Code == app.ErrReadOnly.Code, p.Code == app.ErrAuthUnavailable.Code:
 		hlog.FromRequest(r).Warn().Err(err).Msg("unavailable; the client may retry")
 	}
-	writeProblem(w, r, p)
+	WriteProblem(w, r, p)
 }
 
-func writeProblem(w http.ResponseWriter, r *http.Request, p problem) {
-	p.RequestID = requestIDFrom(r.Context())
+// WriteProblem answers with p.
+func WriteProblem(w http.ResponseWriter, r *http.Request, p Problem) {
+	// The request id middleware has named the request in the answer
+	// already.
+	p.RequestID = w.Header().Get("X-Request-Id")
 	// A problem is plain strings and ints: marshalling cannot fail.
 	body, _ := json.Marshal(p)
 	h := w.Header()

@@ -1,4 +1,4 @@
-package httpapi
+package problem
 
 import (
 	"github.com/orderapi/orderapi/internal/app"
@@ -9,46 +9,46 @@ import (
 // part of the contract (api/openapi.yaml lists them all): add, never
 // rename.
 const (
-	codeMalformedJSON    = "malformed_json"
-	codeUnknownField     = "unknown_field"
-	codeWrongType        = "invalid_json_type"
-	codeBadPathParam     = "invalid_path_parameter"
-	codeBadHeader        = "invalid_header"
-	codeTooLarge         = "request_too_large"
-	codeUnsupportedMedia = "unsupported_media_type"
-	codeRouteNotFound    = "not_found"
-	codeMethodNotAllowed = "method_not_allowed"
-	codeInternal         = "internal_error"
-	codeUnavailable      = "unavailable"
-	codeNotReady         = "not_ready"
-	codeDuplicateField   = "duplicate_field"
-	codeRequestTimeout   = "request_timeout"
-	codeTooManyStreams   = "too_many_streams"
-	codeStreamsExhausted = "streams_exhausted"
-	codeRateLimited      = "rate_limited"
+	CodeMalformedJSON    = "malformed_json"
+	CodeUnknownField     = "unknown_field"
+	CodeWrongType        = "invalid_json_type"
+	CodeBadPathParam     = "invalid_path_parameter"
+	CodeBadHeader        = "invalid_header"
+	CodeTooLarge         = "request_too_large"
+	CodeUnsupportedMedia = "unsupported_media_type"
+	CodeRouteNotFound    = "not_found"
+	CodeMethodNotAllowed = "method_not_allowed"
+	CodeInternal         = "internal_error"
+	CodeUnavailable      = "unavailable"
+	CodeNotReady         = "not_ready"
+	CodeDuplicateField   = "duplicate_field"
+	CodeRequestTimeout   = "request_timeout"
+	CodeTooManyStreams   = "too_many_streams"
+	CodeStreamsExhausted = "streams_exhausted"
+	CodeRateLimited      = "rate_limited"
 )
 
-// problemTitles are the human-readable summaries of each problem type;
+// Titles are the human-readable summaries of each Problem type;
 // RFC 9457 wants a title that does not change from one occurrence to the
 // next, so it comes from the code, never from the error's text.
-var problemTitles = map[string]string{
-	codeMalformedJSON:    "Malformed JSON body",
-	codeUnknownField:     "Unknown field in body",
-	codeWrongType:        "Wrong JSON type in body",
-	codeBadPathParam:     "Invalid path parameter",
-	codeBadHeader:        "Invalid request header",
-	codeTooLarge:         "Request body too large",
-	codeUnsupportedMedia: "Unsupported media type",
-	codeRouteNotFound:    "No such resource",
-	codeMethodNotAllowed: "Method not allowed",
-	codeInternal:         "Internal error",
-	codeUnavailable:      "Service unavailable",
-	codeNotReady:         "Service not ready",
-	codeDuplicateField:   "Duplicate field in body",
-	codeRequestTimeout:   "Request body too slow",
-	codeTooManyStreams:   "Too many live feeds for this client",
-	codeStreamsExhausted: "No room for another live feed",
-	codeRateLimited:      "Too many requests from this caller",
+var Titles = map[string]string{
+	CodeMalformedJSON:    "Malformed JSON body",
+	CodeUnknownField:     "Unknown field in body",
+	CodeWrongType:        "Wrong JSON type in body",
+	CodeBadPathParam:     "Invalid path parameter",
+	CodeBadHeader:        "Invalid request header",
+	CodeTooLarge:         "Request body too large",
+	CodeUnsupportedMedia: "Unsupported media type",
+	CodeRouteNotFound:    "No such resource",
+	CodeMethodNotAllowed: "Method not allowed",
+	CodeInternal:         "Internal error",
+	CodeUnavailable:      "Service unavailable",
+	CodeNotReady:         "Service not ready",
+	CodeDuplicateField:   "Duplicate field in body",
+	CodeRequestTimeout:   "Request body too slow",
+	CodeTooManyStreams:   "Too many live feeds for this client",
+	CodeStreamsExhausted: "No room for another live feed",
+	CodeRateLimited:      "Too many requests from this caller",
 
 	order.CodeValidation:       "Invalid fields",
 	order.CodeNotFound:         "Order not found",

@@ -1,15 +1,17 @@
-package httpapi
+package livefeed
 
 import (
 	"fmt"
 	"net/http"
 	"sync"
+
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
-// Default bounds on live feeds open at once; see Config.FeedStreams.
+// Default bounds on live feeds open at once.
 const (
-	DefaultFeedStreams          = 500
-	DefaultFeedStreamsPerClient = 32
+	DefaultStreams          = 500
+	DefaultStreamsPerClient = 32
 )
 
 // streamSlots admits live feeds up to a total and up to a number per
@@ -25,13 +27,13 @@ type streamSlots struct {
 
 func newStreamSlots(max, perClient int) (*streamSlots, error) {
 	if max < 0 || perClient < 0 {
-		return nil, fmt.Errorf("httpapi: negative FeedStreams %d or FeedStreamsPerClient %d", max, perClient)
+		return nil, fmt.Errorf("negative FeedStreams %d or FeedStreamsPerClient %d", max, perClient)
 	}
 	if max == 0 {
-		max = DefaultFeedStreams
+		max = DefaultStreams
 	}
 	if perClient == 0 {
-		perClient = DefaultFeedStreamsPerClient
+		perClient = DefaultStreamsPerClient
 	}
 	return &streamSlots{max: max, perClient: perClient, clients: map[string]int{}}, nil
 }
@@ -44,11 +46,11 @@ func (s *streamSlots) acquire(client string) (release func(), err error) {
 	defer s.mu.Unlock()
 	switch {
 	case s.clients[client] >= s.perClient:
-		return nil, &requestError{status: http.StatusTooManyRequests, code: codeTooManyStreams,
-			detail: fmt.Sprintf("this client has %d live feeds open, the most it may; close one, or retry later", s.perClient)}
+		return nil, problem.Request(http.StatusTooManyRequests, problem.CodeTooManyStreams, fmt.Sprintf(
+			"this client has %d live feeds open, the most it may; close one, or retry later", s.perClient))
 	case s.total >= s.max:
-		return nil, &requestError{status: http.StatusServiceUnavailable, code: codeStreamsExhausted,
-			detail: "the service has as many live feeds open as it can serve; retry later"}
+		return nil, problem.Request(http.StatusServiceUnavailable, problem.CodeStreamsExhausted,
+			"the service has as many live feeds open as it can serve; retry later")
 	}
 	s.total++
 	s.clients[client]++

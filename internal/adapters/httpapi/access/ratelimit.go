@@ -1,4 +1,4 @@
-package httpapi
+package access
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
 )
 
@@ -29,7 +30,7 @@ var (
 	DefaultReadRate    = ratelimit.Rate{Limit: 200, Per: time.Second, Burst: 400}
 )
 
-// rateClass is one of the two budgets a caller has: commands and reads
+// rateClass is one of the two budgets a Caller has: commands and reads
 // are counted apart, so that a frontend polling an order never uses up
 // the commands it needs, nor a burst of commands its reads.
 type rateClass struct {
@@ -46,16 +47,17 @@ func newRateClass(name string, rate ratelimit.Rate) rateClass {
 	return rateClass{name: name, rate: rate, policy: []string{policy}}
 }
 
-// rateLimits holds each caller to its rates on the /v1 routes; the
+// RateLimits holds each caller to its rates on the /v1 routes; the
 // operational routes (health, readiness, the spec, metrics) are never
 // limited, so that probes and scrapers always get through.
-type rateLimits struct {
+type RateLimits struct {
 	limiter         Limiter
 	commands, reads rateClass
 }
 
-func newRateLimits(cfg Config) (*rateLimits, error) {
-	commands, reads := cfg.CommandRate, cfg.ReadRate
+// NewRateLimits counts with limiter (in memory when nil) at the rates
+// given, the defaults for zero ones.
+func NewRateLimits(limiter Limiter, commands, reads ratelimit.Rate) (*RateLimits, error) {
 	if commands == (ratelimit.Rate{}) {
 		commands = DefaultCommandRate
 	}
@@ -68,21 +70,20 @@ func newRateLimits(cfg Config) (*rateLimits, error) {
 	if err := reads.Validate(); err != nil {
 		return nil, fmt.Errorf("ReadRate: %w", err)
 	}
-	limiter := cfg.Limiter
 	if limiter == nil {
 		limiter = ratelimit.NewMemory()
 	}
-	return &rateLimits{limiter: limiter, commands: newRateClass("commands", commands), reads: newRateClass("reads", reads)}, nil
+	return &RateLimits{limiter: limiter, commands: newRateClass("commands", commands), reads: newRateClass("reads", reads)}, nil
 }
 
-// limit admits a request within its caller's rate and refuses one beyond
+// Limit admits a request within its caller's rate and refuses one beyond
 // with 429 rate_limited, Retry-After and the RateLimit field. Every answer
 // it decides names the rate in RateLimit-Policy, so that a client can pace
 // itself. RateLimit is sent with the refusal only
 // (draft-ietf-httpapi-ratelimit-headers-11 §6.2 lets a server choose):
 // what is left changes with every request, and an answer must not differ
 // from its replay, nor a HEAD from its GET, by the requests made between.
-func (l *rateLimits) limit(next http.Handler) http.Handler {
+func (l *RateLimits) Limit(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !strings.HasPrefix(r.URL.Path, "/v1/") {
 			next.ServeHTTP(w, r)
@@ -92,7 +93,7 @@ func (l *rateLimits) limit(next http.Handler) http.Handler {
 		if r.Method == http.MethodGet || r.Method == http.MethodHead || r.Method == http.MethodOptions {
 			class = l.reads
 		}
-		d, err := l.limiter.Allow(r.Context(), class.name+":"+caller(r), class.rate)
+		d, err := l.limiter.Allow(r.Context(), class.name+":"+Caller(r), class.rate)
 		if err != nil {
 			next.ServeHTTP(w, r)
 			return
@@ -103,34 +104,30 @@ func (l *rateLimits) limit(next http.Handler) http.Handler {
 			// Whole seconds, rounded up: never too early.
 			secs := int64((d.RetryAfter + time.Second - 1) / time.Second)
 			h["Ratelimit"] = []string{strconv.Quote(class.name) + ";r=0;t=" + strconv.FormatInt(secs, 10)}
-			writeError(w, r, &rateLimitedError{class: class.name, rate: class.rate, retryAfter: secs})
+			problem.Write(w, r, tooMany(class, secs))
 			return
 		}
 		next.ServeHTTP(w, r)
 	})
 }
 
-// rateLimitedError is a request beyond its caller's rate.
-type rateLimitedError struct {
-	class      string
-	rate       ratelimit.Rate
-	retryAfter int64 // seconds
+// tooMany refuses a request beyond its Caller's rate in class, which
+// may ask again in secs seconds.
+func tooMany(class rateClass, secs int64) error {
+	unit := map[time.Duration]string{time.Second: "second", time.Minute: "minute", time.Hour: "hour"}[class.rate.Per]
+	return &problem.TooManyRequests{RetryAfter: secs, Detail: fmt.Sprintf(
+		"this Caller sends too many %s: at most %d a %s, in bursts of up to %d; retry after %d s",
+		class.name, class.rate.Limit, unit, class.rate.Burst, secs)}
 }
 
-func (e *rateLimitedError) Error() string {
-	unit := map[time.Duration]string{time.Second: "second", time.Minute: "minute", time.Hour: "hour"}[e.rate.Per]
-	return fmt.Sprintf("this caller sends too many %s: at most %d a %s, in bursts of up to %d; retry after %d s",
-		e.class, e.rate.Limit, unit, e.rate.Burst, e.retryAfter)
-}
-
-// caller is whom a request is counted against, its rates and its live
+// Caller is whom a request is counted against, its rates and its live
 // feeds: the principal its token names, so that a caller is one caller
 // wherever it connects from, and callers behind one proxy do not share a
 // budget; without a valid token, the client's address, an IPv6 client's
 // /64 (one host commonly holds all of it, and could change addresses at
 // will). The prefixes keep keys of the two kinds apart.
-func caller(r *http.Request) string {
-	if p := principalFrom(r.Context()); p.Subject != "" {
+func Caller(r *http.Request) string {
+	if p := Principal(r.Context()); p.Subject != "" {
 		return "sub:" + p.Subject
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

@@ -1,10 +1,14 @@
-package httpapi
+// Package access decides who may reach the API and how often: bearer
+// tokens (identify, require, authorize by role), rates per caller, and
+// the headers every answer carries for browsers (security, CORS).
+package access
 
 import (
 	"context"
 	"net/http"
 	"strings"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -16,20 +20,17 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token string) (app.Principal, error)
 }
 
-// maxAuthorizationLen bounds the Authorization header. A JWT with a few
+// MaxAuthorizationLen bounds the Authorization header. A JWT with a few
 // roles is well under 2 KiB; anything far larger is refused before it is
 // parsed, let alone verified.
-const maxAuthorizationLen = 8 << 10
+const MaxAuthorizationLen = 8 << 10
 
-// realm names the protection space in every challenge (RFC 9110 §11.6.1).
-const realm = "orderapi"
-
-// identify verifies the request's bearer token (RFC 6750 §2.1) and puts
+// Identify verifies the request's bearer token (RFC 6750 §2.1) and puts
 // what it found in the request's context: the principal the token names
-// (see principalFrom), or why there is none. It answers nothing itself, so
+// (see Principal), or why there is none. It answers nothing itself, so
 // that the rate limits, which come next, count a caller by its principal
-// and a request without one by its address; requireAuth then refuses it.
-func identify(auth Authenticator) func(http.Handler) http.Handler {
+// and a request without one by its address; RequireAuth then refuses it.
+func Identify(auth Authenticator) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			var id identity
@@ -46,40 +47,40 @@ func identify(auth Authenticator) func(http.Handler) http.Handler {
 			if err != nil {
 				id = identity{err: err}
 			}
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey, id)))
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, id)))
 		})
 	}
 }
 
-// identity is what identify found of a request's caller: a principal, or
+// identity is what Identify found of a request's caller: a principal, or
 // the error that says why there is none.
 type identity struct {
 	principal app.Principal
 	err       error
 }
 
-// requireAuth admits a request identify found a principal for, and
+// RequireAuth admits a request Identify found a principal for, and
 // answers any other with the problem that says why: 401 with a challenge,
 // or 503 while the keys are not available.
-func requireAuth(next http.Handler) http.Handler {
+func RequireAuth(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		id, ok := r.Context().Value(principalKey).(identity)
+		id, ok := r.Context().Value(principalKey{}).(identity)
 		switch {
 		case !ok:
-			// identify did not run: a route wired wrongly is closed.
-			writeError(w, r, app.ErrUnauthenticated)
+			// Identify did not run: a route wired wrongly is closed.
+			problem.Write(w, r, app.ErrUnauthenticated)
 		case id.err != nil:
-			writeError(w, r, id.err)
+			problem.Write(w, r, id.err)
 		default:
 			next.ServeHTTP(w, r)
 		}
 	})
 }
 
-// principalFrom returns whom the request acts as: the zero Principal, with
+// Principal returns whom the request acts as: the zero Principal, with
 // no roles, on a public route or when the request's token was refused.
-func principalFrom(ctx context.Context) app.Principal {
-	id, _ := ctx.Value(principalKey).(identity)
+func Principal(ctx context.Context) app.Principal {
+	id, _ := ctx.Value(principalKey{}).(identity)
 	return id.principal
 }
 
@@ -104,7 +105,7 @@ func bearerToken(h http.Header) (string, error) {
 		n += len(v)
 	}
 	switch {
-	case n > maxAuthorizationLen:
+	case n > MaxAuthorizationLen:
 		return "", errAuthorizationTooLong
 	case len(vs) == 0:
 		return "", app.ErrUnauthenticated
@@ -129,49 +130,32 @@ func bearerToken(h http.Header) (string, error) {
 // "-" / "." / "_" / "~" / "+" / "/" ) *"=". A JWT is.
 func isToken68(s string) bool {
 	body := strings.TrimRight(s, "=")
-	return body != "" && allBytes(body, func(c byte) bool {
-		return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
-			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/'
-	})
-}
-
-// challenge is the WWW-Authenticate header a problem carries (RFC 6750
-// §3): a bare one when no credentials were sent, one naming the error when
-// a token was refused (401) or does not grant enough (403); "" for any
-// other problem.
-func challenge(p problem) string {
-	const bearer = `Bearer realm="` + realm + `"`
-	switch p.Code {
-	case app.ErrUnauthenticated.Code:
-		return bearer
-	case app.ErrInvalidToken.Code:
-		return bearer + `, error="invalid_token", error_description="` + quotable(p.Detail) + `"`
-	case app.ErrForbidden.Code:
-		return bearer + `, error="insufficient_scope", error_description="` + quotable(p.Detail) + `"`
+	if body == "" {
+		return false
 	}
-	return ""
-}
-
-// quotable makes s fit error_description, whose characters RFC 6750 §3
-// limits to printable ASCII without '"' and '\'.
-func quotable(s string) string {
-	return strings.Map(func(c rune) rune {
-		switch {
-		case c == '"':
-			return '\''
-		case c == '\\':
-			return '/'
-		case c < 0x20 || c > 0x7e:
-			return '?'
+	for i := range len(body) {
+		c := body[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' ||
+			c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/') {
+			return false
 		}
-		return c
-	}, s)
+	}
+	return true
 }
 
-// authorize admits a request whose principal holds one of allowed, and
+// WithPrincipal is ctx as Identify leaves it for a request whose token
+// speaks for p.
+func WithPrincipal(ctx context.Context, p app.Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, identity{principal: p})
+}
+
+// principalKey keys the request's identity in its context.
+type principalKey struct{}
+
+// Authorize admits a request whose principal holds one of allowed, and
 // answers any other 403. It runs after authenticate: the route table (see
 // routeTable) decides by role alone, the app by ownership.
-func authorize(allowed app.Roles) func(http.Handler) http.Handler {
+func Authorize(allowed app.Roles) func(http.Handler) http.Handler {
 	refusal := app.ErrForbidden
 	if allowed != 0 {
 		refusal = &app.Error{Code: app.ErrForbidden.Code,
@@ -179,8 +163,8 @@ func authorize(allowed app.Roles) func(http.Handler) http.Handler {
 	}
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !principalFrom(r.Context()).Roles.Any(allowed) {
-				writeError(w, r, refusal)
+			if !Principal(r.Context()).Roles.Any(allowed) {
+				problem.Write(w, r, refusal)
 				return
 			}
 			next.ServeHTTP(w, r)
