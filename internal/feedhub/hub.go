@@ -1,17 +1,9 @@
 // Package feedhub shares one reader of the global feed among every live
-// subscriber of a process.
-//
-// A Hub's tailer reads new events once (on a wake-up after appends, or at
-// its poll) and fans each page out to all subscriptions, filtering by type
-// in memory: a subscriber that keeps up costs the database nothing of its
-// own. A subscription that starts behind the tail reads large pages for
-// itself, a few at a time (Config.CatchUps), until it has caught up; then
-// it joins the tail. Each subscription holds a bounded number of bytes of
-// events not yet taken; one that falls further behind is dropped, and its
-// consumer resumes later from the last event it took.
-//
-// The guarantee is the feed's own (see app.FeedCursor): every subscriber
-// gets every event after its cursor, in feed order, once.
+// subscriber of a process: a tailer reads new events once and fans them
+// out, filtering by type in memory; a subscription that starts behind
+// catches up on its own, and one that falls too far behind is dropped.
+// Every subscriber gets every event after its cursor, in feed order, once.
+// See docs/design.md, "Live feeds".
 package feedhub
 
 import (

@@ -16,21 +16,12 @@ import (
 // takes 36.
 const maxIdempotencyKeyLen = 255
 
-// idempotencyOf reads the request's Idempotency-Key, if any, and
-// fingerprints the request: a retry must repeat it exactly. The
-// fingerprint is a SHA-256 of the method, the path (with its ids), the
-// version If-Match expects, and the body's bytes as sent.
-//
-// The body is hashed as sent, not as parsed: a retry resends the same
-// bytes, and two bodies that differ only in spacing or member order are
-// refused (422, loudly) rather than risk equating two that the strict
-// decoder would read differently. A body is read here, bounded like
-// decode does, and put back for decode, read errors included, so that
-// decode still answers for them. DELETE carries no body in this API: the
-// handler ignores one, and so does the fingerprint.
-//
-// The key is taken as sent, quotes included: 1 to 255 visible ASCII
-// characters, else 400 invalid_header.
+// idempotencyOf reads the request's Idempotency-Key, if any (1 to 255
+// visible ASCII characters, taken as sent, else 400 invalid_header), and
+// fingerprints the request: a SHA-256 of the method, the path, the version
+// If-Match expects and the body's bytes as sent. The body is read here,
+// bounded as decoding bounds it, and put back, read errors included, for
+// decoding to answer. See docs/design.md, "Idempotency keys over HTTP".
 func idempotencyOf(w http.ResponseWriter, r *http.Request, expectedVersion int) (app.Idempotency, error) {
 	key, ok := headerValue(r, "Idempotency-Key")
 	if !ok {

@@ -1,15 +1,8 @@
 // Package dbclock gives every replica one clock, the database's, so that
 // the times events carry agree across replicas whatever their own clocks
-// say: a replica a minute fast would otherwise date a shipment after the
-// delivery another replica records next, or an order's placing on another
-// day than its creation.
-//
-// Asking the database for every command would cost a round trip each;
-// instead a Clock measures how far the database's clock is from its own
-// now and then, and adds that to its own. Between measurements it counts
-// with the process's monotonic clock, so a step of the replica's wall
-// clock (NTP, an operator) changes nothing; only the slow drift of the
-// two clocks' rates is corrected by the next measurement.
+// say. A Clock measures its offset from the database's clock now and then
+// and counts with the monotonic clock in between. See docs/design.md,
+// "One clock".
 package dbclock
 
 import (
