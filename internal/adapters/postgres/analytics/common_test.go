@@ -1,17 +1,17 @@
 package analytics_test
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/storetest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 )
 
-// The orders the tests start from: see storetest.
+// The orders the tests start from: see eventstoretest.
 var (
-	t0        = storetest.T0
-	address   = storetest.Address
-	newStore  = storetest.New
-	create    = storetest.Create
-	do        = storetest.Do
-	addItem   = storetest.AddItem
-	sameOrder = storetest.SameOrder
-	dec       = storetest.Dec
+	t0        = eventstoretest.T0
+	address   = eventstoretest.Address
+	newStore  = eventstoretest.New
+	create    = eventstoretest.Create
+	do        = eventstoretest.Do
+	addItem   = eventstoretest.AddItem
+	sameOrder = eventstoretest.SameOrder
+	dec       = eventstoretest.Dec
 )

@@ -1,20 +1,20 @@
 package eventstore_test
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/storetest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 )
 
-// The orders the tests start from: see storetest.
+// The orders the tests start from: see eventstoretest.
 var (
-	t0         = storetest.T0
-	address    = storetest.Address
-	newStore   = storetest.New
-	commitOf   = storetest.CommitOf
-	create     = storetest.Create
-	do         = storetest.Do
-	mustAppend = storetest.MustAppend
-	addItem    = storetest.AddItem
-	place      = storetest.Place
-	sameOrder  = storetest.SameOrder
-	dec        = storetest.Dec
+	t0         = eventstoretest.T0
+	address    = eventstoretest.Address
+	newStore   = eventstoretest.New
+	commitOf   = eventstoretest.CommitOf
+	create     = eventstoretest.Create
+	do         = eventstoretest.Do
+	mustAppend = eventstoretest.MustAppend
+	addItem    = eventstoretest.AddItem
+	place      = eventstoretest.Place
+	sameOrder  = eventstoretest.SameOrder
+	dec        = eventstoretest.Dec
 )

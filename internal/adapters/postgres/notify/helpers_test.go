@@ -6,15 +6,15 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/storetest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 )
 
-// The orders the tests start from: see storetest.
+// The orders the tests start from: see eventstoretest.
 var (
-	t0       = storetest.T0
-	newStore = storetest.New
-	commitOf = storetest.CommitOf
-	create   = storetest.Create
+	t0       = eventstoretest.T0
+	newStore = eventstoretest.New
+	commitOf = eventstoretest.CommitOf
+	create   = eventstoretest.Create
 )
 
 // insertCreated writes the first event of a new order's stream in tx, as

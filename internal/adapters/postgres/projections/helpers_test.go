@@ -1,15 +1,15 @@
 package projections_test
 
 import (
-	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/storetest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 )
 
-// The orders the tests start from: see storetest.
+// The orders the tests start from: see eventstoretest.
 var (
-	t0       = storetest.T0
-	newStore = storetest.New
-	create   = storetest.Create
-	do       = storetest.Do
-	addItem  = storetest.AddItem
-	place    = storetest.Place
+	t0       = eventstoretest.T0
+	newStore = eventstoretest.New
+	create   = eventstoretest.Create
+	do       = eventstoretest.Do
+	addItem  = eventstoretest.AddItem
+	place    = eventstoretest.Place
 )

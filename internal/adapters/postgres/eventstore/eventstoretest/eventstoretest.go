@@ -1,7 +1,7 @@
-// Package storetest builds the orders that the event store's tests, and
+// Package eventstoretest builds the orders that the event store's tests, and
 // those of the packages over it, start from: a store over a fresh
 // database, commits made as app.Service makes them, and the usual commands.
-package storetest
+package eventstoretest
 
 import (
 	"context"
