@@ -15,9 +15,11 @@ import (
 // decodeAnswers pins what the API answers to each body a command may be
 // sent: status, code, detail and the fields a 422 names. Each row is one
 // route's body; "ok" is a body the route accepts. Where a body has
-// several problems, the one named is the first of: invalid UTF-8; the
-// first problem of syntax, duplicate names, surrogates or depth; an
-// unknown member or wrong JSON type; data after the object.
+// several problems, the one named is the first of: invalid UTF-8; an
+// escaped lone surrogate; a duplicate name or nesting too deep, before
+// any syntax error; a syntax error; the first unknown member or wrong
+// JSON type (a name in another case counts as its field's here); data
+// after the object; a name in another case.
 var decodeAnswers = []struct{ route, body, answer string }{
 	{"item", "", "400 malformed_json the request body is empty; send a JSON object"},
 	{"item", "   ", "400 malformed_json the request body is empty; send a JSON object"},
@@ -88,23 +90,22 @@ var decodeAnswers = []struct{ route, body, answer string }{
 	{"item", "{}   ", "422 validation_failed the request has invalid fields; see errors [product_id:required] [quantity:required] [unit_price:required] [product_name:required]"},
 	{"item", "{}\n", "422 validation_failed the request has invalid fields; see errors [product_id:required] [quantity:required] [unit_price:required] [product_name:required]"},
 	{"item", "{} \xff", "400 malformed_json the body is not valid UTF-8 (at byte 3)"},
-	// Past the object only invalid UTF-8 is looked for: anything else is
-	// data after it.
-	{"item", "{} \"\\ud800\"", "400 malformed_json the request body must hold one JSON object and nothing after it"},
+	{"item", "{} \"\\ud800\"", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 4, which is no character"},
 	{"item", "{} {\"a\":1,\"a\":2}", "400 malformed_json the request body must hold one JSON object and nothing after it"},
 	{"item", "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "400 malformed_json the JSON nests deeper than 32 levels"},
 	{"item", "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "400 unknown_field unknown field \"a\""},
 	{"item", "{\"quantity\":\"x\",\"a\":}", "400 malformed_json malformed JSON at byte 21"},
 	{"item", "{\"colour\":1,\"quantity\":\"x\"}", "400 unknown_field unknown field \"colour\""},
 	{"item", "{\"quantity\":\"x\",\"colour\":1}", "400 invalid_json_type quantity must be a JSON integer within range"},
-	// A name in another case is unknown whatever its value.
-	{"item", "{\"Quantity\":\"x\"}", "400 unknown_field unknown field \"Quantity\""},
+	// A name in another case is matched to its field, whose JSON type
+	// is checked first; only then is the name refused.
+	{"item", "{\"Quantity\":\"x\"}", "400 invalid_json_type Quantity must be a JSON integer within range"},
 	{"item", "{\"quantity\":\"x\",\"product_name\":\"\xff\"}", "400 malformed_json the body is not valid UTF-8 (at byte 32)"},
 	{"item", "{\"quantity\":\"x\",\"product_name\":\"\\ud800\"}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 32, which is no character"},
 	{"item", "{\"colour\":1,\"quantity\":1,\"quantity\":2}", "400 duplicate_field field \"quantity\" is given more than once"},
 	{"item", "{\"quantity\":1,\"quantity\":2,\"a\":}", "400 duplicate_field field \"quantity\" is given more than once"},
-	// Problems of syntax are named in the order they come.
-	{"item", "{\"a\":1,\"a\":2,\"b\":\"\\ud800\"}", "400 duplicate_field field \"a\" is given more than once"},
+	// A lone surrogate anywhere comes before a duplicate name.
+	{"item", "{\"a\":1,\"a\":2,\"b\":\"\\ud800\"}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 18, which is no character"},
 	{"place", "{\"shipping_address\":{\"country\":1}}", "400 invalid_json_type shipping_address.country must be a JSON string"},
 	{"place", "{\"shipping_address\":{\"colour\":\"red\"}}", "400 unknown_field unknown field \"shipping_address.colour\""},
 	{"place", "{\"shipping_address\":{\"name\":\"x\",\"line1\":\"y\",\"colour\":\"red\"}}", "400 unknown_field unknown field \"shipping_address.colour\""},
@@ -137,8 +138,9 @@ var decodeAnswers = []struct{ route, body, answer string }{
 	{"create-staff", "{}", "422 validation_failed the request has invalid fields; see errors [customer_id:required]"},
 	{"create-staff", "{\"customer_id\":\"42\"}", "422 validation_failed the request has invalid fields; see errors [customer_id:invalid_format]"},
 	{"create-staff", "{\"customer_id\":\"0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d\"}", "ok"},
-	// The body is judged once, for its actual caller: every field is named.
-	{"create-staff", "{\"id\":\"x\"}", "422 validation_failed the request has invalid fields; see errors [id:invalid_format] [customer_id:required]"},
+	// The body's own fields are judged first; customer_id is required of
+	// a caller who is no customer only once they pass.
+	{"create-staff", "{\"id\":\"x\"}", "422 validation_failed the request has invalid fields; see errors [id:invalid_format]"},
 	{"ship", "{}", "422 validation_failed the request has invalid fields; see errors [tracking_number:required] [carrier:required]"},
 	{"ship", "{\"tracking_number\":\"1Z999AA10123456784\",\"carrier\":\"UPS\"}", "ok"},
 	{"ship", "{\"tracking_number\":\"x\",\"carrier\":\"y\",\"carrier\":\"z\"}", "400 duplicate_field field \"carrier\" is given more than once"},
@@ -162,6 +164,69 @@ var decodeAnswers = []struct{ route, body, answer string }{
 	{"cancel", "{\"reason\":\"r\",\"cancelled_by\":\"c\"} {}", "400 malformed_json the request body must hold one JSON object and nothing after it"},
 	{"cancel", "{\"reason\":\"\"}", "422 validation_failed the request has invalid fields; see errors [reason:required]"},
 	{"cancel", "{\"reason\":[\"x\"]}", "400 invalid_json_type reason must be a JSON string"},
+	// Bodies an earlier build answered so, each kept as it was: offsets
+	// of syntax errors where encoding/json stops (bad or short escapes,
+	// "1.", a BOM inside the object); a name in another case with a value
+	// of the wrong type; a lone surrogate after a duplicate name.
+	{"place", "{\"shipping_address\":{\"name\":\"\\x41\",\"line1\":\"12 St James Square\",\"line2\":\"Flat 1\",\"city\":\"London\",\"region\":\"Westminster\",\"postal_code\":\"SW1Y 4JH\",\"country\":\"GB\"}}", "400 malformed_json malformed JSON at byte 31"},
+	{"place", "{\"shipping_address\":{\"name\":\"\\u12\",\"line1\":\"12 St James Square\",\"line2\":\"Flat 1\",\"city\":\"London\",\"region\":\"Westminster\",\"postal_code\":\"SW1Y 4JH\",\"country\":\"GB\"}}", "400 malformed_json malformed JSON at byte 35"},
+	{"place", "{\"shipping_address\":{\"\\uname\":\"Ada Lovelace\",\"line1\":\"12 St James Square\",\"line2\":\"Flat 1\",\"city\":\"London\",\"region\":\"Westminster\",\"postal_code\":\"SW1Y 4JH\",\"country\":\"GB\"}}", "400 malformed_json malformed JSON at byte 28"},
+	{"place", "{\"\\ud8shipping_address\":{\"name\":\"Ada Lovelace\",\"line1\":\"12 St James Square\",\"line2\":\"Flat 1\",\"city\":\"London\",\"region\":\"Westminster\",\"postal_code\":\"SW1Y 4JH\",\"country\":\"GB\"}}", "400 malformed_json malformed JSON at byte 8"},
+	{"place", "{\ufeff}", "400 malformed_json malformed JSON at byte 4"},
+	{"place", "{\"shipping_address\":{\"name\":\"Ada Lovelace\",\"line Lovelace\",\"line1\":\"12 St James Square\",\"line2\":\"Flat 1\",\"city\":\"London\",\"region\":\"Westminster\",\"postal_code\":\"SW1Y 4JH\",\"country\":\"GB\"}}", "400 malformed_json malformed JSON at byte 59"},
+	{"place", "{\"shipping_address\":{\"name\":\"Ada Lovelace\",\"l9999999999999999999999ine1\":\"12 St James Square\",\"line2\":\"Flat 1\",\"city\":\"London\",\"region\":\"Westminster\",\"postal_code\":\"SW1Y 4JH\",\"country\":\"GB\"}}GB}GB\"}}", "400 unknown_field unknown field \"l9999999999999999999999ine1\""},
+	{"place", "{\"shipping_address\",{\"name\":\"Ada Lovelace\",\"line1\":\"12 St James Square\",\"line2\":\"Flat 1\":\"city\":\"London\",\"region\":\"Westminster\",\"postal_code\":\"SW1Y 4JH\",\"country\":\"GB\"}}", "400 malformed_json malformed JSON at byte 20"},
+	{"cancel", "{\"reason\":\"\\u12\",\"cancelled_by\":\"7c0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c11\"}", "400 malformed_json malformed JSON at byte 17"},
+	{"cancel", "{\"reason\":\"\\uchanged my mind\",\"cancelled_by\":\"7c0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c11\"}", "400 malformed_json malformed JSON at byte 17"},
+	{"cancel", "{\"ran,ged my mind\",\"cancelled_by\":\"7c0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c[]11\"}", "400 malformed_json malformed JSON at byte 19"},
+	{"cancel", "{\"reason\":\"\\u12\",\"cancelled_by_\":\"7c0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c11\",\"unknown_1\":{\"z\":[1]}}", "400 malformed_json malformed JSON at byte 17"},
+	{"cancel", "{\"reason\":cchanged my mind\",\"\"ancelled_by\":\"7c\\ud800e8a52-4a4e-4d7e-9d3c-2b1f2a9e0c11\"}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 46, which is no character"},
+	{"create", "{\"a\":\"\\x\"}", "400 malformed_json malformed JSON at byte 8"},
+	{"create", "{\"a\":\"\\u12\"}", "400 malformed_json malformed JSON at byte 12"},
+	{"create", "{-id\":\"fbab2827-75ba-4cae-969c-d9387d459fc0\",\"customer_id\":\"7c0e8a52-4a4e-4d7e\"9d3c-2b1f6a9e0c11\",\"currency\":\"EUR\"}", "400 malformed_json malformed JSON at byte 2"},
+	{"create-staff", "{\"id\":\"\\u12\",\"currency\":\"1 \",\"id\":\"d2c13a51-28f8-4175-858e-580bfc5c03a1\",\"customer_id\":\"7c0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c11\"}", "400 malformed_json malformed JSON at byte 13"},
+	{"deliver", "{\"\\udelivered_at\":\"{{g:now2m}}\",\"signature\":\"A. Lovelace\"}", "400 malformed_json malformed JSON at byte 8"},
+	{"deliver", "{\"a\":\"\\u12\"}", "400 malformed_json malformed JSON at byte 12"},
+	{"deliver", "{\"de\\ivered_at\":\"{{e:now2m}}\",\"signature\":\"A. Loveélace\"}", "400 malformed_json malformed JSON at byte 6"},
+	{"deliver", "{\"delive\\ed_at\":\"{{g:now2m}}\",\"signature\":\"A. Lovelace\"}", "400 malformed_json malformed JSON at byte 10"},
+	{"ship", "{\"tracking_number\":\"\\ud81Z999AA10123456784\",\"carrier\":\"UPS\"}", "400 malformed_json malformed JSON at byte 26"},
+	{"ship", "{\"tracking_.umber\":\"1Z999AA10123456784\",\"ca\\\"rrier123456784\",\"carrier\":\"UPS\"}", "400 malformed_json malformed JSON at byte 61"},
+	{"item", "{\"product_id\":\"69cb2971-35a6-47fb-b78c-4091de043d4f\",\"product_name\":\"\\u12\",\"quantity\":3,\"unit_price\":\"19.99\"}", "400 malformed_json malformed JSON at byte 75"},
+	{"item", "{\"product_id\":\"6b00f017-e417-4855-8374-8d7cdcaa8e59\",\"product_name\":\"Espresso cup\",\"quantity\":1.,\"unit_price\":\"19.99\"}", "400 malformed_json malformed JSON at byte 97"},
+	{"item", "{\"product_id\":\"59396f28-f5e4-4996-a15c-7f09bec65564b\",\"product_name\":\"Espresso cup\",\"qua:\"Espresso cup\",\"quantity\":3,\"unit_\\ud800price\":\"19.99\"}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 123, which is no character"},
+	{"item", "{\"product_id\":\"2924055c-96e8-4a4a-be04-d98e97b87cf1\",\"unit_price\":\"19.99\",\"product_name\":\"Espresso cup\",\"quantity\":1.,\"unknown_1\":null}", "400 malformed_json malformed JSON at byte 118"},
+	{"ship", "{\"CARRIER\":1700000000}", "400 invalid_json_type CARRIER must be a JSON string"},
+	{"ship", "{\"Tracking_number\":3,\"carrier\":\"UPS\"}", "400 invalid_json_type Tracking_number must be a JSON string"},
+	{"cancel", "{\"REASON\":\"changed my mind\",\"CANCELLED_BY\":[\"x\"]}", "400 invalid_json_type CANCELLED_BY must be a JSON string"},
+	{"cancel", "{\"Reason\":1e2}", "400 invalid_json_type Reason must be a JSON string"},
+	{"place", "{\"SHIPPING_ADDRESS\":1,\"unknown_4\":{\"z\":[1]}}", "400 invalid_json_type SHIPPING_ADDRESS must be a JSON object"},
+	{"place", "{\"Shipping_address\":true}", "400 invalid_json_type Shipping_address must be a JSON object"},
+	{"create", "{\"id\":\"{{g:now10m}}\",\"id\":\"3005577d-1f1d-4f18-a0ad-6b473904f8fe\",\"currency\":null,\"currency\":\"EUR\",\"customer_id\":\"\\ud800SD\"}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 113, which is no character"},
+	{"create-staff", "{\"id\":\"c81e8862-a0a0-4208-9673-25f999dc61db\",\"customer_id\":\"7c0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c11\",\"customer_id\":\"\\uD800\"}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 113, which is no character"},
+	{"item", "{\"product_name\":\"Espresso cup\",\"product_id\":\"2f70c31c-c29f-4fc4-8a44-c45fc3985566\",\"QUANTITY\":[],\"unit_price\":\"G\"}", "400 invalid_json_type QUANTITY must be a JSON integer within range"},
+	{"item", "{\"product_id\":\"db35360d-ff05-40bc-9d74-3bad65cddd4b\",\"Quantity\":3,\"unit_price\":{}}", "400 invalid_json_type unit_price must be a JSON string"},
+	{"cancel", "{\"reason\":1e2,\"cancelled_by\":\"7c0e8a52-4a4e-4d7e-9d3c-2b1f6a9e0c11\",\"cancelled_by\":\"\\uD800\"}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 84, which is no character"},
+	// Where encoding/json and the shape check differ from json/v2.
+	{"item", "{\"quantity\":1.}", "400 malformed_json malformed JSON at byte 15"},
+	{"item", "{\"quantity\":1e2}", "400 invalid_json_type quantity must be a JSON integer within range"},
+	{"item", "{\"quantity\":-0.0}", "400 invalid_json_type quantity must be a JSON integer within range"},
+	{"item", "{\"Quantity\":1} x", "400 malformed_json the request body must hold one JSON object and nothing after it"},
+	{"item", "{\"Quantity\":\"x\"} x", "400 invalid_json_type Quantity must be a JSON integer within range"},
+	{"item", "{\"quantity\":1,\"Quantity\":\"x\"}", "400 invalid_json_type Quantity must be a JSON integer within range"},
+	{"item", "{\"product_name\":\"x\",\"PRODUCT_NAME\":\"y\"}", "400 unknown_field unknown field \"PRODUCT_NAME\""},
+	{"item", "{\"\\ud800\":1}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 2, which is no character"},
+	{"item", "{\"colour\":1,\"quantity\":1.}", "400 malformed_json malformed JSON at byte 26"},
+	{"item", "{\"product_name\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "400 malformed_json the JSON nests deeper than 32 levels"},
+	{"item", "{\"product_name\":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}", "400 invalid_json_type product_name must be a JSON string"},
+	{"item", "{\"product_name\":\"\\ud800\",\"quantity\":1,\"quantity\":2}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 17, which is no character"},
+	{"item", "{\"product_name\":\"x\\/y\\u00E9\",\"quantity\":3,\"unit_price\":\"1\",\"product_id\":\"0190d6ca-1111-7000-8000-00000000abcd\"}", "ok"},
+	{"place", "{\"shipping_address\":{\"Name\":1}}", "400 invalid_json_type shipping_address.Name must be a JSON string"},
+	{"place", "{\"shipping_address\":{\"name\":\"x\",\"Name\":\"y\"}}", "400 unknown_field unknown field \"shipping_address.Name\""},
+	{"place", "{\"Shipping_Address\":{\"name\":\"x\",\"line2\":5}}", "400 invalid_json_type Shipping_Address.line2 must be a JSON string"},
+	{"ship", "{\"tracking_number\":\"x\",\"carrier\":\"y\"}{", "400 malformed_json the request body must hold one JSON object and nothing after it"},
+	{"ship", "{\"CARRIER\":\"UPS\",\"tracking_number\":\"x\"}", "400 unknown_field unknown field \"CARRIER\""},
+	{"deliver", "{\"signature\":null,\"signature\":null}", "400 duplicate_field field \"signature\" is given more than once"},
+	{"cancel", "{\"reason\":\"r\",\"reason\":\"\\ud800\"}", "400 malformed_json the body escapes half a UTF-16 surrogate pair at byte 24, which is no character"},
 }
 
 // answerTo decodes body as route's handler does, and sums up the answer.

@@ -24,8 +24,21 @@ type createOrderRequest struct {
 // newOrder converts the body into the app's input for the caller p. No id
 // lets the service choose one, and no currency takes the configured
 // default. No customer_id is p's own when p is a customer (the app fills
-// it in), and required of anyone else.
+// it in), and required of anyone else: the body's own fields are judged
+// first, and customer_id is asked of such a caller only once they pass.
 func (req createOrderRequest) newOrder(p app.Principal) (app.NewOrder, error) {
+	in, err := req.fields()
+	if err != nil {
+		return in, err
+	}
+	if req.CustomerID == nil && !p.Roles.Has(app.RoleCustomer) {
+		return in, order.Invalid("customer_id", order.FieldRequired, "is required unless a customer creates its own order")
+	}
+	return in, nil
+}
+
+// fields parses the fields the body gives, listing every problem.
+func (req createOrderRequest) fields() (app.NewOrder, error) {
 	var (
 		in   app.NewOrder
 		errs fieldErrs
@@ -35,12 +48,9 @@ func (req createOrderRequest) newOrder(p app.Principal) (app.NewOrder, error) {
 		in.ID, err = parseID("id", *req.ID)
 		errs.add(err)
 	}
-	switch {
-	case req.CustomerID != nil:
+	if req.CustomerID != nil {
 		in.CustomerID, err = parseID("customer_id", *req.CustomerID)
 		errs.add(err)
-	case !p.Roles.Has(app.RoleCustomer):
-		errs.add(order.Invalid("customer_id", order.FieldRequired, "is required unless a customer creates its own order"))
 	}
 	if req.Currency != nil {
 		in.Currency, err = order.ParseCurrency(*req.Currency)

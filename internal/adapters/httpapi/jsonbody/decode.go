@@ -70,7 +70,7 @@ func decodeBody[T any](w http.ResponseWriter, r *http.Request, maxBytes int64) (
 		return v, problem.BadRequest(problem.CodeWrongType, "the request body must be a JSON object")
 	}
 	if err := json.Unmarshal(data, &v, strict); err != nil {
-		return v, refusal(data, err)
+		return v, refusal[T](data, err)
 	}
 	return v, nil
 }

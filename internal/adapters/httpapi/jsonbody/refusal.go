@@ -2,6 +2,7 @@ package jsonbody
 
 import (
 	"bytes"
+	jsonv1 "encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,135 +10,99 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/go-json-experiment/json"
-	"github.com/go-json-experiment/json/jsontext"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 )
 
-// refusal names what is wrong with a body json.Unmarshal refused, ranked
-// as the API always has: invalid UTF-8 anywhere; then, in the order they
-// appear, syntax errors, duplicate members, lone surrogates and nesting
-// deeper than MaxDepth in the object; then the member that is unknown
-// or of the wrong JSON type; last, anything after the object. Unmarshal
-// stops at its first problem, so a refused body is read again for the
-// ranking: an accepted one is parsed once.
-func refusal(data []byte, err error) error {
-	if p := shapeProblem(data); p != nil {
+// refusal names what is wrong with a body json.Unmarshal refused, as the
+// API always has: the body is read again the way every body used to be
+// read (see explain), so that status, code, wording and byte offsets stay
+// what clients know. Only a refused body pays for the second reading.
+func refusal[T any](data []byte, err error) error {
+	if p := explain[T](data); p != nil {
 		return p
 	}
-	if se, ok := errors.AsType[*json.SemanticError](err); ok {
-		return semanticProblem(se)
-	}
-	// The object itself is well formed: the problem comes after it.
-	return problem.BadRequest(problem.CodeMalformedJSON, "the request body must hold one JSON object and nothing after it")
+	// Both readings accept the same bodies (TestReadingsAgree): this is a
+	// guard, not a path.
+	return fromStrict(err)
 }
 
-// shapeProblem reports invalid UTF-8 anywhere in data, or else the first
-// syntactic problem of its first value; nil when there is neither.
-func shapeProblem(data []byte) error {
-	if !utf8.Valid(data) {
-		return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("the body is not valid UTF-8 (at byte %d)", invalidUTF8At(data)))
+// explain returns the first problem of data as a request of type T, in
+// the order the API ranks them, or nil: invalid UTF-8, lone surrogates,
+// duplicate names and depth (shapeProblem); then syntax, unknown members
+// and JSON types as encoding/json finds them, whose member names match
+// fields in any case and whose first error in the body wins; then data
+// after the object; last, a name that matches a field only in another
+// case.
+func explain[T any](data []byte) error {
+	if err := shapeProblem(data); err != nil {
+		return err
 	}
-	return syntaxProblem(data)
-}
-
-// invalidUTF8At returns the offset of the first byte that is not UTF-8.
-func invalidUTF8At(data []byte) int {
-	for i := 0; i < len(data); {
-		r, size := utf8.DecodeRune(data[i:])
-		if r == utf8.RuneError && size <= 1 {
-			return i
-		}
-		i += size
-	}
-	return len(data)
-}
-
-// syntaxProblem reads the body's first value token by token and reports
-// its first syntactic problem, or nil.
-func syntaxProblem(data []byte) error {
-	dec := jsontext.NewDecoder(bytes.NewReader(data))
-	var open []jsontext.Kind // '{' or '[' for each open value
-	for {
-		tok, err := dec.ReadToken()
-		if err != nil {
-			return syntaxError(data, err, open)
-		}
-		switch k := tok.Kind(); k {
-		case '{', '[':
-			if len(open) >= MaxDepth {
-				return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("the JSON nests deeper than %d levels", MaxDepth))
+	var v T
+	dec := jsonv1.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&v); err != nil {
+		if isUnknownField(err) {
+			if named := unknownFieldPath[T](data); named != nil {
+				return named
 			}
-			open = append(open, k)
-		case '}', ']':
-			open = open[:len(open)-1]
 		}
-		if len(open) == 0 {
-			return nil
-		}
+		return jsonError(err)
 	}
+	if err := dec.Decode(&struct{}{}); err != io.EOF {
+		return problem.BadRequest(problem.CodeMalformedJSON, "the request body must hold one JSON object and nothing after it")
+	}
+	return exactNames(data, v)
 }
 
-// syntaxError words jsontext's error without echoing the body back. Byte
-// offsets count the bytes read up to and including the offending one.
-func syntaxError(data []byte, err error, open []jsontext.Kind) error {
-	se, ok := errors.AsType[*jsontext.SyntacticError](err)
-	switch {
-	case !ok:
-		return problem.BadRequest(problem.CodeMalformedJSON, "the body is not valid JSON for this request")
-	case errors.Is(se.Err, io.ErrUnexpectedEOF):
+// unknownFieldPath names an unknown member by its dotted path, which
+// encoding/json's error leaves out: the body is decoded again, this time
+// accepting unknown members, so that each nested object it holds is there
+// to compare its names with.
+func unknownFieldPath[T any](body []byte) error {
+	var v T
+	_ = jsonv1.Unmarshal(body, &v) // only the nested objects matter here
+	return exactNames(body, v)
+}
+
+// isUnknownField reports encoding/json's unknown-field error, which has no
+// type of its own: its text is the only sign.
+func isUnknownField(err error) bool {
+	return strings.HasPrefix(err.Error(), unknownFieldPrefix)
+}
+
+const unknownFieldPrefix = "json: unknown field "
+
+// jsonError words an encoding/json failure: where it is, without echoing
+// the client's body back.
+func jsonError(err error) error {
+	if e, ok := errors.AsType[*jsonv1.SyntaxError](err); ok {
+		return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("malformed JSON at byte %d", e.Offset))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
 		return problem.BadRequest(problem.CodeMalformedJSON, "the JSON ends too early")
-	case errors.Is(se.Err, jsontext.ErrDuplicateName):
-		// Members are named by their dotted path, array positions left
-		// out, as field problems name them.
-		var path []string
-		i := 0
-		for tok := range se.JSONPointer.Tokens() {
-			if i >= len(open) || open[i] == '{' {
-				path = append(path, tok)
-			}
-			i++
+	}
+	if e, ok := errors.AsType[*jsonv1.UnmarshalTypeError](err); ok {
+		field := e.Field
+		if field == "" {
+			field = "the body"
 		}
-		return problem.BadRequest(problem.CodeDuplicateField, "field "+strconv.Quote(strings.Join(path, "."))+" is given more than once")
-	case isSurrogateEscape(data, se.ByteOffset):
-		return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("the body escapes half a UTF-16 surrogate pair at byte %d, which is no character", se.ByteOffset))
+		return problem.BadRequest(problem.CodeWrongType, fmt.Sprintf("%s must be a JSON %s", field, jsonTypeName(e.Type.Kind())))
 	}
-	return problem.BadRequest(problem.CodeMalformedJSON, fmt.Sprintf("malformed JSON at byte %d", offending(data, se.ByteOffset)+1))
+	if name, ok := strings.CutPrefix(err.Error(), unknownFieldPrefix); ok {
+		return problem.BadRequest(problem.CodeUnknownField, "unknown field "+name)
+	}
+	return problem.BadRequest(problem.CodeMalformedJSON, "the body is not valid JSON for this request")
 }
 
-// offending returns the offset of the byte that makes data invalid, given
-// where jsontext reports it: a comma after a value is refused where it
-// stands, though what is wrong is the '}' or ']' that follows it.
-func offending(data []byte, at int64) int64 {
-	if at <= 0 || at >= int64(len(data)) || data[at] != ',' {
-		return at
+// fromStrict words json.Unmarshal's own error, for a refusal explain
+// does not account for.
+func fromStrict(err error) error {
+	se, ok := errors.AsType[*json.SemanticError](err)
+	if !ok {
+		return problem.BadRequest(problem.CodeMalformedJSON, "the body is not valid JSON for this request")
 	}
-	before := bytes.TrimRight(data[:at], " \t\r\n")
-	if len(before) == 0 || bytes.IndexByte([]byte("{[:,"), before[len(before)-1]) >= 0 {
-		return at
-	}
-	rest := bytes.TrimLeft(data[at+1:], " \t\r\n")
-	if len(rest) == 0 {
-		return at
-	}
-	return int64(len(data) - len(rest))
-}
-
-// isSurrogateEscape reports whether data holds a \u escape of a UTF-16
-// surrogate at offset at.
-func isSurrogateEscape(data []byte, at int64) bool {
-	if at < 0 || at+6 > int64(len(data)) || data[at] != '\\' || data[at+1] != 'u' {
-		return false
-	}
-	r, err := strconv.ParseUint(string(data[at+2:at+6]), 16, 16)
-	return err == nil && r >= 0xd800 && r <= 0xdfff
-}
-
-// semanticProblem words a member json.Unmarshal could not store: unknown
-// (or spelt in another case) or of the wrong JSON type.
-func semanticProblem(se *json.SemanticError) error {
 	field := strings.Join(slices.Collect(se.JSONPointer.Tokens()), ".")
 	if errors.Is(se.Err, json.ErrUnknownName) {
 		return problem.BadRequest(problem.CodeUnknownField, "unknown field "+strconv.Quote(field))
