@@ -92,6 +92,13 @@ func describeType(t reflect.Type) string {
 	return b.String()
 }
 
+// describedPath is the package path this package's own types are
+// described under: the one they had when stored snapshots were first
+// fingerprinted, so that moving the package does not discard them all.
+const describedPath = "github.com/orderapi/orderapi/internal/adapters/postgres"
+
+var ownPath = reflect.TypeFor[snapshotJSON]().PkgPath()
+
 func describeInto(w *strings.Builder, t reflect.Type) {
 	switch {
 	case t.Name() == "":
@@ -99,7 +106,11 @@ func describeInto(w *strings.Builder, t reflect.Type) {
 		w.WriteString(t.Name())
 		return
 	default:
-		fmt.Fprintf(w, "%s.%s ", t.PkgPath(), t.Name())
+		path := t.PkgPath()
+		if path == ownPath {
+			path = describedPath
+		}
+		fmt.Fprintf(w, "%s.%s ", path, t.Name())
 		if !strings.HasPrefix(t.PkgPath(), "github.com/orderapi/orderapi/") {
 			return
 		}
