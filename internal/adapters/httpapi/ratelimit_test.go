@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -67,10 +68,16 @@ var otherStaff = app.Principal{Subject: "staff:grace", Roles: app.RolesOf(app.Ro
 // Retry-After and the draft's fields agreeing on the wait.
 func (r reply) wantRateLimited(t *testing.T, class string, rate ratelimit.Rate) {
 	t.Helper()
-	r.wantProblem(t, http.StatusTooManyRequests, problem.CodeRateLimited)
+	p := r.wantProblem(t, http.StatusTooManyRequests, problem.CodeRateLimited)
 	secs, err := strconv.Atoi(r.Header.Get("Retry-After"))
 	if err != nil || secs < 1 || secs > int(rate.Per/time.Second) {
 		t.Errorf("Retry-After %q, want 1 to %d seconds", r.Header.Get("Retry-After"), rate.Per/time.Second)
+	}
+	unit := map[time.Duration]string{time.Second: "second", time.Minute: "minute", time.Hour: "hour"}[rate.Per]
+	wantDetail := fmt.Sprintf("this caller sends too many %s: at most %d a %s, in bursts of up to %d; retry after %d s",
+		class, rate.Limit, unit, rate.Burst, secs)
+	if p.Detail != wantDetail {
+		t.Errorf("detail %q, want %q", p.Detail, wantDetail)
 	}
 	wantLimit := strconv.Quote(class) + ";r=0;t=" + strconv.Itoa(secs)
 	wantPolicy := strconv.Quote(class) + ";q=" + strconv.Itoa(rate.Limit) + ";w=" + strconv.Itoa(int(rate.Per/time.Second))

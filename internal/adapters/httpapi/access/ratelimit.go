@@ -116,7 +116,7 @@ func (l *RateLimits) Limit(next http.Handler) http.Handler {
 func tooMany(class rateClass, secs int64) error {
 	unit := map[time.Duration]string{time.Second: "second", time.Minute: "minute", time.Hour: "hour"}[class.rate.Per]
 	return &problem.TooManyRequests{RetryAfter: secs, Detail: fmt.Sprintf(
-		"this Caller sends too many %s: at most %d a %s, in bursts of up to %d; retry after %d s",
+		"this caller sends too many %s: at most %d a %s, in bursts of up to %d; retry after %d s",
 		class.name, class.rate.Limit, unit, class.rate.Burst, secs)}
 }
 

@@ -80,10 +80,10 @@ var _ app.AnalyticsStore = (*Projector)(nil)
 // It consumes once Run runs; its queries work at once.
 func New(store *eventstore.Store, log zerolog.Logger, cfg Config) (*Projector, error) {
 	if store == nil {
-		return nil, errors.New("postgres: New needs a store")
+		return nil, errors.New("analytics: New needs a store")
 	}
 	if cfg.BatchSize < 0 || cfg.Poll < 0 || cfg.LockRetry < 0 {
-		return nil, fmt.Errorf("postgres: negative Config %+v", cfg)
+		return nil, fmt.Errorf("analytics: negative Config %+v", cfg)
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = defaultAnalyticsBatch
