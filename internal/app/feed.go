@@ -7,15 +7,11 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// FeedCursor is a place in the global feed of every order's events.
-//
-// The feed is ordered by the writing transaction's id, then by position.
-// PostgreSQL hands out positions at insert but makes rows visible at
-// commit, so "position > last seen" skips an event whose transaction
-// commits late. Reading only below the oldest transaction still running
-// (the snapshot's xmin) and in (transaction, position) order never does:
-// every transaction below that mark has ended, and every later one gets a
-// larger id. The zero FeedCursor is the start of the feed.
+// FeedCursor is a place in the global feed of every order's events,
+// which is ordered by the writing transaction's id, then by position, and
+// read only below the oldest transaction still running, so that no event
+// is ever skipped. The zero FeedCursor is the start of the feed. See
+// docs/design.md, "The global feed".
 type FeedCursor struct {
 	TransactionID uint64
 	Position      int64

@@ -66,16 +66,12 @@ var (
 )
 
 // replay answers a request whose key its principal claimed before: with
-// the order as the claiming commit left it, rebuilt from its events (the
-// answer the first request got), or ErrIdempotencyKeyReused when the
-// requests differ. found is false, with no error, when the key is free.
-//
-// A key claimed before requests had principals (scoped by "") answers a
-// retry too, so that a request sent across the upgrade is not done twice;
-// but only the very same request (same fingerprint), and only to a
-// principal who may see the order it made. Anything else treats such a
-// key as free: an unscoped claim must not tell one principal about
-// another's request.
+// the order as the claiming commit left it (the answer the first request
+// got), or ErrIdempotencyKeyReused when the requests differ. found is
+// false, with no error, when the key is free. A key claimed before
+// requests had principals answers only the very same request, and only
+// to a principal who may see its order; see docs/design.md, "Idempotency
+// claims".
 func (s *Service) replay(ctx context.Context, p Principal, idem Idempotency) (_ Result, found bool, _ error) {
 	if idem.Key == "" {
 		return Result{}, false, nil
