@@ -11,7 +11,8 @@ import (
 // cases know nothing of HTTP, SQL, logging or the adapters; nor does the
 // live feed's hub, a mechanism over the use cases, save the logger it is
 // given. The store in memory and the store contract are pure Go too: an
-// adapter, the memory store may use no other.
+// adapter, the memory store may use no other. So is the CloudEvents
+// encoding of the broker's messages, which shares the adapters' time text.
 func TestLayering(t *testing.T) {
 	// Exact standard packages: uuid and decimal import database/sql/driver
 	// for their Scan methods, which is harmless; database/sql itself is not.
@@ -32,6 +33,7 @@ func TestLayering(t *testing.T) {
 		{"../feedhub", "github.com/rs/zerolog"},
 		{"./storetest", ""},
 		{"../adapters/memory", "github.com/orderapi/orderapi/internal/adapters"},
+		{"../adapters/cloudevent", "github.com/orderapi/orderapi/internal/adapters"},
 	} {
 		pkg := c.pkg
 		out, err := exec.Command("go", "list", "-deps", "-json=ImportPath,Standard", pkg).Output()

@@ -1,0 +1,110 @@
+// Package cloudevent writes a stored order event as a CloudEvents 1.0
+// event in JSON structured mode: the body of every message orderapi
+// publishes to a broker. The shape is a public contract, documented in
+// api/asyncapi.yaml and kept equal to it by api/asyncapitest: `time` and
+// `data` are exactly what GET /v1/events shows for the event.
+package cloudevent
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/orderapi/orderapi/internal/adapters/timetext"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+// ContentType is the media type of an encoded event (structured mode).
+const ContentType = "application/cloudevents+json"
+
+// timeLayout is the events API's: UTC with microseconds, always the same
+// width, so `time` reads as the event's occurred_at does there.
+const timeLayout = "2006-01-02T15:04:05.000000Z07:00"
+
+var (
+	// ErrUnreadable refuses an event this build cannot decode: it is never
+	// published, since its data may not have its type's shape.
+	ErrUnreadable = errors.New("cloudevent: unreadable event")
+	// ErrUnknownType refuses an event type or schema version with no
+	// CloudEvents type name.
+	ErrUnknownType = errors.New("cloudevent: unknown event type")
+)
+
+// names are the CloudEvents names of the event types; never rename one,
+// consumers subscribe by them.
+var names = map[string]string{
+	order.TypeCreated:     "created",
+	order.TypeItemAdded:   "item_added",
+	order.TypeItemRemoved: "item_removed",
+	order.TypePlaced:      "placed",
+	order.TypeShipped:     "shipped",
+	order.TypeDelivered:   "delivered",
+	order.TypeCancelled:   "cancelled",
+}
+
+// Type returns the CloudEvents type of an event type at a schema version:
+// "dev.orderapi.order.<name>.v<schema version>".
+func Type(eventType string, schemaVersion int) (string, error) {
+	name, ok := names[eventType]
+	if !ok || schemaVersion < 1 {
+		return "", fmt.Errorf("%w: %q at schema version %d", ErrUnknownType, eventType, schemaVersion)
+	}
+	return "dev.orderapi.order." + name + ".v" + strconv.Itoa(schemaVersion), nil
+}
+
+// envelope is the CloudEvent with orderapi's extension attributes; the
+// optional ones are absent when the request did not carry them.
+type envelope struct {
+	SpecVersion     string          `json:"specversion"`
+	ID              string          `json:"id"`
+	Source          string          `json:"source"`
+	Type            string          `json:"type"`
+	Subject         string          `json:"subject"`
+	Time            string          `json:"time"`
+	DataContentType string          `json:"datacontenttype"`
+	Data            json.RawMessage `json:"data"`
+	Position        string          `json:"orderapiposition"`
+	TransactionID   string          `json:"orderapitxid"`
+	Version         int             `json:"orderapiversion"`
+	CorrelationID   string          `json:"correlationid,omitempty"`
+	CausationID     string          `json:"causationid,omitempty"`
+	Actor           string          `json:"orderapiactor,omitempty"`
+}
+
+// Encode returns the event as a CloudEvent from source (a URI-reference,
+// such as "/orderapi"). The position and the transaction id are strings:
+// with them a consumer can resume the events API's feed, and a uint64
+// does not fit a JSON number every consumer reads exactly.
+func Encode(e app.RecordedEvent, source string) ([]byte, error) {
+	if e.Unreadable {
+		return nil, fmt.Errorf("%w: %s %s at position %d", ErrUnreadable, e.Type, e.EventID, e.Position)
+	}
+	typ, err := Type(e.Type, e.SchemaVersion)
+	if err != nil {
+		return nil, err
+	}
+	if source == "" {
+		return nil, errors.New("cloudevent: empty source")
+	}
+	if !json.Valid(e.Data) {
+		return nil, fmt.Errorf("cloudevent: %s %s: data is not JSON", e.Type, e.EventID)
+	}
+	return json.Marshal(envelope{
+		SpecVersion:     "1.0",
+		ID:              e.EventID.String(),
+		Source:          source,
+		Type:            typ,
+		Subject:         e.OrderID.String(),
+		Time:            timetext.Format(e.OccurredAt, timeLayout),
+		DataContentType: "application/json",
+		Data:            e.Data,
+		Position:        strconv.FormatInt(e.Position, 10),
+		TransactionID:   strconv.FormatUint(e.TransactionID, 10),
+		Version:         e.Version,
+		CorrelationID:   e.Metadata.CorrelationID,
+		CausationID:     e.Metadata.CausationID,
+		Actor:           e.Metadata.Principal.Subject,
+	})
+}
