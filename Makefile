@@ -13,7 +13,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.27.3
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-race test-faults fuzz lint vulncheck tidy-check migrate openapi-check openapi-lint bench bench-go devdb-stop docker clean
+.PHONY: help run build test test-race test-faults fuzz lint vulncheck tidy-check migrate openapi-check openapi-lint asyncapi-lint bench bench-go devdb-stop docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -111,6 +111,15 @@ openapi-check: ## check the API against api/openapi.yaml
 # rules (api/lint/redocly.yaml): any error fails, warnings are shown.
 openapi-lint: ## lint api/openapi.yaml with Redocly's recommended rules (needs Node.js and npm)
 	cd api/lint && npm ci --no-audit --no-fund --silent && npx --no-install redocly lint --config redocly.yaml ../openapi.yaml
+
+# The AsyncAPI CLI sends no analytics: CI=true and a settings file that
+# disables them (it would otherwise create one in $HOME, enabled); nor
+# does it look for a newer version, nor its scarf dependency report the
+# install. It validates the document alone, with no network.
+asyncapi-lint: ## validate api/asyncapi.yaml with the AsyncAPI CLI (needs Node.js and npm)
+	cd api/asyncapi && SCARF_ANALYTICS=false npm ci --no-audit --no-fund --silent && \
+		CI=true ASYNCAPI_METRICS_CONFIG_PATH="$$PWD/analytics.json" ASYNCAPI_SKIP_NEW_VERSION_CHECK=true \
+		npx --no-install asyncapi validate ../asyncapi.yaml
 
 # The benchmark starts the production binary on fresh databases of the
 # server devdb.sh finds, and drops them at the end; BENCH_* tune it (see
