@@ -1,5 +1,6 @@
-// Package api holds orderapi's HTTP contract, api/openapi.yaml, embedded
-// so that the binary serves exactly the file the tests check it against.
+// Package api holds orderapi's contracts, embedded: the HTTP API's,
+// api/openapi.yaml, so that the binary serves exactly the file the tests
+// check it against, and the broker messages', api/asyncapi.yaml.
 package api
 
 import _ "embed"
@@ -8,3 +9,10 @@ import _ "embed"
 //
 //go:embed openapi.yaml
 var OpenAPI []byte
+
+// AsyncAPI is the AsyncAPI 3.0 description of the messages orderapi
+// publishes to NATS JetStream, as YAML; api/asyncapitest holds messages
+// to it.
+//
+//go:embed asyncapi.yaml
+var AsyncAPI []byte

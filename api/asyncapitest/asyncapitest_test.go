@@ -1,0 +1,188 @@
+package asyncapitest_test
+
+import (
+	"encoding/json"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/orderapi/orderapi/api"
+	"github.com/orderapi/orderapi/api/asyncapitest"
+	"go.yaml.in/yaml/v3"
+)
+
+const placed = `{"specversion":"1.0","id":"0190d6c9-0000-7000-8000-0000000000e1","source":"/orderapi",
+"type":"dev.orderapi.order.placed.v1","subject":"0190d6c9-0000-7000-8000-000000000001",
+"time":"2026-11-25T12:00:00.000005Z","datacontenttype":"application/json",
+"data":{"order_id":"0190d6c9-0000-7000-8000-000000000001","total_amount":"19.99",
+"shipping_address":{"name":"A. Lovelace","line1":"1 Main St","city":"London","postal_code":"N1","country":"GB"}},
+"orderapiposition":"42","orderapitxid":"900","orderapiversion":3,"correlationid":"corr-1"}`
+
+func load(t *testing.T) *asyncapitest.Document {
+	t.Helper()
+	d, err := asyncapitest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestCheckAdmitsAMessageOfTheContract(t *testing.T) {
+	t.Parallel()
+	// Given the document and a message as the contract describes it
+	d := load(t)
+	// When it is checked, body and headers
+	err := d.Check("OrderPlaced", []byte(placed))
+	herr := d.CheckHeaders("OrderPlaced", map[string]string{
+		"Nats-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e1", "Content-Type": "application/cloudevents+json",
+		"Nats-Expected-Last-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e0",
+	})
+	// Then both pass
+	if err != nil || herr != nil {
+		t.Fatalf("Check: %v; CheckHeaders: %v", err, herr)
+	}
+	asyncapitest.Validate(t, "OrderPlaced", []byte(placed))
+}
+
+func TestCheckRefuses(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	for _, c := range []struct {
+		name      string
+		eventType string
+		old, new  string
+	}{
+		{"another type's message", "OrderShipped", "", ""},
+		{"an event type with no message", "OrderLost", "", ""},
+		{"a missing attribute", "OrderPlaced", `"orderapitxid":"900",`, ``},
+		{"an undocumented attribute", "OrderPlaced", `"correlationid"`, `"requestid":"r","correlationid"`},
+		{"an empty optional attribute", "OrderPlaced", `"corr-1"`, `""`},
+		{"another spec version", "OrderPlaced", `"1.0"`, `"0.3"`},
+		{"another schema version", "OrderPlaced", `placed.v1`, `placed.v2`},
+		{"an upper-case id", "OrderPlaced", `"0190d6c9-0000-7000-8000-0000000000e1"`, `"0190D6C9-0000-7000-8000-0000000000E1"`},
+		{"a time that is no RFC 3339", "OrderPlaced", `2026-11-25T12:00:00.000005Z`, `2026-11-25 12:00:00`},
+		{"a position as a number", "OrderPlaced", `"42"`, `42`},
+		{"a version as text", "OrderPlaced", `"orderapiversion":3`, `"orderapiversion":"3"`},
+		{"money as a number", "OrderPlaced", `"19.99"`, `19.99`},
+		{"data without a required field", "OrderPlaced", `"total_amount":"19.99",`, ``},
+		{"an address without its country", "OrderPlaced", `,"country":"GB"`, ``},
+		{"not JSON", "OrderPlaced", `{"specversion"`, `{specversion`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			// Given a message changed from one of the contract
+			body := placed
+			if c.old != "" {
+				if !strings.Contains(body, c.old) {
+					t.Fatalf("the message has no %s", c.old)
+				}
+				body = strings.Replace(body, c.old, c.new, 1)
+			}
+			// When it is checked as a message of the event type
+			err := d.Check(c.eventType, []byte(body))
+			// Then it is refused
+			if err == nil {
+				t.Errorf("admitted as %s: %s", c.eventType, body)
+			}
+		})
+	}
+}
+
+func TestCheckHeadersRefuses(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	for name, h := range map[string]map[string]string{
+		"no message id":      {"Content-Type": "application/cloudevents+json"},
+		"a message id no id": {"Nats-Msg-Id": "42", "Content-Type": "application/cloudevents+json"},
+		"no content type":    {"Nats-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e1"},
+		"binary mode":        {"Nats-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e1", "Content-Type": "application/json"},
+	} {
+		// Given headers that are not the contract's, when checked, then refused
+		if err := d.CheckHeaders("OrderPlaced", h); err == nil {
+			t.Errorf("%s: admitted %v", name, h)
+		}
+	}
+}
+
+// TestDataSchemasAreTheEventsAPIs keeps each event type's data schema, and
+// the schemas it uses, those of api/openapi.yaml: a consumer of the broker
+// reads what a client of GET /v1/events reads. Examples, which AsyncAPI's
+// schemas do not have, are left out.
+func TestDataSchemasAreTheEventsAPIs(t *testing.T) {
+	t.Parallel()
+	// Given both documents' schemas
+	schemas := func(doc []byte) map[string]any {
+		var d struct {
+			Components struct {
+				Schemas map[string]any `yaml:"schemas"`
+			} `yaml:"components"`
+		}
+		if err := yaml.Unmarshal(doc, &d); err != nil {
+			t.Fatal(err)
+		}
+		return d.Components.Schemas
+	}
+	async, open := schemas(api.AsyncAPI), schemas(api.OpenAPI)
+	d := load(t)
+	// When every data schema is followed through its references
+	names := map[string]bool{}
+	var follow func(v any)
+	follow = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			if r, ok := v["$ref"].(string); ok {
+				name := strings.TrimPrefix(r, "#/components/schemas/")
+				if !names[name] {
+					names[name] = true
+					follow(open[name])
+				}
+			}
+			for _, k := range slices.Sorted(maps.Keys(v)) {
+				follow(v[k])
+			}
+		case []any:
+			for _, e := range v {
+				follow(e)
+			}
+		}
+	}
+	for _, eventType := range d.EventTypes() {
+		names[eventType+"Data"] = true
+		follow(open[eventType+"Data"])
+	}
+	// Then each is in the AsyncAPI document as in the OpenAPI one
+	for name := range names {
+		want := withoutExamples(open[name])
+		if want == nil {
+			t.Errorf("api/openapi.yaml has no schema %s", name)
+			continue
+		}
+		if got := async[name]; !reflect.DeepEqual(got, want) {
+			g, _ := json.Marshal(got)
+			w, _ := json.Marshal(want)
+			t.Errorf("schema %s\n asyncapi.yaml %s\n  openapi.yaml %s", name, g, w)
+		}
+	}
+}
+
+func withoutExamples(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			if k != "example" {
+				out[k] = withoutExamples(e)
+			}
+		}
+		return out
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			out[i] = withoutExamples(e)
+		}
+		return out
+	}
+	return v
+}
