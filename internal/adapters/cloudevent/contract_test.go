@@ -1,0 +1,152 @@
+package cloudevent_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/api/asyncapitest"
+	"github.com/orderapi/orderapi/internal/adapters/cloudevent"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// goldenEvent is an event of the codec's golden histories: every event
+// type in every schema version any release has stored.
+type goldenEvent struct {
+	Type          string          `json:"type"`
+	SchemaVersion int             `json:"schema_version"`
+	OccurredAt    time.Time       `json:"occurred_at"`
+	Data          json.RawMessage `json:"data"`
+}
+
+// recordedGolden returns the golden events as the store gives them to
+// readers: decoded and written again in their type's current shape.
+func recordedGolden(t *testing.T) []app.RecordedEvent {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "postgres", "codec", "testdata", "golden", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden histories: %v", err)
+	}
+	c := codec.New(codec.Config{DefaultCurrency: "CHF"})
+	var all []app.RecordedEvent
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var h struct{ Events []goldenEvent }
+		if err := json.Unmarshal(raw, &h); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		for i, g := range h.Events {
+			ev, err := c.Decode(g.Type, g.SchemaVersion, g.Data)
+			if err != nil {
+				t.Fatalf("%s event %d: %v", f, i+1, err)
+			}
+			v, data, err := c.Encode(ev)
+			if err != nil {
+				t.Fatalf("%s event %d: %v", f, i+1, err)
+			}
+			var ids struct {
+				OrderID uuid.UUID `json:"order_id"`
+			}
+			if err := json.Unmarshal(data, &ids); err != nil {
+				t.Fatal(err)
+			}
+			e := app.RecordedEvent{
+				EventID: uuid.New(), OrderID: ids.OrderID, Version: i + 1, Position: int64(len(all) + 1),
+				TransactionID: uint64(1000 + len(all)), Type: ev.EventType(), SchemaVersion: v, Data: data,
+				OccurredAt: g.OccurredAt, RecordedAt: g.OccurredAt,
+			}
+			// Every other event carries every optional attribute.
+			if len(all)%2 == 0 {
+				e.Metadata = app.Metadata{RequestID: "req", CorrelationID: "corr", CausationID: uuid.NewString(),
+					Principal: app.Principal{Subject: "staff-1"}}
+			}
+			all = append(all, e)
+		}
+	}
+	return all
+}
+
+// TestMessagesAreTheDocuments keeps api/asyncapi.yaml equal to what
+// Encode writes: every stored shape of every event type, as published,
+// is a message the document describes, under the type Encode names.
+func TestMessagesAreTheDocuments(t *testing.T) {
+	t.Parallel()
+	// Given the golden events as readers get them
+	events := recordedGolden(t)
+	seen := map[string]bool{}
+	for _, e := range events {
+		// When each is encoded as a CloudEvent
+		body, err := cloudevent.Encode(e, "/orderapi")
+		if err != nil {
+			t.Fatalf("%s: %v", e.Type, err)
+		}
+		// Then body and headers are a message of its type in the document
+		asyncapitest.Validate(t, e.Type, body)
+		asyncapitest.ValidateHeaders(t, e.Type, map[string]string{
+			"Nats-Msg-Id": e.EventID.String(), "Content-Type": cloudevent.ContentType,
+		})
+		var got struct{ Data json.RawMessage }
+		if err := json.Unmarshal(body, &got); err != nil || !bytes.Equal(got.Data, e.Data) {
+			t.Errorf("%s data %s, want %s (%v)", e.Type, got.Data, e.Data, err)
+		}
+		seen[e.Type] = true
+	}
+	// And every event type has its message, and every message an event type
+	d, err := asyncapitest.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	current := map[string]int{}
+	for _, s := range codec.New(codec.Config{}).Schemas() {
+		current[s.EventType] = max(current[s.EventType], s.Version)
+	}
+	var types []string
+	for eventType, v := range current {
+		types = append(types, eventType)
+		want, err := cloudevent.Type(eventType, v)
+		if err != nil {
+			t.Errorf("%s: %v", eventType, err)
+		}
+		if got, ok := d.CloudEventType(eventType); !ok || got != want {
+			t.Errorf("the document's %s message has type %q, want %q", eventType, got, want)
+		}
+		if !seen[eventType] {
+			t.Errorf("no golden event of %s was checked", eventType)
+		}
+	}
+	slices.Sort(types)
+	if got := d.EventTypes(); !slices.Equal(got, types) {
+		t.Errorf("the document has messages %v, the codec event types %v", got, types)
+	}
+}
+
+// TestFarInstantsAreMessagesOfTheDocument: an event stored before times
+// were bounded goes out with the offset the events API shows it in,
+// still a date-time of the contract.
+func TestFarInstantsAreMessagesOfTheDocument(t *testing.T) {
+	t.Parallel()
+	for _, at := range []time.Time{
+		time.Date(10000, 1, 1, 10, 0, 0, 0, time.UTC),
+		time.Date(-1, 12, 31, 20, 0, 0, 0, time.UTC),
+	} {
+		// Given a golden event that occurred at such an instant
+		e := recordedGolden(t)[0]
+		e.OccurredAt = at
+		// When it is encoded
+		body, err := cloudevent.Encode(e, "/orderapi")
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Then it is a message of the document
+		asyncapitest.Validate(t, e.Type, body)
+	}
+}
