@@ -186,3 +186,42 @@ func withoutExamples(v any) any {
 	}
 	return v
 }
+
+// TestExamplesAreMessagesOfTheirType holds the document's examples, which
+// consumers copy from, to its own schemas: each message has one.
+func TestExamplesAreMessagesOfTheirType(t *testing.T) {
+	t.Parallel()
+	// Given the examples of every message
+	var doc struct {
+		Components struct {
+			Messages map[string]struct {
+				Examples []struct {
+					Headers map[string]string `yaml:"headers"`
+					Payload any               `yaml:"payload"`
+				} `yaml:"examples"`
+			} `yaml:"messages"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(api.AsyncAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	d := load(t)
+	for name, m := range doc.Components.Messages {
+		if len(m.Examples) == 0 {
+			t.Errorf("message %s has no example", name)
+		}
+		for _, ex := range m.Examples {
+			// When each is checked as a message of its type, then it passes
+			body, err := json.Marshal(ex.Payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.Check(name, body); err != nil {
+				t.Errorf("example: %v", err)
+			}
+			if err := d.CheckHeaders(name, ex.Headers); err != nil {
+				t.Errorf("example: %v", err)
+			}
+		}
+	}
+}
