@@ -237,10 +237,12 @@ func (r *Relay) publish(ctx context.Context, js jetstream.JetStream, t tail, eve
 				return t, ctx.Err()
 			case err := <-f.Err():
 				return t, fmt.Errorf("publish event %s: %w", chunk[i].EventID, err)
-			case <-f.Ok():
+			case ack := <-f.Ok():
 				t = tail{cursor: app.CursorOf(chunk[i]), lastID: chunk[i].EventID.String()}
 				r.known.Store(&t.cursor)
-				r.published.Add(1)
+				if !ack.Duplicate {
+					r.published.Add(1)
+				}
 			}
 		}
 		if sendErr != nil {

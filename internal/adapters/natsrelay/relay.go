@@ -94,7 +94,8 @@ type Relay struct {
 	// known is the stream's tail as last seen, for Progress when NATS
 	// cannot be asked.
 	known atomic.Pointer[app.FeedCursor]
-	// published counts messages the stream took from this relay.
+	// published counts the messages the stream stored from this relay
+	// (not those it answered as duplicates).
 	published atomic.Int64
 }
 
@@ -137,7 +138,8 @@ func (r *Relay) HeldConns() int { return 1 }
 // HoldsLock reports whether this process publishes now.
 func (r *Relay) HoldsLock() bool { return r.lock.Held() }
 
-// Published counts the messages this process's relay had the stream take.
+// Published counts the messages the stream stored from this process's
+// relay; one it answered as a duplicate is not counted.
 func (r *Relay) Published() int64 { return r.published.Load() }
 
 // Run connects to NATS (retrying in the background while it cannot),
