@@ -85,7 +85,7 @@ func (f *fixture) lock(key int64) *postgres.Lock {
 // start runs a relay until the returned stop (or the test's end).
 func (f *fixture) start(cfg natsrelay.Config, lock natsrelay.Elector) (*natsrelay.Relay, func()) {
 	f.t.Helper()
-	r, err := natsrelay.New(f.svc, lock, zerolog.New(zerolog.NewTestWriter(f.t)).Level(zerolog.WarnLevel), cfg)
+	r, err := natsrelay.New(f.store, lock, zerolog.New(zerolog.NewTestWriter(f.t)).Level(zerolog.WarnLevel), cfg)
 	if err != nil {
 		f.t.Fatal(err)
 	}

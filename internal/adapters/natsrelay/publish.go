@@ -41,7 +41,7 @@ func (r *Relay) readTail(ctx context.Context, js jetstream.JetStream) (tail, err
 		return tail{}, err
 	}
 	if info.State.LastSeq == 0 {
-		r.known.Store(&app.FeedCursor{})
+		r.known.Store(&seen{})
 		return tail{}, nil
 	}
 	m, err := s.GetMsg(ctx, info.State.LastSeq)
@@ -55,7 +55,7 @@ func (r *Relay) readTail(ctx context.Context, js jetstream.JetStream) (tail, err
 	if err != nil {
 		return tail{}, fmt.Errorf("stream %s's last message (sequence %d): %w", r.cfg.Stream.Name, m.Sequence, err)
 	}
-	r.known.Store(&t.cursor)
+	r.known.Store(&seen{cursor: t.cursor, at: m.Time})
 	return t, nil
 }
 
@@ -101,11 +101,11 @@ func (r *Relay) relay(ctx context.Context, js jetstream.JetStream, alive func(co
 		if err := alive(ctx); err != nil {
 			return fmt.Errorf("the relay's lock session: %w", err)
 		}
-		page, err := r.feed.Feed(ctx, app.FeedQuery{After: t.cursor, Limit: r.cfg.Batch})
+		page, err := r.feed.ReadFeed(ctx, app.FeedQuery{After: t.cursor, Limit: r.cfg.Batch})
 		if err != nil {
-			return err
+			return fmt.Errorf("read the feed after %d/%d: %w", t.cursor.TransactionID, t.cursor.Position, err)
 		}
-		events, unreadable := readable(page.Events)
+		events, unreadable := readable(page)
 		if len(events) > 0 {
 			next, err := r.publish(ctx, js, t, events)
 			if err != nil {
@@ -130,10 +130,10 @@ func (r *Relay) relay(ctx context.Context, js jetstream.JetStream, alive func(co
 			continue
 		}
 		r.stalled.Store(nil)
-		if len(page.Events) == r.cfg.Batch {
+		if len(page) == r.cfg.Batch {
 			continue
 		}
-		timer.Reset(follow.Wait(len(page.Events) == 0))
+		timer.Reset(follow.Wait(len(page) == 0))
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
@@ -239,7 +239,7 @@ func (r *Relay) publish(ctx context.Context, js jetstream.JetStream, t tail, eve
 				return t, fmt.Errorf("publish event %s: %w", chunk[i].EventID, err)
 			case ack := <-f.Ok():
 				t = tail{cursor: app.CursorOf(chunk[i]), lastID: chunk[i].EventID.String()}
-				r.known.Store(&t.cursor)
+				r.known.Store(&seen{cursor: t.cursor, at: timeNow()})
 				if !ack.Duplicate {
 					r.published.Add(1)
 				}

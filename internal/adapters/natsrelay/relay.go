@@ -32,10 +32,9 @@ const (
 	defaultAckWait      = 10 * time.Second
 )
 
-// Feed reads the global feed; app.Service does.
-type Feed interface {
-	Feed(ctx context.Context, q app.FeedQuery) (app.FeedPage, error)
-}
+// Feed reads the global feed, gap-free: app.EventFeed, which
+// eventstore.Store is.
+type Feed = app.EventFeed
 
 // Elector runs work in one process at a time; a postgres.Lock does.
 type Elector interface {
@@ -89,11 +88,14 @@ type Relay struct {
 	log  zerolog.Logger
 	cfg  Config
 
+	nc      atomic.Pointer[nats.Conn]
 	js      atomic.Pointer[jetstream.JetStream]
 	stalled atomic.Pointer[app.ProjectionStall]
 	// known is the stream's tail as last seen, for Progress when NATS
 	// cannot be asked.
-	known atomic.Pointer[app.FeedCursor]
+	known atomic.Pointer[seen]
+	// last is what Progress last found.
+	last atomic.Pointer[app.ProjectionStatus]
 	// published counts the messages the stream stored from this relay
 	// (not those it answered as duplicates).
 	published atomic.Int64
@@ -131,6 +133,13 @@ func or[T comparable](v, def T) T {
 	return v
 }
 
+// seen is the stream's tail as last seen: the cursor after its last
+// message, and when the stream stored that message (zero: empty stream).
+type seen struct {
+	cursor app.FeedCursor
+	at     time.Time
+}
+
 // HeldConns is how many of the pool's connections a running relay keeps:
 // the session holding its lock, in the replica that holds it.
 func (r *Relay) HeldConns() int { return 1 }
@@ -152,6 +161,7 @@ func (r *Relay) Run(ctx context.Context) error {
 		return err
 	}
 	defer nc.Close()
+	r.nc.Store(nc)
 	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(r.cfg.Window+1),
 		jetstream.WithPublishAsyncTimeout(r.cfg.AckWait))
 	if err != nil {
