@@ -16,11 +16,17 @@ import (
 const contentType = "application/cloudevents+json"
 
 // tail is the stream's last message as the relay reads it: the feed
-// cursor after it and its Nats-Msg-Id, the event id the next publish
-// expects. The zero tail is an empty stream: the feed's start.
+// cursor after it, its Nats-Msg-Id (the event id the next publish
+// expects) and its stream sequence. The zero tail is an empty stream: the
+// feed's start. bySeq says to guard the next publish by the sequence
+// rather than the id: a server restarted after the duplicate window
+// passed has forgotten the last message's id, and refuses every guard by
+// id until a message is stored by another guard.
 type tail struct {
 	cursor app.FeedCursor
 	lastID string
+	seq    uint64
+	bySeq  bool
 }
 
 // errLostTail: the stream has had messages but holds none to resume from.
@@ -52,6 +58,7 @@ func (r *Relay) readTail(ctx context.Context, js jetstream.JetStream) (tail, err
 		return tail{}, fmt.Errorf("read stream %s's last message: %w", r.cfg.Stream.Name, err)
 	}
 	t, err := tailOf(m)
+	t.seq = m.Sequence
 	if err != nil {
 		return tail{}, fmt.Errorf("stream %s's last message (sequence %d): %w", r.cfg.Stream.Name, m.Sequence, err)
 	}
@@ -114,9 +121,14 @@ func (r *Relay) relay(ctx context.Context, js jetstream.JetStream, alive func(co
 				if err := sleep(ctx, wait); err != nil {
 					return err
 				}
+				old := t
 				if t, err = r.resync(ctx, js, alive, b); err != nil {
 					return err
 				}
+				// The stream did not move, yet refused the guard: its
+				// server forgot the last id (a restart). The sequence
+				// guard is as exact, and the server keeps it.
+				t.bySeq = t.cursor == old.cursor && t.lastID == old.lastID && t.lastID != ""
 				continue
 			}
 			b.reset()
@@ -196,7 +208,8 @@ func (r *Relay) Stalled(context.Context) (*app.ProjectionStall, error) { return 
 
 // publish publishes events after t, pipelined: up to Window at a time,
 // each guarded by the previous one's id (the first of an empty stream by
-// sequence 0), then waits for their acknowledgements in order. It returns
+// sequence 0, the first after t.bySeq by t's sequence), then waits for
+// their acknowledgements in order. It returns
 // the tail after the last acknowledged, or the first failure: a guard
 // failed, or NATS did not answer. A message the stream already holds
 // (acknowledged as a duplicate) counts as published.
@@ -206,7 +219,7 @@ func (r *Relay) publish(ctx context.Context, js jetstream.JetStream, t tail, eve
 		events = events[len(chunk):]
 		futures := make([]jetstream.PubAckFuture, 0, len(chunk))
 		var sendErr error
-		prev := t.lastID
+		prev, bySeq := t.lastID, t.bySeq
 		for _, e := range chunk {
 			body, err := r.cfg.Encode(e)
 			if err != nil {
@@ -218,9 +231,13 @@ func (r *Relay) publish(ctx context.Context, js jetstream.JetStream, t tail, eve
 			msg.Header.Set("Content-Type", contentType)
 			id := e.EventID.String()
 			opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectStream(r.cfg.Stream.Name)}
-			if prev == "" {
+			switch {
+			case prev == "":
 				opts = append(opts, jetstream.WithExpectLastSequence(0))
-			} else {
+			case bySeq:
+				opts = append(opts, jetstream.WithExpectLastSequence(t.seq))
+				bySeq = false
+			default:
 				opts = append(opts, jetstream.WithExpectLastMsgID(prev))
 			}
 			f, err := js.PublishMsgAsync(msg, opts...)
@@ -238,7 +255,7 @@ func (r *Relay) publish(ctx context.Context, js jetstream.JetStream, t tail, eve
 			case err := <-f.Err():
 				return t, fmt.Errorf("publish event %s: %w", chunk[i].EventID, err)
 			case ack := <-f.Ok():
-				t = tail{cursor: app.CursorOf(chunk[i]), lastID: chunk[i].EventID.String()}
+				t = tail{cursor: app.CursorOf(chunk[i]), lastID: chunk[i].EventID.String(), seq: ack.Sequence}
 				r.known.Store(&seen{cursor: t.cursor, at: timeNow()})
 				if !ack.Duplicate {
 					r.published.Add(1)

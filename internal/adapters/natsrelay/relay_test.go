@@ -317,3 +317,29 @@ func TestSetupCreatesThenUpdatesLimits(t *testing.T) {
 		t.Errorf("stream %+v, %d messages", info.Config, info.State.Msgs)
 	}
 }
+
+// TestNATSRestart: a NATS server restarted while the relay runs, after
+// the duplicate window of its last message passed: the relay goes on
+// after the stream's tail, publishing nothing twice.
+func TestNATSRestart(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events to a server of the test's own,
+	// with a duplicate window of 1s, which then passed
+	srv := natstest.Start(t, 0)
+	f := newFixtureAt(t, srv.URL)
+	cfg := f.config()
+	cfg.Stream.DuplicateWindow = time.Second
+	f.orders(2, 1)
+	f.start(cfg, f.lock(0))
+	f.stream(4)
+	time.Sleep(1500 * time.Millisecond)
+
+	// When the server restarts, and events are stored meanwhile and after
+	srv.Stop()
+	f.orders(1, 1)
+	srv.Restart(t)
+	f.orders(1, 1)
+
+	// Then the stream holds every event once, in feed order
+	f.sameAsFeed(f.stream(8), f.feed(8))
+}

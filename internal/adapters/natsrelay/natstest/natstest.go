@@ -43,7 +43,7 @@ func URL(t testing.TB) string {
 			sharedURL = machineURL
 			return
 		}
-		sharedURL, sharedErr = start(os.TempDir(), 0, nil)
+		sharedURL, sharedErr = start(os.TempDir(), 0, nil, nil)
 	})
 	if sharedErr != nil {
 		t.Fatalf("no NATS server with JetStream: %v (install nats-server, or run one with -js on 127.0.0.1:4222)", sharedErr)
@@ -56,6 +56,7 @@ type Server struct {
 	URL  string
 	Port int
 	dir  string
+	sd   string
 	cmd  *exec.Cmd
 }
 
@@ -78,13 +79,23 @@ func Start(t testing.TB, port int) *Server {
 		port = FreePort(t)
 	}
 	s := &Server{Port: port, dir: t.TempDir()}
-	url, err := start(s.dir, port, &s.cmd)
+	url, err := start(s.dir, port, &s.cmd, &s.sd)
 	if err != nil {
 		t.Fatalf("start nats-server: %v", err)
 	}
 	s.URL = url
 	t.Cleanup(s.Stop)
 	return s
+}
+
+// Restart stops the server and starts it again on its port, with the
+// streams it stored.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	s.Stop()
+	if _, err := start(s.dir, s.Port, &s.cmd, &s.sd); err != nil {
+		t.Fatalf("restart nats-server: %v", err)
+	}
 }
 
 // Stop stops the server and waits for it to end.
@@ -98,7 +109,7 @@ func (s *Server) Stop() {
 
 // start runs nats-server -js on port (free if 0), storing under dir, and
 // waits until it answers.
-func start(dir string, port int, keep **exec.Cmd) (string, error) {
+func start(dir string, port int, keep **exec.Cmd, store *string) (string, error) {
 	bin, err := exec.LookPath(serverBin)
 	if err != nil {
 		if _, statErr := os.Stat("/usr/sbin/nats-server"); statErr != nil {
@@ -114,9 +125,17 @@ func start(dir string, port int, keep **exec.Cmd) (string, error) {
 		port = l.Addr().(*net.TCPAddr).Port
 		l.Close()
 	}
-	sd, err := os.MkdirTemp(dir, "nats-js-")
-	if err != nil {
-		return "", err
+	var sd string
+	if store != nil && *store != "" {
+		sd = *store
+	} else {
+		var err error
+		if sd, err = os.MkdirTemp(dir, "nats-js-"); err != nil {
+			return "", err
+		}
+		if store != nil {
+			*store = sd
+		}
 	}
 	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", sd)
 	// The server ends with the test binary, however that ends.
