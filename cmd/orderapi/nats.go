@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -57,16 +58,9 @@ func runNATS(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	if err != nil {
 		return fmt.Errorf("nats setup: %w", err)
 	}
-	fmt.Fprintf(stdout, "stream %s (subjects %s.>): %s\n", cmpOr(sc.Name, natsrelay.DefaultStream),
-		cmpOr(sc.SubjectPrefix, natsrelay.DefaultSubjectPrefix), did)
+	fmt.Fprintf(stdout, "stream %s (subjects %s.>): %s\n", cmp.Or(sc.Name, natsrelay.DefaultStream),
+		cmp.Or(sc.SubjectPrefix, natsrelay.DefaultSubjectPrefix), did)
 	return nil
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
 }
 
 // newRelay is the NATS relay of serve, elected by its own lock.

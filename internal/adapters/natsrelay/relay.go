@@ -6,6 +6,7 @@
 package natsrelay
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -116,21 +117,13 @@ func New(feed Feed, lock Elector, log zerolog.Logger, cfg Config) (*Relay, error
 		cfg.Batch = app.MaxFeedPage
 	}
 	cfg.Stream = cfg.Stream.withDefaults()
-	cfg.Batch = or(cfg.Batch, defaultBatch)
-	cfg.Window = or(cfg.Window, defaultWindow)
-	cfg.Poll = or(cfg.Poll, defaultPoll)
-	cfg.StalledRetry = or(cfg.StalledRetry, defaultStalledRetry)
-	cfg.MaxBackoff = or(cfg.MaxBackoff, defaultMaxBackoff)
-	cfg.AckWait = or(cfg.AckWait, defaultAckWait)
+	cfg.Batch = cmp.Or(cfg.Batch, defaultBatch)
+	cfg.Window = cmp.Or(cfg.Window, defaultWindow)
+	cfg.Poll = cmp.Or(cfg.Poll, defaultPoll)
+	cfg.StalledRetry = cmp.Or(cfg.StalledRetry, defaultStalledRetry)
+	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, defaultMaxBackoff)
+	cfg.AckWait = cmp.Or(cfg.AckWait, defaultAckWait)
 	return &Relay{feed: feed, lock: lock, log: log.With().Str("projection", Name).Logger(), cfg: cfg}, nil
-}
-
-func or[T comparable](v, def T) T {
-	var zero T
-	if v == zero {
-		return def
-	}
-	return v
 }
 
 // seen is the stream's tail as last seen: the cursor after its last
