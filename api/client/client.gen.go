@@ -535,6 +535,7 @@ func (e ProjectionStatusMode) Valid() bool {
 const (
 	Analytics      ProjectionStatusName = "analytics"
 	CustomerOrders ProjectionStatusName = "customer_orders"
+	Nats           ProjectionStatusName = "nats"
 	OrderDetails   ProjectionStatusName = "order_details"
 )
 
@@ -544,6 +545,8 @@ func (e ProjectionStatusName) Valid() bool {
 	case Analytics:
 		return true
 	case CustomerOrders:
+		return true
+	case Nats:
 		return true
 	case OrderDetails:
 		return true
@@ -597,6 +600,8 @@ func (e Status200Status) Valid() bool {
 // Defines values for GetReadiness200JSONResponseBodyDetailsCode.
 const (
 	EventsUnreadable  GetReadiness200JSONResponseBodyDetailsCode = "events_unreadable"
+	NatsLagging       GetReadiness200JSONResponseBodyDetailsCode = "nats_lagging"
+	NatsUnreachable   GetReadiness200JSONResponseBodyDetailsCode = "nats_unreachable"
 	ProjectionStalled GetReadiness200JSONResponseBodyDetailsCode = "projection_stalled"
 )
 
@@ -604,6 +609,10 @@ const (
 func (e GetReadiness200JSONResponseBodyDetailsCode) Valid() bool {
 	switch e {
 	case EventsUnreadable:
+		return true
+	case NatsLagging:
+		return true
+	case NatsUnreachable:
 		return true
 	case ProjectionStalled:
 		return true
@@ -2863,7 +2872,10 @@ type ClientInterface interface {
 	// asynchronous projection is stopped before an event this build
 	// cannot decode; see GET /v1/projections) and `events_unreadable`
 	// (this replica's readers met stored events it cannot decode;
-	// `orderapi check` names them).
+	// `orderapi check` names them); with ORDERAPI_NATS_URL set,
+	// `nats_unreachable` (this replica cannot reach NATS) and
+	// `nats_lagging` (the NATS stream is behind the feed, by the lag
+	// last measured).
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -3194,6 +3206,10 @@ type ClientInterface interface {
 	// their position is the newest committed event and their lag 0.
 	// `analytics` is asynchronous: its checkpoint, the committed events
 	// after it (`lag_events`) and the age of the oldest (`lag_seconds`).
+	// With ORDERAPI_NATS_URL set, `nats` is the NATS JetStream stream the
+	// events are published to: its last message's place in the feed, the
+	// events not published yet, and when the stream stored the last one
+	// (`updated_at`); it is left out while NATS was never reached.
 	//
 	// The feed, and so every asynchronous projection, stops below the
 	// oldest transaction still writing in this database:
@@ -3340,7 +3356,10 @@ func (c *Client) HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn)
 // asynchronous projection is stopped before an event this build
 // cannot decode; see GET /v1/projections) and `events_unreadable`
 // (this replica's readers met stored events it cannot decode;
-// `orderapi check` names them).
+// `orderapi check` names them); with ORDERAPI_NATS_URL set,
+// `nats_unreachable` (this replica cannot reach NATS) and
+// `nats_lagging` (the NATS stream is behind the feed, by the lag
+// last measured).
 //
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3921,6 +3940,10 @@ func (c *Client) ShipOrder(ctx context.Context, orderId OrderId, params *ShipOrd
 // their position is the newest committed event and their lag 0.
 // `analytics` is asynchronous: its checkpoint, the committed events
 // after it (`lag_events`) and the age of the oldest (`lag_seconds`).
+// With ORDERAPI_NATS_URL set, `nats` is the NATS JetStream stream the
+// events are published to: its last message's place in the feed, the
+// events not published yet, and when the stream stored the last one
+// (`updated_at`); it is left out while NATS was never reached.
 //
 // The feed, and so every asynchronous projection, stops below the
 // oldest transaction still writing in this database:
@@ -5999,7 +6022,10 @@ type ClientWithResponsesInterface interface {
 	// asynchronous projection is stopped before an event this build
 	// cannot decode; see GET /v1/projections) and `events_unreadable`
 	// (this replica's readers met stored events it cannot decode;
-	// `orderapi check` names them).
+	// `orderapi check` names them); with ORDERAPI_NATS_URL set,
+	// `nats_unreachable` (this replica cannot reach NATS) and
+	// `nats_lagging` (the NATS stream is behind the feed, by the lag
+	// last measured).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -6356,6 +6382,10 @@ type ClientWithResponsesInterface interface {
 	// their position is the newest committed event and their lag 0.
 	// `analytics` is asynchronous: its checkpoint, the committed events
 	// after it (`lag_events`) and the age of the oldest (`lag_seconds`).
+	// With ORDERAPI_NATS_URL set, `nats` is the NATS JetStream stream the
+	// events are published to: its last message's place in the feed, the
+	// events not published yet, and when the stream stored the last one
+	// (`updated_at`); it is left out while NATS was never reached.
 	//
 	// The feed, and so every asynchronous projection, stops below the
 	// oldest transaction still writing in this database:
@@ -10261,7 +10291,10 @@ func (c *ClientWithResponses) HeadOpenAPIWithResponse(ctx context.Context, reqEd
 // asynchronous projection is stopped before an event this build
 // cannot decode; see GET /v1/projections) and `events_unreadable`
 // (this replica's readers met stored events it cannot decode;
-// `orderapi check` names them).
+// `orderapi check` names them); with ORDERAPI_NATS_URL set,
+// `nats_unreachable` (this replica cannot reach NATS) and
+// `nats_lagging` (the NATS stream is behind the feed, by the lag
+// last measured).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -10768,6 +10801,10 @@ func (c *ClientWithResponses) ShipOrderWithResponse(ctx context.Context, orderId
 // their position is the newest committed event and their lag 0.
 // `analytics` is asynchronous: its checkpoint, the committed events
 // after it (`lag_events`) and the age of the oldest (`lag_seconds`).
+// With ORDERAPI_NATS_URL set, `nats` is the NATS JetStream stream the
+// events are published to: its last message's place in the feed, the
+// events not published yet, and when the stream stored the last one
+// (`updated_at`); it is left out while NATS was never reached.
 //
 // The feed, and so every asynchronous projection, stops below the
 // oldest transaction still writing in this database:

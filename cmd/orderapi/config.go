@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
+	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
 	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -27,6 +28,10 @@ const (
 	// times a second and spends a quarter of its CPU doing so; at 400 it
 	// collects a quarter as often, for a heap still in the tens of MiB.
 	gcPercent = 400
+	// defaultNATSSource is the messages' CloudEvents source.
+	defaultNATSSource = "/orderapi"
+	// defaultNATSMaxAge is how long the stream keeps a message: 30 days.
+	defaultNATSMaxAge = 720 * time.Hour
 )
 
 // config is everything the environment sets.
@@ -68,6 +73,20 @@ type config struct {
 	// GCPercent is the garbage collector's target run sets, or 0 to leave
 	// the runtime's: GOGC is set, and the runtime follows it.
 	GCPercent int
+	// NATS is where the events are published, when its URL is set.
+	NATS natsConfig
+}
+
+// natsConfig is the relay's: the NATS server, the stream and its limits,
+// and the messages' source.
+type natsConfig struct {
+	URL                   string
+	Stream, SubjectPrefix string
+	Source                string
+	MaxAge                time.Duration
+	MaxBytes              int64
+	Replicas              int
+	DuplicateWindow       time.Duration
 }
 
 // Authentication modes (ORDERAPI_AUTH).
@@ -142,12 +161,13 @@ func (a authConfig) check() error {
 
 // The commands, and those that read each setting.
 var (
-	commands       = []string{"serve", "migrate", "check", "projections", "token"}
+	commands       = []string{"serve", "migrate", "check", "projections", "token", "nats"}
 	serveOnly      = []string{"serve"}
 	logging        = []string{"serve", "migrate", "check", "projections"}
 	migrating      = []string{"serve", "migrate"}
 	decoding       = []string{"serve", "check", "projections"}
 	authenticating = []string{"serve", "token"}
+	publishing     = []string{"serve", "nats"}
 )
 
 // settings is every variable orderapi reads, in the order help lists
@@ -208,6 +228,23 @@ func settings(c *config) []setting {
 			doc: "the claim holding a customer's id, a UUID in lower case"},
 		{name: "ORDERAPI_AUTH_DEV_DIR", cmds: authenticating, value: text(&c.Auth.DevDir, defaultDevDir),
 			doc: "where development mode keeps its signing key; refused if others may write to it or read the key"},
+		{name: "ORDERAPI_NATS_URL", cmds: publishing, value: text(&c.NATS.URL, ""),
+			doc: "nats://host:4222 (several comma separated): publish every event to NATS JetStream, once, in feed order, from one replica at a time (unset, nothing is published and NATS is not needed)"},
+		{name: "ORDERAPI_NATS_STREAM", cmds: publishing, value: text(&c.NATS.Stream, natsrelay.DefaultStream),
+			doc: "the JetStream stream of the events, created when missing; an existing one is never deleted or re-created"},
+		{name: "ORDERAPI_NATS_SUBJECT_PREFIX", cmds: publishing, value: text(&c.NATS.SubjectPrefix, natsrelay.DefaultSubjectPrefix),
+			doc: "events go to <prefix>.<EventType>.<order_id>; the stream holds <prefix>.>"},
+		{name: "ORDERAPI_NATS_SOURCE", cmds: publishing, value: text(&c.NATS.Source, defaultNATSSource),
+			doc: "the CloudEvents source of the messages, a URI-reference"},
+		{name: "ORDERAPI_NATS_MAX_AGE", cmds: publishing, value: duration(&c.NATS.MaxAge, defaultNATSMaxAge, "720h, or 0 to keep messages for ever"),
+			doc: "how long the stream keeps a message; 0 keeps it for ever. The relay resumes after the stream's last message, so keep it longer than the service may go without an event"},
+		{name: "ORDERAPI_NATS_MAX_BYTES", cmds: publishing, value: byteLimit(&c.NATS.MaxBytes),
+			doc: "the stream's size limit in bytes, the oldest messages discarded beyond it; -1 for none"},
+		{name: "ORDERAPI_NATS_REPLICAS", cmds: publishing, value: count(&c.NATS.Replicas, 1, 1, "a number of replicas, 1 or more"),
+			doc: "copies of the stream a JetStream cluster keeps"},
+		{name: "ORDERAPI_NATS_DUPLICATE_WINDOW", cmds: publishing,
+			value: positiveDuration(&c.NATS.DuplicateWindow, natsrelay.DefaultDuplicateWindow, "2m or 1h"),
+			doc:   "how long the stream remembers a Nats-Msg-Id, answering a message sent again as a duplicate"},
 		// The logger checks the level it is given: token, which logs
 		// nothing, accepts any.
 		{name: "LOG_LEVEL", cmds: logging, value: text(&c.LogLevel, "info"),
@@ -284,6 +321,22 @@ func gcTarget(p *int) value {
 		if v == "" {
 			*p = gcPercent
 		}
+		return nil
+	}}
+}
+
+// byteLimit is a size in bytes, 1 or more, or -1 for none; none when unset.
+func byteLimit(p *int64) value {
+	return value{def: "-1", set: func(name, v string) error {
+		if v == "" {
+			*p = -1
+			return nil
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n == 0 || n < -1 {
+			return fmt.Errorf("%s %q: want a number of bytes, 1 or more, or -1 for no limit", name, v)
+		}
+		*p = n
 		return nil
 	}}
 }

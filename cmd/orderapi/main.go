@@ -3,7 +3,8 @@
 // migrations and exits, `orderapi check` tells whether this build can
 // read every event stored, `orderapi projections verify|rebuild` checks
 // the read models against the events and rebuilds them, `orderapi token`
-// prints a development bearer token.
+// prints a development bearer token, `orderapi nats setup` prepares the
+// NATS JetStream stream the events are published to.
 package main
 
 import (
@@ -34,7 +35,7 @@ func main() {
 	}
 }
 
-const usage = `usage: orderapi [serve|migrate|check|projections|token|help]
+const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|help]
 
   serve    apply pending migrations, then serve the REST API (default)
   migrate  apply pending migrations and exit
@@ -58,6 +59,11 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|help]
            for a customer (its id, a UUID in lower case), else dev-ROLE;
            --ttl at most 24h; refused where ORDERAPI_AUTH=jwt or a JWKS,
            issuer or audience is set (orderapi token -h)
+  nats setup
+           create the NATS JetStream stream of ORDERAPI_NATS_STREAM, or
+           bring an existing one's limits (age, bytes, replicas,
+           duplicate window) to the settings, ahead of a deploy; never
+           deletes a stream, and refuses one holding other subjects
 
 `
 
@@ -88,6 +94,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 	}
 	if cmd == "token" {
 		return token(cfg, args[2:], stdout, time.Now())
+	}
+	if cmd == "nats" {
+		return runNATS(ctx, cfg, args[2:], stdout)
 	}
 	droppedLogLines := func() uint64 { return 0 }
 	if cmd == "serve" {

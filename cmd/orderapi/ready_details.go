@@ -13,8 +13,10 @@ import (
 // operator to see: the analytics projection stopped before an event this
 // build cannot decode, and stored events its readers could not decode.
 // Neither makes it unready: the rest of the API works. It runs at every
-// probe, so it reads the stall record alone, not the projection's lag.
-func readyDetails(stalled func(context.Context) (*app.ProjectionStall, error), unreadable func() int64) func(context.Context) []httpapi.ReadyDetail {
+// probe, so it reads the stall record alone, not the projection's lag;
+// more lists what else wants telling (the NATS relay).
+func readyDetails(stalled func(context.Context) (*app.ProjectionStall, error), unreadable func() int64,
+	more ...func(context.Context) []httpapi.ReadyDetail) func(context.Context) []httpapi.ReadyDetail {
 	return func(ctx context.Context) []httpapi.ReadyDetail {
 		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
@@ -25,6 +27,9 @@ func readyDetails(stalled func(context.Context) (*app.ProjectionStall, error), u
 		if n := unreadable(); n > 0 {
 			details = append(details, httpapi.ReadyDetail{Code: "events_unreadable", Detail: fmt.Sprintf(
 				"readers of this replica met %d stored events it cannot decode since it started; orderapi check names them", n)})
+		}
+		for _, m := range more {
+			details = append(details, m(ctx)...)
 		}
 		return details
 	}

@@ -66,6 +66,20 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		newWorker("idempotency key purge", runFunc(purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))),
 		newWorker("database clock", clock),
 	}
+	// With a NATS server, every replica competes to publish the events;
+	// the holder of the relay's lock does. NATS down or slow never
+	// touches commands: the relay waits, retries and catches up.
+	var projections app.AnalyticsStore = projector
+	details := []func(context.Context) []httpapi.ReadyDetail{}
+	if cfg.NATS.URL != "" {
+		relay, err := newRelay(cfg, pool, store, listener, log)
+		if err != nil {
+			return err
+		}
+		workers = append(workers, newWorker("nats relay", relay))
+		projections = projectionsAndRelay{Projector: projector, relay: relay}
+		details = append(details, relayDetails(relay))
+	}
 	// A pool the workers would use up is refused before anything starts:
 	// the service would run, and answer 503 to every request.
 	if err := poolFits(pool.Config().MaxConns, workers); err != nil {
@@ -111,7 +125,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// the pool and the projections' lag read at each scrape.
 	mx, err := metrics.New(metrics.Config{
 		Pool:              pool,
-		Projections:       projector,
+		Projections:       projections,
 		Snapshots:         func() metrics.SnapshotCounts { return metrics.SnapshotCounts(store.SnapshotStats()) },
 		ClockSkew:         clock.Skew,
 		LogLinesDropped:   droppedLogLines,
@@ -137,7 +151,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 
 	svc, err := app.NewService(store, store, app.Config{
 		DefaultCurrency: cfg.DefaultCurrency,
-		Analytics:       projector,
+		Analytics:       projections,
 		Wake:            listener,
 		IdempotencyTTL:  cfg.IdempotencyTTL,
 		Observer:        mx,
@@ -163,7 +177,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		CORSOrigins:          cfg.CORSOrigins,
 		Auth:                 verifier,
 		Ready:                allReady(readiness.New(pool, log).Check, verifier.Ready),
-		ReadyDetails:         readyDetails(projector.Stalled, store.UnreadableEvents),
+		ReadyDetails:         readyDetails(projector.Stalled, store.UnreadableEvents, details...),
 		Feed:                 hub,
 		Closing:              closing,
 		FeedStreams:          cfg.FeedStreams,

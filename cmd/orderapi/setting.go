@@ -76,6 +76,23 @@ func positiveDuration(p *time.Duration, def time.Duration, example string) value
 	}}
 }
 
+// duration is a duration, 0 or more, such as the example says; def when
+// unset.
+func duration(p *time.Duration, def time.Duration, example string) value {
+	return value{def: shortDuration(def), set: func(name, v string) error {
+		if v == "" {
+			*p = def
+			return nil
+		}
+		d, err := time.ParseDuration(v)
+		if err != nil || d < 0 {
+			return fmt.Errorf("%s %q: want a duration such as %s", name, v, example)
+		}
+		*p = d
+		return nil
+	}}
+}
+
 // count is a whole number, least or more, as want says; def when unset.
 func count(p *int, def, least int, want string) value {
 	return value{def: strconv.Itoa(def), set: func(name, v string) error {

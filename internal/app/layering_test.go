@@ -20,6 +20,7 @@ func TestLayering(t *testing.T) {
 	forbidden := []string{
 		"github.com/jackc/",
 		"github.com/go-chi/",
+		"github.com/nats-io/",
 		"github.com/rs/zerolog",
 		"github.com/orderapi/orderapi/internal/adapters",
 		"github.com/orderapi/orderapi/cmd",
@@ -111,6 +112,30 @@ func TestPostgresLayering(t *testing.T) {
 	for _, p := range goList("-deps", "../adapters/postgres/...") {
 		if strings.HasPrefix(p.ImportPath, module+"internal/adapters/httpapi") {
 			t.Errorf("a package under internal/adapters/postgres depends on %s", p.ImportPath)
+		}
+	}
+}
+
+// TestNATSLayering: under internal/, only the relay speaks to NATS, and
+// the relay knows neither SQL nor HTTP: it reads the feed and takes its
+// lock through the ports it declares.
+func TestNATSLayering(t *testing.T) {
+	const module = "github.com/orderapi/orderapi/"
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Imports " "}}`, "../...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	relay := module + "internal/adapters/natsrelay"
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		pkg, imports, _ := strings.Cut(line, " ")
+		for _, imp := range strings.Fields(imports) {
+			ours := pkg == relay || strings.HasPrefix(pkg, relay+"/")
+			if strings.HasPrefix(imp, "github.com/nats-io/") && !ours {
+				t.Errorf("%s imports %s: only the relay speaks to NATS", pkg, imp)
+			}
+			if ours && (imp == "net/http" || strings.HasPrefix(imp, "github.com/jackc/") || strings.HasPrefix(imp, module+"internal/adapters/httpapi")) {
+				t.Errorf("%s imports %s", pkg, imp)
+			}
 		}
 	}
 }

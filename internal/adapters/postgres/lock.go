@@ -67,6 +67,20 @@ func (l *Lock) Run(ctx context.Context, work func(ctx context.Context, conn *pgx
 	}
 }
 
+// RunChecked is Run for work that does its work elsewhere than on the
+// lock's connection: alive queries the session that holds the lock, so
+// that work can stop once the lock is gone (the relay to NATS).
+func (l *Lock) RunChecked(ctx context.Context, work func(ctx context.Context, alive func(context.Context) error) error) error {
+	return l.Run(ctx, func(ctx context.Context, conn *pgx.Conn) error {
+		return work(ctx, conn.Ping)
+	})
+}
+
+// RelayLockKey elects the one replica that publishes the events to NATS:
+// "nats-out" in ASCII, unlike the analytics consumer's ("orderapi"), the
+// rebuild's ("rebuild!") and goose's migration lock.
+const RelayLockKey int64 = 0x6e6174732d6f7574
+
 // runOnce tries the lock once and, holding it, runs work.
 func (l *Lock) runOnce(ctx context.Context, work func(ctx context.Context, conn *pgx.Conn) error) error {
 	h, err := l.Try(ctx)

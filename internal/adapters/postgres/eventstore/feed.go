@@ -3,6 +3,7 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
@@ -83,4 +84,28 @@ func FeedEvents(ctx context.Context, db postgres.Querier, after app.FeedCursor, 
 		err := row.Scan(st.targets()...)
 		return st, err
 	})
+}
+
+// feedLagSQL counts the committed events after a cursor and reads the
+// oldest one's age: a range of events_transaction_position_idx.
+const feedLagSQL = `
+SELECT count(*), min(recorded_at), now()
+  FROM events WHERE (transaction_id, position) > ($1, $2)`
+
+// FeedLag is how far a reader at cursor c is behind the feed's head: the
+// committed events after c and the age of the oldest of them (zero when
+// none). The broker relay reports its lag with it.
+func (s *Store) FeedLag(ctx context.Context, c app.FeedCursor) (n int64, age time.Duration, err error) {
+	defer postgres.MarkUnavailable(&err)
+	var (
+		oldest *time.Time
+		now    time.Time
+	)
+	if err := s.pool.QueryRow(ctx, feedLagSQL, c.TransactionID, c.Position).Scan(&n, &oldest, &now); err != nil {
+		return 0, 0, fmt.Errorf("feed lag after %d/%d: %w", c.TransactionID, c.Position, err)
+	}
+	if oldest != nil {
+		age = max(now.Sub(*oldest), 0)
+	}
+	return n, age, nil
 }

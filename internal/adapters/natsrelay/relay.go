@@ -1,0 +1,223 @@
+// Package natsrelay publishes every stored event to a NATS JetStream
+// stream, in global-feed order, exactly once, from one replica at a time.
+// The events table is the outbox and the stream is the checkpoint: the
+// relay resumes after the stream's last message, and publishes each event
+// guarded by the previous one's id. See docs/design.md, "The broker relay".
+package natsrelay
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/rs/zerolog"
+)
+
+// Name is the relay's name among the projections (GET /v1/projections,
+// the lag metrics).
+const Name = "nats"
+
+// Defaults of Config.
+const (
+	defaultBatch        = 500
+	defaultWindow       = 128
+	defaultPoll         = time.Second
+	defaultStalledRetry = 30 * time.Second
+	defaultMaxBackoff   = 30 * time.Second
+	defaultAckWait      = 10 * time.Second
+)
+
+// Feed reads the global feed, gap-free: app.EventFeed, which
+// eventstore.Store is.
+type Feed = app.EventFeed
+
+// Elector runs work in one process at a time; a postgres.Lock does.
+type Elector interface {
+	RunChecked(ctx context.Context, work func(ctx context.Context, alive func(context.Context) error) error) error
+	Held() bool
+}
+
+// Lagger tells how far a cursor is behind the feed's head;
+// eventstore.Store does.
+type Lagger interface {
+	FeedLag(ctx context.Context, c app.FeedCursor) (int64, time.Duration, error)
+}
+
+// Config wires and tunes a Relay.
+type Config struct {
+	// URL is the NATS server (nats://host:4222, or several, comma
+	// separated).
+	URL string
+	// Stream is the stream published to.
+	Stream StreamConfig
+	// Encode is each message's body: a CloudEvent carrying the feed
+	// cursor as its orderapitxid and orderapiposition extensions, which
+	// the relay reads back from the stream's last message.
+	Encode func(app.RecordedEvent) ([]byte, error)
+	// Wake, if not nil, wakes the relay after appends; else it polls.
+	Wake app.Waker
+	// Lag, if not nil, lets Progress report the lag.
+	Lag Lagger
+	// Batch is the most events read from the feed at once; 500 if zero.
+	Batch int
+	// Window is the most publishes awaiting their acknowledgement; 128
+	// if zero.
+	Window int
+	// Poll is how long an idle relay waits before it reads the feed
+	// anyway; 1s if zero.
+	Poll time.Duration
+	// StalledRetry is how often a relay stopped before an unreadable
+	// event looks again; 30s if zero.
+	StalledRetry time.Duration
+	// MaxBackoff bounds the growing wait after a NATS failure; 30s if zero.
+	MaxBackoff time.Duration
+	// AckWait bounds the wait for a publish's acknowledgement; 10s if zero.
+	AckWait time.Duration
+}
+
+// Relay publishes the global feed to the stream. Run it in every replica:
+// the one holding the lock publishes.
+type Relay struct {
+	feed Feed
+	lock Elector
+	log  zerolog.Logger
+	cfg  Config
+
+	nc      atomic.Pointer[nats.Conn]
+	js      atomic.Pointer[jetstream.JetStream]
+	stalled atomic.Pointer[app.ProjectionStall]
+	// known is the stream's tail as last seen, for Progress when NATS
+	// cannot be asked.
+	known atomic.Pointer[seen]
+	// last is what Progress last found.
+	last atomic.Pointer[app.ProjectionStatus]
+	// published counts the messages the stream stored from this relay
+	// (not those it answered as duplicates).
+	published atomic.Int64
+}
+
+// New returns a relay over the feed, elected by lock.
+func New(feed Feed, lock Elector, log zerolog.Logger, cfg Config) (*Relay, error) {
+	if feed == nil || lock == nil || cfg.Encode == nil {
+		return nil, errors.New("natsrelay: New needs a feed, a lock and Config.Encode")
+	}
+	if cfg.URL == "" {
+		return nil, errors.New("natsrelay: New needs Config.URL")
+	}
+	if cfg.Batch < 0 || cfg.Window < 0 || cfg.Poll < 0 || cfg.StalledRetry < 0 || cfg.MaxBackoff < 0 || cfg.AckWait < 0 {
+		return nil, fmt.Errorf("natsrelay: negative Config value")
+	}
+	if cfg.Batch > app.MaxFeedPage {
+		cfg.Batch = app.MaxFeedPage
+	}
+	cfg.Stream = cfg.Stream.withDefaults()
+	cfg.Batch = cmp.Or(cfg.Batch, defaultBatch)
+	cfg.Window = cmp.Or(cfg.Window, defaultWindow)
+	cfg.Poll = cmp.Or(cfg.Poll, defaultPoll)
+	cfg.StalledRetry = cmp.Or(cfg.StalledRetry, defaultStalledRetry)
+	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, defaultMaxBackoff)
+	cfg.AckWait = cmp.Or(cfg.AckWait, defaultAckWait)
+	return &Relay{feed: feed, lock: lock, log: log.With().Str("projection", Name).Logger(), cfg: cfg}, nil
+}
+
+// seen is the stream's tail as last seen: the cursor after its last
+// message, and when the stream stored that message (zero: empty stream).
+type seen struct {
+	cursor app.FeedCursor
+	at     time.Time
+}
+
+// HeldConns is how many of the pool's connections a running relay keeps:
+// the session holding its lock, in the replica that holds it.
+func (r *Relay) HeldConns() int { return 1 }
+
+// HoldsLock reports whether this process publishes now.
+func (r *Relay) HoldsLock() bool { return r.lock.Held() }
+
+// Published counts the messages the stream stored from this process's
+// relay; one it answered as a duplicate is not counted.
+func (r *Relay) Published() int64 { return r.published.Load() }
+
+// Run connects to NATS (retrying in the background while it cannot),
+// makes sure the stream exists, then competes for the lock and, holding
+// it, publishes, until ctx ends. NATS down or slow only delays it: the
+// relay waits, retries with a growing backoff and catches up.
+func (r *Relay) Run(ctx context.Context) error {
+	nc, err := Connect(r.cfg.URL, "orderapi relay")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	r.nc.Store(nc)
+	js, err := jetstream.New(nc, jetstream.WithPublishAsyncMaxPending(r.cfg.Window+1),
+		jetstream.WithPublishAsyncTimeout(r.cfg.AckWait))
+	if err != nil {
+		return fmt.Errorf("natsrelay: %w", err)
+	}
+	r.js.Store(&js)
+	b := r.backoff()
+	for {
+		err := EnsureStream(ctx, js, r.cfg.Stream)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		wait := b.next()
+		r.log.Warn().Err(err).Dur("retry_in", wait).Msg("nats relay cannot use its stream yet")
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+	return r.lock.RunChecked(ctx, func(ctx context.Context, alive func(context.Context) error) error {
+		return r.relay(ctx, js, alive)
+	})
+}
+
+// Connect connects to the NATS servers at url, and keeps reconnecting
+// for as long as the connection is open: a server that is down at first
+// is waited for.
+func Connect(url, name string) (*nats.Conn, error) {
+	nc, err := nats.Connect(url, nats.Name(name), nats.RetryOnFailedConnect(true),
+		nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+	if err != nil {
+		return nil, fmt.Errorf("natsrelay: connect to %s: %w", url, err)
+	}
+	return nc, nil
+}
+
+// subject is where an event goes: <prefix>.<Type>.<order_id>.
+func (r *Relay) subject(e app.RecordedEvent) string {
+	return r.cfg.Stream.SubjectPrefix + "." + e.Type + "." + e.OrderID.String()
+}
+
+// backoff is a growing wait: 100ms doubling to MaxBackoff.
+type backoff struct{ at, limit time.Duration }
+
+func (r *Relay) backoff() *backoff { return &backoff{limit: r.cfg.MaxBackoff} }
+
+func (b *backoff) next() time.Duration {
+	b.at = min(max(b.at*2, 100*time.Millisecond), b.limit)
+	return b.at
+}
+
+func (b *backoff) reset() { b.at = 0 }
+
+// sleep waits d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

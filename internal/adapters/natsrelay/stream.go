@@ -1,0 +1,144 @@
+package natsrelay
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// StreamConfig is the stream the relay publishes to, and its limits.
+type StreamConfig struct {
+	// Name is the stream's name; ORDERAPI_EVENTS if empty.
+	Name string
+	// SubjectPrefix: events go to <prefix>.<Type>.<order_id>, and the
+	// stream holds <prefix>.>; orderapi.events if empty.
+	SubjectPrefix string
+	// MaxAge is how long a message is kept; 0 keeps it for ever.
+	MaxAge time.Duration
+	// MaxBytes bounds the stream's size, the oldest discarded first; -1
+	// (or 0) for no bound.
+	MaxBytes int64
+	// Replicas is the number of copies a JetStream cluster keeps; 1 if 0.
+	Replicas int
+	// DuplicateWindow is how long the server remembers a Nats-Msg-Id;
+	// 2m if 0. The guards, not the window, keep the stream free of
+	// duplicates; the window only answers a resent message as a duplicate.
+	DuplicateWindow time.Duration
+}
+
+// Defaults of StreamConfig.
+const (
+	DefaultStream          = "ORDERAPI_EVENTS"
+	DefaultSubjectPrefix   = "orderapi.events"
+	DefaultDuplicateWindow = 2 * time.Minute
+)
+
+func (c StreamConfig) withDefaults() StreamConfig {
+	if c.Name == "" {
+		c.Name = DefaultStream
+	}
+	if c.SubjectPrefix == "" {
+		c.SubjectPrefix = DefaultSubjectPrefix
+	}
+	if c.MaxBytes == 0 {
+		c.MaxBytes = -1
+	}
+	if c.Replicas == 0 {
+		c.Replicas = 1
+	}
+	if c.DuplicateWindow == 0 {
+		c.DuplicateWindow = DefaultDuplicateWindow
+	}
+	return c
+}
+
+// subjects is what the stream must hold: every subject under the prefix.
+func (c StreamConfig) subjects() []string { return []string{c.SubjectPrefix + ".>"} }
+
+// jetstreamConfig is the stream's configuration as JetStream takes it:
+// limits retention, file storage, the oldest discarded at a limit.
+func (c StreamConfig) jetstreamConfig() jetstream.StreamConfig {
+	return jetstream.StreamConfig{
+		Name:        c.Name,
+		Description: "orderapi: every order event, once, in global-feed order",
+		Subjects:    c.subjects(),
+		Retention:   jetstream.LimitsPolicy,
+		Storage:     jetstream.FileStorage,
+		Discard:     jetstream.DiscardOld,
+		MaxAge:      c.MaxAge,
+		MaxBytes:    c.MaxBytes,
+		MaxMsgs:     -1,
+		Replicas:    c.Replicas,
+		Duplicates:  c.DuplicateWindow,
+	}
+}
+
+// ErrForeignStream is a stream of the configured name that does not hold
+// exactly the relay's subjects: the relay will not publish to it, nor
+// change it.
+var ErrForeignStream = errors.New("natsrelay: the stream holds other subjects")
+
+// EnsureStream creates the stream when it is missing. An existing stream
+// is left as it is, never deleted nor re-created; one with other
+// subjects is refused (ErrForeignStream).
+func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) error {
+	cfg = cfg.withDefaults()
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		_, err = js.CreateStream(ctx, cfg.jetstreamConfig())
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			return EnsureStream(ctx, js, cfg) // another replica made it first
+		}
+		if err != nil {
+			return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("look up stream %s: %w", cfg.Name, err)
+	}
+	return sameSubjects(cfg, s.CachedInfo().Config.Subjects)
+}
+
+func sameSubjects(cfg StreamConfig, got []string) error {
+	if !slices.Equal(got, cfg.subjects()) {
+		return fmt.Errorf("%w: stream %s holds %v, the relay publishes to %v; name another stream (ORDERAPI_NATS_STREAM) or prefix (ORDERAPI_NATS_SUBJECT_PREFIX)",
+			ErrForeignStream, cfg.Name, got, cfg.subjects())
+	}
+	return nil
+}
+
+// SetupStream creates the stream, or brings an existing one's limits
+// (age, size, replicas, duplicate window) to cfg, ahead of a deploy. It
+// never deletes a stream, and refuses one with other subjects. It returns
+// what it did: "created", "updated" or "unchanged".
+func SetupStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (string, error) {
+	cfg = cfg.withDefaults()
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if _, err := js.CreateStream(ctx, cfg.jetstreamConfig()); err != nil {
+			return "", fmt.Errorf("create stream %s: %w", cfg.Name, err)
+		}
+		return "created", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("look up stream %s: %w", cfg.Name, err)
+	}
+	have := s.CachedInfo().Config
+	if err := sameSubjects(cfg, have.Subjects); err != nil {
+		return "", err
+	}
+	want := have
+	want.MaxAge, want.MaxBytes, want.Replicas, want.Duplicates = cfg.MaxAge, cfg.MaxBytes, cfg.Replicas, cfg.DuplicateWindow
+	if want.MaxAge == have.MaxAge && want.MaxBytes == have.MaxBytes && want.Replicas == have.Replicas && want.Duplicates == have.Duplicates {
+		return "unchanged", nil
+	}
+	if _, err := js.UpdateStream(ctx, want); err != nil {
+		return "", fmt.Errorf("update stream %s: %w", cfg.Name, err)
+	}
+	return "updated", nil
+}
