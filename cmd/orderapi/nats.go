@@ -3,22 +3,19 @@ package main
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/orderapi/orderapi/internal/adapters/cloudevent"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
-	"github.com/orderapi/orderapi/internal/adapters/timetext"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -69,7 +66,7 @@ func newRelay(cfg config, pool *pgxpool.Pool, store *eventstore.Store, wake app.
 	return natsrelay.New(store, lock, log, natsrelay.Config{
 		URL:    cfg.NATS.URL,
 		Stream: cfg.NATS.streamConfig(),
-		Encode: cloudEvent(cfg.NATS.Source),
+		Encode: func(e app.RecordedEvent) ([]byte, error) { return cloudevent.Encode(e, cfg.NATS.Source) },
 		Wake:   wake,
 		Lag:    store,
 	})
@@ -91,44 +88,6 @@ func (p projectionsAndRelay) Projections(ctx context.Context) (app.ProjectionsRe
 		r.Projections = append(r.Projections, st)
 	}
 	return r, nil
-}
-
-// eventTypeNames are the CloudEvents type names of the event types.
-var eventTypeNames = map[string]string{
-	"OrderCreated": "created", "OrderItemAdded": "item_added", "OrderItemRemoved": "item_removed",
-	"OrderPlaced": "placed", "OrderShipped": "shipped", "OrderDelivered": "delivered", "OrderCancelled": "cancelled",
-}
-
-// cloudEvent is each message's body: the event as a CloudEvents 1.0
-// event in JSON structured mode, with the feed cursor, the stream
-// version, the request's ids and the actor as extension attributes.
-func cloudEvent(source string) func(app.RecordedEvent) ([]byte, error) {
-	return func(e app.RecordedEvent) ([]byte, error) {
-		name, ok := eventTypeNames[e.Type]
-		if !ok {
-			name = strings.ToLower(e.Type)
-		}
-		ce := map[string]any{
-			"specversion":      "1.0",
-			"id":               e.EventID.String(),
-			"source":           source,
-			"type":             "dev.orderapi.order." + name + ".v" + strconv.Itoa(e.SchemaVersion),
-			"subject":          e.OrderID.String(),
-			"time":             timetext.Format(e.OccurredAt, "2006-01-02T15:04:05.000000Z07:00"),
-			"datacontenttype":  "application/json",
-			"data":             e.Data,
-			"orderapiposition": strconv.FormatInt(e.Position, 10),
-			"orderapitxid":     strconv.FormatUint(e.TransactionID, 10),
-			"orderapiversion":  e.Version,
-		}
-		for k, v := range map[string]string{"correlationid": e.Metadata.CorrelationID, "causationid": e.Metadata.CausationID,
-			"orderapiactor": e.Metadata.Principal.Subject} {
-			if v != "" {
-				ce[k] = v
-			}
-		}
-		return json.Marshal(ce)
-	}
 }
 
 // relayLagShown is the lag from which /readyz lists the relay as behind.

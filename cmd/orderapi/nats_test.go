@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/orderapi/orderapi/api/asyncapitest"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
@@ -43,25 +44,70 @@ func TestServePublishesToNATS(t *testing.T) {
 		t.Fatalf("create = %d", resp.StatusCode)
 	}
 
-	// Then its event is on the stream, on its subject, as a CloudEvent
+	// and an item is added and the order placed
+	for _, c := range []struct{ path, body string }{
+		{"/items", `{"product_id":"0193a000-0000-7000-8000-0000000000d1","product_name":"Tea","quantity":2,"unit_price":"3.50"}`},
+		{"/place", `{"shipping_address":{"name":"Ada","line1":"1 Way","city":"London","postal_code":"N1","country":"GB"}}`},
+	} {
+		resp, err := authed.Post(base+"/v1/orders/"+created.ID+c.path, "application/json", strings.NewReader(c.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("POST %s = %d", c.path, resp.StatusCode)
+		}
+	}
+
+	// Then each event is on the stream, in order, on its subject, as a
+	// CloudEvent that api/asyncapi.yaml describes, with the data and time
+	// the events API shows
+	var history struct {
+		Events []struct {
+			EventID    string          `json:"event_id"`
+			Type       string          `json:"type"`
+			OccurredAt string          `json:"occurred_at"`
+			Data       json.RawMessage `json:"data"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(get(t, base+"/v1/orders/"+created.ID+"/events")), &history); err != nil || len(history.Events) != 3 {
+		t.Fatalf("history: %v %+v", err, history)
+	}
 	_, js := natstest.JetStream(t, url)
 	ctx := context.Background()
-	var msg *jetstream.RawStreamMsg
-	for deadline := time.Now().Add(30 * time.Second); msg == nil; time.Sleep(50 * time.Millisecond) {
-		if s, err := js.Stream(ctx, names.Stream); err == nil {
-			msg, _ = s.GetMsg(ctx, 1)
+	for i, want := range history.Events {
+		var msg *jetstream.RawStreamMsg
+		for deadline := time.Now().Add(30 * time.Second); msg == nil; time.Sleep(50 * time.Millisecond) {
+			if s, err := js.Stream(ctx, names.Stream); err == nil {
+				msg, _ = s.GetMsg(ctx, uint64(i+1))
+			}
+			if msg == nil && time.Now().After(deadline) {
+				t.Fatalf("no message %d on the stream", i+1)
+			}
 		}
-		if msg == nil && time.Now().After(deadline) {
-			t.Fatal("no message on the stream")
+		asyncapitest.Validate(t, want.Type, msg.Data)
+		headers := map[string]string{}
+		for k := range msg.Header {
+			headers[k] = msg.Header.Get(k)
 		}
-	}
-	var ce map[string]any
-	if err := json.Unmarshal(msg.Data, &ce); err != nil {
-		t.Fatal(err)
-	}
-	if msg.Subject != names.Prefix+".OrderCreated."+created.ID || ce["subject"] != created.ID || ce["source"] != "/orderapi-test" ||
-		ce["type"] != "dev.orderapi.order.created.v2" || ce["id"] != msg.Header.Get("Nats-Msg-Id") {
-		t.Errorf("message on %s: %s %v", msg.Subject, msg.Data, msg.Header)
+		asyncapitest.ValidateHeaders(t, want.Type, headers)
+		var ce struct {
+			ID      string          `json:"id"`
+			Source  string          `json:"source"`
+			Subject string          `json:"subject"`
+			Time    string          `json:"time"`
+			Data    json.RawMessage `json:"data"`
+		}
+		if err := json.Unmarshal(msg.Data, &ce); err != nil {
+			t.Fatal(err)
+		}
+		if msg.Subject != names.Prefix+"."+want.Type+"."+created.ID || ce.Subject != created.ID || ce.Source != "/orderapi-test" ||
+			ce.ID != want.EventID || ce.ID != msg.Header.Get("Nats-Msg-Id") || ce.Time != want.OccurredAt {
+			t.Errorf("message %d on %s: %s %v; want event %+v", i+1, msg.Subject, msg.Data, msg.Header, want)
+		}
+		if !bytes.Equal(compact(t, ce.Data), compact(t, want.Data)) {
+			t.Errorf("message %d data %s, the events API shows %s", i+1, ce.Data, want.Data)
+		}
 	}
 
 	// and the projections and the metrics show the relay caught up
@@ -116,4 +162,14 @@ func get(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// compact is JSON without insignificant space.
+func compact(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	if err := json.Compact(&out, b); err != nil {
+		t.Fatal(err)
+	}
+	return out.Bytes()
 }

@@ -9,11 +9,9 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/orderapi/orderapi/internal/adapters/cloudevent"
 	"github.com/orderapi/orderapi/internal/app"
 )
-
-// contentType is every message's Content-Type: a structured CloudEvent.
-const contentType = "application/cloudevents+json"
 
 // tail is the stream's last message as the relay reads it: the feed
 // cursor after it, its Nats-Msg-Id (the event id the next publish
@@ -228,7 +226,7 @@ func (r *Relay) publish(ctx context.Context, js jetstream.JetStream, t tail, eve
 			}
 			msg := nats.NewMsg(r.subject(e))
 			msg.Data = body
-			msg.Header.Set("Content-Type", contentType)
+			msg.Header.Set("Content-Type", cloudevent.ContentType)
 			id := e.EventID.String()
 			opts := []jetstream.PublishOpt{jetstream.WithMsgID(id), jetstream.WithExpectStream(r.cfg.Stream.Name)}
 			switch {
