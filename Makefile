@@ -40,9 +40,11 @@ test-race: ## run all tests with the race detector
 # The crash test runs a PostgreSQL cluster of its own (initdb into a
 # temporary folder, its own port), so that it can kill it; it needs the
 # PostgreSQL binaries, not a server.
-test-faults: ## kill the service and the database under load; check nothing is lost or doubled
+test-faults: ## kill the service, the database, the relay and NATS under load; check nothing is lost or doubled
 	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || { \
 		echo "test-faults: no PostgreSQL binaries under /usr/lib/postgresql/*/bin; install them: apt-get install -y postgresql" >&2; exit 1; }
+	@command -v nats-server >/dev/null || [ -x /usr/sbin/nats-server ] || { \
+		echo "test-faults: no nats-server; install it: apt-get install -y nats-server" >&2; exit 1; }
 	$(GO) test -tags faults -count=1 -v -timeout 5m ./internal/faults
 
 # go test -fuzz takes one target per run, so each is run in turn, for

@@ -24,8 +24,10 @@ type service struct {
 	// devDir keeps the development key the service verifies tokens with;
 	// token, signed with it, grants staff and service: every route.
 	devDir, token string
-	cmd           *exec.Cmd
-	exited        chan struct{}
+	// env is more of the service's environment (the NATS relay's).
+	env    []string
+	cmd    *exec.Cmd
+	exited chan struct{}
 }
 
 // buildBinary builds orderapi as a release is built, into dir.
@@ -72,6 +74,7 @@ func (s *service) start(ctx context.Context) error {
 	// The workers are one caller sending commands as fast as the service
 	// answers: rates that never refuse one.
 	cmd.Env = append(cmd.Env, "ORDERAPI_RATE_COMMANDS=1000000/s burst 1000000", "ORDERAPI_RATE_READS=1000000/s burst 1000000")
+	cmd.Env = append(cmd.Env, s.env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		return err
