@@ -190,7 +190,13 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				{name: listOrdersName, new: func() (func(i int) (worker, error), error) { return listOrders(srv.addr, reads, uint64(round)), nil }},
 			}
 			if relay != nil {
-				steps = append(steps, addItemOn(relayOffName, relay.off), addItemOn(relayOnName, relay.on))
+				// Which goes first alternates, so that neither always
+				// finds the database as the other left it.
+				pair := []step{addItemOn(relayOffName, relay.off), addItemOn(relayOnName, relay.on)}
+				if round%2 == 0 {
+					pair[0], pair[1] = pair[1], pair[0]
+				}
+				steps = append(steps, pair...)
 			}
 			for _, step := range steps {
 				if !cfg.runs(step.name) {
