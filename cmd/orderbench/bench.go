@@ -251,9 +251,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		stream = &c
 	}
 
-	rep := buildReport(cfg, machine, results, long, lost, lateCreates.Load(), time.Since(started))
-	rep.Stream = stream
-	rep.Goals = rep.goals(cfg)
+	rep := buildReport(cfg, machine, results, long, stream, lost, lateCreates.Load(), time.Since(started))
 	rep.print(stdout)
 	if err := rep.write(cfg.Out); err != nil {
 		return err

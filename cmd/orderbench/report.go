@@ -79,8 +79,8 @@ type report struct {
 	Stream *streamCheck `json:"relay_stream,omitempty"`
 }
 
-func buildReport(cfg config, m machine, res *results, long []longStreamResult, lost int, lateCreates int64, took time.Duration) report {
-	rep := report{Machine: m, Config: cfg, LongStreams: long, LostWrites: lost, LateCreates: lateCreates, Took: took}
+func buildReport(cfg config, m machine, res *results, long []longStreamResult, stream *streamCheck, lost int, lateCreates int64, took time.Duration) report {
+	rep := report{Machine: m, Config: cfg, LongStreams: long, Stream: stream, LostWrites: lost, LateCreates: lateCreates, Took: took}
 	for _, k := range res.order {
 		name, clients := splitKey(k)
 		rounds := res.by[k]
