@@ -61,7 +61,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		}
 	}
 
-	dbs, err := createDatabases(ctx, cfg.AdminURL)
+	dbs, err := createDatabases(ctx, cfg.AdminURL, cfg.runsRelay())
 	if err != nil {
 		return err
 	}
@@ -89,6 +89,18 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	defer srv.stop()
+
+	var relay *relayServers
+	if cfg.runsRelay() {
+		if relay, err = startRelayServers(ctx, cfg, bin, dbs, tmp, auth); err != nil {
+			return err
+		}
+		defer func() {
+			if rerr := relay.stop(); rerr != nil && err == nil {
+				err = rerr
+			}
+		}()
+	}
 
 	machine, err := describeMachine(ctx, floorPool)
 	if err != nil {
@@ -124,14 +136,33 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				return func(i int) *floorStreams { return &floorStreams{run: run, client: int64(i)} }
 			}
 			streams := floorStreamsFor()
-			steps := []struct {
+			type step struct {
 				name string
 				new  func() (func(i int) (worker, error), error)
-			}{
-				{floorCommandName, func() (func(i int) (worker, error), error) {
+				// srv, when set, is the relay scenarios' server.
+				srv *server
+			}
+			// addItemOn measures add item on a relay scenario's server,
+			// with orders made for it as for add item.
+			addItemOn := func(name string, srv *server) step {
+				return step{name, func() (func(i int) (worker, error), error) {
+					rate := results.last(floorCommandName, clients).OpsPerS
+					if rate == 0 {
+						rate = max(results.last(name, clients).OpsPerS, relayRateGuess)
+					}
+					perClient := int(rate*poolHeadroom*(p.Warmup+p.Window).Seconds()/addsPerOrder/float64(clients)) + 2
+					pools, err := createPools(ctx, srv.addr, auth, clients, perClient)
+					if err != nil {
+						return nil, err
+					}
+					return addItem(srv.addr, relay.ledgers[srv], pools, &lateCreates), nil
+				}, srv}
+			}
+			steps := []step{
+				{name: floorCommandName, new: func() (func(i int) (worker, error), error) {
 					return func(i int) (worker, error) { return floorWorker(ctx, floorPool, floorCommand(streams(i))) }, nil
 				}},
-				{addItemName, func() (func(i int) (worker, error), error) {
+				{name: addItemName, new: func() (func(i int) (worker, error), error) {
 					// Orders for the measurement are created before it:
 					// enough for poolHeadroom times the floor's rate.
 					rate := results.last(floorCommandName, clients).OpsPerS
@@ -142,21 +173,30 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 					}
 					return addItem(srv.addr, l, pools, &lateCreates), nil
 				}},
-				{floorPipelinedName, func() (func(i int) (worker, error), error) {
+				{name: floorPipelinedName, new: func() (func(i int) (worker, error), error) {
 					pipelined := floorStreamsFor()
 					return func(i int) (worker, error) {
 						return floorWorker(ctx, floorPool, floorCommandPipelined(pipelined(i)))
 					}, nil
 				}},
-				{createOrderName, func() (func(i int) (worker, error), error) { return createOrder(srv.addr, l, auth), nil }},
-				{floorReadName, func() (func(i int) (worker, error), error) {
+				{name: createOrderName, new: func() (func(i int) (worker, error), error) { return createOrder(srv.addr, l, auth), nil }},
+				{name: floorReadName, new: func() (func(i int) (worker, error), error) {
 					return func(i int) (worker, error) {
 						return floorWorker(ctx, floorPool, floorReadOne(newRand(uint64(round), uint64(i))))
 					}, nil
 				}},
-				{getOrderName, func() (func(i int) (worker, error), error) { return getOrder(srv.addr, reads, uint64(round)), nil }},
-				{bareReadName, func() (func(i int) (worker, error), error) { return bareRead(bare.addr, reads, uint64(round)), nil }},
-				{listOrdersName, func() (func(i int) (worker, error), error) { return listOrders(srv.addr, reads, uint64(round)), nil }},
+				{name: getOrderName, new: func() (func(i int) (worker, error), error) { return getOrder(srv.addr, reads, uint64(round)), nil }},
+				{name: bareReadName, new: func() (func(i int) (worker, error), error) { return bareRead(bare.addr, reads, uint64(round)), nil }},
+				{name: listOrdersName, new: func() (func(i int) (worker, error), error) { return listOrders(srv.addr, reads, uint64(round)), nil }},
+			}
+			if relay != nil {
+				// Which goes first alternates, so that neither always
+				// finds the database as the other left it.
+				pair := []step{addItemOn(relayOffName, relay.off), addItemOn(relayOnName, relay.on)}
+				if round%2 == 0 {
+					pair[0], pair[1] = pair[1], pair[0]
+				}
+				steps = append(steps, pair...)
 			}
 			for _, step := range steps {
 				if !cfg.runs(step.name) {
@@ -174,7 +214,12 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				if step.name == bareReadName {
 					pid = bare.cmd.Process.Pid
 				}
-				s, err := measure(ctx, clients, p, pid, newWorker)
+				var s sample
+				if step.srv != nil {
+					s, err = relay.measure(ctx, step.srv, clients, p, newWorker)
+				} else {
+					s, err = measure(ctx, clients, p, procs{server: pid}, newWorker)
+				}
 				if err != nil {
 					return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)
 				}
@@ -196,8 +241,17 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
+	var stream *streamCheck
+	if relay != nil {
+		relayLost, c, err := relay.verify(ctx)
+		if err != nil {
+			return err
+		}
+		lost += relayLost
+		stream = &c
+	}
 
-	rep := buildReport(cfg, machine, results, long, lost, lateCreates.Load(), time.Since(started))
+	rep := buildReport(cfg, machine, results, long, stream, lost, lateCreates.Load(), time.Since(started))
 	rep.print(stdout)
 	if err := rep.write(cfg.Out); err != nil {
 		return err
@@ -268,9 +322,13 @@ type databases struct {
 	adminURL           string
 	bench, floor       string
 	benchURL, floorURL string
+	// relayOffURL and relayOnURL are the relay scenarios' servers', when
+	// the run has them.
+	relayOffURL, relayOnURL string
+	names                   []string
 }
 
-func createDatabases(ctx context.Context, adminURL string) (*databases, error) {
+func createDatabases(ctx context.Context, adminURL string, relay bool) (*databases, error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL")
@@ -282,12 +340,16 @@ func createDatabases(ctx context.Context, adminURL string) (*databases, error) {
 	d := &databases{adminURL: adminURL}
 	d.bench = "orderapi_bench_" + hex.EncodeToString(suffix)
 	d.floor = d.bench + "_floor"
+	d.names = []string{d.bench, d.floor}
+	if relay {
+		d.names = append(d.names, d.bench+"_relay_off", d.bench+"_relay_on")
+	}
 	conn, err := pgx.Connect(ctx, connURL(adminURL))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", u.Redacted(), err)
 	}
 	defer conn.Close(ctx)
-	for _, name := range []string{d.bench, d.floor} {
+	for _, name := range d.names {
 		if _, err := conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
 			d.drop()
 			return nil, fmt.Errorf("create database %s: %w", name, err)
@@ -299,6 +361,9 @@ func createDatabases(ctx context.Context, adminURL string) (*databases, error) {
 		return v.String()
 	}
 	d.benchURL, d.floorURL = with(d.bench), with(d.floor)
+	if relay {
+		d.relayOffURL, d.relayOnURL = with(d.names[2]), with(d.names[3])
+	}
 	return d, nil
 }
 
@@ -312,7 +377,7 @@ func (d *databases) drop() error {
 	}
 	defer conn.Close(ctx)
 	var errs []error
-	for _, name := range []string{d.bench, d.floor} {
+	for _, name := range d.names {
 		if _, err := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
 			errs = append(errs, err)
 		}

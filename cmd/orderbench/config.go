@@ -24,6 +24,8 @@ type config struct {
 	// profiling one of them; the long-stream scenario runs when it names
 	// "long stream".
 	Only map[string]bool `json:"only,omitempty"`
+	// NATSURL, when set, adds the broker relay's pair of scenarios.
+	NATSURL string `json:"nats_url,omitempty"`
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -31,6 +33,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		AdminURL: or(getenv("DATABASE_URL"), "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"),
 		Server:   getenv("BENCH_SERVER"),
 		Out:      or(getenv("BENCH_OUT"), "bench-results.json"),
+		NATSURL:  getenv("BENCH_NATS_URL"),
 	}
 	var err error
 	field := func(name, def string, parse func(string) error) {
@@ -68,8 +71,17 @@ func loadConfig(getenv func(string) string) (config, error) {
 	return cfg, err
 }
 
-// runs says whether the configuration includes a scenario.
-func (c config) runs(name string) bool { return c.Only == nil || c.Only[name] }
+// runs says whether the configuration includes a scenario; the relay's
+// only with BENCH_NATS_URL set.
+func (c config) runs(name string) bool {
+	if (name == relayOffName || name == relayOnName) && c.NATSURL == "" {
+		return false
+	}
+	return c.Only == nil || c.Only[name]
+}
+
+// runsRelay says whether the run includes the relay's scenarios.
+func (c config) runsRelay() bool { return c.runs(relayOffName) || c.runs(relayOnName) }
 
 func or(s, def string) string {
 	if s == "" {

@@ -16,19 +16,26 @@ import (
 // allows. Zero where /proc cannot be read (not Linux, or PostgreSQL on
 // another machine).
 type cpuUse struct {
-	Server, Database, Bench time.Duration
+	Server, Database, Bench, NATS time.Duration
 }
 
 func (c cpuUse) sub(d cpuUse) cpuUse {
-	return cpuUse{c.Server - d.Server, c.Database - d.Database, c.Bench - d.Bench}
+	return cpuUse{c.Server - d.Server, c.Database - d.Database, c.Bench - d.Bench, c.NATS - d.NATS}
 }
 
-// readCPU reads the CPU time of the server process serverPID (0 for
-// none), of PostgreSQL's processes, and of this process.
-func readCPU(serverPID int) cpuUse {
+// procs are the processes a measurement counts beside PostgreSQL's and
+// its own: the server's and the NATS server's, 0 for none.
+type procs struct{ server, nats int }
+
+// readCPU reads the CPU time of the processes of ps, of PostgreSQL's
+// processes, and of this process.
+func readCPU(ps procs) cpuUse {
 	var c cpuUse
-	if serverPID > 0 {
-		c.Server = processCPU(serverPID)
+	if ps.server > 0 {
+		c.Server = processCPU(ps.server)
+	}
+	if ps.nats > 0 {
+		c.NATS = processCPU(ps.nats)
 	}
 	c.Bench = processCPU(os.Getpid())
 	procs, _ := filepath.Glob("/proc/[0-9]*/comm")

@@ -25,6 +25,11 @@
 //	BENCH_LONG_COMMANDS  commands timed per length (default 100)
 //	BENCH_SCENARIOS      only these scenarios, by name, comma-separated
 //	                     ("long stream" for the long-stream one); default all
+//	BENCH_NATS_URL       a NATS server with JetStream (nats://127.0.0.1:4222):
+//	                     adds "add item (relay off)" and "add item (relay on)",
+//	                     against two more servers on fresh databases, the
+//	                     second with ORDERAPI_NATS_URL and a stream of the
+//	                     run's own (deleted at the end); default none
 //
 // It exits non-zero when a request fails or an acknowledged write is
 // missing from the database; a missed performance goal is reported, not

@@ -34,13 +34,17 @@ type sample struct {
 	ServerCPU   time.Duration `json:"server_cpu_per_op_ns"`
 	DatabaseCPU time.Duration `json:"database_cpu_per_op_ns"`
 	BenchCPU    time.Duration `json:"bench_cpu_per_op_ns"`
+	// NATSCPU is the NATS server's, counted for the relay's scenarios.
+	NATSCPU time.Duration `json:"nats_cpu_per_op_ns,omitempty"`
+	// Relay is the relay's lag, for the scenario with the relay on.
+	Relay *relayRound `json:"relay,omitempty"`
 }
 
 // measure runs clients workers in a closed loop: each starts its next
 // operation when the last one ends, as pgbench and wrk do. Operations that
 // start after the warm-up and end within the window are counted, and their
 // latencies give the percentiles. Errors are counted whenever they happen.
-func measure(ctx context.Context, clients int, p phase, serverPID int, newWorker func(i int) (worker, error)) (sample, error) {
+func measure(ctx context.Context, clients int, p phase, ps procs, newWorker func(i int) (worker, error)) (sample, error) {
 	workers := make([]worker, clients)
 	for i := range workers {
 		w, err := newWorker(i)
@@ -74,9 +78,9 @@ func measure(ctx context.Context, clients int, p phase, serverPID int, newWorker
 	go func() {
 		defer wg.Done()
 		time.Sleep(time.Until(from))
-		before := readCPU(serverPID)
+		before := readCPU(ps)
 		time.Sleep(time.Until(until))
-		cpu = readCPU(serverPID).sub(before)
+		cpu = readCPU(ps).sub(before)
 	}()
 	for i, w := range workers {
 		wg.Add(1)
@@ -125,7 +129,7 @@ func measure(ctx context.Context, clients int, p phase, serverPID int, newWorker
 	s.P99 = percentile(all, 0.99)
 	if s.Ops > 0 {
 		n := time.Duration(s.Ops)
-		s.ServerCPU, s.DatabaseCPU, s.BenchCPU = cpu.Server/n, cpu.Database/n, cpu.Bench/n
+		s.ServerCPU, s.DatabaseCPU, s.BenchCPU, s.NATSCPU = cpu.Server/n, cpu.Database/n, cpu.Bench/n, cpu.NATS/n
 	}
 	return s, nil
 }

@@ -74,10 +74,13 @@ type report struct {
 	// a measurement because their pool ran out.
 	LateCreates int64         `json:"late_creates"`
 	Took        time.Duration `json:"took_ns"`
+	// Stream is the relay's stream against the feed at the end, with
+	// BENCH_NATS_URL set.
+	Stream *streamCheck `json:"relay_stream,omitempty"`
 }
 
-func buildReport(cfg config, m machine, res *results, long []longStreamResult, lost int, lateCreates int64, took time.Duration) report {
-	rep := report{Machine: m, Config: cfg, LongStreams: long, LostWrites: lost, LateCreates: lateCreates, Took: took}
+func buildReport(cfg config, m machine, res *results, long []longStreamResult, stream *streamCheck, lost int, lateCreates int64, took time.Duration) report {
+	rep := report{Machine: m, Config: cfg, LongStreams: long, Stream: stream, LostWrites: lost, LateCreates: lateCreates, Took: took}
 	for _, k := range res.order {
 		name, clients := splitKey(k)
 		rounds := res.by[k]
@@ -139,6 +142,7 @@ func (rep report) goals(cfg config) []goal {
 		x := float64(long.P50) / float64(short.P50)
 		gs = append(gs, goal{"command on a 10,000-event order vs a 10-event one, with snapshots (p50)", "<= 2", x, x <= 2})
 	}
+	gs = append(gs, rep.relayGoals()...)
 	gs = append(gs, goal{"failed requests", "0", float64(rep.Errors), rep.Errors == 0},
 		goal{"acknowledged writes missing", "0", float64(rep.LostWrites), rep.LostWrites == 0})
 	return gs
@@ -161,6 +165,20 @@ func medianSample(ss []sample) sample {
 	m.ServerCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.ServerCPU) }))
 	m.DatabaseCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.DatabaseCPU) }))
 	m.BenchCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.BenchCPU) }))
+	m.NATSCPU = time.Duration(median(ss, func(s sample) float64 { return float64(s.NATSCPU) }))
+	// The relay's lag: the worst of the rounds, not their median.
+	for _, s := range ss {
+		if s.Relay == nil {
+			continue
+		}
+		if m.Relay == nil {
+			m.Relay = &relayRound{}
+		}
+		r := m.Relay
+		r.MaxLag.Events, r.MaxLag.Seconds = max(r.MaxLag.Events, s.Relay.MaxLag.Events), max(r.MaxLag.Seconds, s.Relay.MaxLag.Seconds)
+		r.AfterLag.Events, r.AfterLag.Seconds = max(r.AfterLag.Events, s.Relay.AfterLag.Events), max(r.AfterLag.Seconds, s.Relay.AfterLag.Seconds)
+		r.Drain = max(r.Drain, s.Relay.Drain)
+	}
 	for _, s := range ss {
 		m.Errors += s.Errors
 		if m.FirstErr == "" {
@@ -202,6 +220,9 @@ func (rep report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tclients\tops/s\tp50\tp99\tfloor\tratio\tp99 ratio\tvs pipelined\tCPU/op: server\tdatabase\tload\terrors\t")
 	for _, r := range rep.Rows {
+		if r.Scenario == relayOffName || r.Scenario == relayOnName {
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Scenario, r.Clients, r.Median.OpsPerS,
 			fmtDur(r.Median.P50), fmtDur(r.Median.P99), r.Floor, fmtRatio(r.Ratio), fmtRatio(r.P99Ratio), fmtRatio(r.PipelinedRatio),
 			fmtDur(r.Median.ServerCPU), fmtDur(r.Median.DatabaseCPU), fmtDur(r.Median.BenchCPU), r.Median.Errors)
@@ -217,6 +238,8 @@ func (rep report) print(w io.Writer) {
 		}
 		tw.Flush()
 	}
+
+	rep.printRelay(w)
 
 	fmt.Fprintln(w, "\ngoals:")
 	for _, g := range rep.Goals {
