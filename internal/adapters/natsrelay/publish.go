@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -102,9 +103,13 @@ func (r *Relay) relay(ctx context.Context, js jetstream.JetStream, alive func(co
 	follow := app.NewFeedFollower(r.cfg.Poll, false)
 	timer := newStoppedTimer()
 	defer timer.Stop()
+	var checked time.Time
 	for {
-		if err := alive(ctx); err != nil {
-			return fmt.Errorf("the relay's lock session: %w", err)
+		if now := time.Now(); now.Sub(checked) >= r.cfg.AliveEvery {
+			if err := alive(ctx); err != nil {
+				return fmt.Errorf("the relay's lock session: %w", err)
+			}
+			checked = now
 		}
 		page, err := r.feed.ReadFeed(ctx, app.FeedQuery{After: t.cursor, Limit: r.cfg.Batch})
 		if err != nil {
@@ -149,6 +154,11 @@ func (r *Relay) relay(ctx context.Context, js jetstream.JetStream, alive func(co
 			return ctx.Err()
 		case <-wake:
 			follow.Woken()
+			if r.cfg.Linger > 0 {
+				if err := sleep(ctx, r.cfg.Linger); err != nil {
+					return err
+				}
+			}
 		case <-timer.C:
 		}
 	}

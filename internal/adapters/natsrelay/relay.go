@@ -31,6 +31,8 @@ const (
 	defaultStalledRetry = 30 * time.Second
 	defaultMaxBackoff   = 30 * time.Second
 	defaultAckWait      = 10 * time.Second
+	defaultLinger       = 10 * time.Millisecond
+	defaultAliveEvery   = time.Second
 )
 
 // Feed reads the global feed, gap-free: app.EventFeed, which
@@ -79,6 +81,15 @@ type Config struct {
 	MaxBackoff time.Duration
 	// AckWait bounds the wait for a publish's acknowledgement; 10s if zero.
 	AckWait time.Duration
+	// Linger is how long a woken relay waits before it reads, so that the
+	// appends of a busy moment cost one read and one batch of publishes;
+	// 10ms if zero, none if negative.
+	Linger time.Duration
+	// AliveEvery is how often the relay asks whether its lock's session
+	// still holds; 1s if zero. Publishing after the session is gone
+	// cannot double a message (the guards refuse it); checking costs a
+	// round trip.
+	AliveEvery time.Duration
 }
 
 // Relay publishes the global feed to the stream. Run it in every replica:
@@ -110,7 +121,7 @@ func New(feed Feed, lock Elector, log zerolog.Logger, cfg Config) (*Relay, error
 	if cfg.URL == "" {
 		return nil, errors.New("natsrelay: New needs Config.URL")
 	}
-	if cfg.Batch < 0 || cfg.Window < 0 || cfg.Poll < 0 || cfg.StalledRetry < 0 || cfg.MaxBackoff < 0 || cfg.AckWait < 0 {
+	if cfg.Batch < 0 || cfg.Window < 0 || cfg.Poll < 0 || cfg.StalledRetry < 0 || cfg.MaxBackoff < 0 || cfg.AckWait < 0 || cfg.AliveEvery < 0 {
 		return nil, fmt.Errorf("natsrelay: negative Config value")
 	}
 	if cfg.Batch > app.MaxFeedPage {
@@ -123,6 +134,8 @@ func New(feed Feed, lock Elector, log zerolog.Logger, cfg Config) (*Relay, error
 	cfg.StalledRetry = cmp.Or(cfg.StalledRetry, defaultStalledRetry)
 	cfg.MaxBackoff = cmp.Or(cfg.MaxBackoff, defaultMaxBackoff)
 	cfg.AckWait = cmp.Or(cfg.AckWait, defaultAckWait)
+	cfg.Linger = cmp.Or(cfg.Linger, defaultLinger)
+	cfg.AliveEvery = cmp.Or(cfg.AliveEvery, defaultAliveEvery)
 	return &Relay{feed: feed, lock: lock, log: log.With().Str("projection", Name).Logger(), cfg: cfg}, nil
 }
 
