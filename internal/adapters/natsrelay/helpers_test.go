@@ -1,6 +1,7 @@
 package natsrelay_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/orderapi/orderapi/internal/adapters/cloudevent"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
@@ -204,31 +206,29 @@ func (f *fixture) sameAsFeed(msgs []*jetstream.RawStreamMsg, feed []app.Recorded
 				m.Sequence, m.Subject, m.Header.Get("Nats-Msg-Id"), m.Header.Get("Content-Type"), want, e.EventID, i)
 		}
 		var ce struct {
-			ID       string `json:"id"`
-			Position string `json:"orderapiposition"`
-			TxID     string `json:"orderapitxid"`
+			ID       string          `json:"id"`
+			Position string          `json:"orderapiposition"`
+			TxID     string          `json:"orderapitxid"`
+			Data     json.RawMessage `json:"data"`
 		}
 		if err := json.Unmarshal(m.Data, &ce); err != nil || ce.ID != e.EventID.String() ||
 			ce.Position != strconv.FormatInt(e.Position, 10) || ce.TxID != strconv.FormatUint(e.TransactionID, 10) {
 			f.t.Fatalf("message %d's body %s is not event %s's (%v)", m.Sequence, m.Data, e.EventID, err)
 		}
+		// and its content is the feed's
+		if !jsonEqual(ce.Data, e.Data) {
+			f.t.Fatalf("message %d's data %s; the feed has %s", m.Sequence, ce.Data, e.Data)
+		}
 	}
 }
 
-// encode is a CloudEvent as the broker contract has it, enough of it for
-// the relay: the id, the subject and the feed cursor's extensions.
-func encode(e app.RecordedEvent) ([]byte, error) {
-	return json.Marshal(map[string]any{
-		"specversion":      "1.0",
-		"id":               e.EventID.String(),
-		"source":           "/orderapi",
-		"type":             "dev.orderapi.order." + e.Type + ".v" + strconv.Itoa(e.SchemaVersion),
-		"subject":          e.OrderID.String(),
-		"time":             e.OccurredAt.Format(time.RFC3339Nano),
-		"datacontenttype":  "application/json",
-		"data":             e.Data,
-		"orderapiposition": strconv.FormatInt(e.Position, 10),
-		"orderapitxid":     strconv.FormatUint(e.TransactionID, 10),
-		"orderapiversion":  e.Version,
-	})
+// encode is each message's body as serve makes it: the event as a
+// CloudEvent (api/asyncapi.yaml).
+func encode(e app.RecordedEvent) ([]byte, error) { return cloudevent.Encode(e, "/orderapi") }
+
+// jsonEqual reports whether two JSON texts differ only in insignificant
+// space.
+func jsonEqual(a, b []byte) bool {
+	var ca, cb bytes.Buffer
+	return json.Compact(&ca, a) == nil && json.Compact(&cb, b) == nil && bytes.Equal(ca.Bytes(), cb.Bytes())
 }
