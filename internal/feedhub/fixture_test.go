@@ -69,25 +69,7 @@ func (f *fixture) create(n int) {
 }
 
 // all pages through the whole feed until it holds n events.
-func (f *fixture) all(n int) []app.RecordedEvent {
-	f.t.Helper()
-	var got []app.RecordedEvent
-	var after app.FeedCursor
-	for deadline := time.Now().Add(feedWait); len(got) < n; {
-		page, err := f.svc.Feed(context.Background(), app.FeedQuery{After: after, Limit: app.MaxFeedPage})
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		got, after = append(got, page.Events...), page.Next
-		if len(page.Events) == 0 {
-			if time.Now().After(deadline) {
-				f.t.Fatalf("the feed holds %d events, want %d", len(got), n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	return got
-}
+func (f *fixture) all(n int) []app.RecordedEvent { return apptest.Feed(f.t, f.svc, n, feedWait) }
 
 // countingFeed counts reads of the feed, and how many run at once.
 type countingFeed struct {

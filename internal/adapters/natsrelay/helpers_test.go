@@ -129,25 +129,7 @@ func writeOrder(svc *app.Service, items int) error {
 }
 
 // feed is the whole feed once it holds n events.
-func (f *fixture) feed(n int) []app.RecordedEvent {
-	f.t.Helper()
-	var got []app.RecordedEvent
-	var after app.FeedCursor
-	for deadline := time.Now().Add(wait); len(got) < n; {
-		page, err := f.svc.Feed(context.Background(), app.FeedQuery{After: after, Limit: app.MaxFeedPage})
-		if err != nil {
-			f.t.Fatal(err)
-		}
-		got, after = append(got, page.Events...), page.Next
-		if len(page.Events) == 0 {
-			if time.Now().After(deadline) {
-				f.t.Fatalf("the feed holds %d events, want %d", len(got), n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	return got
-}
+func (f *fixture) feed(n int) []app.RecordedEvent { return apptest.Feed(f.t, f.svc, n, wait) }
 
 // stream is every message of the fixture's stream, once it holds n, in
 // stream order; it fails if it holds more.
