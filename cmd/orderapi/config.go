@@ -244,7 +244,7 @@ func settings(c *config) []setting {
 			doc: "copies of the stream a JetStream cluster keeps"},
 		{name: "ORDERAPI_NATS_DUPLICATE_WINDOW", cmds: publishing,
 			value: positiveDuration(&c.NATS.DuplicateWindow, natsrelay.DefaultDuplicateWindow, "2m or 1h"),
-			doc:   "how long the stream remembers a Nats-Msg-Id, answering a message sent again as a duplicate"},
+			doc:   "how long the stream remembers a Nats-Msg-Id, answering a message sent again as a duplicate; at most ORDERAPI_NATS_MAX_AGE unless that is 0"},
 		// The logger checks the level it is given: token, which logs
 		// nothing, accepts any.
 		{name: "LOG_LEVEL", cmds: logging, value: text(&c.LogLevel, "info"),
@@ -265,6 +265,11 @@ func loadConfig(getenv func(string) string) (config, error) {
 		if err := s.set(s.name, getenv(s.name)); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if n := cfg.NATS; errs == nil && n.MaxAge > 0 && n.DuplicateWindow > n.MaxAge {
+		// NATS refuses such a stream: say so now, not in the relay's log.
+		errs = append(errs, fmt.Errorf("ORDERAPI_NATS_DUPLICATE_WINDOW %s: want at most ORDERAPI_NATS_MAX_AGE (%s)",
+			shortDuration(n.DuplicateWindow), shortDuration(n.MaxAge)))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return config{}, err

@@ -58,6 +58,34 @@ func TestStateCacheConfig(t *testing.T) {
 	}
 }
 
+// TestNATSDuplicateWindowWithinMaxAge: NATS refuses a stream whose
+// duplicate window outlasts its messages, so such settings are refused at
+// start, not left for the relay to fail on for ever.
+func TestNATSDuplicateWindowWithinMaxAge(t *testing.T) {
+	// Given a max age shorter than the duplicate window, the default's or
+	// a set one
+	for _, vars := range []map[string]string{
+		{"ORDERAPI_NATS_MAX_AGE": "3s"},
+		{"ORDERAPI_NATS_MAX_AGE": "1m", "ORDERAPI_NATS_DUPLICATE_WINDOW": "90s"},
+	} {
+		// When the configuration is loaded, it is refused, naming both
+		_, err := loadConfig(env(vars))
+		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_NATS_DUPLICATE_WINDOW") || !strings.Contains(err.Error(), "ORDERAPI_NATS_MAX_AGE") {
+			t.Errorf("%v: %v; want an error naming both variables", vars, err)
+		}
+	}
+	// And a window within the max age, or messages kept for ever, is taken
+	for _, vars := range []map[string]string{
+		{"ORDERAPI_NATS_MAX_AGE": "2m"},
+		{"ORDERAPI_NATS_MAX_AGE": "0", "ORDERAPI_NATS_DUPLICATE_WINDOW": "10h"},
+		{"ORDERAPI_NATS_MAX_AGE": "1m", "ORDERAPI_NATS_DUPLICATE_WINDOW": "30s"},
+	} {
+		if _, err := loadConfig(env(vars)); err != nil {
+			t.Errorf("%v: %v", vars, err)
+		}
+	}
+}
+
 func TestMigrateTimeoutConfig(t *testing.T) {
 	for v, want := range map[string]time.Duration{"": 0, "90s": 90 * time.Second, "2h": 2 * time.Hour} {
 		cfg, err := loadConfig(env(map[string]string{"ORDERAPI_MIGRATE_TIMEOUT": v}))
