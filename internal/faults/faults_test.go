@@ -40,18 +40,8 @@ func TestCrashes(t *testing.T) {
 	defer cancel()
 
 	// Given the binary, a cluster of its own, and the service on it
-	built := make(chan error, 1)
-	var bin string
-	go func() {
-		var err error
-		bin, err = buildBinary(t.TempDir())
-		built <- err
-	}()
-	pg := newCluster(t)
+	bin, pg := binaryAndCluster(t)
 	if err := pg.createDB(ctx, "orderapi"); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-built; err != nil {
 		t.Fatal(err)
 	}
 	svc := newService(t, bin, pg.url("orderapi"))

@@ -40,17 +40,7 @@ func TestRelayFaults(t *testing.T) {
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	built := make(chan error, 1)
-	var bin string
-	go func() {
-		var err error
-		bin, err = buildBinary(t.TempDir())
-		built <- err
-	}()
-	pg := newCluster(t)
-	if err := <-built; err != nil {
-		t.Fatal(err)
-	}
+	bin, pg := binaryAndCluster(t)
 	t.Logf("binary built and cluster up in %s", time.Since(began).Round(time.Millisecond))
 	scenarios := []struct {
 		name string

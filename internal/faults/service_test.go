@@ -30,6 +30,24 @@ type service struct {
 	exited chan struct{}
 }
 
+// binaryAndCluster builds the service's binary while a PostgreSQL
+// cluster of the test's own starts, and returns both.
+func binaryAndCluster(t *testing.T) (string, *pgCluster) {
+	t.Helper()
+	built := make(chan error, 1)
+	var bin string
+	go func() {
+		var err error
+		bin, err = buildBinary(t.TempDir())
+		built <- err
+	}()
+	pg := newCluster(t)
+	if err := <-built; err != nil {
+		t.Fatal(err)
+	}
+	return bin, pg
+}
+
 // buildBinary builds orderapi as a release is built, into dir.
 func buildBinary(dir string) (string, error) {
 	bin := filepath.Join(dir, "orderapi")
