@@ -555,6 +555,36 @@ func (e ProjectionStatusName) Valid() bool {
 	}
 }
 
+// Defines values for ProjectionStatusStalledCode.
+const (
+	ProjectionStatusStalledCodeBrokerUnauthorized ProjectionStatusStalledCode = "broker_unauthorized"
+	ProjectionStatusStalledCodeBrokerUnreachable  ProjectionStatusStalledCode = "broker_unreachable"
+	ProjectionStatusStalledCodeEventUnreadable    ProjectionStatusStalledCode = "event_unreadable"
+	ProjectionStatusStalledCodePublishRefused     ProjectionStatusStalledCode = "publish_refused"
+	ProjectionStatusStalledCodeStreamMismatch     ProjectionStatusStalledCode = "stream_mismatch"
+	ProjectionStatusStalledCodeStreamUnusable     ProjectionStatusStalledCode = "stream_unusable"
+)
+
+// Valid indicates whether the value is a known member of the ProjectionStatusStalledCode enum.
+func (e ProjectionStatusStalledCode) Valid() bool {
+	switch e {
+	case ProjectionStatusStalledCodeBrokerUnauthorized:
+		return true
+	case ProjectionStatusStalledCodeBrokerUnreachable:
+		return true
+	case ProjectionStatusStalledCodeEventUnreadable:
+		return true
+	case ProjectionStatusStalledCodePublishRefused:
+		return true
+	case ProjectionStatusStalledCodeStreamMismatch:
+		return true
+	case ProjectionStatusStalledCodeStreamUnusable:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for Status.
 const (
 	Cancelled Status = "cancelled"
@@ -1552,16 +1582,39 @@ type ProjectionStatus struct {
 	// /v1/events?after=<cursor>` lists the events after it.
 	Position FeedPosition `json:"position"`
 
-	// Stalled Set while an async projection is stopped before an event this
-	// build cannot decode (see the `event_unreadable` problem); null
-	// otherwise, always null inline. The projection does not skip it:
-	// it moves on once a build that reads the event runs it.
+	// Stalled Set while an async projection is stopped; null otherwise,
+	// always null inline. `code` says why:
+	//
+	// - `event_unreadable`: before an event this build cannot decode
+	//   (see the `event_unreadable` problem; `event_id` and
+	//   `position` name it). The projection does not skip it: it
+	//   moves on once a build that reads the event runs it.
+	//
+	// The broker relay (`nats`) also stops, publishing nothing, for
+	// these (`event_id` and `position` null); its lag keeps growing
+	// and it goes on by itself once the cause is gone:
+	//
+	// - `broker_unreachable`: NATS does not answer.
+	// - `broker_unauthorized`: NATS refuses the relay's credentials
+	//   or permissions.
+	// - `stream_unusable`: the stream cannot be created or read, or
+	//   holds other subjects than the relay's.
+	// - `publish_refused`: the stream refuses the relay's messages
+	//   (at a limit that discards new messages, say).
+	// - `stream_mismatch`: the stream disagrees with the relay's
+	//   checkpoint (a message someone else published under the
+	//   prefix, a stream deleted or re-created): an operator decides
+	//   where to go on with `orderapi nats resume`.
 	Stalled *struct {
-		// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
-		EventId  Uuid  `json:"event_id"`
-		Position int64 `json:"position"`
+		Code ProjectionStatusStalledCode `json:"code"`
 
-		// Reason Why the event cannot be decoded, for operators.
+		// EventId The event it is stopped before; null unless `event_unreadable`.
+		EventId *openapi_types.UUID `json:"event_id"`
+
+		// Position That event's global position; null unless `event_unreadable`.
+		Position *int64 `json:"position"`
+
+		// Reason Why, for operators.
 		Reason string `json:"reason"`
 
 		// Since RFC 3339, UTC, with microseconds.
@@ -1579,6 +1632,9 @@ type ProjectionStatusMode string
 
 // ProjectionStatusName defines model for ProjectionStatus.Name.
 type ProjectionStatusName string
+
+// ProjectionStatusStalledCode defines model for ProjectionStatus.Stalled.Code.
+type ProjectionStatusStalledCode string
 
 // Projections defines model for Projections.
 type Projections struct {
@@ -2869,8 +2925,9 @@ type ClientInterface interface {
 	// again, or the privileges are granted again, the service is ready
 	// again without a restart. A ready service may list `details` that
 	// want an operator but not less traffic: `projection_stalled` (an
-	// asynchronous projection is stopped before an event this build
-	// cannot decode; see GET /v1/projections) and `events_unreadable`
+	// asynchronous projection is stopped: before an event this build
+	// cannot decode or, for the NATS relay, for the reason its stalled
+	// `code` gives; see GET /v1/projections) and `events_unreadable`
 	// (this replica's readers met stored events it cannot decode;
 	// `orderapi check` names them); with ORDERAPI_NATS_URL set,
 	// `nats_unreachable` (this replica cannot reach NATS) and
@@ -3353,8 +3410,9 @@ func (c *Client) HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn)
 // again, or the privileges are granted again, the service is ready
 // again without a restart. A ready service may list `details` that
 // want an operator but not less traffic: `projection_stalled` (an
-// asynchronous projection is stopped before an event this build
-// cannot decode; see GET /v1/projections) and `events_unreadable`
+// asynchronous projection is stopped: before an event this build
+// cannot decode or, for the NATS relay, for the reason its stalled
+// `code` gives; see GET /v1/projections) and `events_unreadable`
 // (this replica's readers met stored events it cannot decode;
 // `orderapi check` names them); with ORDERAPI_NATS_URL set,
 // `nats_unreachable` (this replica cannot reach NATS) and
@@ -6019,8 +6077,9 @@ type ClientWithResponsesInterface interface {
 	// again, or the privileges are granted again, the service is ready
 	// again without a restart. A ready service may list `details` that
 	// want an operator but not less traffic: `projection_stalled` (an
-	// asynchronous projection is stopped before an event this build
-	// cannot decode; see GET /v1/projections) and `events_unreadable`
+	// asynchronous projection is stopped: before an event this build
+	// cannot decode or, for the NATS relay, for the reason its stalled
+	// `code` gives; see GET /v1/projections) and `events_unreadable`
 	// (this replica's readers met stored events it cannot decode;
 	// `orderapi check` names them); with ORDERAPI_NATS_URL set,
 	// `nats_unreachable` (this replica cannot reach NATS) and
@@ -10288,8 +10347,9 @@ func (c *ClientWithResponses) HeadOpenAPIWithResponse(ctx context.Context, reqEd
 // again, or the privileges are granted again, the service is ready
 // again without a restart. A ready service may list `details` that
 // want an operator but not less traffic: `projection_stalled` (an
-// asynchronous projection is stopped before an event this build
-// cannot decode; see GET /v1/projections) and `events_unreadable`
+// asynchronous projection is stopped: before an event this build
+// cannot decode or, for the NATS relay, for the reason its stalled
+// `code` gives; see GET /v1/projections) and `events_unreadable`
 // (this replica's readers met stored events it cannot decode;
 // `orderapi check` names them); with ORDERAPI_NATS_URL set,
 // `nats_unreachable` (this replica cannot reach NATS) and

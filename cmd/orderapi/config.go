@@ -164,6 +164,7 @@ var (
 	commands       = []string{"serve", "migrate", "check", "projections", "token", "nats"}
 	serveOnly      = []string{"serve"}
 	logging        = []string{"serve", "migrate", "check", "projections"}
+	databased      = []string{"serve", "migrate", "check", "projections", "nats"}
 	migrating      = []string{"serve", "migrate"}
 	decoding       = []string{"serve", "check", "projections"}
 	authenticating = []string{"serve", "token"}
@@ -176,7 +177,7 @@ var (
 // authentication, say) it checks itself.
 func settings(c *config) []setting {
 	return []setting{
-		{name: "DATABASE_URL", cmds: logging, value: text(&c.DatabaseURL, defaultDatabaseURL),
+		{name: "DATABASE_URL", cmds: databased, value: text(&c.DatabaseURL, defaultDatabaseURL),
 			doc: "PostgreSQL URL; pgxpool options may be added (pool_max_conns, default 16; serve refuses fewer than its background workers keep plus 1)"},
 		{name: "ORDERAPI_MIGRATE_TIMEOUT", cmds: migrating,
 			value: positiveDuration(&c.MigrateTimeout, 0, "10m or 2h").

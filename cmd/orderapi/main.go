@@ -4,7 +4,9 @@
 // read every event stored, `orderapi projections verify|rebuild` checks
 // the read models against the events and rebuilds them, `orderapi token`
 // prints a development bearer token, `orderapi nats setup` prepares the
-// NATS JetStream stream the events are published to.
+// NATS JetStream stream the events are published to, and `orderapi nats
+// resume` tells the relay where to go on after it stopped at a stream
+// that disagrees with its checkpoint.
 package main
 
 import (
@@ -64,6 +66,11 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|help]
            bring an existing one's limits (age, bytes, replicas,
            duplicate window) to the settings, ahead of a deploy; never
            deletes a stream, and refuses one holding other subjects
+  nats resume --after <event id> | --from-start
+           where the relay stopped at a stream that disagrees with its
+           checkpoint (stream_mismatch in GET /v1/projections): publish
+           the events after that one (or every event) after the stream's
+           present last message; the event must be in the feed
 
 `
 

@@ -4,9 +4,12 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,6 +19,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/relaystate"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -29,27 +33,27 @@ func (c natsConfig) streamConfig() natsrelay.StreamConfig {
 		MaxBytes: c.MaxBytes, Replicas: c.Replicas, DuplicateWindow: c.DuplicateWindow}
 }
 
-// runNATS is `orderapi nats setup`: create the stream, or bring an
-// existing one's limits to the configuration, ahead of a deploy. It never
-// deletes a stream.
+// runNATS is `orderapi nats setup|resume`.
 func runNATS(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
-	if len(args) != 1 || args[0] != "setup" {
-		return errors.New("usage: orderapi nats setup")
+	if len(args) == 0 || (args[0] != "setup" && args[0] != "resume") {
+		return errors.New("usage: orderapi nats setup | orderapi nats resume --after <event id> | --from-start")
 	}
 	if cfg.NATS.URL == "" {
-		return errors.New("orderapi nats setup needs ORDERAPI_NATS_URL")
+		return fmt.Errorf("orderapi nats %s needs ORDERAPI_NATS_URL", args[0])
 	}
 	ctx, cancel := context.WithTimeout(ctx, natsSetupWait)
 	defer cancel()
-	nc, err := natsrelay.Connect(cfg.NATS.URL, "orderapi nats setup")
+	if args[0] == "resume" {
+		return natsResume(ctx, cfg, args[1:], stdout)
+	}
+	if len(args) != 1 {
+		return fmt.Errorf("nats setup takes no argument, got %q", args[1:])
+	}
+	js, done, err := natsConnect(cfg, "orderapi nats setup")
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return err
-	}
+	defer done()
 	sc := cfg.NATS.streamConfig()
 	did, err := natsrelay.SetupStream(ctx, js, sc)
 	if err != nil {
@@ -60,15 +64,108 @@ func runNATS(ctx context.Context, cfg config, args []string, stdout io.Writer) e
 	return nil
 }
 
+// natsConnect connects to the configured NATS servers.
+func natsConnect(cfg config, name string) (jetstream.JetStream, func(), error) {
+	nc, err := natsrelay.Connect(cfg.NATS.URL, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return js, nc.Close, nil
+}
+
+// natsResume is `orderapi nats resume`: an operator's decision of where
+// the relay goes on, after it stopped at a stream that disagrees with its
+// checkpoint (stream_mismatch). The relay publishes the events after the
+// one named (or every event, --from-start), each after the stream's
+// present last message. The event must be in this database's feed.
+func natsResume(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("orderapi nats resume", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	after := fs.String("after", "", "the id of the last event the stream holds")
+	fromStart := fs.Bool("from-start", false, "publish every event")
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("nats resume: %w", err)
+	}
+	if fs.NArg() > 0 || (*after == "") == !*fromStart {
+		return errors.New("usage: orderapi nats resume --after <event id> | --from-start")
+	}
+	pool, _, err := openPool(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if err := schemaCurrent(ctx, pool, zerolog.Nop()); err != nil {
+		return err
+	}
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency})
+	var cp app.BrokerCheckpoint
+	what := "every event, from the feed's start"
+	if *after != "" {
+		id, err := uuid.Parse(*after)
+		if err != nil {
+			return fmt.Errorf("nats resume: --after %q is not an event id", *after)
+		}
+		if cp.Cursor, err = feedCursorOf(ctx, store, id); err != nil {
+			return fmt.Errorf("nats resume: %w", err)
+		}
+		what = fmt.Sprintf("the events after %s (position %d)", id, cp.Cursor.Position)
+	}
+	js, done, err := natsConnect(cfg, "orderapi nats resume")
+	if err != nil {
+		return err
+	}
+	defer done()
+	sc := cfg.NATS.streamConfig()
+	sc.Name = cmp.Or(sc.Name, natsrelay.DefaultStream)
+	if cp.Sequence, cp.EventID, err = natsrelay.StreamTail(ctx, js, sc); err != nil {
+		return fmt.Errorf("nats resume: %w", err)
+	}
+	if _, err := relaystate.New(pool).Resume(ctx, sc.Name, cp); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "stream %s: the relay publishes %s, following the stream's message %d\n", sc.Name, what, cp.Sequence)
+	if *fromStart && cp.Sequence > 0 {
+		fmt.Fprintf(stdout, "the stream already holds %d messages: its consumers get those events again (a message whose id the stream still remembers, within its duplicate window, is not stored twice)\n", cp.Sequence)
+	}
+	return nil
+}
+
+// feedCursorOf is the feed cursor of event id, once the feed shows it: an
+// event above the watermark (an older transaction still open) would let
+// the relay pass events that are yet to appear below it.
+func feedCursorOf(ctx context.Context, store *eventstore.Store, id uuid.UUID) (app.FeedCursor, error) {
+	c, ok, err := store.EventCursor(ctx, id)
+	if err != nil {
+		return c, err
+	}
+	if !ok {
+		return c, fmt.Errorf("no event %s in this database", id)
+	}
+	page, err := store.ReadFeed(ctx, app.FeedQuery{After: app.FeedCursor{TransactionID: c.TransactionID, Position: c.Position - 1}, Limit: 1})
+	if err != nil {
+		return c, err
+	}
+	if len(page) == 0 || page[0].EventID != id {
+		return c, fmt.Errorf("event %s is not in the feed yet (an older transaction is still open); try again once it ends", id)
+	}
+	return c, nil
+}
+
 // newRelay is the NATS relay of serve, elected by its own lock.
 func newRelay(cfg config, pool *pgxpool.Pool, store *eventstore.Store, wake app.Waker, log zerolog.Logger) (*natsrelay.Relay, error) {
 	lock := postgres.NewLock(pool, postgres.LockConfig{Key: postgres.RelayLockKey, Name: "nats relay", Log: log})
 	return natsrelay.New(store, lock, log, natsrelay.Config{
-		URL:    cfg.NATS.URL,
-		Stream: cfg.NATS.streamConfig(),
-		Encode: func(e app.RecordedEvent) ([]byte, error) { return cloudevent.Encode(e, cfg.NATS.Source) },
-		Wake:   wake,
-		Lag:    store,
+		URL:         cfg.NATS.URL,
+		Stream:      cfg.NATS.streamConfig(),
+		Encode:      func(e app.RecordedEvent) ([]byte, error) { return cloudevent.Encode(e, cfg.NATS.Source) },
+		Checkpoints: relaystate.New(pool),
+		Wake:        wake,
+		Lag:         store,
 	})
 }
 
@@ -84,9 +181,11 @@ func (p projectionsAndRelay) Projections(ctx context.Context) (app.ProjectionsRe
 	if err != nil {
 		return r, err
 	}
-	if st, ok, err := p.relay.Progress(ctx); err == nil && ok {
-		r.Projections = append(r.Projections, st)
+	st, err := p.relay.Progress(ctx)
+	if err != nil {
+		return r, err
 	}
+	r.Projections = append(r.Projections, st)
 	return r, nil
 }
 
@@ -95,9 +194,10 @@ const relayLagShown = 10 * time.Second
 
 // relayDetails lists for /readyz what an operator should know of the
 // relay, never making the replica unready (the API works without NATS):
-// this replica cannot reach NATS, the relay is stopped before an event,
-// or it is behind the feed, by the lag last measured (a metrics scrape or
-// GET /v1/projections measures it).
+// this replica cannot reach NATS, the relay is stopped (before an event,
+// or for a reason its code names, as recorded by whichever replica holds
+// it), or it is behind the feed, by the lag last measured (a metrics
+// scrape or GET /v1/projections measures it).
 func relayDetails(r *natsrelay.Relay) func(context.Context) []httpapi.ReadyDetail {
 	return func(ctx context.Context) []httpapi.ReadyDetail {
 		var details []httpapi.ReadyDetail

@@ -173,3 +173,91 @@ func compact(t *testing.T, b []byte) []byte {
 	}
 	return out.Bytes()
 }
+
+// TestNATSResume: a stream deleted under the service stops the relay,
+// which every surface reports (GET /v1/projections, /readyz, /metrics);
+// `orderapi nats resume --from-start` sends it on, and every event reaches
+// the new stream.
+func TestNATSResume(t *testing.T) {
+	// Given the service publishing to a stream of its own, and an order
+	url := natstest.URL(t)
+	names := natstest.Unique(t, url)
+	dbURL := pgtest.NewURL(t)
+	vars := map[string]string{"ORDERAPI_NATS_URL": url, "ORDERAPI_NATS_STREAM": names.Stream, "ORDERAPI_NATS_SUBJECT_PREFIX": names.Prefix}
+	addr, _ := startServerWith(t, dbURL, vars, io.Discard)
+	base := "http://" + addr
+	create := func() {
+		t.Helper()
+		resp, err := authed.Post(base+"/v1/orders", "application/json", strings.NewReader(`{"customer_id":"0193a000-0000-7000-8000-0000000000c1"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusCreated {
+			t.Fatalf("create = %d", resp.StatusCode)
+		}
+	}
+	create()
+	_, js := natstest.JetStream(t, url)
+	ctx := context.Background()
+	waitLastSeq := func(n uint64) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			if s, err := js.Stream(ctx, names.Stream); err == nil {
+				if info, err := s.Info(ctx); err == nil && info.State.LastSeq == n {
+					return
+				}
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the stream never held %d messages", n)
+			}
+		}
+	}
+	waitLastSeq(1)
+
+	// When the stream is deleted, and another order created
+	if err := js.DeleteStream(ctx, names.Stream); err != nil {
+		t.Fatal(err)
+	}
+	create()
+
+	// Then the relay reports stream_mismatch, 1 event behind, everywhere
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		p, r, m := get(t, base+"/v1/projections"), get(t, base+"/readyz"), get(t, base+"/metrics")
+		if strings.Contains(p, `"code":"stream_mismatch"`) && strings.Contains(r, "stream_mismatch") &&
+			strings.Contains(m, `orderapi_projection_stalled{projection="nats"} 1`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no stop reported:\n%s\n%s", p, r)
+		}
+	}
+	waitLastSeq(0)
+
+	// and when an operator resumes from the start
+	vars["DATABASE_URL"] = dbURL
+	var out bytes.Buffer
+	if err := run(ctx, []string{"orderapi", "nats", "resume", "--from-start"}, env(vars), &out); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "every event") {
+		t.Errorf("resume said %q", out.String())
+	}
+
+	// Then both events reach the new stream, and the stop clears
+	waitLastSeq(2)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if p := get(t, base+"/v1/projections"); !strings.Contains(p, "stream_mismatch") && strings.Contains(p, `"name":"nats"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stop was never cleared")
+		}
+	}
+	// and resume refuses what it cannot do
+	for _, args := range [][]string{{}, {"--after", "nope"}, {"--after", "0193a000-0000-7000-8000-0000000000ff"}, {"--from-start", "--after", "0193a000-0000-7000-8000-0000000000ff"}} {
+		if err := run(ctx, append([]string{"orderapi", "nats", "resume"}, args...), env(vars), io.Discard); err == nil {
+			t.Errorf("nats resume %q passed", args)
+		}
+	}
+}

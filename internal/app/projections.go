@@ -31,14 +31,22 @@ type ProjectionStatus struct {
 	// UpdatedAt is when an asynchronous projection last moved its
 	// checkpoint; zero for an inline one.
 	UpdatedAt time.Time
-	// Stalled is set while an asynchronous projection is stopped before
-	// an event it cannot decode.
+	// Stalled is set while an asynchronous projection is stopped: before
+	// an event it cannot decode or, for the broker relay, for a reason
+	// its Code names.
 	Stalled *ProjectionStall
 }
 
-// ProjectionStall is the event an asynchronous projection stopped before,
-// and why; see ErrEventUnreadable.
+// StallEventUnreadable is the code of a projection stopped before an
+// event this build cannot decode; see ErrEventUnreadable.
+const StallEventUnreadable = "event_unreadable"
+
+// ProjectionStall is why an asynchronous projection is stopped: before an
+// event it cannot decode (Code StallEventUnreadable, EventID and Position
+// set), or, for the broker relay, before anything it could publish
+// (EventID zero), for the reason Code names.
 type ProjectionStall struct {
+	Code     string
 	EventID  uuid.UUID
 	Position int64
 	Reason   string
@@ -48,6 +56,9 @@ type ProjectionStall struct {
 // Describe says, for operators, that the projection is stopped, where,
 // since when and why.
 func (s ProjectionStall) Describe(projection string) string {
+	if s.EventID == uuid.Nil {
+		return fmt.Sprintf("%s is stopped (%s) since %s: %s", projection, s.Code, s.Since.Format(time.RFC3339), s.Reason)
+	}
 	return fmt.Sprintf("%s is stopped before event %s (position %d), which this build cannot decode, since %s: %s",
 		projection, s.EventID, s.Position, s.Since.Format(time.RFC3339), s.Reason)
 }

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/cursor"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -60,12 +61,23 @@ type projectionJSON struct {
 	Stalled    *stallJSON   `json:"stalled"`
 }
 
-// stallJSON is the event an async projection stopped before.
+// stallJSON is why an async projection is stopped: before an event, or
+// (the broker relay) for the reason its code names.
 type stallJSON struct {
-	EventID  string `json:"event_id"`
-	Position int64  `json:"position"`
-	Reason   string `json:"reason"`
-	Since    string `json:"since"`
+	Code     string  `json:"code"`
+	EventID  *string `json:"event_id"`
+	Position *int64  `json:"position"`
+	Reason   string  `json:"reason"`
+	Since    string  `json:"since"`
+}
+
+func toStallJSON(st app.ProjectionStall) *stallJSON {
+	out := &stallJSON{Code: st.Code, Reason: st.Reason, Since: formatTime(st.Since)}
+	if st.EventID != uuid.Nil {
+		id, at := st.EventID.String(), st.Position
+		out.EventID, out.Position = &id, &at
+	}
+	return out
 }
 
 type openTransactionJSON struct {
@@ -121,7 +133,7 @@ func toProjectionsJSON(r app.ProjectionsReport, cursors *cursor.Signer) projecti
 			UpdatedAt:  optionalTime(p.UpdatedAt),
 		}
 		if st := p.Stalled; st != nil {
-			out.Projections[i].Stalled = &stallJSON{EventID: st.EventID.String(), Position: st.Position, Reason: st.Reason, Since: formatTime(st.Since)}
+			out.Projections[i].Stalled = toStallJSON(*st)
 		}
 	}
 	if ot := r.OldestOpenTransaction; ot != nil {

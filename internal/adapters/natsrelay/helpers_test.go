@@ -19,6 +19,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/relaystate"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -65,13 +66,15 @@ func newFixtureAt(t *testing.T, url string) *fixture {
 // poll and retry.
 func (f *fixture) config() natsrelay.Config {
 	return natsrelay.Config{
-		URL:        f.url,
-		Stream:     natsrelay.StreamConfig{Name: f.names.Stream, SubjectPrefix: f.names.Prefix},
-		Encode:     encode,
-		Lag:        f.store,
-		Poll:       20 * time.Millisecond,
-		MaxBackoff: 300 * time.Millisecond,
-		AckWait:    2 * time.Second,
+		URL:          f.url,
+		Stream:       natsrelay.StreamConfig{Name: f.names.Stream, SubjectPrefix: f.names.Prefix},
+		Encode:       encode,
+		Checkpoints:  relaystate.New(f.pool),
+		Lag:          f.store,
+		StalledRetry: 200 * time.Millisecond,
+		Poll:         20 * time.Millisecond,
+		MaxBackoff:   300 * time.Millisecond,
+		AckWait:      2 * time.Second,
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package natsrelay publishes every stored event to a NATS JetStream
 // stream, in global-feed order, exactly once, from one replica at a time.
-// The events table is the outbox and the stream is the checkpoint: the
-// relay resumes after the stream's last message, and publishes each event
-// guarded by the previous one's id. See docs/design.md, "The broker relay".
+// The events table is the outbox. The relay's checkpoint is kept in the
+// database (Checkpoints): it resumes from there, takes what the stream
+// holds after it only where that is the feed's own continuation, and
+// publishes each event guarded by the stream sequence it must follow.
+// See docs/design.md, "The broker relay".
 package natsrelay
 
 import (
@@ -45,6 +47,15 @@ type Elector interface {
 	Held() bool
 }
 
+// Checkpoints keeps the relay's checkpoint and stop record, per stream;
+// relaystate.Store does.
+type Checkpoints interface {
+	Load(ctx context.Context, stream string) (app.BrokerState, error)
+	Advance(ctx context.Context, stream string, cp app.BrokerCheckpoint) (bool, error)
+	Stop(ctx context.Context, stream string, st app.ProjectionStall) error
+	Clear(ctx context.Context, stream string) error
+}
+
 // Lagger tells how far a cursor is behind the feed's head;
 // eventstore.Store does.
 type Lagger interface {
@@ -58,10 +69,12 @@ type Config struct {
 	URL string
 	// Stream is the stream published to.
 	Stream StreamConfig
-	// Encode is each message's body: a CloudEvent carrying the feed
-	// cursor as its orderapitxid and orderapiposition extensions, which
-	// the relay reads back from the stream's last message.
+	// Encode is each message's body: a CloudEvent. It must give the same
+	// bytes for the same event: the relay compares what the stream holds
+	// after its checkpoint with what it would publish.
 	Encode func(app.RecordedEvent) ([]byte, error)
+	// Checkpoints keeps the checkpoint and the stop record.
+	Checkpoints Checkpoints
 	// Wake, if not nil, wakes the relay after appends; else it polls.
 	Wake app.Waker
 	// Lag, if not nil, lets Progress report the lag.
@@ -74,8 +87,9 @@ type Config struct {
 	// Poll is how long an idle relay waits before it reads the feed
 	// anyway; 1s if zero.
 	Poll time.Duration
-	// StalledRetry is how often a relay stopped before an unreadable
-	// event looks again; 30s if zero.
+	// StalledRetry is how often a stopped relay (before an unreadable
+	// event, or at a stream that disagrees with its checkpoint) looks
+	// again; 30s if zero.
 	StalledRetry time.Duration
 	// MaxBackoff bounds the growing wait after a NATS failure; 30s if zero.
 	MaxBackoff time.Duration
@@ -100,12 +114,10 @@ type Relay struct {
 	log  zerolog.Logger
 	cfg  Config
 
-	nc      atomic.Pointer[nats.Conn]
-	js      atomic.Pointer[jetstream.JetStream]
-	stalled atomic.Pointer[app.ProjectionStall]
-	// known is the stream's tail as last seen, for Progress when NATS
-	// cannot be asked.
-	known atomic.Pointer[seen]
+	nc atomic.Pointer[nats.Conn]
+	// stop is the stop record as this process last wrote it, so that it
+	// is written once per reason.
+	stop stopRecord
 	// last is what Progress last found.
 	last atomic.Pointer[app.ProjectionStatus]
 	// published counts the messages the stream stored from this relay
@@ -115,8 +127,8 @@ type Relay struct {
 
 // New returns a relay over the feed, elected by lock.
 func New(feed Feed, lock Elector, log zerolog.Logger, cfg Config) (*Relay, error) {
-	if feed == nil || lock == nil || cfg.Encode == nil {
-		return nil, errors.New("natsrelay: New needs a feed, a lock and Config.Encode")
+	if feed == nil || lock == nil || cfg.Encode == nil || cfg.Checkpoints == nil {
+		return nil, errors.New("natsrelay: New needs a feed, a lock, Config.Encode and Config.Checkpoints")
 	}
 	if cfg.URL == "" {
 		return nil, errors.New("natsrelay: New needs Config.URL")
@@ -139,13 +151,6 @@ func New(feed Feed, lock Elector, log zerolog.Logger, cfg Config) (*Relay, error
 	return &Relay{feed: feed, lock: lock, log: log.With().Str("projection", Name).Logger(), cfg: cfg}, nil
 }
 
-// seen is the stream's tail as last seen: the cursor after its last
-// message, and when the stream stored that message (zero: empty stream).
-type seen struct {
-	cursor app.FeedCursor
-	at     time.Time
-}
-
 // HeldConns is how many of the pool's connections a running relay keeps:
 // the session holding its lock, in the replica that holds it.
 func (r *Relay) HeldConns() int { return 1 }
@@ -158,9 +163,10 @@ func (r *Relay) HoldsLock() bool { return r.lock.Held() }
 func (r *Relay) Published() int64 { return r.published.Load() }
 
 // Run connects to NATS (retrying in the background while it cannot),
-// makes sure the stream exists, then competes for the lock and, holding
-// it, publishes, until ctx ends. NATS down or slow only delays it: the
-// relay waits, retries with a growing backoff and catches up.
+// then competes for the lock and, holding it, makes sure the stream
+// exists and publishes, until ctx ends. NATS down or slow only delays it:
+// the relay records why it waits, retries with a growing backoff and
+// catches up.
 func (r *Relay) Run(ctx context.Context) error {
 	nc, err := Connect(r.cfg.URL, "orderapi relay")
 	if err != nil {
@@ -173,22 +179,6 @@ func (r *Relay) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("natsrelay: %w", err)
 	}
-	r.js.Store(&js)
-	b := r.backoff()
-	for {
-		err := EnsureStream(ctx, js, r.cfg.Stream)
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		wait := b.next()
-		r.log.Warn().Err(err).Dur("retry_in", wait).Msg("nats relay cannot use its stream yet")
-		if err := sleep(ctx, wait); err != nil {
-			return err
-		}
-	}
 	return r.lock.RunChecked(ctx, func(ctx context.Context, alive func(context.Context) error) error {
 		return r.relay(ctx, js, alive)
 	})
@@ -196,10 +186,11 @@ func (r *Relay) Run(ctx context.Context) error {
 
 // Connect connects to the NATS servers at url, and keeps reconnecting
 // for as long as the connection is open: a server that is down at first
-// is waited for.
+// is waited for, and one that refuses the credentials is asked again (its
+// accounts may be fixed without restarting orderapi).
 func Connect(url, name string) (*nats.Conn, error) {
 	nc, err := nats.Connect(url, nats.Name(name), nats.RetryOnFailedConnect(true),
-		nats.MaxReconnects(-1), nats.ReconnectWait(time.Second))
+		nats.MaxReconnects(-1), nats.ReconnectWait(time.Second), nats.IgnoreAuthErrorAbort())
 	if err != nil {
 		return nil, fmt.Errorf("natsrelay: connect to %s: %w", url, err)
 	}

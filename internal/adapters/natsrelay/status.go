@@ -8,42 +8,43 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 )
 
-// timeNow is the clock of stall records.
-var timeNow = time.Now
-
 func newStoppedTimer() *time.Timer {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
 	return t
 }
 
-// tailWait bounds Progress's look at the stream's tail, so that a slow
-// NATS cannot hold up a metrics scrape: the tail last seen serves then.
-const tailWait = 500 * time.Millisecond
-
 // Progress is how far the stream is behind the feed, as a projection's
-// status named Name: the stream's tail (read from NATS, or as last seen
-// when NATS does not answer) and the committed events after it. ok is
-// false when the tail was never seen (NATS unreachable since the start).
-func (r *Relay) Progress(ctx context.Context) (st app.ProjectionStatus, ok bool, err error) {
-	st = app.ProjectionStatus{Name: Name, Stalled: r.stalled.Load()}
-	if js, nc := r.js.Load(), r.nc.Load(); js != nil && nc != nil && nc.IsConnected() {
-		tctx, cancel := context.WithTimeout(ctx, tailWait)
-		_, _ = r.readTail(tctx, *js)
-		cancel()
+// status named Name: the checkpoint the relay recorded, the committed
+// events after it, and why it is stopped, if it is. Every replica reads
+// the same record, whichever holds the lock and whether or not it can
+// reach NATS.
+func (r *Relay) Progress(ctx context.Context) (app.ProjectionStatus, error) {
+	rec, err := r.cfg.Checkpoints.Load(ctx, r.cfg.Stream.Name)
+	if err != nil {
+		return app.ProjectionStatus{}, fmt.Errorf("nats relay progress: %w", err)
 	}
-	at := r.known.Load()
-	if at == nil {
-		return st, false, nil
+	st := app.ProjectionStatus{Name: Name, Position: rec.Checkpoint.Cursor, UpdatedAt: rec.UpdatedAt, Stalled: rec.Stopped}
+	if !rec.Taken {
+		st.UpdatedAt = time.Time{}
 	}
-	st.Position, st.UpdatedAt = at.cursor, at.at.UTC()
 	if r.cfg.Lag != nil {
-		if st.LagEvents, st.Lag, err = r.cfg.Lag.FeedLag(ctx, at.cursor); err != nil {
-			return st, false, fmt.Errorf("nats relay lag: %w", err)
+		if st.LagEvents, st.Lag, err = r.cfg.Lag.FeedLag(ctx, st.Position); err != nil {
+			return st, fmt.Errorf("nats relay lag: %w", err)
 		}
 	}
 	r.last.Store(&st)
-	return st, true, nil
+	return st, nil
+}
+
+// Stalled returns why the relay publishes nothing, nil when it does: the
+// record every replica shares, a primary-key lookup.
+func (r *Relay) Stalled(ctx context.Context) (*app.ProjectionStall, error) {
+	rec, err := r.cfg.Checkpoints.Load(ctx, r.cfg.Stream.Name)
+	if err != nil {
+		return nil, err
+	}
+	return rec.Stopped, nil
 }
 
 // LastProgress is what Progress last found, without asking anyone: cheap

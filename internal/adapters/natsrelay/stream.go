@@ -7,6 +7,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -141,4 +143,39 @@ func SetupStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) 
 		return "", fmt.Errorf("update stream %s: %w", cfg.Name, err)
 	}
 	return "updated", nil
+}
+
+// StreamTail makes sure the stream exists (as EnsureStream) and returns
+// its last sequence and, when the stream still holds that message, the
+// event id it carries (uuid.Nil otherwise): where an operator's resume
+// places the relay.
+func StreamTail(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (uint64, uuid.UUID, error) {
+	cfg = cfg.withDefaults()
+	if err := EnsureStream(ctx, js, cfg); err != nil {
+		return 0, uuid.Nil, err
+	}
+	s, err := js.Stream(ctx, cfg.Name)
+	if err != nil {
+		return 0, uuid.Nil, fmt.Errorf("look up stream %s: %w", cfg.Name, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return 0, uuid.Nil, fmt.Errorf("stream %s info: %w", cfg.Name, err)
+	}
+	last := info.State.LastSeq
+	if last == 0 {
+		return 0, uuid.Nil, nil
+	}
+	m, err := s.GetMsg(ctx, last)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return last, uuid.Nil, nil
+	}
+	if err != nil {
+		return 0, uuid.Nil, fmt.Errorf("read stream %s's message %d: %w", cfg.Name, last, err)
+	}
+	id, err := uuid.Parse(m.Header.Get(jetstream.MsgIDHeader))
+	if err != nil {
+		return last, uuid.Nil, nil
+	}
+	return last, id, nil
 }

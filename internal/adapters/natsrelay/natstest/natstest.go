@@ -58,6 +58,8 @@ type Server struct {
 	dir  string
 	sd   string
 	cmd  *exec.Cmd
+	// user and pass, when set, are the one account the server accepts.
+	user, pass string
 }
 
 // FreePort is a TCP port nothing listens on now.
@@ -78,8 +80,19 @@ func Start(t testing.TB, port int) *Server {
 	if port == 0 {
 		port = FreePort(t)
 	}
-	s := &Server{Port: port, dir: t.TempDir()}
-	url, err := start(s.dir, port, &s.cmd, &s.sd)
+	return startServer(t, &Server{Port: port, dir: t.TempDir()})
+}
+
+// StartWithUser is Start for a server that accepts user with pass only;
+// its URL carries them.
+func StartWithUser(t testing.TB, user, pass string) *Server {
+	t.Helper()
+	return startServer(t, &Server{Port: FreePort(t), dir: t.TempDir(), user: user, pass: pass})
+}
+
+func startServer(t testing.TB, s *Server) *Server {
+	t.Helper()
+	url, err := s.start()
 	if err != nil {
 		t.Fatalf("start nats-server: %v", err)
 	}
@@ -88,12 +101,20 @@ func Start(t testing.TB, port int) *Server {
 	return s
 }
 
+func (s *Server) start() (string, error) {
+	var extra []string
+	if s.user != "" {
+		extra = []string{"--user", s.user, "--pass", s.pass}
+	}
+	return start(s.dir, s.Port, &s.cmd, &s.sd, extra...)
+}
+
 // Restart stops the server and starts it again on its port, with the
 // streams it stored.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
 	s.Stop()
-	if _, err := start(s.dir, s.Port, &s.cmd, &s.sd); err != nil {
+	if _, err := s.start(); err != nil {
 		t.Fatalf("restart nats-server: %v", err)
 	}
 }
@@ -107,9 +128,10 @@ func (s *Server) Stop() {
 	}
 }
 
-// start runs nats-server -js on port (free if 0), storing under dir, and
+// start runs nats-server -js on port (free if 0), storing under dir, with
+// the extra arguments (--user and --pass, if any, go into the URL), and
 // waits until it answers.
-func start(dir string, port int, keep **exec.Cmd, store *string) (string, error) {
+func start(dir string, port int, keep **exec.Cmd, store *string, extra ...string) (string, error) {
 	bin, err := exec.LookPath(serverBin)
 	if err != nil {
 		if _, statErr := os.Stat("/usr/sbin/nats-server"); statErr != nil {
@@ -137,7 +159,7 @@ func start(dir string, port int, keep **exec.Cmd, store *string) (string, error)
 			*store = sd
 		}
 	}
-	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", sd)
+	cmd := exec.Command(bin, append([]string{"-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", sd}, extra...)...)
 	// The server ends with the test binary, however that ends.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
@@ -147,6 +169,9 @@ func start(dir string, port int, keep **exec.Cmd, store *string) (string, error)
 		*keep = cmd
 	}
 	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	if len(extra) == 4 && extra[0] == "--user" && extra[2] == "--pass" {
+		url = fmt.Sprintf("nats://%s:%s@127.0.0.1:%d", extra[1], extra[3], port)
+	}
 	for deadline := time.Now().Add(startWait); time.Now().Before(deadline); time.Sleep(reachRetry) {
 		if jetStreamAnswers(url) {
 			return url, nil

@@ -95,5 +95,5 @@ func stallOf(id *uuid.UUID, at *int64, reason *string, since *time.Time) *app.Pr
 	if id == nil || at == nil || reason == nil || since == nil {
 		return nil
 	}
-	return &app.ProjectionStall{EventID: *id, Position: *at, Reason: *reason, Since: since.UTC()}
+	return &app.ProjectionStall{Code: app.StallEventUnreadable, EventID: *id, Position: *at, Reason: *reason, Since: since.UTC()}
 }

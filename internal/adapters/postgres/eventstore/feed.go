@@ -2,9 +2,11 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
@@ -69,6 +71,26 @@ func (s *Store) EventAt(ctx context.Context, c app.FeedCursor) (_ bool, err erro
 		return false, fmt.Errorf("event at %d/%d: %w", c.TransactionID, c.Position, err)
 	}
 	return ok, nil
+}
+
+// eventCursorSQL finds an event's place in the feed by its id, through
+// events_event_id_key.
+const eventCursorSQL = `SELECT transaction_id, position FROM events WHERE event_id = $1`
+
+// EventCursor returns the feed cursor of the event id; false when no such
+// event is stored. The event may still be above the feed's watermark: a
+// reader that must not pass the watermark reads the feed to it.
+func (s *Store) EventCursor(ctx context.Context, id uuid.UUID) (_ app.FeedCursor, _ bool, err error) {
+	defer postgres.MarkUnavailable(&err)
+	var c app.FeedCursor
+	err = s.pool.QueryRow(ctx, eventCursorSQL, postgres.UUID(id)).Scan(&c.TransactionID, &c.Position)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return app.FeedCursor{}, false, nil
+	}
+	if err != nil {
+		return app.FeedCursor{}, false, fmt.Errorf("event %s: %w", id, err)
+	}
+	return c, true, nil
 }
 
 // FeedEvents reads up to limit events of the global feed after the cursor

@@ -23,6 +23,7 @@ var tablePrivileges = []struct {
 	{"analytics_orders", []string{"SELECT", "INSERT", "UPDATE"}},
 	{"analytics_daily", []string{"SELECT", "INSERT", "UPDATE"}},
 	{"projection_checkpoints", []string{"SELECT", "UPDATE"}},
+	{"broker_checkpoints", []string{"SELECT", "INSERT", "UPDATE"}},
 	{"goose_db_version", []string{"SELECT"}},
 }
 

@@ -1,0 +1,344 @@
+package natsrelay_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
+	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/relaystate"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// TestAForeignMessageAtTheTailStopsTheRelay: a message someone else
+// published under the prefix, after the relay's last, stops it, visibly,
+// instead of being taken for the relay's own.
+func TestAForeignMessageAtTheTailStopsTheRelay(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events and stopped
+	f := publishedFour(t)
+
+	// When another publisher stores a message under the prefix, and 4
+	// more events are stored
+	f.publishRaw(f.names.Prefix+".OrderPlaced.x", []byte(`{"orderapitxid":"999999999","orderapiposition":"999999"}`), "forged")
+	f.orders(2, 1)
+
+	// Then a relay started again stops with stream_mismatch, 4 events
+	// behind, in every replica's report, and publishes nothing
+	r, _ := f.start(f.config(), f.lock(0))
+	st := f.waitStopped(r, natsrelay.StopStreamMismatch)
+	if st.LagEvents != 4 || !strings.Contains(st.Stalled.Reason, "someone else published") {
+		t.Errorf("progress %+v (%+v), want 4 events behind, naming the foreign publisher", st, st.Stalled)
+	}
+	other, _ := f.start(f.config(), f.lock(0))
+	if st, err := other.Progress(context.Background()); err != nil || st.Stalled == nil || st.Stalled.Code != natsrelay.StopStreamMismatch {
+		t.Errorf("the other replica reports %+v, %v; want the same stop", st, err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	f.streamHolds(5)
+}
+
+// TestAFaithfulCopyOfALaterEventIsNotTakenForTheTail: a copy of a later
+// event, its id, subject and body exactly as the relay would publish
+// them, stored right after the relay's last message, must not make the
+// relay skip the events between: it is not the feed's next event there.
+func TestAFaithfulCopyOfALaterEventIsNotTakenForTheTail(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events and stopped, and 4 more events
+	f := publishedFour(t)
+	f.orders(2, 1)
+	all := f.feed(8)
+
+	// When a copy of the 8th is stored after the 4th
+	body, err := encode(all[7])
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.publishRaw(f.names.Prefix+"."+all[7].Type+"."+all[7].OrderID.String(), body, all[7].EventID.String())
+
+	// Then the relay stops there, 4 events behind, and skips none
+	r, _ := f.start(f.config(), f.lock(0))
+	st := f.waitStopped(r, natsrelay.StopStreamMismatch)
+	if st.LagEvents != 4 || st.Position != app.CursorOf(all[3]) {
+		t.Errorf("progress %+v, want at event 4, 4 behind", st)
+	}
+	time.Sleep(300 * time.Millisecond)
+	f.streamHolds(5)
+}
+
+// TestMessagesAfterTheCheckpointThatAreTheFeedsAreKept: a batch the
+// stream acknowledged but the relay did not record (it died between the
+// two) is found to be the feed's continuation and kept, not published
+// again.
+func TestMessagesAfterTheCheckpointThatAreTheFeedsAreKept(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events and stopped
+	f := publishedFour(t)
+	// and the next 2 on the stream, exactly as the relay publishes them,
+	// unrecorded
+	f.orders(2, 1)
+	all := f.feed(8)
+	for _, e := range all[4:6] {
+		body, err := encode(e)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.publishRaw(f.names.Prefix+"."+e.Type+"."+e.OrderID.String(), body, e.EventID.String())
+	}
+
+	// When the relay starts again
+	r, _ := f.start(f.config(), f.lock(0))
+
+	// Then it publishes the last 2 only, after them
+	f.sameAsFeed(f.stream(8), all)
+	if r.Published() != 2 {
+		t.Errorf("published %d, want 2", r.Published())
+	}
+	if st := f.record(); st.Checkpoint.Sequence != 8 || st.Checkpoint.EventID != all[7].EventID || st.Stopped != nil {
+		t.Errorf("record %+v, want at message 8, event 8, not stopped", st)
+	}
+}
+
+// TestALostTailIsNoObstacle: the stream's messages gone (aged out, or
+// purged), the relay goes on after the checkpoint's sequence, on its own.
+func TestALostTailIsNoObstacle(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events and stopped
+	f := publishedFour(t)
+
+	// When the stream is purged and 4 more events are stored
+	_, js := natstest.JetStream(t, f.url)
+	s, err := js.Stream(context.Background(), f.names.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.orders(2, 1)
+	all := f.feed(8)
+
+	// Then a relay started again publishes those 4, at sequences 5 to 8
+	r, _ := f.start(f.config(), f.lock(0))
+	for deadline := time.Now().Add(wait); r.Published() < 4; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("published %d, want 4", r.Published())
+		}
+	}
+	for i, e := range all[4:] {
+		m, err := s.GetMsg(context.Background(), uint64(5+i))
+		if err != nil || m.Header.Get(jetstream.MsgIDHeader) != e.EventID.String() {
+			t.Fatalf("message %d: %v, %v; want event %s", 5+i, m, err, e.EventID)
+		}
+	}
+}
+
+// TestARecreatedStreamWaitsForAnOperator: a stream deleted and made
+// again is behind the checkpoint; the relay stops rather than guess, and
+// an operator's resume from the start publishes every event to it.
+func TestARecreatedStreamWaitsForAnOperator(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events, and its stream deleted
+	f := publishedFour(t)
+	_, js := natstest.JetStream(t, f.url)
+	if err := js.DeleteStream(context.Background(), f.names.Stream); err != nil {
+		t.Fatal(err)
+	}
+
+	// When the relay starts again
+	r, _ := f.start(f.config(), f.lock(0))
+
+	// Then it makes the stream, stops, and publishes nothing
+	st := f.waitStopped(r, natsrelay.StopStreamMismatch)
+	if !strings.Contains(st.Stalled.Reason, "orderapi nats resume --from-start") {
+		t.Errorf("the reason %q does not say what to do", st.Stalled.Reason)
+	}
+	f.streamHolds(0)
+
+	// and when an operator resumes from the start, it publishes all
+	if _, err := relaystate.New(f.pool).Resume(context.Background(), f.names.Stream, app.BrokerCheckpoint{}); err != nil {
+		t.Fatal(err)
+	}
+	f.sameAsFeed(f.stream(4), f.feed(4))
+	f.waitGoing(r)
+}
+
+// TestAStreamWithoutACheckpointWaitsForAnOperator: a stream that already
+// holds messages when this database has no checkpoint for it (another
+// database's, or published by hand) is not published to.
+func TestAStreamWithoutACheckpointWaitsForAnOperator(t *testing.T) {
+	t.Parallel()
+	// Given a stream holding a message, and a store with events
+	f := newFixture(t)
+	f.publishRaw(f.names.Prefix+".OrderCreated.x", []byte(`{}`), "someone")
+	f.orders(1, 1)
+
+	// When the relay starts
+	r, _ := f.start(f.config(), f.lock(0))
+
+	// Then it stops, saying how to go on, and publishes nothing
+	st := f.waitStopped(r, natsrelay.StopStreamMismatch)
+	if !strings.Contains(st.Stalled.Reason, "no checkpoint") || st.LagEvents != 2 {
+		t.Errorf("progress %+v (%q), want 2 behind, for want of a checkpoint", st, st.Stalled.Reason)
+	}
+	f.streamHolds(1)
+}
+
+// TestNATSAwayIsReported: a relay that cannot reach NATS is listed, with
+// its lag and the reason, and clears it once it publishes.
+func TestNATSAwayIsReported(t *testing.T) {
+	t.Parallel()
+	// Given a relay pointed at a port where no server runs yet, and events
+	port := natstest.FreePort(t)
+	f := newFixtureAt(t, "nats://127.0.0.1:"+itoa(port))
+	f.orders(1, 2)
+	r, _ := f.start(f.config(), f.lock(0))
+
+	// Then it reports broker_unreachable, 3 events behind
+	if st := f.waitStopped(r, natsrelay.StopBrokerUnreachable); st.LagEvents != 3 {
+		t.Errorf("progress %+v, want 3 events behind", st)
+	}
+
+	// and when a server starts there, it publishes them and clears it
+	natstest.Start(t, port)
+	f.sameAsFeed(f.stream(3), f.feed(3))
+	f.waitGoing(r)
+}
+
+// TestRefusedCredentialsAreReportedSo: a server that refuses the relay's
+// credentials is reported as that, not as unreachable.
+func TestRefusedCredentialsAreReportedSo(t *testing.T) {
+	t.Parallel()
+	// Given a server that accepts one user, and a relay with a wrong
+	// password
+	srv := natstest.StartWithUser(t, "orderapi", "right")
+	f := newFixtureAt(t, strings.Replace(srv.URL, ":right@", ":wrong@", 1))
+	f.orders(1, 0)
+
+	// When the relay runs
+	r, _ := f.start(f.config(), f.lock(0))
+
+	// Then it reports broker_unauthorized
+	st := f.waitStopped(r, natsrelay.StopBrokerUnauthorized)
+	if !strings.Contains(strings.ToLower(st.Stalled.Reason), "authorization") {
+		t.Errorf("reason %q, want it to say authorization", st.Stalled.Reason)
+	}
+}
+
+// TestARefusedPublishIsReported: a stream that refuses messages (at its
+// limit, discarding new ones) shows as publish_refused, with the lag.
+func TestARefusedPublishIsReported(t *testing.T) {
+	t.Parallel()
+	// Given the stream, made ahead by someone, holding 2 messages at most
+	// and refusing more
+	f := newFixture(t)
+	_, js := natstest.JetStream(t, f.url)
+	if _, err := js.CreateStream(context.Background(), jetstream.StreamConfig{Name: f.names.Stream,
+		Subjects: []string{f.names.Prefix + ".>"}, MaxMsgs: 2, Discard: jetstream.DiscardNew}); err != nil {
+		t.Fatal(err)
+	}
+
+	// When 4 events are stored and the relay runs
+	f.orders(1, 3)
+	r, _ := f.start(f.config(), f.lock(0))
+
+	// Then it publishes 2, and reports the refusal, 2 events behind
+	st := f.waitStopped(r, natsrelay.StopPublishRefused)
+	if st.LagEvents != 2 {
+		t.Errorf("progress %+v, want 2 events behind", st)
+	}
+	f.streamHolds(2)
+}
+
+// publishedFour is a fixture whose relay published 4 events (2 orders)
+// and stopped.
+func publishedFour(t *testing.T) *fixture {
+	t.Helper()
+	f := newFixture(t)
+	f.orders(2, 1)
+	_, stop := f.start(f.config(), f.lock(0))
+	f.stream(4)
+	stop()
+	return f
+}
+
+// publishRaw stores a message under the fixture's stream as another
+// publisher would.
+func (f *fixture) publishRaw(subject string, body []byte, id string) {
+	f.t.Helper()
+	_, js := natstest.JetStream(f.t, f.url)
+	if err := natsrelay.EnsureStream(context.Background(), js, natsrelay.StreamConfig{Name: f.names.Stream, SubjectPrefix: f.names.Prefix}); err != nil {
+		f.t.Fatal(err)
+	}
+	msg := nats.NewMsg(subject)
+	msg.Data = body
+	msg.Header.Set("Content-Type", "application/cloudevents+json")
+	if _, err := js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(id)); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// streamHolds checks that the stream's last sequence is n.
+func (f *fixture) streamHolds(n uint64) {
+	f.t.Helper()
+	_, js := natstest.JetStream(f.t, f.url)
+	s, err := js.Stream(context.Background(), f.names.Stream)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	info, err := s.Info(context.Background())
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if info.State.LastSeq != n {
+		f.t.Fatalf("the stream's last sequence is %d, want %d", info.State.LastSeq, n)
+	}
+}
+
+// record is what the database records of the fixture's stream.
+func (f *fixture) record() app.BrokerState {
+	f.t.Helper()
+	st, err := relaystate.New(f.pool).Load(context.Background(), f.names.Stream)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return st
+}
+
+// waitStopped waits until r reports itself stopped for code.
+func (f *fixture) waitStopped(r *natsrelay.Relay, code string) app.ProjectionStatus {
+	f.t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		st, err := r.Progress(context.Background())
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if st.Stalled != nil && st.Stalled.Code == code {
+			return st
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("progress %+v (stalled %+v), want stopped for %s", st, st.Stalled, code)
+		}
+	}
+}
+
+// waitGoing waits until r reports itself caught up and not stopped.
+func (f *fixture) waitGoing(r *natsrelay.Relay) {
+	f.t.Helper()
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		st, err := r.Progress(context.Background())
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if st.Stalled == nil && st.LagEvents == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("progress %+v (stalled %+v), want caught up", st, st.Stalled)
+		}
+	}
+}

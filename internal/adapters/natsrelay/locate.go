@@ -1,0 +1,189 @@
+package natsrelay
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/orderapi/orderapi/internal/adapters/cloudevent"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// maxUnrecorded bounds how many messages after the checkpoint the relay
+// checks on resuming. It records a checkpoint after every batch it
+// publishes, so only a crash between a batch's acknowledgements and its
+// record leaves messages after it: at most one batch.
+const maxUnrecorded = 10_000
+
+// errMoved: the checkpoint moved under the relay (an operator's resume,
+// or another relay ahead of it); it locates its place again.
+var errMoved = errors.New("natsrelay: the checkpoint moved under the relay")
+
+// mismatch is a stream that disagrees with the relay's checkpoint: the
+// relay publishes nothing to it until an operator decides (orderapi nats
+// resume).
+type mismatch struct{ msg string }
+
+func (m *mismatch) Error() string { return m.msg }
+
+func mismatchf(format string, args ...any) error {
+	return &mismatch{msg: fmt.Sprintf(format, args...)}
+}
+
+// locate finds where to publish next: the recorded checkpoint, moved past
+// the messages the stream holds after it once each is found to be the
+// feed's next event exactly (a batch acknowledged but not yet recorded
+// when the last holder stopped). Anything else after it, or a stream
+// behind it, is a mismatch. It creates the stream when it is missing.
+func (r *Relay) locate(ctx context.Context, js jetstream.JetStream) (app.BrokerCheckpoint, error) {
+	name := r.cfg.Stream.Name
+	if err := EnsureStream(ctx, js, r.cfg.Stream); err != nil {
+		return app.BrokerCheckpoint{}, streamErr(err)
+	}
+	st, err := r.cfg.Checkpoints.Load(ctx, name)
+	if err != nil {
+		return app.BrokerCheckpoint{}, err
+	}
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		return app.BrokerCheckpoint{}, streamErr(fmt.Errorf("look up stream %s: %w", name, err))
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return app.BrokerCheckpoint{}, streamErr(fmt.Errorf("stream %s info: %w", name, err))
+	}
+	if err := sameSubjects(r.cfg.Stream, info.Config.Subjects); err != nil {
+		return app.BrokerCheckpoint{}, streamErr(err)
+	}
+	last := info.State.LastSeq
+	cp := st.Checkpoint
+	switch {
+	case !st.Taken && last > 0:
+		return cp, mismatchf("stream %s already holds messages (last sequence %d) but this database has no checkpoint for it: "+
+			"if they are this database's events, run `orderapi nats resume --after <event id>` with the id of the last one it holds; "+
+			"to publish every event to it, `orderapi nats resume --from-start`", name, last)
+	case !st.Taken:
+		// A new stream: publish from the feed's start.
+	case last < cp.Sequence:
+		return cp, mismatchf("stream %s ends at sequence %d, before the checkpoint's message %d (event %s): "+
+			"it was deleted or re-created, or is another server's; to publish every event to it again, "+
+			"`orderapi nats resume --from-start`, or `--after <event id>` to go on after an event",
+			name, last, cp.Sequence, eventIDOf(cp))
+	case last == cp.Sequence:
+		if err := r.checkTail(ctx, s, cp); err != nil {
+			return cp, err
+		}
+		return cp, nil
+	default:
+		if cp, err = r.verifyAfter(ctx, s, cp, last); err != nil {
+			return cp, err
+		}
+	}
+	ok, err := r.cfg.Checkpoints.Advance(ctx, name, cp)
+	if err != nil {
+		return cp, err
+	}
+	if !ok {
+		return cp, errMoved
+	}
+	return cp, nil
+}
+
+// checkTail checks that the stream's last message, when it still holds
+// it, is the checkpoint's. One aged out or removed is no obstacle: the
+// sequence guard places the next message after it all the same.
+func (r *Relay) checkTail(ctx context.Context, s jetstream.Stream, cp app.BrokerCheckpoint) error {
+	if cp.Sequence == 0 || cp.EventID == uuid.Nil {
+		return nil
+	}
+	m, err := s.GetMsg(ctx, cp.Sequence)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return nil
+	}
+	if err != nil {
+		return streamErr(fmt.Errorf("read stream %s's message %d: %w", r.cfg.Stream.Name, cp.Sequence, err))
+	}
+	if got := m.Header.Get(jetstream.MsgIDHeader); got != cp.EventID.String() {
+		return mismatchf("stream %s's message %d has Nats-Msg-Id %q, but the checkpoint says it is event %s: "+
+			"someone else published to it, or it was re-created; see `orderapi nats resume`",
+			r.cfg.Stream.Name, cp.Sequence, got, eventIDOf(cp))
+	}
+	return nil
+}
+
+// verifyAfter checks the messages after the checkpoint, up to last, one
+// by one against the feed's events after it: each must be exactly what
+// the relay would publish (subject, Nats-Msg-Id, body). It returns the
+// checkpoint past them.
+func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.BrokerCheckpoint, last uint64) (app.BrokerCheckpoint, error) {
+	name := r.cfg.Stream.Name
+	if last-cp.Sequence > maxUnrecorded {
+		return cp, mismatchf("stream %s holds %d messages after the checkpoint's %d (event %s), more than the relay ever leaves unrecorded: "+
+			"someone else published to it; see `orderapi nats resume`", name, last-cp.Sequence, cp.Sequence, eventIDOf(cp))
+	}
+	var page []app.RecordedEvent
+	for seq := cp.Sequence + 1; seq <= last; seq++ {
+		if len(page) == 0 {
+			var err error
+			page, err = r.feed.ReadFeed(ctx, app.FeedQuery{After: cp.Cursor, Limit: min(r.cfg.Batch, int(last-seq+1))})
+			if err != nil {
+				return cp, fmt.Errorf("read the feed after %d/%d: %w", cp.Cursor.TransactionID, cp.Cursor.Position, err)
+			}
+		}
+		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			return cp, mismatchf("stream %s's message %d, after the checkpoint's %d (event %s), is gone, so whether it was the feed's next event cannot be told; "+
+				"see `orderapi nats resume`", name, seq, cp.Sequence, eventIDOf(cp))
+		}
+		if err != nil {
+			return cp, streamErr(fmt.Errorf("read stream %s's message %d: %w", name, seq, err))
+		}
+		if len(page) == 0 || page[0].Unreadable {
+			return cp, mismatchf("stream %s's message %d (Nats-Msg-Id %q) follows the checkpoint's message (event %s), but the feed has no event there that the relay would publish: "+
+				"someone else published to it; see `orderapi nats resume`", name, seq, m.Header.Get(jetstream.MsgIDHeader), eventIDOf(cp))
+		}
+		e := page[0]
+		page = page[1:]
+		if err := r.same(m, e); err != nil {
+			return cp, err
+		}
+		cp = app.BrokerCheckpoint{Cursor: app.CursorOf(e), EventID: e.EventID, Sequence: seq, Epoch: cp.Epoch}
+	}
+	return cp, nil
+}
+
+// same checks that m is exactly the message the relay publishes for e:
+// its subject, Nats-Msg-Id, Content-Type and body.
+func (r *Relay) same(m *jetstream.RawStreamMsg, e app.RecordedEvent) error {
+	want, err := r.cfg.Encode(e)
+	if err != nil {
+		return fmt.Errorf("encode event %s: %w", e.EventID, err)
+	}
+	id, ct := m.Header.Get(jetstream.MsgIDHeader), m.Header.Get("Content-Type")
+	if id == e.EventID.String() && m.Subject == r.subject(e) && ct == cloudevent.ContentType && bytes.Equal(m.Data, want) {
+		return nil
+	}
+	what := "a different body"
+	switch {
+	case id != e.EventID.String():
+		what = fmt.Sprintf("Nats-Msg-Id %q", id)
+	case m.Subject != r.subject(e):
+		what = "subject " + m.Subject
+	case ct != cloudevent.ContentType:
+		what = fmt.Sprintf("Content-Type %q", ct)
+	}
+	return mismatchf("stream %s's message %d has %s, but the feed's event there is %s (position %d): "+
+		"someone else published to it; the relay publishes nothing until that is resolved (see `orderapi nats resume`)",
+		r.cfg.Stream.Name, m.Sequence, what, e.EventID, e.Position)
+}
+
+// eventIDOf is the checkpoint's event as the stop reason names it.
+func eventIDOf(cp app.BrokerCheckpoint) string {
+	if cp.EventID == uuid.Nil {
+		return "unknown"
+	}
+	return cp.EventID.String()
+}
