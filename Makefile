@@ -13,7 +13,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.27.3
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-race test-faults fuzz lint vulncheck tidy-check migrate openapi-check openapi-lint asyncapi-lint bench bench-go devdb-stop docker clean
+.PHONY: help run build test test-race test-faults fuzz lint vulncheck tidy-check migrate openapi-check openapi-lint asyncapi-lint swagger-ui bench bench-go devdb-stop docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -29,6 +29,8 @@ build: ## build a static binary into bin/orderapi
 
 # An empty TEST_DATABASE_URL means: ask devdb.sh for a server. The `&&`
 # chain stops when devdb.sh fails, instead of testing without a database.
+# The tests that run Node.js programs (the OIDC provider, the browser test
+# of /docs in Chromium) install their locked npm packages themselves.
 test: ## run all tests against a real PostgreSQL
 	TEST_DATABASE_URL="$${TEST_DATABASE_URL:-$$(scripts/devdb.sh url postgres)}" && export TEST_DATABASE_URL && \
 		$(GO) test -count=1 ./...
@@ -122,6 +124,12 @@ asyncapi-lint: ## validate api/asyncapi.yaml with the AsyncAPI CLI (needs Node.j
 	cd api/asyncapi && SCARF_ANALYTICS=false npm ci --no-audit --no-fund --silent && \
 		CI=true ASYNCAPI_METRICS_CONFIG_PATH="$$PWD/analytics.json" ASYNCAPI_SKIP_NEW_VERSION_CHECK=true \
 		npx --no-install asyncapi validate ../asyncapi.yaml
+
+# Swagger UI for /docs is committed under internal/adapters/webui/docs/
+# swagger-ui and embedded in the binary, so building needs no Node.js; this
+# vendors it again at the version pinned in internal/adapters/webui/vendor.
+swagger-ui: ## vendor the pinned Swagger UI for /docs (needs Node.js and npm)
+	scripts/swagger-ui.sh
 
 # The benchmark starts the production binary on fresh databases of the
 # server devdb.sh finds, and drops them at the end; BENCH_* tune it (see

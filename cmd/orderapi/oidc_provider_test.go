@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -194,41 +193,13 @@ func (p *oidcProvider) token(t *testing.T, c oidcClient) string {
 	return tok.AccessToken
 }
 
-var (
-	oidcInstall     sync.Once
-	oidcInstallErr  error
-	oidcInstallNode string
-)
+// oidcNPM is the provider's program and its packages.
+var oidcNPM = &npmProject{dir: oidcDir, pkg: "oidc-provider"}
 
-// oidcNode returns the node program once the provider's dependencies are
-// installed. Without node the test skips, except under CI, where nothing
-// may skip. A missing node_modules is installed with `npm ci` from the
-// committed lockfile, so a fresh clone needs no step of its own.
+// oidcNode returns the node program that runs the provider.
 func oidcNode(t *testing.T) string {
 	t.Helper()
-	oidcInstall.Do(func() {
-		node, err := exec.LookPath("node")
-		if err != nil {
-			oidcInstallErr = err
-			return
-		}
-		oidcInstallNode = node
-		if _, err := os.Stat(filepath.Join(oidcDir, "node_modules", "oidc-provider")); err == nil {
-			return
-		}
-		cmd := exec.Command("npm", "ci", "--no-audit", "--no-fund")
-		cmd.Dir = oidcDir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			oidcInstallErr = fmt.Errorf("npm ci in test/oidc: %v\n%s", err, out)
-		}
-	})
-	switch {
-	case oidcInstallNode == "" && os.Getenv("CI") != "true":
-		t.Skip("node not installed; the OIDC provider runs on Node.js")
-	case oidcInstallErr != nil:
-		t.Fatalf("the OIDC provider needs Node.js and its npm packages: %v", oidcInstallErr)
-	}
-	return oidcInstallNode
+	return oidcNPM.Node(t, "the OIDC provider runs on Node.js")
 }
 
 // signingKeySet is a private JSON Web Key Set of one new ES256 key.

@@ -138,7 +138,7 @@ func TestEveryV1RouteNeedsAToken(t *testing.T) {
 	written := a.count(`SELECT count(*) FROM events`)
 	anonymous := a.as("")
 	for _, rt := range routeTable(nil, Config{}, nil) {
-		path := strings.NewReplacer("{order_id}", o.ID, "{product_id}", uuid.NewString(), "{customer_id}", o.CustomerID).Replace(rt.pattern)
+		path := strings.NewReplacer("{order_id}", o.ID, "{product_id}", uuid.NewString(), "{customer_id}", o.CustomerID, "{asset}", "init.js").Replace(rt.pattern)
 		var body any
 		if rt.method == http.MethodPost {
 			body = map[string]any{}

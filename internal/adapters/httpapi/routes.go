@@ -7,6 +7,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/jsonbody"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/livefeed"
+	"github.com/orderapi/orderapi/internal/adapters/webui"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -31,7 +32,8 @@ type policy struct {
 }
 
 // anyone is the policy of the operational routes, which carry no order
-// data and must answer load balancers and scrapers without a token.
+// data and must answer load balancers and scrapers without a token, and
+// of the API reference's page, which carries none either.
 var anyone = policy{public: true}
 
 func allow(rs ...app.Role) policy { return policy{roles: app.RolesOf(rs...)} }
@@ -56,10 +58,17 @@ func routeTable(svc *app.Service, cfg Config, live *livefeed.Feed) []route {
 		// The operators' views across every customer.
 		operator = allow(staff, service)
 	)
+	docs := webui.Docs()
 	return []route{
 		{"GET", "/healthz", anyone, handleHealth()},
 		{"GET", "/readyz", anyone, handleReady(cfg.Ready, cfg.ReadyDetails)},
 		{"GET", "/openapi.yaml", anyone, handleOpenAPI()},
+		// The API reference for browsers, over /openapi.yaml: the page,
+		// with or without its slash, and the files it loads. Its "Try it
+		// out" sends the token a developer pastes, as any client does.
+		{"GET", "/docs", anyone, docs},
+		{"GET", "/docs/", anyone, docs},
+		{"GET", "/docs/{asset}", anyone, docs},
 		{"GET", "/metrics", anyone, cfg.Metrics},
 
 		// Commands with a JSON body refuse any other media type before

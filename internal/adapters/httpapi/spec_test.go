@@ -21,10 +21,17 @@ import (
 
 // loadSpec parses api/openapi.yaml once per test binary. kin-openapi does
 // not check the uuid format by itself; the API writes canonical lower-case
-// UUIDs, so that is what the tests hold it to.
+// UUIDs, so that is what the tests hold it to. Nor does it read the
+// bodies of the media types only the API reference serves.
 var loadSpec = sync.OnceValues(func() (*openapi3.T, error) {
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(
 		`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`))
+	// The API reference's page and files: their bodies are checked as
+	// the text or bytes they are.
+	for _, mt := range []string{"text/html", "text/javascript", "text/css"} {
+		openapi3filter.RegisterBodyDecoder(mt, openapi3filter.PlainBodyDecoder)
+	}
+	openapi3filter.RegisterBodyDecoder("image/png", openapi3filter.FileBodyDecoder)
 	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {
 		return nil, fmt.Errorf("load api/openapi.yaml: %w", err)
