@@ -66,11 +66,14 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|help]
            bring an existing one's limits (age, bytes, replicas,
            duplicate window) to the settings, ahead of a deploy; never
            deletes a stream, and refuses one holding other subjects
-  nats resume --after <event id> | --from-start
+  nats resume --after <event id> | --from-start [--force]
            where the relay stopped at a stream that disagrees with its
-           checkpoint (stream_mismatch in GET /v1/projections): publish
-           the events after that one (or every event) after the stream's
-           present last message; the event must be in the feed
+           checkpoint (stream_mismatch in GET /v1/projections) or before
+           an event it cannot decode: publish the events after that one
+           (or every event) after the stream's present last message; the
+           event must be in the feed. Without --force it refuses a relay
+           not stopped so, and a point other than the newest event the
+           stream holds
 
 `
 

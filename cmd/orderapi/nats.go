@@ -78,21 +78,29 @@ func natsConnect(cfg config, name string) (jetstream.JetStream, func(), error) {
 	return js, nc.Close, nil
 }
 
+// resumeLooksBack is how many of the stream's newest messages resume
+// reads to find the last event the stream holds.
+const resumeLooksBack = 1000
+
 // natsResume is `orderapi nats resume`: an operator's decision of where
 // the relay goes on, after it stopped at a stream that disagrees with its
-// checkpoint (stream_mismatch). The relay publishes the events after the
-// one named (or every event, --from-start), each after the stream's
-// present last message. The event must be in this database's feed.
+// checkpoint (stream_mismatch) or before an event this build cannot
+// decode. The relay publishes the events after the one named (or every
+// event, --from-start), each after the stream's present last message.
+// The event must be in this database's feed. Without --force it refuses
+// a relay that is not stopped so, and a point that would publish again,
+// or leave out, events the stream shows it holds.
 func natsResume(ctx context.Context, cfg config, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("orderapi nats resume", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	after := fs.String("after", "", "the id of the last event the stream holds")
 	fromStart := fs.Bool("from-start", false, "publish every event")
+	force := fs.Bool("force", false, "resume whatever the relay's state and the stream's content")
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("nats resume: %w", err)
 	}
 	if fs.NArg() > 0 || (*after == "") == !*fromStart {
-		return errors.New("usage: orderapi nats resume --after <event id> | --from-start")
+		return errors.New("usage: orderapi nats resume --after <event id> | --from-start [--force]")
 	}
 	pool, _, err := openPool(ctx, cfg)
 	if err != nil {
@@ -103,11 +111,14 @@ func natsResume(ctx context.Context, cfg config, args []string, stdout io.Writer
 		return err
 	}
 	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency})
+	records := relaystate.New(pool)
+	sc := cfg.NATS.streamConfig()
+	sc.Name = cmp.Or(sc.Name, natsrelay.DefaultStream)
 	var cp app.BrokerCheckpoint
+	var id uuid.UUID
 	what := "every event, from the feed's start"
 	if *after != "" {
-		id, err := uuid.Parse(*after)
-		if err != nil {
+		if id, err = uuid.Parse(*after); err != nil {
 			return fmt.Errorf("nats resume: --after %q is not an event id", *after)
 		}
 		if cp.Cursor, err = feedCursorOf(ctx, store, id); err != nil {
@@ -115,23 +126,46 @@ func natsResume(ctx context.Context, cfg config, args []string, stdout io.Writer
 		}
 		what = fmt.Sprintf("the events after %s (position %d)", id, cp.Cursor.Position)
 	}
+	if !*force {
+		rec, err := records.Load(ctx, sc.Name)
+		if err != nil {
+			return err
+		}
+		if rec.Stopped == nil || (rec.Stopped.Code != natsrelay.StopStreamMismatch && rec.Stopped.Code != app.StallEventUnreadable) {
+			state := "publishing"
+			if rec.Stopped != nil {
+				state = "stopped: " + rec.Stopped.Code
+			}
+			return fmt.Errorf("nats resume: the relay of stream %s is %s, not stopped where an operator must decide (stream_mismatch or event_unreadable); "+
+				"resume only tells a stopped relay where to go on (--force to move it anyway)", sc.Name, state)
+		}
+	}
 	js, done, err := natsConnect(cfg, "orderapi nats resume")
 	if err != nil {
 		return err
 	}
 	defer done()
-	sc := cfg.NATS.streamConfig()
-	sc.Name = cmp.Or(sc.Name, natsrelay.DefaultStream)
+	if !*force {
+		known := func(id uuid.UUID) (bool, error) {
+			_, ok, err := store.EventCursor(ctx, id)
+			return ok, err
+		}
+		seq, last, found, err := natsrelay.LastEvent(ctx, js, sc, known, resumeLooksBack)
+		if err != nil {
+			return fmt.Errorf("nats resume: %w", err)
+		}
+		if found && last != id {
+			return fmt.Errorf("nats resume: the newest event stream %s holds is %s (message %d); `--after %s` goes on right after it, "+
+				"and any other point publishes again, or leaves out, the events between (--force to do it anyway)", sc.Name, last, seq, last)
+		}
+	}
 	if cp.Sequence, cp.EventID, err = natsrelay.StreamTail(ctx, js, sc); err != nil {
 		return fmt.Errorf("nats resume: %w", err)
 	}
-	if _, err := relaystate.New(pool).Resume(ctx, sc.Name, cp); err != nil {
+	if _, err := records.Resume(ctx, sc.Name, cp); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "stream %s: the relay publishes %s, following the stream's message %d\n", sc.Name, what, cp.Sequence)
-	if *fromStart && cp.Sequence > 0 {
-		fmt.Fprintf(stdout, "the stream already holds %d messages: its consumers get those events again (a message whose id the stream still remembers, within its duplicate window, is not stored twice)\n", cp.Sequence)
-	}
 	return nil
 }
 

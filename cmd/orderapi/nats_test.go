@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -214,6 +215,16 @@ func TestNATSResume(t *testing.T) {
 		}
 	}
 	waitLastSeq(1)
+	vars["DATABASE_URL"] = dbURL
+	resume := func(vars map[string]string, args ...string) (string, error) {
+		var out bytes.Buffer
+		err := run(ctx, append([]string{"orderapi", "nats", "resume"}, args...), env(vars), &out)
+		return out.String(), err
+	}
+	// and resume refuses to move a relay that is publishing
+	if _, err := resume(vars, "--from-start"); err == nil || !strings.Contains(err.Error(), "not stopped") {
+		t.Errorf("resume of a running relay: %v, want refused", err)
+	}
 
 	// When the stream is deleted, and another order created
 	if err := js.DeleteStream(ctx, names.Stream); err != nil {
@@ -234,14 +245,23 @@ func TestNATSResume(t *testing.T) {
 	}
 	waitLastSeq(0)
 
+	// and a mistyped stream is not made, even by force
+	typo := maps.Clone(vars)
+	typo["ORDERAPI_NATS_STREAM"] = names.Stream + "_TYPO"
+	if _, err := resume(typo, "--from-start", "--force"); err == nil || !strings.Contains(err.Error(), "no stream") {
+		t.Errorf("resume of a mistyped stream: %v, want refused", err)
+	}
+	if _, err := js.Stream(ctx, typo["ORDERAPI_NATS_STREAM"]); err == nil {
+		t.Error("resume made the mistyped stream")
+	}
+
 	// and when an operator resumes from the start
-	vars["DATABASE_URL"] = dbURL
-	var out bytes.Buffer
-	if err := run(ctx, []string{"orderapi", "nats", "resume", "--from-start"}, env(vars), &out); err != nil {
+	out, err := resume(vars, "--from-start")
+	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "every event") {
-		t.Errorf("resume said %q", out.String())
+	if !strings.Contains(out, "every event") {
+		t.Errorf("resume said %q", out)
 	}
 
 	// Then both events reach the new stream, and the stop clears
@@ -254,9 +274,39 @@ func TestNATSResume(t *testing.T) {
 			t.Fatal("the stop was never cleared")
 		}
 	}
+	// When someone else publishes under the prefix, and a third order is
+	// created, the relay stops again
+	var history struct {
+		Events []struct {
+			EventID string `json:"event_id"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(get(t, base+"/v1/events")), &history); err != nil || len(history.Events) != 2 {
+		t.Fatalf("feed: %v %+v", err, history)
+	}
+	if _, err := js.Publish(ctx, names.Prefix+".OrderCreated.x", []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	create()
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(get(t, base+"/v1/projections"), `"code":"stream_mismatch"`); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no stop after a foreign message")
+		}
+	}
+	// Then resume refuses a point before the newest event the stream
+	// holds, naming that one, and takes it
+	first, newest := history.Events[0].EventID, history.Events[1].EventID
+	if _, err := resume(vars, "--after", first); err == nil || !strings.Contains(err.Error(), "--after "+newest) {
+		t.Errorf("resume after an older event: %v, want refused naming %s", err, newest)
+	}
+	if _, err := resume(vars, "--after", newest); err != nil {
+		t.Fatal(err)
+	}
+	waitLastSeq(4)
+
 	// and resume refuses what it cannot do
 	for _, args := range [][]string{{}, {"--after", "nope"}, {"--after", "0193a000-0000-7000-8000-0000000000ff"}, {"--from-start", "--after", "0193a000-0000-7000-8000-0000000000ff"}} {
-		if err := run(ctx, append([]string{"orderapi", "nats", "resume"}, args...), env(vars), io.Discard); err == nil {
+		if _, err := resume(vars, append(args, "--force")...); err == nil {
 			t.Errorf("nats resume %q passed", args)
 		}
 	}

@@ -2,7 +2,9 @@ package natsrelay_test
 
 import (
 	"context"
+	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -340,5 +342,217 @@ func (f *fixture) waitGoing(r *natsrelay.Relay) {
 		if time.Now().After(deadline) {
 			f.t.Fatalf("progress %+v (stalled %+v), want caught up", st, st.Stalled)
 		}
+	}
+}
+
+// TestAForeignMessageMidBatchStopsEverythingAfterIt: a message someone
+// else publishes while a batch is in flight lands between two of the
+// relay's; none of the batch's later messages may be stored after it.
+func TestAForeignMessageMidBatchStopsEverythingAfterIt(t *testing.T) {
+	t.Parallel()
+	// Given 6 events, and a relay whose encoder holds the 2nd back until a
+	// foreign message is on the stream after the 1st
+	f := newFixture(t)
+	f.orders(2, 2)
+	all := f.feed(6)
+	held, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	cfg := f.config()
+	cfg.Encode = func(e app.RecordedEvent) ([]byte, error) {
+		if e.EventID == all[1].EventID {
+			once.Do(func() {
+				close(held)
+				<-release
+			})
+		}
+		return encode(e)
+	}
+	r, _ := f.start(cfg, f.lock(0))
+	<-held
+	f.stream(1)
+
+	// When the foreign message is published, and the batch goes on
+	f.publishRaw(f.names.Prefix+".OrderCreated.x", []byte(`{}`), "foreign")
+	close(release)
+
+	// Then the relay stops, and the stream holds the 1st event and the
+	// foreign message only
+	f.waitStopped(r, natsrelay.StopStreamMismatch)
+	time.Sleep(300 * time.Millisecond)
+	f.streamHolds(2)
+}
+
+// TestAnAlteredCopyOfTheNextEventIsNotTakenAsPublished: a message with
+// the next event's id but another body, found at the tail, stops the
+// relay; an operator's resume after the last real event does not make
+// JetStream's duplicate answer count as the event's message.
+func TestAnAlteredCopyOfTheNextEventIsNotTakenAsPublished(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events, with a duplicate window of
+	// 1s, and an altered copy of the 5th stored after them
+	f := newFixture(t)
+	cfg := f.config()
+	cfg.Stream.DuplicateWindow = time.Second
+	f.orders(2, 1)
+	_, stop := f.start(cfg, f.lock(0))
+	f.stream(4)
+	stop()
+	f.orders(1, 1)
+	all := f.feed(6)
+	f.publishRaw(f.names.Prefix+"."+all[4].Type+"."+all[4].OrderID.String(), []byte(`{"forged":true}`), all[4].EventID.String())
+	r, _ := f.start(cfg, f.lock(0))
+	f.waitStopped(r, natsrelay.StopStreamMismatch)
+
+	// When an operator resumes after the 4th event, behind the copy
+	if _, err := relaystate.New(f.pool).Resume(context.Background(), f.names.Stream,
+		app.BrokerCheckpoint{Cursor: app.CursorOf(all[3]), EventID: all[4].EventID, Sequence: 5}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Then the relay does not take the copy for the 5th event's message:
+	// once JetStream forgot its id, the 5th and 6th follow it
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		if st := f.record(); st.Checkpoint.Sequence == 7 && st.Stopped == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("record %+v (%+v), want at message 7", f.record(), f.record().Stopped)
+		}
+	}
+	msgs := f.stream(7)
+	f.sameAsFeed(msgs[5:], all[4:])
+}
+
+// TestAnExtraHeaderIsNotTheRelaysMessage: a copy of the next event with a
+// header the relay does not send is not taken for its own.
+func TestAnExtraHeaderIsNotTheRelaysMessage(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events and stopped, and a copy of the
+	// 5th with an extra header after them
+	f := publishedFour(t)
+	f.orders(1, 0)
+	all := f.feed(5)
+	body, err := encode(all[4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, js := natstest.JetStream(t, f.url)
+	msg := nats.NewMsg(f.names.Prefix + "." + all[4].Type + "." + all[4].OrderID.String())
+	msg.Data = body
+	msg.Header.Set("Content-Type", "application/cloudevents+json")
+	msg.Header.Set("X-Extra", "1")
+	if _, err := js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(all[4].EventID.String())); err != nil {
+		t.Fatal(err)
+	}
+
+	// When the relay starts, then it stops there
+	r, _ := f.start(f.config(), f.lock(0))
+	if st := f.waitStopped(r, natsrelay.StopStreamMismatch); !strings.Contains(st.Stalled.Reason, "X-Extra") {
+		t.Errorf("reason %q, want it to name the header", st.Stalled.Reason)
+	}
+}
+
+// TestAStreamThatRefusesEveryGuardIsReported: a stream its server cannot
+// place the next message in (purged past its last sequence) refuses every
+// guard although it agrees with the checkpoint: reported, not retried in
+// silence.
+func TestAStreamThatRefusesEveryGuardIsReported(t *testing.T) {
+	t.Parallel()
+	// Given a relay that published 4 events and stopped, and its stream
+	// deleted, made again and purged up to sequence 5
+	f := publishedFour(t)
+	_, js := natstest.JetStream(t, f.url)
+	ctx := context.Background()
+	if err := js.DeleteStream(ctx, f.names.Stream); err != nil {
+		t.Fatal(err)
+	}
+	cfg := f.config()
+	if err := natsrelay.EnsureStream(ctx, js, cfg.Stream); err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(ctx, f.names.Stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Purge(ctx, jetstream.WithPurgeSequence(5)); err != nil {
+		t.Fatal(err)
+	}
+	f.orders(1, 0)
+
+	// When the relay starts
+	r, _ := f.start(cfg, f.lock(0))
+
+	// Then it reports the stream unusable, or a mismatch, never nothing
+	for deadline := time.Now().Add(wait); ; time.Sleep(20 * time.Millisecond) {
+		st, err := r.Progress(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Stalled != nil && (st.Stalled.Code == natsrelay.StopStreamUnusable || st.Stalled.Code == natsrelay.StopStreamMismatch) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("progress %+v (stalled %+v), want a stop", st, st.Stalled)
+		}
+	}
+}
+
+// TestAResumePastAnUnreadableEventGoesOn: an operator who resumes after
+// an event this build cannot decode sends the stopped relay on.
+func TestAResumePastAnUnreadableEventGoesOn(t *testing.T) {
+	t.Parallel()
+	// Given a relay stopped before an unreadable 3rd event, 2 published
+	f := newFixture(t)
+	f.orders(1, 1)
+	if _, err := f.pool.Exec(context.Background(), `
+INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, occurred_at)
+VALUES (gen_random_uuid(), gen_random_uuid(), 1, 'OrderExploded', 1, '{}', now())`); err != nil {
+		t.Fatal(err)
+	}
+	f.orders(1, 1)
+	all := f.feed(5)
+	r, _ := f.start(f.config(), f.lock(0))
+	f.waitStopped(r, app.StallEventUnreadable)
+
+	// When an operator resumes after it
+	if _, err := relaystate.New(f.pool).Resume(context.Background(), f.names.Stream,
+		app.BrokerCheckpoint{Cursor: app.CursorOf(all[2]), EventID: all[1].EventID, Sequence: 2}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Then the relay publishes the 2 after it
+	msgs := f.stream(4)
+	f.sameAsFeed(msgs[2:], all[3:])
+	f.waitGoing(r)
+}
+
+// lostLock is a lock that this process believes it holds, whose session
+// is gone: what a holder frozen past its session's end finds.
+type lostLock struct{}
+
+func (lostLock) RunChecked(ctx context.Context, work func(context.Context, func(context.Context) error) error) error {
+	return work(ctx, func(context.Context) error { return errors.New("the lock's session is gone") })
+}
+
+func (lostLock) Held() bool { return true }
+
+// TestAHolderThatLostItsLockRecordsNothing: a relay whose lock's session
+// is gone does not write its stop over its successor's record.
+func TestAHolderThatLostItsLockRecordsNothing(t *testing.T) {
+	t.Parallel()
+	// Given a relay that cannot reach NATS and has lost its lock
+	f := newFixtureAt(t, "nats://127.0.0.1:"+itoa(natstest.FreePort(t)))
+	f.orders(1, 0)
+	cfg := f.config()
+	cfg.AckWait = 100 * time.Millisecond
+	_, stop := f.start(cfg, lostLock{})
+
+	// When it has tried for a while
+	time.Sleep(time.Second)
+	stop()
+
+	// Then it recorded no stop
+	if st := f.record(); st.Stopped != nil {
+		t.Errorf("record %+v, want no stop", st.Stopped)
 	}
 }

@@ -5,10 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
-	"github.com/orderapi/orderapi/internal/adapters/cloudevent"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -156,24 +157,36 @@ func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.Brok
 }
 
 // same checks that m is exactly the message the relay publishes for e:
-// its subject, Nats-Msg-Id, Content-Type and body.
+// its subject, body and headers (but the guards, Nats-Expected-*, which
+// the stream keeps as they were sent and which depend on who sent it).
 func (r *Relay) same(m *jetstream.RawStreamMsg, e app.RecordedEvent) error {
-	want, err := r.cfg.Encode(e)
+	want, err := r.message(e)
 	if err != nil {
-		return fmt.Errorf("encode event %s: %w", e.EventID, err)
+		return err
 	}
-	id, ct := m.Header.Get(jetstream.MsgIDHeader), m.Header.Get("Content-Type")
-	if id == e.EventID.String() && m.Subject == r.subject(e) && ct == cloudevent.ContentType && bytes.Equal(m.Data, want) {
-		return nil
-	}
-	what := "a different body"
+	what := ""
 	switch {
-	case id != e.EventID.String():
-		what = fmt.Sprintf("Nats-Msg-Id %q", id)
-	case m.Subject != r.subject(e):
+	case m.Header.Get(jetstream.MsgIDHeader) != e.EventID.String():
+		what = fmt.Sprintf("Nats-Msg-Id %q", m.Header.Get(jetstream.MsgIDHeader))
+	case m.Subject != want.Subject:
 		what = "subject " + m.Subject
-	case ct != cloudevent.ContentType:
-		what = fmt.Sprintf("Content-Type %q", ct)
+	case !bytes.Equal(m.Data, want.Data):
+		what = "a different body"
+	default:
+		want.Header.Set(jetstream.MsgIDHeader, e.EventID.String())
+		for k, v := range m.Header {
+			if !strings.HasPrefix(k, "Nats-Expected-") && !slices.Equal(v, want.Header.Values(k)) {
+				what = fmt.Sprintf("header %s %q", k, v)
+			}
+		}
+		for k := range want.Header {
+			if len(m.Header.Values(k)) == 0 {
+				what = "no header " + k
+			}
+		}
+	}
+	if what == "" {
+		return nil
 	}
 	return mismatchf("stream %s's message %d has %s, but the feed's event there is %s (position %d): "+
 		"someone else published to it; the relay publishes nothing until that is resolved (see `orderapi nats resume`)",

@@ -114,11 +114,15 @@ type stopRecord struct {
 }
 
 // stopped records why the relay publishes nothing, once per reason, and
-// logs it.
-func (r *Relay) stopped(ctx context.Context, st app.ProjectionStall) {
+// logs it; only while this process holds the lock (alive), so that a
+// holder that lost it, unaware, cannot overwrite its successor's record.
+func (r *Relay) stopped(ctx context.Context, alive func(context.Context) error, st app.ProjectionStall) {
 	r.stop.mu.Lock()
 	defer r.stop.mu.Unlock()
 	if w := r.stop.written; w != nil && !r.stop.unknown && w.Code == st.Code && w.EventID == st.EventID && w.Reason == st.Reason {
+		return
+	}
+	if err := alive(ctx); err != nil {
 		return
 	}
 	if err := r.cfg.Checkpoints.Stop(ctx, r.cfg.Stream.Name, st); err != nil {
@@ -131,6 +135,15 @@ func (r *Relay) stopped(ctx context.Context, st app.ProjectionStall) {
 		ev = r.log.Warn()
 	}
 	ev.Str("code", st.Code).Msg("nats relay stopped: " + st.Reason)
+}
+
+// forgetStop makes the next record written, whatever this process wrote
+// before: the record may have changed under it (a new term of the lock,
+// an operator's resume).
+func (r *Relay) forgetStop() {
+	r.stop.mu.Lock()
+	r.stop.unknown = true
+	r.stop.mu.Unlock()
 }
 
 // going clears the stop record once the relay publishes again.

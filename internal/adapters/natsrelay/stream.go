@@ -145,26 +145,14 @@ func SetupStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) 
 	return "updated", nil
 }
 
-// StreamTail makes sure the stream exists (as EnsureStream) and returns
-// its last sequence and, when the stream still holds that message, the
-// event id it carries (uuid.Nil otherwise): where an operator's resume
-// places the relay.
+// StreamTail returns the stream's last sequence and, when the stream
+// still holds that message, the event id it carries (uuid.Nil otherwise):
+// where an operator's resume places the relay. It never creates the
+// stream: a mistyped name must not make one.
 func StreamTail(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (uint64, uuid.UUID, error) {
-	cfg = cfg.withDefaults()
-	if err := EnsureStream(ctx, js, cfg); err != nil {
-		return 0, uuid.Nil, err
-	}
-	s, err := js.Stream(ctx, cfg.Name)
-	if err != nil {
-		return 0, uuid.Nil, fmt.Errorf("look up stream %s: %w", cfg.Name, err)
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return 0, uuid.Nil, fmt.Errorf("stream %s info: %w", cfg.Name, err)
-	}
-	last := info.State.LastSeq
-	if last == 0 {
-		return 0, uuid.Nil, nil
+	s, last, err := streamLast(ctx, js, cfg)
+	if err != nil || last == 0 {
+		return last, uuid.Nil, err
 	}
 	m, err := s.GetMsg(ctx, last)
 	if errors.Is(err, jetstream.ErrMsgNotFound) {
@@ -178,4 +166,56 @@ func StreamTail(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (
 		return last, uuid.Nil, nil
 	}
 	return last, id, nil
+}
+
+// LastEvent finds, among the stream's newest limit messages, the newest
+// whose Nats-Msg-Id is an event that known says is this database's: the
+// last event the stream holds. found is false when none is.
+func LastEvent(ctx context.Context, js jetstream.JetStream, cfg StreamConfig, known func(uuid.UUID) (bool, error), limit int) (seq uint64, id uuid.UUID, found bool, err error) {
+	s, last, err := streamLast(ctx, js, cfg)
+	if err != nil {
+		return 0, uuid.Nil, false, err
+	}
+	for seq = last; seq > 0 && last-seq < uint64(limit); seq-- {
+		m, err := s.GetMsg(ctx, seq)
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, uuid.Nil, false, fmt.Errorf("read stream %s's message %d: %w", cfg.Name, seq, err)
+		}
+		id, err := uuid.Parse(m.Header.Get(jetstream.MsgIDHeader))
+		if err != nil {
+			continue
+		}
+		ok, err := known(id)
+		if err != nil {
+			return 0, uuid.Nil, false, err
+		}
+		if ok {
+			return seq, id, true, nil
+		}
+	}
+	return 0, uuid.Nil, false, nil
+}
+
+// streamLast looks the stream up, without creating it, and reads its last
+// sequence.
+func streamLast(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, uint64, error) {
+	cfg = cfg.withDefaults()
+	s, err := js.Stream(ctx, cfg.Name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, 0, fmt.Errorf("there is no stream %s (ORDERAPI_NATS_STREAM); the relay makes it when it runs", cfg.Name)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("look up stream %s: %w", cfg.Name, err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("stream %s info: %w", cfg.Name, err)
+	}
+	if err := sameSubjects(cfg, info.Config.Subjects); err != nil {
+		return nil, 0, err
+	}
+	return s, info.State.LastSeq, nil
 }
