@@ -116,7 +116,7 @@ func (r *Relay) checkTail(ctx context.Context, s jetstream.Stream, cp app.Broker
 
 // verifyAfter checks the messages after the checkpoint, up to last, one
 // by one against the feed's events after it: each must be exactly what
-// the relay would publish (subject, Nats-Msg-Id, body). It returns the
+// the relay would publish (subject, headers, body). It returns the
 // checkpoint past them.
 func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.BrokerCheckpoint, last uint64) (app.BrokerCheckpoint, error) {
 	name := r.cfg.Stream.Name
@@ -156,14 +156,15 @@ func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.Brok
 }
 
 // same checks that m is exactly the message the relay publishes for e:
-// its subject, Nats-Msg-Id, Content-Type and body.
+// its subject, Nats-Msg-Id, Content-Type, traceparent and body.
 func (r *Relay) same(m *jetstream.RawStreamMsg, e app.RecordedEvent) error {
 	want, err := r.cfg.Encode(e)
 	if err != nil {
 		return fmt.Errorf("encode event %s: %w", e.EventID, err)
 	}
-	id, ct := m.Header.Get(jetstream.MsgIDHeader), m.Header.Get("Content-Type")
-	if id == e.EventID.String() && m.Subject == r.subject(e) && ct == cloudevent.ContentType && bytes.Equal(m.Data, want) {
+	id, ct, tp := m.Header.Get(jetstream.MsgIDHeader), m.Header.Get("Content-Type"), m.Header.Get(traceParentHeader)
+	wantTP := cloudevent.TraceParent(e.Metadata)
+	if id == e.EventID.String() && m.Subject == r.subject(e) && ct == cloudevent.ContentType && tp == wantTP && bytes.Equal(m.Data, want) {
 		return nil
 	}
 	what := "a different body"
@@ -174,6 +175,8 @@ func (r *Relay) same(m *jetstream.RawStreamMsg, e app.RecordedEvent) error {
 		what = "subject " + m.Subject
 	case ct != cloudevent.ContentType:
 		what = fmt.Sprintf("Content-Type %q", ct)
+	case tp != wantTP:
+		what = fmt.Sprintf("traceparent %q", tp)
 	}
 	return mismatchf("stream %s's message %d has %s, but the feed's event there is %s (position %d): "+
 		"someone else published to it; the relay publishes nothing until that is resolved (see `orderapi nats resume`)",

@@ -12,6 +12,10 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 )
 
+// traceParentHeader carries an event's W3C trace context, as its
+// CloudEvent's traceparent does.
+const traceParentHeader = "traceparent"
+
 // relay publishes while this process holds the lock: from the located
 // checkpoint, read the feed, publish, record the checkpoint, repeat; wait
 // for a wake-up when drained. A failed publish (a guard refused it, NATS
@@ -192,6 +196,11 @@ func (r *Relay) publish(ctx context.Context, js jetstream.JetStream, t app.Broke
 			msg := nats.NewMsg(r.subject(e))
 			msg.Data = body
 			msg.Header.Set("Content-Type", cloudevent.ContentType)
+			// The request's trace travels on, for consumers that read
+			// headers rather than the CloudEvent's attributes.
+			if tp := cloudevent.TraceParent(e.Metadata); tp != "" {
+				msg.Header.Set(traceParentHeader, tp)
+			}
 			f, err := js.PublishMsgAsync(msg, jetstream.WithMsgID(e.EventID.String()),
 				jetstream.WithExpectStream(r.cfg.Stream.Name), jetstream.WithExpectLastSequence(t.Sequence+uint64(i)))
 			if err != nil {

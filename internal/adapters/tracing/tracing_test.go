@@ -1,0 +1,200 @@
+package tracing_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+
+	"github.com/orderapi/orderapi/internal/adapters/tracing"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
+	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
+	"google.golang.org/protobuf/proto"
+)
+
+// collector is an OTLP/HTTP endpoint that keeps what it is sent.
+type collector struct {
+	*httptest.Server
+	mu       sync.Mutex
+	paths    []string
+	headers  []http.Header
+	requests []*collectortrace.ExportTraceServiceRequest
+}
+
+func newCollector(t *testing.T) *collector {
+	t.Helper()
+	c := &collector{}
+	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(r.Body)
+		req := &collectortrace.ExportTraceServiceRequest{}
+		if err != nil || proto.Unmarshal(body, req) != nil {
+			http.Error(w, "not an OTLP export", http.StatusBadRequest)
+			return
+		}
+		c.mu.Lock()
+		c.paths, c.headers, c.requests = append(c.paths, r.URL.Path), append(c.headers, r.Header.Clone()), append(c.requests, req)
+		c.mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	t.Cleanup(c.Close)
+	return c
+}
+
+// spans is every span received, with its resource's attributes.
+func (c *collector) spans() (spans []*tracepb.Span, resource map[string]string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	resource = map[string]string{}
+	for _, r := range c.requests {
+		for _, rs := range r.ResourceSpans {
+			for _, a := range rs.Resource.Attributes {
+				resource[a.Key] = a.Value.GetStringValue()
+			}
+			for _, ss := range rs.ScopeSpans {
+				spans = append(spans, ss.Spans...)
+			}
+		}
+	}
+	return spans, resource
+}
+
+func start(t *testing.T, env map[string]string) *tracing.Tracing {
+	t.Helper()
+	cfg, err := load(env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := tracing.New(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tr
+}
+
+func TestNewIsNilWhenTracingIsOff(t *testing.T) {
+	t.Parallel()
+	// Given no exporter configured, when tracing starts
+	tr := start(t, map[string]string{"OTEL_SERVICE_NAME": "orders"})
+	// Then there is nothing to install, and nothing to shut down
+	if tr != nil {
+		t.Fatalf("New = %+v, want nil", tr)
+	}
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Errorf("Shutdown of nil: %v", err)
+	}
+}
+
+func TestSpansReachTheCollectorAsConfigured(t *testing.T) {
+	t.Parallel()
+	// Given a collector, and tracing configured for it by the environment
+	c := newCollector(t)
+	tr := start(t, map[string]string{
+		"OTEL_EXPORTER_OTLP_ENDPOINT": c.URL + "/otlp",
+		"OTEL_EXPORTER_OTLP_HEADERS":  "api-key=s%C3%A9cret",
+		"OTEL_SERVICE_NAME":           "orders",
+		"OTEL_RESOURCE_ATTRIBUTES":    "deployment.environment.name=test,service.name=ignored",
+	})
+
+	// When a span ends, and tracing shuts down
+	_, span := tr.Provider().Tracer("test").Start(context.Background(), "GET /v1/orders/{order_id}")
+	span.End()
+	if err := tr.Shutdown(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+
+	// Then the collector got it at the endpoint's traces path, with the
+	// headers, from the service named, with the resource's attributes
+	spans, resource := c.spans()
+	if len(spans) != 1 || spans[0].Name != "GET /v1/orders/{order_id}" {
+		t.Fatalf("spans %v", spans)
+	}
+	if c.paths[0] != "/otlp/v1/traces" || c.headers[0].Get("api-key") != "sécret" {
+		t.Errorf("path %s, headers %v", c.paths[0], c.headers[0])
+	}
+	if resource["service.name"] != "orders" || resource["deployment.environment.name"] != "test" {
+		t.Errorf("resource %v", resource)
+	}
+}
+
+func TestTheServiceNameDefaultsToTheResourcesThenOrderapi(t *testing.T) {
+	t.Parallel()
+	for attrs, want := range map[string]string{"service.name=shop-orders": "shop-orders", "": "orderapi"} {
+		// Given tracing without OTEL_SERVICE_NAME
+		c := newCollector(t)
+		tr := start(t, map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": c.URL + "/v1/traces", "OTEL_RESOURCE_ATTRIBUTES": attrs})
+		// When a span is exported
+		_, span := tr.Provider().Tracer("test").Start(context.Background(), "span")
+		span.End()
+		if err := tr.Shutdown(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		// Then its service is the resource attributes', else orderapi
+		if _, resource := c.spans(); resource["service.name"] != want {
+			t.Errorf("%q: service.name %q, want %q", attrs, resource["service.name"], want)
+		}
+	}
+}
+
+func TestTheSamplerKeepsWhatItIsToldTo(t *testing.T) {
+	t.Parallel()
+	sampledParent := trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{1}, SpanID: trace.SpanID{1}, TraceFlags: trace.FlagsSampled, Remote: true})
+	for _, c := range []struct {
+		sampler, arg string
+		parent       bool
+		sampled      bool
+	}{
+		{"always_off", "", false, false},
+		{"traceidratio", "0", false, false},
+		{"traceidratio", "1", false, true},
+		{"parentbased_traceidratio", "0", false, false},
+		// The caller sampled its trace: it is continued, whatever the ratio.
+		{"parentbased_traceidratio", "0", true, true},
+		{"parentbased_always_off", "", true, true},
+		{"always_off", "", true, false},
+	} {
+		// Given tracing with the sampler
+		tr := start(t, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:9/v1/traces",
+			"OTEL_TRACES_SAMPLER": c.sampler, "OTEL_TRACES_SAMPLER_ARG": c.arg})
+		ctx := context.Background()
+		if c.parent {
+			ctx = trace.ContextWithRemoteSpanContext(ctx, sampledParent)
+		}
+		// When a span starts
+		_, span := tr.Provider().Tracer("test").Start(ctx, "span")
+		// Then it is sampled as the sampler decides
+		if got := span.SpanContext().IsSampled(); got != c.sampled {
+			t.Errorf("%s %s, sampled parent %t: sampled %t, want %t", c.sampler, c.arg, c.parent, got, c.sampled)
+		}
+		span.End()
+		shutdownQuietly(tr)
+	}
+}
+
+func TestThePropagatorsReadWhatTheyAreTold(t *testing.T) {
+	t.Parallel()
+	const traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+	for propagators, continued := range map[string]bool{"": true, "tracecontext": true, "baggage": false, "none": false} {
+		// Given tracing with the propagators
+		tr := start(t, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_PROPAGATORS": propagators})
+		// When a request's traceparent is read
+		h := http.Header{"Traceparent": []string{traceparent}}
+		ctx := tr.Propagator().Extract(context.Background(), propagation.HeaderCarrier(h))
+		// Then the trace is continued only by tracecontext
+		if got := trace.SpanContextFromContext(ctx).TraceID().String() == "4bf92f3577b34da6a3ce929d0e0e4736"; got != continued {
+			t.Errorf("OTEL_PROPAGATORS=%q: continued %t, want %t", propagators, got, continued)
+		}
+		shutdownQuietly(tr)
+	}
+}
+
+// shutdownQuietly stops a Tracing whose collector does not exist.
+func shutdownQuietly(tr *tracing.Tracing) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_ = tr.Shutdown(ctx)
+}
