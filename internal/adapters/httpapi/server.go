@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,6 +18,8 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config holds what the binary decides about the HTTP interface.
@@ -77,6 +80,15 @@ type Config struct {
 	// Auth verifies the bearer token every /v1 route asks for: required,
 	// so that no server runs without authentication.
 	Auth Authenticator
+
+	// Tracer, if set, traces every request but the probes and scrapes:
+	// a server span named by its route, continuing the trace the
+	// caller's headers name as Propagator reads them (W3C Trace Context
+	// if nil). The trace ids go into the request's log lines and, when
+	// sampled, into the metadata of the events it appends. Nil installs
+	// no tracing at all.
+	Tracer     trace.TracerProvider
+	Propagator propagation.TextMapPropagator
 }
 
 const defaultRequestTimeout = 10 * time.Second
@@ -121,9 +133,16 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	// and every answer, a panic's and a refusal's included, carries the
 	// request id, the security headers and the CORS headers. Preflights
 	// are answered before the routes, and so before the rate limits,
-	// which each protected route applies once its caller is known.
+	// which each protected route applies once its caller is known. The
+	// server span, when tracing, encloses all of it; the logger gets its
+	// ids before the access log writes.
+	if cfg.Tracer != nil {
+		propagator := cmp.Or[propagation.TextMapPropagator](cfg.Propagator, propagation.TraceContext{})
+		mux.Use(traced(cfg.Tracer, propagator), requestID(log), traceLog)
+	} else {
+		mux.Use(requestID(log))
+	}
 	mux.Use(
-		requestID(log),
 		access.Secure,
 		accessLog(cfg.Observe),
 		recoverer,

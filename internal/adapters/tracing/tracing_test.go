@@ -2,64 +2,25 @@ package tracing_test
 
 import (
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
 
 	"github.com/orderapi/orderapi/internal/adapters/tracing"
+	"github.com/orderapi/orderapi/internal/adapters/tracing/otlpsink"
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
-	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
-	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
-	"google.golang.org/protobuf/proto"
 )
 
-// collector is an OTLP/HTTP endpoint that keeps what it is sent.
-type collector struct {
-	*httptest.Server
-	mu       sync.Mutex
-	paths    []string
-	headers  []http.Header
-	requests []*collectortrace.ExportTraceServiceRequest
-}
-
-func newCollector(t *testing.T) *collector {
+// newSink is an OTLP/HTTP endpoint that keeps what it is sent, until the
+// test ends.
+func newSink(t *testing.T) *otlpsink.Sink {
 	t.Helper()
-	c := &collector{}
-	c.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(r.Body)
-		req := &collectortrace.ExportTraceServiceRequest{}
-		if err != nil || proto.Unmarshal(body, req) != nil {
-			http.Error(w, "not an OTLP export", http.StatusBadRequest)
-			return
-		}
-		c.mu.Lock()
-		c.paths, c.headers, c.requests = append(c.paths, r.URL.Path), append(c.headers, r.Header.Clone()), append(c.requests, req)
-		c.mu.Unlock()
-		w.Header().Set("Content-Type", "application/x-protobuf")
-	}))
-	t.Cleanup(c.Close)
-	return c
-}
-
-// spans is every span received, with its resource's attributes.
-func (c *collector) spans() (spans []*tracepb.Span, resource map[string]string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	resource = map[string]string{}
-	for _, r := range c.requests {
-		for _, rs := range r.ResourceSpans {
-			for _, a := range rs.Resource.Attributes {
-				resource[a.Key] = a.Value.GetStringValue()
-			}
-			for _, ss := range rs.ScopeSpans {
-				spans = append(spans, ss.Spans...)
-			}
-		}
+	s, err := otlpsink.Start(true)
+	if err != nil {
+		t.Fatal(err)
 	}
-	return spans, resource
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 func start(t *testing.T, env map[string]string) *tracing.Tracing {
@@ -91,9 +52,9 @@ func TestNewIsNilWhenTracingIsOff(t *testing.T) {
 func TestSpansReachTheCollectorAsConfigured(t *testing.T) {
 	t.Parallel()
 	// Given a collector, and tracing configured for it by the environment
-	c := newCollector(t)
+	c := newSink(t)
 	tr := start(t, map[string]string{
-		"OTEL_EXPORTER_OTLP_ENDPOINT": c.URL + "/otlp",
+		"OTEL_EXPORTER_OTLP_ENDPOINT": c.URL() + "/otlp",
 		"OTEL_EXPORTER_OTLP_HEADERS":  "api-key=s%C3%A9cret",
 		"OTEL_SERVICE_NAME":           "orders",
 		"OTEL_RESOURCE_ATTRIBUTES":    "deployment.environment.name=test,service.name=ignored",
@@ -108,15 +69,16 @@ func TestSpansReachTheCollectorAsConfigured(t *testing.T) {
 
 	// Then the collector got it at the endpoint's traces path, with the
 	// headers, from the service named, with the resource's attributes
-	spans, resource := c.spans()
-	if len(spans) != 1 || spans[0].Name != "GET /v1/orders/{order_id}" {
-		t.Fatalf("spans %v", spans)
+	exports := c.Exports()
+	if len(exports) != 1 || len(exports[0].Spans) != 1 || exports[0].Spans[0].Name != "GET /v1/orders/{order_id}" {
+		t.Fatalf("exports %v", exports)
 	}
-	if c.paths[0] != "/otlp/v1/traces" || c.headers[0].Get("api-key") != "sécret" {
-		t.Errorf("path %s, headers %v", c.paths[0], c.headers[0])
+	e := exports[0]
+	if e.Path != "/otlp/v1/traces" || e.Header.Get("api-key") != "sécret" {
+		t.Errorf("path %s, headers %v", e.Path, e.Header)
 	}
-	if resource["service.name"] != "orders" || resource["deployment.environment.name"] != "test" {
-		t.Errorf("resource %v", resource)
+	if e.Resource["service.name"] != "orders" || e.Resource["deployment.environment.name"] != "test" {
+		t.Errorf("resource %v", e.Resource)
 	}
 }
 
@@ -124,8 +86,8 @@ func TestTheServiceNameDefaultsToTheResourcesThenOrderapi(t *testing.T) {
 	t.Parallel()
 	for attrs, want := range map[string]string{"service.name=shop-orders": "shop-orders", "": "orderapi"} {
 		// Given tracing without OTEL_SERVICE_NAME
-		c := newCollector(t)
-		tr := start(t, map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": c.URL + "/v1/traces", "OTEL_RESOURCE_ATTRIBUTES": attrs})
+		c := newSink(t)
+		tr := start(t, map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": c.URL() + "/v1/traces", "OTEL_RESOURCE_ATTRIBUTES": attrs})
 		// When a span is exported
 		_, span := tr.Provider().Tracer("test").Start(context.Background(), "span")
 		span.End()
@@ -133,8 +95,8 @@ func TestTheServiceNameDefaultsToTheResourcesThenOrderapi(t *testing.T) {
 			t.Fatal(err)
 		}
 		// Then its service is the resource attributes', else orderapi
-		if _, resource := c.spans(); resource["service.name"] != want {
-			t.Errorf("%q: service.name %q, want %q", attrs, resource["service.name"], want)
+		if e := c.Exports(); len(e) != 1 || e[0].Resource["service.name"] != want {
+			t.Errorf("%q: exports %v, want service.name %q", attrs, e, want)
 		}
 	}
 }

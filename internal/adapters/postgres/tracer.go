@@ -1,0 +1,74 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/exaring/otelpgx"
+	"github.com/jackc/pgx/v5"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/metric/noop"
+	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
+	"go.opentelemetry.io/otel/trace"
+)
+
+// Tracer records a span for each statement, named by what it does
+// ("INSERT events", "SELECT order_details"), as a child of the span in
+// its context: a statement outside a recording span (a background
+// worker's, a request not sampled) records nothing. A span holds the
+// statement's text, whose values are always bind parameters, never the
+// parameters themselves.
+//
+// Set it as the pool's ConnConfig.Tracer; it is otelpgx's tracer, whose
+// spans it names and describes.
+type Tracer struct {
+	*otelpgx.Tracer
+	summaries *summaries
+}
+
+// NewTracer returns a Tracer whose spans tp makes.
+func NewTracer(tp trace.TracerProvider) *Tracer {
+	t := &Tracer{summaries: &summaries{}}
+	t.Tracer = otelpgx.NewTracer(
+		otelpgx.WithTracerProvider(tp),
+		// Metrics are Prometheus's here (the pool's collector).
+		otelpgx.WithMeterProvider(noop.NewMeterProvider()),
+		// db.system.name is the conventions' present name; db.system
+		// their former, which many backends still read.
+		otelpgx.WithTracerAttributes(attribute.String("db.system", "postgresql")),
+		otelpgx.WithSpanNameFunc(func(sql string) string { return t.summaries.of(sql).String() }),
+	)
+	return t
+}
+
+// TraceQueryStart starts the statement's span, if its context records.
+func (t *Tracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	ctx = t.Tracer.TraceQueryStart(ctx, conn, data)
+	t.describe(ctx, data.SQL, "")
+	return ctx
+}
+
+// TracePrepareStart starts the span of preparing a statement, which a
+// connection does before it first runs it.
+func (t *Tracer) TracePrepareStart(ctx context.Context, conn *pgx.Conn, data pgx.TracePrepareStartData) context.Context {
+	ctx = t.Tracer.TracePrepareStart(ctx, conn, data)
+	t.describe(ctx, data.SQL, "PREPARE ")
+	return ctx
+}
+
+// describe gives the span otelpgx started the conventions' attributes:
+// otelpgx takes the whole name for the operation.
+func (t *Tracer) describe(ctx context.Context, sql, prefix string) {
+	span := trace.SpanFromContext(ctx)
+	if !span.IsRecording() {
+		return
+	}
+	s := t.summaries.of(sql)
+	if prefix != "" {
+		span.SetName(prefix + s.String())
+	}
+	attrs := []attribute.KeyValue{semconv.DBOperationName(s.operation), semconv.DBQuerySummary(s.String())}
+	if s.table != "" {
+		attrs = append(attrs, semconv.DBCollectionName(s.table))
+	}
+	span.SetAttributes(attrs...)
+}
