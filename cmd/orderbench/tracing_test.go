@@ -1,0 +1,88 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+)
+
+// TestBenchMeasuresTracing runs the tracing pairs briefly.
+func TestBenchMeasuresTracing(t *testing.T) {
+	// Given a database server
+	out := filepath.Join(t.TempDir(), "results.json")
+	env := map[string]string{
+		"DATABASE_URL":      pgtest.NewURL(t),
+		"BENCH_OUT":         out,
+		"BENCH_OTEL":        "1",
+		"BENCH_CLIENTS":     "2",
+		"BENCH_ROUNDS":      "2",
+		"BENCH_WARMUP":      "50ms",
+		"BENCH_WINDOW":      "300ms",
+		"BENCH_SEED_ORDERS": "20",
+		"BENCH_SCENARIOS":   strings.Join([]string{tracingOffAddName, tracingOnAddName, tracingOffGetName, tracingOnGetName}, ","),
+	}
+
+	// When the benchmark runs only them
+	var stdout bytes.Buffer
+	if err := run(t.Context(), func(k string) string { return env[k] }, &stdout); err != nil {
+		t.Fatalf("run: %v\n%s", err, stdout.String())
+	}
+
+	// Then all four were measured, without an error or a lost write
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Errors != 0 || rep.LostWrites != 0 || len(rep.Rows) != 4 {
+		t.Fatalf("%d errors, %d lost writes, rows %+v", rep.Errors, rep.LostWrites, rep.Rows)
+	}
+	for _, r := range rep.Rows {
+		if r.Median.Ops == 0 || len(r.Rounds) != 2 {
+			t.Errorf("%s: %+v", r.Scenario, r)
+		}
+	}
+	// and the tracing server exported spans (a tenth of hundreds of
+	// requests), the other none
+	if rep.Traces == nil || rep.Traces.Spans == 0 {
+		t.Errorf("traces %+v", rep.Traces)
+	}
+	// and the goals name tracing's cost for both, with the rounds' ratios printed
+	if gs := rep.tracingGoals(); len(gs) != 2 || !strings.Contains(stdout.String(), "on / off, per round") {
+		t.Errorf("tracing goals %+v\n%s", gs, stdout.String())
+	}
+}
+
+func TestTracingScenariosNeedBenchOTel(t *testing.T) {
+	// Given the scenarios named without BENCH_OTEL
+	env := map[string]string{"BENCH_SCENARIOS": tracingOnAddName}
+	cfg, err := loadConfig(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Then they do not run
+	if cfg.runsTracing() {
+		t.Error("tracing scenarios run without BENCH_OTEL")
+	}
+	// and with it, they run among all the others
+	env = map[string]string{"BENCH_OTEL": "1"}
+	if cfg, err = loadConfig(func(k string) string { return env[k] }); err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.runs(tracingOnGetName) || !cfg.runs(tracingOffAddName) || !cfg.runs(addItemName) {
+		t.Errorf("with BENCH_OTEL: %+v", cfg)
+	}
+	// and another value is refused
+	env = map[string]string{"BENCH_OTEL": "yes"}
+	if _, err := loadConfig(func(k string) string { return env[k] }); err == nil {
+		t.Error("BENCH_OTEL=yes accepted")
+	}
+}
