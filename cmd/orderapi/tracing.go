@@ -49,7 +49,7 @@ func (tr tracer) pool() pgx.QueryTracer {
 // http sets the server's tracing; none when off.
 func (tr tracer) http(c *httpapi.Config) {
 	if tr.t != nil {
-		c.Tracer, c.Propagator = tr.t.Provider(), tr.t.Propagator()
+		c.Tracing = tr.t
 	}
 }
 

@@ -13,17 +13,6 @@ import (
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
 )
 
-// newSink is an OTLP/HTTP endpoint that keeps what it is sent.
-func newSink(t *testing.T) *otlpsink.Sink {
-	t.Helper()
-	s, err := otlpsink.Start(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
-
 // createOrder creates an order on the service at addr, with headers in
 // name, value pairs.
 func createOrder(t *testing.T, addr string, headers ...string) {
@@ -52,7 +41,7 @@ func createOrder(t *testing.T, addr string, headers ...string) {
 // it has shut down.
 func TestServeTracesToTheConfiguredCollector(t *testing.T) {
 	// Given a collector, and the service told of it by the OTEL_* variables
-	sink := newSink(t)
+	sink := otlpsink.ForTest(t)
 	var log bytes.Buffer
 	addr, stop := startServerWith(t, pgtest.NewURL(t), map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT": sink.URL(),
@@ -95,7 +84,7 @@ func TestServeTracesNothingWhenTracingIsOff(t *testing.T) {
 		{"OTEL_SDK_DISABLED": "true"},
 	} {
 		// Given a collector, and the service told of it, and to trace nothing
-		sink := newSink(t)
+		sink := otlpsink.ForTest(t)
 		off["OTEL_EXPORTER_OTLP_ENDPOINT"] = sink.URL()
 		addr, stop := startServerWith(t, pgtest.NewURL(t), off, io.Discard)
 

@@ -1,23 +1,13 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
 // TestBenchMeasuresTracing runs the tracing pairs briefly.
 func TestBenchMeasuresTracing(t *testing.T) {
-	// Given a database server
-	out := filepath.Join(t.TempDir(), "results.json")
 	env := map[string]string{
-		"DATABASE_URL":      pgtest.NewURL(t),
-		"BENCH_OUT":         out,
 		"BENCH_OTEL":        "1",
 		"BENCH_CLIENTS":     "2",
 		"BENCH_ROUNDS":      "2",
@@ -27,21 +17,10 @@ func TestBenchMeasuresTracing(t *testing.T) {
 		"BENCH_SCENARIOS":   strings.Join([]string{tracingOffAddName, tracingOnAddName, tracingOffGetName, tracingOnGetName}, ","),
 	}
 
-	// When the benchmark runs only them
-	var stdout bytes.Buffer
-	if err := run(t.Context(), func(k string) string { return env[k] }, &stdout); err != nil {
-		t.Fatalf("run: %v\n%s", err, stdout.String())
-	}
+	// When the benchmark runs only them, on a database server
+	rep, stdout := benchWith(t, env)
 
 	// Then all four were measured, without an error or a lost write
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
 	if rep.Errors != 0 || rep.LostWrites != 0 || len(rep.Rows) != 4 {
 		t.Fatalf("%d errors, %d lost writes, rows %+v", rep.Errors, rep.LostWrites, rep.Rows)
 	}
@@ -56,8 +35,8 @@ func TestBenchMeasuresTracing(t *testing.T) {
 		t.Errorf("traces %+v", rep.Traces)
 	}
 	// and the goals name tracing's cost for both, with the rounds' ratios printed
-	if gs := rep.tracingGoals(); len(gs) != 2 || !strings.Contains(stdout.String(), "on / off, per round") {
-		t.Errorf("tracing goals %+v\n%s", gs, stdout.String())
+	if gs := rep.tracingGoals(); len(gs) != 2 || !strings.Contains(stdout, "on / off, per round") {
+		t.Errorf("tracing goals %+v\n%s", gs, stdout)
 	}
 }
 

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -81,14 +80,24 @@ type Config struct {
 	// so that no server runs without authentication.
 	Auth Authenticator
 
-	// Tracer, if set, traces every request but the probes and scrapes:
-	// a server span named by its route, continuing the trace the
-	// caller's headers name as Propagator reads them (W3C Trace Context
-	// if nil). The trace ids go into the request's log lines and, when
-	// sampled, into the metadata of the events it appends. Nil installs
-	// no tracing at all.
-	Tracer     trace.TracerProvider
-	Propagator propagation.TextMapPropagator
+	// Tracing, if set, traces the requests it samples, but the probes and
+	// scrapes: a server span named by its route, continuing the trace the
+	// caller's headers name. The trace ids go into the request's log lines
+	// and into the metadata of the events it appends. Nil installs no
+	// tracing at all.
+	Tracing Tracing
+}
+
+// Tracing is what the server traces with (tracing.Tracing).
+type Tracing interface {
+	// Provider makes the spans.
+	Provider() trace.TracerProvider
+	// Propagator reads the caller's trace context from its headers.
+	Propagator() propagation.TextMapPropagator
+	// Sampled says whether the server span of a request whose context
+	// (holding the caller's span context, if any) is ctx will be sampled,
+	// and returns the context to start it in.
+	Sampled(ctx context.Context) (context.Context, bool)
 }
 
 const defaultRequestTimeout = 10 * time.Second
@@ -136,9 +145,8 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	// which each protected route applies once its caller is known. The
 	// server span, when tracing, encloses all of it; the logger gets its
 	// ids before the access log writes.
-	if cfg.Tracer != nil {
-		propagator := cmp.Or[propagation.TextMapPropagator](cfg.Propagator, propagation.TraceContext{})
-		mux.Use(traced(cfg.Tracer, propagator), requestID(log), traceLog)
+	if cfg.Tracing != nil {
+		mux.Use(traced(cfg.Tracing), requestID(log), traceLog)
 	} else {
 		mux.Use(requestID(log))
 	}

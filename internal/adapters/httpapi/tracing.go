@@ -12,12 +12,16 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// traced gives every request but the probes and scrapes a server span
-// (otelhttp's), continuing the trace the caller's headers name, if the
-// propagator reads one. The span is named by the route pattern the router
-// matched, "POST /v1/orders/{order_id}/items", never the raw path; a
-// request no route matched keeps its method alone, "GET".
-func traced(tp trace.TracerProvider, propagator propagation.TextMapPropagator) func(http.Handler) http.Handler {
+// traced gives every request the tracing samples, but the probes and
+// scrapes, a server span (otelhttp's), continuing the trace the caller's
+// headers name, if the propagator reads one. The span is named by the
+// route pattern the router matched, "POST /v1/orders/{order_id}/items",
+// never the raw path; a request no route matched keeps its method alone,
+// "GET". The sampling is decided first: a request that will not be
+// sampled, most of them at a low ratio, passes by otelhttp, whose work
+// for it (attributes, wrapped writers) would be thrown away.
+func traced(t Tracing) func(http.Handler) http.Handler {
+	propagator := t.Propagator()
 	return func(next http.Handler) http.Handler {
 		// The route is known once the router has matched it, within.
 		named := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -28,24 +32,40 @@ func traced(tp trace.TracerProvider, propagator propagation.TextMapPropagator) f
 				span.SetAttributes(semconv.HTTPRoute(route))
 			}
 		})
-		return otelhttp.NewHandler(named, "",
-			otelhttp.WithTracerProvider(tp),
+		spanned := otelhttp.NewHandler(named, "",
+			otelhttp.WithTracerProvider(t.Provider()),
 			otelhttp.WithPropagators(propagator),
 			// The metrics are Prometheus's, labelled as the access log is.
 			otelhttp.WithMeterProvider(noop.NewMeterProvider()),
-			otelhttp.WithFilter(notOps),
 			otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return spanName(r) }))
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if isOps(r) {
+				next.ServeHTTP(w, r)
+				return
+			}
+			ctx, sampled := t.Sampled(propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header)))
+			if ctx != r.Context() {
+				r = r.WithContext(ctx)
+			}
+			if !sampled {
+				// The caller's trace, if it named one, still reaches
+				// the log lines.
+				next.ServeHTTP(w, r)
+				return
+			}
+			spanned.ServeHTTP(w, r)
+		})
 	}
 }
 
-// notOps leaves the probes and the scrapes untraced: they come every few
+// isOps: the probes and the scrapes are not traced: they come every few
 // seconds, say nothing of the service's work, and would crowd it out.
-func notOps(r *http.Request) bool {
+func isOps(r *http.Request) bool {
 	switch r.URL.Path {
 	case "/healthz", "/readyz", "/metrics":
-		return false
+		return true
 	}
-	return true
+	return false
 }
 
 // routePattern is the route the router matched, "" when none did.
@@ -74,13 +94,19 @@ func spanName(r *http.Request) string {
 	return method
 }
 
-// traceLog puts the request's trace and server span into its logger, as
-// trace_id and span_id, whenever it has a valid trace, sampled or not: its
-// log lines are found from its trace, and the trace, if kept, from them.
+// traceLog puts the request's trace into its logger as trace_id, and its
+// server span as span_id: a sampled request's, and an unsampled one's
+// whose caller named its trace (without a span of ours, the caller's
+// trace alone). Its log lines are found from its trace, and the trace,
+// if kept, from them.
 func traceLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
-			l := hlog.FromRequest(r).With().Str("trace_id", sc.TraceID().String()).Str("span_id", sc.SpanID().String()).Logger()
+			c := hlog.FromRequest(r).With().Str("trace_id", sc.TraceID().String())
+			if !sc.IsRemote() {
+				c = c.Str("span_id", sc.SpanID().String())
+			}
+			l := c.Logger()
 			r = r.WithContext(l.WithContext(r.Context()))
 		}
 		next.ServeHTTP(w, r)

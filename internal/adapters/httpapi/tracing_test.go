@@ -9,12 +9,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/adapters/tracing"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/propagation"
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 	"go.opentelemetry.io/otel/trace"
 )
@@ -29,23 +27,25 @@ type tracedAPI struct {
 
 func newTracedAPI(t *testing.T) *tracedAPI {
 	t.Helper()
+	return newTracedAPIWith(t, map[string]string{})
+}
+
+// newTracedAPIWith is newTracedAPI with tracing configured by env, as the
+// service's OTEL_* settings configure it.
+func newTracedAPIWith(t *testing.T, env map[string]string) *tracedAPI {
+	t.Helper()
+	env["OTEL_TRACES_EXPORTER"] = "otlp"
+	cfg, err := tracing.Load(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
 	exporter := tracetest.NewInMemoryExporter()
-	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
-	t.Cleanup(func() { _ = tp.Shutdown(context.Background()) })
-	cfg, err := pgxpool.ParseConfig(pgtest.NewURL(t))
+	tr, err := tracing.New(context.Background(), cfg, tracing.WithExporter(exporter))
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.ConnConfig.Tracer = postgres.NewTracer(tp)
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	a := newAPIOn(t, pool, func(c *Config) {
-		c.Tracer = tp
-		c.Propagator = propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})
-	})
+	t.Cleanup(func() { _ = tr.Shutdown(context.Background()) })
+	a := newAPIOn(t, pgtest.NewTraced(t, postgres.NewTracer(tr.Provider())), func(c *Config) { c.Tracing = tr })
 	return &tracedAPI{testAPI: a, spans: exporter}
 }
 
@@ -207,16 +207,58 @@ func TestAnUnsampledTraceIsLoggedButNotRecorded(t *testing.T) {
 	if spans := a.spans.GetSpans(); len(spans) != 0 {
 		t.Errorf("spans of an unsampled trace: %v", names(spans))
 	}
-	// and the log lines carry the trace all the same
+	// and the log lines carry the caller's trace all the same, with no
+	// span of the service's
 	for _, l := range a.logLines(r.Header.Get("X-Request-Id")) {
-		if l["trace_id"] != callerTrace {
-			t.Errorf("log line %v, want trace_id %s", l, callerTrace)
+		if _, ok := l["span_id"]; l["trace_id"] != callerTrace || ok {
+			t.Errorf("log line %v, want trace_id %s and no span_id", l, callerTrace)
 		}
 	}
 	// but its event leads to no trace: none was kept
 	o := r.order(t)
 	if m := a.events(o.ID)[0].Metadata; m.TraceID != nil || m.SpanID != nil {
 		t.Errorf("event metadata %+v, want no trace", m)
+	}
+}
+
+func TestEveryRequestSampledIsTracedAndNoOtherIs(t *testing.T) {
+	t.Parallel()
+	// Given a server tracing half of the new traces
+	a := newTracedAPIWith(t, map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0.5"})
+
+	// When orders are created
+	const n = 40
+	var orders []string
+	for range n {
+		orders = append(orders, a.do("POST", "/v1/orders", map[string]any{"customer_id": uuid.New()}).want(t, http.StatusCreated).order(t).ID)
+	}
+
+	// Then each order's event carries a trace exactly when the request
+	// was a span, in that trace, and some of each happened
+	traced := 0
+	for _, id := range orders {
+		if a.events(id)[0].Metadata.TraceID != nil {
+			traced++
+		}
+	}
+	// (the creates' spans ended long before the reads of their events did)
+	all, _ := a.serverSpans(traced)
+	spans := map[string]bool{}
+	var server []string
+	for _, s := range all {
+		if s.Name == "POST /v1/orders" {
+			spans[s.SpanContext.TraceID().String()] = true
+			server = append(server, s.Name)
+		}
+	}
+	for _, id := range orders {
+		m := a.events(id)[0].Metadata
+		if m.TraceID != nil && !spans[*m.TraceID] {
+			t.Errorf("order %s's event names trace %s, which has no server span", id, *m.TraceID)
+		}
+	}
+	if len(server) != traced || traced == 0 || traced == n {
+		t.Errorf("%d server spans, %d traced events of %d", len(server), traced, n)
 	}
 }
 

@@ -19,17 +19,7 @@ func tracedPool(t *testing.T) (*pgxpool.Pool, *sdktrace.TracerProvider, *tracete
 	t.Helper()
 	exporter := tracetest.NewInMemoryExporter()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSyncer(exporter))
-	cfg, err := pgxpool.ParseConfig(pgtest.NewURL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Tracer = postgres.NewTracer(tp)
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool, tp, exporter
+	return pgtest.NewTraced(t, postgres.NewTracer(tp)), tp, exporter
 }
 
 func TestTracerRecordsStatementsUnderARecordingSpan(t *testing.T) {

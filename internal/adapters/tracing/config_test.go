@@ -1,7 +1,6 @@
 package tracing_test
 
 import (
-	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -13,12 +12,7 @@ import (
 // load reads env as the service reads the environment: every variable,
 // unset ones too.
 func load(env map[string]string) (tracing.Config, error) {
-	var c tracing.Config
-	var errs []error
-	for _, v := range tracing.Variables(&c) {
-		errs = append(errs, v.Set(env[v.Name]))
-	}
-	return c, errors.Join(errs...)
+	return tracing.Load(func(k string) string { return env[k] })
 }
 
 func TestTracingIsOffUnlessAnExporterIsConfigured(t *testing.T) {

@@ -13,6 +13,7 @@ package tracing
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -26,36 +27,68 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Tracing is tracing turned on: the provider spans are made with, the
-// propagator incoming requests are read with, and its exporter.
+// Tracing is tracing turned on: the provider spans are made with, its
+// sampler, and the propagator incoming requests are read with.
 type Tracing struct {
 	provider   *sdktrace.TracerProvider
+	sampler    sdktrace.Sampler
 	propagator propagation.TextMapPropagator
 }
+
+// An Option changes what New sets up.
+type Option func(*options)
+
+type options struct{ exporter sdktrace.SpanExporter }
+
+// WithExporter exports each span to e as it ends, instead of batching
+// them to the OTLP endpoint: for tests, with an exporter in memory.
+func WithExporter(e sdktrace.SpanExporter) Option { return func(o *options) { o.exporter = e } }
 
 // New starts tracing as cfg configures it; nil when cfg leaves it off.
 // Spans are batched and exported in the background; Shutdown sends what
 // is left.
-func New(ctx context.Context, cfg Config) (*Tracing, error) {
+func New(ctx context.Context, cfg Config, opts ...Option) (*Tracing, error) {
 	if !cfg.Enabled() {
 		return nil, nil
 	}
-	exporter, err := otlptracehttp.New(ctx, exporterOptions(cfg)...)
-	if err != nil {
-		return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	processor := sdktrace.WithSyncer(o.exporter)
+	if o.exporter == nil {
+		exporter, err := otlptracehttp.New(ctx, exporterOptions(cfg)...)
+		if err != nil {
+			return nil, fmt.Errorf("tracing: OTLP exporter: %w", err)
+		}
+		processor = sdktrace.WithBatcher(exporter)
 	}
 	res, err := newResource(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
+	s := sampler(cfg)
 	return &Tracing{
 		provider: sdktrace.NewTracerProvider(
-			sdktrace.WithBatcher(exporter),
+			processor,
 			sdktrace.WithResource(res),
-			sdktrace.WithSampler(sampler(cfg)),
+			sdktrace.WithSampler(s),
+			sdktrace.WithIDGenerator(ids{}),
 		),
+		sampler:    s,
 		propagator: propagator(cfg.Propagators),
 	}, nil
+}
+
+// Load reads the OTEL_* variables from getenv, as the service's settings
+// do: for tests and tools that configure tracing from a map.
+func Load(getenv func(string) string) (Config, error) {
+	var c Config
+	var errs []error
+	for _, v := range Variables(&c) {
+		errs = append(errs, v.Set(getenv(v.Name)))
+	}
+	return c, errors.Join(errs...)
 }
 
 // Provider is where spans are made.

@@ -3,6 +3,7 @@ package tracing_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/orderapi/orderapi/internal/adapters/tracing"
@@ -10,18 +11,6 @@ import (
 	"go.opentelemetry.io/otel/propagation"
 	"go.opentelemetry.io/otel/trace"
 )
-
-// newSink is an OTLP/HTTP endpoint that keeps what it is sent, until the
-// test ends.
-func newSink(t *testing.T) *otlpsink.Sink {
-	t.Helper()
-	s, err := otlpsink.Start(true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
-}
 
 func start(t *testing.T, env map[string]string) *tracing.Tracing {
 	t.Helper()
@@ -52,7 +41,7 @@ func TestNewIsNilWhenTracingIsOff(t *testing.T) {
 func TestSpansReachTheCollectorAsConfigured(t *testing.T) {
 	t.Parallel()
 	// Given a collector, and tracing configured for it by the environment
-	c := newSink(t)
+	c := otlpsink.ForTest(t)
 	tr := start(t, map[string]string{
 		"OTEL_EXPORTER_OTLP_ENDPOINT": c.URL() + "/otlp",
 		"OTEL_EXPORTER_OTLP_HEADERS":  "api-key=s%C3%A9cret",
@@ -86,7 +75,7 @@ func TestTheServiceNameDefaultsToTheResourcesThenOrderapi(t *testing.T) {
 	t.Parallel()
 	for attrs, want := range map[string]string{"service.name=shop-orders": "shop-orders", "": "orderapi"} {
 		// Given tracing without OTEL_SERVICE_NAME
-		c := newSink(t)
+		c := otlpsink.ForTest(t)
 		tr := start(t, map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": c.URL() + "/v1/traces", "OTEL_RESOURCE_ATTRIBUTES": attrs})
 		// When a span is exported
 		_, span := tr.Provider().Tracer("test").Start(context.Background(), "span")
@@ -159,4 +148,50 @@ func shutdownQuietly(tr *tracing.Tracing) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = tr.Shutdown(ctx)
+}
+
+func TestSampledForetellsTheSpansSampling(t *testing.T) {
+	t.Parallel()
+	for _, sampler := range []string{"traceidratio", "parentbased_traceidratio", "parentbased_always_off", "always_on"} {
+		// Given tracing sampling half the new traces
+		tr := start(t, map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "http://127.0.0.1:9/v1/traces",
+			"OTEL_TRACES_SAMPLER": sampler, "OTEL_TRACES_SAMPLER_ARG": "0.5"})
+		counts := map[bool]int{}
+		for i := range 400 {
+			// and requests, some continuing a caller's trace, sampled or not
+			ctx := context.Background()
+			if i%4 == 1 || i%4 == 2 {
+				var tid trace.TraceID
+				tid[0], tid[15] = byte(i), byte(i>>8)+1
+				flags := trace.TraceFlags(0)
+				if i%4 == 1 {
+					flags = trace.FlagsSampled
+				}
+				ctx = trace.ContextWithRemoteSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+					TraceID: tid, SpanID: trace.SpanID{1}, TraceFlags: flags, Remote: true}))
+			}
+			// When the sampling is foretold
+			parent := trace.SpanContextFromContext(ctx)
+			ctx, sampled := tr.Sampled(ctx)
+			counts[sampled]++
+			// Then a caller's decision is followed by the parent-based samplers
+			if strings.HasPrefix(sampler, "parentbased_") && parent.IsValid() && sampled != parent.IsSampled() {
+				t.Errorf("%s, request %d: foretold %t for a caller's trace sampled %t", sampler, i, sampled, parent.IsSampled())
+			}
+			if !sampled {
+				continue // a server starts no span
+			}
+			// and the span started in the context given is sampled
+			_, span := tr.Provider().Tracer("test").Start(ctx, "GET /v1/orders/{order_id}", trace.WithSpanKind(trace.SpanKindServer))
+			if !span.SpanContext().IsSampled() {
+				t.Fatalf("%s, request %d: foretold sampled, the span is not", sampler, i)
+			}
+			span.End()
+		}
+		// and the ratio samplers sample some and drop some
+		if sampler != "always_on" && (counts[true] == 0 || counts[false] == 0) {
+			t.Errorf("%s: sampled %d, dropped %d", sampler, counts[true], counts[false])
+		}
+		shutdownQuietly(tr)
+	}
 }

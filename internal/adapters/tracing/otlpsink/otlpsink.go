@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"testing"
 
 	collectortrace "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	tracepb "go.opentelemetry.io/proto/otlp/trace/v1"
@@ -48,6 +49,17 @@ func Start(keep bool) (*Sink, error) {
 	s.srv = &http.Server{Handler: http.HandlerFunc(s.export)}
 	go func() { _ = s.srv.Serve(ln) }()
 	return s, nil
+}
+
+// ForTest is a sink that keeps every export, closed when the test ends.
+func ForTest(t testing.TB) *Sink {
+	t.Helper()
+	s, err := Start(true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
 }
 
 // URL is the sink's base URL: OTEL_EXPORTER_OTLP_ENDPOINT's value.
