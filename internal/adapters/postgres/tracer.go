@@ -5,6 +5,7 @@ import (
 
 	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -40,20 +41,84 @@ func NewTracer(tp trace.TracerProvider) *Tracer {
 	return t
 }
 
+// Outside a recording span, which at a low sampling ratio is most
+// statements, each hook returns at once: otelpgx would still time the
+// statement for its metrics, which go nowhere here. A hook's end is
+// skipped exactly when its start was, the context being the same.
+
 // TraceQueryStart starts the statement's span, if its context records.
 func (t *Tracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryStartData) context.Context {
+	if !recording(ctx) {
+		return ctx
+	}
 	ctx = t.Tracer.TraceQueryStart(ctx, conn, data)
 	t.describe(ctx, data.SQL, "")
 	return ctx
 }
 
+// TraceQueryEnd ends the statement's span.
+func (t *Tracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceQueryEndData) {
+	if recording(ctx) {
+		t.Tracer.TraceQueryEnd(ctx, conn, data)
+	}
+}
+
 // TracePrepareStart starts the span of preparing a statement, which a
 // connection does before it first runs it.
 func (t *Tracer) TracePrepareStart(ctx context.Context, conn *pgx.Conn, data pgx.TracePrepareStartData) context.Context {
+	if !recording(ctx) {
+		return ctx
+	}
 	ctx = t.Tracer.TracePrepareStart(ctx, conn, data)
 	t.describe(ctx, data.SQL, "PREPARE ")
 	return ctx
 }
+
+// TracePrepareEnd ends it.
+func (t *Tracer) TracePrepareEnd(ctx context.Context, conn *pgx.Conn, data pgx.TracePrepareEndData) {
+	if recording(ctx) {
+		t.Tracer.TracePrepareEnd(ctx, conn, data)
+	}
+}
+
+// TraceAcquireStart starts the span of waiting for a pooled connection.
+func (t *Tracer) TraceAcquireStart(ctx context.Context, pool *pgxpool.Pool, data pgxpool.TraceAcquireStartData) context.Context {
+	if !recording(ctx) {
+		return ctx
+	}
+	return t.Tracer.TraceAcquireStart(ctx, pool, data)
+}
+
+// TraceAcquireEnd ends it.
+func (t *Tracer) TraceAcquireEnd(ctx context.Context, pool *pgxpool.Pool, data pgxpool.TraceAcquireEndData) {
+	if recording(ctx) {
+		t.Tracer.TraceAcquireEnd(ctx, pool, data)
+	}
+}
+
+// TraceBatchStart starts a batch's span.
+func (t *Tracer) TraceBatchStart(ctx context.Context, conn *pgx.Conn, data pgx.TraceBatchStartData) context.Context {
+	if !recording(ctx) {
+		return ctx
+	}
+	return t.Tracer.TraceBatchStart(ctx, conn, data)
+}
+
+// TraceBatchQuery records a statement of the batch.
+func (t *Tracer) TraceBatchQuery(ctx context.Context, conn *pgx.Conn, data pgx.TraceBatchQueryData) {
+	if recording(ctx) {
+		t.Tracer.TraceBatchQuery(ctx, conn, data)
+	}
+}
+
+// TraceBatchEnd ends the batch's span.
+func (t *Tracer) TraceBatchEnd(ctx context.Context, conn *pgx.Conn, data pgx.TraceBatchEndData) {
+	if recording(ctx) {
+		t.Tracer.TraceBatchEnd(ctx, conn, data)
+	}
+}
+
+func recording(ctx context.Context) bool { return trace.SpanFromContext(ctx).IsRecording() }
 
 // describe gives the span otelpgx started the conventions' attributes:
 // otelpgx takes the whole name for the operation.
