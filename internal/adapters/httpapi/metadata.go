@@ -25,7 +25,9 @@ const maxCorrelationIDLen = 64
 func metadataFrom(r *http.Request) (app.Metadata, error) {
 	id := requestIDFrom(r.Context())
 	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id, Principal: access.Principal(r.Context())}
-	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() && sc.IsSampled() {
+	// A caller's span context (remote) without a span of ours is not a
+	// trace of this request, sampled though the caller's may be.
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() && sc.IsSampled() && !sc.IsRemote() {
 		m.TraceID, m.SpanID = sc.TraceID().String(), sc.SpanID().String()
 	}
 	if v, ok := headerValue(r, "X-Correlation-Id"); ok {

@@ -221,6 +221,24 @@ func TestAnUnsampledTraceIsLoggedButNotRecorded(t *testing.T) {
 	}
 }
 
+func TestACallersSampledTraceIsNotTheRequestsWhenTheSamplerDropsIt(t *testing.T) {
+	t.Parallel()
+	// Given a server whose sampler ignores the caller's decision, and drops all
+	a := newTracedAPIWith(t, map[string]string{"OTEL_TRACES_SAMPLER": "traceidratio", "OTEL_TRACES_SAMPLER_ARG": "0"})
+
+	// When a caller whose trace is sampled creates an order
+	r := a.do("POST", "/v1/orders", map[string]any{"customer_id": uuid.New()},
+		"traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").want(t, http.StatusCreated)
+
+	// Then the event names no trace: the service kept none of the request
+	if m := a.events(r.order(t).ID)[0].Metadata; m.TraceID != nil || m.SpanID != nil {
+		t.Errorf("event metadata %+v, want no trace", m)
+	}
+	if spans := a.spans.GetSpans(); len(spans) != 0 {
+		t.Errorf("spans %v", names(spans))
+	}
+}
+
 func TestEveryRequestSampledIsTracedAndNoOtherIs(t *testing.T) {
 	t.Parallel()
 	// Given a server tracing half of the new traces

@@ -5,7 +5,6 @@ import (
 
 	"github.com/exaring/otelpgx"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric/noop"
 	semconv "go.opentelemetry.io/otel/semconv/v1.40.0"
@@ -37,6 +36,9 @@ func NewTracer(tp trace.TracerProvider) *Tracer {
 		// their former, which many backends still read.
 		otelpgx.WithTracerAttributes(attribute.String("db.system", "postgresql")),
 		otelpgx.WithSpanNameFunc(func(sql string) string { return t.summaries.of(sql).String() }),
+		// A span per wait for a pooled connection would be a third of a
+		// read's spans; the wait shows as the gap before the statement.
+		otelpgx.WithDisableAcquireTracer(),
 	)
 	return t
 }
@@ -78,21 +80,6 @@ func (t *Tracer) TracePrepareStart(ctx context.Context, conn *pgx.Conn, data pgx
 func (t *Tracer) TracePrepareEnd(ctx context.Context, conn *pgx.Conn, data pgx.TracePrepareEndData) {
 	if recording(ctx) {
 		t.Tracer.TracePrepareEnd(ctx, conn, data)
-	}
-}
-
-// TraceAcquireStart starts the span of waiting for a pooled connection.
-func (t *Tracer) TraceAcquireStart(ctx context.Context, pool *pgxpool.Pool, data pgxpool.TraceAcquireStartData) context.Context {
-	if !recording(ctx) {
-		return ctx
-	}
-	return t.Tracer.TraceAcquireStart(ctx, pool, data)
-}
-
-// TraceAcquireEnd ends it.
-func (t *Tracer) TraceAcquireEnd(ctx context.Context, pool *pgxpool.Pool, data pgxpool.TraceAcquireEndData) {
-	if recording(ctx) {
-		t.Tracer.TraceAcquireEnd(ctx, pool, data)
 	}
 }
 
