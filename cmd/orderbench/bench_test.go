@@ -79,10 +79,13 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 }
 
 // benchWith runs the benchmark with env, on a database server of the
-// test's, and returns its report and what it printed.
+// test's unless env names one, and returns its report and what it
+// printed.
 func benchWith(t *testing.T, env map[string]string) (report, string) {
 	t.Helper()
-	env["DATABASE_URL"] = pgtest.NewURL(t)
+	if env["DATABASE_URL"] == "" {
+		env["DATABASE_URL"] = pgtest.NewURL(t)
+	}
 	env["BENCH_OUT"] = filepath.Join(t.TempDir(), "results.json")
 	var stdout bytes.Buffer
 	if err := run(t.Context(), func(k string) string { return env[k] }, &stdout); err != nil {

@@ -1,13 +1,26 @@
 package main
 
 import (
+	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
 // TestBenchMeasuresTracing runs the tracing pairs briefly.
 func TestBenchMeasuresTracing(t *testing.T) {
+	// Given a database server, whose connections its three servers share
+	// with whatever else runs there: a few each suffice for two clients
+	u, err := url.Parse(pgtest.NewURL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", "5")
+	u.RawQuery = q.Encode()
 	env := map[string]string{
+		"DATABASE_URL":      u.String(),
 		"BENCH_OTEL":        "1",
 		"BENCH_CLIENTS":     "2",
 		"BENCH_ROUNDS":      "2",
@@ -17,7 +30,7 @@ func TestBenchMeasuresTracing(t *testing.T) {
 		"BENCH_SCENARIOS":   strings.Join([]string{tracingOffAddName, tracingOnAddName, tracingOffGetName, tracingOnGetName}, ","),
 	}
 
-	// When the benchmark runs only them, on a database server
+	// When the benchmark runs only them
 	rep, stdout := benchWith(t, env)
 
 	// Then all four were measured, without an error or a lost write
