@@ -38,6 +38,7 @@ func TestCheckAdmitsAMessageOfTheContract(t *testing.T) {
 	herr := d.CheckHeaders("OrderPlaced", map[string]string{
 		"Nats-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e1", "Content-Type": "application/cloudevents+json",
 		"Nats-Expected-Last-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e0",
+		"traceparent":               "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
 	})
 	// Then both pass
 	if err != nil || herr != nil {
@@ -69,6 +70,11 @@ func TestCheckRefuses(t *testing.T) {
 		{"data without a required field", "OrderPlaced", `"total_amount":"19.99",`, ``},
 		{"an address without its country", "OrderPlaced", `,"country":"GB"`, ``},
 		{"not JSON", "OrderPlaced", `{"specversion"`, `{specversion`},
+		{"a traceparent of an unsampled trace", "OrderPlaced", `"correlationid"`,
+			`"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00","correlationid"`},
+		{"a traceparent of another version", "OrderPlaced", `"correlationid"`,
+			`"traceparent":"01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","correlationid"`},
+		{"an empty traceparent", "OrderPlaced", `"correlationid"`, `"traceparent":"","correlationid"`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -98,6 +104,8 @@ func TestCheckHeadersRefuses(t *testing.T) {
 		"a message id no id": {"Nats-Msg-Id": "42", "Content-Type": "application/cloudevents+json"},
 		"no content type":    {"Nats-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e1"},
 		"binary mode":        {"Nats-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e1", "Content-Type": "application/json"},
+		"a traceparent no trace's": {"Nats-Msg-Id": "0190d6c9-0000-7000-8000-0000000000e1", "Content-Type": "application/cloudevents+json",
+			"traceparent": "00-00000000000000000000000000000000-00f067aa0ba902b7-0x"},
 	} {
 		// Given headers that are not the contract's, when checked, then refused
 		if err := d.CheckHeaders("OrderPlaced", h); err == nil {

@@ -903,6 +903,18 @@ type EventMetadata struct {
 	ClientId      *string `json:"client_id"`
 	CorrelationId *string `json:"correlation_id"`
 	RequestId     *string `json:"request_id"`
+
+	// SpanId The span id (16 lower-case hex digits) of that request's server
+	// span within the trace; present exactly when `trace_id` is.
+	SpanId *string `json:"span_id,omitempty"`
+
+	// TraceId The W3C trace id (32 lower-case hex digits) of the request that
+	// recorded the event, when the service traced it: tracing on
+	// (`OTEL_*` settings) and the request sampled. Look the trace up
+	// by it in the tracing backend, or the request's log lines, which
+	// carry it as `trace_id`. Absent on events recorded otherwise,
+	// and on every event recorded before the service traced.
+	TraceId *string `json:"trace_id,omitempty"`
 }
 
 // EventMetadataActorRoles defines model for EventMetadata.ActorRoles.

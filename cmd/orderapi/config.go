@@ -12,6 +12,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
 	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
+	"github.com/orderapi/orderapi/internal/adapters/tracing"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -75,6 +76,9 @@ type config struct {
 	GCPercent int
 	// NATS is where the events are published, when its URL is set.
 	NATS natsConfig
+	// Tracing is OpenTelemetry's, as the OTEL_* variables set it: off
+	// unless they name an exporter.
+	Tracing tracing.Config
 }
 
 // natsConfig is the relay's: the NATS server, the stream and its limits,
@@ -176,7 +180,7 @@ var (
 // whichever commands read it; what serve alone needs of them (a complete
 // authentication, say) it checks itself.
 func settings(c *config) []setting {
-	return []setting{
+	ss := []setting{
 		{name: "DATABASE_URL", cmds: databased, value: text(&c.DatabaseURL, defaultDatabaseURL),
 			doc: "PostgreSQL URL; pgxpool options may be added (pool_max_conns, default 16; serve refuses fewer than its background workers keep plus 1)"},
 		{name: "ORDERAPI_MIGRATE_TIMEOUT", cmds: migrating,
@@ -246,6 +250,14 @@ func settings(c *config) []setting {
 		{name: "ORDERAPI_NATS_DUPLICATE_WINDOW", cmds: publishing,
 			value: positiveDuration(&c.NATS.DuplicateWindow, natsrelay.DefaultDuplicateWindow, "2m or 1h"),
 			doc:   "how long the stream remembers a Nats-Msg-Id, answering a message sent again as a duplicate; at most ORDERAPI_NATS_MAX_AGE unless that is 0"},
+	}
+	// OpenTelemetry's standard variables, read and checked as the
+	// specification says (internal/adapters/tracing).
+	for _, v := range tracing.Variables(&c.Tracing) {
+		ss = append(ss, setting{name: v.Name, cmds: serveOnly, doc: v.Doc,
+			value: value{def: v.Default, set: func(_, s string) error { return v.Set(s) }}})
+	}
+	return append(ss, []setting{
 		// The logger checks the level it is given: token, which logs
 		// nothing, accepts any.
 		{name: "LOG_LEVEL", cmds: logging, value: text(&c.LogLevel, "info"),
@@ -254,7 +266,7 @@ func settings(c *config) []setting {
 			doc: "json|console"},
 		{name: "GOGC", cmds: commands, value: gcTarget(&c.GCPercent),
 			doc: "the Go garbage collector's target; orderapi sets its own unless GOGC is set (Go's default is 100)"},
-	}
+	}...)
 }
 
 // loadConfig reads every setting from getenv. It names each value it

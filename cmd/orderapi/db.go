@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
@@ -70,14 +71,16 @@ func waitReachable(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) 
 	return postgres.WaitReachable(ctx, pool, startupWait, log)
 }
 
-// openPool opens the pool of DATABASE_URL. Connections are made on first
-// use, so it does not tell whether the database answers.
-func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, *pgxpool.Config, error) {
+// openPool opens the pool of DATABASE_URL, its statements traced by
+// tracer unless it is nil. Connections are made on first use, so it does
+// not tell whether the database answers.
+func openPool(ctx context.Context, cfg config, tracer pgx.QueryTracer) (*pgxpool.Pool, *pgxpool.Config, error) {
 	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
 	if err != nil {
 		// The URL may hold a password: say what is wrong, not the URL.
 		return nil, nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
 	}
+	poolCfg.ConnConfig.Tracer = tracer
 	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
 		// pgxpool's default, max(4, cores), is too small here: the
 		// listener and the analytics consumer each hold a connection for
@@ -92,7 +95,7 @@ func openPool(ctx context.Context, cfg config) (*pgxpool.Pool, *pgxpool.Config, 
 }
 
 func migrate(ctx context.Context, cfg config, log zerolog.Logger) error {
-	pool, _, err := openPool(ctx, cfg)
+	pool, _, err := openPool(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}
@@ -110,7 +113,7 @@ func migrate(ctx context.Context, cfg config, log zerolog.Logger) error {
 // previous release still serves: on one not yet migrated it is slower,
 // not wrong.
 func check(ctx context.Context, cfg config, log zerolog.Logger) error {
-	pool, _, err := openPool(ctx, cfg)
+	pool, _, err := openPool(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

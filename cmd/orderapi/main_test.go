@@ -130,6 +130,8 @@ func TestRunRejectsBadConfig(t *testing.T) {
 		"database url":     {"DATABASE_URL": "postgres://[::1"},
 		"idempotency ttl":  {"ORDERAPI_IDEMPOTENCY_TTL": "1 day"},
 		"zero ttl":         {"ORDERAPI_IDEMPOTENCY_TTL": "0s"},
+		"trace sampler":    {"OTEL_TRACES_SAMPLER": "sometimes"},
+		"otlp over grpc":   {"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:4317"},
 	}
 	for name, vars := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -102,7 +102,7 @@ func natsResume(ctx context.Context, cfg config, args []string, stdout io.Writer
 	if fs.NArg() > 0 || (*after == "") == !*fromStart {
 		return errors.New("usage: orderapi nats resume --after <event id> | --from-start [--force]")
 	}
-	pool, _, err := openPool(ctx, cfg)
+	pool, _, err := openPool(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ func runProjections(ctx context.Context, cfg config, log zerolog.Logger, args []
 		return fmt.Errorf("projections: unknown command %q (want verify or rebuild)", args[0])
 	}
 
-	pool, _, err := openPool(ctx, cfg)
+	pool, _, err := openPool(ctx, cfg, nil)
 	if err != nil {
 		return err
 	}

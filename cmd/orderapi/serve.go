@@ -33,7 +33,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	}
 	defer background(ctx, verifier.Run)()
 
-	pool, _, err := openPool(ctx, cfg)
+	// Tracing, when the OTEL_* settings turn it on, follows each request
+	// into its statements; it stops last, exporting what is left.
+	tr, err := startTracing(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer tr.stop(log)
+
+	pool, _, err := openPool(ctx, cfg, tr.pool())
 	if err != nil {
 		return err
 	}
@@ -173,7 +181,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// closing ends the live feeds when shutdown begins: Shutdown waits
 	// for handlers to return, and a live feed would not on its own.
 	closing := make(chan struct{})
-	handler, err := httpapi.NewServer(svc, log, httpapi.Config{
+	httpCfg := httpapi.Config{
 		CORSOrigins:          cfg.CORSOrigins,
 		Auth:                 verifier,
 		Ready:                allReady(readiness.New(pool, log).Check, verifier.Ready),
@@ -188,7 +196,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		Limiter:              limiter,
 		CommandRate:          cfg.CommandRate,
 		ReadRate:             cfg.ReadRate,
-	})
+	}
+	tr.http(&httpCfg)
+	handler, err := httpapi.NewServer(svc, log, httpCfg)
 	if err != nil {
 		return err
 	}

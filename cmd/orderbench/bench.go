@@ -61,7 +61,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		}
 	}
 
-	dbs, err := createDatabases(ctx, cfg.AdminURL, cfg.runsRelay())
+	dbs, err := createDatabases(ctx, cfg.AdminURL, cfg.runsRelay(), cfg.runsTracing())
 	if err != nil {
 		return err
 	}
@@ -98,6 +98,18 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		defer func() {
 			if rerr := relay.stop(); rerr != nil && err == nil {
 				err = rerr
+			}
+		}()
+	}
+
+	var traced *tracingServers
+	if cfg.runsTracing() {
+		if traced, err = startTracingServers(ctx, cfg, bin, dbs, tmp, auth, stdout); err != nil {
+			return err
+		}
+		defer func() {
+			if traced != nil {
+				traced.stop()
 			}
 		}()
 	}
@@ -142,9 +154,10 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				// srv, when set, is the relay scenarios' server.
 				srv *server
 			}
-			// addItemOn measures add item on a relay scenario's server,
-			// with orders made for it as for add item.
-			addItemOn := func(name string, srv *server) step {
+			// addItemOn measures add item on a relay or tracing
+			// scenario's server, with orders made for it as for add
+			// item, its writes recorded in l.
+			addItemOn := func(name string, srv *server, l *ledger) step {
 				return step{name, func() (func(i int) (worker, error), error) {
 					rate := results.last(floorCommandName, clients).OpsPerS
 					if rate == 0 {
@@ -155,7 +168,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 					if err != nil {
 						return nil, err
 					}
-					return addItem(srv.addr, relay.ledgers[srv], pools, &lateCreates), nil
+					return addItem(srv.addr, l, pools, &lateCreates), nil
 				}, srv}
 			}
 			steps := []step{
@@ -192,11 +205,31 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 			if relay != nil {
 				// Which goes first alternates, so that neither always
 				// finds the database as the other left it.
-				pair := []step{addItemOn(relayOffName, relay.off), addItemOn(relayOnName, relay.on)}
+				pair := []step{addItemOn(relayOffName, relay.off, relay.ledgers[relay.off]), addItemOn(relayOnName, relay.on, relay.ledgers[relay.on])}
 				if round%2 == 0 {
 					pair[0], pair[1] = pair[1], pair[0]
 				}
 				steps = append(steps, pair...)
+			}
+			if traced != nil {
+				// Each pair alternates which goes first, as the relay's.
+				for _, names := range tracingPairs {
+					var pair []step
+					for _, name := range names {
+						srv := traced.serverOf(name)
+						if strings.HasPrefix(name, addItemName) {
+							pair = append(pair, addItemOn(name, srv, traced.ledgers[srv]))
+							continue
+						}
+						pair = append(pair, step{name, func() (func(i int) (worker, error), error) {
+							return getOrder(srv.addr, traced.reads[srv], uint64(round)), nil
+						}, srv})
+					}
+					if round%2 == 0 {
+						pair[0], pair[1] = pair[1], pair[0]
+					}
+					steps = append(steps, pair...)
+				}
 			}
 			for _, step := range steps {
 				if !cfg.runs(step.name) {
@@ -215,9 +248,12 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 					pid = bare.cmd.Process.Pid
 				}
 				var s sample
-				if step.srv != nil {
+				switch {
+				case step.srv != nil && isTracingScenario(step.name):
+					s, err = measure(ctx, clients, p, procs{server: step.srv.cmd.Process.Pid}, newWorker)
+				case step.srv != nil:
 					s, err = relay.measure(ctx, step.srv, clients, p, newWorker)
-				} else {
+				default:
 					s, err = measure(ctx, clients, p, procs{server: pid}, newWorker)
 				}
 				if err != nil {
@@ -250,8 +286,25 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		lost += relayLost
 		stream = &c
 	}
+	var traces *traceCount
+	if traced != nil {
+		tracedLost, err := traced.verify(ctx)
+		if err != nil {
+			return err
+		}
+		lost += tracedLost
+		// Stopped, the tracing server has exported what it had left.
+		sink := traced.sink
+		if err := traced.stop(); err != nil {
+			return err
+		}
+		traced = nil
+		exports, spans := sink.Counts()
+		traces = &traceCount{Exports: exports, Spans: spans}
+	}
 
 	rep := buildReport(cfg, machine, results, long, stream, lost, lateCreates.Load(), time.Since(started))
+	rep.Traces = traces
 	rep.print(stdout)
 	if err := rep.write(cfg.Out); err != nil {
 		return err
@@ -323,12 +376,14 @@ type databases struct {
 	bench, floor       string
 	benchURL, floorURL string
 	// relayOffURL and relayOnURL are the relay scenarios' servers', when
-	// the run has them.
-	relayOffURL, relayOnURL string
-	names                   []string
+	// the run has them; tracingOffURL and tracingOnURL the tracing
+	// scenarios'.
+	relayOffURL, relayOnURL     string
+	tracingOffURL, tracingOnURL string
+	names                       []string
 }
 
-func createDatabases(ctx context.Context, adminURL string, relay bool) (*databases, error) {
+func createDatabases(ctx context.Context, adminURL string, relay, tracing bool) (*databases, error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL")
@@ -343,6 +398,9 @@ func createDatabases(ctx context.Context, adminURL string, relay bool) (*databas
 	d.names = []string{d.bench, d.floor}
 	if relay {
 		d.names = append(d.names, d.bench+"_relay_off", d.bench+"_relay_on")
+	}
+	if tracing {
+		d.names = append(d.names, d.bench+"_tracing_off", d.bench+"_tracing_on")
 	}
 	conn, err := pgx.Connect(ctx, connURL(adminURL))
 	if err != nil {
@@ -362,7 +420,10 @@ func createDatabases(ctx context.Context, adminURL string, relay bool) (*databas
 	}
 	d.benchURL, d.floorURL = with(d.bench), with(d.floor)
 	if relay {
-		d.relayOffURL, d.relayOnURL = with(d.names[2]), with(d.names[3])
+		d.relayOffURL, d.relayOnURL = with(d.bench+"_relay_off"), with(d.bench+"_relay_on")
+	}
+	if tracing {
+		d.tracingOffURL, d.tracingOnURL = with(d.bench+"_tracing_off"), with(d.bench+"_tracing_on")
 	}
 	return d, nil
 }

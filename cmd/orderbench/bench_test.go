@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
@@ -27,11 +28,7 @@ func TestMain(m *testing.M) {
 func TestBenchRunsEndToEnd(t *testing.T) {
 	// Given a database server (the benchmark makes databases of its own
 	// there, and drops them)
-	adminURL := pgtest.NewURL(t)
-	out := filepath.Join(t.TempDir(), "results.json")
 	env := map[string]string{
-		"DATABASE_URL":        adminURL,
-		"BENCH_OUT":           out,
 		"BENCH_CLIENTS":       "1,2",
 		"BENCH_ROUNDS":        "1",
 		"BENCH_WARMUP":        "50ms",
@@ -42,21 +39,10 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 	}
 
 	// When it runs
-	var stdout bytes.Buffer
-	if err := run(t.Context(), func(k string) string { return env[k] }, &stdout); err != nil {
-		t.Fatalf("run: %v\n%s", err, stdout.String())
-	}
+	rep, stdout := benchWith(t, env)
 
 	// Then every scenario was measured at every concurrency, without an
 	// error or a lost write
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
 	if rep.Errors != 0 || rep.LostWrites != 0 {
 		t.Errorf("%d errors, %d lost writes", rep.Errors, rep.LostWrites)
 	}
@@ -87,7 +73,31 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		}
 	}
 	// and the table names the goals
-	if !bytes.Contains(stdout.Bytes(), []byte("goals:")) {
-		t.Errorf("no goals in the output:\n%s", stdout.String())
+	if !strings.Contains(stdout, "goals:") {
+		t.Errorf("no goals in the output:\n%s", stdout)
 	}
+}
+
+// benchWith runs the benchmark with env, on a database server of the
+// test's unless env names one, and returns its report and what it
+// printed.
+func benchWith(t *testing.T, env map[string]string) (report, string) {
+	t.Helper()
+	if env["DATABASE_URL"] == "" {
+		env["DATABASE_URL"] = pgtest.NewURL(t)
+	}
+	env["BENCH_OUT"] = filepath.Join(t.TempDir(), "results.json")
+	var stdout bytes.Buffer
+	if err := run(t.Context(), func(k string) string { return env[k] }, &stdout); err != nil {
+		t.Fatalf("run: %v\n%s", err, stdout.String())
+	}
+	b, err := os.ReadFile(env["BENCH_OUT"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep report
+	if err := json.Unmarshal(b, &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep, stdout.String()
 }

@@ -26,6 +26,8 @@ type config struct {
 	Only map[string]bool `json:"only,omitempty"`
 	// NATSURL, when set, adds the broker relay's pair of scenarios.
 	NATSURL string `json:"nats_url,omitempty"`
+	// OTel adds the tracing pairs of scenarios (BENCH_OTEL=1).
+	OTel bool `json:"otel,omitempty"`
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -51,6 +53,14 @@ func loadConfig(getenv func(string) string) (config, error) {
 	field("BENCH_SEED_ORDERS", "10000", func(s string) (e error) { cfg.SeedOrders, e = positiveInt(s); return })
 	field("BENCH_LONG", "10,1000,10000", func(s string) (e error) { cfg.LongLengths, e = positiveInts(s); return })
 	field("BENCH_LONG_COMMANDS", "100", func(s string) (e error) { cfg.LongCommands, e = positiveInt(s); return })
+	field("BENCH_OTEL", "0", func(s string) error {
+		switch s {
+		case "0", "1":
+			cfg.OTel = s == "1"
+			return nil
+		}
+		return fmt.Errorf("%q: want 1 (add the tracing scenarios) or 0", s)
+	})
 	// The measured commands lengthen a long order: they must all fit
 	// before its items stop changing.
 	room := order.MaxEvents - order.ReservedEvents - longWarmup - cfg.LongCommands
@@ -77,7 +87,20 @@ func (c config) runs(name string) bool {
 	if (name == relayOffName || name == relayOnName) && c.NATSURL == "" {
 		return false
 	}
+	if isTracingScenario(name) && !c.OTel {
+		return false
+	}
 	return c.Only == nil || c.Only[name]
+}
+
+// runsTracing says whether the run includes a tracing scenario.
+func (c config) runsTracing() bool {
+	for _, p := range tracingPairs {
+		if c.runs(p[0]) || c.runs(p[1]) {
+			return true
+		}
+	}
+	return false
 }
 
 // runsRelay says whether the run includes the relay's scenarios.

@@ -30,6 +30,11 @@
 //	                     against two more servers on fresh databases, the
 //	                     second with ORDERAPI_NATS_URL and a stream of the
 //	                     run's own (deleted at the end); default none
+//	BENCH_OTEL           1 adds "add item" and "get order", each "(tracing off)"
+//	                     and "(tracing on)", against two more servers on fresh
+//	                     databases, the second tracing a tenth of its requests
+//	                     (parentbased_traceidratio 0.1) over OTLP/HTTP to an
+//	                     endpoint in this process; default 0
 //
 // It exits non-zero when a request fails or an acknowledged write is
 // missing from the database; a missed performance goal is reported, not

@@ -1,29 +1,22 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"net"
 	"os"
-	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
-	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
 // TestBenchMeasuresTheRelay runs the relay's pair of scenarios briefly,
 // against a real NATS server.
 func TestBenchMeasuresTheRelay(t *testing.T) {
 	// Given a database server and a NATS server with JetStream
-	adminURL := pgtest.NewURL(t)
 	natsURL := natstest.URL(t)
-	out := filepath.Join(t.TempDir(), "results.json")
 	env := map[string]string{
-		"DATABASE_URL":      adminURL,
-		"BENCH_OUT":         out,
 		"BENCH_NATS_URL":    natsURL,
 		"BENCH_CLIENTS":     "2",
 		"BENCH_ROUNDS":      "1",
@@ -34,20 +27,9 @@ func TestBenchMeasuresTheRelay(t *testing.T) {
 	}
 
 	// When the benchmark runs only them
-	var stdout bytes.Buffer
-	if err := run(t.Context(), func(k string) string { return env[k] }, &stdout); err != nil {
-		t.Fatalf("run: %v\n%s", err, stdout.String())
-	}
+	rep, stdout := benchWith(t, env)
 
 	// Then both were measured, without an error or a lost write
-	b, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var rep report
-	if err := json.Unmarshal(b, &rep); err != nil {
-		t.Fatal(err)
-	}
 	if rep.Errors != 0 || rep.LostWrites != 0 {
 		t.Errorf("%d errors, %d lost writes", rep.Errors, rep.LostWrites)
 	}
@@ -69,8 +51,8 @@ func TestBenchMeasuresTheRelay(t *testing.T) {
 		t.Errorf("stream %s after the run: %v", c.Stream, err)
 	}
 	// and the goals name the relay's cost
-	if len(rep.relayGoals()) != 4 || !bytes.Contains(stdout.Bytes(), []byte("relay on vs off")) {
-		t.Errorf("relay goals: %+v\n%s", rep.relayGoals(), stdout.String())
+	if len(rep.relayGoals()) != 4 || !strings.Contains(stdout, "relay on vs off") {
+		t.Errorf("relay goals: %+v\n%s", rep.relayGoals(), stdout)
 	}
 }
 

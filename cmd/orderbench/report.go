@@ -77,6 +77,8 @@ type report struct {
 	// Stream is the relay's stream against the feed at the end, with
 	// BENCH_NATS_URL set.
 	Stream *streamCheck `json:"relay_stream,omitempty"`
+	// Traces is what the tracing server exported, with BENCH_OTEL=1.
+	Traces *traceCount `json:"traces,omitempty"`
 }
 
 func buildReport(cfg config, m machine, res *results, long []longStreamResult, stream *streamCheck, lost int, lateCreates int64, took time.Duration) report {
@@ -143,6 +145,7 @@ func (rep report) goals(cfg config) []goal {
 		gs = append(gs, goal{"command on a 10,000-event order vs a 10-event one, with snapshots (p50)", "<= 2", x, x <= 2})
 	}
 	gs = append(gs, rep.relayGoals()...)
+	gs = append(gs, rep.tracingGoals()...)
 	gs = append(gs, goal{"failed requests", "0", float64(rep.Errors), rep.Errors == 0},
 		goal{"acknowledged writes missing", "0", float64(rep.LostWrites), rep.LostWrites == 0})
 	return gs
@@ -220,7 +223,7 @@ func (rep report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tclients\tops/s\tp50\tp99\tfloor\tratio\tp99 ratio\tvs pipelined\tCPU/op: server\tdatabase\tload\terrors\t")
 	for _, r := range rep.Rows {
-		if r.Scenario == relayOffName || r.Scenario == relayOnName {
+		if r.Scenario == relayOffName || r.Scenario == relayOnName || isTracingScenario(r.Scenario) {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Scenario, r.Clients, r.Median.OpsPerS,
@@ -240,6 +243,7 @@ func (rep report) print(w io.Writer) {
 	}
 
 	rep.printRelay(w)
+	rep.printTracing(w)
 
 	fmt.Fprintln(w, "\ngoals:")
 	for _, g := range rep.Goals {

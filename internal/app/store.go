@@ -64,6 +64,10 @@ type Metadata struct {
 	CorrelationID string
 	CausationID   string
 	Principal     Principal
+	// TraceID and SpanID name the sampled trace, and the span in it, of
+	// the request that recorded the event, as lower-case hex (32 and 16
+	// digits); empty when tracing was off or the request not sampled.
+	TraceID, SpanID string
 }
 
 // NewEvent is an event decided by a command, not yet stored.

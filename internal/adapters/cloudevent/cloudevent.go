@@ -71,6 +71,7 @@ type envelope struct {
 	CorrelationID   string          `json:"correlationid,omitempty"`
 	CausationID     string          `json:"causationid,omitempty"`
 	Actor           string          `json:"orderapiactor,omitempty"`
+	TraceParent     string          `json:"traceparent,omitempty"`
 }
 
 // Encode returns the event as a CloudEvent from source (a URI-reference,
@@ -106,5 +107,36 @@ func Encode(e app.RecordedEvent, source string) ([]byte, error) {
 		CorrelationID:   e.Metadata.CorrelationID,
 		CausationID:     e.Metadata.CausationID,
 		Actor:           e.Metadata.Principal.Subject,
+		TraceParent:     TraceParent(e.Metadata),
 	})
+}
+
+// TraceParent is the W3C traceparent of the request that recorded an
+// event, from the trace and span ids in its metadata, for the CloudEvents
+// distributed tracing extension and the message's header: a consumer's
+// spans then continue that request's trace. It is "" when the metadata
+// holds no trace, or ids that are not a trace's (metadata is an open
+// envelope). The trace was sampled, or its ids would not be stored.
+func TraceParent(m app.Metadata) string {
+	if !isHexID(m.TraceID, 32) || !isHexID(m.SpanID, 16) {
+		return ""
+	}
+	return "00-" + m.TraceID + "-" + m.SpanID + "-01"
+}
+
+// isHexID reports whether s is n lower-case hex digits, not all zero (an
+// invalid id in W3C Trace Context).
+func isHexID(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	zero := true
+	for i := range len(s) {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+		zero = zero && c == '0'
+	}
+	return !zero
 }

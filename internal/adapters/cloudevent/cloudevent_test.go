@@ -64,13 +64,62 @@ func TestEncodeLeavesOutWhatTheRequestDidNotCarry(t *testing.T) {
 	if err := json.Unmarshal(body, &got); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"correlationid", "causationid", "orderapiactor", "requestid"} {
+	for _, name := range []string{"correlationid", "causationid", "orderapiactor", "requestid", "traceparent"} {
 		if v, ok := got[name]; ok {
 			t.Errorf("%s = %v, want absent", name, v)
 		}
 	}
 	if got["source"] != "https://shop.example.com/orderapi" || len(got) != 11 {
 		t.Errorf("attributes = %v, want the 11 required ones with the source given", got)
+	}
+}
+
+func TestEncodeCarriesTheRequestsTrace(t *testing.T) {
+	t.Parallel()
+	// Given an event whose request was traced
+	e := placedEvent()
+	e.Metadata = app.Metadata{RequestID: "req-1", TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7"}
+	// When it is encoded
+	body, err := cloudevent.Encode(e, "/orderapi")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Then it carries the distributed tracing extension's traceparent,
+	// continuing that trace from the request's span, sampled
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if want := "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"; got["traceparent"] != want {
+		t.Errorf("traceparent = %v, want %s", got["traceparent"], want)
+	}
+}
+
+func TestTraceParentNeedsATracesIDs(t *testing.T) {
+	t.Parallel()
+	const traceID, spanID = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	for _, c := range []struct {
+		name     string
+		meta     app.Metadata
+		expected string
+	}{
+		{"both ids", app.Metadata{TraceID: traceID, SpanID: spanID}, "00-" + traceID + "-" + spanID + "-01"},
+		{"none", app.Metadata{}, ""},
+		{"no span id", app.Metadata{TraceID: traceID}, ""},
+		{"no trace id", app.Metadata{SpanID: spanID}, ""},
+		{"upper-case hex", app.Metadata{TraceID: "4BF92F3577B34DA6A3CE929D0E0E4736", SpanID: spanID}, ""},
+		{"a short trace id", app.Metadata{TraceID: traceID[:31], SpanID: spanID}, ""},
+		{"a long span id", app.Metadata{TraceID: traceID, SpanID: spanID + "0"}, ""},
+		{"not hex", app.Metadata{TraceID: "4bf92f3577b34da6a3ce929d0e0e473g", SpanID: spanID}, ""},
+		{"an all-zero trace id", app.Metadata{TraceID: "00000000000000000000000000000000", SpanID: spanID}, ""},
+		{"an all-zero span id", app.Metadata{TraceID: traceID, SpanID: "0000000000000000"}, ""},
+	} {
+		// Given stored metadata, when its traceparent is asked for
+		got := cloudevent.TraceParent(c.meta)
+		// Then it is the W3C header for valid ids, and nothing otherwise
+		if got != c.expected {
+			t.Errorf("%s: TraceParent = %q, want %q", c.name, got, c.expected)
+		}
 	}
 }
 

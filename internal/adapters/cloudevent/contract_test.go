@@ -67,7 +67,8 @@ func recordedGolden(t *testing.T) []app.RecordedEvent {
 			// Every other event carries every optional attribute.
 			if len(all)%2 == 0 {
 				e.Metadata = app.Metadata{RequestID: "req", CorrelationID: "corr", CausationID: uuid.NewString(),
-					Principal: app.Principal{Subject: "staff-1"}}
+					Principal: app.Principal{Subject: "staff-1"},
+					TraceID:   "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7"}
 			}
 			all = append(all, e)
 		}
@@ -91,9 +92,11 @@ func TestMessagesAreTheDocuments(t *testing.T) {
 		}
 		// Then body and headers are a message of its type in the document
 		asyncapitest.Validate(t, e.Type, body)
-		asyncapitest.ValidateHeaders(t, e.Type, map[string]string{
-			"Nats-Msg-Id": e.EventID.String(), "Content-Type": cloudevent.ContentType,
-		})
+		headers := map[string]string{"Nats-Msg-Id": e.EventID.String(), "Content-Type": cloudevent.ContentType}
+		if tp := cloudevent.TraceParent(e.Metadata); tp != "" {
+			headers["traceparent"] = tp
+		}
+		asyncapitest.ValidateHeaders(t, e.Type, headers)
 		var got struct{ Data json.RawMessage }
 		if err := json.Unmarshal(body, &got); err != nil || !bytes.Equal(got.Data, e.Data) {
 			t.Errorf("%s data %s, want %s (%v)", e.Type, got.Data, e.Data, err)

@@ -77,7 +77,9 @@ type eventJSON struct {
 // request did not carry are null. The actor is the subject of the
 // request's verified token, with the roles it held then and the client it
 // was issued to; events from before tokens were verified show the name
-// their request declared, with no roles.
+// their request declared, with no roles. The trace ids are there only
+// when the request was traced (sampled), so events recorded otherwise
+// read exactly as they always did.
 type eventMetadataJSON struct {
 	RequestID     *string  `json:"request_id"`
 	CorrelationID *string  `json:"correlation_id"`
@@ -85,6 +87,8 @@ type eventMetadataJSON struct {
 	Actor         *string  `json:"actor"`
 	ActorRoles    []string `json:"actor_roles"`
 	ClientID      *string  `json:"client_id"`
+	TraceID       *string  `json:"trace_id,omitempty"`
+	SpanID        *string  `json:"span_id,omitempty"`
 }
 
 func toEventsJSON(events []app.RecordedEvent) eventsJSON {
@@ -113,6 +117,8 @@ func toEventJSON(e app.RecordedEvent) eventJSON {
 			Actor:         optional(e.Metadata.Principal.Subject),
 			ActorRoles:    append([]string{}, e.Metadata.Principal.Roles.Names()...),
 			ClientID:      optional(e.Metadata.Principal.ClientID),
+			TraceID:       optional(e.Metadata.TraceID),
+			SpanID:        optional(e.Metadata.SpanID),
 		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/access"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // maxCorrelationIDLen bounds X-Correlation-Id. Ids are recorded in every
@@ -17,11 +18,18 @@ const maxCorrelationIDLen = 64
 // ties it to a wider flow (the request id when the client sends none), the
 // cause (this request), and who did it: the principal its verified token
 // names, never a header the client writes (X-Actor is not read). A
+// traced request that is sampled adds its trace and server span, so that
+// its events lead to its trace; an unsampled trace would lead nowhere. A
 // malformed X-Correlation-Id is refused: it would otherwise be stored
 // forever.
 func metadataFrom(r *http.Request) (app.Metadata, error) {
 	id := requestIDFrom(r.Context())
 	m := app.Metadata{RequestID: id, CorrelationID: id, CausationID: id, Principal: access.Principal(r.Context())}
+	// A caller's span context (remote) without a span of ours is not a
+	// trace of this request, sampled though the caller's may be.
+	if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() && sc.IsSampled() && !sc.IsRemote() {
+		m.TraceID, m.SpanID = sc.TraceID().String(), sc.SpanID().String()
+	}
 	if v, ok := headerValue(r, "X-Correlation-Id"); ok {
 		if !isToken(v, maxCorrelationIDLen) {
 			return app.Metadata{}, problem.BadRequest(problem.CodeBadHeader,

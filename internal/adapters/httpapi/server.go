@@ -17,6 +17,8 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Config holds what the binary decides about the HTTP interface.
@@ -77,6 +79,25 @@ type Config struct {
 	// Auth verifies the bearer token every /v1 route asks for: required,
 	// so that no server runs without authentication.
 	Auth Authenticator
+
+	// Tracing, if set, traces the requests it samples, but the probes and
+	// scrapes: a server span named by its route, continuing the trace the
+	// caller's headers name. The trace ids go into the request's log lines
+	// and into the metadata of the events it appends. Nil installs no
+	// tracing at all.
+	Tracing Tracing
+}
+
+// Tracing is what the server traces with (tracing.Tracing).
+type Tracing interface {
+	// Provider makes the spans.
+	Provider() trace.TracerProvider
+	// Propagator reads the caller's trace context from its headers.
+	Propagator() propagation.TextMapPropagator
+	// Sampled says whether the server span of a request whose context
+	// (holding the caller's span context, if any) is ctx will be sampled,
+	// and returns the context to start it in.
+	Sampled(ctx context.Context) (context.Context, bool)
 }
 
 const defaultRequestTimeout = 10 * time.Second
@@ -121,9 +142,15 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	// and every answer, a panic's and a refusal's included, carries the
 	// request id, the security headers and the CORS headers. Preflights
 	// are answered before the routes, and so before the rate limits,
-	// which each protected route applies once its caller is known.
+	// which each protected route applies once its caller is known. The
+	// server span, when tracing, encloses all of it; the logger gets its
+	// ids before the access log writes.
+	if cfg.Tracing != nil {
+		mux.Use(traced(cfg.Tracing), requestID(log), traceLog)
+	} else {
+		mux.Use(requestID(log))
+	}
 	mux.Use(
-		requestID(log),
 		access.Secure,
 		accessLog(cfg.Observe),
 		recoverer,

@@ -117,7 +117,7 @@ func (r *Relay) checkTail(ctx context.Context, s jetstream.Stream, cp app.Broker
 
 // verifyAfter checks the messages after the checkpoint, up to last, one
 // by one against the feed's events after it: each must be exactly what
-// the relay would publish (subject, Nats-Msg-Id, body). It returns the
+// the relay would publish (subject, headers, body). It returns the
 // checkpoint past them.
 func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.BrokerCheckpoint, last uint64) (app.BrokerCheckpoint, error) {
 	name := r.cfg.Stream.Name

@@ -12,6 +12,10 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 )
 
+// traceParentHeader carries an event's W3C trace context, as its
+// CloudEvent's traceparent does.
+const traceParentHeader = "traceparent"
+
 // relay publishes while this process holds the lock: from the located
 // checkpoint, read the feed, publish, record the checkpoint, repeat; wait
 // for a wake-up when drained. A failed publish (a guard refused it, NATS
@@ -308,5 +312,10 @@ func (r *Relay) message(e app.RecordedEvent) (*nats.Msg, error) {
 	msg := nats.NewMsg(r.subject(e))
 	msg.Data = body
 	msg.Header.Set("Content-Type", cloudevent.ContentType)
+	// The request's trace travels on, for consumers that read headers
+	// rather than the CloudEvent's attributes.
+	if tp := cloudevent.TraceParent(e.Metadata); tp != "" {
+		msg.Header.Set(traceParentHeader, tp)
+	}
 	return msg, nil
 }

@@ -217,6 +217,8 @@ func hasTrailingData(data []byte) bool {
 // metadataJSON is the stored shape of app.Metadata. The principal is kept
 // flat: actor is its subject, as events before verified principals named
 // their declared actor, so that one key answers "who" for every event.
+// The trace ids are absent unless the request was traced, so metadata
+// written without them is written and read back as before.
 type metadataJSON struct {
 	RequestID     string   `json:"request_id,omitempty"`
 	CorrelationID string   `json:"correlation_id,omitempty"`
@@ -224,6 +226,8 @@ type metadataJSON struct {
 	Actor         string   `json:"actor,omitempty"`
 	ActorRoles    []string `json:"actor_roles,omitempty"`
 	ClientID      string   `json:"client_id,omitempty"`
+	TraceID       string   `json:"trace_id,omitempty"`
+	SpanID        string   `json:"span_id,omitempty"`
 }
 
 // EncodeMetadata returns the stored JSON of an event's metadata.
@@ -235,6 +239,8 @@ func (c *Codec) EncodeMetadata(m app.Metadata) ([]byte, error) {
 		Actor:         m.Principal.Subject,
 		ActorRoles:    m.Principal.Roles.Names(),
 		ClientID:      m.Principal.ClientID,
+		TraceID:       m.TraceID,
+		SpanID:        m.SpanID,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("encode metadata: %w", err)
@@ -277,5 +283,7 @@ func (c *Codec) DecodeMetadata(data []byte) (app.Metadata, error) {
 			Roles:    roles,
 			ClientID: text("client_id"),
 		},
+		TraceID: text("trace_id"),
+		SpanID:  text("span_id"),
 	}, nil
 }

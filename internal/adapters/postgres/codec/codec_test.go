@@ -184,6 +184,10 @@ func TestCodecMetadata(t *testing.T) {
 		{app.Metadata{RequestID: "r2", Principal: app.Principal{Subject: "3f1c0de2-7c57-4f43-9d5e-6a4c2b8f1e20",
 			Roles: app.RolesOf(app.RoleCustomer, app.RoleStaff), ClientID: "shop-web"}},
 			`{"request_id":"r2","actor":"3f1c0de2-7c57-4f43-9d5e-6a4c2b8f1e20","actor_roles":["customer","staff"],"client_id":"shop-web"}`},
+		// A traced request's ids follow the rest.
+		{app.Metadata{RequestID: "r3", Principal: app.Principal{Subject: "staff-1"},
+			TraceID: "4bf92f3577b34da6a3ce929d0e0e4736", SpanID: "00f067aa0ba902b7"},
+			`{"request_id":"r3","actor":"staff-1","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7"}`},
 	}
 	for _, tt := range tests {
 		data, err := c.EncodeMetadata(tt.meta)
@@ -209,6 +213,7 @@ func TestCodecReadsAnyMetadata(t *testing.T) {
 		{`{"actor": 42, "request_id": "r1"}`, app.Metadata{RequestID: "r1"}},
 		{`{"actor": {"id": 42}, "correlation_id": "c1", "extra": [1, 2]}`, app.Metadata{CorrelationID: "c1"}},
 		{`{"actor": null}`, app.Metadata{}},
+		{`{"trace_id": 42, "span_id": ["00f067aa0ba902b7"]}`, app.Metadata{}},
 		{`["meta"]`, app.Metadata{}},
 		{`"text"`, app.Metadata{}},
 		{`null`, app.Metadata{}},

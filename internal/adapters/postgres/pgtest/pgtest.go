@@ -99,10 +99,20 @@ func Main(m *testing.M) {
 // ends.
 func New(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	dbURL := NewURL(t)
+	return NewTraced(t, nil)
+}
+
+// NewTraced is New, with tracer on the pool's connections (none if nil).
+func NewTraced(t testing.TB, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(NewURL(t))
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	cfg.ConnConfig.Tracer = tracer
 	ctx, cancel := context.WithTimeout(context.Background(), connectWait)
 	defer cancel()
-	pool, err := pgxpool.New(ctx, dbURL)
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatalf("pgtest: open pool: %v", err)
 	}
