@@ -72,8 +72,8 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|help]
            an event it cannot decode: publish the events after that one
            (or every event) after the stream's present last message; the
            event must be in the feed. Without --force it refuses a relay
-           not stopped so, and a point other than the newest event the
-           stream holds
+           not stopped so, and any point but the one that publishes
+           nothing twice and leaves nothing out (it names it)
 
 `
 

@@ -126,37 +126,18 @@ func natsResume(ctx context.Context, cfg config, args []string, stdout io.Writer
 		}
 		what = fmt.Sprintf("the events after %s (position %d)", id, cp.Cursor.Position)
 	}
-	if !*force {
-		rec, err := records.Load(ctx, sc.Name)
-		if err != nil {
-			return err
-		}
-		if rec.Stopped == nil || (rec.Stopped.Code != natsrelay.StopStreamMismatch && rec.Stopped.Code != app.StallEventUnreadable) {
-			state := "publishing"
-			if rec.Stopped != nil {
-				state = "stopped: " + rec.Stopped.Code
-			}
-			return fmt.Errorf("nats resume: the relay of stream %s is %s, not stopped where an operator must decide (stream_mismatch or event_unreadable); "+
-				"resume only tells a stopped relay where to go on (--force to move it anyway)", sc.Name, state)
-		}
-	}
 	js, done, err := natsConnect(cfg, "orderapi nats resume")
 	if err != nil {
 		return err
 	}
 	defer done()
 	if !*force {
-		known := func(id uuid.UUID) (bool, error) {
-			_, ok, err := store.EventCursor(ctx, id)
-			return ok, err
-		}
-		seq, last, found, err := natsrelay.LastEvent(ctx, js, sc, known, resumeLooksBack)
+		rec, err := records.Load(ctx, sc.Name)
 		if err != nil {
-			return fmt.Errorf("nats resume: %w", err)
+			return err
 		}
-		if found && last != id {
-			return fmt.Errorf("nats resume: the newest event stream %s holds is %s (message %d); `--after %s` goes on right after it, "+
-				"and any other point publishes again, or leaves out, the events between (--force to do it anyway)", sc.Name, last, seq, last)
+		if err := resumable(ctx, store, js, sc, rec, cp.Cursor, id, *fromStart); err != nil {
+			return fmt.Errorf("nats resume: %w (--force to do it anyway)", err)
 		}
 	}
 	if cp.Sequence, cp.EventID, err = natsrelay.StreamTail(ctx, js, sc); err != nil {
@@ -167,6 +148,71 @@ func natsResume(ctx context.Context, cfg config, args []string, stdout io.Writer
 	}
 	fmt.Fprintf(stdout, "stream %s: the relay publishes %s, following the stream's message %d\n", sc.Name, what, cp.Sequence)
 	return nil
+}
+
+// resumable says whether an operator may, without --force, send the
+// relay of stream sc on after the event at cursor c (id; or from the
+// feed's start): only a relay stopped where an operator must decide, and
+// only at the point its record supports, so that nothing is published
+// twice or left out. With a checkpoint that is the checkpoint's event
+// (the stream's messages after it are someone else's), or the event it
+// is stopped before when that one cannot be decoded (skipping it), or the
+// feed's start when the stream holds no message (deleted and made
+// again). Without one (a stream filled before the relay kept
+// checkpoints, or by another database), it is the newest event the
+// stream holds.
+func resumable(ctx context.Context, store *eventstore.Store, js jetstream.JetStream, sc natsrelay.StreamConfig,
+	rec app.BrokerState, c app.FeedCursor, id uuid.UUID, fromStart bool) error {
+	if rec.Stopped == nil || (rec.Stopped.Code != natsrelay.StopStreamMismatch && rec.Stopped.Code != app.StallEventUnreadable) {
+		state := "publishing"
+		switch {
+		case rec.Stopped != nil:
+			state = "stopped: " + rec.Stopped.Code
+		case !rec.Taken:
+			state = "without a record in this database"
+		}
+		return fmt.Errorf("the relay of stream %s is %s, not stopped where an operator must decide (stream_mismatch or event_unreadable); "+
+			"resume only tells a stopped relay where to go on", sc.Name, state)
+	}
+	if !rec.Taken {
+		known := func(id uuid.UUID) (bool, error) {
+			_, ok, err := store.EventCursor(ctx, id)
+			return ok, err
+		}
+		seq, last, found, err := natsrelay.LastEvent(ctx, js, sc, known, resumeLooksBack)
+		if err != nil || !found || (!fromStart && last == id) {
+			return err
+		}
+		return fmt.Errorf("the newest event stream %s holds is %s (message %d); `--after %s` goes on right after it, "+
+			"and any other point publishes again, or leaves out, the events between", sc.Name, last, seq, last)
+	}
+	at := rec.Checkpoint.Cursor
+	if !fromStart && (c == at || (rec.Stopped.Code == app.StallEventUnreadable && id == rec.Stopped.EventID)) {
+		return nil
+	}
+	if fromStart {
+		last, _, err := natsrelay.StreamTail(ctx, js, sc)
+		if err != nil || at == (app.FeedCursor{}) || last == 0 {
+			return err
+		}
+	}
+	if at == (app.FeedCursor{}) {
+		return fmt.Errorf("the relay's checkpoint is the feed's start: `--from-start` goes on from there, publishing nothing twice and leaving nothing out")
+	}
+	page, err := store.ReadFeed(ctx, app.FeedQuery{After: app.FeedCursor{TransactionID: at.TransactionID, Position: at.Position - 1}, Limit: 1})
+	if err != nil {
+		return err
+	}
+	if len(page) == 0 || app.CursorOf(page[0]) != at {
+		return fmt.Errorf("the relay's checkpoint (position %d) is not in the feed", at.Position)
+	}
+	hint := ""
+	if rec.Stopped.Code == app.StallEventUnreadable {
+		hint = fmt.Sprintf("; `--after %s` skips the event it cannot decode", rec.Stopped.EventID)
+	}
+	return fmt.Errorf("the last event the relay published to stream %s is %s (position %d, its checkpoint): `--after %s` goes on right after it, "+
+		"stepping over what others put in the stream, and any other point publishes again, or leaves out, the events between%s",
+		sc.Name, page[0].EventID, at.Position, page[0].EventID, hint)
 }
 
 // feedCursorOf is the feed cursor of event id, once the feed shows it: an

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/orderapi/orderapi/api/asyncapitest"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
@@ -184,7 +185,8 @@ func TestNATSResume(t *testing.T) {
 	url := natstest.URL(t)
 	names := natstest.Unique(t, url)
 	dbURL := pgtest.NewURL(t)
-	vars := map[string]string{"ORDERAPI_NATS_URL": url, "ORDERAPI_NATS_STREAM": names.Stream, "ORDERAPI_NATS_SUBJECT_PREFIX": names.Prefix}
+	vars := map[string]string{"ORDERAPI_NATS_URL": url, "ORDERAPI_NATS_STREAM": names.Stream, "ORDERAPI_NATS_SUBJECT_PREFIX": names.Prefix,
+		"ORDERAPI_NATS_DUPLICATE_WINDOW": "1s"}
 	addr, _ := startServerWith(t, dbURL, vars, io.Discard)
 	base := "http://" + addr
 	create := func() {
@@ -244,6 +246,21 @@ func TestNATSResume(t *testing.T) {
 		}
 	}
 	waitLastSeq(0)
+	var history struct {
+		Events []struct {
+			EventID string `json:"event_id"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(get(t, base+"/v1/events")), &history); err != nil || len(history.Events) != 2 {
+		t.Fatalf("feed: %v %+v", err, history)
+	}
+	first, second := history.Events[0].EventID, history.Events[1].EventID
+
+	// and resume refuses a point past the checkpoint, which would leave
+	// the second event out
+	if _, err := resume(vars, "--after", second); err == nil || !strings.Contains(err.Error(), "--after "+first) {
+		t.Errorf("resume past the checkpoint: %v, want refused naming %s", err, first)
+	}
 
 	// and a mistyped stream is not made, even by force
 	typo := maps.Clone(vars)
@@ -274,17 +291,22 @@ func TestNATSResume(t *testing.T) {
 			t.Fatal("the stop was never cleared")
 		}
 	}
-	// When someone else publishes under the prefix, and a third order is
-	// created, the relay stops again
-	var history struct {
-		Events []struct {
-			EventID string `json:"event_id"`
-		} `json:"events"`
+	// When someone else replays the first event's message (its id past
+	// the duplicate window), and a third order is created, the relay
+	// stops again
+	s, err := js.Stream(ctx, names.Stream)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if err := json.Unmarshal([]byte(get(t, base+"/v1/events")), &history); err != nil || len(history.Events) != 2 {
-		t.Fatalf("feed: %v %+v", err, history)
+	replay, err := s.GetMsg(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := js.Publish(ctx, names.Prefix+".OrderCreated.x", []byte(`{}`)); err != nil {
+	time.Sleep(1100 * time.Millisecond)
+	msg := nats.NewMsg(replay.Subject)
+	msg.Data, msg.Header = replay.Data, replay.Header
+	msg.Header.Del("Nats-Expected-Last-Sequence")
+	if _, err := js.PublishMsg(ctx, msg); err != nil {
 		t.Fatal(err)
 	}
 	create()
@@ -293,11 +315,12 @@ func TestNATSResume(t *testing.T) {
 			t.Fatal("no stop after a foreign message")
 		}
 	}
-	// Then resume refuses a point before the newest event the stream
-	// holds, naming that one, and takes it
-	first, newest := history.Events[0].EventID, history.Events[1].EventID
+	// Then resume refuses to go on after the replayed event, the stream's
+	// last message, naming the last event the relay published, and takes
+	// that one
+	newest := second
 	if _, err := resume(vars, "--after", first); err == nil || !strings.Contains(err.Error(), "--after "+newest) {
-		t.Errorf("resume after an older event: %v, want refused naming %s", err, newest)
+		t.Errorf("resume after the replayed event: %v, want refused naming %s", err, newest)
 	}
 	if _, err := resume(vars, "--after", newest); err != nil {
 		t.Fatal(err)

@@ -172,7 +172,9 @@ func (r *Relay) failed(ctx context.Context, alive func(context.Context) error, b
 	case guardFailed(err):
 		if *refused++; *refused >= guardRefusals {
 			r.stopped(ctx, alive, app.ProjectionStall{Code: StopStreamUnusable, Reason: fmt.Sprintf(
-				"stream %s refused the relay's sequence guard %d times in a row while agreeing with its checkpoint (message %d): %v",
+				"stream %s refused the relay's sequence guard %d times in a row while agreeing with its checkpoint (message %d): %v; "+
+					"its server cannot place a message after its last sequence (a purge past it leaves it so): restart that server, "+
+					"or delete the stream and run `orderapi nats resume` once the relay has made it again",
 				r.cfg.Stream.Name, *refused, t.Sequence, err)})
 		}
 	default:
