@@ -268,6 +268,25 @@ func publishedFour(t *testing.T) *fixture {
 	return f
 }
 
+// publishCopy stores, as another publisher would, e's message as the
+// relay writes its subject, body and Content-Type, with Nats-Msg-Id = e's
+// id, its headers changed by edit.
+func (f *fixture) publishCopy(e app.RecordedEvent, edit func(nats.Header)) {
+	f.t.Helper()
+	body, err := encode(e)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	_, js := natstest.JetStream(f.t, f.url)
+	msg := nats.NewMsg(f.names.Prefix + "." + e.Type + "." + e.OrderID.String())
+	msg.Data = body
+	msg.Header.Set("Content-Type", "application/cloudevents+json")
+	edit(msg.Header)
+	if _, err := js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(e.EventID.String())); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // publishRaw stores a message under the fixture's stream as another
 // publisher would.
 func (f *fixture) publishRaw(subject string, body []byte, id string) {
@@ -436,18 +455,7 @@ func TestAnExtraHeaderIsNotTheRelaysMessage(t *testing.T) {
 			f := publishedFour(t)
 			f.orders(1, 0)
 			all := f.feed(5)
-			body, err := encode(all[4])
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, js := natstest.JetStream(t, f.url)
-			msg := nats.NewMsg(f.names.Prefix + "." + all[4].Type + "." + all[4].OrderID.String())
-			msg.Data = body
-			msg.Header.Set("Content-Type", "application/cloudevents+json")
-			msg.Header.Set(header, "1")
-			if _, err := js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(all[4].EventID.String())); err != nil {
-				t.Fatal(err)
-			}
+			f.publishCopy(all[4], func(h nats.Header) { h.Set(header, "1") })
 
 			// When the relay starts, then it stops there
 			r, _ := f.start(f.config(), f.lock(0))

@@ -9,9 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
-	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
 )
@@ -73,17 +71,7 @@ func TestAnUnrecordedMessageWithoutItsTraceHeaderIsNotTheFeeds(t *testing.T) {
 
 	// When its body, exactly as the relay writes it, is stored after the
 	// 4th without the traceparent header
-	body, err := encode(all[4])
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, js := natstest.JetStream(t, f.url)
-	msg := nats.NewMsg(f.names.Prefix + "." + all[4].Type + "." + all[4].OrderID.String())
-	msg.Data = body
-	msg.Header.Set("Content-Type", "application/cloudevents+json")
-	if _, err := js.PublishMsg(context.Background(), msg, jetstream.WithMsgID(all[4].EventID.String())); err != nil {
-		t.Fatal(err)
-	}
+	f.publishCopy(all[4], func(nats.Header) {})
 
 	// Then the relay started again stops, naming the header
 	r, _ := f.start(f.config(), f.lock(0))
