@@ -32,6 +32,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		return err
 	}
 	defer background(ctx, verifier.Run)()
+	// newVerifier has made the development key, if it was missing.
+	devTokens, err := consoleDevTokens(cfg.Auth)
+	if err != nil {
+		return err
+	}
 
 	pool, _, err := openPool(ctx, cfg)
 	if err != nil {
@@ -188,6 +193,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		Limiter:              limiter,
 		CommandRate:          cfg.CommandRate,
 		ReadRate:             cfg.ReadRate,
+		DevTokens:            devTokens,
 	})
 	if err != nil {
 		return err

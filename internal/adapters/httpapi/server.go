@@ -77,6 +77,10 @@ type Config struct {
 	// Auth verifies the bearer token every /v1 route asks for: required,
 	// so that no server runs without authentication.
 	Auth Authenticator
+	// DevTokens, in development mode only, signs the tokens the console's
+	// sign-in offers a browser on this machine (POST /console/dev/token);
+	// nil, as in production, the route does not exist.
+	DevTokens DevTokenMinter
 }
 
 const defaultRequestTimeout = 10 * time.Second
