@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
 )
 
@@ -89,6 +90,16 @@ var authed = &http.Client{Transport: bearer{}}
 func staffTokenOf(t testing.TB, subject string) string {
 	t.Helper()
 	tok, err := testDevKey().Mint(jwtauth.DevToken{Subject: subject, Roles: []string{"staff"}, TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// customerTokenOf is a token of testDevKey for the customer.
+func customerTokenOf(t testing.TB, customer uuid.UUID) string {
+	t.Helper()
+	tok, err := testDevKey().Mint(jwtauth.DevToken{Subject: customer.String(), Roles: []string{"customer"}, TTL: time.Hour}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

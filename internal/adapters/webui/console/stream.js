@@ -9,6 +9,7 @@ import { problemOf } from './api.js';
 // "server-sent events") from text in pieces as they arrive.
 export class Parser {
   #buffer = '';
+  #afterCR = false;
   #data = [];
   #event = '';
   #id = null;
@@ -21,14 +22,19 @@ export class Parser {
   // push takes the next piece of text and returns the messages it
   // completes, each {id, event, data}.
   push(text) {
+    if (text === '') return [];
+    // A \r that ended the last piece may be the first half of a \r\n.
+    if (this.#afterCR && text.startsWith('\n')) text = text.slice(1);
+    this.#afterCR = false;
     this.#buffer += text;
     const out = [];
     for (;;) {
       const end = this.#buffer.search(/\r\n|\r|\n/);
-      // A lone \r at the end may be the first half of \r\n.
-      if (end < 0 || (end === this.#buffer.length - 1 && this.#buffer[end] === '\r')) break;
+      if (end < 0) break;
+      const eol = this.#buffer.startsWith('\r\n', end) ? 2 : 1;
+      this.#afterCR = eol === 1 && this.#buffer[end] === '\r' && end === this.#buffer.length - 1;
       const line = this.#buffer.slice(0, end);
-      this.#buffer = this.#buffer.slice(end + (this.#buffer.startsWith('\r\n', end) ? 2 : 1));
+      this.#buffer = this.#buffer.slice(end + eol);
       const message = this.#line(line);
       if (message) out.push(message);
     }
