@@ -219,7 +219,7 @@ await run('console', async ({ page, base, screenshot, problems }) => {
   await page.locator('#timeline .step').nth(2).click();
   await page.locator('#then h3', { hasText: 'After step 3' }).waitFor();
   await screenshot('console-phone');
-  await page.locator('#order').scrollIntoViewIfNeeded();
+  await page.locator('.slider').evaluate((slider) => slider.scrollIntoView({ block: 'start' }));
   await screenshot('readme-console-phone', page, { fullPage: false });
 
   // When they sign out, the live feed is closed

@@ -36,6 +36,8 @@ function showWorkspace() {
   $('#workspace').hidden = false;
   // A customer's own orders are the obvious place to start.
   if (uuid.test(c.sub || '') && !$('#customer-id').value) $('#customer-id').value = c.sub;
+  // The sign-in's button is gone: the keyboard goes on from finding.
+  $('#order-id').focus();
   live.start();
   route();
 }
