@@ -51,6 +51,27 @@ func (e Action) Valid() bool {
 	}
 }
 
+// Defines values for DevTokenRequestRoles.
+const (
+	DevTokenRequestRolesCustomer DevTokenRequestRoles = "customer"
+	DevTokenRequestRolesService  DevTokenRequestRoles = "service"
+	DevTokenRequestRolesStaff    DevTokenRequestRoles = "staff"
+)
+
+// Valid indicates whether the value is a known member of the DevTokenRequestRoles enum.
+func (e DevTokenRequestRoles) Valid() bool {
+	switch e {
+	case DevTokenRequestRolesCustomer:
+		return true
+	case DevTokenRequestRolesService:
+		return true
+	case DevTokenRequestRolesStaff:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for EventEnvelopeUnreadable.
 const (
 	EventEnvelopeUnreadableTrue EventEnvelopeUnreadable = true
@@ -68,19 +89,19 @@ func (e EventEnvelopeUnreadable) Valid() bool {
 
 // Defines values for EventMetadataActorRoles.
 const (
-	Customer EventMetadataActorRoles = "customer"
-	Service  EventMetadataActorRoles = "service"
-	Staff    EventMetadataActorRoles = "staff"
+	EventMetadataActorRolesCustomer EventMetadataActorRoles = "customer"
+	EventMetadataActorRolesService  EventMetadataActorRoles = "service"
+	EventMetadataActorRolesStaff    EventMetadataActorRoles = "staff"
 )
 
 // Valid indicates whether the value is a known member of the EventMetadataActorRoles enum.
 func (e EventMetadataActorRoles) Valid() bool {
 	switch e {
-	case Customer:
+	case EventMetadataActorRolesCustomer:
 		return true
-	case Service:
+	case EventMetadataActorRolesService:
 		return true
-	case Staff:
+	case EventMetadataActorRolesStaff:
 		return true
 	default:
 		return false
@@ -732,6 +753,12 @@ type CancelOrderRequest struct {
 	Reason      string  `json:"reason"`
 }
 
+// ConsoleConfig defines model for ConsoleConfig.
+type ConsoleConfig struct {
+	// DevTokens Whether `POST /console/dev/token` answers this browser.
+	DevTokens bool `json:"dev_tokens"`
+}
+
 // Country An ISO 3166-1 alpha-2 code.
 //
 // Example: GB
@@ -814,6 +841,30 @@ type DeliverOrderRequest struct {
 	// Signature Who signed for the delivery, if anyone; absent, null and "" all mean nobody, and read back as null.
 	Signature *string `json:"signature,omitempty"`
 }
+
+// DevToken defines model for DevToken.
+type DevToken struct {
+	// Token A bearer token (a JWT) this service accepts, signed with its development key.
+	Token string `json:"token"`
+}
+
+// DevTokenRequest defines model for DevTokenRequest.
+type DevTokenRequest struct {
+	// Roles The token's roles, at least one.
+	Roles []DevTokenRequestRoles `json:"roles"`
+
+	// Subject Who the token names (`sub`): with the `customer` role, required,
+	// the customer's id, a UUID in lower case; otherwise `dev-` and
+	// the roles when absent (`dev-staff`). Printable text, at most 100
+	// characters.
+	Subject *string `json:"subject,omitempty"`
+
+	// TtlSeconds How long the token is valid, in seconds; at most a day, as `orderapi token --ttl`.
+	TtlSeconds *int64 `json:"ttl_seconds,omitempty"`
+}
+
+// DevTokenRequestRoles defines model for DevTokenRequest.Roles.
+type DevTokenRequestRoles string
 
 // Event A stored event; `type` says which shape `data` has.
 type Event struct {
@@ -1754,6 +1805,9 @@ type RequestTimeout = Problem
 // RequestTooLarge An RFC 9457 problem details document.
 type RequestTooLarge = Problem
 
+// RouteNotFound An RFC 9457 problem details document.
+type RouteNotFound = Problem
+
 // StatusOK defines model for StatusOK.
 type StatusOK = Status200
 
@@ -1774,6 +1828,30 @@ type UnsupportedMediaType = Problem
 
 // ValidationFailed An RFC 9457 problem details document.
 type ValidationFailed = Problem
+
+// GetConsoleParams defines parameters for GetConsole.
+type GetConsoleParams struct {
+	// IfNoneMatch The ETags of copies the browser holds, or `*`; a match is 304.
+	IfNoneMatch *IfNoneMatchFile `json:"If-None-Match,omitempty"`
+}
+
+// HeadConsoleParams defines parameters for HeadConsole.
+type HeadConsoleParams struct {
+	// IfNoneMatch The ETags of copies the browser holds, or `*`; a match is 304.
+	IfNoneMatch *IfNoneMatchFile `json:"If-None-Match,omitempty"`
+}
+
+// GetConsoleAssetParams defines parameters for GetConsoleAsset.
+type GetConsoleAssetParams struct {
+	// IfNoneMatch The ETags of copies the browser holds, or `*`; a match is 304.
+	IfNoneMatch *IfNoneMatchFile `json:"If-None-Match,omitempty"`
+}
+
+// HeadConsoleAssetParams defines parameters for HeadConsoleAsset.
+type HeadConsoleAssetParams struct {
+	// IfNoneMatch The ETags of copies the browser holds, or `*`; a match is 304.
+	IfNoneMatch *IfNoneMatchFile `json:"If-None-Match,omitempty"`
+}
 
 // GetDocsParams defines parameters for GetDocs.
 type GetDocsParams struct {
@@ -2235,6 +2313,9 @@ type HeadProjectionsParams struct {
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 }
+
+// CreateDevTokenJSONRequestBody defines body for CreateDevToken for application/json ContentType.
+type CreateDevTokenJSONRequestBody = DevTokenRequest
 
 // CreateOrderJSONRequestBody defines body for CreateOrder for application/json ContentType.
 type CreateOrderJSONRequestBody = CreateOrderRequest
@@ -2923,6 +3004,118 @@ func WithRequestEditorFn(fn RequestEditorFn) ClientOption {
 // The interface specification for the client above.
 type ClientInterface interface {
 
+	// GetConsole The console, for a browser
+	//
+	// A page for support and operations staff: find an order, or a
+	// customer's orders; see every event of an order as a step of a
+	// timeline, with who did it, when and what it changed; step back to
+	// see the order exactly as it was then (`?version=N`) and what that
+	// step changed; and, for staff and services, watch the global feed
+	// live and each projection's lag. `/console/` answers the same.
+	//
+	// The page needs no token; every call it makes is to this API with
+	// the bearer token its user signs in with, so it can do exactly what
+	// that token may. It keeps the token in the tab's session storage,
+	// never in local storage, and forgets it on signing out. Its files
+	// are built into the service: it loads nothing from any other site.
+	//
+	// The page carries a `Content-Security-Policy` of its own instead of
+	// the API's: its own modules, styles and icon, and requests to this
+	// service, nothing else. `Cache-Control: no-cache` with an `ETag`, as
+	// the API reference.
+	//
+	// Corresponds with GET /console (the `GetConsole` operationId).
+	GetConsole(ctx context.Context, params *GetConsoleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadConsole The console, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /console (the `HeadConsole` operationId).
+	HeadConsole(ctx context.Context, params *HeadConsoleParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetConsoleConfig What the console may offer this browser
+	//
+	// `dev_tokens` is true when `POST /console/dev/token` would answer
+	// this very request: the service runs in development mode
+	// (`ORDERAPI_AUTH=dev`) and the request comes from this machine (see
+	// there). The console then offers to sign in by picking a role. It
+	// is false everywhere else, in production always. Never an error, so
+	// that the console's first request fails in no deployment.
+	//
+	// Corresponds with GET /console/config (the `GetConsoleConfig` operationId).
+	GetConsoleConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadConsoleConfig What the console may offer, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /console/config (the `HeadConsoleConfig` operationId).
+	HeadConsoleConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDevTokenWithBody A development token, for the console's sign-in (development mode only)
+	//
+	// **Only in development mode** (`ORDERAPI_AUTH=dev`), and **only to
+	// this machine**: a bearer token signed with the development key, as
+	// `orderapi token` signs it, with the same limits, for the roles and
+	// subject asked. The console's sign-in offers it as a role picker.
+	//
+	// It answers only a request that comes from a loopback address
+	// (`127.0.0.0/8`, `::1`), names a loopback host (`localhost`, a name
+	// under `.localhost`, a loopback address: not another site's name
+	// pointed at this machine) and was not relayed by a proxy (no
+	// `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+	// `X-Real-IP`). Any other request, and every request outside
+	// development mode, is 404 `not_found`, exactly as a path that does
+	// not exist: a service reachable on a network hands out no tokens.
+	// Like every POST, it must be sent as `application/json` (415
+	// otherwise), so that another site's page cannot send it without
+	// asking first.
+	//
+	// Takes any type of body and a specified content type.
+	//
+	// Corresponds with POST /console/dev/token (the `CreateDevToken` operationId).
+	CreateDevTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// CreateDevToken A development token, for the console's sign-in (development mode only)
+	//
+	// **Only in development mode** (`ORDERAPI_AUTH=dev`), and **only to
+	// this machine**: a bearer token signed with the development key, as
+	// `orderapi token` signs it, with the same limits, for the roles and
+	// subject asked. The console's sign-in offers it as a role picker.
+	//
+	// It answers only a request that comes from a loopback address
+	// (`127.0.0.0/8`, `::1`), names a loopback host (`localhost`, a name
+	// under `.localhost`, a loopback address: not another site's name
+	// pointed at this machine) and was not relayed by a proxy (no
+	// `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+	// `X-Real-IP`). Any other request, and every request outside
+	// development mode, is 404 `not_found`, exactly as a path that does
+	// not exist: a service reachable on a network hands out no tokens.
+	// Like every POST, it must be sent as `application/json` (415
+	// otherwise), so that another site's page cannot send it without
+	// asking first.
+	//
+	// Takes a body of the `application/json` content type.
+	//
+	// Corresponds with POST /console/dev/token (the `CreateDevToken` operationId).
+	CreateDevToken(ctx context.Context, body CreateDevTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// GetConsoleAsset A file of the console
+	//
+	// `text/javascript`, `text/css` or `image/svg+xml`.
+	// `Cache-Control: no-cache` with an `ETag`, as the page.
+	//
+	// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+	GetConsoleAsset(ctx context.Context, asset string, params *GetConsoleAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// HeadConsoleAsset A file of the console, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Corresponds with HEAD /console/{asset} (the `HeadConsoleAsset` operationId).
+	HeadConsoleAsset(ctx context.Context, asset string, params *HeadConsoleAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
 	// GetDocs The API reference, for a browser
 	//
 	// This document as an interactive page (Swagger UI), served from
@@ -3387,6 +3580,198 @@ type ClientInterface interface {
 	//
 	// Corresponds with HEAD /v1/projections (the `HeadProjections` operationId).
 	HeadProjections(ctx context.Context, params *HeadProjectionsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+}
+
+// GetConsole The console, for a browser
+//
+// A page for support and operations staff: find an order, or a
+// customer's orders; see every event of an order as a step of a
+// timeline, with who did it, when and what it changed; step back to
+// see the order exactly as it was then (`?version=N`) and what that
+// step changed; and, for staff and services, watch the global feed
+// live and each projection's lag. `/console/` answers the same.
+//
+// The page needs no token; every call it makes is to this API with
+// the bearer token its user signs in with, so it can do exactly what
+// that token may. It keeps the token in the tab's session storage,
+// never in local storage, and forgets it on signing out. Its files
+// are built into the service: it loads nothing from any other site.
+//
+// The page carries a `Content-Security-Policy` of its own instead of
+// the API's: its own modules, styles and icon, and requests to this
+// service, nothing else. `Cache-Control: no-cache` with an `ETag`, as
+// the API reference.
+//
+// Corresponds with GET /console (the `GetConsole` operationId).
+func (c *Client) GetConsole(ctx context.Context, params *GetConsoleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConsoleRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadConsole The console, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /console (the `HeadConsole` operationId).
+func (c *Client) HeadConsole(ctx context.Context, params *HeadConsoleParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadConsoleRequest(c.Server, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetConsoleConfig What the console may offer this browser
+//
+// `dev_tokens` is true when `POST /console/dev/token` would answer
+// this very request: the service runs in development mode
+// (`ORDERAPI_AUTH=dev`) and the request comes from this machine (see
+// there). The console then offers to sign in by picking a role. It
+// is false everywhere else, in production always. Never an error, so
+// that the console's first request fails in no deployment.
+//
+// Corresponds with GET /console/config (the `GetConsoleConfig` operationId).
+func (c *Client) GetConsoleConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConsoleConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadConsoleConfig What the console may offer, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /console/config (the `HeadConsoleConfig` operationId).
+func (c *Client) HeadConsoleConfig(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadConsoleConfigRequest(c.Server)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDevTokenWithBody A development token, for the console's sign-in (development mode only)
+//
+// **Only in development mode** (`ORDERAPI_AUTH=dev`), and **only to
+// this machine**: a bearer token signed with the development key, as
+// `orderapi token` signs it, with the same limits, for the roles and
+// subject asked. The console's sign-in offers it as a role picker.
+//
+// It answers only a request that comes from a loopback address
+// (`127.0.0.0/8`, `::1`), names a loopback host (`localhost`, a name
+// under `.localhost`, a loopback address: not another site's name
+// pointed at this machine) and was not relayed by a proxy (no
+// `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+// `X-Real-IP`). Any other request, and every request outside
+// development mode, is 404 `not_found`, exactly as a path that does
+// not exist: a service reachable on a network hands out no tokens.
+// Like every POST, it must be sent as `application/json` (415
+// otherwise), so that another site's page cannot send it without
+// asking first.
+//
+// Takes any type of body and a specified content type.
+//
+// Corresponds with POST /console/dev/token (the `CreateDevToken` operationId).
+func (c *Client) CreateDevTokenWithBody(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDevTokenRequestWithBody(c.Server, contentType, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// CreateDevToken A development token, for the console's sign-in (development mode only)
+//
+// **Only in development mode** (`ORDERAPI_AUTH=dev`), and **only to
+// this machine**: a bearer token signed with the development key, as
+// `orderapi token` signs it, with the same limits, for the roles and
+// subject asked. The console's sign-in offers it as a role picker.
+//
+// It answers only a request that comes from a loopback address
+// (`127.0.0.0/8`, `::1`), names a loopback host (`localhost`, a name
+// under `.localhost`, a loopback address: not another site's name
+// pointed at this machine) and was not relayed by a proxy (no
+// `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+// `X-Real-IP`). Any other request, and every request outside
+// development mode, is 404 `not_found`, exactly as a path that does
+// not exist: a service reachable on a network hands out no tokens.
+// Like every POST, it must be sent as `application/json` (415
+// otherwise), so that another site's page cannot send it without
+// asking first.
+//
+// Takes a body of the `application/json` content type.
+//
+// Corresponds with POST /console/dev/token (the `CreateDevToken` operationId).
+func (c *Client) CreateDevToken(ctx context.Context, body CreateDevTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewCreateDevTokenRequest(c.Server, body)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// GetConsoleAsset A file of the console
+//
+// `text/javascript`, `text/css` or `image/svg+xml`.
+// `Cache-Control: no-cache` with an `ETag`, as the page.
+//
+// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+func (c *Client) GetConsoleAsset(ctx context.Context, asset string, params *GetConsoleAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewGetConsoleAssetRequest(c.Server, asset, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// HeadConsoleAsset A file of the console, headers only
+//
+// As `GET`, without the body.
+//
+// Corresponds with HEAD /console/{asset} (the `HeadConsoleAsset` operationId).
+func (c *Client) HeadConsoleAsset(ctx context.Context, asset string, params *HeadConsoleAssetParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewHeadConsoleAssetRequest(c.Server, asset, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
 }
 
 // GetDocs The API reference, for a browser
@@ -4222,6 +4607,282 @@ func (c *Client) HeadProjections(ctx context.Context, params *HeadProjectionsPar
 		return nil, err
 	}
 	return c.Client.Do(req)
+}
+
+// NewGetConsoleRequest constructs an http.Request for the GetConsole method
+func NewGetConsoleRequest(server string, params *GetConsoleParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadConsoleRequest constructs an http.Request for the HeadConsole method
+func NewHeadConsoleRequest(server string, params *HeadConsoleParams) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewGetConsoleConfigRequest constructs an http.Request for the GetConsoleConfig method
+func NewGetConsoleConfigRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/config")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewHeadConsoleConfigRequest constructs an http.Request for the HeadConsoleConfig method
+func NewHeadConsoleConfigRequest(server string) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/config")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	return req, nil
+}
+
+// NewCreateDevTokenRequest calls the generic CreateDevToken builder with application/json body
+func NewCreateDevTokenRequest(server string, body CreateDevTokenJSONRequestBody) (*http.Request, error) {
+	var bodyReader io.Reader
+	buf, err := json.Marshal(body)
+	if err != nil {
+		return nil, err
+	}
+	bodyReader = bytes.NewReader(buf)
+	return NewCreateDevTokenRequestWithBody(server, "application/json", bodyReader)
+}
+
+// NewCreateDevTokenRequestWithBody constructs an http.Request for the CreateDevToken method, with any body, and a specified content type
+func NewCreateDevTokenRequestWithBody(server string, contentType string, body io.Reader) (*http.Request, error) {
+	var err error
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/dev/token")
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodPost, queryURL.String(), body)
+	if err != nil {
+		return nil, err
+	}
+
+	req.Header.Add("Content-Type", contentType)
+
+	return req, nil
+}
+
+// NewGetConsoleAssetRequest constructs an http.Request for the GetConsoleAsset method
+func NewGetConsoleAssetRequest(server string, asset string, params *GetConsoleAssetParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "asset", asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodGet, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewHeadConsoleAssetRequest constructs an http.Request for the HeadConsoleAsset method
+func NewHeadConsoleAssetRequest(server string, asset string, params *HeadConsoleAssetParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "asset", asset, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: ""})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/console/%s", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodHead, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.IfNoneMatch != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "If-None-Match", *params.IfNoneMatch, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("If-None-Match", headerParam0)
+		}
+
+	}
+
+	return req, nil
 }
 
 // NewGetDocsRequest constructs an http.Request for the GetDocs method
@@ -6367,6 +7028,130 @@ func WithBaseURL(baseURL string) ClientOption {
 // ClientWithResponsesInterface is the interface specification for the client with responses above.
 type ClientWithResponsesInterface interface {
 
+	// GetConsoleWithResponse The console, for a browser
+	//
+	// A page for support and operations staff: find an order, or a
+	// customer's orders; see every event of an order as a step of a
+	// timeline, with who did it, when and what it changed; step back to
+	// see the order exactly as it was then (`?version=N`) and what that
+	// step changed; and, for staff and services, watch the global feed
+	// live and each projection's lag. `/console/` answers the same.
+	//
+	// The page needs no token; every call it makes is to this API with
+	// the bearer token its user signs in with, so it can do exactly what
+	// that token may. It keeps the token in the tab's session storage,
+	// never in local storage, and forgets it on signing out. Its files
+	// are built into the service: it loads nothing from any other site.
+	//
+	// The page carries a `Content-Security-Policy` of its own instead of
+	// the API's: its own modules, styles and icon, and requests to this
+	// service, nothing else. `Cache-Control: no-cache` with an `ETag`, as
+	// the API reference.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console (the `GetConsole` operationId).
+	GetConsoleWithResponse(ctx context.Context, params *GetConsoleParams, reqEditors ...RequestEditorFn) (*GetConsoleResponse, error)
+
+	// HeadConsoleWithResponse The console, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /console (the `HeadConsole` operationId).
+	HeadConsoleWithResponse(ctx context.Context, params *HeadConsoleParams, reqEditors ...RequestEditorFn) (*HeadConsoleResponse, error)
+
+	// GetConsoleConfigWithResponse What the console may offer this browser
+	//
+	// `dev_tokens` is true when `POST /console/dev/token` would answer
+	// this very request: the service runs in development mode
+	// (`ORDERAPI_AUTH=dev`) and the request comes from this machine (see
+	// there). The console then offers to sign in by picking a role. It
+	// is false everywhere else, in production always. Never an error, so
+	// that the console's first request fails in no deployment.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console/config (the `GetConsoleConfig` operationId).
+	GetConsoleConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConsoleConfigResponse, error)
+
+	// HeadConsoleConfigWithResponse What the console may offer, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /console/config (the `HeadConsoleConfig` operationId).
+	HeadConsoleConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadConsoleConfigResponse, error)
+
+	// CreateDevTokenWithBodyWithResponse A development token, for the console's sign-in (development mode only)
+	//
+	// **Only in development mode** (`ORDERAPI_AUTH=dev`), and **only to
+	// this machine**: a bearer token signed with the development key, as
+	// `orderapi token` signs it, with the same limits, for the roles and
+	// subject asked. The console's sign-in offers it as a role picker.
+	//
+	// It answers only a request that comes from a loopback address
+	// (`127.0.0.0/8`, `::1`), names a loopback host (`localhost`, a name
+	// under `.localhost`, a loopback address: not another site's name
+	// pointed at this machine) and was not relayed by a proxy (no
+	// `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+	// `X-Real-IP`). Any other request, and every request outside
+	// development mode, is 404 `not_found`, exactly as a path that does
+	// not exist: a service reachable on a network hands out no tokens.
+	// Like every POST, it must be sent as `application/json` (415
+	// otherwise), so that another site's page cannot send it without
+	// asking first.
+	//
+	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /console/dev/token (the `CreateDevToken` operationId).
+	CreateDevTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDevTokenResponse, error)
+
+	// CreateDevTokenWithResponse A development token, for the console's sign-in (development mode only)
+	//
+	// **Only in development mode** (`ORDERAPI_AUTH=dev`), and **only to
+	// this machine**: a bearer token signed with the development key, as
+	// `orderapi token` signs it, with the same limits, for the roles and
+	// subject asked. The console's sign-in offers it as a role picker.
+	//
+	// It answers only a request that comes from a loopback address
+	// (`127.0.0.0/8`, `::1`), names a loopback host (`localhost`, a name
+	// under `.localhost`, a loopback address: not another site's name
+	// pointed at this machine) and was not relayed by a proxy (no
+	// `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+	// `X-Real-IP`). Any other request, and every request outside
+	// development mode, is 404 `not_found`, exactly as a path that does
+	// not exist: a service reachable on a network hands out no tokens.
+	// Like every POST, it must be sent as `application/json` (415
+	// otherwise), so that another site's page cannot send it without
+	// asking first.
+	//
+	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with POST /console/dev/token (the `CreateDevToken` operationId).
+	CreateDevTokenWithResponse(ctx context.Context, body CreateDevTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDevTokenResponse, error)
+
+	// GetConsoleAssetWithResponse A file of the console
+	//
+	// `text/javascript`, `text/css` or `image/svg+xml`.
+	// `Cache-Control: no-cache` with an `ETag`, as the page.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+	GetConsoleAssetWithResponse(ctx context.Context, asset string, params *GetConsoleAssetParams, reqEditors ...RequestEditorFn) (*GetConsoleAssetResponse, error)
+
+	// HeadConsoleAssetWithResponse A file of the console, headers only
+	//
+	// As `GET`, without the body.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with HEAD /console/{asset} (the `HeadConsoleAsset` operationId).
+	HeadConsoleAssetWithResponse(ctx context.Context, asset string, params *HeadConsoleAssetParams, reqEditors ...RequestEditorFn) (*HeadConsoleAssetResponse, error)
+
 	// GetDocsWithResponse The API reference, for a browser
 	//
 	// This document as an interactive page (Swagger UI), served from
@@ -6881,6 +7666,456 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with HEAD /v1/projections (the `HeadProjections` operationId).
 	HeadProjectionsWithResponse(ctx context.Context, params *HeadProjectionsParams, reqEditors ...RequestEditorFn) (*HeadProjectionsResponse, error)
+}
+
+// GetConsoleResponse200Headers the declared response headers of an HTTP 200 response for GetConsole
+type GetConsoleResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	ETag                  string
+	XRequestId            string
+}
+
+// GetConsoleResponse304Headers the declared response headers of an HTTP 304 response for GetConsole
+type GetConsoleResponse304Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	ETag                  string
+	XRequestId            string
+}
+
+type GetConsoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConsoleResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetConsoleResponse304Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConsoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConsoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConsoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConsoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadConsoleResponse200Headers the declared response headers of an HTTP 200 response for HeadConsole
+type HeadConsoleResponse200Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	ETag                  string
+	XRequestId            string
+}
+
+// HeadConsoleResponse304Headers the declared response headers of an HTTP 304 response for HeadConsole
+type HeadConsoleResponse304Headers struct {
+	CacheControl          string
+	ContentSecurityPolicy string
+	ETag                  string
+	XRequestId            string
+}
+
+type HeadConsoleResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadConsoleResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadConsoleResponse304Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadConsoleResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadConsoleResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadConsoleResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadConsoleResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConsoleConfigResponse200Headers the declared response headers of an HTTP 200 response for GetConsoleConfig
+type GetConsoleConfigResponse200Headers struct {
+	CacheControl string
+	XRequestId   string
+}
+
+type GetConsoleConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *ConsoleConfig
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConsoleConfigResponse200Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r GetConsoleConfigResponse) GetJSON200() *ConsoleConfig {
+	return r.JSON200
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConsoleConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConsoleConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConsoleConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConsoleConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadConsoleConfigResponse200Headers the declared response headers of an HTTP 200 response for HeadConsoleConfig
+type HeadConsoleConfigResponse200Headers struct {
+	CacheControl string
+	XRequestId   string
+}
+
+type HeadConsoleConfigResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadConsoleConfigResponse200Headers
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadConsoleConfigResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadConsoleConfigResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadConsoleConfigResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadConsoleConfigResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// CreateDevTokenResponse200Headers the declared response headers of an HTTP 200 response for CreateDevToken
+type CreateDevTokenResponse200Headers struct {
+	CacheControl string
+	XRequestId   string
+}
+
+// CreateDevTokenResponse400Headers the declared response headers of an HTTP 400 response for CreateDevToken
+type CreateDevTokenResponse400Headers struct {
+	XRequestId string
+}
+
+// CreateDevTokenResponse404Headers the declared response headers of an HTTP 404 response for CreateDevToken
+type CreateDevTokenResponse404Headers struct {
+	XRequestId string
+}
+
+// CreateDevTokenResponse413Headers the declared response headers of an HTTP 413 response for CreateDevToken
+type CreateDevTokenResponse413Headers struct {
+	XRequestId string
+}
+
+// CreateDevTokenResponse415Headers the declared response headers of an HTTP 415 response for CreateDevToken
+type CreateDevTokenResponse415Headers struct {
+	XRequestId string
+}
+
+// CreateDevTokenResponse422Headers the declared response headers of an HTTP 422 response for CreateDevToken
+type CreateDevTokenResponse422Headers struct {
+	XRequestId string
+}
+
+type CreateDevTokenResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// JSON200 the response for an HTTP 200 `application/json` response
+	JSON200 *DevToken
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *RouteNotFound
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *RequestTooLarge
+	// ApplicationproblemJSON415 the response for an HTTP 415 `application/problem+json` response
+	ApplicationproblemJSON415 *UnsupportedMediaType
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *CreateDevTokenResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *CreateDevTokenResponse400Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateDevTokenResponse404Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *CreateDevTokenResponse413Headers
+	// Headers415 the parsed response headers for an HTTP 415 response
+	Headers415 *CreateDevTokenResponse415Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *CreateDevTokenResponse422Headers
+}
+
+// GetJSON200 returns the response for an HTTP 200 `application/json` response
+func (r CreateDevTokenResponse) GetJSON200() *DevToken {
+	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r CreateDevTokenResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateDevTokenResponse) GetApplicationproblemJSON404() *RouteNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r CreateDevTokenResponse) GetApplicationproblemJSON413() *RequestTooLarge {
+	return r.ApplicationproblemJSON413
+}
+
+// GetApplicationproblemJSON415 returns the response for an HTTP 415 `application/problem+json` response
+func (r CreateDevTokenResponse) GetApplicationproblemJSON415() *UnsupportedMediaType {
+	return r.ApplicationproblemJSON415
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r CreateDevTokenResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetBody returns the raw response body bytes
+func (r CreateDevTokenResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r CreateDevTokenResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r CreateDevTokenResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r CreateDevTokenResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// GetConsoleAssetResponse200Headers the declared response headers of an HTTP 200 response for GetConsoleAsset
+type GetConsoleAssetResponse200Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestId   string
+}
+
+// GetConsoleAssetResponse304Headers the declared response headers of an HTTP 304 response for GetConsoleAsset
+type GetConsoleAssetResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestId   string
+}
+
+// GetConsoleAssetResponse404Headers the declared response headers of an HTTP 404 response for GetConsoleAsset
+type GetConsoleAssetResponse404Headers struct {
+	XRequestId string
+}
+
+type GetConsoleAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *FileNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *GetConsoleAssetResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *GetConsoleAssetResponse304Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *GetConsoleAssetResponse404Headers
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r GetConsoleAssetResponse) GetApplicationproblemJSON404() *FileNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r GetConsoleAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r GetConsoleAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r GetConsoleAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r GetConsoleAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// HeadConsoleAssetResponse200Headers the declared response headers of an HTTP 200 response for HeadConsoleAsset
+type HeadConsoleAssetResponse200Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestId   string
+}
+
+// HeadConsoleAssetResponse304Headers the declared response headers of an HTTP 304 response for HeadConsoleAsset
+type HeadConsoleAssetResponse304Headers struct {
+	CacheControl string
+	ETag         string
+	XRequestId   string
+}
+
+// HeadConsoleAssetResponse404Headers the declared response headers of an HTTP 404 response for HeadConsoleAsset
+type HeadConsoleAssetResponse404Headers struct {
+	XRequestId string
+}
+
+type HeadConsoleAssetResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *FileNotFound
+	// Headers200 the parsed response headers for an HTTP 200 response
+	Headers200 *HeadConsoleAssetResponse200Headers
+	// Headers304 the parsed response headers for an HTTP 304 response
+	Headers304 *HeadConsoleAssetResponse304Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *HeadConsoleAssetResponse404Headers
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r HeadConsoleAssetResponse) GetApplicationproblemJSON404() *FileNotFound {
+	return r.ApplicationproblemJSON404
+}
+
+// GetBody returns the raw response body bytes
+func (r HeadConsoleAssetResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r HeadConsoleAssetResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r HeadConsoleAssetResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r HeadConsoleAssetResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
 }
 
 // GetDocsResponse200Headers the declared response headers of an HTTP 200 response for GetDocs
@@ -10890,6 +12125,178 @@ func (r HeadProjectionsResponse) ContentType() string {
 	return ""
 }
 
+// GetConsoleWithResponse The console, for a browser
+//
+// A page for support and operations staff: find an order, or a
+// customer's orders; see every event of an order as a step of a
+// timeline, with who did it, when and what it changed; step back to
+// see the order exactly as it was then (`?version=N`) and what that
+// step changed; and, for staff and services, watch the global feed
+// live and each projection's lag. `/console/` answers the same.
+//
+// The page needs no token; every call it makes is to this API with
+// the bearer token its user signs in with, so it can do exactly what
+// that token may. It keeps the token in the tab's session storage,
+// never in local storage, and forgets it on signing out. Its files
+// are built into the service: it loads nothing from any other site.
+//
+// The page carries a `Content-Security-Policy` of its own instead of
+// the API's: its own modules, styles and icon, and requests to this
+// service, nothing else. `Cache-Control: no-cache` with an `ETag`, as
+// the API reference.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console (the `GetConsole` operationId).
+func (c *ClientWithResponses) GetConsoleWithResponse(ctx context.Context, params *GetConsoleParams, reqEditors ...RequestEditorFn) (*GetConsoleResponse, error) {
+	rsp, err := c.GetConsole(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConsoleResponse(rsp)
+}
+
+// HeadConsoleWithResponse The console, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /console (the `HeadConsole` operationId).
+func (c *ClientWithResponses) HeadConsoleWithResponse(ctx context.Context, params *HeadConsoleParams, reqEditors ...RequestEditorFn) (*HeadConsoleResponse, error) {
+	rsp, err := c.HeadConsole(ctx, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadConsoleResponse(rsp)
+}
+
+// GetConsoleConfigWithResponse What the console may offer this browser
+//
+// `dev_tokens` is true when `POST /console/dev/token` would answer
+// this very request: the service runs in development mode
+// (`ORDERAPI_AUTH=dev`) and the request comes from this machine (see
+// there). The console then offers to sign in by picking a role. It
+// is false everywhere else, in production always. Never an error, so
+// that the console's first request fails in no deployment.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console/config (the `GetConsoleConfig` operationId).
+func (c *ClientWithResponses) GetConsoleConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*GetConsoleConfigResponse, error) {
+	rsp, err := c.GetConsoleConfig(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConsoleConfigResponse(rsp)
+}
+
+// HeadConsoleConfigWithResponse What the console may offer, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /console/config (the `HeadConsoleConfig` operationId).
+func (c *ClientWithResponses) HeadConsoleConfigWithResponse(ctx context.Context, reqEditors ...RequestEditorFn) (*HeadConsoleConfigResponse, error) {
+	rsp, err := c.HeadConsoleConfig(ctx, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadConsoleConfigResponse(rsp)
+}
+
+// CreateDevTokenWithBodyWithResponse A development token, for the console's sign-in (development mode only)
+//
+// **Only in development mode** (`ORDERAPI_AUTH=dev`), and **only to
+// this machine**: a bearer token signed with the development key, as
+// `orderapi token` signs it, with the same limits, for the roles and
+// subject asked. The console's sign-in offers it as a role picker.
+//
+// It answers only a request that comes from a loopback address
+// (`127.0.0.0/8`, `::1`), names a loopback host (`localhost`, a name
+// under `.localhost`, a loopback address: not another site's name
+// pointed at this machine) and was not relayed by a proxy (no
+// `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+// `X-Real-IP`). Any other request, and every request outside
+// development mode, is 404 `not_found`, exactly as a path that does
+// not exist: a service reachable on a network hands out no tokens.
+// Like every POST, it must be sent as `application/json` (415
+// otherwise), so that another site's page cannot send it without
+// asking first.
+//
+// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /console/dev/token (the `CreateDevToken` operationId).
+func (c *ClientWithResponses) CreateDevTokenWithBodyWithResponse(ctx context.Context, contentType string, body io.Reader, reqEditors ...RequestEditorFn) (*CreateDevTokenResponse, error) {
+	rsp, err := c.CreateDevTokenWithBody(ctx, contentType, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDevTokenResponse(rsp)
+}
+
+// CreateDevTokenWithResponse A development token, for the console's sign-in (development mode only)
+//
+// **Only in development mode** (`ORDERAPI_AUTH=dev`), and **only to
+// this machine**: a bearer token signed with the development key, as
+// `orderapi token` signs it, with the same limits, for the roles and
+// subject asked. The console's sign-in offers it as a role picker.
+//
+// It answers only a request that comes from a loopback address
+// (`127.0.0.0/8`, `::1`), names a loopback host (`localhost`, a name
+// under `.localhost`, a loopback address: not another site's name
+// pointed at this machine) and was not relayed by a proxy (no
+// `Forwarded`, `X-Forwarded-For`, `X-Forwarded-Host` or
+// `X-Real-IP`). Any other request, and every request outside
+// development mode, is 404 `not_found`, exactly as a path that does
+// not exist: a service reachable on a network hands out no tokens.
+// Like every POST, it must be sent as `application/json` (415
+// otherwise), so that another site's page cannot send it without
+// asking first.
+//
+// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
+//
+// Corresponds with POST /console/dev/token (the `CreateDevToken` operationId).
+func (c *ClientWithResponses) CreateDevTokenWithResponse(ctx context.Context, body CreateDevTokenJSONRequestBody, reqEditors ...RequestEditorFn) (*CreateDevTokenResponse, error) {
+	rsp, err := c.CreateDevToken(ctx, body, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseCreateDevTokenResponse(rsp)
+}
+
+// GetConsoleAssetWithResponse A file of the console
+//
+// `text/javascript`, `text/css` or `image/svg+xml`.
+// `Cache-Control: no-cache` with an `ETag`, as the page.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with GET /console/{asset} (the `GetConsoleAsset` operationId).
+func (c *ClientWithResponses) GetConsoleAssetWithResponse(ctx context.Context, asset string, params *GetConsoleAssetParams, reqEditors ...RequestEditorFn) (*GetConsoleAssetResponse, error) {
+	rsp, err := c.GetConsoleAsset(ctx, asset, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseGetConsoleAssetResponse(rsp)
+}
+
+// HeadConsoleAssetWithResponse A file of the console, headers only
+//
+// As `GET`, without the body.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with HEAD /console/{asset} (the `HeadConsoleAsset` operationId).
+func (c *ClientWithResponses) HeadConsoleAssetWithResponse(ctx context.Context, asset string, params *HeadConsoleAssetParams, reqEditors ...RequestEditorFn) (*HeadConsoleAssetResponse, error) {
+	rsp, err := c.HeadConsoleAsset(ctx, asset, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseHeadConsoleAssetResponse(rsp)
+}
+
 // GetDocsWithResponse The API reference, for a browser
 //
 // This document as an interactive page (Swagger UI), served from
@@ -11625,6 +13032,561 @@ func (c *ClientWithResponses) HeadProjectionsWithResponse(ctx context.Context, p
 		return nil, err
 	}
 	return ParseHeadProjectionsResponse(rsp)
+}
+
+// ParseGetConsoleResponse parses an HTTP response from a GetConsoleWithResponse call
+func ParseGetConsoleResponse(rsp *http.Response) (*GetConsoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConsoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConsoleResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetConsoleResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers304 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadConsoleResponse parses an HTTP response from a HeadConsoleWithResponse call
+func ParseHeadConsoleResponse(rsp *http.Response) (*HeadConsoleResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadConsoleResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadConsoleResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadConsoleResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("Content-Security-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Content-Security-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ContentSecurityPolicy = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers304 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetConsoleConfigResponse parses an HTTP response from a GetConsoleConfigWithResponse call
+func ParseGetConsoleConfigResponse(rsp *http.Response) (*GetConsoleConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConsoleConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest ConsoleConfig
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConsoleConfigResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadConsoleConfigResponse parses an HTTP response from a HeadConsoleConfigWithResponse call
+func ParseHeadConsoleConfigResponse(rsp *http.Response) (*HeadConsoleConfigResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadConsoleConfigResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadConsoleConfigResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseCreateDevTokenResponse parses an HTTP response from a CreateDevTokenWithResponse call
+func ParseCreateDevTokenResponse(rsp *http.Response) (*CreateDevTokenResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &CreateDevTokenResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 200:
+		var dest DevToken
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest RouteNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest RequestTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 415:
+		var dest UnsupportedMediaType
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON415 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers CreateDevTokenResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers CreateDevTokenResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateDevTokenResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	case rsp.StatusCode == 413:
+		var headers CreateDevTokenResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
+	case rsp.StatusCode == 415:
+		var headers CreateDevTokenResponse415Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers415 = &headers
+	case rsp.StatusCode == 422:
+		var headers CreateDevTokenResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseGetConsoleAssetResponse parses an HTTP response from a GetConsoleAssetWithResponse call
+func ParseGetConsoleAssetResponse(rsp *http.Response) (*GetConsoleAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &GetConsoleAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FileNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers GetConsoleAssetResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers GetConsoleAssetResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 404:
+		var headers GetConsoleAssetResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseHeadConsoleAssetResponse parses an HTTP response from a HeadConsoleAssetWithResponse call
+func ParseHeadConsoleAssetResponse(rsp *http.Response) (*HeadConsoleAssetResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &HeadConsoleAssetResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest FileNotFound
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 200:
+		var headers HeadConsoleAssetResponse200Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers200 = &headers
+	case rsp.StatusCode == 304:
+		var headers HeadConsoleAssetResponse304Headers
+		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Cache-Control", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.CacheControl = value
+		}
+		if values := rsp.Header.Values("ETag"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "ETag", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers304 = &headers
+	case rsp.StatusCode == 404:
+		var headers HeadConsoleAssetResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
+	}
+
+	return response, nil
 }
 
 // ParseGetDocsResponse parses an HTTP response from a GetDocsWithResponse call

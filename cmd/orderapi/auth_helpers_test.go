@@ -1,12 +1,16 @@
 package main
 
 import (
+	"io"
 	"net/http"
 	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
 )
 
@@ -90,4 +94,44 @@ func staffTokenOf(t testing.TB, subject string) string {
 		t.Fatal(err)
 	}
 	return tok
+}
+
+// customerTokenOf is a token of testDevKey for the customer.
+func customerTokenOf(t testing.TB, customer uuid.UUID) string {
+	t.Helper()
+	tok, err := testDevKey().Mint(jwtauth.DevToken{Subject: customer.String(), Roles: []string{"customer"}, TTL: time.Hour}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// send sends a request with a JSON body (none if empty) and fails the
+// test unless the answer has one of the statuses; it returns the body.
+func send(t *testing.T, c *http.Client, method, url, body string, statuses ...int) []byte {
+	t.Helper()
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(statuses, resp.StatusCode) {
+		t.Fatalf("%s %s = %d, want %v: %s", method, url, resp.StatusCode, statuses, got)
+	}
+	return got
 }

@@ -165,13 +165,7 @@ func TestReadyWaitsForTheKeys(t *testing.T) {
 	key := jwtauthtest.NewKey(t, "EdDSA")
 	idp := jwtauthtest.NewServer(t, key)
 	idp.SetDown(true)
-	addr, _ := startServerEnv(t, map[string]string{
-		"DATABASE_URL":           pgtest.NewURL(t),
-		"ORDERAPI_ADDR":          "127.0.0.1:0",
-		"ORDERAPI_AUTH_JWKS_URL": idp.URL,
-		"ORDERAPI_AUTH_ISSUER":   jwtauthtest.Issuer,
-		"ORDERAPI_AUTH_AUDIENCE": jwtauthtest.Audience,
-	}, io.Discard)
+	addr := startServerOfProvider(t, idp)
 
 	resp, err := http.Get("http://" + addr + "/readyz")
 	if err != nil {
@@ -200,6 +194,20 @@ func TestReadyWaitsForTheKeys(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// startServerOfProvider starts the service, on a database of its own,
+// verifying the tokens of idp, and returns its address.
+func startServerOfProvider(t *testing.T, idp *jwtauthtest.Server) string {
+	t.Helper()
+	addr, _ := startServerEnv(t, map[string]string{
+		"DATABASE_URL":           pgtest.NewURL(t),
+		"ORDERAPI_ADDR":          "127.0.0.1:0",
+		"ORDERAPI_AUTH_JWKS_URL": idp.URL,
+		"ORDERAPI_AUTH_ISSUER":   jwtauthtest.Issuer,
+		"ORDERAPI_AUTH_AUDIENCE": jwtauthtest.Audience,
+	}, io.Discard)
+	return addr
 }
 
 func TestTokenCommand(t *testing.T) {

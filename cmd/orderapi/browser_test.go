@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/api"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
@@ -54,14 +55,7 @@ func TestDocsInABrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var feed struct {
-		Events []struct {
-			Type     string `json:"type"`
-			Metadata struct {
-				Actor string `json:"actor"`
-			} `json:"metadata"`
-		} `json:"events"`
-	}
+	var feed eventsByActor
 	if err := json.NewDecoder(resp.Body).Decode(&feed); err != nil || resp.StatusCode != http.StatusOK {
 		t.Fatalf("GET /v1/events = %d: %v", resp.StatusCode, err)
 	}
@@ -74,6 +68,67 @@ func TestDocsInABrowser(t *testing.T) {
 	if created != 2 || len(feed.Events) != 2 {
 		t.Errorf("the feed holds %d events, %d orders created by %s; want the 2 the page created", len(feed.Events), created, subject)
 	}
+}
+
+// TestConsoleInABrowser opens the console at /console of a real service
+// in Debian's Chromium. A customer signs in with a pasted token, finds
+// their order (made here over HTTP: two items added, one removed, placed)
+// and sees each of its events on the timeline, and the order as it was at
+// an earlier step; a member of staff signs in with the development role
+// picker, and sees the order shipped, while the page is open, arrive on
+// its timeline and in the live feed. Nothing on the page fails, nothing
+// leaves for another origin. Screenshots land in test/browser/artifacts/.
+func TestConsoleInABrowser(t *testing.T) {
+	t.Parallel()
+	node := browserNode(t)
+	// Given the service, in development mode, on a database of its own
+	addr, _ := startServerWith(t, pgtest.NewURL(t), nil, io.Discard)
+	base := "http://" + addr
+	// and a customer's placed order, with an item added and removed on
+	// the way
+	customer := uuid.New()
+	customerToken := customerTokenOf(t, customer)
+	as := &http.Client{Transport: bearer{token: customerToken}}
+	order := uuid.NewString()
+	for _, step := range []struct{ method, path, body string }{
+		{"POST", "/v1/orders", `{"id": "` + order + `", "customer_id": "` + customer.String() + `"}`},
+		{"POST", "/v1/orders/" + order + "/items", `{"product_id": "3f1c2a9e-8b7d-4c6e-9a51-2d4f6b8e0c13", "product_name": "Espresso cup", "quantity": 3, "unit_price": "19.99"}`},
+		{"POST", "/v1/orders/" + order + "/items", `{"product_id": "b2e4f6a8-1c3d-4e5f-8a9b-0c1d2e3f4a5b", "product_name": "Saucer", "quantity": 1, "unit_price": "4.50"}`},
+		{"DELETE", "/v1/orders/" + order + "/items/b2e4f6a8-1c3d-4e5f-8a9b-0c1d2e3f4a5b", ""},
+		{"POST", "/v1/orders/" + order + "/place", `{"shipping_address": {"name": "Ada Lovelace", "line1": "12 St James Square", "city": "London", "postal_code": "SW1Y 4JH", "country": "GB"}}`},
+	} {
+		send(t, as, step.method, base+step.path, step.body, http.StatusOK, http.StatusCreated)
+	}
+
+	// When the page is driven by the customer, then by a member of staff,
+	// who ships the order meanwhile
+	runBrowserScript(t, node, "console.mjs", base, map[string]string{
+		"ORDER_ID":       order,
+		"CUSTOMER_ID":    customer.String(),
+		"CUSTOMER_TOKEN": customerToken,
+		"STAFF_TOKEN":    staffTokenOf(t, "console-shipper"),
+	})
+
+	// Then the service holds the order shipped, by that member of staff,
+	// and nothing else the page did changed it
+	var history eventsByActor
+	if err := json.Unmarshal(send(t, authed, "GET", base+"/v1/orders/"+order+"/events", "", http.StatusOK), &history); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(history.Events); n != 6 || history.Events[5].Type != "OrderShipped" || history.Events[5].Metadata.Actor != "console-shipper" {
+		t.Errorf("the order's history: %+v; want its five events and the shipment", history.Events)
+	}
+}
+
+// eventsByActor is a page of events (the feed's, an order's history):
+// each one's type and who did it.
+type eventsByActor struct {
+	Events []struct {
+		Type     string `json:"type"`
+		Metadata struct {
+			Actor string `json:"actor"`
+		} `json:"metadata"`
+	} `json:"events"`
 }
 
 // specOperations lists every operation of api/openapi.yaml as "METHOD

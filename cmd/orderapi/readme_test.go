@@ -142,7 +142,7 @@ func jsonBody(t *testing.T, out string) any {
 // Fields whose values differ from run to run.
 var runDependent = []string{"id", "order_id", "event_id", "request_id", "correlation_id", "causation_id",
 	"created_at", "updated_at", "placed_at", "shipped_at", "delivered_at", "occurred_at", "recorded_at",
-	"position", "detail", "next_cursor", "date"}
+	"position", "detail", "next_cursor", "date", "token"}
 
 // compareStable reports the first difference between two JSON values,
 // ignoring the values (not the presence) of run-dependent fields.

@@ -32,6 +32,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		return err
 	}
 	defer background(ctx, verifier.Run)()
+	// newVerifier has made the development key, if it was missing.
+	devTokens, err := consoleDevTokens(cfg.Auth)
+	if err != nil {
+		return err
+	}
 
 	// Tracing, when the OTEL_* settings turn it on, follows each request
 	// into its statements; it stops last, exporting what is left.
@@ -196,6 +201,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		Limiter:              limiter,
 		CommandRate:          cfg.CommandRate,
 		ReadRate:             cfg.ReadRate,
+		DevTokens:            devTokens,
 	}
 	tr.http(&httpCfg)
 	handler, err := httpapi.NewServer(svc, log, httpCfg)

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
 )
 
@@ -32,7 +33,7 @@ from the provider there.
 
 // maxTokenTTL bounds a development token's lifetime: a token copied into
 // a shell history or a script should not stay good for long.
-const maxTokenTTL = 24 * time.Hour
+const maxTokenTTL = jwtauth.MaxDevTTL
 
 // token prints a development token for the principal the flags describe.
 func token(cfg config, args []string, stdout io.Writer, now time.Time) error {
@@ -65,26 +66,61 @@ func token(cfg config, args []string, stdout io.Writer, now time.Time) error {
 		return fmt.Errorf("name at least one --role\n%s", tokenUsage)
 	case *subject == "" && slices.Contains(roles, "customer"):
 		return errors.New("a customer token needs --subject, the customer's id (a UUID)")
-	case *subject == "":
-		*subject = "dev-" + strings.Join(roles, "-")
 	}
 	key, _, err := jwtauth.OpenDevKey(*dir)
 	if err != nil {
 		return err
 	}
-	tok, err := key.Mint(jwtauth.DevToken{
-		Subject:       *subject,
-		Roles:         roles,
-		ClientID:      *clientID,
-		TTL:           *ttl,
-		RolesClaim:    cfg.Auth.RolesClaim,
-		CustomerClaim: cfg.Auth.CustomerClaim,
-	}, now)
+	tok, err := devSigner{key: key, auth: cfg.Auth}.sign(roles, *subject, *clientID, *ttl, now)
 	if err != nil {
 		return err
 	}
 	_, err = fmt.Fprintln(stdout, tok)
 	return err
+}
+
+// devSigner signs development tokens for the claims the service reads:
+// those `orderapi token` prints and, in development mode, those the
+// console's sign-in asks for (POST /console/dev/token), alike.
+type devSigner struct {
+	key  *jwtauth.DevKey
+	auth authConfig
+}
+
+// sign mints a token for roles and subject, valid for ttl from now; an
+// empty subject is dev-ROLES (a customer's cannot be left out). What the
+// key refuses is a *jwtauth.DevTokenError.
+func (s devSigner) sign(roles []string, subject, clientID string, ttl time.Duration, now time.Time) (string, error) {
+	if subject == "" && !slices.Contains(roles, "customer") && len(roles) > 0 {
+		subject = "dev-" + strings.Join(roles, "-")
+	}
+	return s.key.Mint(jwtauth.DevToken{
+		Subject:       subject,
+		Roles:         roles,
+		ClientID:      clientID,
+		TTL:           ttl,
+		RolesClaim:    s.auth.RolesClaim,
+		CustomerClaim: s.auth.CustomerClaim,
+	}, now)
+}
+
+// consoleDevTokens is what signs the console's development tokens: the
+// development key's signer in development mode, and nothing otherwise,
+// where the console's route for them then does not exist.
+func consoleDevTokens(a authConfig) (httpapi.DevTokenMinter, error) {
+	if a.Mode != authDev {
+		return nil, nil
+	}
+	key, err := jwtauth.LoadDevKey(a.DevDir)
+	if err != nil {
+		return nil, err
+	}
+	return devSigner{key: key, auth: a}, nil
+}
+
+// MintDevToken is sign for the console, now: see httpapi.DevTokenMinter.
+func (s devSigner) MintDevToken(roles []string, subject string, ttl time.Duration) (string, error) {
+	return s.sign(roles, subject, "", ttl, time.Now())
 }
 
 // verifiesProvider refuses, naming the setting, an environment configured

@@ -8,13 +8,16 @@
 //   await run('name', async ({ page, base, screenshot }) => {
 //     await page.goto(base + '/path');
 //     ...                      // throw to fail
-//     await screenshot('name'); // <artifact-dir>/name.png
+//     await screenshot('name'); // <artifact-dir>/name.png, the full page
 //   });
 //
 // run fails the script (exit code 1, each problem on stderr) on any
 // console message of type error or warning, any uncaught error in a page,
 // any request that fails, any answer of 400 or more (unless the script
-// expects it), and any request to another origin than base's.
+// expects it: problems.expect, which also lets through the browser's own
+// console report of that answer; problems.expectAborted for a request the
+// page cancels itself, such as a stream it closes), and any request to
+// another origin than base's.
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -45,6 +48,7 @@ export function launch() {
 export class Problems {
   #list = [];
   #expected = [];
+  #aborted = [];
 
   // watch records the problems of every page of context, and of requests
   // leaving it for another origin than base's.
@@ -58,6 +62,8 @@ export class Problems {
       }
     });
     context.on('requestfailed', (req) => {
+      const what = `${req.method()} ${new URL(req.url()).pathname}`;
+      if (req.failure()?.errorText === 'net::ERR_ABORTED' && this.#aborted.includes(what)) return;
       this.add(`request failed: ${req.method()} ${req.url()}: ${req.failure()?.errorText}`);
     });
     context.on('response', (resp) => {
@@ -72,6 +78,7 @@ export class Problems {
     page.on('console', (msg) => {
       if (msg.type() === 'error' || msg.type() === 'warning') {
         const loc = msg.location();
+        if (this.#reportsExpected(msg.text(), loc?.url)) return;
         this.add(`console ${msg.type()}: ${msg.text()}${loc?.url ? ` (${loc.url}:${loc.lineNumber})` : ''}`);
       }
     });
@@ -79,10 +86,24 @@ export class Problems {
     page.on('crash', () => this.add('the page crashed'));
   }
 
-  // expect lets one answer of status to "METHOD /path" pass, for a
-  // script that checks a refusal on purpose.
+  // expect lets answers of status to "METHOD /path" pass, for a script
+  // that checks a refusal on purpose, and the browser's console report of
+  // them ("Failed to load resource: ... status of 404").
   expect(what, status) {
     this.#expected.push({ what, status });
+  }
+
+  // expectAborted lets requests to "METHOD /path" that the page cancels
+  // itself (net::ERR_ABORTED) pass: a live stream it closes.
+  expectAborted(what) {
+    this.#aborted.push(what);
+  }
+
+  #reportsExpected(text, url) {
+    const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(text);
+    if (!m || !url) return false;
+    const path = new URL(url).pathname;
+    return this.#expected.some((e) => e.status === Number(m[1]) && e.what.endsWith(` ${path}`));
   }
 
   add(problem) {
@@ -113,9 +134,9 @@ export async function run(name, test) {
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     problems.watch(context, base);
     const page = await context.newPage();
-    const screenshot = async (shot, p = page) => {
+    const screenshot = async (shot, p = page, options = {}) => {
       const path = join(artifacts, `${shot}.png`);
-      await p.screenshot({ path, fullPage: true });
+      await p.screenshot({ path, fullPage: true, ...options });
       console.log(`screenshot: ${path}`);
     };
     try {

@@ -133,14 +133,22 @@ func TestEveryV1RouteNeedsAToken(t *testing.T) {
 	t.Parallel()
 	a := newAPI(t, func(c *Config) {
 		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Header().Set("Content-Type", "text/plain") })
+		c.DevTokens = newDevKeyMinter(t)
 	})
 	o := a.create(uuid.New())
 	written := a.count(`SELECT count(*) FROM events`)
 	anonymous := a.as("")
 	for _, rt := range routeTable(nil, Config{}, nil) {
-		path := strings.NewReplacer("{order_id}", o.ID, "{product_id}", uuid.NewString(), "{customer_id}", o.CustomerID, "{asset}", "init.js").Replace(rt.pattern)
+		asset := "init.js"
+		if strings.HasPrefix(rt.pattern, "/console/") {
+			asset = "app.js"
+		}
+		path := strings.NewReplacer("{order_id}", o.ID, "{product_id}", uuid.NewString(), "{customer_id}", o.CustomerID, "{asset}", asset).Replace(rt.pattern)
 		var body any
-		if rt.method == http.MethodPost {
+		switch {
+		case rt.pattern == "/console/dev/token":
+			body = map[string]any{"roles": []string{"staff"}, "subject": "dev-staff"}
+		case rt.method == http.MethodPost:
 			body = map[string]any{}
 		}
 		methods := []string{rt.method}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,20 +32,7 @@ func TestDocsIsServedBesideTheAPI(t *testing.T) {
 				t.Errorf("GET %s: %q, %d bytes", path, ct, len(r.Body))
 			}
 		}
-		for name, want := range map[string]string{
-			"Content-Security-Policy": wantCSP,
-			"X-Content-Type-Options":  "nosniff",
-			"X-Frame-Options":         "DENY",
-			"Referrer-Policy":         "no-referrer",
-			"Cache-Control":           "no-cache",
-		} {
-			if got := r.Header.Values(name); len(got) != 1 || got[0] != want {
-				t.Errorf("GET %s: %s %q, want %q", path, name, got, want)
-			}
-		}
-		if got := r.Header.Get("RateLimit-Policy"); got != "" {
-			t.Errorf("GET %s: RateLimit-Policy %q", path, got)
-		}
+		wantPageHeaders(t, path, r, map[string]string{"Content-Security-Policy": wantCSP})
 		// And a browser revalidating its copy gets a 304
 		a.do("GET", path, nil, "If-None-Match", r.Header.Get("ETag")).want(t, http.StatusNotModified)
 	}
@@ -61,5 +49,28 @@ func TestDocsIsServedBesideTheAPI(t *testing.T) {
 		if got := r.Header.Get("Allow"); got != "GET, HEAD" {
 			t.Errorf("POST %s: Allow %q", path, got)
 		}
+	}
+}
+
+// wantPageHeaders fails unless r, the answer to GET path of a page for
+// browsers or one of its files, has the API's security headers, is
+// revalidated before reuse, is outside the rate limits, and has the
+// headers of want.
+func wantPageHeaders(t *testing.T, path string, r reply, want map[string]string) {
+	t.Helper()
+	all := map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"X-Frame-Options":        "DENY",
+		"Referrer-Policy":        "no-referrer",
+		"Cache-Control":          "no-cache",
+	}
+	maps.Copy(all, want)
+	for name, v := range all {
+		if got := r.Header.Values(name); len(got) != 1 || got[0] != v {
+			t.Errorf("GET %s: %s %q, want %q", path, name, got, v)
+		}
+	}
+	if got := r.Header.Get("RateLimit-Policy"); got != "" {
+		t.Errorf("GET %s: RateLimit-Policy %q", path, got)
 	}
 }

@@ -33,7 +33,9 @@ type policy struct {
 
 // anyone is the policy of the operational routes, which carry no order
 // data and must answer load balancers and scrapers without a token, and
-// of the API reference's page, which carries none either.
+// of the pages for browsers (the API reference, the console), which carry
+// none either. The console's development tokens are open too, where they
+// exist at all: in development mode, to this machine.
 var anyone = policy{public: true}
 
 func allow(rs ...app.Role) policy { return policy{roles: app.RolesOf(rs...)} }
@@ -58,7 +60,7 @@ func routeTable(svc *app.Service, cfg Config, live *livefeed.Feed) []route {
 		// The operators' views across every customer.
 		operator = allow(staff, service)
 	)
-	docs := webui.Docs()
+	docs, console := webui.Docs(), webui.Console()
 	return []route{
 		{"GET", "/healthz", anyone, handleHealth()},
 		{"GET", "/readyz", anyone, handleReady(cfg.Ready, cfg.ReadyDetails)},
@@ -69,6 +71,14 @@ func routeTable(svc *app.Service, cfg Config, live *livefeed.Feed) []route {
 		{"GET", "/docs", anyone, docs},
 		{"GET", "/docs/", anyone, docs},
 		{"GET", "/docs/{asset}", anyone, docs},
+		// The console for support and operations, likewise: every call it
+		// makes goes to /v1 with its user's token. In development mode it
+		// may ask for a token of a role it picks, from this machine only.
+		{"GET", "/console", anyone, console},
+		{"GET", "/console/", anyone, console},
+		{"GET", "/console/{asset}", anyone, console},
+		{"GET", "/console/config", anyone, handleConsoleConfig(cfg.DevTokens)},
+		{"POST", "/console/dev/token", anyone, handleDevToken(cfg.DevTokens)},
 		{"GET", "/metrics", anyone, cfg.Metrics},
 
 		// Commands with a JSON body refuse any other media type before

@@ -119,7 +119,8 @@ var errNotRoles = errors.New("x-roles must list known roles, each once")
 
 // TestEveryRouteHasAPolicy: no route of the table is left without an
 // access of its own, and the public ones are only the operational routes
-// and the API reference's page, which carry no order data.
+// and the pages for browsers (with the console's development tokens,
+// which exist in development mode only), which carry no order data.
 func TestEveryRouteHasAPolicy(t *testing.T) {
 	t.Parallel()
 	var public []string
@@ -133,7 +134,8 @@ func TestEveryRouteHasAPolicy(t *testing.T) {
 			t.Errorf("%s %s needs a token outside /v1", rt.method, rt.pattern)
 		}
 	}
-	if want := []string{"/healthz", "/readyz", "/openapi.yaml", "/docs", "/docs/", "/docs/{asset}", "/metrics"}; !slices.Equal(public, want) {
+	if want := []string{"/healthz", "/readyz", "/openapi.yaml", "/docs", "/docs/", "/docs/{asset}",
+		"/console", "/console/", "/console/{asset}", "/console/config", "/console/dev/token", "/metrics"}; !slices.Equal(public, want) {
 		t.Errorf("public routes %v, want %v", public, want)
 	}
 }

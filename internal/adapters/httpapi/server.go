@@ -79,6 +79,10 @@ type Config struct {
 	// Auth verifies the bearer token every /v1 route asks for: required,
 	// so that no server runs without authentication.
 	Auth Authenticator
+	// DevTokens, in development mode only, signs the tokens the console's
+	// sign-in offers a browser on this machine (POST /console/dev/token);
+	// nil, as in production, the route does not exist.
+	DevTokens DevTokenMinter
 
 	// Tracing, if set, traces the requests it samples, but the probes and
 	// scrapes: a server span named by its route, continuing the trace the

@@ -26,9 +26,9 @@ import (
 var loadSpec = sync.OnceValues(func() (*openapi3.T, error) {
 	openapi3.DefineStringFormatValidator("uuid", openapi3.NewRegexpFormatValidator(
 		`^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`))
-	// The API reference's page and files: their bodies are checked as
-	// the text or bytes they are.
-	for _, mt := range []string{"text/html", "text/javascript", "text/css"} {
+	// The pages' documents and files (the API reference's, the
+	// console's): their bodies are checked as the text or bytes they are.
+	for _, mt := range []string{"text/html", "text/javascript", "text/css", "image/svg+xml"} {
 		openapi3filter.RegisterBodyDecoder(mt, openapi3filter.PlainBodyDecoder)
 	}
 	openapi3filter.RegisterBodyDecoder("image/png", openapi3filter.FileBodyDecoder)

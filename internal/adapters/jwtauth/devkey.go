@@ -19,6 +19,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // Development mode: orderapi accepts the tokens of a key of its own, kept
@@ -195,23 +196,56 @@ type DevToken struct {
 	RolesClaim, CustomerClaim string
 }
 
-// Mint signs a development token valid from now for t.TTL. It refuses
-// what a Verifier would: an unknown role name, a customer whose subject
-// is not a UUID in lower case.
+// MaxDevTTL bounds a development token's lifetime: a token copied into
+// a shell history, a script or a browser tab should not stay good for
+// long.
+const MaxDevTTL = 24 * time.Hour
+
+// DevTokenError is a DevToken that Mint refuses to sign, because a
+// Verifier would refuse the token or it would outlive MaxDevTTL.
+type DevTokenError struct {
+	// Field is the DevToken's field at fault: "Subject", "Roles",
+	// "ClientID" or "TTL".
+	Field  string
+	Reason string
+}
+
+func (e *DevTokenError) Error() string { return e.Reason }
+
+func refuse(field, format string, args ...any) error {
+	return &DevTokenError{Field: field, Reason: fmt.Sprintf(format, args...)}
+}
+
+// Mint signs a development token valid from now for t.TTL. It refuses,
+// with a *DevTokenError, what a Verifier would refuse (no role, an
+// unknown role name, a subject history could not record, a customer
+// whose subject is not a UUID in lower case) and a lifetime over
+// MaxDevTTL.
 func (k *DevKey) Mint(t DevToken, now time.Time) (string, error) {
-	if t.TTL <= 0 {
-		return "", errors.New("a token's lifetime must be positive")
-	}
-	if t.Subject == "" {
-		return "", errors.New("a token needs a subject")
+	switch {
+	case t.TTL <= 0:
+		return "", refuse("TTL", "a token's lifetime must be positive")
+	case t.TTL > MaxDevTTL:
+		return "", refuse("TTL", "a token's lifetime is at most %s, not %s", MaxDevTTL, t.TTL)
+	case len(t.Roles) == 0:
+		return "", refuse("Roles", "a token needs at least one role (customer, staff or service)")
 	}
 	var rs app.Roles
 	for _, name := range t.Roles {
 		r, ok := app.ParseRole(name)
 		if !ok {
-			return "", fmt.Errorf("unknown role %q (want customer, staff or service)", name)
+			return "", refuse("Roles", "unknown role %q (want customer, staff or service)", name)
 		}
 		rs = rs.With(r)
+	}
+	if t.Subject == "" {
+		return "", refuse("Subject", "a token needs a subject")
+	}
+	if app.CheckName("sub", t.Subject) != nil {
+		return "", refuse("Subject", "a token's subject must be printable text of at most %d characters", order.MaxActorLen)
+	}
+	if t.ClientID != "" && app.CheckName("client_id", t.ClientID) != nil {
+		return "", refuse("ClientID", "a token's client id must be printable text of at most %d characters", order.MaxActorLen)
 	}
 	if t.RolesClaim == "" {
 		t.RolesClaim = DefaultRolesClaim
@@ -231,7 +265,7 @@ func (k *DevKey) Mint(t DevToken, now time.Time) (string, error) {
 	}
 	if rs.Has(app.RoleCustomer) {
 		if _, ok := customerID(t.Subject); !ok {
-			return "", fmt.Errorf("a customer's subject must be its id, a UUID in lower case: %q is not one", t.Subject)
+			return "", refuse("Subject", "a customer's subject must be its id, a UUID in lower case: %q is not one", t.Subject)
 		}
 		claims[t.CustomerClaim] = t.Subject
 	}

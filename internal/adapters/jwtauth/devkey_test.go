@@ -102,18 +102,33 @@ func TestMintRefusesWhatWouldBeRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, tt := range map[string]struct {
-		tok  jwtauth.DevToken
-		want string
+		tok   jwtauth.DevToken
+		want  string
+		field string
 	}{
-		"customer not a UUID":    {jwtauth.DevToken{Subject: "alice", Roles: []string{"customer"}, TTL: time.Hour}, "UUID"},
-		"customer in upper case": {jwtauth.DevToken{Subject: strings.ToUpper(uuid.NewString()), Roles: []string{"customer"}, TTL: time.Hour}, "lower case"},
-		"unknown role":           {jwtauth.DevToken{Subject: "x", Roles: []string{"admin"}, TTL: time.Hour}, `unknown role "admin"`},
-		"no subject":             {jwtauth.DevToken{Roles: []string{"staff"}, TTL: time.Hour}, "subject"},
-		"no lifetime":            {jwtauth.DevToken{Subject: "x", Roles: []string{"staff"}}, "lifetime"},
+		"customer not a UUID":    {jwtauth.DevToken{Subject: "alice", Roles: []string{"customer"}, TTL: time.Hour}, "UUID", "Subject"},
+		"customer in upper case": {jwtauth.DevToken{Subject: strings.ToUpper(uuid.NewString()), Roles: []string{"customer"}, TTL: time.Hour}, "lower case", "Subject"},
+		"unknown role":           {jwtauth.DevToken{Subject: "x", Roles: []string{"admin"}, TTL: time.Hour}, `unknown role "admin"`, "Roles"},
+		"no role":                {jwtauth.DevToken{Subject: "x", TTL: time.Hour}, "at least one role", "Roles"},
+		"no subject":             {jwtauth.DevToken{Roles: []string{"staff"}, TTL: time.Hour}, "subject", "Subject"},
+		"a blank subject":        {jwtauth.DevToken{Subject: " ", Roles: []string{"staff"}, TTL: time.Hour}, "printable", "Subject"},
+		"a subject with a NUL":   {jwtauth.DevToken{Subject: "a\x00b", Roles: []string{"staff"}, TTL: time.Hour}, "printable", "Subject"},
+		"a subject too long":     {jwtauth.DevToken{Subject: strings.Repeat("x", 101), Roles: []string{"staff"}, TTL: time.Hour}, "at most 100", "Subject"},
+		"a client id too long":   {jwtauth.DevToken{Subject: "x", Roles: []string{"staff"}, ClientID: strings.Repeat("c", 101), TTL: time.Hour}, "client id", "ClientID"},
+		"no lifetime":            {jwtauth.DevToken{Subject: "x", Roles: []string{"staff"}}, "lifetime", "TTL"},
+		"over a day":             {jwtauth.DevToken{Subject: "x", Roles: []string{"staff"}, TTL: jwtauth.MaxDevTTL + time.Second}, "at most 24h", "TTL"},
 	} {
-		if _, err := k.Mint(tt.tok, time.Now()); err == nil || !strings.Contains(err.Error(), tt.want) {
+		_, err := k.Mint(tt.tok, time.Now())
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: %v, want an error saying %q", name, err, tt.want)
 		}
+		if e, ok := errors.AsType[*jwtauth.DevTokenError](err); !ok || e.Field != tt.field {
+			t.Errorf("%s: %#v, want a DevTokenError naming %s", name, err, tt.field)
+		}
+	}
+	// The longest lifetime is a day
+	if _, err := k.Mint(jwtauth.DevToken{Subject: "x", Roles: []string{"staff"}, TTL: jwtauth.MaxDevTTL}, time.Now()); err != nil {
+		t.Errorf("a day: %v", err)
 	}
 }
 

@@ -5,6 +5,10 @@
 //   - Docs: the API reference at /docs, Swagger UI over the service's own
 //     /openapi.yaml, where a developer can authorize with a bearer token
 //     and try each operation against the same service.
+//   - Console: the console at /console for support and operations staff,
+//     an order's events as a timeline, the order at any of them, and the
+//     global feed live, all through the API with its user's bearer token.
+//     Plain HTML, CSS and JavaScript modules, served as written.
 //
 // A page is one http.Handler that httpapi's route table mounts at its path
 // (/docs, and /docs/) and at its assets' path (/docs/{asset}). The page's

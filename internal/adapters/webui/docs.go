@@ -35,6 +35,7 @@ const (
 	js   = "text/javascript; charset=utf-8"
 	css  = "text/css; charset=utf-8"
 	png  = "image/png"
+	svg  = "image/svg+xml"
 	text = "text/plain; charset=utf-8"
 )
 

@@ -22,14 +22,16 @@ type reply struct {
 
 func (r reply) Header() http.Header { return r.header }
 
-// serve mounts Docs as httpapi's route table does, on the standard mux
-// (which sets the path value the handler reads), behind a real server (a
-// HEAD answer's body is dropped there), and sends one request.
+// serve mounts the pages as httpapi's route table does, on the standard
+// mux (which sets the path value the handler reads), behind a real server
+// (a HEAD answer's body is dropped there), and sends one request.
 func serve(t *testing.T, method, path string, headers ...string) reply {
 	t.Helper()
 	mux := http.NewServeMux()
-	for _, pattern := range []string{"/docs", "/docs/", "/docs/{asset}"} {
-		mux.Handle("GET "+pattern, Docs())
+	for at, page := range map[string]http.Handler{"/docs": Docs(), "/console": Console()} {
+		for _, pattern := range []string{at, at + "/", at + "/{asset}"} {
+			mux.Handle("GET "+pattern, page)
+		}
 	}
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -87,18 +89,28 @@ func TestDocsServesThePage(t *testing.T) {
 // requests from the service alone, and no inline script or eval.
 func TestDocsPolicyIsStrict(t *testing.T) {
 	t.Parallel()
+	checkPolicy(t, docsCSP, map[string]string{"form-action": "'self'"})
+}
+
+// checkPolicy fails unless csp allows scripts and requests from the
+// service alone, no frame, no base, and what want adds, and nothing from
+// elsewhere, inline script or eval.
+func checkPolicy(t *testing.T, csp string, want map[string]string) {
+	t.Helper()
 	directives := map[string]string{}
-	for d := range strings.SplitSeq(docsCSP, ";") {
+	for d := range strings.SplitSeq(csp, ";") {
 		name, value, _ := strings.Cut(strings.TrimSpace(d), " ")
 		directives[name] = value
 	}
-	want := map[string]string{
+	want = maps.Clone(want)
+	for name, v := range map[string]string{
 		"default-src":     "'none'",
 		"script-src":      "'self'",
 		"connect-src":     "'self'",
 		"frame-ancestors": "'none'",
 		"base-uri":        "'none'",
-		"form-action":     "'self'",
+	} {
+		want[name] = v
 	}
 	for name, v := range want {
 		if directives[name] != v {
@@ -117,7 +129,13 @@ func TestDocsPolicyIsStrict(t *testing.T) {
 // event handler attribute; every file the page loads is served by Docs.
 func TestDocsPageHasNothingThePolicyRefuses(t *testing.T) {
 	t.Parallel()
-	page := string(docsIndex)
+	checkPage(t, string(docsIndex), "/docs/")
+}
+
+// checkPage fails if page holds what a strict policy refuses, or loads a
+// file that is not served under prefix.
+func checkPage(t *testing.T, page, prefix string) {
+	t.Helper()
 	for what, re := range map[string]string{
 		"an inline script":       `<script(\s[^>]*)?>[^<]`,
 		"a script without src":   `<script(\s+[^s>][^>]*)?>`,
@@ -126,13 +144,16 @@ func TestDocsPageHasNothingThePolicyRefuses(t *testing.T) {
 		"an event handler":       `\son[a-z]+\s*=`,
 		"a javascript: URL":      `javascript:`,
 		"a file from elsewhere":  `(src|href)\s*=\s*"(https?:)?//`,
-		"a relative file's name": `(src|href)\s*=\s*"[^/"]`,
+		"a relative file's name": `(src|href)\s*=\s*"[^/#"]`,
 	} {
 		if m := regexp.MustCompile(`(?i)` + re).FindString(page); m != "" {
 			t.Errorf("index.html has %s: %q", what, m)
 		}
 	}
-	for _, m := range regexp.MustCompile(`(?:src|href)="(/docs/[^"]+)"`).FindAllStringSubmatch(page, -1) {
+	for _, m := range regexp.MustCompile(`(?:src|href)="(/[^"]+)"`).FindAllStringSubmatch(page, -1) {
+		if !strings.HasPrefix(m[1], prefix) {
+			continue
+		}
 		if r := serve(t, "GET", m[1]); r.Code != http.StatusOK {
 			t.Errorf("index.html loads %s: %d", m[1], r.Code)
 		}
@@ -178,11 +199,12 @@ func TestDocsServesItsAssets(t *testing.T) {
 	}
 }
 
-// TestDocsHeadAnswersAsGet: HEAD gets GET's status and headers, without
+// TestPagesHeadAnswersAsGet: HEAD gets GET's status and headers, without
 // the body.
-func TestDocsHeadAnswersAsGet(t *testing.T) {
+func TestPagesHeadAnswersAsGet(t *testing.T) {
 	t.Parallel()
-	for _, path := range []string{"/docs", "/docs/", "/docs/swagger-ui-bundle.js", "/docs/favicon-32x32.png", "/docs/nothing.js"} {
+	for _, path := range []string{"/docs", "/docs/", "/docs/swagger-ui-bundle.js", "/docs/favicon-32x32.png", "/docs/nothing.js",
+		"/console", "/console/", "/console/app.js", "/console/icon.svg", "/console/nothing.js"} {
 		get, head := serve(t, "GET", path), serve(t, "HEAD", path)
 		if head.Code != get.Code || head.Body.Len() != 0 {
 			t.Errorf("HEAD %s = %d with %d bytes; GET %d", path, head.Code, head.Body.Len(), get.Code)
@@ -197,11 +219,11 @@ func TestDocsHeadAnswersAsGet(t *testing.T) {
 	}
 }
 
-// TestDocsRevalidates: a browser sending back the ETag it holds gets 304
+// TestPagesRevalidate: a browser sending back the ETag it holds gets 304
 // without a body, and the page's 304 keeps the page's policy.
-func TestDocsRevalidates(t *testing.T) {
+func TestPagesRevalidate(t *testing.T) {
 	t.Parallel()
-	for _, path := range []string{"/docs", "/docs/init.js"} {
+	for _, path := range []string{"/docs", "/docs/init.js", "/console", "/console/app.js"} {
 		// Given the file's ETag
 		etag := serve(t, "GET", path).Header().Get("ETag")
 		for _, inm := range []string{etag, "W/" + etag, `"other", ` + etag, "*"} {
@@ -211,7 +233,7 @@ func TestDocsRevalidates(t *testing.T) {
 			if r.Code != http.StatusNotModified || r.Body.Len() != 0 || r.Header().Get("ETag") != etag || r.Header().Get("Cache-Control") != "no-cache" {
 				t.Errorf("GET %s with If-None-Match %s = %d, %d bytes, ETag %q", path, inm, r.Code, r.Body.Len(), r.Header().Get("ETag"))
 			}
-			if path == "/docs" && r.Header().Get("Content-Security-Policy") != docsCSP {
+			if csp := map[string]string{"/docs": docsCSP, "/console": consoleCSP}[path]; r.Header().Get("Content-Security-Policy") != csp {
 				t.Errorf("the page's 304: Content-Security-Policy %q", r.Header().Get("Content-Security-Policy"))
 			}
 		}
@@ -222,19 +244,22 @@ func TestDocsRevalidates(t *testing.T) {
 	}
 }
 
-// TestDocsRefusesOtherFiles: a name that is not one of the page's files
-// is a 404 problem, whatever the vendored package holds beside them.
-func TestDocsRefusesOtherFiles(t *testing.T) {
+// TestPagesRefuseOtherFiles: a name that is not one of the page's files
+// is a 404 problem, whatever the vendored package or the console's folder
+// holds beside them.
+func TestPagesRefuseOtherFiles(t *testing.T) {
 	t.Parallel()
-	for _, name := range []string{"index.html", "swagger-ui-bundle.js.map", "swagger-ui-standalone-preset.js", "oauth2-redirect.html", "%2e%2e%2fgo.mod", "INIT.JS"} {
-		r := serve(t, "GET", "/docs/"+name)
+	for _, path := range []string{"/docs/index.html", "/docs/swagger-ui-bundle.js.map", "/docs/swagger-ui-standalone-preset.js",
+		"/docs/oauth2-redirect.html", "/docs/%2e%2e%2fgo.mod", "/docs/INIT.JS", "/docs/app.js",
+		"/console/index.html", "/console/APP.JS", "/console/app.js.map", "/console/init.js", "/console/%2e%2e%2fconsole.go", "/console/.js"} {
+		r := serve(t, "GET", path)
 		var p struct {
 			Status int    `json:"status"`
 			Code   string `json:"code"`
 		}
 		if r.Code != http.StatusNotFound || r.Header().Get("Content-Type") != "application/problem+json" ||
 			json.Unmarshal(r.Body.Bytes(), &p) != nil || p.Status != http.StatusNotFound || p.Code != "not_found" {
-			t.Errorf("GET /docs/%s = %d %q: %s", name, r.Code, r.Header().Get("Content-Type"), r.Body)
+			t.Errorf("GET %s = %d %q: %s", path, r.Code, r.Header().Get("Content-Type"), r.Body)
 		}
 	}
 }

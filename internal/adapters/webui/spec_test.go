@@ -13,28 +13,39 @@ import (
 	"github.com/orderapi/orderapi/api"
 )
 
-// TestSpecNamesEveryFile: api/openapi.yaml lists exactly the files Docs
-// serves, and states the page's policy as it is.
+// TestSpecNamesEveryFile: api/openapi.yaml lists exactly the files each
+// page serves, and states each page's policy as it is.
 func TestSpecNamesEveryFile(t *testing.T) {
 	t.Parallel()
 	doc, err := openapi3.NewLoader().LoadFromData(api.OpenAPI)
 	if err != nil {
 		t.Fatal(err)
 	}
-	item := doc.Paths.Find("/docs/{asset}")
-	if item == nil || len(item.Parameters) != 1 || item.Parameters[0].Value.Name != "asset" {
-		t.Fatalf("/docs/{asset} is not documented with its parameter")
-	}
-	var documented []string
-	for _, v := range item.Parameters[0].Value.Schema.Value.Enum {
-		documented = append(documented, v.(string))
-	}
-	slices.Sort(documented)
-	if served := slices.Sorted(maps.Keys(docs().assets)); !slices.Equal(documented, served) {
-		t.Errorf("the spec names %v, Docs serves %v", documented, served)
-	}
-	if csp := doc.Components.Headers["PageCSP"].Value.Schema.Value.Enum; len(csp) != 1 || csp[0] != docsCSP {
-		t.Errorf("the spec's PageCSP is %v, the page's %q", csp, docsCSP)
+	for _, pg := range []struct {
+		path, cspHeader string
+		page            *page
+	}{
+		{"/docs", "PageCSP", docs()},
+		{"/console", "ConsoleCSP", console()},
+	} {
+		item := doc.Paths.Find(pg.path + "/{asset}")
+		if item == nil || len(item.Parameters) != 1 || item.Parameters[0].Value.Name != "asset" {
+			t.Fatalf("%s/{asset} is not documented with its parameter", pg.path)
+		}
+		var documented []string
+		for _, v := range item.Parameters[0].Value.Schema.Value.Enum {
+			documented = append(documented, v.(string))
+		}
+		slices.Sort(documented)
+		if served := slices.Sorted(maps.Keys(pg.page.assets)); !slices.Equal(documented, served) {
+			t.Errorf("the spec names %v under %s, the page serves %v", documented, pg.path, served)
+		}
+		if csp := doc.Components.Headers[pg.cspHeader].Value.Schema.Value.Enum; len(csp) != 1 || csp[0] != pg.page.csp {
+			t.Errorf("the spec's %s is %v, the page's %q", pg.cspHeader, csp, pg.page.csp)
+		}
+		if ref := doc.Paths.Find(pg.path).Get.Responses.Status(200).Value.Headers["Content-Security-Policy"].Ref; ref != "#/components/headers/"+pg.cspHeader {
+			t.Errorf("GET %s documents the policy %s", pg.path, ref)
+		}
 	}
 }
 
