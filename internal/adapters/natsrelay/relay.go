@@ -3,8 +3,9 @@
 // The events table is the outbox. The relay's checkpoint is kept in the
 // database (Checkpoints): it resumes from there, takes what the stream
 // holds after it only where that is the feed's own continuation, and
-// publishes each event guarded by the stream sequence it must follow.
-// See docs/design.md, "The broker relay".
+// publishes each event guarded by the stream sequence it must follow and,
+// within a batch, by the previous event's id. See docs/design.md, "The
+// broker relay".
 package natsrelay
 
 import (
@@ -87,9 +88,10 @@ type Config struct {
 	// Poll is how long an idle relay waits before it reads the feed
 	// anyway; 1s if zero.
 	Poll time.Duration
-	// StalledRetry is how often a stopped relay (before an unreadable
-	// event, or at a stream that disagrees with its checkpoint) looks
-	// again; 30s if zero.
+	// StalledRetry is how often a relay stopped where an operator must
+	// decide (before an unreadable event, at a stream that disagrees with
+	// its checkpoint) looks again, besides every Poll at the record for
+	// an operator's resume; 30s if zero.
 	StalledRetry time.Duration
 	// MaxBackoff bounds the growing wait after a NATS failure; 30s if zero.
 	MaxBackoff time.Duration
