@@ -199,11 +199,11 @@ func resumable(ctx context.Context, store *eventstore.Store, js jetstream.JetStr
 	if at == (app.FeedCursor{}) {
 		return fmt.Errorf("the relay's checkpoint is the feed's start: `--from-start` goes on from there, publishing nothing twice and leaving nothing out")
 	}
-	page, err := store.ReadFeed(ctx, app.FeedQuery{After: app.FeedCursor{TransactionID: at.TransactionID, Position: at.Position - 1}, Limit: 1})
+	e, ok, err := feedEventAt(ctx, store, at)
 	if err != nil {
 		return err
 	}
-	if len(page) == 0 || app.CursorOf(page[0]) != at {
+	if !ok {
 		return fmt.Errorf("the relay's checkpoint (position %d) is not in the feed", at.Position)
 	}
 	hint := ""
@@ -212,7 +212,7 @@ func resumable(ctx context.Context, store *eventstore.Store, js jetstream.JetStr
 	}
 	return fmt.Errorf("the last event the relay published to stream %s is %s (position %d, its checkpoint): `--after %s` goes on right after it, "+
 		"stepping over what others put in the stream, and any other point publishes again, or leaves out, the events between%s",
-		sc.Name, page[0].EventID, at.Position, page[0].EventID, hint)
+		sc.Name, e.EventID, at.Position, e.EventID, hint)
 }
 
 // feedCursorOf is the feed cursor of event id, once the feed shows it: an
@@ -226,11 +226,11 @@ func feedCursorOf(ctx context.Context, store *eventstore.Store, id uuid.UUID) (a
 	if !ok {
 		return c, fmt.Errorf("no event %s in this database", id)
 	}
-	page, err := store.ReadFeed(ctx, app.FeedQuery{After: app.FeedCursor{TransactionID: c.TransactionID, Position: c.Position - 1}, Limit: 1})
+	e, ok, err := feedEventAt(ctx, store, c)
 	if err != nil {
 		return c, err
 	}
-	if len(page) == 0 || page[0].EventID != id {
+	if !ok || e.EventID != id {
 		return c, fmt.Errorf("event %s is not in the feed yet (an older transaction is still open); try again once it ends", id)
 	}
 	return c, nil
@@ -294,4 +294,14 @@ func relayDetails(r *natsrelay.Relay) func(context.Context) []httpapi.ReadyDetai
 		}
 		return details
 	}
+}
+
+// feedEventAt is the event at cursor c as the feed shows it: false when
+// the feed does not show it yet (above the watermark) or at all.
+func feedEventAt(ctx context.Context, store *eventstore.Store, c app.FeedCursor) (app.RecordedEvent, bool, error) {
+	page, err := store.ReadFeed(ctx, app.FeedQuery{After: app.FeedCursor{TransactionID: c.TransactionID, Position: c.Position - 1}, Limit: 1})
+	if err != nil || len(page) == 0 || app.CursorOf(page[0]) != c {
+		return app.RecordedEvent{}, false, err
+	}
+	return page[0], true, nil
 }

@@ -40,24 +40,18 @@ func mismatchf(format string, args ...any) error {
 // behind it, is a mismatch. It creates the stream when it is missing.
 func (r *Relay) locate(ctx context.Context, js jetstream.JetStream) (app.BrokerCheckpoint, error) {
 	name := r.cfg.Stream.Name
-	if err := EnsureStream(ctx, js, r.cfg.Stream); err != nil {
-		return app.BrokerCheckpoint{}, streamErr(err)
-	}
+	// The record first, the stream's state after: a racing relay moves
+	// the stream before its record, so the stream is never seen behind
+	// a record read before it.
 	st, err := r.cfg.Checkpoints.Load(ctx, name)
 	if err != nil {
 		return app.BrokerCheckpoint{}, err
 	}
-	s, err := js.Stream(ctx, name)
+	s, err := ensureStream(ctx, js, r.cfg.Stream)
 	if err != nil {
-		return app.BrokerCheckpoint{}, streamErr(fmt.Errorf("look up stream %s: %w", name, err))
-	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return app.BrokerCheckpoint{}, streamErr(fmt.Errorf("stream %s info: %w", name, err))
-	}
-	if err := sameSubjects(r.cfg.Stream, info.Config.Subjects); err != nil {
 		return app.BrokerCheckpoint{}, streamErr(err)
 	}
+	info := s.CachedInfo()
 	last := info.State.LastSeq
 	cp := st.Checkpoint
 	switch {

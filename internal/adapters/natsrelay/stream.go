@@ -88,22 +88,29 @@ var ErrForeignStream = errors.New("natsrelay: the stream holds other subjects")
 // is left as it is, never deleted nor re-created; one with other
 // subjects is refused (ErrForeignStream).
 func EnsureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) error {
+	_, err := ensureStream(ctx, js, cfg)
+	return err
+}
+
+// ensureStream is EnsureStream returning the stream, whose CachedInfo is
+// its state as of the call.
+func ensureStream(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (jetstream.Stream, error) {
 	cfg = cfg.withDefaults()
 	s, err := js.Stream(ctx, cfg.Name)
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		_, err = js.CreateStream(ctx, cfg.jetstreamConfig())
+		s, err = js.CreateStream(ctx, cfg.jetstreamConfig())
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			return EnsureStream(ctx, js, cfg) // another replica made it first
+			return ensureStream(ctx, js, cfg) // another replica made it first
 		}
 		if err != nil {
-			return fmt.Errorf("create stream %s: %w", cfg.Name, err)
+			return nil, fmt.Errorf("create stream %s: %w", cfg.Name, err)
 		}
-		return nil
+		return s, nil
 	}
 	if err != nil {
-		return fmt.Errorf("look up stream %s: %w", cfg.Name, err)
+		return nil, fmt.Errorf("look up stream %s: %w", cfg.Name, err)
 	}
-	return sameSubjects(cfg, s.CachedInfo().Config.Subjects)
+	return s, sameSubjects(cfg, s.CachedInfo().Config.Subjects)
 }
 
 func sameSubjects(cfg StreamConfig, got []string) error {
@@ -210,10 +217,7 @@ func streamLast(ctx context.Context, js jetstream.JetStream, cfg StreamConfig) (
 	if err != nil {
 		return nil, 0, fmt.Errorf("look up stream %s: %w", cfg.Name, err)
 	}
-	info, err := s.Info(ctx)
-	if err != nil {
-		return nil, 0, fmt.Errorf("stream %s info: %w", cfg.Name, err)
-	}
+	info := s.CachedInfo()
 	if err := sameSubjects(cfg, info.Config.Subjects); err != nil {
 		return nil, 0, err
 	}
