@@ -51,11 +51,12 @@ func handleFeed(feed *app.Service, live *livefeed.Feed, cursors *cursor.Signer, 
 			problem.Write(w, r, err)
 			return
 		}
+		setReadSource(w.Header(), page.Source)
 		writeJSON(w, r, http.StatusOK, toFeedPageJSON(page, cursors))
 	})
 }
 
-// feedQuery parses after, limit and type (repeated for several types),
+// feedQuery parses after, limit, min_position and type (repeated for several types),
 // naming every bad one. A Last-Event-ID header takes the place of after:
 // an EventSource sends it when it reconnects, to the URL it first opened.
 // unsigned names the field (after or Last-Event-ID) whose cursor, the one
@@ -89,6 +90,8 @@ func feedQuery(r *http.Request, cursors *cursor.Signer) (q app.FeedQuery, unsign
 	limit, _, err := intParam(v, "limit", 1, app.MaxFeedPage, app.DefaultFeedPage)
 	errs.add(err)
 	q.Limit = limit
+	q.MinPosition, err = minPosition(v)
+	errs.add(err)
 	q.Types = v["type"]
 	for _, t := range q.Types {
 		if !order.KnownEventType(t) {
