@@ -56,9 +56,10 @@ func handleFeed(feed *app.Service, live *livefeed.Feed, cursors *cursor.Signer, 
 	})
 }
 
-// feedQuery parses after, limit, min_position and type (repeated for several types),
-// naming every bad one. A Last-Event-ID header takes the place of after:
-// an EventSource sends it when it reconnects, to the URL it first opened.
+// feedQuery parses after, limit, min_position and type (repeated for
+// several types), naming every bad one. A Last-Event-ID header takes the
+// place of after: an EventSource sends it when it reconnects, to the URL
+// it first opened.
 // unsigned names the field (after or Last-Event-ID) whose cursor, the one
 // in q.After, is of the unsigned format 1 (see decodeFeedCursor); "" when
 // it is signed or absent.

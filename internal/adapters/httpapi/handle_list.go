@@ -43,9 +43,9 @@ func handleCustomerOrders(svc *app.Service, cursors *cursor.Signer) http.Handler
 	})
 }
 
-// listQuery parses status, limit, min_position and cursor of the customer's list,
-// naming every bad one; unsigned reports a cursor of the unsigned format 1
-// (see decodeCursor). Query values are text whatever their meaning, so a
+// listQuery parses status, limit, min_position and cursor of the
+// customer's list, naming every bad one; unsigned reports a cursor of the
+// unsigned format 1 (see decodeCursor). Query values are text whatever their meaning, so a
 // bad one is a 422 field problem like a bad body field, not a 400.
 func listQuery(v url.Values, customerID uuid.UUID, cursors *cursor.Signer) (q app.ListQuery, unsigned bool, err error) {
 	var errs fieldErrs

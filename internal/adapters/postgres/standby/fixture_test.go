@@ -72,7 +72,7 @@ func newFixture(t *testing.T, cfg standby.Config) *fixture {
 	return f
 }
 
-func openPool(t *testing.T, url string) *pgxpool.Pool {
+func openPool(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), url)
 	if err != nil {
