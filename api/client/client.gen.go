@@ -1757,6 +1757,9 @@ type IfNoneMatch = string
 // IfNoneMatchFile defines model for IfNoneMatchFile.
 type IfNoneMatchFile = string
 
+// MinPosition defines model for MinPosition.
+type MinPosition = int64
+
 // OrderId defines model for OrderId.
 type OrderId = openapi_types.UUID
 
@@ -1798,6 +1801,9 @@ type PreconditionFailed = Problem
 
 // ProjectionUnavailable An RFC 9457 problem details document.
 type ProjectionUnavailable = Problem
+
+// ReadUnavailable An RFC 9457 problem details document.
+type ReadUnavailable = Problem
 
 // RequestTimeout An RFC 9457 problem details document.
 type RequestTimeout = Problem
@@ -1929,6 +1935,13 @@ type HeadDailyAnalyticsParams struct {
 
 // ListCustomerOrdersParams defines parameters for ListCustomerOrders.
 type ListCustomerOrdersParams struct {
+	// MinPosition The global position of an event (a command's `X-Event-Position`)
+	// that the answer must include, with everything committed before
+	// it: read your own write even where reads are answered by standbys.
+	// 503 `projection_lagging` if no event at that position has
+	// committed within 2 seconds.
+	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
+
 	// Status Only orders with this status.
 	Status *Status `form:"status,omitempty" json:"status,omitempty"`
 
@@ -1951,6 +1964,13 @@ type ListCustomerOrdersParams struct {
 
 // HeadCustomerOrdersParams defines parameters for HeadCustomerOrders.
 type HeadCustomerOrdersParams struct {
+	// MinPosition The global position of an event (a command's `X-Event-Position`)
+	// that the answer must include, with everything committed before
+	// it: read your own write even where reads are answered by standbys.
+	// 503 `projection_lagging` if no event at that position has
+	// committed within 2 seconds.
+	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
+
 	// Status Only orders with this status.
 	Status *Status `form:"status,omitempty" json:"status,omitempty"`
 
@@ -1973,6 +1993,13 @@ type HeadCustomerOrdersParams struct {
 
 // GetEventFeedParams defines parameters for GetEventFeed.
 type GetEventFeedParams struct {
+	// MinPosition The global position of an event (a command's `X-Event-Position`)
+	// that the answer must include, with everything committed before
+	// it: read your own write even where reads are answered by standbys.
+	// 503 `projection_lagging` if no event at that position has
+	// committed within 2 seconds.
+	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
+
 	// After Continue after this cursor: a `next_cursor`, an event's `id` from
 	// the live feed, or a projection's `position.cursor`. Without it
 	// the feed starts at the beginning. A cursor this deployment did not
@@ -2002,6 +2029,13 @@ type GetEventFeedParams struct {
 
 // HeadEventFeedParams defines parameters for HeadEventFeed.
 type HeadEventFeedParams struct {
+	// MinPosition The global position of an event (a command's `X-Event-Position`)
+	// that the answer must include, with everything committed before
+	// it: read your own write even where reads are answered by standbys.
+	// 503 `projection_lagging` if no event at that position has
+	// committed within 2 seconds.
+	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
+
 	// After Continue after this cursor: a `next_cursor`, an event's `id` from
 	// the live feed, or a projection's `position.cursor`. Without it
 	// the feed starts at the beginning. A cursor this deployment did not
@@ -2054,6 +2088,13 @@ type CreateOrderParams struct {
 
 // GetOrderParams defines parameters for GetOrder.
 type GetOrderParams struct {
+	// MinPosition The global position of an event (a command's `X-Event-Position`)
+	// that the answer must include, with everything committed before
+	// it: read your own write even where reads are answered by standbys.
+	// 503 `projection_lagging` if no event at that position has
+	// committed within 2 seconds.
+	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
+
 	// Version The order as it was after this many events (1 is as created).
 	// Excludes `as_of`.
 	Version *int `form:"version,omitempty" json:"version,omitempty"`
@@ -2076,6 +2117,13 @@ type GetOrderParams struct {
 
 // HeadOrderParams defines parameters for HeadOrder.
 type HeadOrderParams struct {
+	// MinPosition The global position of an event (a command's `X-Event-Position`)
+	// that the answer must include, with everything committed before
+	// it: read your own write even where reads are answered by standbys.
+	// 503 `projection_lagging` if no event at that position has
+	// committed within 2 seconds.
+	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
+
 	// Version The order as it was after this many events (1 is as created).
 	// Excludes `as_of`.
 	Version *int `form:"version,omitempty" json:"version,omitempty"`
@@ -2156,6 +2204,13 @@ type DeliverOrderParams struct {
 
 // ListOrderEventsParams defines parameters for ListOrderEvents.
 type ListOrderEventsParams struct {
+	// MinPosition The global position of an event (a command's `X-Event-Position`)
+	// that the answer must include, with everything committed before
+	// it: read your own write even where reads are answered by standbys.
+	// 503 `projection_lagging` if no event at that position has
+	// committed within 2 seconds.
+	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
+
 	// AfterVersion Only the events after this version; 0 starts at the first.
 	AfterVersion *int `form:"after_version,omitempty" json:"after_version,omitempty"`
 
@@ -2170,6 +2225,13 @@ type ListOrderEventsParams struct {
 
 // HeadOrderEventsParams defines parameters for HeadOrderEvents.
 type HeadOrderEventsParams struct {
+	// MinPosition The global position of an event (a command's `X-Event-Position`)
+	// that the answer must include, with everything committed before
+	// it: read your own write even where reads are answered by standbys.
+	// 503 `projection_lagging` if no event at that position has
+	// committed within 2 seconds.
+	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
+
 	// AfterVersion Only the events after this version; 0 starts at the first.
 	AfterVersion *int `form:"after_version,omitempty" json:"after_version,omitempty"`
 
@@ -3324,7 +3386,10 @@ type ClientInterface interface {
 	// events already sent. Reconnect then, with the last id (and a fresh
 	// token): nothing is lost.
 	//
-	// Every live feed of a replica shares one reader of the feed, which
+	// With `min_position`, a live feed's first read (before the 200) is
+	// made where that event is visible; it then follows the feed as
+	// reads find it, from a standby when one is in service. Every live
+	// feed of a replica shares one reader of the feed, which
 	// reads large pages whatever `limit` says. The live feeds a replica
 	// holds at once are limited, per caller (its token's subject) and in all; beyond,
 	// the request is answered before streaming, 429 `too_many_streams`
@@ -4142,7 +4207,10 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // events already sent. Reconnect then, with the last id (and a fresh
 // token): nothing is lost.
 //
-// Every live feed of a replica shares one reader of the feed, which
+// With `min_position`, a live feed's first read (before the 200) is
+// made where that event is visible; it then follows the feed as
+// reads find it, from a standby when one is in service. Every live
+// feed of a replica shares one reader of the feed, which
 // reads large pages whatever `limit` says. The live feeds a replica
 // holds at once are limited, per caller (its token's subject) and in all; beyond,
 // the request is answered before streaming, 429 `too_many_streams`
@@ -5512,6 +5580,18 @@ func NewListCustomerOrdersRequest(server string, customerId CustomerId, params *
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -5612,6 +5692,18 @@ func NewHeadCustomerOrdersRequest(server string, customerId CustomerId, params *
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Status != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "status", *params.Status, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "string", Format: ""}); err != nil {
@@ -5704,6 +5796,18 @@ func NewGetEventFeedRequest(server string, params *GetEventFeedParams) (*http.Re
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.After != nil {
 
@@ -5808,6 +5912,18 @@ func NewHeadEventFeedRequest(server string, params *HeadEventFeedParams) (*http.
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.After != nil {
 
@@ -5997,6 +6113,18 @@ func NewGetOrderRequest(server string, orderId OrderId, params *GetOrderParams) 
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.Version != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "version", *params.Version, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -6095,6 +6223,18 @@ func NewHeadOrderRequest(server string, orderId OrderId, params *HeadOrderParams
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.Version != nil {
 
@@ -6385,6 +6525,18 @@ func NewListOrderEventsRequest(server string, orderId OrderId, params *ListOrder
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
 
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
+
 		if params.AfterVersion != nil {
 
 			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "after_version", *params.AfterVersion, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: ""}); err != nil {
@@ -6472,6 +6624,18 @@ func NewHeadOrderEventsRequest(server string, orderId OrderId, params *HeadOrder
 		// styled parameters, preserving literal commas as delimiters
 		// per the OpenAPI spec (e.g. "color=blue,black,brown").
 		var rawQueryFragments []string
+
+		if params.MinPosition != nil {
+
+			if queryFrag, err := runtime.StyleParamWithOptions("form", true, "min_position", *params.MinPosition, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationQuery, Type: "integer", Format: "int64"}); err != nil {
+				return nil, err
+			} else {
+				for _, qp := range strings.Split(queryFrag, "&") {
+					rawQueryFragments = append(rawQueryFragments, qp)
+				}
+			}
+
+		}
 
 		if params.AfterVersion != nil {
 
@@ -7392,7 +7556,10 @@ type ClientWithResponsesInterface interface {
 	// events already sent. Reconnect then, with the last id (and a fresh
 	// token): nothing is lost.
 	//
-	// Every live feed of a replica shares one reader of the feed, which
+	// With `min_position`, a live feed's first read (before the 200) is
+	// made where that event is visible; it then follows the feed as
+	// reads find it, from a standby when one is in service. Every live
+	// feed of a replica shares one reader of the feed, which
 	// reads large pages whatever `limit` says. The live feeds a replica
 	// holds at once are limited, per caller (its token's subject) and in all; beyond,
 	// the request is answered before streaming, 429 `too_many_streams`
@@ -9042,7 +9209,9 @@ func (r HeadDailyAnalyticsResponse) ContentType() string {
 
 // ListCustomerOrdersResponse200Headers the declared response headers of an HTTP 200 response for ListCustomerOrders
 type ListCustomerOrdersResponse200Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // ListCustomerOrdersResponse400Headers the declared response headers of an HTTP 400 response for ListCustomerOrders
@@ -9082,7 +9251,7 @@ type ListCustomerOrdersResponse500Headers struct {
 
 // ListCustomerOrdersResponse503Headers the declared response headers of an HTTP 503 response for ListCustomerOrders
 type ListCustomerOrdersResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter int
 	XRequestId string
 }
 
@@ -9104,7 +9273,7 @@ type ListCustomerOrdersResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *ReadUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListCustomerOrdersResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -9159,7 +9328,7 @@ func (r ListCustomerOrdersResponse) GetApplicationproblemJSON500() *InternalErro
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ListCustomerOrdersResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r ListCustomerOrdersResponse) GetApplicationproblemJSON503() *ReadUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -9194,7 +9363,9 @@ func (r ListCustomerOrdersResponse) ContentType() string {
 
 // HeadCustomerOrdersResponse200Headers the declared response headers of an HTTP 200 response for HeadCustomerOrders
 type HeadCustomerOrdersResponse200Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadCustomerOrdersResponse400Headers the declared response headers of an HTTP 400 response for HeadCustomerOrders
@@ -9234,7 +9405,7 @@ type HeadCustomerOrdersResponse500Headers struct {
 
 // HeadCustomerOrdersResponse503Headers the declared response headers of an HTTP 503 response for HeadCustomerOrders
 type HeadCustomerOrdersResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter int
 	XRequestId string
 }
 
@@ -9254,7 +9425,7 @@ type HeadCustomerOrdersResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *ReadUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadCustomerOrdersResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -9304,7 +9475,7 @@ func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON500() *InternalErro
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON503() *ReadUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -9339,7 +9510,9 @@ func (r HeadCustomerOrdersResponse) ContentType() string {
 
 // GetEventFeedResponse200Headers the declared response headers of an HTTP 200 response for GetEventFeed
 type GetEventFeedResponse200Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // GetEventFeedResponse401Headers the declared response headers of an HTTP 401 response for GetEventFeed
@@ -9477,7 +9650,9 @@ func (r GetEventFeedResponse) ContentType() string {
 
 // HeadEventFeedResponse200Headers the declared response headers of an HTTP 200 response for HeadEventFeed
 type HeadEventFeedResponse200Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadEventFeedResponse401Headers the declared response headers of an HTTP 401 response for HeadEventFeed
@@ -9820,16 +9995,20 @@ func (r CreateOrderResponse) ContentType() string {
 
 // GetOrderResponse200Headers the declared response headers of an HTTP 200 response for GetOrder
 type GetOrderResponse200Headers struct {
-	CacheControl string
-	ETag         string
-	XRequestId   string
+	CacheControl    string
+	ETag            string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // GetOrderResponse304Headers the declared response headers of an HTTP 304 response for GetOrder
 type GetOrderResponse304Headers struct {
-	CacheControl string
-	ETag         string
-	XRequestId   string
+	CacheControl    string
+	ETag            string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // GetOrderResponse400Headers the declared response headers of an HTTP 400 response for GetOrder
@@ -9874,7 +10053,7 @@ type GetOrderResponse500Headers struct {
 
 // GetOrderResponse503Headers the declared response headers of an HTTP 503 response for GetOrder
 type GetOrderResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter int
 	XRequestId string
 }
 
@@ -9898,7 +10077,7 @@ type GetOrderResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *ReadUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetOrderResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
@@ -9962,7 +10141,7 @@ func (r GetOrderResponse) GetApplicationproblemJSON500() *InternalError {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r GetOrderResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r GetOrderResponse) GetApplicationproblemJSON503() *ReadUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -9997,16 +10176,20 @@ func (r GetOrderResponse) ContentType() string {
 
 // HeadOrderResponse200Headers the declared response headers of an HTTP 200 response for HeadOrder
 type HeadOrderResponse200Headers struct {
-	CacheControl string
-	ETag         string
-	XRequestId   string
+	CacheControl    string
+	ETag            string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderResponse304Headers the declared response headers of an HTTP 304 response for HeadOrder
 type HeadOrderResponse304Headers struct {
-	CacheControl string
-	ETag         string
-	XRequestId   string
+	CacheControl    string
+	ETag            string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderResponse400Headers the declared response headers of an HTTP 400 response for HeadOrder
@@ -10051,7 +10234,7 @@ type HeadOrderResponse500Headers struct {
 
 // HeadOrderResponse503Headers the declared response headers of an HTTP 503 response for HeadOrder
 type HeadOrderResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter int
 	XRequestId string
 }
 
@@ -10073,7 +10256,7 @@ type HeadOrderResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *ReadUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadOrderResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
@@ -10132,7 +10315,7 @@ func (r HeadOrderResponse) GetApplicationproblemJSON500() *InternalError {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r HeadOrderResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r HeadOrderResponse) GetApplicationproblemJSON503() *ReadUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -10645,7 +10828,9 @@ func (r DeliverOrderResponse) ContentType() string {
 
 // ListOrderEventsResponse200Headers the declared response headers of an HTTP 200 response for ListOrderEvents
 type ListOrderEventsResponse200Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // ListOrderEventsResponse400Headers the declared response headers of an HTTP 400 response for ListOrderEvents
@@ -10690,7 +10875,7 @@ type ListOrderEventsResponse500Headers struct {
 
 // ListOrderEventsResponse503Headers the declared response headers of an HTTP 503 response for ListOrderEvents
 type ListOrderEventsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter int
 	XRequestId string
 }
 
@@ -10714,7 +10899,7 @@ type ListOrderEventsResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *ReadUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *ListOrderEventsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -10776,7 +10961,7 @@ func (r ListOrderEventsResponse) GetApplicationproblemJSON500() *InternalError {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r ListOrderEventsResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r ListOrderEventsResponse) GetApplicationproblemJSON503() *ReadUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -10811,7 +10996,9 @@ func (r ListOrderEventsResponse) ContentType() string {
 
 // HeadOrderEventsResponse200Headers the declared response headers of an HTTP 200 response for HeadOrderEvents
 type HeadOrderEventsResponse200Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderEventsResponse400Headers the declared response headers of an HTTP 400 response for HeadOrderEvents
@@ -10856,7 +11043,7 @@ type HeadOrderEventsResponse500Headers struct {
 
 // HeadOrderEventsResponse503Headers the declared response headers of an HTTP 503 response for HeadOrderEvents
 type HeadOrderEventsResponse503Headers struct {
-	RetryAfter *int
+	RetryAfter int
 	XRequestId string
 }
 
@@ -10878,7 +11065,7 @@ type HeadOrderEventsResponse struct {
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
 	ApplicationproblemJSON500 *InternalError
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
-	ApplicationproblemJSON503 *Unavailable
+	ApplicationproblemJSON503 *ReadUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadOrderEventsResponse200Headers
 	// Headers400 the parsed response headers for an HTTP 400 response
@@ -10935,7 +11122,7 @@ func (r HeadOrderEventsResponse) GetApplicationproblemJSON500() *InternalError {
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
-func (r HeadOrderEventsResponse) GetApplicationproblemJSON503() *Unavailable {
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON503() *ReadUnavailable {
 	return r.ApplicationproblemJSON503
 }
 
@@ -12633,7 +12820,10 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // events already sent. Reconnect then, with the last id (and a fresh
 // token): nothing is lost.
 //
-// Every live feed of a replica shares one reader of the feed, which
+// With `min_position`, a live feed's first read (before the 200) is
+// made where that event is visible; it then follows the feed as
+// reads find it, from a standby when one is in service. Every live
+// feed of a replica shares one reader of the feed, which
 // reads large pages whatever `limit` says. The live feeds a replica
 // holds at once are limited, per caller (its token's subject) and in all; beyond,
 // the request is answered before streaming, 429 `too_many_streams`
@@ -14746,7 +14936,7 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest ReadUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14757,6 +14947,20 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListCustomerOrdersResponse200Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -14864,10 +15068,10 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 		var headers ListCustomerOrdersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
@@ -14939,7 +15143,7 @@ func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersRes
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest ReadUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14950,6 +15154,20 @@ func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersRes
 	switch {
 	case rsp.StatusCode == 200:
 		var headers HeadCustomerOrdersResponse200Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -15057,10 +15275,10 @@ func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersRes
 		var headers HeadCustomerOrdersResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
@@ -15146,6 +15364,20 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 	switch {
 	case rsp.StatusCode == 200:
 		var headers GetEventFeedResponse200Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -15322,6 +15554,20 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 	switch {
 	case rsp.StatusCode == 200:
 		var headers HeadEventFeedResponse200Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -15807,7 +16053,7 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest ReadUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15832,6 +16078,20 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -15855,6 +16115,20 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 				return nil, err
 			}
 			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
@@ -15973,10 +16247,10 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		var headers GetOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
@@ -16058,7 +16332,7 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest ReadUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16083,6 +16357,20 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 			}
 			headers.ETag = value
 		}
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -16106,6 +16394,20 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 				return nil, err
 			}
 			headers.ETag = value
+		}
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
@@ -16224,10 +16526,10 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 		var headers HeadOrderResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
@@ -16959,7 +17261,7 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest ReadUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16970,6 +17272,20 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 	switch {
 	case rsp.StatusCode == 200:
 		var headers ListOrderEventsResponse200Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17087,10 +17403,10 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		var headers ListOrderEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
@@ -17169,7 +17485,7 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 		response.ApplicationproblemJSON500 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
-		var dest Unavailable
+		var dest ReadUnavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17180,6 +17496,20 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 	switch {
 	case rsp.StatusCode == 200:
 		var headers HeadOrderEventsResponse200Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17297,10 +17627,10 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 		var headers HeadOrderEventsResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
 			var value int
-			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
 				return nil, err
 			}
-			headers.RetryAfter = &value
+			headers.RetryAfter = value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string

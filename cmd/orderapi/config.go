@@ -8,9 +8,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/standby"
 	"github.com/orderapi/orderapi/internal/adapters/ratelimit"
 	"github.com/orderapi/orderapi/internal/adapters/tracing"
 	"github.com/orderapi/orderapi/internal/app"
@@ -79,6 +81,13 @@ type config struct {
 	// Tracing is OpenTelemetry's, as the OTEL_* variables set it: off
 	// unless they name an exporter.
 	Tracing tracing.Config
+	// ReadDatabaseURLs are hot standbys of DatabaseURL's database that
+	// queries may read; none sends every query to the primary.
+	ReadDatabaseURLs []string
+	// ReadMaxLag: a standby further behind the primary is out of
+	// rotation. ReadReplayWait: how long a query with a min_position
+	// waits for a standby to replay it; 0 asks the primary at once.
+	ReadMaxLag, ReadReplayWait time.Duration
 }
 
 // natsConfig is the relay's: the NATS server, the stream and its limits,
@@ -183,6 +192,14 @@ func settings(c *config) []setting {
 	ss := []setting{
 		{name: "DATABASE_URL", cmds: databased, value: text(&c.DatabaseURL, defaultDatabaseURL),
 			doc: "PostgreSQL URL; pgxpool options may be added (pool_max_conns, default 16; serve refuses fewer than its background workers keep plus 1)"},
+		{name: "ORDERAPI_READ_DATABASE_URL", cmds: serveOnly, value: readURLs(&c.ReadDatabaseURLs),
+			doc: "hot standbys streaming from DATABASE_URL's database, as postgres:// URLs separated by commas (one URL may name several hosts): orders, lists, histories and the feed are read from them while they are in rotation; commands, and reads with a min_position no standby has replayed yet, go to the primary"},
+		{name: "ORDERAPI_READ_MAX_LAG", cmds: serveOnly,
+			value: positiveDuration(&c.ReadMaxLag, standby.DefaultMaxLag, "5s or 500ms"),
+			doc:   "a standby further behind the primary is out of rotation until it catches up"},
+		{name: "ORDERAPI_READ_REPLAY_WAIT", cmds: serveOnly,
+			value: duration(&c.ReadReplayWait, standby.DefaultReplayWait, "10ms, or 0 to read the primary at once"),
+			doc:   "how long a read with a min_position waits for a standby to replay it before the primary answers"},
 		{name: "ORDERAPI_MIGRATE_TIMEOUT", cmds: migrating,
 			value: positiveDuration(&c.MigrateTimeout, 0, "10m or 2h").
 				shown(fmt.Sprintf("%s for migrate, %s for serve", shortDuration(migrateWait), shortDuration(serveMigrateWait))),
@@ -357,4 +374,47 @@ func byteLimit(p *int64) value {
 		*p = n
 		return nil
 	}}
+}
+
+// readURLs is ORDERAPI_READ_DATABASE_URL: PostgreSQL URLs separated by
+// commas. A URL's own commas, between the hosts of a multi-host URL, do
+// not separate: only a comma before another scheme:// does.
+// Each must parse as DATABASE_URL does; the error, like DATABASE_URL's,
+// says what is wrong and which URL, never the URL, which may hold a
+// password.
+func readURLs(p *[]string) value {
+	return value{set: func(name, v string) error {
+		urls := splitURLs(v)
+		for i, u := range urls {
+			if !hasPostgresScheme(u) {
+				return fmt.Errorf("%s: URL %d of %d does not start with postgres:// or postgresql://", name, i+1, len(urls))
+			}
+			if _, err := pgxpool.ParseConfig(u); err != nil {
+				return fmt.Errorf("%s: URL %d of %d is not a valid PostgreSQL URL: %w", name, i+1, len(urls), err)
+			}
+		}
+		*p = urls
+		return nil
+	}}
+}
+
+// splitURLs splits v at the commas that start another URL (scheme://),
+// dropping blanks.
+func splitURLs(v string) []string {
+	var urls []string
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		switch {
+		case part == "":
+		case len(urls) > 0 && !strings.Contains(part, "://"):
+			urls[len(urls)-1] += "," + part
+		default:
+			urls = append(urls, part)
+		}
+	}
+	return urls
+}
+
+func hasPostgresScheme(u string) bool {
+	return strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://")
 }

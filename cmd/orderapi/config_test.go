@@ -216,3 +216,29 @@ func TestREADMEListsEverySetting(t *testing.T) {
 		t.Errorf("README.md lists %s, which orderapi does not read", name)
 	}
 }
+
+func TestReadDatabaseURLConfig(t *testing.T) {
+	for v, want := range map[string][]string{
+		"":                           nil,
+		"postgres://a:5432/orderapi": {"postgres://a:5432/orderapi"},
+		"postgres://a/orderapi, postgresql://b/orderapi?sslmode=disable": {"postgres://a/orderapi", "postgresql://b/orderapi?sslmode=disable"},
+		// A multi-host URL's commas stay within it.
+		"postgres://a:5432,b:5433/orderapi?target_session_attrs=standby,postgres://c/orderapi": {
+			"postgres://a:5432,b:5433/orderapi?target_session_attrs=standby", "postgres://c/orderapi"},
+	} {
+		cfg, err := loadConfig(env(map[string]string{"ORDERAPI_READ_DATABASE_URL": v}))
+		if err != nil || !reflect.DeepEqual(cfg.ReadDatabaseURLs, want) {
+			t.Errorf("ORDERAPI_READ_DATABASE_URL=%q: %q, %v; want %q", v, cfg.ReadDatabaseURLs, err, want)
+		}
+	}
+	for _, v := range []string{"host=a dbname=orderapi", "postgres://a/orderapi,mysql://b/x", "postgres://u:secret@a/orderapi?sslmode=bogus"} {
+		_, err := loadConfig(env(map[string]string{"ORDERAPI_READ_DATABASE_URL": v}))
+		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_READ_DATABASE_URL") || strings.Contains(err.Error(), "secret") {
+			t.Errorf("ORDERAPI_READ_DATABASE_URL=%q: %v; want an error naming the variable, not the password", v, err)
+		}
+	}
+	cfg, err := loadConfig(env(map[string]string{"ORDERAPI_READ_MAX_LAG": "2s", "ORDERAPI_READ_REPLAY_WAIT": "0"}))
+	if err != nil || cfg.ReadMaxLag != 2*time.Second || cfg.ReadReplayWait != 0 {
+		t.Errorf("ORDERAPI_READ_MAX_LAG=2s, ORDERAPI_READ_REPLAY_WAIT=0: %s, %s, %v", cfg.ReadMaxLag, cfg.ReadReplayWait, err)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/schema"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/standby"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
@@ -75,16 +76,22 @@ func waitReachable(ctx context.Context, pool *pgxpool.Pool, log zerolog.Logger) 
 // tracer unless it is nil. Connections are made on first use, so it does
 // not tell whether the database answers.
 func openPool(ctx context.Context, cfg config, tracer pgx.QueryTracer) (*pgxpool.Pool, *pgxpool.Config, error) {
-	poolCfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	return openURL(ctx, "DATABASE_URL", cfg.DatabaseURL, tracer)
+}
+
+// openURL opens a pool of url, which the variable name set.
+func openURL(ctx context.Context, name, url string, tracer pgx.QueryTracer) (*pgxpool.Pool, *pgxpool.Config, error) {
+	poolCfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		// The URL may hold a password: say what is wrong, not the URL.
-		return nil, nil, fmt.Errorf("DATABASE_URL is not a valid PostgreSQL URL: %w", err)
+		return nil, nil, fmt.Errorf("%s is not a valid PostgreSQL URL: %w", name, err)
 	}
 	poolCfg.ConnConfig.Tracer = tracer
-	if !strings.Contains(cfg.DatabaseURL, "pool_max_conns") {
+	if !strings.Contains(url, "pool_max_conns") {
 		// pgxpool's default, max(4, cores), is too small here: the
 		// listener and the analytics consumer each hold a connection for
-		// good, and requests need the rest.
+		// good, and requests need the rest. A standby's serves requests
+		// only, as many as the primary's.
 		poolCfg.MaxConns = max(poolCfg.MaxConns, defaultPoolConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, poolCfg)
@@ -92,6 +99,41 @@ func openPool(ctx context.Context, cfg config, tracer pgx.QueryTracer) (*pgxpool
 		return nil, nil, fmt.Errorf("database pool: %w", err)
 	}
 	return pool, poolCfg, nil
+}
+
+// openStandbys opens a pool and a store for each hot standby of
+// ORDERAPI_READ_DATABASE_URL, named standby-1, standby-2... in its order,
+// their stores made as the primary's (storeCfg) but announcing nothing;
+// closeAll closes the pools. Nothing is migrated or checked on a
+// standby: it has the primary's schema, replayed, and the router's health
+// checks tell whether it answers.
+func openStandbys(ctx context.Context, cfg config, storeCfg eventstore.Config, tracer pgx.QueryTracer, log zerolog.Logger) (_ []standby.Standby, closeAll func(), err error) {
+	var pools []*pgxpool.Pool
+	closeAll = func() {
+		for _, p := range pools {
+			p.Close()
+		}
+	}
+	defer func() {
+		if err != nil {
+			closeAll()
+		}
+	}()
+	storeCfg.Announcer = nil
+	standbys := make([]standby.Standby, 0, len(cfg.ReadDatabaseURLs))
+	for i, url := range cfg.ReadDatabaseURLs {
+		pool, poolCfg, err := openURL(ctx, fmt.Sprintf("ORDERAPI_READ_DATABASE_URL's URL %d", i+1), url, tracer)
+		if err != nil {
+			return nil, nil, err
+		}
+		pools = append(pools, pool)
+		name := fmt.Sprintf("standby-%d", i+1)
+		conn := poolCfg.ConnConfig
+		log.Info().Str("standby", name).Str("host", conn.Host).Uint16("port", conn.Port).Str("database", conn.Database).
+			Msg("reading from a hot standby while it is in rotation")
+		standbys = append(standbys, standby.Standby{Name: name, Store: eventstore.New(pool, storeCfg)})
+	}
+	return standbys, closeAll, nil
 }
 
 func migrate(ctx context.Context, cfg config, log zerolog.Logger) error {

@@ -48,7 +48,9 @@ type replica struct {
 
 var replicaCount atomic.Int32
 
-func startReplica(t *testing.T, bin, dbURL string) *replica {
+// startReplica starts a server process of bin on dbURL, with the
+// variables of env ("NAME=value") added to its environment.
+func startReplica(t *testing.T, bin, dbURL string, env ...string) *replica {
 	t.Helper()
 	r := &replica{index: int(replicaCount.Add(1)), tail: newLogTail(replicaTailLines)}
 	// Its name in pg_stat_activity, for the database snapshots.
@@ -65,6 +67,7 @@ func startReplica(t *testing.T, bin, dbURL string) *replica {
 	for k, v := range manyRequestsEnv {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = r.tail
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/readiness"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/standby"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
@@ -57,8 +58,24 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// replica's listener of this one's appends, once they commit.
 	listener := notify.NewListener(pool, log)
 	announcer := notify.NewAnnouncer(pool, log, listener)
-	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency,
-		SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer})
+	storeCfg := eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer}
+	store := eventstore.New(pool, storeCfg)
+	// Queries read the hot standbys of ORDERAPI_READ_DATABASE_URL while
+	// they are in rotation, and the primary otherwise: without standbys,
+	// always. Their pools close after everything that reads them.
+	standbys, closeStandbys, err := openStandbys(ctx, cfg, storeCfg, tr.pool(), log)
+	if err != nil {
+		return err
+	}
+	defer closeStandbys()
+	replayWait := cfg.ReadReplayWait
+	if replayWait == 0 {
+		replayWait = -1 // the router's zero is its default
+	}
+	reads, err := standby.New(store, standby.Config{Standbys: standbys, MaxLag: cfg.ReadMaxLag, ReplayWait: replayWait, Log: log})
+	if err != nil {
+		return err
+	}
 	// The analytics consumer runs in one replica at a time: every replica
 	// competes for its lock, the holder consumes.
 	projector, err := analytics.New(store, log, analytics.Config{Wake: listener})
@@ -78,6 +95,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		// other's rows.
 		newWorker("idempotency key purge", runFunc(purgeIdempotencyKeys(store, log, idempotencyPurgeEvery))),
 		newWorker("database clock", clock),
+	}
+	if len(standbys) > 0 {
+		workers = append(workers, newWorker("standby health checks", reads))
 	}
 	// With a NATS server, every replica competes to publish the events;
 	// the holder of the relay's lock does. NATS down or slow never
@@ -144,6 +164,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		LogLinesDropped:   droppedLogLines,
 		UnreadableEvents:  store.UnreadableEvents,
 		RateLimitFailures: limiterFailures,
+		ReadSources:       readSources(reads, len(standbys)),
 	})
 	if err != nil {
 		return err
@@ -170,6 +191,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		Observer:        mx,
 		StateCacheSize:  cfg.StateCache,
 		Now:             clock.Now,
+		ReadModels:      reads,
 	})
 	if err != nil {
 		return err
@@ -236,4 +258,20 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// readSources reads the router's figures for /metrics; nil, leaving them
+// out, without standbys.
+func readSources(r *standby.Router, standbys int) func() metrics.ReadSources {
+	if standbys == 0 {
+		return nil
+	}
+	return func() metrics.ReadSources {
+		st := r.Stats()
+		rs := metrics.ReadSources{PrimaryReads: st.PrimaryReads, Standbys: make([]metrics.StandbyState, len(st.Standbys))}
+		for i, s := range st.Standbys {
+			rs.Standbys[i] = metrics.StandbyState(s)
+		}
+		return rs
+	}
 }

@@ -38,6 +38,11 @@ type FeedQuery struct {
 	Limit int
 	// Types keeps only events of these types; empty keeps all.
 	Types []string
+	// MinPosition, when positive, is the global position of an event that
+	// the database read must have: the page is read in a snapshot that
+	// includes it (the event itself may still be held back by an older
+	// transaction, as on the primary).
+	MinPosition int64
 }
 
 // FeedPage is one page of the feed. Next is where to continue: after the
@@ -45,6 +50,8 @@ type FeedQuery struct {
 type FeedPage struct {
 	Events []RecordedEvent
 	Next   FeedCursor
+	// Source is the database that answered.
+	Source ReadSource
 }
 
 // EventFeed reads the global feed.
@@ -74,11 +81,15 @@ func (s *Service) Feed(ctx context.Context, q FeedQuery) (FeedPage, error) {
 			return FeedPage{}, order.Invalid("type", order.FieldBadFormat, fmt.Sprintf("unknown event type %q", t))
 		}
 	}
-	events, err := s.reads.ReadFeed(ctx, q)
+	rm, err := s.chooseReads(ctx, q.MinPosition)
+	var events []RecordedEvent
+	if err == nil {
+		events, err = rm.ReadFeed(ctx, q)
+	}
 	if err != nil {
 		return FeedPage{}, fmt.Errorf("read feed after %d/%d: %w", q.After.TransactionID, q.After.Position, err)
 	}
-	page := FeedPage{Events: events, Next: q.After}
+	page := FeedPage{Events: events, Next: q.After, Source: rm.Source()}
 	if n := len(events); n > 0 {
 		page.Next = CursorOf(events[n-1])
 	}
@@ -87,7 +98,8 @@ func (s *Service) Feed(ctx context.Context, q FeedQuery) (FeedPage, error) {
 
 // FeedCursorExists reports whether c is a place the feed hands out: its
 // start, or just after a stored event. It is how a cursor that carries no
-// proof of its origin (one issued before cursors were signed) is judged.
+// proof of its origin (one issued before cursors were signed) is judged:
+// on the primary, which has every event a feed has shown.
 func (s *Service) FeedCursorExists(ctx context.Context, c FeedCursor) (bool, error) {
 	if c == (FeedCursor{}) {
 		return true, nil

@@ -95,7 +95,7 @@ func (s *Service) replay(ctx context.Context, p Principal, idem Idempotency) (_ 
 		}
 		return Result{}, true, ErrIdempotencyKeyReused
 	}
-	o, err := s.orderAt(ctx, rec.OrderID, AtVersion(rec.Version))
+	o, err := loadAt(ctx, s.reads, rec.OrderID, AtVersion(rec.Version))
 	if err != nil {
 		return Result{}, true, fmt.Errorf("replay idempotency key: %w", err)
 	}

@@ -73,23 +73,26 @@ func (e *VersionOutOfRangeError) Error() string {
 // answers exactly as one that never existed, before anything about its
 // versions is told.
 func (s *Service) OrderAt(ctx context.Context, p Principal, id uuid.UUID, at PointInTime) (order.Order, error) {
-	if !at.byTime && at.version < 1 {
-		return order.Order{}, order.Invalid("version", order.FieldOutOfRange, "must be 1 or more")
-	}
-	if err := s.mustSee(ctx, p, id); err != nil {
+	o, _, err := s.ReadOrder(ctx, p, OrderQuery{ID: id, At: &at})
+	return o, err
+}
+
+// orderAt is OrderAt on rm.
+func (s *Service) orderAt(ctx context.Context, rm ReadModel, p Principal, id uuid.UUID, at PointInTime) (order.Order, error) {
+	if err := s.mustSee(ctx, rm, p, id); err != nil {
 		if errors.Is(err, order.ErrNotFound) {
 			return order.Order{}, notFoundAt(id, at)
 		}
 		return order.Order{}, err
 	}
-	return s.orderAt(ctx, id, at)
+	return loadAt(ctx, rm, id, at)
 }
 
-// orderAt is OrderAt for any principal: idempotent replays rebuild their
-// answers with it.
-func (s *Service) orderAt(ctx context.Context, id uuid.UUID, at PointInTime) (order.Order, error) {
+// loadAt is OrderAt for any principal: idempotent replays rebuild their
+// answers with it, from the primary.
+func loadAt(ctx context.Context, rm ReadModel, id uuid.UUID, at PointInTime) (order.Order, error) {
 	if at.byTime {
-		o, err := s.reads.LoadAsOf(ctx, id, at.asOf)
+		o, err := rm.LoadAsOf(ctx, id, at.asOf)
 		if errors.Is(err, order.ErrNotFound) {
 			// Also true of an order that never existed; one query cannot
 			// tell the two apart, and neither answer would differ.
@@ -103,7 +106,7 @@ func (s *Service) orderAt(ctx context.Context, id uuid.UUID, at PointInTime) (or
 	if at.version < 1 {
 		return order.Order{}, order.Invalid("version", order.FieldOutOfRange, "must be 1 or more")
 	}
-	o, err := s.reads.LoadVersion(ctx, id, at.version)
+	o, err := rm.LoadVersion(ctx, id, at.version)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("order %s %s: %w", id, at, err)
 	}

@@ -19,6 +19,8 @@ const (
 type EventPage struct {
 	Events []RecordedEvent
 	Next   *int
+	// Source is the database that answered.
+	Source ReadSource
 }
 
 // OrderEventPage returns the order's events after q.AfterVersion, at most
@@ -39,20 +41,25 @@ func (s *Service) OrderEventPage(ctx context.Context, p Principal, q EventQuery)
 	if err := order.Merge(errs...); err != nil {
 		return EventPage{}, err
 	}
-	if err := s.mustSee(ctx, p, q.OrderID); err != nil {
+	rm, err := s.chooseReads(ctx, q.MinPosition)
+	if err == nil {
+		err = s.mustSee(ctx, rm, p, q.OrderID)
+	}
+	if err != nil {
 		return EventPage{}, err
 	}
 	// One event more than the page tells, in the same query, whether
 	// another page follows.
 	ask := q
 	ask.Limit++
-	events, err := s.reads.OrderEvents(ctx, ask)
+	events, err := rm.OrderEvents(ctx, ask)
 	if err != nil {
 		return EventPage{}, fmt.Errorf("events of order %s after version %d: %w", q.OrderID, q.AfterVersion, err)
 	}
-	if len(events) <= q.Limit {
-		return EventPage{Events: events}, nil
+	page := EventPage{Events: events, Source: rm.Source()}
+	if len(events) > q.Limit {
+		next := events[q.Limit-1].Version
+		page.Events, page.Next = events[:q.Limit], &next
 	}
-	next := events[q.Limit-1].Version
-	return EventPage{Events: events[:q.Limit], Next: &next}, nil
+	return page, nil
 }

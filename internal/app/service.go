@@ -42,12 +42,19 @@ type Config struct {
 	// after its commands, to decide the next command on the order without
 	// loading it; DefaultStateCacheSize if zero, none if negative.
 	StateCacheSize int
+	// ReadModels chooses the read model of each query: a hot standby's
+	// when one is in service. Nil reads the Service's own read model, the
+	// primary's, for every query.
+	ReadModels ReadModels
 }
 
 // Service runs orderapi's use cases.
 type Service struct {
-	events          EventStore
+	events EventStore
+	// reads is the primary's read model: commands and their checks read
+	// it. readModels chooses the one a query reads.
 	reads           ReadModel
+	readModels      ReadModels
 	defaultCurrency order.Currency
 	maxAttempts     int
 	now             func() time.Time
@@ -83,6 +90,10 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 		analyticsWait:   cfg.AnalyticsWait,
 		idempotencyTTL:  cfg.IdempotencyTTL,
 		observer:        cfg.Observer,
+		readModels:      cfg.ReadModels,
+	}
+	if s.readModels == nil {
+		s.readModels = &onlyPrimary{reads}
 	}
 	if s.observer == nil {
 		s.observer = noObserver{}

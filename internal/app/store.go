@@ -129,6 +129,9 @@ type EventQuery struct {
 	AfterVersion int
 	// Limit caps the number of events; 0 means all.
 	Limit int
+	// MinPosition, when positive, is the global position of an event (the
+	// X-Event-Position of a command) that the answer must include.
+	MinPosition int64
 }
 
 // ListQuery selects a page of a customer's orders.
@@ -139,6 +142,9 @@ type ListQuery struct {
 	Limit  int
 	// After continues from a previous page's Next; nil starts at the newest.
 	After *Cursor
+	// MinPosition, when positive, is the global position of an event (the
+	// X-Event-Position of a command) that the answer must include.
+	MinPosition int64
 }
 
 // Cursor is a keyset position in a customer's orders, newest first.
@@ -151,6 +157,8 @@ type Cursor struct {
 type OrderPage struct {
 	Orders []OrderSummary
 	Next   *Cursor
+	// Source is the database that answered; the Service sets it.
+	Source ReadSource
 }
 
 // OrderSummary is one row of the customer_orders projection.

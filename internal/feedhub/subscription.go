@@ -15,6 +15,10 @@ type Query struct {
 	After app.FeedCursor
 	// Types keeps only events of these types; empty keeps all.
 	Types []string
+	// MinPosition, when positive, is the global position of an event that
+	// the subscription's first read must be able to see (see
+	// app.FeedQuery); the reads after it follow the feed as it comes.
+	MinPosition int64
 }
 
 // Subscription is one consumer's view of the feed: the events after its
@@ -26,8 +30,9 @@ type Subscription struct {
 	ready chan struct{} // holds one signal: Next has something
 
 	// The consumer's own, until it joins the tail.
-	catching bool
-	retry    *time.Timer
+	catching    bool
+	retry       *time.Timer
+	minPosition int64 // until the first read succeeds
 
 	mu      sync.Mutex
 	seen    app.FeedCursor // the feed is read up to here for this subscription
@@ -46,7 +51,8 @@ func (h *Hub) Subscribe(q Query) (*Subscription, error) {
 	if closed {
 		return nil, ErrClosed
 	}
-	s := &Subscription{hub: h, types: slices.Clone(q.Types), ready: make(chan struct{}, 1), catching: true, seen: q.After}
+	s := &Subscription{hub: h, types: slices.Clone(q.Types), ready: make(chan struct{}, 1), catching: true, seen: q.After,
+		minPosition: q.MinPosition}
 	s.signal()
 	return s, nil
 }
@@ -82,7 +88,7 @@ func (s *Subscription) Next(ctx context.Context) ([]*Event, error) {
 // catchUp reads the page after s.seen; a short one means the subscription
 // has read all that was readable, so it joins the tail there.
 func (s *Subscription) catchUp(ctx context.Context) ([]*Event, error) {
-	page, err := s.hub.catchUp(ctx, s.seen)
+	page, err := s.hub.catchUp(ctx, s.seen, s.minPosition)
 	if err != nil {
 		if s.retry == nil {
 			s.retry = time.AfterFunc(s.hub.cfg.Poll, s.signal)
@@ -91,6 +97,7 @@ func (s *Subscription) catchUp(ctx context.Context) ([]*Event, error) {
 		}
 		return nil, err
 	}
+	s.minPosition = 0
 	var batch []*Event
 	for _, e := range page.Events {
 		if s.wants(e.Type) {

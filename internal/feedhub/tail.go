@@ -107,7 +107,7 @@ func (h *Hub) read(ctx context.Context, after app.FeedCursor) (app.FeedPage, err
 
 // catchUp reads a page for one subscription behind the tail, waiting for
 // one of the CatchUps tokens first, within the same ReadTimeout.
-func (h *Hub) catchUp(ctx context.Context, after app.FeedCursor) (app.FeedPage, error) {
+func (h *Hub) catchUp(ctx context.Context, after app.FeedCursor, minPosition int64) (app.FeedPage, error) {
 	ctx, cancel := context.WithTimeout(ctx, h.cfg.ReadTimeout)
 	defer cancel()
 	select {
@@ -118,7 +118,7 @@ func (h *Hub) catchUp(ctx context.Context, after app.FeedCursor) (app.FeedPage, 
 	case <-h.ctx.Done():
 		return app.FeedPage{}, ErrClosed
 	}
-	return h.feed.Feed(ctx, app.FeedQuery{After: after, Limit: h.catchUpPage})
+	return h.feed.Feed(ctx, app.FeedQuery{After: after, Limit: h.catchUpPage, MinPosition: minPosition})
 }
 
 // transient reports an error that a later read may not meet: the

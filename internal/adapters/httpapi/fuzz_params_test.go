@@ -117,36 +117,40 @@ func FuzzParseUUID(f *testing.F) {
 
 // FuzzQueryParams: every query parser, given any query string, either
 // answers values within the documented bounds or a 422 whose errors name
-// only its own parameters.
+// only its own parameters. min_position, which every read takes, is an
+// event position, 1 or more, whenever it is given.
 func FuzzQueryParams(f *testing.F) {
 	for _, s := range []string{"", "limit=20&status=placed", "limit=0", "limit=101", "limit=-1", "limit=99999999999999999999", "limit=1e3", "limit=+5", "limit=%00",
 		"cursor=garbage", "cursor=AQAAAAAAAuR_AAAAAAAAAAU", "status=lost&status=draft", "after_version=2147483648", "after_version=2147483647&limit=1000",
 		"version=1", "version=0", "as_of=2025-01-02T15:04:05Z", "as_of=2025-01-02T15:04:05 01:00", "version=1&as_of=2025-01-02T15:04:05Z",
 		"from=2025-01-01&to=2025-12-31", "from=2025-01-01&to=2026-01-03", "from=0001-01-01&to=0001-01-01", "from=0000-01-01&to=0000-01-02", "from=9999-12-31&to=9999-12-31", "from=2025-02-30&to=2025-01-01&currency=usd&min_position=0",
-		"min_position=9223372036854775808", "type=OrderPlaced&type=OrderShipped", "type=Nope", "after=AQAAAAAAAuR_AAAAAAAAAAU&limit=1000", "%zz=1&limit=%"} {
+		"min_position=9223372036854775808", "min_position=42&limit=5", "min_position=0", "min_position=-1", "min_position=1&min_position=2", "type=OrderPlaced&type=OrderShipped", "type=Nope", "after=AQAAAAAAAuR_AAAAAAAAAAU&limit=1000", "%zz=1&limit=%"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
 		v, _ := url.ParseQuery(raw) // as r.URL.Query does: bad pairs are dropped
 
 		if q, _, err := listQuery(v, uuid.Nil, testCursors); err != nil {
-			checkFieldProblem(t, err, "status", "limit", "cursor")
+			checkFieldProblem(t, err, "status", "limit", "cursor", "min_position")
 		} else if q.Limit < 1 || q.Limit > app.MaxPageSize || v.Has("cursor") != (q.After != nil) || v.Has("status") && q.Status == "" ||
+			v.Has("min_position") != (q.MinPosition > 0) ||
 			q.After != nil && !order.InTimeBounds(q.After.CreatedAt) {
 			t.Fatalf("listQuery(%q) = %+v", raw, q)
 		}
 
 		if q, err := eventQuery(v); err != nil {
-			checkFieldProblem(t, err, "after_version", "limit")
-		} else if q.Limit < 1 || q.Limit > app.MaxEventPage || q.AfterVersion < 0 || q.AfterVersion > maxVersion {
+			checkFieldProblem(t, err, "after_version", "limit", "min_position")
+		} else if q.Limit < 1 || q.Limit > app.MaxEventPage || q.AfterVersion < 0 || q.AfterVersion > maxVersion ||
+			v.Has("min_position") != (q.MinPosition > 0) {
 			t.Fatalf("eventQuery(%q) = %+v", raw, q)
 		}
 
 		r := httptest.NewRequest("GET", "/v1/events", nil)
 		r.URL.RawQuery = raw
 		if q, _, err := feedQuery(r, testCursors); err != nil {
-			checkFieldProblem(t, err, "after", "limit", "type")
-		} else if q.Limit < 1 || q.Limit > app.MaxFeedPage || q.After.Position < 0 || slices.ContainsFunc(q.Types, func(s string) bool { return !order.KnownEventType(s) }) {
+			checkFieldProblem(t, err, "after", "limit", "type", "min_position")
+		} else if q.Limit < 1 || q.Limit > app.MaxFeedPage || q.After.Position < 0 || slices.ContainsFunc(q.Types, func(s string) bool { return !order.KnownEventType(s) }) ||
+			v.Has("min_position") != (q.MinPosition > 0) {
 			t.Fatalf("feedQuery(%q) = %+v", raw, q)
 		}
 

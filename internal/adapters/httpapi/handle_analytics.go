@@ -44,6 +44,7 @@ func analyticsQuery(v url.Values) (app.AnalyticsQuery, error) {
 	var (
 		q    app.AnalyticsQuery
 		errs fieldErrs
+		err  error
 	)
 	q.From = parseDay(v, "from", &errs)
 	q.To = parseDay(v, "to", &errs)
@@ -53,19 +54,8 @@ func analyticsQuery(v url.Values) (app.AnalyticsQuery, error) {
 		q.Currency, err = order.ParseCurrency(s)
 		errs.add(err)
 	}
-	if s, ok, err := single(v, "min_position"); err != nil {
-		errs.add(err)
-	} else if ok {
-		n, err := strconv.ParseInt(s, 10, 64)
-		switch {
-		case err != nil && !isDigits(s):
-			errs.add(order.Invalid("min_position", order.FieldBadFormat, "must be an event position, e.g. 42"))
-		case err != nil || n < 1:
-			errs.add(order.Invalid("min_position", order.FieldOutOfRange, "must be between 1 and 9223372036854775807"))
-		default:
-			q.MinPosition = n
-		}
-	}
+	q.MinPosition, err = minPosition(v)
+	errs.add(err)
 	return q, errs.merge(q.Validate())
 }
 

@@ -32,13 +32,16 @@ func handleOrderEvents(svc *app.Service) http.Handler {
 		}
 		doc := toEventsJSON(page.Events)
 		doc.NextAfterVersion = page.Next
+		setReadSource(w.Header(), page.Source)
 		writeJSON(w, r, http.StatusOK, doc)
 	})
 }
 
-// eventQuery parses after_version and limit, naming every bad one.
+// eventQuery parses after_version, limit and min_position, naming every
+// bad one.
 func eventQuery(v url.Values) (app.EventQuery, error) {
 	after, _, afterErr := intParam(v, "after_version", 0, maxVersion, 0)
 	limit, _, limitErr := intParam(v, "limit", 1, app.MaxEventPage, app.DefaultEventPage)
-	return app.EventQuery{AfterVersion: after, Limit: limit}, order.Merge(afterErr, limitErr)
+	minPos, minErr := minPosition(v)
+	return app.EventQuery{AfterVersion: after, Limit: limit, MinPosition: minPos}, order.Merge(afterErr, limitErr, minErr)
 }

@@ -51,13 +51,15 @@ func handleFeed(feed *app.Service, live *livefeed.Feed, cursors *cursor.Signer, 
 			problem.Write(w, r, err)
 			return
 		}
+		setReadSource(w.Header(), page.Source)
 		writeJSON(w, r, http.StatusOK, toFeedPageJSON(page, cursors))
 	})
 }
 
-// feedQuery parses after, limit and type (repeated for several types),
-// naming every bad one. A Last-Event-ID header takes the place of after:
-// an EventSource sends it when it reconnects, to the URL it first opened.
+// feedQuery parses after, limit, min_position and type (repeated for
+// several types), naming every bad one. A Last-Event-ID header takes the
+// place of after: an EventSource sends it when it reconnects, to the URL
+// it first opened.
 // unsigned names the field (after or Last-Event-ID) whose cursor, the one
 // in q.After, is of the unsigned format 1 (see decodeFeedCursor); "" when
 // it is signed or absent.
@@ -89,6 +91,8 @@ func feedQuery(r *http.Request, cursors *cursor.Signer) (q app.FeedQuery, unsign
 	limit, _, err := intParam(v, "limit", 1, app.MaxFeedPage, app.DefaultFeedPage)
 	errs.add(err)
 	q.Limit = limit
+	q.MinPosition, err = minPosition(v)
+	errs.add(err)
 	q.Types = v["type"]
 	for _, t := range q.Types {
 		if !order.KnownEventType(t) {

@@ -20,7 +20,8 @@ const immutable = "private, max-age=31536000, immutable"
 
 // handleGetOrder returns the order document from the read model or, with
 // ?version= or ?as_of=, as it was then, rebuilt from its events; 304 when
-// the client's copy (If-None-Match) is that version.
+// the client's copy (If-None-Match) is that version. ?min_position= asks
+// for an answer that includes that event.
 func handleGetOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id, err := pathID(r, "order_id")
@@ -30,16 +31,16 @@ func handleGetOrder(svc *app.Service) http.Handler {
 		}
 		q := r.URL.Query()
 		at, past, err := pointInTime(q)
-		if err != nil {
+		minPos, minErr := minPosition(q)
+		if err := order.Merge(err, minErr); err != nil {
 			problem.Write(w, r, err)
 			return
 		}
-		var o order.Order
-		if p := access.Principal(r.Context()); past {
-			o, err = svc.OrderAt(r.Context(), p, id, at)
-		} else {
-			o, err = svc.GetOrder(r.Context(), p, id)
+		oq := app.OrderQuery{ID: id, MinPosition: minPos}
+		if past {
+			oq.At = &at
 		}
+		o, src, err := svc.ReadOrder(r.Context(), access.Principal(r.Context()), oq)
 		if err != nil {
 			problem.Write(w, r, err)
 			return
@@ -50,6 +51,7 @@ func handleGetOrder(svc *app.Service) http.Handler {
 			return
 		}
 		h := w.Header()
+		setReadSource(h, src)
 		h.Set("ETag", etag(o.Version))
 		// Only a version is fixed for good. As of a time close to now, a
 		// transaction that began before it may not have committed yet, so

@@ -38,13 +38,14 @@ func handleCustomerOrders(svc *app.Service, cursors *cursor.Signer) http.Handler
 			problem.Write(w, r, err)
 			return
 		}
+		setReadSource(w.Header(), page.Source)
 		writeJSON(w, r, http.StatusOK, toOrderPageJSON(page, q, cursors))
 	})
 }
 
-// listQuery parses status, limit and cursor of the customer's list,
-// naming every bad one; unsigned reports a cursor of the unsigned format 1
-// (see decodeCursor). Query values are text whatever their meaning, so a
+// listQuery parses status, limit, min_position and cursor of the
+// customer's list, naming every bad one; unsigned reports a cursor of the
+// unsigned format 1 (see decodeCursor). Query values are text whatever their meaning, so a
 // bad one is a 422 field problem like a bad body field, not a 400.
 func listQuery(v url.Values, customerID uuid.UUID, cursors *cursor.Signer) (q app.ListQuery, unsigned bool, err error) {
 	var errs fieldErrs
@@ -58,6 +59,8 @@ func listQuery(v url.Values, customerID uuid.UUID, cursors *cursor.Signer) (q ap
 	limit, _, err := intParam(v, "limit", 1, app.MaxPageSize, app.DefaultPageSize)
 	errs.add(err)
 	q.Limit = limit
+	q.MinPosition, err = minPosition(v)
+	errs.add(err)
 	if s, ok, err := single(v, "cursor"); err != nil {
 		errs.add(err)
 	} else if ok {

@@ -3,12 +3,14 @@ package httpapi
 import (
 	"fmt"
 	"math"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/orderapi/orderapi/internal/adapters/timetext"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -52,4 +54,36 @@ func timeParam(v url.Values, name string) (t time.Time, given bool, err error) {
 		return time.Time{}, true, order.Invalid(name, order.FieldBadFormat, msg)
 	}
 	return t, true, nil
+}
+
+// minPosition parses min_position, the global position of an event (a
+// command's X-Event-Position) that a read must include, given at most
+// once; 0 when absent.
+func minPosition(v url.Values) (int64, error) {
+	s, ok, err := single(v, "min_position")
+	if err != nil || !ok {
+		return 0, err
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err != nil && !isDigits(s):
+		return 0, order.Invalid("min_position", order.FieldBadFormat, "must be an event position, e.g. 42")
+	case err != nil || n < 1:
+		return 0, order.Invalid("min_position", order.FieldOutOfRange, "must be between 1 and 9223372036854775807")
+	}
+	return n, nil
+}
+
+// setReadSource says, on a read's answer, which database answered it:
+// X-Read-Source names it ("primary" or a standby's name), and on a
+// standby's answer X-Read-Lag-Seconds says how far behind the primary it
+// was when last measured. A service without standbys sends neither.
+func setReadSource(h http.Header, src app.ReadSource) {
+	if src.Name == "" {
+		return
+	}
+	h.Set("X-Read-Source", src.Name)
+	if src.Standby {
+		h.Set("X-Read-Lag-Seconds", formatSeconds(src.Lag))
+	}
 }

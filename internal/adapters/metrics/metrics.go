@@ -1,7 +1,8 @@
 // Package metrics exposes orderapi's figures for Prometheus: HTTP requests
 // by route, how commands end, the events appended, the event store's
-// snapshots, the database pool, the asynchronous projections' lag, and the
-// Go runtime and process. The counters are fed by hooks the HTTP and app
+// snapshots, the database pool, the asynchronous projections' lag, the
+// reads each database answered and the hot standbys' lag, and the Go
+// runtime and process. The counters are fed by hooks the HTTP and app
 // layers call; the rest is read from its source at each scrape.
 package metrics
 
@@ -43,6 +44,9 @@ type Config struct {
 	// RateLimitFailures returns how many requests the shared rate
 	// limiter (Redis) could not decide, which passed unlimited.
 	RateLimitFailures func() uint64
+	// ReadSources returns the queries each database answered and the
+	// hot standbys' state; nil when no standby is configured.
+	ReadSources func() ReadSources
 }
 
 const defaultProjectionsTimeout = time.Second
@@ -125,6 +129,9 @@ func New(cfg Config) (*Metrics, error) {
 	}
 	if cfg.RateLimitFailures != nil {
 		cs = append(cs, newRateLimitFailures(cfg.RateLimitFailures))
+	}
+	if cfg.ReadSources != nil {
+		cs = append(cs, readSourcesCollector{cfg.ReadSources})
 	}
 	var errs []error
 	for _, c := range cs {

@@ -49,6 +49,11 @@ func gaveUp(err error) bool {
 	return errors.As(err, &pgErr) && (pgErr.Code == sqlstateQueryCanceled || pgErr.Code == SQLStateLockTimeout)
 }
 
+// IsUnreachable reports whether err says the database could not be
+// reached or went away: a connection that failed, closed or was refused,
+// or a server shutting down, starting or out of connection slots.
+func IsUnreachable(err error) bool { return unreachable(err) }
+
 func unreachable(err error) bool {
 	var (
 		connErr *pgconn.ConnectError

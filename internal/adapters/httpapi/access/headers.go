@@ -59,7 +59,7 @@ func CORS(origins []string) func(http.Handler) http.Handler {
 			"Last-Event-ID",   // sent by a reconnecting EventSource
 			"Idempotency-Key", // safe retries of POST and DELETE
 		},
-		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate", "RateLimit", "RateLimit-Policy"},
+		ExposedHeaders: []string{"ETag", "Location", "X-Request-Id", "X-Event-Position", "X-Projection-Position", "X-Projection-Lag-Events", "X-Projection-Lag-Seconds", "X-Read-Source", "X-Read-Lag-Seconds", "Idempotent-Replayed", "Retry-After", "WWW-Authenticate", "RateLimit", "RateLimit-Policy"},
 		MaxAge:         600,
 	})
 }

@@ -106,7 +106,7 @@ func (lf *Feed) Serve(w http.ResponseWriter, r *http.Request, q app.FeedQuery) {
 		return
 	}
 	defer release()
-	sub, err := lf.hub.Subscribe(feedhub.Query{After: q.After, Types: q.Types})
+	sub, err := lf.hub.Subscribe(feedhub.Query{After: q.After, Types: q.Types, MinPosition: q.MinPosition})
 	if err != nil {
 		problem.Write(w, r, err)
 		return

@@ -17,6 +17,15 @@ import (
 // watermark, so that nothing can later appear before what it returns. $4
 // filters by type; NULL keeps every type. See docs/design.md, "The global
 // feed".
+//
+// The watermark is the oldest transaction of this database still running,
+// else the snapshot's xmax. On a hot standby the snapshot lists the
+// primary's running transactions in its subxip, which pg_current_snapshot
+// does not copy: there its xip is empty, and its xmin, the oldest of them,
+// is the watermark (of every database's: a standby cannot tell them
+// apart). On a primary an empty xip has xmin equal to xmax, so one test
+// covers both, and no pg_is_in_recovery() can disagree with the snapshot
+// while a standby is promoted.
 const feedSQL = `
 WITH snapshot AS MATERIALIZED (
     SELECT pg_current_snapshot() AS s
@@ -25,10 +34,14 @@ WITH snapshot AS MATERIALIZED (
       FROM pg_stat_activity
      WHERE backend_xid IS NOT NULL AND datname IS DISTINCT FROM current_database()
 ), watermark AS MATERIALIZED (
-    SELECT coalesce(
-        (SELECT min(x) FROM pg_snapshot_xip((SELECT s FROM snapshot)) AS x
-          WHERE x::xid NOT IN (SELECT xid FROM other_databases)),
-        pg_snapshot_xmax((SELECT s FROM snapshot))) AS w
+    SELECT CASE
+        WHEN NOT EXISTS (SELECT FROM pg_snapshot_xip((SELECT s FROM snapshot)))
+            THEN pg_snapshot_xmin((SELECT s FROM snapshot))
+        ELSE coalesce(
+            (SELECT min(x) FROM pg_snapshot_xip((SELECT s FROM snapshot)) AS x
+              WHERE x::xid NOT IN (SELECT xid FROM other_databases)),
+            pg_snapshot_xmax((SELECT s FROM snapshot)))
+        END AS w
 )
 SELECT transaction_id, event_id, stream_id, stream_version, position, event_type, schema_version,
        data, metadata, occurred_at, recorded_at

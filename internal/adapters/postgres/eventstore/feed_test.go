@@ -238,13 +238,21 @@ func TestFeedPassesRolledBackHoles(t *testing.T) {
 // event exactly once, each order's in version order.
 func TestFeedConcurrentWritersExactlyOnce(t *testing.T) {
 	t.Parallel()
+	store, pool := newStore(t)
+	svc := newFeedService(t, store)
+	concurrentWritersExactlyOnce(t, svc, pool, svc)
+}
+
+// concurrentWritersExactlyOnce writes through svc, and over pool, from
+// several writers while reader tails the feed, and checks that reader
+// reads every event stored exactly once.
+func concurrentWritersExactlyOnce(t *testing.T, svc *app.Service, pool *pgxpool.Pool, reader *app.Service) {
+	t.Helper()
 	const (
 		writers  = 8
 		commands = 50
 		pageSize = 7
 	)
-	store, pool := newStore(t)
-	svc := newFeedService(t, store)
 	ctx := t.Context()
 	customer := uuid.New()
 	var shared [2]uuid.UUID
@@ -329,7 +337,7 @@ func TestFeedConcurrentWritersExactlyOnce(t *testing.T) {
 			default:
 			}
 		}
-		page, err := svc.Feed(ctx, app.FeedQuery{After: c, Limit: pageSize})
+		page, err := reader.Feed(ctx, app.FeedQuery{After: c, Limit: pageSize})
 		if err != nil {
 			t.Fatal(err)
 		}

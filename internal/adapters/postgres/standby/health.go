@@ -1,0 +1,170 @@
+package standby
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+)
+
+// checkWait bounds one check: a standby that does not answer in time is
+// as good as down.
+const checkWait = 2 * time.Second
+
+// Run checks every standby each CheckEvery until ctx ends, putting it in
+// rotation while it is well and taking it out while it is not. It returns
+// ctx's error.
+func (r *Router) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, s := range r.standbys {
+		wg.Go(func() { r.watch(ctx, s) })
+	}
+	wg.Wait()
+	return ctx.Err()
+}
+
+// watch checks s at once, then every CheckEvery.
+func (r *Router) watch(ctx context.Context, s *standby) {
+	h := health{samples: make([]walSample, 0, maxSamples)}
+	for {
+		why := r.check(ctx, s, &h)
+		if ctx.Err() != nil {
+			return
+		}
+		r.rotate(s, why)
+		if postgres.Sleep(ctx, r.cfg.CheckEvery) != nil {
+			return
+		}
+	}
+}
+
+// rotate puts s in rotation when why is "", else takes it out, logging
+// each change.
+func (r *Router) rotate(s *standby, why string) {
+	log := r.cfg.Log.With().Str("standby", s.name).Dur("lag", time.Duration(s.lag.Load())).Int64("lag_bytes", s.lagBytes.Load()).Logger()
+	switch was := s.inRotation.Swap(why == ""); {
+	case why == "" && !was:
+		log.Info().Msg("standby in rotation")
+	case why != "" && was:
+		log.Warn().Str("reason", why).Msg("standby out of rotation")
+	}
+}
+
+// health is what a standby's checks remember between them.
+type health struct {
+	// samples are the primary's WAL positions at the last checks, oldest
+	// first: the newest one the standby has replayed says how far behind
+	// it is at most, even while the primary writes without pause.
+	samples []walSample
+}
+
+type walSample struct {
+	at  time.Time
+	lsn int64
+}
+
+// maxSamples bounds the samples kept: with one check a second, lags
+// beyond a minute read as a minute, far past any MaxLag.
+const maxSamples = 64
+
+// primarySQL reads where the primary's WAL is, its clock, and which
+// cluster and database it is.
+const primarySQL = `
+SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint, clock_timestamp(),
+       (SELECT system_identifier FROM pg_control_system()), current_database()`
+
+// standbySQL reads what a check needs of a standby: whether it is still
+// one, how far it has replayed, when the last transaction it replayed
+// committed, and which cluster and database it is.
+const standbySQL = `
+SELECT pg_is_in_recovery(),
+       coalesce(pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0'), 0)::bigint,
+       pg_last_xact_replay_timestamp(),
+       (SELECT system_identifier FROM pg_control_system()), current_database()`
+
+// node is what a check reads of one server.
+type node struct {
+	id int64
+	db string
+}
+
+// check reads the primary's WAL position, then the standby's state, and
+// sets the standby's lag; it returns why the standby must be out of
+// rotation, or "" when it may serve. Without the primary's position the
+// lag grows from the last one read: a standby is never trusted further
+// than what was last measured.
+func (r *Router) check(ctx context.Context, s *standby, h *health) string {
+	ctx, cancel := context.WithTimeout(ctx, checkWait)
+	defer cancel()
+	var (
+		sample       = walSample{at: time.Now()}
+		primaryClock time.Time
+		primary      node
+	)
+	primaryErr := r.primary.Pool().QueryRow(ctx, primarySQL).Scan(&sample.lsn, &primaryClock, &primary.id, &primary.db)
+	var (
+		inRecovery bool
+		replayed   int64
+		replayedAt *time.Time
+		it         node
+	)
+	err := s.store.Pool().QueryRow(ctx, standbySQL).Scan(&inRecovery, &replayed, &replayedAt, &it.id, &it.db)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("unreachable: %v", err)
+	case !inRecovery:
+		// A promoted standby takes writes of its own: reading it could
+		// show what the primary never had.
+		return "promoted: it is not in recovery"
+	case primaryErr == nil && it != primary:
+		return fmt.Sprintf("not a standby of the primary's database (it is database %s of cluster %d)", it.db, it.id)
+	}
+	if primaryErr == nil {
+		h.add(sample)
+	}
+	lag, behind := h.lag(time.Now(), replayed)
+	if primaryErr == nil && replayedAt != nil && behind > 0 {
+		// While the primary writes on, the age of the last commit
+		// replayed bounds the lag more closely than the samples do.
+		lag = min(lag, max(primaryClock.Sub(*replayedAt), 0))
+	}
+	s.lag.Store(int64(lag))
+	s.lagBytes.Store(behind)
+	if lag > r.cfg.MaxLag {
+		return fmt.Sprintf("lagging %s behind the primary, more than %s", lag.Round(time.Millisecond), r.cfg.MaxLag)
+	}
+	return ""
+}
+
+// add keeps a sample of the primary's WAL position.
+func (h *health) add(s walSample) {
+	if len(h.samples) == maxSamples {
+		h.samples = append(h.samples[:0], h.samples[1:]...)
+	}
+	h.samples = append(h.samples, s)
+}
+
+// lag bounds how far behind the primary, at now, a standby that has
+// replayed up to lsn is: it has everything the primary had when the
+// newest sample it has replayed was taken, so at most that sample's age
+// (zero for the sample just taken), or, when it has replayed none, the
+// oldest sample's age. behind is the WAL between lsn and the newest
+// sample.
+func (h *health) lag(now time.Time, lsn int64) (lag time.Duration, behind int64) {
+	n := len(h.samples)
+	if n == 0 {
+		return 0, 0
+	}
+	behind = h.samples[n-1].lsn - lsn
+	if behind <= 0 {
+		return 0, 0
+	}
+	for i := n - 2; i >= 0; i-- {
+		if lsn >= h.samples[i].lsn {
+			return now.Sub(h.samples[i].at), behind
+		}
+	}
+	return now.Sub(h.samples[0].at), behind
+}

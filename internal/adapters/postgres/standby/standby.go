@@ -1,0 +1,96 @@
+package standby
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// standby is one standby and what the router knows of it.
+type standby struct {
+	name  string
+	store *eventstore.Store
+
+	// inRotation is whether queries may read it: set by its health
+	// check, cleared as soon as a read finds it unreachable.
+	inRotation atomic.Bool
+	// lag and lagBytes are how far behind the primary it was at its last
+	// check, in nanoseconds and in bytes of WAL.
+	lag, lagBytes atomic.Int64
+	reads         atomic.Uint64
+	fallbacks     [fallbackReasons]atomic.Uint64
+}
+
+// Why a query handed to a standby, or meant for one, was answered by the
+// primary.
+const (
+	// fellBehind: it had not replayed the query's position in time.
+	fellBehind = iota
+	// failedUnder: the read failed on it (unreachable, or cancelled by
+	// a conflict with recovery).
+	failedUnder
+	fallbackReasons
+)
+
+// handOut counts a query handed to s and returns its read model.
+func (s *standby) handOut(r *Router) *reads {
+	s.reads.Add(1)
+	return &reads{router: r, standby: s}
+}
+
+// source is s as an answer names it.
+func (s *standby) source() app.ReadSource {
+	return app.ReadSource{Name: s.name, Standby: true, Lag: time.Duration(s.lag.Load())}
+}
+
+// eventAtSQL finds an event by its position, through the primary key.
+const eventAtSQL = `SELECT EXISTS (SELECT 1 FROM events WHERE position = $1)`
+
+// has reports whether s has replayed the commit of the event at position:
+// the event is visible there, and with it every transaction whose commit
+// the primary logged before. Positions are handed out at insert and
+// commit in another order, so a standby's highest position says nothing
+// of a lower one.
+func (s *standby) has(ctx context.Context, position int64) (bool, error) {
+	return eventAt(ctx, s.store.Pool(), position)
+}
+
+func eventAt(ctx context.Context, pool *pgxpool.Pool, position int64) (ok bool, err error) {
+	defer postgres.MarkUnavailable(&err)
+	err = pool.QueryRow(ctx, eventAtSQL, position).Scan(&ok)
+	return ok, err
+}
+
+// failed notes a read that failed on s: an unreachable standby is out of
+// rotation until its next check finds it well. It reports whether the
+// primary may answer the read instead: the standby could not, and the
+// request still has time.
+func (r *Router) failed(ctx context.Context, s *standby, err error) bool {
+	if ctx.Err() != nil {
+		return false
+	}
+	switch {
+	case postgres.IsUnreachable(err):
+		if s.inRotation.CompareAndSwap(true, false) {
+			r.cfg.Log.Warn().Err(err).Str("standby", s.name).Msg("standby out of rotation: a read could not reach it")
+		}
+	case !conflictWithRecovery(err) && !errors.Is(err, app.ErrUnavailable):
+		return false
+	}
+	s.fallbacks[failedUnder].Add(1)
+	return true
+}
+
+// conflictWithRecovery reports a query a standby cancelled because the
+// WAL it replays removes what the query reads: the primary has it.
+func conflictWithRecovery(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pgErr.Code == "40001"
+}
