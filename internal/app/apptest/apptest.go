@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
-	"github.com/shopspring/decimal"
 )
 
 // commitSize is how many events one append of LongOrder carries.
@@ -28,7 +27,7 @@ func LongOrder(ctx context.Context, store app.EventStore, events int, start time
 	}
 	id, stays, turns := uuid.New(), uuid.New(), uuid.New()
 	start = start.UTC().Truncate(time.Microsecond)
-	price := decimal.RequireFromString("19.99")
+	price, _ := order.ParseAmount("unit_price", "19.99")
 	var (
 		o       order.Order
 		pending []app.NewEvent

@@ -14,4 +14,5 @@ var (
 	addItem   = eventstoretest.AddItem
 	sameOrder = eventstoretest.SameOrder
 	dec       = eventstoretest.Dec
+	price     = eventstoretest.Price
 )

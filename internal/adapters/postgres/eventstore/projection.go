@@ -54,7 +54,7 @@ type itemJSON struct {
 func DetailsFromOrder(o order.Order) (DetailsRow, error) {
 	items := make([]itemJSON, len(o.Items))
 	for i, it := range o.Items {
-		items[i] = itemJSON{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: codec.FormatAmount(it.UnitPrice)}
+		items[i] = itemJSON{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: it.UnitPrice.String()}
 	}
 	itemsJSON, err := json.Marshal(items)
 	if err != nil {
@@ -75,7 +75,7 @@ func DetailsFromOrder(o order.Order) (DetailsRow, error) {
 		Currency:        string(o.Currency),
 		Items:           string(itemsJSON),
 		ItemCount:       o.ItemCount(),
-		Total:           codec.FormatAmount(o.Total()),
+		Total:           totalText(&o),
 		ShippingAddress: addr,
 		TrackingNumber:  nullText(o.TrackingNumber),
 		Carrier:         nullText(o.Carrier),
@@ -123,7 +123,7 @@ func (r DetailsRow) toOrder() (order.Order, error) {
 		CancelledAt:    timeOrZero(r.CancelledAt),
 	}
 	for _, it := range items {
-		price, err := codec.ParseAmount(it.UnitPrice)
+		price, err := codec.ParsePrice(it.UnitPrice)
 		if err != nil {
 			return order.Order{}, fmt.Errorf("order %s: item %s: unit_price: %w", r.OrderID, it.ProductID, err)
 		}
@@ -172,6 +172,15 @@ func (r SummaryRow) toSummary() (app.OrderSummary, error) {
 		CreatedAt:  r.CreatedAt.UTC(),
 		UpdatedAt:  r.UpdatedAt.UTC(),
 	}, nil
+}
+
+// totalText is the order's total as codec.FormatAmount writes it, from
+// the integer the domain keeps when it fits one.
+func totalText(o *order.Order) string {
+	if a, ok := o.TotalAmount(); ok {
+		return a.String()
+	}
+	return codec.FormatAmount(o.Total())
 }
 
 // nullText stores an unset text field as NULL rather than as empty text.
