@@ -244,3 +244,7 @@ func MustParseAmount(s string) Amount {
 	}
 	return a
 }
+
+// AppendText appends the text String writes: an Amount is an
+// encoding.TextAppender.
+func (a Amount) AppendText(b []byte) ([]byte, error) { return a.appendText(b), nil }
