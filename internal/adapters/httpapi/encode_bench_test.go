@@ -2,11 +2,11 @@ package httpapi
 
 import (
 	"net/http/httptest"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -41,15 +41,7 @@ func BenchmarkToOrderJSON(b *testing.B) {
 // BenchmarkWriteOrder40 is the answer to an add item on an order of 40
 // items, as orderbench's orders grow to.
 func BenchmarkWriteOrder40(b *testing.B) {
-	at := time.Date(2026, 11, 26, 3, 0, 0, 123456000, time.UTC)
-	o := order.Order{ID: uuid.New(), CustomerID: uuid.New(), Currency: "EUR", Status: order.StatusDraft, Version: 41, CreatedAt: at, UpdatedAt: at}
-	for i := range 40 {
-		price, err := order.ParseAmount("unit_price", strconv.Itoa(10+i)+".90")
-		if err != nil {
-			b.Fatal(err)
-		}
-		o.Items = append(o.Items, order.Item{ProductID: uuid.New(), ProductName: "Merino crew-neck sweater, blue, size L", Quantity: 2, UnitPrice: price})
-	}
+	o := apptest.WideOrder(40)
 	r := httptest.NewRequest("POST", "/v1/orders/x/items", nil)
 	b.ReportAllocs()
 	for b.Loop() {

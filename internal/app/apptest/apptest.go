@@ -6,6 +6,7 @@ package apptest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -69,3 +70,16 @@ var Staff = app.Principal{Subject: "staff:apptest", Roles: app.RolesOf(app.RoleS
 
 // AsStaff is a command's metadata acting as Staff.
 var AsStaff = app.Metadata{Principal: Staff}
+
+// WideOrder is the state of a draft order of n lines (prices 10.90,
+// 11.90, …, two of each), as orderbench's orders grow to, for benchmarks
+// of what a command on it writes.
+func WideOrder(n int) order.Order {
+	at := time.Date(2026, 11, 26, 3, 0, 0, 123456000, time.UTC)
+	o := order.Order{ID: uuid.New(), CustomerID: uuid.New(), Currency: "EUR", Status: order.StatusDraft, Version: n + 1, CreatedAt: at, UpdatedAt: at}
+	for i := range n {
+		price := order.MustParseAmount(strconv.Itoa(10+i) + ".90")
+		o.Items = append(o.Items, order.Item{ProductID: uuid.New(), ProductName: "Merino crew-neck sweater, blue, size L", Quantity: 2, UnitPrice: price})
+	}
+	return o
+}
