@@ -30,6 +30,9 @@ const (
 	listOrdersName     = "list customer orders"
 	bareReadName       = "bare handler: get order"
 	longStreamName     = "long stream"
+	// pgxFloorSuffix names a floor run through pgx beside pgbench's
+	// (BENCH_PGBENCH=both).
+	pgxFloorSuffix = " (pgx)"
 )
 
 // floorOf is the floor each HTTP scenario is compared with.
@@ -119,6 +122,22 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\n", machine)
+	// The database's CPU is its cluster's: the postmaster's and its
+	// children's, whatever else runs on the machine.
+	postmaster := postmasterPID(ctx, floorPool)
+	pgbench := ""
+	switch cfg.Pgbench {
+	case "off":
+	case "both":
+		pgbench = findPgbench("", machine.PostgreSQL)
+	default:
+		pgbench = findPgbench(cfg.Pgbench, machine.PostgreSQL)
+	}
+	cfg.FloorClient = "pgx"
+	if pgbench != "" {
+		cfg.FloorClient = pgbench + " -M prepared"
+	}
+	fmt.Fprintf(stdout, "floors run by %s\n", cfg.FloorClient)
 
 	fmt.Fprintf(stdout, "seeding %d orders with 2 items each over HTTP\n", cfg.SeedOrders)
 	t0 := time.Now()
@@ -235,6 +254,21 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				if !cfg.runs(step.name) {
 					continue
 				}
+				if _, ok := pgbenchScript[step.name]; ok && pgbench != "" {
+					floorRun++
+					run := pgbenchRun{bin: pgbench, dir: tmp, dbURL: dbs.floorURL, floor: step.name, run: floorRun}
+					s, err := measurePgbench(ctx, run, clients, p, procs{postgres: postmaster})
+					if err != nil {
+						return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)
+					}
+					results.add(step.name, clients, s)
+					fmt.Fprintf(stdout, " %s %.0f/s", step.name, s.OpsPerS)
+					if cfg.Pgbench != "both" {
+						continue
+					}
+					// And the same through pgx, to compare the two.
+					step.name += pgxFloorSuffix
+				}
 				newWorker, err := step.new()
 				if err != nil {
 					return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)
@@ -250,11 +284,11 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				var s sample
 				switch {
 				case step.srv != nil && isTracingScenario(step.name):
-					s, err = measure(ctx, clients, p, procs{server: step.srv.cmd.Process.Pid}, newWorker)
+					s, err = measure(ctx, clients, p, procs{server: step.srv.cmd.Process.Pid, postgres: postmaster}, newWorker)
 				case step.srv != nil:
-					s, err = relay.measure(ctx, step.srv, clients, p, newWorker)
+					s, err = relay.measure(ctx, step.srv, clients, p, postmaster, newWorker)
 				default:
-					s, err = measure(ctx, clients, p, procs{server: pid}, newWorker)
+					s, err = measure(ctx, clients, p, procs{server: pid, postgres: postmaster}, newWorker)
 				}
 				if err != nil {
 					return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)

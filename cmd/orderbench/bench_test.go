@@ -54,6 +54,9 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		if _, ok := floorOf[r.Scenario]; ok && r.Ratio == 0 {
 			t.Errorf("%s at %d clients: no ratio to its floor", r.Scenario, r.Clients)
 		}
+		if _, ok := floorOf[r.Scenario]; ok && r.Median.DatabaseCPU > 0 && r.Efficiency == 0 {
+			t.Errorf("%s at %d clients: CPU measured, but no efficiency", r.Scenario, r.Clients)
+		}
 		measured[resultKey(r.Scenario, r.Clients)] = true
 	}
 	for _, name := range []string{floorCommandName, floorPipelinedName, floorReadName, addItemName, createOrderName, getOrderName, listOrdersName, bareReadName} {

@@ -28,6 +28,11 @@ type config struct {
 	NATSURL string `json:"nats_url,omitempty"`
 	// OTel adds the tracing pairs of scenarios (BENCH_OTEL=1).
 	OTel bool `json:"otel,omitempty"`
+	// Pgbench is the pgbench that runs the floors (BENCH_PGBENCH); empty
+	// to find one, "off" for pgx's floors.
+	Pgbench string `json:"-"`
+	// FloorClient is what ran the floors: pgbench's path, or pgx.
+	FloorClient string `json:"floor_client"`
 }
 
 func loadConfig(getenv func(string) string) (config, error) {
@@ -36,6 +41,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		Server:   getenv("BENCH_SERVER"),
 		Out:      or(getenv("BENCH_OUT"), "bench-results.json"),
 		NATSURL:  getenv("BENCH_NATS_URL"),
+		Pgbench:  getenv("BENCH_PGBENCH"),
 	}
 	var err error
 	field := func(name, def string, parse func(string) error) {

@@ -30,6 +30,13 @@
 //	                     against two more servers on fresh databases, the
 //	                     second with ORDERAPI_NATS_URL and a stream of the
 //	                     run's own (deleted at the end); default none
+//	BENCH_PGBENCH        the pgbench that runs the floors, -M prepared, with
+//	                     the scripts of ../shared/bench as they are; by
+//	                     default the server's major version's in Debian's
+//	                     layout, else the one on PATH; "off" (or none found)
+//	                     runs the same statements through pgx instead;
+//	                     "both" runs each floor with pgbench and then, as
+//	                     "<floor> (pgx)", through pgx
 //	BENCH_OTEL           1 adds "add item" and "get order", each "(tracing off)"
 //	                     and "(tracing on)", against two more servers on fresh
 //	                     databases, the second tracing a tenth of its requests

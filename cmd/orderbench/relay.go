@@ -334,8 +334,8 @@ func (rs *relayServers) stop() error {
 // server's CPU beside theirs. On the relay-on server it reads the
 // relay's lag throughout, then waits for the relay to catch up, so that
 // the next measurement starts with nothing left to publish.
-func (rs *relayServers) measure(ctx context.Context, srv *server, clients int, p phase, newWorker func(i int) (worker, error)) (sample, error) {
-	ps := procs{server: srv.cmd.Process.Pid, nats: rs.bench.natsPID}
+func (rs *relayServers) measure(ctx context.Context, srv *server, clients int, p phase, postmaster int, newWorker func(i int) (worker, error)) (sample, error) {
+	ps := procs{server: srv.cmd.Process.Pid, nats: rs.bench.natsPID, postgres: postmaster}
 	if srv != rs.on {
 		return measure(ctx, clients, p, ps, newWorker)
 	}

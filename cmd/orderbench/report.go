@@ -53,6 +53,11 @@ type row struct {
 	P99Ratio float64 `json:"p99_ratio,omitempty"`
 	// PipelinedRatio compares a command with the pipelined floor.
 	PipelinedRatio float64 `json:"ratio_to_pipelined,omitempty"`
+	// Efficiency is the floor's PostgreSQL CPU per transaction over the
+	// server's and PostgreSQL's CPU per request, in the same round; the
+	// median over the rounds. Unlike the ratio of throughputs, it does
+	// not depend on who else uses the machine's cores.
+	Efficiency float64 `json:"efficiency,omitempty"`
 }
 
 type goal struct {
@@ -95,6 +100,7 @@ func buildReport(cfg config, m machine, res *results, long []longStreamResult, s
 			fl := res.by[resultKey(floor, clients)]
 			r.Ratio = medianRatio(rounds, fl, func(s sample) float64 { return s.OpsPerS })
 			r.P99Ratio = medianRatio(rounds, fl, func(s sample) float64 { return float64(s.P99) })
+			r.Efficiency = medianEfficiency(rounds, fl)
 			if floor == floorCommandName {
 				r.PipelinedRatio = medianRatio(rounds, res.by[resultKey(floorPipelinedName, clients)], func(s sample) float64 { return s.OpsPerS })
 			}
@@ -128,6 +134,13 @@ func (rep report) goals(cfg config) []goal {
 	if r, ok := find(getOrderName, 32); ok {
 		gs = append(gs, goal{"get order, 32 clients, ops/s vs floor-read", ">= 0.4", r.Ratio, r.Ratio >= 0.4})
 	}
+	// CPU per request against the floor's PostgreSQL CPU per
+	// transaction, authenticated as every request of the bench is.
+	for _, e := range efficiencyGoals {
+		if r, ok := find(e.scenario, 32); ok && r.Efficiency > 0 {
+			gs = append(gs, goal{e.scenario + ", 32 clients, efficiency vs " + r.Floor, fmt.Sprintf(">= %.2f", e.least), r.Efficiency, r.Efficiency >= e.least})
+		}
+	}
 	var short, long *longStreamResult
 	for i, l := range rep.LongStreams {
 		if !l.Snapshots {
@@ -150,6 +163,13 @@ func (rep report) goals(cfg config) []goal {
 		goal{"acknowledged writes missing", "0", float64(rep.LostWrites), rep.LostWrites == 0})
 	return gs
 }
+
+// efficiencyGoals are the least efficiency each scenario must reach at 32
+// clients.
+var efficiencyGoals = []struct {
+	scenario string
+	least    float64
+}{{addItemName, 0.6}, {getOrderName, 0.45}}
 
 func splitKey(k string) (string, int) {
 	i := strings.LastIndexByte(k, '@')
@@ -218,16 +238,29 @@ func medianRatio(ss, floor []sample, f func(sample) float64) float64 {
 	return median(ratios, func(s sample) float64 { return s.OpsPerS })
 }
 
+// medianEfficiency is the median over rounds of the floor's database CPU
+// per transaction over the scenario's server and database CPU per
+// request, measured in the same round; 0 where CPU could not be read.
+func medianEfficiency(ss, floor []sample) float64 {
+	var effs []sample
+	for i := range min(len(ss), len(floor)) {
+		if cost := ss[i].ServerCPU + ss[i].DatabaseCPU; cost > 0 && floor[i].DatabaseCPU > 0 {
+			effs = append(effs, sample{OpsPerS: float64(floor[i].DatabaseCPU) / float64(cost)})
+		}
+	}
+	return median(effs, func(s sample) float64 { return s.OpsPerS })
+}
+
 func (rep report) print(w io.Writer) {
 	fmt.Fprintf(w, "\n%s\n\n", rep.Machine)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tclients\tops/s\tp50\tp99\tfloor\tratio\tp99 ratio\tvs pipelined\tCPU/op: server\tdatabase\tload\terrors\t")
+	fmt.Fprintln(tw, "scenario\tclients\tops/s\tp50\tp99\tfloor\tratio\tp99 ratio\tvs pipelined\tefficiency\tCPU/op: server\tdatabase\tload\terrors\t")
 	for _, r := range rep.Rows {
 		if r.Scenario == relayOffName || r.Scenario == relayOnName || isTracingScenario(r.Scenario) {
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Scenario, r.Clients, r.Median.OpsPerS,
-			fmtDur(r.Median.P50), fmtDur(r.Median.P99), r.Floor, fmtRatio(r.Ratio), fmtRatio(r.P99Ratio), fmtRatio(r.PipelinedRatio),
+		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Scenario, r.Clients, r.Median.OpsPerS,
+			fmtDur(r.Median.P50), fmtDur(r.Median.P99), r.Floor, fmtRatio(r.Ratio), fmtRatio(r.P99Ratio), fmtRatio(r.PipelinedRatio), fmtRatio(r.Efficiency),
 			fmtDur(r.Median.ServerCPU), fmtDur(r.Median.DatabaseCPU), fmtDur(r.Median.BenchCPU), r.Median.Errors)
 	}
 	tw.Flush()

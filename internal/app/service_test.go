@@ -14,7 +14,6 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
-	"github.com/shopspring/decimal"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -36,7 +35,7 @@ func newService(t *testing.T) (*app.Service, func() *app.Service) {
 }
 
 func item(name string) order.NewItem {
-	return order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 1, UnitPrice: decimal.RequireFromString("1.25")}
+	return order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 1, UnitPrice: order.MustParseAmount("1.25")}
 }
 
 func TestCreateOrder(t *testing.T) {

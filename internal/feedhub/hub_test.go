@@ -13,7 +13,6 @@ import (
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/orderapi/orderapi/internal/feedhub"
-	"github.com/shopspring/decimal"
 )
 
 // TestSubscribersGetEveryEventOnceInOrder: subscribers that start behind
@@ -217,7 +216,7 @@ func (f *fixture) orderWithItems(n int) {
 		return
 	}
 	for range n {
-		item := order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: decimal.RequireFromString("1.50")}
+		item := order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: order.MustParseAmount("1.50")}
 		if _, err := f.svc.AddItem(ctx, app.Target{OrderID: res.Order.ID, Metadata: apptest.AsStaff}, item); err != nil {
 			f.t.Error(err)
 			return

@@ -20,7 +20,6 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/orderapi/orderapi/internal/feedhub"
 	"github.com/rs/zerolog"
-	"github.com/shopspring/decimal"
 )
 
 // loadServer is the real server over real TCP, with a hub as the binary
@@ -124,7 +123,7 @@ func (s *loadServer) history(orders, items int) {
 					return
 				}
 				for range items {
-					item := order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 1, UnitPrice: decimal.RequireFromString("4.50")}
+					item := order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 1, UnitPrice: order.MustParseAmount("4.50")}
 					if _, err := s.svc.AddItem(ctx, app.Target{OrderID: res.Order.ID, Metadata: app.Metadata{Principal: staffPrincipal}}, item); err != nil {
 						s.t.Error(err)
 						return

@@ -55,7 +55,7 @@ func toOrderJSON(o order.Order) orderJSON {
 		Currency:       string(o.Currency),
 		Items:          make([]itemJSON, len(o.Items)),
 		ItemCount:      o.ItemCount(),
-		Total:          o.Currency.Format(o.Total()),
+		Total:          formatTotal(&o),
 		TrackingNumber: optional(o.TrackingNumber),
 		Carrier:        optional(o.Carrier),
 		Signature:      optional(o.Signature),
@@ -75,8 +75,8 @@ func toOrderJSON(o order.Order) orderJSON {
 			ProductID:   it.ProductID.String(),
 			ProductName: it.ProductName,
 			Quantity:    it.Quantity,
-			UnitPrice:   o.Currency.Format(it.UnitPrice),
-			LineTotal:   o.Currency.Format(it.LineTotal()),
+			UnitPrice:   o.Currency.FormatAmount(it.UnitPrice),
+			LineTotal:   formatLine(o.Currency, it),
 		}
 	}
 	if a := o.ShippingAddress; a != nil {
@@ -94,6 +94,24 @@ func toOrderJSON(o order.Order) orderJSON {
 		doc.AllowedActions = append(doc.AllowedActions, string(a))
 	}
 	return doc
+}
+
+// formatTotal writes the order's total as Currency.Format does, from the
+// integer the domain keeps when it fits one (it always does within the
+// order's rules).
+func formatTotal(o *order.Order) string {
+	if a, ok := o.TotalAmount(); ok {
+		return o.Currency.FormatAmount(a)
+	}
+	return o.Currency.Format(o.Total())
+}
+
+// formatLine writes an item's line total as formatTotal writes a total.
+func formatLine(c order.Currency, it order.Item) string {
+	if a, ok := it.LineAmount(); ok {
+		return c.FormatAmount(a)
+	}
+	return c.Format(it.LineTotal())
 }
 
 // formatTime writes t in UTC, or, for an instant some older build stored

@@ -17,7 +17,7 @@ func TestToOrderJSON(t *testing.T) {
 	id, customer, product := uuid.New(), uuid.New(), uuid.New()
 	created := time.Date(2025, 1, 2, 3, 4, 5, 6000, time.FixedZone("CET", 3600))
 	placed := created.Add(time.Hour)
-	item := order.Item{ProductID: product, ProductName: "Beans", Quantity: 3, UnitPrice: decimal.RequireFromString("19.99")}
+	item := order.Item{ProductID: product, ProductName: "Beans", Quantity: 3, UnitPrice: order.MustParseAmount("19.99")}
 
 	tests := []struct {
 		name  string
@@ -44,15 +44,23 @@ func TestToOrderJSON(t *testing.T) {
 					t.Errorf("%+v", j)
 				}
 			}},
-		{"yen have no minor units", order.Order{Currency: "JPY", Items: []order.Item{{ProductID: product, Quantity: 2, UnitPrice: decimal.RequireFromString("1500")}}},
+		{"yen have no minor units", order.Order{Currency: "JPY", Items: []order.Item{{ProductID: product, Quantity: 2, UnitPrice: order.MustParseAmount("1500")}}},
 			func(t *testing.T, j orderJSON) {
 				if j.Total != "3000" || j.Items[0].UnitPrice != "1500" {
 					t.Errorf("%+v", j)
 				}
 			}},
-		{"sub-cent prices keep their places", order.Order{Currency: "USD", Items: []order.Item{{ProductID: product, Quantity: 3, UnitPrice: decimal.RequireFromString("0.0125")}}},
+		{"sub-cent prices keep their places", order.Order{Currency: "USD", Items: []order.Item{{ProductID: product, Quantity: 3, UnitPrice: order.MustParseAmount("0.0125")}}},
 			func(t *testing.T, j orderJSON) {
 				if j.Total != "0.0375" || j.Items[0].UnitPrice != "0.0125" {
+					t.Errorf("%+v", j)
+				}
+			}},
+		{"figures beyond int64 are written exactly all the same", order.Order{Currency: "USD", Items: []order.Item{
+			{ProductID: product, Quantity: order.MaxQuantity, UnitPrice: order.MustParseAmount("9999999999999.9999")},
+			{ProductID: uuid.New(), Quantity: order.MaxQuantity, UnitPrice: order.MustParseAmount("0.5")}}},
+			func(t *testing.T, j orderJSON) {
+				if j.Total != "10000000000000499900.00" || j.Items[0].LineTotal != "9999999999999999900.00" || j.Items[1].LineTotal != "500000.00" {
 					t.Errorf("%+v", j)
 				}
 			}},

@@ -7,7 +7,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
-	"github.com/shopspring/decimal"
 )
 
 // fields lists the fields a validation error names, for comparison.
@@ -34,7 +33,7 @@ func TestAddItemRequestNewItem(t *testing.T) {
 		errs []string
 	}{
 		{"valid", addItemRequest{ProductID: &pid, ProductName: "Beans", Quantity: ptr[int64](3), UnitPrice: ptr("19.99")},
-			order.NewItem{ProductID: product, ProductName: "Beans", Quantity: 3, UnitPrice: decimal.RequireFromString("19.99")}, nil},
+			order.NewItem{ProductID: product, ProductName: "Beans", Quantity: 3, UnitPrice: order.MustParseAmount("19.99")}, nil},
 		{"missing everything", addItemRequest{},
 			order.NewItem{}, []string{"product_id:required", "quantity:required", "unit_price:required", "product_name:required"}},
 		{"bad formats", addItemRequest{ProductID: ptr("x"), ProductName: "B", Quantity: ptr[int64](1), UnitPrice: ptr("1e3")},

@@ -12,7 +12,6 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/storetest"
 	"github.com/orderapi/orderapi/internal/domain/order"
-	"github.com/shopspring/decimal"
 )
 
 func TestContract(t *testing.T) {
@@ -35,7 +34,7 @@ func TestReads(t *testing.T) {
 	for i, decide := range []func() ([]order.Event, error){
 		func() ([]order.Event, error) { return order.Create(id, uuid.New(), "EUR") },
 		func() ([]order.Event, error) {
-			return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Mug", Quantity: 1, UnitPrice: decimal.RequireFromString("2.50")})
+			return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Mug", Quantity: 1, UnitPrice: order.MustParseAmount("2.50")})
 		},
 	} {
 		events, err := decide()

@@ -24,7 +24,6 @@ import (
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
-	"github.com/shopspring/decimal"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -123,7 +122,7 @@ func writeOrder(svc *app.Service, items int) error {
 		return err
 	}
 	for i := range items {
-		item := order.NewItem{ProductID: uuid.New(), ProductName: fmt.Sprintf("item %d", i), Quantity: 1, UnitPrice: decimal.RequireFromString("2.50")}
+		item := order.NewItem{ProductID: uuid.New(), ProductName: fmt.Sprintf("item %d", i), Quantity: 1, UnitPrice: order.MustParseAmount("2.50")}
 		if res, err = svc.AddItem(ctx, app.Target{OrderID: res.Order.ID, ExpectedVersion: res.Order.Version, Metadata: apptest.AsStaff}, item); err != nil {
 			return err
 		}

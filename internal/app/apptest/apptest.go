@@ -6,12 +6,12 @@ package apptest
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
-	"github.com/shopspring/decimal"
 )
 
 // commitSize is how many events one append of LongOrder carries.
@@ -28,7 +28,7 @@ func LongOrder(ctx context.Context, store app.EventStore, events int, start time
 	}
 	id, stays, turns := uuid.New(), uuid.New(), uuid.New()
 	start = start.UTC().Truncate(time.Microsecond)
-	price := decimal.RequireFromString("19.99")
+	price, _ := order.ParseAmount("unit_price", "19.99")
 	var (
 		o       order.Order
 		pending []app.NewEvent
@@ -70,3 +70,16 @@ var Staff = app.Principal{Subject: "staff:apptest", Roles: app.RolesOf(app.RoleS
 
 // AsStaff is a command's metadata acting as Staff.
 var AsStaff = app.Metadata{Principal: Staff}
+
+// WideOrder is the state of a draft order of n lines (prices 10.90,
+// 11.90, …, two of each), as orderbench's orders grow to, for benchmarks
+// of what a command on it writes.
+func WideOrder(n int) order.Order {
+	at := time.Date(2026, 11, 26, 3, 0, 0, 123456000, time.UTC)
+	o := order.Order{ID: uuid.New(), CustomerID: uuid.New(), Currency: "EUR", Status: order.StatusDraft, Version: n + 1, CreatedAt: at, UpdatedAt: at}
+	for i := range n {
+		price := order.MustParseAmount(strconv.Itoa(10+i) + ".90")
+		o.Items = append(o.Items, order.Item{ProductID: uuid.New(), ProductName: "Merino crew-neck sweater, blue, size L", Quantity: 2, UnitPrice: price})
+	}
+	return o
+}

@@ -59,8 +59,17 @@ type command func(o *order.Order) ([]order.Event, error)
 
 func addItem(name string) command {
 	return func(o *order.Order) ([]order.Event, error) {
-		return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 2, UnitPrice: decimal.RequireFromString("19.99")})
+		return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 2, UnitPrice: price("19.99")})
 	}
+}
+
+// price is the amount of s, which must be one.
+func price(s string) order.Amount {
+	a, ok := order.AmountFromDecimal(decimal.RequireFromString(s))
+	if !ok {
+		panic("amount does not fit: " + s)
+	}
+	return a
 }
 
 func place(o *order.Order) ([]order.Event, error) { return o.Place(address) }

@@ -2,6 +2,7 @@ package order
 
 import (
 	"errors"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -14,6 +15,9 @@ import (
 // regular expression it uses; what it accepts is in range and written
 // back as the same text, leading zeros aside; what it refuses is an
 // invalid-field error naming the field.
+// amountPattern is the form the API documents, as a regular expression.
+var amountPattern = regexp.MustCompile(AmountPattern)
+
 func FuzzParseAmount(f *testing.F) {
 	for _, s := range []string{"19.99", "0", "0.0001", "9999999999999.9999", "10000000000000", "1.", ".5", "-0", "+1", "1e3", "1E1000000000", " 1", "1 ", "٣", "1.00000", "007.50", "0x10", "NaN", "1_000"} {
 		f.Add(s)
@@ -22,6 +26,9 @@ func FuzzParseAmount(f *testing.F) {
 		d, err := ParseAmount("unit_price", s)
 		if want := documentedAmount(s); (err == nil) != want {
 			t.Fatalf("ParseAmount(%q) = %v, %v; documented form: %v", s, d, err, want)
+		}
+		if want := amountPattern.MatchString(s); (err == nil) != want {
+			t.Fatalf("ParseAmount(%q) = %v, %v; AmountPattern matches: %v", s, d, err, want)
 		}
 		if err != nil {
 			var e *Error
@@ -45,10 +52,10 @@ func FuzzParseAmount(f *testing.F) {
 		if places > 0 {
 			canonical += s[len(intPart):]
 		}
-		if got := d.StringFixed(int32(places)); got != canonical {
-			t.Fatalf("ParseAmount(%q) writes back as %q, want %q", s, got, canonical)
+		if got := d.String(); got != canonical || d.Scale() != places {
+			t.Fatalf("ParseAmount(%q) writes back as %q with %d places, want %q", s, got, d.Scale(), canonical)
 		}
-		if again, err := decimal.NewFromString(d.String()); err != nil || !again.Equal(d) {
+		if again, err := decimal.NewFromString(d.String()); err != nil || !again.Equal(d.Decimal()) || d.Decimal().StringFixed(int32(places)) != canonical {
 			t.Fatalf("ParseAmount(%q) = %s does not round-trip: %v, %v", s, d, again, err)
 		}
 	})

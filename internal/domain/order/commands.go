@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 )
 
 // Commands validate their input first (KindInvalid: the input is wrong
@@ -34,7 +33,7 @@ type NewItem struct {
 	ProductID   uuid.UUID
 	ProductName string
 	Quantity    int64
-	UnitPrice   decimal.Decimal
+	UnitPrice   Amount
 }
 
 // Validate lists every problem with the item's own values.
@@ -49,7 +48,7 @@ func (it NewItem) Validate() error {
 	}
 	if !validAmount(it.UnitPrice) {
 		fe.add("unit_price", FieldOutOfRange, "must be between 0 and %s with at most %d decimal places", MaxAmount, MaxAmountScale)
-	} else if line := (Item{Quantity: it.Quantity, UnitPrice: it.UnitPrice}).LineTotal(); line.GreaterThan(MaxAmount) {
+	} else if line, ok := (Item{Quantity: it.Quantity, UnitPrice: it.UnitPrice}).lineUnits(); !ok || exceedsMax(line, it.UnitPrice.scale) {
 		fe.add("unit_price", FieldOutOfRange, "quantity × unit_price must not exceed %s", MaxAmount)
 	}
 	return fe.err()
@@ -74,8 +73,7 @@ func (o *Order) AddItem(it NewItem) ([]Event, error) {
 	if len(o.Items) >= MaxItemsPerOrder {
 		return nil, ruleError(ErrTooManyItems, "order %s already has %d items, the maximum", o.ID, MaxItemsPerOrder)
 	}
-	line := Item{Quantity: it.Quantity, UnitPrice: it.UnitPrice}.LineTotal()
-	if o.Total().Add(line).GreaterThan(MaxAmount) {
+	if o.totalWouldExceed(Item{Quantity: it.Quantity, UnitPrice: it.UnitPrice}) {
 		return nil, ruleError(ErrTotalOutOfRange, "order %s total would exceed %s", o.ID, MaxAmount)
 	}
 	return []Event{ItemAdded{

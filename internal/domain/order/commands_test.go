@@ -23,6 +23,18 @@ var (
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
+// price is the amount of s, which must fit one (negative and long ones
+// included, for the checks that refuse them).
+func price(s string) order.Amount { return amountOf(dec(s)) }
+
+func amountOf(d decimal.Decimal) order.Amount {
+	a, ok := order.AmountFromDecimal(d)
+	if !ok {
+		panic("amount does not fit: " + d.String())
+	}
+	return a
+}
+
 // given replays history into an order, one second per event.
 func given(history ...order.Event) order.Order {
 	var o order.Order
@@ -34,8 +46,8 @@ func given(history ...order.Event) order.Order {
 
 var (
 	created = order.Created{OrderID: orderID, CustomerID: customerID, Currency: "USD"}
-	addedA  = order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: dec("19.99")}
-	addedB  = order.ItemAdded{OrderID: orderID, ProductID: productB, ProductName: "Tea", Quantity: 1, UnitPrice: dec("4.50")}
+	addedA  = order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: price("19.99")}
+	addedB  = order.ItemAdded{OrderID: orderID, ProductID: productB, ProductName: "Tea", Quantity: 1, UnitPrice: price("4.50")}
 	address = order.Address{Name: "Ada Lovelace", Line1: "1 Analytical Way", City: "London", PostalCode: "N1 9GU", Country: "GB"}
 	placed  = order.Placed{OrderID: orderID, ShippingAddress: address, TotalAmount: dec("59.97")}
 	shipped = order.Shipped{OrderID: orderID, TrackingNumber: "1Z999", Carrier: "UPS"}
@@ -44,7 +56,7 @@ var (
 )
 
 func itemA() order.NewItem {
-	return order.NewItem{ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: dec("19.99")}
+	return order.NewItem{ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: price("19.99")}
 }
 
 func TestCommands(t *testing.T) {
@@ -66,10 +78,10 @@ func TestCommands(t *testing.T) {
 			given: []order.Event{created},
 			when: func(o *order.Order) ([]order.Event, error) {
 				it := itemA()
-				it.UnitPrice = decimal.Zero
+				it.UnitPrice = price("0")
 				return o.AddItem(it)
 			},
-			want: []order.Event{order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: decimal.Zero}},
+			want: []order.Event{order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Mug", Quantity: 3, UnitPrice: price("0")}},
 		},
 		{
 			name:    "add a product twice",
@@ -276,7 +288,7 @@ func TestValidation(t *testing.T) {
 			name:  "quantity zero, negative price, blank name",
 			given: []order.Event{created},
 			when: func(o *order.Order) ([]order.Event, error) {
-				return o.AddItem(order.NewItem{ProductID: productA, ProductName: "  ", Quantity: 0, UnitPrice: dec("-1")})
+				return o.AddItem(order.NewItem{ProductID: productA, ProductName: "  ", Quantity: 0, UnitPrice: price("-1")})
 			},
 			wantFields: []string{"product_name", "quantity", "unit_price"},
 		},
@@ -295,7 +307,7 @@ func TestValidation(t *testing.T) {
 			given: []order.Event{created},
 			when: func(o *order.Order) ([]order.Event, error) {
 				it := itemA()
-				it.UnitPrice = dec("1.00001")
+				it.UnitPrice = price("1.00001")
 				return o.AddItem(it)
 			},
 			wantFields: []string{"unit_price"},
@@ -306,7 +318,7 @@ func TestValidation(t *testing.T) {
 			when: func(o *order.Order) ([]order.Event, error) {
 				it := itemA()
 				it.Quantity = 10
-				it.UnitPrice = order.MaxAmount
+				it.UnitPrice = amountOf(order.MaxAmount)
 				return o.AddItem(it)
 			},
 			wantFields: []string{"unit_price"},
@@ -315,7 +327,7 @@ func TestValidation(t *testing.T) {
 			name:  "NUL byte and nil product",
 			given: []order.Event{created},
 			when: func(o *order.Order) ([]order.Event, error) {
-				return o.AddItem(order.NewItem{ProductName: "Mug\x00", Quantity: 1, UnitPrice: dec("1")})
+				return o.AddItem(order.NewItem{ProductName: "Mug\x00", Quantity: 1, UnitPrice: price("1")})
 			},
 			wantFields: []string{"product_id", "product_name"},
 		},
@@ -376,10 +388,10 @@ func TestValidation(t *testing.T) {
 
 func TestOrderTotalStaysInRange(t *testing.T) {
 	// Given an order whose total is one cent below the maximum
-	o := given(created, order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Yacht", Quantity: 1, UnitPrice: order.MaxAmount.Sub(dec("0.01"))})
+	o := given(created, order.ItemAdded{OrderID: orderID, ProductID: productA, ProductName: "Yacht", Quantity: 1, UnitPrice: amountOf(order.MaxAmount.Sub(dec("0.01")))})
 
 	// When a line of two cents is added
-	_, err := o.AddItem(order.NewItem{ProductID: productB, ProductName: "Rope", Quantity: 2, UnitPrice: dec("0.01")})
+	_, err := o.AddItem(order.NewItem{ProductID: productB, ProductName: "Rope", Quantity: 2, UnitPrice: price("0.01")})
 
 	// Then the rule refuses it
 	if !errors.Is(err, order.ErrTotalOutOfRange) {
@@ -390,7 +402,7 @@ func TestOrderTotalStaysInRange(t *testing.T) {
 func TestTooManyItems(t *testing.T) {
 	history := []order.Event{created}
 	for range order.MaxItemsPerOrder {
-		history = append(history, order.ItemAdded{OrderID: orderID, ProductID: uuid.New(), ProductName: "Thing", Quantity: 1, UnitPrice: dec("1")})
+		history = append(history, order.ItemAdded{OrderID: orderID, ProductID: uuid.New(), ProductName: "Thing", Quantity: 1, UnitPrice: price("1")})
 	}
 	o := given(history...)
 	_, err := o.AddItem(itemA())
@@ -426,7 +438,7 @@ func longSingle(n int) order.Order {
 func TestHistoryKeepsRoomToFinish(t *testing.T) {
 	full := order.MaxEvents - order.ReservedEvents
 	addC := func(o *order.Order) ([]order.Event, error) {
-		return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Pot", Quantity: 1, UnitPrice: dec("30")})
+		return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Pot", Quantity: 1, UnitPrice: price("30")})
 	}
 	removeB := func(o *order.Order) ([]order.Event, error) { return o.RemoveItem(productB) }
 

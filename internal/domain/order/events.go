@@ -39,7 +39,7 @@ type ItemAdded struct {
 	ProductID   uuid.UUID
 	ProductName string
 	Quantity    int64
-	UnitPrice   decimal.Decimal
+	UnitPrice   Amount
 }
 
 // ItemRemoved takes a product line out of a draft order.

@@ -2,8 +2,6 @@ package order
 
 import (
 	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/shopspring/decimal"
@@ -21,35 +19,56 @@ const (
 // MaxAmount is the largest amount an order may hold, in a line or in total.
 var MaxAmount = decimal.RequireFromString("9999999999999.9999")
 
-// amountText is the only accepted text form of an amount: plain digits, an
-// optional fraction, no sign, no exponent. Checking the shape before
-// decimal parsing keeps "1E1000000000" from becoming a billion-digit number.
-var amountText = regexp.MustCompile(AmountPattern)
-
 // AmountPattern is the regular expression every amount's text matches,
 // as api/openapi.yaml states it.
 const AmountPattern = `^[0-9]{1,13}(\.[0-9]{1,4})?$`
 
 // ParseAmount parses a non-negative amount written as decimal text, such as
-// "19.99". It returns a KindInvalid error naming field when the text is not
-// of that form or is out of range.
-func ParseAmount(field, s string) (decimal.Decimal, error) {
-	if !amountText.MatchString(s) {
-		return decimal.Decimal{}, Invalid(field, FieldBadFormat,
+// "19.99", keeping its places. It returns a KindInvalid error naming field
+// when the text is not of the form AmountPattern states, and so out of
+// range.
+func ParseAmount(field, s string) (Amount, error) {
+	a, ok := parseAmountText(s)
+	if !ok {
+		return Amount{}, Invalid(field, FieldBadFormat,
 			fmt.Sprintf("must be a non-negative decimal with at most %d digits before the point and %d after, e.g. \"19.99\"", maxAmountIntLen, MaxAmountScale))
 	}
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return decimal.Decimal{}, Invalid(field, FieldBadFormat, "is not a decimal number")
-	}
-	return d, nil
+	return a, nil
 }
 
-// validAmount reports whether d is within [0, MaxAmount] with at most
-// MaxAmountScale decimal places.
-func validAmount(d decimal.Decimal) bool {
-	return !d.IsNegative() && d.LessThanOrEqual(MaxAmount) && d.Truncate(MaxAmountScale).Equal(d)
+// parseAmountText reads text of the form AmountPattern states (1 to 13
+// digits, then optionally a point and 1 to 4 digits), byte by byte: at
+// most 17 digits, so the units always fit int64.
+func parseAmountText(s string) (Amount, bool) {
+	var a Amount
+	intLen := -1
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			a.units = a.units*10 + int64(c-'0')
+		case c == '.' && intLen < 0:
+			intLen = i
+		default:
+			return Amount{}, false
+		}
+	}
+	if intLen < 0 {
+		intLen = len(s)
+	} else {
+		a.scale = uint8(len(s) - intLen - 1)
+		if a.scale < 1 || a.scale > MaxAmountScale {
+			return Amount{}, false
+		}
+	}
+	if intLen < 1 || intLen > maxAmountIntLen {
+		return Amount{}, false
+	}
+	return a, true
 }
+
+// validAmount reports whether a is within [0, MaxAmount] with at most
+// MaxAmountScale decimal places.
+func validAmount(a Amount) bool { return a.valid() }
 
 // Currency is an ISO 4217 alphabetic code, such as "USD".
 type Currency string
@@ -97,33 +116,6 @@ func (c Currency) Format(d decimal.Decimal) string {
 // formatFixed writes coef × 10^-places with at least minor places and no
 // trailing zeros beyond them. |coef| < 10^18, places <= 18.
 func formatFixed(coef int64, places, minor int32) string {
-	var dbuf [24]byte
-	var obuf [48]byte
-	u := uint64(coef)
-	if coef < 0 {
-		u = uint64(-coef)
-	}
-	digits := strconv.AppendUint(dbuf[:0], u, 10)
-	// At least one digit before the point: 0.05, not .05.
-	for int32(len(digits)) <= places {
-		digits = append([]byte{'0'}, digits...)
-	}
-	point := len(digits) - int(places)
-	frac := digits[point:]
-	for int32(len(frac)) > minor && frac[len(frac)-1] == '0' {
-		frac = frac[:len(frac)-1]
-	}
-	out := obuf[:0]
-	if coef < 0 {
-		out = append(out, '-')
-	}
-	out = append(out, digits[:point]...)
-	if len(frac) > 0 || minor > 0 {
-		out = append(out, '.')
-		out = append(out, frac...)
-		for i := int32(len(frac)); i < minor; i++ {
-			out = append(out, '0')
-		}
-	}
-	return string(out)
+	var buf [48]byte
+	return string(appendFixed(buf[:0], coef, places, minor))
 }

@@ -47,7 +47,11 @@ func TestLineTotalMatchesMultiplication(t *testing.T) {
 			price = decimal.New(rng.Int64N(1<<62), -int32(rng.IntN(6)))
 		}
 		q := rng.Int64N(MaxQuantity + 2)
-		it := Item{UnitPrice: price, Quantity: q}
+		amount, ok := AmountFromDecimal(price)
+		if !ok {
+			t.Fatalf("AmountFromDecimal(%s) does not fit", price)
+		}
+		it := Item{UnitPrice: amount, Quantity: q}
 		want := price.Mul(decimal.NewFromInt(q))
 		got := it.LineTotal()
 		if !got.Equal(want) || got.Exponent() != want.Exponent() {

@@ -35,7 +35,7 @@ func TestParseAmount(t *testing.T) {
 			t.Errorf("ParseAmount(%q) error = %v, want valid=%v", tt.in, err, tt.valid)
 			continue
 		}
-		if tt.valid && !got.Equal(dec(tt.want)) {
+		if tt.valid && (!got.Equal(price(tt.want)) || got.String() != tt.want) {
 			t.Errorf("ParseAmount(%q) = %s, want %s", tt.in, got, tt.want)
 		}
 	}

@@ -39,16 +39,22 @@ type Item struct {
 	ProductID   uuid.UUID
 	ProductName string
 	Quantity    int64
-	UnitPrice   decimal.Decimal
+	UnitPrice   Amount
 }
 
-// LineTotal is Quantity × UnitPrice, exactly.
+// LineTotal is Quantity × UnitPrice, exactly, at the price's scale.
 func (i Item) LineTotal() decimal.Decimal {
-	if i.UnitPrice.NumDigits() <= 12 && i.Quantity >= 0 && i.Quantity <= MaxQuantity {
-		// The product fits an int64: no big.Int multiplication.
-		return decimal.New(i.UnitPrice.CoefficientInt64()*i.Quantity, i.UnitPrice.Exponent())
+	if units, ok := i.lineUnits(); ok {
+		return decimal.New(units, -int32(i.UnitPrice.scale))
 	}
-	return i.UnitPrice.Mul(decimal.NewFromInt(i.Quantity))
+	return i.UnitPrice.Decimal().Mul(decimal.NewFromInt(i.Quantity))
+}
+
+// LineAmount is LineTotal as an Amount; ok is false when it does not fit
+// one, which no line an order's rules allow does.
+func (i Item) LineAmount() (_ Amount, ok bool) {
+	units, ok := i.lineUnits()
+	return Amount{units: units, scale: i.UnitPrice.scale}, ok
 }
 
 // Order is the state of one order, derived only by applying its events.
@@ -89,13 +95,24 @@ func (o Order) Clone() Order {
 	return o
 }
 
-// Total is the sum of the line totals.
+// Total is the sum of the line totals, exactly, at the largest scale
+// among them (0 for no items).
 func (o *Order) Total() decimal.Decimal {
+	if units, scale, ok := o.totalUnits(); ok {
+		return decimal.New(units, -int32(scale))
+	}
 	total := decimal.Zero
 	for _, it := range o.Items {
 		total = total.Add(it.LineTotal())
 	}
 	return total
+}
+
+// TotalAmount is Total as an Amount; ok is false when it does not fit one,
+// which no total an order's rules allow does.
+func (o *Order) TotalAmount() (_ Amount, ok bool) {
+	units, scale, ok := o.totalUnits()
+	return Amount{units: units, scale: scale}, ok
 }
 
 // ItemCount is the number of units in the order, over all lines.

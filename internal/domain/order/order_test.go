@@ -40,7 +40,7 @@ func TestCopiesDoNotShareItems(t *testing.T) {
 
 	// When each adds a different item
 	a.Apply(addedB, t0)
-	b.Apply(order.ItemAdded{OrderID: orderID, ProductID: productB, ProductName: "Other", Quantity: 9, UnitPrice: dec("1")}, t0)
+	b.Apply(order.ItemAdded{OrderID: orderID, ProductID: productB, ProductName: "Other", Quantity: 9, UnitPrice: price("1")}, t0)
 
 	// Then neither sees the other's
 	if a.Items[1].ProductName != "Tea" || b.Items[1].ProductName != "Other" || len(base.Items) != 1 {

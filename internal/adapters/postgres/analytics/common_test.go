@@ -13,5 +13,5 @@ var (
 	do        = eventstoretest.Do
 	addItem   = eventstoretest.AddItem
 	sameOrder = eventstoretest.SameOrder
-	dec       = eventstoretest.Dec
+	price     = eventstoretest.Price
 )

@@ -48,7 +48,7 @@ func TestFoldAnalytics(t *testing.T) {
 		{
 			name:      "an added item is remembered, not counted",
 			given:     &analyticsOrder{currency: "EUR", items: map[uuid.UUID]int64{cup: 3}},
-			when:      order.ItemAdded{OrderID: foldOrder, ProductID: saucer, Quantity: 1, UnitPrice: foldAmount("4.50")},
+			when:      order.ItemAdded{OrderID: foldOrder, ProductID: saucer, Quantity: 1, UnitPrice: order.MustParseAmount("4.50")},
 			wantState: draft(),
 		},
 		{
@@ -133,11 +133,11 @@ func TestAnalyticsBatchSumsPerUTCDayAndCurrency(t *testing.T) {
 		at time.Time
 	}{
 		{usd, order.Created{OrderID: usd, Currency: "USD"}, beforeMidnight},
-		{usd, order.ItemAdded{OrderID: usd, ProductID: cup, Quantity: 3, UnitPrice: foldAmount("19.99")}, beforeMidnight},
+		{usd, order.ItemAdded{OrderID: usd, ProductID: cup, Quantity: 3, UnitPrice: order.MustParseAmount("19.99")}, beforeMidnight},
 		{usd, order.Placed{OrderID: usd, TotalAmount: foldAmount("59.97")}, midnight},
 		{eur, order.Created{OrderID: eur, Currency: "EUR"}, beforeMidnight},
-		{eur, order.ItemAdded{OrderID: eur, ProductID: cup, Quantity: 2, UnitPrice: foldAmount("1.5")}, beforeMidnight},
-		{eur, order.ItemAdded{OrderID: eur, ProductID: saucer, Quantity: 5, UnitPrice: foldAmount("1")}, beforeMidnight},
+		{eur, order.ItemAdded{OrderID: eur, ProductID: cup, Quantity: 2, UnitPrice: order.MustParseAmount("1.5")}, beforeMidnight},
+		{eur, order.ItemAdded{OrderID: eur, ProductID: saucer, Quantity: 5, UnitPrice: order.MustParseAmount("1")}, beforeMidnight},
 		{eur, order.ItemRemoved{OrderID: eur, ProductID: saucer}, beforeMidnight},
 		// 00:30 in Paris is 23:30 UTC the day before
 		{eur, order.Placed{OrderID: eur, TotalAmount: foldAmount("3.0")}, time.Date(2026, 3, 2, 0, 30, 0, 0, paris)},

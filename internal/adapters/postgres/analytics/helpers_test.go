@@ -126,7 +126,7 @@ func (h *randomHistory) step(ctx context.Context) error {
 			ProductID:   uuid.New(),
 			ProductName: "Thing",
 			Quantity:    int64(h.rng.IntN(5) + 1),
-			UnitPrice:   dec(prices[h.rng.IntN(len(prices))]),
+			UnitPrice:   price(prices[h.rng.IntN(len(prices))]),
 		})
 	case a == order.ActionRemoveItem:
 		res, err = h.svc.RemoveItem(ctx, target, o.Items[h.rng.IntN(len(o.Items))].ProductID)

@@ -5,12 +5,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/domain/order"
-	"github.com/shopspring/decimal"
 )
 
 func BenchmarkDecodeItemAdded(b *testing.B) {
 	c := New(Config{})
-	_, data, err := c.Encode(order.ItemAdded{OrderID: uuid.New(), ProductID: uuid.New(), ProductName: "Merino crew-neck sweater, blue, size L", Quantity: 2, UnitPrice: decimal.RequireFromString("59.90")})
+	_, data, err := c.Encode(order.ItemAdded{OrderID: uuid.New(), ProductID: uuid.New(), ProductName: "Merino crew-neck sweater, blue, size L", Quantity: 2, UnitPrice: order.MustParseAmount("59.90")})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -31,17 +31,17 @@ func TestCodecRoundTrip(t *testing.T) {
 		},
 		{
 			name:  "item added with a common price",
-			event: order.ItemAdded{OrderID: id, ProductID: product, ProductName: "Mug", Quantity: 3, UnitPrice: dec("19.99")},
+			event: order.ItemAdded{OrderID: id, ProductID: product, ProductName: "Mug", Quantity: 3, UnitPrice: order.MustParseAmount("19.99")},
 			want:  `{"order_id":"0193a000-0000-7000-8000-000000000001","product_id":"0193a000-0000-7000-8000-0000000000a1","product_name":"Mug","quantity":3,"unit_price":"19.99"}`,
 		},
 		{
 			name:  "item added with the smallest price and unicode text",
-			event: order.ItemAdded{OrderID: id, ProductID: product, ProductName: "Tasse à thé 🍵 «日本»", Quantity: 1_000_000, UnitPrice: dec("0.0001")},
+			event: order.ItemAdded{OrderID: id, ProductID: product, ProductName: "Tasse à thé 🍵 «日本»", Quantity: 1_000_000, UnitPrice: order.MustParseAmount("0.0001")},
 			want:  `{"order_id":"0193a000-0000-7000-8000-000000000001","product_id":"0193a000-0000-7000-8000-0000000000a1","product_name":"Tasse à thé 🍵 «日本»","quantity":1000000,"unit_price":"0.0001"}`,
 		},
 		{
 			name:  "item added keeps trailing zeros",
-			event: order.ItemAdded{OrderID: id, ProductID: product, ProductName: "Tea", Quantity: 1, UnitPrice: dec("4.50")},
+			event: order.ItemAdded{OrderID: id, ProductID: product, ProductName: "Tea", Quantity: 1, UnitPrice: order.MustParseAmount("4.50")},
 			want:  `{"order_id":"0193a000-0000-7000-8000-000000000001","product_id":"0193a000-0000-7000-8000-0000000000a1","product_name":"Tea","quantity":1,"unit_price":"4.50"}`,
 		},
 		{

@@ -51,7 +51,7 @@ func itemAddedToJSON(e order.ItemAdded) itemAddedJSON {
 		ProductID:   e.ProductID,
 		ProductName: e.ProductName,
 		Quantity:    e.Quantity,
-		UnitPrice:   FormatAmount(e.UnitPrice),
+		UnitPrice:   e.UnitPrice.String(),
 	}
 }
 
@@ -127,7 +127,7 @@ func placedFromJSON(j placedJSON) (order.Event, error) {
 	if err != nil {
 		return nil, fmt.Errorf("total_amount: %w", err)
 	}
-	return order.Placed{OrderID: j.OrderID, ShippingAddress: AddressFromJSON(j.ShippingAddress), TotalAmount: total}, nil
+	return order.Placed{OrderID: j.OrderID, ShippingAddress: AddressFromJSON(j.ShippingAddress), TotalAmount: total.Decimal()}, nil
 }
 
 type shippedJSON struct {
@@ -192,12 +192,12 @@ func FormatAmount(d decimal.Decimal) string {
 
 // eventAmount reads an amount of an event: text FormatAmount wrote of an
 // amount within the domain's bounds, as every build has.
-func eventAmount(s string) (decimal.Decimal, error) {
-	d, err := order.ParseAmount("amount", s)
+func eventAmount(s string) (order.Amount, error) {
+	a, err := order.ParseAmount("amount", s)
 	if err != nil {
-		return decimal.Decimal{}, fmt.Errorf("amount %q: beyond the bounds of an amount", s)
+		return order.Amount{}, fmt.Errorf("amount %q: beyond the bounds of an amount", s)
 	}
-	return d, nil
+	return a, nil
 }
 
 // ParseAmount reads the text FormatAmount wrote, or a NUMERIC as text.
@@ -207,6 +207,23 @@ func ParseAmount(s string) (decimal.Decimal, error) {
 		return decimal.Decimal{}, fmt.Errorf("amount %q: %w", s, err)
 	}
 	return d, nil
+}
+
+// ParsePrice reads a unit price as an Amount: text Amount.String wrote,
+// or any decimal text that fits one (a NUMERIC as text).
+func ParsePrice(s string) (order.Amount, error) {
+	if a, err := order.ParseAmount("amount", s); err == nil {
+		return a, nil
+	}
+	d, err := ParseAmount(s)
+	if err != nil {
+		return order.Amount{}, err
+	}
+	a, ok := order.AmountFromDecimal(d)
+	if !ok {
+		return order.Amount{}, fmt.Errorf("amount %q: beyond what an amount holds", s)
+	}
+	return a, nil
 }
 
 // FormatTime writes an instant as RFC 3339 in UTC with as many fractional

@@ -14,7 +14,6 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
-	"github.com/shopspring/decimal"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -99,7 +98,7 @@ func TestReplicasWithSkewedClocksAgreeOnEventTimes(t *testing.T) {
 		t.Fatal(err)
 	}
 	target := app.Target{OrderID: created.Order.ID, Metadata: apptest.AsStaff}
-	item := order.NewItem{ProductID: uuid.New(), ProductName: "Mug", Quantity: 1, UnitPrice: decimal.RequireFromString("4.50")}
+	item := order.NewItem{ProductID: uuid.New(), ProductName: "Mug", Quantity: 1, UnitPrice: order.MustParseAmount("4.50")}
 	address := order.Address{Name: "Ada Lovelace", Line1: "1 Analytical Way", City: "London", PostalCode: "N1 9GU", Country: "GB"}
 	steps := []func() (app.Result, error){
 		func() (app.Result, error) { return correctReplica.AddItem(ctx, target, item) },

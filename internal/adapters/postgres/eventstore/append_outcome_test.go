@@ -90,7 +90,7 @@ func heldAppend(t *testing.T, s *eventstore.Store, pool *pgxpool.Pool) (order.Or
 	if _, err := tx.Exec(ctx, "SELECT 1 FROM order_details WHERE order_id = $1 FOR UPDATE", o.ID); err != nil {
 		t.Fatal(err)
 	}
-	events, err := o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: dec("1.00")})
+	events, err := o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: price("1.00")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func TestAppendSeveralEventsInOneCommit(t *testing.T) {
 	}
 	var o order.Order
 	o.Apply(created[0], t0) // the state after Created, to decide the next events on
-	added, err := o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Mug", Quantity: 2, UnitPrice: dec("4.50")})
+	added, err := o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Mug", Quantity: 2, UnitPrice: price("4.50")})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -279,7 +279,7 @@ func concurrentWritersExactlyOnce(t *testing.T, svc *app.Service, pool *pgxpool.
 			for i := 0; i < commands; i += 2 {
 				target := app.Target{OrderID: orders[(i/2)%2], Metadata: apptest.AsStaff}
 				product := uuid.New()
-				if _, err := svc.AddItem(ctx, target, order.NewItem{ProductID: product, ProductName: "Cup", Quantity: 1, UnitPrice: dec("2.50")}); err != nil {
+				if _, err := svc.AddItem(ctx, target, order.NewItem{ProductID: product, ProductName: "Cup", Quantity: 1, UnitPrice: price("2.50")}); err != nil {
 					errs <- fmt.Errorf("writer %d: add: %w", w, err)
 					return
 				}

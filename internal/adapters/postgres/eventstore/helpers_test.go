@@ -17,4 +17,5 @@ var (
 	place      = eventstoretest.Place
 	sameOrder  = eventstoretest.SameOrder
 	dec        = eventstoretest.Dec
+	price      = eventstoretest.Price
 )

@@ -60,8 +60,8 @@ func TestAsOfWithSkewedClocks(t *testing.T) {
 	}
 	events := []app.NewEvent{
 		event(order.Created{OrderID: id, CustomerID: uuid.New(), Currency: "EUR"}, 0),
-		event(order.ItemAdded{OrderID: id, ProductID: mug, ProductName: "Mug", Quantity: 1, UnitPrice: dec("4.50")}, 10),
-		event(order.ItemAdded{OrderID: id, ProductID: tea, ProductName: "Tea", Quantity: 2, UnitPrice: dec("3")}, 5),
+		event(order.ItemAdded{OrderID: id, ProductID: mug, ProductName: "Mug", Quantity: 1, UnitPrice: price("4.50")}, 10),
+		event(order.ItemAdded{OrderID: id, ProductID: tea, ProductName: "Tea", Quantity: 2, UnitPrice: price("3")}, 5),
 		event(order.ItemRemoved{OrderID: id, ProductID: mug}, 20),
 		event(order.Placed{OrderID: id, ShippingAddress: address, TotalAmount: dec("6")}, 15),
 	}

@@ -1,10 +1,13 @@
 package eventstore
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
@@ -50,16 +53,50 @@ type itemJSON struct {
 	UnitPrice   string    `json:"unit_price"`
 }
 
+// appendItemsJSON writes items as the jsonb array of itemJSON that
+// encoding/json would, by hand: every add item writes the whole list, and
+// reflection over it cost more than the rest of the row. jsonb keeps the
+// values, not the text, so only the values must agree (a test checks they
+// do).
+func appendItemsJSON(dst []byte, items []order.Item) []byte {
+	dst = append(dst, '[')
+	for i, it := range items {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"product_id":"`...)
+		dst = appendUUID(dst, it.ProductID)
+		dst = append(dst, `","product_name":`...)
+		// Invalid UTF-8 becomes U+FFFD, as encoding/json writes it; the
+		// domain never holds any.
+		dst, _ = jsontext.AppendQuote(dst, it.ProductName)
+		dst = append(dst, `,"quantity":`...)
+		dst = strconv.AppendInt(dst, it.Quantity, 10)
+		dst = append(dst, `,"unit_price":"`...)
+		dst, _ = it.UnitPrice.AppendText(dst) // digits and a point: nothing to escape
+		dst = append(dst, `"}`...)
+	}
+	return append(dst, ']')
+}
+
+// appendUUID writes u in its canonical text form, as uuid.UUID.String.
+func appendUUID(dst []byte, u uuid.UUID) []byte {
+	var b [36]byte
+	hex.Encode(b[0:8], u[0:4])
+	b[8] = '-'
+	hex.Encode(b[9:13], u[4:6])
+	b[13] = '-'
+	hex.Encode(b[14:18], u[6:8])
+	b[18] = '-'
+	hex.Encode(b[19:23], u[8:10])
+	b[23] = '-'
+	hex.Encode(b[24:], u[10:])
+	return append(dst, b[:]...)
+}
+
 // DetailsFromOrder maps the order's state to its projection row.
 func DetailsFromOrder(o order.Order) (DetailsRow, error) {
-	items := make([]itemJSON, len(o.Items))
-	for i, it := range o.Items {
-		items[i] = itemJSON{ProductID: it.ProductID, ProductName: it.ProductName, Quantity: it.Quantity, UnitPrice: codec.FormatAmount(it.UnitPrice)}
-	}
-	itemsJSON, err := json.Marshal(items)
-	if err != nil {
-		return DetailsRow{}, fmt.Errorf("encode items: %w", err)
-	}
+	itemsJSON := appendItemsJSON(make([]byte, 0, 128*len(o.Items)+2), o.Items)
 	var addr *string
 	if o.ShippingAddress != nil {
 		a, err := json.Marshal(codec.AddressToJSON(*o.ShippingAddress))
@@ -75,7 +112,7 @@ func DetailsFromOrder(o order.Order) (DetailsRow, error) {
 		Currency:        string(o.Currency),
 		Items:           string(itemsJSON),
 		ItemCount:       o.ItemCount(),
-		Total:           codec.FormatAmount(o.Total()),
+		Total:           totalText(&o),
 		ShippingAddress: addr,
 		TrackingNumber:  nullText(o.TrackingNumber),
 		Carrier:         nullText(o.Carrier),
@@ -123,7 +160,7 @@ func (r DetailsRow) toOrder() (order.Order, error) {
 		CancelledAt:    timeOrZero(r.CancelledAt),
 	}
 	for _, it := range items {
-		price, err := codec.ParseAmount(it.UnitPrice)
+		price, err := codec.ParsePrice(it.UnitPrice)
 		if err != nil {
 			return order.Order{}, fmt.Errorf("order %s: item %s: unit_price: %w", r.OrderID, it.ProductID, err)
 		}
@@ -172,6 +209,15 @@ func (r SummaryRow) toSummary() (app.OrderSummary, error) {
 		CreatedAt:  r.CreatedAt.UTC(),
 		UpdatedAt:  r.UpdatedAt.UTC(),
 	}, nil
+}
+
+// totalText is the order's total as codec.FormatAmount writes it, from
+// the integer the domain keeps when it fits one.
+func totalText(o *order.Order) string {
+	if a, ok := o.TotalAmount(); ok {
+		return a.String()
+	}
+	return codec.FormatAmount(o.Total())
 }
 
 // nullText stores an unset text field as NULL rather than as empty text.

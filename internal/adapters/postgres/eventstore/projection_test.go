@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -75,7 +76,7 @@ func randomCommand(rng *rand.Rand, o order.Order, at time.Time) ([]order.Event, 
 			ProductID:   uuid.New(),
 			ProductName: []string{"Mug", "Thé vert 🍵", "Ünïcödé"}[rng.IntN(3)],
 			Quantity:    int64(rng.IntN(5) + 1),
-			UnitPrice:   dec(prices[rng.IntN(len(prices))]),
+			UnitPrice:   price(prices[rng.IntN(len(prices))]),
 		})
 	case n < 17:
 		if len(o.Items) == 0 {
@@ -174,4 +175,25 @@ SELECT concat_ws(E'\n',
 		t.Fatalf("read projections: %v", err)
 	}
 	return rows
+}
+
+func TestDetailsTotalIsCodecsTextOfTheTotal(t *testing.T) {
+	t.Parallel()
+	for _, items := range [][]order.Item{
+		nil,
+		{{ProductID: uuid.New(), Quantity: 3, UnitPrice: price("4.50")}, {ProductID: uuid.New(), Quantity: 1, UnitPrice: price("0.0125")}},
+		// Beyond int64, which no order within the rules reaches.
+		{{ProductID: uuid.New(), Quantity: order.MaxQuantity, UnitPrice: price("9999999999999.9999")}, {ProductID: uuid.New(), Quantity: 7, UnitPrice: price("1")}},
+	} {
+		// Given an order with these items
+		o := order.Order{ID: uuid.New(), Currency: "EUR", Status: order.StatusDraft, Items: items, Version: 1}
+
+		// When its projection row is made
+		row, err := eventstore.DetailsFromOrder(o)
+
+		// Then its total is the exact total as the codec writes it
+		if want := codec.FormatAmount(o.Total()); err != nil || row.Total != want {
+			t.Errorf("total %q, %v; want %q", row.Total, err, want)
+		}
+	}
 }

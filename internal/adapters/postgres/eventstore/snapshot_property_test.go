@@ -185,7 +185,7 @@ func nextCommand(r *rand.Rand, o *order.Order, products []uuid.UUID, at time.Tim
 				ProductID:   products[r.IntN(len(products))],
 				ProductName: pick("Espresso cup", "Mug", "Teapot", "Saucer"),
 				Quantity:    int64(1 + r.IntN(5)),
-				UnitPrice:   dec(pick("0", "0.5", "4.50", "19.99", "0.0125", "1000", "12.3400")),
+				UnitPrice:   price(pick("0", "0.5", "4.50", "19.99", "0.0125", "1000", "12.3400")),
 			})
 		case n < 17:
 			return o.RemoveItem(products[r.IntN(len(products))])

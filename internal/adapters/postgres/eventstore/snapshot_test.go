@@ -34,7 +34,7 @@ func longOrder(t *testing.T, s *eventstore.Store, n int) order.Order {
 		switch {
 		case len(o.Items) == 0:
 			o = do(t, s, o, at, func(o *order.Order) ([]order.Event, error) {
-				return o.AddItem(order.NewItem{ProductID: product, ProductName: "Mug", Quantity: 2, UnitPrice: dec("4.50")})
+				return o.AddItem(order.NewItem{ProductID: product, ProductName: "Mug", Quantity: 2, UnitPrice: price("4.50")})
 			})
 		case o.Version == n-1:
 			o = do(t, s, o, at, place)

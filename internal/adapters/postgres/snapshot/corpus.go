@@ -49,20 +49,27 @@ func snapshotCorpus() [][]corpusEvent {
 		return corpusEvent{schema: codec.Schema{EventType: eventType, Version: version}, raw: data, at: at()}
 	}
 	price := decimal.RequireFromString
+	unit := func(s string) order.Amount {
+		a, ok := order.AmountFromDecimal(price(s))
+		if !ok {
+			panic("corpus price does not fit an amount: " + s)
+		}
+		return a
+	}
 	return [][]corpusEvent{
 		// A whole life: lines added and removed (a product twice, one not
 		// in the order, down to no lines), placed, shipped, delivered.
 		{
 			ev(order.Created{OrderID: full, CustomerID: customer, Currency: "EUR"}),
-			ev(order.ItemAdded{OrderID: full, ProductID: widget, ProductName: "Widget", Quantity: 2, UnitPrice: price("4.50")}),
-			ev(order.ItemAdded{OrderID: full, ProductID: gadget, ProductName: "Gadget", Quantity: 1, UnitPrice: price("0.0125")}),
-			ev(order.ItemAdded{OrderID: full, ProductID: widget, ProductName: "Widget again", Quantity: 3, UnitPrice: price("4.5")}),
+			ev(order.ItemAdded{OrderID: full, ProductID: widget, ProductName: "Widget", Quantity: 2, UnitPrice: unit("4.50")}),
+			ev(order.ItemAdded{OrderID: full, ProductID: gadget, ProductName: "Gadget", Quantity: 1, UnitPrice: unit("0.0125")}),
+			ev(order.ItemAdded{OrderID: full, ProductID: widget, ProductName: "Widget again", Quantity: 3, UnitPrice: unit("4.5")}),
 			ev(order.ItemRemoved{OrderID: full, ProductID: widget}),
 			ev(order.ItemRemoved{OrderID: full, ProductID: absent}),
 			ev(order.ItemRemoved{OrderID: full, ProductID: gadget}),
 			ev(order.ItemRemoved{OrderID: full, ProductID: widget}),
-			ev(order.ItemAdded{OrderID: full, ProductID: gadget, ProductName: "Gadget", Quantity: 1_000_000, UnitPrice: price("9999.9999")}),
-			ev(order.ItemAdded{OrderID: full, ProductID: widget, ProductName: "Free widget", Quantity: 1, UnitPrice: price("0")}),
+			ev(order.ItemAdded{OrderID: full, ProductID: gadget, ProductName: "Gadget", Quantity: 1_000_000, UnitPrice: unit("9999.9999")}),
+			ev(order.ItemAdded{OrderID: full, ProductID: widget, ProductName: "Free widget", Quantity: 1, UnitPrice: unit("0")}),
 			ev(order.Placed{OrderID: full, ShippingAddress: fullAddr, TotalAmount: price("9999999900.0000")}),
 			ev(order.Shipped{OrderID: full, TrackingNumber: "1Z999AA10123456784", Carrier: "UPS"}),
 			ev(order.Delivered{OrderID: full, DeliveredAt: time.Date(2026, 1, 9, 10, 11, 12, 987654321, time.UTC), Signature: "A. Lovelace"}),
@@ -76,14 +83,14 @@ func snapshotCorpus() [][]corpusEvent {
 		// Created at version 1 with a currency, cancelled once placed.
 		{
 			raw(order.TypeCreated, 1, `{"order_id":"`+placed.String()+`","customer_id":"`+customer.String()+`","currency":"JPY"}`),
-			ev(order.ItemAdded{OrderID: placed, ProductID: widget, ProductName: "Widget", Quantity: 1, UnitPrice: price("1000")}),
+			ev(order.ItemAdded{OrderID: placed, ProductID: widget, ProductName: "Widget", Quantity: 1, UnitPrice: unit("1000")}),
 			ev(order.Placed{OrderID: placed, ShippingAddress: bareAddr, TotalAmount: price("1000")}),
 			ev(order.Cancelled{OrderID: placed, Reason: "out of stock", CancelledBy: "staff:lin", Verified: true}),
 		},
 		// Delivered without a signature.
 		{
 			ev(order.Created{OrderID: unsigned, CustomerID: customer, Currency: "KWD"}),
-			ev(order.ItemAdded{OrderID: unsigned, ProductID: gadget, ProductName: "Gadget", Quantity: 7, UnitPrice: price("1.234")}),
+			ev(order.ItemAdded{OrderID: unsigned, ProductID: gadget, ProductName: "Gadget", Quantity: 7, UnitPrice: unit("1.234")}),
 			ev(order.Placed{OrderID: unsigned, ShippingAddress: bareAddr, TotalAmount: price("8.638")}),
 			ev(order.Shipped{OrderID: unsigned, TrackingNumber: "JD014600006281234567", Carrier: "DHL"}),
 			ev(order.Delivered{OrderID: unsigned, DeliveredAt: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)}),

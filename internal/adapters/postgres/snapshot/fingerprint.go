@@ -99,7 +99,16 @@ const describedPath = "github.com/orderapi/orderapi/internal/adapters/postgres"
 
 var ownPath = reflect.TypeFor[snapshotJSON]().PkgPath()
 
+// amountDescribedAs is how order.Amount is described: as the type it
+// replaced in the state, decimal.Decimal, whose snapshots it writes and
+// reads as the same exact text, so that they stay trusted.
+const amountDescribedAs = "github.com/shopspring/decimal.Decimal "
+
 func describeInto(w *strings.Builder, t reflect.Type) {
+	if t == reflect.TypeFor[order.Amount]() {
+		w.WriteString(amountDescribedAs)
+		return
+	}
 	switch {
 	case t.Name() == "":
 	case t.PkgPath() == "": // predeclared: string, int...

@@ -84,7 +84,7 @@ func Encode(o order.Order) ([]byte, error) {
 			ProductID:   it.ProductID,
 			ProductName: it.ProductName,
 			Quantity:    it.Quantity,
-			UnitPrice:   codec.FormatAmount(it.UnitPrice),
+			UnitPrice:   it.UnitPrice.String(),
 		})
 	}
 	if a := o.ShippingAddress; a != nil {
@@ -133,7 +133,7 @@ func Decode(id uuid.UUID, version int, data []byte) (order.Order, error) {
 		o.Items = make([]order.Item, 0, len(j.Items))
 	}
 	for _, it := range j.Items {
-		price, err := codec.ParseAmount(it.UnitPrice)
+		price, err := codec.ParsePrice(it.UnitPrice)
 		if err != nil {
 			return order.Order{}, fmt.Errorf("decode snapshot: unit_price: %w", err)
 		}

@@ -15,7 +15,6 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
-	"github.com/shopspring/decimal"
 )
 
 // settle bounds how long a test waits for what the health checks, every
@@ -121,7 +120,7 @@ func (f *fixture) createOrder(t *testing.T, p app.Principal, meta app.Metadata) 
 func (f *fixture) addItem(t *testing.T, id uuid.UUID, meta app.Metadata) int64 {
 	t.Helper()
 	res, err := f.svc.AddItem(t.Context(), app.Target{OrderID: id, Metadata: meta},
-		order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: decimal.RequireFromString("2.50")})
+		order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: order.MustParseAmount("2.50")})
 	if err != nil {
 		t.Fatalf("add an item to %s: %v", id, err)
 	}

@@ -83,7 +83,7 @@ func MustAppend(t testing.TB, s *eventstore.Store, c app.Commit) order.Order {
 // AddItem is the command that adds qty of a new product at price.
 func AddItem(name, price string, qty int64) func(*order.Order) ([]order.Event, error) {
 	return func(o *order.Order) ([]order.Event, error) {
-		return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: qty, UnitPrice: Dec(price)})
+		return o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: qty, UnitPrice: Price(price)})
 	}
 }
 
@@ -106,3 +106,12 @@ func SameOrder(a, b order.Order) bool {
 
 // Dec is the decimal of s, which must be one.
 func Dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
+
+// Price is the amount of s, which must fit one.
+func Price(s string) order.Amount {
+	a, ok := order.AmountFromDecimal(Dec(s))
+	if !ok {
+		panic("amount does not fit: " + s)
+	}
+	return a
+}
