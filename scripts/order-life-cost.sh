@@ -189,11 +189,12 @@ echo
 psql -c "SELECT count(*), sum(octet_length(data::text) + octet_length(metadata::text))::bigint FROM events" |
 	awk -F'|' '{printf "events: %d, raw JSON (data and metadata as text) %.0f B each\n", $1, $2/$1}'
 psql -c "VACUUM ANALYZE"
-echo "bytes on disk after VACUUM, per order created (table, TOAST, indexes, total):"
+orders=$(psql -c "SELECT count(*) FROM order_details")
+echo "bytes on disk after VACUUM, per order of the $orders (table, TOAST, indexes, total):"
 psql -F ' ' -c "
 SELECT c.relname, pg_relation_size(c.oid), coalesce(pg_total_relation_size(c.reltoastrelid), 0),
        pg_indexes_size(c.oid), pg_total_relation_size(c.oid)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
  WHERE n.nspname = 'public' AND c.relkind = 'r' AND pg_relation_size(c.oid) > 8192
  ORDER BY pg_total_relation_size(c.oid) DESC" |
-	awk -v n="$ORDERS" '{printf "  %-18s %8.0f %8.0f %8.0f %8.0f\n", $1, $2/n, $3/n, $4/n, $5/n; t += $5} END {printf "  %-18s %35.0f\n", "all", t/n}'
+	awk -v n="$orders" '{printf "  %-18s %8.0f %8.0f %8.0f %8.0f\n", $1, $2/n, $3/n, $4/n, $5/n; t += $5} END {printf "  %-18s %35.0f\n", "all", t/n}'
