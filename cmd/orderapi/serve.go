@@ -270,7 +270,8 @@ func readSources(r *standby.Router, standbys int) func() metrics.ReadSources {
 		st := r.Stats()
 		rs := metrics.ReadSources{PrimaryReads: st.PrimaryReads, Standbys: make([]metrics.StandbyState, len(st.Standbys))}
 		for i, s := range st.Standbys {
-			rs.Standbys[i] = metrics.StandbyState(s)
+			rs.Standbys[i] = metrics.StandbyState{Name: s.Name, InRotation: s.InRotation, Lag: s.Lag, LagBytes: s.LagBytes,
+				Reads: s.Reads, FellBehind: s.FellBehind, Failed: s.Failed}
 		}
 		return rs
 	}

@@ -39,7 +39,18 @@ type fixture struct {
 // standby is in rotation.
 func newFixture(t *testing.T, cfg standby.Config) *fixture {
 	t.Helper()
-	f := &fixture{}
+	f, start := newStoppedFixture(t, cfg)
+	start()
+	f.waitRotation(t, true)
+	return f
+}
+
+// newStoppedFixture starts the clusters and makes the router and the
+// service; start runs the router's checks. Commands work before: they
+// never ask the router.
+func newStoppedFixture(t *testing.T, cfg standby.Config) (f *fixture, start func()) {
+	t.Helper()
+	f = &fixture{}
 	f.primary, f.standby = pgtest.NewReplicated(t, "orderapi")
 	// As serve wires them: the primary's appends are announced, and its
 	// listener wakes whoever follows the feed.
@@ -57,19 +68,19 @@ func newFixture(t *testing.T, cfg standby.Config) *fixture {
 	if f.router, err = standby.New(primary, cfg); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{f.router.Run, f.listener.Run, announcer.Run} {
-		wg.Go(func() { _ = run(ctx) })
-	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
 	// The state cache is off: every command by a customer checks the
 	// order's owner in the read model first.
 	if f.svc, err = app.NewService(primary, primary, app.Config{ReadModels: f.router, StateCacheSize: -1}); err != nil {
 		t.Fatal(err)
 	}
-	f.waitRotation(t, true)
-	return f
+	return f, func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for _, run := range []func(context.Context) error{f.router.Run, f.listener.Run, announcer.Run} {
+			wg.Go(func() { _ = run(ctx) })
+		}
+		t.Cleanup(func() { cancel(); wg.Wait() })
+	}
 }
 
 func openPool(t testing.TB, url string) *pgxpool.Pool {

@@ -43,6 +43,7 @@ func (r *Router) watch(ctx context.Context, s *standby) {
 // rotate puts s in rotation when why is "", else takes it out, logging
 // each change.
 func (r *Router) rotate(s *standby, why string) {
+	defer s.checks.Add(1)
 	log := r.cfg.Log.With().Str("standby", s.name).Dur("lag", time.Duration(s.lag.Load())).Int64("lag_bytes", s.lagBytes.Load()).Logger()
 	switch was := s.inRotation.Swap(why == ""); {
 	case why == "" && !was:
@@ -124,15 +125,27 @@ func (r *Router) check(ctx context.Context, s *standby, h *health) string {
 	if primaryErr == nil {
 		h.add(sample)
 	}
-	lag, behind := h.lag(time.Now(), replayed)
+	lag, behind, known := h.lag(time.Now(), replayed)
 	if primaryErr == nil && replayedAt != nil && behind > 0 {
-		// While the primary writes on, the age of the last commit
-		// replayed bounds the lag more closely than the samples do.
-		lag = min(lag, max(primaryClock.Sub(*replayedAt), 0))
+		// The last commit replayed was made on the primary this long
+		// ago, and nothing after it is replayed: a bound where the
+		// samples give none (a standby already behind when the checks
+		// began), and a closer one while the primary writes on.
+		age := max(primaryClock.Sub(*replayedAt), 0)
+		if known {
+			lag = min(lag, age)
+		} else {
+			lag, known = max(lag, age), true
+		}
 	}
 	s.lag.Store(int64(lag))
 	s.lagBytes.Store(behind)
-	if lag > r.cfg.MaxLag {
+	switch {
+	case !known && primaryErr != nil:
+		return fmt.Sprintf("its lag is not known: the primary does not answer (%v)", primaryErr)
+	case !known:
+		return "its lag is not known yet: it is behind the primary, and has replayed no commit since it started"
+	case lag > r.cfg.MaxLag:
 		return fmt.Sprintf("lagging %s behind the primary, more than %s", lag.Round(time.Millisecond), r.cfg.MaxLag)
 	}
 	return ""
@@ -149,22 +162,23 @@ func (h *health) add(s walSample) {
 // lag bounds how far behind the primary, at now, a standby that has
 // replayed up to lsn is: it has everything the primary had when the
 // newest sample it has replayed was taken, so at most that sample's age
-// (zero for the sample just taken), or, when it has replayed none, the
-// oldest sample's age. behind is the WAL between lsn and the newest
-// sample.
-func (h *health) lag(now time.Time, lsn int64) (lag time.Duration, behind int64) {
+// (zero for the sample just taken). behind is the WAL between lsn and the
+// newest sample. known is false when it has replayed no sample: it is
+// then at least as far behind as the oldest sample is old, perhaps much
+// further, and lag is that lower bound.
+func (h *health) lag(now time.Time, lsn int64) (lag time.Duration, behind int64, known bool) {
 	n := len(h.samples)
 	if n == 0 {
-		return 0, 0
+		return 0, 0, false
 	}
 	behind = h.samples[n-1].lsn - lsn
 	if behind <= 0 {
-		return 0, 0
+		return 0, 0, true
 	}
 	for i := n - 2; i >= 0; i-- {
 		if lsn >= h.samples[i].lsn {
-			return now.Sub(h.samples[i].at), behind
+			return now.Sub(h.samples[i].at), behind, true
 		}
 	}
-	return now.Sub(h.samples[0].at), behind
+	return now.Sub(h.samples[0].at), behind, false
 }

@@ -24,8 +24,10 @@ type standby struct {
 	// lag and lagBytes are how far behind the primary it was at its last
 	// check, in nanoseconds and in bytes of WAL.
 	lag, lagBytes atomic.Int64
-	reads         atomic.Uint64
-	fallbacks     [fallbackReasons]atomic.Uint64
+	// checks counts the health checks made of it.
+	checks    atomic.Uint64
+	reads     atomic.Uint64
+	fallbacks [fallbackReasons]atomic.Uint64
 }
 
 // Why a query handed to a standby, or meant for one, was answered by the

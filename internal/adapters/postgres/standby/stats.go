@@ -19,6 +19,8 @@ type StandbyStats struct {
 	// check.
 	Lag      time.Duration
 	LagBytes int64
+	// Checks are the health checks made of it.
+	Checks uint64
 	// Reads are the queries handed to it.
 	Reads uint64
 	// FellBehind are the queries with a position that it had not
@@ -33,7 +35,7 @@ func (r *Router) Stats() Stats {
 	for i, s := range r.standbys {
 		st.Standbys[i] = StandbyStats{
 			Name: s.name, InRotation: s.inRotation.Load(),
-			Lag: time.Duration(s.lag.Load()), LagBytes: s.lagBytes.Load(),
+			Lag: time.Duration(s.lag.Load()), LagBytes: s.lagBytes.Load(), Checks: s.checks.Load(),
 			Reads: s.reads.Load(), FellBehind: s.fallbacks[fellBehind].Load(), Failed: s.fallbacks[failedUnder].Load(),
 		}
 	}
