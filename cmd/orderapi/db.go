@@ -122,7 +122,7 @@ func openStandbys(ctx context.Context, cfg config, storeCfg eventstore.Config, t
 	storeCfg.Announcer = nil
 	standbys := make([]standby.Standby, 0, len(cfg.ReadDatabaseURLs))
 	for i, url := range cfg.ReadDatabaseURLs {
-		pool, poolCfg, err := openURL(ctx, fmt.Sprintf("ORDERAPI_READ_DATABASE_URL's URL %d", i+1), url, tracer)
+		pool, poolCfg, err := openURL(ctx, fmt.Sprintf("ORDERAPI_READ_DATABASE_URL's URL %d", i+1), url, standby.RecoveryTracer(tracer))
 		if err != nil {
 			return nil, nil, err
 		}

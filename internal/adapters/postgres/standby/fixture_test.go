@@ -59,7 +59,7 @@ func newStoppedFixture(t *testing.T, cfg standby.Config) (f *fixture, start func
 	f.listener = notify.NewListener(pool, log)
 	announcer := notify.NewAnnouncer(pool, log, f.listener)
 	primary := eventstore.New(pool, eventstore.Config{Announcer: announcer})
-	cfg.Standbys = []standby.Standby{{Name: "standby-1", Store: eventstore.New(openPool(t, f.standby.URL("orderapi")), eventstore.Config{})}}
+	cfg.Standbys = []standby.Standby{{Name: "standby-1", Store: eventstore.New(openStandbyPool(t, f.standby.URL("orderapi")), eventstore.Config{})}}
 	if cfg.CheckEvery == 0 {
 		cfg.CheckEvery = checkEvery
 	}
@@ -85,7 +85,28 @@ func newStoppedFixture(t *testing.T, cfg standby.Config) (f *fixture, start func
 
 func openPool(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openConfig(t, cfg)
+}
+
+// openStandbyPool opens a pool as a standby's must be: its reads watch
+// that the server is in recovery.
+func openStandbyPool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = standby.RecoveryTracer(nil)
+	return openConfig(t, cfg)
+}
+
+func openConfig(t testing.TB, cfg *pgxpool.Config) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

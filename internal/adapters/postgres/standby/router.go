@@ -102,6 +102,9 @@ func New(primary *eventstore.Store, cfg Config) (*Router, error) {
 		if s.Store == nil || s.Name == "" || s.Name == primaryName || seen[s.Name] {
 			return nil, fmt.Errorf("standby: a standby needs a store and a name of its own, not %q", s.Name)
 		}
+		if !watchesRecovery(s.Store.Pool().Config().ConnConfig.Tracer) {
+			return nil, fmt.Errorf("standby: the pool of standby %s must trace with RecoveryTracer", s.Name)
+		}
 		seen[s.Name] = true
 		r.standbys = append(r.standbys, &standby{name: s.Name, store: s.Store})
 	}

@@ -90,6 +90,15 @@ func (r *Router) failed(ctx context.Context, s *standby, err error) bool {
 	return true
 }
 
+// promoted takes s out of rotation at once: a read found it out of
+// recovery, so it may take writes the primary never sees.
+func (r *Router) promoted(s *standby) {
+	if s.inRotation.CompareAndSwap(true, false) {
+		r.cfg.Log.Warn().Str("standby", s.name).Msg("standby out of rotation: a read found it promoted, not in recovery")
+	}
+	s.fallbacks[failedUnder].Add(1)
+}
+
 // conflictWithRecovery reports a query a standby cancelled because the
 // WAL it replays removes what the query reads: the primary has it.
 func conflictWithRecovery(err error) bool {
