@@ -130,7 +130,7 @@ func openStandbys(ctx context.Context, cfg config, storeCfg eventstore.Config, t
 		name := fmt.Sprintf("standby-%d", i+1)
 		conn := poolCfg.ConnConfig
 		log.Info().Str("standby", name).Str("host", conn.Host).Uint16("port", conn.Port).Str("database", conn.Database).
-			Msg("reading from a hot standby while it is in rotation")
+			Msg("hot standby configured: its reads start once a health check puts it in rotation")
 		standbys = append(standbys, standby.Standby{Name: name, Store: eventstore.New(pool, storeCfg)})
 	}
 	return standbys, closeAll, nil

@@ -103,7 +103,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// the holder of the relay's lock does. NATS down or slow never
 	// touches commands: the relay waits, retries and catches up.
 	var projections app.AnalyticsStore = projector
-	details := []func(context.Context) []httpapi.ReadyDetail{}
+	details := []func(context.Context) []httpapi.ReadyDetail{standbyDetails(reads)}
 	if cfg.NATS.URL != "" {
 		relay, err := newRelay(cfg, pool, store, listener, log)
 		if err != nil {
@@ -258,6 +258,21 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		return fmt.Errorf("serve: %w", err)
 	}
 	return nil
+}
+
+// standbyDetails names for GET /readyz each standby out of rotation and
+// why: not a readiness failure, as the primary answers its reads.
+func standbyDetails(r *standby.Router) func(context.Context) []httpapi.ReadyDetail {
+	return func(context.Context) []httpapi.ReadyDetail {
+		var details []httpapi.ReadyDetail
+		for _, s := range r.Stats().Standbys {
+			if !s.InRotation {
+				details = append(details, httpapi.ReadyDetail{Code: "standby_out_of_rotation", Detail: fmt.Sprintf(
+					"%s is out of rotation (%s); the primary answers its reads", s.Name, s.Reason)})
+			}
+		}
+		return details
+	}
 }
 
 // readSources reads the router's figures for /metrics; nil, leaving them

@@ -33,23 +33,11 @@ func (r *Router) watch(ctx context.Context, s *standby) {
 		if ctx.Err() != nil {
 			return
 		}
-		r.rotate(s, why)
+		r.setState(s, why)
+		s.checks.Add(1)
 		if postgres.Sleep(ctx, r.cfg.CheckEvery) != nil {
 			return
 		}
-	}
-}
-
-// rotate puts s in rotation when why is "", else takes it out, logging
-// each change.
-func (r *Router) rotate(s *standby, why string) {
-	defer s.checks.Add(1)
-	log := r.cfg.Log.With().Str("standby", s.name).Dur("lag", time.Duration(s.lag.Load())).Int64("lag_bytes", s.lagBytes.Load()).Logger()
-	switch was := s.inRotation.Swap(why == ""); {
-	case why == "" && !was:
-		log.Info().Msg("standby in rotation")
-	case why != "" && was:
-		log.Warn().Str("reason", why).Msg("standby out of rotation")
 	}
 }
 
@@ -114,11 +102,11 @@ func (r *Router) check(ctx context.Context, s *standby, h *health) string {
 	err := s.store.Pool().QueryRow(ctx, standbySQL).Scan(&inRecovery, &replayed, &replayedAt, &it.id, &it.db)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("unreachable: %v", err)
+		return "unreachable: " + errorClass(err)
 	case !inRecovery:
 		// A promoted standby takes writes of its own: reading it could
 		// show what the primary never had.
-		return "promoted: it is not in recovery"
+		return notInRecovery
 	case primaryErr == nil && it != primary:
 		return fmt.Sprintf("not a standby of the primary's database (it is database %s of cluster %d)", it.db, it.id)
 	}
@@ -142,11 +130,13 @@ func (r *Router) check(ctx context.Context, s *standby, h *health) string {
 	s.lagBytes.Store(behind)
 	switch {
 	case !known && primaryErr != nil:
-		return fmt.Sprintf("its lag is not known: the primary does not answer (%v)", primaryErr)
+		return "its lag is not known: the primary does not answer: " + errorClass(primaryErr)
 	case !known:
 		return "its lag is not known yet: it is behind the primary, and has replayed no commit since it started"
 	case lag > r.cfg.MaxLag:
-		return fmt.Sprintf("lagging %s behind the primary, more than %s", lag.Round(time.Millisecond), r.cfg.MaxLag)
+		// The lag itself is logged and shown apart: the reason stays the
+		// same while it grows.
+		return fmt.Sprintf("lagging behind the primary by more than ORDERAPI_READ_MAX_LAG (%s)", r.cfg.MaxLag)
 	}
 	return ""
 }

@@ -107,10 +107,13 @@ func New(primary *eventstore.Store, cfg Config) (*Router, error) {
 			return nil, fmt.Errorf("standby: the pool of standby %s must trace with RecoveryTracer", s.Name)
 		}
 		seen[s.Name] = true
-		r.standbys = append(r.standbys, &standby{name: s.Name, store: s.Store})
+		r.standbys = append(r.standbys, &standby{name: s.Name, store: s.Store, why: notChecked})
 	}
 	return r, nil
 }
+
+// notChecked is why a standby is out of rotation before its first check.
+const notChecked = "not checked yet"
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d == 0 {
