@@ -241,8 +241,8 @@ func (r *Router) awaitReplay(ctx context.Context, s *standby, position int64, de
 }
 
 // primaryHas returns once the primary has committed the event at
-// position, waiting until deadline; app.ErrProjectionLagging if it does
-// not. A client has its position from a command that committed, so
+// position, waiting until deadline; app.ErrPositionNotReached (an
+// app.ErrProjectionLagging) if it does not. A client has its position from a command that committed, so
 // the wait is for a position from elsewhere, one not committed yet, or
 // one never to be (a client's mistake).
 func (r *Router) primaryHas(ctx context.Context, position int64, deadline time.Time) error {
@@ -256,7 +256,7 @@ func (r *Router) primaryHas(ctx context.Context, position int64, deadline time.T
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return fmt.Errorf("no committed event at position %d: %w", position, app.ErrProjectionLagging)
+			return fmt.Errorf("no committed event at position %d: %w", position, app.ErrPositionNotReached)
 		}
 		if err := postgres.Sleep(ctx, min(delay, left)); err != nil {
 			return err

@@ -239,6 +239,12 @@ func TestPositionsWithoutStandbys(t *testing.T) {
 	if _, _, err := svc.ReadOrder(t.Context(), p, app.OrderQuery{ID: res.Order.ID, MinPosition: res.Position + 1}); !errors.Is(err, app.ErrProjectionLagging) {
 		t.Errorf("a position not committed: %v, want ErrProjectionLagging", err)
 	}
+	// And the refusal says the databases have not reached the position,
+	// not that a projection has not processed it
+	_, _, err = svc.ReadOrder(t.Context(), p, app.OrderQuery{ID: res.Order.ID, MinPosition: res.Position + 1})
+	if ae, ok := errors.AsType[*app.Error](err); !ok || ae.Message != app.ErrPositionNotReached.Message {
+		t.Errorf("a position not committed: %v, want the databases not to have reached it", err)
+	}
 }
 
 // TestPositionWaitBoundsTheReplayWait: a position never committed is
