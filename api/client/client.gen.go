@@ -650,10 +650,11 @@ func (e Status200Status) Valid() bool {
 
 // Defines values for GetReadiness200JSONResponseBodyDetailsCode.
 const (
-	EventsUnreadable  GetReadiness200JSONResponseBodyDetailsCode = "events_unreadable"
-	NatsLagging       GetReadiness200JSONResponseBodyDetailsCode = "nats_lagging"
-	NatsUnreachable   GetReadiness200JSONResponseBodyDetailsCode = "nats_unreachable"
-	ProjectionStalled GetReadiness200JSONResponseBodyDetailsCode = "projection_stalled"
+	EventsUnreadable     GetReadiness200JSONResponseBodyDetailsCode = "events_unreadable"
+	NatsLagging          GetReadiness200JSONResponseBodyDetailsCode = "nats_lagging"
+	NatsUnreachable      GetReadiness200JSONResponseBodyDetailsCode = "nats_unreachable"
+	ProjectionStalled    GetReadiness200JSONResponseBodyDetailsCode = "projection_stalled"
+	StandbyOutOfRotation GetReadiness200JSONResponseBodyDetailsCode = "standby_out_of_rotation"
 )
 
 // Valid indicates whether the value is a known member of the GetReadiness200JSONResponseBodyDetailsCode enum.
@@ -666,6 +667,8 @@ func (e GetReadiness200JSONResponseBodyDetailsCode) Valid() bool {
 	case NatsUnreachable:
 		return true
 	case ProjectionStalled:
+		return true
+	case StandbyOutOfRotation:
 		return true
 	default:
 		return false
@@ -3284,7 +3287,10 @@ type ClientInterface interface {
 	// `orderapi check` names them); with ORDERAPI_NATS_URL set,
 	// `nats_unreachable` (this replica cannot reach NATS) and
 	// `nats_lagging` (the NATS stream is behind the feed, by the lag
-	// last measured).
+	// last measured); with ORDERAPI_READ_DATABASE_URL set,
+	// `standby_out_of_rotation` (a hot standby answers no reads, for the
+	// reason given: unreachable, not in recovery, another database,
+	// lagging, or not checked yet; the primary answers them).
 	//
 	// Corresponds with GET /readyz (the `GetReadiness` operationId).
 	GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4045,7 +4051,10 @@ func (c *Client) HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn)
 // `orderapi check` names them); with ORDERAPI_NATS_URL set,
 // `nats_unreachable` (this replica cannot reach NATS) and
 // `nats_lagging` (the NATS stream is behind the feed, by the lag
-// last measured).
+// last measured); with ORDERAPI_READ_DATABASE_URL set,
+// `standby_out_of_rotation` (a hot standby answers no reads, for the
+// reason given: unreachable, not in recovery, another database,
+// lagging, or not checked yet; the primary answers them).
 //
 // Corresponds with GET /readyz (the `GetReadiness` operationId).
 func (c *Client) GetReadiness(ctx context.Context, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7442,7 +7451,10 @@ type ClientWithResponsesInterface interface {
 	// `orderapi check` names them); with ORDERAPI_NATS_URL set,
 	// `nats_unreachable` (this replica cannot reach NATS) and
 	// `nats_lagging` (the NATS stream is behind the feed, by the lag
-	// last measured).
+	// last measured); with ORDERAPI_READ_DATABASE_URL set,
+	// `standby_out_of_rotation` (a hot standby answers no reads, for the
+	// reason given: unreachable, not in recovery, another database,
+	// lagging, or not checked yet; the primary answers them).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -12670,7 +12682,10 @@ func (c *ClientWithResponses) HeadOpenAPIWithResponse(ctx context.Context, reqEd
 // `orderapi check` names them); with ORDERAPI_NATS_URL set,
 // `nats_unreachable` (this replica cannot reach NATS) and
 // `nats_lagging` (the NATS stream is behind the feed, by the lag
-// last measured).
+// last measured); with ORDERAPI_READ_DATABASE_URL set,
+// `standby_out_of_rotation` (a hot standby answers no reads, for the
+// reason given: unreachable, not in recovery, another database,
+// lagging, or not checked yet; the primary answers them).
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -198,8 +198,8 @@ func settings(c *config) []setting {
 			value: positiveDuration(&c.ReadMaxLag, standby.DefaultMaxLag, "5s or 500ms"),
 			doc:   "a standby further behind the primary is out of rotation until it catches up"},
 		{name: "ORDERAPI_READ_REPLAY_WAIT", cmds: serveOnly,
-			value: duration(&c.ReadReplayWait, standby.DefaultReplayWait, "10ms, or 0 to read the primary at once"),
-			doc:   "how long a read with a min_position waits for a standby to replay it before the primary answers"},
+			value: durationUpTo(&c.ReadReplayWait, standby.DefaultReplayWait, maxReplayWait, "10ms, or 0 to read the primary at once"),
+			doc:   "how long a read with a min_position waits for a standby to replay it before the primary answers; at most 1s"},
 		{name: "ORDERAPI_MIGRATE_TIMEOUT", cmds: migrating,
 			value: positiveDuration(&c.MigrateTimeout, 0, "10m or 2h").
 				shown(fmt.Sprintf("%s for migrate, %s for serve", shortDuration(migrateWait), shortDuration(serveMigrateWait))),
@@ -376,22 +376,43 @@ func byteLimit(p *int64) value {
 	}}
 }
 
+// maxReplayWait bounds ORDERAPI_READ_REPLAY_WAIT: a read with a position
+// waits 2s in all (standby.DefaultPositionWait), the replay included; a
+// longer replay wait would leave the primary no time to answer.
+const maxReplayWait = time.Second
+
 // readURLs is ORDERAPI_READ_DATABASE_URL: PostgreSQL URLs separated by
 // commas. A URL's own commas, between the hosts of a multi-host URL, do
 // not separate: only a comma before another scheme:// does.
-// Each must parse as DATABASE_URL does; the error, like DATABASE_URL's,
-// says what is wrong and which URL, never the URL, which may hold a
-// password.
+// Each must parse as DATABASE_URL does, and name a database of its own
+// (one read twice would count twice in the rotation); the error, like
+// DATABASE_URL's, says what is wrong and which URL, never the URL, which
+// may hold a password. A value of blanks, or a blank entry, is a mistake,
+// not "no standbys".
 func readURLs(p *[]string) value {
 	return value{set: func(name, v string) error {
-		urls := splitURLs(v)
+		if v == "" {
+			return nil
+		}
+		urls, err := splitURLs(v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		seen := map[string]int{}
 		for i, u := range urls {
 			if !hasPostgresScheme(u) {
 				return fmt.Errorf("%s: URL %d of %d does not start with postgres:// or postgresql://", name, i+1, len(urls))
 			}
-			if _, err := pgxpool.ParseConfig(u); err != nil {
+			cfg, err := pgxpool.ParseConfig(u)
+			if err != nil {
 				return fmt.Errorf("%s: URL %d of %d is not a valid PostgreSQL URL: %w", name, i+1, len(urls), err)
 			}
+			c := cfg.ConnConfig
+			at := fmt.Sprintf("database %s at %s:%d", c.Database, c.Host, c.Port)
+			if j, ok := seen[at]; ok {
+				return fmt.Errorf("%s: URL %d of %d names the same %s as URL %d", name, i+1, len(urls), at, j)
+			}
+			seen[at] = i + 1
 		}
 		*p = urls
 		return nil
@@ -399,20 +420,24 @@ func readURLs(p *[]string) value {
 }
 
 // splitURLs splits v at the commas that start another URL (scheme://),
-// dropping blanks.
-func splitURLs(v string) []string {
+// refusing blank entries.
+func splitURLs(v string) ([]string, error) {
 	var urls []string
-	for _, part := range strings.Split(v, ",") {
+	parts := strings.Split(v, ",")
+	for i, part := range parts {
 		part = strings.TrimSpace(part)
 		switch {
+		case part == "" && len(parts) == 1:
+			return nil, errors.New("only blanks: unset it to read the primary alone")
 		case part == "":
+			return nil, fmt.Errorf("entry %d of %d, between commas, is empty", i+1, len(parts))
 		case len(urls) > 0 && !strings.Contains(part, "://"):
 			urls[len(urls)-1] += "," + part
 		default:
 			urls = append(urls, part)
 		}
 	}
-	return urls
+	return urls, nil
 }
 
 func hasPostgresScheme(u string) bool {

@@ -231,11 +231,19 @@ func TestReadDatabaseURLConfig(t *testing.T) {
 			t.Errorf("ORDERAPI_READ_DATABASE_URL=%q: %q, %v; want %q", v, cfg.ReadDatabaseURLs, err, want)
 		}
 	}
-	for _, v := range []string{"host=a dbname=orderapi", "postgres://a/orderapi,mysql://b/x", "postgres://u:secret@a/orderapi?sslmode=bogus"} {
+	for _, v := range []string{"host=a dbname=orderapi", "postgres://a/orderapi,mysql://b/x", "postgres://u:secret@a/orderapi?sslmode=bogus",
+		// Blanks, a blank entry and one database twice are mistakes.
+		" ", "postgres://u:secret@a/orderapi,,postgres://b/orderapi", "postgres://u:secret@a/orderapi,",
+		"postgres://u:secret@a/orderapi,postgres://u:secret@a:5432/orderapi?sslmode=disable"} {
 		_, err := loadConfig(env(map[string]string{"ORDERAPI_READ_DATABASE_URL": v}))
 		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_READ_DATABASE_URL") || strings.Contains(err.Error(), "secret") {
 			t.Errorf("ORDERAPI_READ_DATABASE_URL=%q: %v; want an error naming the variable, not the password", v, err)
 		}
+	}
+	// A replay wait longer than a read with a position may wait in all
+	// is refused.
+	if _, err := loadConfig(env(map[string]string{"ORDERAPI_READ_REPLAY_WAIT": "1h"})); err == nil || !strings.Contains(err.Error(), "at most 1s") {
+		t.Errorf("ORDERAPI_READ_REPLAY_WAIT=1h: %v, want it refused as more than 1s", err)
 	}
 	cfg, err := loadConfig(env(map[string]string{"ORDERAPI_READ_MAX_LAG": "2s", "ORDERAPI_READ_REPLAY_WAIT": "0"}))
 	if err != nil || cfg.ReadMaxLag != 2*time.Second || cfg.ReadReplayWait != 0 {

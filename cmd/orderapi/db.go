@@ -122,7 +122,7 @@ func openStandbys(ctx context.Context, cfg config, storeCfg eventstore.Config, t
 	storeCfg.Announcer = nil
 	standbys := make([]standby.Standby, 0, len(cfg.ReadDatabaseURLs))
 	for i, url := range cfg.ReadDatabaseURLs {
-		pool, poolCfg, err := openURL(ctx, fmt.Sprintf("ORDERAPI_READ_DATABASE_URL's URL %d", i+1), url, tracer)
+		pool, poolCfg, err := openURL(ctx, fmt.Sprintf("ORDERAPI_READ_DATABASE_URL's URL %d", i+1), url, standby.RecoveryTracer(tracer))
 		if err != nil {
 			return nil, nil, err
 		}
@@ -130,7 +130,7 @@ func openStandbys(ctx context.Context, cfg config, storeCfg eventstore.Config, t
 		name := fmt.Sprintf("standby-%d", i+1)
 		conn := poolCfg.ConnConfig
 		log.Info().Str("standby", name).Str("host", conn.Host).Uint16("port", conn.Port).Str("database", conn.Database).
-			Msg("reading from a hot standby while it is in rotation")
+			Msg("hot standby configured: its reads start once a health check puts it in rotation")
 		standbys = append(standbys, standby.Standby{Name: name, Store: eventstore.New(pool, storeCfg)})
 	}
 	return standbys, closeAll, nil

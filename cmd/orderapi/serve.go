@@ -103,7 +103,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// the holder of the relay's lock does. NATS down or slow never
 	// touches commands: the relay waits, retries and catches up.
 	var projections app.AnalyticsStore = projector
-	details := []func(context.Context) []httpapi.ReadyDetail{}
+	details := []func(context.Context) []httpapi.ReadyDetail{standbyDetails(reads)}
 	if cfg.NATS.URL != "" {
 		relay, err := newRelay(cfg, pool, store, listener, log)
 		if err != nil {
@@ -260,6 +260,21 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	return nil
 }
 
+// standbyDetails names for GET /readyz each standby out of rotation and
+// why: not a readiness failure, as the primary answers its reads.
+func standbyDetails(r *standby.Router) func(context.Context) []httpapi.ReadyDetail {
+	return func(context.Context) []httpapi.ReadyDetail {
+		var details []httpapi.ReadyDetail
+		for _, s := range r.Stats().Standbys {
+			if !s.InRotation {
+				details = append(details, httpapi.ReadyDetail{Code: "standby_out_of_rotation", Detail: fmt.Sprintf(
+					"%s is out of rotation (%s); the primary answers its reads", s.Name, s.Reason)})
+			}
+		}
+		return details
+	}
+}
+
 // readSources reads the router's figures for /metrics; nil, leaving them
 // out, without standbys.
 func readSources(r *standby.Router, standbys int) func() metrics.ReadSources {
@@ -270,7 +285,8 @@ func readSources(r *standby.Router, standbys int) func() metrics.ReadSources {
 		st := r.Stats()
 		rs := metrics.ReadSources{PrimaryReads: st.PrimaryReads, Standbys: make([]metrics.StandbyState, len(st.Standbys))}
 		for i, s := range st.Standbys {
-			rs.Standbys[i] = metrics.StandbyState(s)
+			rs.Standbys[i] = metrics.StandbyState{Name: s.Name, InRotation: s.InRotation, Lag: s.Lag, LagBytes: s.LagBytes,
+				Reads: s.Reads, FellBehind: s.FellBehind, Failed: s.Failed}
 		}
 		return rs
 	}

@@ -93,6 +93,23 @@ func duration(p *time.Duration, def time.Duration, example string) value {
 	}}
 }
 
+// durationUpTo is a duration from 0 to most, such as the example says;
+// def when unset.
+func durationUpTo(p *time.Duration, def, most time.Duration, example string) value {
+	v := duration(p, def, example)
+	set := v.set
+	v.set = func(name, s string) error {
+		if err := set(name, s); err != nil {
+			return err
+		}
+		if *p > most {
+			return fmt.Errorf("%s %q: want at most %s, such as %s", name, s, shortDuration(most), example)
+		}
+		return nil
+	}
+	return v
+}
+
 // count is a whole number, least or more, as want says; def when unset.
 func count(p *int, def, least int, want string) value {
 	return value{def: strconv.Itoa(def), set: func(name, v string) error {

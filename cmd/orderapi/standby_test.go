@@ -88,6 +88,11 @@ func TestServeReadsFromAHotStandby(t *testing.T) {
 		t.Errorf("GET with the standby down = %d %s, want 200 from the primary", a.status, a.code)
 	}
 	waitMetric(t, base, `orderapi_standby_in_rotation{standby="standby-1"} 0`)
+	// And /readyz stays ready, and says why the standby is out
+	if a := call(t, "GET", base+"/readyz", ""); a.status != http.StatusOK || !strings.Contains(string(a.body), `"code":"standby_out_of_rotation"`) ||
+		!strings.Contains(string(a.body), "standby-1 is out of rotation (unreachable: ") {
+		t.Errorf("GET /readyz with the standby down = %d, want 200 naming the standby out of rotation, unreachable:\n%s", a.status, a.body)
+	}
 
 	// And once it is back, it catches up and answers again
 	if err := standby.Start(); err != nil {

@@ -60,3 +60,9 @@ var ErrOutcomeUnknown = &Error{Code: "outcome_unknown", Message: "the command wa
 // ErrProjectionLagging: an asynchronous projection has not processed the
 // event the client asked it to include, within the wait; retry shortly.
 var ErrProjectionLagging = &Error{Code: "projection_lagging", Message: "the projection has not processed the requested event yet; retry later"}
+
+// ErrPositionNotReached is ErrProjectionLagging (its code) for a read of
+// orders or events with a min_position: no database has the event at
+// that position yet, as committed on the primary or replayed on a standby.
+var ErrPositionNotReached = &Error{Code: ErrProjectionLagging.Code,
+	Message: "the databases have not reached the requested event position yet (it is not committed, or not replayed); retry later"}

@@ -23,11 +23,8 @@ import (
 //	flock /tmp/bench.lock go test ./internal/adapters/postgres/standby -run '^$' -bench ReadAtPosition -benchtime 2000x
 func BenchmarkReadAtPosition(b *testing.B) {
 	pc, sc := pgtest.NewReplicated(b, "orderapi")
-	open := func(url string) *eventstore.Store {
-		pool := openPool(b, url)
-		return eventstore.New(pool, eventstore.Config{})
-	}
-	primary, replica := open(pc.URL("orderapi")), open(sc.URL("orderapi"))
+	primary := eventstore.New(openPool(b, pc.URL("orderapi")), eventstore.Config{})
+	replica := eventstore.New(openStandbyPool(b, sc.URL("orderapi")), eventstore.Config{})
 	service := func(replayWait time.Duration) *app.Service {
 		b.Helper()
 		router, err := standby.New(primary, standby.Config{Standbys: []standby.Standby{{Name: "standby-1", Store: replica}},

@@ -38,7 +38,18 @@ type fixture struct {
 // standby is in rotation.
 func newFixture(t *testing.T, cfg standby.Config) *fixture {
 	t.Helper()
-	f := &fixture{}
+	f, start := newStoppedFixture(t, cfg)
+	start()
+	f.waitRotation(t, true)
+	return f
+}
+
+// newStoppedFixture starts the clusters and makes the router and the
+// service; start runs the router's checks. Commands work before: they
+// never ask the router.
+func newStoppedFixture(t *testing.T, cfg standby.Config) (f *fixture, start func()) {
+	t.Helper()
+	f = &fixture{}
 	f.primary, f.standby = pgtest.NewReplicated(t, "orderapi")
 	// As serve wires them: the primary's appends are announced, and its
 	// listener wakes whoever follows the feed.
@@ -47,7 +58,7 @@ func newFixture(t *testing.T, cfg standby.Config) *fixture {
 	f.listener = notify.NewListener(pool, log)
 	announcer := notify.NewAnnouncer(pool, log, f.listener)
 	primary := eventstore.New(pool, eventstore.Config{Announcer: announcer})
-	cfg.Standbys = []standby.Standby{{Name: "standby-1", Store: eventstore.New(openPool(t, f.standby.URL("orderapi")), eventstore.Config{})}}
+	cfg.Standbys = []standby.Standby{{Name: "standby-1", Store: eventstore.New(openStandbyPool(t, f.standby.URL("orderapi")), eventstore.Config{})}}
 	if cfg.CheckEvery == 0 {
 		cfg.CheckEvery = checkEvery
 	}
@@ -56,24 +67,45 @@ func newFixture(t *testing.T, cfg standby.Config) *fixture {
 	if f.router, err = standby.New(primary, cfg); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{f.router.Run, f.listener.Run, announcer.Run} {
-		wg.Go(func() { _ = run(ctx) })
-	}
-	t.Cleanup(func() { cancel(); wg.Wait() })
 	// The state cache is off: every command by a customer checks the
 	// order's owner in the read model first.
 	if f.svc, err = app.NewService(primary, primary, app.Config{ReadModels: f.router, StateCacheSize: -1}); err != nil {
 		t.Fatal(err)
 	}
-	f.waitRotation(t, true)
-	return f
+	return f, func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		var wg sync.WaitGroup
+		for _, run := range []func(context.Context) error{f.router.Run, f.listener.Run, announcer.Run} {
+			wg.Go(func() { _ = run(ctx) })
+		}
+		t.Cleanup(func() { cancel(); wg.Wait() })
+	}
 }
 
 func openPool(t testing.TB, url string) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), url)
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return openConfig(t, cfg)
+}
+
+// openStandbyPool opens a pool as a standby's must be: its reads watch
+// that the server is in recovery.
+func openStandbyPool(t testing.TB, url string) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.ConnConfig.Tracer = standby.RecoveryTracer(nil)
+	return openConfig(t, cfg)
+}
+
+func openConfig(t testing.TB, cfg *pgxpool.Config) *pgxpool.Pool {
+	t.Helper()
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

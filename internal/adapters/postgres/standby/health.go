@@ -33,22 +33,11 @@ func (r *Router) watch(ctx context.Context, s *standby) {
 		if ctx.Err() != nil {
 			return
 		}
-		r.rotate(s, why)
+		r.setState(s, why)
+		s.checks.Add(1)
 		if postgres.Sleep(ctx, r.cfg.CheckEvery) != nil {
 			return
 		}
-	}
-}
-
-// rotate puts s in rotation when why is "", else takes it out, logging
-// each change.
-func (r *Router) rotate(s *standby, why string) {
-	log := r.cfg.Log.With().Str("standby", s.name).Dur("lag", time.Duration(s.lag.Load())).Int64("lag_bytes", s.lagBytes.Load()).Logger()
-	switch was := s.inRotation.Swap(why == ""); {
-	case why == "" && !was:
-		log.Info().Msg("standby in rotation")
-	case why != "" && was:
-		log.Warn().Str("reason", why).Msg("standby out of rotation")
 	}
 }
 
@@ -113,27 +102,41 @@ func (r *Router) check(ctx context.Context, s *standby, h *health) string {
 	err := s.store.Pool().QueryRow(ctx, standbySQL).Scan(&inRecovery, &replayed, &replayedAt, &it.id, &it.db)
 	switch {
 	case err != nil:
-		return fmt.Sprintf("unreachable: %v", err)
+		return "unreachable: " + errorClass(err)
 	case !inRecovery:
 		// A promoted standby takes writes of its own: reading it could
 		// show what the primary never had.
-		return "promoted: it is not in recovery"
+		return notInRecovery
 	case primaryErr == nil && it != primary:
 		return fmt.Sprintf("not a standby of the primary's database (it is database %s of cluster %d)", it.db, it.id)
 	}
 	if primaryErr == nil {
 		h.add(sample)
 	}
-	lag, behind := h.lag(time.Now(), replayed)
+	lag, behind, known := h.lag(time.Now(), replayed)
 	if primaryErr == nil && replayedAt != nil && behind > 0 {
-		// While the primary writes on, the age of the last commit
-		// replayed bounds the lag more closely than the samples do.
-		lag = min(lag, max(primaryClock.Sub(*replayedAt), 0))
+		// The last commit replayed was made on the primary this long
+		// ago, and nothing after it is replayed: a bound where the
+		// samples give none (a standby already behind when the checks
+		// began), and a closer one while the primary writes on.
+		age := max(primaryClock.Sub(*replayedAt), 0)
+		if known {
+			lag = min(lag, age)
+		} else {
+			lag, known = max(lag, age), true
+		}
 	}
 	s.lag.Store(int64(lag))
 	s.lagBytes.Store(behind)
-	if lag > r.cfg.MaxLag {
-		return fmt.Sprintf("lagging %s behind the primary, more than %s", lag.Round(time.Millisecond), r.cfg.MaxLag)
+	switch {
+	case !known && primaryErr != nil:
+		return "its lag is not known: the primary does not answer: " + errorClass(primaryErr)
+	case !known:
+		return "its lag is not known yet: it is behind the primary, and has replayed no commit since it started"
+	case lag > r.cfg.MaxLag:
+		// The lag itself is logged and shown apart: the reason stays the
+		// same while it grows.
+		return fmt.Sprintf("lagging behind the primary by more than ORDERAPI_READ_MAX_LAG (%s)", r.cfg.MaxLag)
 	}
 	return ""
 }
@@ -149,22 +152,23 @@ func (h *health) add(s walSample) {
 // lag bounds how far behind the primary, at now, a standby that has
 // replayed up to lsn is: it has everything the primary had when the
 // newest sample it has replayed was taken, so at most that sample's age
-// (zero for the sample just taken), or, when it has replayed none, the
-// oldest sample's age. behind is the WAL between lsn and the newest
-// sample.
-func (h *health) lag(now time.Time, lsn int64) (lag time.Duration, behind int64) {
+// (zero for the sample just taken). behind is the WAL between lsn and the
+// newest sample. known is false when it has replayed no sample: it is
+// then at least as far behind as the oldest sample is old, perhaps much
+// further, and lag is that lower bound.
+func (h *health) lag(now time.Time, lsn int64) (lag time.Duration, behind int64, known bool) {
 	n := len(h.samples)
 	if n == 0 {
-		return 0, 0
+		return 0, 0, false
 	}
 	behind = h.samples[n-1].lsn - lsn
 	if behind <= 0 {
-		return 0, 0
+		return 0, 0, true
 	}
 	for i := n - 2; i >= 0; i-- {
 		if lsn >= h.samples[i].lsn {
-			return now.Sub(h.samples[i].at), behind
+			return now.Sub(h.samples[i].at), behind, true
 		}
 	}
-	return now.Sub(h.samples[0].at), behind
+	return now.Sub(h.samples[0].at), behind, false
 }

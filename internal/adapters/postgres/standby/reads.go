@@ -16,6 +16,9 @@ import (
 type reads struct {
 	router  *Router
 	standby *standby
+	// leftRecovery is set when a query of the read under way ended on a
+	// server no longer in recovery (RecoveryTracer).
+	leftRecovery bool
 }
 
 var _ app.SourcedReadModel = (*reads)(nil)
@@ -32,48 +35,55 @@ func (rd *reads) Source() app.ReadSource {
 }
 
 // read runs fn on the standby, and on the primary when the standby fails
-// under it; on the primary alone without a standby.
-func read[T any](ctx context.Context, rd *reads, fn func(app.ReadModel) (T, error)) (T, error) {
+// under it or was not in recovery when it answered; on the primary alone
+// without a standby.
+func read[T any](ctx context.Context, rd *reads, fn func(context.Context, app.ReadModel) (T, error)) (T, error) {
 	if rd.standby == nil {
-		return fn(rd.router.primary)
+		return fn(ctx, rd.router.primary)
 	}
-	v, err := fn(rd.standby.store)
-	if err == nil || !rd.router.failed(ctx, rd.standby, err) {
+	rd.leftRecovery = false
+	v, err := fn(context.WithValue(ctx, watchKey{}, rd), rd.standby.store)
+	switch {
+	case rd.leftRecovery:
+		rd.router.promoted(rd.standby)
+	case err == nil || !rd.router.failed(ctx, rd.standby, err):
 		return v, err
 	}
 	rd.standby = nil
 	rd.router.primaryReads.Add(1)
-	return fn(rd.router.primary)
+	return fn(ctx, rd.router.primary)
 }
 
 func (rd *reads) GetOrder(ctx context.Context, id uuid.UUID) (order.Order, error) {
-	return read(ctx, rd, func(m app.ReadModel) (order.Order, error) { return m.GetOrder(ctx, id) })
+	return read(ctx, rd, func(ctx context.Context, m app.ReadModel) (order.Order, error) { return m.GetOrder(ctx, id) })
 }
 
 func (rd *reads) ListCustomerOrders(ctx context.Context, q app.ListQuery) (app.OrderPage, error) {
-	return read(ctx, rd, func(m app.ReadModel) (app.OrderPage, error) { return m.ListCustomerOrders(ctx, q) })
+	return read(ctx, rd, func(ctx context.Context, m app.ReadModel) (app.OrderPage, error) { return m.ListCustomerOrders(ctx, q) })
 }
 
 func (rd *reads) OrderEvents(ctx context.Context, q app.EventQuery) ([]app.RecordedEvent, error) {
-	return read(ctx, rd, func(m app.ReadModel) ([]app.RecordedEvent, error) { return m.OrderEvents(ctx, q) })
+	return read(ctx, rd, func(ctx context.Context, m app.ReadModel) ([]app.RecordedEvent, error) { return m.OrderEvents(ctx, q) })
 }
 
 func (rd *reads) EventAt(ctx context.Context, c app.FeedCursor) (bool, error) {
-	return read(ctx, rd, func(m app.ReadModel) (bool, error) { return m.EventAt(ctx, c) })
+	return read(ctx, rd, func(ctx context.Context, m app.ReadModel) (bool, error) { return m.EventAt(ctx, c) })
 }
 
 func (rd *reads) CustomerOrderAt(ctx context.Context, customerID uuid.UUID, c app.Cursor) (bool, error) {
-	return read(ctx, rd, func(m app.ReadModel) (bool, error) { return m.CustomerOrderAt(ctx, customerID, c) })
+	return read(ctx, rd, func(ctx context.Context, m app.ReadModel) (bool, error) { return m.CustomerOrderAt(ctx, customerID, c) })
 }
 
 func (rd *reads) ReadFeed(ctx context.Context, q app.FeedQuery) ([]app.RecordedEvent, error) {
-	return read(ctx, rd, func(m app.ReadModel) ([]app.RecordedEvent, error) { return m.ReadFeed(ctx, q) })
+	return read(ctx, rd, func(ctx context.Context, m app.ReadModel) ([]app.RecordedEvent, error) { return m.ReadFeed(ctx, q) })
 }
 
 func (rd *reads) LoadVersion(ctx context.Context, id uuid.UUID, version int) (order.Order, error) {
-	return read(ctx, rd, func(m app.ReadModel) (order.Order, error) { return m.LoadVersion(ctx, id, version) })
+	return read(ctx, rd, func(ctx context.Context, m app.ReadModel) (order.Order, error) {
+		return m.LoadVersion(ctx, id, version)
+	})
 }
 
 func (rd *reads) LoadAsOf(ctx context.Context, id uuid.UUID, t time.Time) (order.Order, error) {
-	return read(ctx, rd, func(m app.ReadModel) (order.Order, error) { return m.LoadAsOf(ctx, id, t) })
+	return read(ctx, rd, func(ctx context.Context, m app.ReadModel) (order.Order, error) { return m.LoadAsOf(ctx, id, t) })
 }

@@ -49,8 +49,9 @@ type Config struct {
 	// standby to replay it before the primary answers; negative reads
 	// the primary at once.
 	ReplayWait time.Duration
-	// PositionWait bounds how long a query waits for the primary to
-	// commit its position before app.ErrProjectionLagging.
+	// PositionWait bounds how long a query with a position waits, for a
+	// standby to replay it and then for the primary to commit it, before
+	// app.ErrProjectionLagging.
 	PositionWait time.Duration
 	// CheckEvery is how often each standby is checked.
 	CheckEvery time.Duration
@@ -102,11 +103,17 @@ func New(primary *eventstore.Store, cfg Config) (*Router, error) {
 		if s.Store == nil || s.Name == "" || s.Name == primaryName || seen[s.Name] {
 			return nil, fmt.Errorf("standby: a standby needs a store and a name of its own, not %q", s.Name)
 		}
+		if !watchesRecovery(s.Store.Pool().Config().ConnConfig.Tracer) {
+			return nil, fmt.Errorf("standby: the pool of standby %s must trace with RecoveryTracer", s.Name)
+		}
 		seen[s.Name] = true
-		r.standbys = append(r.standbys, &standby{name: s.Name, store: s.Store})
+		r.standbys = append(r.standbys, &standby{name: s.Name, store: s.Store, why: notChecked})
 	}
 	return r, nil
 }
+
+// notChecked is why a standby is out of rotation before its first check.
+const notChecked = "not checked yet"
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d == 0 {
@@ -121,9 +128,10 @@ const primaryName = "primary"
 // Choose returns the read model of a query: with no position, a standby
 // in rotation (each in turn), else the primary; with one, a standby that
 // has replayed it, waiting up to ReplayWait for one to, else the primary
-// once it has committed it, waiting up to PositionWait for that, else
-// app.ErrProjectionLagging.
+// once it has committed it, else app.ErrProjectionLagging: PositionWait
+// bounds both waits together.
 func (r *Router) Choose(ctx context.Context, minPosition int64) (app.SourcedReadModel, error) {
+	deadline := time.Now().Add(r.cfg.PositionWait)
 	first := r.pick()
 	if minPosition <= 0 {
 		if first == nil {
@@ -139,14 +147,14 @@ func (r *Router) Choose(ctx context.Context, minPosition int64) (app.SourcedRead
 		// A standby that has the position after the wait has it
 		// committed: only a wait that fails asks the primary. One that
 		// failed under the probes is out, and counted so.
-		if first.inRotation.Load() && r.awaitReplay(ctx, first, minPosition) {
+		if first.inRotation.Load() && r.awaitReplay(ctx, first, minPosition, deadline) {
 			return first.handOut(r), nil
 		}
 		if first.inRotation.Load() {
 			first.fallbacks[fellBehind].Add(1)
 		}
 	}
-	if err := r.primaryHas(ctx, minPosition); err != nil {
+	if err := r.primaryHas(ctx, minPosition, deadline); err != nil {
 		return nil, err
 	}
 	r.primaryReads.Add(1)
@@ -207,10 +215,12 @@ func (r *Router) after(s *standby) *standby {
 const replayPollFirst = 200 * time.Microsecond
 
 // awaitReplay polls s, at doubling delays from replayPollFirst, until it
-// has replayed position or ReplayWait has passed; false at once when the
-// wait is off.
-func (r *Router) awaitReplay(ctx context.Context, s *standby, position int64) bool {
-	deadline := time.Now().Add(r.cfg.ReplayWait)
+// has replayed position or ReplayWait has passed, or the query's
+// deadline; false at once when the wait is off.
+func (r *Router) awaitReplay(ctx context.Context, s *standby, position int64, deadline time.Time) bool {
+	if d := time.Now().Add(r.cfg.ReplayWait); d.Before(deadline) {
+		deadline = d
+	}
 	for delay := replayPollFirst; ; delay *= 2 {
 		left := time.Until(deadline)
 		if left <= 0 || ctx.Err() != nil {
@@ -231,12 +241,11 @@ func (r *Router) awaitReplay(ctx context.Context, s *standby, position int64) bo
 }
 
 // primaryHas returns once the primary has committed the event at
-// position, waiting up to PositionWait; app.ErrProjectionLagging if it
-// does not. A client has its position from a command that committed, so
+// position, waiting until deadline; app.ErrPositionNotReached (an
+// app.ErrProjectionLagging) if it does not. A client has its position from a command that committed, so
 // the wait is for a position from elsewhere, one not committed yet, or
 // one never to be (a client's mistake).
-func (r *Router) primaryHas(ctx context.Context, position int64) error {
-	deadline := time.Now().Add(r.cfg.PositionWait)
+func (r *Router) primaryHas(ctx context.Context, position int64, deadline time.Time) error {
 	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
 		ok, err := eventAt(ctx, r.primary.Pool(), position)
 		switch {
@@ -247,7 +256,7 @@ func (r *Router) primaryHas(ctx context.Context, position int64) error {
 		}
 		left := time.Until(deadline)
 		if left <= 0 {
-			return fmt.Errorf("no committed event at position %d: %w", position, app.ErrProjectionLagging)
+			return fmt.Errorf("no committed event at position %d: %w", position, app.ErrPositionNotReached)
 		}
 		if err := postgres.Sleep(ctx, min(delay, left)); err != nil {
 			return err

@@ -1,6 +1,7 @@
 package standby_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -237,5 +238,33 @@ func TestPositionsWithoutStandbys(t *testing.T) {
 	}
 	if _, _, err := svc.ReadOrder(t.Context(), p, app.OrderQuery{ID: res.Order.ID, MinPosition: res.Position + 1}); !errors.Is(err, app.ErrProjectionLagging) {
 		t.Errorf("a position not committed: %v, want ErrProjectionLagging", err)
+	}
+	// And the refusal says the databases have not reached the position,
+	// not that a projection has not processed it
+	_, _, err = svc.ReadOrder(t.Context(), p, app.OrderQuery{ID: res.Order.ID, MinPosition: res.Position + 1})
+	if ae, ok := errors.AsType[*app.Error](err); !ok || ae.Message != app.ErrPositionNotReached.Message {
+		t.Errorf("a position not committed: %v, want the databases not to have reached it", err)
+	}
+}
+
+// TestPositionWaitBoundsTheReplayWait: a position never committed is
+// refused within PositionWait, however long the replay wait is.
+func TestPositionWaitBoundsTheReplayWait(t *testing.T) {
+	t.Parallel()
+	// Given a standby in rotation, a replay wait of an hour and a
+	// position wait of 200ms
+	f := newFixture(t, standby.Config{ReplayWait: time.Hour, PositionWait: 200 * time.Millisecond})
+	p, meta := customer()
+	id, position := f.createOrder(t, p, meta)
+
+	// When a read names a position no transaction has committed, within
+	// a request that may last 20s
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	_, _, err := f.svc.ReadOrder(ctx, p, app.OrderQuery{ID: id, MinPosition: position + 1000})
+
+	// Then it is refused as lagging, before the request's deadline
+	if !errors.Is(err, app.ErrProjectionLagging) {
+		t.Errorf("read at a position never committed: %v, want ErrProjectionLagging", err)
 	}
 }

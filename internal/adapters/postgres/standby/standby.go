@@ -3,6 +3,8 @@ package standby
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,13 +21,19 @@ type standby struct {
 	store *eventstore.Store
 
 	// inRotation is whether queries may read it: set by its health
-	// check, cleared as soon as a read finds it unreachable.
+	// check, cleared as soon as a read finds it unreachable or promoted.
 	inRotation atomic.Bool
+	// mu orders the changes of state: why is why it is out of rotation,
+	// "" while in.
+	mu  sync.Mutex
+	why string
 	// lag and lagBytes are how far behind the primary it was at its last
 	// check, in nanoseconds and in bytes of WAL.
 	lag, lagBytes atomic.Int64
-	reads         atomic.Uint64
-	fallbacks     [fallbackReasons]atomic.Uint64
+	// checks counts the health checks made of it.
+	checks    atomic.Uint64
+	reads     atomic.Uint64
+	fallbacks [fallbackReasons]atomic.Uint64
 }
 
 // Why a query handed to a standby, or meant for one, was answered by the
@@ -78,14 +86,64 @@ func (r *Router) failed(ctx context.Context, s *standby, err error) bool {
 	}
 	switch {
 	case postgres.IsUnreachable(err):
-		if s.inRotation.CompareAndSwap(true, false) {
-			r.cfg.Log.Warn().Err(err).Str("standby", s.name).Msg("standby out of rotation: a read could not reach it")
-		}
+		r.setState(s, "unreachable: "+errorClass(err))
 	case !conflictWithRecovery(err) && !errors.Is(err, app.ErrUnavailable):
 		return false
 	}
 	s.fallbacks[failedUnder].Add(1)
 	return true
+}
+
+// promoted takes s out of rotation at once: a read found it out of
+// recovery, so it may take writes the primary never sees.
+func (r *Router) promoted(s *standby) {
+	r.setState(s, notInRecovery)
+	s.fallbacks[failedUnder].Add(1)
+}
+
+// notInRecovery is why a standby promoted, or a URL that reached a
+// primary, is out of rotation.
+const notInRecovery = "not in recovery: promoted, or a primary, it may take writes the primary never sees"
+
+// setState puts s in rotation when why is "", else takes it out for why,
+// logging each change: into rotation at info, out of it, or out for
+// another reason, at warn.
+func (r *Router) setState(s *standby, why string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	was := s.inRotation.Swap(why == "")
+	if why == s.why && was == (why == "") {
+		return
+	}
+	s.why = why
+	log := r.cfg.Log.With().Str("standby", s.name).Float64("lag_seconds", time.Duration(s.lag.Load()).Seconds()).
+		Int64("lag_bytes", s.lagBytes.Load()).Logger()
+	if why == "" {
+		log.Info().Msg("standby in rotation")
+		return
+	}
+	log.Warn().Str("reason", why).Msg("standby out of rotation; the primary answers its reads")
+}
+
+// reason is why s is out of rotation, "" while in.
+func (s *standby) reason() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.why
+}
+
+// errorClass says what kind of failure err is, without what varies from
+// one to the next: PostgreSQL's message and SQLSTATE (a wrong password, a
+// database that does not exist), a check without an answer in time, or
+// the connection's error.
+func errorClass(err error) string {
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
+		return fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "no answer in time"
+	}
+	return err.Error()
 }
 
 // conflictWithRecovery reports a query a standby cancelled because the

@@ -19,6 +19,10 @@ type StandbyStats struct {
 	// check.
 	Lag      time.Duration
 	LagBytes int64
+	// Checks are the health checks made of it; Reason is why it is out
+	// of rotation, "" while in.
+	Checks uint64
+	Reason string
 	// Reads are the queries handed to it.
 	Reads uint64
 	// FellBehind are the queries with a position that it had not
@@ -33,7 +37,7 @@ func (r *Router) Stats() Stats {
 	for i, s := range r.standbys {
 		st.Standbys[i] = StandbyStats{
 			Name: s.name, InRotation: s.inRotation.Load(),
-			Lag: time.Duration(s.lag.Load()), LagBytes: s.lagBytes.Load(),
+			Lag: time.Duration(s.lag.Load()), LagBytes: s.lagBytes.Load(), Checks: s.checks.Load(), Reason: s.reason(),
 			Reads: s.reads.Load(), FellBehind: s.fallbacks[fellBehind].Load(), Failed: s.fallbacks[failedUnder].Load(),
 		}
 	}
