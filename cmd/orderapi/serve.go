@@ -59,6 +59,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	announcer := notify.NewAnnouncer(pool, log, listener)
 	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency,
 		SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer})
+	// Reads in flight end before the pool closes (deferred after it, this
+	// runs before it).
+	defer store.Close()
 	// The analytics consumer runs in one replica at a time: every replica
 	// competes for its lock, the holder consumes.
 	projector, err := analytics.New(store, log, analytics.Config{Wake: listener})

@@ -2,47 +2,79 @@ package eventstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // Amounts are read as text (total::text) and parsed by decimal: exact,
-// with the scale they were written with.
+// with the scale they were written with. One statement reads every order
+// of a batch; PostgreSQL looks each up by the primary key.
 const orderDetailsSQL = `
 SELECT order_id, customer_id, status, currency, items::text, item_count, total::text,
        shipping_address::text, tracking_number, carrier, signature, cancel_reason, cancelled_by,
        version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at
   FROM order_details
- WHERE order_id = $1`
+ WHERE order_id = ANY($1)`
 
 // GetOrder reads the order's state from the order_details projection.
+// Reads that arrive while this store's others run are made together, in
+// one statement, when those end (see coalesce).
 func (s *Store) GetOrder(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
 	defer postgres.MarkUnavailable(&err)
-	var r DetailsRow
-	err = s.pool.QueryRow(ctx, orderDetailsSQL, postgres.UUID(id)).Scan(
-		postgres.ScanUUID(&r.OrderID), postgres.ScanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
-		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
-		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
-	)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return order.Order{}, fmt.Errorf("get order %s: %w", id, order.ErrNotFound)
-	}
-	if err != nil {
-		return order.Order{}, fmt.Errorf("get order %s: %w", id, err)
-	}
-	o, err := r.toOrder()
+	o, err := s.orders.Get(ctx, id)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("get order %s: %w", id, err)
 	}
 	return o, nil
+}
+
+// readOrders reads the orders of ids, distinct, from order_details in one
+// statement: each found is answered with its state, each missing with
+// order.ErrNotFound, each that fails to decode with its own error.
+func (s *Store) readOrders(ctx context.Context, ids []uuid.UUID) ([]coalesce.Result[order.Order], error) {
+	keys := make([][16]byte, len(ids))
+	results := make([]coalesce.Result[order.Order], len(ids))
+	for i, id := range ids {
+		keys[i] = postgres.UUID(id)
+		results[i].Err = order.ErrNotFound
+	}
+	rows, err := s.pool.Query(ctx, orderDetailsSQL, keys)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var r DetailsRow
+	targets := []any{
+		postgres.ScanUUID(&r.OrderID), postgres.ScanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
+		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
+	}
+	for rows.Next() {
+		// NULL columns leave their pointers as they were: start each row
+		// from zero.
+		r = DetailsRow{}
+		if err := rows.Scan(targets...); err != nil {
+			return nil, err
+		}
+		i := slices.Index(ids, r.OrderID)
+		if i < 0 {
+			return nil, fmt.Errorf("order %s was not asked for", r.OrderID)
+		}
+		results[i].Value, results[i].Err = r.toOrder()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return results, nil
 }
 
 // customerOrdersSelect and customerOrdersPage frame the list query;
