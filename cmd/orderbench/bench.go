@@ -250,11 +250,11 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				var s sample
 				switch {
 				case step.srv != nil && isTracingScenario(step.name):
-					s, err = measure(ctx, clients, p, procs{server: step.srv.cmd.Process.Pid}, newWorker)
+					s, err = measure(ctx, clients, p, procs{server: step.srv.cmd.Process.Pid, postgres: dbs.postmaster}, newWorker)
 				case step.srv != nil:
 					s, err = relay.measure(ctx, step.srv, clients, p, newWorker)
 				default:
-					s, err = measure(ctx, clients, p, procs{server: pid}, newWorker)
+					s, err = measure(ctx, clients, p, procs{server: pid, postgres: dbs.postmaster}, newWorker)
 				}
 				if err != nil {
 					return fmt.Errorf("%s, %d clients: %w", step.name, clients, err)
@@ -381,6 +381,8 @@ type databases struct {
 	relayOffURL, relayOnURL     string
 	tracingOffURL, tracingOnURL string
 	names                       []string
+	// postmaster is the server's, when it runs here: see postmasterOf.
+	postmaster int
 }
 
 func createDatabases(ctx context.Context, adminURL string, relay, tracing bool) (*databases, error) {
@@ -392,7 +394,7 @@ func createDatabases(ctx context.Context, adminURL string, relay, tracing bool) 
 	if _, err := rand.Read(suffix); err != nil {
 		return nil, err
 	}
-	d := &databases{adminURL: adminURL}
+	d := &databases{adminURL: adminURL, postmaster: postmasterOf(adminURL)}
 	d.bench = "orderapi_bench_" + hex.EncodeToString(suffix)
 	d.floor = d.bench + "_floor"
 	d.names = []string{d.bench, d.floor}

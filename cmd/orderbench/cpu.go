@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,9 +24,12 @@ func (c cpuUse) sub(d cpuUse) cpuUse {
 	return cpuUse{c.Server - d.Server, c.Database - d.Database, c.Bench - d.Bench, c.NATS - d.NATS}
 }
 
-// procs are the processes a measurement counts beside PostgreSQL's and
-// its own: the server's and the NATS server's, 0 for none.
-type procs struct{ server, nats int }
+// procs are the processes a measurement counts beside its own: the
+// server's and the NATS server's, 0 for none; and the postmaster of the
+// PostgreSQL server the benchmark uses, whose processes are PostgreSQL's
+// (0: every process named postgres), so that another cluster on the
+// machine, busy with work of its own, is not counted.
+type procs struct{ server, nats, postgres int }
 
 // readCPU reads the CPU time of the processes of ps, of PostgreSQL's
 // processes, and of this process.
@@ -45,7 +49,7 @@ func readCPU(ps procs) cpuUse {
 			continue
 		}
 		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
-		if err == nil {
+		if err == nil && (ps.postgres == 0 || pid == ps.postgres || parentPID(pid) == ps.postgres) {
 			c.Database += processCPU(pid)
 		}
 	}
@@ -71,4 +75,51 @@ func processCPU(pid int) time.Duration {
 		}
 	}
 	return sum
+}
+
+// parentPID is a process's parent's pid, from /proc/PID/stat; 0 if it
+// cannot be read.
+func parentPID(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// pid (comm) state ppid …; comm may hold spaces and parentheses.
+	f := bytes.Fields(b[bytes.LastIndexByte(b, ')')+1:])
+	if len(f) < 2 {
+		return 0
+	}
+	ppid, _ := strconv.Atoi(string(f[1]))
+	return ppid
+}
+
+// postmasterOf is the pid of the PostgreSQL server of dbURL when it runs
+// on this machine: the process named postgres listening on the URL's
+// port on a loopback address. 0 otherwise: then every process named
+// postgres is counted.
+func postmasterOf(dbURL string) int {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return 0
+	}
+	switch u.Hostname() {
+	case "localhost", "127.0.0.1", "::1":
+	default:
+		return 0
+	}
+	port := 5432
+	if p := u.Port(); p != "" {
+		if port, err = strconv.Atoi(p); err != nil {
+			return 0
+		}
+	}
+	pid := listenerPID(port)
+	if pid == 0 {
+		return 0
+	}
+	comm, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/comm")
+	if err != nil || string(bytes.TrimSpace(comm)) != "postgres" {
+		return 0
+	}
+	return pid
 }

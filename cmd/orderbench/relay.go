@@ -291,6 +291,7 @@ type relayServers struct {
 	off, on       *server
 	offURL, onURL string
 	ledgers       map[*server]*ledger
+	postmaster    int
 }
 
 // startRelayServers creates the run's stream and starts the two servers:
@@ -300,7 +301,7 @@ func startRelayServers(ctx context.Context, cfg config, bin string, dbs *databas
 	if err != nil {
 		return nil, err
 	}
-	rs := &relayServers{bench: rb, offURL: dbs.relayOffURL, onURL: dbs.relayOnURL}
+	rs := &relayServers{bench: rb, offURL: dbs.relayOffURL, onURL: dbs.relayOnURL, postmaster: dbs.postmaster}
 	defer func() {
 		if err != nil {
 			rs.stop()
@@ -335,7 +336,7 @@ func (rs *relayServers) stop() error {
 // relay's lag throughout, then waits for the relay to catch up, so that
 // the next measurement starts with nothing left to publish.
 func (rs *relayServers) measure(ctx context.Context, srv *server, clients int, p phase, newWorker func(i int) (worker, error)) (sample, error) {
-	ps := procs{server: srv.cmd.Process.Pid, nats: rs.bench.natsPID}
+	ps := procs{server: srv.cmd.Process.Pid, nats: rs.bench.natsPID, postgres: rs.postmaster}
 	if srv != rs.on {
 		return measure(ctx, clients, p, ps, newWorker)
 	}
