@@ -28,7 +28,10 @@ func handleGetOrder(svc *app.Service) http.Handler {
 			problem.Write(w, r, err)
 			return
 		}
-		q := r.URL.Query()
+		var q url.Values // most reads have no query: nothing to parse
+		if r.URL.RawQuery != "" {
+			q = r.URL.Query()
+		}
 		at, past, err := pointInTime(q)
 		if err != nil {
 			problem.Write(w, r, err)
@@ -62,7 +65,7 @@ func handleGetOrder(svc *app.Service) http.Handler {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		writeJSON(w, r, http.StatusOK, toOrderJSON(o))
+		writeOrder(w, http.StatusOK, o)
 	})
 }
 
