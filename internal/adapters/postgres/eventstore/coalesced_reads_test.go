@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
@@ -68,6 +70,87 @@ func TestOneStatementAnswersEachOrderOfABatch(t *testing.T) {
 					t.Errorf("unreadable order: %+v, %v; want an error of its own", r.Value, r.Err)
 				}
 			}
+		}
+	}
+}
+
+func TestBatchesOfEverySizeAreRead(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// Given 40 orders, and as many ids of no order, interleaved
+	s, _ := newStore(t)
+	orders := make(map[uuid.UUID]order.Order)
+	var ids []uuid.UUID
+	for range 40 {
+		o := create(t, s, uuid.New(), uuid.New(), t0)
+		orders[o.ID] = o
+		ids = append(ids, o.ID, uuid.New())
+	}
+
+	// When batches of 1 to 64 of them are read
+	for n := 1; n <= 64; n++ {
+		rs, err := s.ReadOrders(ctx, ids[:n])
+		if err != nil || len(rs) != n {
+			t.Fatalf("ReadOrders of %d = %d results, %v", n, len(rs), err)
+		}
+		// Then each id has its own answer
+		for i, id := range ids[:n] {
+			want, found := orders[id]
+			if found && (rs[i].Err != nil || !sameOrder(rs[i].Value, want)) ||
+				!found && !errors.Is(rs[i].Err, order.ErrNotFound) {
+				t.Errorf("batch of %d, order %s: %+v, %v", n, id, rs[i].Value, rs[i].Err)
+			}
+		}
+	}
+}
+
+// A batch's statement is planned once per connection, not at every
+// execution as "order_id = ANY($1)" with an array was: planning cost the
+// database more than the read.
+func TestReadsOfOrdersKeepTheirPlans(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// Given a store on one connection, and orders
+	pool, err := pgxpool.New(ctx, pgtest.NewURL(t)+"&pool_max_conns=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s := eventstore.New(pool, eventstore.Config{})
+	var ids []uuid.UUID
+	for range 3 {
+		ids = append(ids, create(t, s, uuid.New(), uuid.New(), t0).ID)
+	}
+
+	// When batches of one and of three are read ten times each
+	for range 10 {
+		for _, batch := range [][]uuid.UUID{ids[:1], ids} {
+			if _, err := s.ReadOrders(ctx, batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
+	// Then both statements were run on plans kept from earlier runs
+	rows, err := pool.Query(ctx, `SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE $1`,
+		"%FROM order_details%")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type prepared struct {
+		Statement       string
+		Generic, Custom int64
+	}
+	stmts, err := pgx.CollectRows(rows, pgx.RowToStructByPos[prepared])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(stmts) != 2 {
+		t.Fatalf("%d statements prepared, want 2: %+v", len(stmts), stmts)
+	}
+	for _, p := range stmts {
+		if p.Generic < 5 {
+			t.Errorf("%d of %d runs on a kept plan, want 5 or more: %s", p.Generic, p.Generic+p.Custom, p.Statement)
 		}
 	}
 }

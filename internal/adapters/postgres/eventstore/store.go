@@ -56,8 +56,8 @@ type Config struct {
 	// Listeners of every replica wake.
 	Announcer *notify.Announcer
 	// Reads bounds how GetOrder coalesces the reads of this store's pool:
-	// how many statements run at once, how many orders each reads. The
-	// zero value is coalesce's defaults.
+	// how many statements run at once, how many orders each reads (at
+	// most 64). The zero value is coalesce's defaults.
 	Reads coalesce.Config
 }
 
@@ -65,7 +65,11 @@ type Config struct {
 func New(pool *pgxpool.Pool, cfg Config) *Store {
 	s := &Store{pool: pool, codec: codec.New(codec.Config{DefaultCurrency: cfg.DefaultCurrency}), announce: cfg.Announcer,
 		outcomeWait: appendOutcomeWait, endWait: resolveWait / 2, endSession: endSessionSQL}
-	s.orders = coalesce.New(s.readOrders, cfg.Reads)
+	reads := cfg.Reads
+	if reads.MaxBatch < 1 || reads.MaxBatch > maxOrdersPerRead {
+		reads.MaxBatch = maxOrdersPerRead
+	}
+	s.orders = coalesce.New(s.readOrders, reads)
 	if cfg.SnapshotEvery > 0 {
 		s.snaps, s.snapsErr = newSnapshots(s.codec, cfg.SnapshotEvery)
 	}
