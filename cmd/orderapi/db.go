@@ -108,8 +108,15 @@ func openURL(ctx context.Context, name, url string, tracer pgx.QueryTracer) (*pg
 // standby: it has the primary's schema, replayed, and the router's health
 // checks tell whether it answers.
 func openStandbys(ctx context.Context, cfg config, storeCfg eventstore.Config, tracer pgx.QueryTracer, log zerolog.Logger) (_ []standby.Standby, closeAll func(), err error) {
-	var pools []*pgxpool.Pool
+	var (
+		pools  []*pgxpool.Pool
+		stores []*eventstore.Store
+	)
+	// A store's reads in flight end before its pool closes.
 	closeAll = func() {
+		for _, s := range stores {
+			s.Close()
+		}
 		for _, p := range pools {
 			p.Close()
 		}
@@ -131,7 +138,9 @@ func openStandbys(ctx context.Context, cfg config, storeCfg eventstore.Config, t
 		conn := poolCfg.ConnConfig
 		log.Info().Str("standby", name).Str("host", conn.Host).Uint16("port", conn.Port).Str("database", conn.Database).
 			Msg("hot standby configured: its reads start once a health check puts it in rotation")
-		standbys = append(standbys, standby.Standby{Name: name, Store: eventstore.New(pool, storeCfg)})
+		store := eventstore.New(pool, storeCfg)
+		stores = append(stores, store)
+		standbys = append(standbys, standby.Standby{Name: name, Store: store})
 	}
 	return standbys, closeAll, nil
 }

@@ -60,6 +60,9 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	announcer := notify.NewAnnouncer(pool, log, listener)
 	storeCfg := eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer}
 	store := eventstore.New(pool, storeCfg)
+	// Reads in flight end before the pool closes (deferred after it, this
+	// runs before it).
+	defer store.Close()
 	// Queries read the hot standbys of ORDERAPI_READ_DATABASE_URL while
 	// they are in rotation, and the primary otherwise: without standbys,
 	// always. Their pools close after everything that reads them.

@@ -35,5 +35,5 @@ func writeResult(w http.ResponseWriter, r *http.Request, status int, res app.Res
 	}
 	h.Set("ETag", etag(res.Order.Version))
 	h.Set("X-Event-Position", strconv.FormatInt(res.Position, 10))
-	writeJSON(w, r, status, toOrderJSON(res.Order))
+	writeOrder(w, status, res.Order)
 }

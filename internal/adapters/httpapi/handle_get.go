@@ -29,7 +29,10 @@ func handleGetOrder(svc *app.Service) http.Handler {
 			problem.Write(w, r, err)
 			return
 		}
-		q := r.URL.Query()
+		var q url.Values // most reads have no query: nothing to parse
+		if r.URL.RawQuery != "" {
+			q = r.URL.Query()
+		}
 		at, past, err := pointInTime(q)
 		minPos, minErr := minPosition(q)
 		if err := order.Merge(err, minErr); err != nil {
@@ -64,7 +67,7 @@ func handleGetOrder(svc *app.Service) http.Handler {
 			w.WriteHeader(http.StatusNotModified)
 			return
 		}
-		writeJSON(w, r, http.StatusOK, toOrderJSON(o))
+		writeOrder(w, http.StatusOK, o)
 	})
 }
 

@@ -28,6 +28,14 @@ const maxRequestIDLen = 64
 // other is replaced rather than refused, because a request must have an id
 // even to be refused.
 func requestID(log zerolog.Logger) func(http.Handler) http.Handler {
+	return requestScope(log, 0, false)
+}
+
+// requestScope is requestID, and, when d is positive, bounds the
+// request's work to d, and, when traced, does what traceLog does, in one
+// layer: the context and the copy of the request each would make are made
+// once.
+func requestScope(log zerolog.Logger, d time.Duration, traced bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			id := r.Header.Get("X-Request-Id")
@@ -35,9 +43,24 @@ func requestID(log zerolog.Logger) func(http.Handler) http.Handler {
 				id = newRequestID()
 			}
 			w.Header().Set("X-Request-Id", id)
-			l := log.With().Str("request_id", id).Logger()
-			ctx := context.WithValue(r.Context(), requestIDKey, id)
-			next.ServeHTTP(w, r.WithContext(l.WithContext(ctx)))
+			ctx := r.Context()
+			c := log.With().Str("request_id", id)
+			if traced {
+				c = withTrace(c, ctx)
+			}
+			l := c.Logger()
+			ctx = l.WithContext(context.WithValue(ctx, requestIDKey, id))
+			// The deadline: a command waiting for the database or for
+			// its turn on a busy order gives up with a 503 instead of
+			// piling up. A live feed stays open for as long as its client
+			// wants: a bound on the whole request would cut it after d. It
+			// bounds each of its reads by d instead.
+			if d > 0 && !isLiveFeed(r) {
+				var cancel context.CancelFunc
+				ctx, cancel = context.WithTimeout(ctx, d)
+				defer cancel()
+			}
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
 }
@@ -120,23 +143,4 @@ func recoverer(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// timeout bounds the work of a request. A command waiting for the database
-// or for its turn on a busy order gives up with a 503 instead of piling up.
-func timeout(d time.Duration) func(http.Handler) http.Handler {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if isLiveFeed(r) {
-				// A live feed stays open for as long as its client wants:
-				// a bound on the whole request would cut it after d. It
-				// bounds each of its reads by d instead.
-				next.ServeHTTP(w, r)
-				return
-			}
-			ctx, cancel := context.WithTimeout(r.Context(), d)
-			defer cancel()
-			next.ServeHTTP(w, r.WithContext(ctx))
-		})
-	}
 }

@@ -148,13 +148,14 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	// are answered before the routes, and so before the rate limits,
 	// which each protected route applies once its caller is known. The
 	// server span, when tracing, encloses all of it; the logger gets its
-	// ids before the access log writes.
+	// ids before the access log writes. requestScope sets the request's
+	// deadline too: the layers it then encloses never wait, and the
+	// request is copied once for both.
 	if cfg.Tracing != nil {
-		mux.Use(traced(cfg.Tracing), requestID(log), traceLog)
-	} else {
-		mux.Use(requestID(log))
+		mux.Use(traced(cfg.Tracing))
 	}
 	mux.Use(
+		requestScope(log, cfg.RequestTimeout, cfg.Tracing != nil),
 		access.Secure,
 		accessLog(cfg.Observe),
 		recoverer,
@@ -162,7 +163,6 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	if len(cfg.CORSOrigins) > 0 {
 		mux.Use(access.CORS(cfg.CORSOrigins))
 	}
-	mux.Use(timeout(cfg.RequestTimeout))
 	mux.NotFound(handleNotFound())
 	mux.MethodNotAllowed(handleMethodNotAllowed(mux))
 	addRoutes(mux, routeTable(svc, cfg, live), cfg.Auth, limits)

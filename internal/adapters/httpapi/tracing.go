@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/go-chi/chi/v5"
+	"github.com/rs/zerolog"
 	"github.com/rs/zerolog/hlog"
 	"go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp"
 	"go.opentelemetry.io/otel/metric/noop"
@@ -102,13 +104,22 @@ func spanName(r *http.Request) string {
 func traceLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
-			c := hlog.FromRequest(r).With().Str("trace_id", sc.TraceID().String())
-			if !sc.IsRemote() {
-				c = c.Str("span_id", sc.SpanID().String())
-			}
-			l := c.Logger()
+			l := withTrace(hlog.FromRequest(r).With(), r.Context()).Logger()
 			r = r.WithContext(l.WithContext(r.Context()))
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// withTrace adds what traceLog logs of ctx's trace to c.
+func withTrace(c zerolog.Context, ctx context.Context) zerolog.Context {
+	sc := trace.SpanContextFromContext(ctx)
+	if !sc.IsValid() {
+		return c
+	}
+	c = c.Str("trace_id", sc.TraceID().String())
+	if !sc.IsRemote() {
+		c = c.Str("span_id", sc.SpanID().String())
+	}
+	return c
 }

@@ -2,13 +2,17 @@ package eventstore
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"math/bits"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -16,33 +20,101 @@ import (
 
 // Amounts are read as text (total::text) and parsed by decimal: exact,
 // with the scale they were written with.
-const orderDetailsSQL = `
+const orderDetailsSelect = `
 SELECT order_id, customer_id, status, currency, items::text, item_count, total::text,
        shipping_address::text, tracking_number, carrier, signature, cancel_reason, cancelled_by,
        version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at
-  FROM order_details
- WHERE order_id = $1`
+  FROM order_details`
+
+// maxOrdersPerRead bounds the orders one statement reads.
+const maxOrdersPerRead = 64
+
+// orderDetailsSQL reads one order by $1; orderDetailsSQLs[k] reads 2^k
+// orders, by $1 to $2^k, for k from 1 to 6. A batch is read by the
+// smallest that holds it, its last id repeated to fill it (PostgreSQL
+// looks each id up once). One statement per size, rather than one
+// "order_id = ANY($1)" taking an array: PostgreSQL plans that one anew at
+// every execution, because its cached plan, which guesses ten ids,
+// never looks as cheap as a plan made for the array at hand; planning
+// cost the database more than the read. Each of these is planned once
+// per connection.
+var (
+	orderDetailsSQL  = orderDetailsSelect + "\n WHERE order_id = $1"
+	orderDetailsSQLs = orderDetailsOfSizes()
+)
+
+func orderDetailsOfSizes() []string {
+	var sqls []string
+	for n := 1; n <= maxOrdersPerRead; n *= 2 {
+		params := make([]string, n)
+		for i := range params {
+			params[i] = "$" + strconv.Itoa(i+1)
+		}
+		sqls = append(sqls, orderDetailsSelect+"\n WHERE order_id IN ("+strings.Join(params, ", ")+")")
+	}
+	return sqls
+}
+
+// orderDetailsQuery is the statement that reads ids, and its arguments.
+func orderDetailsQuery(ids []uuid.UUID) (string, []any) {
+	if len(ids) == 1 {
+		return orderDetailsSQL, []any{postgres.UUID(ids[0])}
+	}
+	k := bits.Len(uint(len(ids) - 1))
+	args := make([]any, 1<<k)
+	for i := range args {
+		args[i] = postgres.UUID(ids[min(i, len(ids)-1)])
+	}
+	return orderDetailsSQLs[k], args
+}
 
 // GetOrder reads the order's state from the order_details projection.
+// Reads that arrive while this store's others run are made together, in
+// one statement, when those end (see coalesce).
 func (s *Store) GetOrder(ctx context.Context, id uuid.UUID) (_ order.Order, err error) {
 	defer postgres.MarkUnavailable(&err)
-	var r DetailsRow
-	err = s.pool.QueryRow(ctx, orderDetailsSQL, postgres.UUID(id)).Scan(
-		postgres.ScanUUID(&r.OrderID), postgres.ScanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
-		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
-		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
-	)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return order.Order{}, fmt.Errorf("get order %s: %w", id, order.ErrNotFound)
-	}
-	if err != nil {
-		return order.Order{}, fmt.Errorf("get order %s: %w", id, err)
-	}
-	o, err := r.toOrder()
+	o, err := s.orders.Get(ctx, id)
 	if err != nil {
 		return order.Order{}, fmt.Errorf("get order %s: %w", id, err)
 	}
 	return o, nil
+}
+
+// readOrders reads the orders of ids, distinct and at most
+// maxOrdersPerRead, from order_details in one statement: each found is answered with its state, each missing with
+// order.ErrNotFound, each that fails to decode with its own error.
+func (s *Store) readOrders(ctx context.Context, ids []uuid.UUID) ([]coalesce.Result[order.Order], error) {
+	results := make([]coalesce.Result[order.Order], len(ids))
+	for i := range results {
+		results[i].Err = order.ErrNotFound
+	}
+	sql, args := orderDetailsQuery(ids)
+	rows, err := s.pool.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var r DetailsRow
+	targets := []any{
+		postgres.ScanUUID(&r.OrderID), postgres.ScanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
+		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
+	}
+	for rows.Next() {
+		r = DetailsRow{}
+		if err := rows.Scan(targets...); err != nil {
+			return nil, err
+		}
+		i := slices.Index(ids, r.OrderID)
+		if i < 0 {
+			return nil, fmt.Errorf("order %s was not asked for", r.OrderID)
+		}
+		results[i].Value, results[i].Err = r.toOrder()
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return results, nil
 }
 
 // customerOrdersSelect and customerOrdersPage frame the list query;

@@ -4,7 +4,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/app"
@@ -21,6 +23,9 @@ type Store struct {
 	snapsErr error
 	// announce, if set, is told of every committed append.
 	announce *notify.Announcer
+	// orders answers GetOrder: the reads that arrive while others run
+	// are made in one statement.
+	orders *coalesce.Coalescer[uuid.UUID, order.Order]
 	// unreadable counts the stored events readers could not decode.
 	unreadable atomic.Int64
 	// outcomeWait is how long an append sent waits for its outcome:
@@ -50,17 +55,30 @@ type Config struct {
 	// Announcer, if set, is told of every committed append, so that the
 	// Listeners of every replica wake.
 	Announcer *notify.Announcer
+	// Reads bounds how GetOrder coalesces the reads of this store's pool:
+	// how many statements run at once, how many orders each reads (at
+	// most 64). The zero value is coalesce's defaults.
+	Reads coalesce.Config
 }
 
 // New returns a Store over a pool whose database has been migrated.
 func New(pool *pgxpool.Pool, cfg Config) *Store {
 	s := &Store{pool: pool, codec: codec.New(codec.Config{DefaultCurrency: cfg.DefaultCurrency}), announce: cfg.Announcer,
 		outcomeWait: appendOutcomeWait, endWait: resolveWait / 2, endSession: endSessionSQL}
+	reads := cfg.Reads
+	if reads.MaxBatch < 1 || reads.MaxBatch > maxOrdersPerRead {
+		reads.MaxBatch = maxOrdersPerRead
+	}
+	s.orders = coalesce.New(s.readOrders, reads)
 	if cfg.SnapshotEvery > 0 {
 		s.snaps, s.snapsErr = newSnapshots(s.codec, cfg.SnapshotEvery)
 	}
 	return s
 }
+
+// Close waits for the reads in flight to end and refuses further
+// GetOrder calls; close it before its pool.
+func (s *Store) Close() { s.orders.Close() }
 
 // Pool is the pool the store reads and writes through.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }

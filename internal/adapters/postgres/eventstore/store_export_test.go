@@ -1,6 +1,13 @@
 package eventstore
 
-import "time"
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
 
 // Settings of a Store that tests change.
 
@@ -13,4 +20,10 @@ func (s *Store) SetAppendOutcomeWait(d time.Duration) { s.outcomeWait = d }
 // that ended just before it was called.
 func (s *Store) EndSessionsReportingFalse() {
 	s.endSession = "SELECT (" + endSessionSQL + ") AND false"
+}
+
+// ReadOrders is the statement GetOrder's coalesced reads make, for a
+// test to hand a batch of its choosing.
+func (s *Store) ReadOrders(ctx context.Context, ids []uuid.UUID) ([]coalesce.Result[order.Order], error) {
+	return s.readOrders(ctx, ids)
 }
