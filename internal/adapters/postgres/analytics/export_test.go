@@ -33,3 +33,9 @@ func (a *Projector) CountBatch(ctx context.Context, conn *pgx.Conn, from app.Fee
 	to, err := a.applyBatch(ctx, conn, from, events)
 	return to, len(events), err
 }
+
+// CatchUp counts the feed from the checkpoint to its end on conn, as
+// Reset does, and returns how many events it counted.
+func (a *Projector) CatchUp(ctx context.Context, conn *pgx.Conn) (int, error) {
+	return a.catchUp(ctx, conn)
+}
