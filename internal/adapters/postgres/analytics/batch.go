@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
@@ -38,14 +40,24 @@ SELECT order_id, currency, items::text, placed_total::text
   FROM analytics_orders
  WHERE order_id = ANY ($1::uuid[])`
 
-// analyticsSaveOrdersSQL writes the states the batch changed, one row per
-// order, from parallel arrays.
-const analyticsSaveOrdersSQL = `
-INSERT INTO analytics_orders AS o (order_id, currency, items, placed_total)
+// analyticsInsertOrdersSQL writes the rows of the orders a batch created,
+// whole, from parallel arrays. A row that exists already fails the
+// batch: the feed gives each OrderCreated once.
+const analyticsInsertOrdersSQL = `
+INSERT INTO analytics_orders (order_id, currency, items, placed_total)
 SELECT u.order_id, u.currency, u.items::jsonb, u.placed_total::numeric
-  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(order_id, currency, items, placed_total)
-    ON CONFLICT (order_id) DO UPDATE SET
-       currency = EXCLUDED.currency, items = EXCLUDED.items, placed_total = EXCLUDED.placed_total`
+  FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[]) AS u(order_id, currency, items, placed_total)`
+
+// analyticsUpdateOrdersSQL writes what a batch changed of the rows of
+// orders it did not create, from parallel arrays: the product lines it
+// set or removed (as nulls, stripped; NULL when it changed none) over
+// the stored ones, and the placed total.
+const analyticsUpdateOrdersSQL = `
+UPDATE analytics_orders AS o
+   SET items = CASE WHEN u.items IS NULL THEN o.items ELSE jsonb_strip_nulls(o.items || u.items::jsonb) END,
+       placed_total = u.placed_total::numeric
+  FROM unnest($1::uuid[], $2::text[], $3::text[]) AS u(order_id, items, placed_total)
+ WHERE o.order_id = u.order_id`
 
 // analyticsAddDaysSQL adds the batch's changes to the daily figures, one
 // row per day and currency, from parallel arrays.
@@ -103,36 +115,63 @@ func (a *Projector) decodeAnalytics(rows []eventstore.StoredEvent) ([]analyticsE
 	return events, nil
 }
 
+// errStatesDiverged: analytics_orders does not hold a row that the
+// consumer's memory says it wrote. Only a bug or a hand-edited table does
+// that; the batch is rolled back and the consumer starts again from the
+// database.
+var errStatesDiverged = errors.New("analytics_orders differs from what the consumer remembers")
+
 // applyBatch counts a batch of events read after from in one transaction:
-// the checkpoint's compare-and-set from from to the last event, one read
-// of the states of the orders the batch touches, the fold (in Go), and one
-// write each of the changed states and of the daily figures. It returns
-// the new checkpoint, or errCheckpointMoved (nothing written).
-func (a *Projector) applyBatch(ctx context.Context, conn *pgx.Conn, from app.FeedCursor, events []analyticsEvent) (app.FeedCursor, error) {
+// the checkpoint's compare-and-set from from to the last event, the
+// states of the orders the batch touches (from mem, else read from the
+// database after the compare-and-set), the fold (in Go), and one write
+// each of the rows the batch changed and of the daily figures. When mem
+// has every order the batch meets, the compare-and-set and the writes go
+// in one round trip. It returns the new checkpoint, or errCheckpointMoved
+// (nothing written). mem then remembers the committed states; on any
+// failure it is forgotten, since the fold may have changed its states.
+func (a *Projector) applyBatch(ctx context.Context, conn *pgx.Conn, from app.FeedCursor, events []analyticsEvent, mem *orderStates) (_ app.FeedCursor, err error) {
 	if len(events) == 0 {
 		return from, nil
 	}
-	to := events[len(events)-1].cursor
-	ids := make([]uuid.UUID, 0, len(events))
+	defer func() {
+		if err != nil {
+			mem.forget()
+		}
+	}()
+	move := checkpointMove{from: from, to: events[len(events)-1].cursor}
+	b := newAnalyticsBatch(make(map[uuid.UUID]*analyticsOrder, len(events)))
+	var misses []uuid.UUID
 	seen := make(map[uuid.UUID]bool, len(events))
 	for _, e := range events {
-		if !seen[e.orderID] {
-			seen[e.orderID] = true
-			ids = append(ids, e.orderID)
+		if seen[e.orderID] {
+			continue
+		}
+		seen[e.orderID] = true
+		if st, ok := mem.get(e.orderID); ok {
+			b.orders[e.orderID] = st
+		} else if _, created := e.event.(order.Created); !created {
+			misses = append(misses, e.orderID)
 		}
 	}
-	err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-		stored, err := moveAndLoad(ctx, tx, from, to, ids)
-		if err != nil {
-			return err
+	err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		// The compare-and-set goes with the reads if any, else with the
+		// writes.
+		withWrites := &move
+		if len(misses) > 0 {
+			stored, err := moveAndLoad(ctx, tx, move, misses)
+			if err != nil {
+				return err
+			}
+			maps.Copy(b.orders, stored)
+			withWrites = nil
 		}
-		b := newAnalyticsBatch(stored)
 		for _, e := range events {
 			if err := b.fold(e.orderID, e.event, e.occurredAt); err != nil {
 				return fmt.Errorf("event at position %d: %w", e.cursor.Position, err)
 			}
 		}
-		if err := saveBatch(ctx, tx, b); err != nil {
+		if err := saveBatch(ctx, tx, withWrites, b); err != nil {
 			return err
 		}
 		if a.beforeCommit != nil {
@@ -143,26 +182,50 @@ func (a *Projector) applyBatch(ctx context.Context, conn *pgx.Conn, from app.Fee
 	if err != nil {
 		return from, fmt.Errorf("analytics batch after %d/%d: %w", from.TransactionID, from.Position, err)
 	}
-	return to, nil
+	for id, c := range b.changes {
+		if c.ended {
+			mem.remove(id)
+		} else {
+			mem.put(id, b.orders[id])
+		}
+	}
+	return move.to, nil
 }
 
-// moveAndLoad moves the checkpoint from from to to, or fails with
-// errCheckpointMoved, and reads the stored states of the orders, in one
-// round trip. The checkpoint goes first: its row lock keeps any other
-// consumer out until this transaction ends, so the states read are those
-// at from.
-func moveAndLoad(ctx context.Context, tx pgx.Tx, from, to app.FeedCursor, ids []uuid.UUID) (map[uuid.UUID]*analyticsOrder, error) {
-	batch := &pgx.Batch{}
-	batch.Queue(analyticsMoveSQL, analyticsName, from.TransactionID, from.Position, to.TransactionID, to.Position)
-	batch.Queue(analyticsOrdersSQL, ids)
-	br := tx.SendBatch(ctx, batch)
-	defer br.Close()
+// checkpointMove is a batch's compare-and-set of the checkpoint.
+type checkpointMove struct{ from, to app.FeedCursor }
+
+// queue adds the compare-and-set to a batch of statements; its result is
+// read with checked.
+func (m checkpointMove) queue(batch *pgx.Batch) {
+	batch.Queue(analyticsMoveSQL, analyticsName, m.from.TransactionID, m.from.Position, m.to.TransactionID, m.to.Position)
+}
+
+// checked reads the compare-and-set's result: errCheckpointMoved when the
+// checkpoint was elsewhere.
+func (m checkpointMove) checked(br pgx.BatchResults) error {
 	tag, err := br.Exec()
 	if err != nil {
-		return nil, fmt.Errorf("move checkpoint: %w", err)
+		return fmt.Errorf("move checkpoint: %w", err)
 	}
 	if tag.RowsAffected() != 1 {
-		return nil, errCheckpointMoved
+		return errCheckpointMoved
+	}
+	return nil
+}
+
+// moveAndLoad moves the checkpoint, or fails with errCheckpointMoved, and
+// reads the stored states of the orders, in one round trip. The
+// checkpoint goes first: its row lock keeps any other consumer out until
+// this transaction ends, so the states read are those at move.from.
+func moveAndLoad(ctx context.Context, tx pgx.Tx, move checkpointMove, ids []uuid.UUID) (map[uuid.UUID]*analyticsOrder, error) {
+	batch := &pgx.Batch{}
+	move.queue(batch)
+	batch.Queue(analyticsOrdersSQL, postgres.UUIDs(ids))
+	br := tx.SendBatch(ctx, batch)
+	defer br.Close()
+	if err := move.checked(br); err != nil {
+		return nil, err
 	}
 	rows, err := br.Query()
 	if err != nil {
@@ -181,46 +244,111 @@ func moveAndLoad(ctx context.Context, tx pgx.Tx, from, to app.FeedCursor, ids []
 	return stored, br.Close()
 }
 
-// saveBatch writes the batch's changed states and its daily changes in
-// one round trip, each as one set-based statement.
-func saveBatch(ctx context.Context, tx pgx.Tx, b *analyticsBatch) error {
-	changed := b.changedOrders()
-	var (
-		ids        = make([]uuid.UUID, len(changed))
-		currencies = make([]string, len(changed))
-		items      = make([]string, len(changed))
-		totals     = make([]*string, len(changed))
-	)
-	for i, id := range changed {
-		r, err := analyticsOrderRowOf(id, b.orders[id])
-		if err != nil {
+// saveBatch writes what the batch changed, in one round trip: the rows of
+// the orders it created, whole; what it changed of the other rows; the
+// daily changes; each as one set-based statement. move, if not nil, is
+// the checkpoint's compare-and-set, sent first in the same round trip.
+func saveBatch(ctx context.Context, tx pgx.Tx, move *checkpointMove, b *analyticsBatch) error {
+	batch := &pgx.Batch{}
+	if move != nil {
+		move.queue(batch)
+	}
+	created, updated, err := queueOrders(batch, b)
+	if err != nil {
+		return err
+	}
+	queueDays(batch, b)
+	if batch.Len() == 0 {
+		return nil
+	}
+	br := tx.SendBatch(ctx, batch)
+	defer br.Close()
+	if move != nil {
+		if err := move.checked(br); err != nil {
 			return err
 		}
-		ids[i], currencies[i], items[i], totals[i] = r.OrderID, r.Currency, r.Items, r.PlacedTotal
 	}
+	if created > 0 {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("write analytics states: %w", err)
+		}
+	}
+	if updated > 0 {
+		tag, err := br.Exec()
+		if err != nil {
+			return fmt.Errorf("write analytics states: %w", err)
+		}
+		if tag.RowsAffected() != int64(updated) {
+			return fmt.Errorf("%w: %d of %d rows to change found", errStatesDiverged, tag.RowsAffected(), updated)
+		}
+	}
+	if err := br.Close(); err != nil {
+		return fmt.Errorf("write analytics batch: %w", err)
+	}
+	return nil
+}
 
+// queueOrders queues the writes of the changed rows and returns how many
+// rows each inserts and updates.
+func queueOrders(batch *pgx.Batch, b *analyticsBatch) (created, updated int, err error) {
+	var ins struct {
+		ids               []uuid.UUID
+		currencies, items []string
+		totals            []*string
+	}
+	var upd struct {
+		ids           []uuid.UUID
+		items, totals []*string
+	}
+	for _, id := range b.changedOrders() {
+		st, c := b.orders[id], b.changes[id]
+		if c.created {
+			r, err := analyticsOrderRowOf(id, st)
+			if err != nil {
+				return 0, 0, err
+			}
+			ins.ids, ins.currencies, ins.items, ins.totals = append(ins.ids, id), append(ins.currencies, r.Currency), append(ins.items, r.Items), append(ins.totals, r.PlacedTotal)
+			continue
+		}
+		var items, total *string
+		if len(c.items) > 0 {
+			delta := string(appendItemsJSON(nil, c.items))
+			items = &delta
+		}
+		if st.placedTotal != nil {
+			t := codec.FormatAmount(*st.placedTotal)
+			total = &t
+		}
+		upd.ids, upd.items, upd.totals = append(upd.ids, id), append(upd.items, items), append(upd.totals, total)
+	}
+	if len(ins.ids) > 0 {
+		batch.Queue(analyticsInsertOrdersSQL, postgres.UUIDs(ins.ids), ins.currencies, ins.items, ins.totals)
+	}
+	if len(upd.ids) > 0 {
+		batch.Queue(analyticsUpdateOrdersSQL, postgres.UUIDs(upd.ids), upd.items, upd.totals)
+	}
+	return len(ins.ids), len(upd.ids), nil
+}
+
+// queueDays queues the batch's changes to the daily figures, one row per
+// day and currency, if it has any.
+func queueDays(batch *pgx.Batch, b *analyticsBatch) {
 	keys := b.dayKeys()
 	n := len(keys)
+	if n == 0 {
+		return
+	}
 	var (
-		dates, dayCurrencies                                  = make([]string, n), make([]string, n)
+		dates, currencies                                     = make([]string, n), make([]string, n)
 		created, placed, shipped, delivered, cancelled, units = make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
 		revenuePlaced, revenueCancelled                       = make([]string, n), make([]string, n)
 	)
 	for i, k := range keys {
 		f := b.days[k]
-		dates[i], dayCurrencies[i] = k.date, string(k.currency)
+		dates[i], currencies[i] = k.date, string(k.currency)
 		created[i], placed[i], shipped[i], delivered[i], cancelled[i], units[i] = f.created, f.placed, f.shipped, f.delivered, f.cancelled, f.itemsSold
 		revenuePlaced[i], revenueCancelled[i] = codec.FormatAmount(f.revenuePlaced), codec.FormatAmount(f.revenueCancelled)
 	}
-
-	batch := &pgx.Batch{}
-	batch.Queue(analyticsSaveOrdersSQL, ids, currencies, items, totals)
-	if n > 0 {
-		batch.Queue(analyticsAddDaysSQL, dates, dayCurrencies, created, placed, shipped, delivered, cancelled,
-			revenuePlaced, revenueCancelled, units)
-	}
-	if err := tx.SendBatch(ctx, batch).Close(); err != nil {
-		return fmt.Errorf("write analytics batch: %w", err)
-	}
-	return nil
+	batch.Queue(analyticsAddDaysSQL, dates, currencies, created, placed, shipped, delivered, cancelled,
+		revenuePlaced, revenueCancelled, units)
 }

@@ -16,7 +16,9 @@ import (
 // lock: read a batch after the checkpoint, count it, repeat; when the
 // feed is drained, wait for a wake-up or the poll. Each cycle begins with
 // a query on the lock's connection, so a consumer whose session died
-// stops at its next cycle, never later than Poll.
+// stops at its next cycle, never later than Poll. Its memory of the
+// orders lives as long as this holding of the lock: a replica that takes
+// the lock again starts from the database.
 func (a *Projector) consume(ctx context.Context, conn *pgx.Conn) error {
 	var wake <-chan struct{} // nil never fires: poll only
 	if a.cfg.Wake != nil {
@@ -30,6 +32,7 @@ func (a *Projector) consume(ctx context.Context, conn *pgx.Conn) error {
 	if err != nil {
 		return err
 	}
+	mem := newOrderStates(a.cfg.CachedOrders)
 	timer := time.NewTimer(a.cfg.Poll)
 	defer timer.Stop()
 	st := stallState{a: a, recorded: true} // the last holder may have left one
@@ -51,6 +54,7 @@ func (a *Projector) consume(ctx context.Context, conn *pgx.Conn) error {
 			if c != at {
 				a.log.Info().Msg("analytics checkpoint moved (a rebuild); counting again from it")
 				at = c
+				mem.forget() // the rows it remembers are gone
 				continue
 			}
 		}
@@ -61,12 +65,13 @@ func (a *Projector) consume(ctx context.Context, conn *pgx.Conn) error {
 				return err
 			}
 			stepCtx, cancel := context.WithTimeout(ctx, analyticsStepTimeout)
-			next, err := a.applyBatch(stepCtx, conn, at, events)
+			next, err := a.applyBatch(stepCtx, conn, at, events, mem)
 			cancel()
 			if errors.Is(err, errCheckpointMoved) {
-				// Only another consumer moves it: the lock was lost or
-				// bypassed. Nothing was written; start again from where
-				// the other one got to.
+				// Only another consumer or a reset moves it: the lock
+				// was lost or bypassed, or the projection emptied.
+				// Nothing was written, and applyBatch forgot the orders;
+				// start again from where the other one got to.
 				a.log.Warn().Msg("analytics checkpoint moved under the consumer; reading it again")
 				if at, err = a.checkpoint(ctx, conn); err != nil {
 					return err

@@ -119,17 +119,36 @@ func foldAnalytics(st *analyticsOrder, e order.Event) (*analyticsOrder, dayFigur
 
 // analyticsBatch folds a batch of events over the states of their orders
 // and sums the changes per day and currency, so that the batch is written
-// with one row per touched order and per touched day.
+// with one row per changed order and per touched day.
 type analyticsBatch struct {
 	orders  map[uuid.UUID]*analyticsOrder
-	changed map[uuid.UUID]bool
+	changes map[uuid.UUID]*orderChange
 	days    map[dayKey]*dayFigures
 }
+
+// orderChange is what a batch changed of one order's stored state, so
+// that only that is written.
+type orderChange struct {
+	// created: the batch began the order, whose row is written whole.
+	created bool
+	// items are the product lines the batch set (to their quantity) or
+	// removed (0), written over the stored ones of an order it did not
+	// create.
+	items map[uuid.UUID]int64
+	// placed: the batch recorded the placed total.
+	placed bool
+	// ended: the order was delivered or cancelled, after which it takes no
+	// event, so the consumer need not remember it.
+	ended bool
+}
+
+// writes reports whether the order's row changes.
+func (c *orderChange) writes() bool { return c.created || len(c.items) > 0 || c.placed }
 
 // newAnalyticsBatch starts a batch from the stored states of the orders
 // it touches (orders created in the batch have none).
 func newAnalyticsBatch(stored map[uuid.UUID]*analyticsOrder) *analyticsBatch {
-	return &analyticsBatch{orders: stored, changed: map[uuid.UUID]bool{}, days: map[dayKey]*dayFigures{}}
+	return &analyticsBatch{orders: stored, changes: map[uuid.UUID]*orderChange{}, days: map[dayKey]*dayFigures{}}
 }
 
 // fold applies one event of the order, which occurred at the instant.
@@ -139,7 +158,7 @@ func (b *analyticsBatch) fold(orderID uuid.UUID, e order.Event, occurredAt time.
 		return fmt.Errorf("order %s, %s: %w", orderID, e.EventType(), err)
 	}
 	b.orders[orderID] = st
-	b.changed[orderID] = true
+	b.noteChange(orderID, e)
 	if !d.counts() {
 		return nil
 	}
@@ -153,10 +172,48 @@ func (b *analyticsBatch) fold(orderID uuid.UUID, e order.Event, occurredAt time.
 	return nil
 }
 
-// changedOrders returns the ids of the orders the batch changed, sorted so
-// that writes lock rows in a stable order.
+// noteChange records what a folded event changed of its order's row.
+func (b *analyticsBatch) noteChange(orderID uuid.UUID, e order.Event) {
+	c, ok := b.changes[orderID]
+	if !ok {
+		c = &orderChange{}
+		b.changes[orderID] = c
+	}
+	switch e := e.(type) {
+	case order.Created:
+		c.created = true
+	case order.ItemAdded:
+		c.setItem(e.ProductID, e.Quantity)
+	case order.ItemRemoved:
+		c.setItem(e.ProductID, 0)
+	case order.Placed:
+		c.placed = true
+	case order.Delivered, order.Cancelled:
+		c.ended = true
+	}
+}
+
+// setItem records a product line's new quantity, 0 when removed; a
+// created order's row is written whole instead.
+func (c *orderChange) setItem(product uuid.UUID, quantity int64) {
+	if c.created {
+		return
+	}
+	if c.items == nil {
+		c.items = map[uuid.UUID]int64{}
+	}
+	c.items[product] = quantity
+}
+
+// changedOrders returns the ids of the orders whose rows the batch
+// changed, sorted so that writes lock rows in a stable order.
 func (b *analyticsBatch) changedOrders() []uuid.UUID {
-	ids := slices.Collect(maps.Keys(b.changed))
+	ids := make([]uuid.UUID, 0, len(b.changes))
+	for id, c := range b.changes {
+		if c.writes() {
+			ids = append(ids, id)
+		}
+	}
 	slices.SortFunc(ids, func(x, y uuid.UUID) int { return slices.Compare(x[:], y[:]) })
 	return ids
 }

@@ -26,6 +26,9 @@ const (
 	defaultAnalyticsRetry  = time.Second
 	defaultAnalyticsLinger = 10 * time.Millisecond
 	defaultAnalyticsStall  = 30 * time.Second
+	// defaultCachedOrders bounds the consumer's memory of orders: about
+	// 2 KB each for orders of 40 lines, so some 20 MB at most.
+	defaultCachedOrders = 10_000
 	// analyticsStepTimeout bounds each read and each batch of the
 	// consumer, so that a connection that hangs without failing (a network
 	// partition) cannot stall it forever; the connection is then closed.
@@ -54,6 +57,12 @@ type Config struct {
 	// StalledRetry is how often a consumer stopped before an event it
 	// cannot decode looks at it again; 30s if zero.
 	StalledRetry time.Duration
+	// CachedOrders is how many orders the consumer remembers the state of
+	// between batches while it holds the lock, so that it reads an
+	// order's row only when it first meets it; 10,000 if zero, none if
+	// negative. The least recently counted are forgotten first, and read
+	// again when they are next met.
+	CachedOrders int
 }
 
 // Projector is the asynchronous analytics projection: daily figures per
@@ -99,6 +108,9 @@ func New(store *eventstore.Store, log zerolog.Logger, cfg Config) (*Projector, e
 	}
 	if cfg.StalledRetry <= 0 {
 		cfg.StalledRetry = defaultAnalyticsStall
+	}
+	if cfg.CachedOrders == 0 {
+		cfg.CachedOrders = defaultCachedOrders
 	}
 	p := &Projector{pool: store.Pool(), codec: store.Codec(), log: log.With().Str("projection", analyticsName).Logger(), cfg: cfg}
 	p.lock = newLock(p.pool, p.log, cfg.LockRetry)

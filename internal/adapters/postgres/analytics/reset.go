@@ -68,6 +68,7 @@ func (a *Projector) catchUp(ctx context.Context, conn *pgx.Conn) (int, error) {
 		return 0, err
 	}
 	n := 0
+	mem := newOrderStates(a.cfg.CachedOrders)
 	for {
 		rows, err := a.readFeed(ctx, conn, at)
 		if err != nil || len(rows) == 0 {
@@ -77,7 +78,7 @@ func (a *Projector) catchUp(ctx context.Context, conn *pgx.Conn) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		if at, err = a.applyBatch(ctx, conn, at, events); err != nil {
+		if at, err = a.applyBatch(ctx, conn, at, events, mem); err != nil {
 			return n, err
 		}
 		n += len(events)
