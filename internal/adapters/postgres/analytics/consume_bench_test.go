@@ -171,7 +171,7 @@ func (o *benchOrder) next(tb testing.TB, at time.Time) order.Event {
 		events, err = order.Create(id, uuid.New(), "EUR")
 	case o.items < 40:
 		o.items++
-		events, err = o.state.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Thing", Quantity: int64(o.items%3 + 1), UnitPrice: dec("4.99")})
+		events, err = o.state.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: "Thing", Quantity: int64(o.items%3 + 1), UnitPrice: order.MustParseAmount("4.99")})
 	case o.state.Status == order.StatusDraft:
 		events, err = o.state.Place(address)
 	case o.cancel:

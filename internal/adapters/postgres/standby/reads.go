@@ -16,9 +16,6 @@ import (
 type reads struct {
 	router  *Router
 	standby *standby
-	// leftRecovery is set when a query of the read under way ended on a
-	// server no longer in recovery (RecoveryTracer).
-	leftRecovery bool
 }
 
 var _ app.SourcedReadModel = (*reads)(nil)
@@ -41,10 +38,10 @@ func read[T any](ctx context.Context, rd *reads, fn func(context.Context, app.Re
 	if rd.standby == nil {
 		return fn(ctx, rd.router.primary)
 	}
-	rd.leftRecovery = false
-	v, err := fn(context.WithValue(ctx, watchKey{}, rd), rd.standby.store)
+	left := rd.standby.recovery.left.Load()
+	v, err := fn(ctx, rd.standby.store)
 	switch {
-	case rd.leftRecovery:
+	case rd.standby.recovery.left.Load() != left:
 		rd.router.promoted(rd.standby)
 	case err == nil || !rd.router.failed(ctx, rd.standby, err):
 		return v, err

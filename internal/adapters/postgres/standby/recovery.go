@@ -2,40 +2,43 @@ package standby
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/multitracer"
 )
 
 // RecoveryTracer returns the tracer a standby's pool must have: next
-// (nil for none) and a check, after each query a standby's read makes,
-// that the server was still in recovery. PostgreSQL (14 and later)
-// reports in_hot_standby to every connection: "on" at connect to a
-// standby, and "off", before the ReadyForQuery that ends a query, once
-// the server has been promoted. A snapshot taken after the promotion may
-// hold writes the primary never had; any answer whose query ended
-// without "on" is discarded and the primary answers instead. It costs no
-// round trip.
+// (nil for none) and a check, after each query on the pool, that the
+// server was still in recovery. PostgreSQL (14 and later) reports
+// in_hot_standby to every connection: "on" at connect to a standby, and
+// "off", before the ReadyForQuery that ends a query, once the server has
+// been promoted. A snapshot taken after the promotion may hold writes the
+// primary never had; a read during which any query on the pool ended
+// without "on" is discarded and the primary answers instead. The count
+// is kept per pool, not per caller, because coalesced reads run one
+// statement for several callers in a context that is not theirs. It
+// costs no round trip.
 func RecoveryTracer(next pgx.QueryTracer) pgx.QueryTracer {
+	t := &recoveryTracer{}
 	if next == nil {
-		return recoveryTracer{}
+		return t
 	}
-	return multitracer.New(next, recoveryTracer{})
+	return multitracer.New(next, t)
 }
 
-type recoveryTracer struct{}
+type recoveryTracer struct {
+	// left counts the queries that ended on a server not in recovery.
+	left atomic.Uint64
+}
 
-// watchKey carries the reads a query is made for, to be told when the
-// server was not in recovery.
-type watchKey struct{}
-
-func (recoveryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+func (*recoveryTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
 	return ctx
 }
 
-func (recoveryTracer) TraceQueryEnd(ctx context.Context, conn *pgx.Conn, _ pgx.TraceQueryEndData) {
-	if rd, ok := ctx.Value(watchKey{}).(*reads); ok && !inHotStandby(conn) {
-		rd.leftRecovery = true
+func (t *recoveryTracer) TraceQueryEnd(_ context.Context, conn *pgx.Conn, _ pgx.TraceQueryEndData) {
+	if !inHotStandby(conn) {
+		t.left.Add(1)
 	}
 }
 
@@ -44,17 +47,17 @@ func inHotStandby(conn *pgx.Conn) bool {
 	return conn.PgConn().ParameterStatus("in_hot_standby") == "on"
 }
 
-// watchesRecovery reports whether t is, or holds, a RecoveryTracer.
-func watchesRecovery(t pgx.QueryTracer) bool {
+// recoveryOf returns the RecoveryTracer that t is or holds; nil if none.
+func recoveryOf(t pgx.QueryTracer) *recoveryTracer {
 	switch t := t.(type) {
-	case recoveryTracer:
-		return true
+	case *recoveryTracer:
+		return t
 	case *multitracer.Tracer:
 		for _, q := range t.QueryTracers {
-			if watchesRecovery(q) {
-				return true
+			if r := recoveryOf(q); r != nil {
+				return r
 			}
 		}
 	}
-	return false
+	return nil
 }

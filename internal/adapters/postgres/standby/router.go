@@ -103,11 +103,12 @@ func New(primary *eventstore.Store, cfg Config) (*Router, error) {
 		if s.Store == nil || s.Name == "" || s.Name == primaryName || seen[s.Name] {
 			return nil, fmt.Errorf("standby: a standby needs a store and a name of its own, not %q", s.Name)
 		}
-		if !watchesRecovery(s.Store.Pool().Config().ConnConfig.Tracer) {
+		recovery := recoveryOf(s.Store.Pool().Config().ConnConfig.Tracer)
+		if recovery == nil {
 			return nil, fmt.Errorf("standby: the pool of standby %s must trace with RecoveryTracer", s.Name)
 		}
 		seen[s.Name] = true
-		r.standbys = append(r.standbys, &standby{name: s.Name, store: s.Store, why: notChecked})
+		r.standbys = append(r.standbys, &standby{name: s.Name, store: s.Store, recovery: recovery, why: notChecked})
 	}
 	return r, nil
 }

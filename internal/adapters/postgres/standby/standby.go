@@ -19,6 +19,9 @@ import (
 type standby struct {
 	name  string
 	store *eventstore.Store
+	// recovery counts the queries on its pool that ended after it left
+	// recovery.
+	recovery *recoveryTracer
 
 	// inRotation is whether queries may read it: set by its health
 	// check, cleared as soon as a read finds it unreachable or promoted.
