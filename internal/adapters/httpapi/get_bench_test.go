@@ -16,7 +16,6 @@ import (
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
-	"github.com/shopspring/decimal"
 )
 
 // BenchmarkGetOrderServer is the service's own work for GET
@@ -78,7 +77,7 @@ func benchOrder(b *testing.B, store *memory.Store, customer uuid.UUID) uuid.UUID
 	}
 	record(order.Create(id, customer, "EUR"))
 	for _, name := range []string{"Merino crew-neck sweater, blue, size L", "Espresso cup"} {
-		record(o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 2, UnitPrice: decimal.RequireFromString("59.90")}))
+		record(o.AddItem(order.NewItem{ProductID: uuid.New(), ProductName: name, Quantity: 2, UnitPrice: order.MustParseAmount("59.90")}))
 	}
 	c.State = o
 	if _, err := store.Append(context.Background(), c); err != nil {
