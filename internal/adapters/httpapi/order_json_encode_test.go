@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/domain/order"
-	"github.com/shopspring/decimal"
 )
 
 // The order document written by hand is, byte for byte, what json.Marshal
@@ -41,7 +40,7 @@ func TestWriteOrder(t *testing.T) {
 	t.Parallel()
 	at := time.Date(2026, 12, 6, 1, 2, 3, 456000, time.UTC)
 	o := order.Order{ID: uuid.New(), CustomerID: uuid.New(), Currency: "EUR", Status: order.StatusPlaced, Version: 3,
-		Items:           []order.Item{{ProductID: uuid.New(), ProductName: `Mug "<Tom & Jerry>"`, Quantity: 2, UnitPrice: decimal.RequireFromString("9.50")}},
+		Items:           []order.Item{{ProductID: uuid.New(), ProductName: `Mug "<Tom & Jerry>"`, Quantity: 2, UnitPrice: order.MustParseAmount("9.50")}},
 		ShippingAddress: &order.Address{Name: "Ada", Line1: "1 Way", City: "London", PostalCode: "N1", Country: "GB"},
 		CreatedAt:       at, UpdatedAt: at, PlacedAt: at}
 	w := httptest.NewRecorder()
