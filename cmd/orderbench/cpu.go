@@ -9,8 +9,9 @@ import (
 )
 
 // cpuUse is CPU time spent so far by the server, by PostgreSQL (every
-// process named postgres: backends, WAL writer, checkpointer…), and by
-// this benchmark, as Linux's scheduler counts it. Divided by the
+// process named postgres: backends, WAL writer, checkpointer…, and the
+// backends that have exited), and by this benchmark, as Linux's scheduler
+// counts it. Divided by the
 // operations of a window, it says where each operation's cost goes: on a
 // machine whose cores are all busy, throughput is what CPU per operation
 // allows. Zero where /proc cannot be read (not Linux, or PostgreSQL on
@@ -46,10 +47,44 @@ func readCPU(ps procs) cpuUse {
 		}
 		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(p)))
 		if err == nil {
-			c.Database += processCPU(pid)
+			c.Database += processCPU(pid) + reapedCPU(pid)
 		}
 	}
 	return c
+}
+
+// clockTick is the unit of /proc/PID/stat's times: USER_HZ, 100 on
+// every Linux platform Go runs on.
+const clockTick = 10 * time.Millisecond
+
+// reapedCPU is the CPU time of a process's children that have exited and
+// been waited for (cutime + cstime of /proc/PID/stat): a backend whose
+// session ends takes its time with it from the live processes, into the
+// postmaster's.
+func reapedCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	// The command name, in parentheses, may hold spaces: fields count
+	// from after it. cutime and cstime are fields 16 and 17.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := bytes.Fields(b[i+1:])
+	if len(f) < 15 {
+		return 0
+	}
+	var ticks int64
+	for _, s := range f[13:15] {
+		n, err := strconv.ParseInt(string(s), 10, 64)
+		if err != nil {
+			return 0
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * clockTick
 }
 
 // processCPU sums the time on CPU of every thread of a process, from

@@ -60,7 +60,19 @@ func main() {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Getenv, os.Stdout); err != nil {
+	var err error
+	switch {
+	case len(os.Args) > 1 && os.Args[1] == "seed":
+		err = runSeed(ctx, os.Args[2:], os.Getenv, os.Stdout, os.Stderr)
+	case len(os.Args) == 2 && os.Args[1] == "scale":
+		var cfg scaleConfig
+		if cfg, err = loadScaleConfig(os.Getenv); err == nil {
+			err = runScale(ctx, cfg, os.Stdout)
+		}
+	default:
+		err = run(ctx, os.Getenv, os.Stdout)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "orderbench:", err)
 		os.Exit(1)
 	}
