@@ -38,7 +38,7 @@ func loadScaleConfig(getenv func(string) string) (scaleConfig, error) {
 	field("BENCH_SEED_ORDERS", "10000", func(s string) (e error) { cfg.SmallOrders, e = positiveInt(s); return })
 	field("BENCH_SCALE_SEED", "1", func(s string) (e error) { n, e := positiveInt(s); cfg.Seed = uint64(n); return e })
 	field("BENCH_CLIENTS", "32", func(s string) (e error) { cfg.Clients, e = positiveInts(s); return })
-	field("BENCH_ROUNDS", "3", func(s string) (e error) { cfg.Rounds, e = positiveInt(s); return })
+	field("BENCH_ROUNDS", "5", func(s string) (e error) { cfg.Rounds, e = positiveInt(s); return })
 	field("BENCH_WARMUP", "500ms", func(s string) (e error) { cfg.Warmup, e = duration(s, 0); return })
 	field("BENCH_WINDOW", "2s", func(s string) (e error) { cfg.Window, e = duration(s, 1); return })
 	field("BENCH_SCALE_STARTS", "3", func(s string) (e error) { cfg.Starts, e = positiveInt(s); return })
