@@ -39,6 +39,23 @@
 // It exits non-zero when a request fails or an acknowledged write is
 // missing from the database; a missed performance goal is reported, not
 // fatal.
+//
+// Two subcommands go beyond an empty store:
+//
+//	orderbench seed [flags]  fills a database with valid order histories
+//	                         at PostgreSQL's speed (package bulkload);
+//	                         -help lists the flags
+//	orderbench scale         make bench-scale: requests on a large seeded
+//	                         store against a small one, and the large one
+//	                         read, rebuilt and verified whole against a
+//	                         COPY of it. BENCH_SCALE_EVENTS (10000000) and
+//	                         BENCH_SCALE_ORDERS (1000000) size it,
+//	                         BENCH_SEED_ORDERS (10000) the small store;
+//	                         BENCH_CLIENTS (32), BENCH_ROUNDS (5),
+//	                         BENCH_WARMUP, BENCH_WINDOW and
+//	                         BENCH_SCALE_STARTS (3 start-ups timed per
+//	                         store) tune it; BENCH_OUT defaults to
+//	                         bench-scale-results.json
 package main
 
 import (

@@ -192,39 +192,64 @@ func waitCaughtUp(ctx context.Context, pool *pgxpool.Pool, head app.FeedCursor, 
 	}
 }
 
-// sampleReads picks n orders of the store, at random, and their
-// customers, each with a token, for the read scenarios.
+// sampleReads picks, at random, n customers for the list scenario and n
+// orders for get order, each customer with a token. Customers are drawn
+// as customers, not through their orders, which would favour those with
+// more orders and lengthen the large store's lists.
 func sampleReads(ctx context.Context, pool *pgxpool.Pool, auth *tokens, n int) (readData, error) {
+	var d readData
+	index := map[uuid.UUID]int{}
+	customer := func(c uuid.UUID) (int, error) {
+		if i, ok := index[c]; ok {
+			return i, nil
+		}
+		token, err := auth.customer(c)
+		if err != nil {
+			return 0, err
+		}
+		index[c] = len(d.customers)
+		d.customers, d.tokens = append(d.customers, c), append(d.tokens, token)
+		return len(d.customers) - 1, nil
+	}
+	rows, err := pool.Query(ctx, `SELECT customer_id FROM (SELECT DISTINCT customer_id FROM customer_orders) c ORDER BY random() LIMIT $1`, n)
+	if err != nil {
+		return readData{}, err
+	}
+	for rows.Next() {
+		var c uuid.UUID
+		if err := rows.Scan(&c); err != nil {
+			return readData{}, err
+		}
+		if _, err := customer(c); err != nil {
+			return readData{}, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return readData{}, err
+	}
+	d.listed = len(d.customers)
 	// order_details is keyed by order id, time-ordered: a random id is
 	// a random point in the shop's life.
-	rows, err := pool.Query(ctx, `SELECT order_id, customer_id FROM order_details ORDER BY random() LIMIT $1`, n)
+	rows, err = pool.Query(ctx, `SELECT order_id, customer_id FROM order_details ORDER BY random() LIMIT $1`, n)
 	if err != nil {
 		return readData{}, err
 	}
 	defer rows.Close()
-	var d readData
-	index := map[uuid.UUID]int{}
 	for rows.Next() {
 		var o, c uuid.UUID
 		if err := rows.Scan(&o, &c); err != nil {
 			return readData{}, err
 		}
-		i, ok := index[c]
-		if !ok {
-			i = len(d.customers)
-			index[c] = i
-			token, err := auth.customer(c)
-			if err != nil {
-				return readData{}, err
-			}
-			d.customers, d.tokens = append(d.customers, c), append(d.tokens, token)
+		i, err := customer(c)
+		if err != nil {
+			return readData{}, err
 		}
 		d.orders, d.owners = append(d.orders, o), append(d.owners, i)
 	}
 	if err := rows.Err(); err != nil {
 		return readData{}, err
 	}
-	if len(d.orders) == 0 {
+	if len(d.orders) == 0 || d.listed == 0 {
 		return readData{}, fmt.Errorf("no orders to read")
 	}
 	return d, nil

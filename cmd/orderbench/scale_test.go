@@ -23,7 +23,7 @@ func TestBenchScaleRunsEndToEnd(t *testing.T) {
 		"BENCH_CLIENTS":      "2",
 		"BENCH_ROUNDS":       "1",
 		"BENCH_WARMUP":       "50ms",
-		"BENCH_WINDOW":       "200ms",
+		"BENCH_WINDOW":       "300ms",
 		"BENCH_SCALE_STARTS": "2",
 	}
 	cfg, err := loadScaleConfig(func(k string) string { return env[k] })
