@@ -54,8 +54,9 @@
 //	                         BENCH_CLIENTS (32), BENCH_ROUNDS (5),
 //	                         BENCH_WARMUP, BENCH_WINDOW and
 //	                         BENCH_SCALE_STARTS (3 start-ups timed per
-//	                         store) tune it; BENCH_OUT defaults to
-//	                         bench-scale-results.json
+//	                         store) tune it; BENCH_SCALE_PASSES=0 leaves
+//	                         out the passes over the whole store;
+//	                         BENCH_OUT defaults to bench-scale-results.json
 package main
 
 import (

@@ -23,6 +23,9 @@ type scaleConfig struct {
 	Window  time.Duration `json:"window_ns"`
 	// Starts is how many times each server's start-up is timed.
 	Starts int `json:"starts"`
+	// Passes: go through the large store whole (COPY floor, feed,
+	// rebuild, verify) after the requests.
+	Passes bool `json:"passes"`
 }
 
 func loadScaleConfig(getenv func(string) string) (scaleConfig, error) {
@@ -42,6 +45,14 @@ func loadScaleConfig(getenv func(string) string) (scaleConfig, error) {
 	field("BENCH_WARMUP", "500ms", func(s string) (e error) { cfg.Warmup, e = duration(s, 0); return })
 	field("BENCH_WINDOW", "2s", func(s string) (e error) { cfg.Window, e = duration(s, 1); return })
 	field("BENCH_SCALE_STARTS", "3", func(s string) (e error) { cfg.Starts, e = positiveInt(s); return })
+	field("BENCH_SCALE_PASSES", "1", func(s string) error {
+		switch s {
+		case "0", "1":
+			cfg.Passes = s == "1"
+			return nil
+		}
+		return fmt.Errorf("%q: want 1 (go through the large store whole) or 0 (requests only)", s)
+	})
 	if env.err != nil {
 		return scaleConfig{}, env.err
 	}

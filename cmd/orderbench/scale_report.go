@@ -133,7 +133,7 @@ func (rep *scaleReport) measureHTTP(ctx context.Context, cfg scaleConfig, server
 	reads := map[string]readData{}
 	ledgers := map[string]*ledger{}
 	for _, label := range []string{smallStore, largeStore} {
-		d, err := sampleReads(ctx, pools[label], auth, scaleReads)
+		d, err := sampleReads(ctx, pools[label], auth, scaleCustomers)
 		if err != nil {
 			return fmt.Errorf("the %s store's orders to read: %w", label, err)
 		}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -54,9 +53,6 @@ type readData struct {
 	customers []uuid.UUID
 	tokens    []string
 	owners    []int
-	// listed, when set, is how many of the first customers the list
-	// scenario picks from; all of them otherwise.
-	listed int
 }
 
 // owner is the index of order i's customer, for orders seeded over HTTP.
@@ -155,7 +151,7 @@ func listOrders(addr string, d readData, seed uint64) func(i int) (worker, error
 	return func(i int) (worker, error) {
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		return httpWorker(addr, func(c *httpConn) error {
-			cu := rng.IntN(cmp.Or(d.listed, len(d.customers)))
+			cu := rng.IntN(len(d.customers))
 			c.token = d.tokens[cu]
 			return c.call("GET", "/v1/customers/"+d.customers[cu].String()+"/orders", nil, 200)
 		})
