@@ -13,7 +13,7 @@ GO ?= go
 export GOTOOLCHAIN := go1.27.3
 
 .DEFAULT_GOAL := help
-.PHONY: help run build test test-race test-faults fuzz lint vulncheck tidy-check migrate openapi-check openapi-lint asyncapi-lint swagger-ui bench bench-go devdb-stop docker clean
+.PHONY: help run build test test-race test-faults fuzz lint vulncheck tidy-check migrate openapi-check openapi-lint asyncapi-lint swagger-ui bench bench-scale bench-go devdb-stop docker clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -57,6 +57,7 @@ FUZZ_TARGETS = \
 	./internal/domain/order:FuzzParseAmount \
 	./internal/adapters/timetext:FuzzParse \
 	./internal/adapters/postgres/eventstore:FuzzWhatTheDomainAcceptsRoundTrips \
+	./internal/adapters/postgres/codec:FuzzMetadataShapeAgreesWithFields \
 	./internal/adapters/httpapi:FuzzDecodeCreate \
 	./internal/adapters/httpapi:FuzzDecodeAddItem \
 	./internal/adapters/httpapi:FuzzDecodePlace \
@@ -138,6 +139,21 @@ bench: ## measure the service against PostgreSQL's own floor (~6 min); writes be
 	CGO_ENABLED=0 $(GO) build -o bin/orderapi ./cmd/orderapi
 	DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh url postgres)}" && export DATABASE_URL && \
 		BENCH_SERVER=bin/orderapi $(GO) run ./cmd/orderbench
+
+# bench-scale seeds a large store (BENCH_SCALE_EVENTS events over
+# BENCH_SCALE_ORDERS orders) and a small one with the bulk loader, and
+# measures requests on both, then reads, rebuilds and verifies the large
+# one whole. It says how much disk it needs before it seeds, and refuses
+# when the database server's disk has less free. See docs/performance.md,
+# "At ten million events".
+BENCH_SCALE_EVENTS ?= 10000000
+BENCH_SCALE_ORDERS ?= 1000000
+
+bench-scale: ## measure at 10M events against a small store (~30 min, ~15 GiB of disk); writes bench-scale-results.json
+	CGO_ENABLED=0 $(GO) build -o bin/orderapi ./cmd/orderapi
+	DATABASE_URL="$${DATABASE_URL:-$$(scripts/devdb.sh url postgres)}" && export DATABASE_URL && \
+		BENCH_SERVER=bin/orderapi BENCH_SCALE_EVENTS=$(BENCH_SCALE_EVENTS) BENCH_SCALE_ORDERS=$(BENCH_SCALE_ORDERS) \
+		$(GO) run ./cmd/orderbench scale
 
 bench-go: ## run the Go micro-benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...

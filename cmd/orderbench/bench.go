@@ -50,19 +50,11 @@ const poolHeadroom = 2.5
 
 func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	started := time.Now()
-	tmp, err := os.MkdirTemp("", "orderbench-")
+	tmp, bin, err := workspace(ctx, cfg.Server, stdout)
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-
-	bin := cfg.Server
-	if bin == "" {
-		fmt.Fprintln(stdout, "building ./cmd/orderapi")
-		if bin, err = buildServer(ctx, tmp); err != nil {
-			return err
-		}
-	}
 
 	dbs, err := createDatabases(ctx, cfg.AdminURL, cfg.runsRelay(), cfg.runsTracing())
 	if err != nil {
@@ -447,19 +439,24 @@ func createDatabases(ctx context.Context, adminURL string, relay, tracing bool) 
 			return nil, fmt.Errorf("create database %s: %w", name, err)
 		}
 	}
-	with := func(name string) string {
-		v := *u
-		v.Path = "/" + name
-		return v.String()
-	}
-	d.benchURL, d.floorURL = with(d.bench), with(d.floor)
+	d.benchURL, d.floorURL = d.with(d.bench), d.with(d.floor)
 	if relay {
-		d.relayOffURL, d.relayOnURL = with(d.bench+"_relay_off"), with(d.bench+"_relay_on")
+		d.relayOffURL, d.relayOnURL = d.with(d.bench+"_relay_off"), d.with(d.bench+"_relay_on")
 	}
 	if tracing {
-		d.tracingOffURL, d.tracingOnURL = with(d.bench+"_tracing_off"), with(d.bench+"_tracing_on")
+		d.tracingOffURL, d.tracingOnURL = d.with(d.bench+"_tracing_off"), d.with(d.bench+"_tracing_on")
 	}
 	return d, nil
+}
+
+// with is the URL of the database name on the server of adminURL.
+func (d *databases) with(name string) string {
+	u, err := url.Parse(d.adminURL)
+	if err != nil {
+		return ""
+	}
+	u.Path = "/" + name
+	return u.String()
 }
 
 // drop removes the run's databases, even after an interrupt.

@@ -94,13 +94,19 @@ func benchWith(t *testing.T, env map[string]string) (report, string) {
 	if err := run(t.Context(), func(k string) string { return env[k] }, &stdout); err != nil {
 		t.Fatalf("run: %v\n%s", err, stdout.String())
 	}
-	b, err := os.ReadFile(env["BENCH_OUT"])
+	var rep report
+	readJSON(t, env["BENCH_OUT"], &rep)
+	return rep, stdout.String()
+}
+
+// readJSON reads the JSON a run wrote into v.
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var rep report
-	if err := json.Unmarshal(b, &rep); err != nil {
+	if err := json.Unmarshal(b, v); err != nil {
 		t.Fatal(err)
 	}
-	return rep, stdout.String()
 }

@@ -43,15 +43,8 @@ func loadConfig(getenv func(string) string) (config, error) {
 		NATSURL:  getenv("BENCH_NATS_URL"),
 		Pgbench:  getenv("BENCH_PGBENCH"),
 	}
-	var err error
-	field := func(name, def string, parse func(string) error) {
-		if err != nil {
-			return
-		}
-		if e := parse(or(getenv(name), def)); e != nil {
-			err = fmt.Errorf("%s: %w", name, e)
-		}
-	}
+	env := envFields{getenv: getenv}
+	field := env.field
 	field("BENCH_CLIENTS", "1,8,32", func(s string) (e error) { cfg.Clients, e = positiveInts(s); return })
 	field("BENCH_ROUNDS", "5", func(s string) (e error) { cfg.Rounds, e = positiveInt(s); return })
 	field("BENCH_WARMUP", "500ms", func(s string) (e error) { cfg.Warmup, e = duration(s, 0); return })
@@ -67,6 +60,7 @@ func loadConfig(getenv func(string) string) (config, error) {
 		}
 		return fmt.Errorf("%q: want 1 (add the tracing scenarios) or 0", s)
 	})
+	err := env.err
 	// The measured commands lengthen a long order: they must all fit
 	// before its items stop changing.
 	room := order.MaxEvents - order.ReservedEvents - longWarmup - cfg.LongCommands
@@ -111,6 +105,23 @@ func (c config) runsTracing() bool {
 
 // runsRelay says whether the run includes the relay's scenarios.
 func (c config) runsRelay() bool { return c.runs(relayOffName) || c.runs(relayOnName) }
+
+// envFields parses settings from the environment, one at a time, and
+// keeps the first error, naming its variable.
+type envFields struct {
+	getenv func(string) string
+	err    error
+}
+
+// field parses the variable name, or def when it is empty or unset.
+func (f *envFields) field(name, def string, parse func(string) error) {
+	if f.err != nil {
+		return
+	}
+	if e := parse(or(f.getenv(name), def)); e != nil {
+		f.err = fmt.Errorf("%s: %w", name, e)
+	}
+}
 
 func or(s, def string) string {
 	if s == "" {

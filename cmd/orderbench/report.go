@@ -278,21 +278,29 @@ func (rep report) print(w io.Writer) {
 	rep.printRelay(w)
 	rep.printTracing(w)
 
+	printGoals(w, rep.Goals)
+	if rep.LateCreates > 0 {
+		fmt.Fprintf(w, "\n%d add-item orders were created within a measurement (their pools ran out)\n", rep.LateCreates)
+	}
+}
+
+// printGoals lists the goals, each met or missed.
+func printGoals(w io.Writer, goals []goal) {
 	fmt.Fprintln(w, "\ngoals:")
-	for _, g := range rep.Goals {
+	for _, g := range goals {
 		mark := "met"
 		if !g.Met {
 			mark = "MISSED"
 		}
 		fmt.Fprintf(w, "  %-6s %s: %.2f (want %s)\n", mark, g.Name, g.Measured, g.Target)
 	}
-	if rep.LateCreates > 0 {
-		fmt.Fprintf(w, "\n%d add-item orders were created within a measurement (their pools ran out)\n", rep.LateCreates)
-	}
 }
 
-func (rep report) write(path string) error {
-	b, err := json.MarshalIndent(rep, "", "  ")
+func (rep report) write(path string) error { return writeJSON(path, rep) }
+
+// writeJSON writes a report as indented JSON.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}

@@ -45,16 +45,26 @@ func (h *httpConn) call(method, path string, body []byte, status int) error {
 	return nil
 }
 
-// readData is what the read scenarios read: orders with two items each,
-// five per customer, and each customer's token.
+// readData is what the read scenarios read: orders, their customers and
+// each customer's token. Orders seeded over HTTP have two items each,
+// five per customer; owners, when set, says whose each order is.
 type readData struct {
 	orders    []uuid.UUID
 	customers []uuid.UUID
 	tokens    []string
+	owners    []int
 }
 
-// owner is the index of order i's customer.
+// owner is the index of order i's customer, for orders seeded over HTTP.
 func owner(order int) int { return order / 5 }
+
+// ownerOf is the index of order i's customer.
+func (d readData) ownerOf(i int) int {
+	if d.owners != nil {
+		return d.owners[i]
+	}
+	return owner(i)
+}
 
 // seedOrders creates n orders over HTTP with items items each, 32 at a
 // time, each with its customer's token; customer i owns orders
@@ -130,7 +140,7 @@ func getOrder(addr string, d readData, seed uint64) func(i int) (worker, error) 
 		rng := rand.New(rand.NewPCG(seed, uint64(i)))
 		return httpWorker(addr, func(c *httpConn) error {
 			o := rng.IntN(len(d.orders))
-			c.token = d.tokens[owner(o)]
+			c.token = d.tokens[d.ownerOf(o)]
 			return c.call("GET", "/v1/orders/"+d.orders[o].String(), nil, 200)
 		})
 	}

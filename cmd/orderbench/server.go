@@ -25,6 +25,9 @@ type server struct {
 	done chan error
 	// token authenticates get's requests.
 	token string
+	// readyIn is how long it took from its start to answer /readyz with
+	// 200 (its migrations, run before, not counted).
+	readyIn time.Duration
 }
 
 // startServer migrates the database with the binary, then serves on a free
@@ -55,6 +58,7 @@ func startServer(ctx context.Context, bin, databaseURL, logPath string, auth *to
 	cmd.Env = append(cmd.Env, "ORDERAPI_RATE_COMMANDS=1000000/s burst 1000000", "ORDERAPI_RATE_READS=1000000/s burst 1000000")
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = log, log
+	started := time.Now()
 	if err := cmd.Start(); err != nil {
 		log.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
@@ -65,6 +69,7 @@ func startServer(ctx context.Context, bin, databaseURL, logPath string, auth *to
 		s.stop()
 		return nil, fmt.Errorf("%w; its log: %s\n%s", err, logPath, tail(logPath, 20))
 	}
+	s.readyIn = time.Since(started)
 	return s, nil
 }
 
@@ -77,7 +82,7 @@ func (s *server) waitReady(ctx context.Context) error {
 			return fmt.Errorf("server exited before it was ready: %v", err)
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(50 * time.Millisecond):
+		case <-time.After(10 * time.Millisecond):
 		}
 		resp, err := client.Get("http://" + s.addr + "/readyz")
 		if err == nil {
@@ -135,6 +140,22 @@ func freeAddr() (string, error) {
 	}
 	defer ln.Close()
 	return ln.Addr().String(), nil
+}
+
+// workspace makes a run's temporary folder, which the caller removes, and
+// finds the server binary: bin, or one built into the folder if empty.
+func workspace(ctx context.Context, bin string, stdout io.Writer) (tmp, server string, err error) {
+	if tmp, err = os.MkdirTemp("", "orderbench-"); err != nil {
+		return "", "", err
+	}
+	if bin == "" {
+		fmt.Fprintln(stdout, "building ./cmd/orderapi")
+		if bin, err = buildServer(ctx, tmp); err != nil {
+			os.RemoveAll(tmp)
+			return "", "", err
+		}
+	}
+	return tmp, bin, nil
 }
 
 // buildServer builds cmd/orderapi of the module in the working directory

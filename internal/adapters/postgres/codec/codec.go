@@ -254,9 +254,52 @@ func (c *Codec) EncodeMetadata(m app.Metadata) ([]byte, error) {
 // string, or a document that is not an object: such an event still shows
 // its data, with the metadata it could read.
 func (c *Codec) DecodeMetadata(data []byte) (app.Metadata, error) {
+	// Metadata this service wrote decodes in one pass into its shape, a
+	// sixth of the work of the field-by-field reading below, which every
+	// event of the feed would otherwise pay. Anything that pass refuses
+	// (a value of another type, a name twice, bytes that are not UTF-8)
+	// is read field by field, as before.
+	if m, ok := decodeMetadataShape(data); ok {
+		return m, nil
+	}
+	return decodeMetadataFields(data), nil
+}
+
+// decodeMetadataShape reads metadata of the shape EncodeMetadata writes,
+// other keys ignored; ok is false for any document it does not fit, which
+// decodeMetadataFields reads then.
+func decodeMetadataShape(data []byte) (_ app.Metadata, ok bool) {
+	var j metadataJSON
+	if jsonv2.Unmarshal(data, &j) != nil {
+		return app.Metadata{}, false
+	}
+	return app.Metadata{
+		RequestID:     j.RequestID,
+		CorrelationID: j.CorrelationID,
+		CausationID:   j.CausationID,
+		Principal:     app.Principal{Subject: j.Actor, Roles: rolesNamed(j.ActorRoles), ClientID: j.ClientID},
+		TraceID:       j.TraceID,
+		SpanID:        j.SpanID,
+	}, true
+}
+
+// rolesNamed is the set of the roles named, those orderapi knows.
+func rolesNamed(names []string) app.Roles {
+	var roles app.Roles
+	for _, n := range names {
+		if r, ok := app.ParseRole(n); ok {
+			roles = roles.With(r)
+		}
+	}
+	return roles
+}
+
+// decodeMetadataFields reads each known key on its own, ignoring those
+// whose value is not of its type.
+func decodeMetadataFields(data []byte) app.Metadata {
 	var fields map[string]json.RawMessage
 	if json.Unmarshal(data, &fields) != nil {
-		return app.Metadata{}, nil
+		return app.Metadata{}
 	}
 	text := func(name string) string {
 		var s string
@@ -265,14 +308,9 @@ func (c *Codec) DecodeMetadata(data []byte) (app.Metadata, error) {
 		}
 		return s
 	}
-	var roles app.Roles
 	var names []string
-	if json.Unmarshal(fields["actor_roles"], &names) == nil {
-		for _, n := range names {
-			if r, ok := app.ParseRole(n); ok {
-				roles = roles.With(r)
-			}
-		}
+	if json.Unmarshal(fields["actor_roles"], &names) != nil {
+		names = nil
 	}
 	return app.Metadata{
 		RequestID:     text("request_id"),
@@ -280,10 +318,10 @@ func (c *Codec) DecodeMetadata(data []byte) (app.Metadata, error) {
 		CausationID:   text("causation_id"),
 		Principal: app.Principal{
 			Subject:  text("actor"),
-			Roles:    roles,
+			Roles:    rolesNamed(names),
 			ClientID: text("client_id"),
 		},
 		TraceID: text("trace_id"),
 		SpanID:  text("span_id"),
-	}, nil
+	}
 }

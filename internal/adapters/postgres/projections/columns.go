@@ -62,14 +62,6 @@ func detailsColumns(r eventstore.DetailsRow) []column {
 	}
 }
 
-// summaryOf is the customer_orders row of the same state.
-func summaryOf(r eventstore.DetailsRow) eventstore.SummaryRow {
-	return eventstore.SummaryRow{
-		OrderID: r.OrderID, CustomerID: r.CustomerID, Status: r.Status, Currency: r.Currency, Total: r.Total,
-		ItemCount: r.ItemCount, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt,
-	}
-}
-
 // summaryColumns are the columns of a customer_orders row.
 func summaryColumns(r eventstore.SummaryRow) []column {
 	return []column{

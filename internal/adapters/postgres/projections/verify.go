@@ -260,7 +260,7 @@ func compareOrder(id uuid.UUID, o order.Order, d *eventstore.DetailsRow, sums []
 			continue
 		}
 		found = true
-		for _, diff := range columnDifferences(summaryColumns(c), summaryColumns(summaryOf(want))) {
+		for _, diff := range columnDifferences(summaryColumns(c), summaryColumns(want.Summary())) {
 			add(fmt.Sprintf("customer_orders %s/%s: %s", c.CustomerID, id, diff))
 		}
 	}
