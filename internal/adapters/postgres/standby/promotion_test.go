@@ -2,6 +2,7 @@ package standby_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -125,5 +126,58 @@ func TestPromotedStandbyIsNeverRead(t *testing.T) {
 	}
 	if st := f.state(); st.InRotation || st.Checks != 1 {
 		t.Errorf("standby %+v: want it out of rotation after its one check", st)
+	}
+}
+
+// TestPromotedStandbyIsNeverReadByCoalescedReads: reads of one order that
+// arrive together share one statement, run in the context of the first
+// of them; the promotion it reports discards the answer of every one.
+func TestPromotedStandbyIsNeverReadByCoalescedReads(t *testing.T) {
+	t.Parallel()
+	// Given a standby in rotation, whose next check is an hour away, that
+	// has been promoted and written to since it last answered
+	f := newFixture(t, standby.Config{CheckEvery: time.Hour})
+	p, meta := customer()
+	id, _ := f.createOrder(t, p, meta)
+	f.standby.CatchUp(t, f.primary)
+	if err := f.standby.Promote(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), f.standby.URL("orderapi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	const leaked = 100
+	if _, err := conn.Exec(t.Context(), "UPDATE order_details SET version = version + $2 WHERE order_id = $1", id, leaked); err != nil {
+		t.Fatal(err)
+	}
+
+	// When many reads of the order start at once
+	const readers = 32
+	var (
+		start sync.WaitGroup
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		bad   []string
+	)
+	start.Add(1)
+	for range readers {
+		wg.Go(func() {
+			start.Wait()
+			o, src, err := f.svc.ReadOrder(t.Context(), p, app.OrderQuery{ID: id})
+			if err != nil || o.Version >= leaked {
+				mu.Lock()
+				bad = append(bad, fmt.Sprintf("version %d from %+v (%v)", o.Version, src, err))
+				mu.Unlock()
+			}
+		})
+	}
+	start.Done()
+	wg.Wait()
+
+	// Then every one has the primary's answer
+	if len(bad) > 0 {
+		t.Errorf("%d of %d reads were not the primary's answer, the first: %s", len(bad), readers, bad[0])
 	}
 }
