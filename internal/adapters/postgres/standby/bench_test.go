@@ -20,7 +20,7 @@ import (
 // the standby after waiting for it to replay against the primary at once.
 // docs/performance.md quotes it; run it under the machine's bench lock:
 //
-//	flock /tmp/bench.lock go test ./internal/adapters/postgres/standby -run '^$' -bench ReadAtPosition -benchtime 2000x
+//	go test ./internal/adapters/postgres/standby -run '^$' -bench ReadAtPosition -benchtime 2000x
 func BenchmarkReadAtPosition(b *testing.B) {
 	pc, sc := pgtest.NewReplicated(b, "orderapi")
 	primary := eventstore.New(openPool(b, pc.URL("orderapi")), eventstore.Config{})
