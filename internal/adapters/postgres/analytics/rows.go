@@ -1,13 +1,13 @@
 package analytics
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -71,7 +71,7 @@ func appendItemsJSON(buf []byte, items map[uuid.UUID]int64) []byte {
 		}
 		first = false
 		buf = append(buf, '"')
-		buf = appendUUID(buf, p)
+		buf = postgres.AppendUUID(buf, p)
 		buf = append(buf, '"', ':')
 		if q == 0 {
 			buf = append(buf, "null"...)
@@ -80,21 +80,6 @@ func appendItemsJSON(buf []byte, items map[uuid.UUID]int64) []byte {
 		}
 	}
 	return append(buf, '}')
-}
-
-// appendUUID appends the id in its canonical text form.
-func appendUUID(buf []byte, id uuid.UUID) []byte {
-	var text [36]byte
-	hex.Encode(text[0:8], id[0:4])
-	text[8] = '-'
-	hex.Encode(text[9:13], id[4:6])
-	text[13] = '-'
-	hex.Encode(text[14:18], id[6:8])
-	text[18] = '-'
-	hex.Encode(text[19:23], id[8:10])
-	text[23] = '-'
-	hex.Encode(text[24:], id[10:])
-	return append(buf, text[:]...)
 }
 
 // dailyRow is a row of analytics_daily as read, amounts as numeric text.

@@ -1,7 +1,6 @@
 package eventstore
 
 import (
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strconv"
@@ -9,6 +8,7 @@ import (
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -65,7 +65,7 @@ func appendItemsJSON(dst []byte, items []order.Item) []byte {
 			dst = append(dst, ',')
 		}
 		dst = append(dst, `{"product_id":"`...)
-		dst = appendUUID(dst, it.ProductID)
+		dst = postgres.AppendUUID(dst, it.ProductID)
 		dst = append(dst, `","product_name":`...)
 		// Invalid UTF-8 becomes U+FFFD, as encoding/json writes it; the
 		// domain never holds any.
@@ -77,21 +77,6 @@ func appendItemsJSON(dst []byte, items []order.Item) []byte {
 		dst = append(dst, `"}`...)
 	}
 	return append(dst, ']')
-}
-
-// appendUUID writes u in its canonical text form, as uuid.UUID.String.
-func appendUUID(dst []byte, u uuid.UUID) []byte {
-	var b [36]byte
-	hex.Encode(b[0:8], u[0:4])
-	b[8] = '-'
-	hex.Encode(b[9:13], u[4:6])
-	b[13] = '-'
-	hex.Encode(b[14:18], u[6:8])
-	b[18] = '-'
-	hex.Encode(b[19:23], u[8:10])
-	b[23] = '-'
-	hex.Encode(b[24:], u[10:])
-	return append(dst, b[:]...)
 }
 
 // DetailsFromOrder maps the order's state to its projection row.
