@@ -331,15 +331,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 
 	rep := buildReport(cfg, machine, results, long, stream, lost, lateCreates.Load(), time.Since(started))
 	rep.Traces = traces
-	rep.print(stdout)
-	if err := rep.write(cfg.Out); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nwrote %s in %s\n", cfg.Out, time.Since(started).Round(time.Second))
-	if rep.Errors > 0 || rep.LostWrites > 0 {
-		return fmt.Errorf("%d failed requests and %d acknowledged writes missing", rep.Errors, rep.LostWrites)
-	}
-	return nil
+	return publish(stdout, cfg.Out, started, rep, rep.Errors, rep.LostWrites)
 }
 
 // runLongStreams times commands on long orders against two more servers

@@ -298,6 +298,23 @@ func printGoals(w io.Writer, goals []goal) {
 
 func (rep report) write(path string) error { return writeJSON(path, rep) }
 
+// publish prints a run's report and writes it to out; a run with failed
+// requests or acknowledged writes missing fails, whatever its figures.
+func publish(stdout io.Writer, out string, started time.Time, rep interface {
+	print(io.Writer)
+	write(string) error
+}, failed, lost int) error {
+	rep.print(stdout)
+	if err := rep.write(out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nwrote %s in %s\n", out, time.Since(started).Round(time.Second))
+	if failed > 0 || lost > 0 {
+		return fmt.Errorf("%d failed requests and %d acknowledged writes missing", failed, lost)
+	}
+	return nil
+}
+
 // writeJSON writes a report as indented JSON.
 func writeJSON(path string, v any) error {
 	b, err := json.MarshalIndent(v, "", "  ")

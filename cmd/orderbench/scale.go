@@ -206,15 +206,7 @@ func runScale(ctx context.Context, cfg scaleConfig, stdout io.Writer) (err error
 // end prints the report and writes it.
 func (rep *scaleReport) end(cfg scaleConfig, started time.Time, stdout io.Writer) error {
 	rep.finish(time.Since(started))
-	rep.print(stdout)
-	if err := rep.write(cfg.Out); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nwrote %s in %s\n", cfg.Out, time.Since(started).Round(time.Second))
-	if rep.Errors > 0 || rep.LostWrites > 0 {
-		return fmt.Errorf("%d failed requests and %d acknowledged writes missing", rep.Errors, rep.LostWrites)
-	}
-	return nil
+	return publish(stdout, cfg.Out, started, rep, rep.Errors, rep.LostWrites)
 }
 
 // seedStore migrates and loads one store, and records the load.
