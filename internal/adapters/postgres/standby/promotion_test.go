@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/standby"
@@ -98,17 +99,7 @@ func TestPromotedStandbyIsNeverRead(t *testing.T) {
 	}
 
 	// When it is promoted and the order is changed on it alone
-	if err := f.standby.Promote(); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(t.Context(), f.standby.URL("orderapi"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(t.Context(), "UPDATE order_details SET version = version + $2 WHERE order_id = $1", id, leaked); err != nil {
-		t.Fatal(err)
-	}
+	promoteAndChange(t, f, id, leaked)
 
 	// Then no read shows the change, and from now on the primary answers
 	for i := range 20 {
@@ -140,18 +131,8 @@ func TestPromotedStandbyIsNeverReadByCoalescedReads(t *testing.T) {
 	p, meta := customer()
 	id, _ := f.createOrder(t, p, meta)
 	f.standby.CatchUp(t, f.primary)
-	if err := f.standby.Promote(); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(t.Context(), f.standby.URL("orderapi"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(context.Background())
 	const leaked = 100
-	if _, err := conn.Exec(t.Context(), "UPDATE order_details SET version = version + $2 WHERE order_id = $1", id, leaked); err != nil {
-		t.Fatal(err)
-	}
+	promoteAndChange(t, f, id, leaked)
 
 	// When many reads of the order start at once
 	const readers = 32
@@ -179,5 +160,22 @@ func TestPromotedStandbyIsNeverReadByCoalescedReads(t *testing.T) {
 	// Then every one has the primary's answer
 	if len(bad) > 0 {
 		t.Errorf("%d of %d reads were not the primary's answer, the first: %s", len(bad), readers, bad[0])
+	}
+}
+
+// promoteAndChange promotes the fixture's standby and adds by to the
+// order's version there alone, as a write the primary never had.
+func promoteAndChange(t *testing.T, f *fixture, id uuid.UUID, by int) {
+	t.Helper()
+	if err := f.standby.Promote(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(t.Context(), f.standby.URL("orderapi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(t.Context(), "UPDATE order_details SET version = version + $2 WHERE order_id = $1", id, by); err != nil {
+		t.Fatal(err)
 	}
 }
