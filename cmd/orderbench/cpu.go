@@ -52,6 +52,40 @@ func readCPU(ps procs) cpuUse {
 // pool closing a connection) so still counts, and a process of another
 // cluster on the machine never does.
 func postgresCPU(pm int) time.Duration {
+	if pm == 0 {
+		return sumProcesses(func(_ int, st stat) bool { return st.comm == "postgres" })
+	}
+	return consistentRead(
+		func() time.Duration { st, _ := readStat(pm); return st.reaped },
+		func() time.Duration {
+			return sumProcesses(func(pid int, st stat) bool { return pid == pm || st.ppid == pm })
+		})
+}
+
+// consistentRead adds the reaped children's CPU to that of the live
+// processes, scanned between two reads of the former. A child that the
+// postmaster reaps while /proc is being scanned would otherwise be counted
+// twice (live, then reaped) or not at all (reaped after the postmaster was
+// read, gone before its own entry was), and a window holding such a
+// reading could come out negative. So the scan is repeated until no child
+// was reaped during it; the few retries a busy cluster needs cost
+// milliseconds, and after them the last reading stands.
+func consistentRead(reaped, live func() time.Duration) time.Duration {
+	var sum time.Duration
+	for range 10 {
+		before := reaped()
+		sum = live()
+		after := reaped()
+		sum += after
+		if after == before {
+			break
+		}
+	}
+	return sum
+}
+
+// sumProcesses is the CPU time of the processes that count says count.
+func sumProcesses(count func(pid int, st stat) bool) time.Duration {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	var sum time.Duration
 	for _, p := range stats {
@@ -59,16 +93,8 @@ func postgresCPU(pm int) time.Duration {
 		if err != nil {
 			continue
 		}
-		st, ok := readStat(pid)
-		if !ok {
-			continue
-		}
-		switch {
-		case pm == 0 && st.comm == "postgres", pm != 0 && (pid == pm || st.ppid == pm):
+		if st, ok := readStat(pid); ok && count(pid, st) {
 			sum += processCPU(pid)
-		}
-		if pid == pm {
-			sum += st.reaped
 		}
 	}
 	return sum
