@@ -11,13 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
-	"runtime"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/secretfile"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -90,16 +89,10 @@ func OpenDevKey(dir string) (k *DevKey, created bool, err error) {
 // others may write to (they could put a key of their own there) and a key
 // others may read (they could sign tokens with it).
 func LoadDevKey(dir string) (*DevKey, error) {
-	if err := private(dir, 0o022, "others could put a key of their own in it", "chmod go-w"); err != nil {
-		return nil, err
-	}
 	path := filepath.Join(dir, DevKeyFile)
-	if err := private(path, 0o077, "others could read the key and sign tokens with it", "chmod 600"); err != nil {
-		return nil, err
-	}
-	b, err := os.ReadFile(path)
+	b, err := secretfile.Read(path, "development signing key")
 	if err != nil {
-		return nil, fmt.Errorf("development signing key: %w", err)
+		return nil, err
 	}
 	block, _ := pem.Decode(b)
 	if block == nil || block.Type != "PRIVATE KEY" {
@@ -116,52 +109,14 @@ func LoadDevKey(dir string) (*DevKey, error) {
 	return devKey(key), nil
 }
 
-// private checks that path, if it exists, grants none of the permissions
-// open: risk says what they would allow, fix is the command that removes
-// them.
-func private(path string, open fs.FileMode, risk, fix string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("development signing key: %w", err)
-	}
-	// Windows has no such permission bits.
-	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&open != 0 {
-		return fmt.Errorf("development signing key: permissions %04o for %s are too open: %s; run `%s %s`",
-			perm, path, risk, fix, path)
-	}
-	return nil
-}
-
 // Save keeps the key in dir, never replacing one there: the error wraps
 // fs.ErrExist if dir holds a key already.
 func (k *DevKey) Save(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.key)
 	if err != nil {
 		return err
 	}
-	// Written aside (CreateTemp's mode is 0600), then linked into
-	// place, which fails if the name is taken: a reader never sees half
-	// a key, and two processes starting at once keep one key.
-	tmp, err := os.CreateTemp(dir, ".signing-key-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := pem.Encode(tmp, &pem.Block{Type: "PRIVATE KEY", Bytes: der}); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Link(tmp.Name(), filepath.Join(dir, DevKeyFile))
+	return secretfile.WriteNew(dir, DevKeyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
 }
 
 // KID is the key's id, as tokens and the JWKS name it.

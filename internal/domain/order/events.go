@@ -54,6 +54,9 @@ type Placed struct {
 	OrderID         uuid.UUID
 	ShippingAddress Address
 	TotalAmount     decimal.Decimal
+	// Erased is set on an event read back after its customer's personal
+	// data was erased: ShippingAddress is then empty. See PersonalData.
+	Erased bool
 }
 
 // Shipped records the hand-over to a carrier.
@@ -63,22 +66,26 @@ type Shipped struct {
 	Carrier        string
 }
 
-// Delivered records the delivery; Signature is empty when none was taken.
+// Delivered records the delivery; Signature is empty when none was taken,
+// and when Erased (see Placed).
 type Delivered struct {
 	OrderID     uuid.UUID
 	DeliveredAt time.Time
 	Signature   string
+	Erased      bool
 }
 
 // Cancelled ends a draft or placed order. CancelledBy is the id of the
 // verified principal that cancelled it when Verified is set; events
 // recorded before principals were verified hold the name their request
 // declared, unverified.
+// Reason is empty when Erased (see Placed).
 type Cancelled struct {
 	OrderID     uuid.UUID
 	Reason      string
 	CancelledBy string
 	Verified    bool
+	Erased      bool
 }
 
 func (Created) EventType() string     { return TypeCreated }

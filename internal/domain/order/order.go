@@ -72,6 +72,10 @@ type Order struct {
 	Signature       string
 	CancelReason    string
 	CancelledBy     string
+	// Erased is set once an event whose personal data was erased has been
+	// applied: the fields that held it (ShippingAddress, Signature,
+	// CancelReason) are then empty. Nothing else depends on them.
+	Erased bool
 	// Version is the number of events applied: 1 after Created.
 	Version int
 	// CreatedAt and UpdatedAt are the occurrence times of the first and the
@@ -165,8 +169,12 @@ func (o *Order) Apply(e Event, occurredAt time.Time) {
 			}
 		}
 	case Placed:
-		addr := e.ShippingAddress
-		o.ShippingAddress = &addr
+		if e.Erased {
+			o.ShippingAddress, o.Erased = nil, true
+		} else {
+			addr := e.ShippingAddress
+			o.ShippingAddress = &addr
+		}
 		o.Status = StatusPlaced
 		o.PlacedAt = occurredAt
 	case Shipped:
@@ -176,10 +184,12 @@ func (o *Order) Apply(e Event, occurredAt time.Time) {
 		o.ShippedAt = occurredAt
 	case Delivered:
 		o.Signature = e.Signature
+		o.Erased = o.Erased || e.Erased
 		o.Status = StatusDelivered
 		o.DeliveredAt = e.DeliveredAt
 	case Cancelled:
 		o.CancelReason = e.Reason
+		o.Erased = o.Erased || e.Erased
 		o.CancelledBy = e.CancelledBy
 		o.Status = StatusCancelled
 		o.CancelledAt = occurredAt

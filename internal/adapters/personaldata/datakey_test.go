@@ -1,0 +1,145 @@
+package personaldata
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+)
+
+func testKey(t *testing.T) *DataKey {
+	t.Helper()
+	raw := make([]byte, DataKeySize)
+	rand.Read(raw)
+	k, err := newDataKey(uuid.New(), uuid.New(), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func TestASealedValueOpensOnlyInItsPlaceUnderItsKey(t *testing.T) {
+	// Given a value sealed for one field of one event
+	k, other := testKey(t), testKey(t)
+	place := Place("event", "e1", "shipping_address")
+	sealed := k.Seal([]byte(`{"name":"Ada"}`), place)
+
+	// Then it opens there, to the same bytes
+	if got, err := k.Open(sealed, place); err != nil || string(got) != `{"name":"Ada"}` {
+		t.Fatalf("open: %q, %v", got, err)
+	}
+	// And nowhere else: another event, another field, another key, altered
+	altered := []byte(sealed)
+	altered[len(altered)/2] ^= 1
+	for name, open := range map[string]func() ([]byte, error){
+		"another event": func() ([]byte, error) { return k.Open(sealed, Place("event", "e2", "shipping_address")) },
+		"another field": func() ([]byte, error) { return k.Open(sealed, Place("event", "e1", "signature")) },
+		"another key":   func() ([]byte, error) { return other.Open(sealed, place) },
+		"altered":       func() ([]byte, error) { return k.Open(string(altered), place) },
+		"not sealed":    func() ([]byte, error) { return k.Open("Ada Lovelace", place) },
+	} {
+		if got, err := open(); !errors.Is(err, ErrNotOpened) {
+			t.Errorf("%s: opened to %q, %v", name, got, err)
+		}
+	}
+	// And sealing the same value twice gives two different texts
+	if again := k.Seal([]byte(`{"name":"Ada"}`), place); again == sealed {
+		t.Error("a nonce was reused")
+	}
+}
+
+func TestSealedMembersHideTheirValuesAndOpenToTheSameJSON(t *testing.T) {
+	// Given an event's data with two personal members, one of them null
+	k := testKey(t)
+	data := []byte(`{"order_id":"o1","shipping_address":{"name":"Ada \"Countess\" Lovelace","city":"Lond\u00f6n"},"reason":null,"total_amount":"9.00"}`)
+	fields := []string{"shipping_address", "reason", "signature"}
+	place := func(f string) string { return Place("event", "e1", f) }
+
+	// When its members are sealed
+	sealed, any, err := k.SealMembers(data, fields, place)
+	if err != nil || !any {
+		t.Fatalf("seal: %s, %v, %v", sealed, any, err)
+	}
+
+	// Then the personal values are gone from the text, the others stay
+	if bytes.Contains(sealed, []byte("Ada")) || bytes.Contains(sealed, []byte("Lond")) {
+		t.Errorf("personal data in clear: %s", sealed)
+	}
+	if !bytes.Contains(sealed, []byte(`"total_amount":"9.00"`)) || !bytes.Contains(sealed, []byte(`"reason":null`)) || bytes.Contains(sealed, []byte("signature")) {
+		t.Errorf("other members changed: %s", sealed)
+	}
+	// And opening gives the original members back
+	opened, err := OpenMembers(k, sealed, fields, place)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !sameJSON(t, opened, data) {
+		t.Errorf("opened\n got %s\nwant %s", opened, data)
+	}
+	// And without the key each personal member reads null, the absent one too
+	erased, err := OpenMembers(nil, sealed, fields, place)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"order_id":"o1","shipping_address":null,"reason":null,"total_amount":"9.00","signature":null}`; string(erased) != want {
+		t.Errorf("erased\n got %s\nwant %s", erased, want)
+	}
+}
+
+// sameJSON reports whether a and b are the same JSON value.
+func sameJSON(t *testing.T, a, b []byte) bool {
+	t.Helper()
+	var va, vb any
+	if err := json.Unmarshal(a, &va); err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &vb); err != nil {
+		t.Fatal(err)
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+func TestOpeningRefusesAMemberThatIsNotSealed(t *testing.T) {
+	// Given data whose personal member is in clear where a sealed one belongs
+	k := testKey(t)
+	for _, data := range []string{`{"signature":"Ada"}`, `{"signature":{"x":1}}`, `[1]`, `{"signature":`} {
+		// When it is opened
+		_, err := OpenMembers(k, []byte(data), []string{"signature"}, func(f string) string { return f })
+
+		// Then it is an error, not a guess
+		if err == nil {
+			t.Errorf("%s opened", data)
+		}
+	}
+}
+
+func TestAMasterKeyWrapsDataKeysForTheirRowOnly(t *testing.T) {
+	// Given a master key and a data key wrapped for its row
+	raw := make([]byte, MasterKeySize)
+	rand.Read(raw)
+	m, err := NewFileMasterKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dk := []byte(strings.Repeat("k", DataKeySize))
+	id, customer := uuid.New(), uuid.New()
+	wrapped, _ := m.Wrap(t.Context(), dk, wrapAAD(id, customer))
+
+	// Then it unwraps for that row, not for another
+	if got, err := m.Unwrap(t.Context(), wrapped, wrapAAD(id, customer)); err != nil || !bytes.Equal(got, dk) {
+		t.Fatalf("unwrap: %v", err)
+	}
+	if _, err := m.Unwrap(t.Context(), wrapped, wrapAAD(id, uuid.New())); err == nil {
+		t.Error("unwrapped for another customer")
+	}
+	// And the key's id does not reveal the key, yet is the same for the same key
+	m2, _ := NewFileMasterKey(raw)
+	if m.ID() != m2.ID() || strings.Contains(m.ID(), string(raw[:4])) || !strings.HasPrefix(m.ID(), "file:") {
+		t.Errorf("ids %q, %q", m.ID(), m2.ID())
+	}
+}

@@ -1,0 +1,73 @@
+// Package secretfile keeps secrets in files that only their owner may
+// read: the development signing key, the master key of personal data.
+package secretfile
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+)
+
+// CheckPrivate checks that path grants none of the permissions open, as
+// ssh does of its keys: what names the secret in the error, risk says what
+// the permissions would allow, fix is the command that removes them. The
+// error wraps fs.ErrNotExist when there is no such file.
+func CheckPrivate(path string, open fs.FileMode, what, risk, fix string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	// Windows has no such permission bits.
+	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&open != 0 {
+		return fmt.Errorf("%s: permissions %04o for %s are too open: %s; run `%s %s`",
+			what, perm, path, risk, fix, path)
+	}
+	return nil
+}
+
+// Read reads a secret file, refusing one that others may read or a
+// folder others may write to (they could put a secret of their own in
+// it). The error wraps fs.ErrNotExist when there is no such file.
+func Read(path, what string) ([]byte, error) {
+	if err := CheckPrivate(filepath.Dir(path), 0o022, what, "others could put a file of their own in it", "chmod go-w"); err != nil {
+		return nil, err
+	}
+	if err := CheckPrivate(path, 0o077, what, "others could read it", "chmod 600"); err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return b, nil
+}
+
+// WriteNew keeps content as the file name in dir (made with mode 0700 if
+// missing; the file gets 0600), never replacing one there: the error wraps
+// fs.ErrExist if the name is taken. It is written aside, synced, then
+// linked into place, so that a reader never sees half a secret and two
+// processes starting at once keep one.
+func WriteNew(dir, name string, content []byte) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(dir, "."+name+"-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(content); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Link(tmp.Name(), filepath.Join(dir, name))
+}
