@@ -28,22 +28,51 @@ CREATE TABLE customer_data_keys (
 CREATE UNIQUE INDEX customer_data_keys_live_idx
     ON customer_data_keys (customer_id) WHERE destroyed_at IS NULL;
 
--- The key that sealed the personal fields of a row, NULL for a row that
--- holds none sealed (every event stored before sealing, and every event
--- of a type with no personal data). No foreign key: a row outlives its
+-- The key that sealed an event's personal members, NULL for an event that
+-- holds none sealed (every event stored before sealing, and every event of
+-- a type with no personal data). No foreign key: an event outlives its
 -- key's destruction, and the tables may be distributed by different keys.
 ALTER TABLE events ADD COLUMN personal_key uuid;
-ALTER TABLE order_details ADD COLUMN personal_key uuid;
-ALTER TABLE stream_snapshots ADD COLUMN personal_key uuid;
 
+-- An event is sealed only with a live key. The row lock (FOR SHARE) holds
+-- an erasure of that key back until the append commits, and an append that
+-- waited for an erasure finds the key destroyed: either the event is
+-- recorded before the erasure, and erased with the rest, or it is refused
+-- (SQLSTATE OAKEY) and sealed again with the customer's new key. Without
+-- this, an event sealed with a key its replica had not yet heard was
+-- destroyed would be erased as soon as it was written.
+-- +goose StatementBegin
+CREATE FUNCTION events_check_personal_key() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM 1 FROM customer_data_keys
+      WHERE key_id = NEW.personal_key AND destroyed_at IS NULL
+        FOR SHARE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'data key % is destroyed or unknown', NEW.personal_key
+            USING ERRCODE = 'OAKEY';
+    END IF;
+    RETURN NEW;
+END;
+$$;
+-- +goose StatementEnd
+
+CREATE TRIGGER events_personal_key
+    BEFORE INSERT ON events
+    FOR EACH ROW WHEN (NEW.personal_key IS NOT NULL)
+    EXECUTE FUNCTION events_check_personal_key();
+
+-- A sealed value names its key in its own text (key id, a dot, the sealed
+-- bytes), so that a read model row or a snapshot can hold values of one
+-- customer sealed before and after an erasure.
 -- erased: the order's personal data was erased when the row was written
--- (a row written while it was still readable says so when its key turns
--- out to be destroyed).
+-- (a row written while it was still readable says so once its key is
+-- found destroyed).
 ALTER TABLE order_details ADD COLUMN erased boolean NOT NULL DEFAULT false;
 
 -- +goose Down
 ALTER TABLE order_details DROP COLUMN erased;
-ALTER TABLE stream_snapshots DROP COLUMN personal_key;
-ALTER TABLE order_details DROP COLUMN personal_key;
+DROP TRIGGER events_personal_key ON events;
+DROP FUNCTION events_check_personal_key();
 ALTER TABLE events DROP COLUMN personal_key;
 DROP TABLE customer_data_keys;

@@ -120,6 +120,9 @@ type RecordedEvent struct {
 	// SchemaVersion and Data are then as stored, Data perhaps not of the
 	// type's shape. See ErrEventUnreadable.
 	Unreadable bool
+	// Erased is set when the event's personal data was erased: its
+	// personal fields are then null in Data.
+	Erased bool
 }
 
 // EventQuery selects part of one order's history.

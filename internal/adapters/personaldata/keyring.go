@@ -33,6 +33,11 @@ type KeyStore interface {
 	Key(ctx context.Context, id uuid.UUID) (_ StoredKey, ok bool, err error)
 }
 
+// ErrMasterKey is the error of a data key that the master keys this
+// service was given do not unwrap: a configuration fault, never a fault of
+// the data the key sealed.
+var ErrMasterKey = errors.New("master key")
+
 // ErrErased is the error of Keyring.Key for a key that was destroyed: its
 // customer's personal data was erased.
 var ErrErased = errors.New("personal data erased")
@@ -193,11 +198,11 @@ func (r *Keyring) unwrap(ctx context.Context, s StoredKey) (*DataKey, error) {
 func (r *Keyring) unwrapBytes(ctx context.Context, s StoredKey) ([]byte, error) {
 	master, ok := r.masters.ByID(s.MasterKeyID)
 	if !ok {
-		return nil, fmt.Errorf("data key %s is wrapped by master key %s, which this service was not given", s.ID, s.MasterKeyID)
+		return nil, fmt.Errorf("data key %s is wrapped by %w %s, which this service was not given", s.ID, ErrMasterKey, s.MasterKeyID)
 	}
 	plain, err := master.Unwrap(ctx, s.Wrapped, wrapAAD(s.ID, s.CustomerID))
 	if err != nil {
-		return nil, fmt.Errorf("unwrap data key %s with master key %s: %w", s.ID, s.MasterKeyID, err)
+		return nil, fmt.Errorf("unwrap data key %s with %w %s: %w", s.ID, ErrMasterKey, s.MasterKeyID, err)
 	}
 	return plain, nil
 }

@@ -31,3 +31,16 @@ func WithPersonalDataErased(e Event) Event {
 	}
 	return e
 }
+
+// IsErased reports whether e was read back with its personal data erased.
+func IsErased(e Event) bool {
+	switch e := e.(type) {
+	case Placed:
+		return e.Erased
+	case Delivered:
+		return e.Erased
+	case Cancelled:
+		return e.Erased
+	}
+	return false
+}

@@ -10,6 +10,7 @@ import (
 
 	jsonv2 "github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -121,10 +122,28 @@ func (c *Codec) Encode(e order.Event) (schemaVersion int, data []byte, err error
 		return 0, nil, fmt.Errorf("encode event: no encoder for type %q", e.EventType())
 	}
 	data, err = sh.encode(e)
+	if err == nil && order.IsErased(e) {
+		// Erased personal data reads as null, never as an empty value
+		// that could pass for what was recorded.
+		data, err = personaldata.NullMembers(data, PersonalFields(e.EventType(), sh.version))
+	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("encode %s v%d: %w", e.EventType(), sh.version, err)
 	}
 	return sh.version, data, nil
+}
+
+// Withheld returns data of the type at the schema version with its
+// personal members null: what a reader that needs no personal data
+// decodes (the analytics consumer, the audit of stored events) without
+// opening what was sealed. Decoded, such data gives events whose personal
+// fields are empty; they are not marked erased, and must not be shown.
+func Withheld(eventType string, schemaVersion int, data []byte) ([]byte, error) {
+	fields := PersonalFields(eventType, schemaVersion)
+	if len(fields) == 0 {
+		return data, nil
+	}
+	return personaldata.NullMembers(data, fields)
 }
 
 // Decode reads stored data of the given type and schema version, upcast
@@ -324,4 +343,19 @@ func decodeMetadataFields(data []byte) app.Metadata {
 		TraceID: text("trace_id"),
 		SpanID:  text("span_id"),
 	}
+}
+
+// personalFields are the members of each stored shape that hold personal
+// data (see order's Personal data): the ones the store seals. An older
+// shape keeps its entry for as long as events of it may be stored sealed.
+var personalFields = map[Schema][]string{
+	{order.TypePlaced, 1}:    {"shipping_address"},
+	{order.TypeDelivered, 1}: {"signature"},
+	{order.TypeCancelled, 2}: {"reason"},
+}
+
+// PersonalFields are the members of data of the type at the schema
+// version that hold personal data; none for a shape without any.
+func PersonalFields(eventType string, schemaVersion int) []string {
+	return personalFields[Schema{eventType, schemaVersion}]
 }

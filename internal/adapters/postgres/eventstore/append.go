@@ -9,8 +9,12 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // SQLSTATEs and constraint names the store classifies. They come from
@@ -27,30 +31,30 @@ const (
 // COMMIT, one round trip. ORDER BY feeds the events to the contiguity
 // trigger in version order. See docs/design.md, "The one-statement
 // append" and "Idempotency claims".
-const appendSQL = `
+var appendSQL = `
 WITH appended AS (
-    INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, occurred_at)
+    INSERT INTO events (event_id, stream_id, stream_version, event_type, schema_version, data, metadata, occurred_at, personal_key)
     SELECT e.event_id, @order_id::uuid, @expected_version::integer + e.n, e.event_type, e.schema_version,
-           e.data::jsonb, @metadata::text::jsonb, e.occurred_at
+           e.data::jsonb, @metadata::text::jsonb, e.occurred_at, e.personal_key
       FROM unnest(@event_ids::uuid[], @event_types::text[], @schema_versions::smallint[],
-                  @event_data::text[], @occurred_at::timestamptz[])
-           WITH ORDINALITY AS e(event_id, event_type, schema_version, data, occurred_at, n)
+                  @event_data::text[], @occurred_at::timestamptz[], @personal_keys::uuid[])
+           WITH ORDINALITY AS e(event_id, event_type, schema_version, data, occurred_at, personal_key, n)
      ORDER BY e.n
     RETURNING position
 ), details AS (
     INSERT INTO order_details AS d (
         order_id, customer_id, status, currency, items, item_count, total,
         shipping_address, tracking_number, carrier, signature, cancel_reason, cancelled_by,
-        version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at)
+        version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at, erased)
     VALUES (
         @order_id::uuid, @customer_id::uuid, @status::text, @currency::text, @items::text::jsonb,
         @item_count::integer, @total::text::numeric,
         @shipping_address::text::jsonb, @tracking_number::text, @carrier::text, @signature::text,
         @cancel_reason::text, @cancelled_by::text,
         @version::integer, @created_at::timestamptz, @updated_at::timestamptz, @placed_at::timestamptz,
-        @shipped_at::timestamptz, @delivered_at::timestamptz, @cancelled_at::timestamptz)
+        @shipped_at::timestamptz, @delivered_at::timestamptz, @cancelled_at::timestamptz, @erased::boolean)
     ON CONFLICT (order_id) DO UPDATE SET
-` + OrderDetailsUpdate + `
+` + appendDetailsUpdate + `
     WHERE d.version < EXCLUDED.version
 ), summary AS (
     INSERT INTO customer_orders AS c (
@@ -82,17 +86,22 @@ var appendStatement = postgres.CompileNamed(appendSQL)
 // says meanwhile: see sendAppend.
 func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err error) {
 	defer postgres.MarkUnavailable(&err)
-	named, err := s.appendArgs(c)
+	sql, args, err := s.appendStatement(ctx, c)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
-	sql, args, err := appendStatement.Bind(named)
-	if err != nil {
-		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
-	}
-	for attempt := 1; ; attempt++ {
+	for attempt, resealed := 1, 0; ; attempt++ {
 		last, err := s.sendAppend(ctx, c, sql, args)
 		switch {
+		case isKeyDestroyed(err) && resealed < 2:
+			// The customer was erased since this replica last heard:
+			// seal again, with the customer's new key.
+			resealed++
+			s.keys.Forget(c.State.CustomerID)
+			if sql, args, err = s.appendStatement(ctx, c); err != nil {
+				return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
+			}
+			continue
 		case err == nil:
 			if s.announce != nil {
 				s.announce.Appended()
@@ -117,10 +126,20 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 	}
 }
 
+// appendStatement is the statement that appends c, and its arguments.
+func (s *Store) appendStatement(ctx context.Context, c app.Commit) (string, []any, error) {
+	named, err := s.appendArgs(ctx, c)
+	if err != nil {
+		return "", nil, err
+	}
+	return appendStatement.Bind(named)
+}
+
 // appendArgs checks that the commit is coherent and lays it out as the
-// statement's parameters: the events as parallel arrays, the state as the
-// projection row.
-func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
+// statement's parameters: the events as parallel arrays, sealed, the
+// state as the projection row, its personal columns set only where the
+// commit records them.
+func (s *Store) appendArgs(ctx context.Context, c app.Commit) (pgx.StrictNamedArgs, error) {
 	if len(c.Events) == 0 {
 		return nil, errors.New("commit has no events")
 	}
@@ -144,13 +163,31 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 		versions   = make([]int16, n)
 		data       = make([]string, n)
 		occurredAt = make([]time.Time, n)
+		eventKeys  = make([]pgtype.UUID, n)
+		// recorded: the personal fields of the state this commit sets.
+		recorded [len(personalKeys{})]bool
+		key      *personaldata.DataKey
 	)
 	for i, e := range c.Events {
 		if e.Event == nil {
 			return nil, fmt.Errorf("event %d is nil", i)
 		}
+		if order.IsErased(e.Event) {
+			return nil, fmt.Errorf("event %d has its personal data erased: only a stored event reads so", i)
+		}
 		v, d, err := s.codec.Encode(e.Event)
 		if err != nil {
+			return nil, fmt.Errorf("event %d: %w", i, err)
+		}
+		if f := stateField(e.Event); f >= 0 {
+			recorded[f] = true
+			if key == nil && s.keys != nil {
+				if key, err = s.keys.ForSealing(ctx, c.State.CustomerID); err != nil {
+					return nil, err
+				}
+			}
+		}
+		if d, eventKeys[i], err = sealEvent(key, e.ID, codec.Schema{EventType: e.Event.EventType(), Version: v}, d); err != nil {
 			return nil, fmt.Errorf("event %d: %w", i, err)
 		}
 		ids[i], types[i], versions[i], data[i], occurredAt[i] = e.ID, e.Event.EventType(), int16(v), string(d), e.OccurredAt
@@ -158,6 +195,18 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 	row, err := DetailsFromOrder(c.State)
 	if err != nil {
 		return nil, err
+	}
+	// The other personal columns keep what the commits that recorded
+	// them wrote.
+	for i, col := range detailsColumnsOf(&row) {
+		if !recorded[i] {
+			*col = nil
+		}
+	}
+	if key != nil {
+		if err := sealDetails(&row, func(int) (*personaldata.DataKey, error) { return key, nil }); err != nil {
+			return nil, err
+		}
 	}
 	// NULLs claim no idempotency key.
 	var idemPrincipal, idemKey, fingerprint, ttl any
@@ -176,6 +225,7 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 		"schema_versions":       versions,
 		"event_data":            data,
 		"occurred_at":           occurredAt,
+		"personal_keys":         eventKeys,
 		"customer_id":           postgres.UUID(row.CustomerID),
 		"status":                row.Status,
 		"currency":              row.Currency,
@@ -195,11 +245,19 @@ func (s *Store) appendArgs(c app.Commit) (pgx.StrictNamedArgs, error) {
 		"shipped_at":            row.ShippedAt,
 		"delivered_at":          row.DeliveredAt,
 		"cancelled_at":          row.CancelledAt,
+		"erased":                row.Erased,
 		"idempotency_principal": idemPrincipal,
 		"idempotency_key":       idemKey,
 		"fingerprint":           fingerprint,
 		"claim_ttl_us":          ttl,
 	}, nil
+}
+
+// isKeyDestroyed reports whether PostgreSQL refused the append because
+// an event was sealed with a key that is no longer live.
+func isKeyDestroyed(err error) bool {
+	pgErr, ok := errors.AsType[*pgconn.PgError](err)
+	return ok && pgErr.Code == sqlstateKeyDestroyed
 }
 
 // isVersionConflict reports whether PostgreSQL refused the append because

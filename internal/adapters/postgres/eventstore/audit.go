@@ -15,7 +15,7 @@ import (
 // auditSQL reads every stored event's data, in table order: a sequential
 // scan, the cheapest way through them all.
 const auditSQL = `
-SELECT event_id, stream_id, stream_version, position, event_type, schema_version, data, occurred_at, recorded_at FROM events`
+SELECT event_id, stream_id, stream_version, position, event_type, schema_version, data, occurred_at, recorded_at, personal_key FROM events`
 
 // EventAudit is what AuditEvents found.
 type EventAudit struct {
@@ -42,7 +42,7 @@ func (s *Store) AuditEvents(ctx context.Context, max int) (_ EventAudit, err err
 		st    StoredEvent
 	)
 	_, err = pgx.ForEachRow(rows, []any{&st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion, &st.Data,
-		envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}, func() error {
+		envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}, &st.PersonalKey}, func() error {
 		audit.Read++
 		if _, err := st.Decode(s.codec); err != nil {
 			u, _ := errors.AsType[*app.UnreadableEventError](err)

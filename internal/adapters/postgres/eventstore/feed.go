@@ -44,7 +44,7 @@ WITH snapshot AS MATERIALIZED (
         END AS w
 )
 SELECT transaction_id, event_id, stream_id, stream_version, position, event_type, schema_version,
-       data, metadata, occurred_at, recorded_at
+       data, metadata, occurred_at, recorded_at, personal_key
   FROM events
  WHERE (transaction_id, position) > ($1::xid8, $2::bigint)
    AND transaction_id < (SELECT w FROM watermark)
@@ -66,7 +66,7 @@ func (s *Store) ReadFeed(ctx context.Context, q app.FeedQuery) (_ []app.Recorded
 	if err != nil {
 		return nil, fmt.Errorf("read feed: %w", err)
 	}
-	events, err := pgx.CollectRows(rows, s.scanRecordedEvent)
+	events, err := s.recordedEvents(ctx, rows)
 	if err != nil {
 		return nil, fmt.Errorf("read feed: %w", err)
 	}
@@ -114,11 +114,7 @@ func FeedEvents(ctx context.Context, db postgres.Querier, after app.FeedCursor, 
 	if err != nil {
 		return nil, err
 	}
-	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (StoredEvent, error) {
-		var st StoredEvent
-		err := row.Scan(st.targets()...)
-		return st, err
-	})
+	return pgx.CollectRows(rows, scanStoredEvent)
 }
 
 // feedLagSQL counts the committed events after a cursor and reads the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -26,25 +27,21 @@ func (s *Store) foldStream(ctx context.Context, id uuid.UUID, from order.Order, 
 	if err := s.foldInto(ctx, id, &f, b); err != nil {
 		return order.Order{}, err
 	}
-	return f.o, nil
+	return f.Order, nil
 }
 
 // foldInto is foldStream on a fold in progress.
 func (s *Store) foldInto(ctx context.Context, id uuid.UUID, f *fold, b bound) error {
-	from := f.o.Version
+	from := f.Order.Version
 	sql, args := streamSQL(id, from, b)
 	rows, err := s.pool.Query(ctx, sql, args...)
 	if err != nil {
 		return fmt.Errorf("read stream after version %d: %w", from, err)
 	}
-	var (
-		version, schemaVersion int
-		eventType              string
-		data                   []byte
-		occurredAt             time.Time
-	)
-	_, err = pgx.ForEachRow(rows, []any{&version, &eventType, &schemaVersion, &data, envelopeTime{&occurredAt}}, func() error {
-		return f.step(s, id, version, eventType, schemaVersion, data, occurredAt)
+	st := StoredEvent{OrderID: id}
+	_, err = pgx.ForEachRow(rows, []any{&st.Version, &st.Type, &st.SchemaVersion, &st.Data, envelopeTime{&st.OccurredAt},
+		postgres.ScanUUID(&st.EventID), &st.PersonalKey}, func() error {
+		return f.step(ctx, s, &st)
 	})
 	if err != nil {
 		return fmt.Errorf("read stream after version %d: %w", from, err)
@@ -64,7 +61,7 @@ const keptPerFold = 32
 // given is the starting state's own, when it has one: it proves that the
 // stream reaches that version, and is skipped.
 type fold struct {
-	o order.Order
+	Replay
 	// within: the starting state's own event has been seen. There is no
 	// event 0: the empty state is within every bound.
 	within bool
@@ -79,64 +76,106 @@ type fold struct {
 	folded int
 }
 
-// snapshotState is a state worth a snapshot, with its stream's until.
+// snapshotState is a state worth a snapshot, with its stream's until and
+// the keys of its personal fields.
 type snapshotState struct {
 	state order.Order
 	until time.Time
+	keys  personalKeys
 }
 
 func newFold(from order.Order, until time.Time, every int) fold {
-	return fold{o: from, within: from.Version == 0, until: until, every: every}
+	return fold{Replay: Replay{Order: from}, within: from.Version == 0, until: until, every: every}
 }
 
 // errNoAnchor: the first event read is not the starting state's own.
 var errNoAnchor = errors.New("the starting state's own event is not the first read")
 
 // step takes the next event read.
-func (f *fold) step(s *Store, id uuid.UUID, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) error {
+func (f *fold) step(ctx context.Context, s *Store, st *StoredEvent) error {
 	if !f.within {
-		if version != f.o.Version {
-			return fmt.Errorf("stream has version %d where %d was expected: %w", version, f.o.Version, errNoAnchor)
+		if st.Version != f.Order.Version {
+			return fmt.Errorf("stream has version %d where %d was expected: %w", st.Version, f.Order.Version, errNoAnchor)
 		}
 		f.within = true
 		return nil
 	}
-	if _, err := s.ApplyStored(id, &f.o, version, eventType, schemaVersion, data, occurredAt); err != nil {
+	if _, err := s.Apply(ctx, &f.Replay, st); err != nil {
 		return err
 	}
 	f.folded++
-	if occurredAt.After(f.until) {
-		f.until = occurredAt.UTC()
+	if st.OccurredAt.After(f.until) {
+		f.until = st.OccurredAt.UTC()
 	}
-	if f.every > 0 && f.o.Version%f.every == 0 {
+	if f.every > 0 && f.Order.Version%f.every == 0 {
 		if len(f.kept) == keptPerFold {
 			f.kept = append(f.kept[:0], f.kept[1:]...)
 		}
 		// The state is shared, not copied: an Order changes only through
 		// Apply, which never writes into a slice another copy holds.
-		f.kept = append(f.kept, snapshotState{state: f.o, until: f.until})
+		f.kept = append(f.kept, snapshotState{state: f.Order, until: f.until, keys: f.keys})
 	}
 	return nil
 }
 
-// ApplyStored folds one stored event, the next of o's stream (order id's),
-// into o, and returns it decoded. Every replay goes through it: Load, and
-// the projections' verification and rebuild, so that they fold exactly as
-// the commands do.
-func (s *Store) ApplyStored(id uuid.UUID, o *order.Order, version int, eventType string, schemaVersion int, data []byte, occurredAt time.Time) (order.Event, error) {
-	// Apply counts versions; a stream that skips one would silently
-	// give the state the wrong version.
-	if version != o.Version+1 {
-		return nil, fmt.Errorf("stream has version %d after %d", version, o.Version)
+// Replay is a stream being folded, as every replay folds it (Load, the
+// projections' verification and rebuild): the state so far, and the keys
+// that sealed its personal fields, so that a read model or a snapshot
+// written from it seals each again with its own key.
+type Replay struct {
+	Order order.Order
+	keys  personalKeys
+}
+
+// Apply folds st, the next event of r's stream, into r; see ApplyStored.
+func (s *Store) Apply(ctx context.Context, r *Replay, st *StoredEvent) (order.Event, error) {
+	e, err := s.ApplyStored(ctx, &r.Order, st)
+	if err == nil {
+		r.keys.track(e, st)
 	}
-	e, err := s.codec.Decode(eventType, schemaVersion, data)
-	if err == nil && !order.InTimeBounds(occurredAt) {
-		err = errTimeOutOfBounds
+	return e, err
+}
+
+// ApplyStored folds one stored event, the next of o's stream, into o, with
+// its personal data opened, and returns it decoded. Every replay goes
+// through it: Load, and the projections' verification and rebuild, so
+// that they fold exactly as the commands do.
+func (s *Store) ApplyStored(ctx context.Context, o *order.Order, st *StoredEvent) (order.Event, error) {
+	if err := nextOf(o, st); err != nil {
+		return nil, err
 	}
+	return s.applied(o, st, func() (order.Event, error) { return s.open(ctx, st) })
+}
+
+// ApplyWithheld is ApplyStored for a replay that needs no personal data
+// (the analytics recount): it opens nothing, and o's personal fields stay
+// empty.
+func (s *Store) ApplyWithheld(o *order.Order, st *StoredEvent) (order.Event, error) {
+	if err := nextOf(o, st); err != nil {
+		return nil, err
+	}
+	return s.applied(o, st, func() (order.Event, error) { return st.Decode(s.codec) })
+}
+
+// nextOf checks that st is the next event of o's stream. Apply counts
+// versions; a stream that skips one would silently give the state the
+// wrong version.
+func nextOf(o *order.Order, st *StoredEvent) error {
+	if st.Version != o.Version+1 {
+		return fmt.Errorf("stream has version %d after %d", st.Version, o.Version)
+	}
+	return nil
+}
+
+// applied applies the event decode gives to o, counting an unreadable one.
+func (s *Store) applied(o *order.Order, st *StoredEvent, decode func() (order.Event, error)) (order.Event, error) {
+	e, err := decode()
 	if err != nil {
-		s.unreadable.Add(1)
-		return nil, &app.UnreadableEventError{OrderID: id, Version: version, Type: eventType, SchemaVersion: schemaVersion, Err: err}
+		if _, ok := errors.AsType[*app.UnreadableEventError](err); ok {
+			s.unreadable.Add(1)
+		}
+		return nil, err
 	}
-	o.Apply(e, occurredAt.UTC())
+	o.Apply(e, st.OccurredAt.UTC())
 	return e, nil
 }

@@ -77,7 +77,7 @@ func boundSQL(kind boundKind, from string) string {
 var streamSQLs = func() (texts [boundKinds]string) {
 	for kind := range boundKinds {
 		texts[kind] = `
-SELECT stream_version, event_type, schema_version, data, occurred_at
+SELECT stream_version, event_type, schema_version, data, occurred_at, event_id, personal_key
   FROM events
  WHERE stream_id = $1 AND stream_version >= $2` + boundSQL(kind, "$2") + `
  ORDER BY stream_version`

@@ -36,13 +36,19 @@ type DetailsRow struct {
 	Signature       *string
 	CancelReason    *string
 	CancelledBy     *string
-	Version         int
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
-	PlacedAt        *time.Time
-	ShippedAt       *time.Time
-	DeliveredAt     *time.Time
-	CancelledAt     *time.Time
+	// Erased: the order's personal data was erased when the row was
+	// written. ShippingAddress, Signature and CancelReason hold sealed
+	// text in the table (see sealDetails); in a row read through the
+	// store they are open, and a value whose key was destroyed is nil
+	// with Erased set.
+	Erased      bool
+	Version     int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	PlacedAt    *time.Time
+	ShippedAt   *time.Time
+	DeliveredAt *time.Time
+	CancelledAt *time.Time
 }
 
 // itemJSON is one element of order_details.items.
@@ -104,6 +110,7 @@ func DetailsFromOrder(o order.Order) (DetailsRow, error) {
 		Signature:       nullText(o.Signature),
 		CancelReason:    nullText(o.CancelReason),
 		CancelledBy:     nullText(o.CancelledBy),
+		Erased:          o.Erased,
 		Version:         o.Version,
 		CreatedAt:       o.CreatedAt,
 		UpdatedAt:       o.UpdatedAt,
@@ -136,6 +143,7 @@ func (r DetailsRow) toOrder() (order.Order, error) {
 		Signature:      textOrEmpty(r.Signature),
 		CancelReason:   textOrEmpty(r.CancelReason),
 		CancelledBy:    textOrEmpty(r.CancelledBy),
+		Erased:         r.Erased,
 		Version:        r.Version,
 		CreatedAt:      r.CreatedAt.UTC(),
 		UpdatedAt:      r.UpdatedAt.UTC(),
@@ -235,20 +243,33 @@ func timeOrZero(t *time.Time) time.Time {
 	return t.UTC()
 }
 
-// The SET lists of the two read models' upserts, shared by the append
-// statement and a rebuild's writes, so that both always write every column.
-const (
-	OrderDetailsUpdate = `
+// The SET lists of the two read models' upserts. A rebuild's writes set
+// every column; the append's set a personal column only when its commit
+// records one (see Personal data in personal.go), and keep erased once set.
+var (
+	OrderDetailsUpdate = orderDetailsSet(`
+        shipping_address = EXCLUDED.shipping_address, signature = EXCLUDED.signature,
+        cancel_reason = EXCLUDED.cancel_reason, erased = EXCLUDED.erased`)
+	appendDetailsUpdate = orderDetailsSet(`
+        shipping_address = coalesce(EXCLUDED.shipping_address, d.shipping_address),
+        signature = coalesce(EXCLUDED.signature, d.signature),
+        cancel_reason = coalesce(EXCLUDED.cancel_reason, d.cancel_reason), erased = d.erased OR EXCLUDED.erased`)
+)
+
+// orderDetailsSet is the SET list of an order_details upsert, with
+// personal setting its personal columns.
+func orderDetailsSet(personal string) string {
+	return `
         customer_id = EXCLUDED.customer_id, status = EXCLUDED.status, currency = EXCLUDED.currency,
         items = EXCLUDED.items, item_count = EXCLUDED.item_count, total = EXCLUDED.total,
-        shipping_address = EXCLUDED.shipping_address, tracking_number = EXCLUDED.tracking_number,
-        carrier = EXCLUDED.carrier, signature = EXCLUDED.signature,
-        cancel_reason = EXCLUDED.cancel_reason, cancelled_by = EXCLUDED.cancelled_by,
+        tracking_number = EXCLUDED.tracking_number, carrier = EXCLUDED.carrier, cancelled_by = EXCLUDED.cancelled_by,
         version = EXCLUDED.version, created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at,
         placed_at = EXCLUDED.placed_at, shipped_at = EXCLUDED.shipped_at,
-        delivered_at = EXCLUDED.delivered_at, cancelled_at = EXCLUDED.cancelled_at`
-	CustomerOrdersUpdate = `
+        delivered_at = EXCLUDED.delivered_at, cancelled_at = EXCLUDED.cancelled_at,` + personal
+}
+
+// CustomerOrdersUpdate is the SET list of a customer_orders upsert.
+const CustomerOrdersUpdate = `
         status = EXCLUDED.status, currency = EXCLUDED.currency, total = EXCLUDED.total,
         item_count = EXCLUDED.item_count, version = EXCLUDED.version,
         created_at = EXCLUDED.created_at, updated_at = EXCLUDED.updated_at`
-)

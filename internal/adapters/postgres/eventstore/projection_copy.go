@@ -17,7 +17,7 @@ import (
 var DetailsColumns = []string{
 	"order_id", "customer_id", "status", "currency", "items", "item_count", "total",
 	"shipping_address", "tracking_number", "carrier", "signature", "cancel_reason", "cancelled_by",
-	"version", "created_at", "updated_at", "placed_at", "shipped_at", "delivered_at", "cancelled_at",
+	"version", "created_at", "updated_at", "placed_at", "shipped_at", "delivered_at", "cancelled_at", "erased",
 }
 
 // CopyValues are the row's values for DetailsColumns. JSON goes as the
@@ -32,7 +32,7 @@ func (r DetailsRow) CopyValues() ([]any, error) {
 	return []any{
 		[16]byte(r.OrderID), [16]byte(r.CustomerID), r.Status, r.Currency, r.Items, r.ItemCount, total,
 		r.ShippingAddress, r.TrackingNumber, r.Carrier, r.Signature, r.CancelReason, r.CancelledBy,
-		r.Version, r.CreatedAt, r.UpdatedAt, r.PlacedAt, r.ShippedAt, r.DeliveredAt, r.CancelledAt,
+		r.Version, r.CreatedAt, r.UpdatedAt, r.PlacedAt, r.ShippedAt, r.DeliveredAt, r.CancelledAt, r.Erased,
 	}, nil
 }
 

@@ -2,6 +2,7 @@ package eventstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/bits"
 	"slices"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
@@ -23,7 +26,7 @@ import (
 const orderDetailsSelect = `
 SELECT order_id, customer_id, status, currency, items::text, item_count, total::text,
        shipping_address::text, tracking_number, carrier, signature, cancel_reason, cancelled_by,
-       version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at
+       version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at, erased
   FROM order_details`
 
 // maxOrdersPerRead bounds the orders one statement reads.
@@ -98,21 +101,28 @@ func (s *Store) readOrders(ctx context.Context, ids []uuid.UUID) ([]coalesce.Res
 	targets := []any{
 		postgres.ScanUUID(&r.OrderID), postgres.ScanUUID(&r.CustomerID), &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
 		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
-		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt,
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt, &r.Erased,
 	}
+	found := make([]DetailsRow, 0, len(ids))
 	for rows.Next() {
 		r = DetailsRow{}
 		if err := rows.Scan(targets...); err != nil {
 			return nil, err
 		}
+		found = append(found, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Opened once the rows are read: opening may ask the key store.
+	for _, r := range found {
 		i := slices.Index(ids, r.OrderID)
 		if i < 0 {
 			return nil, fmt.Errorf("order %s was not asked for", r.OrderID)
 		}
-		results[i].Value, results[i].Err = r.toOrder()
-	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+		if results[i].Err = s.OpenDetails(ctx, &r); results[i].Err == nil {
+			results[i].Value, results[i].Err = r.toOrder()
+		}
 	}
 	return results, nil
 }
@@ -211,7 +221,7 @@ func (s *Store) CustomerOrderAt(ctx context.Context, customerID uuid.UUID, c app
 // no limit.
 const orderEventsSQL = `
 SELECT transaction_id, event_id, stream_id, stream_version, position, event_type, schema_version,
-       data, metadata, occurred_at, recorded_at
+       data, metadata, occurred_at, recorded_at, personal_key
   FROM events
  WHERE stream_id = $1 AND stream_version > $2
  ORDER BY stream_version
@@ -239,7 +249,7 @@ func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.Reco
 	if err != nil {
 		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, err)
 	}
-	events, err := pgx.CollectRows(rows, s.scanRecordedEvent)
+	events, err := s.recordedEvents(ctx, rows)
 	if err != nil {
 		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, err)
 	}
@@ -257,35 +267,80 @@ func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.Reco
 	return []app.RecordedEvent{}, nil
 }
 
-// scanRecordedEvent reads one row of orderEventsSQL or feedSQL, bringing its data to
-// the current shape through the codec.
-func (s *Store) scanRecordedEvent(row pgx.CollectableRow) (app.RecordedEvent, error) {
-	var st StoredEvent
-	if err := row.Scan(st.targets()...); err != nil {
-		return app.RecordedEvent{}, err
+// recordedEvents reads the rows of orderEventsSQL or feedSQL, bringing
+// their data to the current shape through the codec.
+func (s *Store) recordedEvents(ctx context.Context, rows pgx.Rows) ([]app.RecordedEvent, error) {
+	stored, err := pgx.CollectRows(rows, scanStoredEvent)
+	if err != nil {
+		return nil, err
 	}
-	return s.recorded(st)
+	events := make([]app.RecordedEvent, len(stored))
+	for i := range stored {
+		if events[i], err = s.recorded(ctx, stored[i]); err != nil {
+			return nil, err
+		}
+	}
+	return events, nil
+}
+
+// scanStoredEvent reads one row of orderEventsSQL or feedSQL.
+func scanStoredEvent(row pgx.CollectableRow) (StoredEvent, error) {
+	var st StoredEvent
+	err := row.Scan(st.targets()...)
+	return st, err
 }
 
 // targets are where a row of feedSQL or orderEventsSQL scans into.
 func (st *StoredEvent) targets() []any {
 	return []any{&st.TransactionID, &st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion,
-		&st.Data, &st.Metadata, envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}}
+		&st.Data, &st.Metadata, envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}, &st.PersonalKey}
 }
 
-// Decode decodes the event as every reader does: its data by the codec,
-// its envelope's times held to the domain's bounds. It fails with an
+// Decode decodes the event for a reader that needs no personal data (the
+// analytics consumer, the audit of stored events): its data by the codec
+// with the personal members withheld (see codec.Withheld), its envelope's
+// times held to the domain's bounds. It fails with an
 // *app.UnreadableEventError naming the event.
 func (st *StoredEvent) Decode(c *codec.Codec) (order.Event, error) {
-	e, err := c.Decode(st.Type, st.SchemaVersion, st.Data)
-	if err == nil && !(order.InTimeBounds(st.OccurredAt) && order.InTimeBounds(st.RecordedAt)) {
+	data, err := st.Data, error(nil)
+	if st.PersonalKey.Valid {
+		data, err = codec.Withheld(st.Type, st.SchemaVersion, data)
+	}
+	return st.decode(c, data, false, err)
+}
+
+// decode decodes data, the event's data opened or withheld, marking the
+// event erased if its personal data was; err is the failure to get data.
+func (st *StoredEvent) decode(c *codec.Codec, data []byte, erased bool, err error) (order.Event, error) {
+	var e order.Event
+	if err == nil {
+		e, err = c.Decode(st.Type, st.SchemaVersion, data)
+	}
+	// A fold reads no recorded_at.
+	if err == nil && !(order.InTimeBounds(st.OccurredAt) && (st.RecordedAt.IsZero() || order.InTimeBounds(st.RecordedAt))) {
 		err = errTimeOutOfBounds
 	}
 	if err != nil {
 		return nil, &app.UnreadableEventError{OrderID: st.OrderID, Version: st.Version, EventID: st.EventID,
 			Position: st.Position, Type: st.Type, SchemaVersion: st.SchemaVersion, Err: err}
 	}
+	if erased {
+		e = order.WithPersonalDataErased(e)
+	}
 	return e, nil
+}
+
+// open decodes the event for a reader that shows it: its personal
+// members opened, or erased where its key was destroyed.
+// A value that does not open makes the event unreadable; any other
+// failure (the key store, the master key) is not the event's, and is
+// returned as it is.
+func (s *Store) open(ctx context.Context, st *StoredEvent) (order.Event, error) {
+	data, erased, err := s.openEvent(ctx, st)
+	if err != nil && !errors.Is(err, personaldata.ErrNotOpened) {
+		return nil, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
+	}
+	return st.decode(s.codec, data, erased, err)
 }
 
 // StoredEvent is an events row as read, before decoding.
@@ -298,6 +353,9 @@ type StoredEvent struct {
 	SchemaVersion          int
 	Data, Metadata         []byte
 	OccurredAt, RecordedAt time.Time
+	// PersonalKey is the data key that sealed the data's personal
+	// members; not Valid when none are sealed.
+	PersonalKey pgtype.UUID
 }
 
 // recorded decodes a stored event and re-encodes its data in the current
@@ -305,7 +363,7 @@ type StoredEvent struct {
 // An event this build cannot decode keeps its stored type, version and
 // data, marked Unreadable: the feed and the history go on past it, and it
 // is counted (UnreadableEvents).
-func (s *Store) recorded(st StoredEvent) (app.RecordedEvent, error) {
+func (s *Store) recorded(ctx context.Context, st StoredEvent) (app.RecordedEvent, error) {
 	meta, err := s.codec.DecodeMetadata(st.Metadata)
 	if err != nil {
 		return app.RecordedEvent{}, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
@@ -323,11 +381,14 @@ func (s *Store) recorded(st StoredEvent) (app.RecordedEvent, error) {
 		OccurredAt:    st.OccurredAt.UTC(),
 		RecordedAt:    st.RecordedAt.UTC(),
 	}
-	e, err := st.Decode(s.codec)
+	e, err := s.open(ctx, &st)
 	if err == nil {
 		// Type, like Data and SchemaVersion, is what the codec writes today.
-		r.Type = e.EventType()
+		r.Type, r.Erased = e.EventType(), order.IsErased(e)
 		r.SchemaVersion, r.Data, err = s.codec.Encode(e)
+	}
+	if _, unreadable := errors.AsType[*app.UnreadableEventError](err); err != nil && !unreadable {
+		return app.RecordedEvent{}, err
 	}
 	if err != nil {
 		s.unreadable.Add(1)

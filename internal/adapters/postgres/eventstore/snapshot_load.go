@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
-	"github.com/orderapi/orderapi/internal/adapters/postgres/snapshot"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -33,10 +32,11 @@ WITH snap AS (
      ORDER BY version DESC
      LIMIT 1
 )
-SELECT true AS is_snapshot, version, '' AS event_type, 0 AS schema_version, state AS data, occurred_until AS occurred_at
+SELECT true AS is_snapshot, version, '' AS event_type, 0 AS schema_version, state AS data, occurred_until AS occurred_at,
+       NULL::uuid AS event_id, NULL::uuid AS personal_key
   FROM snap
 UNION ALL
-SELECT false, stream_version, event_type, schema_version, data, occurred_at
+SELECT false, stream_version, event_type, schema_version, data, occurred_at, event_id, personal_key
   FROM events
  WHERE stream_id = $1 AND stream_version >= ` + from + boundSQL(kind, from) + `
  ORDER BY version, is_snapshot DESC`
@@ -65,23 +65,24 @@ func (s *Store) loadFromSnapshot(ctx context.Context, id uuid.UUID, b bound) (or
 		unusable int // the version of a row that cannot be used
 		reason   error
 
-		isSnapshot             bool
-		version, schemaVersion int
-		eventType              string
-		data                   []byte
-		occurredAt             time.Time
+		isSnapshot bool
+		eventID    *uuid.UUID
+		ev         = StoredEvent{OrderID: id}
 	)
-	_, err = pgx.ForEachRow(rows, []any{&isSnapshot, &version, &eventType, &schemaVersion, &data, envelopeTime{&occurredAt}}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&isSnapshot, &ev.Version, &ev.Type, &ev.SchemaVersion, &ev.Data, envelopeTime{&ev.OccurredAt},
+		&eventID, &ev.PersonalKey}, func() error {
 		if isSnapshot {
-			st, err := snapshot.Decode(id, version, data)
+			st, keys, err := s.openSnapshot(ctx, id, ev.Version, ev.Data)
 			if err != nil {
-				unusable, reason = version, err
+				unusable, reason = ev.Version, err
 				return errUnusableSnapshot
 			}
-			f, from = newFold(st, occurredAt.UTC(), sn.every), version
+			f, from = newFold(st, ev.OccurredAt.UTC(), sn.every), ev.Version
+			f.keys = keys
 			return nil
 		}
-		err := f.step(s, id, version, eventType, schemaVersion, data, occurredAt)
+		ev.EventID = *eventID
+		err := f.step(ctx, s, &ev)
 		if errors.Is(err, errNoAnchor) && from > 0 {
 			unusable, reason = from, err
 			return errUnusableSnapshot
@@ -100,7 +101,7 @@ func (s *Store) loadFromSnapshot(ctx context.Context, id uuid.UUID, b bound) (or
 		return order.Order{}, fmt.Errorf("read snapshot and stream: %w", err)
 	}
 	sn.folded.Add(uint64(f.folded))
-	if f.o.Version == 0 {
+	if f.Order.Version == 0 {
 		return order.Order{}, order.ErrNotFound
 	}
 
@@ -112,5 +113,5 @@ func (s *Store) loadFromSnapshot(ctx context.Context, id uuid.UUID, b bound) (or
 	if len(f.kept) > 0 || unusable > 0 {
 		sn.offer(snapshotWrite{id: id, states: f.kept, unusable: unusable, reason: reason})
 	}
-	return f.o, nil
+	return f.Order, nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/projections"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -19,7 +20,7 @@ import (
 func snapshotStore(t *testing.T, every int) (*eventstore.Store, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.New(t)
-	return eventstore.New(pool, eventstore.Config{SnapshotEvery: every}), pool
+	return eventstore.New(pool, eventstore.Config{SnapshotEvery: every, Keyring: eventstoretest.Keyring(t, pool)}), pool
 }
 
 // longOrder appends an order of n events: created, then a line added and

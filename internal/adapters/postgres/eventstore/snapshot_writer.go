@@ -119,6 +119,9 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 		if err != nil {
 			return 0, err
 		}
+		if data, err = s.sealSnapshot(ctx, o, st.keys, data); err != nil {
+			return 0, err
+		}
 		versions[i], untils[i], states[i] = int32(o.Version), st.until, string(data)
 	}
 	var unusable any // NULL: no row to delete regardless

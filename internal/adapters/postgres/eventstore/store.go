@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
@@ -23,6 +24,8 @@ type Store struct {
 	snapsErr error
 	// announce, if set, is told of every committed append.
 	announce *notify.Announcer
+	// keys seals and opens personal data; nil: it is written in clear.
+	keys *personaldata.Keyring
 	// orders answers GetOrder: the reads that arrive while others run
 	// are made in one statement.
 	orders *coalesce.Coalescer[uuid.UUID, order.Order]
@@ -55,6 +58,11 @@ type Config struct {
 	// Announcer, if set, is told of every committed append, so that the
 	// Listeners of every replica wake.
 	Announcer *notify.Announcer
+	// Keyring seals each customer's personal data with the customer's
+	// data key, and opens it. The service always gives one; without one,
+	// personal data is written in clear (tests of other concerns) and
+	// sealed data cannot be read.
+	Keyring *personaldata.Keyring
 	// Reads bounds how GetOrder coalesces the reads of this store's pool:
 	// how many statements run at once, how many orders each reads (at
 	// most 64). The zero value is coalesce's defaults.
@@ -64,7 +72,7 @@ type Config struct {
 // New returns a Store over a pool whose database has been migrated.
 func New(pool *pgxpool.Pool, cfg Config) *Store {
 	s := &Store{pool: pool, codec: codec.New(codec.Config{DefaultCurrency: cfg.DefaultCurrency}), announce: cfg.Announcer,
-		outcomeWait: appendOutcomeWait, endWait: resolveWait / 2, endSession: endSessionSQL}
+		keys: cfg.Keyring, outcomeWait: appendOutcomeWait, endWait: resolveWait / 2, endSession: endSessionSQL}
 	reads := cfg.Reads
 	if reads.MaxBatch < 1 || reads.MaxBatch > maxOrdersPerRead {
 		reads.MaxBatch = maxOrdersPerRead
@@ -82,6 +90,10 @@ func (s *Store) Close() { s.orders.Close() }
 
 // Pool is the pool the store reads and writes through.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
+// Keyring is the keyring the store seals and opens personal data with;
+// nil when it writes it in clear.
+func (s *Store) Keyring() *personaldata.Keyring { return s.keys }
 
 // Codec is the event codec the store reads and writes with.
 func (s *Store) Codec() *codec.Codec { return s.codec }

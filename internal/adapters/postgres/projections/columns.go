@@ -20,7 +20,7 @@ import (
 // eventstore.DetailsRow.
 const detailsColumnsSQL = `order_id, customer_id, status, currency, items::text, item_count, total::text,
        shipping_address::text, tracking_number, carrier, signature, cancel_reason, cancelled_by,
-       version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at`
+       version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at, erased`
 
 // summaryColumnsSQL is customer_orders' columns as scanned into a
 // eventstore.SummaryRow.
@@ -30,7 +30,7 @@ func scanDetailsRow(row pgx.CollectableRow) (eventstore.DetailsRow, error) {
 	var r eventstore.DetailsRow
 	err := row.Scan(&r.OrderID, &r.CustomerID, &r.Status, &r.Currency, &r.Items, &r.ItemCount, &r.Total,
 		&r.ShippingAddress, &r.TrackingNumber, &r.Carrier, &r.Signature, &r.CancelReason, &r.CancelledBy,
-		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt)
+		&r.Version, &r.CreatedAt, &r.UpdatedAt, &r.PlacedAt, &r.ShippedAt, &r.DeliveredAt, &r.CancelledAt, &r.Erased)
 	return r, err
 }
 
@@ -52,6 +52,7 @@ func detailsColumns(r eventstore.DetailsRow) []column {
 		{"signature", quoteOrNull(r.Signature)},
 		{"cancel_reason", quoteOrNull(r.CancelReason)},
 		{"cancelled_by", quoteOrNull(r.CancelledBy)},
+		{"erased", strconv.FormatBool(r.Erased)},
 		{"version", strconv.Itoa(r.Version)},
 		{"created_at", showTime(&r.CreatedAt)},
 		{"updated_at", showTime(&r.UpdatedAt)},

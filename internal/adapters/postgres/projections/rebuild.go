@@ -135,7 +135,7 @@ func (s *store) rebuildInline(ctx context.Context, conn *pgx.Conn, tables []stri
 // fill replays every stream of one snapshot into the next tables, writing
 // on conn, and returns the snapshot (as text) and the streams replayed.
 func (s *store) fill(ctx context.Context, conn *pgx.Conn, tables []string) (snapshot string, orders int, err error) {
-	w := &rowWriter{conn: conn, tables: tables}
+	w := &rowWriter{store: s.Store, conn: conn, tables: tables}
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&snapshot); err != nil {
 			return err

@@ -116,7 +116,7 @@ func TestVerifyPassesOnAConsistentStore(t *testing.T) {
 func TestVerifyWhateverTheDateStyle(t *testing.T) {
 	t.Parallel()
 	// Given a consistent store on a database set to another DateStyle
-	_, pool, _ := projectedStore(t)
+	s, pool, _ := projectedStore(t)
 	ctx := context.Background()
 	db := pool.Config().ConnConfig.Database
 	if _, err := pool.Exec(ctx, "ALTER DATABASE "+pgx.Identifier{db}.Sanitize()+" SET datestyle = 'SQL, DMY'"); err != nil {
@@ -128,7 +128,7 @@ func TestVerifyWhateverTheDateStyle(t *testing.T) {
 	}
 	defer fresh.Close()
 	// When it is verified
-	rep := verifyProjections(t, eventstore.New(fresh, eventstore.Config{}))
+	rep := verifyProjections(t, eventstore.New(fresh, eventstore.Config{Keyring: s.Keyring()}))
 	// Then it has no differences
 	if rep.Total != 0 {
 		t.Fatalf("differences on a consistent store:\n%s", strings.Join(rep.Differences, "\n"))

@@ -8,6 +8,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -71,13 +73,21 @@ type eventRow struct {
 	OccurredAt    time.Time
 	TransactionID uint64
 	Position      int64
+	EventID       uuid.UUID
+	PersonalKey   pgtype.UUID
+}
+
+// stored is the row as the store replays it.
+func (e *eventRow) stored() *eventstore.StoredEvent {
+	return &eventstore.StoredEvent{EventID: e.EventID, OrderID: e.StreamID, Version: e.Version, Type: e.Type,
+		SchemaVersion: e.SchemaVersion, Data: e.Data, OccurredAt: e.OccurredAt, PersonalKey: e.PersonalKey}
 }
 
 // eventColumns and eventsInStreamOrder read every event, stream after
 // stream, each in version order: the stream-version key's index order;
 // eventsInStreamOrderWhere those of the streams a condition (%s) keeps.
 const (
-	eventColumns        = `stream_id, stream_version, event_type, schema_version, data, occurred_at, transaction_id, position`
+	eventColumns        = `stream_id, stream_version, event_type, schema_version, data, occurred_at, transaction_id, position, event_id, personal_key`
 	eventsInStreamOrder = `
 SELECT ` + eventColumns + `
   FROM events
@@ -106,36 +116,36 @@ func (r *streams) peekID(ctx context.Context) (uuid.UUID, bool, error) {
 
 // fold replays the next stream, which must be id's, through the store's
 // fold; each, if not nil, sees every event with the states around it.
-// It returns the state and the number of events.
-func (r *streams) fold(ctx context.Context, id uuid.UUID, each func(before, after order.Order, e order.Event, row *eventRow)) (order.Order, int, error) {
+// It returns the replay and the number of events.
+func (r *streams) fold(ctx context.Context, id uuid.UUID, each func(before, after order.Order, e order.Event, row *eventRow)) (*eventstore.Replay, int, error) {
 	var (
-		o order.Order
+		o eventstore.Replay
 		n int
 	)
 	for {
 		row, err := r.events.peek(ctx)
 		if err != nil {
-			return order.Order{}, n, err
+			return nil, n, err
 		}
 		if row == nil || row.StreamID != id {
-			return o, n, nil
+			return &o, n, nil
 		}
-		before := o
-		e, err := r.s.ApplyStored(id, &o, row.Version, row.Type, row.SchemaVersion, row.Data, row.OccurredAt)
+		before := o.Order
+		e, err := r.s.Apply(ctx, &o, row.stored())
 		if err != nil {
 			// Skip the rest of the stream, so the caller may go on.
 			for row != nil && row.StreamID == id {
 				r.events.pop()
 				var perr error
 				if row, perr = r.events.peek(ctx); perr != nil {
-					return order.Order{}, n, perr
+					return nil, n, perr
 				}
 			}
-			return order.Order{}, n, fmt.Errorf("replay order %s: %w", id, err)
+			return nil, n, fmt.Errorf("replay order %s: %w", id, err)
 		}
 		n++
 		if each != nil {
-			each(before, o, e, row)
+			each(before, o.Order, e, row)
 		}
 		r.events.pop()
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgactivity"
 	"github.com/orderapi/orderapi/internal/app"
-	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
 
@@ -155,17 +155,17 @@ func (s *store) catchUp(ctx context.Context, tx pgx.Tx, tables []string, ids []u
 	if err != nil {
 		return 0, fmt.Errorf("catch up: %w", err)
 	}
-	w := &rowWriter{conn: tx.Conn(), tables: tables}
-	var o order.Order
+	w := &rowWriter{store: s.Store, conn: tx.Conn(), tables: tables}
+	var o eventstore.Replay
 	for i, e := range events {
 		if i > 0 && e.StreamID != events[i-1].StreamID {
-			o = order.Order{}
+			o = eventstore.Replay{}
 		}
-		if _, err := s.ApplyStored(e.StreamID, &o, e.Version, e.Type, e.SchemaVersion, e.Data, e.OccurredAt); err != nil {
+		if _, err := s.Apply(ctx, &o, e.stored()); err != nil {
 			return 0, fmt.Errorf("catch up order %s: %w", e.StreamID, err)
 		}
 		if i == len(events)-1 || events[i+1].StreamID != e.StreamID {
-			if err := w.add(ctx, o); err != nil {
+			if err := w.add(ctx, &o); err != nil {
 				return 0, err
 			}
 		}

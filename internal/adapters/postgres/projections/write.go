@@ -9,7 +9,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/app"
-	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // rebuildBatch is how many orders a rebuild writes per statement.
@@ -17,21 +16,21 @@ const rebuildBatch = 500
 
 // nextDetailsSQL upserts rows into order_details_next from parallel
 // arrays, one statement per batch: the columns and casts of appendSQL.
-const nextDetailsSQL = `
+var nextDetailsSQL = `
 INSERT INTO order_details_next AS d (
     order_id, customer_id, status, currency, items, item_count, total,
     shipping_address, tracking_number, carrier, signature, cancel_reason, cancelled_by,
-    version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at)
+    version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at, erased)
 SELECT u.order_id, u.customer_id, u.status, u.currency, u.items::jsonb, u.item_count, u.total::numeric,
        u.shipping_address::jsonb, u.tracking_number, u.carrier, u.signature, u.cancel_reason, u.cancelled_by,
-       u.version, u.created_at, u.updated_at, u.placed_at, u.shipped_at, u.delivered_at, u.cancelled_at
+       u.version, u.created_at, u.updated_at, u.placed_at, u.shipped_at, u.delivered_at, u.cancelled_at, u.erased
   FROM unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[],
               $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::text[],
               $14::integer[], $15::timestamptz[], $16::timestamptz[], $17::timestamptz[], $18::timestamptz[],
-              $19::timestamptz[], $20::timestamptz[])
+              $19::timestamptz[], $20::timestamptz[], $21::boolean[])
        AS u(order_id, customer_id, status, currency, items, item_count, total,
             shipping_address, tracking_number, carrier, signature, cancel_reason, cancelled_by,
-            version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at)
+            version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at, erased)
     ON CONFLICT (order_id) DO UPDATE SET
 ` + eventstore.OrderDetailsUpdate
 
@@ -51,16 +50,21 @@ SELECT u.customer_id, u.order_id, u.status, u.currency, u.total::numeric, u.item
 // rowWriter writes replayed states into the next tables of a rebuild, a
 // batch per statement.
 type rowWriter struct {
+	store   *eventstore.Store
 	conn    *pgx.Conn
 	tables  []string
 	pending []eventstore.DetailsRow
 }
 
-// add queues the state's rows, writing the batch when it is full.
-func (w *rowWriter) add(ctx context.Context, o order.Order) error {
-	r, err := eventstore.DetailsFromOrder(o)
+// add queues the rows of a replayed state, its personal data sealed again
+// with the keys it was sealed with, writing the batch when it is full.
+func (w *rowWriter) add(ctx context.Context, o *eventstore.Replay) error {
+	r, err := eventstore.DetailsFromOrder(o.Order)
+	if err == nil {
+		err = w.store.SealDetails(ctx, &r, o)
+	}
 	if err != nil {
-		return fmt.Errorf("order %s: %w", o.ID, err)
+		return fmt.Errorf("order %s: %w", o.Order.ID, err)
 	}
 	w.pending = append(w.pending, r)
 	if len(w.pending) >= rebuildBatch {
@@ -80,6 +84,7 @@ func (w *rowWriter) flush(ctx context.Context) error {
 		statuses, currencies, items, totals       = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
 		addresses, tracking, carriers, signatures = make([]*string, n), make([]*string, n), make([]*string, n), make([]*string, n)
 		reasons, cancelledBy                      = make([]*string, n), make([]*string, n)
+		erased                                    = make([]bool, n)
 		counts, versions                          = make([]int64, n), make([]int64, n)
 		created, updated                          = make([]time.Time, n), make([]time.Time, n)
 		placed, shipped, delivered, cancelled     = make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n), make([]*time.Time, n)
@@ -89,6 +94,7 @@ func (w *rowWriter) flush(ctx context.Context) error {
 		addresses[i], tracking[i], carriers[i], signatures[i], reasons[i], cancelledBy[i] = r.ShippingAddress, r.TrackingNumber, r.Carrier, r.Signature, r.CancelReason, r.CancelledBy
 		counts[i], versions[i], created[i], updated[i] = r.ItemCount, int64(r.Version), r.CreatedAt, r.UpdatedAt
 		placed[i], shipped[i], delivered[i], cancelled[i] = r.PlacedAt, r.ShippedAt, r.DeliveredAt, r.CancelledAt
+		erased[i] = r.Erased
 	}
 	batch := &pgx.Batch{}
 	for _, t := range w.tables {
@@ -96,7 +102,7 @@ func (w *rowWriter) flush(ctx context.Context) error {
 		case app.ProjectionOrderDetails:
 			batch.Queue(nextDetailsSQL, ids, customers, statuses, currencies, items, counts, totals,
 				addresses, tracking, carriers, signatures, reasons, cancelledBy,
-				versions, created, updated, placed, shipped, delivered, cancelled)
+				versions, created, updated, placed, shipped, delivered, cancelled, erased)
 		case app.ProjectionCustomerOrders:
 			batch.Queue(nextSummariesSQL, customers, ids, statuses, currencies, totals, counts, versions, created, updated)
 		}

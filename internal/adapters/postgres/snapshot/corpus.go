@@ -31,6 +31,7 @@ func snapshotCorpus() [][]corpusEvent {
 		draft    = uuid.MustParse("0193a000-0000-7000-8000-00000000a002")
 		placed   = uuid.MustParse("0193a000-0000-7000-8000-00000000a003")
 		unsigned = uuid.MustParse("0193a000-0000-7000-8000-00000000a004")
+		erased   = uuid.MustParse("0193a000-0000-7000-8000-00000000a005")
 		widget   = uuid.MustParse("0193a000-0000-7000-8000-00000000b001")
 		gadget   = uuid.MustParse("0193a000-0000-7000-8000-00000000b002")
 		absent   = uuid.MustParse("0193a000-0000-7000-8000-00000000b003")
@@ -94,6 +95,14 @@ func snapshotCorpus() [][]corpusEvent {
 			ev(order.Placed{OrderID: unsigned, ShippingAddress: bareAddr, TotalAmount: price("8.638")}),
 			ev(order.Shipped{OrderID: unsigned, TrackingNumber: "JD014600006281234567", Carrier: "DHL"}),
 			ev(order.Delivered{OrderID: unsigned, DeliveredAt: time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)}),
+		},
+		// Placed, and read after its customer's personal data was erased;
+		// then cancelled with a reason recorded afterwards.
+		{
+			ev(order.Created{OrderID: erased, CustomerID: customer, Currency: "EUR"}),
+			ev(order.ItemAdded{OrderID: erased, ProductID: widget, ProductName: "Widget", Quantity: 3, UnitPrice: unit("2.50")}),
+			ev(order.WithPersonalDataErased(order.Placed{OrderID: erased, ShippingAddress: fullAddr, TotalAmount: price("7.50")})),
+			ev(order.Cancelled{OrderID: erased, Reason: "asked to", CancelledBy: "staff:lin", Verified: true}),
 		},
 	}
 }

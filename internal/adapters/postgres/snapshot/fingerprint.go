@@ -15,7 +15,10 @@ import (
 // snapshotRevision is raised by hand when the fold changes in a way the
 // corpus cannot show (a branch no corpus stream takes), so that snapshots
 // written before the change stop being trusted.
-const snapshotRevision = 1
+//
+// 2: personal members are sealed (snapshots of revision 1 hold them in
+// clear and are never read again).
+const snapshotRevision = 2
 
 // Fingerprint names what a stored snapshot depends on besides the
 // events: the snapshot encoding and the fold. It is a SHA-256 over the
@@ -79,7 +82,12 @@ func (ce corpusEvent) decode(c *codec.Codec) (order.Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return c.Decode(ce.event.EventType(), v, data)
+	e, err := c.Decode(ce.event.EventType(), v, data)
+	if err == nil && order.IsErased(ce.event) {
+		// As the store reads an event whose key was destroyed.
+		e = order.WithPersonalDataErased(e)
+	}
+	return e, err
 }
 
 // describeType writes out a type's shape: struct fields with their names,

@@ -28,6 +28,7 @@ type snapshotJSON struct {
 	Signature       string               `json:"signature,omitempty"`
 	CancelReason    string               `json:"cancel_reason,omitempty"`
 	CancelledBy     string               `json:"cancelled_by,omitempty"`
+	Erased          bool                 `json:"erased,omitempty"`
 	Version         int                  `json:"version"`
 	CreatedAt       string               `json:"created_at,omitempty"`
 	UpdatedAt       string               `json:"updated_at,omitempty"`
@@ -56,6 +57,10 @@ type snapshotAddressJSON struct {
 	Country    string `json:"country"`
 }
 
+// PersonalFields are the members of an encoded state that hold personal
+// data: the ones the store seals.
+var PersonalFields = []string{"shipping_address", "signature", "cancel_reason"}
+
 // Encode returns the stored JSON of a state.
 func Encode(o order.Order) ([]byte, error) {
 	j := snapshotJSON{
@@ -68,6 +73,7 @@ func Encode(o order.Order) ([]byte, error) {
 		Signature:      o.Signature,
 		CancelReason:   o.CancelReason,
 		CancelledBy:    o.CancelledBy,
+		Erased:         o.Erased,
 		Version:        o.Version,
 		CreatedAt:      snapshotTime(o.CreatedAt),
 		UpdatedAt:      snapshotTime(o.UpdatedAt),
@@ -127,6 +133,7 @@ func Decode(id uuid.UUID, version int, data []byte) (order.Order, error) {
 		Signature:      j.Signature,
 		CancelReason:   j.CancelReason,
 		CancelledBy:    j.CancelledBy,
+		Erased:         j.Erased,
 		Version:        j.Version,
 	}
 	if j.Items != nil {

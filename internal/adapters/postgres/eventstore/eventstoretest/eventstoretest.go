@@ -5,12 +5,15 @@ package eventstoretest
 
 import (
 	"context"
+	"crypto/rand"
 	"reflect"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -27,11 +30,27 @@ var T0 = time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)
 var Address = order.Address{Name: "Ada Lovelace", Line1: "1 Analytical Way", City: "London", PostalCode: "N1 9GU", Country: "GB"}
 
 // New gives the test a store over a fresh, migrated database of its
-// own, and the pool for raw SQL.
+// own, sealing personal data as the service does, and the pool for raw
+// SQL.
 func New(t *testing.T) (*eventstore.Store, *pgxpool.Pool) {
 	t.Helper()
 	pool := pgtest.New(t)
-	return eventstore.New(pool, eventstore.Config{}), pool
+	return eventstore.New(pool, eventstore.Config{Keyring: Keyring(t, pool)}), pool
+}
+
+// Keyring returns a keyring over the pool's key store, under a master key
+// made for the test.
+func Keyring(t testing.TB, pool *pgxpool.Pool) *personaldata.Keyring {
+	t.Helper()
+	raw := make([]byte, personaldata.MasterKeySize)
+	if _, err := rand.Read(raw); err != nil {
+		t.Fatal(err)
+	}
+	master, err := personaldata.NewFileMasterKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return personaldata.NewKeyring(datakeys.New(pool), personaldata.NewMasterKeys(master))
 }
 
 // CommitOf builds the commit a command makes, the way app.Service does:
