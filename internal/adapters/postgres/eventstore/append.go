@@ -42,10 +42,7 @@ WITH appended AS (
      ORDER BY e.n
     RETURNING position
 ), details AS (
-    INSERT INTO order_details AS d (
-        order_id, customer_id, status, currency, items, item_count, total,
-        shipping_address, tracking_number, carrier, signature, cancel_reason, cancelled_by,
-        version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at, erased)
+    INSERT INTO order_details AS d (` + orderDetailsColumns + `)
     VALUES (
         @order_id::uuid, @customer_id::uuid, @status::text, @currency::text, @items::text::jsonb,
         @item_count::integer, @total::text::numeric,
@@ -57,8 +54,7 @@ WITH appended AS (
 ` + appendDetailsUpdate + `
     WHERE d.version < EXCLUDED.version
 ), summary AS (
-    INSERT INTO customer_orders AS c (
-        customer_id, order_id, status, currency, total, item_count, version, created_at, updated_at)
+    INSERT INTO customer_orders AS c (` + customerOrdersColumns + `)
     VALUES (
         @customer_id::uuid, @order_id::uuid, @status::text, @currency::text, @total::text::numeric,
         @item_count::integer, @version::integer, @created_at::timestamptz, @updated_at::timestamptz)
@@ -74,6 +70,16 @@ WITH appended AS (
 )
 SELECT max(position) FROM appended`
 
+// The columns the append statements write, in the order of their values.
+const (
+	orderDetailsColumns = `
+        order_id, customer_id, status, currency, items, item_count, total,
+        shipping_address, tracking_number, carrier, signature, cancel_reason, cancelled_by,
+        version, created_at, updated_at, placed_at, shipped_at, delivered_at, cancelled_at, erased`
+	customerOrdersColumns = `
+        customer_id, order_id, status, currency, total, item_count, version, created_at, updated_at`
+)
+
 // appendStatement is appendSQL with positional parameters.
 var appendStatement = postgres.CompileNamed(appendSQL)
 
@@ -86,19 +92,24 @@ var appendStatement = postgres.CompileNamed(appendSQL)
 // says meanwhile: see sendAppend.
 func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err error) {
 	defer postgres.MarkUnavailable(&err)
-	sql, args, err := s.appendStatement(ctx, c)
+	row, sql, args, err := s.appendStatement(ctx, c)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
 	for attempt, resealed := 1, 0; ; attempt++ {
-		last, err := s.sendAppend(ctx, c, sql, args)
+		var last int64
+		if attempt == 1 {
+			last, err = s.sendShared(ctx, &pendingAppend{ctx: ctx, commit: c, row: &row, sql: sql, args: args})
+		} else {
+			last, err = s.sendAppend(ctx, c, sql, args)
+		}
 		switch {
 		case isKeyDestroyed(err) && resealed < 2:
 			// The customer was erased since this replica last heard:
 			// seal again, with the customer's new key.
 			resealed++
 			s.keys.Forget(c.State.CustomerID)
-			if sql, args, err = s.appendStatement(ctx, c); err != nil {
+			if row, sql, args, err = s.appendStatement(ctx, c); err != nil {
 				return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 			}
 			continue
@@ -126,131 +137,161 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 	}
 }
 
-// appendStatement is the statement that appends c, and its arguments.
-func (s *Store) appendStatement(ctx context.Context, c app.Commit) (string, []any, error) {
-	named, err := s.appendArgs(ctx, c)
+// appendRow is one commit laid out for the append statements: the events
+// as parallel arrays, the state as the projection row, the idempotency
+// claim as NULLs when there is none.
+type appendRow struct {
+	orderID    uuid.UUID
+	expected   int
+	metadata   string
+	ids        []uuid.UUID
+	types      []string
+	versions   []int16
+	data       []string
+	occurredAt []time.Time
+	// eventKeys name the key that sealed each event's personal members.
+	eventKeys   []pgtype.UUID
+	row         DetailsRow
+	principal   *string
+	key         *string
+	fingerprint []byte
+	ttl         *int64
+}
+
+// appendStatement is the commit laid out, and the one-commit statement
+// that appends it with its arguments.
+func (s *Store) appendStatement(ctx context.Context, c app.Commit) (appendRow, string, []any, error) {
+	row, err := s.appendArgs(ctx, c)
 	if err != nil {
-		return "", nil, err
+		return appendRow{}, "", nil, err
 	}
-	return appendStatement.Bind(named)
+	sql, args, err := appendStatement.Bind(row.named())
+	return row, sql, args, err
 }
 
 // appendArgs checks that the commit is coherent and lays it out as the
-// statement's parameters: the events as parallel arrays, sealed, the
-// state as the projection row, its personal columns set only where the
-// commit records them.
-func (s *Store) appendArgs(ctx context.Context, c app.Commit) (pgx.StrictNamedArgs, error) {
+// statements' parameters: the events sealed, the state as the projection
+// row, its personal columns set only where the commit records them.
+func (s *Store) appendArgs(ctx context.Context, c app.Commit) (appendRow, error) {
 	if len(c.Events) == 0 {
-		return nil, errors.New("commit has no events")
+		return appendRow{}, errors.New("commit has no events")
 	}
 	if c.ExpectedVersion < 0 {
-		return nil, fmt.Errorf("expected version %d is negative", c.ExpectedVersion)
+		return appendRow{}, fmt.Errorf("expected version %d is negative", c.ExpectedVersion)
 	}
 	// The projections are written from State, so a State that is not the
 	// stream after these events would make them lie.
 	if want := c.ExpectedVersion + len(c.Events); c.State.ID != c.OrderID || c.State.Version != want {
-		return nil, fmt.Errorf("state is order %s at version %d, want order %s at version %d",
+		return appendRow{}, fmt.Errorf("state is order %s at version %d, want order %s at version %d",
 			c.State.ID, c.State.Version, c.OrderID, want)
 	}
 	metadata, err := s.codec.EncodeMetadata(c.Metadata)
 	if err != nil {
-		return nil, err
+		return appendRow{}, err
 	}
 	n := len(c.Events)
+	r := appendRow{
+		orderID:    c.OrderID,
+		expected:   c.ExpectedVersion,
+		metadata:   string(metadata),
+		ids:        make([]uuid.UUID, n),
+		types:      make([]string, n),
+		versions:   make([]int16, n),
+		data:       make([]string, n),
+		occurredAt: make([]time.Time, n),
+		eventKeys:  make([]pgtype.UUID, n),
+	}
 	var (
-		ids        = make([]uuid.UUID, n)
-		types      = make([]string, n)
-		versions   = make([]int16, n)
-		data       = make([]string, n)
-		occurredAt = make([]time.Time, n)
-		eventKeys  = make([]pgtype.UUID, n)
 		// recorded: the personal fields of the state this commit sets.
 		recorded [len(personalKeys{})]bool
 		key      *personaldata.DataKey
 	)
 	for i, e := range c.Events {
 		if e.Event == nil {
-			return nil, fmt.Errorf("event %d is nil", i)
+			return appendRow{}, fmt.Errorf("event %d is nil", i)
 		}
 		if order.IsErased(e.Event) {
-			return nil, fmt.Errorf("event %d has its personal data erased: only a stored event reads so", i)
+			return appendRow{}, fmt.Errorf("event %d has its personal data erased: only a stored event reads so", i)
 		}
 		v, d, err := s.codec.Encode(e.Event)
 		if err != nil {
-			return nil, fmt.Errorf("event %d: %w", i, err)
+			return appendRow{}, fmt.Errorf("event %d: %w", i, err)
 		}
 		if f := stateField(e.Event); f >= 0 {
 			recorded[f] = true
 			if key == nil && s.keys != nil {
 				if key, err = s.keys.ForSealing(ctx, c.State.CustomerID); err != nil {
-					return nil, err
+					return appendRow{}, err
 				}
 			}
 		}
-		if d, eventKeys[i], err = sealEvent(key, e.ID, codec.Schema{EventType: e.Event.EventType(), Version: v}, d); err != nil {
-			return nil, fmt.Errorf("event %d: %w", i, err)
+		if d, r.eventKeys[i], err = sealEvent(key, e.ID, codec.Schema{EventType: e.Event.EventType(), Version: v}, d); err != nil {
+			return appendRow{}, fmt.Errorf("event %d: %w", i, err)
 		}
-		ids[i], types[i], versions[i], data[i], occurredAt[i] = e.ID, e.Event.EventType(), int16(v), string(d), e.OccurredAt
+		r.ids[i], r.types[i], r.versions[i], r.data[i], r.occurredAt[i] = e.ID, e.Event.EventType(), int16(v), string(d), e.OccurredAt
 	}
-	row, err := DetailsFromOrder(c.State)
-	if err != nil {
-		return nil, err
+	if r.row, err = DetailsFromOrder(c.State); err != nil {
+		return appendRow{}, err
 	}
 	// The other personal columns keep what the commits that recorded
 	// them wrote.
-	for i, col := range detailsColumnsOf(&row) {
+	for i, col := range detailsColumnsOf(&r.row) {
 		if !recorded[i] {
 			*col = nil
 		}
 	}
 	if key != nil {
-		if err := sealDetails(&row, func(int) (*personaldata.DataKey, error) { return key, nil }); err != nil {
-			return nil, err
+		if err := sealDetails(&r.row, func(int) (*personaldata.DataKey, error) { return key, nil }); err != nil {
+			return appendRow{}, err
 		}
 	}
 	// NULLs claim no idempotency key.
-	var idemPrincipal, idemKey, fingerprint, ttl any
 	if k := c.Idempotency.Key; k != "" {
 		if c.IdempotencyTTL <= 0 {
-			return nil, fmt.Errorf("idempotency key with a TTL of %s", c.IdempotencyTTL)
+			return appendRow{}, fmt.Errorf("idempotency key with a TTL of %s", c.IdempotencyTTL)
 		}
-		idemPrincipal, idemKey, fingerprint, ttl = c.Idempotency.Principal, k, c.Idempotency.Fingerprint[:], c.IdempotencyTTL.Microseconds()
+		r.principal, r.key, r.fingerprint, r.ttl = new(c.Idempotency.Principal), new(k), c.Idempotency.Fingerprint[:], new(c.IdempotencyTTL.Microseconds())
 	}
+	return r, nil
+}
+
+// named is the commit as appendSQL's parameters.
+func (r *appendRow) named() pgx.StrictNamedArgs {
 	return pgx.StrictNamedArgs{
-		"order_id":              postgres.UUID(c.OrderID),
-		"expected_version":      c.ExpectedVersion,
-		"metadata":              string(metadata),
-		"event_ids":             postgres.UUIDs(ids),
-		"event_types":           types,
-		"schema_versions":       versions,
-		"event_data":            data,
-		"occurred_at":           occurredAt,
-		"personal_keys":         eventKeys,
-		"customer_id":           postgres.UUID(row.CustomerID),
-		"status":                row.Status,
-		"currency":              row.Currency,
-		"items":                 row.Items,
-		"item_count":            row.ItemCount,
-		"total":                 row.Total,
-		"shipping_address":      row.ShippingAddress,
-		"tracking_number":       row.TrackingNumber,
-		"carrier":               row.Carrier,
-		"signature":             row.Signature,
-		"cancel_reason":         row.CancelReason,
-		"cancelled_by":          row.CancelledBy,
-		"version":               row.Version,
-		"created_at":            row.CreatedAt,
-		"updated_at":            row.UpdatedAt,
-		"placed_at":             row.PlacedAt,
-		"shipped_at":            row.ShippedAt,
-		"delivered_at":          row.DeliveredAt,
-		"cancelled_at":          row.CancelledAt,
-		"erased":                row.Erased,
-		"idempotency_principal": idemPrincipal,
-		"idempotency_key":       idemKey,
-		"fingerprint":           fingerprint,
-		"claim_ttl_us":          ttl,
-	}, nil
+		"order_id":              postgres.UUID(r.orderID),
+		"expected_version":      r.expected,
+		"metadata":              r.metadata,
+		"event_ids":             postgres.UUIDs(r.ids),
+		"event_types":           r.types,
+		"schema_versions":       r.versions,
+		"event_data":            r.data,
+		"occurred_at":           r.occurredAt,
+		"personal_keys":         r.eventKeys,
+		"customer_id":           postgres.UUID(r.row.CustomerID),
+		"status":                r.row.Status,
+		"currency":              r.row.Currency,
+		"items":                 r.row.Items,
+		"item_count":            r.row.ItemCount,
+		"total":                 r.row.Total,
+		"shipping_address":      r.row.ShippingAddress,
+		"tracking_number":       r.row.TrackingNumber,
+		"carrier":               r.row.Carrier,
+		"signature":             r.row.Signature,
+		"cancel_reason":         r.row.CancelReason,
+		"cancelled_by":          r.row.CancelledBy,
+		"version":               r.row.Version,
+		"created_at":            r.row.CreatedAt,
+		"updated_at":            r.row.UpdatedAt,
+		"placed_at":             r.row.PlacedAt,
+		"shipped_at":            r.row.ShippedAt,
+		"delivered_at":          r.row.DeliveredAt,
+		"cancelled_at":          r.row.CancelledAt,
+		"erased":                r.row.Erased,
+		"idempotency_principal": r.principal,
+		"idempotency_key":       r.key,
+		"fingerprint":           r.fingerprint,
+		"claim_ttl_us":          r.ttl,
+	}
 }
 
 // isKeyDestroyed reports whether PostgreSQL refused the append because

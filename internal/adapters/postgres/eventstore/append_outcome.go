@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/app"
 )
@@ -40,27 +41,44 @@ func (s *Store) sendAppend(ctx context.Context, c app.Commit, sql string, args [
 	defer cancel()
 	var last int64
 	err = conn.QueryRow(wait, sql, args...).Scan(&last)
+	if settle(conn, err) != outcomeUnknown {
+		return last, err
+	}
+	return s.resolveAppend(ctx, c, pid, sql, err)
+}
+
+// outcome is how an append statement ended, as far as its connection
+// tells.
+type outcome int
+
+const (
+	outcomeDone    outcome = iota // committed, or refused and rolled back: err says which
+	outcomeUnknown                // sent, but its answer could not be read
+)
+
+// settle gives the connection of an append back to the pool, or closes
+// it, by how its statement ended (err): a connection that failed, or a
+// session begun while the database was read-only (which stays so), is
+// closed, so that the pool's next one sees the database as it is now.
+// Nothing sent (pgconn.SafeToRetry) and an error the server returned for
+// the statement, which then rolled back, are outcomes known; any other
+// failure after sending is not. A FATAL error ends the session too,
+// possibly after the commit: its outcome is not known from it.
+func settle(conn *pgxpool.Conn, err error) outcome {
 	switch {
 	case err == nil:
 		conn.Release()
-		return last, nil
 	case pgconn.SafeToRetry(err):
-		// Nothing reached the server.
 		postgres.CloseConn(conn)
-		return 0, err
+	case statementError(err) && !postgres.IsReadOnly(err):
+		conn.Release()
 	case statementError(err):
-		if postgres.IsReadOnly(err) {
-			// A session begun while the database was read-only stays
-			// so: drop it, so that the pool's next one sees the
-			// database as it is now.
-			postgres.CloseConn(conn)
-		} else {
-			conn.Release()
-		}
-		return 0, err
+		postgres.CloseConn(conn)
+	default:
+		postgres.CloseConn(conn)
+		return outcomeUnknown
 	}
-	postgres.CloseConn(conn)
-	return s.resolveAppend(ctx, c, pid, sql, err)
+	return outcomeDone
 }
 
 // statementError reports whether err is an error the server returned for

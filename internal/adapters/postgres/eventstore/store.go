@@ -29,6 +29,9 @@ type Store struct {
 	// orders answers GetOrder: the reads that arrive while others run
 	// are made in one statement.
 	orders *coalesce.Coalescer[uuid.UUID, order.Order]
+	// appends sends the appends of different orders that arrive while
+	// others run in one statement.
+	appends *coalesce.Coalescer[*pendingAppend, int64]
 	// unreadable counts the stored events readers could not decode.
 	unreadable atomic.Int64
 	// outcomeWait is how long an append sent waits for its outcome:
@@ -67,6 +70,9 @@ type Config struct {
 	// how many statements run at once, how many orders each reads (at
 	// most 64). The zero value is coalesce's defaults.
 	Reads coalesce.Config
+	// Appends bounds how Append coalesces: how many statements run at
+	// once (2 if zero), how many commits each writes (16 if zero).
+	Appends coalesce.Config
 }
 
 // New returns a Store over a pool whose database has been migrated.
@@ -78,15 +84,27 @@ func New(pool *pgxpool.Pool, cfg Config) *Store {
 		reads.MaxBatch = maxOrdersPerRead
 	}
 	s.orders = coalesce.New(s.readOrders, reads)
+	appends := cfg.Appends
+	if appends.MaxInFlight < 1 {
+		appends.MaxInFlight = defaultAppendsInFlight
+	}
+	if appends.MaxBatch < 1 {
+		appends.MaxBatch = defaultAppendsPerBatch
+	}
+	s.appends = coalesce.New(s.sendAppends, appends)
 	if cfg.SnapshotEvery > 0 {
 		s.snaps, s.snapsErr = newSnapshots(s.codec, cfg.SnapshotEvery)
 	}
 	return s
 }
 
-// Close waits for the reads in flight to end and refuses further
-// GetOrder calls; close it before its pool.
-func (s *Store) Close() { s.orders.Close() }
+// Close waits for the reads and the shared appends in flight to end and
+// refuses further GetOrder calls; appends after it are sent alone. Close
+// it before its pool.
+func (s *Store) Close() {
+	s.orders.Close()
+	s.appends.Close()
+}
 
 // Pool is the pool the store reads and writes through.
 func (s *Store) Pool() *pgxpool.Pool { return s.pool }
