@@ -71,6 +71,9 @@ type eventJSON struct {
 	// Unreadable is only ever true: this build cannot decode the event,
 	// and Type, SchemaVersion and Data are as stored.
 	Unreadable bool `json:"unreadable,omitempty"`
+	// Erased is only ever true: the event's personal data was erased,
+	// and its personal fields in Data are null.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // eventMetadataJSON says who caused an event and as part of what; ids the
@@ -110,6 +113,7 @@ func toEventJSON(e app.RecordedEvent) eventJSON {
 		RecordedAt:    formatTime(e.RecordedAt),
 		Data:          e.Data,
 		Unreadable:    e.Unreadable,
+		Erased:        e.Erased,
 		Metadata: eventMetadataJSON{
 			RequestID:     optional(e.Metadata.RequestID),
 			CorrelationID: optional(e.Metadata.CorrelationID),

@@ -36,6 +36,9 @@ type orderJSON struct {
 	ShippedAt       *string      `json:"shipped_at"`
 	DeliveredAt     *string      `json:"delivered_at"`
 	CancelledAt     *string      `json:"cancelled_at"`
+	// Erased is only ever true: the customer's personal data that the
+	// order held was erased, and its fields read null.
+	Erased bool `json:"erased,omitempty"`
 }
 
 // itemJSON is one line of an order; amounts are exact decimal text.
@@ -69,6 +72,7 @@ func toOrderJSON(o order.Order) orderJSON {
 		ShippedAt:      optionalTime(o.ShippedAt),
 		DeliveredAt:    optionalTime(o.DeliveredAt),
 		CancelledAt:    optionalTime(o.CancelledAt),
+		Erased:         o.Erased,
 	}
 	for i, it := range o.Items {
 		doc.Items[i] = itemJSON{

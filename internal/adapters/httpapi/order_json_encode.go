@@ -91,6 +91,9 @@ func (d *orderJSON) appendJSON(b []byte) []byte {
 	b = appendJSONOptional(b, d.DeliveredAt)
 	b = append(b, `,"cancelled_at":`...)
 	b = appendJSONOptional(b, d.CancelledAt)
+	if d.Erased {
+		b = append(b, `,"erased":true`...)
+	}
 	return append(b, '}')
 }
 
