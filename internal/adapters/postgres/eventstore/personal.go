@@ -21,7 +21,7 @@ import (
 // key in personal_key), the personal columns of its order_details row,
 // and the personal members of a snapshot's state (each sealed value names
 // its key). Reading opens them; where a key was destroyed, they read as
-// erased. See personaldata and docs/personal-data.md.
+// erased. See personaldata and docs/design.md, "Personal data".
 //
 // A value derived from events (a read model's column, a snapshot's
 // member) is sealed with the key of the event that recorded it, never
