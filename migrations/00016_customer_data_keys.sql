@@ -42,16 +42,25 @@ ALTER TABLE events ADD COLUMN personal_key uuid;
 -- this, an event sealed with a key its replica had not yet heard was
 -- destroyed would be erased as soon as it was written.
 -- +goose StatementBegin
-CREATE FUNCTION events_check_personal_key() RETURNS trigger
+CREATE FUNCTION events_require_live_key(key uuid) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM 1 FROM customer_data_keys
-      WHERE key_id = NEW.personal_key AND destroyed_at IS NULL
+      WHERE key_id = key AND destroyed_at IS NULL
         FOR SHARE;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'data key % is destroyed or unknown', NEW.personal_key
+        RAISE EXCEPTION 'data key % is destroyed or unknown', key
             USING ERRCODE = 'OAKEY';
     END IF;
+END;
+$$;
+-- +goose StatementEnd
+
+-- +goose StatementBegin
+CREATE FUNCTION events_check_personal_key() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM events_require_live_key(NEW.personal_key);
     RETURN NEW;
 END;
 $$;
@@ -62,6 +71,48 @@ CREATE TRIGGER events_personal_key
     FOR EACH ROW WHEN (NEW.personal_key IS NOT NULL)
     EXECUTE FUNCTION events_check_personal_key();
 
+-- Events stay immutable, with one exception: an event stored in clear
+-- before sealing began may have its personal members sealed, once. The
+-- row may change in nothing else: its envelope, and every member of its
+-- data but the personal ones, stay as they were, the personal members
+-- keep their names and become sealed text, and the key must be live.
+-- `orderapi personal-data seal` and an erasure do this; nothing else can.
+-- +goose StatementBegin
+CREATE FUNCTION events_refuse_change_but_sealing() RETURNS trigger
+LANGUAGE plpgsql AS $$
+DECLARE
+    personal CONSTANT text[] := ARRAY['shipping_address', 'signature', 'reason'];
+BEGIN
+    IF TG_OP = 'UPDATE'
+       AND OLD.personal_key IS NULL AND NEW.personal_key IS NOT NULL
+       AND (NEW.position, NEW.transaction_id, NEW.event_id, NEW.stream_id, NEW.stream_version,
+            NEW.event_type, NEW.schema_version, NEW.metadata, NEW.occurred_at, NEW.recorded_at)
+           IS NOT DISTINCT FROM
+           (OLD.position, OLD.transaction_id, OLD.event_id, OLD.stream_id, OLD.stream_version,
+            OLD.event_type, OLD.schema_version, OLD.metadata, OLD.occurred_at, OLD.recorded_at)
+       AND jsonb_typeof(NEW.data) = 'object'
+       AND NEW.data - personal = OLD.data - personal
+       AND NOT EXISTS (
+           SELECT 1 FROM unnest(personal) AS p(name)
+            WHERE (OLD.data ? p.name) <> (NEW.data ? p.name)
+               OR (NEW.data ? p.name AND jsonb_typeof(NEW.data -> p.name) NOT IN ('string', 'null'))
+               OR (jsonb_typeof(OLD.data -> p.name) = 'null' AND jsonb_typeof(NEW.data -> p.name) <> 'null')
+               OR (jsonb_typeof(OLD.data -> p.name) <> 'null' AND NEW.data -> p.name = OLD.data -> p.name))
+    THEN
+        PERFORM events_require_live_key(NEW.personal_key);
+        RETURN NEW;
+    END IF;
+    RAISE EXCEPTION 'events are immutable: % refused', TG_OP
+        USING ERRCODE = 'OAIMM';
+END;
+$$;
+-- +goose StatementEnd
+
+DROP TRIGGER events_immutable_rows ON events;
+CREATE TRIGGER events_immutable_rows
+    BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION events_refuse_change_but_sealing();
+
 -- A sealed value names its key in its own text (key id, a dot, the sealed
 -- bytes), so that a read model row or a snapshot can hold values of one
 -- customer sealed before and after an erasure.
@@ -71,8 +122,14 @@ CREATE TRIGGER events_personal_key
 ALTER TABLE order_details ADD COLUMN erased boolean NOT NULL DEFAULT false;
 
 -- +goose Down
+DROP TRIGGER events_immutable_rows ON events;
+CREATE TRIGGER events_immutable_rows
+    BEFORE UPDATE OR DELETE ON events
+    FOR EACH ROW EXECUTE FUNCTION events_refuse_change();
+DROP FUNCTION events_refuse_change_but_sealing();
 ALTER TABLE order_details DROP COLUMN erased;
 DROP TRIGGER events_personal_key ON events;
 DROP FUNCTION events_check_personal_key();
+DROP FUNCTION events_require_live_key(uuid);
 ALTER TABLE events DROP COLUMN personal_key;
 DROP TABLE customer_data_keys;

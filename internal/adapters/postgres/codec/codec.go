@@ -351,6 +351,7 @@ func decodeMetadataFields(data []byte) app.Metadata {
 var personalFields = map[Schema][]string{
 	{order.TypePlaced, 1}:    {"shipping_address"},
 	{order.TypeDelivered, 1}: {"signature"},
+	{order.TypeCancelled, 1}: {"reason"},
 	{order.TypeCancelled, 2}: {"reason"},
 }
 

@@ -1,0 +1,152 @@
+package eventstore_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
+)
+
+func TestEventsStoredInClearAreSealedOnceAndReadTheSame(t *testing.T) {
+	t.Parallel()
+	// Given orders written before sealing began: delivered with a
+	// signature, cancelled with a reason
+	pool := pgtest.New(t)
+	clear := eventstore.New(pool, eventstore.Config{})
+	customer := uuid.New()
+	delivered := shipAndDeliver(t, clear, placed(t, clear, customer), "Zebulon Thornquist")
+	cancelled := do(t, clear, placed(t, clear, customer), t0, cancelFor("a parsnip-coloured mistake"))
+	// and the service that seals, reading them as they were written
+	s, _ := sealedStore(t, pool, eventstore.Config{})
+	before := readEverything(t, s, []order.Order{delivered, cancelled})
+
+	// When the events stored in clear are sealed
+	n, err := s.SealClearEvents(t.Context(), 2)
+
+	// Then each event with personal data was sealed, once
+	if err != nil || n != 4 {
+		t.Fatalf("sealed %d, %v; want 4", n, err)
+	}
+	if again, err := s.SealClearEvents(t.Context(), 2); err != nil || again != 0 {
+		t.Errorf("a second run sealed %d, %v", again, err)
+	}
+	// And the events hold no personal data in clear
+	var text string
+	if err := pool.QueryRow(t.Context(), `SELECT string_agg(data::text, ' ') FROM events`).Scan(&text); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range secretWords {
+		if strings.Contains(text, w) {
+			t.Errorf("%q is still in clear in the events", w)
+		}
+	}
+	// And every read says what it said before
+	if after := readEverything(t, s, []order.Order{delivered, cancelled}); string(mustJSON(t, after)) != string(mustJSON(t, before)) {
+		t.Errorf("reads changed:\n got %s\nwant %s", mustJSON(t, after), mustJSON(t, before))
+	}
+}
+
+func TestTheEventsTableRefusesEveryChangeButSealingInClearData(t *testing.T) {
+	t.Parallel()
+	// Given an order written in clear and a live key of its customer
+	pool := pgtest.New(t)
+	clear := eventstore.New(pool, eventstore.Config{})
+	customer := uuid.New()
+	o := do(t, clear, placed(t, clear, customer), t0.Add(time.Hour), cancelFor("a parsnip-coloured mistake"))
+	_, keys := sealedStore(t, pool, eventstore.Config{})
+	key, err := keys.ForSealing(t.Context(), customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := map[string]string{
+		"a member that is not personal": `data || '{"total_amount": "0.01"}'`,
+		"a personal member left clear":  `data`,
+		"a personal member removed":     `data - 'reason'`,
+		"a personal member not text":    `jsonb_set(data, '{reason}', '{"x": 1}')`,
+		"a member added":                `data || '{"signature": "x.y"}'`,
+	}
+	for name, data := range cases {
+		// When the event is changed so
+		_, err := pool.Exec(t.Context(), `UPDATE events SET data = `+data+`, personal_key = $2
+ WHERE stream_id = $1 AND event_type = 'OrderCancelled'`, o.ID, key.ID)
+
+		// Then it is refused as a change to an immutable event
+		if pgErr, ok := errors.AsType[*pgconn.PgError](err); !ok || pgErr.Code != "OAIMM" {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// And so is any change of the envelope, or a deletion
+	for name, sql := range map[string]string{
+		"envelope": `UPDATE events SET occurred_at = occurred_at + interval '1 second' WHERE stream_id = $1`,
+		"delete":   `DELETE FROM events WHERE stream_id = $1`,
+	} {
+		if _, err := pool.Exec(t.Context(), sql, o.ID); err == nil || !strings.Contains(err.Error(), "immutable") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestPreparingAnErasureLeavesNoCopyInClear(t *testing.T) {
+	t.Parallel()
+	// Given a customer whose orders were written before sealing began:
+	// events, read model rows and a snapshot in clear
+	pool := pgtest.New(t)
+	clear := eventstore.New(pool, eventstore.Config{SnapshotEvery: 2})
+	customer, bystander := uuid.New(), uuid.New()
+	o := shipAndDeliver(t, clear, placed(t, clear, customer), "Zebulon Thornquist")
+	if _, err := clear.SaveSnapshot(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	other := placed(t, clear, bystander)
+	s, keys := sealedStore(t, pool, eventstore.Config{SnapshotEvery: 2})
+
+	// When the customer is erased, prepared first in the same transaction
+	tx, err := pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PrepareErasure(t.Context(), tx, customer); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := datakeys.Destroy(t.Context(), tx, customer); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	keys.Forget(customer)
+
+	// Then no table holds the customer's personal data in clear
+	dump := tablesText(t, pool)
+	for _, w := range []string{"Zebulon Thornquist"} {
+		if strings.Contains(dump, w) {
+			t.Errorf("%q is still stored in clear", w)
+		}
+	}
+	// And every read shows it erased, and the rest as it was
+	for name, read := range map[string]func() (order.Order, error){
+		"load":       func() (order.Order, error) { return s.Load(t.Context(), o.ID) },
+		"projection": func() (order.Order, error) { return s.GetOrder(t.Context(), o.ID) },
+	} {
+		got, err := read()
+		if err != nil || !got.Erased || got.ShippingAddress != nil || got.Signature != "" || got.Status != order.StatusDelivered || got.Total().String() != o.Total().String() {
+			t.Errorf("%s: %+v, %v", name, got, err)
+		}
+	}
+	events, err := s.OrderEvents(t.Context(), app.EventQuery{OrderID: o.ID})
+	if err != nil || !events[2].Erased || !events[4].Erased {
+		t.Errorf("history: %+v, %v", events, err)
+	}
+	// And the other customer's order, still in clear, reads as written
+	if got, err := s.GetOrder(t.Context(), other.ID); err != nil || got.Erased || got.ShippingAddress == nil || *got.ShippingAddress != secretAddress {
+		t.Errorf("bystander: %+v, %v", got, err)
+	}
+}
