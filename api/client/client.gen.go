@@ -1799,11 +1799,17 @@ type NotFound = Problem
 // OrderChanged Example: {"allowed_actions":["add_item","remove_item","place","cancel"],"cancel_reason":null,"cancelled_at":null,"cancelled_by":null,"carrier":null,"created_at":"2025-01-02T15:04:05.123456Z","currency":"USD","customer_id":"0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d","delivered_at":null,"id":"0190d6c9-0000-7000-8000-000000000001","item_count":3,"items":[{"line_total":"59.97","product_id":"0190d6ca-1111-7000-8000-00000000abcd","product_name":"Espresso beans, 1 kg","quantity":3,"unit_price":"19.99"}],"placed_at":null,"shipped_at":null,"shipping_address":null,"signature":null,"status":"draft","total":"59.97","tracking_number":null,"updated_at":"2025-01-02T15:04:06.000001Z","version":2}
 type OrderChanged = Order
 
+// OrderReadValidationFailed An RFC 9457 problem details document.
+type OrderReadValidationFailed = Problem
+
 // PreconditionFailed An RFC 9457 problem details document.
 type PreconditionFailed = Problem
 
 // ProjectionUnavailable An RFC 9457 problem details document.
 type ProjectionUnavailable = Problem
+
+// ReadNotFound An RFC 9457 problem details document.
+type ReadNotFound = Problem
 
 // ReadUnavailable An RFC 9457 problem details document.
 type ReadUnavailable = Problem
@@ -10042,12 +10048,16 @@ type GetOrderResponse403Headers struct {
 
 // GetOrderResponse404Headers the declared response headers of an HTTP 404 response for GetOrder
 type GetOrderResponse404Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // GetOrderResponse422Headers the declared response headers of an HTTP 422 response for GetOrder
 type GetOrderResponse422Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // GetOrderResponse429Headers the declared response headers of an HTTP 429 response for GetOrder
@@ -10081,9 +10091,9 @@ type GetOrderResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *OrderReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -10133,12 +10143,12 @@ func (r GetOrderResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r GetOrderResponse) GetApplicationproblemJSON404() *NotFound {
+func (r GetOrderResponse) GetApplicationproblemJSON404() *ReadNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r GetOrderResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r GetOrderResponse) GetApplicationproblemJSON422() *OrderReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -10223,12 +10233,16 @@ type HeadOrderResponse403Headers struct {
 
 // HeadOrderResponse404Headers the declared response headers of an HTTP 404 response for HeadOrder
 type HeadOrderResponse404Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderResponse422Headers the declared response headers of an HTTP 422 response for HeadOrder
 type HeadOrderResponse422Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderResponse429Headers the declared response headers of an HTTP 429 response for HeadOrder
@@ -10260,9 +10274,9 @@ type HeadOrderResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *OrderReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -10307,12 +10321,12 @@ func (r HeadOrderResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r HeadOrderResponse) GetApplicationproblemJSON404() *NotFound {
+func (r HeadOrderResponse) GetApplicationproblemJSON404() *ReadNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadOrderResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadOrderResponse) GetApplicationproblemJSON422() *OrderReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -10864,7 +10878,9 @@ type ListOrderEventsResponse403Headers struct {
 
 // ListOrderEventsResponse404Headers the declared response headers of an HTTP 404 response for ListOrderEvents
 type ListOrderEventsResponse404Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // ListOrderEventsResponse422Headers the declared response headers of an HTTP 422 response for ListOrderEvents
@@ -10903,7 +10919,7 @@ type ListOrderEventsResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10953,7 +10969,7 @@ func (r ListOrderEventsResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ListOrderEventsResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ListOrderEventsResponse) GetApplicationproblemJSON404() *ReadNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -11032,7 +11048,9 @@ type HeadOrderEventsResponse403Headers struct {
 
 // HeadOrderEventsResponse404Headers the declared response headers of an HTTP 404 response for HeadOrderEvents
 type HeadOrderEventsResponse404Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderEventsResponse422Headers the declared response headers of an HTTP 422 response for HeadOrderEvents
@@ -11069,7 +11087,7 @@ type HeadOrderEventsResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -11114,7 +11132,7 @@ func (r HeadOrderEventsResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r HeadOrderEventsResponse) GetApplicationproblemJSON404() *NotFound {
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON404() *ReadNotFound {
 	return r.ApplicationproblemJSON404
 }
 
@@ -16040,14 +16058,14 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest ReadNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest OrderReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16199,6 +16217,20 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetOrderResponse404Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -16209,6 +16241,20 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 422:
 		var headers GetOrderResponse422Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -16319,14 +16365,14 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest ReadNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest OrderReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16478,6 +16524,20 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers HeadOrderResponse404Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -16488,6 +16548,20 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 422:
 		var headers HeadOrderResponse422Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17248,7 +17322,7 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest ReadNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17355,6 +17429,20 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ListOrderEventsResponse404Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17472,7 +17560,7 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest ReadNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17579,6 +17667,20 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers HeadOrderEventsResponse404Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
