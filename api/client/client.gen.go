@@ -435,6 +435,7 @@ const (
 	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
 	ProblemCodeUnavailable              ProblemCode = "unavailable"
 	ProblemCodeUnknownField             ProblemCode = "unknown_field"
+	ProblemCodeUnknownPosition          ProblemCode = "unknown_position"
 	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
 	ProblemCodeValidationFailed         ProblemCode = "validation_failed"
 	ProblemCodeVersionConflict          ProblemCode = "version_conflict"
@@ -522,6 +523,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeUnavailable:
 		return true
 	case ProblemCodeUnknownField:
+		return true
+	case ProblemCodeUnknownPosition:
 		return true
 	case ProblemCodeUnsupportedMediaType:
 		return true
@@ -1814,6 +1817,9 @@ type ReadNotFound = Problem
 // ReadUnavailable An RFC 9457 problem details document.
 type ReadUnavailable = Problem
 
+// ReadValidationFailed An RFC 9457 problem details document.
+type ReadValidationFailed = Problem
+
 // RequestTimeout An RFC 9457 problem details document.
 type RequestTimeout = Problem
 
@@ -1947,8 +1953,10 @@ type ListCustomerOrdersParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// Status Only orders with this status.
@@ -1976,8 +1984,10 @@ type HeadCustomerOrdersParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// Status Only orders with this status.
@@ -2005,8 +2015,10 @@ type GetEventFeedParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// After Continue after this cursor: a `next_cursor`, an event's `id` from
@@ -2041,8 +2053,10 @@ type HeadEventFeedParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// After Continue after this cursor: a `next_cursor`, an event's `id` from
@@ -2100,8 +2114,10 @@ type GetOrderParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// Version The order as it was after this many events (1 is as created).
@@ -2129,8 +2145,10 @@ type HeadOrderParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// Version The order as it was after this many events (1 is as created).
@@ -2216,8 +2234,10 @@ type ListOrderEventsParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// AfterVersion Only the events after this version; 0 starts at the first.
@@ -2237,8 +2257,10 @@ type HeadOrderEventsParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// AfterVersion Only the events after this version; 0 starts at the first.
@@ -9285,7 +9307,7 @@ type ListCustomerOrdersResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9331,7 +9353,7 @@ func (r ListCustomerOrdersResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r ListCustomerOrdersResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r ListCustomerOrdersResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9437,7 +9459,7 @@ type HeadCustomerOrdersResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9478,7 +9500,7 @@ func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9579,7 +9601,7 @@ type GetEventFeedResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyStreams
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9618,7 +9640,7 @@ func (r GetEventFeedResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r GetEventFeedResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r GetEventFeedResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9717,7 +9739,7 @@ type HeadEventFeedResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyStreams
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9751,7 +9773,7 @@ func (r HeadEventFeedResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadEventFeedResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadEventFeedResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -10921,7 +10943,7 @@ type ListOrderEventsResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -10974,7 +10996,7 @@ func (r ListOrderEventsResponse) GetApplicationproblemJSON404() *ReadNotFound {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r ListOrderEventsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r ListOrderEventsResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -11089,7 +11111,7 @@ type HeadOrderEventsResponse struct {
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -11137,7 +11159,7 @@ func (r HeadOrderEventsResponse) GetApplicationproblemJSON404() *ReadNotFound {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadOrderEventsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -14948,7 +14970,7 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15155,7 +15177,7 @@ func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersRes
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15362,7 +15384,7 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15555,7 +15577,7 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17329,7 +17351,7 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17567,7 +17589,7 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

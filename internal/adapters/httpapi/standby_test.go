@@ -143,3 +143,39 @@ func TestReadAnswersNameTheDatabase(t *testing.T) {
 		}
 	}
 }
+
+// TestUnknownPositionIsRefusedOnEveryRead: a min_position no event has,
+// nor will, is 422 unknown_position on every read, the live feed's
+// included, at once: no retry would find it. No database answered it.
+func TestUnknownPositionIsRefusedOnEveryRead(t *testing.T) {
+	t.Parallel()
+	// Given an order
+	a := newStandbyAPI(t)
+	customerID := uuid.New()
+	created := a.do("POST", "/v1/orders", map[string]any{"customer_id": customerID}).want(t, http.StatusCreated)
+	orderID, at := created.order(t).ID, created.position(t)
+
+	// When each read names a position beyond every event
+	beyond := "?min_position=" + strconv.FormatInt(at+1000, 10)
+	for _, read := range []struct{ method, path, accept string }{
+		{"GET", "/v1/orders/" + orderID, ""},
+		{"HEAD", "/v1/orders/" + orderID, ""},
+		{"GET", "/v1/orders/" + orderID + "/events", ""},
+		{"GET", "/v1/customers/" + customerID.String() + "/orders", ""},
+		{"GET", "/v1/events", ""},
+		{"GET", "/v1/events", "text/event-stream"},
+	} {
+		began := time.Now()
+		r := a.do(read.method, read.path+beyond, nil, "Accept", read.accept)
+
+		// Then it is refused as unknown, naming no database, without
+		// waiting
+		if r.Status != http.StatusUnprocessableEntity || r.Header.Get("X-Read-Source") != "" || time.Since(began) > 5*time.Second {
+			t.Errorf("%s %s (Accept %q) = %d from %q after %s, want 422 from no database, at once", read.method, read.path+beyond,
+				read.accept, r.Status, r.Header.Get("X-Read-Source"), time.Since(began))
+		}
+		if read.method == "GET" {
+			r.wantProblem(t, http.StatusUnprocessableEntity, app.ErrUnknownPosition.Code)
+		}
+	}
+}

@@ -151,10 +151,14 @@ func (f *fixture) createOrder(t *testing.T, p app.Principal, meta app.Metadata) 
 // addItem adds an item to the order and returns the position of its event.
 func (f *fixture) addItem(t *testing.T, id uuid.UUID, meta app.Metadata) int64 {
 	t.Helper()
-	res, err := f.svc.AddItem(t.Context(), app.Target{OrderID: id, Metadata: meta},
-		order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: order.MustParseAmount("2.50")})
+	res, err := f.svc.AddItem(t.Context(), app.Target{OrderID: id, Metadata: meta}, newItem())
 	if err != nil {
 		t.Fatalf("add an item to %s: %v", id, err)
 	}
 	return res.Position
+}
+
+// newItem is an item of a product of its own.
+func newItem() order.NewItem {
+	return order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: order.MustParseAmount("2.50")}
 }
