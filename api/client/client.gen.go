@@ -1917,7 +1917,8 @@ type GetDailyAnalyticsParams struct {
 
 	// MinPosition Wait until the event at this global position (a command's
 	// `X-Event-Position`) is counted; 503 `projection_lagging` if it
-	// is not within 5 seconds.
+	// is not within 5 seconds. 422 `unknown_position` if no event has
+	// that position and none will, as on every read.
 	MinPosition *int64 `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -1939,7 +1940,8 @@ type HeadDailyAnalyticsParams struct {
 
 	// MinPosition Wait until the event at this global position (a command's
 	// `X-Event-Position`) is counted; 503 `projection_lagging` if it
-	// is not within 5 seconds.
+	// is not within 5 seconds. 422 `unknown_position` if no event has
+	// that position and none will, as on every read.
 	MinPosition *int64 `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -3351,7 +3353,9 @@ type ClientInterface interface {
 	// `min_position` and the answer waits (up to 5 seconds) until that
 	// event is counted; if it is not by then, or no such event has
 	// committed, the answer is 503 `projection_lagging` with
-	// `Retry-After`.
+	// `Retry-After`. A position no event has, and that no write running
+	// may still commit (beyond every event, or a rolled-back write's),
+	// is 422 `unknown_position` at once: no retry would find it.
 	//
 	// Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
 	GetDailyAnalytics(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4135,7 +4139,9 @@ func (c *Client) HeadReadiness(ctx context.Context, reqEditors ...RequestEditorF
 // `min_position` and the answer waits (up to 5 seconds) until that
 // event is counted; if it is not by then, or no such event has
 // committed, the answer is 503 `projection_lagging` with
-// `Retry-After`.
+// `Retry-After`. A position no event has, and that no write running
+// may still commit (beyond every event, or a rolled-back write's),
+// is 422 `unknown_position` at once: no retry would find it.
 //
 // Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
 func (c *Client) GetDailyAnalytics(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7519,7 +7525,9 @@ type ClientWithResponsesInterface interface {
 	// `min_position` and the answer waits (up to 5 seconds) until that
 	// event is counted; if it is not by then, or no such event has
 	// committed, the answer is 503 `projection_lagging` with
-	// `Retry-After`.
+	// `Retry-After`. A position no event has, and that no write running
+	// may still commit (beyond every event, or a rolled-back write's),
+	// is 422 `unknown_position` at once: no retry would find it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -9025,7 +9033,7 @@ type GetDailyAnalyticsResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9064,7 +9072,7 @@ func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9165,7 +9173,7 @@ type HeadDailyAnalyticsResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9199,7 +9207,7 @@ func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -12774,7 +12782,9 @@ func (c *ClientWithResponses) HeadReadinessWithResponse(ctx context.Context, req
 // `min_position` and the answer waits (up to 5 seconds) until that
 // event is counted; if it is not by then, or no such event has
 // committed, the answer is 503 `projection_lagging` with
-// `Retry-After`.
+// `Retry-After`. A position no event has, and that no write running
+// may still commit (beyond every event, or a rolled-back write's),
+// is 422 `unknown_position` at once: no retry would find it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14548,7 +14558,7 @@ func ParseGetDailyAnalyticsResponse(rsp *http.Response) (*GetDailyAnalyticsRespo
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14752,7 +14762,7 @@ func ParseHeadDailyAnalyticsResponse(rsp *http.Response) (*HeadDailyAnalyticsRes
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}

@@ -80,6 +80,12 @@ func TestServeReadsFromAHotStandby(t *testing.T) {
 		a.code != "unknown_position" {
 		t.Errorf("GET at a position not written = %d %s; want 422 unknown_position", a.status, a.code)
 	}
+	// And so is analytics', whose min_position is the same position
+	today := time.Now().UTC().Format(time.DateOnly)
+	if a := call(t, "GET", fmt.Sprintf("%s/v1/analytics/daily?from=%s&to=%s&min_position=%d", base, today, today, position+1000), ""); a.status != http.StatusUnprocessableEntity ||
+		a.code != "unknown_position" {
+		t.Errorf("analytics at a position not written = %d %s; want 422 unknown_position", a.status, a.code)
+	}
 
 	// When the standby stops, reads go on from the primary, and it is out
 	if err := standby.Stop("fast"); err != nil {
