@@ -106,8 +106,10 @@ func (r *Router) check(ctx context.Context, s *standby, h *health) string {
 	case !inRecovery:
 		// A promoted standby takes writes of its own: reading it could
 		// show what the primary never had.
+		s.reconnect()
 		return notInRecovery
 	case primaryErr == nil && it != primary:
+		s.reconnect()
 		return fmt.Sprintf("not a standby of the primary's database (it is database %s of cluster %d)", it.db, it.id)
 	}
 	if primaryErr == nil {
