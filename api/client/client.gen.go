@@ -435,6 +435,7 @@ const (
 	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
 	ProblemCodeUnavailable              ProblemCode = "unavailable"
 	ProblemCodeUnknownField             ProblemCode = "unknown_field"
+	ProblemCodeUnknownPosition          ProblemCode = "unknown_position"
 	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
 	ProblemCodeValidationFailed         ProblemCode = "validation_failed"
 	ProblemCodeVersionConflict          ProblemCode = "version_conflict"
@@ -522,6 +523,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeUnavailable:
 		return true
 	case ProblemCodeUnknownField:
+		return true
+	case ProblemCodeUnknownPosition:
 		return true
 	case ProblemCodeUnsupportedMediaType:
 		return true
@@ -1799,14 +1802,23 @@ type NotFound = Problem
 // OrderChanged Example: {"allowed_actions":["add_item","remove_item","place","cancel"],"cancel_reason":null,"cancelled_at":null,"cancelled_by":null,"carrier":null,"created_at":"2025-01-02T15:04:05.123456Z","currency":"USD","customer_id":"0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d","delivered_at":null,"id":"0190d6c9-0000-7000-8000-000000000001","item_count":3,"items":[{"line_total":"59.97","product_id":"0190d6ca-1111-7000-8000-00000000abcd","product_name":"Espresso beans, 1 kg","quantity":3,"unit_price":"19.99"}],"placed_at":null,"shipped_at":null,"shipping_address":null,"signature":null,"status":"draft","total":"59.97","tracking_number":null,"updated_at":"2025-01-02T15:04:06.000001Z","version":2}
 type OrderChanged = Order
 
+// OrderReadValidationFailed An RFC 9457 problem details document.
+type OrderReadValidationFailed = Problem
+
 // PreconditionFailed An RFC 9457 problem details document.
 type PreconditionFailed = Problem
 
 // ProjectionUnavailable An RFC 9457 problem details document.
 type ProjectionUnavailable = Problem
 
+// ReadNotFound An RFC 9457 problem details document.
+type ReadNotFound = Problem
+
 // ReadUnavailable An RFC 9457 problem details document.
 type ReadUnavailable = Problem
+
+// ReadValidationFailed An RFC 9457 problem details document.
+type ReadValidationFailed = Problem
 
 // RequestTimeout An RFC 9457 problem details document.
 type RequestTimeout = Problem
@@ -1905,7 +1917,8 @@ type GetDailyAnalyticsParams struct {
 
 	// MinPosition Wait until the event at this global position (a command's
 	// `X-Event-Position`) is counted; 503 `projection_lagging` if it
-	// is not within 5 seconds.
+	// is not within 5 seconds. 422 `unknown_position` if no event has
+	// that position and none will, as on every read.
 	MinPosition *int64 `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -1927,7 +1940,8 @@ type HeadDailyAnalyticsParams struct {
 
 	// MinPosition Wait until the event at this global position (a command's
 	// `X-Event-Position`) is counted; 503 `projection_lagging` if it
-	// is not within 5 seconds.
+	// is not within 5 seconds. 422 `unknown_position` if no event has
+	// that position and none will, as on every read.
 	MinPosition *int64 `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// XRequestId The client's id for this request, echoed in the response and kept in
@@ -1941,8 +1955,10 @@ type ListCustomerOrdersParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// Status Only orders with this status.
@@ -1970,8 +1986,10 @@ type HeadCustomerOrdersParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// Status Only orders with this status.
@@ -1999,8 +2017,10 @@ type GetEventFeedParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// After Continue after this cursor: a `next_cursor`, an event's `id` from
@@ -2035,8 +2055,10 @@ type HeadEventFeedParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// After Continue after this cursor: a `next_cursor`, an event's `id` from
@@ -2094,8 +2116,10 @@ type GetOrderParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// Version The order as it was after this many events (1 is as created).
@@ -2123,8 +2147,10 @@ type HeadOrderParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// Version The order as it was after this many events (1 is as created).
@@ -2210,8 +2236,10 @@ type ListOrderEventsParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// AfterVersion Only the events after this version; 0 starts at the first.
@@ -2231,8 +2259,10 @@ type HeadOrderEventsParams struct {
 	// MinPosition The global position of an event (a command's `X-Event-Position`)
 	// that the answer must include, with everything committed before
 	// it: read your own write even where reads are answered by standbys.
-	// 503 `projection_lagging` if no event at that position has
-	// committed within 2 seconds.
+	// 422 `unknown_position`, at once, if no event has that position and
+	// none will (beyond every event, or a rolled-back write's); 503
+	// `projection_lagging` if a write still running may commit it and
+	// has not within 2 seconds.
 	MinPosition *MinPosition `form:"min_position,omitempty" json:"min_position,omitempty"`
 
 	// AfterVersion Only the events after this version; 0 starts at the first.
@@ -3323,7 +3353,9 @@ type ClientInterface interface {
 	// `min_position` and the answer waits (up to 5 seconds) until that
 	// event is counted; if it is not by then, or no such event has
 	// committed, the answer is 503 `projection_lagging` with
-	// `Retry-After`.
+	// `Retry-After`. A position no event has, and that no write running
+	// may still commit (beyond every event, or a rolled-back write's),
+	// is 422 `unknown_position` at once: no retry would find it.
 	//
 	// Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
 	GetDailyAnalytics(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4107,7 +4139,9 @@ func (c *Client) HeadReadiness(ctx context.Context, reqEditors ...RequestEditorF
 // `min_position` and the answer waits (up to 5 seconds) until that
 // event is counted; if it is not by then, or no such event has
 // committed, the answer is 503 `projection_lagging` with
-// `Retry-After`.
+// `Retry-After`. A position no event has, and that no write running
+// may still commit (beyond every event, or a rolled-back write's),
+// is 422 `unknown_position` at once: no retry would find it.
 //
 // Corresponds with GET /v1/analytics/daily (the `GetDailyAnalytics` operationId).
 func (c *Client) GetDailyAnalytics(ctx context.Context, params *GetDailyAnalyticsParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -7491,7 +7525,9 @@ type ClientWithResponsesInterface interface {
 	// `min_position` and the answer waits (up to 5 seconds) until that
 	// event is counted; if it is not by then, or no such event has
 	// committed, the answer is 503 `projection_lagging` with
-	// `Retry-After`.
+	// `Retry-After`. A position no event has, and that no write running
+	// may still commit (beyond every event, or a rolled-back write's),
+	// is 422 `unknown_position` at once: no retry would find it.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8997,7 +9033,7 @@ type GetDailyAnalyticsResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9036,7 +9072,7 @@ func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9137,7 +9173,7 @@ type HeadDailyAnalyticsResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9171,7 +9207,7 @@ func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9279,7 +9315,7 @@ type ListCustomerOrdersResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9325,7 +9361,7 @@ func (r ListCustomerOrdersResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r ListCustomerOrdersResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r ListCustomerOrdersResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9431,7 +9467,7 @@ type HeadCustomerOrdersResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9472,7 +9508,7 @@ func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadCustomerOrdersResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9573,7 +9609,7 @@ type GetEventFeedResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyStreams
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9612,7 +9648,7 @@ func (r GetEventFeedResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r GetEventFeedResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r GetEventFeedResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -9711,7 +9747,7 @@ type HeadEventFeedResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyStreams
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -9745,7 +9781,7 @@ func (r HeadEventFeedResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadEventFeedResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadEventFeedResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -10042,12 +10078,16 @@ type GetOrderResponse403Headers struct {
 
 // GetOrderResponse404Headers the declared response headers of an HTTP 404 response for GetOrder
 type GetOrderResponse404Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // GetOrderResponse422Headers the declared response headers of an HTTP 422 response for GetOrder
 type GetOrderResponse422Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // GetOrderResponse429Headers the declared response headers of an HTTP 429 response for GetOrder
@@ -10081,9 +10121,9 @@ type GetOrderResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *OrderReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -10133,12 +10173,12 @@ func (r GetOrderResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r GetOrderResponse) GetApplicationproblemJSON404() *NotFound {
+func (r GetOrderResponse) GetApplicationproblemJSON404() *ReadNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r GetOrderResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r GetOrderResponse) GetApplicationproblemJSON422() *OrderReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -10223,12 +10263,16 @@ type HeadOrderResponse403Headers struct {
 
 // HeadOrderResponse404Headers the declared response headers of an HTTP 404 response for HeadOrder
 type HeadOrderResponse404Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderResponse422Headers the declared response headers of an HTTP 422 response for HeadOrder
 type HeadOrderResponse422Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderResponse429Headers the declared response headers of an HTTP 429 response for HeadOrder
@@ -10260,9 +10304,9 @@ type HeadOrderResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *OrderReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -10307,12 +10351,12 @@ func (r HeadOrderResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r HeadOrderResponse) GetApplicationproblemJSON404() *NotFound {
+func (r HeadOrderResponse) GetApplicationproblemJSON404() *ReadNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadOrderResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadOrderResponse) GetApplicationproblemJSON422() *OrderReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -10864,7 +10908,9 @@ type ListOrderEventsResponse403Headers struct {
 
 // ListOrderEventsResponse404Headers the declared response headers of an HTTP 404 response for ListOrderEvents
 type ListOrderEventsResponse404Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // ListOrderEventsResponse422Headers the declared response headers of an HTTP 422 response for ListOrderEvents
@@ -10903,9 +10949,9 @@ type ListOrderEventsResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -10953,12 +10999,12 @@ func (r ListOrderEventsResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r ListOrderEventsResponse) GetApplicationproblemJSON404() *NotFound {
+func (r ListOrderEventsResponse) GetApplicationproblemJSON404() *ReadNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r ListOrderEventsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r ListOrderEventsResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -11032,7 +11078,9 @@ type HeadOrderEventsResponse403Headers struct {
 
 // HeadOrderEventsResponse404Headers the declared response headers of an HTTP 404 response for HeadOrderEvents
 type HeadOrderEventsResponse404Headers struct {
-	XRequestId string
+	XReadLagSeconds *float32
+	XReadSource     *string
+	XRequestId      string
 }
 
 // HeadOrderEventsResponse422Headers the declared response headers of an HTTP 422 response for HeadOrderEvents
@@ -11069,9 +11117,9 @@ type HeadOrderEventsResponse struct {
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
-	ApplicationproblemJSON404 *NotFound
+	ApplicationproblemJSON404 *ReadNotFound
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
-	ApplicationproblemJSON422 *ValidationFailed
+	ApplicationproblemJSON422 *ReadValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
 	ApplicationproblemJSON429 *TooManyRequests
 	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
@@ -11114,12 +11162,12 @@ func (r HeadOrderEventsResponse) GetApplicationproblemJSON403() *Forbidden {
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
-func (r HeadOrderEventsResponse) GetApplicationproblemJSON404() *NotFound {
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON404() *ReadNotFound {
 	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
-func (r HeadOrderEventsResponse) GetApplicationproblemJSON422() *ValidationFailed {
+func (r HeadOrderEventsResponse) GetApplicationproblemJSON422() *ReadValidationFailed {
 	return r.ApplicationproblemJSON422
 }
 
@@ -12734,7 +12782,9 @@ func (c *ClientWithResponses) HeadReadinessWithResponse(ctx context.Context, req
 // `min_position` and the answer waits (up to 5 seconds) until that
 // event is counted; if it is not by then, or no such event has
 // committed, the answer is 503 `projection_lagging` with
-// `Retry-After`.
+// `Retry-After`. A position no event has, and that no write running
+// may still commit (beyond every event, or a rolled-back write's),
+// is 422 `unknown_position` at once: no retry would find it.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14508,7 +14558,7 @@ func ParseGetDailyAnalyticsResponse(rsp *http.Response) (*GetDailyAnalyticsRespo
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14712,7 +14762,7 @@ func ParseHeadDailyAnalyticsResponse(rsp *http.Response) (*HeadDailyAnalyticsRes
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -14930,7 +14980,7 @@ func ParseListCustomerOrdersResponse(rsp *http.Response) (*ListCustomerOrdersRes
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15137,7 +15187,7 @@ func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersRes
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15344,7 +15394,7 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -15537,7 +15587,7 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16040,14 +16090,14 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest ReadNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest OrderReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16199,6 +16249,20 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetOrderResponse404Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -16209,6 +16273,20 @@ func ParseGetOrderResponse(rsp *http.Response) (*GetOrderResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 422:
 		var headers GetOrderResponse422Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -16319,14 +16397,14 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest ReadNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest OrderReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -16478,6 +16556,20 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers HeadOrderResponse404Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -16488,6 +16580,20 @@ func ParseHeadOrderResponse(rsp *http.Response) (*HeadOrderResponse, error) {
 		response.Headers404 = &headers
 	case rsp.StatusCode == 422:
 		var headers HeadOrderResponse422Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17248,14 +17354,14 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest ReadNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17355,6 +17461,20 @@ func ParseListOrderEventsResponse(rsp *http.Response) (*ListOrderEventsResponse,
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers ListOrderEventsResponse404Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -17472,14 +17592,14 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 		response.ApplicationproblemJSON403 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
-		var dest NotFound
+		var dest ReadNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
 		response.ApplicationproblemJSON404 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
-		var dest ValidationFailed
+		var dest ReadValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
 			return nil, err
 		}
@@ -17579,6 +17699,20 @@ func ParseHeadOrderEventsResponse(rsp *http.Response) (*HeadOrderEventsResponse,
 		response.Headers403 = &headers
 	case rsp.StatusCode == 404:
 		var headers HeadOrderEventsResponse404Headers
+		if values := rsp.Header.Values("X-Read-Lag-Seconds"); len(values) > 0 {
+			var value float32
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Lag-Seconds", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "number", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadLagSeconds = &value
+		}
+		if values := rsp.Header.Values("X-Read-Source"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Read-Source", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XReadSource = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {

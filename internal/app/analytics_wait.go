@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -17,8 +18,9 @@ const (
 
 // awaitAnalytics waits until the analytics projection has processed the
 // event at the global position, or s.analyticsWait has passed
-// (ErrProjectionLagging). A position not committed yet is waited for too:
-// the client may have it from a write still on its way.
+// (ErrProjectionLagging). A position not committed yet is waited for too,
+// while the read models say a write may still commit it; one they say no
+// event has, nor will, is ErrUnknownPosition, as on every read.
 //
 // Positions are handed out at insert but events commit in another order,
 // so the projection's own position says nothing by itself; the event's
@@ -38,10 +40,19 @@ func (s *Service) awaitAnalytics(ctx context.Context, position int64) error {
 	var (
 		target FeedCursor
 		found  bool
+		judged bool
 		delay  = awaitPollMin
 	)
 	for {
 		done, err := s.analyticsReached(waitCtx, position, &target, &found)
+		if err == nil && !found && !judged {
+			// The event is not committed: once, ask whether it ever will
+			// be. Any other answer (not within their wait) waits on.
+			judged = true
+			if _, err := s.readModels.Choose(waitCtx, position); errors.Is(err, ErrUnknownPosition) {
+				return err
+			}
+		}
 		switch {
 		case err != nil && waitCtx.Err() != nil && ctx.Err() == nil:
 			return lagging(position, found)

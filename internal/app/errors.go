@@ -66,3 +66,11 @@ var ErrProjectionLagging = &Error{Code: "projection_lagging", Message: "the proj
 // that position yet, as committed on the primary or replayed on a standby.
 var ErrPositionNotReached = &Error{Code: ErrProjectionLagging.Code,
 	Message: "the databases have not reached the requested event position yet (it is not committed, or not replayed); retry later"}
+
+// ErrUnknownPosition: no event has the position a read's min_position
+// names, and no write that could still commit one there is running: the
+// position is beyond every event written, or the write it was handed to
+// rolled back (positions are never used again). No retry helps: no
+// command that succeeded answered with it.
+var ErrUnknownPosition = &Error{Code: "unknown_position",
+	Message: "no event has the requested position, and no write running may give it one; pass back the X-Event-Position of a command that succeeded"}

@@ -19,7 +19,8 @@ const (
 type EventPage struct {
 	Events []RecordedEvent
 	Next   *int
-	// Source is the database that answered.
+	// Source is the database that answered; set with an error too, when
+	// the error is its answer (the order not found there).
 	Source ReadSource
 }
 
@@ -42,11 +43,11 @@ func (s *Service) OrderEventPage(ctx context.Context, p Principal, q EventQuery)
 		return EventPage{}, err
 	}
 	rm, err := s.chooseReads(ctx, q.MinPosition)
-	if err == nil {
-		err = s.mustSee(ctx, rm, p, q.OrderID)
-	}
 	if err != nil {
 		return EventPage{}, err
+	}
+	if err := s.mustSee(ctx, rm, p, q.OrderID); err != nil {
+		return EventPage{Source: rm.Source()}, err
 	}
 	// One event more than the page tells, in the same query, whether
 	// another page follows.
@@ -54,7 +55,7 @@ func (s *Service) OrderEventPage(ctx context.Context, p Principal, q EventQuery)
 	ask.Limit++
 	events, err := rm.OrderEvents(ctx, ask)
 	if err != nil {
-		return EventPage{}, fmt.Errorf("events of order %s after version %d: %w", q.OrderID, q.AfterVersion, err)
+		return EventPage{Source: rm.Source()}, fmt.Errorf("events of order %s after version %d: %w", q.OrderID, q.AfterVersion, err)
 	}
 	page := EventPage{Events: events, Source: rm.Source()}
 	if len(events) > q.Limit {

@@ -34,7 +34,9 @@ type OrderQuery struct {
 }
 
 // ReadOrder answers q as GetOrder or OrderAt do, from a database that has
-// the event at q.MinPosition, and says which one answered.
+// the event at q.MinPosition, and says which one answered: with its
+// error too, when the error is that database's answer (not found, a
+// version the order has not reached there).
 func (s *Service) ReadOrder(ctx context.Context, p Principal, q OrderQuery) (order.Order, ReadSource, error) {
 	if at := q.At; at != nil && !at.byTime && at.version < 1 {
 		return order.Order{}, ReadSource{}, order.Invalid("version", order.FieldOutOfRange, "must be 1 or more")
@@ -49,10 +51,7 @@ func (s *Service) ReadOrder(ctx context.Context, p Principal, q OrderQuery) (ord
 	} else {
 		o, err = s.getOrder(ctx, rm, p, q.ID)
 	}
-	if err != nil {
-		return order.Order{}, ReadSource{}, err
-	}
-	return o, rm.Source(), nil
+	return o, rm.Source(), err
 }
 
 func (s *Service) getOrder(ctx context.Context, rm ReadModel, p Principal, id uuid.UUID) (order.Order, error) {

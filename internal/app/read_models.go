@@ -15,8 +15,10 @@ type ReadModels interface {
 	// Choose returns a read model whose answers include the event at the
 	// global position minPosition, and so everything the primary had
 	// committed when that event committed; with minPosition 0, any in
-	// service, perhaps one that lags. A position no database has within
-	// the ReadModels' wait is ErrProjectionLagging.
+	// service, perhaps one that lags. A position no event has, nor will
+	// (beyond every event, or a rolled-back write's), is
+	// ErrUnknownPosition; one a write still running may commit, not
+	// committed within the ReadModels' wait, is ErrPositionNotReached.
 	Choose(ctx context.Context, minPosition int64) (SourcedReadModel, error)
 }
 

@@ -48,6 +48,12 @@ func newAPIOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*Config)) *testAPI 
 	if err != nil {
 		t.Fatal(err)
 	}
+	return newAPIOver(t, pool, svc, opts...)
+}
+
+// newAPIOver is newAPI serving svc, whose primary database pool is.
+func newAPIOver(t *testing.T, pool *pgxpool.Pool, svc *app.Service, opts ...func(*Config)) *testAPI {
+	t.Helper()
 	logs := &syncBuffer{}
 	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))
 	cfg := Config{

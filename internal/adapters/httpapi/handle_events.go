@@ -27,7 +27,7 @@ func handleOrderEvents(svc *app.Service) http.Handler {
 		q.OrderID = id
 		page, err := svc.OrderEventPage(r.Context(), access.Principal(r.Context()), q)
 		if err != nil {
-			problem.Write(w, r, err)
+			writeReadProblem(w, r, page.Source, err)
 			return
 		}
 		doc := toEventsJSON(page.Events)

@@ -45,7 +45,7 @@ func handleGetOrder(svc *app.Service) http.Handler {
 		}
 		o, src, err := svc.ReadOrder(r.Context(), access.Principal(r.Context()), oq)
 		if err != nil {
-			problem.Write(w, r, err)
+			writeReadProblem(w, r, src, err)
 			return
 		}
 		match, err := notModified(r, o.Version)

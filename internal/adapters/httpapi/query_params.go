@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/timetext"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -86,4 +87,15 @@ func setReadSource(h http.Header, src app.ReadSource) {
 	if src.Standby {
 		h.Set("X-Read-Lag-Seconds", formatSeconds(src.Lag))
 	}
+}
+
+// writeReadProblem answers a read's error. One that a database gave, a 4xx
+// (the order not found there, a version it has not reached there), names
+// that database as a success does: a lagging standby's 404 must say it is
+// a standby's. A 5xx is no database's answer, and names none.
+func writeReadProblem(w http.ResponseWriter, r *http.Request, src app.ReadSource, err error) {
+	if p, internal := problem.From(err); !internal && p.Status < http.StatusInternalServerError {
+		setReadSource(w.Header(), src)
+	}
+	problem.Write(w, r, err)
 }

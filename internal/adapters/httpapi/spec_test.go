@@ -154,6 +154,9 @@ func (st *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}); err != nil {
 		st.t.Errorf("%s → %d: response does not match the spec: %v\nbody: %s", what, resp.StatusCode, err, respBody)
 	}
+	if err := checkDeclared(input, resp, declaredHeaders...); err != nil {
+		st.t.Errorf("%s → %d: %v", what, resp.StatusCode, err)
+	}
 	if resp.StatusCode == http.StatusNotModified {
 		// kin-openapi skips 304s; the spec says: ETag, no body.
 		if len(respBody) != 0 || resp.Header.Get("ETag") == "" {
@@ -161,6 +164,27 @@ func (st *specTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 	}
 	return resp, nil
+}
+
+// declaredHeaders are headers an answer may carry only where the spec
+// declares them: kin-openapi checks the headers a response declares, not
+// the ones it carries besides. A client learns from the spec on which
+// answers to look for which database answered a read.
+var declaredHeaders = []string{"X-Read-Source", "X-Read-Lag-Seconds"}
+
+// checkDeclared fails when resp carries one of names that the spec's
+// response for its status does not declare.
+func checkDeclared(input *openapi3filter.RequestValidationInput, resp *http.Response, names ...string) error {
+	spec := input.Route.Operation.Responses.Status(resp.StatusCode)
+	for _, name := range names {
+		if resp.Header.Get(name) == "" {
+			continue
+		}
+		if spec == nil || spec.Value == nil || spec.Value.Headers[name] == nil {
+			return fmt.Errorf("header %s: %q, which the spec does not declare on this response", name, resp.Header.Get(name))
+		}
+	}
+	return nil
 }
 
 // checkUnrouted checks an answer to a request the spec has no operation

@@ -34,6 +34,9 @@ func (st *specTransport) checkEventStream(req *http.Request, input *openapi3filt
 	}); err != nil {
 		st.t.Errorf("%s → %d: response does not match the spec: %v", what, resp.StatusCode, err)
 	}
+	if err := checkDeclared(input, resp, declaredHeaders...); err != nil {
+		st.t.Errorf("%s → %d: %v", what, resp.StatusCode, err)
+	}
 	spec := input.Route.Operation.Responses.Status(resp.StatusCode)
 	if spec == nil || spec.Value.Content.Get("text/event-stream") == nil {
 		st.t.Errorf("%s → %d: the spec has no text/event-stream answer", what, resp.StatusCode)

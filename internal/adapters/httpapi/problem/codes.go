@@ -68,6 +68,7 @@ var Titles = map[string]string{
 	app.ErrRetriesExhausted.Code:   "Concurrent change",
 	app.ErrExists.Code:             "Order already exists",
 	app.ErrProjectionLagging.Code:  "Projection not caught up",
+	app.ErrUnknownPosition.Code:    "No event at this position",
 	app.ErrEventUnreadable.Code:    "Stored event unreadable",
 	app.ErrReadOnly.Code:           "Database takes no writes",
 	app.ErrOutcomeUnknown.Code:     "Outcome of the command unknown",

@@ -143,6 +143,9 @@ var appStatus = map[string]int{
 	app.ErrIdempotencyKeyReused.Code:     http.StatusUnprocessableEntity,
 	app.ErrIdempotencyKeyInProgress.Code: http.StatusConflict,
 
+	// A min_position no event has nor will have: no retry helps.
+	app.ErrUnknownPosition.Code: http.StatusUnprocessableEntity,
+
 	app.ErrUnauthenticated.Code: http.StatusUnauthorized,
 	app.ErrInvalidToken.Code:    http.StatusUnauthorized,
 	app.ErrForbidden.Code:       http.StatusForbidden,

@@ -38,16 +38,28 @@ type fixture struct {
 // standby is in rotation.
 func newFixture(t *testing.T, cfg standby.Config) *fixture {
 	t.Helper()
-	f, start := newStoppedFixture(t, cfg)
-	start()
-	f.waitRotation(t, true)
-	return f
+	return newFixtureAt(t, cfg, func(f *fixture) string { return f.standby.URL("orderapi") })
 }
 
 // newStoppedFixture starts the clusters and makes the router and the
 // service; start runs the router's checks. Commands work before: they
 // never ask the router.
 func newStoppedFixture(t *testing.T, cfg standby.Config) (f *fixture, start func()) {
+	t.Helper()
+	return newStoppedFixtureAt(t, cfg, func(f *fixture) string { return f.standby.URL("orderapi") })
+}
+
+// newFixtureAt is newFixture whose standby's pool opens the URL that
+// standbyURL makes of the clusters.
+func newFixtureAt(t *testing.T, cfg standby.Config, standbyURL func(*fixture) string) *fixture {
+	t.Helper()
+	f, start := newStoppedFixtureAt(t, cfg, standbyURL)
+	start()
+	f.waitRotation(t, true)
+	return f
+}
+
+func newStoppedFixtureAt(t *testing.T, cfg standby.Config, standbyURL func(*fixture) string) (f *fixture, start func()) {
 	t.Helper()
 	f = &fixture{}
 	f.primary, f.standby = pgtest.NewReplicated(t, "orderapi")
@@ -58,7 +70,7 @@ func newStoppedFixture(t *testing.T, cfg standby.Config) (f *fixture, start func
 	f.listener = notify.NewListener(pool, log)
 	announcer := notify.NewAnnouncer(pool, log, f.listener)
 	primary := eventstore.New(pool, eventstore.Config{Announcer: announcer})
-	cfg.Standbys = []standby.Standby{{Name: "standby-1", Store: eventstore.New(openStandbyPool(t, f.standby.URL("orderapi")), eventstore.Config{})}}
+	cfg.Standbys = []standby.Standby{{Name: "standby-1", Store: eventstore.New(openStandbyPool(t, standbyURL(f)), eventstore.Config{})}}
 	if cfg.CheckEvery == 0 {
 		cfg.CheckEvery = checkEvery
 	}
@@ -151,10 +163,14 @@ func (f *fixture) createOrder(t *testing.T, p app.Principal, meta app.Metadata) 
 // addItem adds an item to the order and returns the position of its event.
 func (f *fixture) addItem(t *testing.T, id uuid.UUID, meta app.Metadata) int64 {
 	t.Helper()
-	res, err := f.svc.AddItem(t.Context(), app.Target{OrderID: id, Metadata: meta},
-		order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: order.MustParseAmount("2.50")})
+	res, err := f.svc.AddItem(t.Context(), app.Target{OrderID: id, Metadata: meta}, newItem())
 	if err != nil {
 		t.Fatalf("add an item to %s: %v", id, err)
 	}
 	return res.Position
+}
+
+// newItem is an item of a product of its own.
+func newItem() order.NewItem {
+	return order.NewItem{ProductID: uuid.New(), ProductName: "Cup", Quantity: 1, UnitPrice: order.MustParseAmount("2.50")}
 }

@@ -98,16 +98,26 @@ func (r *Router) check(ctx context.Context, s *standby, h *health) string {
 		replayed   int64
 		replayedAt *time.Time
 		it         node
+		hotStandby string
 	)
-	err := s.store.Pool().QueryRow(ctx, standbySQL).Scan(&inRecovery, &replayed, &replayedAt, &it.id, &it.db)
-	switch {
-	case err != nil:
+	conn, err := s.store.Pool().Acquire(ctx)
+	if err == nil {
+		err = conn.QueryRow(ctx, standbySQL).Scan(&inRecovery, &replayed, &replayedAt, &it.id, &it.db)
+		hotStandby = conn.Conn().PgConn().ParameterStatus("in_hot_standby")
+		conn.Release()
+	}
+	if err != nil {
 		return "unreachable: " + errorClass(err)
-	case !inRecovery:
-		// A promoted standby takes writes of its own: reading it could
-		// show what the primary never had.
-		return notInRecovery
+	}
+	why := notStandby(inRecovery, hotStandby)
+	switch {
+	case why == notInRecovery:
+		s.reconnect()
+		return why
+	case why != "":
+		return why
 	case primaryErr == nil && it != primary:
+		s.reconnect()
 		return fmt.Sprintf("not a standby of the primary's database (it is database %s of cluster %d)", it.db, it.id)
 	}
 	if primaryErr == nil {
@@ -137,6 +147,28 @@ func (r *Router) check(ctx context.Context, s *standby, h *health) string {
 		// The lag itself is logged and shown apart: the reason stays the
 		// same while it grows.
 		return fmt.Sprintf("lagging behind the primary by more than ORDERAPI_READ_MAX_LAG (%s)", r.cfg.MaxLag)
+	}
+	return ""
+}
+
+// noHotStandbyReport is why a standby whose server does not report
+// in_hot_standby is out of rotation.
+const noHotStandbyReport = "its server does not report in_hot_standby (PostgreSQL 13 or older), " +
+	"so a promotion could not be noticed between checks and every read of it would be discarded: standbys need PostgreSQL 14 or later"
+
+// notStandby is why a server is no standby that may serve, from what it
+// says of its recovery: pg_is_in_recovery(), and in_hot_standby as last
+// reported to the connection ("" when the server reports none); "" when
+// it is one. A promoted standby takes writes of its own: reading it could
+// show what the primary never had. One that does not report
+// in_hot_standby would have every read discarded by RecoveryTracer, which
+// relies on it, and answered by the primary unseen.
+func notStandby(inRecovery bool, hotStandby string) string {
+	switch {
+	case !inRecovery || hotStandby == "off":
+		return notInRecovery
+	case hotStandby != "on":
+		return noHotStandbyReport
 	}
 	return ""
 }

@@ -30,7 +30,8 @@ const (
 	// streaming takes on a local network (docs/performance.md).
 	DefaultReplayWait = 10 * time.Millisecond
 	// DefaultPositionWait is how long a query waits for a position that
-	// the primary has not committed (yet) before it is refused.
+	// the primary has not committed yet, while a write that may commit it
+	// runs, before it is refused as lagging.
 	DefaultPositionWait = 2 * time.Second
 	// DefaultCheckEvery is how often each standby's health is checked.
 	DefaultCheckEvery = time.Second
@@ -50,8 +51,8 @@ type Config struct {
 	// the primary at once.
 	ReplayWait time.Duration
 	// PositionWait bounds how long a query with a position waits, for a
-	// standby to replay it and then for the primary to commit it, before
-	// app.ErrProjectionLagging.
+	// standby to replay it and then for a write running on the primary to
+	// commit it, before app.ErrPositionNotReached.
 	PositionWait time.Duration
 	// CheckEvery is how often each standby is checked.
 	CheckEvery time.Duration
@@ -129,8 +130,9 @@ const primaryName = "primary"
 // Choose returns the read model of a query: with no position, a standby
 // in rotation (each in turn), else the primary; with one, a standby that
 // has replayed it, waiting up to ReplayWait for one to, else the primary
-// once it has committed it, else app.ErrProjectionLagging: PositionWait
-// bounds both waits together.
+// once it has committed it (see primaryHas: app.ErrUnknownPosition for
+// a position no event will have, app.ErrPositionNotReached past the
+// wait): PositionWait bounds both waits together.
 func (r *Router) Choose(ctx context.Context, minPosition int64) (app.SourcedReadModel, error) {
 	deadline := time.Now().Add(r.cfg.PositionWait)
 	first := r.pick()
@@ -237,30 +239,6 @@ func (r *Router) awaitReplay(ctx context.Context, s *standby, position int64, de
 		}
 		if ok {
 			return true
-		}
-	}
-}
-
-// primaryHas returns once the primary has committed the event at
-// position, waiting until deadline; app.ErrPositionNotReached (an
-// app.ErrProjectionLagging) if it does not. A client has its position from a command that committed, so
-// the wait is for a position from elsewhere, one not committed yet, or
-// one never to be (a client's mistake).
-func (r *Router) primaryHas(ctx context.Context, position int64, deadline time.Time) error {
-	for delay := time.Millisecond; ; delay = min(2*delay, 100*time.Millisecond) {
-		ok, err := eventAt(ctx, r.primary.Pool(), position)
-		switch {
-		case err != nil:
-			return fmt.Errorf("event at position %d: %w", position, err)
-		case ok:
-			return nil
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return fmt.Errorf("no committed event at position %d: %w", position, app.ErrPositionNotReached)
-		}
-		if err := postgres.Sleep(ctx, min(delay, left)); err != nil {
-			return err
 		}
 	}
 }

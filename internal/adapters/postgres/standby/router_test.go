@@ -3,6 +3,7 @@ package standby_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,8 +88,8 @@ func TestReadsWithAPositionAreNeverOlder(t *testing.T) {
 	}
 
 	// And a position no database has is refused, never answered older
-	if _, _, err := f.svc.ReadOrder(ctx, p, app.OrderQuery{ID: a, MinPosition: aItem + 1000}); !errors.Is(err, app.ErrProjectionLagging) {
-		t.Errorf("A at a position not written yet: %v, want ErrProjectionLagging", err)
+	if _, _, err := f.svc.ReadOrder(ctx, p, app.OrderQuery{ID: a, MinPosition: aItem + 1000}); !errors.Is(err, app.ErrUnknownPosition) {
+		t.Errorf("A at a position not written yet: %v, want ErrUnknownPosition", err)
 	}
 	if st := f.state(); st.FellBehind == 0 || !st.InRotation {
 		t.Errorf("standby %+v: want reads it fell behind on counted, and still in rotation", st)
@@ -215,7 +216,7 @@ func TestLaggingStandbyLeavesRotation(t *testing.T) {
 
 // TestPositionsWithoutStandbys: without standbys, a read at a position
 // the primary has committed answers at once, unnamed, as reads always
-// did; a position it has not committed is refused.
+// did; a position no event has is refused as unknown.
 func TestPositionsWithoutStandbys(t *testing.T) {
 	t.Parallel()
 	store := eventstore.New(pgtest.New(t), eventstore.Config{})
@@ -236,19 +237,16 @@ func TestPositionsWithoutStandbys(t *testing.T) {
 	if err != nil || o.ID != res.Order.ID || src != (app.ReadSource{}) {
 		t.Errorf("read at a committed position: %s from %+v (%v), want it from the only database, unnamed", o.ID, src, err)
 	}
-	if _, _, err := svc.ReadOrder(t.Context(), p, app.OrderQuery{ID: res.Order.ID, MinPosition: res.Position + 1}); !errors.Is(err, app.ErrProjectionLagging) {
-		t.Errorf("a position not committed: %v, want ErrProjectionLagging", err)
-	}
-	// And the refusal says the databases have not reached the position,
-	// not that a projection has not processed it
 	_, _, err = svc.ReadOrder(t.Context(), p, app.OrderQuery{ID: res.Order.ID, MinPosition: res.Position + 1})
-	if ae, ok := errors.AsType[*app.Error](err); !ok || ae.Message != app.ErrPositionNotReached.Message {
-		t.Errorf("a position not committed: %v, want the databases not to have reached it", err)
+	if ae, ok := errors.AsType[*app.Error](err); !ok || ae.Code != app.ErrUnknownPosition.Code || !strings.Contains(ae.Message, "beyond every event") {
+		t.Errorf("a position not written: %v, want ErrUnknownPosition, beyond every event", err)
 	}
 }
 
 // TestPositionWaitBoundsTheReplayWait: a position never committed is
-// refused within PositionWait, however long the replay wait is.
+// refused within PositionWait, however long the replay wait is: a standby
+// is waited for no longer, and the primary then says the position is
+// unknown.
 func TestPositionWaitBoundsTheReplayWait(t *testing.T) {
 	t.Parallel()
 	// Given a standby in rotation, a replay wait of an hour and a
@@ -263,8 +261,8 @@ func TestPositionWaitBoundsTheReplayWait(t *testing.T) {
 	defer cancel()
 	_, _, err := f.svc.ReadOrder(ctx, p, app.OrderQuery{ID: id, MinPosition: position + 1000})
 
-	// Then it is refused as lagging, before the request's deadline
-	if !errors.Is(err, app.ErrProjectionLagging) {
-		t.Errorf("read at a position never committed: %v, want ErrProjectionLagging", err)
+	// Then it is refused as unknown, before the request's deadline
+	if !errors.Is(err, app.ErrUnknownPosition) {
+		t.Errorf("read at a position never committed: %v, want ErrUnknownPosition", err)
 	}
 }

@@ -101,8 +101,17 @@ func (r *Router) failed(ctx context.Context, s *standby, err error) bool {
 // recovery, so it may take writes the primary never sees.
 func (r *Router) promoted(s *standby) {
 	r.setState(s, notInRecovery)
+	s.reconnect()
 	s.fallbacks[failedUnder].Add(1)
 }
+
+// reconnect closes the connections of s's pool, when the server they
+// reach is not a standby of the primary's: the pool keeps its
+// connections, so a URL naming several hosts that fell over to another
+// (the primary, while the standby was down) would stay there for good.
+// The next check connects anew, to the first host that answers. Reads in
+// flight finish first.
+func (s *standby) reconnect() { s.store.Pool().Reset() }
 
 // notInRecovery is why a standby promoted, or a URL that reached a
 // primary, is out of rotation.
