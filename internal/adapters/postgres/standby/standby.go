@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,7 +149,8 @@ func (s *standby) reason() string {
 // errorClass says what kind of failure err is, without what varies from
 // one to the next: PostgreSQL's message and SQLSTATE (a wrong password, a
 // database that does not exist), a check without an answer in time, or
-// the connection's error.
+// why the connection failed. Never where the standby is: standbys are
+// shown by name, and a connection's error names its host, port and user.
 func errorClass(err error) string {
 	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok {
 		return fmt.Sprintf("%s (SQLSTATE %s)", pgErr.Message, pgErr.Code)
@@ -155,7 +158,16 @@ func errorClass(err error) string {
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "no answer in time"
 	}
-	return err.Error()
+	if _, ok := errors.AsType[*net.DNSError](err); ok {
+		return "cannot connect: its host name does not resolve"
+	}
+	if sys, ok := errors.AsType[*os.SyscallError](err); ok {
+		return "cannot connect: " + sys.Err.Error()
+	}
+	if _, ok := errors.AsType[*pgconn.ConnectError](err); ok {
+		return "cannot connect"
+	}
+	return "the connection failed"
 }
 
 // conflictWithRecovery reports a query a standby cancelled because the
