@@ -93,13 +93,16 @@ func Blocked(ctx context.Context, q Querier, pid uint32) (self Session, blockers
 }
 
 // TableHolders returns the other sessions that hold a lock on one of the
-// tables, named as to_regclass takes them.
+// tables, named as to_regclass takes them. A table's oid is this
+// database's alone: a database copied from the same template has tables
+// of the same oids, whose locks are not these.
 func TableHolders(ctx context.Context, q Querier, tables []string) ([]Session, error) {
 	return sessions(ctx, q, sessionColumns+`
   FROM pg_stat_activity a
  WHERE a.pid <> pg_backend_pid()
    AND a.pid IN (SELECT l.pid FROM pg_locks l
                   WHERE l.granted AND l.locktype = 'relation'
+                    AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
                     AND l.relation = ANY (SELECT to_regclass(t) FROM unnest($1::text[]) AS t))
  ORDER BY a.pid`, tables, queryChars)
 }
