@@ -119,3 +119,32 @@ func TestTableHolders(t *testing.T) {
 		t.Fatalf("holders = %v, %v; want the reader, pid %d", holders, err, reader.PgConn().PID())
 	}
 }
+
+// TestTableHoldersOfAnotherDatabaseAreNotNamed: databases copied from one
+// template have tables of the same oids; a lock in one is not in another.
+func TestTableHoldersOfAnotherDatabaseAreNotNamed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	// Given a session reading the table in another database of the server
+	other := pgtest.Connect(t, pgtest.NewURL(t))
+	tx, err := other.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, "SELECT count(*) FROM order_details"); err != nil {
+		t.Fatal(err)
+	}
+	// When a session of this database asks who holds it here
+	asker := pgtest.Connect(t, pgtest.NewURL(t))
+	holders, err := pgactivity.TableHolders(ctx, asker, []string{"order_details"})
+	// Then no one does
+	for _, h := range holders {
+		if h.PID == other.PgConn().PID() {
+			t.Fatalf("holders = %v, %v; the other database's reader is named", holders, err)
+		}
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
