@@ -6,7 +6,8 @@
 // prints a development bearer token, `orderapi nats setup` prepares the
 // NATS JetStream stream the events are published to, and `orderapi nats
 // resume` tells the relay where to go on after it stopped at a stream
-// that disagrees with its checkpoint.
+// that disagrees with its checkpoint, and `orderapi keys rewrap` re-wraps
+// the customers' data keys under a new master key.
 package main
 
 import (
@@ -37,7 +38,7 @@ func main() {
 	}
 }
 
-const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|help]
+const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|keys|help]
 
   serve    apply pending migrations, then serve the REST API (default)
   migrate  apply pending migrations and exit
@@ -74,6 +75,15 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|help]
            event must be in the feed. Without --force it refuses a relay
            not stopped so, and any point but the one that publishes
            nothing twice and leaves nothing out (it names it)
+  keys rewrap
+           re-wrap every customer's data key under the current master key
+           (ORDERAPI_MASTER_KEY_FILE), opening each with the previous one
+           that wraps it (ORDERAPI_MASTER_KEY_PREVIOUS_FILES): the step of
+           a master-key rotation; events and read models are untouched.
+           Prints how many it re-wrapped, and any master key still in use
+  Every command that reads the events needs the master key
+  (ORDERAPI_MASTER_KEY_FILE; made in ORDERAPI_AUTH_DEV_DIR with
+  ORDERAPI_AUTH=dev).
 
 `
 
@@ -126,6 +136,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return check(ctx, cfg, log)
 	case "projections":
 		return runProjections(ctx, cfg, log, args[2:], stdout)
+	case "keys":
+		return runKeys(ctx, cfg, log, args[2:], stdout)
 	}
 	return serve(ctx, cfg, log, droppedLogLines)
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
@@ -55,6 +56,9 @@ type Config struct {
 	// Announcer, if set, is told of every committed append, so that the
 	// Listeners of every replica wake.
 	Announcer *notify.Announcer
+	// Keyring seals and opens customers' personal data; nil stores it in
+	// clear (only for tests of other concerns: the service always sets it).
+	Keyring *personaldata.Keyring
 	// Reads bounds how GetOrder coalesces the reads of this store's pool:
 	// how many statements run at once, how many orders each reads (at
 	// most 64). The zero value is coalesce's defaults.
