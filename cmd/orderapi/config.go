@@ -187,19 +187,19 @@ func (a authConfig) check() error {
 
 // The commands, and those that read each setting.
 var (
-	commands  = []string{"serve", "migrate", "check", "projections", "token", "nats", "keys"}
+	commands  = []string{"serve", "migrate", "check", "projections", "token", "nats", "keys", "personal-data"}
 	serveOnly = []string{"serve"}
-	logging   = []string{"serve", "migrate", "check", "projections", "keys"}
-	databased = []string{"serve", "migrate", "check", "projections", "nats", "keys"}
+	logging   = []string{"serve", "migrate", "check", "projections", "keys", "personal-data"}
+	databased = []string{"serve", "migrate", "check", "projections", "nats", "keys", "personal-data"}
 	migrating = []string{"serve", "migrate"}
 	decoding  = []string{"serve", "check", "projections"}
 	// keyed are the commands that read or write personal data, and so
 	// need the master key: every one that reads the events.
-	keyed          = []string{"serve", "check", "projections", "nats", "keys"}
+	keyed          = []string{"serve", "check", "projections", "nats", "keys", "personal-data"}
 	authenticating = []string{"serve", "token"}
 	// devMode: ORDERAPI_AUTH=dev is development mode, where the keyed
 	// commands make a master key if none is set.
-	devMode    = []string{"serve", "token", "check", "projections", "nats", "keys"}
+	devMode    = []string{"serve", "token", "check", "projections", "nats", "keys", "personal-data"}
 	publishing = []string{"serve", "nats"}
 )
 

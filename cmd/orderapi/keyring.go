@@ -6,10 +6,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
+
+	"github.com/google/uuid"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
 )
 
@@ -123,4 +127,38 @@ func openKeyed(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Po
 		return nil, nil, err
 	}
 	return pool, keyring, nil
+}
+
+// erasureNews is what a replica does when told of an erasure (a handler
+// of its listener on datakeys.ErasedChannel): its keyring forgets the
+// customer's keys, and its service the states it keeps of the customer's
+// orders, which hold the customer's personal data; when it may have
+// missed an erasure, everything. svc is set once the service is made:
+// until then it keeps no state.
+type erasureNews struct {
+	keys datakeys.Forgetter
+	svc  atomic.Pointer[app.Service]
+}
+
+// Notified forgets the customer the payload names.
+func (n *erasureNews) Notified(payload string) {
+	n.keys.Notified(payload)
+	svc := n.svc.Load()
+	if svc == nil {
+		return
+	}
+	// Off the listener's goroutine: it waits for the commands in flight.
+	if id, err := uuid.Parse(payload); err == nil {
+		go svc.ForgetCustomer(id)
+	} else {
+		go svc.ForgetStates()
+	}
+}
+
+// Listening forgets everything.
+func (n *erasureNews) Listening() {
+	n.keys.Listening()
+	if svc := n.svc.Load(); svc != nil {
+		go svc.ForgetStates()
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/dbclock"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/readiness"
@@ -70,7 +71,8 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// Every replica forgets an erased customer's keys when told, and
 	// everything when its listener reconnects.
 	keyring := newKeyring(pool, masters)
-	listener.Handle(datakeys.ErasedChannel, datakeys.Forgetter{Keyring: keyring})
+	erasures := &erasureNews{keys: datakeys.Forgetter{Keyring: keyring}}
+	listener.Handle(datakeys.ErasedChannel, erasures)
 	storeCfg := eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer,
 		Keyring: keyring}
 	store := eventstore.New(pool, storeCfg)
@@ -213,10 +215,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		StateCacheSize:  cfg.StateCache,
 		Now:             clock.Now,
 		ReadModels:      reads,
+		Eraser:          erasure.New(pool, store.Codec(), erasure.Config{Keyring: keyring, Announcer: announcer}),
 	})
 	if err != nil {
 		return err
 	}
+	erasures.svc.Store(svc)
 	// One reader of the global feed serves every live feed of this
 	// replica, woken by the listener. It reads through the pool, so it
 	// closes before the pool does.

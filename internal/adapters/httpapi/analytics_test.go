@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -48,7 +49,8 @@ func newAnalyticsAPIOn(t *testing.T, pool *pgxpool.Pool, running bool, wait time
 			}
 		})
 	}
-	svc, err := app.NewService(store, store, app.Config{Analytics: analytics, AnalyticsWait: wait})
+	svc, err := app.NewService(store, store, app.Config{Analytics: analytics, AnalyticsWait: wait,
+		Eraser: erasure.New(pool, store.Codec(), erasure.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}

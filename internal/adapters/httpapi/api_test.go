@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -44,7 +45,7 @@ func newAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 func newAPIOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*Config)) *testAPI {
 	t.Helper()
 	store := eventstore.New(pool, eventstore.Config{})
-	svc, err := app.NewService(store, store, app.Config{})
+	svc, err := app.NewService(store, store, app.Config{Eraser: erasure.New(pool, store.Codec(), erasure.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}

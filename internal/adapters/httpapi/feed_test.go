@@ -15,6 +15,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
@@ -41,7 +42,8 @@ func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*htt
 
 	listener, announcer := notifications(t, pool, log)
 	store := eventstore.New(pool, eventstore.Config{Announcer: announcer})
-	svc, err := app.NewService(store, store, app.Config{})
+	svc, err := app.NewService(store, store, app.Config{
+		Eraser: erasure.New(pool, store.Codec(), erasure.Config{Announcer: announcer})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -159,7 +160,8 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc, err := app.NewService(store, store, app.Config{Analytics: analytics, AnalyticsWait: 10 * time.Millisecond})
+	svc, err := app.NewService(store, store, app.Config{Analytics: analytics, AnalyticsWait: 10 * time.Millisecond,
+		Eraser: erasure.New(pool, store.Codec(), erasure.Config{})})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -112,6 +112,9 @@ SELECT stream_id, stream_version, event_type, schema_version, data, occurred_at
 		at          time.Time
 	)
 	_, err = pgx.ForEachRow(rows, []any{&id, &version, &typ, &schema, &data, &at}, func() error {
+		if !order.IsOrderID(id) {
+			return nil // a customer's stream: nothing to count
+		}
 		if id != current {
 			current, o = id, order.Order{}
 		}

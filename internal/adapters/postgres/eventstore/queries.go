@@ -277,15 +277,7 @@ func (st *StoredEvent) targets() []any {
 // its envelope's times held to the domain's bounds. It fails with an
 // *app.UnreadableEventError naming the event.
 func (st *StoredEvent) Decode(c *codec.Codec) (order.Event, error) {
-	e, err := c.Decode(st.Type, st.SchemaVersion, st.Data)
-	if err == nil && !(order.InTimeBounds(st.OccurredAt) && order.InTimeBounds(st.RecordedAt)) {
-		err = errTimeOutOfBounds
-	}
-	if err != nil {
-		return nil, &app.UnreadableEventError{OrderID: st.OrderID, Version: st.Version, EventID: st.EventID,
-			Position: st.Position, Type: st.Type, SchemaVersion: st.SchemaVersion, Err: err}
-	}
-	return e, nil
+	return decodeStored(st, c.Decode)
 }
 
 // StoredEvent is an events row as read, before decoding.
@@ -322,6 +314,9 @@ func (s *Store) recorded(st StoredEvent) (app.RecordedEvent, error) {
 		Metadata:      meta,
 		OccurredAt:    st.OccurredAt.UTC(),
 		RecordedAt:    st.RecordedAt.UTC(),
+	}
+	if s.codec.IsCustomerEvent(st.Type) {
+		return s.customerRecorded(r, st), nil
 	}
 	e, err := st.Decode(s.codec)
 	if err == nil {
