@@ -51,6 +51,51 @@ func (e Action) Valid() bool {
 	}
 }
 
+// Defines values for CustomerPersonalDataErasedEventErased.
+const (
+	CustomerPersonalDataErasedEventErasedTrue CustomerPersonalDataErasedEventErased = true
+)
+
+// Valid indicates whether the value is a known member of the CustomerPersonalDataErasedEventErased enum.
+func (e CustomerPersonalDataErasedEventErased) Valid() bool {
+	switch e {
+	case CustomerPersonalDataErasedEventErasedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerPersonalDataErasedEventType.
+const (
+	CustomerPersonalDataErasedEventTypeCustomerPersonalDataErased CustomerPersonalDataErasedEventType = "CustomerPersonalDataErased"
+)
+
+// Valid indicates whether the value is a known member of the CustomerPersonalDataErasedEventType enum.
+func (e CustomerPersonalDataErasedEventType) Valid() bool {
+	switch e {
+	case CustomerPersonalDataErasedEventTypeCustomerPersonalDataErased:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for CustomerPersonalDataErasedEventUnreadable.
+const (
+	CustomerPersonalDataErasedEventUnreadableTrue CustomerPersonalDataErasedEventUnreadable = true
+)
+
+// Valid indicates whether the value is a known member of the CustomerPersonalDataErasedEventUnreadable enum.
+func (e CustomerPersonalDataErasedEventUnreadable) Valid() bool {
+	switch e {
+	case CustomerPersonalDataErasedEventUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for DevTokenRequestRoles.
 const (
 	DevTokenRequestRolesCustomer DevTokenRequestRoles = "customer"
@@ -66,6 +111,21 @@ func (e DevTokenRequestRoles) Valid() bool {
 	case DevTokenRequestRolesService:
 		return true
 	case DevTokenRequestRolesStaff:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for EventEnvelopeErased.
+const (
+	EventEnvelopeErasedTrue EventEnvelopeErased = true
+)
+
+// Valid indicates whether the value is a known member of the EventEnvelopeErased enum.
+func (e EventEnvelopeErased) Valid() bool {
+	switch e {
+	case EventEnvelopeErasedTrue:
 		return true
 	default:
 		return false
@@ -110,18 +170,21 @@ func (e EventMetadataActorRoles) Valid() bool {
 
 // Defines values for EventType.
 const (
-	EventTypeOrderCancelled   EventType = "OrderCancelled"
-	EventTypeOrderCreated     EventType = "OrderCreated"
-	EventTypeOrderDelivered   EventType = "OrderDelivered"
-	EventTypeOrderItemAdded   EventType = "OrderItemAdded"
-	EventTypeOrderItemRemoved EventType = "OrderItemRemoved"
-	EventTypeOrderPlaced      EventType = "OrderPlaced"
-	EventTypeOrderShipped     EventType = "OrderShipped"
+	EventTypeCustomerPersonalDataErased EventType = "CustomerPersonalDataErased"
+	EventTypeOrderCancelled             EventType = "OrderCancelled"
+	EventTypeOrderCreated               EventType = "OrderCreated"
+	EventTypeOrderDelivered             EventType = "OrderDelivered"
+	EventTypeOrderItemAdded             EventType = "OrderItemAdded"
+	EventTypeOrderItemRemoved           EventType = "OrderItemRemoved"
+	EventTypeOrderPlaced                EventType = "OrderPlaced"
+	EventTypeOrderShipped               EventType = "OrderShipped"
 )
 
 // Valid indicates whether the value is a known member of the EventType enum.
 func (e EventType) Valid() bool {
 	switch e {
+	case EventTypeCustomerPersonalDataErased:
+		return true
 	case EventTypeOrderCancelled:
 		return true
 	case EventTypeOrderCreated:
@@ -183,6 +246,36 @@ func (e FieldErrorCode) Valid() bool {
 	}
 }
 
+// Defines values for OrderErased.
+const (
+	OrderErasedTrue OrderErased = true
+)
+
+// Valid indicates whether the value is a known member of the OrderErased enum.
+func (e OrderErased) Valid() bool {
+	switch e {
+	case OrderErasedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCancelledEventErased.
+const (
+	OrderCancelledEventErasedTrue OrderCancelledEventErased = true
+)
+
+// Valid indicates whether the value is a known member of the OrderCancelledEventErased enum.
+func (e OrderCancelledEventErased) Valid() bool {
+	switch e {
+	case OrderCancelledEventErasedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderCancelledEventType.
 const (
 	OrderCancelledEventTypeOrderCancelled OrderCancelledEventType = "OrderCancelled"
@@ -207,6 +300,21 @@ const (
 func (e OrderCancelledEventUnreadable) Valid() bool {
 	switch e {
 	case OrderCancelledEventUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderCreatedEventErased.
+const (
+	OrderCreatedEventErasedTrue OrderCreatedEventErased = true
+)
+
+// Valid indicates whether the value is a known member of the OrderCreatedEventErased enum.
+func (e OrderCreatedEventErased) Valid() bool {
+	switch e {
+	case OrderCreatedEventErasedTrue:
 		return true
 	default:
 		return false
@@ -243,6 +351,21 @@ func (e OrderCreatedEventUnreadable) Valid() bool {
 	}
 }
 
+// Defines values for OrderDeliveredEventErased.
+const (
+	OrderDeliveredEventErasedTrue OrderDeliveredEventErased = true
+)
+
+// Valid indicates whether the value is a known member of the OrderDeliveredEventErased enum.
+func (e OrderDeliveredEventErased) Valid() bool {
+	switch e {
+	case OrderDeliveredEventErasedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderDeliveredEventType.
 const (
 	OrderDeliveredEventTypeOrderDelivered OrderDeliveredEventType = "OrderDelivered"
@@ -267,6 +390,21 @@ const (
 func (e OrderDeliveredEventUnreadable) Valid() bool {
 	switch e {
 	case OrderDeliveredEventUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderItemAddedEventErased.
+const (
+	OrderItemAddedEventErasedTrue OrderItemAddedEventErased = true
+)
+
+// Valid indicates whether the value is a known member of the OrderItemAddedEventErased enum.
+func (e OrderItemAddedEventErased) Valid() bool {
+	switch e {
+	case OrderItemAddedEventErasedTrue:
 		return true
 	default:
 		return false
@@ -303,6 +441,21 @@ func (e OrderItemAddedEventUnreadable) Valid() bool {
 	}
 }
 
+// Defines values for OrderItemRemovedEventErased.
+const (
+	OrderItemRemovedEventErasedTrue OrderItemRemovedEventErased = true
+)
+
+// Valid indicates whether the value is a known member of the OrderItemRemovedEventErased enum.
+func (e OrderItemRemovedEventErased) Valid() bool {
+	switch e {
+	case OrderItemRemovedEventErasedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderItemRemovedEventType.
 const (
 	OrderItemRemovedEventTypeOrderItemRemoved OrderItemRemovedEventType = "OrderItemRemoved"
@@ -333,6 +486,21 @@ func (e OrderItemRemovedEventUnreadable) Valid() bool {
 	}
 }
 
+// Defines values for OrderPlacedEventErased.
+const (
+	OrderPlacedEventErasedTrue OrderPlacedEventErased = true
+)
+
+// Valid indicates whether the value is a known member of the OrderPlacedEventErased enum.
+func (e OrderPlacedEventErased) Valid() bool {
+	switch e {
+	case OrderPlacedEventErasedTrue:
+		return true
+	default:
+		return false
+	}
+}
+
 // Defines values for OrderPlacedEventType.
 const (
 	OrderPlacedEventTypeOrderPlaced OrderPlacedEventType = "OrderPlaced"
@@ -357,6 +525,21 @@ const (
 func (e OrderPlacedEventUnreadable) Valid() bool {
 	switch e {
 	case OrderPlacedEventUnreadableTrue:
+		return true
+	default:
+		return false
+	}
+}
+
+// Defines values for OrderShippedEventErased.
+const (
+	OrderShippedEventErasedTrue OrderShippedEventErased = true
+)
+
+// Valid indicates whether the value is a known member of the OrderShippedEventErased enum.
+func (e OrderShippedEventErased) Valid() bool {
+	switch e {
+	case OrderShippedEventErasedTrue:
 		return true
 	default:
 		return false
@@ -780,7 +963,12 @@ type CreateOrderRequest struct {
 	// `forbidden`); staff must give it (422 `required`).
 	CustomerId *openapi_types.UUID `json:"customer_id,omitempty"`
 
-	// Id The new order's id, chosen by the client so a create can be retried safely; generated when absent. Not the nil UUID.
+	// Id The new order's id, chosen by the client so a create can be
+	// retried safely; generated when absent. Not the nil UUID, nor a
+	// UUID of the variant reserved for future definition (the first
+	// hexadecimal digit of its fourth group `e` or `f`, which no UUID
+	// generator makes): those name streams that are not orders' (422
+	// `invalid_format`).
 	Id *openapi_types.UUID `json:"id,omitempty"`
 }
 
@@ -788,6 +976,73 @@ type CreateOrderRequest struct {
 //
 // Example: USD
 type Currency = string
+
+// CustomerPersonalDataErasedData The customer whose personal data was erased, and nothing else.
+type CustomerPersonalDataErasedData struct {
+	// CustomerId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
+	CustomerId Uuid `json:"customer_id"`
+}
+
+// CustomerPersonalDataErasedEvent defines model for CustomerPersonalDataErasedEvent.
+type CustomerPersonalDataErasedEvent struct {
+	// Data The customer whose personal data was erased, and nothing else.
+	Data CustomerPersonalDataErasedData `json:"data"`
+
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *CustomerPersonalDataErasedEventErased `json:"erased,omitempty"`
+
+	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
+	EventId  Uuid          `json:"event_id"`
+	Metadata EventMetadata `json:"metadata"`
+
+	// OccurredAt RFC 3339, UTC, with microseconds.
+	//
+	// Example: 2025-01-02T15:04:05.123456Z
+	OccurredAt Timestamp `json:"occurred_at"`
+
+	// Position The event's position in the store's global order.
+	Position int64 `json:"position"`
+
+	// RecordedAt RFC 3339, UTC, with microseconds.
+	//
+	// Example: 2025-01-02T15:04:05.123456Z
+	RecordedAt Timestamp `json:"recorded_at"`
+
+	// SchemaVersion The version of `data`'s shape for this type.
+	SchemaVersion int                                 `json:"schema_version"`
+	Type          CustomerPersonalDataErasedEventType `json:"type"`
+
+	// Unreadable Present, and true, only on an event this build of the service
+	// cannot decode: `type`, `schema_version` and `data` are then as
+	// stored, and `data` may not have the shape its type names. The
+	// feed and the history go on past it; reading the order's state
+	// from its events fails with the `event_unreadable` problem.
+	Unreadable *CustomerPersonalDataErasedEventUnreadable `json:"unreadable,omitempty"`
+
+	// Version The order's version after this event (the customer stream's, for a customer's event).
+	Version int `json:"version"`
+}
+
+// CustomerPersonalDataErasedEventErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type CustomerPersonalDataErasedEventErased bool
+
+// CustomerPersonalDataErasedEventType defines model for CustomerPersonalDataErasedEvent.Type.
+type CustomerPersonalDataErasedEventType string
+
+// CustomerPersonalDataErasedEventUnreadable Present, and true, only on an event this build of the service
+// cannot decode: `type`, `schema_version` and `data` are then as
+// stored, and `data` may not have the shape its type names. The
+// feed and the history go on past it; reading the order's state
+// from its events fails with the `event_unreadable` problem.
+type CustomerPersonalDataErasedEventUnreadable bool
 
 // DailyAnalytics Example: {"days":[{"currency":"USD","date":"2025-01-02","items_sold":3,"orders_cancelled":0,"orders_created":1,"orders_delivered":1,"orders_placed":1,"orders_shipped":1,"revenue_cancelled":"0.00","revenue_placed":"59.97"}],"lag_events":0,"lag_seconds":0,"position":{"cursor":"AgAAAAAAAAMYAAAAAAAAAAe8Esb9WCoGK12J7QvJ9QZH","position":7,"transaction_id":792}}
 type DailyAnalytics struct {
@@ -872,7 +1127,9 @@ type DevTokenRequest struct {
 // DevTokenRequestRoles defines model for DevTokenRequest.Roles.
 type DevTokenRequestRoles string
 
-// Event A stored event; `type` says which shape `data` has.
+// Event A stored event; `type` says which shape `data` has. An order's
+// history holds only its order's events; the global feed holds the
+// customers' `CustomerPersonalDataErased` too.
 type Event struct {
 	union json.RawMessage
 }
@@ -895,6 +1152,13 @@ type EventAddress struct {
 // EventEnvelope What every event has besides its `type` and the shape of its `data`.
 type EventEnvelope struct {
 	Data map[string]interface{} `json:"data"`
+
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *EventEnvelopeErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	EventId  Uuid          `json:"event_id"`
@@ -923,9 +1187,16 @@ type EventEnvelope struct {
 	// from its events fails with the `event_unreadable` problem.
 	Unreadable *EventEnvelopeUnreadable `json:"unreadable,omitempty"`
 
-	// Version The order's version after this event.
+	// Version The order's version after this event (the customer stream's, for a customer's event).
 	Version int `json:"version"`
 }
+
+// EventEnvelopeErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type EventEnvelopeErased bool
 
 // EventEnvelopeUnreadable Present, and true, only on an event this build of the service
 // cannot decode: `type`, `schema_version` and `data` are then as
@@ -980,9 +1251,14 @@ type EventMetadataActorRoles string
 // EventType The name of an event type; it says which shape an event's `data` has.
 type EventType string
 
-// FeedEvent An event of the global feed; an order's event with the order named.
+// FeedEvent An event of the global feed: an order's event with the order named,
+// or a `CustomerPersonalDataErased`, the erasure of a customer's
+// personal data, with `order_id` the id of the customer's own stream.
 type FeedEvent struct {
-	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
+	// OrderId The event's stream: the order's id; for a customer's event
+	// (`CustomerPersonalDataErased`), the id of the customer's
+	// stream, which is no order's (`GET /v1/orders/{id}` of it is
+	// 404), and whose `version` counts the customer's erasures.
 	OrderId Uuid `json:"order_id"`
 	union   json.RawMessage
 }
@@ -1052,7 +1328,7 @@ type Order struct {
 	// (19,997 events).
 	AllowedActions []Action `json:"allowed_actions"`
 
-	// CancelReason Null unless the order was cancelled.
+	// CancelReason Null unless the order was cancelled, and once the customer's personal data is erased.
 	CancelReason *string    `json:"cancel_reason"`
 	CancelledAt  *time.Time `json:"cancelled_at"`
 
@@ -1078,6 +1354,13 @@ type Order struct {
 	CustomerId  Uuid       `json:"customer_id"`
 	DeliveredAt *time.Time `json:"delivered_at"`
 
+	// Erased Present, and true, only when the customer's personal data was
+	// erased (`DELETE /v1/customers/{customer_id}/personal-data`) after
+	// some of it was recorded in this order: `shipping_address`,
+	// `signature` and `cancel_reason` are then `null`. Everything else
+	// is as before.
+	Erased *OrderErased `json:"erased,omitempty"`
+
 	// Id Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	Id Uuid `json:"id"`
 
@@ -1089,10 +1372,10 @@ type Order struct {
 	PlacedAt  *time.Time  `json:"placed_at"`
 	ShippedAt *time.Time  `json:"shipped_at"`
 
-	// ShippingAddress Null until the order is placed.
+	// ShippingAddress Null until the order is placed, and once the customer's personal data is erased.
 	ShippingAddress *Address `json:"shipping_address"`
 
-	// Signature Null unless the delivery was signed for.
+	// Signature Null unless the delivery was signed for, and once the customer's personal data is erased.
 	Signature *string `json:"signature"`
 
 	// Status Where an order is in its life: draft → placed → shipped → delivered; draft or placed → cancelled.
@@ -1115,6 +1398,13 @@ type Order struct {
 	Version int `json:"version"`
 }
 
+// OrderErased Present, and true, only when the customer's personal data was
+// erased (`DELETE /v1/customers/{customer_id}/personal-data`) after
+// some of it was recorded in this order: `shipping_address`,
+// `signature` and `cancel_reason` are then `null`. Everything else
+// is as before.
+type OrderErased bool
+
 // OrderCancelledData Schema version 2. `cancelled_by` is the subject of the token that
 // cancelled the order when `cancelled_by_verified` is true; events of
 // version 1, recorded before tokens were verified, are shown in this
@@ -1124,8 +1414,10 @@ type OrderCancelledData struct {
 	CancelledByVerified bool   `json:"cancelled_by_verified"`
 
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
-	OrderId Uuid   `json:"order_id"`
-	Reason  string `json:"reason"`
+	OrderId Uuid `json:"order_id"`
+
+	// Reason Null when the customer's personal data was erased; the event is then marked erased.
+	Reason *string `json:"reason"`
 }
 
 // OrderCancelledEvent defines model for OrderCancelledEvent.
@@ -1135,6 +1427,13 @@ type OrderCancelledEvent struct {
 	// version 1, recorded before tokens were verified, are shown in this
 	// shape with the name their request declared, unverified.
 	Data OrderCancelledData `json:"data"`
+
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *OrderCancelledEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	EventId  Uuid          `json:"event_id"`
@@ -1164,9 +1463,16 @@ type OrderCancelledEvent struct {
 	// from its events fails with the `event_unreadable` problem.
 	Unreadable *OrderCancelledEventUnreadable `json:"unreadable,omitempty"`
 
-	// Version The order's version after this event.
+	// Version The order's version after this event (the customer stream's, for a customer's event).
 	Version int `json:"version"`
 }
+
+// OrderCancelledEventErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type OrderCancelledEventErased bool
 
 // OrderCancelledEventType defines model for OrderCancelledEvent.Type.
 type OrderCancelledEventType string
@@ -1196,6 +1502,13 @@ type OrderCreatedData struct {
 type OrderCreatedEvent struct {
 	Data OrderCreatedData `json:"data"`
 
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *OrderCreatedEventErased `json:"erased,omitempty"`
+
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	EventId  Uuid          `json:"event_id"`
 	Metadata EventMetadata `json:"metadata"`
@@ -1224,9 +1537,16 @@ type OrderCreatedEvent struct {
 	// from its events fails with the `event_unreadable` problem.
 	Unreadable *OrderCreatedEventUnreadable `json:"unreadable,omitempty"`
 
-	// Version The order's version after this event.
+	// Version The order's version after this event (the customer stream's, for a customer's event).
 	Version int `json:"version"`
 }
+
+// OrderCreatedEventErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type OrderCreatedEventErased bool
 
 // OrderCreatedEventType defines model for OrderCreatedEvent.Type.
 type OrderCreatedEventType string
@@ -1249,13 +1569,20 @@ type OrderDeliveredData struct {
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	OrderId Uuid `json:"order_id"`
 
-	// Signature Absent when nobody signed.
+	// Signature Absent when nobody signed. Null (present) when the customer's personal data was erased; the event is then marked erased.
 	Signature *string `json:"signature,omitempty"`
 }
 
 // OrderDeliveredEvent defines model for OrderDeliveredEvent.
 type OrderDeliveredEvent struct {
 	Data OrderDeliveredData `json:"data"`
+
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *OrderDeliveredEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	EventId  Uuid          `json:"event_id"`
@@ -1285,9 +1612,16 @@ type OrderDeliveredEvent struct {
 	// from its events fails with the `event_unreadable` problem.
 	Unreadable *OrderDeliveredEventUnreadable `json:"unreadable,omitempty"`
 
-	// Version The order's version after this event.
+	// Version The order's version after this event (the customer stream's, for a customer's event).
 	Version int `json:"version"`
 }
+
+// OrderDeliveredEventErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type OrderDeliveredEventErased bool
 
 // OrderDeliveredEventType defines model for OrderDeliveredEvent.Type.
 type OrderDeliveredEventType string
@@ -1337,6 +1671,13 @@ type OrderItemAddedData struct {
 type OrderItemAddedEvent struct {
 	Data OrderItemAddedData `json:"data"`
 
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *OrderItemAddedEventErased `json:"erased,omitempty"`
+
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	EventId  Uuid          `json:"event_id"`
 	Metadata EventMetadata `json:"metadata"`
@@ -1365,9 +1706,16 @@ type OrderItemAddedEvent struct {
 	// from its events fails with the `event_unreadable` problem.
 	Unreadable *OrderItemAddedEventUnreadable `json:"unreadable,omitempty"`
 
-	// Version The order's version after this event.
+	// Version The order's version after this event (the customer stream's, for a customer's event).
 	Version int `json:"version"`
 }
+
+// OrderItemAddedEventErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type OrderItemAddedEventErased bool
 
 // OrderItemAddedEventType defines model for OrderItemAddedEvent.Type.
 type OrderItemAddedEventType string
@@ -1391,6 +1739,13 @@ type OrderItemRemovedData struct {
 // OrderItemRemovedEvent defines model for OrderItemRemovedEvent.
 type OrderItemRemovedEvent struct {
 	Data OrderItemRemovedData `json:"data"`
+
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *OrderItemRemovedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	EventId  Uuid          `json:"event_id"`
@@ -1420,9 +1775,16 @@ type OrderItemRemovedEvent struct {
 	// from its events fails with the `event_unreadable` problem.
 	Unreadable *OrderItemRemovedEventUnreadable `json:"unreadable,omitempty"`
 
-	// Version The order's version after this event.
+	// Version The order's version after this event (the customer stream's, for a customer's event).
 	Version int `json:"version"`
 }
+
+// OrderItemRemovedEventErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type OrderItemRemovedEventErased bool
 
 // OrderItemRemovedEventType defines model for OrderItemRemovedEvent.Type.
 type OrderItemRemovedEventType string
@@ -1446,8 +1808,8 @@ type OrderPlacedData struct {
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	OrderId Uuid `json:"order_id"`
 
-	// ShippingAddress A shipping address as stored; optional lines are absent when empty.
-	ShippingAddress EventAddress `json:"shipping_address"`
+	// ShippingAddress Null when the customer's personal data was erased; the event is then marked erased.
+	ShippingAddress *EventAddress `json:"shipping_address"`
 
 	// TotalAmount A non-negative amount as exact decimal text.
 	//
@@ -1458,6 +1820,13 @@ type OrderPlacedData struct {
 // OrderPlacedEvent defines model for OrderPlacedEvent.
 type OrderPlacedEvent struct {
 	Data OrderPlacedData `json:"data"`
+
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *OrderPlacedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	EventId  Uuid          `json:"event_id"`
@@ -1487,9 +1856,16 @@ type OrderPlacedEvent struct {
 	// from its events fails with the `event_unreadable` problem.
 	Unreadable *OrderPlacedEventUnreadable `json:"unreadable,omitempty"`
 
-	// Version The order's version after this event.
+	// Version The order's version after this event (the customer stream's, for a customer's event).
 	Version int `json:"version"`
 }
+
+// OrderPlacedEventErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type OrderPlacedEventErased bool
 
 // OrderPlacedEventType defines model for OrderPlacedEvent.Type.
 type OrderPlacedEventType string
@@ -1513,6 +1889,13 @@ type OrderShippedData struct {
 // OrderShippedEvent defines model for OrderShippedEvent.
 type OrderShippedEvent struct {
 	Data OrderShippedData `json:"data"`
+
+	// Erased Present, and true, only on an event of an order whose
+	// customer's personal data was erased: its personal fields (a
+	// placed order's `shipping_address`, a delivery's `signature`, a
+	// cancellation's `reason`) are `null`, present even where the
+	// event had none. Everything else is as recorded.
+	Erased *OrderShippedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	EventId  Uuid          `json:"event_id"`
@@ -1542,9 +1925,16 @@ type OrderShippedEvent struct {
 	// from its events fails with the `event_unreadable` problem.
 	Unreadable *OrderShippedEventUnreadable `json:"unreadable,omitempty"`
 
-	// Version The order's version after this event.
+	// Version The order's version after this event (the customer stream's, for a customer's event).
 	Version int `json:"version"`
 }
+
+// OrderShippedEventErased Present, and true, only on an event of an order whose
+// customer's personal data was erased: its personal fields (a
+// placed order's `shipping_address`, a delivery's `signature`, a
+// cancellation's `reason`) are `null`, present even where the
+// event had none. Everything else is as recorded.
+type OrderShippedEventErased bool
 
 // OrderShippedEventType defines model for OrderShippedEvent.Type.
 type OrderShippedEventType string
@@ -2010,6 +2400,17 @@ type HeadCustomerOrdersParams struct {
 	// the events' metadata. Kept when it is 1 to 64 characters of
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+}
+
+// ErasePersonalDataParams defines parameters for ErasePersonalData.
+type ErasePersonalDataParams struct {
+	// XRequestId The client's id for this request, echoed in the response and kept in
+	// the events' metadata. Kept when it is 1 to 64 characters of
+	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
+	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
+
+	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
+	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
 }
 
 // GetEventFeedParams defines parameters for GetEventFeed.
@@ -2668,6 +3069,40 @@ func (t *Event) MergeOrderCancelledEvent(v OrderCancelledEvent) error {
 	return err
 }
 
+// AsCustomerPersonalDataErasedEvent returns the union data inside the Event as a CustomerPersonalDataErasedEvent
+func (t Event) AsCustomerPersonalDataErasedEvent() (CustomerPersonalDataErasedEvent, error) {
+	var body CustomerPersonalDataErasedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerPersonalDataErasedEvent overwrites any union data inside the Event as the provided CustomerPersonalDataErasedEvent
+func (t *Event) FromCustomerPersonalDataErasedEvent(v CustomerPersonalDataErasedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"CustomerPersonalDataErased"}`))
+	t.union = b
+	return err
+}
+
+// MergeCustomerPersonalDataErasedEvent performs a merge with any union data inside the Event, using the provided CustomerPersonalDataErasedEvent
+func (t *Event) MergeCustomerPersonalDataErasedEvent(v CustomerPersonalDataErasedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"CustomerPersonalDataErased"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t Event) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -2682,6 +3117,8 @@ func (t Event) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "CustomerPersonalDataErased":
+		return t.AsCustomerPersonalDataErasedEvent()
 	case "OrderCancelled":
 		return t.AsOrderCancelledEvent()
 	case "OrderCreated":
@@ -2949,6 +3386,40 @@ func (t *FeedEvent) MergeOrderCancelledEvent(v OrderCancelledEvent) error {
 	return err
 }
 
+// AsCustomerPersonalDataErasedEvent returns the union data inside the FeedEvent as a CustomerPersonalDataErasedEvent
+func (t FeedEvent) AsCustomerPersonalDataErasedEvent() (CustomerPersonalDataErasedEvent, error) {
+	var body CustomerPersonalDataErasedEvent
+	err := json.Unmarshal(t.union, &body)
+	return body, err
+}
+
+// FromCustomerPersonalDataErasedEvent overwrites any union data inside the FeedEvent as the provided CustomerPersonalDataErasedEvent
+func (t *FeedEvent) FromCustomerPersonalDataErasedEvent(v CustomerPersonalDataErasedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"CustomerPersonalDataErased"}`))
+	t.union = b
+	return err
+}
+
+// MergeCustomerPersonalDataErasedEvent performs a merge with any union data inside the FeedEvent, using the provided CustomerPersonalDataErasedEvent
+func (t *FeedEvent) MergeCustomerPersonalDataErasedEvent(v CustomerPersonalDataErasedEvent) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	b, err = runtime.JSONMerge(b, []byte(`{"type":"CustomerPersonalDataErased"}`))
+	if err != nil {
+		return err
+	}
+
+	merged, err := runtime.JSONMerge(t.union, b)
+	t.union = merged
+	return err
+}
+
 func (t FeedEvent) Discriminator() (string, error) {
 	var discriminator struct {
 		Discriminator string `json:"type"`
@@ -2963,6 +3434,8 @@ func (t FeedEvent) ValueByDiscriminator() (interface{}, error) {
 		return nil, err
 	}
 	switch discriminator {
+	case "CustomerPersonalDataErased":
+		return t.AsCustomerPersonalDataErasedEvent()
 	case "OrderCancelled":
 		return t.AsOrderCancelledEvent()
 	case "OrderCreated":
@@ -3384,6 +3857,41 @@ type ClientInterface interface {
 	//
 	// Corresponds with HEAD /v1/customers/{customer_id}/orders (the `HeadCustomerOrders` operationId).
 	HeadCustomerOrders(ctx context.Context, customerId CustomerId, params *HeadCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error)
+
+	// ErasePersonalData Erase a customer's personal data
+	//
+	// Erases the customer's personal data wherever orderapi keeps it: the
+	// shipping address, delivery signature and cancellation reason of
+	// every order of the customer recorded until now. They are stored
+	// sealed with a key of the customer's, and erasing destroys the key,
+	// on every replica at once; the events themselves are never changed.
+	// From then on those fields read as `null`, and the order, its
+	// history and its events say `erased: true`, everywhere: documents,
+	// history, `version`/`as_of`, lists, the feed and the messages
+	// published to the broker afterwards. Everything else (statuses,
+	// items, totals, times, analytics) stays as it was, and commands on
+	// the customer's orders still work where the rules allow.
+	//
+	// The erasure is recorded, in the same transaction, as a
+	// `CustomerPersonalDataErased` event in a stream of the customer's
+	// own (never an order's: `GET /v1/orders/{id}` of its id is 404):
+	// which customer, who asked (the token's subject and roles, in the
+	// event's `metadata`) and when (`occurred_at`, the moment the keys
+	// were destroyed). It holds no personal data, and the global feed
+	// and the broker carry it, so that consumers can forget the customer
+	// too. A crash leaves the customer either erased and on record, or
+	// neither: repeat the request.
+	//
+	// Idempotent: 204 whether this request erased anything or not. The
+	// first request for a customer is always recorded, even for a
+	// customer with no personal data, so that the request is on record;
+	// a repeat that finds nothing to destroy records nothing more.
+	// Personal data recorded after an erasure gets a new key, which the
+	// next erasure destroys and records. Messages already published to
+	// the broker keep what they carried until its retention ends them.
+	//
+	// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
+	ErasePersonalData(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
 	// GetEventFeed The global event feed
 	//
@@ -4201,6 +4709,51 @@ func (c *Client) ListCustomerOrders(ctx context.Context, customerId CustomerId, 
 // Corresponds with HEAD /v1/customers/{customer_id}/orders (the `HeadCustomerOrders` operationId).
 func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, params *HeadCustomerOrdersParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewHeadCustomerOrdersRequest(c.Server, customerId, params)
+	if err != nil {
+		return nil, err
+	}
+	req = req.WithContext(ctx)
+	if err := c.applyEditors(ctx, req, reqEditors); err != nil {
+		return nil, err
+	}
+	return c.Client.Do(req)
+}
+
+// ErasePersonalData Erase a customer's personal data
+//
+// Erases the customer's personal data wherever orderapi keeps it: the
+// shipping address, delivery signature and cancellation reason of
+// every order of the customer recorded until now. They are stored
+// sealed with a key of the customer's, and erasing destroys the key,
+// on every replica at once; the events themselves are never changed.
+// From then on those fields read as `null`, and the order, its
+// history and its events say `erased: true`, everywhere: documents,
+// history, `version`/`as_of`, lists, the feed and the messages
+// published to the broker afterwards. Everything else (statuses,
+// items, totals, times, analytics) stays as it was, and commands on
+// the customer's orders still work where the rules allow.
+//
+// The erasure is recorded, in the same transaction, as a
+// `CustomerPersonalDataErased` event in a stream of the customer's
+// own (never an order's: `GET /v1/orders/{id}` of its id is 404):
+// which customer, who asked (the token's subject and roles, in the
+// event's `metadata`) and when (`occurred_at`, the moment the keys
+// were destroyed). It holds no personal data, and the global feed
+// and the broker carry it, so that consumers can forget the customer
+// too. A crash leaves the customer either erased and on record, or
+// neither: repeat the request.
+//
+// Idempotent: 204 whether this request erased anything or not. The
+// first request for a customer is always recorded, even for a
+// customer with no personal data, so that the request is on record;
+// a repeat that finds nothing to destroy records nothing more.
+// Personal data recorded after an erasure gets a new key, which the
+// next erasure destroys and records. Messages already published to
+// the broker keep what they carried until its retention ends them.
+//
+// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
+func (c *Client) ErasePersonalData(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
+	req, err := NewErasePersonalDataRequest(c.Server, customerId, params)
 	if err != nil {
 		return nil, err
 	}
@@ -5805,6 +6358,66 @@ func NewHeadCustomerOrdersRequest(server string, customerId CustomerId, params *
 			}
 
 			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+	}
+
+	return req, nil
+}
+
+// NewErasePersonalDataRequest constructs an http.Request for the ErasePersonalData method
+func NewErasePersonalDataRequest(server string, customerId CustomerId, params *ErasePersonalDataParams) (*http.Request, error) {
+	var err error
+
+	var pathParam0 string
+
+	pathParam0, err = runtime.StyleParamWithOptions("simple", false, "customer_id", customerId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationPath, Type: "string", Format: "uuid"})
+	if err != nil {
+		return nil, err
+	}
+
+	serverURL, err := url.Parse(server)
+	if err != nil {
+		return nil, err
+	}
+
+	operationPath := fmt.Sprintf("/v1/customers/%s/personal-data", pathParam0)
+	if operationPath[0] == '/' {
+		operationPath = "." + operationPath
+	}
+
+	queryURL, err := serverURL.Parse(operationPath)
+	if err != nil {
+		return nil, err
+	}
+
+	req, err := http.NewRequest(http.MethodDelete, queryURL.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+
+	if params != nil {
+
+		if params.XRequestId != nil {
+			var headerParam0 string
+
+			headerParam0, err = runtime.StyleParamWithOptions("simple", false, "X-Request-Id", *params.XRequestId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Request-Id", headerParam0)
+		}
+
+		if params.XCorrelationId != nil {
+			var headerParam1 string
+
+			headerParam1, err = runtime.StyleParamWithOptions("simple", false, "X-Correlation-Id", *params.XCorrelationId, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("X-Correlation-Id", headerParam1)
 		}
 
 	}
@@ -7564,6 +8177,43 @@ type ClientWithResponsesInterface interface {
 	//
 	// Corresponds with HEAD /v1/customers/{customer_id}/orders (the `HeadCustomerOrders` operationId).
 	HeadCustomerOrdersWithResponse(ctx context.Context, customerId CustomerId, params *HeadCustomerOrdersParams, reqEditors ...RequestEditorFn) (*HeadCustomerOrdersResponse, error)
+
+	// ErasePersonalDataWithResponse Erase a customer's personal data
+	//
+	// Erases the customer's personal data wherever orderapi keeps it: the
+	// shipping address, delivery signature and cancellation reason of
+	// every order of the customer recorded until now. They are stored
+	// sealed with a key of the customer's, and erasing destroys the key,
+	// on every replica at once; the events themselves are never changed.
+	// From then on those fields read as `null`, and the order, its
+	// history and its events say `erased: true`, everywhere: documents,
+	// history, `version`/`as_of`, lists, the feed and the messages
+	// published to the broker afterwards. Everything else (statuses,
+	// items, totals, times, analytics) stays as it was, and commands on
+	// the customer's orders still work where the rules allow.
+	//
+	// The erasure is recorded, in the same transaction, as a
+	// `CustomerPersonalDataErased` event in a stream of the customer's
+	// own (never an order's: `GET /v1/orders/{id}` of its id is 404):
+	// which customer, who asked (the token's subject and roles, in the
+	// event's `metadata`) and when (`occurred_at`, the moment the keys
+	// were destroyed). It holds no personal data, and the global feed
+	// and the broker carry it, so that consumers can forget the customer
+	// too. A crash leaves the customer either erased and on record, or
+	// neither: repeat the request.
+	//
+	// Idempotent: 204 whether this request erased anything or not. The
+	// first request for a customer is always recorded, even for a
+	// customer with no personal data, so that the request is on record;
+	// a repeat that finds nothing to destroy records nothing more.
+	// Personal data recorded after an erasure gets a new key, which the
+	// next erasure destroys and records. Messages already published to
+	// the broker keep what they carried until its retention ends them.
+	//
+	// Returns a wrapper object for the known response body format(s).
+	//
+	// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
+	ErasePersonalDataWithResponse(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*ErasePersonalDataResponse, error)
 
 	// GetEventFeedWithResponse The global event feed
 	//
@@ -9550,6 +10200,151 @@ func (r HeadCustomerOrdersResponse) StatusCode() int {
 
 // ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
 func (r HeadCustomerOrdersResponse) ContentType() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Header.Get("Content-Type")
+	}
+	return ""
+}
+
+// ErasePersonalDataResponse204Headers the declared response headers of an HTTP 204 response for ErasePersonalData
+type ErasePersonalDataResponse204Headers struct {
+	XRequestId string
+}
+
+// ErasePersonalDataResponse400Headers the declared response headers of an HTTP 400 response for ErasePersonalData
+type ErasePersonalDataResponse400Headers struct {
+	XRequestId string
+}
+
+// ErasePersonalDataResponse401Headers the declared response headers of an HTTP 401 response for ErasePersonalData
+type ErasePersonalDataResponse401Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ErasePersonalDataResponse403Headers the declared response headers of an HTTP 403 response for ErasePersonalData
+type ErasePersonalDataResponse403Headers struct {
+	WWWAuthenticate string
+	XRequestId      string
+}
+
+// ErasePersonalDataResponse422Headers the declared response headers of an HTTP 422 response for ErasePersonalData
+type ErasePersonalDataResponse422Headers struct {
+	XRequestId string
+}
+
+// ErasePersonalDataResponse429Headers the declared response headers of an HTTP 429 response for ErasePersonalData
+type ErasePersonalDataResponse429Headers struct {
+	RateLimit       string
+	RateLimitPolicy string
+	RetryAfter      int
+	XRequestId      string
+}
+
+// ErasePersonalDataResponse500Headers the declared response headers of an HTTP 500 response for ErasePersonalData
+type ErasePersonalDataResponse500Headers struct {
+	XRequestId string
+}
+
+// ErasePersonalDataResponse503Headers the declared response headers of an HTTP 503 response for ErasePersonalData
+type ErasePersonalDataResponse503Headers struct {
+	RetryAfter *int
+	XRequestId string
+}
+
+type ErasePersonalDataResponse struct {
+	Body         []byte
+	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
+	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
+	ApplicationproblemJSON401 *Unauthorized
+	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
+	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
+	ApplicationproblemJSON422 *ValidationFailed
+	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
+	ApplicationproblemJSON429 *TooManyRequests
+	// ApplicationproblemJSON500 the response for an HTTP 500 `application/problem+json` response
+	ApplicationproblemJSON500 *InternalError
+	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
+	ApplicationproblemJSON503 *Unavailable
+	// Headers204 the parsed response headers for an HTTP 204 response
+	Headers204 *ErasePersonalDataResponse204Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *ErasePersonalDataResponse400Headers
+	// Headers401 the parsed response headers for an HTTP 401 response
+	Headers401 *ErasePersonalDataResponse401Headers
+	// Headers403 the parsed response headers for an HTTP 403 response
+	Headers403 *ErasePersonalDataResponse403Headers
+	// Headers422 the parsed response headers for an HTTP 422 response
+	Headers422 *ErasePersonalDataResponse422Headers
+	// Headers429 the parsed response headers for an HTTP 429 response
+	Headers429 *ErasePersonalDataResponse429Headers
+	// Headers500 the parsed response headers for an HTTP 500 response
+	Headers500 *ErasePersonalDataResponse500Headers
+	// Headers503 the parsed response headers for an HTTP 503 response
+	Headers503 *ErasePersonalDataResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
+}
+
+// GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON401() *Unauthorized {
+	return r.ApplicationproblemJSON401
+}
+
+// GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON403() *Forbidden {
+	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON422() *ValidationFailed {
+	return r.ApplicationproblemJSON422
+}
+
+// GetApplicationproblemJSON429 returns the response for an HTTP 429 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON429() *TooManyRequests {
+	return r.ApplicationproblemJSON429
+}
+
+// GetApplicationproblemJSON500 returns the response for an HTTP 500 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON500() *InternalError {
+	return r.ApplicationproblemJSON500
+}
+
+// GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON503() *Unavailable {
+	return r.ApplicationproblemJSON503
+}
+
+// GetBody returns the raw response body bytes
+func (r ErasePersonalDataResponse) GetBody() []byte {
+	return r.Body
+}
+
+// Status returns HTTPResponse.Status
+func (r ErasePersonalDataResponse) Status() string {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.Status
+	}
+	return http.StatusText(0)
+}
+
+// StatusCode returns HTTPResponse.StatusCode
+func (r ErasePersonalDataResponse) StatusCode() int {
+	if r.HTTPResponse != nil {
+		return r.HTTPResponse.StatusCode
+	}
+	return 0
+}
+
+// ContentType is a convenience method to retrieve the Content-Type value from the HTTP response headers
+func (r ErasePersonalDataResponse) ContentType() string {
 	if r.HTTPResponse != nil {
 		return r.HTTPResponse.Header.Get("Content-Type")
 	}
@@ -12846,6 +13641,49 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 	return ParseHeadCustomerOrdersResponse(rsp)
 }
 
+// ErasePersonalDataWithResponse Erase a customer's personal data
+//
+// Erases the customer's personal data wherever orderapi keeps it: the
+// shipping address, delivery signature and cancellation reason of
+// every order of the customer recorded until now. They are stored
+// sealed with a key of the customer's, and erasing destroys the key,
+// on every replica at once; the events themselves are never changed.
+// From then on those fields read as `null`, and the order, its
+// history and its events say `erased: true`, everywhere: documents,
+// history, `version`/`as_of`, lists, the feed and the messages
+// published to the broker afterwards. Everything else (statuses,
+// items, totals, times, analytics) stays as it was, and commands on
+// the customer's orders still work where the rules allow.
+//
+// The erasure is recorded, in the same transaction, as a
+// `CustomerPersonalDataErased` event in a stream of the customer's
+// own (never an order's: `GET /v1/orders/{id}` of its id is 404):
+// which customer, who asked (the token's subject and roles, in the
+// event's `metadata`) and when (`occurred_at`, the moment the keys
+// were destroyed). It holds no personal data, and the global feed
+// and the broker carry it, so that consumers can forget the customer
+// too. A crash leaves the customer either erased and on record, or
+// neither: repeat the request.
+//
+// Idempotent: 204 whether this request erased anything or not. The
+// first request for a customer is always recorded, even for a
+// customer with no personal data, so that the request is on record;
+// a repeat that finds nothing to destroy records nothing more.
+// Personal data recorded after an erasure gets a new key, which the
+// next erasure destroys and records. Messages already published to
+// the broker keep what they carried until its retention ends them.
+//
+// Returns a wrapper object for the known response body format(s).
+//
+// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
+func (c *ClientWithResponses) ErasePersonalDataWithResponse(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*ErasePersonalDataResponse, error) {
+	rsp, err := c.ErasePersonalData(ctx, customerId, params, reqEditors...)
+	if err != nil {
+		return nil, err
+	}
+	return ParseErasePersonalDataResponse(rsp)
+}
+
 // GetEventFeedWithResponse The global event feed
 //
 // Every order's events, in one order that never changes: a reader
@@ -15344,6 +16182,202 @@ func ParseHeadCustomerOrdersResponse(rsp *http.Response) (*HeadCustomerOrdersRes
 				return nil, err
 			}
 			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers503 = &headers
+	}
+
+	return response, nil
+}
+
+// ParseErasePersonalDataResponse parses an HTTP response from a ErasePersonalDataWithResponse call
+func ParseErasePersonalDataResponse(rsp *http.Response) (*ErasePersonalDataResponse, error) {
+	bodyBytes, err := io.ReadAll(rsp.Body)
+	defer func() { _ = rsp.Body.Close() }()
+	if err != nil {
+		return nil, err
+	}
+
+	response := &ErasePersonalDataResponse{
+		Body:         bodyBytes,
+		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
+		var dest Unauthorized
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON401 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 403:
+		var dest Forbidden
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON403 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
+		var dest ValidationFailed
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON422 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 429:
+		var dest TooManyRequests
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON429 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 500:
+		var dest InternalError
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON500 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
+		var dest Unavailable
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON503 = &dest
+
+	}
+
+	switch {
+	case rsp.StatusCode == 204:
+		var headers ErasePersonalDataResponse204Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers204 = &headers
+	case rsp.StatusCode == 400:
+		var headers ErasePersonalDataResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
+	case rsp.StatusCode == 401:
+		var headers ErasePersonalDataResponse401Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers401 = &headers
+	case rsp.StatusCode == 403:
+		var headers ErasePersonalDataResponse403Headers
+		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "WWW-Authenticate", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.WWWAuthenticate = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers403 = &headers
+	case rsp.StatusCode == 422:
+		var headers ErasePersonalDataResponse422Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers422 = &headers
+	case rsp.StatusCode == 429:
+		var headers ErasePersonalDataResponse429Headers
+		if values := rsp.Header.Values("RateLimit"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimit = value
+		}
+		if values := rsp.Header.Values("RateLimit-Policy"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "RateLimit-Policy", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RateLimitPolicy = value
+		}
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = value
+		}
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers429 = &headers
+	case rsp.StatusCode == 500:
+		var headers ErasePersonalDataResponse500Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers500 = &headers
+	case rsp.StatusCode == 503:
+		var headers ErasePersonalDataResponse503Headers
+		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
+			var value int
+			if err := runtime.BindStyledParameterWithOptions("simple", "Retry-After", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "integer", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.RetryAfter = &value
 		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string

@@ -26,7 +26,8 @@ var testDevKey = sync.OnceValue(func() *jwtauth.DevKey {
 })
 
 // devAuth adds to vars the configuration of development authentication
-// with testDevKey, kept in a folder of t's.
+// with testDevKey, kept in a folder of t's, and testMasterKey's file
+// (withMasterKey).
 func devAuth(t testing.TB, vars map[string]string) map[string]string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "orderapi-dev")
@@ -34,7 +35,7 @@ func devAuth(t testing.TB, vars map[string]string) map[string]string {
 		t.Fatal(err)
 	}
 	out := map[string]string{"ORDERAPI_AUTH": "dev", "ORDERAPI_AUTH_DEV_DIR": dir}
-	for k, v := range vars {
+	for k, v := range withMasterKey(t, vars) {
 		out[k] = v
 	}
 	return out

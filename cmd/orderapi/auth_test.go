@@ -200,13 +200,13 @@ func TestReadyWaitsForTheKeys(t *testing.T) {
 // verifying the tokens of idp, and returns its address.
 func startServerOfProvider(t *testing.T, idp *jwtauthtest.Server) string {
 	t.Helper()
-	addr, _ := startServerEnv(t, map[string]string{
+	addr, _ := startServerEnv(t, withMasterKey(t, map[string]string{
 		"DATABASE_URL":           pgtest.NewURL(t),
 		"ORDERAPI_ADDR":          "127.0.0.1:0",
 		"ORDERAPI_AUTH_JWKS_URL": idp.URL,
 		"ORDERAPI_AUTH_ISSUER":   jwtauthtest.Issuer,
 		"ORDERAPI_AUTH_AUDIENCE": jwtauthtest.Audience,
-	}, io.Discard)
+	}), io.Discard)
 	return addr
 }
 

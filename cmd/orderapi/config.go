@@ -88,6 +88,19 @@ type config struct {
 	// rotation. ReadReplayWait: how long a query with a min_position
 	// waits for a standby to replay it; 0 asks the primary at once.
 	ReadMaxLag, ReadReplayWait time.Duration
+	// MasterKey is where the master key that wraps customers' data keys
+	// is kept.
+	MasterKey masterKeyConfig
+}
+
+// masterKeyConfig names the files of the master keys: the current one,
+// which wraps every new data key (required unless in development mode,
+// where one is made in the development folder), and those it replaced,
+// which still open the data keys they wrapped until `orderapi keys
+// rewrap` has re-wrapped them all.
+type masterKeyConfig struct {
+	File          string
+	PreviousFiles []string
 }
 
 // natsConfig is the relay's: the NATS server, the stream and its limits,
@@ -174,14 +187,20 @@ func (a authConfig) check() error {
 
 // The commands, and those that read each setting.
 var (
-	commands       = []string{"serve", "migrate", "check", "projections", "token", "nats"}
-	serveOnly      = []string{"serve"}
-	logging        = []string{"serve", "migrate", "check", "projections"}
-	databased      = []string{"serve", "migrate", "check", "projections", "nats"}
-	migrating      = []string{"serve", "migrate"}
-	decoding       = []string{"serve", "check", "projections"}
+	commands  = []string{"serve", "migrate", "check", "projections", "token", "nats", "keys", "personal-data"}
+	serveOnly = []string{"serve"}
+	logging   = []string{"serve", "migrate", "check", "projections", "keys", "personal-data"}
+	databased = []string{"serve", "migrate", "check", "projections", "nats", "keys", "personal-data"}
+	migrating = []string{"serve", "migrate"}
+	decoding  = []string{"serve", "check", "projections"}
+	// keyed are the commands that read or write personal data, and so
+	// need the master key: every one that reads the events.
+	keyed          = []string{"serve", "check", "projections", "nats", "keys", "personal-data"}
 	authenticating = []string{"serve", "token"}
-	publishing     = []string{"serve", "nats"}
+	// devMode: ORDERAPI_AUTH=dev is development mode, where the keyed
+	// commands make a master key if none is set.
+	devMode    = []string{"serve", "token", "check", "projections", "nats", "keys", "personal-data"}
+	publishing = []string{"serve", "nats"}
 )
 
 // settings is every variable orderapi reads, in the order help lists
@@ -234,8 +253,8 @@ func settings(c *config) []setting {
 			doc: "serve /metrics on this address, and not on the API's"},
 		{name: "ORDERAPI_DEBUG_ADDR", cmds: serveOnly, value: text(&c.DebugAddr, ""),
 			doc: "serve Go's profiles (/debug/pprof/) on this address"},
-		{name: "ORDERAPI_AUTH", cmds: authenticating, value: authMode(&c.Auth),
-			doc: "how bearer tokens are verified: jwt, by an identity provider's keys; dev, by a development key the service makes and keeps in ORDERAPI_AUTH_DEV_DIR (never in production)"},
+		{name: "ORDERAPI_AUTH", cmds: devMode, value: authMode(&c.Auth),
+			doc: "how bearer tokens are verified: jwt, by an identity provider's keys; dev, by a development key the service makes and keeps in ORDERAPI_AUTH_DEV_DIR (never in production), where it also makes the master key unless ORDERAPI_MASTER_KEY_FILE is set"},
 		{name: "ORDERAPI_AUTH_JWKS_URL", cmds: authenticating, value: text(&c.Auth.JWKSURL, ""),
 			doc: "the provider's key set (JWKS), fetched every 5m, and for a key id it lacks at most every 10s; serve needs it (or the file), the issuer and the audience unless ORDERAPI_AUTH=dev"},
 		{name: "ORDERAPI_AUTH_JWKS_FILE", cmds: authenticating, value: text(&c.Auth.JWKSFile, ""),
@@ -248,8 +267,12 @@ func settings(c *config) []setting {
 			doc: "the claim listing a token's roles: an array, or names separated by spaces"},
 		{name: "ORDERAPI_AUTH_CUSTOMER_CLAIM", cmds: authenticating, value: text(&c.Auth.CustomerClaim, jwtauth.DefaultCustomerClaim),
 			doc: "the claim holding a customer's id, a UUID in lower case"},
-		{name: "ORDERAPI_AUTH_DEV_DIR", cmds: authenticating, value: text(&c.Auth.DevDir, defaultDevDir),
-			doc: "where development mode keeps its signing key; refused if others may write to it or read the key"},
+		{name: "ORDERAPI_AUTH_DEV_DIR", cmds: devMode, value: text(&c.Auth.DevDir, defaultDevDir),
+			doc: "where development mode keeps its signing key and its master key; refused if others may write to it or read a key"},
+		{name: "ORDERAPI_MASTER_KEY_FILE", cmds: keyed, value: text(&c.MasterKey.File, ""),
+			doc: "the master key: a file of 64 hexadecimal digits (openssl rand -hex 32) that only its owner may read, in a folder only its owner may write to. It wraps each customer's data key, which seals the customer's personal data; without it none can be read. Required unless ORDERAPI_AUTH=dev. Keep it apart from the database and its backups"},
+		{name: "ORDERAPI_MASTER_KEY_PREVIOUS_FILES", cmds: keyed, value: list(&c.MasterKey.PreviousFiles),
+			doc: "comma-separated files of master keys that ORDERAPI_MASTER_KEY_FILE replaced: they still open the data keys they wrapped until orderapi keys rewrap has re-wrapped them all under the current one"},
 		{name: "ORDERAPI_NATS_URL", cmds: publishing, value: text(&c.NATS.URL, ""),
 			doc: "nats://host:4222 (several comma separated): publish every event to NATS JetStream, once, in feed order, from one replica at a time (unset, nothing is published and NATS is not needed)"},
 		{name: "ORDERAPI_NATS_STREAM", cmds: publishing, value: text(&c.NATS.Stream, natsrelay.DefaultStream),

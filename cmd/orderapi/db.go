@@ -184,7 +184,11 @@ func check(ctx context.Context, cfg config, log zerolog.Logger) error {
 	} else if v == 0 {
 		return errors.New("the database is not migrated (it holds no orderapi schema): run orderapi migrate first")
 	}
-	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency})
+	keyring, err := openKeyring(waitCtx, cfg, pool, log)
+	if err != nil {
+		return err
+	}
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, Keyring: keyring})
 	stored, typesErr := store.CheckDecodable(waitCtx)
 	switch {
 	case errors.Is(typesErr, eventstore.ErrUnknownSchemas):

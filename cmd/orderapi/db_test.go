@@ -25,7 +25,7 @@ func TestCheckOnAnUnmigratedDatabase(t *testing.T) {
 	dropSchema(t, url)
 
 	// When checked
-	err := run(context.Background(), []string{"orderapi", "check"}, env(map[string]string{"DATABASE_URL": url}), io.Discard)
+	err := run(context.Background(), []string{"orderapi", "check"}, env(withMasterKey(t, map[string]string{"DATABASE_URL": url})), io.Discard)
 
 	// Then check says so plainly, and how to migrate
 	if err == nil || !strings.Contains(err.Error(), "not migrated") || !strings.Contains(err.Error(), "orderapi migrate") {
@@ -44,7 +44,7 @@ func TestCheckWaitsForTheDatabase(t *testing.T) {
 	proxy := startProxy(t, dbURL, 2)
 
 	// When checked
-	err := run(context.Background(), []string{"orderapi", "check"}, env(map[string]string{"DATABASE_URL": proxy.url}), io.Discard)
+	err := run(context.Background(), []string{"orderapi", "check"}, env(withMasterKey(t, map[string]string{"DATABASE_URL": proxy.url})), io.Discard)
 
 	// Then check waited for it, as the other commands do
 	if err != nil {

@@ -57,7 +57,7 @@ func TestServeRefusesUndecodableEvents(t *testing.T) {
 
 func TestCheckCommand(t *testing.T) {
 	url := pgtest.NewURL(t)
-	vars := env(map[string]string{"DATABASE_URL": url})
+	vars := env(withMasterKey(t, map[string]string{"DATABASE_URL": url}))
 
 	// Given old events this build decodes, check passes and lists them
 	insertEvents(t, url, oldOrderCreated)

@@ -34,7 +34,7 @@ func TestAStoreHoldingAFarFutureDeliveryRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	execSQL(t, url, string(fixture))
-	vars := env(map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"})
+	vars := env(withMasterKey(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"}))
 
 	// Then check finds every event readable
 	if err := run(context.Background(), []string{"orderapi", "check"}, vars, io.Discard); err != nil {

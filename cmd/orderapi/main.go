@@ -6,7 +6,9 @@
 // prints a development bearer token, `orderapi nats setup` prepares the
 // NATS JetStream stream the events are published to, and `orderapi nats
 // resume` tells the relay where to go on after it stopped at a stream
-// that disagrees with its checkpoint.
+// that disagrees with its checkpoint, `orderapi keys rewrap` re-wraps
+// the customers' data keys under a new master key, and `orderapi
+// personal-data reapply` applies erasures again after a restore.
 package main
 
 import (
@@ -37,7 +39,7 @@ func main() {
 	}
 }
 
-const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|help]
+const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|keys|personal-data|help]
 
   serve    apply pending migrations, then serve the REST API (default)
   migrate  apply pending migrations and exit
@@ -74,6 +76,21 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|help]
            event must be in the feed. Without --force it refuses a relay
            not stopped so, and any point but the one that publishes
            nothing twice and leaves nothing out (it names it)
+  keys rewrap
+           re-wrap every customer's data key under the current master key
+           (ORDERAPI_MASTER_KEY_FILE), opening each with the previous one
+           that wraps it (ORDERAPI_MASTER_KEY_PREVIOUS_FILES): the step of
+           a master-key rotation; events and read models are untouched.
+           Prints how many it re-wrapped, and any master key still in use
+  personal-data reapply [--from FILE]
+           after a restore from a backup: apply again every erasure of
+           personal data on record, and those FILE holds (the broker's
+           messages, or feed events, of erasures made since the backup),
+           destroying the keys the restore brought back; keys made after
+           an erasure are kept; safe to repeat (orderapi personal-data -h)
+  Every command that reads the events needs the master key
+  (ORDERAPI_MASTER_KEY_FILE; made in ORDERAPI_AUTH_DEV_DIR with
+  ORDERAPI_AUTH=dev).
 
 `
 
@@ -126,6 +143,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout 
 		return check(ctx, cfg, log)
 	case "projections":
 		return runProjections(ctx, cfg, log, args[2:], stdout)
+	case "keys":
+		return runKeys(ctx, cfg, log, args[2:], stdout)
+	case "personal-data":
+		return runPersonalData(ctx, cfg, log, args[2:], stdout)
 	}
 	return serve(ctx, cfg, log, droppedLogLines)
 }

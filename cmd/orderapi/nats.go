@@ -102,15 +102,12 @@ func natsResume(ctx context.Context, cfg config, args []string, stdout io.Writer
 	if fs.NArg() > 0 || (*after == "") == !*fromStart {
 		return errors.New("usage: orderapi nats resume --after <event id> | --from-start [--force]")
 	}
-	pool, _, err := openPool(ctx, cfg, nil)
+	pool, keyring, err := openKeyed(ctx, cfg, zerolog.Nop())
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := schemaCurrent(ctx, pool, zerolog.Nop()); err != nil {
-		return err
-	}
-	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency})
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, Keyring: keyring})
 	records := relaystate.New(pool)
 	sc := cfg.NATS.streamConfig()
 	sc.Name = cmp.Or(sc.Name, natsrelay.DefaultStream)

@@ -185,8 +185,8 @@ func TestNATSResume(t *testing.T) {
 	url := natstest.URL(t)
 	names := natstest.Unique(t, url)
 	dbURL := pgtest.NewURL(t)
-	vars := map[string]string{"ORDERAPI_NATS_URL": url, "ORDERAPI_NATS_STREAM": names.Stream, "ORDERAPI_NATS_SUBJECT_PREFIX": names.Prefix,
-		"ORDERAPI_NATS_DUPLICATE_WINDOW": "1s"}
+	vars := withMasterKey(t, map[string]string{"ORDERAPI_NATS_URL": url, "ORDERAPI_NATS_STREAM": names.Stream, "ORDERAPI_NATS_SUBJECT_PREFIX": names.Prefix,
+		"ORDERAPI_NATS_DUPLICATE_WINDOW": "1s"})
 	addr, _ := startServerWith(t, dbURL, vars, io.Discard)
 	base := "http://" + addr
 	create := func() {

@@ -27,13 +27,13 @@ func TestOIDCProviderEndToEnd(t *testing.T) {
 	// staff client
 	idp := startOIDCProvider(t, audience, feed, backOffice)
 	// and orderapi trusting it, its keys fetched from the provider's jwks_uri
-	addr, _ := startServerEnv(t, map[string]string{
+	addr, _ := startServerEnv(t, withMasterKey(t, map[string]string{
 		"DATABASE_URL":           pgtest.NewURL(t),
 		"ORDERAPI_ADDR":          "127.0.0.1:0",
 		"ORDERAPI_AUTH_JWKS_URL": idp.JWKSURL,
 		"ORDERAPI_AUTH_ISSUER":   idp.Issuer,
 		"ORDERAPI_AUTH_AUDIENCE": audience,
-	}, io.Discard)
+	}), io.Discard)
 	base := "http://" + addr
 
 	// When the service client reads the feed with its token

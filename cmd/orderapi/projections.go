@@ -55,15 +55,12 @@ func runProjections(ctx context.Context, cfg config, log zerolog.Logger, args []
 		return fmt.Errorf("projections: unknown command %q (want verify or rebuild)", args[0])
 	}
 
-	pool, _, err := openPool(ctx, cfg, nil)
+	pool, keyring, err := openKeyed(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	if err := schemaCurrent(ctx, pool, log); err != nil {
-		return err
-	}
-	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency})
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, Keyring: keyring})
 	if names == nil {
 		return verify(ctx, store, stdout)
 	}

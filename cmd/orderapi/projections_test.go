@@ -23,7 +23,7 @@ func projectionsCmd(t *testing.T, url string, args ...string) (string, error) {
 	t.Helper()
 	var out strings.Builder
 	err := run(context.Background(), append([]string{"orderapi", "projections"}, args...),
-		env(map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"}), &out)
+		env(withMasterKey(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"})), &out)
 	return out.String(), err
 }
 

@@ -11,7 +11,9 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/dbclock"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/readiness"
@@ -38,6 +40,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if err != nil {
 		return err
 	}
+	// Without its master key the service can neither seal nor open
+	// personal data: refuse to start rather than fail every order.
+	masters, err := loadMasterKeys(cfg, log)
+	if err != nil {
+		return err
+	}
 
 	// Tracing, when the OTEL_* settings turn it on, follows each request
 	// into its statements; it stops last, exporting what is left.
@@ -58,7 +66,15 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// replica's listener of this one's appends, once they commit.
 	listener := notify.NewListener(pool, log)
 	announcer := notify.NewAnnouncer(pool, log, listener)
-	storeCfg := eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer}
+	// One keyring seals and opens personal data for every store of this
+	// process, the standbys' too; its keys are read from the primary.
+	// Every replica forgets an erased customer's keys when told, and
+	// everything when its listener reconnects.
+	keyring := newKeyring(pool, masters)
+	erasures := &erasureNews{keys: datakeys.Forgetter{Keyring: keyring}}
+	listener.Handle(datakeys.ErasedChannel, erasures)
+	storeCfg := eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer,
+		Keyring: keyring}
 	store := eventstore.New(pool, storeCfg)
 	// Reads in flight end before the pool closes (deferred after it, this
 	// runs before it).
@@ -137,6 +153,10 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if _, err := store.CheckDecodable(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w (run a build that knows them)", err)
 	}
+	// So would data keys wrapped by a master key it was not given.
+	if err := checkMasterKeys(ctx, pool, masters); err != nil {
+		return fmt.Errorf("refusing to serve: %w", err)
+	}
 	if err := clock.Sync(ctx); err != nil {
 		return err
 	}
@@ -195,10 +215,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		StateCacheSize:  cfg.StateCache,
 		Now:             clock.Now,
 		ReadModels:      reads,
+		Eraser:          erasure.New(store, erasure.Config{Announcer: announcer}),
 	})
 	if err != nil {
 		return err
 	}
+	erasures.svc.Store(svc)
 	// One reader of the global feed serves every live feed of this
 	// replica, woken by the listener. It reads through the pool, so it
 	// closes before the pool does.

@@ -119,7 +119,7 @@ func TestAnUnreadableEventStopsOnlyWhatNeedsIt(t *testing.T) {
 	}
 
 	// And orderapi check names the event
-	err := run(context.Background(), []string{"orderapi", "check"}, env(map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"}), io.Discard)
+	err := run(context.Background(), []string{"orderapi", "check"}, env(withMasterKey(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"})), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), brokenEvent) {
 		t.Errorf("check = %v, want an error naming %s", err, brokenEvent)
 	}
@@ -204,7 +204,7 @@ func TestEventsOutOfBoundsAreRefusedOrReadAsUnreadable(t *testing.T) {
 		t.Errorf("feed = %+v", feed.Events)
 	}
 	// And check names it
-	err := run(context.Background(), []string{"orderapi", "check"}, env(map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"}), io.Discard)
+	err := run(context.Background(), []string{"orderapi", "check"}, env(withMasterKey(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"})), io.Discard)
 	if err == nil || !strings.Contains(err.Error(), uuidOf(5)) || !strings.Contains(err.Error(), "occurred_at or recorded_at") {
 		t.Errorf("check = %v, want an error naming %s", err, uuidOf(5))
 	}

@@ -4,7 +4,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
 )
 
 // tokenTTL outlasts any run.
@@ -38,12 +41,26 @@ func (t *tokens) customer(id uuid.UUID) (string, error) {
 	return t.key.Mint(jwtauth.DevToken{Subject: id.String(), Roles: []string{"customer"}, TTL: tokenTTL}, time.Now())
 }
 
+// keyring is the keyring of the development master key that the servers,
+// in development mode, keep in the tokens' folder: the stores the
+// benchmark makes in its own process seal and open personal data with it,
+// as the servers do.
+func (t *tokens) keyring(pool *pgxpool.Pool) (*personaldata.Keyring, error) {
+	master, _, err := personaldata.OpenDevMasterKey(t.dir)
+	if err != nil {
+		return nil, err
+	}
+	return personaldata.NewKeyring(datakeys.New(pool), personaldata.NewMasterKeys(master)), nil
+}
+
 // env configures a server for the tokens, whatever the benchmark's own
-// environment says of authentication.
+// environment says of authentication and of the master key: development
+// mode's, kept in the tokens' folder.
 func (t *tokens) env() []string {
 	return []string{
 		"ORDERAPI_AUTH=dev", "ORDERAPI_AUTH_DEV_DIR=" + t.dir,
 		"ORDERAPI_AUTH_JWKS_URL=", "ORDERAPI_AUTH_JWKS_FILE=", "ORDERAPI_AUTH_ISSUER=", "ORDERAPI_AUTH_AUDIENCE=",
 		"ORDERAPI_AUTH_ROLES_CLAIM=", "ORDERAPI_AUTH_CUSTOMER_CLAIM=",
+		"ORDERAPI_MASTER_KEY_FILE=", "ORDERAPI_MASTER_KEY_PREVIOUS_FILES=",
 	}
 }

@@ -4,11 +4,11 @@ import (
 	"context"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -48,9 +48,21 @@ func TestTokensAreTheServers(t *testing.T) {
 	}
 	// and variables of the benchmark's environment that would change how
 	// tokens are verified are blanked
-	for _, name := range []string{"ORDERAPI_AUTH_JWKS_URL", "ORDERAPI_AUTH_ISSUER", "ORDERAPI_AUTH_ROLES_CLAIM"} {
-		if !slices.ContainsFunc(env, func(e string) bool { return strings.HasPrefix(e, name+"=") }) {
-			t.Errorf("%s not set", name)
+	// and so are those that would give the server a master key of its
+	// own, so that it makes and keeps development mode's in the folder
+	for _, name := range []string{"ORDERAPI_AUTH_JWKS_URL", "ORDERAPI_AUTH_ISSUER", "ORDERAPI_AUTH_ROLES_CLAIM",
+		"ORDERAPI_MASTER_KEY_FILE", "ORDERAPI_MASTER_KEY_PREVIOUS_FILES"} {
+		if !slices.Contains(env, name+"=") {
+			t.Errorf("%s not blanked", name)
 		}
+	}
+	// where the benchmark's own stores find it too
+	keyring, err := auth.keyring(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dev, _, err := personaldata.OpenDevMasterKey(dir)
+	if err != nil || keyring.CurrentMasterKeyID() != dev.ID() {
+		t.Errorf("the benchmark's master key %s, the folder's %v (%v)", keyring.CurrentMasterKeyID(), dev, err)
 	}
 }

@@ -346,7 +346,11 @@ func runLongStreams(ctx context.Context, cfg config, bin, dbURL string, tmp stri
 		return nil, err
 	}
 	defer pool.Close()
-	store := eventstore.New(pool, eventstore.Config{})
+	keyring, err := auth.keyring(pool)
+	if err != nil {
+		return nil, err
+	}
+	store := eventstore.New(pool, eventstore.Config{Keyring: keyring})
 
 	withSnapshots, err := startServer(ctx, bin, dbURL, filepath.Join(tmp, "server-snapshots.log"), auth, "ORDERAPI_STATE_CACHE=0")
 	if err != nil {

@@ -187,11 +187,15 @@ func runScale(ctx context.Context, cfg scaleConfig, stdout io.Writer) (err error
 	}
 	rep.Phases = append(rep.Phases, floor)
 	fmt.Fprintf(stdout, "%s: %d events in %s (%.0f/s)\n", floor.Name, floor.Events, floor.Took.Round(time.Millisecond), floor.EventsPerS)
-	store := eventstore.New(largePool, eventstore.Config{})
+	keyring, err := auth.keyring(largePool)
+	if err != nil {
+		return err
+	}
+	store := eventstore.New(largePool, eventstore.Config{Keyring: keyring})
 	for _, measure := range []func(int64) (storePhase, error){
 		func(n int64) (storePhase, error) { return measureFeed(ctx, store, n) },
 		func(n int64) (storePhase, error) { return measureRebuild(ctx, store, n) },
-		func(n int64) (storePhase, error) { return measureVerify(ctx, bin, large, n) },
+		func(n int64) (storePhase, error) { return measureVerify(ctx, bin, large, auth, n) },
 	} {
 		p, err := measure(floor.Events)
 		if err != nil {

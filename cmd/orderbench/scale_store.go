@@ -150,11 +150,11 @@ func measureRebuild(ctx context.Context, store *eventstore.Store, events int64) 
 
 // measureVerify runs `orderapi projections verify`; its CPU is read when
 // it has exited.
-func measureVerify(ctx context.Context, bin, dbURL string, events int64) (storePhase, error) {
+func measureVerify(ctx context.Context, bin, dbURL string, auth *tokens, events int64) (storePhase, error) {
 	var cmd *exec.Cmd
 	p, err := timePhase(verifyName, "orderapi projections verify", events, 0, func() error {
 		cmd = exec.CommandContext(ctx, bin, "projections", "verify")
-		cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL)
+		cmd.Env = append(append(os.Environ(), "DATABASE_URL="+dbURL), auth.env()...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			return fmt.Errorf("%w\n%s", err, lastBytes(string(out)))

@@ -26,6 +26,9 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 	retries := 0
 	defer func() { s.observer.CommandDone(command, outcomeOf(res, err), retries) }()
 	p := t.Metadata.Principal
+	if err := mustBeOrderID(t.OrderID); err != nil {
+		return Result{}, err
+	}
 
 	lock := s.locks[lockStripe(t.OrderID)]
 	select {

@@ -3,11 +3,14 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 
+	"github.com/orderapi/orderapi/internal/domain/customer"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// FeedCursor is a place in the global feed of every order's events,
+// FeedCursor is a place in the global feed of every order's events (and
+// the customers': see FeedEventTypes),
 // which is ordered by the writing transaction's id, then by position, and
 // read only below the oldest transaction still running, so that no event
 // is ever skipped. The zero FeedCursor is the start of the feed. See
@@ -61,6 +64,13 @@ type EventFeed interface {
 	ReadFeed(ctx context.Context, q FeedQuery) ([]RecordedEvent, error)
 }
 
+// FeedEventTypes are the event types of the global feed: every order's,
+// then the customers' (customer.EventTypes), which hold no personal data.
+var FeedEventTypes = append(slices.Clone(order.EventTypes), customer.EventTypes...)
+
+// KnownFeedEventType reports whether name is one of FeedEventTypes.
+func KnownFeedEventType(name string) bool { return slices.Contains(FeedEventTypes, name) }
+
 // Feed page sizes.
 const (
 	DefaultFeedPage = 100
@@ -77,7 +87,7 @@ func (s *Service) Feed(ctx context.Context, q FeedQuery) (FeedPage, error) {
 		return FeedPage{}, order.Invalid("limit", order.FieldOutOfRange, fmt.Sprintf("must be between 1 and %d", MaxFeedPage))
 	}
 	for _, t := range q.Types {
-		if !order.KnownEventType(t) {
+		if !KnownFeedEventType(t) {
 			return FeedPage{}, order.Invalid("type", order.FieldBadFormat, fmt.Sprintf("unknown event type %q", t))
 		}
 	}

@@ -42,6 +42,9 @@ func (s *Service) OrderEventPage(ctx context.Context, p Principal, q EventQuery)
 	if err := order.Merge(errs...); err != nil {
 		return EventPage{}, err
 	}
+	if err := mustBeOrderID(q.OrderID); err != nil {
+		return EventPage{}, err
+	}
 	rm, err := s.chooseReads(ctx, q.MinPosition)
 	if err != nil {
 		return EventPage{}, err

@@ -191,3 +191,13 @@ func (p Principal) listsOf(customerID uuid.UUID) bool {
 func hidden(id uuid.UUID) error {
 	return fmt.Errorf("order %s: %w", id, order.ErrNotFound)
 }
+
+// mustBeOrderID answers an id that cannot name an order (a customer's
+// stream: see order.IsOrderID) as a missing order, before anything is
+// read: the stream holds no order to show, fold or change.
+func mustBeOrderID(id uuid.UUID) error {
+	if order.IsOrderID(id) {
+		return nil
+	}
+	return hidden(id)
+}

@@ -41,6 +41,9 @@ func (s *Service) ReadOrder(ctx context.Context, p Principal, q OrderQuery) (ord
 	if at := q.At; at != nil && !at.byTime && at.version < 1 {
 		return order.Order{}, ReadSource{}, order.Invalid("version", order.FieldOutOfRange, "must be 1 or more")
 	}
+	if err := mustBeOrderID(q.ID); err != nil {
+		return order.Order{}, ReadSource{}, err
+	}
 	rm, err := s.chooseReads(ctx, q.MinPosition)
 	if err != nil {
 		return order.Order{}, ReadSource{}, fmt.Errorf("order %s: %w", q.ID, err)
@@ -136,6 +139,9 @@ func (s *Service) OrderCursorExists(ctx context.Context, customerID uuid.UUID, c
 // OrderEvents returns an order's history from the event store; an order
 // p may not see is not found.
 func (s *Service) OrderEvents(ctx context.Context, p Principal, q EventQuery) ([]RecordedEvent, error) {
+	if err := mustBeOrderID(q.OrderID); err != nil {
+		return nil, err
+	}
 	rm, err := s.chooseReads(ctx, q.MinPosition)
 	if err == nil {
 		err = s.mustSee(ctx, rm, p, q.OrderID)

@@ -46,6 +46,9 @@ type Config struct {
 	// when one is in service. Nil reads the Service's own read model, the
 	// primary's, for every query.
 	ReadModels ReadModels
+	// Eraser erases customers' personal data; ErasePersonalData fails
+	// without it.
+	Eraser PersonalDataEraser
 }
 
 // Service runs orderapi's use cases.
@@ -72,6 +75,7 @@ type Service struct {
 	// states are the states recent commands left their orders in, kept
 	// per lock stripe; nil when off.
 	states *stateCache
+	eraser PersonalDataEraser
 }
 
 // NewService returns a Service over the given stores.
@@ -91,6 +95,7 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 		idempotencyTTL:  cfg.IdempotencyTTL,
 		observer:        cfg.Observer,
 		readModels:      cfg.ReadModels,
+		eraser:          cfg.Eraser,
 	}
 	if s.readModels == nil {
 		s.readModels = &onlyPrimary{reads}

@@ -73,6 +73,17 @@ func (c *stateCache) put(o order.Order) {
 	set.next = (set.next + 1) % c.ways
 }
 
+// dropIn forgets the orders of stripe i that match; the caller holds the
+// stripe's lock.
+func (c *stateCache) dropIn(i int, match func(*order.Order) bool) {
+	set := &c.stripes[i]
+	for j := range set.entries {
+		if set.entries[j].Version > 0 && match(&set.entries[j]) {
+			set.entries[j] = order.Order{}
+		}
+	}
+}
+
 // drop forgets order id.
 func (c *stateCache) drop(id uuid.UUID) {
 	if c == nil {

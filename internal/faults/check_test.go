@@ -93,9 +93,8 @@ func checkStreams(t *testing.T, events []storedEvent, acks []ack) {
 
 // checkProjections: order_details and customer_orders equal a replay of
 // each order's events.
-func checkProjections(t *testing.T, ctx context.Context, pool *pgxpool.Pool, events []storedEvent) {
+func checkProjections(t *testing.T, ctx context.Context, store *eventstore.Store, events []storedEvent) {
 	t.Helper()
-	store := eventstore.New(pool, eventstore.Config{})
 	summaries := map[uuid.UUID]app.OrderSummary{}
 	for _, customer := range customers {
 		q := app.ListQuery{CustomerID: uuid.MustParse(customer), Limit: app.MaxPageSize}

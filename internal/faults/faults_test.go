@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 )
 
 const (
@@ -139,8 +140,8 @@ func TestCrashes(t *testing.T) {
 	}
 	checkStreams(t, events, c.allAcks())
 	// And every projection equals a replay of the events
-	checkProjections(t, ctx, pool, events)
-	switch summary, ok, err := verifyProjections(ctx, bin, pg.url("orderapi")); {
+	checkProjections(t, ctx, eventstore.New(pool, eventstore.Config{Keyring: svc.keyring(t, pool)}), events)
+	switch summary, ok, err := svc.verifyProjections(ctx); {
 	case err != nil:
 		t.Error(err)
 	case ok:

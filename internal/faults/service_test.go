@@ -14,7 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/jwtauth"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
 )
 
 // service runs the real orderapi binary, always on the same address, so
@@ -66,6 +69,10 @@ func newService(t *testing.T, bin, dbURL string) *service {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The master key the service and the tests' stores share.
+	if _, _, err := personaldata.OpenDevMasterKey(s.devDir); err != nil {
+		t.Fatal(err)
+	}
 	if s.token, err = key.Mint(jwtauth.DevToken{Subject: "fault-test", Roles: []string{"staff", "service"}, TTL: 24 * time.Hour}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -87,8 +94,9 @@ func (s *service) start(ctx context.Context) error {
 	}
 	defer logFile.Close()
 	cmd := exec.Command(s.bin, "serve")
+	// Development mode: the master key is made in devDir too.
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+s.dbURL, "ORDERAPI_ADDR="+s.addr, "LOG_LEVEL=info",
-		"ORDERAPI_AUTH=dev", "ORDERAPI_AUTH_DEV_DIR="+s.devDir)
+		"ORDERAPI_AUTH=dev", "ORDERAPI_AUTH_DEV_DIR="+s.devDir, "ORDERAPI_MASTER_KEY_FILE=")
 	// The workers are one caller sending commands as fast as the service
 	// answers: rates that never refuse one.
 	cmd.Env = append(cmd.Env, "ORDERAPI_RATE_COMMANDS=1000000/s burst 1000000", "ORDERAPI_RATE_READS=1000000/s burst 1000000")
@@ -164,18 +172,31 @@ func (s *service) logLines(words ...string) []string {
 
 // verifyProjections runs `orderapi projections verify`, which compares
 // every read model with a replay of the events, and returns its summary;
-// ok is false when this build has no such command.
-func verifyProjections(ctx context.Context, bin, dbURL string) (summary string, ok bool, err error) {
+// ok is false when this build has no such command. It is run in the
+// service's development mode, with its master key.
+func (s *service) verifyProjections(ctx context.Context) (summary string, ok bool, err error) {
+	bin, dbURL := s.bin, s.dbURL
 	help, _ := exec.CommandContext(ctx, bin, "help").Output()
 	if !strings.Contains(string(help), "projections verify") {
 		return "", false, nil
 	}
 	cmd := exec.CommandContext(ctx, bin, "projections", "verify")
-	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LOG_LEVEL=warn")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "LOG_LEVEL=warn", "ORDERAPI_AUTH=dev", "ORDERAPI_AUTH_DEV_DIR="+s.devDir)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return "", true, fmt.Errorf("orderapi projections verify: %w\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
 	return lines[len(lines)-1], true, nil
+}
+
+// keyring is the keyring of the service's development master key, over
+// pool: what a store of the tests needs to read what the service sealed.
+func (s *service) keyring(t *testing.T, pool *pgxpool.Pool) *personaldata.Keyring {
+	t.Helper()
+	master, _, err := personaldata.OpenDevMasterKey(s.devDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return personaldata.NewKeyring(datakeys.New(pool), personaldata.NewMasterKeys(master))
 }

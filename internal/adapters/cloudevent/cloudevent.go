@@ -1,6 +1,7 @@
-// Package cloudevent writes a stored order event as a CloudEvents 1.0
-// event in JSON structured mode: the body of every message orderapi
-// publishes to a broker. The shape is a public contract, documented in
+// Package cloudevent writes a stored event, an order's or a customer's,
+// as a CloudEvents 1.0 event in JSON structured mode: the body of every
+// message orderapi publishes to a broker. Its subject is the event's
+// stream: the order's id, or the id of the customer's stream. The shape is a public contract, documented in
 // api/asyncapi.yaml and kept equal to it by api/asyncapitest: `time` and
 // `data` are exactly what GET /v1/events shows for the event.
 package cloudevent
@@ -13,6 +14,7 @@ import (
 
 	"github.com/orderapi/orderapi/internal/adapters/timetext"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/customer"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -32,26 +34,28 @@ var (
 	ErrUnknownType = errors.New("cloudevent: unknown event type")
 )
 
-// names are the CloudEvents names of the event types; never rename one,
-// consumers subscribe by them.
+// names are the CloudEvents names of the event types, each after the
+// kind of stream it is of; never rename one, consumers subscribe by them.
 var names = map[string]string{
-	order.TypeCreated:     "created",
-	order.TypeItemAdded:   "item_added",
-	order.TypeItemRemoved: "item_removed",
-	order.TypePlaced:      "placed",
-	order.TypeShipped:     "shipped",
-	order.TypeDelivered:   "delivered",
-	order.TypeCancelled:   "cancelled",
+	order.TypeCreated:               "order.created",
+	order.TypeItemAdded:             "order.item_added",
+	order.TypeItemRemoved:           "order.item_removed",
+	order.TypePlaced:                "order.placed",
+	order.TypeShipped:               "order.shipped",
+	order.TypeDelivered:             "order.delivered",
+	order.TypeCancelled:             "order.cancelled",
+	customer.TypePersonalDataErased: "customer.personal_data_erased",
 }
 
 // Type returns the CloudEvents type of an event type at a schema version:
-// "dev.orderapi.order.<name>.v<schema version>".
+// "dev.orderapi.order.<name>.v<schema version>" for an order's event,
+// "dev.orderapi.customer.<name>.v<schema version>" for a customer's.
 func Type(eventType string, schemaVersion int) (string, error) {
 	name, ok := names[eventType]
 	if !ok || schemaVersion < 1 {
 		return "", fmt.Errorf("%w: %q at schema version %d", ErrUnknownType, eventType, schemaVersion)
 	}
-	return "dev.orderapi.order." + name + ".v" + strconv.Itoa(schemaVersion), nil
+	return "dev.orderapi." + name + ".v" + strconv.Itoa(schemaVersion), nil
 }
 
 // envelope is the CloudEvent with orderapi's extension attributes; the

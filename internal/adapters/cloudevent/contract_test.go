@@ -14,6 +14,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/cloudevent"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/customer"
 )
 
 // goldenEvent is an event of the codec's golden histories: every event
@@ -72,6 +73,44 @@ func recordedGolden(t *testing.T) []app.RecordedEvent {
 			}
 			all = append(all, e)
 		}
+	}
+	return append(all, recordedCustomerGolden(t, c, len(all))...)
+}
+
+// recordedCustomerGolden returns the codec's golden customer events as
+// the store gives them to readers, in their customers' streams, after n
+// events of the feed.
+func recordedCustomerGolden(t *testing.T, c *codec.Codec, n int) []app.RecordedEvent {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join("..", "postgres", "codec", "testdata", "golden-customer", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no golden customer events: %v", err)
+	}
+	var all []app.RecordedEvent
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g goldenEvent
+		if err := json.Unmarshal(raw, &g); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		ev, err := c.DecodeCustomer(g.Type, g.SchemaVersion, g.Data)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		v, data, err := c.EncodeCustomer(ev)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		at := time.Date(2026, 12, 4, 9, 0, 0, 0, time.UTC)
+		all = append(all, app.RecordedEvent{
+			EventID: uuid.New(), OrderID: customer.StreamID(ev.(customer.PersonalDataErased).CustomerID), Version: 1,
+			Position: int64(n + len(all) + 1), TransactionID: uint64(1000 + n + len(all)), Type: ev.EventType(), SchemaVersion: v,
+			Data: data, OccurredAt: at, RecordedAt: at,
+			Metadata: app.Metadata{RequestID: "req", CorrelationID: "corr", CausationID: "req", Principal: app.Principal{Subject: "staff-1"}},
+		})
 	}
 	return all
 }

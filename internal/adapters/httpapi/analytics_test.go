@@ -14,7 +14,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -30,7 +32,7 @@ func newAnalyticsAPI(t *testing.T, running bool, wait time.Duration) *testAPI {
 // newAnalyticsAPIOn is newAnalyticsAPI over a pool of the test's own.
 func newAnalyticsAPIOn(t *testing.T, pool *pgxpool.Pool, running bool, wait time.Duration) *testAPI {
 	t.Helper()
-	store := eventstore.New(pool, eventstore.Config{})
+	store := eventstore.New(pool, eventstore.Config{Keyring: eventstoretest.Keyring(t, pool)})
 	logs := &syncBuffer{}
 	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))
 	analytics, err := analytics.New(store, log, analytics.Config{Poll: 20 * time.Millisecond, LockRetry: 50 * time.Millisecond})
@@ -48,7 +50,8 @@ func newAnalyticsAPIOn(t *testing.T, pool *pgxpool.Pool, running bool, wait time
 			}
 		})
 	}
-	svc, err := app.NewService(store, store, app.Config{Analytics: analytics, AnalyticsWait: wait})
+	svc, err := app.NewService(store, store, app.Config{Analytics: analytics, AnalyticsWait: wait,
+		Eraser: erasure.New(store, erasure.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}

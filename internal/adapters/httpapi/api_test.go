@@ -14,7 +14,10 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -33,6 +36,9 @@ type testAPI struct {
 	client *http.Client
 	pool   *pgxpool.Pool
 	logs   *syncBuffer
+	// keyring is the one the server's store seals with, when it was made
+	// by newAPIOn: other stores over pool read with it.
+	keyring *personaldata.Keyring
 }
 
 func newAPI(t *testing.T, opts ...func(*Config)) *testAPI {
@@ -43,12 +49,15 @@ func newAPI(t *testing.T, opts ...func(*Config)) *testAPI {
 // newAPIOn is newAPI over a pool of the test's own.
 func newAPIOn(t *testing.T, pool *pgxpool.Pool, opts ...func(*Config)) *testAPI {
 	t.Helper()
-	store := eventstore.New(pool, eventstore.Config{})
-	svc, err := app.NewService(store, store, app.Config{})
+	keyring := eventstoretest.Keyring(t, pool)
+	store := eventstore.New(pool, eventstore.Config{Keyring: keyring})
+	svc, err := app.NewService(store, store, app.Config{Eraser: erasure.New(store, erasure.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return newAPIOver(t, pool, svc, opts...)
+	a := newAPIOver(t, pool, svc, opts...)
+	a.keyring = keyring
+	return a
 }
 
 // newAPIOver is newAPI serving svc, whose primary database pool is.

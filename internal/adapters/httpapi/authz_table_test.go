@@ -112,6 +112,9 @@ func TestRoleTableWalk(t *testing.T) {
 			return "/v1/analytics/daily?from=2025-01-01&to=2025-01-31", nil
 		}, 200},
 		{"projections", "GET", []app.Role{staff, service}, "", "", func(_, _, _ string) (string, any) { return "/v1/projections", nil }, 200},
+		{"erase personal data", "DELETE", []app.Role{staff}, "", "", func(_, _, c string) (string, any) {
+			return "/v1/customers/" + c + "/personal-data", nil
+		}, 204},
 	}
 	checkCoversTheTable(t, routes)
 

@@ -15,7 +15,9 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -40,8 +42,9 @@ func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*htt
 	log := zerolog.New(io.MultiWriter(logs, zerolog.NewTestWriter(t)))
 
 	listener, announcer := notifications(t, pool, log)
-	store := eventstore.New(pool, eventstore.Config{Announcer: announcer})
-	svc, err := app.NewService(store, store, app.Config{})
+	store := eventstore.New(pool, eventstore.Config{Announcer: announcer, Keyring: eventstoretest.Keyring(t, pool)})
+	svc, err := app.NewService(store, store, app.Config{
+		Eraser: erasure.New(store, erasure.Config{Announcer: announcer})})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,9 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/rs/zerolog"
@@ -153,13 +155,14 @@ type fuzzServer struct {
 // start (Closing is closed), so a request for one cannot hang the run.
 func newFuzzServer(f *testing.F) *fuzzServer {
 	pool := pgtest.New(f)
-	store := eventstore.New(pool, eventstore.Config{})
+	store := eventstore.New(pool, eventstore.Config{Keyring: eventstoretest.Keyring(f, pool)})
 	log := zerolog.Nop()
 	analytics, err := analytics.New(store, log, analytics.Config{})
 	if err != nil {
 		f.Fatal(err)
 	}
-	svc, err := app.NewService(store, store, app.Config{Analytics: analytics, AnalyticsWait: 10 * time.Millisecond})
+	svc, err := app.NewService(store, store, app.Config{Analytics: analytics, AnalyticsWait: 10 * time.Millisecond,
+		Eraser: erasure.New(store, erasure.Config{})})
 	if err != nil {
 		f.Fatal(err)
 	}

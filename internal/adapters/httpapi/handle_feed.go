@@ -95,9 +95,9 @@ func feedQuery(r *http.Request, cursors *cursor.Signer) (q app.FeedQuery, unsign
 	errs.add(err)
 	q.Types = v["type"]
 	for _, t := range q.Types {
-		if !order.KnownEventType(t) {
+		if !app.KnownFeedEventType(t) {
 			errs.add(order.Invalid("type", order.FieldBadFormat,
-				"each must be one of "+strings.Join(order.EventTypes, ", ")+"; repeat type for several"))
+				"each must be one of "+strings.Join(app.FeedEventTypes, ", ")+"; repeat type for several"))
 			break
 		}
 	}

@@ -48,7 +48,7 @@ func TestWhatTheAPIAcceptsReadsBackIdentically(t *testing.T) {
 		lives = append(lives, runLife(t, a, rng))
 	}
 
-	store := eventstore.New(a.pool, eventstore.Config{})
+	store := eventstore.New(a.pool, eventstore.Config{Keyring: a.keyring})
 	for _, l := range lives {
 		l.checkVersions(t, a)
 		l.checkHistory(t, a)
@@ -478,14 +478,14 @@ func checkProjections(t *testing.T, store *eventstore.Store) {
 func checkSnapshots(t *testing.T, a *testAPI, lives []*life) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	store := eventstore.New(a.pool, eventstore.Config{SnapshotEvery: 1})
+	store := eventstore.New(a.pool, eventstore.Config{SnapshotEvery: 1, Keyring: a.keyring})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
 		_ = eventstore.NewSnapshotWriter(store, zerolog.Nop()).Run(ctx)
 	}()
 	defer func() { cancel(); <-done }()
-	replays := eventstore.New(a.pool, eventstore.Config{}) // no snapshots: every load replays
+	replays := eventstore.New(a.pool, eventstore.Config{Keyring: a.keyring}) // no snapshots: every load replays
 	for _, l := range lives {
 		id := uuid.MustParse(l.id)
 		replayed, err := replays.Load(ctx, id)

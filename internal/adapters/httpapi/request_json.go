@@ -46,6 +46,9 @@ func (req createOrderRequest) fields() (app.NewOrder, error) {
 	)
 	if req.ID != nil {
 		in.ID, err = parseID("id", *req.ID)
+		if err == nil && !order.IsOrderID(in.ID) {
+			err = order.Invalid("id", order.FieldBadFormat, order.ReservedIDMessage)
+		}
 		errs.add(err)
 	}
 	if req.CustomerID != nil {

@@ -94,6 +94,8 @@ func routeTable(svc *app.Service, cfg Config, live *livefeed.Feed) []route {
 		{"GET", "/v1/orders/{order_id}/events", read, handleOrderEvents(svc)},
 
 		{"GET", "/v1/customers/{customer_id}/orders", read, handleCustomerOrders(svc, cfg.Cursors)},
+		// Erasing a customer's personal data is support staff's.
+		{"DELETE", "/v1/customers/{customer_id}/personal-data", allow(staff), handleErasePersonalData(svc)},
 
 		// Support staff tail the feed too.
 		{"GET", feedPath, operator, handleFeed(svc, live, cfg.Cursors, cfg.RequestTimeout)},

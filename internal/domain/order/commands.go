@@ -15,6 +15,8 @@ func Create(id, customerID uuid.UUID, currency Currency) ([]Event, error) {
 	var fe fieldErrors
 	if id == uuid.Nil {
 		fe.add("order_id", FieldRequired, "must not be the nil UUID")
+	} else if !IsOrderID(id) {
+		fe.add("order_id", FieldBadFormat, ReservedIDMessage)
 	}
 	if customerID == uuid.Nil {
 		fe.add("customer_id", FieldRequired, "must not be the nil UUID")

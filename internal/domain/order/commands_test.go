@@ -275,6 +275,10 @@ func TestCreate(t *testing.T) {
 		_, err := order.Create(uuid.Nil, uuid.Nil, "usd")
 		assertFields(t, err, "order_id", "customer_id", "currency")
 	})
+	t.Run("refuses an id of the variant that names other streams", func(t *testing.T) {
+		_, err := order.Create(uuid.MustParse("0193a000-0000-7000-f000-000000000001"), customerID, "EUR")
+		assertFields(t, err, "order_id")
+	})
 }
 
 func TestValidation(t *testing.T) {

@@ -85,7 +85,8 @@ SELECT u.date::date, u.currency, u.created, u.placed, u.shipped, u.delivered, u.
 var errCheckpointMoved = errors.New("analytics checkpoint moved: another consumer processed these events")
 
 // analyticsEvent is an event of the global feed, decoded by the store's
-// codec.
+// codec; event is nil for one of a stream that is not an order's (a
+// customer's), which counts for nothing but is passed like any other.
 type analyticsEvent struct {
 	cursor     app.FeedCursor
 	orderID    uuid.UUID
@@ -101,12 +102,17 @@ type analyticsEvent struct {
 func (a *Projector) decodeAnalytics(rows []eventstore.StoredEvent) ([]analyticsEvent, error) {
 	events := make([]analyticsEvent, 0, len(rows))
 	for _, r := range rows {
+		cursor := app.FeedCursor{TransactionID: r.TransactionID, Position: r.Position}
+		if !order.IsOrderID(r.OrderID) {
+			events = append(events, analyticsEvent{cursor: cursor})
+			continue
+		}
 		e, err := r.Decode(a.codec)
 		if err != nil {
 			return events, err
 		}
 		events = append(events, analyticsEvent{
-			cursor:     app.FeedCursor{TransactionID: r.TransactionID, Position: r.Position},
+			cursor:     cursor,
 			orderID:    r.OrderID,
 			event:      e,
 			occurredAt: r.OccurredAt,
@@ -144,7 +150,7 @@ func (a *Projector) applyBatch(ctx context.Context, conn *pgx.Conn, from app.Fee
 	var misses []uuid.UUID
 	seen := make(map[uuid.UUID]bool, len(events))
 	for _, e := range events {
-		if seen[e.orderID] {
+		if e.event == nil || seen[e.orderID] {
 			continue
 		}
 		seen[e.orderID] = true
@@ -167,6 +173,9 @@ func (a *Projector) applyBatch(ctx context.Context, conn *pgx.Conn, from app.Fee
 			withWrites = nil
 		}
 		for _, e := range events {
+			if e.event == nil {
+				continue
+			}
 			if err := b.fold(e.orderID, e.event, e.occurredAt); err != nil {
 				return fmt.Errorf("event at position %d: %w", e.cursor.Position, err)
 			}

@@ -108,6 +108,9 @@ SELECT stream_id, stream_version, event_type, schema_version, data, occurred_at,
 		st      eventstore.StoredEvent
 	)
 	_, err = pgx.ForEachRow(rows, []any{&st.OrderID, &st.Version, &st.Type, &st.SchemaVersion, &st.Data, &st.OccurredAt, &st.PersonalKey}, func() error {
+		if !order.IsOrderID(st.OrderID) {
+			return nil // a customer's stream: nothing to count
+		}
 		if st.OrderID != current {
 			current, o = st.OrderID, order.Order{}
 		}

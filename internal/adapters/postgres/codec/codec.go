@@ -65,13 +65,13 @@ type Config struct {
 func New(cfg Config) *Codec {
 	c := &Codec{defaultCurrency: cmp.Or(cfg.DefaultCurrency, "USD")}
 	c.current = map[string]shape{
-		order.TypeCreated:     {2, encodeAs(createdToJSON), decodeAs(createdFromJSON)},
-		order.TypeItemAdded:   {1, encodeAs(itemAddedToJSON), decodeAs(itemAddedFromJSON)},
-		order.TypeItemRemoved: {1, encodeAs(itemRemovedToJSON), decodeAs(itemRemovedFromJSON)},
-		order.TypePlaced:      {1, encodeAs(placedToJSON), decodeAs(placedFromJSON)},
-		order.TypeShipped:     {1, encodeAs(shippedToJSON), decodeAs(shippedFromJSON)},
-		order.TypeDelivered:   {1, encodeAs(deliveredToJSON), decodeAs(deliveredFromJSON)},
-		order.TypeCancelled:   {2, encodeAs(cancelledToJSON), decodeAs(cancelledFromJSON)},
+		order.TypeCreated:     {2, encodeAs[order.Event](createdToJSON), decodeAs(createdFromJSON)},
+		order.TypeItemAdded:   {1, encodeAs[order.Event](itemAddedToJSON), decodeAs(itemAddedFromJSON)},
+		order.TypeItemRemoved: {1, encodeAs[order.Event](itemRemovedToJSON), decodeAs(itemRemovedFromJSON)},
+		order.TypePlaced:      {1, encodeAs[order.Event](placedToJSON), decodeAs(placedFromJSON)},
+		order.TypeShipped:     {1, encodeAs[order.Event](shippedToJSON), decodeAs(shippedFromJSON)},
+		order.TypeDelivered:   {1, encodeAs[order.Event](deliveredToJSON), decodeAs(deliveredFromJSON)},
+		order.TypeCancelled:   {2, encodeAs[order.Event](cancelledToJSON), decodeAs(cancelledFromJSON)},
 	}
 	// Keyed by the version upcast from; each produces the next version.
 	c.upcasters = map[Schema]upcaster{
@@ -83,13 +83,17 @@ func New(cfg Config) *Codec {
 
 // Schemas lists every (type, schema version) the codec decodes: each
 // type's current version and every older one from which a chain of
-// upcasters reaches it, sorted by type, then version.
+// upcasters reaches it, sorted by type, then version; the customer
+// events' too.
 func (c *Codec) Schemas() []Schema {
 	var all []Schema
 	for t, sh := range c.current {
 		for v := sh.version; v >= 1 && c.Decodable(t, v); v-- {
 			all = append(all, Schema{t, v})
 		}
+	}
+	for t, sh := range customerShapes {
+		all = append(all, Schema{t, sh.version})
 	}
 	slices.SortFunc(all, func(a, b Schema) int {
 		return cmp.Or(cmp.Compare(a.EventType, b.EventType), cmp.Compare(a.Version, b.Version))
@@ -98,8 +102,12 @@ func (c *Codec) Schemas() []Schema {
 }
 
 // Decodable reports whether the codec reads data of the type at the
-// schema version.
+// schema version: by Decode for an order's event, by DecodeCustomer for
+// a customer's.
 func (c *Codec) Decodable(eventType string, version int) bool {
+	if cs, ok := customerShapes[eventType]; ok {
+		return version == cs.version
+	}
 	sh, ok := c.current[eventType]
 	if !ok || version < 1 || version > sh.version {
 		return false
@@ -147,8 +155,12 @@ func Withheld(eventType string, schemaVersion int, data []byte) ([]byte, error) 
 }
 
 // Decode reads stored data of the given type and schema version, upcast
-// to the type's current version first when it is older.
+// to the type's current version first when it is older. A customer's
+// event is ErrNotOrderEvent.
 func (c *Codec) Decode(eventType string, schemaVersion int, data []byte) (order.Event, error) {
+	if c.IsCustomerEvent(eventType) {
+		return nil, fmt.Errorf("decode event: %q: %w", eventType, ErrNotOrderEvent)
+	}
 	if !c.Decodable(eventType, schemaVersion) {
 		return nil, fmt.Errorf("decode event: unknown event type %q at schema version %d", eventType, schemaVersion)
 	}
@@ -166,12 +178,13 @@ func (c *Codec) Decode(eventType string, schemaVersion int, data []byte) (order.
 	return e, nil
 }
 
-// encodeAs adapts a typed converter to the table's encoder shape. The type
-// assertion only fails if the table pairs a type name with the wrong
-// converter, which the codec's round-trip test catches.
-func encodeAs[E order.Event, J any](toJSON func(E) J) func(order.Event) ([]byte, error) {
-	return func(e order.Event) ([]byte, error) {
-		typed, ok := e.(E)
+// encodeAs adapts a typed converter to a table's encoder shape: of order
+// events (Ev order.Event) or of customer events. The type assertion only
+// fails if the table pairs a type name with the wrong converter, which
+// the codec's round-trip tests catch.
+func encodeAs[Ev, E any, J any](toJSON func(E) J) func(Ev) ([]byte, error) {
+	return func(e Ev) ([]byte, error) {
+		typed, ok := any(e).(E)
 		if !ok {
 			return nil, fmt.Errorf("encoder got %T", e)
 		}
@@ -179,12 +192,13 @@ func encodeAs[E order.Event, J any](toJSON func(E) J) func(order.Event) ([]byte,
 	}
 }
 
-// decodeAs adapts a typed converter to the table's decoder shape.
-func decodeAs[J any](fromJSON func(J) (order.Event, error)) decodeFunc {
-	return func(data []byte) (order.Event, error) {
+// decodeAs adapts a typed converter to a table's decoder shape.
+func decodeAs[Ev, J any](fromJSON func(J) (Ev, error)) func(data []byte) (Ev, error) {
+	return func(data []byte) (Ev, error) {
 		var j J
 		if err := UnmarshalStrict(data, &j); err != nil {
-			return nil, err
+			var none Ev
+			return none, err
 		}
 		return fromJSON(j)
 	}

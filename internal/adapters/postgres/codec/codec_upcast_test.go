@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/domain/customer"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -84,6 +85,7 @@ func TestCodecSchemas(t *testing.T) {
 	t.Parallel()
 	c := codec.New(codec.Config{})
 	want := []codec.Schema{
+		{EventType: customer.TypePersonalDataErased, Version: 1},
 		{EventType: order.TypeCancelled, Version: 1},
 		{EventType: order.TypeCancelled, Version: 2},
 		{EventType: order.TypeCreated, Version: 1},

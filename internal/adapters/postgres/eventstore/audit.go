@@ -44,7 +44,7 @@ func (s *Store) AuditEvents(ctx context.Context, max int) (_ EventAudit, err err
 	_, err = pgx.ForEachRow(rows, []any{&st.EventID, &st.OrderID, &st.Version, &st.Position, &st.Type, &st.SchemaVersion, &st.Data,
 		envelopeTime{&st.OccurredAt}, envelopeTime{&st.RecordedAt}, &st.PersonalKey}, func() error {
 		audit.Read++
-		if _, err := st.Decode(s.codec); err != nil {
+		if err := st.readable(s.codec); err != nil {
 			u, _ := errors.AsType[*app.UnreadableEventError](err)
 			audit.Unreadable++
 			audit.First = append(audit.First, u)

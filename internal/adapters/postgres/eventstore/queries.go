@@ -306,28 +306,7 @@ func (st *StoredEvent) Decode(c *codec.Codec) (order.Event, error) {
 	if st.PersonalKey.Valid {
 		data, err = codec.Withheld(st.Type, st.SchemaVersion, data)
 	}
-	return st.decode(c, data, false, err)
-}
-
-// decode decodes data, the event's data opened or withheld, marking the
-// event erased if its personal data was; err is the failure to get data.
-func (st *StoredEvent) decode(c *codec.Codec, data []byte, erased bool, err error) (order.Event, error) {
-	var e order.Event
-	if err == nil {
-		e, err = c.Decode(st.Type, st.SchemaVersion, data)
-	}
-	// A fold reads no recorded_at.
-	if err == nil && !(order.InTimeBounds(st.OccurredAt) && (st.RecordedAt.IsZero() || order.InTimeBounds(st.RecordedAt))) {
-		err = errTimeOutOfBounds
-	}
-	if err != nil {
-		return nil, &app.UnreadableEventError{OrderID: st.OrderID, Version: st.Version, EventID: st.EventID,
-			Position: st.Position, Type: st.Type, SchemaVersion: st.SchemaVersion, Err: err}
-	}
-	if erased {
-		e = order.WithPersonalDataErased(e)
-	}
-	return e, nil
+	return decodeStored(st, data, err, c.Decode)
 }
 
 // open decodes the event for a reader that shows it: its personal
@@ -340,7 +319,11 @@ func (s *Store) open(ctx context.Context, st *StoredEvent) (order.Event, error) 
 	if err != nil && !errors.Is(err, personaldata.ErrNotOpened) {
 		return nil, fmt.Errorf("event %d of order %s: %w", st.Version, st.OrderID, err)
 	}
-	return st.decode(s.codec, data, erased, err)
+	e, err := decodeStored(st, data, err, s.codec.Decode)
+	if err == nil && erased {
+		e = order.WithPersonalDataErased(e)
+	}
+	return e, err
 }
 
 // StoredEvent is an events row as read, before decoding.
@@ -380,6 +363,9 @@ func (s *Store) recorded(ctx context.Context, st StoredEvent) (app.RecordedEvent
 		Metadata:      meta,
 		OccurredAt:    st.OccurredAt.UTC(),
 		RecordedAt:    st.RecordedAt.UTC(),
+	}
+	if s.codec.IsCustomerEvent(st.Type) {
+		return s.customerRecorded(r, st), nil
 	}
 	e, err := s.open(ctx, &st)
 	if err == nil {

@@ -3,10 +3,12 @@ package notify
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/rs/zerolog"
@@ -28,17 +30,45 @@ const (
 // A wake-up carries no data and is only a hint: readers read the feed after
 // their cursor, and poll besides, so a lost wake-up costs latency, never an
 // event.
+//
+// The same session listens on the further channels given to Handle, and
+// hands their notifications to their handlers: one connection, and one
+// reconnection, for every channel a replica hears.
 type Listener struct {
 	pool *pgxpool.Pool
 	log  zerolog.Logger
 
 	mu   sync.Mutex
 	subs map[chan struct{}]struct{}
+	// handlers are the further channels' (Handle), set before Run.
+	handlers map[string]Handler
+}
+
+// Handler hears the notifications of a channel given to Listener.Handle.
+// Its methods run on the Listener's goroutine, one at a time: they must
+// not block.
+type Handler interface {
+	// Notified is given the payload of each notification.
+	Notified(payload string)
+	// Listening is called each time the Listener starts listening, the
+	// first time and after a lost connection: notifications sent while
+	// no session listened were lost, and the handler must not count on
+	// having heard them.
+	Listening()
 }
 
 // NewListener returns a Listener over the pool. It listens once Run runs.
 func NewListener(pool *pgxpool.Pool, log zerolog.Logger) *Listener {
-	return &Listener{pool: pool, log: log, subs: map[chan struct{}]struct{}{}}
+	return &Listener{pool: pool, log: log, subs: map[chan struct{}]struct{}{}, handlers: map[string]Handler{}}
+}
+
+// Handle has the Listener listen on channel too, and hand its
+// notifications to h. Call it before Run; a channel has one handler, the
+// last given.
+func (l *Listener) Handle(channel string, h Handler) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.handlers[channel] = h
 }
 
 // Subscribe returns a channel that receives a value after events are
@@ -123,15 +153,33 @@ func (l *Listener) listen(ctx context.Context) (listened bool, err error) {
 		conn.Release()
 	}()
 
+	l.mu.Lock()
+	handlers := maps.Clone(l.handlers)
+	l.mu.Unlock()
+	// Channel last: the session then shows LISTEN on it as its query.
+	for ch := range handlers {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			return false, fmt.Errorf("listen on %s: %w", ch, err)
+		}
+	}
 	if _, err := conn.Exec(ctx, "LISTEN "+Channel); err != nil {
 		return false, fmt.Errorf("listen on %s: %w", Channel, err)
 	}
-	l.log.Info().Str("channel", Channel).Msg("listening for appended events")
-	// Appends committed while no connection listened went unannounced.
+	l.log.Info().Str("channel", Channel).Int("further_channels", len(handlers)).Msg("listening for appended events")
+	// Appends committed while no connection listened went unannounced,
+	// and so did what the further channels carried.
 	l.wakeAll()
+	for _, h := range handlers {
+		h.Listening()
+	}
 	for {
-		if _, err := conn.Conn().WaitForNotification(ctx); err != nil {
+		n, err := conn.Conn().WaitForNotification(ctx)
+		if err != nil {
 			return true, fmt.Errorf("wait for notification: %w", err)
+		}
+		if h, ok := handlers[n.Channel]; ok {
+			h.Notified(n.Payload)
+			continue
 		}
 		l.wakeAll()
 	}

@@ -221,3 +221,82 @@ func TestAppendsNotifyNothingInTheirOwnTransaction(t *testing.T) {
 		t.Fatalf("notified by the append itself: %+v", n)
 	}
 }
+
+// heard is a Handler that records what it hears.
+type heard struct {
+	payloads  chan string
+	listening chan struct{}
+}
+
+func newHeard() *heard {
+	return &heard{payloads: make(chan string, 16), listening: make(chan struct{}, 16)}
+}
+
+func (h *heard) Notified(payload string) { h.payloads <- payload }
+func (h *heard) Listening()              { h.listening <- struct{}{} }
+
+func (h *heard) waitListening(t *testing.T, what string) {
+	t.Helper()
+	select {
+	case <-h.listening:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the handler was not told: %s", what)
+	}
+}
+
+func (h *heard) waitPayload(t *testing.T, want string) {
+	t.Helper()
+	select {
+	case p := <-h.payloads:
+		if p != want {
+			t.Errorf("payload %q, want %q", p, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the handler did not hear %q", want)
+	}
+}
+
+func TestListenerHandsFurtherChannelsToTheirHandler(t *testing.T) {
+	t.Parallel()
+	// Given a listener that also hears a further channel, with a
+	// subscriber of appended events
+	_, pool := newStore(t)
+	const channel = "orderapi_test_further"
+	h := newHeard()
+	l := notify.NewListener(pool, zerolog.New(zerolog.NewTestWriter(t)))
+	l.Handle(channel, h)
+	wake, cancel := l.Subscribe()
+	defer cancel()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
+	// Then the handler is told once it listens
+	h.waitListening(t, "the first LISTEN")
+	waitWake(t, wake, "the wake-up after LISTEN")
+	pid := listeningBackend(t, pool, 0)
+
+	// When a notification on that channel commits
+	if _, err := pool.Exec(t.Context(), "SELECT pg_notify($1, $2)", channel, "payload-1"); err != nil {
+		t.Fatal(err)
+	}
+	// Then the handler gets its payload, and it is no wake-up for appends
+	h.waitPayload(t, "payload-1")
+	noWake(t, wake, "a notification of another channel")
+
+	// When the session is lost
+	if _, err := pool.Exec(t.Context(), "SELECT pg_terminate_backend($1)", pid); err != nil {
+		t.Fatal(err)
+	}
+	// Then the handler is told again once another session listens, and
+	// hears that channel there
+	h.waitListening(t, "the LISTEN after reconnecting")
+	listeningBackend(t, pool, pid)
+	if _, err := pool.Exec(t.Context(), "SELECT pg_notify($1, $2)", channel, "payload-2"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitPayload(t, "payload-2")
+}

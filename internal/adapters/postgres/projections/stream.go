@@ -105,13 +105,20 @@ type streams struct {
 	events *rowCursor[eventRow]
 }
 
-// peekID returns the id of the next stream; false at the end.
+// peekID returns the id of the next order's stream; false at the end.
+// It passes over the streams that are not orders' (a customer's: see
+// order.IsOrderID), of which no order is folded.
 func (r *streams) peekID(ctx context.Context) (uuid.UUID, bool, error) {
-	e, err := r.events.peek(ctx)
-	if err != nil || e == nil {
-		return uuid.UUID{}, false, err
+	for {
+		e, err := r.events.peek(ctx)
+		if err != nil || e == nil {
+			return uuid.UUID{}, false, err
+		}
+		if order.IsOrderID(e.StreamID) {
+			return e.StreamID, true, nil
+		}
+		r.events.pop()
 	}
-	return e.StreamID, true, nil
 }
 
 // fold replays the next stream, which must be id's, through the store's

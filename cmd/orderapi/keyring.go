@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/rs/zerolog"
+)
+
+// errNoMasterKey is the refusal of a command that needs the master key
+// where none is set, outside development mode.
+var errNoMasterKey = errors.New("ORDERAPI_MASTER_KEY_FILE is not set: orderapi keeps each customer's personal data " +
+	"sealed with a data key of its own, which a master key wraps, and reads or writes none without it. " +
+	"Make one (openssl rand -hex 32 > master-key.hex; chmod 600 master-key.hex), keep it apart from the database " +
+	"and its backups, and set ORDERAPI_MASTER_KEY_FILE to its path; for local development, ORDERAPI_AUTH=dev " +
+	"makes one in ORDERAPI_AUTH_DEV_DIR")
+
+// loadMasterKeys reads the master keys the configuration names: the
+// current one from ORDERAPI_MASTER_KEY_FILE or, in development mode
+// without it, the development folder's (made there the first time), and
+// the previous ones.
+func loadMasterKeys(cfg config, log zerolog.Logger) (*personaldata.MasterKeys, error) {
+	var current personaldata.MasterKey
+	switch mk := cfg.MasterKey; {
+	case mk.File != "":
+		k, err := personaldata.LoadMasterKeyFile(mk.File)
+		if err != nil {
+			return nil, fmt.Errorf("ORDERAPI_MASTER_KEY_FILE: %w", err)
+		}
+		current = k
+	case cfg.Auth.Mode == authDev:
+		k, created, err := personaldata.OpenDevMasterKey(cfg.Auth.DevDir)
+		if err != nil {
+			return nil, fmt.Errorf("development master key in ORDERAPI_AUTH_DEV_DIR: %w", err)
+		}
+		if created {
+			log.Warn().Str("dir", cfg.Auth.DevDir).Str("master_key", k.ID()).
+				Msg("made a development master key: personal data sealed under it is lost with it; never use development mode in production")
+		}
+		current = k
+	default:
+		return nil, errNoMasterKey
+	}
+	previous := make([]personaldata.MasterKey, 0, len(cfg.MasterKey.PreviousFiles))
+	for _, f := range cfg.MasterKey.PreviousFiles {
+		k, err := personaldata.LoadMasterKeyFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("ORDERAPI_MASTER_KEY_PREVIOUS_FILES: %w", err)
+		}
+		previous = append(previous, k)
+	}
+	return personaldata.NewMasterKeys(current, previous...), nil
+}
+
+// newKeyring returns the keyring of the customers' data keys, kept in
+// the primary's customer_data_keys (pool) and wrapped by masters: one per
+// process, shared by every store it makes, the standbys' too.
+func newKeyring(pool *pgxpool.Pool, masters *personaldata.MasterKeys) *personaldata.Keyring {
+	return personaldata.NewKeyring(datakeys.New(pool), masters)
+}
+
+// openKeyring is the keyring of a command other than serve: the master
+// keys loaded, checked against the data keys (checkMasterKeys), and a
+// keyring over them.
+func openKeyring(ctx context.Context, cfg config, pool *pgxpool.Pool, log zerolog.Logger) (*personaldata.Keyring, error) {
+	masters, err := loadMasterKeys(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkMasterKeys(ctx, pool, masters); err != nil {
+		return nil, err
+	}
+	return newKeyring(pool, masters), nil
+}
+
+// checkMasterKeys refuses a configuration that lacks a master key some
+// live data key is wrapped by: the personal data that key seals could be
+// neither read nor written. It names each missing key and how many data
+// keys it wraps.
+func checkMasterKeys(ctx context.Context, pool *pgxpool.Pool, masters *personaldata.MasterKeys) error {
+	wrapped, err := datakeys.New(pool).WrappedBy(ctx)
+	if err != nil {
+		return err
+	}
+	var missing []string
+	for id, n := range wrapped {
+		if _, ok := masters.ByID(id); !ok {
+			missing = append(missing, fmt.Sprintf("%s (%d data keys)", id, n))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	slices.Sort(missing)
+	return fmt.Errorf("customers' data keys are wrapped by master keys this configuration lacks: %s; "+
+		"set ORDERAPI_MASTER_KEY_FILE to the current master key, and ORDERAPI_MASTER_KEY_PREVIOUS_FILES to those it replaced "+
+		"until orderapi keys rewrap has re-wrapped their data keys (ORDERAPI_MASTER_KEY_FILE names key %s)",
+		strings.Join(missing, ", "), masters.Current().ID())
+}
+
+// openKeyed opens the pool of a command that reads the events of a
+// database this build migrated, and the keyring of their personal data;
+// the caller closes the pool.
+func openKeyed(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Pool, *personaldata.Keyring, error) {
+	pool, _, err := openPool(ctx, cfg, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyring, err := func() (*personaldata.Keyring, error) {
+		if err := schemaCurrent(ctx, pool, log); err != nil {
+			return nil, err
+		}
+		return openKeyring(ctx, cfg, pool, log)
+	}()
+	if err != nil {
+		pool.Close()
+		return nil, nil, err
+	}
+	return pool, keyring, nil
+}
+
+// erasureNews is what a replica does when told of an erasure (a handler
+// of its listener on datakeys.ErasedChannel): its keyring forgets the
+// customer's keys, and its service the states it keeps of the customer's
+// orders, which hold the customer's personal data; when it may have
+// missed an erasure, everything. svc is set once the service is made:
+// until then it keeps no state.
+type erasureNews struct {
+	keys datakeys.Forgetter
+	svc  atomic.Pointer[app.Service]
+}
+
+// Notified forgets the customer the payload names.
+func (n *erasureNews) Notified(payload string) {
+	n.keys.Notified(payload)
+	svc := n.svc.Load()
+	if svc == nil {
+		return
+	}
+	// Off the listener's goroutine: it waits for the commands in flight.
+	if id, err := uuid.Parse(payload); err == nil {
+		go svc.ForgetCustomer(id)
+	} else {
+		go svc.ForgetStates()
+	}
+}
+
+// Listening forgets everything.
+func (n *erasureNews) Listening() {
+	n.keys.Listening()
+	if svc := n.svc.Load(); svc != nil {
+		go svc.ForgetStates()
+	}
+}

@@ -1,0 +1,31 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
+	"github.com/orderapi/orderapi/internal/app"
+)
+
+// handleErasePersonalData erases a customer's personal data: 204 once it
+// is erased, whether by this request or before. It takes no body and no
+// Idempotency-Key: repeating it is always safe.
+func handleErasePersonalData(svc *app.Service) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		customerID, err := pathID(r, "customer_id")
+		if err != nil {
+			problem.Write(w, r, err)
+			return
+		}
+		meta, err := metadataFrom(r)
+		if err != nil {
+			problem.Write(w, r, err)
+			return
+		}
+		if err := svc.ErasePersonalData(r.Context(), customerID, meta); err != nil {
+			problem.Write(w, r, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+}

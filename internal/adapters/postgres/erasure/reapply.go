@@ -1,0 +1,96 @@
+package erasure
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/customer"
+)
+
+// Erased is an erasure on record: the customer, when its keys were
+// destroyed, and the event that recorded it.
+type Erased struct {
+	CustomerID uuid.UUID
+	At         time.Time
+	EventID    uuid.UUID
+}
+
+// Recorded returns every erasure recorded in this database's customer
+// streams, in feed order.
+func (s *Store) Recorded(ctx context.Context) (_ []Erased, err error) {
+	defer postgres.MarkUnavailable(&err)
+	rows, err := s.pool.Query(ctx, `SELECT event_id, event_type, schema_version, data, occurred_at FROM events
+ WHERE event_type = $1 ORDER BY transaction_id, position`, customer.TypePersonalDataErased)
+	if err != nil {
+		return nil, fmt.Errorf("recorded erasures: %w", err)
+	}
+	var (
+		all           []Erased
+		r             Erased
+		eventType     string
+		schemaVersion int
+		data          []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{postgres.ScanUUID(&r.EventID), &eventType, &schemaVersion, &data, &r.At}, func() error {
+		e, err := s.codec.DecodeCustomer(eventType, schemaVersion, data)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", r.EventID, err)
+		}
+		r.CustomerID = e.(customer.PersonalDataErased).CustomerID
+		all = append(all, r)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("recorded erasures: %w", err)
+	}
+	return all, nil
+}
+
+// madeMargin is how much later than an erasure's time a key it destroyed
+// may say it was made: a key's time is its own transaction's start, and
+// one made while the erasure's transaction began was destroyed by it all
+// the same.
+const madeMargin = time.Second
+
+// ReapplyReport is what Reapply did.
+type ReapplyReport struct {
+	// Erasures counts the erasures applied again; Destroyed those that
+	// found keys to destroy, each recorded anew.
+	Erasures, Destroyed int
+}
+
+// Reapply applies the erasures again, as after a restore of a backup
+// taken before some of them: it destroys each customer's live keys made
+// by the erasure's time, and records the erasure anew where it destroyed
+// any, with meta (whose causation id names the erasure's event). A key
+// made after an erasure is the customer's new personal data and is left
+// alone; an erasure that finds nothing to destroy records nothing, so
+// Reapply may run any number of times.
+func (s *Store) Reapply(ctx context.Context, erasures []Erased, meta app.Metadata) (ReapplyReport, error) {
+	var rep ReapplyReport
+	for _, e := range erasures {
+		id, err := uuid.NewV7()
+		if err != nil {
+			return rep, err
+		}
+		m := meta
+		if e.EventID != uuid.Nil {
+			m.CausationID = e.EventID.String()
+		}
+		recorded, err := s.reapply(ctx, app.Erasure{EventID: id, Event: customer.PersonalDataErased{CustomerID: e.CustomerID}, Metadata: m},
+			e.At.Add(madeMargin))
+		if err != nil {
+			return rep, err
+		}
+		rep.Erasures++
+		if recorded {
+			rep.Destroyed++
+		}
+	}
+	return rep, nil
+}
