@@ -841,7 +841,8 @@ type DeliverOrderRequest struct {
 	// DeliveredAt When the order was delivered; now when absent. Not before the
 	// shipment, not more than five minutes ahead of the database's
 	// clock, and within 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z.
-	// Kept to the microsecond and answered in UTC.
+	// Kept to the microsecond (digits past it are dropped, not
+	// rounded) and answered in UTC.
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 
 	// Signature Who signed for the delivery, if anyone; absent, null and "" all mean nobody, and read back as null.
