@@ -3425,7 +3425,12 @@ type ClientInterface interface {
 	// creation safe to retry: a second create with the same id answers
 	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 	// retry instead answers 201 again, with the order the first request
-	// created.
+	// created. An `id` that is another customer's order is 404
+	// `order_not_found` to a customer, as every request of its own on
+	// that order is, never `order_exists` (staff, who see every order,
+	// get 409). Ids are unique across all customers, so a create tells
+	// whoever tries an id whether it can still be had: choose ids at
+	// random (UUID version 4 or 7), never from anything guessable.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3440,7 +3445,12 @@ type ClientInterface interface {
 	// creation safe to retry: a second create with the same id answers
 	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 	// retry instead answers 201 again, with the order the first request
-	// created.
+	// created. An `id` that is another customer's order is 404
+	// `order_not_found` to a customer, as every request of its own on
+	// that order is, never `order_exists` (staff, who see every order,
+	// get 409). Ids are unique across all customers, so a create tells
+	// whoever tries an id whether it can still be had: choose ids at
+	// random (UUID version 4 or 7), never from anything guessable.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4269,7 +4279,12 @@ func (c *Client) HeadEventFeed(ctx context.Context, params *HeadEventFeedParams,
 // creation safe to retry: a second create with the same id answers
 // 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 // retry instead answers 201 again, with the order the first request
-// created.
+// created. An `id` that is another customer's order is 404
+// `order_not_found` to a customer, as every request of its own on
+// that order is, never `order_exists` (staff, who see every order,
+// get 409). Ids are unique across all customers, so a create tells
+// whoever tries an id whether it can still be had: choose ids at
+// random (UUID version 4 or 7), never from anything guessable.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4294,7 +4309,12 @@ func (c *Client) CreateOrderWithBody(ctx context.Context, params *CreateOrderPar
 // creation safe to retry: a second create with the same id answers
 // 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 // retry instead answers 201 again, with the order the first request
-// created.
+// created. An `id` that is another customer's order is 404
+// `order_not_found` to a customer, as every request of its own on
+// that order is, never `order_exists` (staff, who see every order,
+// get 409). Ids are unique across all customers, so a create tells
+// whoever tries an id whether it can still be had: choose ids at
+// random (UUID version 4 or 7), never from anything guessable.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -7605,7 +7625,12 @@ type ClientWithResponsesInterface interface {
 	// creation safe to retry: a second create with the same id answers
 	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 	// retry instead answers 201 again, with the order the first request
-	// created.
+	// created. An `id` that is another customer's order is 404
+	// `order_not_found` to a customer, as every request of its own on
+	// that order is, never `order_exists` (staff, who see every order,
+	// get 409). Ids are unique across all customers, so a create tells
+	// whoever tries an id whether it can still be had: choose ids at
+	// random (UUID version 4 or 7), never from anything guessable.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -7620,7 +7645,12 @@ type ClientWithResponsesInterface interface {
 	// creation safe to retry: a second create with the same id answers
 	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 	// retry instead answers 201 again, with the order the first request
-	// created.
+	// created. An `id` that is another customer's order is 404
+	// `order_not_found` to a customer, as every request of its own on
+	// that order is, never `order_exists` (staff, who see every order,
+	// get 409). Ids are unique across all customers, so a create tells
+	// whoever tries an id whether it can still be had: choose ids at
+	// random (UUID version 4 or 7), never from anything guessable.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -10131,6 +10161,11 @@ type CreateOrderResponse403Headers struct {
 	XRequestId      string
 }
 
+// CreateOrderResponse404Headers the declared response headers of an HTTP 404 response for CreateOrder
+type CreateOrderResponse404Headers struct {
+	XRequestId string
+}
+
 // CreateOrderResponse408Headers the declared response headers of an HTTP 408 response for CreateOrder
 type CreateOrderResponse408Headers struct {
 	XRequestId string
@@ -10186,6 +10221,8 @@ type CreateOrderResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -10210,6 +10247,8 @@ type CreateOrderResponse struct {
 	Headers401 *CreateOrderResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateOrderResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateOrderResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateOrderResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
@@ -10246,6 +10285,11 @@ func (r CreateOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r CreateOrderResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
@@ -13220,7 +13264,12 @@ func (c *ClientWithResponses) HeadEventFeedWithResponse(ctx context.Context, par
 // creation safe to retry: a second create with the same id answers
 // 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 // retry instead answers 201 again, with the order the first request
-// created.
+// created. An `id` that is another customer's order is 404
+// `order_not_found` to a customer, as every request of its own on
+// that order is, never `order_exists` (staff, who see every order,
+// get 409). Ids are unique across all customers, so a create tells
+// whoever tries an id whether it can still be had: choose ids at
+// random (UUID version 4 or 7), never from anything guessable.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13241,7 +13290,12 @@ func (c *ClientWithResponses) CreateOrderWithBodyWithResponse(ctx context.Contex
 // creation safe to retry: a second create with the same id answers
 // 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 // retry instead answers 201 again, with the order the first request
-// created.
+// created. An `id` that is another customer's order is 404
+// `order_not_found` to a customer, as every request of its own on
+// that order is, never `order_exists` (staff, who see every order,
+// get 409). Ids are unique across all customers, so a create tells
+// whoever tries an id whether it can still be had: choose ids at
+// random (UUID version 4 or 7), never from anything guessable.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -16490,6 +16544,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
 		var dest RequestTimeout
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16631,6 +16692,16 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateOrderResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 408:
 		var headers CreateOrderResponse408Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
