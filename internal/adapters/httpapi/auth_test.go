@@ -235,8 +235,13 @@ func TestVerifierFailures(t *testing.T) {
 		{Subject: "a\x00b", Roles: app.RolesOf(app.RoleStaff)},
 		{Subject: "evil\nINFO forged", Roles: app.RolesOf(app.RoleStaff)},
 		{Subject: "  ", Roles: app.RolesOf(app.RoleStaff)},
+		// Blank as cancelled_by would be: such a caller could do all but
+		// cancel.
+		{Subject: "\u200b", Roles: app.RolesOf(app.RoleStaff)},
+		{Subject: "\u3164\ufeff", Roles: app.RolesOf(app.RoleStaff)},
 		{Subject: strings.Repeat("s", 101), Roles: app.RolesOf(app.RoleStaff)},
 		{Subject: "staff:ok", Roles: app.RolesOf(app.RoleStaff), ClientID: "web\r\n"},
+		{Subject: "staff:ok", Roles: app.RolesOf(app.RoleStaff), ClientID: "\u00ad"},
 	} {
 		a.as(auth.issue(p)).do("POST", "/v1/orders", map[string]any{"customer_id": uuid.New()}).wantProblem(t, http.StatusUnauthorized, "invalid_token")
 	}
