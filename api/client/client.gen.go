@@ -1241,10 +1241,12 @@ type OrderCreatedEventUnreadable bool
 
 // OrderDeliveredData defines model for OrderDeliveredData.
 type OrderDeliveredData struct {
-	// DeliveredAt In UTC. An event stored before delivery times were bounded may
-	// hold an instant in UTC year 10000 or -1; it is written in the
-	// offset (up to ±23:59) that gives it a four-digit year, the
-	// instant the client sent.
+	// DeliveredAt In UTC, with the fractional digits the instant has and none for
+	// a whole second (`2025-01-03T10:15:00Z`), where the order
+	// document shows microseconds. An event stored before delivery
+	// times were bounded may hold an instant in UTC year 10000 or -1;
+	// it is written in the offset (up to ±23:59) that gives it a
+	// four-digit year, the instant the client sent.
 	DeliveredAt time.Time `json:"delivered_at"`
 
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1318,7 +1320,9 @@ type OrderItem struct {
 	UnitPrice Amount `json:"unit_price"`
 }
 
-// OrderItemAddedData defines model for OrderItemAddedData.
+// OrderItemAddedData `unit_price` as recorded: with the decimal places it was sent with,
+// leading zeros dropped (`"1.2300"` for `"0001.2300"`, `"0.5"`,
+// `"1000"`), not the currency's minor units the order document shows.
 type OrderItemAddedData struct {
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	OrderId Uuid `json:"order_id"`
@@ -1336,6 +1340,9 @@ type OrderItemAddedData struct {
 
 // OrderItemAddedEvent defines model for OrderItemAddedEvent.
 type OrderItemAddedEvent struct {
+	// Data `unit_price` as recorded: with the decimal places it was sent with,
+	// leading zeros dropped (`"1.2300"` for `"0001.2300"`, `"0.5"`,
+	// `"1000"`), not the currency's minor units the order document shows.
 	Data OrderItemAddedData `json:"data"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1442,7 +1449,10 @@ type OrderPage struct {
 	Orders     []OrderSummary `json:"orders"`
 }
 
-// OrderPlacedData defines model for OrderPlacedData.
+// OrderPlacedData `total_amount` as recorded: the exact sum of the order's lines, with
+// the decimal places of its most precise unit price (`"1.0"` for two
+// of `"0.5"`), not the currency's minor units the order document
+// shows.
 type OrderPlacedData struct {
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	OrderId Uuid `json:"order_id"`
@@ -1458,6 +1468,10 @@ type OrderPlacedData struct {
 
 // OrderPlacedEvent defines model for OrderPlacedEvent.
 type OrderPlacedEvent struct {
+	// Data `total_amount` as recorded: the exact sum of the order's lines, with
+	// the decimal places of its most precise unit price (`"1.0"` for two
+	// of `"0.5"`), not the currency's minor units the order document
+	// shows.
 	Data OrderPlacedData `json:"data"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
