@@ -593,6 +593,7 @@ const (
 	ProblemCodeInvalidToken             ProblemCode = "invalid_token"
 	ProblemCodeItemNotInOrder           ProblemCode = "item_not_in_order"
 	ProblemCodeMalformedJson            ProblemCode = "malformed_json"
+	ProblemCodeMalformedQuery           ProblemCode = "malformed_query"
 	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
 	ProblemCodeNotFound                 ProblemCode = "not_found"
 	ProblemCodeNotReady                 ProblemCode = "not_ready"
@@ -656,6 +657,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeItemNotInOrder:
 		return true
 	case ProblemCodeMalformedJson:
+		return true
+	case ProblemCodeMalformedQuery:
 		return true
 	case ProblemCodeMethodNotAllowed:
 		return true
@@ -1096,7 +1099,8 @@ type DeliverOrderRequest struct {
 	// DeliveredAt When the order was delivered; now when absent. Not before the
 	// shipment, not more than five minutes ahead of the database's
 	// clock, and within 1970-01-01T00:00:00Z to 9998-12-31T23:59:59Z.
-	// Kept to the microsecond and answered in UTC.
+	// Kept to the microsecond (digits past it are dropped, not
+	// rounded) and answered in UTC.
 	DeliveredAt *time.Time `json:"delivered_at,omitempty"`
 
 	// Signature Who signed for the delivery, if anyone; absent, null and "" all mean nobody, and read back as null.
@@ -1560,10 +1564,12 @@ type OrderCreatedEventUnreadable bool
 
 // OrderDeliveredData defines model for OrderDeliveredData.
 type OrderDeliveredData struct {
-	// DeliveredAt In UTC. An event stored before delivery times were bounded may
-	// hold an instant in UTC year 10000 or -1; it is written in the
-	// offset (up to ±23:59) that gives it a four-digit year, the
-	// instant the client sent.
+	// DeliveredAt In UTC, with the fractional digits the instant has and none for
+	// a whole second (`2025-01-03T10:15:00Z`), where the order
+	// document shows microseconds. An event stored before delivery
+	// times were bounded may hold an instant in UTC year 10000 or -1;
+	// it is written in the offset (up to ±23:59) that gives it a
+	// four-digit year, the instant the client sent.
 	DeliveredAt time.Time `json:"delivered_at"`
 
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1651,7 +1657,9 @@ type OrderItem struct {
 	UnitPrice Amount `json:"unit_price"`
 }
 
-// OrderItemAddedData defines model for OrderItemAddedData.
+// OrderItemAddedData `unit_price` as recorded: with the decimal places it was sent with,
+// leading zeros dropped (`"1.2300"` for `"0001.2300"`, `"0.5"`,
+// `"1000"`), not the currency's minor units the order document shows.
 type OrderItemAddedData struct {
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	OrderId Uuid `json:"order_id"`
@@ -1669,6 +1677,9 @@ type OrderItemAddedData struct {
 
 // OrderItemAddedEvent defines model for OrderItemAddedEvent.
 type OrderItemAddedEvent struct {
+	// Data `unit_price` as recorded: with the decimal places it was sent with,
+	// leading zeros dropped (`"1.2300"` for `"0001.2300"`, `"0.5"`,
+	// `"1000"`), not the currency's minor units the order document shows.
 	Data OrderItemAddedData `json:"data"`
 
 	// Erased Present, and true, only on an event of an order whose
@@ -1803,7 +1814,10 @@ type OrderPage struct {
 	Orders     []OrderSummary `json:"orders"`
 }
 
-// OrderPlacedData defines model for OrderPlacedData.
+// OrderPlacedData `total_amount` as recorded: the exact sum of the order's lines, with
+// the decimal places of its most precise unit price (`"1.0"` for two
+// of `"0.5"`), not the currency's minor units the order document
+// shows.
 type OrderPlacedData struct {
 	// OrderId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	OrderId Uuid `json:"order_id"`
@@ -1819,6 +1833,10 @@ type OrderPlacedData struct {
 
 // OrderPlacedEvent defines model for OrderPlacedEvent.
 type OrderPlacedEvent struct {
+	// Data `total_amount` as recorded: the exact sum of the order's lines, with
+	// the decimal places of its most precise unit price (`"1.0"` for two
+	// of `"0.5"`), not the currency's minor units the order document
+	// shows.
 	Data OrderPlacedData `json:"data"`
 
 	// Erased Present, and true, only on an event of an order whose
@@ -3961,7 +3979,12 @@ type ClientInterface interface {
 	// creation safe to retry: a second create with the same id answers
 	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 	// retry instead answers 201 again, with the order the first request
-	// created.
+	// created. An `id` that is another customer's order is 404
+	// `order_not_found` to a customer, as every request of its own on
+	// that order is, never `order_exists` (staff, who see every order,
+	// get 409). Ids are unique across all customers, so a create tells
+	// whoever tries an id whether it can still be had: choose ids at
+	// random (UUID version 4 or 7), never from anything guessable.
 	//
 	// Takes any type of body and a specified content type.
 	//
@@ -3976,7 +3999,12 @@ type ClientInterface interface {
 	// creation safe to retry: a second create with the same id answers
 	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 	// retry instead answers 201 again, with the order the first request
-	// created.
+	// created. An `id` that is another customer's order is 404
+	// `order_not_found` to a customer, as every request of its own on
+	// that order is, never `order_exists` (staff, who see every order,
+	// get 409). Ids are unique across all customers, so a create tells
+	// whoever tries an id whether it can still be had: choose ids at
+	// random (UUID version 4 or 7), never from anything guessable.
 	//
 	// Takes a body of the `application/json` content type.
 	//
@@ -4852,7 +4880,12 @@ func (c *Client) HeadEventFeed(ctx context.Context, params *HeadEventFeedParams,
 // creation safe to retry: a second create with the same id answers
 // 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 // retry instead answers 201 again, with the order the first request
-// created.
+// created. An `id` that is another customer's order is 404
+// `order_not_found` to a customer, as every request of its own on
+// that order is, never `order_exists` (staff, who see every order,
+// get 409). Ids are unique across all customers, so a create tells
+// whoever tries an id whether it can still be had: choose ids at
+// random (UUID version 4 or 7), never from anything guessable.
 //
 // Takes any type of body and a specified content type.
 //
@@ -4877,7 +4910,12 @@ func (c *Client) CreateOrderWithBody(ctx context.Context, params *CreateOrderPar
 // creation safe to retry: a second create with the same id answers
 // 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 // retry instead answers 201 again, with the order the first request
-// created.
+// created. An `id` that is another customer's order is 404
+// `order_not_found` to a customer, as every request of its own on
+// that order is, never `order_exists` (staff, who see every order,
+// get 409). Ids are unique across all customers, so a create tells
+// whoever tries an id whether it can still be had: choose ids at
+// random (UUID version 4 or 7), never from anything guessable.
 //
 // Takes a body of the `application/json` content type.
 //
@@ -8287,7 +8325,12 @@ type ClientWithResponsesInterface interface {
 	// creation safe to retry: a second create with the same id answers
 	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 	// retry instead answers 201 again, with the order the first request
-	// created.
+	// created. An `id` that is another customer's order is 404
+	// `order_not_found` to a customer, as every request of its own on
+	// that order is, never `order_exists` (staff, who see every order,
+	// get 409). Ids are unique across all customers, so a create tells
+	// whoever tries an id whether it can still be had: choose ids at
+	// random (UUID version 4 or 7), never from anything guessable.
 	//
 	// Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8302,7 +8345,12 @@ type ClientWithResponsesInterface interface {
 	// creation safe to retry: a second create with the same id answers
 	// 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 	// retry instead answers 201 again, with the order the first request
-	// created.
+	// created. An `id` that is another customer's order is 404
+	// `order_not_found` to a customer, as every request of its own on
+	// that order is, never `order_exists` (staff, who see every order,
+	// get 409). Ids are unique across all customers, so a create tells
+	// whoever tries an id whether it can still be had: choose ids at
+	// random (UUID version 4 or 7), never from anything guessable.
 	//
 	// Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 	//
@@ -8549,13 +8597,27 @@ type GetConsoleResponse304Headers struct {
 	XRequestId            string
 }
 
+// GetConsoleResponse400Headers the declared response headers of an HTTP 400 response for GetConsole
+type GetConsoleResponse400Headers struct {
+	XRequestId string
+}
+
 type GetConsoleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetConsoleResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetConsoleResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetConsoleResponse400Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetConsoleResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -8603,13 +8665,27 @@ type HeadConsoleResponse304Headers struct {
 	XRequestId            string
 }
 
+// HeadConsoleResponse400Headers the declared response headers of an HTTP 400 response for HeadConsole
+type HeadConsoleResponse400Headers struct {
+	XRequestId string
+}
+
 type HeadConsoleResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadConsoleResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *HeadConsoleResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadConsoleResponse400Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadConsoleResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -8647,18 +8723,32 @@ type GetConsoleConfigResponse200Headers struct {
 	XRequestId   string
 }
 
+// GetConsoleConfigResponse400Headers the declared response headers of an HTTP 400 response for GetConsoleConfig
+type GetConsoleConfigResponse400Headers struct {
+	XRequestId string
+}
+
 type GetConsoleConfigResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *ConsoleConfig
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetConsoleConfigResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetConsoleConfigResponse400Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetConsoleConfigResponse) GetJSON200() *ConsoleConfig {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetConsoleConfigResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -8696,11 +8786,25 @@ type HeadConsoleConfigResponse200Headers struct {
 	XRequestId   string
 }
 
+// HeadConsoleConfigResponse400Headers the declared response headers of an HTTP 400 response for HeadConsoleConfig
+type HeadConsoleConfigResponse400Headers struct {
+	XRequestId string
+}
+
 type HeadConsoleConfigResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadConsoleConfigResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadConsoleConfigResponse400Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadConsoleConfigResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -8865,6 +8969,11 @@ type GetConsoleAssetResponse304Headers struct {
 	XRequestId   string
 }
 
+// GetConsoleAssetResponse400Headers the declared response headers of an HTTP 400 response for GetConsoleAsset
+type GetConsoleAssetResponse400Headers struct {
+	XRequestId string
+}
+
 // GetConsoleAssetResponse404Headers the declared response headers of an HTTP 404 response for GetConsoleAsset
 type GetConsoleAssetResponse404Headers struct {
 	XRequestId string
@@ -8873,14 +8982,23 @@ type GetConsoleAssetResponse404Headers struct {
 type GetConsoleAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *FileNotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetConsoleAssetResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetConsoleAssetResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetConsoleAssetResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *GetConsoleAssetResponse404Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetConsoleAssetResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -8931,6 +9049,11 @@ type HeadConsoleAssetResponse304Headers struct {
 	XRequestId   string
 }
 
+// HeadConsoleAssetResponse400Headers the declared response headers of an HTTP 400 response for HeadConsoleAsset
+type HeadConsoleAssetResponse400Headers struct {
+	XRequestId string
+}
+
 // HeadConsoleAssetResponse404Headers the declared response headers of an HTTP 404 response for HeadConsoleAsset
 type HeadConsoleAssetResponse404Headers struct {
 	XRequestId string
@@ -8939,14 +9062,23 @@ type HeadConsoleAssetResponse404Headers struct {
 type HeadConsoleAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *FileNotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadConsoleAssetResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *HeadConsoleAssetResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadConsoleAssetResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *HeadConsoleAssetResponse404Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadConsoleAssetResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -8999,13 +9131,27 @@ type GetDocsResponse304Headers struct {
 	XRequestId            string
 }
 
+// GetDocsResponse400Headers the declared response headers of an HTTP 400 response for GetDocs
+type GetDocsResponse400Headers struct {
+	XRequestId string
+}
+
 type GetDocsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetDocsResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetDocsResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetDocsResponse400Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDocsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -9053,13 +9199,27 @@ type HeadDocsResponse304Headers struct {
 	XRequestId            string
 }
 
+// HeadDocsResponse400Headers the declared response headers of an HTTP 400 response for HeadDocs
+type HeadDocsResponse400Headers struct {
+	XRequestId string
+}
+
 type HeadDocsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadDocsResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *HeadDocsResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadDocsResponse400Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadDocsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -9105,6 +9265,11 @@ type GetDocsAssetResponse304Headers struct {
 	XRequestId   string
 }
 
+// GetDocsAssetResponse400Headers the declared response headers of an HTTP 400 response for GetDocsAsset
+type GetDocsAssetResponse400Headers struct {
+	XRequestId string
+}
+
 // GetDocsAssetResponse404Headers the declared response headers of an HTTP 404 response for GetDocsAsset
 type GetDocsAssetResponse404Headers struct {
 	XRequestId string
@@ -9113,14 +9278,23 @@ type GetDocsAssetResponse404Headers struct {
 type GetDocsAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *FileNotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetDocsAssetResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *GetDocsAssetResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetDocsAssetResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *GetDocsAssetResponse404Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDocsAssetResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -9171,6 +9345,11 @@ type HeadDocsAssetResponse304Headers struct {
 	XRequestId   string
 }
 
+// HeadDocsAssetResponse400Headers the declared response headers of an HTTP 400 response for HeadDocsAsset
+type HeadDocsAssetResponse400Headers struct {
+	XRequestId string
+}
+
 // HeadDocsAssetResponse404Headers the declared response headers of an HTTP 404 response for HeadDocsAsset
 type HeadDocsAssetResponse404Headers struct {
 	XRequestId string
@@ -9179,14 +9358,23 @@ type HeadDocsAssetResponse404Headers struct {
 type HeadDocsAssetResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
 	ApplicationproblemJSON404 *FileNotFound
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadDocsAssetResponse200Headers
 	// Headers304 the parsed response headers for an HTTP 304 response
 	Headers304 *HeadDocsAssetResponse304Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadDocsAssetResponse400Headers
 	// Headers404 the parsed response headers for an HTTP 404 response
 	Headers404 *HeadDocsAssetResponse404Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadDocsAssetResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
@@ -9228,18 +9416,32 @@ type GetHealthResponse200Headers struct {
 	XRequestId string
 }
 
+// GetHealthResponse400Headers the declared response headers of an HTTP 400 response for GetHealth
+type GetHealthResponse400Headers struct {
+	XRequestId string
+}
+
 type GetHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *StatusOK
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetHealthResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetHealthResponse400Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetHealthResponse) GetJSON200() *StatusOK {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetHealthResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -9276,18 +9478,32 @@ type HeadHealthResponse200Headers struct {
 	XRequestId string
 }
 
+// HeadHealthResponse400Headers the declared response headers of an HTTP 400 response for HeadHealth
+type HeadHealthResponse400Headers struct {
+	XRequestId string
+}
+
 type HeadHealthResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *StatusOK
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadHealthResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadHealthResponse400Headers
 }
 
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r HeadHealthResponse) GetJSON200() *StatusOK {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadHealthResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -9324,11 +9540,25 @@ type GetMetricsResponse200Headers struct {
 	XRequestId string
 }
 
+// GetMetricsResponse400Headers the declared response headers of an HTTP 400 response for GetMetrics
+type GetMetricsResponse400Headers struct {
+	XRequestId string
+}
+
 type GetMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetMetricsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetMetricsResponse400Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetMetricsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -9365,11 +9595,25 @@ type HeadMetricsResponse200Headers struct {
 	XRequestId string
 }
 
+// HeadMetricsResponse400Headers the declared response headers of an HTTP 400 response for HeadMetrics
+type HeadMetricsResponse400Headers struct {
+	XRequestId string
+}
+
 type HeadMetricsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadMetricsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadMetricsResponse400Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadMetricsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -9406,18 +9650,32 @@ type GetOpenAPIResponse200Headers struct {
 	XRequestId string
 }
 
+// GetOpenAPIResponse400Headers the declared response headers of an HTTP 400 response for GetOpenAPI
+type GetOpenAPIResponse400Headers struct {
+	XRequestId string
+}
+
 type GetOpenAPIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
 	// YAML200 the response for an HTTP 200 `application/yaml` response
 	YAML200 *map[string]interface{}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetOpenAPIResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetOpenAPIResponse400Headers
 }
 
 // GetYAML200 returns the response for an HTTP 200 `application/yaml` response
 func (r GetOpenAPIResponse) GetYAML200() *map[string]interface{} {
 	return r.YAML200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetOpenAPIResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -9454,11 +9712,25 @@ type HeadOpenAPIResponse200Headers struct {
 	XRequestId string
 }
 
+// HeadOpenAPIResponse400Headers the declared response headers of an HTTP 400 response for HeadOpenAPI
+type HeadOpenAPIResponse400Headers struct {
+	XRequestId string
+}
+
 type HeadOpenAPIResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadOpenAPIResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadOpenAPIResponse400Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadOpenAPIResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetBody returns the raw response body bytes
@@ -9495,6 +9767,11 @@ type GetReadinessResponse200Headers struct {
 	XRequestId string
 }
 
+// GetReadinessResponse400Headers the declared response headers of an HTTP 400 response for GetReadiness
+type GetReadinessResponse400Headers struct {
+	XRequestId string
+}
+
 // GetReadinessResponse503Headers the declared response headers of an HTTP 503 response for GetReadiness
 type GetReadinessResponse503Headers struct {
 	RetryAfter *int
@@ -9512,10 +9789,14 @@ type GetReadinessResponse struct {
 		} `json:"details,omitempty"`
 		Status GetReadiness200JSONResponseBodyStatus `json:"status"`
 	}
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetReadinessResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetReadinessResponse400Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *GetReadinessResponse503Headers
 }
@@ -9529,6 +9810,11 @@ func (r GetReadinessResponse) GetJSON200() *struct {
 	Status GetReadiness200JSONResponseBodyStatus `json:"status"`
 } {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetReadinessResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -9570,6 +9856,11 @@ type HeadReadinessResponse200Headers struct {
 	XRequestId string
 }
 
+// HeadReadinessResponse400Headers the declared response headers of an HTTP 400 response for HeadReadiness
+type HeadReadinessResponse400Headers struct {
+	XRequestId string
+}
+
 // HeadReadinessResponse503Headers the declared response headers of an HTTP 503 response for HeadReadiness
 type HeadReadinessResponse503Headers struct {
 	RetryAfter *int
@@ -9581,10 +9872,14 @@ type HeadReadinessResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *StatusOK
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON503 the response for an HTTP 503 `application/problem+json` response
 	ApplicationproblemJSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadReadinessResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadReadinessResponse400Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *HeadReadinessResponse503Headers
 }
@@ -9592,6 +9887,11 @@ type HeadReadinessResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r HeadReadinessResponse) GetJSON200() *StatusOK {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadReadinessResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON503 returns the response for an HTTP 503 `application/problem+json` response
@@ -9637,6 +9937,11 @@ type GetDailyAnalyticsResponse200Headers struct {
 	XRequestId            string
 }
 
+// GetDailyAnalyticsResponse400Headers the declared response headers of an HTTP 400 response for GetDailyAnalytics
+type GetDailyAnalyticsResponse400Headers struct {
+	XRequestId string
+}
+
 // GetDailyAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for GetDailyAnalytics
 type GetDailyAnalyticsResponse401Headers struct {
 	WWWAuthenticate string
@@ -9678,6 +9983,8 @@ type GetDailyAnalyticsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *DailyAnalytics
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -9692,6 +9999,8 @@ type GetDailyAnalyticsResponse struct {
 	ApplicationproblemJSON503 *ProjectionUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetDailyAnalyticsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetDailyAnalyticsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetDailyAnalyticsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -9709,6 +10018,11 @@ type GetDailyAnalyticsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetDailyAnalyticsResponse) GetJSON200() *DailyAnalytics {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetDailyAnalyticsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -9779,6 +10093,11 @@ type HeadDailyAnalyticsResponse200Headers struct {
 	XRequestId            string
 }
 
+// HeadDailyAnalyticsResponse400Headers the declared response headers of an HTTP 400 response for HeadDailyAnalytics
+type HeadDailyAnalyticsResponse400Headers struct {
+	XRequestId string
+}
+
 // HeadDailyAnalyticsResponse401Headers the declared response headers of an HTTP 401 response for HeadDailyAnalytics
 type HeadDailyAnalyticsResponse401Headers struct {
 	WWWAuthenticate string
@@ -9818,6 +10137,8 @@ type HeadDailyAnalyticsResponse503Headers struct {
 type HeadDailyAnalyticsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -9832,6 +10153,8 @@ type HeadDailyAnalyticsResponse struct {
 	ApplicationproblemJSON503 *ProjectionUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadDailyAnalyticsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadDailyAnalyticsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *HeadDailyAnalyticsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -9844,6 +10167,11 @@ type HeadDailyAnalyticsResponse struct {
 	Headers500 *HeadDailyAnalyticsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *HeadDailyAnalyticsResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadDailyAnalyticsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -10358,6 +10686,11 @@ type GetEventFeedResponse200Headers struct {
 	XRequestId      string
 }
 
+// GetEventFeedResponse400Headers the declared response headers of an HTTP 400 response for GetEventFeed
+type GetEventFeedResponse400Headers struct {
+	XRequestId string
+}
+
 // GetEventFeedResponse401Headers the declared response headers of an HTTP 401 response for GetEventFeed
 type GetEventFeedResponse401Headers struct {
 	WWWAuthenticate string
@@ -10399,6 +10732,8 @@ type GetEventFeedResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *FeedPage
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -10413,6 +10748,8 @@ type GetEventFeedResponse struct {
 	ApplicationproblemJSON503 *FeedUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetEventFeedResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetEventFeedResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetEventFeedResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -10430,6 +10767,11 @@ type GetEventFeedResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetEventFeedResponse) GetJSON200() *FeedPage {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetEventFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -10498,6 +10840,11 @@ type HeadEventFeedResponse200Headers struct {
 	XRequestId      string
 }
 
+// HeadEventFeedResponse400Headers the declared response headers of an HTTP 400 response for HeadEventFeed
+type HeadEventFeedResponse400Headers struct {
+	XRequestId string
+}
+
 // HeadEventFeedResponse401Headers the declared response headers of an HTTP 401 response for HeadEventFeed
 type HeadEventFeedResponse401Headers struct {
 	WWWAuthenticate string
@@ -10537,6 +10884,8 @@ type HeadEventFeedResponse503Headers struct {
 type HeadEventFeedResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -10551,6 +10900,8 @@ type HeadEventFeedResponse struct {
 	ApplicationproblemJSON503 *FeedUnavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadEventFeedResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadEventFeedResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *HeadEventFeedResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -10563,6 +10914,11 @@ type HeadEventFeedResponse struct {
 	Headers500 *HeadEventFeedResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *HeadEventFeedResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadEventFeedResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -10650,6 +11006,11 @@ type CreateOrderResponse403Headers struct {
 	XRequestId      string
 }
 
+// CreateOrderResponse404Headers the declared response headers of an HTTP 404 response for CreateOrder
+type CreateOrderResponse404Headers struct {
+	XRequestId string
+}
+
 // CreateOrderResponse408Headers the declared response headers of an HTTP 408 response for CreateOrder
 type CreateOrderResponse408Headers struct {
 	XRequestId string
@@ -10705,6 +11066,8 @@ type CreateOrderResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON404 the response for an HTTP 404 `application/problem+json` response
+	ApplicationproblemJSON404 *Problem
 	// ApplicationproblemJSON408 the response for an HTTP 408 `application/problem+json` response
 	ApplicationproblemJSON408 *RequestTimeout
 	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
@@ -10729,6 +11092,8 @@ type CreateOrderResponse struct {
 	Headers401 *CreateOrderResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *CreateOrderResponse403Headers
+	// Headers404 the parsed response headers for an HTTP 404 response
+	Headers404 *CreateOrderResponse404Headers
 	// Headers408 the parsed response headers for an HTTP 408 response
 	Headers408 *CreateOrderResponse408Headers
 	// Headers409 the parsed response headers for an HTTP 409 response
@@ -10765,6 +11130,11 @@ func (r CreateOrderResponse) GetApplicationproblemJSON401() *Unauthorized {
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r CreateOrderResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON404 returns the response for an HTTP 404 `application/problem+json` response
+func (r CreateOrderResponse) GetApplicationproblemJSON404() *Problem {
+	return r.ApplicationproblemJSON404
 }
 
 // GetApplicationproblemJSON408 returns the response for an HTTP 408 `application/problem+json` response
@@ -12930,6 +13300,11 @@ type GetProjectionsResponse200Headers struct {
 	XRequestId   string
 }
 
+// GetProjectionsResponse400Headers the declared response headers of an HTTP 400 response for GetProjections
+type GetProjectionsResponse400Headers struct {
+	XRequestId string
+}
+
 // GetProjectionsResponse401Headers the declared response headers of an HTTP 401 response for GetProjections
 type GetProjectionsResponse401Headers struct {
 	WWWAuthenticate string
@@ -12966,6 +13341,8 @@ type GetProjectionsResponse struct {
 	HTTPResponse *http.Response
 	// JSON200 the response for an HTTP 200 `application/json` response
 	JSON200 *Projections
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -12978,6 +13355,8 @@ type GetProjectionsResponse struct {
 	ApplicationproblemJSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *GetProjectionsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *GetProjectionsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *GetProjectionsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -12993,6 +13372,11 @@ type GetProjectionsResponse struct {
 // GetJSON200 returns the response for an HTTP 200 `application/json` response
 func (r GetProjectionsResponse) GetJSON200() *Projections {
 	return r.JSON200
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r GetProjectionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -13055,6 +13439,11 @@ type HeadProjectionsResponse200Headers struct {
 	XRequestId   string
 }
 
+// HeadProjectionsResponse400Headers the declared response headers of an HTTP 400 response for HeadProjections
+type HeadProjectionsResponse400Headers struct {
+	XRequestId string
+}
+
 // HeadProjectionsResponse401Headers the declared response headers of an HTTP 401 response for HeadProjections
 type HeadProjectionsResponse401Headers struct {
 	WWWAuthenticate string
@@ -13089,6 +13478,8 @@ type HeadProjectionsResponse503Headers struct {
 type HeadProjectionsResponse struct {
 	Body         []byte
 	HTTPResponse *http.Response
+	// ApplicationproblemJSON400 the response for an HTTP 400 `application/problem+json` response
+	ApplicationproblemJSON400 *BadRequest
 	// ApplicationproblemJSON401 the response for an HTTP 401 `application/problem+json` response
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
@@ -13101,6 +13492,8 @@ type HeadProjectionsResponse struct {
 	ApplicationproblemJSON503 *Unavailable
 	// Headers200 the parsed response headers for an HTTP 200 response
 	Headers200 *HeadProjectionsResponse200Headers
+	// Headers400 the parsed response headers for an HTTP 400 response
+	Headers400 *HeadProjectionsResponse400Headers
 	// Headers401 the parsed response headers for an HTTP 401 response
 	Headers401 *HeadProjectionsResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
@@ -13111,6 +13504,11 @@ type HeadProjectionsResponse struct {
 	Headers500 *HeadProjectionsResponse500Headers
 	// Headers503 the parsed response headers for an HTTP 503 response
 	Headers503 *HeadProjectionsResponse503Headers
+}
+
+// GetApplicationproblemJSON400 returns the response for an HTTP 400 `application/problem+json` response
+func (r HeadProjectionsResponse) GetApplicationproblemJSON400() *BadRequest {
+	return r.ApplicationproblemJSON400
 }
 
 // GetApplicationproblemJSON401 returns the response for an HTTP 401 `application/problem+json` response
@@ -13768,7 +14166,12 @@ func (c *ClientWithResponses) HeadEventFeedWithResponse(ctx context.Context, par
 // creation safe to retry: a second create with the same id answers
 // 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 // retry instead answers 201 again, with the order the first request
-// created.
+// created. An `id` that is another customer's order is 404
+// `order_not_found` to a customer, as every request of its own on
+// that order is, never `order_exists` (staff, who see every order,
+// get 409). Ids are unique across all customers, so a create tells
+// whoever tries an id whether it can still be had: choose ids at
+// random (UUID version 4 or 7), never from anything guessable.
 //
 // Takes any type of body and a specified content type, and returns a wrapper object for the known response body format(s).
 //
@@ -13789,7 +14192,12 @@ func (c *ClientWithResponses) CreateOrderWithBodyWithResponse(ctx context.Contex
 // creation safe to retry: a second create with the same id answers
 // 409 `order_exists` and creates nothing. With an `Idempotency-Key` a
 // retry instead answers 201 again, with the order the first request
-// created.
+// created. An `id` that is another customer's order is 404
+// `order_not_found` to a customer, as every request of its own on
+// that order is, never `order_exists` (staff, who see every order,
+// get 409). Ids are unique across all customers, so a create tells
+// whoever tries an id whether it can still be had: choose ids at
+// random (UUID version 4 or 7), never from anything guessable.
 //
 // Takes a body of the `application/json` content type, and returns a wrapper object for the known response body format(s).
 //
@@ -14141,6 +14549,19 @@ func ParseGetConsoleResponse(rsp *http.Response) (*GetConsoleResponse, error) {
 	}
 
 	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	}
+
+	switch {
 	case rsp.StatusCode == 200:
 		var headers GetConsoleResponse200Headers
 		if values := rsp.Header.Values("Cache-Control"); len(values) > 0 {
@@ -14203,6 +14624,16 @@ func ParseGetConsoleResponse(rsp *http.Response) (*GetConsoleResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetConsoleResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -14219,6 +14650,19 @@ func ParseHeadConsoleResponse(rsp *http.Response) (*HeadConsoleResponse, error) 
 	response := &HeadConsoleResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	}
 
 	switch {
@@ -14284,6 +14728,16 @@ func ParseHeadConsoleResponse(rsp *http.Response) (*HeadConsoleResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadConsoleResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -14310,6 +14764,13 @@ func ParseGetConsoleConfigResponse(rsp *http.Response) (*GetConsoleConfigRespons
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	}
 
 	switch {
@@ -14330,6 +14791,16 @@ func ParseGetConsoleConfigResponse(rsp *http.Response) (*GetConsoleConfigRespons
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetConsoleConfigResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -14346,6 +14817,16 @@ func ParseHeadConsoleConfigResponse(rsp *http.Response) (*HeadConsoleConfigRespo
 	response := &HeadConsoleConfigResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	}
 
 	switch {
@@ -14366,6 +14847,16 @@ func ParseHeadConsoleConfigResponse(rsp *http.Response) (*HeadConsoleConfigRespo
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadConsoleConfigResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -14519,6 +15010,13 @@ func ParseGetConsoleAssetResponse(rsp *http.Response) (*GetConsoleAssetResponse,
 	case rsp.StatusCode == 304:
 		break // No content-type
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest FileNotFound
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -14577,6 +15075,16 @@ func ParseGetConsoleAssetResponse(rsp *http.Response) (*GetConsoleAssetResponse,
 			headers.XRequestId = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetConsoleAssetResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetConsoleAssetResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -14608,6 +15116,13 @@ func ParseHeadConsoleAssetResponse(rsp *http.Response) (*HeadConsoleAssetRespons
 	switch {
 	case rsp.StatusCode == 304:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest FileNotFound
@@ -14667,6 +15182,16 @@ func ParseHeadConsoleAssetResponse(rsp *http.Response) (*HeadConsoleAssetRespons
 			headers.XRequestId = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadConsoleAssetResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 404:
 		var headers HeadConsoleAssetResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -14693,6 +15218,19 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 	response := &GetDocsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	}
 
 	switch {
@@ -14758,6 +15296,16 @@ func ParseGetDocsResponse(rsp *http.Response) (*GetDocsResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetDocsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -14774,6 +15322,19 @@ func ParseHeadDocsResponse(rsp *http.Response) (*HeadDocsResponse, error) {
 	response := &HeadDocsResponse{
 		Body:         bodyBytes,
 		HTTPResponse: rsp,
+	}
+
+	switch {
+	case rsp.StatusCode == 304:
+		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	}
 
 	switch {
@@ -14839,6 +15400,16 @@ func ParseHeadDocsResponse(rsp *http.Response) (*HeadDocsResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadDocsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -14860,6 +15431,13 @@ func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error
 	switch {
 	case rsp.StatusCode == 304:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest FileNotFound
@@ -14919,6 +15497,16 @@ func ParseGetDocsAssetResponse(rsp *http.Response) (*GetDocsAssetResponse, error
 			headers.XRequestId = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetDocsAssetResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 404:
 		var headers GetDocsAssetResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -14950,6 +15538,13 @@ func ParseHeadDocsAssetResponse(rsp *http.Response) (*HeadDocsAssetResponse, err
 	switch {
 	case rsp.StatusCode == 304:
 		break // No content-type
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
 		var dest FileNotFound
@@ -15009,6 +15604,16 @@ func ParseHeadDocsAssetResponse(rsp *http.Response) (*HeadDocsAssetResponse, err
 			headers.XRequestId = value
 		}
 		response.Headers304 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadDocsAssetResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 404:
 		var headers HeadDocsAssetResponse404Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -15045,6 +15650,13 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	}
 
 	switch {
@@ -15058,6 +15670,16 @@ func ParseGetHealthResponse(rsp *http.Response) (*GetHealthResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetHealthResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -15084,6 +15706,13 @@ func ParseHeadHealthResponse(rsp *http.Response) (*HeadHealthResponse, error) {
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	}
 
 	switch {
@@ -15097,6 +15726,16 @@ func ParseHeadHealthResponse(rsp *http.Response) (*HeadHealthResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadHealthResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -15116,6 +15755,16 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	}
+
+	switch {
 	case rsp.StatusCode == 200:
 		var headers GetMetricsResponse200Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -15126,6 +15775,16 @@ func ParseGetMetricsResponse(rsp *http.Response) (*GetMetricsResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetMetricsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -15145,6 +15804,16 @@ func ParseHeadMetricsResponse(rsp *http.Response) (*HeadMetricsResponse, error) 
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	}
+
+	switch {
 	case rsp.StatusCode == 200:
 		var headers HeadMetricsResponse200Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -15155,6 +15824,16 @@ func ParseHeadMetricsResponse(rsp *http.Response) (*HeadMetricsResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadMetricsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -15181,6 +15860,13 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 		}
 		response.YAML200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	}
 
 	switch {
@@ -15194,6 +15880,16 @@ func ParseGetOpenAPIResponse(rsp *http.Response) (*GetOpenAPIResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetOpenAPIResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -15213,6 +15909,16 @@ func ParseHeadOpenAPIResponse(rsp *http.Response) (*HeadOpenAPIResponse, error) 
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
+	}
+
+	switch {
 	case rsp.StatusCode == 200:
 		var headers HeadOpenAPIResponse200Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -15223,6 +15929,16 @@ func ParseHeadOpenAPIResponse(rsp *http.Response) (*HeadOpenAPIResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadOpenAPIResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	}
 
 	return response, nil
@@ -15255,6 +15971,13 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15275,6 +15998,16 @@ func ParseGetReadinessResponse(rsp *http.Response) (*GetReadinessResponse, error
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetReadinessResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 503:
 		var headers GetReadinessResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -15318,6 +16051,13 @@ func ParseHeadReadinessResponse(rsp *http.Response) (*HeadReadinessResponse, err
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 503:
 		var dest Unavailable
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15338,6 +16078,16 @@ func ParseHeadReadinessResponse(rsp *http.Response) (*HeadReadinessResponse, err
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadReadinessResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 503:
 		var headers HeadReadinessResponse503Headers
 		if values := rsp.Header.Values("Retry-After"); len(values) > 0 {
@@ -15380,6 +16130,13 @@ func ParseGetDailyAnalyticsResponse(rsp *http.Response) (*GetDailyAnalyticsRespo
 			return nil, err
 		}
 		response.JSON200 = &dest
+
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
 
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
@@ -15464,6 +16221,16 @@ func ParseGetDailyAnalyticsResponse(rsp *http.Response) (*GetDailyAnalyticsRespo
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetDailyAnalyticsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetDailyAnalyticsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -15585,6 +16352,13 @@ func ParseHeadDailyAnalyticsResponse(rsp *http.Response) (*HeadDailyAnalyticsRes
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -15668,6 +16442,16 @@ func ParseHeadDailyAnalyticsResponse(rsp *http.Response) (*HeadDailyAnalyticsRes
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadDailyAnalyticsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers HeadDailyAnalyticsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -16413,6 +17197,13 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16485,6 +17276,16 @@ func ParseGetEventFeedResponse(rsp *http.Response) (*GetEventFeedResponse, error
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetEventFeedResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetEventFeedResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -16606,6 +17407,13 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16675,6 +17483,16 @@ func ParseHeadEventFeedResponse(rsp *http.Response) (*HeadEventFeedResponse, err
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadEventFeedResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers HeadEventFeedResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -16824,6 +17642,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 404:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON404 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 408:
 		var dest RequestTimeout
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -16965,6 +17790,16 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 			headers.XRequestId = value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 404:
+		var headers CreateOrderResponse404Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers404 = &headers
 	case rsp.StatusCode == 408:
 		var headers CreateOrderResponse408Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -20090,6 +20925,13 @@ func ParseGetProjectionsResponse(rsp *http.Response) (*GetProjectionsResponse, e
 		}
 		response.JSON200 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20145,6 +20987,16 @@ func ParseGetProjectionsResponse(rsp *http.Response) (*GetProjectionsResponse, e
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers GetProjectionsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers GetProjectionsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {
@@ -20256,6 +21108,13 @@ func ParseHeadProjectionsResponse(rsp *http.Response) (*HeadProjectionsResponse,
 	}
 
 	switch {
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 400:
+		var dest BadRequest
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON400 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 401:
 		var dest Unauthorized
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20311,6 +21170,16 @@ func ParseHeadProjectionsResponse(rsp *http.Response) (*HeadProjectionsResponse,
 			headers.XRequestId = value
 		}
 		response.Headers200 = &headers
+	case rsp.StatusCode == 400:
+		var headers HeadProjectionsResponse400Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers400 = &headers
 	case rsp.StatusCode == 401:
 		var headers HeadProjectionsResponse401Headers
 		if values := rsp.Header.Values("WWW-Authenticate"); len(values) > 0 {

@@ -52,6 +52,77 @@ func TestOversizedHeaders(t *testing.T) {
 	}
 }
 
+// TestWhatNetHTTPAnswersItself: a request Go's HTTP server cannot take
+// is answered by it, before any handler runs, in plain text rather than
+// as a problem, and the connection closed; the README and the spec list
+// each such answer (TestDocumentedServerLimits). What it does take, however
+// odd, reaches the service and is answered with a problem.
+func TestWhatNetHTTPAnswersItself(t *testing.T) {
+	t.Parallel()
+	addr, _ := startServer(t, pgtest.NewURL(t))
+	const host = "Host: orderapi\r\n"
+	tests := []struct {
+		name, request string
+		// status is the answer's; problem says whether it is a problem
+		// document (from the service) or net/http's plain text.
+		status  int
+		problem bool
+	}{
+		{"a bad escape in the path", "GET /v1/orders/%zz HTTP/1.1\r\n" + host, 400, false},
+		{"a control character in the path", "GET /v1/orders/a\x01b HTTP/1.1\r\n" + host, 400, false},
+		{"a control character in the query", "GET /healthz?a=\x7f HTTP/1.1\r\n" + host, 400, false},
+		{"a space in the target", "GET /v1/orders/a b HTTP/1.1\r\n" + host, 400, false},
+		{"a NUL in a header's value", "GET /healthz HTTP/1.1\r\n" + host + "Authorization: Bearer a\x00b\r\n", 400, false},
+		{"an invalid header name", "GET /healthz HTTP/1.1\r\n" + host + "X(y): 1\r\n", 400, false},
+		{"no Host", "GET /healthz HTTP/1.1\r\n", 400, false},
+		{"two Hosts", "GET /healthz HTTP/1.1\r\n" + host + host, 400, false},
+		{"a malformed Host", "GET /healthz HTTP/1.1\r\nHost: a b\r\n", 400, false},
+		{"a bad Content-Length", "POST /v1/orders HTTP/1.1\r\n" + host + "Content-Length: x\r\n", 400, false},
+		{"an unknown Transfer-Encoding", "POST /v1/orders HTTP/1.1\r\n" + host + "Transfer-Encoding: gzip\r\n", 501, false},
+		{"HTTP/2.0 in the request line", "GET /healthz HTTP/2.0\r\n" + host, 505, false},
+		{"an Expect other than 100-continue", "POST /v1/orders HTTP/1.1\r\n" + host + "Expect: something\r\nContent-Length: 2\r\n", 417, false},
+		// What net/http takes reaches the service.
+		{"an escaped NUL in the path", "GET /v1/orders/%00 HTTP/1.1\r\n" + host, 401, true},
+		{"a bad escape in the query", "GET /healthz?a=%zz HTTP/1.1\r\n" + host, 400, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			// Given a connection on which the request is sent whole
+			conn := sendRaw(t, addr, tt.request+"Connection: close\r\n\r\n")
+			// When it is answered
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			// Then it is the one documented, from net/http or the service
+			ct := resp.Header.Get("Content-Type")
+			fromService := ct == "application/problem+json"
+			if resp.StatusCode != tt.status || fromService != tt.problem {
+				t.Errorf("answered %d %q: %s; want %d, a problem: %v", resp.StatusCode, ct, body, tt.status, tt.problem)
+			}
+		})
+	}
+}
+
+// sendRaw writes data on a new connection to addr, which the test
+// closes, and gives its reads 8 s.
+func sendRaw(t *testing.T, addr, data string) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	if _, err := conn.Write([]byte(data)); err != nil {
+		t.Fatal(err)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(8 * time.Second))
+	return conn
+}
+
 // shortLimits are the service's limits scaled down, so that a slow client
 // is cut off in a test's time.
 var shortLimits = serverLimits{
@@ -173,16 +244,8 @@ func TestStalledHeadersAreAnsweredAsDocumented(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			// Given a connection on which part of a request is sent
-			conn, err := net.Dial("tcp", addr)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			if _, err := conn.Write([]byte(tt.sent)); err != nil {
-				t.Fatal(err)
-			}
+			conn := sendRaw(t, addr, tt.sent)
 			// When the client sends nothing more
-			_ = conn.SetReadDeadline(time.Now().Add(8 * time.Second))
 			got, err := io.ReadAll(conn)
 			// Then the server closes the connection, with the answer
 			// documented
@@ -256,6 +319,14 @@ func TestDocumentedServerLimits(t *testing.T) {
 		// What slow headers get (TestStalledHeadersAreAnsweredAsDocumented).
 		"closed without a response",
 		"request line still incomplete then",
+		// What net/http answers itself (TestWhatNetHTTPAnswersItself).
+		"`Transfer-Encoding`",
+		"`Expect`",
+		"501",
+		"505",
+		"417",
+		"in the path",
+		"header value holding",
 		fmt.Sprintf("within %d s", int(l.ReadTimeout.Seconds())),
 	}
 	for name, doc := range map[string]string{"api/openapi.yaml": string(api.OpenAPI), "README.md": string(readme)} {

@@ -21,10 +21,13 @@ type NewOrder struct {
 }
 
 // CreateOrder starts a new order's stream. A client-chosen ID that exists
-// already is ErrExists. With an idempotency key claimed before, it creates
-// nothing and answers with the order the claiming request created, as it
-// was then; two requests with one key racing each other create one order,
-// and the loser answers with it too.
+// already is ErrExists to whoever may change that order (its owner,
+// staff), the answer a retried create gets; to another customer it is
+// not found, as every request of theirs on that order is. With an
+// idempotency key claimed before, it creates nothing and answers with the
+// order the claiming request created, as it was then; two requests with
+// one key racing each other create one order, and the loser answers with
+// it too.
 //
 // A customer creates orders for itself only: another customer id is
 // ErrForbidden. Staff create orders for any customer.
@@ -65,7 +68,21 @@ func (s *Service) createOrder(ctx context.Context, in NewOrder, meta Metadata) (
 		return res, err
 	}
 	if errors.Is(err, ErrAppendConflict) {
-		return Result{}, ErrExists
+		return Result{}, s.taken(ctx, p, id)
 	}
 	return res, err
+}
+
+// taken is what p is told of a create whose id an order has already:
+// ErrExists if p may change that order, else what it is told of any
+// other order it may not see. The id is taken either way, but only its
+// owner's retry needs telling so; nor does order_exists tell another
+// customer's client that its create went through.
+func (s *Service) taken(ctx context.Context, p Principal, id uuid.UUID) error {
+	if !p.Roles.Has(RoleStaff) {
+		if err := s.mustChange(ctx, p, id); err != nil {
+			return err
+		}
+	}
+	return ErrExists
 }

@@ -128,13 +128,15 @@ var (
 // event's metadata records it, never to be edited, and the subject is an
 // order's cancelled_by. So it must be printable text a reader can trust:
 // no control characters (a newline would forge a log line, a NUL cannot be
-// stored), not blank, and at most order.MaxActorLen characters.
+// stored), not blank as the domain has it for cancelled_by (white space
+// and invisible characters alone, which would let its bearer do all but
+// cancel), and at most order.MaxActorLen characters.
 func CheckName(claim, s string) error {
 	switch {
 	case !utf8.ValidString(s) || strings.IndexFunc(s, unicode.IsControl) >= 0:
 		return InvalidToken(fmt.Sprintf("claim %q holds control characters", claim))
-	case strings.TrimSpace(s) == "":
-		return InvalidToken(fmt.Sprintf("claim %q is blank", claim))
+	case order.Blank(s):
+		return InvalidToken(fmt.Sprintf("claim %q is blank: white space and invisible characters alone", claim))
 	case utf8.RuneCountInString(s) > order.MaxActorLen:
 		return InvalidToken(fmt.Sprintf("claim %q is longer than %d characters", claim, order.MaxActorLen))
 	}

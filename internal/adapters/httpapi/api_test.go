@@ -83,6 +83,26 @@ func newAPIOver(t *testing.T, pool *pgxpool.Pool, svc *app.Service, opts ...func
 	return &testAPI{t: t, url: ts.URL, client: specClient(t), pool: pool, logs: logs}
 }
 
+// newEveryRouteAPI is newAPI serving every route of the table, the
+// metrics and the development tokens too.
+func newEveryRouteAPI(t *testing.T) *testAPI {
+	t.Helper()
+	return newAPI(t, func(c *Config) {
+		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Header().Set("Content-Type", "text/plain") })
+		c.DevTokens = newDevKeyMinter(t)
+	})
+}
+
+// routePath is a path rt serves: its pattern with o's id and customer, a
+// new product and one of the pages' files filled in.
+func routePath(rt route, o orderJSON) string {
+	asset := "init.js"
+	if strings.HasPrefix(rt.pattern, "/console/") {
+		asset = "app.js"
+	}
+	return strings.NewReplacer("{order_id}", o.ID, "{product_id}", uuid.NewString(), "{customer_id}", o.CustomerID, "{asset}", asset).Replace(rt.pattern)
+}
+
 // as is the API reached by a client that sends token as its bearer token;
 // "" sends none.
 func (a *testAPI) as(token string) *testAPI {

@@ -131,19 +131,12 @@ func (r *recordingAuth) tokens() []string {
 // is written; the operational routes need none.
 func TestEveryV1RouteNeedsAToken(t *testing.T) {
 	t.Parallel()
-	a := newAPI(t, func(c *Config) {
-		c.Metrics = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.Header().Set("Content-Type", "text/plain") })
-		c.DevTokens = newDevKeyMinter(t)
-	})
+	a := newEveryRouteAPI(t)
 	o := a.create(uuid.New())
 	written := a.count(`SELECT count(*) FROM events`)
 	anonymous := a.as("")
 	for _, rt := range routeTable(nil, Config{}, nil) {
-		asset := "init.js"
-		if strings.HasPrefix(rt.pattern, "/console/") {
-			asset = "app.js"
-		}
-		path := strings.NewReplacer("{order_id}", o.ID, "{product_id}", uuid.NewString(), "{customer_id}", o.CustomerID, "{asset}", asset).Replace(rt.pattern)
+		path := routePath(rt, o)
 		var body any
 		switch {
 		case rt.pattern == "/console/dev/token":
@@ -242,8 +235,13 @@ func TestVerifierFailures(t *testing.T) {
 		{Subject: "a\x00b", Roles: app.RolesOf(app.RoleStaff)},
 		{Subject: "evil\nINFO forged", Roles: app.RolesOf(app.RoleStaff)},
 		{Subject: "  ", Roles: app.RolesOf(app.RoleStaff)},
+		// Blank as cancelled_by would be: such a caller could do all but
+		// cancel.
+		{Subject: "\u200b", Roles: app.RolesOf(app.RoleStaff)},
+		{Subject: "\u3164\ufeff", Roles: app.RolesOf(app.RoleStaff)},
 		{Subject: strings.Repeat("s", 101), Roles: app.RolesOf(app.RoleStaff)},
 		{Subject: "staff:ok", Roles: app.RolesOf(app.RoleStaff), ClientID: "web\r\n"},
+		{Subject: "staff:ok", Roles: app.RolesOf(app.RoleStaff), ClientID: "\u00ad"},
 	} {
 		a.as(auth.issue(p)).do("POST", "/v1/orders", map[string]any{"customer_id": uuid.New()}).wantProblem(t, http.StatusUnauthorized, "invalid_token")
 	}

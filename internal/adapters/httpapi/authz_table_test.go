@@ -293,6 +293,61 @@ func TestAnotherCustomersOrderIsNotFound(t *testing.T) {
 	}
 }
 
+// TestCreatingAnotherCustomersOrderIsNotFound: a customer's create that
+// names another customer's order as its id is answered as every other
+// request of that customer on that order: 404 order_not_found, never
+// order_exists, and nothing is written. Whoever may see the order (its
+// owner, staff) is told 409 order_exists, the answer a retried create gets.
+func TestCreatingAnotherCustomersOrderIsNotFound(t *testing.T) {
+	t.Parallel()
+	a := newAPI(t)
+	owner, snoop := uuid.New(), uuid.New()
+	theirs, _ := a.orderIn(owner, "draft")
+	as := a.as(customerToken(snoop))
+	normal := func(r reply) string {
+		return fmt.Sprintf("%d %s", r.Status, strings.ReplaceAll(string(r.Body), r.Header.Get("X-Request-Id"), "{request_id}"))
+	}
+	written := a.count(`SELECT count(*) FROM events`)
+
+	// When another customer creates an order with that id, with or
+	// without naming itself, with or without an idempotency key
+	for _, body := range []map[string]any{
+		{"id": theirs},
+		{"id": theirs, "customer_id": snoop},
+		{"id": theirs, "currency": "EUR"},
+	} {
+		for _, headers := range [][]string{nil, {"Idempotency-Key", uuid.NewString()}} {
+			got := as.do("POST", "/v1/orders", body, headers...)
+			// Then it is answered as its command on that order is
+			want := as.do("POST", "/v1/orders/"+theirs+"/cancel", map[string]any{"reason": "r"})
+			got.wantProblem(t, http.StatusNotFound, "order_not_found")
+			if normal(got) != normal(want) {
+				t.Errorf("create %v: answered\n%s\na command on the order\n%s", body, normal(got), normal(want))
+			}
+		}
+	}
+	if n := a.count(`SELECT count(*) FROM events`); n != written {
+		t.Errorf("%d events written by another customer's creates", n-written)
+	}
+
+	// Whoever may see the order is told it exists.
+	for name, token := range map[string]string{
+		"its owner":          customerToken(owner),
+		"staff":              staffToken,
+		"its owner as staff": customerToken(owner, app.RoleStaff),
+	} {
+		r := a.as(token).do("POST", "/v1/orders", map[string]any{"id": theirs, "customer_id": owner})
+		if r.Status != http.StatusConflict {
+			t.Errorf("create as %s: %d, want 409: %s", name, r.Status, r.Body)
+			continue
+		}
+		r.wantProblem(t, http.StatusConflict, "order_exists")
+	}
+	// Staff naming another customer for it are told too: they see every
+	// order.
+	a.do("POST", "/v1/orders", map[string]any{"id": theirs, "customer_id": snoop}).wantProblem(t, http.StatusConflict, "order_exists")
+}
+
 // TestIdempotencyKeysAreTheCallers: a key one principal claimed never
 // replays its answer to another; the other's request with the same key
 // and body is its own.

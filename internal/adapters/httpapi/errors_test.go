@@ -172,6 +172,7 @@ func TestValidationListsEveryField(t *testing.T) {
 			[]string{"status", "limit", "cursor"}},
 		{"list limit zero", "GET", "/v1/customers/" + uuid.NewString() + "/orders?limit=0", nil, []string{"limit"}},
 		{"list limit text", "GET", "/v1/customers/" + uuid.NewString() + "/orders?limit=ten", nil, []string{"limit"}},
+		{"list limit with a leading zero", "GET", "/v1/customers/" + uuid.NewString() + "/orders?limit=020", nil, []string{"limit"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -112,6 +112,8 @@ func TestOrderEventsBadQueries(t *testing.T) {
 		{"limit=1001", map[string]string{"limit": "out_of_range"}},
 		{"limit=", map[string]string{"limit": "invalid_format"}},
 		{"limit=1&limit=2", map[string]string{"limit": "invalid_format"}},
+		{"after_version=00", map[string]string{"after_version": "invalid_format"}},
+		{"limit=%2B1", map[string]string{"limit": "invalid_format"}},
 		{"after_version=x&limit=0", map[string]string{"after_version": "invalid_format", "limit": "out_of_range"}},
 	}
 	for _, tt := range tests {

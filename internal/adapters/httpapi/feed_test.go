@@ -248,6 +248,8 @@ func TestFeedRejectsBadQueries(t *testing.T) {
 		"limit zero":                 {"?limit=0", nil, []string{"limit"}},
 		"limit too big":              {"?limit=1001", nil, []string{"limit"}},
 		"limit not a number":         {"?limit=ten", nil, []string{"limit"}},
+		"limit with a plus":          {"?limit=%2B1", nil, []string{"limit"}},
+		"limit with a leading zero":  {"?limit=05", nil, []string{"limit"}},
 		"unknown type":               {"?type=OrderLost", nil, []string{"type"}},
 		"comma-separated types":      {"?type=OrderPlaced,OrderCancelled", nil, []string{"type"}},
 		"every field at once":        {"?after=x&limit=-1&type=x", nil, []string{"after", "limit", "type"}},

@@ -30,8 +30,8 @@ func intParam(v url.Values, name string, lo, hi, def int) (n int, given bool, er
 	}
 	n, err = strconv.Atoi(s)
 	switch {
-	case err != nil && !isDigits(s):
-		return def, true, order.Invalid(name, order.FieldBadFormat, "must be an integer")
+	case !plainInteger(s):
+		return def, true, order.Invalid(name, order.FieldBadFormat, "must be an integer in plain decimal digits, e.g. 42, without + or leading zeros")
 	case err != nil || n < lo || n > hi:
 		return def, true, order.Invalid(name, order.FieldOutOfRange, fmt.Sprintf("must be between %d and %d", lo, hi))
 	}
@@ -67,12 +67,22 @@ func minPosition(v url.Values) (int64, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	switch {
-	case err != nil && !isDigits(s):
-		return 0, order.Invalid("min_position", order.FieldBadFormat, "must be an event position, e.g. 42")
+	case !plainInteger(s):
+		return 0, order.Invalid("min_position", order.FieldBadFormat, "must be an event position in plain decimal digits, e.g. 42, without + or leading zeros")
 	case err != nil || n < 1:
 		return 0, order.Invalid("min_position", order.FieldOutOfRange, "must be between 1 and 9223372036854775807")
 	}
 	return n, nil
+}
+
+// plainInteger reports whether s is an integer as strconv writes one:
+// decimal digits, "-" before a negative one, no "+" and no leading zeros.
+// strconv reads "+1" and "01" too; taking them would give one version of
+// an order, which never changes, several URLs and so several cache
+// entries.
+func plainInteger(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	return isDigits(d) && (d[0] != '0' || d == s && d == "0")
 }
 
 // setReadSource says, on a read's answer, which database answered it:

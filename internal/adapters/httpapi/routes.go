@@ -109,12 +109,14 @@ func routeTable(svc *app.Service, cfg Config, live *livefeed.Feed) []route {
 // nothing for a public one; otherwise the caller's rate (limit, counted by
 // its principal when its token names one, else by its address), then a
 // valid bearer token (requireAuth), then one of the roles (authorize).
+// Then every route refuses a query string it cannot read
+// (wellFormedQuery), before its handler reads a parameter.
 func addRoutes(mux chi.Router, routes []route, auth Authenticator, limits *access.RateLimits) {
 	for _, rt := range routes {
 		if rt.handler == nil {
 			continue
 		}
-		h := rt.handler
+		h := wellFormedQuery(rt.handler)
 		if !rt.policy.public {
 			h = access.Identify(auth)(limits.Limit(access.RequireAuth(access.Authorize(rt.policy.roles)(h))))
 		}

@@ -229,10 +229,20 @@ func TestOrderAtBadQueries(t *testing.T) {
 		{"version=1.5", map[string]string{"version": "invalid_format"}},
 		{"version=", map[string]string{"version": "invalid_format"}},
 		{"version=1&version=1", map[string]string{"version": "invalid_format"}},
+		// An integer has one spelling, so that a version has one URL.
+		{"version=%2B1", map[string]string{"version": "invalid_format"}},
+		{"version=01", map[string]string{"version": "invalid_format"}},
+		{"version=-0", map[string]string{"version": "invalid_format"}},
+		{"version=0099999999999999999999", map[string]string{"version": "invalid_format"}},
+		{"min_position=%2B1", map[string]string{"min_position": "invalid_format"}},
+		{"min_position=007", map[string]string{"min_position": "invalid_format"}},
 		{"as_of=yesterday", map[string]string{"as_of": "invalid_format"}},
 		{"as_of=2026-11-25", map[string]string{"as_of": "invalid_format"}},
 		{"as_of=2026-11-25T12:00:00", map[string]string{"as_of": "invalid_format"}},
 		{"as_of=", map[string]string{"as_of": "invalid_format"}},
+		// RFC 3339 allows these; the service, as Go's parser, does not.
+		{"as_of=2026-11-25t12:00:00z", map[string]string{"as_of": "invalid_format"}},
+		{"as_of=2016-12-31T23:59:60Z", map[string]string{"as_of": "invalid_format"}},
 		// The two exclude each other: both are named, each once.
 		{"version=1&as_of=2026-11-25T12:00:00Z", map[string]string{"version": "invalid_format", "as_of": "invalid_format"}},
 		{"version=0&as_of=2026-11-25T12:00:00Z", map[string]string{"version": "out_of_range", "as_of": "invalid_format"}},

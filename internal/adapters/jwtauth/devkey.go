@@ -197,10 +197,10 @@ func (k *DevKey) Mint(t DevToken, now time.Time) (string, error) {
 		return "", refuse("Subject", "a token needs a subject")
 	}
 	if app.CheckName("sub", t.Subject) != nil {
-		return "", refuse("Subject", "a token's subject must be printable text of at most %d characters", order.MaxActorLen)
+		return "", refuse("Subject", "a token's subject must be printable text, not blank (white space and invisible characters alone), of at most %d characters", order.MaxActorLen)
 	}
 	if t.ClientID != "" && app.CheckName("client_id", t.ClientID) != nil {
-		return "", refuse("ClientID", "a token's client id must be printable text of at most %d characters", order.MaxActorLen)
+		return "", refuse("ClientID", "a token's client id must be printable text, not blank (white space and invisible characters alone), of at most %d characters", order.MaxActorLen)
 	}
 	if t.RolesClaim == "" {
 		t.RolesClaim = DefaultRolesClaim

@@ -112,6 +112,8 @@ func TestMintRefusesWhatWouldBeRefused(t *testing.T) {
 		"no role":                {jwtauth.DevToken{Subject: "x", TTL: time.Hour}, "at least one role", "Roles"},
 		"no subject":             {jwtauth.DevToken{Roles: []string{"staff"}, TTL: time.Hour}, "subject", "Subject"},
 		"a blank subject":        {jwtauth.DevToken{Subject: " ", Roles: []string{"staff"}, TTL: time.Hour}, "printable", "Subject"},
+		"an invisible subject":   {jwtauth.DevToken{Subject: "\u200b", Roles: []string{"staff"}, TTL: time.Hour}, "printable", "Subject"},
+		"an invisible client id": {jwtauth.DevToken{Subject: "x", Roles: []string{"staff"}, ClientID: "\ufeff", TTL: time.Hour}, "client id", "ClientID"},
 		"a subject with a NUL":   {jwtauth.DevToken{Subject: "a\x00b", Roles: []string{"staff"}, TTL: time.Hour}, "printable", "Subject"},
 		"a subject too long":     {jwtauth.DevToken{Subject: strings.Repeat("x", 101), Roles: []string{"staff"}, TTL: time.Hour}, "at most 100", "Subject"},
 		"a client id too long":   {jwtauth.DevToken{Subject: "x", Roles: []string{"staff"}, ClientID: strings.Repeat("c", 101), TTL: time.Hour}, "client id", "ClientID"},

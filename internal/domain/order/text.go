@@ -31,19 +31,20 @@ func (fe *fieldErrors) checkText(field, s string, required bool, maxLen int) {
 		fe.add(field, FieldBadText, "must not contain control characters")
 	case required && s == "":
 		fe.add(field, FieldRequired, "is required")
-	case required && blank(s):
+	case required && Blank(s):
 		fe.add(field, FieldRequired, "is required: white space and invisible characters alone are blank")
 	case utf8.RuneCountInString(s) > maxLen:
 		fe.add(field, FieldTooLong, "must be at most %d characters", maxLen)
 	}
 }
 
-// blank reports whether s shows nothing: it holds only white space and
+// Blank reports whether s shows nothing: it holds only white space and
 // invisible characters. Invisible characters are allowed within visible
 // text, where some scripts need them (a zero-width joiner in an emoji
 // sequence, a non-joiner in Persian, bidi marks in mixed-direction text),
-// but they alone are no name, reason or carrier.
-func blank(s string) bool {
+// but they alone are no name, reason or carrier. A required text that is
+// blank is refused; so is a name a token gives that history would record.
+func Blank(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return !invisible(r) }) < 0
 }
 

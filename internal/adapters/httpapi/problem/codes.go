@@ -13,6 +13,7 @@ const (
 	CodeUnknownField     = "unknown_field"
 	CodeWrongType        = "invalid_json_type"
 	CodeBadPathParam     = "invalid_path_parameter"
+	CodeMalformedQuery   = "malformed_query"
 	CodeBadHeader        = "invalid_header"
 	CodeTooLarge         = "request_too_large"
 	CodeUnsupportedMedia = "unsupported_media_type"
@@ -36,6 +37,7 @@ var Titles = map[string]string{
 	CodeUnknownField:     "Unknown field in body",
 	CodeWrongType:        "Wrong JSON type in body",
 	CodeBadPathParam:     "Invalid path parameter",
+	CodeMalformedQuery:   "Malformed query string",
 	CodeBadHeader:        "Invalid request header",
 	CodeTooLarge:         "Request body too large",
 	CodeUnsupportedMedia: "Unsupported media type",

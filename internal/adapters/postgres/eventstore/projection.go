@@ -125,9 +125,9 @@ func DetailsFromOrder(o order.Order) (DetailsRow, error) {
 // back exactly: amounts keep their scale, times come back in UTC, and an
 // order without items has nil Items, as a freshly created one does.
 func (r DetailsRow) toOrder() (order.Order, error) {
-	status, err := order.ParseStatus(r.Status)
+	status, err := storedStatus(r.OrderID, r.Status)
 	if err != nil {
-		return order.Order{}, fmt.Errorf("order %s: status %q: %w", r.OrderID, r.Status, err)
+		return order.Order{}, err
 	}
 	var items []itemJSON
 	if err := codec.UnmarshalStrict([]byte(r.Items), &items); err != nil {
@@ -183,9 +183,9 @@ type SummaryRow struct {
 }
 
 func (r SummaryRow) toSummary() (app.OrderSummary, error) {
-	status, err := order.ParseStatus(r.Status)
+	status, err := storedStatus(r.OrderID, r.Status)
 	if err != nil {
-		return app.OrderSummary{}, fmt.Errorf("order %s: status %q: %w", r.OrderID, r.Status, err)
+		return app.OrderSummary{}, err
 	}
 	total, err := codec.ParseAmount(r.Total)
 	if err != nil {
@@ -202,6 +202,18 @@ func (r SummaryRow) toSummary() (app.OrderSummary, error) {
 		CreatedAt:  r.CreatedAt.UTC(),
 		UpdatedAt:  r.UpdatedAt.UTC(),
 	}, nil
+}
+
+// storedStatus reads the status a row of the order's holds. One this
+// build does not know is the stored data's fault, so the domain's
+// invalid-field error, which would be answered as the request's, is not
+// passed on.
+func storedStatus(id uuid.UUID, s string) (order.Status, error) {
+	status, err := order.ParseStatus(s)
+	if err != nil {
+		return "", fmt.Errorf("order %s: stored status %q is not one this build knows", id, s)
+	}
+	return status, nil
 }
 
 // totalText is the order's total as codec.FormatAmount writes it, from
