@@ -22,8 +22,11 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
 	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/domain/customer"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // testKeyring is a keyring of testMasterKey over the pool: what the
@@ -342,5 +345,45 @@ ALTER TABLE events ENABLE TRIGGER events_immutable_rows`)
 	if err := run(context.Background(), []string{"orderapi", "personal-data", "reapply", "--from", messages}, vars, &out); err != nil ||
 		!strings.Contains(out.String(), ": 0 found keys to destroy") {
 		t.Errorf("again: %q, %v", out.String(), err)
+	}
+}
+
+func TestPersonalDataSealSealsTheEventsStoredInClear(t *testing.T) {
+	t.Parallel()
+	// Given an order placed and cancelled before sealing began
+	pool := pgtest.New(t)
+	dbURL := pool.Config().ConnString()
+	clear := eventstore.New(pool, eventstore.Config{})
+	o := eventstoretest.Create(t, clear, uuid.New(), uuid.New(), time.Now())
+	o = eventstoretest.Do(t, clear, o, time.Now(), eventstoretest.AddItem("Tea", "4.50", 1))
+	o = eventstoretest.Do(t, clear, o, time.Now(), eventstoretest.Place)
+	eventstoretest.Do(t, clear, o, time.Now(), func(o *order.Order) ([]order.Event, error) { return o.Cancel("Quillfeather regrets", "staff:lin") })
+	inClear := func() bool {
+		var n int
+		if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM events WHERE data::text LIKE '%Quillfeather%' OR data::text LIKE '%Ada Lovelace%'`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+	if !inClear() {
+		t.Fatal("the events were not written in clear")
+	}
+
+	// When personal-data seal runs, twice
+	vars := env(withMasterKey(t, map[string]string{"DATABASE_URL": dbURL, "LOG_LEVEL": "warn"}))
+	var first, second strings.Builder
+	if err := run(context.Background(), []string{"orderapi", "personal-data", "seal"}, vars, &first); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(context.Background(), []string{"orderapi", "personal-data", "seal"}, vars, &second); err != nil {
+		t.Fatal(err)
+	}
+
+	// Then the two events with personal data were sealed, once
+	if !strings.Contains(first.String(), "sealed the personal data of 2 events") || !strings.Contains(second.String(), " 0 events") {
+		t.Errorf("first run: %q; second: %q", first.String(), second.String())
+	}
+	if inClear() {
+		t.Error("personal data is still in clear in the events")
 	}
 }

@@ -88,6 +88,9 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|keys|
            messages, or feed events, of erasures made since the backup),
            destroying the keys the restore brought back; keys made after
            an erasure are kept; safe to repeat (orderapi personal-data -h)
+  personal-data seal
+           seal, in place and once, the personal data of the events stored
+           in clear before this version; then rebuild the read models
   Every command that reads the events needs the master key
   (ORDERAPI_MASTER_KEY_FILE; made in ORDERAPI_AUTH_DEV_DIR with
   ORDERAPI_AUTH=dev).

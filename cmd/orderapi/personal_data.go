@@ -20,7 +20,17 @@ import (
 )
 
 const personalDataUsage = `usage: orderapi personal-data reapply [--from FILE]
+       orderapi personal-data seal
 
+seal: seals the personal data of the events stored in clear before this
+version of orderapi (shipping addresses, signatures, cancellation
+reasons), each with its customer's data key, in place: the one change the
+events table allows, checked by PostgreSQL, that leaves every other byte
+of an event as it was. Run once after upgrading, while the service runs;
+then rebuild the read models (orderapi projections rebuild) so that their
+rows written before are sealed too. Running it again does nothing more.
+
+reapply:
 After a database is restored from a backup, applies again every erasure of
 personal data: those on record in the database's customer streams, and
 those FILE holds (- reads standard input), such as the broker's messages
@@ -33,10 +43,13 @@ recorded anew; keys made afterwards, for personal data the customer gave
 later, are kept. Running it again does nothing more.
 `
 
-// runPersonalData runs `orderapi personal-data reapply`.
+// runPersonalData runs `orderapi personal-data reapply|seal`.
 func runPersonalData(ctx context.Context, cfg config, log zerolog.Logger, args []string, stdout io.Writer) error {
+	if len(args) == 1 && args[0] == "seal" {
+		return runSealClearEvents(ctx, cfg, log, stdout)
+	}
 	if len(args) == 0 || args[0] != "reapply" {
-		return fmt.Errorf("personal-data: want reapply\n%s", personalDataUsage)
+		return fmt.Errorf("personal-data: want reapply or seal\n%s", personalDataUsage)
 	}
 	fs := flag.NewFlagSet("orderapi personal-data reapply", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -192,4 +205,24 @@ func readErasures(r io.Reader) ([]erasure.Erased, error) {
 			return nil, err
 		}
 	}
+}
+
+// sealBatch is how many events `personal-data seal` seals per
+// transaction: short transactions, so that appends and erasures wait
+// little for the key rows they lock.
+const sealBatch = 500
+
+// runSealClearEvents runs `orderapi personal-data seal`.
+func runSealClearEvents(ctx context.Context, cfg config, log zerolog.Logger, stdout io.Writer) error {
+	pool, keyring, err := openKeyed(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	n, err := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, Keyring: keyring}).SealClearEvents(ctx, sealBatch)
+	if err != nil {
+		return fmt.Errorf("personal-data seal: after %d events: %w", n, err)
+	}
+	_, err = fmt.Fprintf(stdout, "sealed the personal data of %d events stored in clear\n", n)
+	return err
 }
