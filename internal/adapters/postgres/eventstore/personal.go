@@ -147,16 +147,51 @@ func snapshotPlace(id uuid.UUID, version int) func(string) string {
 	return placeOf(placeSnapshot, id.String()+"@"+strconv.Itoa(version))
 }
 
-// sealSnapshot seals the personal members of an encoded state, each with
-// the key of the event it came from.
-func (s *Store) sealSnapshot(ctx context.Context, o order.Order, keys personalKeys, data []byte) ([]byte, error) {
+// encodeSnapshot encodes a state for a snapshot, its personal members
+// sealed, each with the key of the event it came from. A field whose key
+// was destroyed since the state was read is written as erased, and the
+// state with it.
+func (s *Store) encodeSnapshot(ctx context.Context, o order.Order, keys personalKeys) ([]byte, error) {
 	if s.keys == nil {
-		return data, nil
+		return snapshot.Encode(o)
 	}
-	out, _, err := personaldata.SealMembers(data, stateFields, func(field string) (*personaldata.DataKey, error) {
-		return s.keyFor(ctx, o.CustomerID, keys, fieldIndex(field))
+	sealWith := make(map[string]*personaldata.DataKey, len(stateFields))
+	for i, set := range [len(personalKeys{})]bool{o.ShippingAddress != nil, o.Signature != "", o.CancelReason != ""} {
+		if !set {
+			continue
+		}
+		k, err := s.keyFor(ctx, o.CustomerID, keys, i)
+		if err != nil {
+			return nil, err
+		}
+		if k == nil {
+			o = eraseField(o, i)
+			continue
+		}
+		sealWith[stateFields[i]] = k
+	}
+	data, err := snapshot.Encode(o)
+	if err != nil {
+		return nil, err
+	}
+	data, _, err = personaldata.SealMembers(data, stateFields, func(field string) (*personaldata.DataKey, error) {
+		return sealWith[field], nil
 	}, snapshotPlace(o.ID, o.Version))
-	return out, err
+	return data, err
+}
+
+// eraseField is o with personal field i (of stateFields) erased.
+func eraseField(o order.Order, i int) order.Order {
+	switch i {
+	case fieldAddress:
+		o.ShippingAddress = nil
+	case fieldSignature:
+		o.Signature = ""
+	case fieldReason:
+		o.CancelReason = ""
+	}
+	o.Erased = true
+	return o
 }
 
 // openSnapshot decodes a snapshot's state with its personal members

@@ -360,3 +360,33 @@ func TestAStateReadBeforeAnErasureDoesNotBringTheAddressBack(t *testing.T) {
 		t.Errorf("projection: %+v, %v", got, err)
 	}
 }
+
+func TestASnapshotOfAStateReadBeforeAnErasureIsWrittenErased(t *testing.T) {
+	t.Parallel()
+	// Given a delivered order folded, signature and all, before its
+	// customer was erased, and the customer's new key in use since
+	pool := pgtest.New(t)
+	s, keys := sealedStore(t, pool, eventstore.Config{SnapshotEvery: 2})
+	customer := uuid.New()
+	o := shipAndDeliver(t, s, placed(t, s, customer), "Zebulon Thornquist")
+	read, err := s.ReplayOf(t.Context(), o.ID)
+	if err != nil || read.Order.ShippingAddress == nil {
+		t.Fatalf("replay: %+v, %v", read, err)
+	}
+	erase(t, pool, customer, keys)
+	placed(t, s, customer)
+
+	// When the snapshot writer stores that state afterwards
+	if ok, err := s.SaveReplayedSnapshot(t.Context(), read); err != nil || !ok {
+		t.Fatalf("save: %v, %v", ok, err)
+	}
+
+	// Then a load from it reads the order erased, as its events do
+	got, err := s.Load(t.Context(), o.ID)
+	if err != nil || !got.Erased || got.ShippingAddress != nil || got.Signature != "" || got.Status != order.StatusDelivered {
+		t.Errorf("load: %+v, %v", got, err)
+	}
+	if strings.Contains(tablesText(t, pool), "Thornquist") {
+		t.Error("the signature is in clear")
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -53,3 +54,24 @@ func (s *Store) SnapshotFingerprint() string { return s.snaps.fingerprint }
 
 // SnapshotWritersRunning counts the SnapshotWriters running.
 func (s *Store) SnapshotWritersRunning() int { return int(s.snaps.writers.Load()) }
+
+// ReplayOf folds the order's whole stream as a load does, keeping the
+// keys of its personal fields.
+func (s *Store) ReplayOf(ctx context.Context, id uuid.UUID) (*Replay, error) {
+	f := newFold(order.Order{}, time.Time{}, 0)
+	if err := s.foldInto(ctx, id, &f, streamEnd); err != nil {
+		return nil, err
+	}
+	return &f.Replay, nil
+}
+
+// SaveReplayedSnapshot stores r's state as a snapshot, as the writer
+// stores one a read handed it, and reports whether it was stored.
+func (s *Store) SaveReplayedSnapshot(ctx context.Context, r *Replay) (bool, error) {
+	until, err := s.occurredUntil(ctx, r.Order)
+	if err != nil {
+		return false, err
+	}
+	n, err := s.saveSnapshot(ctx, snapshotWrite{id: r.Order.ID, states: []snapshotState{{state: r.Order, until: until, keys: r.keys}}})
+	return n == 1, err
+}

@@ -8,7 +8,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
-	"github.com/orderapi/orderapi/internal/adapters/postgres/snapshot"
 	"github.com/rs/zerolog"
 )
 
@@ -115,11 +114,8 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 		if o.Version < 1 || o.ID != req.id {
 			return 0, fmt.Errorf("a state of order %s at version %d is no snapshot of order %s", o.ID, o.Version, req.id)
 		}
-		data, err := snapshot.Encode(o)
+		data, err := s.encodeSnapshot(ctx, o, st.keys)
 		if err != nil {
-			return 0, err
-		}
-		if data, err = s.sealSnapshot(ctx, o, st.keys, data); err != nil {
 			return 0, err
 		}
 		versions[i], untils[i], states[i] = int32(o.Version), st.until, string(data)
