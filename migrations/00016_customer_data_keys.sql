@@ -28,6 +28,11 @@ CREATE TABLE customer_data_keys (
 CREATE UNIQUE INDEX customer_data_keys_live_idx
     ON customer_data_keys (customer_id) WHERE destroyed_at IS NULL;
 
+-- A destroyed key's old row version, wrapped key and all, stays in the
+-- table's file until it is vacuumed: have autovacuum take the table as
+-- soon as it holds one dead row (at its next round, autovacuum_naptime).
+ALTER TABLE customer_data_keys SET (autovacuum_vacuum_threshold = 0, autovacuum_vacuum_scale_factor = 0);
+
 -- The key that sealed an event's personal members, NULL for an event that
 -- holds none sealed (every event stored before sealing, and every event of
 -- a type with no personal data). No foreign key: an event outlives its

@@ -980,22 +980,32 @@ type CreateOrderRequest struct {
 // Example: USD
 type Currency = string
 
-// CustomerPersonalDataErasedData The customer whose personal data was erased, and nothing else.
+// CustomerPersonalDataErasedData The customer whose personal data was erased, and the ids of the
+// keys that were destroyed (empty when it had none): nothing of its
+// personal data. An erasure applied again after a restore
+// (`orderapi personal-data reapply`) destroys exactly these keys.
 type CustomerPersonalDataErasedData struct {
 	// CustomerId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
 	CustomerId Uuid `json:"customer_id"`
+
+	// DataKeys The ids of the customer's data keys this erasure destroyed.
+	DataKeys []Uuid `json:"data_keys"`
 }
 
 // CustomerPersonalDataErasedEvent defines model for CustomerPersonalDataErasedEvent.
 type CustomerPersonalDataErasedEvent struct {
-	// Data The customer whose personal data was erased, and nothing else.
+	// Data The customer whose personal data was erased, and the ids of the
+	// keys that were destroyed (empty when it had none): nothing of its
+	// personal data. An erasure applied again after a restore
+	// (`orderapi personal-data reapply`) destroys exactly these keys.
 	Data CustomerPersonalDataErasedData `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *CustomerPersonalDataErasedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1030,11 +1040,12 @@ type CustomerPersonalDataErasedEvent struct {
 	Version int `json:"version"`
 }
 
-// CustomerPersonalDataErasedEventErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// CustomerPersonalDataErasedEventErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type CustomerPersonalDataErasedEventErased bool
 
 // CustomerPersonalDataErasedEventType defines model for CustomerPersonalDataErasedEvent.Type.
@@ -1157,11 +1168,12 @@ type EventAddress struct {
 type EventEnvelope struct {
 	Data map[string]interface{} `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *EventEnvelopeErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1195,11 +1207,12 @@ type EventEnvelope struct {
 	Version int `json:"version"`
 }
 
-// EventEnvelopeErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// EventEnvelopeErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type EventEnvelopeErased bool
 
 // EventEnvelopeUnreadable Present, and true, only on an event this build of the service
@@ -1432,11 +1445,12 @@ type OrderCancelledEvent struct {
 	// shape with the name their request declared, unverified.
 	Data OrderCancelledData `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *OrderCancelledEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1471,11 +1485,12 @@ type OrderCancelledEvent struct {
 	Version int `json:"version"`
 }
 
-// OrderCancelledEventErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// OrderCancelledEventErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type OrderCancelledEventErased bool
 
 // OrderCancelledEventType defines model for OrderCancelledEvent.Type.
@@ -1506,11 +1521,12 @@ type OrderCreatedData struct {
 type OrderCreatedEvent struct {
 	Data OrderCreatedData `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *OrderCreatedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1545,11 +1561,12 @@ type OrderCreatedEvent struct {
 	Version int `json:"version"`
 }
 
-// OrderCreatedEventErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// OrderCreatedEventErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type OrderCreatedEventErased bool
 
 // OrderCreatedEventType defines model for OrderCreatedEvent.Type.
@@ -1583,11 +1600,12 @@ type OrderDeliveredData struct {
 type OrderDeliveredEvent struct {
 	Data OrderDeliveredData `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *OrderDeliveredEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1622,11 +1640,12 @@ type OrderDeliveredEvent struct {
 	Version int `json:"version"`
 }
 
-// OrderDeliveredEventErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// OrderDeliveredEventErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type OrderDeliveredEventErased bool
 
 // OrderDeliveredEventType defines model for OrderDeliveredEvent.Type.
@@ -1682,11 +1701,12 @@ type OrderItemAddedEvent struct {
 	// `"1000"`), not the currency's minor units the order document shows.
 	Data OrderItemAddedData `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *OrderItemAddedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1721,11 +1741,12 @@ type OrderItemAddedEvent struct {
 	Version int `json:"version"`
 }
 
-// OrderItemAddedEventErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// OrderItemAddedEventErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type OrderItemAddedEventErased bool
 
 // OrderItemAddedEventType defines model for OrderItemAddedEvent.Type.
@@ -1751,11 +1772,12 @@ type OrderItemRemovedData struct {
 type OrderItemRemovedEvent struct {
 	Data OrderItemRemovedData `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *OrderItemRemovedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1790,11 +1812,12 @@ type OrderItemRemovedEvent struct {
 	Version int `json:"version"`
 }
 
-// OrderItemRemovedEventErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// OrderItemRemovedEventErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type OrderItemRemovedEventErased bool
 
 // OrderItemRemovedEventType defines model for OrderItemRemovedEvent.Type.
@@ -1839,11 +1862,12 @@ type OrderPlacedEvent struct {
 	// shows.
 	Data OrderPlacedData `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *OrderPlacedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1878,11 +1902,12 @@ type OrderPlacedEvent struct {
 	Version int `json:"version"`
 }
 
-// OrderPlacedEventErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// OrderPlacedEventErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type OrderPlacedEventErased bool
 
 // OrderPlacedEventType defines model for OrderPlacedEvent.Type.
@@ -1908,11 +1933,12 @@ type OrderShippedData struct {
 type OrderShippedEvent struct {
 	Data OrderShippedData `json:"data"`
 
-	// Erased Present, and true, only on an event of an order whose
-	// customer's personal data was erased: its personal fields (a
-	// placed order's `shipping_address`, a delivery's `signature`, a
-	// cancellation's `reason`) are `null`, present even where the
-	// event had none. Everything else is as recorded.
+	// Erased Present, and true, only on an event that held personal data of
+	// a customer since erased: its personal fields (a placed order's
+	// `shipping_address`, a delivery's `signature`, a cancellation's
+	// `reason`) are `null`. An event that held none (a delivery
+	// without a signature, or any event of another type) reads as
+	// recorded. Everything else is as recorded.
 	Erased *OrderShippedEventErased `json:"erased,omitempty"`
 
 	// EventId Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1947,11 +1973,12 @@ type OrderShippedEvent struct {
 	Version int `json:"version"`
 }
 
-// OrderShippedEventErased Present, and true, only on an event of an order whose
-// customer's personal data was erased: its personal fields (a
-// placed order's `shipping_address`, a delivery's `signature`, a
-// cancellation's `reason`) are `null`, present even where the
-// event had none. Everything else is as recorded.
+// OrderShippedEventErased Present, and true, only on an event that held personal data of
+// a customer since erased: its personal fields (a placed order's
+// `shipping_address`, a delivery's `signature`, a cancellation's
+// `reason`) are `null`. An event that held none (a delivery
+// without a signature, or any event of another type) reads as
+// recorded. Everything else is as recorded.
 type OrderShippedEventErased bool
 
 // OrderShippedEventType defines model for OrderShippedEvent.Type.

@@ -252,10 +252,13 @@ func TestAnErasureReachesTheBrokerAndEveryReaderPassesIt(t *testing.T) {
 	stream := customer.StreamID(c).String()
 	var ce struct {
 		Type, Subject string
-		Data          map[string]string
+		Data          struct {
+			CustomerID string   `json:"customer_id"`
+			DataKeys   []string `json:"data_keys"`
+		}
 	}
 	if err := json.Unmarshal(msg.Data, &ce); err != nil || msg.Subject != names.Prefix+"."+customer.TypePersonalDataErased+"."+stream ||
-		ce.Subject != stream || ce.Type != "dev.orderapi.customer.personal_data_erased.v1" || ce.Data["customer_id"] != c.String() {
+		ce.Subject != stream || ce.Type != "dev.orderapi.customer.personal_data_erased.v1" || ce.Data.CustomerID != c.String() || len(ce.Data.DataKeys) != 1 {
 		t.Errorf("message on %s: %s (%v)", msg.Subject, msg.Data, err)
 	}
 	// And the analytics consumer passes it
@@ -308,8 +311,8 @@ func TestPersonalDataReapplyAfterARestore(t *testing.T) {
 		t.Fatal(err)
 	}
 	message := fmt.Sprintf(`{"specversion":"1.0","id":%q,"source":"/orderapi","type":"dev.orderapi.customer.personal_data_erased.v1",`+
-		`"subject":%q,"time":%q,"datacontenttype":"application/json","data":{"customer_id":%q},"orderapiposition":"9","orderapitxid":"9","orderapiversion":1}`,
-		event.ID, customer.StreamID(c), event.OccurredAt.UTC().Format(time.RFC3339Nano), c)
+		`"subject":%q,"time":%q,"datacontenttype":"application/json","data":{"customer_id":%q,"data_keys":[%q]},"orderapiposition":"9","orderapitxid":"9","orderapiversion":1}`,
+		event.ID, customer.StreamID(c), event.OccurredAt.UTC().Format(time.RFC3339Nano), c, key.ID)
 	asyncapitest.Validate(t, customer.TypePersonalDataErased, []byte(message))
 	messages := filepath.Join(t.TempDir(), "erasures.json")
 	if err := os.WriteFile(messages, []byte(message+"\n"), 0o600); err != nil {

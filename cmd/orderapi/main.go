@@ -86,8 +86,9 @@ const usage = `usage: orderapi [serve|migrate|check|projections|token|nats|keys|
            after a restore from a backup: apply again every erasure of
            personal data on record, and those FILE holds (the broker's
            messages, or feed events, of erasures made since the backup),
-           destroying the keys the restore brought back; keys made after
-           an erasure are kept; safe to repeat (orderapi personal-data -h)
+           destroying again the keys each destroyed that the restore
+           brought back; other keys are kept; safe to repeat
+           (orderapi personal-data -h)
   personal-data seal
            seal, in place and once, the personal data of the events stored
            in clear before this version; then rebuild the read models

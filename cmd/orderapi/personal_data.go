@@ -37,10 +37,10 @@ those FILE holds (- reads standard input), such as the broker's messages
 of erasures made after the backup was taken (nats stream view, nats sub
 --raw) or pages of GET /v1/events?type=CustomerPersonalDataErased from
 another copy: JSON values one after another, each a message, a feed event
-or a feed page; other events are skipped. Each erasure destroys the keys
-the restore brought back that its customer had when it was erased, and is
-recorded anew; keys made afterwards, for personal data the customer gave
-later, are kept. Running it again does nothing more.
+or a feed page; other events are skipped. Each erasure destroys exactly
+the keys it destroyed the first time (its data_keys) that the restore
+brought back, and is recorded anew; the customer's other keys, for personal
+data it gave later, are kept. Running it again does nothing more.
 `
 
 // runPersonalData runs `orderapi personal-data reapply|seal`.
@@ -126,7 +126,8 @@ type erasureJSON struct {
 	Time       string `json:"time"`
 	OccurredAt string `json:"occurred_at"`
 	Data       struct {
-		CustomerID string `json:"customer_id"`
+		CustomerID string   `json:"customer_id"`
+		DataKeys   []string `json:"data_keys"`
 	} `json:"data"`
 	Events []json.RawMessage `json:"events"`
 }
@@ -183,6 +184,16 @@ func readErasures(r io.Reader) ([]erasure.Erased, error) {
 		}
 		if e.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
 			errs = append(errs, fmt.Errorf("time %q: %w", at, err))
+		}
+		if v.Data.DataKeys == nil {
+			errs = append(errs, errors.New("data.data_keys is missing"))
+		}
+		for _, k := range v.Data.DataKeys {
+			id, err := uuid.Parse(k)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("data.data_keys: %q is not a key's id", k))
+			}
+			e.DataKeys = append(e.DataKeys, id)
 		}
 		e.EventID, _ = uuid.Parse(id)
 		if err := errors.Join(errs...); err != nil {

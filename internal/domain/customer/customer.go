@@ -30,6 +30,11 @@ const TypePersonalDataErased = "CustomerPersonalDataErased"
 // then) were destroyed. Who erased it, and when, are the event's envelope.
 type PersonalDataErased struct {
 	CustomerID uuid.UUID
+	// DataKeys are the ids of the keys destroyed, none if the customer had
+	// none: an erasure applied again after a restore destroys exactly
+	// these, never a key the customer's later personal data got. An id
+	// names a key, and tells nothing of what it sealed.
+	DataKeys []uuid.UUID
 }
 
 func (PersonalDataErased) EventType() string { return TypePersonalDataErased }

@@ -68,19 +68,28 @@ func (c *Codec) DecodeCustomer(eventType string, schemaVersion int, data []byte)
 	return e, nil
 }
 
-// personalDataErasedJSON is CustomerPersonalDataErased v1: the customer,
-// and nothing of its personal data.
+// personalDataErasedJSON is CustomerPersonalDataErased v1: the customer
+// and the ids of the keys destroyed (always a list, empty for none), and
+// nothing of its personal data.
 type personalDataErasedJSON struct {
-	CustomerID uuid.UUID `json:"customer_id"`
+	CustomerID uuid.UUID   `json:"customer_id"`
+	DataKeys   []uuid.UUID `json:"data_keys"`
 }
 
 func personalDataErasedToJSON(e customer.PersonalDataErased) personalDataErasedJSON {
-	return personalDataErasedJSON{CustomerID: e.CustomerID}
+	keys := e.DataKeys
+	if keys == nil {
+		keys = []uuid.UUID{}
+	}
+	return personalDataErasedJSON{CustomerID: e.CustomerID, DataKeys: keys}
 }
 
 func personalDataErasedFromJSON(j personalDataErasedJSON) (customer.Event, error) {
 	if j.CustomerID == uuid.Nil {
 		return nil, fmt.Errorf("customer_id: missing")
 	}
-	return customer.PersonalDataErased{CustomerID: j.CustomerID}, nil
+	if j.DataKeys == nil {
+		return nil, fmt.Errorf("data_keys: missing")
+	}
+	return customer.PersonalDataErased{CustomerID: j.CustomerID, DataKeys: j.DataKeys}, nil
 }

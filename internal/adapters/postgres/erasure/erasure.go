@@ -9,7 +9,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -62,11 +61,10 @@ func (s *Store) ErasePersonalData(ctx context.Context, e app.Erasure) (recorded 
 }
 
 // reapply is ErasePersonalData for an erasure applied again: it destroys
-// the customer's live keys made at or before made, and records e only
-// when it destroyed any.
-func (s *Store) reapply(ctx context.Context, e app.Erasure, made time.Time) (recorded bool, err error) {
+// those of keys that are live, and records e only when it destroyed any.
+func (s *Store) reapply(ctx context.Context, e app.Erasure, keys []uuid.UUID) (recorded bool, err error) {
 	return s.erase(ctx, e, func(tx pgx.Tx) ([]uuid.UUID, error) {
-		return datakeys.DestroyMadeBy(ctx, tx, e.Event.CustomerID, made)
+		return datakeys.DestroyKeys(ctx, tx, e.Event.CustomerID, keys)
 	}, false)
 }
 
@@ -84,10 +82,6 @@ func (s *Store) erase(ctx context.Context, e app.Erasure, destroy func(pgx.Tx) (
 		return false, errors.New("erase personal data: nil customer id")
 	}
 	metadata, err := s.codec.EncodeMetadata(e.Metadata)
-	if err != nil {
-		return false, err
-	}
-	schemaVersion, data, err := s.codec.EncodeCustomer(e.Event)
 	if err != nil {
 		return false, err
 	}
@@ -118,6 +112,12 @@ func (s *Store) erase(ctx context.Context, e app.Erasure, destroy func(pgx.Tx) (
 			if len(destroyed) == 0 && (version > 0 || !firstRecord) {
 				// Nothing destroyed since the last record: nothing to add.
 				return nil
+			}
+			event := e.Event
+			event.DataKeys = destroyed
+			schemaVersion, data, err := s.codec.EncodeCustomer(event)
+			if err != nil {
+				return err
 			}
 			// It occurred when the keys were destroyed: now(), the
 			// transaction's time, as their destroyed_at.

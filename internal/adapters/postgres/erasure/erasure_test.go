@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -134,15 +135,16 @@ func TestAnErasureDestroysTheKeysAndRecordsWhoAndWhen(t *testing.T) {
 	if !f.opens(t, other) {
 		t.Error("the other customer's key was destroyed")
 	}
-	// And the customer's stream records the erasure: which customer, who
-	// asked, when; nothing else
+	// And the customer's stream records the erasure: which customer and
+	// which keys, who asked, when; nothing else
 	recs := f.records(t, c)
 	if len(recs) != 1 {
 		t.Fatalf("%d records, want 1", len(recs))
 	}
 	r := recs[0]
 	var data map[string]any
-	if err := json.Unmarshal([]byte(r.Data), &data); err != nil || len(data) != 1 || data["customer_id"] != c.String() {
+	if err := json.Unmarshal([]byte(r.Data), &data); err != nil || len(data) != 2 || data["customer_id"] != c.String() ||
+		fmt.Sprint(data["data_keys"]) != fmt.Sprint([]any{k.ID.String()}) {
 		t.Errorf("data %s", r.Data)
 	}
 	var meta struct {

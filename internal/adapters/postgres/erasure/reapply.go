@@ -16,8 +16,10 @@ import (
 // destroyed, and the event that recorded it.
 type Erased struct {
 	CustomerID uuid.UUID
-	At         time.Time
-	EventID    uuid.UUID
+	// DataKeys are the keys the erasure destroyed.
+	DataKeys []uuid.UUID
+	At       time.Time
+	EventID  uuid.UUID
 }
 
 // Recorded returns every erasure recorded in this database's customer
@@ -41,7 +43,8 @@ func (s *Store) Recorded(ctx context.Context) (_ []Erased, err error) {
 		if err != nil {
 			return fmt.Errorf("event %s: %w", r.EventID, err)
 		}
-		r.CustomerID = e.(customer.PersonalDataErased).CustomerID
+		erased := e.(customer.PersonalDataErased)
+		r.CustomerID, r.DataKeys = erased.CustomerID, erased.DataKeys
 		all = append(all, r)
 		return nil
 	})
@@ -51,12 +54,6 @@ func (s *Store) Recorded(ctx context.Context) (_ []Erased, err error) {
 	return all, nil
 }
 
-// madeMargin is how much later than an erasure's time a key it destroyed
-// may say it was made: a key's time is its own transaction's start, and
-// one made while the erasure's transaction began was destroyed by it all
-// the same.
-const madeMargin = time.Second
-
 // ReapplyReport is what Reapply did.
 type ReapplyReport struct {
 	// Erasures counts the erasures applied again; Destroyed those that
@@ -65,12 +62,13 @@ type ReapplyReport struct {
 }
 
 // Reapply applies the erasures again, as after a restore of a backup
-// taken before some of them: it destroys each customer's live keys made
-// by the erasure's time, and records the erasure anew where it destroyed
+// taken before some of them: it destroys the keys each destroyed that the
+// restore brought back, and records the erasure anew where it destroyed
 // any, with meta (whose causation id names the erasure's event). A key
-// made after an erasure is the customer's new personal data and is left
-// alone; an erasure that finds nothing to destroy records nothing, so
-// Reapply may run any number of times.
+// the erasure did not destroy (made for the customer's later personal
+// data, or by a command racing it) is left alone; an erasure that finds
+// nothing to destroy records nothing, so Reapply may run any number of
+// times.
 func (s *Store) Reapply(ctx context.Context, erasures []Erased, meta app.Metadata) (ReapplyReport, error) {
 	var rep ReapplyReport
 	for _, e := range erasures {
@@ -83,7 +81,7 @@ func (s *Store) Reapply(ctx context.Context, erasures []Erased, meta app.Metadat
 			m.CausationID = e.EventID.String()
 		}
 		recorded, err := s.reapply(ctx, app.Erasure{EventID: id, Event: customer.PersonalDataErased{CustomerID: e.CustomerID}, Metadata: m},
-			e.At.Add(madeMargin))
+			e.DataKeys)
 		if err != nil {
 			return rep, err
 		}

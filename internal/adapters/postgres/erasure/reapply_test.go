@@ -99,3 +99,31 @@ func (f *fixture) restore(t *testing.T, rows []keyRow) {
 		}
 	}
 }
+
+func TestReapplyKeepsAKeyMadeTheMomentAfterTheErasure(t *testing.T) {
+	t.Parallel()
+	// Given a customer erased, who gave personal data again at once
+	f := newFixture(t)
+	c := uuid.New()
+	old := f.key(t, c)
+	f.erase(t, c)
+	fresh := f.key(t, c)
+
+	// When the erasures on record are applied again, with nothing restored
+	recorded, err := f.store.Recorded(t.Context())
+	if err != nil || len(recorded) != 1 || len(recorded[0].DataKeys) != 1 || recorded[0].DataKeys[0] != old.ID {
+		t.Fatalf("recorded erasures %+v, %v", recorded, err)
+	}
+	rep, err := f.store.Reapply(t.Context(), recorded, app.Metadata{Principal: app.Principal{Subject: "orderapi personal-data reapply"}})
+
+	// Then nothing is destroyed or recorded, and the new data still opens
+	if err != nil || rep != (erasure.ReapplyReport{Erasures: 1}) {
+		t.Errorf("report %+v, %v", rep, err)
+	}
+	if !f.opens(t, fresh) {
+		t.Error("the key made after the erasure was destroyed")
+	}
+	if recs := f.records(t, c); len(recs) != 1 {
+		t.Errorf("%d records, want 1", len(recs))
+	}
+}

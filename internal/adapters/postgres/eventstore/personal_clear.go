@@ -110,6 +110,10 @@ func (s *Store) sealClear(ctx context.Context, db Execer, streams []uuid.UUID, a
 	return after, len(found), sealed, nil
 }
 
+// erasedFingerprint replaces the fingerprint of a claim of an erased
+// customer's order: no request's SHA-256 is all zeros.
+var erasedFingerprint [32]byte
+
 // Execer is a transaction, as PrepareErasure needs it.
 type Execer interface {
 	postgres.Querier
@@ -121,7 +125,10 @@ type Execer interface {
 // same transaction forgets it all: it seals the customer's events stored
 // in clear, clears the personal columns of the customer's read model rows
 // (rows written before sealing hold them in clear; the others would read
-// as erased anyway) and deletes the snapshots of the customer's orders.
+// as erased anyway), deletes the snapshots of the customer's orders, and
+// forgets the fingerprints of the requests that claimed idempotency keys
+// on them (a digest of a body holding personal data would confirm a guess
+// of it: a replay of such a key is refused as a different request).
 func (s *Store) PrepareErasure(ctx context.Context, tx Execer, customerID uuid.UUID) error {
 	if s.keys == nil {
 		return errNoKeyring
@@ -147,6 +154,10 @@ func (s *Store) PrepareErasure(ctx context.Context, tx Execer, customerID uuid.U
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM stream_snapshots WHERE stream_id = ANY ($1)`, postgres.UUIDs(orders)); err != nil {
 		return fmt.Errorf("delete the snapshots of customer %s: %w", customerID, err)
+	}
+	if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET fingerprint = $2 WHERE order_id = ANY ($1)`,
+		postgres.UUIDs(orders), erasedFingerprint[:]); err != nil {
+		return fmt.Errorf("forget the request fingerprints of customer %s: %w", customerID, err)
 	}
 	return nil
 }

@@ -1,6 +1,7 @@
 package eventstore_test
 
 import (
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
@@ -106,6 +107,12 @@ func TestPreparingAnErasureLeavesNoCopyInClear(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := placed(t, clear, bystander)
+	// and a command of the customer's that claimed an idempotency key
+	draft := do(t, clear, create(t, clear, uuid.New(), customer, t0), t0, addItem("Tea", "4.50", 1))
+	claim := commitOf(t, draft, t0, mustDecide(t, draft, placeAt(secretAddress))...)
+	claim.Idempotency = app.Idempotency{Key: "k-1", Fingerprint: sha256.Sum256([]byte("POST place Zebulon")), Principal: "p"}
+	claim.IdempotencyTTL = time.Hour
+	mustAppend(t, clear, claim)
 	s, keys := sealedStore(t, pool, eventstore.Config{SnapshotEvery: 2})
 
 	// When the customer is erased, prepared first in the same transaction
@@ -144,6 +151,11 @@ func TestPreparingAnErasureLeavesNoCopyInClear(t *testing.T) {
 	events, err := s.OrderEvents(t.Context(), app.EventQuery{OrderID: o.ID})
 	if err != nil || !events[2].Erased || !events[4].Erased {
 		t.Errorf("history: %+v, %v", events, err)
+	}
+	// And no claim of its orders keeps the digest of a request
+	var fingerprints int
+	if err := pool.QueryRow(t.Context(), `SELECT count(*) FROM idempotency_keys WHERE order_id = $1 AND fingerprint <> $2`, draft.ID, make([]byte, 32)).Scan(&fingerprints); err != nil || fingerprints != 0 {
+		t.Errorf("%d claims keep a request's digest, %v", fingerprints, err)
 	}
 	// And the other customer's order, still in clear, reads as written
 	if got, err := s.GetOrder(t.Context(), other.ID); err != nil || got.Erased || got.ShippingAddress == nil || *got.ShippingAddress != secretAddress {
