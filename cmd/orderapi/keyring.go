@@ -83,12 +83,24 @@ func openKeyring(ctx context.Context, cfg config, pool *pgxpool.Pool, log zerolo
 	return newKeyring(pool, masters), nil
 }
 
-// checkMasterKeys refuses a configuration that lacks a master key some
-// live data key is wrapped by: the personal data that key seals could be
-// neither read nor written. It names each missing key and how many data
-// keys it wraps.
+// checkMasterKeys refuses a configuration that lacks the master key the
+// database is bound to (the first replica's; see datakeys.BindMaster), or
+// one some live data key is wrapped by: the personal data that key seals
+// could be neither read nor written, and two replicas with different
+// master keys would each fail the other's customers. It names each
+// missing key and how many data keys it wraps.
 func checkMasterKeys(ctx context.Context, pool *pgxpool.Pool, masters *personaldata.MasterKeys) error {
-	wrapped, err := datakeys.New(pool).WrappedBy(ctx)
+	keys := datakeys.New(pool)
+	bound, err := keys.BindMaster(ctx, masters.Current().ID())
+	if err != nil {
+		return err
+	}
+	if _, ok := masters.ByID(bound); bound != "" && !ok {
+		return fmt.Errorf("the database is bound to master key %s, and ORDERAPI_MASTER_KEY_FILE names key %s: "+
+			"give every replica the same master key file (a rotation keeps the old one in ORDERAPI_MASTER_KEY_PREVIOUS_FILES "+
+			"until orderapi keys rewrap has finished)", bound, masters.Current().ID())
+	}
+	wrapped, err := keys.WrappedBy(ctx)
 	if err != nil {
 		return err
 	}

@@ -151,3 +151,23 @@ func fileMasterKey(t *testing.T, hex string) *personaldata.FileMasterKey {
 	}
 	return k
 }
+
+// TestASecondMasterKeyIsRefusedBeforeAnyDataKeyExists: replicas given
+// different master keys would each fail the other's customers; the
+// database is bound to the first, even while it holds no data key.
+func TestASecondMasterKeyIsRefusedBeforeAnyDataKeyExists(t *testing.T) {
+	t.Parallel()
+	// Given a database a replica has started on, with no data key yet
+	url := pgtest.NewURL(t)
+	startServerWith(t, url, withMasterKey(t, nil), io.Discard)
+
+	// When a command runs on it with another master key
+	other := withMasterKey(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn",
+		"ORDERAPI_MASTER_KEY_FILE": masterKeyFile(t, strings.Repeat("ab", 32))})
+	err := run(context.Background(), []string{"orderapi", "check"}, env(other), io.Discard)
+
+	// Then it refuses, naming the key the database is bound to
+	if err == nil || !strings.Contains(err.Error(), "the database is bound to master key") {
+		t.Errorf("check with another master key: %v", err)
+	}
+}

@@ -43,6 +43,9 @@ func runKeys(ctx context.Context, cfg config, log zerolog.Logger, args []string,
 		fmt.Fprintf(stdout, "master key %s still wraps %d data keys: run keys rewrap again once every replica has the new key\n", id, wrapped[id])
 	}
 	if len(wrapped) == 0 {
+		if err := keys.Rebind(ctx, keyring.CurrentMasterKeyID()); err != nil {
+			return err
+		}
 		fmt.Fprintln(stdout, "no data key is wrapped by another master key: ORDERAPI_MASTER_KEY_PREVIOUS_FILES may be emptied")
 	}
 	return nil

@@ -24,6 +24,10 @@ func CheckPrivate(path string, open fs.FileMode, what, risk, fix string) error {
 		return fmt.Errorf("%s: permissions %04o for %s are too open: %s; run `%s %s`",
 			what, perm, path, risk, fix, path)
 	}
+	if uid, foreign := foreignOwner(fi); foreign {
+		return fmt.Errorf("%s: %s belongs to user %d, not to the user running orderapi (%d) or root: that user could read or replace it",
+			what, path, uid, os.Getuid())
+	}
 	return nil
 }
 

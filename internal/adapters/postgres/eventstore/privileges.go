@@ -15,12 +15,13 @@ var tablePrivileges = []struct {
 	table string
 	privs []string
 }{
-	{"events", []string{"SELECT", "INSERT"}},
+	{"events", []string{"SELECT", "INSERT", "UPDATE"}},
 	{"order_details", []string{"SELECT", "INSERT", "UPDATE"}},
 	{"customer_orders", []string{"SELECT", "INSERT", "UPDATE"}},
-	{"idempotency_keys", []string{"SELECT", "INSERT", "DELETE"}},
+	{"idempotency_keys", []string{"SELECT", "INSERT", "UPDATE", "DELETE"}},
 	{"stream_snapshots", []string{"SELECT", "INSERT", "DELETE"}},
-	{"service_secrets", []string{"SELECT", "INSERT"}},
+	{"service_secrets", []string{"SELECT", "INSERT", "UPDATE"}},
+	{"customer_data_keys", []string{"SELECT", "INSERT", "UPDATE"}},
 	{"analytics_orders", []string{"SELECT", "INSERT", "UPDATE"}},
 	{"analytics_daily", []string{"SELECT", "INSERT", "UPDATE"}},
 	{"projection_checkpoints", []string{"SELECT", "UPDATE"}},
