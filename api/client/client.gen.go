@@ -2429,6 +2429,13 @@ type ErasePersonalDataParams struct {
 
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
+
+	// IdempotencyKey Not needed: repeating the request is safe by itself. One sent
+	// is checked as on every command (anything but 1 to 255 visible
+	// ASCII characters is 400 `invalid_header`), then ignored: the
+	// answer is never a replay, and the same key may erase another
+	// customer.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // GetEventFeedParams defines parameters for GetEventFeed.
@@ -3908,6 +3915,12 @@ type ClientInterface interface {
 	// next erasure destroys and records. Messages already published to
 	// the broker keep what they carried until its retention ends them.
 	//
+	// The request is checked as every command is: an `Idempotency-Key`,
+	// which it needs none of, must still be well-formed (400
+	// `invalid_header`), and is then ignored; it takes no body, and
+	// ignores one within the limit of every body (413
+	// `request_too_large` over it).
+	//
 	// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
 	ErasePersonalData(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4148,6 +4161,9 @@ type ClientInterface interface {
 	// none). Like adding one, it is refused with 409
 	// `order_history_full` once the order has 19,997 events, and so is
 	// removing the order's last item from 19,996 events on.
+	//
+	// It takes no body: one within the limit of every body is ignored,
+	// and one over it is 413 `request_too_large`.
 	//
 	// Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 	RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4779,6 +4795,12 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // next erasure destroys and records. Messages already published to
 // the broker keep what they carried until its retention ends them.
 //
+// The request is checked as every command is: an `Idempotency-Key`,
+// which it needs none of, must still be well-formed (400
+// `invalid_header`), and is then ignored; it takes no body, and
+// ignores one within the limit of every body (413
+// `request_too_large` over it).
+//
 // Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
 func (c *Client) ErasePersonalData(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
 	req, err := NewErasePersonalDataRequest(c.Server, customerId, params)
@@ -5169,6 +5191,9 @@ func (c *Client) AddItem(ctx context.Context, orderId OrderId, params *AddItemPa
 // none). Like adding one, it is refused with 409
 // `order_history_full` once the order has 19,997 events, and so is
 // removing the order's last item from 19,996 events on.
+//
+// It takes no body: one within the limit of every body is ignored,
+// and one over it is 413 `request_too_large`.
 //
 // Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 func (c *Client) RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6456,6 +6481,17 @@ func NewErasePersonalDataRequest(server string, customerId CustomerId, params *E
 			}
 
 			req.Header.Set("X-Correlation-Id", headerParam1)
+		}
+
+		if params.IdempotencyKey != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 	}
@@ -8248,6 +8284,12 @@ type ClientWithResponsesInterface interface {
 	// next erasure destroys and records. Messages already published to
 	// the broker keep what they carried until its retention ends them.
 	//
+	// The request is checked as every command is: an `Idempotency-Key`,
+	// which it needs none of, must still be well-formed (400
+	// `invalid_header`), and is then ignored; it takes no body, and
+	// ignores one within the limit of every body (413
+	// `request_too_large` over it).
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
@@ -8502,6 +8544,9 @@ type ClientWithResponsesInterface interface {
 	// none). Like adding one, it is refused with 409
 	// `order_history_full` once the order has 19,997 events, and so is
 	// removing the order's last item from 19,996 events on.
+	//
+	// It takes no body: one within the limit of every body is ignored,
+	// and one over it is 413 `request_too_large`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10556,6 +10601,11 @@ type ErasePersonalDataResponse403Headers struct {
 	XRequestId      string
 }
 
+// ErasePersonalDataResponse413Headers the declared response headers of an HTTP 413 response for ErasePersonalData
+type ErasePersonalDataResponse413Headers struct {
+	XRequestId string
+}
+
 // ErasePersonalDataResponse422Headers the declared response headers of an HTTP 422 response for ErasePersonalData
 type ErasePersonalDataResponse422Headers struct {
 	XRequestId string
@@ -10589,6 +10639,8 @@ type ErasePersonalDataResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *RequestTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10605,6 +10657,8 @@ type ErasePersonalDataResponse struct {
 	Headers401 *ErasePersonalDataResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ErasePersonalDataResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ErasePersonalDataResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *ErasePersonalDataResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -10628,6 +10682,11 @@ func (r ErasePersonalDataResponse) GetApplicationproblemJSON401() *Unauthorized 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r ErasePersonalDataResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON413() *RequestTooLarge {
+	return r.ApplicationproblemJSON413
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -12659,6 +12718,11 @@ type RemoveItemResponse412Headers struct {
 	XRequestId string
 }
 
+// RemoveItemResponse413Headers the declared response headers of an HTTP 413 response for RemoveItem
+type RemoveItemResponse413Headers struct {
+	XRequestId string
+}
+
 // RemoveItemResponse422Headers the declared response headers of an HTTP 422 response for RemoveItem
 type RemoveItemResponse422Headers struct {
 	XRequestId string
@@ -12700,6 +12764,8 @@ type RemoveItemResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
 	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *RequestTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -12722,6 +12788,8 @@ type RemoveItemResponse struct {
 	Headers409 *RemoveItemResponse409Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
 	Headers412 *RemoveItemResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RemoveItemResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *RemoveItemResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12765,6 +12833,11 @@ func (r RemoveItemResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
 func (r RemoveItemResponse) GetApplicationproblemJSON412() *PreconditionFailed {
 	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RemoveItemResponse) GetApplicationproblemJSON413() *RequestTooLarge {
+	return r.ApplicationproblemJSON413
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -14071,6 +14144,12 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // next erasure destroys and records. Messages already published to
 // the broker keep what they carried until its retention ends them.
 //
+// The request is checked as every command is: an `Idempotency-Key`,
+// which it needs none of, must still be well-formed (400
+// `invalid_header`), and is then ignored; it takes no body, and
+// ignores one within the limit of every body (413
+// `request_too_large` over it).
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
@@ -14415,6 +14494,9 @@ func (c *ClientWithResponses) AddItemWithResponse(ctx context.Context, orderId O
 // none). Like adding one, it is refused with 409
 // `order_history_full` once the order has 19,997 events, and so is
 // removing the order's last item from 19,996 events on.
+//
+// It takes no body: one within the limit of every body is ignored,
+// and one over it is 413 `request_too_large`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -17018,6 +17100,13 @@ func ParseErasePersonalDataResponse(rsp *http.Response) (*ErasePersonalDataRespo
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest RequestTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17103,6 +17192,16 @@ func ParseErasePersonalDataResponse(rsp *http.Response) (*ErasePersonalDataRespo
 			headers.XRequestId = value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ErasePersonalDataResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers ErasePersonalDataResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -20049,6 +20148,13 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 		}
 		response.ApplicationproblemJSON412 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest RequestTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20185,6 +20291,16 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers RemoveItemResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers RemoveItemResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
