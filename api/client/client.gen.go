@@ -1361,8 +1361,10 @@ type Order struct {
 	// Erased Present, and true, only when the customer's personal data was
 	// erased (`DELETE /v1/customers/{customer_id}/personal-data`) after
 	// some of it was recorded in this order: `shipping_address`,
-	// `signature` and `cancel_reason` are then `null`. Everything else
-	// is as before.
+	// `signature` and `cancel_reason` recorded before the erasure are
+	// then `null` (one recorded after it, under the customer's new
+	// key, shows until the next erasure). Everything else is as
+	// before. The document's `ETag` says so too (`"7-e"`).
 	Erased *OrderErased `json:"erased,omitempty"`
 
 	// Id Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1405,8 +1407,10 @@ type Order struct {
 // OrderErased Present, and true, only when the customer's personal data was
 // erased (`DELETE /v1/customers/{customer_id}/personal-data`) after
 // some of it was recorded in this order: `shipping_address`,
-// `signature` and `cancel_reason` are then `null`. Everything else
-// is as before.
+// `signature` and `cancel_reason` recorded before the erasure are
+// then `null` (one recorded after it, under the customer's new
+// key, shows until the next erasure). Everything else is as
+// before. The document's `ETag` says so too (`"7-e"`).
 type OrderErased bool
 
 // OrderCancelledData Schema version 2. `cancelled_by` is the subject of the token that
@@ -2564,7 +2568,7 @@ type GetOrderParams struct {
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 
-	// IfNoneMatch ETags of versions the client holds, or `*`; a match is 304.
+	// IfNoneMatch ETags of documents the client holds, or `*`; a match is 304.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -2595,7 +2599,7 @@ type HeadOrderParams struct {
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 
-	// IfNoneMatch ETags of versions the client holds, or `*`; a match is 304.
+	// IfNoneMatch ETags of documents the client holds, or `*`; a match is 304.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -2623,8 +2627,10 @@ type CancelOrderParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2652,8 +2658,10 @@ type DeliverOrderParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2727,8 +2735,10 @@ type AddItemParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2756,8 +2766,10 @@ type RemoveItemParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2785,8 +2797,10 @@ type PlaceOrderParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2814,8 +2828,10 @@ type ShipOrderParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3895,7 +3911,11 @@ type ClientInterface interface {
 	// history, `version`/`as_of`, lists, the feed and the messages
 	// published to the broker afterwards. Everything else (statuses,
 	// items, totals, times, analytics) stays as it was, and commands on
-	// the customer's orders still work where the rules allow.
+	// the customer's orders still work where the rules allow. Each order
+	// document that changes gets another `ETag` (`"7"` becomes `"7-e"`),
+	// so a copy a client kept is no longer current; a version that
+	// showed personal data was only ever cached to be revalidated (see
+	// `GET /v1/orders/{order_id}`).
 	//
 	// The erasure is recorded, in the same transaction, as a
 	// `CustomerPersonalDataErased` event in a stream of the customer's
@@ -4027,8 +4047,10 @@ type ClientInterface interface {
 	// GetOrder Get an order, now or as it was
 	//
 	// Reads the order document. Send the last ETag in `If-None-Match` to
-	// get 304 without a body while the order is unchanged (weak
-	// comparison; `*` and lists allowed).
+	// get 304 without a body while the document is unchanged (weak
+	// comparison; `*` and lists allowed). An erasure of the customer's
+	// personal data changes the document, and its ETag (`"7"` becomes
+	// `"7-e"`), so a copy from before it gets the erased document.
 	//
 	// **Time travel.** With `version` the answer is the order as it was
 	// right after its N-th event; with `as_of`, as it showed at that time,
@@ -4042,19 +4064,26 @@ type ClientInterface interface {
 	// all occurred at or before `as_of`: always a state that followed an
 	// event. Either is rebuilt from the
 	// events, never read from the current document: the same document,
-	// `allowed_actions` as of then, `ETag` the version answered (so
+	// `allowed_actions` as of then, `ETag` the document answered (so
 	// `If-None-Match` works as above). The two parameters exclude each
 	// other: both at once is 422 naming both. An order that did not
 	// exist yet is 404 `order_not_found`; a version the order has not
 	// reached is 422 (`version`, `out_of_range`, saying how many versions
 	// it has).
 	//
-	// The state after a version never changes, so that answer carries
-	// `Cache-Control: private, max-age=31536000, immutable` (private: a
-	// shared cache must not hand one caller's order to another). An
-	// `as_of` answer may still change for a time close to now, since an
-	// event occurs a little before it is committed: like the current
-	// order it carries `Cache-Control: no-store`.
+	// The state after a version never changes, but for what the
+	// customer's erasure takes out of it. So a `version` answer that
+	// shows no personal data (`shipping_address`, `signature` and
+	// `cancel_reason` all `null`: not placed yet, or erased) carries
+	// `Cache-Control: private, max-age=31536000, immutable`, and one that
+	// shows some `Cache-Control: private, no-cache`: a cache may keep it
+	// but must revalidate it (`If-None-Match`) before each use, and gets
+	// the erased document, under its new ETag, once the customer is
+	// erased. Both are private (a shared cache must not hand one
+	// caller's order to another), with `Vary: Authorization`. An `as_of`
+	// answer may still change for a time close to now, since an event
+	// occurs a little before it is committed: like the current order it
+	// carries `Cache-Control: no-store`.
 	//
 	// Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 	GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4775,7 +4804,11 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // history, `version`/`as_of`, lists, the feed and the messages
 // published to the broker afterwards. Everything else (statuses,
 // items, totals, times, analytics) stays as it was, and commands on
-// the customer's orders still work where the rules allow.
+// the customer's orders still work where the rules allow. Each order
+// document that changes gets another `ETag` (`"7"` becomes `"7-e"`),
+// so a copy a client kept is no longer current; a version that
+// showed personal data was only ever cached to be revalidated (see
+// `GET /v1/orders/{order_id}`).
 //
 // The erasure is recorded, in the same transaction, as a
 // `CustomerPersonalDataErased` event in a stream of the customer's
@@ -4957,8 +4990,10 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 // GetOrder Get an order, now or as it was
 //
 // Reads the order document. Send the last ETag in `If-None-Match` to
-// get 304 without a body while the order is unchanged (weak
-// comparison; `*` and lists allowed).
+// get 304 without a body while the document is unchanged (weak
+// comparison; `*` and lists allowed). An erasure of the customer's
+// personal data changes the document, and its ETag (`"7"` becomes
+// `"7-e"`), so a copy from before it gets the erased document.
 //
 // **Time travel.** With `version` the answer is the order as it was
 // right after its N-th event; with `as_of`, as it showed at that time,
@@ -4972,19 +5007,26 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 // all occurred at or before `as_of`: always a state that followed an
 // event. Either is rebuilt from the
 // events, never read from the current document: the same document,
-// `allowed_actions` as of then, `ETag` the version answered (so
+// `allowed_actions` as of then, `ETag` the document answered (so
 // `If-None-Match` works as above). The two parameters exclude each
 // other: both at once is 422 naming both. An order that did not
 // exist yet is 404 `order_not_found`; a version the order has not
 // reached is 422 (`version`, `out_of_range`, saying how many versions
 // it has).
 //
-// The state after a version never changes, so that answer carries
-// `Cache-Control: private, max-age=31536000, immutable` (private: a
-// shared cache must not hand one caller's order to another). An
-// `as_of` answer may still change for a time close to now, since an
-// event occurs a little before it is committed: like the current
-// order it carries `Cache-Control: no-store`.
+// The state after a version never changes, but for what the
+// customer's erasure takes out of it. So a `version` answer that
+// shows no personal data (`shipping_address`, `signature` and
+// `cancel_reason` all `null`: not placed yet, or erased) carries
+// `Cache-Control: private, max-age=31536000, immutable`, and one that
+// shows some `Cache-Control: private, no-cache`: a cache may keep it
+// but must revalidate it (`If-None-Match`) before each use, and gets
+// the erased document, under its new ETag, once the customer is
+// erased. Both are private (a shared cache must not hand one
+// caller's order to another), with `Vary: Authorization`. An `as_of`
+// answer may still change for a time close to now, since an event
+// occurs a little before it is committed: like the current order it
+// carries `Cache-Control: no-store`.
 //
 // Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 func (c *Client) GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8264,7 +8306,11 @@ type ClientWithResponsesInterface interface {
 	// history, `version`/`as_of`, lists, the feed and the messages
 	// published to the broker afterwards. Everything else (statuses,
 	// items, totals, times, analytics) stays as it was, and commands on
-	// the customer's orders still work where the rules allow.
+	// the customer's orders still work where the rules allow. Each order
+	// document that changes gets another `ETag` (`"7"` becomes `"7-e"`),
+	// so a copy a client kept is no longer current; a version that
+	// showed personal data was only ever cached to be revalidated (see
+	// `GET /v1/orders/{order_id}`).
 	//
 	// The erasure is recorded, in the same transaction, as a
 	// `CustomerPersonalDataErased` event in a stream of the customer's
@@ -8402,8 +8448,10 @@ type ClientWithResponsesInterface interface {
 	// GetOrderWithResponse Get an order, now or as it was
 	//
 	// Reads the order document. Send the last ETag in `If-None-Match` to
-	// get 304 without a body while the order is unchanged (weak
-	// comparison; `*` and lists allowed).
+	// get 304 without a body while the document is unchanged (weak
+	// comparison; `*` and lists allowed). An erasure of the customer's
+	// personal data changes the document, and its ETag (`"7"` becomes
+	// `"7-e"`), so a copy from before it gets the erased document.
 	//
 	// **Time travel.** With `version` the answer is the order as it was
 	// right after its N-th event; with `as_of`, as it showed at that time,
@@ -8417,19 +8465,26 @@ type ClientWithResponsesInterface interface {
 	// all occurred at or before `as_of`: always a state that followed an
 	// event. Either is rebuilt from the
 	// events, never read from the current document: the same document,
-	// `allowed_actions` as of then, `ETag` the version answered (so
+	// `allowed_actions` as of then, `ETag` the document answered (so
 	// `If-None-Match` works as above). The two parameters exclude each
 	// other: both at once is 422 naming both. An order that did not
 	// exist yet is 404 `order_not_found`; a version the order has not
 	// reached is 422 (`version`, `out_of_range`, saying how many versions
 	// it has).
 	//
-	// The state after a version never changes, so that answer carries
-	// `Cache-Control: private, max-age=31536000, immutable` (private: a
-	// shared cache must not hand one caller's order to another). An
-	// `as_of` answer may still change for a time close to now, since an
-	// event occurs a little before it is committed: like the current
-	// order it carries `Cache-Control: no-store`.
+	// The state after a version never changes, but for what the
+	// customer's erasure takes out of it. So a `version` answer that
+	// shows no personal data (`shipping_address`, `signature` and
+	// `cancel_reason` all `null`: not placed yet, or erased) carries
+	// `Cache-Control: private, max-age=31536000, immutable`, and one that
+	// shows some `Cache-Control: private, no-cache`: a cache may keep it
+	// but must revalidate it (`If-None-Match`) before each use, and gets
+	// the erased document, under its new ETag, once the customer is
+	// erased. Both are private (a shared cache must not hand one
+	// caller's order to another), with `Vary: Authorization`. An `as_of`
+	// answer may still change for a time close to now, since an event
+	// occurs a little before it is committed: like the current order it
+	// carries `Cache-Control: no-store`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -14124,7 +14179,11 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // history, `version`/`as_of`, lists, the feed and the messages
 // published to the broker afterwards. Everything else (statuses,
 // items, totals, times, analytics) stays as it was, and commands on
-// the customer's orders still work where the rules allow.
+// the customer's orders still work where the rules allow. Each order
+// document that changes gets another `ETag` (`"7"` becomes `"7-e"`),
+// so a copy a client kept is no longer current; a version that
+// showed personal data was only ever cached to be revalidated (see
+// `GET /v1/orders/{order_id}`).
 //
 // The erasure is recorded, in the same transaction, as a
 // `CustomerPersonalDataErased` event in a stream of the customer's
@@ -14292,8 +14351,10 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 // GetOrderWithResponse Get an order, now or as it was
 //
 // Reads the order document. Send the last ETag in `If-None-Match` to
-// get 304 without a body while the order is unchanged (weak
-// comparison; `*` and lists allowed).
+// get 304 without a body while the document is unchanged (weak
+// comparison; `*` and lists allowed). An erasure of the customer's
+// personal data changes the document, and its ETag (`"7"` becomes
+// `"7-e"`), so a copy from before it gets the erased document.
 //
 // **Time travel.** With `version` the answer is the order as it was
 // right after its N-th event; with `as_of`, as it showed at that time,
@@ -14307,19 +14368,26 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 // all occurred at or before `as_of`: always a state that followed an
 // event. Either is rebuilt from the
 // events, never read from the current document: the same document,
-// `allowed_actions` as of then, `ETag` the version answered (so
+// `allowed_actions` as of then, `ETag` the document answered (so
 // `If-None-Match` works as above). The two parameters exclude each
 // other: both at once is 422 naming both. An order that did not
 // exist yet is 404 `order_not_found`; a version the order has not
 // reached is 422 (`version`, `out_of_range`, saying how many versions
 // it has).
 //
-// The state after a version never changes, so that answer carries
-// `Cache-Control: private, max-age=31536000, immutable` (private: a
-// shared cache must not hand one caller's order to another). An
-// `as_of` answer may still change for a time close to now, since an
-// event occurs a little before it is committed: like the current
-// order it carries `Cache-Control: no-store`.
+// The state after a version never changes, but for what the
+// customer's erasure takes out of it. So a `version` answer that
+// shows no personal data (`shipping_address`, `signature` and
+// `cancel_reason` all `null`: not placed yet, or erased) carries
+// `Cache-Control: private, max-age=31536000, immutable`, and one that
+// shows some `Cache-Control: private, no-cache`: a cache may keep it
+// but must revalidate it (`If-None-Match`) before each use, and gets
+// the erased document, under its new ETag, once the customer is
+// erased. Both are private (a shared cache must not hand one
+// caller's order to another), with `Vary: Authorization`. An `as_of`
+// answer may still change for a time close to now, since an event
+// occurs a little before it is committed: like the current order it
+// carries `Cache-Control: no-store`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
