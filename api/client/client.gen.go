@@ -1374,8 +1374,10 @@ type Order struct {
 	// Erased Present, and true, only when the customer's personal data was
 	// erased (`DELETE /v1/customers/{customer_id}/personal-data`) after
 	// some of it was recorded in this order: `shipping_address`,
-	// `signature` and `cancel_reason` are then `null`. Everything else
-	// is as before.
+	// `signature` and `cancel_reason` recorded before the erasure are
+	// then `null` (one recorded after it, under the customer's new
+	// key, shows until the next erasure). Everything else is as
+	// before. The document's `ETag` says so too (`"7-e"`).
 	Erased *OrderErased `json:"erased,omitempty"`
 
 	// Id Example: 0190d6c8-6a4e-7b1c-9c53-2f1e5a8b9c0d
@@ -1418,8 +1420,10 @@ type Order struct {
 // OrderErased Present, and true, only when the customer's personal data was
 // erased (`DELETE /v1/customers/{customer_id}/personal-data`) after
 // some of it was recorded in this order: `shipping_address`,
-// `signature` and `cancel_reason` are then `null`. Everything else
-// is as before.
+// `signature` and `cancel_reason` recorded before the erasure are
+// then `null` (one recorded after it, under the customer's new
+// key, shows until the next erasure). Everything else is as
+// before. The document's `ETag` says so too (`"7-e"`).
 type OrderErased bool
 
 // OrderCancelledData Schema version 2. `cancelled_by` is the subject of the token that
@@ -2456,6 +2460,13 @@ type ErasePersonalDataParams struct {
 
 	// XCorrelationId Ties the command to a wider flow; recorded in the events' metadata. Defaults to the request id.
 	XCorrelationId *XCorrelationId `json:"X-Correlation-Id,omitempty"`
+
+	// IdempotencyKey Not needed: repeating the request is safe by itself. One sent
+	// is checked as on every command (anything but 1 to 255 visible
+	// ASCII characters is 400 `invalid_header`), then ignored: the
+	// answer is never a replay, and the same key may erase another
+	// customer.
+	IdempotencyKey *string `json:"Idempotency-Key,omitempty"`
 }
 
 // GetEventFeedParams defines parameters for GetEventFeed.
@@ -2584,7 +2595,7 @@ type GetOrderParams struct {
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 
-	// IfNoneMatch ETags of versions the client holds, or `*`; a match is 304.
+	// IfNoneMatch ETags of documents the client holds, or `*`; a match is 304.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -2615,7 +2626,7 @@ type HeadOrderParams struct {
 	// `A-Z a-z 0-9 . _ -`; otherwise replaced by a generated UUID.
 	XRequestId *XRequestId `json:"X-Request-Id,omitempty"`
 
-	// IfNoneMatch ETags of versions the client holds, or `*`; a match is 304.
+	// IfNoneMatch ETags of documents the client holds, or `*`; a match is 304.
 	IfNoneMatch *IfNoneMatch `json:"If-None-Match,omitempty"`
 }
 
@@ -2643,8 +2654,10 @@ type CancelOrderParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2672,8 +2685,10 @@ type DeliverOrderParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2747,8 +2762,10 @@ type AddItemParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2776,8 +2793,10 @@ type RemoveItemParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2805,8 +2824,10 @@ type PlaceOrderParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -2834,8 +2855,10 @@ type ShipOrderParams struct {
 
 	// IfMatch Apply the command only if the order is at this version: the ETag of
 	// a previous answer, like `"3"` (strong comparison, so no `W/`), or
-	// `*` for any version. A stale version is 412 `precondition_failed`;
-	// anything else than one such tag is 400 `invalid_header`.
+	// `*` for any version. Any ETag of a version names it, erased or not
+	// (`"3-e"` as `"3"`): an erasure leaves the order's state as it was.
+	// A stale version is 412 `precondition_failed`; anything else than
+	// one such tag is 400 `invalid_header`.
 	IfMatch *IfMatch `json:"If-Match,omitempty"`
 }
 
@@ -3915,7 +3938,11 @@ type ClientInterface interface {
 	// history, `version`/`as_of`, lists, the feed and the messages
 	// published to the broker afterwards. Everything else (statuses,
 	// items, totals, times, analytics) stays as it was, and commands on
-	// the customer's orders still work where the rules allow.
+	// the customer's orders still work where the rules allow. Each order
+	// document that changes gets another `ETag` (`"7"` becomes `"7-e"`),
+	// so a copy a client kept is no longer current; a version that
+	// showed personal data was only ever cached to be revalidated (see
+	// `GET /v1/orders/{order_id}`).
 	//
 	// The erasure is recorded, in the same transaction, as a
 	// `CustomerPersonalDataErased` event in a stream of the customer's
@@ -3934,6 +3961,12 @@ type ClientInterface interface {
 	// Personal data recorded after an erasure gets a new key, which the
 	// next erasure destroys and records. Messages already published to
 	// the broker keep what they carried until its retention ends them.
+	//
+	// The request is checked as every command is: an `Idempotency-Key`,
+	// which it needs none of, must still be well-formed (400
+	// `invalid_header`), and is then ignored; it takes no body, and
+	// ignores one within the limit of every body (413
+	// `request_too_large` over it).
 	//
 	// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
 	ErasePersonalData(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4041,8 +4074,10 @@ type ClientInterface interface {
 	// GetOrder Get an order, now or as it was
 	//
 	// Reads the order document. Send the last ETag in `If-None-Match` to
-	// get 304 without a body while the order is unchanged (weak
-	// comparison; `*` and lists allowed).
+	// get 304 without a body while the document is unchanged (weak
+	// comparison; `*` and lists allowed). An erasure of the customer's
+	// personal data changes the document, and its ETag (`"7"` becomes
+	// `"7-e"`), so a copy from before it gets the erased document.
 	//
 	// **Time travel.** With `version` the answer is the order as it was
 	// right after its N-th event; with `as_of`, as it showed at that time,
@@ -4056,19 +4091,26 @@ type ClientInterface interface {
 	// all occurred at or before `as_of`: always a state that followed an
 	// event. Either is rebuilt from the
 	// events, never read from the current document: the same document,
-	// `allowed_actions` as of then, `ETag` the version answered (so
+	// `allowed_actions` as of then, `ETag` the document answered (so
 	// `If-None-Match` works as above). The two parameters exclude each
 	// other: both at once is 422 naming both. An order that did not
 	// exist yet is 404 `order_not_found`; a version the order has not
 	// reached is 422 (`version`, `out_of_range`, saying how many versions
 	// it has).
 	//
-	// The state after a version never changes, so that answer carries
-	// `Cache-Control: private, max-age=31536000, immutable` (private: a
-	// shared cache must not hand one caller's order to another). An
-	// `as_of` answer may still change for a time close to now, since an
-	// event occurs a little before it is committed: like the current
-	// order it carries `Cache-Control: no-store`.
+	// The state after a version never changes, but for what the
+	// customer's erasure takes out of it. So a `version` answer that
+	// shows no personal data (`shipping_address`, `signature` and
+	// `cancel_reason` all `null`: not placed yet, or erased) carries
+	// `Cache-Control: private, max-age=31536000, immutable`, and one that
+	// shows some `Cache-Control: private, no-cache`: a cache may keep it
+	// but must revalidate it (`If-None-Match`) before each use, and gets
+	// the erased document, under its new ETag, once the customer is
+	// erased. Both are private (a shared cache must not hand one
+	// caller's order to another), with `Vary: Authorization`. An `as_of`
+	// answer may still change for a time close to now, since an event
+	// occurs a little before it is committed: like the current order it
+	// carries `Cache-Control: no-store`.
 	//
 	// Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 	GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4175,6 +4217,9 @@ type ClientInterface interface {
 	// none). Like adding one, it is refused with 409
 	// `order_history_full` once the order has 19,997 events, and so is
 	// removing the order's last item from 19,996 events on.
+	//
+	// It takes no body: one within the limit of every body is ignored,
+	// and one over it is 413 `request_too_large`.
 	//
 	// Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 	RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -4786,7 +4831,11 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // history, `version`/`as_of`, lists, the feed and the messages
 // published to the broker afterwards. Everything else (statuses,
 // items, totals, times, analytics) stays as it was, and commands on
-// the customer's orders still work where the rules allow.
+// the customer's orders still work where the rules allow. Each order
+// document that changes gets another `ETag` (`"7"` becomes `"7-e"`),
+// so a copy a client kept is no longer current; a version that
+// showed personal data was only ever cached to be revalidated (see
+// `GET /v1/orders/{order_id}`).
 //
 // The erasure is recorded, in the same transaction, as a
 // `CustomerPersonalDataErased` event in a stream of the customer's
@@ -4805,6 +4854,12 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // Personal data recorded after an erasure gets a new key, which the
 // next erasure destroys and records. Messages already published to
 // the broker keep what they carried until its retention ends them.
+//
+// The request is checked as every command is: an `Idempotency-Key`,
+// which it needs none of, must still be well-formed (400
+// `invalid_header`), and is then ignored; it takes no body, and
+// ignores one within the limit of every body (413
+// `request_too_large` over it).
 //
 // Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
 func (c *Client) ErasePersonalData(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -4962,8 +5017,10 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 // GetOrder Get an order, now or as it was
 //
 // Reads the order document. Send the last ETag in `If-None-Match` to
-// get 304 without a body while the order is unchanged (weak
-// comparison; `*` and lists allowed).
+// get 304 without a body while the document is unchanged (weak
+// comparison; `*` and lists allowed). An erasure of the customer's
+// personal data changes the document, and its ETag (`"7"` becomes
+// `"7-e"`), so a copy from before it gets the erased document.
 //
 // **Time travel.** With `version` the answer is the order as it was
 // right after its N-th event; with `as_of`, as it showed at that time,
@@ -4977,19 +5034,26 @@ func (c *Client) CreateOrder(ctx context.Context, params *CreateOrderParams, bod
 // all occurred at or before `as_of`: always a state that followed an
 // event. Either is rebuilt from the
 // events, never read from the current document: the same document,
-// `allowed_actions` as of then, `ETag` the version answered (so
+// `allowed_actions` as of then, `ETag` the document answered (so
 // `If-None-Match` works as above). The two parameters exclude each
 // other: both at once is 422 naming both. An order that did not
 // exist yet is 404 `order_not_found`; a version the order has not
 // reached is 422 (`version`, `out_of_range`, saying how many versions
 // it has).
 //
-// The state after a version never changes, so that answer carries
-// `Cache-Control: private, max-age=31536000, immutable` (private: a
-// shared cache must not hand one caller's order to another). An
-// `as_of` answer may still change for a time close to now, since an
-// event occurs a little before it is committed: like the current
-// order it carries `Cache-Control: no-store`.
+// The state after a version never changes, but for what the
+// customer's erasure takes out of it. So a `version` answer that
+// shows no personal data (`shipping_address`, `signature` and
+// `cancel_reason` all `null`: not placed yet, or erased) carries
+// `Cache-Control: private, max-age=31536000, immutable`, and one that
+// shows some `Cache-Control: private, no-cache`: a cache may keep it
+// but must revalidate it (`If-None-Match`) before each use, and gets
+// the erased document, under its new ETag, once the customer is
+// erased. Both are private (a shared cache must not hand one
+// caller's order to another), with `Vary: Authorization`. An `as_of`
+// answer may still change for a time close to now, since an event
+// occurs a little before it is committed: like the current order it
+// carries `Cache-Control: no-store`.
 //
 // Corresponds with GET /v1/orders/{order_id} (the `GetOrder` operationId).
 func (c *Client) GetOrder(ctx context.Context, orderId OrderId, params *GetOrderParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -5196,6 +5260,9 @@ func (c *Client) AddItem(ctx context.Context, orderId OrderId, params *AddItemPa
 // none). Like adding one, it is refused with 409
 // `order_history_full` once the order has 19,997 events, and so is
 // removing the order's last item from 19,996 events on.
+//
+// It takes no body: one within the limit of every body is ignored,
+// and one over it is 413 `request_too_large`.
 //
 // Corresponds with DELETE /v1/orders/{order_id}/items/{product_id} (the `RemoveItem` operationId).
 func (c *Client) RemoveItem(ctx context.Context, orderId OrderId, productId ProductId, params *RemoveItemParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -6483,6 +6550,17 @@ func NewErasePersonalDataRequest(server string, customerId CustomerId, params *E
 			}
 
 			req.Header.Set("X-Correlation-Id", headerParam1)
+		}
+
+		if params.IdempotencyKey != nil {
+			var headerParam2 string
+
+			headerParam2, err = runtime.StyleParamWithOptions("simple", false, "Idempotency-Key", *params.IdempotencyKey, runtime.StyleParamOptions{ParamLocation: runtime.ParamLocationHeader, Type: "string", Format: ""})
+			if err != nil {
+				return nil, err
+			}
+
+			req.Header.Set("Idempotency-Key", headerParam2)
 		}
 
 	}
@@ -8255,7 +8333,11 @@ type ClientWithResponsesInterface interface {
 	// history, `version`/`as_of`, lists, the feed and the messages
 	// published to the broker afterwards. Everything else (statuses,
 	// items, totals, times, analytics) stays as it was, and commands on
-	// the customer's orders still work where the rules allow.
+	// the customer's orders still work where the rules allow. Each order
+	// document that changes gets another `ETag` (`"7"` becomes `"7-e"`),
+	// so a copy a client kept is no longer current; a version that
+	// showed personal data was only ever cached to be revalidated (see
+	// `GET /v1/orders/{order_id}`).
 	//
 	// The erasure is recorded, in the same transaction, as a
 	// `CustomerPersonalDataErased` event in a stream of the customer's
@@ -8274,6 +8356,12 @@ type ClientWithResponsesInterface interface {
 	// Personal data recorded after an erasure gets a new key, which the
 	// next erasure destroys and records. Messages already published to
 	// the broker keep what they carried until its retention ends them.
+	//
+	// The request is checked as every command is: an `Idempotency-Key`,
+	// which it needs none of, must still be well-formed (400
+	// `invalid_header`), and is then ignored; it takes no body, and
+	// ignores one within the limit of every body (413
+	// `request_too_large` over it).
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8387,8 +8475,10 @@ type ClientWithResponsesInterface interface {
 	// GetOrderWithResponse Get an order, now or as it was
 	//
 	// Reads the order document. Send the last ETag in `If-None-Match` to
-	// get 304 without a body while the order is unchanged (weak
-	// comparison; `*` and lists allowed).
+	// get 304 without a body while the document is unchanged (weak
+	// comparison; `*` and lists allowed). An erasure of the customer's
+	// personal data changes the document, and its ETag (`"7"` becomes
+	// `"7-e"`), so a copy from before it gets the erased document.
 	//
 	// **Time travel.** With `version` the answer is the order as it was
 	// right after its N-th event; with `as_of`, as it showed at that time,
@@ -8402,19 +8492,26 @@ type ClientWithResponsesInterface interface {
 	// all occurred at or before `as_of`: always a state that followed an
 	// event. Either is rebuilt from the
 	// events, never read from the current document: the same document,
-	// `allowed_actions` as of then, `ETag` the version answered (so
+	// `allowed_actions` as of then, `ETag` the document answered (so
 	// `If-None-Match` works as above). The two parameters exclude each
 	// other: both at once is 422 naming both. An order that did not
 	// exist yet is 404 `order_not_found`; a version the order has not
 	// reached is 422 (`version`, `out_of_range`, saying how many versions
 	// it has).
 	//
-	// The state after a version never changes, so that answer carries
-	// `Cache-Control: private, max-age=31536000, immutable` (private: a
-	// shared cache must not hand one caller's order to another). An
-	// `as_of` answer may still change for a time close to now, since an
-	// event occurs a little before it is committed: like the current
-	// order it carries `Cache-Control: no-store`.
+	// The state after a version never changes, but for what the
+	// customer's erasure takes out of it. So a `version` answer that
+	// shows no personal data (`shipping_address`, `signature` and
+	// `cancel_reason` all `null`: not placed yet, or erased) carries
+	// `Cache-Control: private, max-age=31536000, immutable`, and one that
+	// shows some `Cache-Control: private, no-cache`: a cache may keep it
+	// but must revalidate it (`If-None-Match`) before each use, and gets
+	// the erased document, under its new ETag, once the customer is
+	// erased. Both are private (a shared cache must not hand one
+	// caller's order to another), with `Vary: Authorization`. An `as_of`
+	// answer may still change for a time close to now, since an event
+	// occurs a little before it is committed: like the current order it
+	// carries `Cache-Control: no-store`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -8529,6 +8626,9 @@ type ClientWithResponsesInterface interface {
 	// none). Like adding one, it is refused with 409
 	// `order_history_full` once the order has 19,997 events, and so is
 	// removing the order's last item from 19,996 events on.
+	//
+	// It takes no body: one within the limit of every body is ignored,
+	// and one over it is 413 `request_too_large`.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -10583,6 +10683,11 @@ type ErasePersonalDataResponse403Headers struct {
 	XRequestId      string
 }
 
+// ErasePersonalDataResponse413Headers the declared response headers of an HTTP 413 response for ErasePersonalData
+type ErasePersonalDataResponse413Headers struct {
+	XRequestId string
+}
+
 // ErasePersonalDataResponse422Headers the declared response headers of an HTTP 422 response for ErasePersonalData
 type ErasePersonalDataResponse422Headers struct {
 	XRequestId string
@@ -10616,6 +10721,8 @@ type ErasePersonalDataResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *RequestTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -10632,6 +10739,8 @@ type ErasePersonalDataResponse struct {
 	Headers401 *ErasePersonalDataResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ErasePersonalDataResponse403Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *ErasePersonalDataResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *ErasePersonalDataResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -10655,6 +10764,11 @@ func (r ErasePersonalDataResponse) GetApplicationproblemJSON401() *Unauthorized 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r ErasePersonalDataResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON413() *RequestTooLarge {
+	return r.ApplicationproblemJSON413
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -12686,6 +12800,11 @@ type RemoveItemResponse412Headers struct {
 	XRequestId string
 }
 
+// RemoveItemResponse413Headers the declared response headers of an HTTP 413 response for RemoveItem
+type RemoveItemResponse413Headers struct {
+	XRequestId string
+}
+
 // RemoveItemResponse422Headers the declared response headers of an HTTP 422 response for RemoveItem
 type RemoveItemResponse422Headers struct {
 	XRequestId string
@@ -12727,6 +12846,8 @@ type RemoveItemResponse struct {
 	ApplicationproblemJSON409 *Conflict
 	// ApplicationproblemJSON412 the response for an HTTP 412 `application/problem+json` response
 	ApplicationproblemJSON412 *PreconditionFailed
+	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
+	ApplicationproblemJSON413 *RequestTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
 	ApplicationproblemJSON422 *ValidationFailed
 	// ApplicationproblemJSON429 the response for an HTTP 429 `application/problem+json` response
@@ -12749,6 +12870,8 @@ type RemoveItemResponse struct {
 	Headers409 *RemoveItemResponse409Headers
 	// Headers412 the parsed response headers for an HTTP 412 response
 	Headers412 *RemoveItemResponse412Headers
+	// Headers413 the parsed response headers for an HTTP 413 response
+	Headers413 *RemoveItemResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
 	Headers422 *RemoveItemResponse422Headers
 	// Headers429 the parsed response headers for an HTTP 429 response
@@ -12792,6 +12915,11 @@ func (r RemoveItemResponse) GetApplicationproblemJSON409() *Conflict {
 // GetApplicationproblemJSON412 returns the response for an HTTP 412 `application/problem+json` response
 func (r RemoveItemResponse) GetApplicationproblemJSON412() *PreconditionFailed {
 	return r.ApplicationproblemJSON412
+}
+
+// GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
+func (r RemoveItemResponse) GetApplicationproblemJSON413() *RequestTooLarge {
+	return r.ApplicationproblemJSON413
 }
 
 // GetApplicationproblemJSON422 returns the response for an HTTP 422 `application/problem+json` response
@@ -14078,7 +14206,11 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // history, `version`/`as_of`, lists, the feed and the messages
 // published to the broker afterwards. Everything else (statuses,
 // items, totals, times, analytics) stays as it was, and commands on
-// the customer's orders still work where the rules allow.
+// the customer's orders still work where the rules allow. Each order
+// document that changes gets another `ETag` (`"7"` becomes `"7-e"`),
+// so a copy a client kept is no longer current; a version that
+// showed personal data was only ever cached to be revalidated (see
+// `GET /v1/orders/{order_id}`).
 //
 // The erasure is recorded, in the same transaction, as a
 // `CustomerPersonalDataErased` event in a stream of the customer's
@@ -14097,6 +14229,12 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // Personal data recorded after an erasure gets a new key, which the
 // next erasure destroys and records. Messages already published to
 // the broker keep what they carried until its retention ends them.
+//
+// The request is checked as every command is: an `Idempotency-Key`,
+// which it needs none of, must still be well-formed (400
+// `invalid_header`), and is then ignored; it takes no body, and
+// ignores one within the limit of every body (413
+// `request_too_large` over it).
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14240,8 +14378,10 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 // GetOrderWithResponse Get an order, now or as it was
 //
 // Reads the order document. Send the last ETag in `If-None-Match` to
-// get 304 without a body while the order is unchanged (weak
-// comparison; `*` and lists allowed).
+// get 304 without a body while the document is unchanged (weak
+// comparison; `*` and lists allowed). An erasure of the customer's
+// personal data changes the document, and its ETag (`"7"` becomes
+// `"7-e"`), so a copy from before it gets the erased document.
 //
 // **Time travel.** With `version` the answer is the order as it was
 // right after its N-th event; with `as_of`, as it showed at that time,
@@ -14255,19 +14395,26 @@ func (c *ClientWithResponses) CreateOrderWithResponse(ctx context.Context, param
 // all occurred at or before `as_of`: always a state that followed an
 // event. Either is rebuilt from the
 // events, never read from the current document: the same document,
-// `allowed_actions` as of then, `ETag` the version answered (so
+// `allowed_actions` as of then, `ETag` the document answered (so
 // `If-None-Match` works as above). The two parameters exclude each
 // other: both at once is 422 naming both. An order that did not
 // exist yet is 404 `order_not_found`; a version the order has not
 // reached is 422 (`version`, `out_of_range`, saying how many versions
 // it has).
 //
-// The state after a version never changes, so that answer carries
-// `Cache-Control: private, max-age=31536000, immutable` (private: a
-// shared cache must not hand one caller's order to another). An
-// `as_of` answer may still change for a time close to now, since an
-// event occurs a little before it is committed: like the current
-// order it carries `Cache-Control: no-store`.
+// The state after a version never changes, but for what the
+// customer's erasure takes out of it. So a `version` answer that
+// shows no personal data (`shipping_address`, `signature` and
+// `cancel_reason` all `null`: not placed yet, or erased) carries
+// `Cache-Control: private, max-age=31536000, immutable`, and one that
+// shows some `Cache-Control: private, no-cache`: a cache may keep it
+// but must revalidate it (`If-None-Match`) before each use, and gets
+// the erased document, under its new ETag, once the customer is
+// erased. Both are private (a shared cache must not hand one
+// caller's order to another), with `Vary: Authorization`. An `as_of`
+// answer may still change for a time close to now, since an event
+// occurs a little before it is committed: like the current order it
+// carries `Cache-Control: no-store`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -14442,6 +14589,9 @@ func (c *ClientWithResponses) AddItemWithResponse(ctx context.Context, orderId O
 // none). Like adding one, it is refused with 409
 // `order_history_full` once the order has 19,997 events, and so is
 // removing the order's last item from 19,996 events on.
+//
+// It takes no body: one within the limit of every body is ignored,
+// and one over it is 413 `request_too_large`.
 //
 // Returns a wrapper object for the known response body format(s).
 //
@@ -17045,6 +17195,13 @@ func ParseErasePersonalDataResponse(rsp *http.Response) (*ErasePersonalDataRespo
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest RequestTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17130,6 +17287,16 @@ func ParseErasePersonalDataResponse(rsp *http.Response) (*ErasePersonalDataRespo
 			headers.XRequestId = value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 413:
+		var headers ErasePersonalDataResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers ErasePersonalDataResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
@@ -20076,6 +20243,13 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 		}
 		response.ApplicationproblemJSON412 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
+		var dest RequestTooLarge
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON413 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 422:
 		var dest ValidationFailed
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -20212,6 +20386,16 @@ func ParseRemoveItemResponse(rsp *http.Response) (*RemoveItemResponse, error) {
 			headers.XRequestId = value
 		}
 		response.Headers412 = &headers
+	case rsp.StatusCode == 413:
+		var headers RemoveItemResponse413Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers413 = &headers
 	case rsp.StatusCode == 422:
 		var headers RemoveItemResponse422Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {

@@ -76,8 +76,9 @@ func TestDocsInABrowser(t *testing.T) {
 // and sees each of its events on the timeline, and the order as it was at
 // an earlier step; a member of staff signs in with the development role
 // picker, and sees the order shipped, while the page is open, arrive on
-// its timeline and in the live feed. Nothing on the page fails, nothing
-// leaves for another origin. Screenshots land in test/browser/artifacts/.
+// its timeline and in the live feed, and the customer's erasure take the
+// address off the page. Nothing on the page fails, nothing leaves for
+// another origin. Screenshots land in test/browser/artifacts/.
 func TestConsoleInABrowser(t *testing.T) {
 	t.Parallel()
 	node := browserNode(t)
@@ -101,7 +102,7 @@ func TestConsoleInABrowser(t *testing.T) {
 	}
 
 	// When the page is driven by the customer, then by a member of staff,
-	// who ships the order meanwhile
+	// who ships the order meanwhile, then erases the customer
 	runBrowserScript(t, node, "console.mjs", base, map[string]string{
 		"ORDER_ID":       order,
 		"CUSTOMER_ID":    customer.String(),

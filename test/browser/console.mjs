@@ -9,8 +9,8 @@
 // The order (cmd/orderapi/browser_test.go makes it) is the customer's,
 // created with an Espresso cup (3 × 19.99) and a Saucer (1 × 4.50), the
 // Saucer removed, then placed: five events. STAFF_TOKEN ships it while
-// the page is open. Screenshots for the README are taken at a fixed size
-// (readme-*.png).
+// the page is open, then erases the customer's personal data. Screenshots
+// for the README are taken at a fixed size (readme-*.png).
 import { randomUUID } from 'node:crypto';
 import { changes, diff, times } from '../../internal/adapters/webui/console/describe.js';
 import { Parser } from '../../internal/adapters/webui/console/stream.js';
@@ -50,6 +50,13 @@ function units() {
   const later = { ...order, status: 'placed', total: '0.20', item_count: 2, allowed_actions: [],
     items: [{ product_id: 'p', product_name: 'Cup', quantity: 2, unit_price: '0.10', line_total: '0.20' }] };
   check(same(diff(order, later).map((d) => d.what), ['status', 'Cup', 'items', 'total', 'allowed actions']), `diff: ${JSON.stringify(diff(order, later))}`);
+  // Erased personal data is said to be, not shown as empty.
+  const erased = changes([
+    { type: 'OrderPlaced', erased: true, data: { total_amount: '0.20', shipping_address: null } },
+    { type: 'OrderDelivered', erased: true, data: { signature: null } },
+    { type: 'OrderCancelled', erased: true, data: { cancelled_by: 'staff', reason: null } },
+  ], 'EUR');
+  check(same(erased, [['Total 0.20 EUR', 'Address erased'], ['Signature erased'], ['By staff: reason erased']]), `erased: ${JSON.stringify(erased)}`);
 
   // The stream: pieces cut anywhere, even between \r and \n; comments;
   // data on several lines; an id without data; retry.
@@ -222,9 +229,54 @@ await run('console', async ({ page, base, screenshot, problems }) => {
   await page.locator('.slider').evaluate((slider) => slider.scrollIntoView({ block: 'start' }));
   await screenshot('readme-console-phone', page, { fullPage: false });
 
+  // When the customer's personal data is erased while the page shows the
+  // order as placed, with its address
+  await page.locator('#timeline .step').nth(4).click();
+  await page.locator('#then .facts', { hasText: 'Ada Lovelace' }).waitFor();
+  const erased = await asStaff(`/v1/customers/${customer}/personal-data`, { method: 'DELETE' });
+  check(erased.status === 204, `erase: ${erased.status} ${await erased.text()}`);
+  // Then the feed announces it, and the page reads the order again: the
+  // step on view, the timeline and every other step show no address
+  await page.locator('#feed li[data-type=CustomerPersonalDataErased]').waitFor();
+  await page.locator('#timeline .step[data-type=OrderPlaced]', { hasText: 'Address erased' }).waitFor();
+  await page.locator('#then', { hasText: 'Personal data' }).waitFor();
+  check((await page.textContent('#then h3')).includes('After step 5'), 'the step on view moved');
+  await page.locator('#timeline .step').last().click();
+  await page.locator('#then h3', { hasText: 'After step 6' }).waitFor();
+  await page.locator('#then', { hasText: 'Personal data' }).waitFor();
+  for (const personal of ['Lovelace', 'St James']) {
+    check(!(await page.textContent('#order')).includes(personal), `the page still shows ${personal} after the erasure`);
+  }
+
   // When they sign out, the live feed is closed
   problems.expectAborted('GET /v1/events');
   await page.click('#sign-out');
   await page.locator('#token-form').waitFor();
   check(await page.evaluate(() => sessionStorage.length) === 0, 'the token outlived signing out');
+
+  // Given the customer back, with a new order placed since, on view as
+  // placed, with its address
+  const asCustomer = (path, body) => fetch(base + path, {
+    method: 'POST', body: JSON.stringify(body), headers: { Authorization: `Bearer ${customerToken}`, 'Content-Type': 'application/json' },
+  }).then(async (r) => (r.ok ? r.json() : Promise.reject(new Error(`POST ${path}: ${r.status} ${await r.text()}`))));
+  const again = await asCustomer('/v1/orders', { customer_id: customer });
+  await asCustomer(`/v1/orders/${again.id}/items`, { product_id: randomUUID(), product_name: 'Teapot', quantity: 1, unit_price: '35.00' });
+  await asCustomer(`/v1/orders/${again.id}/place`, { shipping_address: { name: 'Grace Hopper', line1: '1 Navy Yard', city: 'Arlington', postal_code: '22202', country: 'US' } });
+  await page.fill('#token-input', customerToken);
+  await page.click('#token-form button[type=submit]');
+  await page.fill('#order-id', again.id);
+  await page.click('#find-order button[type=submit]');
+  await page.locator('#then .facts', { hasText: 'Grace Hopper' }).waitFor();
+  // When staff erase the customer again, while the page, which has no
+  // live feed for a customer, is open
+  const againErased = await asStaff(`/v1/customers/${customer}/personal-data`, { method: 'DELETE' });
+  check(againErased.status === 204, `erase again: ${againErased.status}`);
+  // Then going back a step and forth again shows the step as it is now:
+  // erased, not as the page or the browser kept it
+  await page.locator('#timeline .step').nth(1).click();
+  await page.locator('#then h3', { hasText: 'After step 2' }).waitFor();
+  await page.locator('#timeline .step').nth(2).click();
+  await page.locator('#then h3', { hasText: 'After step 3' }).waitFor();
+  await page.locator('#then', { hasText: 'Personal data' }).waitFor();
+  check(!(await page.textContent('#then')).includes('Hopper'), 'the step still shows the erased address');
 });

@@ -23,8 +23,8 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) {
 	_, _ = w.Write(body)
 }
 
-// writeResult answers a command with the order after it, its version as
-// ETag (ready for the next If-Match) and the position of the last event
+// writeResult answers a command with the order after it, its ETag (ready
+// for the next If-Match) and the position of the last event
 // written, which a client can wait for in projections that lag. A replay
 // (an Idempotency-Key used before, by the same request) is the first
 // answer again, marked Idempotent-Replayed.
@@ -33,7 +33,7 @@ func writeResult(w http.ResponseWriter, r *http.Request, status int, res app.Res
 	if res.Replayed {
 		h.Set("Idempotent-Replayed", "true")
 	}
-	h.Set("ETag", etag(res.Order.Version))
+	h.Set("ETag", etag(&res.Order))
 	h.Set("X-Event-Position", strconv.FormatInt(res.Position, 10))
 	writeOrder(w, status, res.Order)
 }

@@ -8,12 +8,45 @@ import (
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// An order's entity tag is its version, quoted: "3". It is strong, because
-// one version has exactly one representation.
-func etag(version int) string {
-	return `"` + strconv.Itoa(version) + `"`
+// etag is the entity tag of an order document: its version, quoted ("3"),
+// while none of the personal data the document held is erased. An erasure
+// changes the document but not the version, so an erased document's tag
+// says so: "3-e", then a letter for each personal field it still shows
+// (recorded after an earlier erasure, under the customer's new key, which
+// the next erasure destroys too): a for shipping_address, s for signature,
+// r for cancel_reason, as in "3-es". An erasure only ever empties fields,
+// so each document a version can have has a tag of its own, and a copy
+// cached before an erasure no longer matches: the tag is strong.
+func etag(o *order.Order) string {
+	return `"` + opaqueTag(o) + `"`
+}
+
+// opaqueTag is etag without its quotes.
+func opaqueTag(o *order.Order) string {
+	v := strconv.Itoa(o.Version)
+	if !o.Erased {
+		return v
+	}
+	tag := append([]byte(v), "-e"...)
+	if o.ShippingAddress != nil {
+		tag = append(tag, 'a')
+	}
+	if o.Signature != "" {
+		tag = append(tag, 's')
+	}
+	if o.CancelReason != "" {
+		tag = append(tag, 'r')
+	}
+	return string(tag)
+}
+
+// holdsPersonalData reports whether the document shows personal data,
+// which an erasure will take out of it.
+func holdsPersonalData(o *order.Order) bool {
+	return o.ShippingAddress != nil || o.Signature != "" || o.CancelReason != ""
 }
 
 // entityTag is one parsed entity-tag (RFC 9110 §8.8.3), without quotes.
@@ -27,7 +60,9 @@ type entityTag struct {
 // which every command checks anyway). If-Match compares strongly and a
 // command can expect one version, so only a single strong tag of this
 // API's form is accepted; anything else is a 400 rather than a 412 that
-// no retry could ever fix.
+// no retry could ever fix. Any tag of a version names it, erased or not:
+// a command acts on the order's state, which an erasure leaves as it was,
+// and needs none of the personal data it took.
 func expectedVersion(r *http.Request) (int, error) {
 	vs := r.Header.Values("If-Match")
 	if len(vs) == 0 {
@@ -44,16 +79,18 @@ func expectedVersion(r *http.Request) (int, error) {
 	case tags[0].weak:
 		return 0, problem.BadRequest(problem.CodeBadHeader, `If-Match compares strongly: send the ETag without W/`)
 	}
-	v, ok := parseVersion(tags[0].opaque)
+	v, ok := versionOfTag(tags[0].opaque)
 	if !ok {
 		return 0, problem.BadRequest(problem.CodeBadHeader, `If-Match must be an ETag this API sent, like "3"`)
 	}
 	return v, nil
 }
 
-// notModified reports whether If-None-Match matches the current version,
-// by weak comparison (RFC 9110 §13.1.2): W/"3" and "3" both match version 3.
-func notModified(r *http.Request, version int) (bool, error) {
+// notModified reports whether If-None-Match matches current, the opaque
+// part of the answer's tag, by weak comparison (RFC 9110 §13.1.2): W/"3"
+// and "3" both match "3", and neither matches "3-e", the same version
+// erased.
+func notModified(r *http.Request, current string) (bool, error) {
 	vs := r.Header.Values("If-None-Match")
 	if len(vs) == 0 {
 		return false, nil
@@ -65,13 +102,32 @@ func notModified(r *http.Request, version int) (bool, error) {
 	if star {
 		return true, nil
 	}
-	current := strconv.Itoa(version)
 	for _, t := range tags {
 		if t.opaque == current {
 			return true, nil
 		}
 	}
 	return false, nil
+}
+
+// versionOfTag reads the version out of the opaque part of a tag etag
+// writes.
+func versionOfTag(s string) (int, bool) {
+	v, mark, erased := strings.Cut(s, "-")
+	if erased && !isErasedMark(mark) {
+		return 0, false
+	}
+	return parseVersion(v)
+}
+
+// isErasedMark reports whether s is what etag writes after an erased
+// document's version: e, then any of a, s and r, in that order.
+func isErasedMark(s string) bool {
+	rest, ok := strings.CutPrefix(s, "e")
+	for _, field := range []string{"a", "s", "r"} {
+		rest, _ = strings.CutPrefix(rest, field)
+	}
+	return ok && rest == ""
 }
 
 // parseVersion accepts the versions this API issues: a positive decimal

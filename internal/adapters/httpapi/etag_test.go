@@ -6,6 +6,7 @@ import (
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi/problem"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 func TestExpectedVersion(t *testing.T) {
@@ -35,6 +36,18 @@ func TestExpectedVersion(t *testing.T) {
 		{[]string{`""`}, 0, true},
 		{[]string{``}, 0, true},
 		{[]string{`"3"x`}, 0, true},
+		// An erased document's tag names its version too.
+		{[]string{`"3-e"`}, 3, false},
+		{[]string{`"3-es"`}, 3, false},
+		{[]string{`"3-easr"`}, 3, false},
+		{[]string{`"3-"`}, 0, true},
+		{[]string{`"3-x"`}, 0, true},
+		{[]string{`"3-ee"`}, 0, true},
+		{[]string{`"3-esa"`}, 0, true},
+		{[]string{`"3-ess"`}, 0, true},
+		{[]string{`"3-e-e"`}, 0, true},
+		{[]string{`"-e"`}, 0, true},
+		{[]string{`"03-e"`}, 0, true},
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("POST", "/", nil)
@@ -75,23 +88,46 @@ func TestNotModified(t *testing.T) {
 		{`W/7`, false, true},
 		{`"6" "7"`, false, true},
 		{"\"a\x01\"", false, true},
+		{`"7-e"`, false, false}, // the same version, erased since
 	}
 	for _, tt := range tests {
 		r := httptest.NewRequest("GET", "/", nil)
 		r.Header.Set("If-None-Match", tt.header)
-		got, err := notModified(r, 7)
+		got, err := notModified(r, "7")
 		if (err != nil) != tt.wantErr || got != tt.want {
 			t.Errorf("If-None-Match %q = %v, %v; want %v, error %v", tt.header, got, err, tt.want, tt.wantErr)
 		}
 	}
-	if got, err := notModified(httptest.NewRequest("GET", "/", nil), 7); got || err != nil {
+	if got, err := notModified(httptest.NewRequest("GET", "/", nil), "7"); got || err != nil {
 		t.Errorf("no If-None-Match = %v, %v", got, err)
 	}
 }
 
 func TestETag(t *testing.T) {
 	t.Parallel()
-	if got := etag(12); got != `"12"` {
-		t.Errorf("etag(12) = %s", got)
+	address := &order.Address{Name: "Ada Lovelace"}
+	tests := []struct {
+		what string
+		o    order.Order
+		want string
+	}{
+		{"nothing erased", order.Order{Version: 12, ShippingAddress: address, Signature: "A. L.", CancelReason: "r"}, `"12"`},
+		{"no personal data", order.Order{Version: 1}, `"1"`},
+		{"erased, nothing left", order.Order{Version: 7, Erased: true}, `"7-e"`},
+		{"erased, a signature since", order.Order{Version: 7, Erased: true, Signature: "A. L."}, `"7-es"`},
+		{"erased, a reason since", order.Order{Version: 4, Erased: true, CancelReason: "r"}, `"4-er"`},
+		{"erased, all since", order.Order{Version: 9, Erased: true, ShippingAddress: address, Signature: "A. L.", CancelReason: "r"}, `"9-easr"`},
+	}
+	for _, tt := range tests {
+		got := etag(&tt.o)
+		if got != tt.want {
+			t.Errorf("%s: etag = %s, want %s", tt.what, got, tt.want)
+		}
+		// and If-Match reads the version back out of it
+		r := httptest.NewRequest("POST", "/", nil)
+		r.Header.Set("If-Match", got)
+		if v, err := expectedVersion(r); err != nil || v != tt.o.Version {
+			t.Errorf("%s: If-Match %s = %d, %v", tt.what, got, v, err)
+		}
 	}
 }

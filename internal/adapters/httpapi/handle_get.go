@@ -10,17 +10,23 @@ import (
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
-// immutable is the Cache-Control of an order at a given version: events
-// are never changed or removed, so that state is the same forever. It is
-// private: the URL is the same for every caller, and a shared cache would
-// serve one customer's order to another without asking whether they may
-// see it. Vary keeps a browser's cache from handing it to another token
-// used in the same browser.
+// immutable is the Cache-Control of an order at a given version that shows
+// no personal data: events are never changed or removed, so that document
+// is the same forever. It is private: the URL is the same for every
+// caller, and a shared cache would serve one customer's order to another
+// without asking whether they may see it. Vary keeps a browser's cache
+// from handing it to another token used in the same browser.
 const immutable = "private, max-age=31536000, immutable"
+
+// revalidated is the Cache-Control of an order at a given version that
+// shows personal data: the customer's erasure will take it out, and give
+// the document another ETag, so a cache may keep it but must ask each time
+// whether it is still current.
+const revalidated = "private, no-cache"
 
 // handleGetOrder returns the order document from the read model or, with
 // ?version= or ?as_of=, as it was then, rebuilt from its events; 304 when
-// the client's copy (If-None-Match) is that version. ?min_position= asks
+// the client's copy (If-None-Match) is that document. ?min_position= asks
 // for an answer that includes that event.
 func handleGetOrder(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -48,19 +54,25 @@ func handleGetOrder(svc *app.Service) http.Handler {
 			writeReadProblem(w, r, src, err)
 			return
 		}
-		match, err := notModified(r, o.Version)
+		tag := opaqueTag(&o)
+		match, err := notModified(r, tag)
 		if err != nil {
 			problem.Write(w, r, err)
 			return
 		}
 		h := w.Header()
 		setReadSource(h, src)
-		h.Set("ETag", etag(o.Version))
-		// Only a version is fixed for good. As of a time close to now, a
-		// transaction that began before it may not have committed yet, so
-		// an as_of answer is no more cacheable than the current order.
+		h.Set("ETag", `"`+tag+`"`)
+		// Only a version is fixed, but for what an erasure takes out of
+		// it. As of a time close to now, a transaction that began before
+		// it may not have committed yet, so an as_of answer is no more
+		// cacheable than the current order.
 		if q.Has("version") {
-			h.Set("Cache-Control", immutable)
+			if holdsPersonalData(&o) {
+				h.Set("Cache-Control", revalidated)
+			} else {
+				h.Set("Cache-Control", immutable)
+			}
 			h.Add("Vary", "Authorization")
 		}
 		if match {

@@ -30,10 +30,14 @@ func handleAddItem(svc *app.Service) http.Handler {
 	})
 }
 
-// handleRemoveItem removes a product line from a draft order.
+// handleRemoveItem removes a product line from a draft order. It takes
+// no body, and ignores one within the limit of every body.
 func handleRemoveItem(svc *app.Service) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := commandTarget(w, r)
+		if err == nil {
+			err = jsonbody.Ignore(w, r, jsonbody.MaxBytes)
+		}
 		if err != nil {
 			problem.Write(w, r, err)
 			return

@@ -19,17 +19,14 @@ const maxIdempotencyKeyLen = 255
 // idempotencyOf reads the request's Idempotency-Key, if any (1 to 255
 // visible ASCII characters, taken as sent, else 400 invalid_header), and
 // fingerprints the request: a SHA-256 of the method, the path, the version
-// If-Match expects and the body's bytes as sent. The body is read here,
+// If-Match expects and the body's bytes as sent (a DELETE's, which is
+// ignored, is left out). The body is read here,
 // bounded as decoding bounds it, and put back, read errors included, for
 // decoding to answer. See docs/design.md, "Idempotency keys over HTTP".
 func idempotencyOf(w http.ResponseWriter, r *http.Request, expectedVersion int) (app.Idempotency, error) {
-	key, ok := headerValue(r, "Idempotency-Key")
-	if !ok {
-		return app.Idempotency{}, nil
-	}
-	if len(key) < 1 || len(key) > maxIdempotencyKeyLen || !allBytes(key, isVisibleASCII) {
-		return app.Idempotency{}, problem.BadRequest(problem.CodeBadHeader,
-			"Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces), once")
+	key, err := idempotencyKey(r)
+	if err != nil || key == "" {
+		return app.Idempotency{}, err
 	}
 	h := sha256.New()
 	// Neither the method nor the path holds a newline, and the version is
@@ -44,6 +41,21 @@ func idempotencyOf(w http.ResponseWriter, r *http.Request, expectedVersion int) 
 	idem := app.Idempotency{Key: key}
 	copy(idem.Fingerprint[:], h.Sum(nil))
 	return idem, nil
+}
+
+// idempotencyKey reads the request's Idempotency-Key: "" when there is
+// none, 400 invalid_header when it is not 1 to 255 visible ASCII
+// characters, sent once.
+func idempotencyKey(r *http.Request) (string, error) {
+	key, ok := headerValue(r, "Idempotency-Key")
+	if !ok {
+		return "", nil
+	}
+	if len(key) < 1 || len(key) > maxIdempotencyKeyLen || !allBytes(key, isVisibleASCII) {
+		return "", problem.BadRequest(problem.CodeBadHeader,
+			"Idempotency-Key must be 1 to 255 visible ASCII characters (no spaces), once")
+	}
+	return key, nil
 }
 
 func isVisibleASCII(c byte) bool { return c > ' ' && c < 0x7f }

@@ -2,8 +2,10 @@ package httpapi
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -111,4 +113,71 @@ func TestErasingPersonalDataRefusesBadCustomerIDs(t *testing.T) {
 	if n := len(a.feedPage("?type=" + customer.TypePersonalDataErased).Events); n != 0 {
 		t.Errorf("%d erasures recorded", n)
 	}
+}
+
+func TestErasingPersonalDataChecksTheRequestAsEveryCommand(t *testing.T) {
+	t.Parallel()
+	// Given a customer with a placed order
+	a := newAPI(t)
+	c := uuid.New()
+	o := a.create(c)
+	a.addItem(o.ID, "4.50", 1)
+	a.place(o.ID)
+	big := `{"reason": "` + strings.Repeat("x", 2_200_000) + `"}`
+
+	// When the erasure is asked for with a malformed Idempotency-Key, or a
+	// body over the limit, sized or streamed
+	for _, rq := range []struct {
+		what    string
+		body    any
+		headers []string
+		status  int
+		code    string
+	}{
+		{"a key with a space", nil, []string{"Idempotency-Key", "a b"}, http.StatusBadRequest, "invalid_header"},
+		{"a key of 300 characters", nil, []string{"Idempotency-Key", strings.Repeat("k", 300)}, http.StatusBadRequest, "invalid_header"},
+		{"an empty key", nil, []string{"Idempotency-Key", ""}, http.StatusBadRequest, "invalid_header"},
+		{"a body of 2.2 MB", big, nil, http.StatusRequestEntityTooLarge, "request_too_large"},
+		{"a streamed body of 2.2 MB", io.MultiReader(strings.NewReader(big)), nil, http.StatusRequestEntityTooLarge, "request_too_large"},
+	} {
+		// Then it is refused as any command is, and erases nothing
+		req, err := http.NewRequest("DELETE", a.url+erasePath(c), readerOf(rq.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i+1 < len(rq.headers); i += 2 {
+			req.Header.Set(rq.headers[i], rq.headers[i+1])
+		}
+		t.Logf("%s", rq.what)
+		a.send(req).wantProblem(t, rq.status, rq.code)
+	}
+	if got := a.do("GET", "/v1/orders/"+o.ID, nil).want(t, http.StatusOK).order(t); got.Erased || got.ShippingAddress == nil {
+		t.Errorf("erased by a refused request: %+v", got)
+	}
+	if n := len(a.feedPage("?type=" + customer.TypePersonalDataErased).Events); n != 0 {
+		t.Errorf("%d erasures recorded", n)
+	}
+	// And so is a body over the limit on the other DELETE, removing an item
+	draft := a.addItem(a.create(c).ID, "1.00", 1)
+	a.do("DELETE", "/v1/orders/"+draft.ID+"/items/"+draft.Items[0].ProductID, big).wantProblem(t, http.StatusRequestEntityTooLarge, "request_too_large")
+
+	// When it is asked for with a well-formed key and a body within the
+	// limit, Then the key and the body are ignored, as a DELETE's body is
+	// everywhere: it erases
+	a.do("DELETE", erasePath(c), `{"reason": "asked by the customer"}`, "Idempotency-Key", "erase-"+c.String()).want(t, http.StatusNoContent)
+	if got := a.do("GET", "/v1/orders/"+o.ID, nil).want(t, http.StatusOK).order(t); !got.Erased || got.ShippingAddress != nil {
+		t.Errorf("not erased: %+v", got)
+	}
+	a.do("DELETE", "/v1/orders/"+draft.ID+"/items/"+draft.Items[0].ProductID, `not even JSON`).want(t, http.StatusOK)
+}
+
+// readerOf is body as a request's: nil, a string, or a reader as it is.
+func readerOf(body any) io.Reader {
+	switch b := body.(type) {
+	case string:
+		return strings.NewReader(b)
+	case io.Reader:
+		return b
+	}
+	return nil
 }

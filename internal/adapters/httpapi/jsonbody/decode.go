@@ -82,17 +82,35 @@ func readBody(w http.ResponseWriter, r *http.Request, maxBytes int64) ([]byte, e
 	}
 	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBytes))
 	if err != nil {
-		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
-			return nil, tooLarge(maxBytes)
-		}
-		if e, ok := errors.AsType[net.Error](err); ok && e.Timeout() {
-			// The server's ReadTimeout ran out: a client trickling its
-			// body is cut off with an answer, not left hanging.
-			return nil, problem.Request(http.StatusRequestTimeout, problem.CodeRequestTimeout, "the request body did not arrive in time")
-		}
-		return nil, problem.BadRequest(problem.CodeMalformedJSON, "the request body could not be read")
+		return nil, readError(err, maxBytes)
 	}
 	return data, nil
+}
+
+// Ignore reads and drops the body of a request that takes none, a
+// DELETE's (RFC 9110 gives it no meaning), bounded as every body is: one
+// over maxBytes is a 413 as on any command, one too slow a 408.
+func Ignore(w http.ResponseWriter, r *http.Request, maxBytes int64) error {
+	if r.ContentLength > maxBytes {
+		return tooLarge(maxBytes)
+	}
+	if _, err := io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxBytes)); err != nil {
+		return readError(err, maxBytes)
+	}
+	return nil
+}
+
+// readError is the problem with a body that could not be read whole.
+func readError(err error, maxBytes int64) error {
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return tooLarge(maxBytes)
+	}
+	if e, ok := errors.AsType[net.Error](err); ok && e.Timeout() {
+		// The server's ReadTimeout ran out: a client trickling its
+		// body is cut off with an answer, not left hanging.
+		return problem.Request(http.StatusRequestTimeout, problem.CodeRequestTimeout, "the request body did not arrive in time")
+	}
+	return problem.BadRequest(problem.CodeMalformedJSON, "the request body could not be read")
 }
 
 func tooLarge(maxBytes int64) error {

@@ -12,7 +12,11 @@ const view = new OrderView($('#order'), { onCustomer: (id) => listOrders(id) });
 const live = new LivePanel({
   openOrder: (id) => openOrder(id),
   onEvent: (e) => {
-    if (e.order_id === view.id) view.refresh().catch((err) => problemBox($('#find-problem'), explain(err)));
+    const told = (err) => problemBox($('#find-problem'), explain(err));
+    if (e.order_id === view.id) view.refresh().catch(told);
+    // The erasure of the customer on screen takes personal data out of
+    // what the page holds.
+    else if (e.type === 'CustomerPersonalDataErased' && e.data?.customer_id === view.customer) view.reload().catch(told);
   },
 });
 

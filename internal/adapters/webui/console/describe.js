@@ -54,13 +54,13 @@ export function changes(events, currency = '') {
           : `− product ${d.product_id}`];
       }
       case 'OrderPlaced':
-        return [`Total ${d.total_amount} ${currency}`.trim(), `Ship to ${address(d.shipping_address)}`];
+        return [`Total ${d.total_amount} ${currency}`.trim(), e.erased ? 'Address erased' : `Ship to ${address(d.shipping_address)}`];
       case 'OrderShipped':
         return [`With ${d.carrier}, tracking number ${d.tracking_number}`];
       case 'OrderDelivered':
-        return [d.signature ? `Signed for by ${d.signature}` : 'Not signed for'];
+        return [d.signature ? `Signed for by ${d.signature}` : e.erased ? 'Signature erased' : 'Not signed for'];
       case 'OrderCancelled':
-        return [`By ${d.cancelled_by}${d.cancelled_by_verified === false ? ' (as declared, not verified)' : ''}: “${d.reason}”`];
+        return [`By ${d.cancelled_by}${d.cancelled_by_verified === false ? ' (as declared, not verified)' : ''}${d.reason ? `: “${d.reason}”` : e.erased ? ': reason erased' : ''}`];
       default:
         return [];
     }

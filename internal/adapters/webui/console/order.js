@@ -13,7 +13,10 @@ export class OrderView {
   #order = null; // the order now
   #events = [];
   #selected = 0; // the version on view
-  #versions = new Map(); // version → Promise of the order then; a version never changes
+  // version → Promise of the order then, kept while it shows no personal
+  // data: nothing changes such a version, but the customer's erasure takes
+  // personal data out of one.
+  #versions = new Map();
   #shown = 0; // the last selection asked for, so that a slow answer does not replace a newer one
 
   // section is where the order is drawn; onCustomer(id) lists a
@@ -25,6 +28,10 @@ export class OrderView {
 
   get id() {
     return this.#order?.id ?? null;
+  }
+
+  get customer() {
+    return this.#order?.customer_id ?? null;
   }
 
   // open shows the order id, at its latest step. A problem is thrown for
@@ -53,6 +60,23 @@ export class OrderView {
     await this.select(following ? this.#events.length : this.#selected);
   }
 
+  // reload reads the order on screen again, timeline and all, at the step
+  // on view: after its customer's erasure, the page shows none of the
+  // personal data it held.
+  async reload() {
+    if (!this.#order) return;
+    const id = this.#order.id;
+    const following = this.#selected === this.#events.length;
+    const [order, events] = await Promise.all([api(`/v1/orders/${id}`), this.#history(id, 0)]);
+    if (this.#order?.id !== id) return;
+    const selected = following ? events.length : this.#selected;
+    this.#order = order;
+    this.#events = events;
+    this.#versions = new Map();
+    this.#render();
+    await this.select(selected);
+  }
+
   close() {
     this.#order = null;
     this.#section.hidden = true;
@@ -70,13 +94,18 @@ export class OrderView {
     return events;
   }
 
+  // at is the order after the event of version. One with personal data
+  // is asked for again the next time: the browser revalidates its copy
+  // (the API serves it no-cache), and gets it erased once it is.
   #at(version) {
-    if (!this.#versions.has(version)) {
+    const kept = this.#versions;
+    if (!kept.has(version)) {
       const p = api(`/v1/orders/${this.#order.id}?version=${version}`);
-      p.catch(() => this.#versions.delete(version));
-      this.#versions.set(version, p);
+      const forget = () => kept.get(version) === p && kept.delete(version);
+      p.then((o) => personal(o) && forget(), forget);
+      kept.set(version, p);
     }
-    return this.#versions.get(version);
+    return kept.get(version);
   }
 
   // select shows the order as it was after the event of version.
@@ -173,13 +202,20 @@ export class OrderView {
         now.shipping_address ? [h('dt', {}, 'Ship to'), h('dd', {}, address(now.shipping_address))] : null,
         now.carrier ? [h('dt', {}, 'Shipped'), h('dd', {}, `${now.carrier}, ${now.tracking_number}`)] : null,
         now.delivered_at ? [h('dt', {}, 'Delivered'), h('dd', {}, when(now.delivered_at), now.signature ? `, signed by ${now.signature}` : '')] : null,
-        now.cancelled_at ? [h('dt', {}, 'Cancelled'), h('dd', {}, `by ${now.cancelled_by}: “${now.cancel_reason}”`)] : null,
+        now.cancelled_at ? [h('dt', {}, 'Cancelled'), h('dd', {}, `by ${now.cancelled_by}`, now.cancel_reason ? `: “${now.cancel_reason}”` : '')] : null,
+        now.erased ? [h('dt', {}, 'Personal data'), h('dd', {}, 'erased')] : null,
         h('dt', {}, 'Allowed then'), h('dd', {}, actions(now.allowed_actions) || 'nothing')),
       h('h4', {}, now.version === 1 ? 'This step' : `Changed since step ${now.version - 1}`),
       h('ul.diff', {}, changed.map((c) => h('li', {}, h('span.what', {}, c.what), ' ',
         c.from ? h('del', {}, c.from) : null, c.from && c.to ? ' → ' : null, c.to ? h('ins', {}, c.to) : h('span.muted', {}, 'gone')))),
     ];
   }
+}
+
+// personal reports whether an order shows personal data, which the
+// customer's erasure takes out.
+function personal(o) {
+  return Boolean(o.shipping_address || o.signature || o.cancel_reason);
 }
 
 // reveal scrolls the timeline, and only the timeline, to show step.
