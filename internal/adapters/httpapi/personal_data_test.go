@@ -41,8 +41,12 @@ func TestErasingPersonalDataIsIdempotentAndOnRecordOnce(t *testing.T) {
 	if e.OrderID != customer.StreamID(c).String() || e.Type != customer.TypePersonalDataErased || e.Version != 1 || e.SchemaVersion != 1 || e.Unreadable {
 		t.Errorf("feed event %+v", e)
 	}
-	var data map[string]string
-	if err := json.Unmarshal(e.Data, &data); err != nil || len(data) != 1 || data["customer_id"] != c.String() {
+	var data struct {
+		CustomerID string   `json:"customer_id"`
+		DataKeys   []string `json:"data_keys"`
+	}
+	decodeStrict(t, e.Data, &data)
+	if data.CustomerID != c.String() || len(data.DataKeys) != 1 {
 		t.Errorf("data %s", e.Data)
 	}
 	if e.Metadata.Actor == nil || *e.Metadata.Actor != staffPrincipal.Subject || len(e.Metadata.ActorRoles) != 1 || e.Metadata.ActorRoles[0] != "staff" {
