@@ -148,15 +148,27 @@ func snapshotPlace(id uuid.UUID, version int) func(string) string {
 }
 
 // sealSnapshot seals the personal members of an encoded state, each with
-// the key of the event it came from.
+// the key of the event it came from. A member whose key was destroyed
+// since the state was read (the writer runs after the read) is written
+// null, and the state erased, as a read of the events now has it.
 func (s *Store) sealSnapshot(ctx context.Context, o order.Order, keys personalKeys, data []byte) ([]byte, error) {
 	if s.keys == nil {
 		return data, nil
 	}
+	erased := false
 	out, _, err := personaldata.SealMembers(data, stateFields, func(field string) (*personaldata.DataKey, error) {
-		return s.keyFor(ctx, o.CustomerID, keys, fieldIndex(field))
+		k, err := s.keyFor(ctx, o.CustomerID, keys, fieldIndex(field))
+		erased = erased || k == nil && err == nil
+		return k, err
 	}, snapshotPlace(o.ID, o.Version))
-	return out, err
+	if err != nil || !erased || o.Erased {
+		return out, err
+	}
+	o.Erased = true
+	if data, err = snapshot.Encode(o); err != nil {
+		return nil, err
+	}
+	return s.sealSnapshot(ctx, o, keys, data)
 }
 
 // openSnapshot decodes a snapshot's state with its personal members
