@@ -2,6 +2,7 @@ package eventstore_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -388,5 +389,53 @@ func TestASnapshotOfAStateReadBeforeAnErasureIsWrittenErased(t *testing.T) {
 	}
 	if strings.Contains(tablesText(t, pool), "Thornquist") {
 		t.Error("the signature is in clear")
+	}
+}
+
+func TestASnapshotWrittenAfterAnErasureOfAStateReadBeforeItReadsErased(t *testing.T) {
+	t.Parallel()
+	// Given two placed orders of a customer, a store snapshotting every
+	// event, and its writer held up on the snapshots table
+	pool := pgtest.New(t)
+	s, keys := sealedStore(t, pool, eventstore.Config{SnapshotEvery: 1})
+	runWriter(t, s)
+	customer := uuid.New()
+	first, second := placed(t, s, customer), placed(t, s, customer)
+	tx, err := pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	if _, err := tx.Exec(t.Context(), `LOCK TABLE stream_snapshots IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	// And both read, address and all, their states handed to the writer
+	for _, o := range []order.Order{first, second} {
+		if got := mustLoad(t, s, o.ID); got.ShippingAddress == nil || got.Erased {
+			t.Fatalf("before the erasure: %+v", got)
+		}
+	}
+
+	// When the customer is erased, and then the writer writes the states
+	// (the second's at least sealed after the erasure)
+	erase(t, pool, customer, keys)
+	if err := tx.Rollback(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the snapshots written", func() bool {
+		return len(snapshotRows(t, pool, first.ID)) == 3 && len(snapshotRows(t, pool, second.ID)) == 3
+	})
+
+	// Then each order, read from its snapshot, reads erased, as its events do
+	for _, o := range []order.Order{first, second} {
+		if got := mustLoad(t, s, o.ID); got.ShippingAddress != nil || !got.Erased {
+			t.Errorf("order %s from its snapshot: address %v, erased %t", o.ID, got.ShippingAddress, got.Erased)
+		}
+		if got, err := s.LoadVersion(t.Context(), o.ID, o.Version); err != nil || got.ShippingAddress != nil || !got.Erased {
+			t.Errorf("order %s at version %d: %+v, %v", o.ID, o.Version, got, err)
+		}
+	}
+	if strings.Contains(tablesText(t, pool), "Zebulon") {
+		t.Error("personal data in clear in a snapshot")
 	}
 }

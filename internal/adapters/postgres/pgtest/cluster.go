@@ -50,9 +50,9 @@ func NewCluster(t testing.TB, conf ...string) *Cluster {
 // stops the server and removes the folder.
 func newCluster(t testing.TB) *Cluster {
 	t.Helper()
-	bindir, err := newestBindir()
+	bindir, err := newestBindir("initdb", "postgresql")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%v: this test runs a cluster of its own", err)
 	}
 	dir, err := os.MkdirTemp("", "orderapi-cluster-")
 	if err != nil {
@@ -189,22 +189,23 @@ func (c *Cluster) LogTail() string {
 	return strings.Join(lines[max(0, len(lines)-20):], "\n")
 }
 
-// newestBindir is the bin folder of the newest PostgreSQL installed:
-// Debian's layout, else the initdb on PATH, else pg_config's.
-func newestBindir() (string, error) {
-	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+// newestBindir is the bin folder of the newest PostgreSQL installed that
+// has the program: Debian's layout, else the program on PATH, else
+// pg_config's. package names the package that installs it, for the error.
+func newestBindir(program, pkg string) (string, error) {
+	found, _ := filepath.Glob("/usr/lib/postgresql/*/bin/" + program)
 	if len(found) == 0 {
-		if initdb, err := exec.LookPath("initdb"); err == nil {
-			return filepath.Dir(initdb), nil
+		if path, err := exec.LookPath(program); err == nil {
+			return filepath.Dir(path), nil
 		}
 		if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
 			if dir := strings.TrimSpace(string(out)); dir != "" {
-				if _, err := os.Stat(filepath.Join(dir, "initdb")); err == nil {
+				if _, err := os.Stat(filepath.Join(dir, program)); err == nil {
 					return dir, nil
 				}
 			}
 		}
-		return "", fmt.Errorf("no PostgreSQL server programs (initdb, pg_ctl) under /usr/lib/postgresql/*/bin, on PATH or at pg_config --bindir: this test runs a cluster of its own (apt-get install postgresql)")
+		return "", fmt.Errorf("no PostgreSQL program %s under /usr/lib/postgresql/*/bin, on PATH or at pg_config --bindir (apt-get install %s)", program, pkg)
 	}
 	major := func(p string) int {
 		n, _ := strconv.Atoi(strings.Split(filepath.Base(filepath.Dir(filepath.Dir(p))), ".")[0])
