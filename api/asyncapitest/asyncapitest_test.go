@@ -47,6 +47,38 @@ func TestCheckAdmitsAMessageOfTheContract(t *testing.T) {
 	asyncapitest.Validate(t, "OrderPlaced", []byte(placed))
 }
 
+// erasedPlaced is placed as published after its customer's erasure.
+var erasedPlaced = strings.Replace(strings.Replace(placed,
+	`{"name":"A. Lovelace","line1":"1 Main St","city":"London","postal_code":"N1","country":"GB"}`, `null`, 1),
+	`"orderapiversion":3`, `"orderapiversion":3,"orderapierased":true`, 1)
+
+func TestCheckAdmitsAnErasedMessage(t *testing.T) {
+	t.Parallel()
+	// Given the document and a message published after its customer's
+	// erasure: its personal members null, marked erased
+	d := load(t)
+	if erasedPlaced == placed || !strings.Contains(erasedPlaced, `"shipping_address":null`) {
+		t.Fatalf("no erased message made of %s", placed)
+	}
+	// When it is checked, then it passes
+	if err := d.Check("OrderPlaced", []byte(erasedPlaced)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCheckRefusesAnErasedMarkerOtherThanTrue(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	for _, marker := range []string{`false`, `"true"`, `1`, `null`} {
+		// Given an erased message whose marker is not true
+		body := strings.Replace(erasedPlaced, `"orderapierased":true`, `"orderapierased":`+marker, 1)
+		// When it is checked, then it is refused
+		if err := d.Check("OrderPlaced", []byte(body)); err == nil {
+			t.Errorf("admitted orderapierased %s", marker)
+		}
+	}
+}
+
 func TestCheckRefuses(t *testing.T) {
 	t.Parallel()
 	d := load(t)

@@ -72,6 +72,7 @@ type envelope struct {
 	Position        string          `json:"orderapiposition"`
 	TransactionID   string          `json:"orderapitxid"`
 	Version         int             `json:"orderapiversion"`
+	Erased          bool            `json:"orderapierased,omitempty"`
 	CorrelationID   string          `json:"correlationid,omitempty"`
 	CausationID     string          `json:"causationid,omitempty"`
 	Actor           string          `json:"orderapiactor,omitempty"`
@@ -81,7 +82,9 @@ type envelope struct {
 // Encode returns the event as a CloudEvent from source (a URI-reference,
 // such as "/orderapi"). The position and the transaction id are strings:
 // with them a consumer can resume the events API's feed, and a uint64
-// does not fit a JSON number every consumer reads exactly.
+// does not fit a JSON number every consumer reads exactly. An event read
+// after its customer's erasure (its personal members null) says so:
+// `orderapierased: true`, absent otherwise.
 func Encode(e app.RecordedEvent, source string) ([]byte, error) {
 	if e.Unreadable {
 		return nil, fmt.Errorf("%w: %s %s at position %d", ErrUnreadable, e.Type, e.EventID, e.Position)
@@ -108,6 +111,7 @@ func Encode(e app.RecordedEvent, source string) ([]byte, error) {
 		Position:        strconv.FormatInt(e.Position, 10),
 		TransactionID:   strconv.FormatUint(e.TransactionID, 10),
 		Version:         e.Version,
+		Erased:          e.Erased,
 		CorrelationID:   e.Metadata.CorrelationID,
 		CausationID:     e.Metadata.CausationID,
 		Actor:           e.Metadata.Principal.Subject,

@@ -15,6 +15,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/customer"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // goldenEvent is an event of the codec's golden histories: every event
@@ -190,5 +191,55 @@ func TestFarInstantsAreMessagesOfTheDocument(t *testing.T) {
 		}
 		// Then it is a message of the document
 		asyncapitest.Validate(t, e.Type, body)
+	}
+}
+
+// TestErasedEventsAreMessagesOfTheDocument: an event read after its
+// customer's erasure goes out with its personal members null and marked
+// `orderapierased: true`, a message the document describes; an event
+// not erased carries no such attribute.
+func TestErasedEventsAreMessagesOfTheDocument(t *testing.T) {
+	t.Parallel()
+	c := codec.New(codec.Config{DefaultCurrency: "CHF"})
+	erasable := 0
+	for _, e := range recordedGolden(t) {
+		if len(codec.PersonalFields(e.Type, e.SchemaVersion)) == 0 {
+			continue
+		}
+		erasable++
+		// Given a golden event with personal data, as read after its
+		// customer's erasure
+		ev, err := c.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		erased := e
+		if _, erased.Data, err = c.Encode(order.WithPersonalDataErased(ev)); err != nil {
+			t.Fatal(err)
+		}
+		erased.Erased = true
+		for _, x := range []struct {
+			e      app.RecordedEvent
+			marked bool
+		}{{e, false}, {erased, true}} {
+			// When it is encoded
+			body, err := cloudevent.Encode(x.e, "/orderapi")
+			if err != nil {
+				t.Fatalf("%s: %v", e.Type, err)
+			}
+			// Then it is a message of its type in the document, marked
+			// erased exactly when it is
+			asyncapitest.Validate(t, e.Type, body)
+			var got map[string]any
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatal(err)
+			}
+			if v, ok := got["orderapierased"]; ok != x.marked || (ok && v != true) {
+				t.Errorf("%s (erased %t): orderapierased = %v, %t", e.Type, x.marked, v, ok)
+			}
+		}
+	}
+	if erasable == 0 {
+		t.Fatal("no golden event with personal data")
 	}
 }
