@@ -85,15 +85,22 @@ func form(sealed bool) string {
 }
 
 // feedRead is the feed's first n events, read sealed or not, once the
-// feed shows them.
+// feed shows them (it may show fewer for a moment while other databases'
+// transactions start).
 func (f *fixture) feedRead(n int, sealed bool) []app.RecordedEvent {
 	f.t.Helper()
-	f.feed(n)
-	events, err := f.store.ReadFeed(context.Background(), app.FeedQuery{Limit: n, Sealed: sealed})
-	if err != nil || len(events) != n {
-		f.t.Fatalf("read %d events, %v; want %d", len(events), err, n)
+	for deadline := time.Now().Add(wait); ; time.Sleep(10 * time.Millisecond) {
+		events, err := f.store.ReadFeed(context.Background(), app.FeedQuery{Limit: n, Sealed: sealed})
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		if len(events) == n {
+			return events
+		}
+		if time.Now().After(deadline) {
+			f.t.Fatalf("the feed holds %d events, want %d", len(events), n)
+		}
 	}
-	return events
 }
 
 // personalOrders appends the customer's orders: one delivered with a

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/nats-io/nats.go/jetstream"
@@ -95,17 +96,30 @@ func looksSealed(v jsontext.Value) bool {
 	return v.Kind() == '"' && json.Unmarshal(v, &text) == nil && personaldata.LooksSealed(text)
 }
 
+// rereadWait bounds how long reread waits for the feed to show again an
+// event it showed.
+const rereadWait = 5 * time.Second
+
 // reread reads e from the feed again, its personal data sealed or not.
+// The feed showed it, but may hold it back for a moment (its watermark
+// dips while another database's transaction ends as it is read): reread
+// waits for it, up to rereadWait.
 func (r *Relay) reread(ctx context.Context, e app.RecordedEvent, sealed bool) (app.RecordedEvent, error) {
-	page, err := r.feed.ReadFeed(ctx, app.FeedQuery{After: app.FeedCursor{TransactionID: e.TransactionID, Position: e.Position - 1},
-		Limit: 1, Sealed: sealed})
-	if err != nil {
-		return e, fmt.Errorf("read event %s again: %w", e.EventID, err)
+	q := app.FeedQuery{After: app.FeedCursor{TransactionID: e.TransactionID, Position: e.Position - 1}, Limit: 1, Sealed: sealed}
+	for deadline := time.Now().Add(rereadWait); ; {
+		page, err := r.feed.ReadFeed(ctx, q)
+		switch {
+		case err != nil:
+			return e, fmt.Errorf("read event %s again: %w", e.EventID, err)
+		case len(page) > 0 && page[0].EventID == e.EventID:
+			return page[0], nil
+		case len(page) > 0 || time.Now().After(deadline):
+			return e, fmt.Errorf("read event %s again: the feed does not show it at %d/%d", e.EventID, e.TransactionID, e.Position)
+		}
+		if err := sleep(ctx, 10*time.Millisecond); err != nil {
+			return e, err
+		}
 	}
-	if len(page) == 0 || page[0].EventID != e.EventID {
-		return e, fmt.Errorf("read event %s again: the feed no longer has it at %d/%d", e.EventID, e.TransactionID, e.Position)
-	}
-	return page[0], nil
 }
 
 // sealable refuses, while the relay seals personal data, an event whose
