@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderapi/orderapi/api"
 	"github.com/orderapi/orderapi/api/asyncapitest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -45,6 +46,138 @@ func TestCheckAdmitsAMessageOfTheContract(t *testing.T) {
 		t.Fatalf("Check: %v; CheckHeaders: %v", err, herr)
 	}
 	asyncapitest.Validate(t, "OrderPlaced", []byte(placed))
+}
+
+// erasedPlaced is placed as published after its customer's erasure.
+var erasedPlaced = strings.Replace(strings.Replace(placed,
+	`{"name":"A. Lovelace","line1":"1 Main St","city":"London","postal_code":"N1","country":"GB"}`, `null`, 1),
+	`"orderapiversion":3`, `"orderapiversion":3,"orderapierased":true`, 1)
+
+func TestCheckAdmitsAnErasedMessage(t *testing.T) {
+	t.Parallel()
+	// Given the document and a message published after its customer's
+	// erasure: its personal members null, marked erased
+	d := load(t)
+	if erasedPlaced == placed || !strings.Contains(erasedPlaced, `"shipping_address":null`) {
+		t.Fatalf("no erased message made of %s", placed)
+	}
+	// When it is checked, then it passes
+	if err := d.Check("OrderPlaced", []byte(erasedPlaced)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// sealedPlaced is placed as published with personal data sealed.
+var sealedPlaced = strings.Replace(strings.Replace(placed,
+	`{"name":"A. Lovelace","line1":"1 Main St","city":"London","postal_code":"N1","country":"GB"}`,
+	`"0190d6c9-0000-7000-8000-0000000000d1.QmVjYXVzZSBpdCBpcyBzZWFsZWQsIG5vdCBpbiBjbGVhcg"`, 1),
+	`"orderapiversion":3`, `"orderapiversion":3,"orderapipersonaldata":"sealed"`, 1)
+
+func TestCheckAdmitsASealedMessage(t *testing.T) {
+	t.Parallel()
+	// Given the document and a message whose personal data is sealed, and
+	// the same after its customer's erasure
+	d := load(t)
+	erased := strings.Replace(sealedPlaced, `"orderapiversion":3`, `"orderapiversion":3,"orderapierased":true`, 1)
+	for _, body := range []string{sealedPlaced, erased} {
+		// When it is checked, then it passes
+		if err := d.Check("OrderPlaced", []byte(body)); err != nil {
+			t.Errorf("%v\nbody: %s", err, body)
+		}
+	}
+}
+
+func TestCheckRefusesPersonalDataInAnotherFormThanItSays(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	for name, body := range map[string]string{
+		"sealed text, unmarked":   strings.Replace(sealedPlaced, `,"orderapipersonaldata":"sealed"`, ``, 1),
+		"in clear, marked sealed": strings.Replace(placed, `"orderapiversion":3`, `"orderapiversion":3,"orderapipersonaldata":"sealed"`, 1),
+		"null, marked sealed":     strings.Replace(erasedPlaced, `"orderapiversion":3`, `"orderapiversion":3,"orderapipersonaldata":"sealed"`, 1),
+		"marked otherwise":        strings.Replace(sealedPlaced, `"orderapipersonaldata":"sealed"`, `"orderapipersonaldata":"clear"`, 1),
+		"text that is not sealed": strings.Replace(sealedPlaced, `"0190d6c9-0000-7000-8000-0000000000d1.`, `"A. Lovelace, `, 1),
+	} {
+		// Given such a message, when it is checked, then it is refused
+		if body == sealedPlaced || body == placed || body == erasedPlaced {
+			t.Fatalf("%s: nothing changed", name)
+		}
+		if err := d.Check("OrderPlaced", []byte(body)); err == nil {
+			t.Errorf("%s: admitted %s", name, body)
+		}
+	}
+}
+
+// TestSealedDataSchemasAreTheClearOnesButForPersonalData: each data
+// schema with personal data sealed is its data schema, member for member
+// (but for their descriptions), but that each personal member is sealed
+// text.
+func TestSealedDataSchemasAreTheClearOnesButForPersonalData(t *testing.T) {
+	t.Parallel()
+	var doc struct {
+		Components struct {
+			Schemas map[string]map[string]any `yaml:"schemas"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(api.AsyncAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	current := map[string]int{}
+	for _, sc := range codec.New(codec.Config{}).Schemas() {
+		current[sc.EventType] = max(current[sc.EventType], sc.Version)
+	}
+	schemas := doc.Components.Schemas
+	for eventType, v := range current {
+		personal := codec.PersonalFields(eventType, v)
+		sealed, ok := schemas[eventType+"SealedData"]
+		if ok != (len(personal) > 0) {
+			t.Errorf("%s has personal data %v, and a sealed data schema: %t", eventType, personal, ok)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		clear := schemas[eventType+"Data"]
+		sealedProps, _ := sealed["properties"].(map[string]any)
+		clearProps, _ := clear["properties"].(map[string]any)
+		for name, p := range clearProps {
+			want := withoutDescriptions(p)
+			if slices.Contains(personal, name) {
+				want = map[string]any{"$ref": "#/components/schemas/SealedText"}
+			}
+			if got := withoutDescriptions(sealedProps[name]); !reflect.DeepEqual(got, want) {
+				t.Errorf("%sSealedData's %s is %v, want %v", eventType, name, got, want)
+			}
+		}
+		if len(sealedProps) != len(clearProps) || !reflect.DeepEqual(sealed["required"], clear["required"]) || sealed["type"] != clear["type"] {
+			t.Errorf("%sSealedData %v is not %sData %v", eventType, sealed, eventType, clear)
+		}
+	}
+}
+
+func withoutDescriptions(v any) any {
+	if m, ok := v.(map[string]any); ok {
+		out := make(map[string]any, len(m))
+		for k, e := range m {
+			if k != "description" {
+				out[k] = withoutDescriptions(e)
+			}
+		}
+		return out
+	}
+	return v
+}
+
+func TestCheckRefusesAnErasedMarkerOtherThanTrue(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	for _, marker := range []string{`false`, `"true"`, `1`, `null`} {
+		// Given an erased message whose marker is not true
+		body := strings.Replace(erasedPlaced, `"orderapierased":true`, `"orderapierased":`+marker, 1)
+		// When it is checked, then it is refused
+		if err := d.Check("OrderPlaced", []byte(body)); err == nil {
+			t.Errorf("admitted orderapierased %s", marker)
+		}
+	}
 }
 
 func TestCheckRefuses(t *testing.T) {

@@ -767,12 +767,13 @@ func (e ProjectionStatusName) Valid() bool {
 
 // Defines values for ProjectionStatusStalledCode.
 const (
-	ProjectionStatusStalledCodeBrokerUnauthorized ProjectionStatusStalledCode = "broker_unauthorized"
-	ProjectionStatusStalledCodeBrokerUnreachable  ProjectionStatusStalledCode = "broker_unreachable"
-	ProjectionStatusStalledCodeEventUnreadable    ProjectionStatusStalledCode = "event_unreadable"
-	ProjectionStatusStalledCodePublishRefused     ProjectionStatusStalledCode = "publish_refused"
-	ProjectionStatusStalledCodeStreamMismatch     ProjectionStatusStalledCode = "stream_mismatch"
-	ProjectionStatusStalledCodeStreamUnusable     ProjectionStatusStalledCode = "stream_unusable"
+	ProjectionStatusStalledCodeBrokerUnauthorized  ProjectionStatusStalledCode = "broker_unauthorized"
+	ProjectionStatusStalledCodeBrokerUnreachable   ProjectionStatusStalledCode = "broker_unreachable"
+	ProjectionStatusStalledCodeEventUnreadable     ProjectionStatusStalledCode = "event_unreadable"
+	ProjectionStatusStalledCodePersonalDataInClear ProjectionStatusStalledCode = "personal_data_in_clear"
+	ProjectionStatusStalledCodePublishRefused      ProjectionStatusStalledCode = "publish_refused"
+	ProjectionStatusStalledCodeStreamMismatch      ProjectionStatusStalledCode = "stream_mismatch"
+	ProjectionStatusStalledCodeStreamUnusable      ProjectionStatusStalledCode = "stream_unusable"
 )
 
 // Valid indicates whether the value is a known member of the ProjectionStatusStalledCode enum.
@@ -783,6 +784,8 @@ func (e ProjectionStatusStalledCode) Valid() bool {
 	case ProjectionStatusStalledCodeBrokerUnreachable:
 		return true
 	case ProjectionStatusStalledCodeEventUnreadable:
+		return true
+	case ProjectionStatusStalledCodePersonalDataInClear:
 		return true
 	case ProjectionStatusStalledCodePublishRefused:
 		return true
@@ -2113,6 +2116,10 @@ type ProjectionStatus struct {
 	//   checkpoint (a message someone else published under the
 	//   prefix, a stream deleted or re-created): an operator decides
 	//   where to go on with `orderapi nats resume`.
+	// - `personal_data_in_clear`: the relay publishes personal data
+	//   sealed (`ORDERAPI_NATS_PERSONAL_DATA=sealed`), and the next
+	//   event's is stored in clear, from before sealing began:
+	//   `orderapi personal-data seal` seals it.
 	Stalled *struct {
 		Code ProjectionStatusStalledCode `json:"code"`
 

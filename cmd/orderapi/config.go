@@ -113,7 +113,16 @@ type natsConfig struct {
 	MaxBytes              int64
 	Replicas              int
 	DuplicateWindow       time.Duration
+	// PersonalData is the form personal data is published in:
+	// personalDataClear or personalDataSealed.
+	PersonalData string
 }
+
+// The forms of personal data on the broker (ORDERAPI_NATS_PERSONAL_DATA).
+const (
+	personalDataClear  = "clear"
+	personalDataSealed = "sealed"
+)
 
 // Authentication modes (ORDERAPI_AUTH).
 const (
@@ -290,6 +299,9 @@ func settings(c *config) []setting {
 		{name: "ORDERAPI_NATS_DUPLICATE_WINDOW", cmds: publishing,
 			value: positiveDuration(&c.NATS.DuplicateWindow, natsrelay.DefaultDuplicateWindow, "2m or 1h"),
 			doc:   "how long the stream remembers a Nats-Msg-Id, answering a message sent again as a duplicate; at most ORDERAPI_NATS_MAX_AGE unless that is 0"},
+		{name: "ORDERAPI_NATS_PERSONAL_DATA", cmds: publishing,
+			value: oneOf(&c.NATS.PersonalData, "want clear or sealed", personalDataClear, personalDataSealed),
+			doc:   "clear: messages carry personal data in clear, as the API shows it; sealed: as the database keeps it, sealed text that only the service's master key opens, so that an erasure reaches the messages already in the stream too (consumers read the clear values from the API)"},
 	}
 	// OpenTelemetry's standard variables, read and checked as the
 	// specification says (internal/adapters/tracing).

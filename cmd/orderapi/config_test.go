@@ -58,6 +58,21 @@ func TestStateCacheConfig(t *testing.T) {
 	}
 }
 
+func TestNATSPersonalDataConfig(t *testing.T) {
+	for v, want := range map[string]string{"": personalDataClear, "clear": personalDataClear, "sealed": personalDataSealed} {
+		cfg, err := loadConfig(env(map[string]string{"ORDERAPI_NATS_PERSONAL_DATA": v}))
+		if err != nil || cfg.NATS.PersonalData != want {
+			t.Errorf("ORDERAPI_NATS_PERSONAL_DATA=%q: %q, %v; want %q", v, cfg.NATS.PersonalData, err, want)
+		}
+	}
+	for _, v := range []string{"encrypted", "Sealed", "none", " clear"} {
+		_, err := loadConfig(env(map[string]string{"ORDERAPI_NATS_PERSONAL_DATA": v}))
+		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_NATS_PERSONAL_DATA") || !strings.Contains(err.Error(), "clear or sealed") {
+			t.Errorf("ORDERAPI_NATS_PERSONAL_DATA=%q: %v; want an error naming the variable and its values", v, err)
+		}
+	}
+}
+
 // TestNATSDuplicateWindowWithinMaxAge: NATS refuses a stream whose
 // duplicate window outlasts its messages, so such settings are refused at
 // start, not left for the relay to fail on for ever.

@@ -18,6 +18,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/relaystate"
 	"github.com/orderapi/orderapi/internal/app"
@@ -237,12 +238,14 @@ func feedCursorOf(ctx context.Context, store *eventstore.Store, id uuid.UUID) (a
 func newRelay(cfg config, pool *pgxpool.Pool, store *eventstore.Store, wake app.Waker, log zerolog.Logger) (*natsrelay.Relay, error) {
 	lock := postgres.NewLock(pool, postgres.LockConfig{Key: postgres.RelayLockKey, Name: "nats relay", Log: log})
 	return natsrelay.New(store, lock, log, natsrelay.Config{
-		URL:         cfg.NATS.URL,
-		Stream:      cfg.NATS.streamConfig(),
-		Encode:      func(e app.RecordedEvent) ([]byte, error) { return cloudevent.Encode(e, cfg.NATS.Source) },
-		Checkpoints: relaystate.New(pool),
-		Wake:        wake,
-		Lag:         store,
+		URL:              cfg.NATS.URL,
+		Stream:           cfg.NATS.streamConfig(),
+		Encode:           func(e app.RecordedEvent) ([]byte, error) { return cloudevent.Encode(e, cfg.NATS.Source) },
+		PersonalFields:   codec.PersonalFields,
+		SealPersonalData: cfg.NATS.PersonalData == personalDataSealed,
+		Checkpoints:      relaystate.New(pool),
+		Wake:             wake,
+		Lag:              store,
 	})
 }
 

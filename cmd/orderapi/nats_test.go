@@ -11,10 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/orderapi/orderapi/api/asyncapitest"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
@@ -331,6 +333,84 @@ func TestNATSResume(t *testing.T) {
 	for _, args := range [][]string{{}, {"--after", "nope"}, {"--after", "0193a000-0000-7000-8000-0000000000ff"}, {"--from-start", "--after", "0193a000-0000-7000-8000-0000000000ff"}} {
 		if _, err := resume(vars, append(args, "--force")...); err == nil {
 			t.Errorf("nats resume %q passed", args)
+		}
+	}
+}
+
+// TestServePublishesPersonalDataSealed: with
+// ORDERAPI_NATS_PERSONAL_DATA=sealed, the messages carry personal data as
+// the database keeps it, sealed, saying so, as the contract describes
+// them; the order's history shows it in clear until the customer's
+// erasure, then null.
+func TestServePublishesPersonalDataSealed(t *testing.T) {
+	t.Parallel()
+	// Given the service publishing personal data sealed, to a stream of
+	// its own
+	url := natstest.URL(t)
+	names := natstest.Unique(t, url)
+	addr, _ := startServerWith(t, pgtest.NewURL(t), map[string]string{
+		"ORDERAPI_NATS_URL": url, "ORDERAPI_NATS_STREAM": names.Stream, "ORDERAPI_NATS_SUBJECT_PREFIX": names.Prefix,
+		"ORDERAPI_NATS_PERSONAL_DATA": "sealed",
+	}, io.Discard)
+	base := "http://" + addr
+
+	// When an order is placed, shipped and delivered, signed for
+	newOrder(t, authed, base)
+
+	// Then its messages are the contract's, the address and the signature
+	// sealed text, marked so
+	_, js := natstest.JetStream(t, url)
+	var orderID string
+	for seq := uint64(1); seq <= 5; seq++ {
+		msg := waitMessage(t, js, names.Stream, seq)
+		typ := strings.Split(msg.Subject, ".")[len(strings.Split(names.Prefix, "."))]
+		asyncapitest.Validate(t, typ, msg.Data)
+		var ce struct {
+			Subject      string                     `json:"subject"`
+			Data         map[string]json.RawMessage `json:"data"`
+			PersonalData string                     `json:"orderapipersonaldata"`
+		}
+		if err := json.Unmarshal(msg.Data, &ce); err != nil {
+			t.Fatal(err)
+		}
+		orderID = ce.Subject
+		personal := map[string]string{"OrderPlaced": "shipping_address", "OrderDelivered": "signature"}[typ]
+		var text string
+		if personal != "" && (ce.PersonalData != "sealed" || json.Unmarshal(ce.Data[personal], &text) != nil || !personaldata.LooksSealed(text)) {
+			t.Errorf("message %d: %s, want its %s sealed", seq, msg.Data, personal)
+		}
+		if personal == "" && ce.PersonalData != "" {
+			t.Errorf("message %d: %s, marked sealed with no personal data", seq, msg.Data)
+		}
+	}
+	// and the order's history shows them in clear
+	if h := get(t, base+"/v1/orders/"+orderID+"/events"); !strings.Contains(h, `"line1":"1 Way"`) || !strings.Contains(h, `"signature":"A"`) {
+		t.Errorf("history: %s", h)
+	}
+
+	// When the customer is erased
+	if status := erase(t, base, uuid.MustParse("0193a000-0000-7000-8000-0000000000c1")); status != http.StatusNoContent {
+		t.Fatalf("erase = %d", status)
+	}
+
+	// Then the erasure is published, and the history shows null
+	waitMessage(t, js, names.Stream, 6)
+	if h := get(t, base+"/v1/orders/"+orderID+"/events"); strings.Contains(h, `"line1"`) || !strings.Contains(h, `"signature":null`) {
+		t.Errorf("history after the erasure: %s", h)
+	}
+}
+
+// waitMessage waits for the stream's message seq.
+func waitMessage(t *testing.T, js jetstream.JetStream, stream string, seq uint64) *jetstream.RawStreamMsg {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		if s, err := js.Stream(t.Context(), stream); err == nil {
+			if msg, err := s.GetMsg(t.Context(), seq); err == nil {
+				return msg
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no message %d on the stream", seq)
 		}
 	}
 }

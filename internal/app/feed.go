@@ -46,6 +46,13 @@ type FeedQuery struct {
 	// includes it (the event itself may still be held back by an older
 	// transaction, as on the primary).
 	MinPosition int64
+	// Sealed gives each event's personal data as the store keeps it,
+	// sealed, instead of opened (RecordedEvent.Sealed): for a copy kept
+	// outside the service, which erasure reaches when it destroys the
+	// keys. It reads the same before an erasure and after it, the event
+	// then marked Erased. Personal data stored in clear, before sealing
+	// began, is given in clear.
+	Sealed bool
 }
 
 // FeedPage is one page of the feed. Next is where to continue: after the

@@ -121,8 +121,13 @@ type RecordedEvent struct {
 	// type's shape. See ErrEventUnreadable.
 	Unreadable bool
 	// Erased is set when the event's personal data was erased: its
-	// personal fields are then null in Data.
+	// personal fields are then null in Data (read Sealed, their sealed
+	// text, which nothing opens any more).
 	Erased bool
+	// Sealed is set when Data's personal fields are sealed text, as the
+	// store keeps them (FeedQuery.Sealed): they open only with the keys
+	// the service holds.
+	Sealed bool
 }
 
 // EventQuery selects part of one order's history.

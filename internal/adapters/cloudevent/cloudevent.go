@@ -72,6 +72,8 @@ type envelope struct {
 	Position        string          `json:"orderapiposition"`
 	TransactionID   string          `json:"orderapitxid"`
 	Version         int             `json:"orderapiversion"`
+	Erased          bool            `json:"orderapierased,omitempty"`
+	PersonalData    string          `json:"orderapipersonaldata,omitempty"`
 	CorrelationID   string          `json:"correlationid,omitempty"`
 	CausationID     string          `json:"causationid,omitempty"`
 	Actor           string          `json:"orderapiactor,omitempty"`
@@ -81,7 +83,10 @@ type envelope struct {
 // Encode returns the event as a CloudEvent from source (a URI-reference,
 // such as "/orderapi"). The position and the transaction id are strings:
 // with them a consumer can resume the events API's feed, and a uint64
-// does not fit a JSON number every consumer reads exactly.
+// does not fit a JSON number every consumer reads exactly. An event read
+// after its customer's erasure says so: `orderapierased: true`, absent
+// otherwise; one whose personal members are sealed text (read so, see
+// app.FeedQuery.Sealed) too: `orderapipersonaldata: "sealed"`.
 func Encode(e app.RecordedEvent, source string) ([]byte, error) {
 	if e.Unreadable {
 		return nil, fmt.Errorf("%w: %s %s at position %d", ErrUnreadable, e.Type, e.EventID, e.Position)
@@ -108,11 +113,49 @@ func Encode(e app.RecordedEvent, source string) ([]byte, error) {
 		Position:        strconv.FormatInt(e.Position, 10),
 		TransactionID:   strconv.FormatUint(e.TransactionID, 10),
 		Version:         e.Version,
+		Erased:          e.Erased,
+		PersonalData:    personalData(e),
 		CorrelationID:   e.Metadata.CorrelationID,
 		CausationID:     e.Metadata.CausationID,
 		Actor:           e.Metadata.Principal.Subject,
 		TraceParent:     TraceParent(e.Metadata),
 	})
+}
+
+// PersonalDataSealed is the attribute orderapipersonaldata of a message
+// whose data's personal members are sealed text.
+const PersonalDataSealed = "sealed"
+
+func personalData(e app.RecordedEvent) string {
+	if e.Sealed {
+		return PersonalDataSealed
+	}
+	return ""
+}
+
+// Published is what a message's body says of its event's personal data.
+type Published struct {
+	// Data is the event's data.
+	Data json.RawMessage
+	// Sealed says that its personal members are sealed text.
+	Sealed bool
+	// Erased says that its customer's personal data had been erased.
+	Erased bool
+}
+
+// Read returns what body, a CloudEvent as Encode writes it, says of its
+// event's personal data. It reads no further: whether body is an event's
+// message at all is for its reader to tell (Encode it again, compare).
+func Read(body []byte) (Published, error) {
+	var ce struct {
+		Data         json.RawMessage `json:"data"`
+		Erased       bool            `json:"orderapierased"`
+		PersonalData string          `json:"orderapipersonaldata"`
+	}
+	if err := json.Unmarshal(body, &ce); err != nil {
+		return Published{}, fmt.Errorf("cloudevent: %w", err)
+	}
+	return Published{Data: ce.Data, Sealed: ce.PersonalData == PersonalDataSealed, Erased: ce.Erased}, nil
 }
 
 // TraceParent is the W3C traceparent of the request that recorded an

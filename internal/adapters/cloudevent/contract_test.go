@@ -9,12 +9,15 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/api/asyncapitest"
 	"github.com/orderapi/orderapi/internal/adapters/cloudevent"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/customer"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 // goldenEvent is an event of the codec's golden histories: every event
@@ -190,5 +193,70 @@ func TestFarInstantsAreMessagesOfTheDocument(t *testing.T) {
 		}
 		// Then it is a message of the document
 		asyncapitest.Validate(t, e.Type, body)
+	}
+}
+
+// TestPersonalDataInEveryFormIsAMessageOfTheDocument: an event with
+// personal data goes out in clear, or read after its customer's erasure
+// (its personal members null, `orderapierased: true`), or sealed
+// (sealed text, `orderapipersonaldata: sealed`), or sealed and erased:
+// each a message the document describes, with the attributes that say
+// which, and no other.
+func TestPersonalDataInEveryFormIsAMessageOfTheDocument(t *testing.T) {
+	t.Parallel()
+	c := codec.New(codec.Config{DefaultCurrency: "CHF"})
+	erasable := 0
+	for _, e := range recordedGolden(t) {
+		fields := codec.PersonalFields(e.Type, e.SchemaVersion)
+		if len(fields) == 0 {
+			continue
+		}
+		erasable++
+		// Given a golden event with personal data, in each form
+		ev, err := c.Decode(e.Type, e.SchemaVersion, e.Data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		erased := e
+		if _, erased.Data, err = c.Encode(order.WithPersonalDataErased(ev)); err != nil {
+			t.Fatal(err)
+		}
+		erased.Erased = true
+		sealed := e
+		sealed.Sealed = true
+		if sealed.Data, err = personaldata.ReplaceMembers(e.Data, fields, func(string, jsontext.Value) (jsontext.Value, error) {
+			return jsontext.Value(`"` + uuid.NewString() + `.c2VhbGVkIGJ5IGEgZGF0YSBrZXk"`), nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		sealedErased := sealed
+		sealedErased.Erased = true
+		for _, x := range []app.RecordedEvent{e, erased, sealed, sealedErased} {
+			// When it is encoded
+			body, err := cloudevent.Encode(x, "/orderapi")
+			if err != nil {
+				t.Fatalf("%s: %v", e.Type, err)
+			}
+			// Then it is a message of its type in the document, saying
+			// its form, and Read reads it back
+			asyncapitest.Validate(t, e.Type, body)
+			var got map[string]any
+			if err := json.Unmarshal(body, &got); err != nil {
+				t.Fatal(err)
+			}
+			if v, ok := got["orderapierased"]; ok != x.Erased || (ok && v != true) {
+				t.Errorf("%s (erased %t): orderapierased = %v, %t", e.Type, x.Erased, v, ok)
+			}
+			if v, ok := got["orderapipersonaldata"]; ok != x.Sealed || (ok && v != "sealed") {
+				t.Errorf("%s (sealed %t): orderapipersonaldata = %v, %t", e.Type, x.Sealed, v, ok)
+			}
+			p, err := cloudevent.Read(body)
+			if err != nil || p.Erased != x.Erased || p.Sealed != x.Sealed || !bytes.Equal(p.Data, x.Data) {
+				t.Errorf("%s: Read = %+v, %v; want %s, erased %t, sealed %t", e.Type, p, err, x.Data, x.Erased, x.Sealed)
+			}
+		}
+	}
+	if erasable == 0 {
+		t.Fatal("no golden event with personal data")
 	}
 }

@@ -306,6 +306,14 @@ func (f *fixture) publishRaw(subject string, body []byte, id string) {
 // streamHolds checks that the stream's last sequence is n.
 func (f *fixture) streamHolds(n uint64) {
 	f.t.Helper()
+	if last := f.streamLast(); last != n {
+		f.t.Fatalf("the stream's last sequence is %d, want %d", last, n)
+	}
+}
+
+// streamLast is the stream's last sequence.
+func (f *fixture) streamLast() uint64 {
+	f.t.Helper()
 	_, js := natstest.JetStream(f.t, f.url)
 	s, err := js.Stream(context.Background(), f.names.Stream)
 	if err != nil {
@@ -315,9 +323,7 @@ func (f *fixture) streamHolds(n uint64) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	if info.State.LastSeq != n {
-		f.t.Fatalf("the stream's last sequence is %d, want %d", info.State.LastSeq, n)
-	}
+	return info.State.LastSeq
 }
 
 // record is what the database records of the fixture's stream.

@@ -17,7 +17,10 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay"
 	"github.com/orderapi/orderapi/internal/adapters/natsrelay/natstest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/relaystate"
 	"github.com/orderapi/orderapi/internal/app"
@@ -53,8 +56,9 @@ func newFixture(t *testing.T) *fixture {
 func newFixtureAt(t *testing.T, url string) *fixture {
 	t.Helper()
 	pool := pgtest.New(t)
-	store := eventstore.New(pool, eventstore.Config{})
-	svc, err := app.NewService(store, store, app.Config{})
+	// Personal data sealed, and customers erased, as the service does.
+	store := eventstore.New(pool, eventstore.Config{Keyring: eventstoretest.Keyring(t, pool)})
+	svc, err := app.NewService(store, store, app.Config{Eraser: erasure.New(store, erasure.Config{})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,15 +69,16 @@ func newFixtureAt(t *testing.T, url string) *fixture {
 // poll and retry.
 func (f *fixture) config() natsrelay.Config {
 	return natsrelay.Config{
-		URL:          f.url,
-		Stream:       natsrelay.StreamConfig{Name: f.names.Stream, SubjectPrefix: f.names.Prefix},
-		Encode:       encode,
-		Checkpoints:  relaystate.New(f.pool),
-		Lag:          f.store,
-		StalledRetry: 200 * time.Millisecond,
-		Poll:         20 * time.Millisecond,
-		MaxBackoff:   300 * time.Millisecond,
-		AckWait:      2 * time.Second,
+		URL:            f.url,
+		Stream:         natsrelay.StreamConfig{Name: f.names.Stream, SubjectPrefix: f.names.Prefix},
+		Encode:         encode,
+		PersonalFields: codec.PersonalFields,
+		Checkpoints:    relaystate.New(f.pool),
+		Lag:            f.store,
+		StalledRetry:   200 * time.Millisecond,
+		Poll:           20 * time.Millisecond,
+		MaxBackoff:     300 * time.Millisecond,
+		AckWait:        2 * time.Second,
 	}
 }
 

@@ -110,8 +110,9 @@ func (r *Relay) checkTail(ctx context.Context, s jetstream.Stream, cp app.Broker
 
 // verifyAfter checks the messages after the checkpoint, up to last, one
 // by one against the feed's events after it: each must be exactly what
-// the relay would publish (subject, headers, body). It returns the
-// checkpoint past them.
+// the relay would publish (subject, headers, body), or would have
+// published before an erasure or in the other form of personal data
+// (same). It returns the checkpoint past them.
 func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.BrokerCheckpoint, last uint64) (app.BrokerCheckpoint, error) {
 	name := r.cfg.Stream.Name
 	if last-cp.Sequence > maxUnrecorded {
@@ -122,7 +123,8 @@ func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.Brok
 	for seq := cp.Sequence + 1; seq <= last; seq++ {
 		if len(page) == 0 {
 			var err error
-			page, err = r.feed.ReadFeed(ctx, app.FeedQuery{After: cp.Cursor, Limit: min(r.cfg.Batch, int(last-seq+1))})
+			page, err = r.feed.ReadFeed(ctx, app.FeedQuery{After: cp.Cursor, Limit: min(r.cfg.Batch, int(last-seq+1)),
+				Sealed: r.cfg.SealPersonalData})
 			if err != nil {
 				return cp, fmt.Errorf("read the feed after %d/%d: %w", cp.Cursor.TransactionID, cp.Cursor.Position, err)
 			}
@@ -141,7 +143,7 @@ func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.Brok
 		}
 		e := page[0]
 		page = page[1:]
-		if err := r.same(m, e); err != nil {
+		if err := r.same(ctx, m, e); err != nil {
 			return cp, err
 		}
 		cp = app.BrokerCheckpoint{Cursor: app.CursorOf(e), EventID: e.EventID, Sequence: seq, Epoch: cp.Epoch}
@@ -158,8 +160,13 @@ var guardHeaders = map[string]bool{
 }
 
 // same checks that m is exactly the message the relay publishes for e:
-// its subject, body and headers, but for the guards' (guardHeaders).
-func (r *Relay) same(m *jetstream.RawStreamMsg, e app.RecordedEvent) error {
+// its subject, body and headers, but for the guards' (guardHeaders); e
+// as it read when m was published, as far as m can tell (asPublished).
+func (r *Relay) same(ctx context.Context, m *jetstream.RawStreamMsg, e app.RecordedEvent) error {
+	e, err := r.asPublished(ctx, m, e)
+	if err != nil {
+		return err
+	}
 	want, err := r.message(e)
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func (r *Relay) relay(ctx context.Context, js jetstream.JetStream, alive func(co
 			}
 			checked = now
 		}
-		page, err := r.feed.ReadFeed(ctx, app.FeedQuery{After: t.Cursor, Limit: r.cfg.Batch})
+		page, err := r.feed.ReadFeed(ctx, app.FeedQuery{After: t.Cursor, Limit: r.cfg.Batch, Sealed: r.cfg.SealPersonalData})
 		if err != nil {
 			return fmt.Errorf("read the feed after %d/%d: %w", t.Cursor.TransactionID, t.Cursor.Position, err)
 		}
@@ -234,6 +234,10 @@ func (r *Relay) publish(ctx context.Context, js jetstream.JetStream, t app.Broke
 		futures := make([]jetstream.PubAckFuture, 0, len(chunk))
 		var sendErr error
 		for i, e := range chunk {
+			if err := r.sealable(e); err != nil {
+				sendErr = err
+				break
+			}
 			msg, err := r.message(e)
 			if err != nil {
 				sendErr = err
@@ -293,7 +297,7 @@ func (r *Relay) duplicate(ctx context.Context, js jetstream.JetStream, t app.Bro
 	if err != nil {
 		return t, streamErr(fmt.Errorf("read stream %s's message %d, which holds event %s's id: %w", r.cfg.Stream.Name, seq, e.EventID, err))
 	}
-	if err := r.same(m, e); err != nil {
+	if err := r.same(ctx, m, e); err != nil {
 		return t, mismatchf("stream %s already holds a message with event %s's id (message %d), and it is not what the relay publishes for that event: %v; "+
 			"JetStream refuses the event's own message while it remembers that id (the duplicate window, %s)",
 			r.cfg.Stream.Name, e.EventID, seq, err, r.cfg.Stream.DuplicateWindow)

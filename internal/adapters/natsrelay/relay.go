@@ -74,6 +74,18 @@ type Config struct {
 	// bytes for the same event: the relay compares what the stream holds
 	// after its checkpoint with what it would publish.
 	Encode func(app.RecordedEvent) ([]byte, error)
+	// PersonalFields names the members of an event type's data, at a
+	// schema version, that hold personal data (codec.PersonalFields): an
+	// erasure makes them null, and the relay recognises by them a message
+	// of an event published before its customer's erasure.
+	PersonalFields func(eventType string, schemaVersion int) []string
+	// SealPersonalData publishes personal data as the store keeps it,
+	// sealed (app.FeedQuery.Sealed), not in clear: an erasure then
+	// reaches the messages in the stream too, and consumers read the
+	// clear values from the API. An event whose personal data is stored
+	// in clear, from before sealing began, stops the relay
+	// (StopPersonalDataInClear) until it is sealed.
+	SealPersonalData bool
 	// Checkpoints keeps the checkpoint and the stop record.
 	Checkpoints Checkpoints
 	// Wake, if not nil, wakes the relay after appends; else it polls.
@@ -129,8 +141,8 @@ type Relay struct {
 
 // New returns a relay over the feed, elected by lock.
 func New(feed Feed, lock Elector, log zerolog.Logger, cfg Config) (*Relay, error) {
-	if feed == nil || lock == nil || cfg.Encode == nil || cfg.Checkpoints == nil {
-		return nil, errors.New("natsrelay: New needs a feed, a lock, Config.Encode and Config.Checkpoints")
+	if feed == nil || lock == nil || cfg.Encode == nil || cfg.PersonalFields == nil || cfg.Checkpoints == nil {
+		return nil, errors.New("natsrelay: New needs a feed, a lock, Config.Encode, Config.PersonalFields and Config.Checkpoints")
 	}
 	if cfg.URL == "" {
 		return nil, errors.New("natsrelay: New needs Config.URL")

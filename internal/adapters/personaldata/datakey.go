@@ -197,8 +197,9 @@ func unquote(v jsontext.Value, s *string) error {
 }
 
 // rewriteMembers copies the JSON object obj, passing the value of each
-// member named in fields through f; with addMissing, a named member that
-// obj lacks is added with f's value of null.
+// member named in fields through f, and leaving the member out where f
+// gives none (nil); with addMissing, a named member that obj lacks is
+// added with f's value of null.
 func rewriteMembers(obj []byte, fields []string, addMissing bool, f func(name string, v jsontext.Value) (jsontext.Value, error)) ([]byte, error) {
 	dec := jsontext.NewDecoder(bytes.NewReader(obj))
 	var out bytes.Buffer
@@ -225,6 +226,9 @@ func rewriteMembers(obj []byte, fields []string, addMissing bool, f func(name st
 			seen[i] = true
 			if v, err = f(name, v); err != nil {
 				return nil, err
+			}
+			if v == nil {
+				continue
 			}
 		}
 		if err := enc.WriteToken(jsontext.String(name)); err != nil {

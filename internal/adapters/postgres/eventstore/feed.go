@@ -52,7 +52,8 @@ SELECT transaction_id, event_id, stream_id, stream_version, position, event_type
  ORDER BY transaction_id, position
  LIMIT $3`
 
-// ReadFeed returns up to q.Limit events after q.After in feed order.
+// ReadFeed returns up to q.Limit events after q.After in feed order; with
+// q.Sealed, their personal data as stored.
 func (s *Store) ReadFeed(ctx context.Context, q app.FeedQuery) (_ []app.RecordedEvent, err error) {
 	defer postgres.MarkUnavailable(&err)
 	if q.Limit <= 0 {
@@ -66,7 +67,7 @@ func (s *Store) ReadFeed(ctx context.Context, q app.FeedQuery) (_ []app.Recorded
 	if err != nil {
 		return nil, fmt.Errorf("read feed: %w", err)
 	}
-	events, err := s.recordedEvents(ctx, rows)
+	events, err := s.recordedEvents(ctx, rows, q.Sealed)
 	if err != nil {
 		return nil, fmt.Errorf("read feed: %w", err)
 	}

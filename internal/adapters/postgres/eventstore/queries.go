@@ -249,7 +249,7 @@ func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.Reco
 	if err != nil {
 		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, err)
 	}
-	events, err := s.recordedEvents(ctx, rows)
+	events, err := s.recordedEvents(ctx, rows, false)
 	if err != nil {
 		return nil, fmt.Errorf("events of order %s: %w", q.OrderID, err)
 	}
@@ -268,8 +268,9 @@ func (s *Store) OrderEvents(ctx context.Context, q app.EventQuery) (_ []app.Reco
 }
 
 // recordedEvents reads the rows of orderEventsSQL or feedSQL, bringing
-// their data to the current shape through the codec.
-func (s *Store) recordedEvents(ctx context.Context, rows pgx.Rows) ([]app.RecordedEvent, error) {
+// their data to the current shape through the codec; sealed keeps their
+// personal data as stored (asStored).
+func (s *Store) recordedEvents(ctx context.Context, rows pgx.Rows, sealed bool) ([]app.RecordedEvent, error) {
 	stored, err := pgx.CollectRows(rows, scanStoredEvent)
 	if err != nil {
 		return nil, err
@@ -278,6 +279,11 @@ func (s *Store) recordedEvents(ctx context.Context, rows pgx.Rows) ([]app.Record
 	for i := range stored {
 		if events[i], err = s.recorded(ctx, stored[i]); err != nil {
 			return nil, err
+		}
+		if sealed {
+			if events[i], err = asStored(events[i], &stored[i]); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return events, nil

@@ -134,3 +134,27 @@ func Price(s string) order.Amount {
 	}
 	return a
 }
+
+// StoredData is the data of every event, by its id, as the events table
+// keeps it: sealed, where it holds personal data.
+func StoredData(t testing.TB, pool *pgxpool.Pool) map[uuid.UUID][]byte {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), `SELECT event_id, data::text FROM events`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	data := map[uuid.UUID][]byte{}
+	for rows.Next() {
+		var id uuid.UUID
+		var text string
+		if err := rows.Scan(&id, &text); err != nil {
+			t.Fatal(err)
+		}
+		data[id] = []byte(text)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
