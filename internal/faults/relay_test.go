@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
@@ -101,7 +102,13 @@ func (r *relayRig) useNATS(t *testing.T, url string) {
 // the scenario's stream.
 func (r *relayRig) replica(t *testing.T, ctx context.Context) *service {
 	t.Helper()
-	s := newService(t, r.bin, r.dbURL)
+	// Replicas of one database share its master key, as every
+	// deployment's must.
+	dir := filepath.Join(t.TempDir(), "orderapi-dev")
+	if len(r.services) > 0 {
+		dir = r.services[0].devDir
+	}
+	s := newServiceIn(t, r.bin, r.dbURL, dir)
 	s.env = []string{"ORDERAPI_NATS_URL=" + r.natsURL, "ORDERAPI_NATS_STREAM=" + r.names.Stream,
 		"ORDERAPI_NATS_SUBJECT_PREFIX=" + r.names.Prefix}
 	r.services = append(r.services, s)

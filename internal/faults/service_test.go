@@ -63,8 +63,15 @@ func buildBinary(dir string) (string, error) {
 }
 
 func newService(t *testing.T, bin, dbURL string) *service {
+	return newServiceIn(t, bin, dbURL, filepath.Join(t.TempDir(), "orderapi-dev"))
+}
+
+// newServiceIn is newService keeping its development keys (signing and
+// master) in devDir, made there if it has none: replicas of one database
+// share them, as every deployment's replicas share their keys.
+func newServiceIn(t *testing.T, bin, dbURL, devDir string) *service {
 	s := &service{bin: bin, dbURL: dbURL, addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
-		logPath: filepath.Join(t.TempDir(), "orderapi.log"), devDir: filepath.Join(t.TempDir(), "orderapi-dev")}
+		logPath: filepath.Join(t.TempDir(), "orderapi.log"), devDir: devDir}
 	key, _, err := jwtauth.OpenDevKey(s.devDir)
 	if err != nil {
 		t.Fatal(err)
