@@ -103,6 +103,10 @@ func (c config) runsTracing() bool {
 	return false
 }
 
+// runsSealingOff says whether the run includes a scenario of the server
+// that does not seal.
+func (c config) runsSealingOff() bool { return c.runs(placeClearName) || c.runs(getPlacedClearName) }
+
 // runsRelay says whether the run includes the relay's scenarios.
 func (c config) runsRelay() bool { return c.runs(relayOffName) || c.runs(relayOnName) }
 
