@@ -70,7 +70,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	dbs, err := createDatabases(ctx, cfg.AdminURL, cfg.runsRelay(), cfg.runsTracing(), cfg.runsSealingOff())
+	dbs, err := createDatabases(ctx, cfg.AdminURL, cfg.runsRelay(), cfg.runsTracing(), cfg.runsSealing())
 	if err != nil {
 		return err
 	}
@@ -99,12 +99,12 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	}
 	defer srv.stop()
 
-	var clear *clearServer
-	if cfg.runsSealingOff() {
-		if clear, err = startClearServer(ctx, cfg, bin, dbs, tmp, auth, stdout); err != nil {
+	var sealing *sealingServers
+	if cfg.runsSealing() {
+		if sealing, err = startSealingServers(ctx, cfg, bin, dbs, tmp, auth, stdout); err != nil {
 			return err
 		}
-		defer clear.srv.stop()
+		defer sealing.stop()
 	}
 
 	var relay *relayServers
@@ -160,13 +160,6 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	fmt.Fprintf(stdout, "seeded in %s\n", time.Since(t0).Round(time.Millisecond))
-	var placed readData
-	if cfg.runs(getPlacedOrderName) {
-		fmt.Fprintf(stdout, "seeding %d placed orders with 2 items each over HTTP\n", cfg.SeedOrders)
-		if placed, err = seedPlacedOrders(ctx, srv.addr, auth, cfg.SeedOrders, 2); err != nil {
-			return err
-		}
-	}
 
 	bare, err := startBare(ctx, dbs.benchURL)
 	if err != nil {
@@ -262,21 +255,22 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				{name: bareReadName, new: func() (func(i int) (worker, error), error) { return bareRead(bare.addr, reads, uint64(round)), nil }},
 				{name: listOrdersName, new: func() (func(i int) (worker, error), error) { return listOrders(srv.addr, reads, uint64(round)), nil }},
 			}
-			// Sealed, and in clear on the server that does not seal:
-			// which goes first alternates, as the relay's pair does.
-			getPlacedOn := func(name string, srv *server, d readData) step {
-				return step{name, func() (func(i int) (worker, error), error) { return getOrder(srv.addr, d, uint64(round)), nil }, srv}
-			}
-			sealing := [][]step{{placeOn(placeOrderName, srv, l)}, {getPlacedOn(getPlacedOrderName, srv, placed)}}
-			if clear != nil {
-				sealing[0] = append(sealing[0], placeOn(placeClearName, clear.srv, clear.ledger))
-				sealing[1] = append(sealing[1], getPlacedOn(getPlacedClearName, clear.srv, clear.reads))
-			}
-			for _, pair := range sealing {
-				if len(pair) == 2 && round%2 == 0 {
-					pair[0], pair[1] = pair[1], pair[0]
+			if sealing != nil {
+				// Sealed, and in clear: each pair alternates which goes
+				// first, as the relay's.
+				sealed, clear := sealing.sealed, sealing.clear
+				getPlacedOn := func(name string, s *sealingServer) step {
+					return step{name, func() (func(i int) (worker, error), error) { return getOrder(s.srv.addr, s.reads, uint64(round)), nil }, s.srv}
 				}
-				steps = append(steps, pair...)
+				for _, pair := range [][]step{
+					{placeOn(placeOrderName, sealed.srv, sealed.ledger), placeOn(placeClearName, clear.srv, clear.ledger)},
+					{getPlacedOn(getPlacedOrderName, sealed), getPlacedOn(getPlacedClearName, clear)},
+				} {
+					if round%2 == 0 {
+						pair[0], pair[1] = pair[1], pair[0]
+					}
+					steps = append(steps, pair...)
+				}
 			}
 			if relay != nil {
 				// Which goes first alternates, so that neither always
@@ -368,12 +362,12 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	if err != nil {
 		return err
 	}
-	if clear != nil {
-		clearLost, err := clear.verify(ctx, dbs.benchURL, l)
+	if sealing != nil {
+		sealingLost, err := sealing.verify(ctx)
 		if err != nil {
 			return err
 		}
-		lost += clearLost
+		lost += sealingLost
 	}
 	var stream *streamCheck
 	if relay != nil {
@@ -471,14 +465,14 @@ type databases struct {
 	benchURL, floorURL string
 	// relayOffURL and relayOnURL are the relay scenarios' servers', when
 	// the run has them; tracingOffURL and tracingOnURL the tracing
-	// scenarios'; clearURL the server's that does not seal.
+	// scenarios'; sealedURL and clearURL the sealing scenarios'.
 	relayOffURL, relayOnURL     string
 	tracingOffURL, tracingOnURL string
-	clearURL                    string
+	sealedURL, clearURL         string
 	names                       []string
 }
 
-func createDatabases(ctx context.Context, adminURL string, relay, tracing, sealingOff bool) (*databases, error) {
+func createDatabases(ctx context.Context, adminURL string, relay, tracing, sealing bool) (*databases, error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL")
@@ -497,8 +491,8 @@ func createDatabases(ctx context.Context, adminURL string, relay, tracing, seali
 	if tracing {
 		d.names = append(d.names, d.bench+"_tracing_off", d.bench+"_tracing_on")
 	}
-	if sealingOff {
-		d.names = append(d.names, d.bench+"_sealing_off")
+	if sealing {
+		d.names = append(d.names, d.bench+"_sealing_on", d.bench+"_sealing_off")
 	}
 	conn, err := pgx.Connect(ctx, connURL(adminURL))
 	if err != nil {
@@ -518,8 +512,8 @@ func createDatabases(ctx context.Context, adminURL string, relay, tracing, seali
 	if tracing {
 		d.tracingOffURL, d.tracingOnURL = d.with(d.bench+"_tracing_off"), d.with(d.bench+"_tracing_on")
 	}
-	if sealingOff {
-		d.clearURL = d.with(d.bench + "_sealing_off")
+	if sealing {
+		d.sealedURL, d.clearURL = d.with(d.bench+"_sealing_on"), d.with(d.bench+"_sealing_off")
 	}
 	return d, nil
 }

@@ -25,11 +25,11 @@
 //	BENCH_LONG_COMMANDS  commands timed per length (default 100)
 //	BENCH_SCENARIOS      only these scenarios, by name, comma-separated
 //	                     ("long stream" for the long-stream one); default all.
-//	                     "place order (sealing off)" and "get placed order
-//	                     (sealing off)" run against one more server, on a
-//	                     fresh database, with ORDERAPI_PERSONAL_DATA_SEALING=off:
-//	                     what place order and get placed order cost without
-//	                     sealing personal data
+//	                     "place order" and "get placed order" run against
+//	                     two more servers on fresh databases, one sealing
+//	                     personal data and one not
+//	                     (ORDERAPI_PERSONAL_DATA_SEALING=off), the second's
+//	                     named "(sealing off)"
 //	BENCH_NATS_URL       a NATS server with JetStream (nats://127.0.0.1:4222):
 //	                     adds "add item (relay off)" and "add item (relay on)",
 //	                     against two more servers on fresh databases, the

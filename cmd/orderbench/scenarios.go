@@ -343,20 +343,25 @@ func createPools(ctx context.Context, addr string, auth *tokens, clients, perCli
 	return pools, nil
 }
 
-// createDrafts creates, before a place-order measurement, perClient
+// createDrafts creates, before a place-order measurement, about perClient
 // drafts of one item for each of clients clients, five per customer.
-// Client i's are orders i, i+clients, i+2·clients…, so that each
-// client's last are among the last created, whose states the server
-// still keeps after their commands (ORDERAPI_STATE_CACHE): a client places
-// its newest first, as a customer places an order just filled.
+// Client i's are the orders of customers i, i+clients, i+2·clients…, so
+// that each client's last are among the last created, whose states the
+// server still keeps after their commands (ORDERAPI_STATE_CACHE): a client
+// places its newest first, as a customer places an order just filled. A
+// customer's orders are placed by one client, one after the other: its
+// first makes its data key, as a customer's first personal data does,
+// and the others find it made.
 func createDrafts(ctx context.Context, addr string, auth *tokens, clients, perClient int) ([][]poolOrder, error) {
-	d, err := seedOrders(ctx, addr, auth, clients*perClient, 1)
+	customers := (perClient + 4) / 5
+	d, err := seedOrders(ctx, addr, auth, clients*customers*5, 1)
 	if err != nil {
 		return nil, err
 	}
 	pools := make([][]poolOrder, clients)
 	for o, id := range d.orders {
-		pools[o%clients] = append(pools[o%clients], poolOrder{id: id, customer: d.customers[owner(o)], token: d.tokens[owner(o)]})
+		i := owner(o) % clients
+		pools[i] = append(pools[i], poolOrder{id: id, customer: d.customers[owner(o)], token: d.tokens[owner(o)]})
 	}
 	return pools, nil
 }

@@ -61,9 +61,9 @@ SELECT d.order_id, d.version, jsonb_array_length(d.items),
 	// Each order of place order was placed once, as its read model says.
 	var placed int
 	if err := pool.QueryRow(ctx, `
-SELECT count(*) FROM order_details d
- WHERE d.order_id = ANY($1) AND d.status = 'placed'
-   AND (SELECT count(*) FROM events e WHERE e.stream_id = d.order_id AND e.event_type = 'OrderPlaced') = 1`, l.placed).Scan(&placed); err != nil {
+SELECT count(*) FROM unnest($1::uuid[]) AS p(id) JOIN order_details d ON d.order_id = p.id
+ WHERE d.status = 'placed'
+   AND (SELECT count(*) FROM events e WHERE e.stream_id = p.id AND e.event_type = 'OrderPlaced') = 1`, l.placed).Scan(&placed); err != nil {
 		return 0, fmt.Errorf("check acknowledged places: %w", err)
 	}
 	lost += len(l.placed) - placed
