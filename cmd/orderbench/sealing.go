@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -70,8 +71,19 @@ func startSealingServers(ctx context.Context, cfg config, bin string, dbs *datab
 		{&ss.sealed, dbs.sealedURL, true, []string{"ORDERAPI_PERSONAL_DATA_SEALING=on"}},
 		{&ss.clear, dbs.clearURL, false, []string{"ORDERAPI_PERSONAL_DATA_SEALING=off"}},
 	} {
-		name := "server-sealing-" + strings.TrimPrefix(s.env[0], "ORDERAPI_PERSONAL_DATA_SEALING=") + ".log"
-		srv, err := startServer(ctx, bin, s.url, filepath.Join(tmp, name), auth, s.env...)
+		setting := strings.TrimPrefix(s.env[0], "ORDERAPI_PERSONAL_DATA_SEALING=")
+		env := s.env
+		if os.Getenv("ORDERAPI_DEBUG_ADDR") != "" {
+			// The main server serves its profiles there: each of these
+			// on a port of its own, to profile their scenarios.
+			addr, err := freeAddr()
+			if err != nil {
+				return ss, err
+			}
+			env = append(env, "ORDERAPI_DEBUG_ADDR="+addr)
+			fmt.Fprintf(stdout, "the server with sealing %s serves its profiles at %s\n", setting, addr)
+		}
+		srv, err := startServer(ctx, bin, s.url, filepath.Join(tmp, "server-sealing-"+setting+".log"), auth, env...)
 		if err != nil {
 			return ss, err
 		}
