@@ -91,6 +91,9 @@ type config struct {
 	// MasterKey is where the master key that wraps customers' data keys
 	// is kept.
 	MasterKey masterKeyConfig
+	// PersonalDataSealing is on, or off to measure what sealing costs
+	// (development mode only; see sealingOff).
+	PersonalDataSealing string
 }
 
 // masterKeyConfig names the files of the master keys: the current one,
@@ -282,6 +285,9 @@ func settings(c *config) []setting {
 			doc: "the master key: a file of 64 hexadecimal digits (openssl rand -hex 32) that only its owner may read, in a folder only its owner may write to. It wraps each customer's data key, which seals the customer's personal data; without it none can be read. Required unless ORDERAPI_AUTH=dev. Keep it apart from the database and its backups"},
 		{name: "ORDERAPI_MASTER_KEY_PREVIOUS_FILES", cmds: keyed, value: list(&c.MasterKey.PreviousFiles),
 			doc: "comma-separated files of master keys that ORDERAPI_MASTER_KEY_FILE replaced: they still open the data keys they wrapped until orderapi keys rewrap has re-wrapped them all under the current one"},
+		{name: "ORDERAPI_PERSONAL_DATA_SEALING", cmds: serveOnly,
+			value: oneOf(&c.PersonalDataSealing, "want on, or off (development mode only)", sealingOn, sealingOff),
+			doc:   "on; off stores personal data in clear, to measure what sealing costs: refused unless ORDERAPI_AUTH=dev, and on a database that holds any data key"},
 		{name: "ORDERAPI_NATS_URL", cmds: publishing, value: text(&c.NATS.URL, ""),
 			doc: "nats://host:4222 (several comma separated): publish every event to NATS JetStream, once, in feed order, from one replica at a time (unset, nothing is published and NATS is not needed)"},
 		{name: "ORDERAPI_NATS_STREAM", cmds: publishing, value: text(&c.NATS.Stream, natsrelay.DefaultStream),

@@ -62,6 +62,48 @@ func loadMasterKeys(cfg config, log zerolog.Logger) (*personaldata.MasterKeys, e
 	return personaldata.NewMasterKeys(current, previous...), nil
 }
 
+// Values of ORDERAPI_PERSONAL_DATA_SEALING.
+const (
+	sealingOn  = "on"
+	sealingOff = "off"
+)
+
+// errSealingOffOutsideDev refuses ORDERAPI_PERSONAL_DATA_SEALING=off
+// outside development mode.
+var errSealingOffOutsideDev = errors.New("ORDERAPI_PERSONAL_DATA_SEALING=off stores customers' personal data in clear, " +
+	"and is accepted only in development mode (ORDERAPI_AUTH=dev), to measure what sealing costs: unset it")
+
+// serveMasterKeys are serve's master keys: loaded as every keyed
+// command's are, or none with ORDERAPI_PERSONAL_DATA_SEALING=off, when
+// the store writes personal data in clear. Sealing can be turned off only
+// in development mode, and it says so loudly: it is there to measure what
+// sealing costs (make bench), never to run without it.
+func serveMasterKeys(cfg config, log zerolog.Logger) (*personaldata.MasterKeys, error) {
+	if cfg.PersonalDataSealing != sealingOff {
+		return loadMasterKeys(cfg, log)
+	}
+	if cfg.Auth.Mode != authDev {
+		return nil, errSealingOffOutsideDev
+	}
+	log.Warn().Msg("ORDERAPI_PERSONAL_DATA_SEALING=off: personal data is stored in clear and cannot be erased; " +
+		"this is for measuring what sealing costs, never for production")
+	return nil, nil
+}
+
+// checkSealingOff refuses a database that holds data keys to a service
+// that does not seal: it could read none of what they sealed.
+func checkSealingOff(ctx context.Context, pool *pgxpool.Pool) error {
+	n, err := datakeys.New(pool).Made(ctx)
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		return fmt.Errorf("ORDERAPI_PERSONAL_DATA_SEALING=off: the database holds personal data sealed under %d data keys, "+
+			"which a service that does not seal cannot read; turn sealing off on a database of its own", n)
+	}
+	return nil
+}
+
 // newKeyring returns the keyring of the customers' data keys, kept in
 // the primary's customer_data_keys (pool) and wrapped by masters: one per
 // process, shared by every store it makes, the standbys' too.
@@ -142,11 +184,12 @@ func openKeyed(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Po
 }
 
 // erasureNews is what a replica does when told of an erasure (a handler
-// of its listener on datakeys.ErasedChannel): its keyring forgets the
-// customer's keys, and its service the states it keeps of the customer's
-// orders, which hold the customer's personal data; when it may have
-// missed an erasure, everything. svc is set once the service is made:
-// until then it keeps no state.
+// of its listener on datakeys.ErasedChannel): its keyring, if it has one
+// (not with sealing off), forgets the customer's keys, and its service
+// the states it keeps of the customer's orders, which hold the
+// customer's personal data; when it may have missed an erasure,
+// everything. svc is set once the service is made: until then it keeps
+// no state.
 type erasureNews struct {
 	keys datakeys.Forgetter
 	svc  atomic.Pointer[app.Service]
@@ -154,7 +197,9 @@ type erasureNews struct {
 
 // Notified forgets the customer the payload names.
 func (n *erasureNews) Notified(payload string) {
-	n.keys.Notified(payload)
+	if n.keys.Keyring != nil {
+		n.keys.Notified(payload)
+	}
 	svc := n.svc.Load()
 	if svc == nil {
 		return
@@ -169,7 +214,9 @@ func (n *erasureNews) Notified(payload string) {
 
 // Listening forgets everything.
 func (n *erasureNews) Listening() {
-	n.keys.Listening()
+	if n.keys.Keyring != nil {
+		n.keys.Listening()
+	}
 	if svc := n.svc.Load(); svc != nil {
 		go svc.ForgetStates()
 	}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -140,6 +142,99 @@ func TestKeysRewrapRotatesTheMasterKey(t *testing.T) {
 	out.Reset()
 	if err := run(context.Background(), []string{"orderapi", "keys", "rewrap"}, env(rotating), &out); err != nil || !strings.Contains(out.String(), "re-wrapped 0 data keys") {
 		t.Errorf("second keys rewrap: %q, %v", out.String(), err)
+	}
+}
+
+func TestSealingOffIsRefusedOutsideDevelopmentMode(t *testing.T) {
+	t.Parallel()
+	// Given a production configuration, complete, that turns sealing off
+	vars := withMasterKey(t, map[string]string{"DATABASE_URL": pgtest.NewURL(t), "ORDERAPI_ADDR": "127.0.0.1:0", "LOG_LEVEL": "warn",
+		"ORDERAPI_AUTH_JWKS_URL": "http://127.0.0.1:1/jwks", "ORDERAPI_AUTH_ISSUER": "https://id.example", "ORDERAPI_AUTH_AUDIENCE": "orderapi",
+		"ORDERAPI_PERSONAL_DATA_SEALING": "off"})
+
+	// When the service starts
+	err := run(context.Background(), []string{"orderapi", "serve"}, env(vars), io.Discard)
+
+	// Then it refuses, saying that only development mode accepts it
+	if err == nil || !strings.Contains(err.Error(), "ORDERAPI_PERSONAL_DATA_SEALING=off") || !strings.Contains(err.Error(), "ORDERAPI_AUTH=dev") {
+		t.Errorf("serve = %v, want a refusal naming ORDERAPI_AUTH=dev", err)
+	}
+	// And a value other than on or off is refused by every command
+	vars["ORDERAPI_PERSONAL_DATA_SEALING"] = "no"
+	if err := run(context.Background(), []string{"orderapi", "check"}, env(vars), io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "ORDERAPI_PERSONAL_DATA_SEALING") {
+		t.Errorf("check with sealing %q = %v", "no", err)
+	}
+}
+
+func TestSealingOffStoresPersonalDataInClearAndSaysSo(t *testing.T) {
+	t.Parallel()
+	// Given development mode with sealing off, on a fresh database
+	dbURL := pgtest.NewURL(t)
+	vars := devAuth(t, map[string]string{"DATABASE_URL": dbURL, "ORDERAPI_ADDR": "127.0.0.1:0", "ORDERAPI_PERSONAL_DATA_SEALING": "off"})
+	log := &lockedBuilder{}
+	addr, stop := startServerEnv(t, vars, log)
+	base := "http://" + addr
+
+	// When an order is placed
+	id := uuid.New()
+	for _, r := range []struct{ path, body string }{
+		{"/v1/orders", `{"id":"` + id.String() + `","customer_id":"` + uuid.NewString() + `"}`},
+		{"/v1/orders/" + id.String() + "/items", `{"product_id":"` + uuid.NewString() + `","product_name":"Tea","quantity":1,"unit_price":"4.50"}`},
+		{"/v1/orders/" + id.String() + "/place", `{"shipping_address":{"name":"Ada Cleartext","line1":"1 Way","city":"London","postal_code":"N1","country":"GB"}}`},
+	} {
+		resp, err := authed.Post(base+r.path, "application/json", strings.NewReader(r.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode >= 300 {
+			t.Fatalf("POST %s: %d", r.path, resp.StatusCode)
+		}
+	}
+
+	// Then it reads back as ever
+	resp, err := authed.Get(base + "/v1/orders/" + id.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		ShippingAddress struct{ Name string } `json:"shipping_address"`
+	}
+	err = json.NewDecoder(resp.Body).Decode(&doc)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || doc.ShippingAddress.Name != "Ada Cleartext" {
+		t.Errorf("GET the order: %d, %+v, %v", resp.StatusCode, doc, err)
+	}
+	// And the database holds the address in clear, and no data key
+	pool := pgtest.Connect(t, dbURL)
+	var inClear, keys int
+	if err := pool.QueryRow(t.Context(), `SELECT
+	  (SELECT count(*) FROM events WHERE data::text LIKE '%Ada Cleartext%' AND personal_key IS NULL)
+	+ (SELECT count(*) FROM order_details WHERE shipping_address::text LIKE '%Ada Cleartext%'),
+	  (SELECT count(*) FROM customer_data_keys)`).Scan(&inClear, &keys); err != nil {
+		t.Fatal(err)
+	}
+	if inClear != 2 || keys != 0 {
+		t.Errorf("%d rows hold the address in clear, want the event's and the read model's; %d data keys, want none", inClear, keys)
+	}
+	// And the service said, at start, that sealing was off and what for
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(log.String(), `"level":"warn"`) || !strings.Contains(log.String(), "ORDERAPI_PERSONAL_DATA_SEALING=off") ||
+		!strings.Contains(log.String(), "never for production") {
+		t.Errorf("no warning that sealing is off in the log:\n%s", log.String())
+	}
+
+	// When a data key is made in the database, and the service starts
+	// again with sealing off
+	customerWithKey(t, dbURL)
+	err = run(context.Background(), []string{"orderapi", "serve"}, env(vars), io.Discard)
+
+	// Then it refuses: it could not read what that key sealed
+	if err == nil || !strings.Contains(err.Error(), "1 data keys") || !strings.Contains(err.Error(), "a database of its own") {
+		t.Errorf("serve with sealing off on a database with a data key = %v", err)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
 	"github.com/orderapi/orderapi/internal/adapters/metrics"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/analytics"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/dbclock"
@@ -42,7 +43,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	}
 	// Without its master key the service can neither seal nor open
 	// personal data: refuse to start rather than fail every order.
-	masters, err := loadMasterKeys(cfg, log)
+	masters, err := serveMasterKeys(cfg, log)
 	if err != nil {
 		return err
 	}
@@ -68,9 +69,12 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	announcer := notify.NewAnnouncer(pool, log, listener)
 	// One keyring seals and opens personal data for every store of this
 	// process, the standbys' too; its keys are read from the primary.
-	// Every replica forgets an erased customer's keys when told, and
-	// everything when its listener reconnects.
-	keyring := newKeyring(pool, masters)
+	// None with sealing off. Every replica forgets an erased customer's
+	// keys when told, and everything when its listener reconnects.
+	var keyring *personaldata.Keyring
+	if masters != nil {
+		keyring = newKeyring(pool, masters)
+	}
 	erasures := &erasureNews{keys: datakeys.Forgetter{Keyring: keyring}}
 	listener.Handle(datakeys.ErasedChannel, erasures)
 	storeCfg := eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, SnapshotEvery: cfg.SnapshotEvery, Announcer: announcer,
@@ -153,8 +157,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if _, err := store.CheckDecodable(ctx); err != nil {
 		return fmt.Errorf("refusing to serve: %w (run a build that knows them)", err)
 	}
-	// So would data keys wrapped by a master key it was not given.
-	if err := checkMasterKeys(ctx, pool, masters); err != nil {
+	// So would data keys wrapped by a master key it was not given, or
+	// any, with sealing off.
+	if keyring == nil {
+		err = checkSealingOff(ctx, pool)
+	} else {
+		err = checkMasterKeys(ctx, pool, masters)
+	}
+	if err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)
 	}
 	if err := clock.Sync(ctx); err != nil {

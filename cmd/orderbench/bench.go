@@ -28,6 +28,8 @@ const (
 	createOrderName    = "create order"
 	getOrderName       = "get order"
 	listOrdersName     = "list customer orders"
+	placeOrderName     = "place order"
+	getPlacedOrderName = "get placed order"
 	bareReadName       = "bare handler: get order"
 	longStreamName     = "long stream"
 	// pgxFloorSuffix names a floor run through pgx beside pgbench's
@@ -42,11 +44,23 @@ var floorOf = map[string]string{
 	getOrderName:    floorReadName,
 	bareReadName:    floorReadName,
 	listOrdersName:  floorReadName,
+	// Placing and reading placed orders, sealed and in clear.
+	placeOrderName:     floorCommandName,
+	placeClearName:     floorCommandName,
+	getPlacedOrderName: floorReadName,
+	getPlacedClearName: floorReadName,
 }
 
 // poolHeadroom sizes the orders created before an add-item measurement:
 // enough for this multiple of the floor-command rate measured just before.
 const poolHeadroom = 2.5
+
+// draftHeadroom sizes the drafts created before a place-order
+// measurement: enough for this multiple of the rate its scenario had in
+// the last round (its pair's, or the floor's, before it has one). One
+// draft is placed per operation, so the floor's headroom would cost many
+// more drafts than a measurement places.
+const draftHeadroom = 1.5
 
 func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	started := time.Now()
@@ -56,7 +70,7 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	}
 	defer os.RemoveAll(tmp)
 
-	dbs, err := createDatabases(ctx, cfg.AdminURL, cfg.runsRelay(), cfg.runsTracing())
+	dbs, err := createDatabases(ctx, cfg.AdminURL, cfg.runsRelay(), cfg.runsTracing(), cfg.runsSealing())
 	if err != nil {
 		return err
 	}
@@ -84,6 +98,14 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 		return err
 	}
 	defer srv.stop()
+
+	var sealing *sealingServers
+	if cfg.runsSealing() {
+		if sealing, err = startSealingServers(ctx, cfg, bin, dbs, tmp, auth, stdout); err != nil {
+			return err
+		}
+		defer sealing.stop()
+	}
 
 	var relay *relayServers
 	if cfg.runsRelay() {
@@ -162,7 +184,8 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 			type step struct {
 				name string
 				new  func() (func(i int) (worker, error), error)
-				// srv, when set, is the relay scenarios' server.
+				// srv, when set, is the server measured; unset, the
+				// main one, or none for a floor.
 				srv *server
 			}
 			// addItemOn measures add item on a relay or tracing
@@ -180,6 +203,25 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 						return nil, err
 					}
 					return addItem(srv.addr, l, pools, &lateCreates), nil
+				}, srv}
+			}
+			// placeOn measures place order on a server, with drafts
+			// made for it before, its writes recorded in l.
+			placeOn := func(name string, srv *server, l *ledger) step {
+				return step{name, func() (func(i int) (worker, error), error) {
+					rate := float64(relayRateGuess)
+					for _, from := range []string{name, placeOrderName, placeClearName, floorCommandName} {
+						if r := results.last(from, clients).OpsPerS; r > 0 {
+							rate = r
+							break
+						}
+					}
+					perClient := int(rate*draftHeadroom*(p.Warmup+p.Window).Seconds()/float64(clients)) + 2
+					pools, err := createDrafts(ctx, srv.addr, auth, clients, perClient)
+					if err != nil {
+						return nil, err
+					}
+					return placeOrder(srv.addr, l, pools, &lateCreates), nil
 				}, srv}
 			}
 			steps := []step{
@@ -212,6 +254,23 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				{name: getOrderName, new: func() (func(i int) (worker, error), error) { return getOrder(srv.addr, reads, uint64(round)), nil }},
 				{name: bareReadName, new: func() (func(i int) (worker, error), error) { return bareRead(bare.addr, reads, uint64(round)), nil }},
 				{name: listOrdersName, new: func() (func(i int) (worker, error), error) { return listOrders(srv.addr, reads, uint64(round)), nil }},
+			}
+			if sealing != nil {
+				// Sealed, and in clear: each pair alternates which goes
+				// first, as the relay's.
+				sealed, clear := sealing.sealed, sealing.clear
+				getPlacedOn := func(name string, s *sealingServer) step {
+					return step{name, func() (func(i int) (worker, error), error) { return getOrder(s.srv.addr, s.reads, uint64(round)), nil }, s.srv}
+				}
+				for _, pair := range [][]step{
+					{placeOn(placeOrderName, sealed.srv, sealed.ledger), placeOn(placeClearName, clear.srv, clear.ledger)},
+					{getPlacedOn(getPlacedOrderName, sealed), getPlacedOn(getPlacedClearName, clear)},
+				} {
+					if round%2 == 0 {
+						pair[0], pair[1] = pair[1], pair[0]
+					}
+					steps = append(steps, pair...)
+				}
 			}
 			if relay != nil {
 				// Which goes first alternates, so that neither always
@@ -275,10 +334,10 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 				}
 				var s sample
 				switch {
-				case step.srv != nil && isTracingScenario(step.name):
-					s, err = measure(ctx, clients, p, procs{server: step.srv.cmd.Process.Pid, postgres: postmaster}, newWorker)
-				case step.srv != nil:
+				case step.name == relayOffName || step.name == relayOnName:
 					s, err = relay.measure(ctx, step.srv, clients, p, postmaster, newWorker)
+				case step.srv != nil:
+					s, err = measure(ctx, clients, p, procs{server: step.srv.cmd.Process.Pid, postgres: postmaster}, newWorker)
 				default:
 					s, err = measure(ctx, clients, p, procs{server: pid, postgres: postmaster}, newWorker)
 				}
@@ -302,6 +361,13 @@ func runBench(ctx context.Context, cfg config, stdout io.Writer) (err error) {
 	lost, err := checkLedger(ctx, dbs.benchURL, l)
 	if err != nil {
 		return err
+	}
+	if sealing != nil {
+		sealingLost, err := sealing.verify(ctx)
+		if err != nil {
+			return err
+		}
+		lost += sealingLost
 	}
 	var stream *streamCheck
 	if relay != nil {
@@ -399,13 +465,14 @@ type databases struct {
 	benchURL, floorURL string
 	// relayOffURL and relayOnURL are the relay scenarios' servers', when
 	// the run has them; tracingOffURL and tracingOnURL the tracing
-	// scenarios'.
+	// scenarios'; sealedURL and clearURL the sealing scenarios'.
 	relayOffURL, relayOnURL     string
 	tracingOffURL, tracingOnURL string
+	sealedURL, clearURL         string
 	names                       []string
 }
 
-func createDatabases(ctx context.Context, adminURL string, relay, tracing bool) (*databases, error) {
+func createDatabases(ctx context.Context, adminURL string, relay, tracing, sealing bool) (*databases, error) {
 	u, err := url.Parse(adminURL)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return nil, fmt.Errorf("DATABASE_URL must be a postgres:// URL")
@@ -424,6 +491,9 @@ func createDatabases(ctx context.Context, adminURL string, relay, tracing bool) 
 	if tracing {
 		d.names = append(d.names, d.bench+"_tracing_off", d.bench+"_tracing_on")
 	}
+	if sealing {
+		d.names = append(d.names, d.bench+"_sealing_on", d.bench+"_sealing_off")
+	}
 	conn, err := pgx.Connect(ctx, connURL(adminURL))
 	if err != nil {
 		return nil, fmt.Errorf("connect to %s: %w", u.Redacted(), err)
@@ -441,6 +511,9 @@ func createDatabases(ctx context.Context, adminURL string, relay, tracing bool) 
 	}
 	if tracing {
 		d.tracingOffURL, d.tracingOnURL = d.with(d.bench+"_tracing_off"), d.with(d.bench+"_tracing_on")
+	}
+	if sealing {
+		d.sealedURL, d.clearURL = d.with(d.bench+"_sealing_on"), d.with(d.bench+"_sealing_off")
 	}
 	return d, nil
 }

@@ -59,7 +59,8 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 		}
 		measured[resultKey(r.Scenario, r.Clients)] = true
 	}
-	for _, name := range []string{floorCommandName, floorPipelinedName, floorReadName, addItemName, createOrderName, getOrderName, listOrdersName, bareReadName} {
+	for _, name := range []string{floorCommandName, floorPipelinedName, floorReadName, addItemName, createOrderName, getOrderName, listOrdersName, bareReadName,
+		placeOrderName, getPlacedOrderName, placeClearName, getPlacedClearName} {
 		for _, c := range []int{1, 2} {
 			if !measured[resultKey(name, c)] {
 				t.Errorf("%s at %d clients not measured", name, c)
@@ -75,9 +76,13 @@ func TestBenchRunsEndToEnd(t *testing.T) {
 			t.Errorf("long stream %+v", l)
 		}
 	}
-	// and the table names the goals
+	// and the table names the goals, sealing's cost among them, with the
+	// rounds' ratios printed
 	if !strings.Contains(stdout, "goals:") {
 		t.Errorf("no goals in the output:\n%s", stdout)
+	}
+	if gs := rep.sealingGoals(); len(gs) != 4 || !strings.Contains(stdout, "sealed / clear, per round") {
+		t.Errorf("sealing goals %+v\n%s", gs, stdout)
 	}
 }
 

@@ -103,6 +103,17 @@ func (c config) runsTracing() bool {
 	return false
 }
 
+// runsSealing says whether the run includes a scenario of the sealing
+// servers.
+func (c config) runsSealing() bool {
+	for _, p := range sealingPairs {
+		if c.runs(p[0]) || c.runs(p[1]) {
+			return true
+		}
+	}
+	return false
+}
+
 // runsRelay says whether the run includes the relay's scenarios.
 func (c config) runsRelay() bool { return c.runs(relayOffName) || c.runs(relayOnName) }
 

@@ -24,7 +24,12 @@
 //	BENCH_LONG           stream lengths of the long-stream scenario (default 10,1000,10000)
 //	BENCH_LONG_COMMANDS  commands timed per length (default 100)
 //	BENCH_SCENARIOS      only these scenarios, by name, comma-separated
-//	                     ("long stream" for the long-stream one); default all
+//	                     ("long stream" for the long-stream one); default all.
+//	                     "place order" and "get placed order" run against
+//	                     two more servers on fresh databases, one sealing
+//	                     personal data and one not
+//	                     (ORDERAPI_PERSONAL_DATA_SEALING=off), the second's
+//	                     named "(sealing off)"
 //	BENCH_NATS_URL       a NATS server with JetStream (nats://127.0.0.1:4222):
 //	                     adds "add item (relay off)" and "add item (relay on)",
 //	                     against two more servers on fresh databases, the

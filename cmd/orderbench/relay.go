@@ -280,8 +280,9 @@ type relayRound struct {
 	Drain    time.Duration `json:"drain_ns"`
 }
 
-// relayRateGuess sizes the relay scenarios' orders when no floor was
-// measured before them (BENCH_SCENARIOS names only them).
+// relayRateGuess sizes the relay scenarios' orders, and place order's
+// drafts, when no floor was measured before them (BENCH_SCENARIOS names
+// only them).
 const relayRateGuess = 3000
 
 // relayServers are the relay scenarios' two servers, each on a fresh

@@ -157,6 +157,7 @@ func (rep report) goals(cfg config) []goal {
 		x := float64(long.P50) / float64(short.P50)
 		gs = append(gs, goal{"command on a 10,000-event order vs a 10-event one, with snapshots (p50)", "<= 2", x, x <= 2})
 	}
+	gs = append(gs, rep.sealingGoals()...)
 	gs = append(gs, rep.relayGoals()...)
 	gs = append(gs, rep.tracingGoals()...)
 	gs = append(gs, goal{"failed requests", "0", float64(rep.Errors), rep.Errors == 0},
@@ -256,7 +257,7 @@ func (rep report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintln(tw, "scenario\tclients\tops/s\tp50\tp99\tfloor\tratio\tp99 ratio\tvs pipelined\tefficiency\tCPU/op: server\tdatabase\tload\terrors\t")
 	for _, r := range rep.Rows {
-		if r.Scenario == relayOffName || r.Scenario == relayOnName || isTracingScenario(r.Scenario) {
+		if r.Scenario == relayOffName || r.Scenario == relayOnName || isTracingScenario(r.Scenario) || isSealingOffScenario(r.Scenario) {
 			continue
 		}
 		fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t\n", r.Scenario, r.Clients, r.Median.OpsPerS,
@@ -275,6 +276,7 @@ func (rep report) print(w io.Writer) {
 		tw.Flush()
 	}
 
+	rep.printSealing(w)
 	rep.printRelay(w)
 	rep.printTracing(w)
 

@@ -33,6 +33,13 @@ func addItemBody(buf []byte, product uuid.UUID) []byte {
 	return fmt.Appendf(buf[:0], `{"product_id":%q,"product_name":%q,"quantity":2,"unit_price":%q}`, product, itemName, itemPrice)
 }
 
+// placeBody places an order at an address with every line the API takes:
+// the personal data that place order seals, as one value.
+func placeBody(buf []byte) []byte {
+	return append(buf[:0], `{"shipping_address":{"name":"Ada Lovelace","line1":"12 St James's Square","line2":"Second floor",`+
+		`"city":"London","region":"Greater London","postal_code":"SW1Y 4JH","country":"GB"}}`...)
+}
+
 // call does a request and turns an unexpected status into an error.
 func (h *httpConn) call(method, path string, body []byte, status int) error {
 	r, err := h.do(method, path, body)
@@ -68,8 +75,17 @@ func (d readData) ownerOf(i int) int {
 
 // seedOrders creates n orders over HTTP with items items each, 32 at a
 // time, each with its customer's token; customer i owns orders
-// 5i..5i+4.
+// 5i..5i+4. Order i is created about when the i-th of n would be.
 func seedOrders(ctx context.Context, addr string, auth *tokens, n, items int) (readData, error) {
+	return seed(ctx, addr, auth, n, items, false)
+}
+
+// seedPlacedOrders is seedOrders, each order then placed (placeBody).
+func seedPlacedOrders(ctx context.Context, addr string, auth *tokens, n, items int) (readData, error) {
+	return seed(ctx, addr, auth, n, items, true)
+}
+
+func seed(ctx context.Context, addr string, auth *tokens, n, items int, place bool) (readData, error) {
 	d := readData{orders: make([]uuid.UUID, n), customers: make([]uuid.UUID, (n+4)/5), tokens: make([]string, (n+4)/5)}
 	for i := range d.orders {
 		d.orders[i] = uuid.New()
@@ -111,6 +127,13 @@ func seedOrders(ctx context.Context, addr string, auth *tokens, n, items int) (r
 					buf = addItemBody(buf, uuid.New())
 					if err := c.call("POST", "/v1/orders/"+id.String()+"/items", buf, 200); err != nil {
 						errs <- fmt.Errorf("seed order %d item: %w", i, err)
+						return
+					}
+				}
+				if place {
+					buf = placeBody(buf)
+					if err := c.call("POST", "/v1/orders/"+id.String()+"/place", buf, 200); err != nil {
+						errs <- fmt.Errorf("seed order %d place: %w", i, err)
 						return
 					}
 				}
@@ -164,6 +187,7 @@ type ledger struct {
 	mu      sync.Mutex
 	adds    map[uuid.UUID]int // acknowledged items added, per order
 	created []uuid.UUID       // orders acknowledged by create order
+	placed  []uuid.UUID       // orders acknowledged by place order
 }
 
 func newLedger() *ledger { return &ledger{adds: make(map[uuid.UUID]int)} }
@@ -180,6 +204,12 @@ func (l *ledger) recordCreated(ids []uuid.UUID) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.created = append(l.created, ids...)
+}
+
+func (l *ledger) recordPlaced(ids []uuid.UUID) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.placed = append(l.placed, ids...)
 }
 
 // customersPerClient is how many customers a client of create order
@@ -255,13 +285,8 @@ func addItem(addr string, l *ledger, pools [][]poolOrder, lateCreates *atomic.In
 				if len(pool) > 0 {
 					order, pool = pool[0], pool[1:]
 					c.token = order.token
-				} else {
-					order.id = uuid.New()
-					buf = createBody(buf, order.id, order.customer)
-					if err := c.call("POST", "/v1/orders", buf, 201); err != nil {
-						return err
-					}
-					lateCreates.Add(1)
+				} else if buf, err = c.createLate(buf, &order, 0, lateCreates); err != nil {
+					return err
 				}
 				onThis = 0
 			}
@@ -280,6 +305,26 @@ func addItem(addr string, l *ledger, pools [][]poolOrder, lateCreates *atomic.In
 	}
 }
 
+// createLate creates, within a measurement, the next order of a client
+// that ran out of the orders made for it before: for the customer of its
+// last, o, with items items, counted in lateCreates. o becomes the new
+// order.
+func (h *httpConn) createLate(buf []byte, o *poolOrder, items int, lateCreates *atomic.Int64) ([]byte, error) {
+	o.id = uuid.New()
+	buf = createBody(buf, o.id, o.customer)
+	if err := h.call("POST", "/v1/orders", buf, 201); err != nil {
+		return buf, err
+	}
+	for range items {
+		buf = addItemBody(buf, uuid.New())
+		if err := h.call("POST", "/v1/orders/"+o.id.String()+"/items", buf, 200); err != nil {
+			return buf, err
+		}
+	}
+	lateCreates.Add(1)
+	return buf, nil
+}
+
 // createPools creates, before an add-item measurement, perClient orders
 // for each of clients clients.
 func createPools(ctx context.Context, addr string, auth *tokens, clients, perClient int) ([][]poolOrder, error) {
@@ -296,4 +341,65 @@ func createPools(ctx context.Context, addr string, auth *tokens, clients, perCli
 		}
 	}
 	return pools, nil
+}
+
+// createDrafts creates, before a place-order measurement, about perClient
+// drafts of one item for each of clients clients, five per customer.
+// Client i's are the orders of customers i, i+clients, i+2·clients…, so
+// that each client's last are among the last created, whose states the
+// server still keeps after their commands (ORDERAPI_STATE_CACHE): a client
+// places its newest first, as a customer places an order just filled. A
+// customer's orders are placed by one client, one after the other: its
+// first makes its data key, as a customer's first personal data does,
+// and the others find it made.
+func createDrafts(ctx context.Context, addr string, auth *tokens, clients, perClient int) ([][]poolOrder, error) {
+	customers := (perClient + 4) / 5
+	d, err := seedOrders(ctx, addr, auth, clients*customers*5, 1)
+	if err != nil {
+		return nil, err
+	}
+	pools := make([][]poolOrder, clients)
+	for o, id := range d.orders {
+		i := owner(o) % clients
+		pools[i] = append(pools[i], poolOrder{id: id, customer: d.customers[owner(o)], token: d.tokens[owner(o)]})
+	}
+	return pools, nil
+}
+
+// placeOrder places the client's drafts, newest first, each as its
+// customer, at an address (placeBody); a client that runs out creates its
+// next draft, for the customer of its last, within its operation
+// (counted in the report).
+func placeOrder(addr string, l *ledger, pools [][]poolOrder, lateCreates *atomic.Int64) func(i int) (worker, error) {
+	return func(i int) (worker, error) {
+		var (
+			buf    []byte
+			pool   = pools[i]
+			o      poolOrder
+			placed []uuid.UUID
+		)
+		w, err := httpWorker(addr, func(c *httpConn) (err error) {
+			if n := len(pool); n > 0 {
+				o, pool = pool[n-1], pool[:n-1]
+				c.token = o.token
+			} else if buf, err = c.createLate(buf, &o, 1, lateCreates); err != nil {
+				return err
+			}
+			buf = placeBody(buf)
+			if err := c.call("POST", "/v1/orders/"+o.id.String()+"/place", buf, 200); err != nil {
+				return err
+			}
+			placed = append(placed, o.id)
+			return nil
+		})
+		if err != nil {
+			return worker{}, err
+		}
+		closeConn := w.close
+		w.close = func() {
+			closeConn()
+			l.recordPlaced(placed)
+		}
+		return w, nil
+	}
 }

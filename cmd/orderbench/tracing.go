@@ -5,9 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"slices"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/orderapi/orderapi/internal/adapters/tracing/otlpsink"
 )
@@ -136,112 +134,24 @@ type traceCount struct {
 	Spans   int `json:"spans"`
 }
 
-// tracingRatios are a pair's per-round ratios, on over off, at one
-// concurrency: CPU per operation of the server and of server and
-// database together, and ops/s.
-type tracingRatios struct {
-	pair                [2]string
-	clients             int
-	server, total, ops  []float64
-	medServer, medTotal float64
-	medOps              float64
-	off, on             row
-}
-
-// tracingRatios pairs the rows of each tracing pair measured, per
-// concurrency.
-func (rep report) tracingRatios() []tracingRatios {
-	find := func(name string, clients int) (row, bool) {
-		for _, r := range rep.Rows {
-			if r.Scenario == name && r.Clients == clients {
-				return r, true
-			}
-		}
-		return row{}, false
-	}
-	var out []tracingRatios
-	for _, pair := range tracingPairs {
-		for _, r := range rep.Rows {
-			if r.Scenario != pair[0] {
-				continue
-			}
-			on, ok := find(pair[1], r.Clients)
-			if !ok {
-				continue
-			}
-			server := func(s sample) float64 { return float64(s.ServerCPU) }
-			total := func(s sample) float64 { return float64(s.ServerCPU + s.DatabaseCPU) }
-			ops := func(s sample) float64 { return s.OpsPerS }
-			out = append(out, tracingRatios{
-				pair: pair, clients: r.Clients, off: r, on: on,
-				server: roundRatios(on.Rounds, r.Rounds, server), total: roundRatios(on.Rounds, r.Rounds, total),
-				ops:       roundRatios(on.Rounds, r.Rounds, ops),
-				medServer: medianRatio(on.Rounds, r.Rounds, server), medTotal: medianRatio(on.Rounds, r.Rounds, total),
-				medOps: medianRatio(on.Rounds, r.Rounds, ops),
-			})
-		}
-	}
-	return out
-}
-
-// roundRatios are a figure's ratios, round by round, sorted.
-func roundRatios(ss, base []sample, f func(sample) float64) []float64 {
-	var rs []float64
-	for i := range min(len(ss), len(base)) {
-		if d := f(base[i]); d > 0 {
-			rs = append(rs, f(ss[i])/d)
-		}
-	}
-	slices.Sort(rs)
-	return rs
-}
-
 // tracingGoals: with tracing on, sampled at a tenth, add item and get
 // order cost within tracingCostGoal of tracing off in CPU per operation,
 // server and database together, at each concurrency measured.
 func (rep report) tracingGoals() []goal {
-	var gs []goal
-	for _, r := range rep.tracingRatios() {
-		name := strings.TrimSuffix(r.pair[0], " (tracing off)")
-		gs = append(gs, goal{fmt.Sprintf("%s, %d clients, tracing on (%s sampled) vs off: CPU/op, server + database", name, r.clients, tracingSampleRatio),
-			fmt.Sprintf("<= %.2f", tracingCostGoal), r.medTotal, r.medTotal <= tracingCostGoal})
-	}
-	return gs
+	return rep.pairGoals(tracingPairs, tracingCostGoal, tracingName, "tracing on ("+tracingSampleRatio+" sampled) vs off")
 }
+
+// tracingName names a tracing pair by its scenario.
+func tracingName(pair [2]string) string { return strings.TrimSuffix(pair[0], " (tracing off)") }
 
 // printTracing prints the pairs' medians, then each concurrency's ratios
 // round by round, and what was exported.
 func (rep report) printTracing(w io.Writer) {
-	rs := rep.tracingRatios()
-	if len(rs) == 0 {
+	title := "tracing (on: parentbased_traceidratio " + tracingSampleRatio + ", OTLP/HTTP to an endpoint in the benchmark's process)"
+	if !rep.printPairs(w, tracingPairs, title, "on / off", tracingName) {
 		return
-	}
-	fmt.Fprintf(w, "\ntracing (on: parentbased_traceidratio %s, OTLP/HTTP to an endpoint in the benchmark's process):\n", tracingSampleRatio)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "scenario\tclients\tops/s\tp50\tp99\tCPU/op: server\tdatabase\tserver+database\terrors\t")
-	for _, r := range rs {
-		for _, x := range []row{r.off, r.on} {
-			m := x.Median
-			fmt.Fprintf(tw, "%s\t%d\t%.0f\t%s\t%s\t%s\t%s\t%s\t%d\t\n", x.Scenario, x.Clients, m.OpsPerS, fmtDur(m.P50), fmtDur(m.P99),
-				fmtDur(m.ServerCPU), fmtDur(m.DatabaseCPU), fmtDur(m.ServerCPU+m.DatabaseCPU), m.Errors)
-		}
-	}
-	tw.Flush()
-	fmt.Fprintln(w, "on / off, per round (sorted), median:")
-	for _, r := range rs {
-		name := strings.TrimSuffix(r.pair[0], " (tracing off)")
-		fmt.Fprintf(w, "  %s, %d clients: CPU/op server %s -> %.3f; server+database %s -> %.3f; ops/s %s -> %.3f\n", name, r.clients,
-			fmtRatios(r.server), r.medServer, fmtRatios(r.total), r.medTotal, fmtRatios(r.ops), r.medOps)
 	}
 	if c := rep.Traces; c != nil {
 		fmt.Fprintf(w, "exported: %d spans in %d exports\n", c.Spans, c.Exports)
 	}
-}
-
-func fmtRatios(rs []float64) string {
-	parts := make([]string, len(rs))
-	for i, r := range rs {
-		parts[i] = fmt.Sprintf("%.3f", r)
-	}
-	return strings.Join(parts, " ")
 }

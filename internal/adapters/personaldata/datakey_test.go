@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 )
 
-func testKey(t *testing.T) *DataKey {
+func testKey(t testing.TB) *DataKey {
 	t.Helper()
 	raw := make([]byte, DataKeySize)
 	rand.Read(raw)
@@ -98,6 +98,19 @@ func TestAnErasedRecordReadsNullInEveryPersonalMember(t *testing.T) {
 	// Then both read null, the absent one added
 	if want := `{"order_id":"o1","reason":null,"total_amount":"9.00","signature":null}`; err != nil || string(got) != want {
 		t.Errorf("got %s, %v; want %s", got, err, want)
+	}
+}
+
+func TestTextLooksSealedWhereItsBase64Decodes(t *testing.T) {
+	id := uuid.NewString()
+	for _, body := range []string{"", "QQ", "QUI", "QUJD", "QUJDRA", "QU\nJD\r", "a+/9", "QUJDR", "QUJD=", "QUJD RA", "QU-J", "é"} {
+		_, err := b64.DecodeString(body)
+		if got := LooksSealed(id + "." + body); got != (err == nil) {
+			t.Errorf("LooksSealed(%q) = %t, base64 decodes it: %v", body, got, err)
+		}
+	}
+	if LooksSealed("Ada Lovelace") || LooksSealed(id+"QUJD") {
+		t.Error("text without a key id looks sealed")
 	}
 }
 

@@ -71,3 +71,18 @@ func (s *Store) Rebind(ctx context.Context, current string) error {
 	}
 	return nil
 }
+
+// Made counts the data keys ever stored, destroyed ones included: every
+// one may have sealed personal data. A database not yet migrated to data
+// keys has none.
+func (s *Store) Made(ctx context.Context) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM customer_data_keys`).Scan(&n)
+	if pgErr, ok := errors.AsType[*pgconn.PgError](err); ok && pgErr.Code == undefinedTable {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("count data keys: %w", err)
+	}
+	return n, nil
+}

@@ -2,7 +2,6 @@ package eventstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -297,9 +296,11 @@ func (s *Store) OpenDetails(ctx context.Context, r *DetailsRow) error {
 			if len(text) == 0 || text[0] != '"' {
 				continue // an address in clear: a JSON object
 			}
-			if err := json.Unmarshal([]byte(text), &text); err != nil {
+			unquoted, err := jsontext.AppendUnquote(nil, text)
+			if err != nil {
 				return fmt.Errorf("order %s: %s: %w", r.OrderID, stateFields[i], err)
 			}
+			text = string(unquoted)
 		}
 		if !personaldata.LooksSealed(text) {
 			continue
