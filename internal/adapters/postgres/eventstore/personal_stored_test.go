@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
@@ -92,13 +93,25 @@ func TestTheFeedReadSealedGivesPersonalDataAsStoredBeforeAndAfterAnErasure(t *te
 }
 
 // wholeFeed reads the whole feed, sealed or not.
+//
+// A read may stop short of the last events for a moment, while a
+// transaction of another database on the server holds the feed's
+// watermark back; so it reads until it has every event stored.
 func wholeFeed(t *testing.T, s *eventstore.Store, sealed bool) []app.RecordedEvent {
 	t.Helper()
-	events, err := s.ReadFeed(t.Context(), app.FeedQuery{Limit: app.MaxFeedPage, Sealed: sealed})
-	if err != nil {
+	var stored int
+	if err := s.Pool().QueryRow(t.Context(), `SELECT count(*) FROM events`).Scan(&stored); err != nil {
 		t.Fatal(err)
 	}
-	return events
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		events, err := s.ReadFeed(t.Context(), app.FeedQuery{Limit: app.MaxFeedPage, Sealed: sealed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(events) == stored || time.Now().After(deadline) {
+			return events
+		}
+	}
 }
 
 // members is a JSON object's members, each value as JSON.
