@@ -78,7 +78,22 @@ func loadConfig(getenv func(string) string) (config, error) {
 			cfg.Only[name] = true
 		}
 	}
+	// A pair is measured whole: one side alone has nothing to be
+	// compared with.
+	for _, pair := range measuredPairs() {
+		if cfg.Only[pair[0]] || cfg.Only[pair[1]] {
+			cfg.Only[pair[0]], cfg.Only[pair[1]] = true, true
+		}
+	}
 	return cfg, err
+}
+
+// measuredPairs are every pair of scenarios that one setting tells
+// apart.
+func measuredPairs() [][2]string {
+	pairs := [][2]string{{relayOffName, relayOnName}}
+	pairs = append(pairs, sealingPairs...)
+	return append(pairs, tracingPairs...)
 }
 
 // runs says whether the configuration includes a scenario; the relay's

@@ -39,4 +39,18 @@ func TestConfigDefaults(t *testing.T) {
 	if !only.runs(getOrderName) || !only.runs(longStreamName) || only.runs(addItemName) {
 		t.Errorf("BENCH_SCENARIOS: %v", only.Only)
 	}
+
+	// Naming one side of a pair measures both.
+	paired, err := loadConfig(func(k string) string {
+		if k == "BENCH_SCENARIOS" {
+			return "place order"
+		}
+		return ""
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !paired.runs(placeOrderName) || !paired.runs(placeClearName) || paired.runs(getPlacedOrderName) {
+		t.Errorf("BENCH_SCENARIOS of one side of a pair: %v", paired.Only)
+	}
 }

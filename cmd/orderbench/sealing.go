@@ -152,8 +152,10 @@ func sealedPlaces(ctx context.Context, dbURL string, ids []uuid.UUID) (int, erro
 	}
 	defer pool.Close()
 	var n int
-	err = pool.QueryRow(ctx, `SELECT count(*) FROM unnest($1::uuid[]) AS p(id) JOIN events e ON e.stream_id = p.id
- WHERE e.event_type = 'OrderPlaced' AND e.personal_key IS NOT NULL`, ids).Scan(&n)
+	// Filtered after the join, so that the events are found by stream
+	// (see checkLedger).
+	err = pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE e.event_type = 'OrderPlaced' AND e.personal_key IS NOT NULL)
+  FROM unnest($1::uuid[]) AS p(id) JOIN events e ON e.stream_id = p.id`, ids).Scan(&n)
 	if err != nil {
 		return 0, fmt.Errorf("count sealed places: %w", err)
 	}
