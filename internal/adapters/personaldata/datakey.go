@@ -6,6 +6,7 @@ import (
 	"crypto/cipher"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/go-json-experiment/json/jsontext"
 	"github.com/google/uuid"
@@ -40,7 +41,30 @@ func newDataKey(id, customerID uuid.UUID, key []byte) (*DataKey, error) {
 // sealed under different keys of its customer (before and after an
 // erasure), and each opens with its own.
 func (k *DataKey) Seal(plain []byte, place string) string {
-	return k.ID.String() + "." + b64.EncodeToString(seal(k.aead, plain, []byte(place)))
+	return string(k.appendSealed(nil, plain, place))
+}
+
+// appendSealed appends to dst what Seal returns.
+func (k *DataKey) appendSealed(dst, plain []byte, place string) []byte {
+	var id [36]byte
+	uuidText(&id, k.ID)
+	dst = append(append(dst, id[:]...), '.')
+	return b64.AppendEncode(dst, seal(k.aead, plain, []byte(place)))
+}
+
+// uuidText writes id as text, as uuid.UUID.String does, without
+// allocating.
+func uuidText(dst *[36]byte, id uuid.UUID) {
+	const hex = "0123456789abcdef"
+	j := 0
+	for i, b := range id {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			dst[j] = '-'
+			j++
+		}
+		dst[j], dst[j+1] = hex[b>>4], hex[b&0xf]
+		j += 2
+	}
 }
 
 // Open returns what Seal sealed for the same place; ErrNotOpened if it
@@ -50,7 +74,12 @@ func (k *DataKey) Open(sealed, place string) ([]byte, error) {
 	if !ok || id != k.ID {
 		return nil, ErrNotOpened
 	}
-	raw, err := b64.DecodeString(body)
+	return k.openBody(body, place)
+}
+
+// openBody opens the sealed bytes of sealed text, in base64.
+func (k *DataKey) openBody(body, place string) ([]byte, error) {
+	raw, err := b64.AppendDecode(nil, []byte(body))
 	if err != nil {
 		return nil, ErrNotOpened
 	}
@@ -62,11 +91,23 @@ func (k *DataKey) Open(sealed, place string) ([]byte, error) {
 // only look so by design; it then fails to open (or reads as erased).
 func LooksSealed(text string) bool {
 	_, body, ok := splitSealed(text)
-	if !ok {
-		return false
+	return ok && decodes(body)
+}
+
+// decodes reports whether b64 decodes text, without decoding it: every
+// character is of its alphabet, or a line break, which it skips, and the
+// last group of four has two characters at least.
+func decodes(text string) bool {
+	n := 0
+	for i := 0; i < len(text); i++ {
+		switch c := text[i]; {
+		case 'A' <= c && c <= 'Z', 'a' <= c && c <= 'z', '0' <= c && c <= '9', c == '+', c == '/':
+			n++
+		case c != '\r' && c != '\n':
+			return false
+		}
 	}
-	_, err := b64.DecodeString(body)
-	return err == nil
+	return n%4 != 1
 }
 
 // splitSealed splits sealed text into its key's id and the sealed bytes.
@@ -103,7 +144,9 @@ func SealMembers(obj []byte, fields []string, keyFor func(field string) (*DataKe
 			return jsontext.Value("null"), err
 		}
 		sealed = true
-		return jsontext.AppendQuote(nil, k.Seal(v, place(name)))
+		// Sealed text needs no escaping: a key id, a dot and base64.
+		quoted := append(k.appendSealed([]byte{'"'}, v, place(name)), '"')
+		return quoted, nil
 	})
 	return out, sealed, err
 }
@@ -122,8 +165,8 @@ func (r *Keyring) OpenMembers(ctx context.Context, obj []byte, fields []string, 
 		if v.Kind() != '"' {
 			return nil, fmt.Errorf("%s: %w: not a sealed value", name, ErrNotOpened)
 		}
-		var s string
-		if err := unquote(v, &s); err != nil {
+		s, err := unquote(v)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		plain, err := r.Open(ctx, s, place(name))
@@ -145,7 +188,7 @@ func (r *Keyring) OpenMembers(ctx context.Context, obj []byte, fields []string, 
 // Open opens one sealed value with the key it names; ErrErased if that
 // key was destroyed.
 func (r *Keyring) Open(ctx context.Context, sealed, place string) ([]byte, error) {
-	id, _, ok := splitSealed(sealed)
+	id, body, ok := splitSealed(sealed)
 	if !ok {
 		return nil, ErrNotOpened
 	}
@@ -153,7 +196,7 @@ func (r *Keyring) Open(ctx context.Context, sealed, place string) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	return k.Open(sealed, place)
+	return k.openBody(body, place)
 }
 
 // SealedKeys calls found with the id of the key each sealed member named
@@ -164,8 +207,8 @@ func SealedKeys(obj []byte, fields []string, found func(field string, key uuid.U
 		if v.Kind() != '"' {
 			return v, nil
 		}
-		var s string
-		if err := unquote(v, &s); err != nil {
+		s, err := unquote(v)
+		if err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		id, _, ok := splitSealed(s)
@@ -187,60 +230,102 @@ func NullMembers(obj []byte, fields []string) ([]byte, error) {
 	})
 }
 
-func unquote(v jsontext.Value, s *string) error {
-	tok, err := jsontext.NewDecoder(bytes.NewReader(v)).ReadToken()
-	if err != nil {
-		return err
+// unquote returns the text of a JSON string.
+func unquote(v jsontext.Value) (string, error) {
+	if bytes.IndexByte(v, '\\') < 0 && len(v) >= 2 {
+		// No escapes: the text between the quotes, which the decoder
+		// checked.
+		return string(v[1 : len(v)-1]), nil
 	}
-	*s = tok.String()
-	return nil
+	b, err := jsontext.AppendUnquote(nil, v)
+	return string(b), err
 }
+
+// members reads JSON objects for rewriteMembers: a decoder kept between
+// uses, over a buffer that is the object itself (jsontext reads a
+// bytes.Buffer's bytes in place).
+type members struct {
+	buf bytes.Buffer
+	dec jsontext.Decoder
+}
+
+var membersPool = sync.Pool{New: func() any { return new(members) }}
 
 // rewriteMembers copies the JSON object obj, passing the value of each
 // member named in fields through f, and leaving the member out where f
 // gives none (nil); with addMissing, a named member that obj lacks is
-// added with f's value of null.
+// added with f's value of null. Every other byte of the object is copied
+// as it is: only the values f is given change. The whole object is read
+// as jsontext reads it (valid UTF-8, no duplicate names).
 func rewriteMembers(obj []byte, fields []string, addMissing bool, f func(name string, v jsontext.Value) (jsontext.Value, error)) ([]byte, error) {
-	dec := jsontext.NewDecoder(bytes.NewReader(obj))
-	var out bytes.Buffer
-	enc := jsontext.NewEncoder(&out)
+	m := membersPool.Get().(*members)
+	defer func() {
+		m.buf = bytes.Buffer{}
+		membersPool.Put(m)
+	}()
+	m.buf = *bytes.NewBuffer(obj)
+	dec := &m.dec
+	dec.Reset(&m.buf)
 	if tok, err := dec.ReadToken(); err != nil || tok.Kind() != '{' {
 		return nil, fmt.Errorf("rewrite members: not a JSON object")
 	}
-	if err := enc.WriteToken(jsontext.BeginObject); err != nil {
-		return nil, err
+	var (
+		out  = make([]byte, 0, len(obj)+64)
+		from = int(dec.InputOffset()) - 1 // obj[from:] is still to copy, from the object's '{'
+		prev = from + 1                   // where the member read last ends: a comma may follow
+		seen = make([]bool, len(fields))
+		kept int // members out has, or will have once obj[from:] is copied
+		// dropComma: every member before obj[from:] was left out, so the
+		// comma that starts it has no member before it.
+		dropComma bool
+	)
+	copyTo := func(end int) {
+		seg := obj[from:end]
+		if dropComma {
+			if t := bytes.TrimLeft(seg, " \t\r\n"); len(t) > 0 && t[0] == ',' {
+				seg, dropComma = t[1:], false
+			}
+		}
+		out = append(out, seg...)
 	}
-	seen := make([]bool, len(fields))
 	for dec.PeekKind() != '}' {
-		tok, err := dec.ReadToken()
+		name, err := dec.ReadValue()
 		if err != nil {
 			return nil, fmt.Errorf("rewrite members: %w", err)
 		}
-		// A token is valid only until the decoder's next read.
-		name := tok.String()
+		i := memberIndex(fields, name)
 		v, err := dec.ReadValue()
 		if err != nil {
 			return nil, fmt.Errorf("rewrite members: %w", err)
 		}
-		if i := indexOf(fields, name); i >= 0 {
-			seen[i] = true
-			if v, err = f(name, v); err != nil {
-				return nil, err
-			}
-			if v == nil {
-				continue
-			}
+		end := int(dec.InputOffset())
+		start := end - len(v)
+		if i < 0 {
+			kept++
+			prev = end
+			continue
 		}
-		if err := enc.WriteToken(jsontext.String(name)); err != nil {
+		seen[i] = true
+		// v is valid until the decoder reads on.
+		if v, err = f(fields[i], v); err != nil {
 			return nil, err
 		}
-		if err := enc.WriteValue(v); err != nil {
-			return nil, err
+		if v == nil {
+			// Out, with the comma before it: what follows it keeps its own.
+			copyTo(prev)
+			dropComma = dropComma || kept == 0
+			from, prev = end, end
+			continue
 		}
+		kept++
+		copyTo(start)
+		out = append(out, v...)
+		from, prev = end, end
 	}
 	if _, err := dec.ReadToken(); err != nil {
 		return nil, fmt.Errorf("rewrite members: %w", err)
 	}
+	copyTo(int(dec.InputOffset()) - 1) // up to the object's '}'
 	for i, name := range fields {
 		if seen[i] || !addMissing {
 			continue
@@ -249,17 +334,32 @@ func rewriteMembers(obj []byte, fields []string, addMissing bool, f func(name st
 		if err != nil {
 			return nil, err
 		}
-		if err := enc.WriteToken(jsontext.String(name)); err != nil {
-			return nil, err
+		if kept > 0 {
+			out = append(out, ',')
 		}
-		if err := enc.WriteValue(v); err != nil {
-			return nil, err
+		kept++
+		out, _ = jsontext.AppendQuote(out, name)
+		out = append(append(out, ':'), v...)
+	}
+	return append(out, '}'), nil
+}
+
+// memberIndex is the index in fields of the member name, a JSON string as
+// read; -1 if fields lacks it.
+func memberIndex(fields []string, name jsontext.Value) int {
+	if bytes.IndexByte(name, '\\') >= 0 {
+		unquoted, err := jsontext.AppendUnquote(nil, name)
+		if err != nil {
+			return -1
+		}
+		return indexOf(fields, string(unquoted))
+	}
+	for i, f := range fields {
+		if len(name) == len(f)+2 && string(name[1:len(name)-1]) == f {
+			return i
 		}
 	}
-	if err := enc.WriteToken(jsontext.EndObject); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(out.Bytes(), []byte("\n")), nil
+	return -1
 }
 
 func indexOf(fields []string, name string) int {

@@ -101,6 +101,31 @@ func TestAnErasedRecordReadsNullInEveryPersonalMember(t *testing.T) {
 	}
 }
 
+func TestMembersAreRewrittenInPlaceAndTheRestKeepsItsBytes(t *testing.T) {
+	for _, c := range []struct{ data, want string }{
+		// PostgreSQL's text of jsonb, a name written with an escape
+		{`{"a": 1, "reason": "x", "sh\u0069pping_address": {"n": [1, "}"]}, "z": "\""}`,
+			`{"a": 1, "reason": null, "sh\u0069pping_address": null, "z": "\""}`},
+		// members added where absent, after the others
+		{`{"a":1}`, `{"a":1,"shipping_address":null,"reason":null}`},
+		{` { } `, `{ "shipping_address":null,"reason":null}`},
+	} {
+		// When the personal members are nulled
+		got, err := NullMembers([]byte(c.data), []string{"shipping_address", "reason"})
+
+		// Then they alone changed
+		if err != nil || string(got) != c.want {
+			t.Errorf("NullMembers(%s) = %s, %v; want %s", c.data, got, err, c.want)
+		}
+	}
+	// And what is not one JSON object with distinct names is refused
+	for _, bad := range []string{`[1]`, `{"reason":1,"reason":2}`, `{"reason":`, "{\"a\":\"\xff\"}"} {
+		if got, err := NullMembers([]byte(bad), []string{"reason"}); err == nil {
+			t.Errorf("NullMembers(%q) = %s, want an error", bad, got)
+		}
+	}
+}
+
 func TestTextLooksSealedWhereItsBase64Decodes(t *testing.T) {
 	id := uuid.NewString()
 	for _, body := range []string{"", "QQ", "QUI", "QUJD", "QUJDRA", "QU\nJD\r", "a+/9", "QUJDR", "QUJD=", "QUJD RA", "QU-J", "é"} {

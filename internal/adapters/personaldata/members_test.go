@@ -30,3 +30,35 @@ func TestMembersAreReadAndReplacedInTheirPlace(t *testing.T) {
 		t.Errorf("ReplaceMembers = %s, %v; want %s", out, err, want)
 	}
 }
+
+func TestMembersLeftOutTakeTheirCommaWithThem(t *testing.T) {
+	drop := func(name string, v jsontext.Value) (jsontext.Value, error) {
+		if name == "b" {
+			return jsontext.Value(`"B"`), nil
+		}
+		return nil, nil
+	}
+	for _, c := range []struct{ data, want string }{
+		{`{"x":1,"a":2}`, `{"a":2}`},
+		{`{"a":2,"x":1}`, `{"a":2}`},
+		{`{"a":2,"x":1,"c":3}`, `{"a":2,"c":3}`},
+		{`{"x":1,"y":2}`, `{}`},
+		{`{"x":1,"y":2,"a":3}`, `{"a":3}`},
+		{`{"x":1,"b":2,"y":3}`, `{"b":"B"}`},
+		{`{"a":0,"x":1,"b":2,"y":3,"c":4}`, `{"a":0,"b":"B","c":4}`},
+		// PostgreSQL's text of jsonb
+		{`{"x": 1, "a": 2, "y": [3], "c": {"d": "}"}}`, `{ "a": 2, "c": {"d": "}"}}`},
+		{` { "x" : 1 , "b" : 2 } `, `{ "b" : "B" }`},
+	} {
+		// When the members x and y are left out and b replaced
+		got, err := ReplaceMembers([]byte(c.data), []string{"x", "y", "b"}, drop)
+
+		// Then the object is still one, with the others as they were
+		if err != nil || string(got) != c.want {
+			t.Errorf("ReplaceMembers(%s) = %s, %v; want %s", c.data, got, err, c.want)
+		}
+		if !jsontext.Value(got).IsValid() {
+			t.Errorf("ReplaceMembers(%s) = %s: not valid JSON", c.data, got)
+		}
+	}
+}
