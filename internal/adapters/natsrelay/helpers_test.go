@@ -55,7 +55,13 @@ func newFixture(t *testing.T) *fixture {
 // newFixtureAt is a fixture whose stream is on the server at url.
 func newFixtureAt(t *testing.T, url string) *fixture {
 	t.Helper()
-	pool := pgtest.New(t)
+	return newFixtureOn(t, url, pgtest.New(t))
+}
+
+// newFixtureOn is a fixture over the database of pool, whose stream is on
+// the server at url.
+func newFixtureOn(t *testing.T, url string, pool *pgxpool.Pool) *fixture {
+	t.Helper()
 	// Personal data sealed, and customers erased, as the service does.
 	store := eventstore.New(pool, eventstore.Config{Keyring: eventstoretest.Keyring(t, pool)})
 	svc, err := app.NewService(store, store, app.Config{Eraser: erasure.New(store, erasure.Config{})})
@@ -94,7 +100,13 @@ func (f *fixture) lock(key int64) *postgres.Lock {
 // start runs a relay until the returned stop (or the test's end).
 func (f *fixture) start(cfg natsrelay.Config, lock natsrelay.Elector) (*natsrelay.Relay, func()) {
 	f.t.Helper()
-	r, err := natsrelay.New(f.store, lock, zerolog.New(zerolog.NewTestWriter(f.t)).Level(zerolog.WarnLevel), cfg)
+	return f.startOn(f.store, cfg, lock)
+}
+
+// startOn is start, the relay reading feed.
+func (f *fixture) startOn(feed natsrelay.Feed, cfg natsrelay.Config, lock natsrelay.Elector) (*natsrelay.Relay, func()) {
+	f.t.Helper()
+	r, err := natsrelay.New(feed, lock, zerolog.New(zerolog.NewTestWriter(f.t)).Level(zerolog.WarnLevel), cfg)
 	if err != nil {
 		f.t.Fatal(err)
 	}

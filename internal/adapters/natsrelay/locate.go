@@ -36,8 +36,10 @@ func mismatchf(format string, args ...any) error {
 // locate finds where to publish next: the recorded checkpoint, moved past
 // the messages the stream holds after it once each is found to be the
 // feed's next event exactly (a batch acknowledged but not yet recorded
-// when the last holder stopped). Anything else after it, or a stream
-// behind it, is a mismatch. It creates the stream when it is missing.
+// when the last holder stopped). A message of an event stored after it
+// that the feed holds back is errFeedBehind, to be looked at again; any
+// other after it, or a stream behind it, is a mismatch. It creates the
+// stream when it is missing.
 func (r *Relay) locate(ctx context.Context, js jetstream.JetStream) (app.BrokerCheckpoint, error) {
 	name := r.cfg.Stream.Name
 	// The record first, the stream's state after: a racing relay moves
@@ -112,7 +114,8 @@ func (r *Relay) checkTail(ctx context.Context, s jetstream.Stream, cp app.Broker
 // by one against the feed's events after it: each must be exactly what
 // the relay would publish (subject, headers, body), or would have
 // published before an erasure or in the other form of personal data
-// (same). It returns the checkpoint past them.
+// (same). It returns the checkpoint past them; errFeedBehind when the
+// feed does not show yet the event of one (heldBack).
 func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.BrokerCheckpoint, last uint64) (app.BrokerCheckpoint, error) {
 	name := r.cfg.Stream.Name
 	if last-cp.Sequence > maxUnrecorded {
@@ -137,6 +140,11 @@ func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.Brok
 		if err != nil {
 			return cp, streamErr(fmt.Errorf("read stream %s's message %d: %w", name, seq, err))
 		}
+		if len(page) == 0 {
+			if err := r.heldBack(ctx, m, cp.Cursor); err != nil {
+				return cp, err
+			}
+		}
 		if len(page) == 0 || page[0].Unreadable {
 			return cp, mismatchf("stream %s's message %d (Nats-Msg-Id %q) follows the checkpoint's message (event %s), but the feed has no event there that the relay would publish: "+
 				"someone else published to it; see `orderapi nats resume`", name, seq, m.Header.Get(jetstream.MsgIDHeader), eventIDOf(cp))
@@ -149,6 +157,36 @@ func (r *Relay) verifyAfter(ctx context.Context, s jetstream.Stream, cp app.Brok
 		cp = app.BrokerCheckpoint{Cursor: app.CursorOf(e), EventID: e.EventID, Sequence: seq, Epoch: cp.Epoch}
 	}
 	return cp, nil
+}
+
+// errFeedBehind: the stream holds, after the checkpoint, the message of
+// an event the feed does not show yet; the relay waits until it does.
+var errFeedBehind = errors.New("natsrelay: the feed does not show yet an event the stream holds after the checkpoint")
+
+// heldBack is errFeedBehind when m, a message after the cursor for which
+// the feed shows no event, is of an event stored after the cursor: the
+// feed holds it back, below a watermark that fell under events it showed
+// before (a transaction of another database, passed over while it runs,
+// holds it while it ends, or once prepared), and whether m is the relay's
+// message for it can be told only once the feed shows it. The feed's
+// events are compared with the stream's as ever then: waiting lets no
+// message through. A message of no event stored after the cursor is none
+// the feed can show there: nil, for the caller to call it a mismatch.
+func (r *Relay) heldBack(ctx context.Context, m *jetstream.RawStreamMsg, after app.FeedCursor) error {
+	msgID := m.Header.Get(jetstream.MsgIDHeader)
+	id, err := uuid.Parse(msgID)
+	if err != nil || id.String() != msgID {
+		return nil
+	}
+	c, ok, err := r.feed.EventCursor(ctx, id)
+	if err != nil {
+		return fmt.Errorf("look up event %s of stream %s's message %d: %w", id, r.cfg.Stream.Name, m.Sequence, err)
+	}
+	if !ok || !after.Before(c) {
+		return nil
+	}
+	return fmt.Errorf("%w: stream %s's message %d is of event %s (position %d), which the feed holds back below an older transaction",
+		errFeedBehind, r.cfg.Stream.Name, m.Sequence, id, c.Position)
 }
 
 // guardHeaders are the guards the relay sends, which the stream keeps as

@@ -115,9 +115,11 @@ func (r *Relay) relay(ctx context.Context, js jetstream.JetStream, alive func(co
 // resume locates the checkpoint, retrying while it cannot: with a growing
 // backoff while NATS does not answer; while the stream disagrees with the
 // checkpoint, as soon as an operator resumes (or every StalledRetry); at
-// once when the checkpoint moved under it. Each reason is recorded. It returns early
-// only when the lock's session is gone.
+// once when the checkpoint moved under it; every Poll while the feed does
+// not show yet events the stream holds, which is no stop. Each stop is
+// recorded. It returns early only when the lock's session is gone.
 func (r *Relay) resume(ctx context.Context, js jetstream.JetStream, alive func(context.Context) error, b *backoff) (app.BrokerCheckpoint, error) {
+	behind := false
 	for {
 		lctx, cancel := context.WithTimeout(ctx, r.cfg.AckWait)
 		t, err := r.locate(lctx, js)
@@ -131,6 +133,14 @@ func (r *Relay) resume(ctx context.Context, js jetstream.JetStream, alive func(c
 		var mm *mismatch
 		switch {
 		case errors.Is(err, errMoved):
+		case errors.Is(err, errFeedBehind):
+			if !behind {
+				r.log.Info().Err(err).Msg("nats relay waits for the feed to show the events of the stream's messages after its checkpoint")
+				behind = true
+			}
+			if err := sleep(ctx, r.cfg.Poll); err != nil {
+				return t, err
+			}
 		case errors.As(err, &mm):
 			r.stopped(ctx, alive, r.stallOf(err))
 			if _, err := r.awaitDecision(ctx, t.Epoch); err != nil {

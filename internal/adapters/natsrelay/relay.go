@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/orderapi/orderapi/internal/app"
@@ -38,9 +39,15 @@ const (
 	defaultAliveEvery   = time.Second
 )
 
-// Feed reads the global feed, gap-free: app.EventFeed, which
-// eventstore.Store is.
-type Feed = app.EventFeed
+// Feed reads the global feed, gap-free, and finds a stored event's place
+// in it, shown yet or not; eventstore.Store does.
+type Feed interface {
+	app.EventFeed
+	// EventCursor is the feed cursor of event id; false when no such
+	// event is stored. The feed may not show it yet: it holds back the
+	// events of transactions above its watermark.
+	EventCursor(ctx context.Context, id uuid.UUID) (app.FeedCursor, bool, error)
+}
 
 // Elector runs work in one process at a time; a postgres.Lock does.
 type Elector interface {
