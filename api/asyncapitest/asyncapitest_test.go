@@ -486,3 +486,34 @@ func TestExamplesAreMessagesOfTheirType(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckRefusesAQuantityBeyondInt64(t *testing.T) {
+	t.Parallel()
+	// Given the document's example of OrderItemAdded
+	var doc struct {
+		Components struct {
+			Messages map[string]struct {
+				Examples []struct {
+					Payload any `yaml:"payload"`
+				} `yaml:"examples"`
+			} `yaml:"messages"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(api.AsyncAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	example, err := json.Marshal(doc.Components.Messages["OrderItemAdded"].Examples[0].Payload)
+	if err != nil || !strings.Contains(string(example), `"quantity":1,`) {
+		t.Fatalf("example %s, %v", example, err)
+	}
+	d := load(t)
+	for quantity, admitted := range map[string]bool{"9223372036854775807": true, "9223372036854775808": false, "1e30": false} {
+		// When its quantity is that number
+		body := strings.Replace(string(example), `"quantity":1,`, `"quantity":`+quantity+`,`, 1)
+		err := d.Check("OrderItemAdded", []byte(body))
+		// Then it is admitted only within int64
+		if (err == nil) != admitted {
+			t.Errorf("quantity %s: admitted %t, want %t (%v)", quantity, err == nil, admitted, err)
+		}
+	}
+}
