@@ -167,6 +167,97 @@ func withoutDescriptions(v any) any {
 	return v
 }
 
+// erasedMessages are a message of each event type with personal data, as
+// published after its customer's erasure: its personal members null.
+var erasedMessages = map[string]string{
+	"OrderPlaced": erasedPlaced,
+	"OrderDelivered": `{"specversion":"1.0","id":"0190d6c9-0000-7000-8000-0000000000e2","source":"/orderapi",
+"type":"dev.orderapi.order.delivered.v1","subject":"0190d6c9-0000-7000-8000-000000000001",
+"time":"2026-11-26T10:00:00.000000Z","datacontenttype":"application/json",
+"data":{"order_id":"0190d6c9-0000-7000-8000-000000000001","delivered_at":"2026-11-26T09:59:59.5Z","signature":null},
+"orderapiposition":"44","orderapitxid":"902","orderapiversion":5,"orderapierased":true}`,
+	"OrderCancelled": `{"specversion":"1.0","id":"0190d6c9-0000-7000-8000-0000000000e3","source":"/orderapi",
+"type":"dev.orderapi.order.cancelled.v2","subject":"0190d6c9-0000-7000-8000-000000000003",
+"time":"2026-11-26T11:00:00.000000Z","datacontenttype":"application/json",
+"data":{"order_id":"0190d6c9-0000-7000-8000-000000000003","reason":null,"cancelled_by":"staff:lin","cancelled_by_verified":true},
+"orderapiposition":"45","orderapitxid":"903","orderapiversion":2,"orderapierased":true}`,
+}
+
+// TestDraft07AdmitsNullOnlyInAnErasedPersonalMember reads erased messages
+// as JSON Schema draft 07 does, as AsyncAPI tools do: a null personal
+// member is a message of the document, a null anywhere else in its data
+// is not, nor is a number in the personal member's place.
+func TestDraft07AdmitsNullOnlyInAnErasedPersonalMember(t *testing.T) {
+	t.Parallel()
+	d := load(t)
+	for eventType, body := range erasedMessages {
+		// Given a message published after its customer's erasure
+		var msg map[string]any
+		if err := json.Unmarshal([]byte(body), &msg); err != nil {
+			t.Fatalf("%s: %v", eventType, err)
+		}
+		data := msg["data"].(map[string]any)
+		nulls := 0
+		// When it is checked, then it passes
+		if err := d.Check(eventType, []byte(body)); err != nil {
+			t.Errorf("%v\nbody: %s", err, body)
+		}
+		for name, v := range data {
+			// And when one member of its data is changed, a null one to a
+			// number and any other to null
+			changed := maps.Clone(data)
+			if v == nil {
+				nulls++
+				changed[name] = 7
+			} else {
+				changed[name] = nil
+			}
+			m := maps.Clone(msg)
+			m["data"] = changed
+			b, err := json.Marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Then it is refused
+			if err := d.Check(eventType, b); err == nil {
+				t.Errorf("%s: admitted %s", eventType, b)
+			}
+		}
+		if nulls != 1 {
+			t.Errorf("%s: %d null members in %s", eventType, nulls, body)
+		}
+	}
+}
+
+// TestParseRefusesWhatDraft07DoesNotRead: a schema in OpenAPI's words
+// (`nullable`, which draft 07 ignores, so that its tools would refuse
+// the null it means to allow), or one that is no draft 07 schema, is
+// refused.
+func TestParseRefusesWhatDraft07DoesNotRead(t *testing.T) {
+	t.Parallel()
+	nullable := "type: [string, 'null']"
+	if !strings.Contains(string(api.AsyncAPI), nullable) {
+		t.Fatalf("api/asyncapi.yaml has no %s", nullable)
+	}
+	if _, err := asyncapitest.Parse(api.AsyncAPI); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ new, says string }{
+		"OpenAPI's nullable":      {"type: string\n          nullable: true", `"nullable" is no keyword`},
+		"OpenAPI's example":       {nullable + "\n          example: A. Lovelace", `"example" is no keyword`},
+		"a type draft 07 has not": {"type: [string, 'nil']", "OrderDeliveredData"},
+	} {
+		// Given the document with a member changed so
+		doc := strings.Replace(string(api.AsyncAPI), nullable, c.new, 1)
+		// When it is parsed
+		_, err := asyncapitest.Parse([]byte(doc))
+		// Then it is refused, saying why
+		if err == nil || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s: Parse = %v, want an error saying %s", name, err, c.says)
+		}
+	}
+}
+
 func TestCheckRefusesAnErasedMarkerOtherThanTrue(t *testing.T) {
 	t.Parallel()
 	d := load(t)
@@ -202,6 +293,10 @@ func TestCheckRefuses(t *testing.T) {
 		{"money as a number", "OrderPlaced", `"19.99"`, `19.99`},
 		{"data without a required field", "OrderPlaced", `"total_amount":"19.99",`, ``},
 		{"an address without its country", "OrderPlaced", `,"country":"GB"`, ``},
+		{"a null address line", "OrderPlaced", `"A. Lovelace"`, `null`},
+		{"a null amount", "OrderPlaced", `"19.99"`, `null`},
+		{"an address as a number", "OrderPlaced",
+			`{"name":"A. Lovelace","line1":"1 Main St","city":"London","postal_code":"N1","country":"GB"}`, `7`},
 		{"not JSON", "OrderPlaced", `{"specversion"`, `{specversion`},
 		{"a traceparent of an unsampled trace", "OrderPlaced", `"correlationid"`,
 			`"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00","correlationid"`},
@@ -249,8 +344,10 @@ func TestCheckHeadersRefuses(t *testing.T) {
 
 // TestDataSchemasAreTheEventsAPIs keeps each event type's data schema, and
 // the schemas it uses, those of api/openapi.yaml: a consumer of the broker
-// reads what a client of GET /v1/events reads. Examples, which AsyncAPI's
-// schemas do not have, are left out.
+// reads what a client of GET /v1/events reads. Each OpenAPI schema is
+// compared in the words of JSON Schema draft 07: examples, which
+// AsyncAPI's schemas do not have, left out, and OpenAPI's `nullable`
+// said as draft 07 says it.
 func TestDataSchemasAreTheEventsAPIs(t *testing.T) {
 	t.Parallel()
 	// Given both documents' schemas
@@ -295,7 +392,7 @@ func TestDataSchemasAreTheEventsAPIs(t *testing.T) {
 	}
 	// Then each is in the AsyncAPI document as in the OpenAPI one
 	for name := range names {
-		want := withoutExamples(open[name])
+		want := asDraft07(open[name])
 		if want == nil {
 			t.Errorf("api/openapi.yaml has no schema %s", name)
 			continue
@@ -308,20 +405,43 @@ func TestDataSchemasAreTheEventsAPIs(t *testing.T) {
 	}
 }
 
-func withoutExamples(v any) any {
+// asDraft07 is an OpenAPI 3.0 schema as JSON Schema draft 07 says it: no
+// `example`; a nullable string a string or null; a nullable object of a
+// referenced schema one of that schema or null. Another nullable schema
+// keeps its `nullable`, which no AsyncAPI schema may have.
+func asDraft07(v any) any {
 	switch v := v.(type) {
 	case map[string]any:
 		out := make(map[string]any, len(v))
 		for k, e := range v {
 			if k != "example" {
-				out[k] = withoutExamples(e)
+				out[k] = asDraft07(e)
 			}
+		}
+		if out["nullable"] != true {
+			return out
+		}
+		allOf, _ := out["allOf"].([]any)
+		rest := maps.Clone(out)
+		for _, k := range []string{"nullable", "type", "allOf", "description"} {
+			delete(rest, k)
+		}
+		switch {
+		case len(rest) > 0:
+		case out["type"] == "string" && allOf == nil:
+			delete(out, "nullable")
+			out["type"] = []any{"string", "null"}
+		case out["type"] == "object" && len(allOf) == 1:
+			for _, k := range []string{"nullable", "type", "allOf"} {
+				delete(out, k)
+			}
+			out["oneOf"] = []any{allOf[0], map[string]any{"type": "null"}}
 		}
 		return out
 	case []any:
 		out := make([]any, len(v))
 		for i, e := range v {
-			out[i] = withoutExamples(e)
+			out[i] = asDraft07(e)
 		}
 		return out
 	}
@@ -363,6 +483,37 @@ func TestExamplesAreMessagesOfTheirType(t *testing.T) {
 			if err := d.CheckHeaders(name, ex.Headers); err != nil {
 				t.Errorf("example: %v", err)
 			}
+		}
+	}
+}
+
+func TestCheckRefusesAQuantityBeyondInt64(t *testing.T) {
+	t.Parallel()
+	// Given the document's example of OrderItemAdded
+	var doc struct {
+		Components struct {
+			Messages map[string]struct {
+				Examples []struct {
+					Payload any `yaml:"payload"`
+				} `yaml:"examples"`
+			} `yaml:"messages"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(api.AsyncAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	example, err := json.Marshal(doc.Components.Messages["OrderItemAdded"].Examples[0].Payload)
+	if err != nil || !strings.Contains(string(example), `"quantity":1,`) {
+		t.Fatalf("example %s, %v", example, err)
+	}
+	d := load(t)
+	for quantity, admitted := range map[string]bool{"9223372036854775807": true, "9223372036854775808": false, "1e30": false} {
+		// When its quantity is that number
+		body := strings.Replace(string(example), `"quantity":1,`, `"quantity":`+quantity+`,`, 1)
+		err := d.Check("OrderItemAdded", []byte(body))
+		// Then it is admitted only within int64
+		if (err == nil) != admitted {
+			t.Errorf("quantity %s: admitted %t, want %t (%v)", quantity, err == nil, admitted, err)
 		}
 	}
 }
