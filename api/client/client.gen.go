@@ -578,51 +578,52 @@ func (e OrderShippedEventUnreadable) Valid() bool {
 
 // Defines values for ProblemCode.
 const (
-	ProblemCodeAuthUnavailable          ProblemCode = "auth_unavailable"
-	ProblemCodeDatabaseReadOnly         ProblemCode = "database_read_only"
-	ProblemCodeDuplicateField           ProblemCode = "duplicate_field"
-	ProblemCodeDuplicateProduct         ProblemCode = "duplicate_product"
-	ProblemCodeEventUnreadable          ProblemCode = "event_unreadable"
-	ProblemCodeForbidden                ProblemCode = "forbidden"
-	ProblemCodeIdempotencyKeyInProgress ProblemCode = "idempotency_key_in_progress"
-	ProblemCodeIdempotencyKeyReused     ProblemCode = "idempotency_key_reused"
-	ProblemCodeInternalError            ProblemCode = "internal_error"
-	ProblemCodeInvalidHeader            ProblemCode = "invalid_header"
-	ProblemCodeInvalidJsonType          ProblemCode = "invalid_json_type"
-	ProblemCodeInvalidPathParameter     ProblemCode = "invalid_path_parameter"
-	ProblemCodeInvalidToken             ProblemCode = "invalid_token"
-	ProblemCodeItemNotInOrder           ProblemCode = "item_not_in_order"
-	ProblemCodeMalformedJson            ProblemCode = "malformed_json"
-	ProblemCodeMalformedQuery           ProblemCode = "malformed_query"
-	ProblemCodeMethodNotAllowed         ProblemCode = "method_not_allowed"
-	ProblemCodeNotFound                 ProblemCode = "not_found"
-	ProblemCodeNotReady                 ProblemCode = "not_ready"
-	ProblemCodeOrderAlreadyCancelled    ProblemCode = "order_already_cancelled"
-	ProblemCodeOrderEmpty               ProblemCode = "order_empty"
-	ProblemCodeOrderExists              ProblemCode = "order_exists"
-	ProblemCodeOrderHistoryFull         ProblemCode = "order_history_full"
-	ProblemCodeOrderNotCancellable      ProblemCode = "order_not_cancellable"
-	ProblemCodeOrderNotDraft            ProblemCode = "order_not_draft"
-	ProblemCodeOrderNotFound            ProblemCode = "order_not_found"
-	ProblemCodeOrderNotPlaced           ProblemCode = "order_not_placed"
-	ProblemCodeOrderNotShipped          ProblemCode = "order_not_shipped"
-	ProblemCodeOrderTotalOutOfRange     ProblemCode = "order_total_out_of_range"
-	ProblemCodeOutcomeUnknown           ProblemCode = "outcome_unknown"
-	ProblemCodePreconditionFailed       ProblemCode = "precondition_failed"
-	ProblemCodeProjectionLagging        ProblemCode = "projection_lagging"
-	ProblemCodeRateLimited              ProblemCode = "rate_limited"
-	ProblemCodeRequestTimeout           ProblemCode = "request_timeout"
-	ProblemCodeRequestTooLarge          ProblemCode = "request_too_large"
-	ProblemCodeStreamsExhausted         ProblemCode = "streams_exhausted"
-	ProblemCodeTooManyItems             ProblemCode = "too_many_items"
-	ProblemCodeTooManyStreams           ProblemCode = "too_many_streams"
-	ProblemCodeUnauthenticated          ProblemCode = "unauthenticated"
-	ProblemCodeUnavailable              ProblemCode = "unavailable"
-	ProblemCodeUnknownField             ProblemCode = "unknown_field"
-	ProblemCodeUnknownPosition          ProblemCode = "unknown_position"
-	ProblemCodeUnsupportedMediaType     ProblemCode = "unsupported_media_type"
-	ProblemCodeValidationFailed         ProblemCode = "validation_failed"
-	ProblemCodeVersionConflict          ProblemCode = "version_conflict"
+	ProblemCodeAuthUnavailable            ProblemCode = "auth_unavailable"
+	ProblemCodeDatabaseReadOnly           ProblemCode = "database_read_only"
+	ProblemCodeDuplicateField             ProblemCode = "duplicate_field"
+	ProblemCodeDuplicateProduct           ProblemCode = "duplicate_product"
+	ProblemCodeEventUnreadable            ProblemCode = "event_unreadable"
+	ProblemCodeForbidden                  ProblemCode = "forbidden"
+	ProblemCodeIdempotencyKeyInProgress   ProblemCode = "idempotency_key_in_progress"
+	ProblemCodeIdempotencyKeyReused       ProblemCode = "idempotency_key_reused"
+	ProblemCodeInternalError              ProblemCode = "internal_error"
+	ProblemCodeInvalidHeader              ProblemCode = "invalid_header"
+	ProblemCodeInvalidJsonType            ProblemCode = "invalid_json_type"
+	ProblemCodeInvalidPathParameter       ProblemCode = "invalid_path_parameter"
+	ProblemCodeInvalidToken               ProblemCode = "invalid_token"
+	ProblemCodeItemNotInOrder             ProblemCode = "item_not_in_order"
+	ProblemCodeMalformedJson              ProblemCode = "malformed_json"
+	ProblemCodeMalformedQuery             ProblemCode = "malformed_query"
+	ProblemCodeMethodNotAllowed           ProblemCode = "method_not_allowed"
+	ProblemCodeNotFound                   ProblemCode = "not_found"
+	ProblemCodeNotReady                   ProblemCode = "not_ready"
+	ProblemCodeOrderAlreadyCancelled      ProblemCode = "order_already_cancelled"
+	ProblemCodeOrderEmpty                 ProblemCode = "order_empty"
+	ProblemCodeOrderExists                ProblemCode = "order_exists"
+	ProblemCodeOrderHistoryFull           ProblemCode = "order_history_full"
+	ProblemCodeOrderNotCancellable        ProblemCode = "order_not_cancellable"
+	ProblemCodeOrderNotDraft              ProblemCode = "order_not_draft"
+	ProblemCodeOrderNotFound              ProblemCode = "order_not_found"
+	ProblemCodeOrderNotPlaced             ProblemCode = "order_not_placed"
+	ProblemCodeOrderNotShipped            ProblemCode = "order_not_shipped"
+	ProblemCodeOrderTotalOutOfRange       ProblemCode = "order_total_out_of_range"
+	ProblemCodeOutcomeUnknown             ProblemCode = "outcome_unknown"
+	ProblemCodePreconditionFailed         ProblemCode = "precondition_failed"
+	ProblemCodeProjectionLagging          ProblemCode = "projection_lagging"
+	ProblemCodeRateLimited                ProblemCode = "rate_limited"
+	ProblemCodeRequestTimeout             ProblemCode = "request_timeout"
+	ProblemCodeRequestTooLarge            ProblemCode = "request_too_large"
+	ProblemCodeStreamsExhausted           ProblemCode = "streams_exhausted"
+	ProblemCodeTooManyItems               ProblemCode = "too_many_items"
+	ProblemCodeTooManyStreams             ProblemCode = "too_many_streams"
+	ProblemCodeUnauthenticated            ProblemCode = "unauthenticated"
+	ProblemCodeUnavailable                ProblemCode = "unavailable"
+	ProblemCodeUnknownField               ProblemCode = "unknown_field"
+	ProblemCodeUnknownPosition            ProblemCode = "unknown_position"
+	ProblemCodeUnsupportedContentEncoding ProblemCode = "unsupported_content_encoding"
+	ProblemCodeUnsupportedMediaType       ProblemCode = "unsupported_media_type"
+	ProblemCodeValidationFailed           ProblemCode = "validation_failed"
+	ProblemCodeVersionConflict            ProblemCode = "version_conflict"
 )
 
 // Valid indicates whether the value is a known member of the ProblemCode enum.
@@ -711,6 +712,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeUnknownField:
 		return true
 	case ProblemCodeUnknownPosition:
+		return true
+	case ProblemCodeUnsupportedContentEncoding:
 		return true
 	case ProblemCodeUnsupportedMediaType:
 		return true
@@ -8993,7 +8996,8 @@ type CreateDevTokenResponse413Headers struct {
 
 // CreateDevTokenResponse415Headers the declared response headers of an HTTP 415 response for CreateDevToken
 type CreateDevTokenResponse415Headers struct {
-	XRequestId string
+	AcceptEncoding *string
+	XRequestId     string
 }
 
 // CreateDevTokenResponse422Headers the declared response headers of an HTTP 422 response for CreateDevToken
@@ -11176,7 +11180,8 @@ type CreateOrderResponse413Headers struct {
 
 // CreateOrderResponse415Headers the declared response headers of an HTTP 415 response for CreateOrder
 type CreateOrderResponse415Headers struct {
-	XRequestId string
+	AcceptEncoding *string
+	XRequestId     string
 }
 
 // CreateOrderResponse422Headers the declared response headers of an HTTP 422 response for CreateOrder
@@ -11769,7 +11774,8 @@ type CancelOrderResponse413Headers struct {
 
 // CancelOrderResponse415Headers the declared response headers of an HTTP 415 response for CancelOrder
 type CancelOrderResponse415Headers struct {
-	XRequestId string
+	AcceptEncoding *string
+	XRequestId     string
 }
 
 // CancelOrderResponse422Headers the declared response headers of an HTTP 422 response for CancelOrder
@@ -12008,7 +12014,8 @@ type DeliverOrderResponse413Headers struct {
 
 // DeliverOrderResponse415Headers the declared response headers of an HTTP 415 response for DeliverOrder
 type DeliverOrderResponse415Headers struct {
-	XRequestId string
+	AcceptEncoding *string
+	XRequestId     string
 }
 
 // DeliverOrderResponse422Headers the declared response headers of an HTTP 422 response for DeliverOrder
@@ -12580,7 +12587,8 @@ type AddItemResponse413Headers struct {
 
 // AddItemResponse415Headers the declared response headers of an HTTP 415 response for AddItem
 type AddItemResponse415Headers struct {
-	XRequestId string
+	AcceptEncoding *string
+	XRequestId     string
 }
 
 // AddItemResponse422Headers the declared response headers of an HTTP 422 response for AddItem
@@ -13030,7 +13038,8 @@ type PlaceOrderResponse413Headers struct {
 
 // PlaceOrderResponse415Headers the declared response headers of an HTTP 415 response for PlaceOrder
 type PlaceOrderResponse415Headers struct {
-	XRequestId string
+	AcceptEncoding *string
+	XRequestId     string
 }
 
 // PlaceOrderResponse422Headers the declared response headers of an HTTP 422 response for PlaceOrder
@@ -13269,7 +13278,8 @@ type ShipOrderResponse413Headers struct {
 
 // ShipOrderResponse415Headers the declared response headers of an HTTP 415 response for ShipOrder
 type ShipOrderResponse415Headers struct {
-	XRequestId string
+	AcceptEncoding *string
+	XRequestId     string
 }
 
 // ShipOrderResponse422Headers the declared response headers of an HTTP 422 response for ShipOrder
@@ -15154,6 +15164,13 @@ func ParseCreateDevTokenResponse(rsp *http.Response) (*CreateDevTokenResponse, e
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreateDevTokenResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -18033,6 +18050,13 @@ func ParseCreateOrderResponse(rsp *http.Response) (*CreateOrderResponse, error) 
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CreateOrderResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -18977,6 +19001,13 @@ func ParseCancelOrderResponse(rsp *http.Response) (*CancelOrderResponse, error) 
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers CancelOrderResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -19300,6 +19331,13 @@ func ParseDeliverOrderResponse(rsp *http.Response) (*DeliverOrderResponse, error
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers DeliverOrderResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -20106,6 +20144,13 @@ func ParseAddItemResponse(rsp *http.Response) (*AddItemResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers AddItemResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -20718,6 +20763,13 @@ func ParsePlaceOrderResponse(rsp *http.Response) (*PlaceOrderResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers PlaceOrderResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
@@ -21041,6 +21093,13 @@ func ParseShipOrderResponse(rsp *http.Response) (*ShipOrderResponse, error) {
 		response.Headers413 = &headers
 	case rsp.StatusCode == 415:
 		var headers ShipOrderResponse415Headers
+		if values := rsp.Header.Values("Accept-Encoding"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "Accept-Encoding", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: false, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.AcceptEncoding = &value
+		}
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
 			var value string
 			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {

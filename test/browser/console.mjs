@@ -12,7 +12,7 @@
 // the page is open, then erases the customer's personal data. Screenshots
 // for the README are taken at a fixed size (readme-*.png).
 import { randomUUID } from 'node:crypto';
-import { changes, diff, times } from '../../internal/adapters/webui/console/describe.js';
+import { changes, diff, isOrderID, times } from '../../internal/adapters/webui/console/describe.js';
 import { Parser } from '../../internal/adapters/webui/console/stream.js';
 import { run } from './harness.mjs';
 
@@ -57,6 +57,12 @@ function units() {
     { type: 'OrderCancelled', erased: true, data: { cancelled_by: 'staff', reason: null } },
   ], 'EUR');
   check(same(erased, [['Total 0.20 EUR', 'Address erased'], ['Signature erased'], ['By staff: reason erased']]), `erased: ${JSON.stringify(erased)}`);
+  // A feed event's stream is an order's, unless its id is of the variant
+  // no order id may be (a customer's stream, as the service makes them).
+  for (const [id, want] of [['0190d6c9-0000-7000-8000-000000000001', true], [randomUUID(), true],
+    ['8ee693aa-f706-3547-e44e-b6910aca6ee5', false], ['8ee693aa-f706-3547-F44e-b6910aca6ee5', false]]) {
+    check(isOrderID(id) === want, `isOrderID(${id}) = ${isOrderID(id)}, want ${want}`);
+  }
 
   // The stream: pieces cut anywhere, even between \r and \n; comments;
   // data on several lines; an id without data; retry.
@@ -235,9 +241,12 @@ await run('console', async ({ page, base, screenshot, problems }) => {
   await page.locator('#then .facts', { hasText: 'Ada Lovelace' }).waitFor();
   const erased = await asStaff(`/v1/customers/${customer}/personal-data`, { method: 'DELETE' });
   check(erased.status === 204, `erase: ${erased.status} ${await erased.text()}`);
-  // Then the feed announces it, and the page reads the order again: the
+  // Then the feed announces it, naming the customer, not an order (its
+  // stream is the customer's), and the page reads the order again: the
   // step on view, the timeline and every other step show no address
-  await page.locator('#feed li[data-type=CustomerPersonalDataErased]').waitFor();
+  const announced = page.locator('#feed li[data-type=CustomerPersonalDataErased]');
+  await announced.locator(`button[title="Orders of customer ${customer}"]`, { hasText: customer.slice(0, 8) }).waitFor();
+  check(await announced.locator('button[title^="Open order"]').count() === 0, 'the erasure is linked as an order');
   await page.locator('#timeline .step[data-type=OrderPlaced]', { hasText: 'Address erased' }).waitFor();
   await page.locator('#then', { hasText: 'Personal data' }).waitFor();
   check((await page.textContent('#then h3')).includes('After step 5'), 'the step on view moved');
@@ -247,6 +256,10 @@ await run('console', async ({ page, base, screenshot, problems }) => {
   for (const personal of ['Lovelace', 'St James']) {
     check(!(await page.textContent('#order')).includes(personal), `the page still shows ${personal} after the erasure`);
   }
+  // and the erasure in the feed lists the customer's orders
+  await announced.locator('button').click();
+  await page.locator('#customer-orders tbody tr', { hasText: order }).waitFor();
+  check((await page.textContent('#orders-title')).includes(customer), 'the list is not of the erased customer');
 
   // When they sign out, the live feed is closed
   problems.expectAborted('GET /v1/events');

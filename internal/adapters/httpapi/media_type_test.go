@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"compress/gzip"
 	"net/http"
 	"strings"
 	"testing"
@@ -79,4 +81,90 @@ func TestMediaTypeComesFirst(t *testing.T) {
 	if delivered.Status != "delivered" || delivered.DeliveredAt == nil {
 		t.Errorf("after an empty JSON deliver: %+v", delivered)
 	}
+}
+
+// TestAContentEncodedBodyIsRefused: a request whose body is sent with a
+// content coding (Content-Encoding other than identity: compressed, or
+// said to be) is refused 415 unsupported_content_encoding, with
+// Accept-Encoding: identity, on every route that reads a body, before
+// anything else looks at it: not read as plain JSON, not replayed under
+// its Idempotency-Key. Nothing is written. Identity, said or not, is a
+// body like any other.
+func TestAContentEncodedBodyIsRefused(t *testing.T) {
+	t.Parallel()
+	a := newEveryRouteAPI(t)
+	doc, err := loadSpec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Given a draft, an add item whose key is claimed, and a valid body
+	// for every route that reads one
+	draft := a.create(uuid.New())
+	item := `{"product_id":"` + uuid.NewString() + `","product_name":"Mug","quantity":1,"unit_price":"1.00"}`
+	a.do("POST", "/v1/orders/"+draft.ID+"/items", item, "Idempotency-Key", "claimed").want(t, http.StatusOK)
+	positions := a.count(`SELECT count(*) FROM events`)
+	bodies := map[string]string{
+		"/v1/orders":                    `{"customer_id":"` + uuid.NewString() + `"}`,
+		"/v1/orders/{order_id}/items":   item,
+		"/v1/orders/{order_id}/place":   `{"shipping_address":{"name":"Ada","line1":"1 Way","city":"London","postal_code":"N1","country":"GB"}}`,
+		"/v1/orders/{order_id}/ship":    `{"tracking_number":"T1","carrier":"UPS"}`,
+		"/v1/orders/{order_id}/deliver": `{}`,
+		"/v1/orders/{order_id}/cancel":  `{"reason":"r"}`,
+		"/console/dev/token":            `{"roles":["staff"],"subject":"dev-staff"}`,
+	}
+	codings := []string{"gzip", "GZIP", "x-gzip", "deflate", "br", "zstd", "compress", "identity, gzip", "gzip, identity"}
+	reading := 0
+	for _, rt := range routeTable(nil, Config{}, nil) {
+		op := doc.Paths.Find(specPath(rt.pattern)).GetOperation(rt.method)
+		if op == nil || op.RequestBody == nil {
+			continue
+		}
+		reading++
+		body, ok := bodies[rt.pattern]
+		if !ok {
+			t.Fatalf("%s %s reads a body; the test has none for it", rt.method, rt.pattern)
+		}
+		for _, coding := range codings {
+			// When its body is sent so (compressed where the coding says
+			// gzip, as JSON otherwise)
+			sent := []byte(body)
+			if strings.Contains(strings.ToLower(coding), "gzip") {
+				sent = gzipped(t, body)
+			}
+			r := a.do(rt.method, routePath(rt, draft), sent, "Content-Encoding", coding)
+			// Then it is refused, saying which coding would do
+			r.wantProblem(t, http.StatusUnsupportedMediaType, problem.CodeContentCoding)
+			if got := r.Header.Get("Accept-Encoding"); got != "identity" {
+				t.Errorf("%s %s, Content-Encoding %q: Accept-Encoding %q, want identity", rt.method, rt.pattern, coding, got)
+			}
+		}
+	}
+	if reading != len(bodies) {
+		t.Errorf("%d routes read a body, want %d", reading, len(bodies))
+	}
+	// And a request whose key is claimed is not replayed encoded
+	a.do("POST", "/v1/orders/"+draft.ID+"/items", gzipped(t, item), "Idempotency-Key", "claimed", "Content-Encoding", "gzip").
+		wantProblem(t, http.StatusUnsupportedMediaType, problem.CodeContentCoding)
+	// And nothing was written
+	if n := a.count(`SELECT count(*) FROM events`); n != positions {
+		t.Fatalf("%d events written by refused requests", n-positions)
+	}
+	// And a body said to be in identity, or with no coding named, is read
+	for _, coding := range []string{"identity", "Identity", ""} {
+		a.do("POST", "/v1/orders", `{"customer_id":"`+uuid.NewString()+`"}`, "Content-Encoding", coding).want(t, http.StatusCreated)
+	}
+}
+
+// gzipped is s compressed with gzip.
+func gzipped(t *testing.T, s string) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	z := gzip.NewWriter(&b)
+	if _, err := z.Write([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	if err := z.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
 }

@@ -121,14 +121,37 @@ func tooLarge(maxBytes int64) error {
 // anything else reads it, whatever its body, empty or not: a browser sends
 // a cross-site "simple request" (text/plain, a form) without asking first,
 // so such a request must never run a command, nor be answered a replay.
+// So is one whose body has a content coding (415, with Accept-Encoding:
+// identity, as RFC 9110 asks): none is decoded, and the coded bytes must
+// not be read as the JSON they stand for.
 func Only(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkJSONMediaType(r.Header.Get("Content-Type")); err != nil {
 			problem.Write(w, r, err)
 			return
 		}
+		if err := checkNoContentCoding(r.Header.Values("Content-Encoding")); err != nil {
+			w.Header().Set("Accept-Encoding", "identity")
+			problem.Write(w, r, err)
+			return
+		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// checkNoContentCoding accepts Content-Encoding values that name no coding
+// but identity (RFC 9110's list: comma-separated, names case-insensitive,
+// empty elements allowed).
+func checkNoContentCoding(values []string) error {
+	for _, v := range values {
+		for c := range strings.SplitSeq(v, ",") {
+			if c = strings.TrimSpace(c); c != "" && !strings.EqualFold(c, "identity") {
+				return problem.Request(http.StatusUnsupportedMediaType, problem.CodeContentCoding,
+					"send the body without a content coding: no Content-Encoding, or identity")
+			}
+		}
+	}
+	return nil
 }
 
 // checkJSONMediaType accepts application/json, with a UTF-8 charset if one

@@ -17,6 +17,7 @@ const (
 	CodeBadHeader        = "invalid_header"
 	CodeTooLarge         = "request_too_large"
 	CodeUnsupportedMedia = "unsupported_media_type"
+	CodeContentCoding    = "unsupported_content_encoding"
 	CodeRouteNotFound    = "not_found"
 	CodeMethodNotAllowed = "method_not_allowed"
 	CodeInternal         = "internal_error"
@@ -41,6 +42,7 @@ var Titles = map[string]string{
 	CodeBadHeader:        "Invalid request header",
 	CodeTooLarge:         "Request body too large",
 	CodeUnsupportedMedia: "Unsupported media type",
+	CodeContentCoding:    "Unsupported content encoding",
 	CodeRouteNotFound:    "No such resource",
 	CodeMethodNotAllowed: "Method not allowed",
 	CodeInternal:         "Internal error",

@@ -51,6 +51,9 @@ type store struct {
 	// compares; afterVerifyRange, if set, runs between two.
 	verifyChunk      int
 	afterVerifyRange func()
+	// filling, if set, runs once the fill's snapshot is taken, before it
+	// replays anything.
+	filling func()
 }
 
 func newStore(st *eventstore.Store) *store {
@@ -139,6 +142,9 @@ func (s *store) fill(ctx context.Context, conn *pgx.Conn, tables []string) (snap
 	err = pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
 		if err := tx.QueryRow(ctx, "SELECT pg_current_snapshot()::text").Scan(&snapshot); err != nil {
 			return err
+		}
+		if s.filling != nil {
+			s.filling()
 		}
 		events, err := openCursor(ctx, tx, "rebuild_events", eventsInStreamOrder, pgx.RowToStructByPos[eventRow])
 		if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgactivity"
 	"github.com/orderapi/orderapi/internal/app"
+	"github.com/orderapi/orderapi/internal/domain/customer"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
@@ -129,7 +130,8 @@ func (s *store) catchUpAhead(ctx context.Context, conn *pgx.Conn, tables []strin
 }
 
 // catchUpSince replays into the next tables the streams with events that
-// snapshot did not see, as tx sees them; it returns how many.
+// snapshot did not see, and the orders of the customers erased since, as
+// tx sees them; it returns how many.
 func (s *store) catchUpSince(ctx context.Context, tx pgx.Tx, tables []string, snapshot string) (int, error) {
 	rows, err := tx.Query(ctx, changedSinceSQL, snapshot)
 	if err != nil {
@@ -139,7 +141,88 @@ func (s *store) catchUpSince(ctx context.Context, tx pgx.Tx, tables []string, sn
 	if err != nil {
 		return 0, fmt.Errorf("streams changed since the fill: %w", err)
 	}
-	return s.catchUp(ctx, tx, tables, changed)
+	erased, err := s.ordersErasedSince(ctx, tx, tables, snapshot)
+	if err != nil {
+		return 0, err
+	}
+	changed = append(changed, erased...)
+	slices.SortFunc(changed, compareIDs)
+	return s.catchUp(ctx, tx, tables, slices.Compact(changed))
+}
+
+// erasedSinceSQL reads the erasures recorded since a snapshot ($1): an
+// erasure destroys its keys and records it in one transaction.
+const erasedSinceSQL = `
+SELECT event_id, event_type, schema_version, data
+  FROM events
+ WHERE transaction_id >= pg_snapshot_xmin($1::text::pg_snapshot)
+   AND NOT pg_visible_in_snapshot(transaction_id, $1::text::pg_snapshot)
+   AND event_type = $2`
+
+// ordersErasedSince returns the orders of the customers erased since
+// snapshot, and has the store's keyring forget those customers, so that
+// their orders are replayed again with the keys read as destroyed. An
+// erasure appends to the customer's stream alone (its orders' events stay
+// as they were, or are sealed in place), so the changed streams do not
+// name them, and rows replayed before it would say they are not erased,
+// their personal data sealed with a destroyed key (or, from events then
+// stored in clear, with a key made since, which opens). Only order_details
+// holds personal data.
+//
+// In the swap this is every erasure committed before the swap's: an
+// erasure writes order_details (clearing the customer's rows) before it
+// destroys the keys, and holds the table until it commits, so once the
+// swap holds the live tables every erasure has committed, and is seen
+// here, or waits to erase in the tables swapped in.
+func (s *store) ordersErasedSince(ctx context.Context, tx pgx.Tx, tables []string, snapshot string) ([]uuid.UUID, error) {
+	if !slices.Contains(tables, app.ProjectionOrderDetails) {
+		return nil, nil
+	}
+	rows, err := tx.Query(ctx, erasedSinceSQL, snapshot, customer.TypePersonalDataErased)
+	if err != nil {
+		return nil, fmt.Errorf("erasures since the fill: %w", err)
+	}
+	var (
+		customers     []uuid.UUID
+		eventID       uuid.UUID
+		eventType     string
+		schemaVersion int
+		data          []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{postgres.ScanUUID(&eventID), &eventType, &schemaVersion, &data}, func() error {
+		e, err := s.Codec().DecodeCustomer(eventType, schemaVersion, data)
+		if err != nil {
+			return fmt.Errorf("event %s: %w", eventID, err)
+		}
+		customers = append(customers, e.(customer.PersonalDataErased).CustomerID)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("erasures since the fill: %w", err)
+	}
+	if len(customers) == 0 {
+		return nil, nil
+	}
+	if k := s.Keyring(); k != nil {
+		for _, c := range customers {
+			k.Forget(c)
+		}
+	}
+	// The live customer_orders finds them as the erasure did, unless it is
+	// being rebuilt too.
+	from := app.ProjectionCustomerOrders
+	if slices.Contains(tables, from) {
+		from = nextTable(from)
+	}
+	rows, err = tx.Query(ctx, `SELECT order_id FROM `+pgx.Identifier{from}.Sanitize()+` WHERE customer_id = ANY ($1)`, postgres.UUIDs(customers))
+	if err != nil {
+		return nil, fmt.Errorf("orders of the customers erased since the fill: %w", err)
+	}
+	orders, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+	if err != nil {
+		return nil, fmt.Errorf("orders of the customers erased since the fill: %w", err)
+	}
+	return orders, nil
 }
 
 // catchUp replays the streams again, in one query, and upserts their rows

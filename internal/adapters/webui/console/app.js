@@ -11,6 +11,7 @@ const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const view = new OrderView($('#order'), { onCustomer: (id) => listOrders(id) });
 const live = new LivePanel({
   openOrder: (id) => openOrder(id),
+  openCustomer: (id) => listOrders(id),
   onEvent: (e) => {
     const told = (err) => problemBox($('#find-problem'), explain(err));
     if (e.order_id === view.id) view.refresh().catch(told);

@@ -20,10 +20,19 @@ export const actionNames = {
 const eventNames = {
   OrderCreated: 'Created', OrderItemAdded: 'Item added', OrderItemRemoved: 'Item removed', OrderPlaced: 'Placed',
   OrderShipped: 'Shipped', OrderDelivered: 'Delivered', OrderCancelled: 'Cancelled',
+  CustomerPersonalDataErased: 'Personal data erased',
 };
 
 export function eventName(type) {
   return eventNames[type] || type;
+}
+
+// isOrderID tells an order's id from the id of another kind of stream in
+// the feed (a customer's), as the service does: those are of the UUID
+// variant reserved for future definition (octet 8 is 111x xxxx), which no
+// order id may be.
+export function isOrderID(id) {
+  return !/^[ef]/i.test(String(id).slice(19, 20));
 }
 
 // address is a shipping address on one line.

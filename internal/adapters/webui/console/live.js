@@ -3,7 +3,7 @@
 // is (GET /v1/projections, every few seconds). Both need the staff or
 // service role; for anyone else the panel says so and stops.
 import { api, explain } from './api.js';
-import { eventName } from './describe.js';
+import { eventName, isOrderID } from './describe.js';
 import { $, fill, h, problemBox, when } from './dom.js';
 import { token } from './session.js';
 import { follow } from './stream.js';
@@ -16,12 +16,14 @@ export class LivePanel {
   #timer = null;
   #onEvent;
   #openOrder;
+  #openCustomer;
 
   // onEvent(event) is told of each event of the feed; openOrder(id) shows
-  // an order.
-  constructor({ onEvent, openOrder }) {
+  // an order, openCustomer(id) a customer's orders.
+  constructor({ onEvent, openOrder, openCustomer }) {
     this.#onEvent = onEvent;
     this.#openOrder = openOrder;
+    this.#openCustomer = openCustomer;
   }
 
   async start() {
@@ -87,11 +89,31 @@ export class LivePanel {
       return;
     }
     const list = $('#feed');
-    list.prepend(h('li', { 'data-order': e.order_id, 'data-type': e.type },
+    const about = this.#subject(e);
+    list.prepend(h('li', { 'data-type': e.type, ...about.attrs },
       h(`span.type.type-${e.type}`, {}, eventName(e.type)), ' ',
-      h('button.link', { type: 'button', onclick: () => this.#openOrder(e.order_id), title: `Open order ${e.order_id}` },
-        e.order_id.slice(0, 8)), h('span.muted', {}, ` v${e.version} · `, when(e.occurred_at))));
+      about.link, h('span.muted', {}, ` v${e.version} · `, when(e.occurred_at))));
     while (list.children.length > kept) list.lastElementChild.remove();
     this.#onEvent(e);
+  }
+
+  // #subject is what an event of the feed is about, and a way to it: its
+  // order, or, for an event of a customer's stream (an erasure), which no
+  // order page shows, the customer's orders.
+  #subject(e) {
+    if (isOrderID(e.order_id)) {
+      return {
+        attrs: { 'data-order': e.order_id },
+        link: h('button.link', { type: 'button', onclick: () => this.#openOrder(e.order_id), title: `Open order ${e.order_id}` },
+          e.order_id.slice(0, 8)),
+      };
+    }
+    const customer = e.data?.customer_id;
+    if (!customer) return { attrs: {}, link: h('code', {}, e.order_id.slice(0, 8)) };
+    return {
+      attrs: { 'data-customer': customer },
+      link: h('span', {}, 'customer ', h('button.link', { type: 'button', onclick: () => this.#openCustomer(customer), title: `Orders of customer ${customer}` },
+        customer.slice(0, 8))),
+    };
   }
 }

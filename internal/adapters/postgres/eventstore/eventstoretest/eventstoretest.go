@@ -42,6 +42,13 @@ func New(t *testing.T) (*eventstore.Store, *pgxpool.Pool) {
 // made for the test.
 func Keyring(t testing.TB, pool *pgxpool.Pool) *personaldata.Keyring {
 	t.Helper()
+	return Keyrings(t, pool)()
+}
+
+// Keyrings returns a maker of keyrings over the pool's key store, each
+// one a process's own, all under one master key made for the test.
+func Keyrings(t testing.TB, pool *pgxpool.Pool) func() *personaldata.Keyring {
+	t.Helper()
 	raw := make([]byte, personaldata.MasterKeySize)
 	if _, err := rand.Read(raw); err != nil {
 		t.Fatal(err)
@@ -50,7 +57,9 @@ func Keyring(t testing.TB, pool *pgxpool.Pool) *personaldata.Keyring {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return personaldata.NewKeyring(datakeys.New(pool), personaldata.NewMasterKeys(master))
+	return func() *personaldata.Keyring {
+		return personaldata.NewKeyring(datakeys.New(pool), personaldata.NewMasterKeys(master))
+	}
 }
 
 // CommitOf builds the commit a command makes, the way app.Service does:
