@@ -90,27 +90,16 @@ type Execer interface {
 // payload is the customer's id.
 const ErasedChannel = "orderapi_personal_data_erased"
 
-// Destroy destroys the customer's live keys in tx and has every replica
-// told once tx commits; it returns the ids of the keys destroyed (none if
-// the customer had no live key).
+// Destroy destroys the customer's live keys in tx, Lock then
+// DestroyKeys, and returns their ids (none if the customer had no live
+// key); every replica is told once tx commits, if it destroyed any. An
+// erasure that touches other rows first locks the keys before them.
 func Destroy(ctx context.Context, tx Execer, customerID uuid.UUID) ([]uuid.UUID, error) {
-	rows, err := tx.Query(ctx, `UPDATE customer_data_keys
-   SET wrapped_key = NULL, master_key_id = NULL, destroyed_at = now()
- WHERE customer_id = $1 AND destroyed_at IS NULL
-RETURNING key_id`, customerID)
+	keys, err := Lock(ctx, tx, customerID)
 	if err != nil {
-		return nil, fmt.Errorf("destroy data keys of customer %s: %w", customerID, err)
+		return nil, err
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
-	if err != nil {
-		return nil, fmt.Errorf("destroy data keys of customer %s: %w", customerID, err)
-	}
-	// Sent on commit, with the transaction: never for an erasure that
-	// rolled back.
-	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ErasedChannel, customerID.String()); err != nil {
-		return nil, fmt.Errorf("announce the erasure of customer %s: %w", customerID, err)
-	}
-	return ids, nil
+	return DestroyKeys(ctx, tx, customerID, keys)
 }
 
 // Rewrap re-wraps every data key that a master key other than the

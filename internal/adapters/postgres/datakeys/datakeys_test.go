@@ -1,12 +1,15 @@
 package datakeys_test
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
@@ -189,5 +192,57 @@ func TestRotatingTheMasterKeyRewrapsDataKeysAndKeepsWhatTheySealed(t *testing.T)
 	// And a second rotation finds nothing left to do
 	if n, err := datakeys.New(pool).Rewrap(t.Context(), rotating); err != nil || n != 0 {
 		t.Errorf("second rotation: %d, %v", n, err)
+	}
+}
+
+func TestAKeyLockedForAnErasureIsStillHandedOutButHoldsSealedWritesBack(t *testing.T) {
+	t.Parallel()
+	// Given a customer's key, locked for its destruction by an erasure
+	pool, master := pgtest.New(t), masterKey(t)
+	customer := uuid.New()
+	k, err := keyring(pool, master).ForSealing(t.Context(), customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	locked, err := datakeys.Lock(t.Context(), tx, customer)
+	if err != nil || len(locked) != 1 || locked[0] != k.ID {
+		t.Fatalf("locked %v, %v", locked, err)
+	}
+
+	// When another replica asks for the customer's key to seal with
+	// Then it is answered at once, with the live key, not a second one
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+	defer cancel()
+	if got, err := keyring(pool, master).ForSealing(ctx, customer); err != nil || got.ID != k.ID {
+		t.Fatalf("sealing key %v, %v; want %s", got, err, k.ID)
+	}
+
+	// When an event sealed with it is written, as an append writes it
+	sealing := func() error {
+		conn := pgtest.Connect(t, pool.Config().ConnConfig.ConnString())
+		_, err := conn.Exec(t.Context(), `SET lock_timeout = 200`)
+		if err == nil {
+			_, err = conn.Exec(t.Context(), `SELECT events_require_live_key($1)`, k.ID)
+		}
+		return err
+	}
+	// Then it waits for the erasure
+	if pgErr, ok := errors.AsType[*pgconn.PgError](sealing()); !ok || pgErr.Code != "55P03" {
+		t.Errorf("sealing while the key is locked: %v; want it to wait", pgErr)
+	}
+	// And once the erasure destroyed the key and committed, it is refused
+	if _, err := datakeys.DestroyKeys(t.Context(), tx, customer, locked); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if pgErr, ok := errors.AsType[*pgconn.PgError](sealing()); !ok || pgErr.Code != "OAKEY" {
+		t.Errorf("sealing after the erasure: %v; want OAKEY", pgErr)
 	}
 }

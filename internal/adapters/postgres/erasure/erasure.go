@@ -56,7 +56,7 @@ func New(events *eventstore.Store, cfg Config) *Store {
 // destroyed any, or when the stream holds no record yet.
 func (s *Store) ErasePersonalData(ctx context.Context, e app.Erasure) (recorded bool, err error) {
 	return s.erase(ctx, e, func(tx pgx.Tx) ([]uuid.UUID, error) {
-		return datakeys.Destroy(ctx, tx, e.Event.CustomerID)
+		return datakeys.Lock(ctx, tx, e.Event.CustomerID)
 	}, true)
 }
 
@@ -64,19 +64,22 @@ func (s *Store) ErasePersonalData(ctx context.Context, e app.Erasure) (recorded 
 // those of keys that are live, and records e only when it destroyed any.
 func (s *Store) reapply(ctx context.Context, e app.Erasure, keys []uuid.UUID) (recorded bool, err error) {
 	return s.erase(ctx, e, func(tx pgx.Tx) ([]uuid.UUID, error) {
-		return datakeys.DestroyKeys(ctx, tx, e.Event.CustomerID, keys)
+		return datakeys.LockKeys(ctx, tx, e.Event.CustomerID, keys)
 	}, false)
 }
 
 // maxAttempts bounds the tries of an erasure whose record lost the race
-// for its stream's next version to another erasure of the customer.
+// for its stream's next version to another erasure of the customer, or
+// that sealed with a key another replica's erasure had destroyed.
 const maxAttempts = 3
 
-// erase runs destroy and, when it destroyed keys or (firstRecord) the
-// customer's stream is empty, appends e's record, in one transaction,
-// tried again when another erasure of the customer took the stream's
-// next version first.
-func (s *Store) erase(ctx context.Context, e app.Erasure, destroy func(pgx.Tx) ([]uuid.UUID, error), firstRecord bool) (recorded bool, err error) {
+// erase locks the keys lock locks, destroys them and, when it destroyed
+// any or (firstRecord) the customer's stream is empty, appends e's record,
+// in one transaction, tried again when another erasure of the customer
+// took the stream's next version first. The keys are locked before any
+// other row (see datakeys.Lock and eventstore.PrepareErasure), so that
+// the appends sealing with them never deadlock with the erasure.
+func (s *Store) erase(ctx context.Context, e app.Erasure, lock func(pgx.Tx) ([]uuid.UUID, error), firstRecord bool) (recorded bool, err error) {
 	defer postgres.MarkUnavailable(&err)
 	if e.Event.CustomerID == uuid.Nil {
 		return false, errors.New("erase personal data: nil customer id")
@@ -92,10 +95,11 @@ func (s *Store) erase(ctx context.Context, e app.Erasure, destroy func(pgx.Tx) (
 			// Every copy of the customer's personal data depends on its
 			// keys alone before they go (events stored in clear, rows and
 			// snapshots written before sealing).
-			if err := s.events.PrepareErasure(ctx, tx, e.Event.CustomerID); err != nil {
+			keys, err := s.events.PrepareErasure(ctx, tx, e.Event.CustomerID, func() ([]uuid.UUID, error) { return lock(tx) })
+			if err != nil {
 				return err
 			}
-			destroyed, err := destroy(tx)
+			destroyed, err := datakeys.DestroyKeys(ctx, tx, e.Event.CustomerID, keys)
 			if err != nil {
 				return err
 			}
@@ -131,7 +135,15 @@ VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, now())`,
 			recorded = true
 			return nil
 		})
-		if err == nil || !lostTheVersion(err) || attempt == maxAttempts {
+		if err == nil || attempt == maxAttempts {
+			break
+		}
+		if keyDestroyed(err) {
+			// The keyring sealed with a key destroyed since it read it.
+			if k := s.events.Keyring(); k != nil {
+				k.Forget(e.Event.CustomerID)
+			}
+		} else if !lostTheVersion(err) {
 			break
 		}
 	}
@@ -154,4 +166,11 @@ VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, now())`,
 func lostTheVersion(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_stream_version_key"
+}
+
+// keyDestroyed reports whether PostgreSQL refused to seal with a key that
+// is no longer live (events_require_live_key).
+func keyDestroyed(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "OAKEY"
 }

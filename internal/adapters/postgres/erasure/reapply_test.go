@@ -5,6 +5,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/app"
 )
 
@@ -125,5 +126,40 @@ func TestReapplyKeepsAKeyMadeTheMomentAfterTheErasure(t *testing.T) {
 	}
 	if recs := f.records(t, c); len(recs) != 1 {
 		t.Errorf("%d records, want 1", len(recs))
+	}
+}
+
+func TestReapplyKeepsTheReadModelOfPersonalDataGivenAfterTheErasure(t *testing.T) {
+	t.Parallel()
+	// Given a customer erased with an order placed, who placed another
+	// afterwards, under a new key
+	f := newRaceFixture(t)
+	c := uuid.New()
+	before := f.placed(t, c)
+	if _, err := f.store.ErasePersonalData(t.Context(), erasureOf(c)); err != nil {
+		t.Fatal(err)
+	}
+	after := f.placed(t, c)
+
+	// When the erasures on record are applied again
+	recorded, err := f.store.Recorded(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.store.Reapply(t.Context(), recorded, app.Metadata{Principal: app.Principal{Subject: "orderapi personal-data reapply"}}); err != nil {
+		t.Fatal(err)
+	}
+
+	// Then the later order's row still holds its address, and reads it
+	if r := f.details(t, after.ID); r.Erased || r.Address == nil {
+		t.Errorf("later order's row %s, want its address kept", r)
+	}
+	got, err := f.events.GetOrder(t.Context(), after.ID)
+	if err != nil || got.Erased || got.ShippingAddress == nil || *got.ShippingAddress != eventstoretest.Address {
+		t.Errorf("later order %+v, %v; want its address", got, err)
+	}
+	// And the erased order's row stays erased
+	if r := f.details(t, before.ID); !r.cleared() {
+		t.Errorf("erased order's row %s", r)
 	}
 }

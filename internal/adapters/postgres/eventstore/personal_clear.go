@@ -3,10 +3,12 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
 	"github.com/orderapi/orderapi/internal/domain/order"
@@ -38,32 +40,57 @@ SELECT e.position, e.event_id, e.event_type, e.schema_version, e.data, (c.data -
 // another sealed it first.
 const sealClearSQL = `UPDATE events SET data = $2::jsonb, personal_key = $3 WHERE position = $1 AND personal_key IS NULL`
 
+// Sealing in place locks the key before the row, as an append does (see
+// datakeys.Lock): a sealing that took an events row and then waited for
+// its key, held by an erasure that seals that same row next, would
+// deadlock. So each batch locks the keys it seals with before it changes
+// any row: share locks here, the erasure's own locks in PrepareErasure.
+
+// maxKeyRefusals bounds the tries of a batch refused because a key it
+// sealed with was destroyed meanwhile.
+const maxKeyRefusals = 3
+
 // SealClearEvents seals the personal members of every event stored in
-// clear, limit events per transaction, and returns how many it sealed.
+// clear, limit events per transaction, and returns how many it sealed. A
+// batch that would seal with a key an erasure destroyed meanwhile is tried
+// again with the keys read anew (the erasure sealed its customer's events
+// itself).
 func (s *Store) SealClearEvents(ctx context.Context, limit int) (int, error) {
 	if s.keys == nil {
 		return 0, errNoKeyring
 	}
 	total := 0
-	for after := int64(0); ; {
-		var looked, sealed int
+	for after, refused := int64(0), 0; ; {
+		var (
+			last           int64
+			looked, sealed int
+		)
 		err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			var err error
-			after, looked, sealed, err = s.sealClear(ctx, tx, nil, after, limit)
+			last, looked, sealed, err = s.sealClear(ctx, tx, nil, after, limit, func(keys []uuid.UUID) error {
+				_, err := tx.Exec(ctx, `SELECT events_require_live_key(k) FROM unnest($1::uuid[]) AS k`, postgres.UUIDs(keys))
+				return err
+			})
 			return err
 		})
-		total += sealed
+		if isKeyDestroyed(err) && refused < maxKeyRefusals {
+			refused++
+			s.keys.ForgetAll()
+			continue
+		}
 		if err != nil || looked == 0 {
 			return total, err
 		}
+		total, after, refused = total+sealed, last, 0
 	}
 }
 
 // sealClear seals the events found in clear after a position, up to limit
 // of them, of the given streams only unless they are nil; it returns the
 // last position it looked at, how many it looked at and how many it
-// sealed.
-func (s *Store) sealClear(ctx context.Context, db Execer, streams []uuid.UUID, after int64, limit int) (last int64, looked, sealed int, err error) {
+// sealed. It has lockKeys lock the keys it seals with before it changes
+// any row.
+func (s *Store) sealClear(ctx context.Context, db Execer, streams []uuid.UUID, after int64, limit int, lockKeys func([]uuid.UUID) error) (last int64, looked, sealed int, err error) {
 	var ids any
 	if streams != nil {
 		ids = postgres.UUIDs(streams)
@@ -88,26 +115,51 @@ func (s *Store) sealClear(ctx context.Context, db Execer, streams []uuid.UUID, a
 	}); err != nil {
 		return after, 0, 0, fmt.Errorf("find events stored in clear: %w", err)
 	}
+	if len(found) == 0 {
+		return after, 0, 0, nil
+	}
+	type sealedEvent struct {
+		position int64
+		eventID  uuid.UUID
+		data     []byte
+		key      pgtype.UUID
+	}
+	var (
+		seals []sealedEvent
+		keys  []uuid.UUID
+	)
 	for _, e := range found {
-		after = e.position
 		k, err := s.keys.ForSealing(ctx, e.customerID)
 		if err != nil {
-			return after, len(found), sealed, err
+			return after, len(found), 0, err
 		}
 		data, key, err := sealEvent(k, e.eventID, codec.Schema{EventType: e.eventType, Version: e.schemaVersion}, e.data)
 		if err != nil {
-			return after, len(found), sealed, fmt.Errorf("seal event %s: %w", e.eventID, err)
+			return after, len(found), 0, fmt.Errorf("seal event %s: %w", e.eventID, err)
 		}
 		if !key.Valid {
 			continue // nothing personal in it after all
 		}
-		tag, err := db.Exec(ctx, sealClearSQL, e.position, string(data), key)
+		seals = append(seals, sealedEvent{e.position, e.eventID, data, key})
+		if !slices.Contains(keys, k.ID) {
+			keys = append(keys, k.ID)
+		}
+	}
+	last = found[len(found)-1].position
+	if len(seals) == 0 {
+		return last, len(found), 0, nil
+	}
+	if err := lockKeys(keys); err != nil {
+		return after, len(found), 0, err
+	}
+	for _, e := range seals {
+		tag, err := db.Exec(ctx, sealClearSQL, e.position, string(e.data), e.key)
 		if err != nil {
 			return after, len(found), sealed, fmt.Errorf("seal event %s: %w", e.eventID, err)
 		}
 		sealed += int(tag.RowsAffected())
 	}
-	return after, len(found), sealed, nil
+	return last, len(found), sealed, nil
 }
 
 // erasedFingerprint replaces the fingerprint of a claim of an erased
@@ -120,44 +172,84 @@ type Execer interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 }
 
+// clearDetailsSQL clears the personal columns of the customer's ($1)
+// read model rows, but those sealed with a live key other than the keys
+// the erasure destroys ($2): a key made after they were locked, for
+// personal data recorded while the erasure runs, or one made after the
+// erasure that an erasure applied again leaves alone. A value names its
+// key in its first 36 characters; a value in clear names none.
+const clearDetailsSQL = `
+WITH kept AS (
+    SELECT key_id::text AS id FROM customer_data_keys
+     WHERE customer_id = $1 AND destroyed_at IS NULL AND key_id <> ALL ($2)
+)
+UPDATE order_details SET
+    shipping_address = CASE WHEN left(shipping_address #>> '{}', 36) IN (SELECT id FROM kept) THEN shipping_address END,
+    signature        = CASE WHEN left(signature, 36) IN (SELECT id FROM kept) THEN signature END,
+    cancel_reason    = CASE WHEN left(cancel_reason, 36) IN (SELECT id FROM kept) THEN cancel_reason END,
+    erased = true
+ WHERE customer_id = $1
+   AND (   (shipping_address IS NOT NULL AND left(shipping_address #>> '{}', 36) NOT IN (SELECT id FROM kept))
+        OR (signature IS NOT NULL AND left(signature, 36) NOT IN (SELECT id FROM kept))
+        OR (cancel_reason IS NOT NULL AND left(cancel_reason, 36) NOT IN (SELECT id FROM kept)))`
+
 // PrepareErasure makes, in tx, every copy of the customer's personal data
-// depend on the customer's keys alone, so that destroying them in the
-// same transaction forgets it all: it seals the customer's events stored
-// in clear, clears the personal columns of the customer's read model rows
-// (rows written before sealing hold them in clear; the others would read
-// as erased anyway), deletes the snapshots of the customer's orders, and
-// forgets the fingerprints of the requests that claimed idempotency keys
-// on them (a digest of a body holding personal data would confirm a guess
-// of it: a replay of such a key is refused as a different request).
-func (s *Store) PrepareErasure(ctx context.Context, tx Execer, customerID uuid.UUID) error {
+// depend on the keys the erasure destroys alone, so that destroying them
+// in the same transaction forgets it all: it seals the customer's events
+// stored in clear, clears the personal columns of the customer's read
+// model rows (rows written before sealing hold them in clear; the others
+// would read as erased anyway), deletes the snapshots of the customer's
+// orders, and forgets the fingerprints of the requests that claimed
+// idempotency keys on them (a digest of a body holding personal data would
+// confirm a guess of it: a replay of such a key is refused as a different
+// request).
+//
+// lock locks the keys the erasure destroys and returns them (see
+// datakeys.Lock). PrepareErasure calls it first, before tx touches any
+// other row, and again before it seals with a key it did not return (the
+// customer's first, made to seal its events stored in clear); it returns
+// what the last call returned, the keys to destroy. Every append that
+// sealed with them has committed by then, and its rows are cleared with
+// the rest; every later one waits for the erasure and is refused.
+func (s *Store) PrepareErasure(ctx context.Context, tx Execer, customerID uuid.UUID, lock func() ([]uuid.UUID, error)) ([]uuid.UUID, error) {
 	if s.keys == nil {
-		return errNoKeyring
+		return nil, errNoKeyring
+	}
+	locked, err := lock()
+	if err != nil {
+		return nil, err
 	}
 	rows, err := tx.Query(ctx, `SELECT order_id FROM customer_orders WHERE customer_id = $1`, postgres.UUID(customerID))
 	if err != nil {
-		return fmt.Errorf("orders of customer %s: %w", customerID, err)
+		return nil, fmt.Errorf("orders of customer %s: %w", customerID, err)
 	}
 	orders, err := pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 	if err != nil {
-		return fmt.Errorf("orders of customer %s: %w", customerID, err)
+		return nil, fmt.Errorf("orders of customer %s: %w", customerID, err)
+	}
+	lockKeys := func(keys []uuid.UUID) error {
+		for _, k := range keys {
+			if !slices.Contains(locked, k) {
+				locked, err = lock()
+				return err
+			}
+		}
+		return nil
 	}
 	for after, looked := int64(0), 1; looked > 0; {
-		if after, looked, _, err = s.sealClear(ctx, tx, orders, after, 500); err != nil {
-			return err
+		if after, looked, _, err = s.sealClear(ctx, tx, orders, after, 500, lockKeys); err != nil {
+			return nil, err
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE order_details
-   SET shipping_address = NULL, signature = NULL, cancel_reason = NULL, erased = true
- WHERE customer_id = $1 AND (shipping_address IS NOT NULL OR signature IS NOT NULL OR cancel_reason IS NOT NULL)`,
-		postgres.UUID(customerID)); err != nil {
-		return fmt.Errorf("clear the read model of customer %s: %w", customerID, err)
+	if _, err := tx.Exec(ctx, clearDetailsSQL, postgres.UUID(customerID), postgres.UUIDs(locked)); err != nil {
+		return nil, fmt.Errorf("clear the read model of customer %s: %w", customerID, err)
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM stream_snapshots WHERE stream_id = ANY ($1)`, postgres.UUIDs(orders)); err != nil {
-		return fmt.Errorf("delete the snapshots of customer %s: %w", customerID, err)
+		return nil, fmt.Errorf("delete the snapshots of customer %s: %w", customerID, err)
 	}
 	if _, err := tx.Exec(ctx, `UPDATE idempotency_keys SET fingerprint = $2 WHERE order_id = ANY ($1)`,
 		postgres.UUIDs(orders), erasedFingerprint[:]); err != nil {
-		return fmt.Errorf("forget the request fingerprints of customer %s: %w", customerID, err)
+		return nil, fmt.Errorf("forget the request fingerprints of customer %s: %w", customerID, err)
 	}
-	return nil
+	return locked, nil
 }

@@ -120,10 +120,13 @@ func TestPreparingAnErasureLeavesNoCopyInClear(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := s.PrepareErasure(t.Context(), tx, customer); err != nil {
+	locked, err := s.PrepareErasure(t.Context(), tx, customer, func() ([]uuid.UUID, error) {
+		return datakeys.Lock(t.Context(), tx, customer)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := datakeys.Destroy(t.Context(), tx, customer); err != nil {
+	if _, err := datakeys.DestroyKeys(t.Context(), tx, customer, locked); err != nil {
 		t.Fatal(err)
 	}
 	if err := tx.Commit(t.Context()); err != nil {

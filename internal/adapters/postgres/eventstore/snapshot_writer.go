@@ -15,6 +15,15 @@ import (
 // that hangs cannot stall the writer for good.
 const snapshotWriteTimeout = 5 * time.Second
 
+// snapshotLockWait bounds how long a snapshot write waits for a row lock.
+// An erasure deletes the snapshots of its customer's orders: a write that
+// deleted one of a stream's rows and then waits to insert over another
+// the erasure deleted deadlocks with it, and PostgreSQL might end the
+// erasure. Well below deadlock_timeout (1 s unless set otherwise), the
+// write gives way first: it is a cache's, lost at the cost of a longer
+// fold.
+const snapshotLockWait = 200 * time.Millisecond
+
 // clearSnapshotsSQL deletes, before a write, the stream's rows of other
 // fingerprints, which no build that could trust them will read through
 // this one's writes, and the row a read could not use (@unusable, or
@@ -140,6 +149,7 @@ func (s *Store) writeSnapshot(ctx context.Context, fingerprint string, req snaps
 	// A snapshot is a cache: its commit need not wait for a flush.
 	var stored int
 	b := postgres.RelaxedBatch()
+	b.Queue(fmt.Sprintf("SET LOCAL lock_timeout = %d", snapshotLockWait.Milliseconds()))
 	b.Queue(clearSQL, clearArgs...)
 	b.Queue(saveSQL, saveArgs...).Exec(func(tag pgconn.CommandTag) error {
 		stored = int(tag.RowsAffected())
