@@ -284,7 +284,7 @@ func settings(c *config) []setting {
 		{name: "ORDERAPI_MASTER_KEY_FILE", cmds: keyed, value: text(&c.MasterKey.File, ""),
 			doc: "the master key: a file of 64 hexadecimal digits (openssl rand -hex 32) that only its owner may read, in a folder only its owner may write to. It wraps each customer's data key, which seals the customer's personal data; without it none can be read. Required unless ORDERAPI_AUTH=dev. Keep it apart from the database and its backups"},
 		{name: "ORDERAPI_MASTER_KEY_PREVIOUS_FILES", cmds: keyed, value: list(&c.MasterKey.PreviousFiles),
-			doc: "comma-separated files of master keys that ORDERAPI_MASTER_KEY_FILE replaced: they still open the data keys they wrapped until orderapi keys rewrap has re-wrapped them all under the current one"},
+			doc: "comma-separated files of master keys that ORDERAPI_MASTER_KEY_FILE replaced: they still open the data keys they wrapped until orderapi keys rewrap has re-wrapped them all under the current one, and recognise the retries of Idempotency-Key claims fingerprinted under them until those expire"},
 		{name: "ORDERAPI_PERSONAL_DATA_SEALING", cmds: serveOnly,
 			value: oneOf(&c.PersonalDataSealing, "want on, or off (development mode only)", sealingOn, sealingOff),
 			doc:   "on; off stores personal data in clear, to measure what sealing costs: refused unless ORDERAPI_AUTH=dev, and on a database that holds any data key"},

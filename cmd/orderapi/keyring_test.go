@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -264,5 +265,84 @@ func TestASecondMasterKeyIsRefusedBeforeAnyDataKeyExists(t *testing.T) {
 	// Then it refuses, naming the key the database is bound to
 	if err == nil || !strings.Contains(err.Error(), "the database is bound to master key") {
 		t.Errorf("check with another master key: %v", err)
+	}
+}
+
+func TestIdempotentRetryAcrossAMasterKeyRotation(t *testing.T) {
+	t.Parallel()
+	// Given a service under an old master key
+	dbURL := pgtest.NewURL(t)
+	oldFile, newFile := masterKeyFile(t, strings.Repeat("33", 32)), masterKeyFile(t, strings.Repeat("44", 32))
+	serveWith := func(master string, previous ...string) (string, func() error) {
+		vars := devAuth(t, map[string]string{"DATABASE_URL": dbURL, "ORDERAPI_ADDR": "127.0.0.1:0",
+			"ORDERAPI_MASTER_KEY_FILE": master, "ORDERAPI_MASTER_KEY_PREVIOUS_FILES": strings.Join(previous, ",")})
+		addr, stop := startServerEnv(t, vars, io.Discard)
+		return "http://" + addr, stop
+	}
+	send := func(base, path, body, key string) (int, http.Header) {
+		t.Helper()
+		req, err := http.NewRequest("POST", base+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		if key != "" {
+			req.Header.Set("Idempotency-Key", key)
+		}
+		resp, err := authed.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header
+	}
+	base, stop := serveWith(oldFile)
+	id := uuid.NewString()
+	place := "/v1/orders/" + id + "/place"
+	const address = `{"shipping_address":{"name":"Ada Rotation","line1":"1 Way","city":"London","postal_code":"N1","country":"GB"}}`
+	if status, _ := send(base, "/v1/orders", `{"id":"`+id+`","customer_id":"`+uuid.NewString()+`"}`, ""); status != http.StatusCreated {
+		t.Fatalf("create: %d", status)
+	}
+	if status, _ := send(base, "/v1/orders/"+id+"/items", `{"product_id":"`+uuid.NewString()+`","product_name":"Tea","quantity":1,"unit_price":"4.50"}`, ""); status != http.StatusOK {
+		t.Fatalf("add an item: %d", status)
+	}
+	// And an order placed with an Idempotency-Key, whose answer was lost
+	if status, _ := send(base, place, address, "place-1"); status != http.StatusOK {
+		t.Fatalf("place: %d", status)
+	}
+	// Whose stored fingerprint is not the digest a guess of the address
+	// could be checked against
+	pool := pgtest.Connect(t, dbURL)
+	var stored []byte
+	if err := pool.QueryRow(t.Context(), `SELECT fingerprint FROM idempotency_keys WHERE key = 'place-1'`).Scan(&stored); err != nil {
+		t.Fatal(err)
+	}
+	if plain := sha256.Sum256([]byte("POST\n" + place + "\n0\n" + address)); string(stored) == string(plain[:]) {
+		t.Error("the stored fingerprint is the request's unkeyed SHA-256")
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+
+	// When the master key is rotated (the old one previous, the data keys
+	// re-wrapped) and the request is retried
+	base, stop = serveWith(newFile, oldFile)
+	rotating := map[string]string{"DATABASE_URL": dbURL, "LOG_LEVEL": "warn", "ORDERAPI_MASTER_KEY_FILE": newFile,
+		"ORDERAPI_MASTER_KEY_PREVIOUS_FILES": oldFile}
+	if err := run(t.Context(), []string{"orderapi", "keys", "rewrap"}, env(rotating), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	status, header := send(base, place, address, "place-1")
+
+	// Then it is answered again, not refused
+	if status != http.StatusOK || header.Get("Idempotent-Replayed") != "true" {
+		t.Errorf("retry after the rotation: %d, Idempotent-Replayed %q", status, header.Get("Idempotent-Replayed"))
+	}
+	// And another request with the key is still refused
+	if status, _ := send(base, place, strings.Replace(address, "Ada", "Eve", 1), "place-1"); status != http.StatusUnprocessableEntity {
+		t.Errorf("another request with the key after the rotation: %d, want 422", status)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }

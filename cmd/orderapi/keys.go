@@ -46,7 +46,10 @@ func runKeys(ctx context.Context, cfg config, log zerolog.Logger, args []string,
 		if err := keys.Rebind(ctx, keyring.CurrentMasterKeyID()); err != nil {
 			return err
 		}
-		fmt.Fprintln(stdout, "no data key is wrapped by another master key: ORDERAPI_MASTER_KEY_PREVIOUS_FILES may be emptied")
+		// The previous key still recognises the fingerprints of requests
+		// claimed under it: a retry of one is refused without it.
+		fmt.Fprintln(stdout, "no data key is wrapped by another master key: ORDERAPI_MASTER_KEY_PREVIOUS_FILES may be emptied "+
+			"once the idempotency keys claimed before the rotation have expired (ORDERAPI_IDEMPOTENCY_TTL)")
 	}
 	return nil
 }

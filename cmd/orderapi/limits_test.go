@@ -17,6 +17,7 @@ import (
 
 	"github.com/orderapi/orderapi/api"
 	"github.com/orderapi/orderapi/internal/adapters/httpapi"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/app"
@@ -147,7 +148,7 @@ func slowServer(t *testing.T) string {
 		t.Fatal(err)
 	}
 	h, err := httpapi.NewServer(svc, zerolog.Nop(), httpapi.Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: cursors,
-		Auth: staffAuth{}})
+		Auth: staffAuth{}, Fingerprints: personaldata.UnkeyedRequestFingerprints()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,16 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if err != nil {
 		return err
 	}
+	// Idempotent requests are fingerprinted under a key derived from the
+	// master key, so that a copy of the database cannot confirm a guess of
+	// a body; with sealing off, whose database shows personal data in
+	// clear, with the unkeyed digest.
+	fingerprints := personaldata.UnkeyedRequestFingerprints()
+	if masters != nil {
+		if fingerprints, err = personaldata.NewRequestFingerprints(masters); err != nil {
+			return err
+		}
+	}
 
 	// Tracing, when the OTEL_* settings turn it on, follows each request
 	// into its statements; it stops last, exporting what is left.
@@ -246,6 +256,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	httpCfg := httpapi.Config{
 		CORSOrigins:          cfg.CORSOrigins,
 		Auth:                 verifier,
+		Fingerprints:         fingerprints,
 		Ready:                allReady(readiness.New(pool, log).Check, verifier.Ready),
 		ReadyDetails:         readyDetails(projector.Stalled, store.UnreadableEvents, details...),
 		Feed:                 hub,

@@ -22,9 +22,14 @@ const DefaultIdempotencyTTL = 24 * time.Hour
 // ErrIdempotencyKeyReused.
 type Idempotency struct {
 	Key string
-	// Fingerprint is a SHA-256 of what makes the request this request; the
-	// HTTP adapter decides what that is.
+	// Fingerprint is a digest of what makes the request this request, as
+	// a new claim stores it; the HTTP adapter decides what that is, and
+	// how it is keyed.
 	Fingerprint [32]byte
+	// Earlier, if set, recognises this request's fingerprint in the forms
+	// that came before Fingerprint's (under a master key since replaced,
+	// or an older build's); nil, only Fingerprint is this request's.
+	Earlier EarlierFingerprints
 	// Principal scopes the key: the subject of the principal that claims
 	// it. The Service sets it from the request's principal; whatever a
 	// caller puts here is overwritten.
@@ -35,6 +40,20 @@ type Idempotency struct {
 func (i Idempotency) scopedTo(p Principal) Idempotency {
 	i.Principal = p.Subject
 	return i
+}
+
+// EarlierFingerprints recognises a request's fingerprint in forms that
+// claims made before the current form may hold.
+type EarlierFingerprints interface {
+	// Match says whether stored is the request's fingerprint in one of
+	// them.
+	Match(stored [32]byte) bool
+}
+
+// fingerprints says whether a claim's stored fingerprint is this
+// request's. The usual retry matches the first form.
+func (i Idempotency) fingerprints(stored [32]byte) bool {
+	return stored == i.Fingerprint || i.Earlier != nil && i.Earlier.Match(stored)
 }
 
 // IdempotencyRecord is what the store remembers of the commit that
@@ -89,7 +108,7 @@ func (s *Service) replay(ctx context.Context, p Principal, idem Idempotency) (_ 
 	if !ok {
 		return Result{}, false, nil
 	}
-	if rec.Fingerprint != idem.Fingerprint {
+	if !idem.fingerprints(rec.Fingerprint) {
 		if legacy {
 			return Result{}, false, nil
 		}

@@ -56,7 +56,7 @@ func newAnalyticsAPIOn(t *testing.T, pool *pgxpool.Pool, running bool, wait time
 		t.Fatal(err)
 	}
 	// The role table's walk sends hundreds of requests as one caller.
-	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: testCursors, Auth: testAuthenticator,
+	h, err := NewServer(svc, log, Config{Ready: func(ctx context.Context) error { return pool.Ping(ctx) }, Cursors: testCursors, Fingerprints: testFingerprints, Auth: testAuthenticator,
 		CommandRate: manyRequestsRate, ReadRate: manyRequestsRate})
 	if err != nil {
 		t.Fatal(err)

@@ -68,8 +68,8 @@ func newAPIOver(t *testing.T, pool *pgxpool.Pool, svc *app.Service, opts ...func
 	cfg := Config{
 		CORSOrigins: []string{testOrigin},
 		Ready:       func(ctx context.Context) error { return pool.Ping(ctx) },
-		Cursors:     testCursors,
-		Auth:        testAuthenticator,
+		Cursors:     testCursors, Fingerprints: testFingerprints,
+		Auth: testAuthenticator,
 	}
 	for _, o := range opts {
 		o(&cfg)

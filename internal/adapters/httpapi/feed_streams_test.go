@@ -126,8 +126,8 @@ func TestLiveFeedUnavailableBeforeStreaming(t *testing.T) {
 	h, err := NewServer(svc, zerolog.New(zerolog.NewTestWriter(t)), Config{
 		Ready:                func(ctx context.Context) error { return pool.Ping(ctx) },
 		FeedStreamsPerClient: 1,
-		Cursors:              testCursors,
-		Auth:                 testAuthenticator,
+		Cursors:              testCursors, Fingerprints: testFingerprints,
+		Auth: testAuthenticator,
 	})
 	if err != nil {
 		t.Fatal(err)

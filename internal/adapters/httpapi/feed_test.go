@@ -54,8 +54,8 @@ func newFeedAPI(t *testing.T, opts func(*Config, *feedhub.Config), srv func(*htt
 		Ready:         func(ctx context.Context) error { return pool.Ping(ctx) },
 		FeedHeartbeat: time.Minute,
 		Closing:       closing,
-		Cursors:       testCursors,
-		Auth:          testAuthenticator,
+		Cursors:       testCursors, Fingerprints: testFingerprints,
+		Auth: testAuthenticator,
 	}
 	hubCfg := feedhub.Config{Wake: listener, Poll: time.Minute}
 	if opts != nil {

@@ -173,10 +173,10 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		Ready:          func(ctx context.Context) error { return pool.Ping(ctx) },
 		RequestTimeout: 15 * time.Second,
 		Closing:        closing,
-		Cursors:        testCursors,
-		Auth:           testAuthenticator,
-		CommandRate:    manyRequestsRate,
-		ReadRate:       manyRequestsRate,
+		Cursors:        testCursors, Fingerprints: testFingerprints,
+		Auth:        testAuthenticator,
+		CommandRate: manyRequestsRate,
+		ReadRate:    manyRequestsRate,
 	})
 	if err != nil {
 		f.Fatal(err)

@@ -36,9 +36,9 @@ func BenchmarkGetOrderServer(b *testing.B) {
 	}
 	keys := jwtauthtest.New(b)
 	h, err := NewServer(svc, zerolog.New(io.Discard).With().Timestamp().Logger(), Config{
-		Ready:       func(context.Context) error { return nil },
-		Observe:     mx.ObserveRequest,
-		Cursors:     testCursors,
+		Ready:   func(context.Context) error { return nil },
+		Observe: mx.ObserveRequest,
+		Cursors: testCursors, Fingerprints: testFingerprints,
 		Auth:        keys.Verifier,
 		CommandRate: manyRequestsRate, ReadRate: manyRequestsRate,
 	})

@@ -14,14 +14,14 @@ import (
 // makes a retried create answer 409 order_exists instead of making a
 // second order; or send an Idempotency-Key, which makes it answer 201 again
 // with the order the first request created.
-func handleCreateOrder(svc *app.Service) http.Handler {
+func handleCreateOrder(svc *app.Service, fp Fingerprinter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		meta, err := metadataFrom(r)
 		if err != nil {
 			problem.Write(w, r, err)
 			return
 		}
-		idem, err := idempotencyOf(w, r, app.AnyVersion)
+		idem, err := idempotencyOf(w, r, fp, app.AnyVersion)
 		if err != nil {
 			problem.Write(w, r, err)
 			return

@@ -9,9 +9,9 @@ import (
 )
 
 // handleAddItem adds a product line to a draft order.
-func handleAddItem(svc *app.Service) http.Handler {
+func handleAddItem(svc *app.Service, fp Fingerprinter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(w, r)
+		t, err := commandTarget(w, r, fp)
 		if err != nil {
 			problem.Write(w, r, err)
 			return
@@ -32,9 +32,9 @@ func handleAddItem(svc *app.Service) http.Handler {
 
 // handleRemoveItem removes a product line from a draft order. It takes
 // no body, and ignores one within the limit of every body.
-func handleRemoveItem(svc *app.Service) http.Handler {
+func handleRemoveItem(svc *app.Service, fp Fingerprinter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(w, r)
+		t, err := commandTarget(w, r, fp)
 		if err == nil {
 			err = jsonbody.Ignore(w, r, jsonbody.MaxBytes)
 		}

@@ -10,9 +10,9 @@ import (
 )
 
 // handlePlaceOrder places a draft order for shipping.
-func handlePlaceOrder(svc *app.Service) http.Handler {
+func handlePlaceOrder(svc *app.Service, fp Fingerprinter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(w, r)
+		t, err := commandTarget(w, r, fp)
 		if err != nil {
 			problem.Write(w, r, err)
 			return
@@ -32,9 +32,9 @@ func handlePlaceOrder(svc *app.Service) http.Handler {
 }
 
 // handleShipOrder records the hand-over of a placed order to a carrier.
-func handleShipOrder(svc *app.Service) http.Handler {
+func handleShipOrder(svc *app.Service, fp Fingerprinter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(w, r)
+		t, err := commandTarget(w, r, fp)
 		if err != nil {
 			problem.Write(w, r, err)
 			return
@@ -55,9 +55,9 @@ func handleShipOrder(svc *app.Service) http.Handler {
 
 // handleDeliverOrder records the delivery of a shipped order. The body is
 // optional: a courier's app may just say "delivered, now".
-func handleDeliverOrder(svc *app.Service) http.Handler {
+func handleDeliverOrder(svc *app.Service, fp Fingerprinter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(w, r)
+		t, err := commandTarget(w, r, fp)
 		if err != nil {
 			problem.Write(w, r, err)
 			return
@@ -80,9 +80,9 @@ func handleDeliverOrder(svc *app.Service) http.Handler {
 }
 
 // handleCancelOrder cancels a draft or placed order.
-func handleCancelOrder(svc *app.Service) http.Handler {
+func handleCancelOrder(svc *app.Service, fp Fingerprinter) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		t, err := commandTarget(w, r)
+		t, err := commandTarget(w, r, fp)
 		if err != nil {
 			problem.Write(w, r, err)
 			return

@@ -158,7 +158,7 @@ func TestRoutesAreTheSpecs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := NewServer(svc, zerolog.Nop(), Config{Ready: func(context.Context) error { return nil }, Metrics: http.NotFoundHandler(), Cursors: testCursors, Auth: testAuthenticator,
+	h, err := NewServer(svc, zerolog.Nop(), Config{Ready: func(context.Context) error { return nil }, Metrics: http.NotFoundHandler(), Cursors: testCursors, Fingerprints: testFingerprints, Auth: testAuthenticator,
 		DevTokens: newDevKeyMinter(t)})
 	if err != nil {
 		t.Fatal(err)

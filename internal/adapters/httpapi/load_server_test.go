@@ -55,7 +55,7 @@ func newLoadServer(t *testing.T) *loadServer {
 	h, err := NewServer(svc, log, Config{
 		Ready: func(ctx context.Context) error { return pool.Ping(ctx) },
 		Feed:  hub, FeedStreams: 1000, FeedStreamsPerClient: 1000,
-		Cursors:     testCursors,
+		Cursors: testCursors, Fingerprints: testFingerprints,
 		Auth:        testAuthenticator,
 		CommandRate: manyRequestsRate, ReadRate: manyRequestsRate,
 	})

@@ -25,8 +25,8 @@ func BenchmarkServerOverhead(b *testing.B) {
 	full, err := NewServer(svc, zerolog.New(io.Discard), Config{
 		Ready:   func(context.Context) error { return nil },
 		Observe: func(string, string, int, time.Duration) {},
-		Cursors: testCursors,
-		Auth:    testAuthenticator,
+		Cursors: testCursors, Fingerprints: testFingerprints,
+		Auth: testAuthenticator,
 	})
 	if err != nil {
 		b.Fatal(err)

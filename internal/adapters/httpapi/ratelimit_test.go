@@ -227,6 +227,7 @@ func TestRateLimitsConfigIsChecked(t *testing.T) {
 	} {
 		cfg.Ready = func(context.Context) error { return nil }
 		cfg.Cursors = testCursors
+		cfg.Auth, cfg.Fingerprints = testAuthenticator, testFingerprints
 		if _, err := NewServer(svc, zerolog.Nop(), cfg); err == nil {
 			t.Errorf("%s: NewServer took an invalid rate", name)
 		}

@@ -83,14 +83,14 @@ func routeTable(svc *app.Service, cfg Config, live *livefeed.Feed) []route {
 
 		// Commands with a JSON body refuse any other media type before
 		// they look at anything but the caller.
-		{"POST", "/v1/orders", command, jsonbody.Only(handleCreateOrder(svc))},
+		{"POST", "/v1/orders", command, jsonbody.Only(handleCreateOrder(svc, cfg.Fingerprints))},
 		{"GET", "/v1/orders/{order_id}", read, handleGetOrder(svc)},
-		{"POST", "/v1/orders/{order_id}/items", command, jsonbody.Only(handleAddItem(svc))},
-		{"DELETE", "/v1/orders/{order_id}/items/{product_id}", command, handleRemoveItem(svc)},
-		{"POST", "/v1/orders/{order_id}/place", command, jsonbody.Only(handlePlaceOrder(svc))},
-		{"POST", "/v1/orders/{order_id}/ship", allow(staff), jsonbody.Only(handleShipOrder(svc))},
-		{"POST", "/v1/orders/{order_id}/deliver", allow(staff), jsonbody.Only(handleDeliverOrder(svc))},
-		{"POST", "/v1/orders/{order_id}/cancel", command, jsonbody.Only(handleCancelOrder(svc))},
+		{"POST", "/v1/orders/{order_id}/items", command, jsonbody.Only(handleAddItem(svc, cfg.Fingerprints))},
+		{"DELETE", "/v1/orders/{order_id}/items/{product_id}", command, handleRemoveItem(svc, cfg.Fingerprints)},
+		{"POST", "/v1/orders/{order_id}/place", command, jsonbody.Only(handlePlaceOrder(svc, cfg.Fingerprints))},
+		{"POST", "/v1/orders/{order_id}/ship", allow(staff), jsonbody.Only(handleShipOrder(svc, cfg.Fingerprints))},
+		{"POST", "/v1/orders/{order_id}/deliver", allow(staff), jsonbody.Only(handleDeliverOrder(svc, cfg.Fingerprints))},
+		{"POST", "/v1/orders/{order_id}/cancel", command, jsonbody.Only(handleCancelOrder(svc, cfg.Fingerprints))},
 		{"GET", "/v1/orders/{order_id}/events", read, handleOrderEvents(svc)},
 
 		{"GET", "/v1/customers/{customer_id}/orders", read, handleCustomerOrders(svc, cfg.Cursors)},

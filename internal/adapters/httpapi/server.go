@@ -79,6 +79,11 @@ type Config struct {
 	// Auth verifies the bearer token every /v1 route asks for: required,
 	// so that no server runs without authentication.
 	Auth Authenticator
+	// Fingerprints fingerprints the requests that claim idempotency keys:
+	// required, keyed wherever personal data is sealed
+	// (personaldata.NewRequestFingerprints), so that a stored fingerprint
+	// confirms no guess of a body without the master key.
+	Fingerprints Fingerprinter
 	// DevTokens, in development mode only, signs the tokens the console's
 	// sign-in offers a browser on this machine (POST /console/dev/token);
 	// nil, as in production, the route does not exist.
@@ -120,6 +125,9 @@ func NewServer(svc *app.Service, log zerolog.Logger, cfg Config) (http.Handler, 
 	}
 	if cfg.Auth == nil {
 		return nil, errors.New("httpapi: Config.Auth is required")
+	}
+	if cfg.Fingerprints == nil {
+		return nil, errors.New("httpapi: Config.Fingerprints is required")
 	}
 	for _, o := range cfg.CORSOrigins {
 		if err := checkOrigin(o); err != nil {

@@ -21,8 +21,9 @@ func pathID(r *http.Request, name string) (uuid.UUID, error) {
 // commandTarget gathers what every command on an existing order needs
 // besides its body: the order, the version the client expects (If-Match),
 // the request's metadata, and its idempotency key with the request's
-// fingerprint (which reads the body and puts it back; see idempotencyOf).
-func commandTarget(w http.ResponseWriter, r *http.Request) (app.Target, error) {
+// fingerprint by fp (which reads the body and puts it back; see
+// idempotencyOf).
+func commandTarget(w http.ResponseWriter, r *http.Request, fp Fingerprinter) (app.Target, error) {
 	id, err := pathID(r, "order_id")
 	if err != nil {
 		return app.Target{}, err
@@ -35,7 +36,7 @@ func commandTarget(w http.ResponseWriter, r *http.Request) (app.Target, error) {
 	if err != nil {
 		return app.Target{}, err
 	}
-	idem, err := idempotencyOf(w, r, version)
+	idem, err := idempotencyOf(w, r, fp, version)
 	if err != nil {
 		return app.Target{}, err
 	}

@@ -37,7 +37,7 @@ func BenchmarkLongOrderReads(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		h, err := NewServer(svc, zerolog.New(io.Discard), Config{Ready: func(context.Context) error { return nil }, Cursors: testCursors, Auth: testAuthenticator})
+		h, err := NewServer(svc, zerolog.New(io.Discard), Config{Ready: func(context.Context) error { return nil }, Cursors: testCursors, Fingerprints: testFingerprints, Auth: testAuthenticator})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -9,4 +9,9 @@
 // with the field's place (which table or event, which row, which field) as
 // associated data: moved to another field or event it no longer opens.
 // Where the key was destroyed, the field reads as erased.
+//
+// The requests that claim idempotency keys, whose bodies may hold personal
+// data, are fingerprinted with a MAC under a key derived from the master
+// key (RequestFingerprints), so that a stored fingerprint confirms no
+// guess of them without it.
 package personaldata

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io/fs"
 	"path/filepath"
 	"strings"
@@ -34,8 +37,9 @@ type MasterKey interface {
 // and the previous ones still named by wrapped keys until a rotation has
 // re-wrapped them all.
 type MasterKeys struct {
-	current MasterKey
-	byID    map[string]MasterKey
+	current  MasterKey
+	previous []MasterKey
+	byID     map[string]MasterKey
 }
 
 // NewMasterKeys returns current and previous as one set.
@@ -44,6 +48,7 @@ func NewMasterKeys(current MasterKey, previous ...MasterKey) *MasterKeys {
 	for _, k := range previous {
 		if _, ok := m.byID[k.ID()]; !ok {
 			m.byID[k.ID()] = k
+			m.previous = append(m.previous, k)
 		}
 	}
 	return m
@@ -51,6 +56,9 @@ func NewMasterKeys(current MasterKey, previous ...MasterKey) *MasterKeys {
 
 // Current is the key that wraps new data keys.
 func (m *MasterKeys) Current() MasterKey { return m.current }
+
+// Previous are the other keys, in the order given, each once.
+func (m *MasterKeys) Previous() []MasterKey { return m.previous }
 
 // ByID is the key of that id; ok is false if the set has none.
 func (m *MasterKeys) ByID(id string) (_ MasterKey, ok bool) {
@@ -66,6 +74,9 @@ const MasterKeySize = 32
 type FileMasterKey struct {
 	id   string
 	aead cipher.AEAD
+	// fingerprintKey keys the MACs of request fingerprints: derived from
+	// the master key, which itself only wraps.
+	fingerprintKey []byte
 }
 
 // NewFileMasterKey returns the master key of the given bytes.
@@ -80,7 +91,11 @@ func NewFileMasterKey(key []byte) (*FileMasterKey, error) {
 	// The id is a digest of the key, never the key: the same file always
 	// has the same id, and the id tells nothing of the key.
 	sum := sha256.Sum256(append([]byte("orderapi master key id\x00"), key...))
-	return &FileMasterKey{id: "file:" + hex.EncodeToString(sum[:8]), aead: aead}, nil
+	fk, err := hkdf.Key(sha256.New, key, nil, fingerprintKeyInfo, sha256.Size)
+	if err != nil {
+		return nil, err
+	}
+	return &FileMasterKey{id: "file:" + hex.EncodeToString(sum[:8]), aead: aead, fingerprintKey: fk}, nil
 }
 
 // ID is "file:" and 16 hexadecimal digits of a digest of the key.
@@ -94,6 +109,12 @@ func (k *FileMasterKey) Wrap(_ context.Context, dataKey, aad []byte) ([]byte, er
 // Unwrap opens what Wrap sealed.
 func (k *FileMasterKey) Unwrap(_ context.Context, wrapped, aad []byte) ([]byte, error) {
 	return open(k.aead, wrapped, aad)
+}
+
+// NewFingerprintMAC returns an HMAC-SHA-256 under the key HKDF derives
+// from the master key for request fingerprints.
+func (k *FileMasterKey) NewFingerprintMAC() hash.Hash {
+	return hmac.New(sha256.New, k.fingerprintKey)
 }
 
 // LoadMasterKeyFile reads a master key from a file that only its owner

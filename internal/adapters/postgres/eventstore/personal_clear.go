@@ -163,7 +163,7 @@ func (s *Store) sealClear(ctx context.Context, db Execer, streams []uuid.UUID, a
 }
 
 // erasedFingerprint replaces the fingerprint of a claim of an erased
-// customer's order: no request's SHA-256 is all zeros.
+// customer's order: no request's fingerprint, keyed or not, is all zeros.
 var erasedFingerprint [32]byte
 
 // Execer is a transaction, as PrepareErasure needs it.
@@ -200,9 +200,10 @@ UPDATE order_details SET
 // model rows (rows written before sealing hold them in clear; the others
 // would read as erased anyway), deletes the snapshots of the customer's
 // orders, and forgets the fingerprints of the requests that claimed
-// idempotency keys on them (a digest of a body holding personal data would
-// confirm a guess of it: a replay of such a key is refused as a different
-// request).
+// idempotency keys on them (a fingerprint of a body holding personal data
+// would confirm a guess of it to whoever holds the master key, and an
+// unkeyed one of an earlier build to anyone: a replay of such a key is
+// refused as a different request).
 //
 // lock locks the keys the erasure destroys and returns them (see
 // datakeys.Lock). PrepareErasure calls it first, before tx touches any
