@@ -33,19 +33,60 @@ func CheckPrivate(path string, open fs.FileMode, what, risk, fix string) error {
 
 // Read reads a secret file, refusing one that others may read or a
 // folder others may write to (they could put a secret of their own in
-// it). The error wraps fs.ErrNotExist when there is no such file.
+// it). A symlink is followed to the file it names, and the folder of every
+// link on the way is checked as well as the file's own: whoever may write
+// to any of them could point the path at a secret of their own. The error
+// wraps fs.ErrNotExist when there is no such file.
 func Read(path, what string) ([]byte, error) {
-	if err := CheckPrivate(filepath.Dir(path), 0o022, what, "others could put a file of their own in it", "chmod go-w"); err != nil {
+	final, err := resolve(path, what)
+	if err != nil {
 		return nil, err
 	}
-	if err := CheckPrivate(path, 0o077, what, "others could read it", "chmod 600"); err != nil {
+	if err := CheckPrivate(final, 0o077, what, "others could read it", "chmod 600"); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(path)
+	b, err := os.ReadFile(final)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return b, nil
+}
+
+// maxLinks is how many symlinks resolve follows, as Linux's ELOOP does.
+const maxLinks = 40
+
+// resolve follows the symlinks path names, checking the folder each link
+// and the final file lie in, and returns the final file's path.
+func resolve(path, what string) (string, error) {
+	p := path
+	for range maxLinks {
+		// The folder resolved first, so that a relative link is read
+		// from where it lies, as the system reads it.
+		dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", what, err)
+		}
+		p = filepath.Join(dir, filepath.Base(p))
+		if err := CheckPrivate(dir, 0o022, what, "others could put a file of their own in it", "chmod go-w"); err != nil {
+			return "", err
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", what, err)
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return p, nil
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", what, err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(dir, target)
+		}
+		p = target
+	}
+	return "", fmt.Errorf("%s: %s: too many levels of symbolic links", what, path)
 }
 
 // WriteNew keeps content as the file name in dir (made with mode 0700 if
