@@ -8,7 +8,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -51,6 +53,31 @@ func TestAMasterKeyFileOthersMayReadIsRefused(t *testing.T) {
 	// Then it is refused, and how to fix it is said
 	if err == nil || !strings.Contains(err.Error(), "ORDERAPI_MASTER_KEY_FILE") || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("check = %v", err)
+	}
+}
+
+func TestAMasterKeyFileThatIsANamedPipeIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	// Given ORDERAPI_MASTER_KEY_FILE naming a named pipe, private, that no
+	// one writes to
+	path := filepath.Join(t.TempDir(), "master-key.hex")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"DATABASE_URL": pgtest.NewURL(t), "ORDERAPI_MASTER_KEY_FILE": path}
+
+	// When a command reads it
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), []string{"orderapi", "check"}, env(vars), io.Discard) }()
+
+	// Then it is refused at once, naming the variable and why
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_MASTER_KEY_FILE") || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("check = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("check still reading the named pipe after 10s")
 	}
 }
 
