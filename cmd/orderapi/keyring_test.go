@@ -265,6 +265,30 @@ func TestSealingOffStoresPersonalDataInClearAndSaysSo(t *testing.T) {
 	}
 }
 
+func TestADevelopmentMasterKeyTheDatabaseIsNotBoundToIsNamedAsSuch(t *testing.T) {
+	t.Parallel()
+	// Given a database bound to the master key of a file
+	url := pgtest.NewURL(t)
+	bound := withMasterKey(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"})
+	if err := run(context.Background(), []string{"orderapi", "check"}, env(bound), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// And development mode with no master key file set
+	dev := devAuth(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"})
+	delete(dev, "ORDERAPI_MASTER_KEY_FILE")
+
+	// When a command runs on the database with the development master key
+	err := run(context.Background(), []string{"orderapi", "check"}, env(dev), io.Discard)
+
+	// Then it refuses, naming the development folder's key, not a file
+	// variable that is not set
+	devKey := filepath.Join(dev["ORDERAPI_AUTH_DEV_DIR"], personaldata.DevMasterKeyFile)
+	if err == nil || !strings.Contains(err.Error(), "the database is bound to master key") ||
+		!strings.Contains(err.Error(), "development master key in "+devKey) || strings.Contains(err.Error(), "ORDERAPI_MASTER_KEY_FILE names") {
+		t.Errorf("check with the development master key: %v", err)
+	}
+}
+
 func fileMasterKey(t *testing.T, hex string) *personaldata.FileMasterKey {
 	t.Helper()
 	k, err := personaldata.LoadMasterKeyFile(masterKeyFile(t, hex))
