@@ -9,6 +9,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/customer"
 )
 
@@ -172,6 +176,48 @@ func TestErasingPersonalDataChecksTheRequestAsEveryCommand(t *testing.T) {
 		t.Errorf("not erased: %+v", got)
 	}
 	a.do("DELETE", "/v1/orders/"+draft.ID+"/items/"+draft.Items[0].ProductID, `not even JSON`).want(t, http.StatusOK)
+}
+
+func TestErasingPersonalDataStoredInClearIsRefusedAsNotSealed(t *testing.T) {
+	t.Parallel()
+	// Given a server that stores personal data in clear (sealing off, a
+	// development mode), and a customer with a placed order
+	a := newClearAPI(t)
+	c := uuid.New()
+	id, _ := a.orderIn(c, "placed")
+
+	// When staff erase the customer's personal data
+	r := a.do("DELETE", erasePath(c), nil)
+
+	// Then it is refused as a conflict with how the server stores it, not
+	// as an internal error
+	p := r.wantProblem(t, http.StatusConflict, "personal_data_not_sealed")
+	if !strings.Contains(p.Title, "in clear") {
+		t.Errorf("problem %+v", p)
+	}
+	// And nothing is erased or recorded
+	if got := a.do("GET", "/v1/orders/"+id, nil).want(t, http.StatusOK).order(t); got.Erased || got.ShippingAddress == nil {
+		t.Errorf("order after the refusal: %+v", got)
+	}
+	if n := len(a.feedPage("?type=" + customer.TypePersonalDataErased).Events); n != 0 {
+		t.Errorf("%d erasures recorded", n)
+	}
+	if strings.Contains(a.logs.String(), "request failed") {
+		t.Errorf("logged as an internal error: %s", a.logs.String())
+	}
+}
+
+// newClearAPI is newAPI over a store that writes personal data in clear
+// and has no keyring, as serve makes with sealing off.
+func newClearAPI(t *testing.T) *testAPI {
+	t.Helper()
+	pool := pgtest.New(t)
+	store := eventstore.New(pool, eventstore.Config{})
+	svc, err := app.NewService(store, store, app.Config{Eraser: erasure.New(store, erasure.Config{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newAPIOver(t, pool, svc)
 }
 
 // readerOf is body as a request's: nil, a string, or a reader as it is.
