@@ -207,6 +207,32 @@ func TestErasingPersonalDataStoredInClearIsRefusedAsNotSealed(t *testing.T) {
 	}
 }
 
+func TestPersonalDataStoredInClearThatLooksSealedReadsAsGiven(t *testing.T) {
+	t.Parallel()
+	// Given a server that stores personal data in clear (sealing off)
+	a := newClearAPI(t)
+	c := uuid.New()
+	// And a signature and a cancellation reason given in the form of
+	// sealed text: a UUID, a dot, base64
+	const looksSealed = "01a24a0c-0eb7-72cd-9968-9bdb0b2c606c.AAAA"
+	delivered, _ := a.orderIn(c, "shipped")
+	a.do("POST", "/v1/orders/"+delivered+"/deliver", map[string]any{"signature": looksSealed}).want(t, http.StatusOK)
+	cancelled, _ := a.orderIn(c, "placed")
+	a.do("POST", "/v1/orders/"+cancelled+"/cancel", map[string]any{"reason": looksSealed}).want(t, http.StatusOK)
+
+	// When the orders are read
+	gotDelivered := a.do("GET", "/v1/orders/"+delivered, nil).want(t, http.StatusOK).order(t)
+	gotCancelled := a.do("GET", "/v1/orders/"+cancelled, nil).want(t, http.StatusOK).order(t)
+
+	// Then they read as they were given, nothing erased
+	if gotDelivered.Signature == nil || *gotDelivered.Signature != looksSealed || gotDelivered.Erased {
+		t.Errorf("delivered order: %+v", gotDelivered)
+	}
+	if gotCancelled.CancelReason == nil || *gotCancelled.CancelReason != looksSealed || gotCancelled.Erased {
+		t.Errorf("cancelled order: %+v", gotCancelled)
+	}
+}
+
 // newClearAPI is newAPI over a store that writes personal data in clear
 // and has no keyring, as serve makes with sealing off.
 func newClearAPI(t *testing.T) *testAPI {
