@@ -608,6 +608,7 @@ const (
 	ProblemCodeOrderNotShipped            ProblemCode = "order_not_shipped"
 	ProblemCodeOrderTotalOutOfRange       ProblemCode = "order_total_out_of_range"
 	ProblemCodeOutcomeUnknown             ProblemCode = "outcome_unknown"
+	ProblemCodePersonalDataNotSealed      ProblemCode = "personal_data_not_sealed"
 	ProblemCodePreconditionFailed         ProblemCode = "precondition_failed"
 	ProblemCodeProjectionLagging          ProblemCode = "projection_lagging"
 	ProblemCodeRateLimited                ProblemCode = "rate_limited"
@@ -688,6 +689,8 @@ func (e ProblemCode) Valid() bool {
 	case ProblemCodeOrderTotalOutOfRange:
 		return true
 	case ProblemCodeOutcomeUnknown:
+		return true
+	case ProblemCodePersonalDataNotSealed:
 		return true
 	case ProblemCodePreconditionFailed:
 		return true
@@ -3978,6 +3981,11 @@ type ClientInterface interface {
 	// ignores one within the limit of every body (413
 	// `request_too_large` over it).
 	//
+	// A server started with sealing off (`ORDERAPI_PERSONAL_DATA_SEALING=off`,
+	// accepted in development mode only) stores personal data in clear,
+	// with no key to destroy: it refuses with 409
+	// `personal_data_not_sealed`, and erases and records nothing.
+	//
 	// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
 	ErasePersonalData(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error)
 
@@ -4870,6 +4878,11 @@ func (c *Client) HeadCustomerOrders(ctx context.Context, customerId CustomerId, 
 // `invalid_header`), and is then ignored; it takes no body, and
 // ignores one within the limit of every body (413
 // `request_too_large` over it).
+//
+// A server started with sealing off (`ORDERAPI_PERSONAL_DATA_SEALING=off`,
+// accepted in development mode only) stores personal data in clear,
+// with no key to destroy: it refuses with 409
+// `personal_data_not_sealed`, and erases and records nothing.
 //
 // Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
 func (c *Client) ErasePersonalData(ctx context.Context, customerId CustomerId, params *ErasePersonalDataParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -8373,6 +8386,11 @@ type ClientWithResponsesInterface interface {
 	// ignores one within the limit of every body (413
 	// `request_too_large` over it).
 	//
+	// A server started with sealing off (`ORDERAPI_PERSONAL_DATA_SEALING=off`,
+	// accepted in development mode only) stores personal data in clear,
+	// with no key to destroy: it refuses with 409
+	// `personal_data_not_sealed`, and erases and records nothing.
+	//
 	// Returns a wrapper object for the known response body format(s).
 	//
 	// Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
@@ -10694,6 +10712,11 @@ type ErasePersonalDataResponse403Headers struct {
 	XRequestId      string
 }
 
+// ErasePersonalDataResponse409Headers the declared response headers of an HTTP 409 response for ErasePersonalData
+type ErasePersonalDataResponse409Headers struct {
+	XRequestId string
+}
+
 // ErasePersonalDataResponse413Headers the declared response headers of an HTTP 413 response for ErasePersonalData
 type ErasePersonalDataResponse413Headers struct {
 	XRequestId string
@@ -10732,6 +10755,8 @@ type ErasePersonalDataResponse struct {
 	ApplicationproblemJSON401 *Unauthorized
 	// ApplicationproblemJSON403 the response for an HTTP 403 `application/problem+json` response
 	ApplicationproblemJSON403 *Forbidden
+	// ApplicationproblemJSON409 the response for an HTTP 409 `application/problem+json` response
+	ApplicationproblemJSON409 *Problem
 	// ApplicationproblemJSON413 the response for an HTTP 413 `application/problem+json` response
 	ApplicationproblemJSON413 *RequestTooLarge
 	// ApplicationproblemJSON422 the response for an HTTP 422 `application/problem+json` response
@@ -10750,6 +10775,8 @@ type ErasePersonalDataResponse struct {
 	Headers401 *ErasePersonalDataResponse401Headers
 	// Headers403 the parsed response headers for an HTTP 403 response
 	Headers403 *ErasePersonalDataResponse403Headers
+	// Headers409 the parsed response headers for an HTTP 409 response
+	Headers409 *ErasePersonalDataResponse409Headers
 	// Headers413 the parsed response headers for an HTTP 413 response
 	Headers413 *ErasePersonalDataResponse413Headers
 	// Headers422 the parsed response headers for an HTTP 422 response
@@ -10775,6 +10802,11 @@ func (r ErasePersonalDataResponse) GetApplicationproblemJSON401() *Unauthorized 
 // GetApplicationproblemJSON403 returns the response for an HTTP 403 `application/problem+json` response
 func (r ErasePersonalDataResponse) GetApplicationproblemJSON403() *Forbidden {
 	return r.ApplicationproblemJSON403
+}
+
+// GetApplicationproblemJSON409 returns the response for an HTTP 409 `application/problem+json` response
+func (r ErasePersonalDataResponse) GetApplicationproblemJSON409() *Problem {
+	return r.ApplicationproblemJSON409
 }
 
 // GetApplicationproblemJSON413 returns the response for an HTTP 413 `application/problem+json` response
@@ -14253,6 +14285,11 @@ func (c *ClientWithResponses) HeadCustomerOrdersWithResponse(ctx context.Context
 // ignores one within the limit of every body (413
 // `request_too_large` over it).
 //
+// A server started with sealing off (`ORDERAPI_PERSONAL_DATA_SEALING=off`,
+// accepted in development mode only) stores personal data in clear,
+// with no key to destroy: it refuses with 409
+// `personal_data_not_sealed`, and erases and records nothing.
+//
 // Returns a wrapper object for the known response body format(s).
 //
 // Corresponds with DELETE /v1/customers/{customer_id}/personal-data (the `ErasePersonalData` operationId).
@@ -17219,6 +17256,13 @@ func ParseErasePersonalDataResponse(rsp *http.Response) (*ErasePersonalDataRespo
 		}
 		response.ApplicationproblemJSON403 = &dest
 
+	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 409:
+		var dest Problem
+		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
+			return nil, err
+		}
+		response.ApplicationproblemJSON409 = &dest
+
 	case strings.Contains(rsp.Header.Get("Content-Type"), "json") && rsp.StatusCode == 413:
 		var dest RequestTooLarge
 		if err := json.Unmarshal(bodyBytes, &dest); err != nil {
@@ -17311,6 +17355,16 @@ func ParseErasePersonalDataResponse(rsp *http.Response) (*ErasePersonalDataRespo
 			headers.XRequestId = value
 		}
 		response.Headers403 = &headers
+	case rsp.StatusCode == 409:
+		var headers ErasePersonalDataResponse409Headers
+		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {
+			var value string
+			if err := runtime.BindStyledParameterWithOptions("simple", "X-Request-Id", values[0], &value, runtime.BindStyledParameterOptions{ParamLocation: runtime.ParamLocationHeader, Explode: false, Required: true, Type: "string", Format: ""}); err != nil {
+				return nil, err
+			}
+			headers.XRequestId = value
+		}
+		response.Headers409 = &headers
 	case rsp.StatusCode == 413:
 		var headers ErasePersonalDataResponse413Headers
 		if values := rsp.Header.Values("X-Request-Id"); len(values) > 0 {

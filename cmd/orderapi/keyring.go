@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -119,10 +120,21 @@ func openKeyring(ctx context.Context, cfg config, pool *pgxpool.Pool, log zerolo
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMasterKeys(ctx, pool, masters); err != nil {
+	if err := checkMasterKeys(ctx, pool, masters, currentMasterKeyName(cfg)); err != nil {
 		return nil, err
 	}
 	return newKeyring(pool, masters), nil
+}
+
+// currentMasterKeyName says where the current master key came from, as
+// errors name it: ORDERAPI_MASTER_KEY_FILE, or the development folder
+// when development mode made or read it there.
+func currentMasterKeyName(cfg config) string {
+	if cfg.MasterKey.File == "" && cfg.Auth.Mode == authDev {
+		return "the development master key in " + filepath.Join(cfg.Auth.DevDir, personaldata.DevMasterKeyFile) +
+			" (ORDERAPI_MASTER_KEY_FILE is not set)"
+	}
+	return "the master key in ORDERAPI_MASTER_KEY_FILE"
 }
 
 // checkMasterKeys refuses a configuration that lacks the master key the
@@ -130,17 +142,18 @@ func openKeyring(ctx context.Context, cfg config, pool *pgxpool.Pool, log zerolo
 // one some live data key is wrapped by: the personal data that key seals
 // could be neither read nor written, and two replicas with different
 // master keys would each fail the other's customers. It names each
-// missing key and how many data keys it wraps.
-func checkMasterKeys(ctx context.Context, pool *pgxpool.Pool, masters *personaldata.MasterKeys) error {
+// missing key and how many data keys it wraps; current says where the
+// current master key came from.
+func checkMasterKeys(ctx context.Context, pool *pgxpool.Pool, masters *personaldata.MasterKeys, current string) error {
 	keys := datakeys.New(pool)
 	bound, err := keys.BindMaster(ctx, masters.Current().ID())
 	if err != nil {
 		return err
 	}
 	if _, ok := masters.ByID(bound); bound != "" && !ok {
-		return fmt.Errorf("the database is bound to master key %s, and ORDERAPI_MASTER_KEY_FILE names key %s: "+
+		return fmt.Errorf("the database is bound to master key %s, and %s is key %s: "+
 			"give every replica the same master key file (a rotation keeps the old one in ORDERAPI_MASTER_KEY_PREVIOUS_FILES "+
-			"until orderapi keys rewrap has finished)", bound, masters.Current().ID())
+			"until orderapi keys rewrap has finished)", bound, current, masters.Current().ID())
 	}
 	wrapped, err := keys.WrappedBy(ctx)
 	if err != nil {
@@ -158,8 +171,8 @@ func checkMasterKeys(ctx context.Context, pool *pgxpool.Pool, masters *personald
 	slices.Sort(missing)
 	return fmt.Errorf("customers' data keys are wrapped by master keys this configuration lacks: %s; "+
 		"set ORDERAPI_MASTER_KEY_FILE to the current master key, and ORDERAPI_MASTER_KEY_PREVIOUS_FILES to those it replaced "+
-		"until orderapi keys rewrap has re-wrapped their data keys (ORDERAPI_MASTER_KEY_FILE names key %s)",
-		strings.Join(missing, ", "), masters.Current().ID())
+		"until orderapi keys rewrap has re-wrapped their data keys (%s is key %s)",
+		strings.Join(missing, ", "), current, masters.Current().ID())
 }
 
 // openKeyed opens the pool of a command that reads the events of a

@@ -9,7 +9,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -52,6 +54,31 @@ func TestAMasterKeyFileOthersMayReadIsRefused(t *testing.T) {
 	// Then it is refused, and how to fix it is said
 	if err == nil || !strings.Contains(err.Error(), "ORDERAPI_MASTER_KEY_FILE") || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("check = %v", err)
+	}
+}
+
+func TestAMasterKeyFileThatIsANamedPipeIsRefusedAtOnce(t *testing.T) {
+	t.Parallel()
+	// Given ORDERAPI_MASTER_KEY_FILE naming a named pipe, private, that no
+	// one writes to
+	path := filepath.Join(t.TempDir(), "master-key.hex")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	vars := map[string]string{"DATABASE_URL": pgtest.NewURL(t), "ORDERAPI_MASTER_KEY_FILE": path}
+
+	// When a command reads it
+	done := make(chan error, 1)
+	go func() { done <- run(context.Background(), []string{"orderapi", "check"}, env(vars), io.Discard) }()
+
+	// Then it is refused at once, naming the variable and why
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "ORDERAPI_MASTER_KEY_FILE") || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("check = %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("check still reading the named pipe after 10s")
 	}
 }
 
@@ -236,6 +263,30 @@ func TestSealingOffStoresPersonalDataInClearAndSaysSo(t *testing.T) {
 	// Then it refuses: it could not read what that key sealed
 	if err == nil || !strings.Contains(err.Error(), "1 data keys") || !strings.Contains(err.Error(), "a database of its own") {
 		t.Errorf("serve with sealing off on a database with a data key = %v", err)
+	}
+}
+
+func TestADevelopmentMasterKeyTheDatabaseIsNotBoundToIsNamedAsSuch(t *testing.T) {
+	t.Parallel()
+	// Given a database bound to the master key of a file
+	url := pgtest.NewURL(t)
+	bound := withMasterKey(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"})
+	if err := run(context.Background(), []string{"orderapi", "check"}, env(bound), io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	// And development mode with no master key file set
+	dev := devAuth(t, map[string]string{"DATABASE_URL": url, "LOG_LEVEL": "warn"})
+	delete(dev, "ORDERAPI_MASTER_KEY_FILE")
+
+	// When a command runs on the database with the development master key
+	err := run(context.Background(), []string{"orderapi", "check"}, env(dev), io.Discard)
+
+	// Then it refuses, naming the development folder's key, not a file
+	// variable that is not set
+	devKey := filepath.Join(dev["ORDERAPI_AUTH_DEV_DIR"], personaldata.DevMasterKeyFile)
+	if err == nil || !strings.Contains(err.Error(), "the database is bound to master key") ||
+		!strings.Contains(err.Error(), "development master key in "+devKey) || strings.Contains(err.Error(), "ORDERAPI_MASTER_KEY_FILE names") {
+		t.Errorf("check with the development master key: %v", err)
 	}
 }
 

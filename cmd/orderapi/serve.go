@@ -172,7 +172,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	if keyring == nil {
 		err = checkSealingOff(ctx, pool)
 	} else {
-		err = checkMasterKeys(ctx, pool, masters)
+		err = checkMasterKeys(ctx, pool, masters, currentMasterKeyName(cfg))
 	}
 	if err != nil {
 		return fmt.Errorf("refusing to serve: %w", err)

@@ -18,7 +18,8 @@ type PersonalDataEraser interface {
 	// customer's stream records no erasure yet, appends e.Event to that
 	// stream (customer.StreamID): either both are done or neither.
 	// recorded says whether it appended. Once it returns nil no replica
-	// opens what the keys sealed.
+	// opens what the keys sealed. A store that keeps personal data in
+	// clear answers ErrPersonalDataNotSealed.
 	ErasePersonalData(ctx context.Context, e Erasure) (recorded bool, err error)
 }
 
@@ -31,6 +32,13 @@ type Erasure struct {
 	// event's does.
 	Metadata Metadata
 }
+
+// ErrPersonalDataNotSealed: the store keeps personal data in clear
+// (sealing off, a development mode), so there is no key whose
+// destruction would erase it. Nothing is erased or recorded.
+var ErrPersonalDataNotSealed = &Error{Code: "personal_data_not_sealed",
+	Message: "this server stores personal data in clear (sealing is off, a development mode) and cannot erase it by destroying keys; " +
+		"nothing was erased"}
 
 // errNoEraser: the Service was made without Config.Eraser.
 var errNoEraser = errors.New("app: erasing personal data needs Config.Eraser")
@@ -49,6 +57,8 @@ var errNoEraser = errors.New("app: erasing personal data needs Config.Eraser")
 //
 // The customer's orders stay, with everything but their personal data;
 // the states this Service keeps of them are dropped, since they hold it.
+// A store that keeps personal data in clear refuses it:
+// ErrPersonalDataNotSealed.
 func (s *Service) ErasePersonalData(ctx context.Context, customerID uuid.UUID, meta Metadata) (err error) {
 	defer func() { s.observer.CommandDone("erase_personal_data", outcomeOf(Result{}, err), 0) }()
 	if !meta.Principal.Roles.Has(RoleStaff) {

@@ -9,6 +9,10 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/customer"
 )
 
@@ -172,6 +176,74 @@ func TestErasingPersonalDataChecksTheRequestAsEveryCommand(t *testing.T) {
 		t.Errorf("not erased: %+v", got)
 	}
 	a.do("DELETE", "/v1/orders/"+draft.ID+"/items/"+draft.Items[0].ProductID, `not even JSON`).want(t, http.StatusOK)
+}
+
+func TestErasingPersonalDataStoredInClearIsRefusedAsNotSealed(t *testing.T) {
+	t.Parallel()
+	// Given a server that stores personal data in clear (sealing off, a
+	// development mode), and a customer with a placed order
+	a := newClearAPI(t)
+	c := uuid.New()
+	id, _ := a.orderIn(c, "placed")
+
+	// When staff erase the customer's personal data
+	r := a.do("DELETE", erasePath(c), nil)
+
+	// Then it is refused as a conflict with how the server stores it, not
+	// as an internal error
+	p := r.wantProblem(t, http.StatusConflict, "personal_data_not_sealed")
+	if !strings.Contains(p.Title, "in clear") {
+		t.Errorf("problem %+v", p)
+	}
+	// And nothing is erased or recorded
+	if got := a.do("GET", "/v1/orders/"+id, nil).want(t, http.StatusOK).order(t); got.Erased || got.ShippingAddress == nil {
+		t.Errorf("order after the refusal: %+v", got)
+	}
+	if n := len(a.feedPage("?type=" + customer.TypePersonalDataErased).Events); n != 0 {
+		t.Errorf("%d erasures recorded", n)
+	}
+	if strings.Contains(a.logs.String(), "request failed") {
+		t.Errorf("logged as an internal error: %s", a.logs.String())
+	}
+}
+
+func TestPersonalDataStoredInClearThatLooksSealedReadsAsGiven(t *testing.T) {
+	t.Parallel()
+	// Given a server that stores personal data in clear (sealing off)
+	a := newClearAPI(t)
+	c := uuid.New()
+	// And a signature and a cancellation reason given in the form of
+	// sealed text: a UUID, a dot, base64
+	const looksSealed = "01a24a0c-0eb7-72cd-9968-9bdb0b2c606c.AAAA"
+	delivered, _ := a.orderIn(c, "shipped")
+	a.do("POST", "/v1/orders/"+delivered+"/deliver", map[string]any{"signature": looksSealed}).want(t, http.StatusOK)
+	cancelled, _ := a.orderIn(c, "placed")
+	a.do("POST", "/v1/orders/"+cancelled+"/cancel", map[string]any{"reason": looksSealed}).want(t, http.StatusOK)
+
+	// When the orders are read
+	gotDelivered := a.do("GET", "/v1/orders/"+delivered, nil).want(t, http.StatusOK).order(t)
+	gotCancelled := a.do("GET", "/v1/orders/"+cancelled, nil).want(t, http.StatusOK).order(t)
+
+	// Then they read as they were given, nothing erased
+	if gotDelivered.Signature == nil || *gotDelivered.Signature != looksSealed || gotDelivered.Erased {
+		t.Errorf("delivered order: %+v", gotDelivered)
+	}
+	if gotCancelled.CancelReason == nil || *gotCancelled.CancelReason != looksSealed || gotCancelled.Erased {
+		t.Errorf("cancelled order: %+v", gotCancelled)
+	}
+}
+
+// newClearAPI is newAPI over a store that writes personal data in clear
+// and has no keyring, as serve makes with sealing off.
+func newClearAPI(t *testing.T) *testAPI {
+	t.Helper()
+	pool := pgtest.New(t)
+	store := eventstore.New(pool, eventstore.Config{})
+	svc, err := app.NewService(store, store, app.Config{Eraser: erasure.New(store, erasure.Config{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return newAPIOver(t, pool, svc)
 }
 
 // readerOf is body as a request's: nil, a string, or a reader as it is.

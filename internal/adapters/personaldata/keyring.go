@@ -42,6 +42,17 @@ var ErrMasterKey = errors.New("master key")
 // customer's personal data was erased.
 var ErrErased = errors.New("personal data erased")
 
+// ErrUnknownKey is the error of Keyring.Key for an id that no key was
+// ever stored under. It is ErrErased too (errors.Is), for a reader that
+// takes a sealed value whose key is gone for erased; a reader that may
+// hold text written in clear before sealing began tells by it that the
+// text only looks sealed: keys are destroyed, never deleted, so whatever
+// was sealed names a key that is stored.
+var ErrUnknownKey = fmt.Errorf("%w: no data key of this id was ever stored", ErrErased)
+
+// unknownKey stands in the cache for an id no key was stored under.
+var unknownKey = new(DataKey)
+
 // maxCachedKeys bounds a Keyring's cache. A key costs about a kilobyte
 // unwrapped (AES's key schedule and GCM's tables); a cache that is full is
 // emptied and refilled by the reads that follow.
@@ -57,7 +68,8 @@ type Keyring struct {
 	masters *MasterKeys
 
 	mu sync.RWMutex
-	// byID holds unwrapped keys, and nil for the destroyed ones.
+	// byID holds unwrapped keys, nil for the destroyed ones, and
+	// unknownKey for ids no key was ever stored under.
 	byID map[uuid.UUID]*DataKey
 	// live is each customer's live key, for sealing.
 	live map[uuid.UUID]*DataKey
@@ -97,16 +109,19 @@ func (r *Keyring) ForSealing(ctx context.Context, customerID uuid.UUID) (*DataKe
 }
 
 // Key returns the key of that id for opening; ErrErased if it was
-// destroyed, or if no key of that id was ever stored (a sealed value
-// whose key is gone reads as erased either way).
+// destroyed, ErrUnknownKey (which is ErrErased too) if no key of that id
+// was ever stored.
 func (r *Keyring) Key(ctx context.Context, id uuid.UUID) (*DataKey, error) {
 	r.mu.RLock()
 	k, known := r.byID[id]
 	epoch := r.epoch
 	r.mu.RUnlock()
 	if known {
-		if k == nil {
+		switch k {
+		case nil:
 			return nil, ErrErased
+		case unknownKey:
+			return nil, ErrUnknownKey
 		}
 		return k, nil
 	}
@@ -114,7 +129,11 @@ func (r *Keyring) Key(ctx context.Context, id uuid.UUID) (*DataKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data key %s: %w", id, err)
 	}
-	if !ok || stored.Destroyed() {
+	if !ok {
+		r.remember(id, uuid.Nil, unknownKey, false, epoch)
+		return nil, ErrUnknownKey
+	}
+	if stored.Destroyed() {
 		r.remember(id, stored.CustomerID, nil, false, epoch)
 		return nil, ErrErased
 	}

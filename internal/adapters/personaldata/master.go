@@ -8,6 +8,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -81,8 +82,8 @@ type FileMasterKey struct {
 
 // NewFileMasterKey returns the master key of the given bytes.
 func NewFileMasterKey(key []byte) (*FileMasterKey, error) {
-	if len(key) != MasterKeySize {
-		return nil, fmt.Errorf("master key: %d bytes, want %d", len(key), MasterKeySize)
+	if err := checkMasterKey(key); err != nil {
+		return nil, fmt.Errorf("master key: %w", err)
 	}
 	aead, err := newAEAD(key)
 	if err != nil {
@@ -96,6 +97,18 @@ func NewFileMasterKey(key []byte) (*FileMasterKey, error) {
 		return nil, err
 	}
 	return &FileMasterKey{id: "file:" + hex.EncodeToString(sum[:8]), aead: aead, fingerprintKey: fk}, nil
+}
+
+// checkMasterKey refuses bytes that cannot be a master key: the wrong
+// size, or all zero, which is a placeholder rather than a secret.
+func checkMasterKey(key []byte) error {
+	if len(key) != MasterKeySize {
+		return fmt.Errorf("%d bytes, want %d", len(key), MasterKeySize)
+	}
+	if subtle.ConstantTimeCompare(key, make([]byte, MasterKeySize)) == 1 {
+		return fmt.Errorf("all zero bytes, a placeholder rather than a secret: make one with openssl rand -hex %d", MasterKeySize)
+	}
+	return nil
 }
 
 // ID is "file:" and 16 hexadecimal digits of a digest of the key.
@@ -128,6 +141,9 @@ func LoadMasterKeyFile(path string) (*FileMasterKey, error) {
 	if err != nil || len(key) != MasterKeySize {
 		return nil, fmt.Errorf("master key %s: want %d bytes as %d hexadecimal digits (openssl rand -hex %d)",
 			path, MasterKeySize, 2*MasterKeySize, MasterKeySize)
+	}
+	if err := checkMasterKey(key); err != nil {
+		return nil, fmt.Errorf("master key %s: %w", path, err)
 	}
 	return NewFileMasterKey(key)
 }

@@ -44,6 +44,7 @@ func TestAMasterKeyFileMustBePrivateAndWellFormed(t *testing.T) {
 		"too short":          {write("short", "abcd", 0o600), "64 hexadecimal digits"},
 		"not hex":            {write("text", strings.Repeat("zz", MasterKeySize), 0o600), "64 hexadecimal digits"},
 		"missing":            {filepath.Join(dir, "none"), "no such file"},
+		"all zero":           {write("zero", strings.Repeat("00", MasterKeySize), 0o600), "all zero"},
 	}
 	for name, c := range cases {
 		// When the file is loaded
@@ -57,5 +58,18 @@ func TestAMasterKeyFileMustBePrivateAndWellFormed(t *testing.T) {
 	// And a good file, with its trailing newline, is read
 	if _, err := LoadMasterKeyFile(write("good", good+"\n", 0o600)); err != nil {
 		t.Errorf("good file: %v", err)
+	}
+}
+
+func TestAMasterKeyOfZerosIsRefused(t *testing.T) {
+	// Given a master key of zero bytes, a placeholder rather than a secret
+	zeros := make([]byte, MasterKeySize)
+
+	// When it is made a master key
+	_, err := NewFileMasterKey(zeros)
+
+	// Then it is refused, saying how to make a key
+	if err == nil || !strings.Contains(err.Error(), "all zero") || !strings.Contains(err.Error(), "openssl rand -hex 32") {
+		t.Errorf("zero key: %v", err)
 	}
 }

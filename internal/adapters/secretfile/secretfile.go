@@ -4,6 +4,7 @@ package secretfile
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -19,6 +20,11 @@ func CheckPrivate(path string, open fs.FileMode, what, risk, fix string) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
+	return checkPrivate(fi, path, open, what, risk, fix)
+}
+
+// checkPrivate is CheckPrivate of what fi says of path.
+func checkPrivate(fi fs.FileInfo, path string, open fs.FileMode, what, risk, fix string) error {
 	// Windows has no such permission bits.
 	if perm := fi.Mode().Perm(); runtime.GOOS != "windows" && perm&open != 0 {
 		return fmt.Errorf("%s: permissions %04o for %s are too open: %s; run `%s %s`",
@@ -33,19 +39,103 @@ func CheckPrivate(path string, open fs.FileMode, what, risk, fix string) error {
 
 // Read reads a secret file, refusing one that others may read or a
 // folder others may write to (they could put a secret of their own in
-// it). The error wraps fs.ErrNotExist when there is no such file.
+// it). A symlink is followed to the file it names, and the folder of every
+// link on the way is checked as well as the file's own: whoever may write
+// to any of them could point the path at a secret of their own. The error
+// wraps fs.ErrNotExist when there is no such file.
 func Read(path, what string) ([]byte, error) {
-	if err := CheckPrivate(filepath.Dir(path), 0o022, what, "others could put a file of their own in it", "chmod go-w"); err != nil {
+	final, fi, err := resolve(path, what)
+	if err != nil {
 		return nil, err
 	}
-	if err := CheckPrivate(path, 0o077, what, "others could read it", "chmod 600"); err != nil {
+	// Anything but a regular file is refused before it is opened: a named
+	// pipe would keep the reader waiting for a writer, a device could
+	// answer anything.
+	if err := checkRegular(fi, final, what); err != nil {
 		return nil, err
 	}
-	b, err := os.ReadFile(path)
+	f, err := os.OpenFile(final, os.O_RDONLY|openFlags, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	defer f.Close()
+	// What was opened is checked, not the name: it may have been replaced
+	// since.
+	opened, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	if err := checkRegular(opened, final, what); err != nil {
+		return nil, err
+	}
+	if !os.SameFile(fi, opened) {
+		return nil, fmt.Errorf("%s: %s was replaced while it was read", what, final)
+	}
+	if err := checkPrivate(opened, final, 0o077, what, "others could read it", "chmod 600"); err != nil {
+		return nil, err
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return b, nil
+}
+
+// checkRegular refuses anything but a regular file.
+func checkRegular(fi fs.FileInfo, path, what string) error {
+	if fi.Mode().IsRegular() {
+		return nil
+	}
+	kind := "a " + fi.Mode().Type().String()
+	switch t := fi.Mode().Type(); {
+	case t&fs.ModeNamedPipe != 0:
+		kind = "a named pipe"
+	case t&fs.ModeDir != 0:
+		kind = "a folder"
+	case t&fs.ModeSocket != 0:
+		kind = "a socket"
+	case t&fs.ModeDevice != 0:
+		kind = "a device"
+	}
+	return fmt.Errorf("%s: %s is %s, not a regular file: keep the secret in a file of its own", what, path, kind)
+}
+
+// maxLinks is how many symlinks resolve follows, as Linux's ELOOP does.
+const maxLinks = 40
+
+// resolve follows the symlinks path names, checking the folder each link
+// and the final file lie in, and returns the final file's path and what
+// Lstat says of it.
+func resolve(path, what string) (string, fs.FileInfo, error) {
+	p := path
+	for range maxLinks {
+		// The folder resolved first, so that a relative link is read
+		// from where it lies, as the system reads it.
+		dir, err := filepath.EvalSymlinks(filepath.Dir(p))
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", what, err)
+		}
+		p = filepath.Join(dir, filepath.Base(p))
+		if err := CheckPrivate(dir, 0o022, what, "others could put a file of their own in it", "chmod go-w"); err != nil {
+			return "", nil, err
+		}
+		fi, err := os.Lstat(p)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			return p, fi, nil
+		}
+		target, err := os.Readlink(p)
+		if err != nil {
+			return "", nil, fmt.Errorf("%s: %w", what, err)
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(dir, target)
+		}
+		p = target
+	}
+	return "", nil, fmt.Errorf("%s: %s: too many levels of symbolic links", what, path)
 }
 
 // WriteNew keeps content as the file name in dir (made with mode 0700 if

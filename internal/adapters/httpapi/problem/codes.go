@@ -77,6 +77,8 @@ var Titles = map[string]string{
 	app.ErrReadOnly.Code:           "Database takes no writes",
 	app.ErrOutcomeUnknown.Code:     "Outcome of the command unknown",
 
+	app.ErrPersonalDataNotSealed.Code: "Personal data stored in clear: it cannot be erased by destroying keys",
+
 	app.ErrIdempotencyKeyReused.Code:     "Idempotency key used for another request",
 	app.ErrIdempotencyKeyInProgress.Code: "Request with this idempotency key in progress",
 

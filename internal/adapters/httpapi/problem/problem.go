@@ -140,6 +140,10 @@ var appStatus = map[string]int{
 	// do the work twice.
 	app.ErrOutcomeUnknown.Code: http.StatusInternalServerError,
 
+	// The server's own configuration (sealing off, a development mode)
+	// forbids it: no retry helps.
+	app.ErrPersonalDataNotSealed.Code: http.StatusConflict,
+
 	app.ErrIdempotencyKeyReused.Code:     http.StatusUnprocessableEntity,
 	app.ErrIdempotencyKeyInProgress.Code: http.StatusConflict,
 

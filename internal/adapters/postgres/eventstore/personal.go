@@ -284,8 +284,14 @@ func (s *Store) SealDetails(ctx context.Context, row *DetailsRow, r *Replay) err
 // OpenDetails opens the personal columns of a row as read from the table.
 // A column whose key was destroyed becomes nil and the row Erased; a
 // column written in clear before sealing (until the read models are
-// rebuilt) is left as it is.
+// rebuilt) is left as it is, even one whose text looks sealed, since it
+// names no stored key. A store without a keyring (sealing off)
+// opens nothing: it serves only a database that holds no data key, where
+// every column is in clear, whatever its text looks like.
 func (s *Store) OpenDetails(ctx context.Context, r *DetailsRow) error {
+	if s.keys == nil {
+		return nil
+	}
 	place := placeOf(placeDetails, r.OrderID.String())
 	for i, col := range detailsColumnsOf(r) {
 		if *col == nil {
@@ -305,11 +311,12 @@ func (s *Store) OpenDetails(ctx context.Context, r *DetailsRow) error {
 		if !personaldata.LooksSealed(text) {
 			continue
 		}
-		if s.keys == nil {
-			return fmt.Errorf("order %s: %w", r.OrderID, errNoKeyring)
-		}
 		plain, err := s.keys.Open(ctx, text, place(stateFields[i]))
 		switch {
+		case errors.Is(err, personaldata.ErrUnknownKey):
+			// Text written in clear before sealing began, that only
+			// looks sealed: what this store seals names a stored key.
+			continue
 		case errors.Is(err, personaldata.ErrErased):
 			*col, r.Erased = nil, true
 		case err != nil:

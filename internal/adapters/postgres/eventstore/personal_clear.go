@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
@@ -203,7 +204,9 @@ UPDATE order_details SET
 // idempotency keys on them (a fingerprint of a body holding personal data
 // would confirm a guess of it to whoever holds the master key, and an
 // unkeyed one of an earlier build to anyone: a replay of such a key is
-// refused as a different request).
+// refused as a different request). A store without a keyring, which
+// writes personal data in clear, refuses with app.ErrPersonalDataNotSealed
+// before it touches anything.
 //
 // lock locks the keys the erasure destroys and returns them (see
 // datakeys.Lock). PrepareErasure calls it first, before tx touches any
@@ -214,7 +217,9 @@ UPDATE order_details SET
 // the rest; every later one waits for the erasure and is refused.
 func (s *Store) PrepareErasure(ctx context.Context, tx Execer, customerID uuid.UUID, lock func() ([]uuid.UUID, error)) ([]uuid.UUID, error) {
 	if s.keys == nil {
-		return nil, errNoKeyring
+		// Sealing off: personal data is stored in clear, and no key
+		// destroyed would erase it.
+		return nil, app.ErrPersonalDataNotSealed
 	}
 	locked, err := lock()
 	if err != nil {

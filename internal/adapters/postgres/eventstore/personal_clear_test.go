@@ -12,6 +12,7 @@ import (
 	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/projections"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -52,6 +53,39 @@ func TestEventsStoredInClearAreSealedOnceAndReadTheSame(t *testing.T) {
 	// And every read says what it said before
 	if after := readEverything(t, s, []order.Order{delivered, cancelled}); string(mustJSON(t, after)) != string(mustJSON(t, before)) {
 		t.Errorf("reads changed:\n got %s\nwant %s", mustJSON(t, after), mustJSON(t, before))
+	}
+}
+
+func TestARowWrittenInClearThatLooksSealedReadsAsWrittenBySealingStore(t *testing.T) {
+	t.Parallel()
+	// Given orders written before sealing began, whose signature and
+	// cancellation reason have the form of sealed text (a UUID, a dot,
+	// base64) but name no data key
+	pool := pgtest.New(t)
+	clear := eventstore.New(pool, eventstore.Config{})
+	customer := uuid.New()
+	const looksSealed = "01a24a0c-0eb7-72cd-9968-9bdb0b2c606c.AAAA"
+	delivered := shipAndDeliver(t, clear, placed(t, clear, customer), looksSealed)
+	cancelled := do(t, clear, placed(t, clear, customer), t0, cancelFor(looksSealed))
+	// And the customer has a data key since, as a customer whose events
+	// a sealing service wrote
+	s, _ := sealedStore(t, pool, eventstore.Config{})
+	placed(t, s, customer)
+
+	// When a store that seals reads the read model's rows
+	gotDelivered, err1 := s.GetOrder(t.Context(), delivered.ID)
+	gotCancelled, err2 := s.GetOrder(t.Context(), cancelled.ID)
+
+	// Then they read as written, nothing erased
+	if err1 != nil || gotDelivered.Signature != looksSealed || gotDelivered.Erased {
+		t.Errorf("delivered: %+v, %v", gotDelivered, err1)
+	}
+	if err2 != nil || gotCancelled.CancelReason != looksSealed || gotCancelled.Erased {
+		t.Errorf("cancelled: %+v, %v", gotCancelled, err2)
+	}
+	// And the read models agree with the events
+	if report, err := projections.Verify(t.Context(), s, 10); err != nil || report.Total != 0 {
+		t.Errorf("verify: %+v, %v", report, err)
 	}
 }
 
