@@ -3856,13 +3856,18 @@ type ClientInterface interface {
 	// GetReadiness Readiness
 	//
 	// 200 when the database is reachable, its schema current, it takes
-	// writes (the primary, not a hot standby nor read-only), and the
+	// writes (the primary, not a hot standby nor read-only), the
 	// service's role holds the privileges it needs on every table it
-	// uses; 503 `not_ready` otherwise. When the reason is one of the
-	// database's state, `detail` names it (a standby, read-only, the
-	// tables and privileges missing). Once the database takes writes
-	// again, or the privileges are granted again, the service is ready
-	// again without a restart. A ready service may list `details` that
+	// uses, and this replica listens for the database's notifications
+	// (without them it would not hear of another replica's erasure of
+	// a customer's personal data: from when its listening connection is
+	// lost, or found silent within 8 seconds, until it listens on
+	// another); 503 `not_ready` otherwise. When the reason is one of the
+	// database's state or the listening connection, `detail` names it
+	// (a standby, read-only, the tables and privileges missing, not
+	// listening). Once the database takes writes again, the privileges
+	// are granted again, or the replica listens again, the service is
+	// ready again without a restart. A ready service may list `details` that
 	// want an operator but not less traffic: `projection_stalled` (an
 	// asynchronous projection is stopped: before an event this build
 	// cannot decode or, for the NATS relay, for the reason its stalled
@@ -4694,13 +4699,18 @@ func (c *Client) HeadOpenAPI(ctx context.Context, reqEditors ...RequestEditorFn)
 // GetReadiness Readiness
 //
 // 200 when the database is reachable, its schema current, it takes
-// writes (the primary, not a hot standby nor read-only), and the
+// writes (the primary, not a hot standby nor read-only), the
 // service's role holds the privileges it needs on every table it
-// uses; 503 `not_ready` otherwise. When the reason is one of the
-// database's state, `detail` names it (a standby, read-only, the
-// tables and privileges missing). Once the database takes writes
-// again, or the privileges are granted again, the service is ready
-// again without a restart. A ready service may list `details` that
+// uses, and this replica listens for the database's notifications
+// (without them it would not hear of another replica's erasure of
+// a customer's personal data: from when its listening connection is
+// lost, or found silent within 8 seconds, until it listens on
+// another); 503 `not_ready` otherwise. When the reason is one of the
+// database's state or the listening connection, `detail` names it
+// (a standby, read-only, the tables and privileges missing, not
+// listening). Once the database takes writes again, the privileges
+// are granted again, or the replica listens again, the service is
+// ready again without a restart. A ready service may list `details` that
 // want an operator but not less traffic: `projection_stalled` (an
 // asynchronous projection is stopped: before an event this build
 // cannot decode or, for the NATS relay, for the reason its stalled
@@ -8249,13 +8259,18 @@ type ClientWithResponsesInterface interface {
 	// GetReadinessWithResponse Readiness
 	//
 	// 200 when the database is reachable, its schema current, it takes
-	// writes (the primary, not a hot standby nor read-only), and the
+	// writes (the primary, not a hot standby nor read-only), the
 	// service's role holds the privileges it needs on every table it
-	// uses; 503 `not_ready` otherwise. When the reason is one of the
-	// database's state, `detail` names it (a standby, read-only, the
-	// tables and privileges missing). Once the database takes writes
-	// again, or the privileges are granted again, the service is ready
-	// again without a restart. A ready service may list `details` that
+	// uses, and this replica listens for the database's notifications
+	// (without them it would not hear of another replica's erasure of
+	// a customer's personal data: from when its listening connection is
+	// lost, or found silent within 8 seconds, until it listens on
+	// another); 503 `not_ready` otherwise. When the reason is one of the
+	// database's state or the listening connection, `detail` names it
+	// (a standby, read-only, the tables and privileges missing, not
+	// listening). Once the database takes writes again, the privileges
+	// are granted again, or the replica listens again, the service is
+	// ready again without a restart. A ready service may list `details` that
 	// want an operator but not less traffic: `projection_stalled` (an
 	// asynchronous projection is stopped: before an event this build
 	// cannot decode or, for the NATS relay, for the reason its stalled
@@ -14112,13 +14127,18 @@ func (c *ClientWithResponses) HeadOpenAPIWithResponse(ctx context.Context, reqEd
 // GetReadinessWithResponse Readiness
 //
 // 200 when the database is reachable, its schema current, it takes
-// writes (the primary, not a hot standby nor read-only), and the
+// writes (the primary, not a hot standby nor read-only), the
 // service's role holds the privileges it needs on every table it
-// uses; 503 `not_ready` otherwise. When the reason is one of the
-// database's state, `detail` names it (a standby, read-only, the
-// tables and privileges missing). Once the database takes writes
-// again, or the privileges are granted again, the service is ready
-// again without a restart. A ready service may list `details` that
+// uses, and this replica listens for the database's notifications
+// (without them it would not hear of another replica's erasure of
+// a customer's personal data: from when its listening connection is
+// lost, or found silent within 8 seconds, until it listens on
+// another); 503 `not_ready` otherwise. When the reason is one of the
+// database's state or the listening connection, `detail` names it
+// (a standby, read-only, the tables and privileges missing, not
+// listening). Once the database takes writes again, the privileges
+// are granted again, or the replica listens again, the service is
+// ready again without a restart. A ready service may list `details` that
 // want an operator but not less traffic: `projection_stalled` (an
 // asynchronous projection is stopped: before an event this build
 // cannot decode or, for the NATS relay, for the reason its stalled

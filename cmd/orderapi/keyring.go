@@ -200,8 +200,8 @@ func openKeyed(ctx context.Context, cfg config, log zerolog.Logger) (*pgxpool.Po
 // of its listener on datakeys.ErasedChannel): its keyring, if it has one
 // (not with sealing off), forgets the customer's keys, and its service
 // the states it keeps of the customer's orders, which hold the
-// customer's personal data; when it may have missed an erasure,
-// everything. svc is set once the service is made: until then it keeps
+// customer's personal data; when it may miss or have missed an erasure
+// (its listener lost its session, or listens again), everything. svc is set once the service is made: until then it keeps
 // no state.
 type erasureNews struct {
 	keys datakeys.Forgetter
@@ -230,6 +230,21 @@ func (n *erasureNews) Listening() {
 	if n.keys.Keyring != nil {
 		n.keys.Listening()
 	}
+	n.forgetStates()
+}
+
+// Lost forgets everything: erasures go unheard until the listener
+// listens again.
+func (n *erasureNews) Lost() {
+	if n.keys.Keyring != nil {
+		n.keys.Lost()
+	}
+	n.forgetStates()
+}
+
+// forgetStates has the service, if made, drop every state it keeps, off
+// the listener's goroutine.
+func (n *erasureNews) forgetStates() {
 	if svc := n.svc.Load(); svc != nil {
 		go svc.ForgetStates()
 	}

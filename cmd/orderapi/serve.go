@@ -28,6 +28,22 @@ import (
 // or SIGHUP.
 const shutdownGrace = 15 * time.Second
 
+// listenerStartWait bounds how long serve waits for its listener to listen
+// before it serves: it serves anyway, not ready until the listener listens.
+const listenerStartWait = 3 * time.Second
+
+// readyChecks are the checks of readiness: the database's and the
+// verifier's, and, where personal data is sealed, the listener's: a
+// replica that does not listen would not hear of other replicas'
+// erasures, and leaves the rotation until it listens again.
+func readyChecks(db, auth func(context.Context) error, listener *notify.Listener, keyring *personaldata.Keyring) []func(context.Context) error {
+	checks := []func(context.Context) error{db, auth}
+	if keyring != nil {
+		checks = append(checks, listener.Ready)
+	}
+	return checks
+}
+
 func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines func() uint64) error {
 	// Authentication is checked first, and its keys load while the
 	// database is prepared.
@@ -80,7 +96,11 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// One keyring seals and opens personal data for every store of this
 	// process, the standbys' too; its keys are read from the primary.
 	// None with sealing off. Every replica forgets an erased customer's
-	// keys when told, and everything when its listener reconnects.
+	// keys when told, and everything when its listener loses its session
+	// (or finds it silent: see notify.DefaultHeartbeatEvery) and again
+	// when it listens anew. Told or not, it asks the primary again about
+	// a key it has used for personaldata.DefaultKeyTrust, and decides no
+	// command on a state loaded app.DefaultStateMaxAge ago.
 	var keyring *personaldata.Keyring
 	if masters != nil {
 		keyring = newKeyring(pool, masters)
@@ -190,6 +210,14 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 	// The workers use pooled connections, so they stop before the pool
 	// closes (deferred after pool.Close, their stop runs before it).
 	defer startAll(ctx, workers)()
+	// A replica that does not listen is not ready (it would not hear of
+	// erasures): give the listener a moment, so that one that starts is
+	// ready as soon as it serves.
+	select {
+	case <-listener.Listened():
+	case <-time.After(listenerStartWait):
+	case <-ctx.Done():
+	}
 
 	limiter, limiterFailures, closeLimiter, err := rateLimiter(ctx, cfg, log)
 	if err != nil {
@@ -257,7 +285,7 @@ func serve(ctx context.Context, cfg config, log zerolog.Logger, droppedLogLines 
 		CORSOrigins:          cfg.CORSOrigins,
 		Auth:                 verifier,
 		Fingerprints:         fingerprints,
-		Ready:                allReady(readiness.New(pool, log).Check, verifier.Ready),
+		Ready:                allReady(readyChecks(readiness.New(pool, log).Check, verifier.Ready, listener, keyring)...),
 		ReadyDetails:         readyDetails(projector.Stalled, store.UnreadableEvents, details...),
 		Feed:                 hub,
 		Closing:              closing,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/erasure"
@@ -13,6 +14,7 @@ import (
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/app/apptest"
 	customers "github.com/orderapi/orderapi/internal/domain/customer"
+	"github.com/orderapi/orderapi/internal/domain/order"
 )
 
 func TestOnlyStaffErasePersonalData(t *testing.T) {
@@ -83,4 +85,72 @@ func TestAnErasureDropsTheStatesKeptOfTheCustomersOrders(t *testing.T) {
 			t.Errorf("order %d: %d loads, want %d", i, got, want)
 		}
 	}
+}
+
+func TestAReplicaThatMissedAnErasureAnswersWithoutTheErasedDataWithinItsBounds(t *testing.T) {
+	t.Parallel()
+	// Given two replicas over one database: one that trusts a key for
+	// 300ms and uses a kept state for 300ms after its load, and hears of
+	// no erasure; and one that erases
+	const trust, maxAge = 300 * time.Millisecond, 300 * time.Millisecond
+	pool := pgtest.New(t)
+	keyrings := eventstoretest.KeyringsTrusting(t, pool, trust)
+	unheard := eventstore.New(pool, eventstore.Config{Keyring: keyrings()})
+	replica, err := app.NewService(unheard, unheard, app.Config{StateMaxAge: maxAge})
+	if err != nil {
+		t.Fatal(err)
+	}
+	erasing := eventstore.New(pool, eventstore.Config{Keyring: keyrings()})
+	eraser, err := app.NewService(erasing, erasing, app.Config{Eraser: erasure.New(erasing, erasure.Config{})})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// and a customer's orders that the first replica placed, keeping
+	// their states, shipping address and all
+	ctx := context.Background()
+	c := uuid.New()
+	addr := order.Address{Name: "Ada Lovelace", Line1: "12 St James's Square", City: "London", PostalCode: "SW1Y 4JH", Country: "GB"}
+	ids := make([]uuid.UUID, 40)
+	for i := range ids {
+		res, err := replica.CreateOrder(ctx, app.NewOrder{CustomerID: c}, apptest.AsStaff)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[i] = res.Order.ID
+		target := app.Target{OrderID: ids[i], Metadata: apptest.AsStaff}
+		if _, err := replica.AddItem(ctx, target, item("cup")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := replica.PlaceOrder(ctx, target, addr); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// When the other replica erases the customer
+	erased := time.Now()
+	if err := eraser.ErasePersonalData(ctx, c, apptest.AsStaff); err != nil {
+		t.Fatal(err)
+	}
+
+	// Then the first replica's command answers show the address no longer
+	// once the key's trust and the state's age have passed, and then
+	// read it as erased
+	for i, id := range ids {
+		asked := time.Now()
+		res, err := replica.ShipOrder(ctx, app.Target{OrderID: id, Metadata: apptest.AsStaff}, "TRACK-1", "carrier")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Order.ShippingAddress == nil {
+			if !res.Order.Erased {
+				t.Errorf("order %d: no address, and not marked erased", i)
+			}
+			return
+		}
+		if late := asked.Sub(erased); late > trust+maxAge {
+			t.Fatalf("order %d: the erased address answered %s after the erasure, past %s", i, late, trust+maxAge)
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+	t.Fatal("every answer showed the erased address")
 }

@@ -46,7 +46,7 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 	// the read model (one primary-key read), unless a kept state of its
 	// own order already says so.
 	kept, fromCache := s.states.get(t.OrderID)
-	if fromCache && !p.changes(&kept) {
+	if fromCache && !p.changes(&kept.Order) {
 		fromCache = false
 	}
 	if !fromCache && !p.Roles.Has(RoleStaff) {
@@ -77,19 +77,21 @@ func (s *Service) execute(ctx context.Context, command string, t Target, decide 
 }
 
 // attempt decides the command once, on the kept state if kept is not nil,
-// else on a fresh load, and appends its events. retry asks for another
+// else on a fresh load, and appends its events; the state it leaves is
+// kept, as loaded when the state it started from was. retry asks for another
 // attempt on a fresh load: after any failure on a kept state, a mere
 // guess, or a lost race without a precondition (err is the conflict).
 // Otherwise res and err are the command's answer. An idempotency key
 // claimed before is replayed. It is looked up after the load: a claim
 // commits with its events, so an append decided on a state that predates
 // the claim conflicts with it, and its loser replays the winner's answer.
-func (s *Service) attempt(ctx context.Context, t Target, decide decideFunc, kept *order.Order) (_ Result, retry bool, _ error) {
+func (s *Service) attempt(ctx context.Context, t Target, decide decideFunc, kept *keptState) (_ Result, retry bool, _ error) {
 	p := t.Metadata.Principal
 	var o order.Order
 	source := StateLoaded
+	loaded := time.Now()
 	if kept != nil {
-		o, source = *kept, StateCached
+		o, source, loaded = kept.Order, StateCached, kept.loaded
 	} else {
 		var err error
 		if o, err = s.events.Load(ctx, t.OrderID); err != nil {
@@ -122,7 +124,7 @@ func (s *Service) attempt(ctx context.Context, t Target, decide decideFunc, kept
 	}
 	switch {
 	case err == nil:
-		s.states.put(res.Order)
+		s.states.put(res.Order, loaded)
 		return res, false, nil
 	case !errors.Is(err, ErrAppendConflict):
 		s.states.drop(t.OrderID)

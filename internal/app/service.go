@@ -42,6 +42,11 @@ type Config struct {
 	// after its commands, to decide the next command on the order without
 	// loading it; DefaultStateCacheSize if zero, none if negative.
 	StateCacheSize int
+	// StateMaxAge is how long after its load a kept state may decide
+	// commands: it holds the customer's personal data as opened then, and
+	// must not outlive an erasure this process did not hear of for long.
+	// DefaultStateMaxAge if zero.
+	StateMaxAge time.Duration
 	// ReadModels chooses the read model of each query: a hot standby's
 	// when one is in service. Nil reads the Service's own read model, the
 	// primary's, for every query.
@@ -103,6 +108,9 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 	if s.observer == nil {
 		s.observer = noObserver{}
 	}
+	if cfg.StateMaxAge < 0 {
+		return nil, fmt.Errorf("app: negative StateMaxAge %s", cfg.StateMaxAge)
+	}
 	if s.idempotencyTTL < 0 {
 		return nil, fmt.Errorf("app: negative IdempotencyTTL %s", s.idempotencyTTL)
 	}
@@ -128,7 +136,7 @@ func NewService(events EventStore, reads ReadModel, cfg Config) (*Service, error
 		s.locks[i] = make(chan struct{}, 1)
 	}
 	if cfg.StateCacheSize >= 0 {
-		s.states = newStateCache(cmp.Or(cfg.StateCacheSize, DefaultStateCacheSize))
+		s.states = newStateCache(cmp.Or(cfg.StateCacheSize, DefaultStateCacheSize), cmp.Or(cfg.StateMaxAge, DefaultStateMaxAge))
 	}
 	return s, nil
 }

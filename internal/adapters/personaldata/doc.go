@@ -4,7 +4,10 @@
 //
 // A data key is 32 random bytes for AES-256-GCM. It is stored only wrapped
 // by a master key (a file here; a cloud KMS can stand in behind MasterKey),
-// and kept unwrapped in a Keyring, a per-process cache, while in use. A
+// and kept unwrapped in a Keyring, a per-process cache, while in use; the
+// Keyring asks the store again whether a key it holds still lives once it
+// has trusted it for a while (DefaultKeyTrust), so that a key destroyed
+// unheard is out of use within that. A
 // sealed value is the AEAD of one field's JSON value under a fresh nonce,
 // with the field's place (which table or event, which row, which field) as
 // associated data: moved to another field or event it no longer opens.

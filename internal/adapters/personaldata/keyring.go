@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/google/uuid"
 )
@@ -50,49 +52,114 @@ var ErrErased = errors.New("personal data erased")
 // was sealed names a key that is stored.
 var ErrUnknownKey = fmt.Errorf("%w: no data key of this id was ever stored", ErrErased)
 
-// unknownKey stands in the cache for an id no key was stored under.
-var unknownKey = new(DataKey)
-
 // maxCachedKeys bounds a Keyring's cache. A key costs about a kilobyte
 // unwrapped (AES's key schedule and GCM's tables); a cache that is full is
 // emptied and refilled by the reads that follow.
 const maxCachedKeys = 100_000
+
+// DefaultKeyTrust is how long a Keyring uses a live key it holds before it
+// asks the store again whether the key still lives: the longest a replica
+// that missed an erasure's notification opens or seals with a destroyed
+// key.
+const DefaultKeyTrust = 15 * time.Second
 
 // Keyring unwraps data keys and keeps them, so that a read or a command
 // costs no round trip to the key store or the master key after the first.
 // A key that was destroyed is remembered as such; a key that is live is
 // dropped when its customer is forgotten (Forget, on erasure, in every
 // replica) or the cache is cleared (ForgetAll).
+//
+// Being told is not counted on alone: a live key is trusted for a while
+// (its trust) from when the store last said it lived, and then asked about
+// again, once for all the callers that need it meanwhile, before it is
+// used. So a key destroyed unheard (a notification lost with its
+// connection) is out of use within the trust at most.
 type Keyring struct {
 	store   KeyStore
 	masters *MasterKeys
+	trust   time.Duration
+	// born is the origin of the keyring's clock (see now): monotonic, so
+	// that a step of the wall clock neither stretches nor cuts a trust.
+	born time.Time
 
 	mu sync.RWMutex
-	// byID holds unwrapped keys, nil for the destroyed ones, and
-	// unknownKey for ids no key was ever stored under.
-	byID map[uuid.UUID]*DataKey
-	// live is each customer's live key, for sealing.
-	live map[uuid.UUID]*DataKey
+	// byID holds the keys, live and destroyed.
+	byID map[uuid.UUID]*cachedKey
+	// live is each customer's live key, for sealing: entries of byID.
+	live map[uuid.UUID]*cachedKey
 	// epoch counts forgettings: a key read from the store while one
 	// happened may be stale, so it is not cached.
 	epoch uint64
 }
 
-// NewKeyring returns an empty Keyring over the store and master keys.
-func NewKeyring(store KeyStore, masters *MasterKeys) *Keyring {
-	return &Keyring{store: store, masters: masters, byID: map[uuid.UUID]*DataKey{}, live: map[uuid.UUID]*DataKey{}}
+// cachedKey is a key a Keyring holds.
+type cachedKey struct {
+	// key is nil for a key destroyed: for good, never asked about again.
+	key *DataKey
+	// until is when, on the keyring's clock, the key must be asked about
+	// again before its next use.
+	until atomic.Int64
+	// check is the question about it in flight, if any; guarded by the
+	// keyring's mu.
+	check *keyCheck
 }
+
+// keyCheck is one question to the store whether a key still lives,
+// shared by every caller that finds the key due meanwhile.
+type keyCheck struct {
+	done chan struct{}
+	// live and err are the answer, set before done closes.
+	live bool
+	err  error
+}
+
+// destroyedKey is the entry of every key known destroyed, unknownKey of
+// every id no key was ever stored under.
+var destroyedKey, unknownKey = &cachedKey{}, &cachedKey{}
+
+// NewKeyring returns an empty Keyring over the store and master keys that
+// trusts a key for DefaultKeyTrust.
+func NewKeyring(store KeyStore, masters *MasterKeys) *Keyring {
+	return NewKeyringTrusting(store, masters, DefaultKeyTrust)
+}
+
+// NewKeyringTrusting is NewKeyring with a key trusted for trust (see
+// Keyring); DefaultKeyTrust if it is not positive.
+func NewKeyringTrusting(store KeyStore, masters *MasterKeys, trust time.Duration) *Keyring {
+	if trust <= 0 {
+		trust = DefaultKeyTrust
+	}
+	return &Keyring{store: store, masters: masters, trust: trust, born: time.Now(),
+		byID: map[uuid.UUID]*cachedKey{}, live: map[uuid.UUID]*cachedKey{}}
+}
+
+// now reads the keyring's clock: the time since it was made.
+func (r *Keyring) now() int64 { return int64(time.Since(r.born)) }
+
+// trusted reports whether e may be used without asking the store.
+func (r *Keyring) trusted(e *cachedKey) bool { return r.now() < e.until.Load() }
 
 // ForSealing returns the customer's live key, making and storing one when
 // the customer has none (a new customer, or one whose data was erased:
 // personal data recorded after an erasure gets a new key).
 func (r *Keyring) ForSealing(ctx context.Context, customerID uuid.UUID) (*DataKey, error) {
 	r.mu.RLock()
-	k, epoch := r.live[customerID], r.epoch
+	e, epoch := r.live[customerID], r.epoch
 	r.mu.RUnlock()
-	if k != nil {
-		return k, nil
+	if e != nil {
+		if r.trusted(e) {
+			return e.key, nil
+		}
+		k, err := r.recheck(ctx, e)
+		if !errors.Is(err, ErrErased) {
+			return k, err
+		}
+		// Destroyed unheard: the customer gets another.
+		r.mu.RLock()
+		epoch = r.epoch
+		r.mu.RUnlock()
 	}
+	checked := r.now()
 	candidate, err := r.newKey(ctx, customerID)
 	if err != nil {
 		return nil, err
@@ -101,10 +168,11 @@ func (r *Keyring) ForSealing(ctx context.Context, customerID uuid.UUID) (*DataKe
 	if err != nil {
 		return nil, fmt.Errorf("data key of customer %s: %w", customerID, err)
 	}
-	if k, err = r.unwrap(ctx, stored); err != nil {
+	k, err := r.unwrap(ctx, stored)
+	if err != nil {
 		return nil, err
 	}
-	r.remember(stored.ID, customerID, k, true, epoch)
+	r.remember(stored.ID, customerID, k, true, epoch, checked)
 	return k, nil
 }
 
@@ -113,35 +181,119 @@ func (r *Keyring) ForSealing(ctx context.Context, customerID uuid.UUID) (*DataKe
 // was ever stored.
 func (r *Keyring) Key(ctx context.Context, id uuid.UUID) (*DataKey, error) {
 	r.mu.RLock()
-	k, known := r.byID[id]
+	e, known := r.byID[id]
 	epoch := r.epoch
 	r.mu.RUnlock()
-	if known {
-		switch k {
-		case nil:
-			return nil, ErrErased
-		case unknownKey:
+	if !known {
+		return r.load(ctx, id, epoch)
+	}
+	if e.key == nil {
+		if e == unknownKey {
 			return nil, ErrUnknownKey
 		}
-		return k, nil
+		return nil, ErrErased
 	}
+	if r.trusted(e) {
+		return e.key, nil
+	}
+	return r.recheck(ctx, e)
+}
+
+// load reads the key of that id from the store and keeps it, unless a
+// forgetting happened since epoch was read.
+func (r *Keyring) load(ctx context.Context, id uuid.UUID, epoch uint64) (*DataKey, error) {
+	checked := r.now()
 	stored, ok, err := r.store.Key(ctx, id)
 	if err != nil {
 		return nil, fmt.Errorf("data key %s: %w", id, err)
 	}
 	if !ok {
-		r.remember(id, uuid.Nil, unknownKey, false, epoch)
+		r.rememberUnknown(id, epoch)
 		return nil, ErrUnknownKey
 	}
 	if stored.Destroyed() {
-		r.remember(id, stored.CustomerID, nil, false, epoch)
+		r.remember(id, stored.CustomerID, nil, false, epoch, checked)
 		return nil, ErrErased
 	}
-	if k, err = r.unwrap(ctx, stored); err != nil {
+	k, err := r.unwrap(ctx, stored)
+	if err != nil {
 		return nil, err
 	}
-	r.remember(id, stored.CustomerID, k, false, epoch)
+	r.remember(id, stored.CustomerID, k, false, epoch, checked)
 	return k, nil
+}
+
+// recheck asks the store whether e's key, past its trust, still lives,
+// and returns it, trusted again, or ErrErased. Callers that find it due
+// together share one question. A key forgotten meanwhile is read afresh.
+func (r *Keyring) recheck(ctx context.Context, e *cachedKey) (*DataKey, error) {
+	id := e.key.ID
+	for {
+		r.mu.Lock()
+		if r.byID[id] != e {
+			epoch := r.epoch
+			r.mu.Unlock()
+			return r.load(ctx, id, epoch)
+		}
+		if r.trusted(e) {
+			// Another caller's question renewed it.
+			r.mu.Unlock()
+			return e.key, nil
+		}
+		c := e.check
+		asker := c == nil
+		if asker {
+			c = &keyCheck{done: make(chan struct{})}
+			e.check = c
+		}
+		r.mu.Unlock()
+		if asker {
+			r.ask(ctx, e, c)
+		} else {
+			select {
+			case <-c.done:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		switch {
+		case c.err == nil && c.live:
+			return e.key, nil
+		case c.err == nil:
+			return nil, ErrErased
+		case !asker && ctx.Err() == nil && (errors.Is(c.err, context.Canceled) || errors.Is(c.err, context.DeadlineExceeded)):
+			// The asker's request ended, not ours: ask again.
+			continue
+		}
+		return nil, c.err
+	}
+}
+
+// ask puts c's question about e to the store, and records the answer: a
+// live key is trusted for another while from when the question was put, a
+// destroyed one is remembered as such.
+func (r *Keyring) ask(ctx context.Context, e *cachedKey, c *keyCheck) {
+	id := e.key.ID
+	checked := r.now()
+	stored, ok, err := r.store.Key(ctx, id)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	defer close(c.done)
+	e.check = nil
+	if err != nil {
+		c.err = fmt.Errorf("data key %s: %w", id, err)
+		return
+	}
+	if c.live = ok && !stored.Destroyed(); c.live {
+		e.until.Store(checked + int64(r.trust))
+		return
+	}
+	if r.byID[id] == e {
+		r.byID[id] = destroyedKey
+	}
+	if r.live[e.key.CustomerID] == e {
+		delete(r.live, e.key.CustomerID)
+	}
 }
 
 // Forget drops the customer's keys from the cache: they were destroyed,
@@ -151,8 +303,8 @@ func (r *Keyring) Forget(customerID uuid.UUID) {
 	defer r.mu.Unlock()
 	r.epoch++
 	delete(r.live, customerID)
-	for id, k := range r.byID {
-		if k != nil && k.CustomerID == customerID {
+	for id, e := range r.byID {
+		if e.key != nil && e.key.CustomerID == customerID {
 			delete(r.byID, id)
 		}
 	}
@@ -168,9 +320,26 @@ func (r *Keyring) ForgetAll() {
 	clear(r.byID)
 }
 
-// remember caches k (nil: destroyed) unless a forgetting happened since
-// epoch was read.
-func (r *Keyring) remember(id, customerID uuid.UUID, k *DataKey, live bool, epoch uint64) {
+// rememberUnknown caches that no key was ever stored under id, unless a
+// forgetting happened since epoch was read.
+func (r *Keyring) rememberUnknown(id uuid.UUID, epoch uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.epoch != epoch {
+		return
+	}
+	if len(r.byID) >= maxCachedKeys {
+		clear(r.byID)
+		clear(r.live)
+	}
+	r.byID[id] = unknownKey
+}
+
+// remember caches k (nil: destroyed), trusted from checked, when the
+// store was asked, unless a forgetting happened since epoch was read. A
+// key already held keeps its entry, trusted anew: callers that hold the
+// entry (the customer's live key) see what is learnt of it.
+func (r *Keyring) remember(id, customerID uuid.UUID, k *DataKey, live bool, epoch uint64, checked int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.epoch != epoch {
@@ -180,9 +349,28 @@ func (r *Keyring) remember(id, customerID uuid.UUID, k *DataKey, live bool, epoc
 		clear(r.byID)
 		clear(r.live)
 	}
-	r.byID[id] = k
+	old := r.byID[id]
+	if k == nil {
+		r.byID[id] = destroyedKey
+		if old != nil && old.key != nil && r.live[old.key.CustomerID] == old {
+			delete(r.live, old.key.CustomerID)
+		}
+		return
+	}
+	if old == destroyedKey {
+		// Destroyed for good: a store read from before is stale.
+		return
+	}
+	e := old
+	if e == nil {
+		e = &cachedKey{key: k}
+	}
+	if until := checked + int64(r.trust); until > e.until.Load() {
+		e.until.Store(until)
+	}
+	r.byID[id] = e
 	if live {
-		r.live[customerID] = k
+		r.live[customerID] = e
 	}
 }
 

@@ -7,9 +7,9 @@ import (
 
 // Forgetter has a keyring forget the keys an erasure destroyed, as the
 // notifications on ErasedChannel tell every replica: a handler of the
-// replica's notify.Listener. Each notification forgets its customer; each
-// time the listener listens again, after a lost connection, the keyring
-// forgets everything, since erasures may have gone unheard meanwhile.
+// replica's notify.Listener. Each notification forgets its customer; when
+// the listener loses its session, and again each time it listens anew,
+// the keyring forgets everything, since erasures may go unheard meanwhile.
 type Forgetter struct {
 	Keyring *personaldata.Keyring
 }
@@ -27,3 +27,7 @@ func (f Forgetter) Notified(payload string) {
 
 // Listening forgets everything.
 func (f Forgetter) Listening() { f.Keyring.ForgetAll() }
+
+// Lost forgets everything: from now until the listener listens again,
+// erasures go unheard, and the keys are read from the store, which knows.
+func (f Forgetter) Lost() { f.Keyring.ForgetAll() }

@@ -3,6 +3,7 @@ package notify_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -10,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/notify"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 	"github.com/orderapi/orderapi/internal/domain/order"
 	"github.com/rs/zerolog"
 )
@@ -40,6 +42,18 @@ func startListener(t *testing.T, pool *pgxpool.Pool) (*notify.Listener, <-chan s
 	})
 	waitWake(t, wake, "the wake-up after LISTEN")
 	return l, wake
+}
+
+// run runs l until the test ends.
+func run(t *testing.T, l *notify.Listener) {
+	t.Helper()
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	t.Cleanup(func() {
+		stop()
+		<-done
+	})
 }
 
 func waitWake(t *testing.T, wake <-chan struct{}, what string) {
@@ -226,14 +240,16 @@ func TestAppendsNotifyNothingInTheirOwnTransaction(t *testing.T) {
 type heard struct {
 	payloads  chan string
 	listening chan struct{}
+	lost      chan struct{}
 }
 
 func newHeard() *heard {
-	return &heard{payloads: make(chan string, 16), listening: make(chan struct{}, 16)}
+	return &heard{payloads: make(chan string, 16), listening: make(chan struct{}, 16), lost: make(chan struct{}, 16)}
 }
 
 func (h *heard) Notified(payload string) { h.payloads <- payload }
 func (h *heard) Listening()              { h.listening <- struct{}{} }
+func (h *heard) Lost()                   { h.lost <- struct{}{} }
 
 func (h *heard) waitListening(t *testing.T, what string) {
 	t.Helper()
@@ -267,13 +283,7 @@ func TestListenerHandsFurtherChannelsToTheirHandler(t *testing.T) {
 	l.Handle(channel, h)
 	wake, cancel := l.Subscribe()
 	defer cancel()
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- l.Run(ctx) }()
-	t.Cleanup(func() {
-		stop()
-		<-done
-	})
+	run(t, l)
 	// Then the handler is told once it listens
 	h.waitListening(t, "the first LISTEN")
 	waitWake(t, wake, "the wake-up after LISTEN")
@@ -299,4 +309,81 @@ func TestListenerHandsFurtherChannelsToTheirHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.waitPayload(t, "payload-2")
+}
+
+func TestListenerGivesUpASilentSessionAndIsNotReadyUntilItListensAgain(t *testing.T) {
+	t.Parallel()
+	// Given a listener, not running yet, whose connections pass through a
+	// network that may stall, that asks its session after 100ms without a
+	// notification and waits 200ms for the answer, and hears a further
+	// channel
+	_, pool := newStore(t)
+	through, stall := pgtest.Stalling(t, pool)
+	const every, wait = 100 * time.Millisecond, 200 * time.Millisecond
+	const channel = "orderapi_test_further"
+	h := newHeard()
+	l := notify.NewListener(through, zerolog.New(zerolog.NewTestWriter(t)))
+	l.SetHeartbeat(every, wait)
+	l.Handle(channel, h)
+	// Then it is not ready before it listens
+	if err := l.Ready(t.Context()); err == nil {
+		t.Error("ready before it ever listened")
+	}
+
+	// When it runs
+	run(t, l)
+	// Then it listens and is ready, and stays so over several heartbeats
+	// that its session answers
+	h.waitListening(t, "the first LISTEN")
+	<-l.Listened()
+	time.Sleep(5 * every)
+	if err := l.Ready(t.Context()); err != nil {
+		t.Fatalf("not ready while its session answers: %v", err)
+	}
+	select {
+	case <-h.lost:
+		t.Fatal("a session that answers its heartbeat was given up")
+	default:
+	}
+
+	// When the network stalls: the connection stays open, nothing arrives
+	stalled := time.Now()
+	stall.Stop()
+
+	// Then it gives the session up within a heartbeat and its wait, tells
+	// the handler, and is not ready, saying why
+	select {
+	case <-h.lost:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the handler was not told of the stalled session")
+	}
+	if took := time.Since(stalled); took > every+wait+time.Second {
+		t.Errorf("the stalled session was given up after %s, want about %s", took, every+wait)
+	}
+	err := l.Ready(t.Context())
+	var public interface{ PublicReason() string }
+	if !errors.As(err, &public) || !strings.Contains(public.PublicReason(), "does not listen") {
+		t.Errorf("ready while the session is stalled: %v", err)
+	}
+	// And it stays not ready while the stall lasts, as it cannot listen
+	time.Sleep(5 * every)
+	if err := l.Ready(t.Context()); err == nil {
+		t.Error("ready while the network is still stalled")
+	}
+
+	// When the network flows again
+	stall.Resume()
+
+	// Then it listens on a new session, tells the handler, is ready, and
+	// hears the channel there
+	h.waitListening(t, "the LISTEN after the stall")
+	for deadline := time.Now().Add(10 * time.Second); l.Ready(t.Context()) != nil; time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("not ready after listening again")
+		}
+	}
+	if _, err := pool.Exec(t.Context(), "SELECT pg_notify($1, $2)", channel, "after the stall"); err != nil {
+		t.Fatal(err)
+	}
+	h.waitPayload(t, "after the stall")
 }

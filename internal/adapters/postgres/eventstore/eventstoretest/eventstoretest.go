@@ -49,6 +49,12 @@ func Keyring(t testing.TB, pool *pgxpool.Pool) *personaldata.Keyring {
 // one a process's own, all under one master key made for the test.
 func Keyrings(t testing.TB, pool *pgxpool.Pool) func() *personaldata.Keyring {
 	t.Helper()
+	return KeyringsTrusting(t, pool, personaldata.DefaultKeyTrust)
+}
+
+// KeyringsTrusting is Keyrings, each keyring trusting a key for trust.
+func KeyringsTrusting(t testing.TB, pool *pgxpool.Pool, trust time.Duration) func() *personaldata.Keyring {
+	t.Helper()
 	raw := make([]byte, personaldata.MasterKeySize)
 	if _, err := rand.Read(raw); err != nil {
 		t.Fatal(err)
@@ -58,7 +64,7 @@ func Keyrings(t testing.TB, pool *pgxpool.Pool) func() *personaldata.Keyring {
 		t.Fatal(err)
 	}
 	return func() *personaldata.Keyring {
-		return personaldata.NewKeyring(datakeys.New(pool), personaldata.NewMasterKeys(master))
+		return personaldata.NewKeyringTrusting(datakeys.New(pool), personaldata.NewMasterKeys(master), trust)
 	}
 }
 
