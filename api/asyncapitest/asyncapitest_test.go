@@ -453,21 +453,8 @@ func asDraft07(v any) any {
 func TestExamplesAreMessagesOfTheirType(t *testing.T) {
 	t.Parallel()
 	// Given the examples of every message
-	var doc struct {
-		Components struct {
-			Messages map[string]struct {
-				Examples []struct {
-					Headers map[string]string `yaml:"headers"`
-					Payload any               `yaml:"payload"`
-				} `yaml:"examples"`
-			} `yaml:"messages"`
-		} `yaml:"components"`
-	}
-	if err := yaml.Unmarshal(api.AsyncAPI, &doc); err != nil {
-		t.Fatal(err)
-	}
 	d := load(t)
-	for name, m := range doc.Components.Messages {
+	for name, m := range examples(t) {
 		if len(m.Examples) == 0 {
 			t.Errorf("message %s has no example", name)
 		}
@@ -490,19 +477,7 @@ func TestExamplesAreMessagesOfTheirType(t *testing.T) {
 func TestCheckRefusesAQuantityBeyondInt64(t *testing.T) {
 	t.Parallel()
 	// Given the document's example of OrderItemAdded
-	var doc struct {
-		Components struct {
-			Messages map[string]struct {
-				Examples []struct {
-					Payload any `yaml:"payload"`
-				} `yaml:"examples"`
-			} `yaml:"messages"`
-		} `yaml:"components"`
-	}
-	if err := yaml.Unmarshal(api.AsyncAPI, &doc); err != nil {
-		t.Fatal(err)
-	}
-	example, err := json.Marshal(doc.Components.Messages["OrderItemAdded"].Examples[0].Payload)
+	example, err := json.Marshal(examples(t)["OrderItemAdded"].Examples[0].Payload)
 	if err != nil || !strings.Contains(string(example), `"quantity":1,`) {
 		t.Fatalf("example %s, %v", example, err)
 	}
@@ -516,4 +491,26 @@ func TestCheckRefusesAQuantityBeyondInt64(t *testing.T) {
 			t.Errorf("quantity %s: admitted %t, want %t (%v)", quantity, err == nil, admitted, err)
 		}
 	}
+}
+
+// messageExamples are a message's examples in the document.
+type messageExamples struct {
+	Examples []struct {
+		Headers map[string]string `yaml:"headers"`
+		Payload any               `yaml:"payload"`
+	} `yaml:"examples"`
+}
+
+// examples reads the document's examples, by message.
+func examples(t *testing.T) map[string]messageExamples {
+	t.Helper()
+	var doc struct {
+		Components struct {
+			Messages map[string]messageExamples `yaml:"messages"`
+		} `yaml:"components"`
+	}
+	if err := yaml.Unmarshal(api.AsyncAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return doc.Components.Messages
 }
