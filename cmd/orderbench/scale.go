@@ -138,9 +138,12 @@ func runScale(ctx context.Context, cfg scaleConfig, stdout io.Writer) (err error
 	if err := waitCaughtUp(ctx, smallPool, smallHead, catchUpLimit); err != nil {
 		return err
 	}
+	// Both stores are on one cluster: its postmaster, so that the
+	// database's CPU counts backends that end within a measurement.
+	postmaster := postmasterPID(ctx, largePool)
 	fmt.Fprintln(stdout, "starting the large store's server: its analytics consumer counts every event")
 	var largeSrv *server
-	catchUp, err := timePhase(catchUpName, "the server's analytics consumer, from checkpoint zero to the feed's head", events, 0, func() error {
+	catchUp, err := timePhase(catchUpName, "the server's analytics consumer, from checkpoint zero to the feed's head", events, 0, postmaster, func() error {
 		if largeSrv, err = start(largeStore); err != nil {
 			return err
 		}
@@ -157,7 +160,7 @@ func runScale(ctx context.Context, cfg scaleConfig, stdout io.Writer) (err error
 	fmt.Fprintf(stdout, "analytics counted %d events in %s (%.0f/s)\n", events, catchUp.Took.Round(time.Second), catchUp.EventsPerS)
 
 	pools := map[string]*pgxpool.Pool{smallStore: smallPool, largeStore: largePool}
-	if err := rep.measureHTTP(ctx, cfg, servers, pools, urls, auth, stdout); err != nil {
+	if err := rep.measureHTTP(ctx, cfg, servers, pools, postmaster, urls, auth, stdout); err != nil {
 		return err
 	}
 
@@ -181,7 +184,7 @@ func runScale(ctx context.Context, cfg scaleConfig, stdout io.Writer) (err error
 		return rep.end(cfg, started, stdout)
 	}
 	// The floor's count is the store's events, the requests' included.
-	floor, err := measureCopyFloor(ctx, largePool)
+	floor, err := measureCopyFloor(ctx, largePool, postmaster)
 	if err != nil {
 		return err
 	}
@@ -193,9 +196,9 @@ func runScale(ctx context.Context, cfg scaleConfig, stdout io.Writer) (err error
 	}
 	store := eventstore.New(largePool, eventstore.Config{Keyring: keyring})
 	for _, measure := range []func(int64) (storePhase, error){
-		func(n int64) (storePhase, error) { return measureFeed(ctx, store, n) },
-		func(n int64) (storePhase, error) { return measureRebuild(ctx, store, n) },
-		func(n int64) (storePhase, error) { return measureVerify(ctx, bin, large, auth, n) },
+		func(n int64) (storePhase, error) { return measureFeed(ctx, store, n, postmaster) },
+		func(n int64) (storePhase, error) { return measureRebuild(ctx, store, n, postmaster) },
+		func(n int64) (storePhase, error) { return measureVerify(ctx, bin, large, auth, n, postmaster) },
 	} {
 		p, err := measure(floor.Events)
 		if err != nil {

@@ -129,7 +129,7 @@ var scaleScenarios = []string{addItemName, getOrderName, listOrdersName}
 // measureHTTP measures the request scenarios on both stores' servers, in
 // turns, the store that goes first alternating by round.
 func (rep *scaleReport) measureHTTP(ctx context.Context, cfg scaleConfig, servers map[string]*server, pools map[string]*pgxpool.Pool,
-	urls map[string]string, auth *tokens, stdout io.Writer) error {
+	postmaster int, urls map[string]string, auth *tokens, stdout io.Writer) error {
 	reads := map[string]readData{}
 	ledgers := map[string]*ledger{}
 	for _, label := range []string{smallStore, largeStore} {
@@ -167,7 +167,7 @@ func (rep *scaleReport) measureHTTP(ctx context.Context, cfg scaleConfig, server
 					case listOrdersName:
 						newWorker = listOrders(srv.addr, reads[label], uint64(round))
 					}
-					s, err := measure(ctx, clients, p, procs{server: srv.cmd.Process.Pid}, newWorker)
+					s, err := measure(ctx, clients, p, procs{server: srv.cmd.Process.Pid, postgres: postmaster}, newWorker)
 					if err != nil {
 						return fmt.Errorf("%s, %d clients: %w", key, clients, err)
 					}

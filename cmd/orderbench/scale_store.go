@@ -49,9 +49,10 @@ type storePhase struct {
 }
 
 // timePhase runs f, which goes through events events, and times it; the
-// work is this process's when pid is 0.
-func timePhase(name, how string, events int64, pid int, f func() error) (storePhase, error) {
-	ps := procs{server: pid}
+// work is this process's when pid is 0. postmaster is the cluster's (see
+// postmasterPID): with it, a backend that ends during f still counts.
+func timePhase(name, how string, events int64, pid, postmaster int, f func() error) (storePhase, error) {
+	ps := procs{server: pid, postgres: postmaster}
 	before := readCPU(ps)
 	started := time.Now()
 	if err := f(); err != nil {
@@ -76,9 +77,9 @@ const copyFloorSQL = `COPY (SELECT transaction_id, event_id, stream_id, stream_v
 
 // measureCopyFloor copies every event out; its count is the store's
 // events, the requests' included.
-func measureCopyFloor(ctx context.Context, pool *pgxpool.Pool) (storePhase, error) {
+func measureCopyFloor(ctx context.Context, pool *pgxpool.Pool, postmaster int) (storePhase, error) {
 	var copied int64
-	p, err := timePhase(copyFloorName, "COPY (SELECT … FROM events ORDER BY position) TO STDOUT, discarded", 0, 0, func() error {
+	p, err := timePhase(copyFloorName, "COPY (SELECT … FROM events ORDER BY position) TO STDOUT, discarded", 0, 0, postmaster, func() error {
 		conn, err := pool.Acquire(ctx)
 		if err != nil {
 			return err
@@ -104,9 +105,9 @@ const feedPage = app.MaxFeedPage
 
 // measureFeed reads the whole feed through the store's ReadFeed, as a
 // consumer in this process would: decoded, a page at a time.
-func measureFeed(ctx context.Context, store *eventstore.Store, events int64) (storePhase, error) {
+func measureFeed(ctx context.Context, store *eventstore.Store, events int64, postmaster int) (storePhase, error) {
 	how := fmt.Sprintf("eventstore ReadFeed, %d events a page, each event's metadata decoded", feedPage)
-	return timePhase(feedName, how, events, 0, func() error {
+	return timePhase(feedName, how, events, 0, postmaster, func() error {
 		var (
 			at app.FeedCursor
 			n  int64
@@ -140,9 +141,9 @@ func measureFeed(ctx context.Context, store *eventstore.Store, events int64) (st
 
 // measureRebuild rebuilds both inline projections in one pass, as
 // `orderapi projections rebuild` does, in this process.
-func measureRebuild(ctx context.Context, store *eventstore.Store, events int64) (storePhase, error) {
+func measureRebuild(ctx context.Context, store *eventstore.Store, events int64, postmaster int) (storePhase, error) {
 	how := "projections.Rebuild of order_details and customer_orders (the code of orderapi projections rebuild), in this process"
-	return timePhase(rebuildName, how, events, 0, func() error {
+	return timePhase(rebuildName, how, events, 0, postmaster, func() error {
 		_, err := projections.Rebuild(ctx, store, []string{app.ProjectionOrderDetails, app.ProjectionCustomerOrders}, zerolog.Nop())
 		return err
 	})
@@ -150,9 +151,9 @@ func measureRebuild(ctx context.Context, store *eventstore.Store, events int64) 
 
 // measureVerify runs `orderapi projections verify`; its CPU is read when
 // it has exited.
-func measureVerify(ctx context.Context, bin, dbURL string, auth *tokens, events int64) (storePhase, error) {
+func measureVerify(ctx context.Context, bin, dbURL string, auth *tokens, events int64, postmaster int) (storePhase, error) {
 	var cmd *exec.Cmd
-	p, err := timePhase(verifyName, "orderapi projections verify", events, 0, func() error {
+	p, err := timePhase(verifyName, "orderapi projections verify", events, 0, postmaster, func() error {
 		cmd = exec.CommandContext(ctx, bin, "projections", "verify")
 		cmd.Env = append(append(os.Environ(), "DATABASE_URL="+dbURL), auth.env()...)
 		out, err := cmd.CombinedOutput()
