@@ -143,24 +143,12 @@ func (r *Keyring) trusted(e *cachedKey) bool { return r.now() < e.until.Load() }
 // the customer has none (a new customer, or one whose data was erased:
 // personal data recorded after an erasure gets a new key).
 func (r *Keyring) ForSealing(ctx context.Context, customerID uuid.UUID) (*DataKey, error) {
-	r.mu.RLock()
-	e, epoch := r.live[customerID], r.epoch
-	r.mu.RUnlock()
-	if e != nil {
-		if r.trusted(e) {
-			return e.key, nil
-		}
-		k, err := r.recheck(ctx, e)
-		if !errors.Is(err, ErrErased) {
-			return k, err
-		}
-		// Destroyed unheard: the customer gets another.
-		r.mu.RLock()
-		epoch = r.epoch
-		r.mu.RUnlock()
+	k, epoch, err := r.cachedLive(ctx, customerID)
+	if k != nil || err != nil {
+		return k, err
 	}
 	checked := r.now()
-	candidate, err := r.newKey(ctx, customerID)
+	candidate, _, err := r.newKey(ctx, customerID)
 	if err != nil {
 		return nil, err
 	}
@@ -168,12 +156,75 @@ func (r *Keyring) ForSealing(ctx context.Context, customerID uuid.UUID) (*DataKe
 	if err != nil {
 		return nil, fmt.Errorf("data key of customer %s: %w", customerID, err)
 	}
-	k, err := r.unwrap(ctx, stored)
-	if err != nil {
+	if k, err = r.unwrap(ctx, stored); err != nil {
 		return nil, err
 	}
 	r.remember(stored.ID, customerID, k, true, epoch, checked)
 	return k, nil
+}
+
+// Candidate is a data key made for a customer that had no live key this
+// keyring knew of, handed out before it is stored: the writer stores it in
+// the transaction that writes what it seals, unless the customer has a
+// live key by then, and tells the keyring with Stored once that committed.
+type Candidate struct {
+	// Stored is the key as its store keeps it, to be inserted.
+	Stored StoredKey
+	key    *DataKey
+	// epoch and checked are the keyring's when it was made: a forgetting
+	// since wins over it, and its trust runs from before it was stored.
+	epoch   uint64
+	checked int64
+}
+
+// ForSealingFirst is ForSealing, except that for a customer without a
+// live key in the cache it stores nothing: it returns a new key and its
+// Candidate, which the keyring does not hold until Stored is called.
+// Whoever seals with it must make sure what it sealed is refused when the
+// candidate was not stored (the customer had a live key by then): the
+// events table's trigger refuses an event whose key is not live (OAKEY).
+// Sealed again, it takes ForSealing, which reads the stored key.
+func (r *Keyring) ForSealingFirst(ctx context.Context, customerID uuid.UUID) (*DataKey, *Candidate, error) {
+	k, epoch, err := r.cachedLive(ctx, customerID)
+	if k != nil || err != nil {
+		return k, nil, err
+	}
+	c := &Candidate{epoch: epoch, checked: r.now()}
+	if c.Stored, c.key, err = r.newKey(ctx, customerID); err != nil {
+		return nil, nil, err
+	}
+	return c.key, c, nil
+}
+
+// Stored has the keyring hold c as its customer's live key: the
+// transaction that stored it committed. A forgetting since c was made
+// wins: the key is then read from the store at its next use.
+func (r *Keyring) Stored(c *Candidate) {
+	r.remember(c.Stored.ID, c.Stored.CustomerID, c.key, true, c.epoch, c.checked)
+}
+
+// cachedLive returns the customer's live key from the cache, asked about
+// again first if its trust has run out; nil (and no error) when there is
+// none, with the epoch to remember a key read or made for it under.
+func (r *Keyring) cachedLive(ctx context.Context, customerID uuid.UUID) (*DataKey, uint64, error) {
+	r.mu.RLock()
+	e, epoch := r.live[customerID], r.epoch
+	r.mu.RUnlock()
+	if e == nil {
+		return nil, epoch, nil
+	}
+	if r.trusted(e) {
+		return e.key, epoch, nil
+	}
+	k, err := r.recheck(ctx, e)
+	if !errors.Is(err, ErrErased) {
+		return k, epoch, err
+	}
+	// Destroyed unheard: the customer gets another.
+	r.mu.RLock()
+	epoch = r.epoch
+	r.mu.RUnlock()
+	return nil, epoch, nil
 }
 
 // Key returns the key of that id for opening; ErrErased if it was
@@ -375,22 +426,26 @@ func (r *Keyring) remember(id, customerID uuid.UUID, k *DataKey, live bool, epoc
 }
 
 // newKey makes a data key for the customer, wrapped by the current master
-// key.
-func (r *Keyring) newKey(ctx context.Context, customerID uuid.UUID) (StoredKey, error) {
+// key: as stored, and unwrapped.
+func (r *Keyring) newKey(ctx context.Context, customerID uuid.UUID) (StoredKey, *DataKey, error) {
 	plain := make([]byte, DataKeySize)
 	if _, err := rand.Read(plain); err != nil {
-		return StoredKey{}, err
+		return StoredKey{}, nil, err
 	}
 	id, err := uuid.NewV7()
 	if err != nil {
-		return StoredKey{}, err
+		return StoredKey{}, nil, err
 	}
 	master := r.masters.Current()
 	wrapped, err := master.Wrap(ctx, plain, wrapAAD(id, customerID))
 	if err != nil {
-		return StoredKey{}, fmt.Errorf("wrap a data key with master key %s: %w", master.ID(), err)
+		return StoredKey{}, nil, fmt.Errorf("wrap a data key with master key %s: %w", master.ID(), err)
 	}
-	return StoredKey{ID: id, CustomerID: customerID, Wrapped: wrapped, MasterKeyID: master.ID()}, nil
+	k, err := newDataKey(id, customerID, plain)
+	if err != nil {
+		return StoredKey{}, nil, err
+	}
+	return StoredKey{ID: id, CustomerID: customerID, Wrapped: wrapped, MasterKeyID: master.ID()}, k, nil
 }
 
 // unwrap opens a stored key with the master key that wrapped it.

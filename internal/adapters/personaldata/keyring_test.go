@@ -69,14 +69,7 @@ func (s *memoryStore) destroy(customerID uuid.UUID) {
 // store in memory, and holding a new customer's key.
 func keyringHolding(t *testing.T, trust time.Duration) (*Keyring, *memoryStore, *DataKey) {
 	t.Helper()
-	raw := make([]byte, MasterKeySize)
-	rand.Read(raw)
-	m, err := NewFileMasterKey(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	store := newMemoryStore()
-	r := NewKeyringTrusting(store, NewMasterKeys(m), trust)
+	r, store := newKeyring(t, trust)
 	key, err := r.ForSealing(t.Context(), uuid.New())
 	if err != nil {
 		t.Fatal(err)
@@ -179,6 +172,85 @@ func TestAKeyDestroyedUnheardIsOutOfUseWithinItsTrust(t *testing.T) {
 			}
 			if _, err := r.Key(t.Context(), key.ID); !errors.Is(err, ErrErased) {
 				t.Errorf("the destroyed key afterwards: %v", err)
+			}
+		})
+	}
+}
+
+// newKeyring returns a keyring that trusts a key for trust, over a store
+// in memory.
+func newKeyring(t *testing.T, trust time.Duration) (*Keyring, *memoryStore) {
+	t.Helper()
+	raw := make([]byte, MasterKeySize)
+	rand.Read(raw)
+	m, err := NewFileMasterKey(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := newMemoryStore()
+	return NewKeyringTrusting(store, NewMasterKeys(m), trust), store
+}
+
+func TestACandidateIsHeldOnlyOnceStored(t *testing.T) {
+	t.Parallel()
+	// Given a keyring, and a new customer
+	r, store := newKeyring(t, DefaultKeyTrust)
+	customer := uuid.New()
+
+	// When it hands out a candidate for the customer
+	k, c, err := r.ForSealingFirst(t.Context(), customer)
+	if err != nil || c == nil || k == nil || c.Stored.ID != k.ID || c.Stored.CustomerID != customer {
+		t.Fatalf("first: %v, %+v, %v; want a candidate of the customer", k, c, err)
+	}
+
+	// Then it stored nothing, and holds nothing until told it is stored:
+	// the next caller gets another candidate
+	if len(store.keys) != 0 {
+		t.Errorf("stored %d keys, want none", len(store.keys))
+	}
+	if k2, c2, err := r.ForSealingFirst(t.Context(), customer); err != nil || c2 == nil || k2.ID == k.ID {
+		t.Fatalf("second: %v, %v; want another candidate", c2, err)
+	}
+	// And once it is stored, it is the customer's key, unwrapped from the
+	// candidate, with no question to the store
+	store.keys[c.Stored.ID] = c.Stored
+	r.Stored(c)
+	if held, c3, err := r.ForSealingFirst(t.Context(), customer); err != nil || c3 != nil || held != k {
+		t.Errorf("after it is stored: %v, candidate %v, %v; want the key", held, c3 != nil, err)
+	}
+	if opened, err := r.Key(t.Context(), k.ID); err != nil || opened != k || store.asked.Load() != 0 {
+		t.Errorf("opening: %v, %v, asked %d times", opened, err, store.asked.Load())
+	}
+}
+
+func TestAForgettingBetweenACandidatesHandingOutAndItsStoringWins(t *testing.T) {
+	t.Parallel()
+	for name, forget := range map[string]func(r *Keyring, customer uuid.UUID){
+		"the customer": func(r *Keyring, customer uuid.UUID) { r.Forget(customer) },
+		"everything":   func(r *Keyring, _ uuid.UUID) { r.ForgetAll() },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			// Given a candidate handed out for a new customer
+			r, store := newKeyring(t, DefaultKeyTrust)
+			customer := uuid.New()
+			_, c, err := r.ForSealingFirst(t.Context(), customer)
+			if err != nil || c == nil {
+				t.Fatal(c, err)
+			}
+
+			// When the keyring forgets before the candidate is stored
+			// (an erasure heard while the append ran), then is told it is
+			forget(r, customer)
+			store.keys[c.Stored.ID] = c.Stored
+			r.Stored(c)
+
+			// Then it does not hold it: the next use asks the store
+			if _, c2, err := r.ForSealingFirst(t.Context(), customer); err != nil || c2 == nil {
+				t.Errorf("after: candidate %v, %v; want the stored one not held", c2 != nil, err)
+			}
+			if _, err := r.Key(t.Context(), c.Stored.ID); err != nil || store.asked.Load() != 1 {
+				t.Errorf("opening: %v, asked %d times; want it read from the store", err, store.asked.Load())
 			}
 		})
 	}

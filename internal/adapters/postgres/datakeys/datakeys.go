@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/personaldata"
+	"github.com/orderapi/orderapi/internal/adapters/postgres"
 )
 
 // Store is the key store over a pool of the primary: keys are read where
@@ -46,6 +47,29 @@ LIMIT 1`
 	selectLiveSQL = `SELECT ` + keyColumns + ` FROM customer_data_keys WHERE customer_id = $1 AND destroyed_at IS NULL`
 	selectKeySQL  = `SELECT ` + keyColumns + ` FROM customer_data_keys WHERE key_id = $1`
 )
+
+// InsertCandidatesSQL stores keys made for customers that had none live
+// (personaldata.Candidate), in customer order, each unless its customer
+// has a live key by then: the statement a writer sends ahead of the one
+// that seals with them, in one transaction. A key not stored leaves what
+// it sealed refused by the events' trigger (OAKEY), so the transaction
+// rolls back whole. Two transactions storing keys of the same customers
+// take the live-key index's entries in one order, so neither waits for
+// the other while holding one the other waits for.
+const InsertCandidatesSQL = `INSERT INTO customer_data_keys (key_id, customer_id, wrapped_key, master_key_id)
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::bytea[], $4::text[]) AS k(key_id, customer_id, wrapped_key, master_key_id)
+ ORDER BY k.customer_id
+ON CONFLICT (customer_id) WHERE destroyed_at IS NULL DO NOTHING`
+
+// CandidatesArgs are InsertCandidatesSQL's arguments for keys.
+func CandidatesArgs(keys []personaldata.StoredKey) []any {
+	ids, customers := make([]uuid.UUID, len(keys)), make([]uuid.UUID, len(keys))
+	wrapped, masters := make([][]byte, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		ids[i], customers[i], wrapped[i], masters[i] = k.ID, k.CustomerID, k.Wrapped, k.MasterKeyID
+	}
+	return []any{postgres.UUIDs(ids), postgres.UUIDs(customers), wrapped, masters}
+}
 
 // LiveKey implements personaldata.KeyStore.
 func (s *Store) LiveKey(ctx context.Context, customerID uuid.UUID, candidate *personaldata.StoredKey) (personaldata.StoredKey, bool, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -92,28 +93,35 @@ var appendStatement = postgres.CompileNamed(appendSQL)
 // says meanwhile: see sendAppend.
 func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err error) {
 	defer postgres.MarkUnavailable(&err)
-	row, sql, args, err := s.appendStatement(ctx, c)
+	p, err := s.pendingAppend(ctx, c, true)
 	if err != nil {
 		return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 	}
 	for attempt, resealed := 1, 0; ; attempt++ {
 		var last int64
 		if attempt == 1 {
-			last, err = s.sendShared(ctx, &pendingAppend{ctx: ctx, commit: c, row: &row, sql: sql, args: args})
+			last, err = s.sendShared(ctx, p)
 		} else {
-			last, err = s.sendAppend(ctx, c, sql, args)
+			last, err = s.sendAppend(ctx, p)
 		}
 		switch {
-		case isKeyDestroyed(err) && resealed < 2:
-			// The customer was erased since this replica last heard:
-			// seal again, with the customer's new key.
+		case isKeyDestroyed(err) && resealed < maxReseals:
+			// The customer was erased since this replica last heard, or
+			// (a candidate refused) another writer stored the customer's
+			// key first: seal again with the customer's stored key.
 			resealed++
-			s.keys.Forget(c.State.CustomerID)
-			if row, sql, args, err = s.appendStatement(ctx, c); err != nil {
+			if p.row.candidate == nil {
+				s.keys.Forget(c.State.CustomerID)
+			}
+			if p, err = s.pendingAppend(ctx, c, false); err != nil {
 				return app.Appended{}, fmt.Errorf("append to order %s: %w", c.OrderID, err)
 			}
 			continue
 		case err == nil:
+			if k := p.row.candidate; k != nil {
+				// Stored with the events: the customer's key from now.
+				s.keys.Stored(k)
+			}
 			if s.announce != nil {
 				s.announce.Appended()
 			}
@@ -137,6 +145,16 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 	}
 }
 
+// maxReseals bounds how often Append seals a commit again after its key
+// was refused. Sealing again takes the key stored (ForSealing), never
+// another candidate, so a refusal is either the first attempt's (a key
+// destroyed unheard, or a candidate another writer's key kept out) or
+// an erasure of the customer that destroyed the key read meanwhile. Three
+// let the first refusal and two such erasures pass: a candidate refused
+// for a key an erasure holds locked costs two (the candidate, then that
+// key once destroyed), where reading the stored key first cost one.
+const maxReseals = 3
+
 // appendRow is one commit laid out for the append statements: the events
 // as parallel arrays, the state as the projection row, the idempotency
 // claim as NULLs when there is none.
@@ -150,7 +168,10 @@ type appendRow struct {
 	data       []string
 	occurredAt []time.Time
 	// eventKeys name the key that sealed each event's personal members.
-	eventKeys   []pgtype.UUID
+	eventKeys []pgtype.UUID
+	// candidate, if set, is the key they were sealed with, not stored
+	// yet: the append stores it, in its transaction (see sendAppend).
+	candidate   *personaldata.Candidate
 	row         DetailsRow
 	principal   *string
 	key         *string
@@ -158,21 +179,26 @@ type appendRow struct {
 	ttl         *int64
 }
 
-// appendStatement is the commit laid out, and the one-commit statement
-// that appends it with its arguments.
-func (s *Store) appendStatement(ctx context.Context, c app.Commit) (appendRow, string, []any, error) {
-	row, err := s.appendArgs(ctx, c)
+// pendingAppend is the commit laid out, with the one-commit statement
+// that appends it. first lets a customer without a live key in the
+// keyring have a candidate, stored with the append.
+func (s *Store) pendingAppend(ctx context.Context, c app.Commit, first bool) (*pendingAppend, error) {
+	row, err := s.appendArgs(ctx, c, first)
 	if err != nil {
-		return appendRow{}, "", nil, err
+		return nil, err
 	}
 	sql, args, err := appendStatement.Bind(row.named())
-	return row, sql, args, err
+	if err != nil {
+		return nil, err
+	}
+	return &pendingAppend{ctx: ctx, commit: c, row: &row, sql: sql, args: args}, nil
 }
 
 // appendArgs checks that the commit is coherent and lays it out as the
 // statements' parameters: the events sealed, the state as the projection
-// row, its personal columns set only where the commit records them.
-func (s *Store) appendArgs(ctx context.Context, c app.Commit) (appendRow, error) {
+// row, its personal columns set only where the commit records them. first:
+// see pendingAppend.
+func (s *Store) appendArgs(ctx context.Context, c app.Commit, first bool) (appendRow, error) {
 	if len(c.Events) == 0 {
 		return appendRow{}, errors.New("commit has no events")
 	}
@@ -220,7 +246,12 @@ func (s *Store) appendArgs(ctx context.Context, c app.Commit) (appendRow, error)
 		if f := stateField(e.Event); f >= 0 {
 			recorded[f] = true
 			if key == nil && s.keys != nil {
-				if key, err = s.keys.ForSealing(ctx, c.State.CustomerID); err != nil {
+				if first {
+					key, r.candidate, err = s.keys.ForSealingFirst(ctx, c.State.CustomerID)
+				} else {
+					key, err = s.keys.ForSealing(ctx, c.State.CustomerID)
+				}
+				if err != nil {
 					return appendRow{}, err
 				}
 			}
@@ -229,6 +260,12 @@ func (s *Store) appendArgs(ctx context.Context, c app.Commit) (appendRow, error)
 			return appendRow{}, fmt.Errorf("event %d: %w", i, err)
 		}
 		r.ids[i], r.types[i], r.versions[i], r.data[i], r.occurredAt[i] = e.ID, e.Event.EventType(), int16(v), string(d), e.OccurredAt
+	}
+	if r.candidate != nil && !slices.ContainsFunc(r.eventKeys, func(k pgtype.UUID) bool { return k.Valid && k.Bytes == key.ID }) {
+		// No event names the candidate, so none would be refused were
+		// it not stored, and the row would be sealed under a key that
+		// is not: take the key stored.
+		return s.appendArgs(ctx, c, false)
 	}
 	if r.row, err = DetailsFromOrder(c.State); err != nil {
 		return appendRow{}, err

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/coalesce"
 	"github.com/orderapi/orderapi/internal/app"
@@ -111,7 +112,7 @@ type pendingAppend struct {
 func (s *Store) sendShared(ctx context.Context, p *pendingAppend) (int64, error) {
 	last, err := s.appends.Get(context.WithoutCancel(ctx), p)
 	if errors.Is(err, errSendAlone) || errors.Is(err, coalesce.ErrClosed) {
-		return s.sendAppend(ctx, p.commit, p.sql, p.args)
+		return s.sendAppend(ctx, p)
 	}
 	return last, err
 }
@@ -122,14 +123,16 @@ func (s *Store) sendAppends(ctx context.Context, calls []*pendingAppend) ([]coal
 	rs := make([]coalesce.Result[int64], len(calls))
 	if len(calls) == 1 {
 		p := calls[0]
-		rs[0].Value, rs[0].Err = s.sendAppend(p.ctx, p.commit, p.sql, p.args)
+		rs[0].Value, rs[0].Err = s.sendAppend(p.ctx, p)
 		return rs, nil
 	}
 	// A caller that gave up before its commit was sent is told so, and
 	// nothing of it is written.
 	var batch []int
 	orders := make(map[uuid.UUID]bool, len(calls))
+	candidates := make(map[uuid.UUID]bool)
 	for i, p := range calls {
+		k := p.row.candidate
 		switch {
 		case p.ctx.Err() != nil:
 			rs[i].Err = p.ctx.Err()
@@ -137,8 +140,16 @@ func (s *Store) sendAppends(ctx context.Context, calls []*pendingAppend) ([]coal
 			// Two commits of one order (racing writers) cannot share a
 			// statement; each goes alone and one of them conflicts.
 			rs[i].Err = errSendAlone
+		case k != nil && candidates[k.Stored.CustomerID]:
+			// Two candidates of one customer: one would be kept out,
+			// failing the batch; the second goes alone and, kept out
+			// there, is sealed again with the first.
+			rs[i].Err = errSendAlone
 		default:
 			orders[p.commit.OrderID] = true
+			if k != nil {
+				candidates[k.Stored.CustomerID] = true
+			}
 			batch = append(batch, i)
 		}
 	}
@@ -155,8 +166,9 @@ func (s *Store) sendAppends(ctx context.Context, calls []*pendingAppend) ([]coal
 	return rs, nil
 }
 
-// sendBatch runs appendBatchSQL for the commits of calls at batch and
-// answers each with its last position. Nothing sent, or an error of the
+// sendBatch runs appendBatchSQL for the commits of calls at batch, after
+// the statement that stores their candidate keys in the same transaction
+// (see runAppend), and answers each with its last position. Nothing sent, or an error of the
 // statement (which then rolled back), is errSendAlone for each; an
 // outcome that could not be read is resolved commit by commit, as
 // resolveAppend resolves one's (the statement commits all or none).
@@ -169,8 +181,12 @@ func (s *Store) sendBatch(ctx context.Context, calls []*pendingAppend, batch []i
 		return rs
 	}
 	rows := make([]*appendRow, len(batch))
+	var keys []personaldata.StoredKey
 	for j, i := range batch {
 		rows[j] = calls[i].row
+		if k := rows[j].candidate; k != nil {
+			keys = append(keys, k.Stored)
+		}
 	}
 	sql, args, err := appendBatchStatement.Bind(batchArgs(rows))
 	if err != nil {
@@ -184,19 +200,16 @@ func (s *Store) sendBatch(ctx context.Context, calls []*pendingAppend, batch []i
 	wait, cancel := context.WithTimeout(ctx, s.outcomeWait)
 	defer cancel()
 	got := make(map[uuid.UUID]int64, len(rows))
-	qrows, err := conn.Query(wait, sql, args...)
-	if err == nil {
-		var id uuid.UUID
-		var last int64
-		_, err = pgx.ForEachRow(qrows, []any{&id, &last}, func() error {
-			got[id] = last
-			return nil
-		})
-	}
+	var id uuid.UUID
+	var last int64
+	err = runAppend(wait, conn, keys, sql, args, []any{&id, &last}, func() error {
+		got[id] = last
+		return nil
+	})
 	switch {
 	case settle(conn, err) == outcomeUnknown:
 		for j, i := range batch {
-			rs[j].Value, rs[j].Err = s.resolveAppend(ctx, calls[i].commit, pid, sql, err)
+			rs[j].Value, rs[j].Err = s.resolveAppend(ctx, calls[i].commit, pid, statementsOf(sql, keys), err)
 		}
 		return rs
 	case err != nil:
