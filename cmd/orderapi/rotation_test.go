@@ -21,27 +21,12 @@ func TestARollingMasterKeyRotationNeverMeetsAKeyAReplicaLacks(t *testing.T) {
 	oldFile, newFile := masterKeyFile(t, strings.Repeat("55", 32)), masterKeyFile(t, strings.Repeat("66", 32))
 	serveWith := func(master string, previous ...string) (string, func() error) {
 		t.Helper()
-		vars := devAuth(t, map[string]string{"DATABASE_URL": dbURL, "ORDERAPI_ADDR": "127.0.0.1:0",
-			"ORDERAPI_MASTER_KEY_FILE": master, "ORDERAPI_MASTER_KEY_PREVIOUS_FILES": strings.Join(previous, ",")})
-		addr, stop := startServerEnv(t, vars, io.Discard)
-		return "http://" + addr, stop
+		return serveWithMasterKeys(t, dbURL, master, previous...)
 	}
 	post := func(base, path, body, key string) (int, string) {
 		t.Helper()
-		req, err := http.NewRequest("POST", base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if key != "" {
-			req.Header.Set("Idempotency-Key", key)
-		}
-		resp, err := authed.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get("Idempotent-Replayed")
+		status, header := postWithKey(t, base+path, body, key)
+		return status, header.Get("Idempotent-Replayed")
 	}
 	// place creates an order of a new customer through base and places it
 	// with key, shipped to name, and returns the place command's path.
