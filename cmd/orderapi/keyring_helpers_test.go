@@ -1,9 +1,12 @@
 package main
 
 import (
+	"io"
 	"maps"
+	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -35,4 +38,36 @@ func masterKeyFile(t testing.TB, hex string) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// serveWithMasterKeys starts a replica on the database of dbURL, in
+// development mode, with the master key file master and the previous
+// ones, and returns its base URL.
+func serveWithMasterKeys(t *testing.T, dbURL, master string, previous ...string) (string, func() error) {
+	t.Helper()
+	vars := devAuth(t, map[string]string{"DATABASE_URL": dbURL, "ORDERAPI_ADDR": "127.0.0.1:0",
+		"ORDERAPI_MASTER_KEY_FILE": master, "ORDERAPI_MASTER_KEY_PREVIOUS_FILES": strings.Join(previous, ",")})
+	addr, stop := startServerEnv(t, vars, io.Discard)
+	return "http://" + addr, stop
+}
+
+// postWithKey posts the JSON body to url as the operator, with the
+// Idempotency-Key key unless it is empty, and returns the answer's status
+// and headers.
+func postWithKey(t *testing.T, url, body, key string) (int, http.Header) {
+	t.Helper()
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	resp, err := authed.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header
 }

@@ -325,27 +325,11 @@ func TestIdempotentRetryAcrossAMasterKeyRotation(t *testing.T) {
 	dbURL := pgtest.NewURL(t)
 	oldFile, newFile := masterKeyFile(t, strings.Repeat("33", 32)), masterKeyFile(t, strings.Repeat("44", 32))
 	serveWith := func(master string, previous ...string) (string, func() error) {
-		vars := devAuth(t, map[string]string{"DATABASE_URL": dbURL, "ORDERAPI_ADDR": "127.0.0.1:0",
-			"ORDERAPI_MASTER_KEY_FILE": master, "ORDERAPI_MASTER_KEY_PREVIOUS_FILES": strings.Join(previous, ",")})
-		addr, stop := startServerEnv(t, vars, io.Discard)
-		return "http://" + addr, stop
+		return serveWithMasterKeys(t, dbURL, master, previous...)
 	}
 	send := func(base, path, body, key string) (int, http.Header) {
 		t.Helper()
-		req, err := http.NewRequest("POST", base+path, strings.NewReader(body))
-		if err != nil {
-			t.Fatal(err)
-		}
-		req.Header.Set("Content-Type", "application/json")
-		if key != "" {
-			req.Header.Set("Idempotency-Key", key)
-		}
-		resp, err := authed.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header
+		return postWithKey(t, base+path, body, key)
 	}
 	base, stop := serveWith(oldFile)
 	id := uuid.NewString()

@@ -39,8 +39,8 @@ func runKeys(ctx context.Context, cfg config, log zerolog.Logger, args []string,
 	}
 	delete(wrapped, keyring.CurrentMasterKeyID())
 	for _, id := range slices.Sorted(maps.Keys(wrapped)) {
-		// Made meanwhile by a replica not yet given the new key.
-		fmt.Fprintf(stdout, "master key %s still wraps %d data keys: run keys rewrap again once every replica has the new key\n", id, wrapped[id])
+		// Made meanwhile by a replica not yet switched to the new key.
+		fmt.Fprintf(stdout, "master key %s still wraps %d data keys: run keys rewrap again once every replica has the new key as ORDERAPI_MASTER_KEY_FILE\n", id, wrapped[id])
 	}
 	if len(wrapped) == 0 {
 		if err := keys.Rebind(ctx, keyring.CurrentMasterKeyID()); err != nil {

@@ -28,7 +28,10 @@ reasons), each with its customer's data key, in place: the one change the
 events table allows, checked by PostgreSQL, that leaves every other byte
 of an event as it was. Run once after upgrading, while the service runs;
 then rebuild the read models (orderapi projections rebuild) so that their
-rows written before are sealed too. Running it again does nothing more.
+rows written before are sealed too. It also deletes the snapshots of
+earlier builds, which no replica of this version reads and which, written
+before sealing, hold personal data in clear. Running it again does
+nothing more.
 
 reapply:
 After a database is restored from a backup, applies again every erasure of
@@ -230,10 +233,20 @@ func runSealClearEvents(ctx context.Context, cfg config, log zerolog.Logger, std
 		return err
 	}
 	defer pool.Close()
-	n, err := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, Keyring: keyring}).SealClearEvents(ctx, sealBatch)
+	store := eventstore.New(pool, eventstore.Config{DefaultCurrency: cfg.DefaultCurrency, Keyring: keyring})
+	n, err := store.SealClearEvents(ctx, sealBatch)
 	if err != nil {
 		return fmt.Errorf("personal-data seal: after %d events: %w", n, err)
 	}
-	_, err = fmt.Fprintf(stdout, "sealed the personal data of %d events stored in clear\n", n)
+	if _, err := fmt.Fprintf(stdout, "sealed the personal data of %d events stored in clear\n", n); err != nil {
+		return err
+	}
+	// Snapshots of earlier builds are never read again, and those written
+	// before sealing hold personal data in clear.
+	gone, err := store.DeleteForeignSnapshots(ctx, sealBatch)
+	if err != nil {
+		return fmt.Errorf("personal-data seal: after %d snapshots of earlier builds: %w", gone, err)
+	}
+	_, err = fmt.Fprintf(stdout, "deleted %d snapshots of earlier builds\n", gone)
 	return err
 }

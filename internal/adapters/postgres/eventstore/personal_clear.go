@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/orderapi/orderapi/internal/adapters/postgres"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/codec"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/snapshot"
 	"github.com/orderapi/orderapi/internal/app"
 	"github.com/orderapi/orderapi/internal/domain/order"
 )
@@ -258,4 +259,47 @@ func (s *Store) PrepareErasure(ctx context.Context, tx Execer, customerID uuid.U
 		return nil, fmt.Errorf("forget the request fingerprints of customer %s: %w", customerID, err)
 	}
 	return locked, nil
+}
+
+// foreignSnapshotsSQL deletes up to $2 stream_snapshots rows of another
+// fingerprint than $1.
+const foreignSnapshotsSQL = `DELETE FROM stream_snapshots WHERE ctid = ANY (ARRAY(
+SELECT ctid FROM stream_snapshots WHERE fingerprint <> $1 LIMIT $2))`
+
+// DeleteForeignSnapshots deletes every snapshot this build does not read,
+// limit rows per statement, and returns how many: the stream_snapshots
+// rows of other fingerprints and the rows of the one-per-stream snapshots
+// table of earlier builds. Those written before sealing began hold
+// personal data in clear, and no build that could read them runs once
+// every replica seals; a snapshot is a cache, so deleting one changes no
+// answer. This build's fingerprint is the store's codec's, whether or
+// not the store itself snapshots.
+func (s *Store) DeleteForeignSnapshots(ctx context.Context, limit int) (int64, error) {
+	fingerprint, err := snapshot.Fingerprint(s.codec)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for {
+		tag, err := s.pool.Exec(ctx, foreignSnapshotsSQL, fingerprint, limit)
+		if err != nil {
+			return total, fmt.Errorf("delete the snapshots of other builds: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < int64(limit) {
+			break
+		}
+	}
+	var legacy bool
+	if err := s.pool.QueryRow(ctx, `SELECT to_regclass('snapshots') IS NOT NULL`).Scan(&legacy); err != nil {
+		return total, fmt.Errorf("find the snapshots table of earlier builds: %w", err)
+	}
+	if !legacy {
+		return total, nil
+	}
+	tag, err := s.pool.Exec(ctx, `DELETE FROM snapshots`)
+	if err != nil {
+		return total, fmt.Errorf("delete the snapshots of earlier builds (table snapshots): %w", err)
+	}
+	return total + tag.RowsAffected(), nil
 }
