@@ -69,11 +69,11 @@ func TestARollingMasterKeyRotationNeverMeetsAKeyAReplicaLacks(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, stopB := serveWith(oldFile, newFile)
-	phase1Path, phase1Body := place(a, "Ada Phase One", "phase-1")
+	phase1Path, phase1Body := place(b, "Ada Phase One", "phase-1")
 	if err := stopB(); err != nil {
 		t.Fatal(err)
 	}
-	b, stopB = serveWith(newFile, oldFile)
+	b, _ = serveWith(newFile, oldFile)
 	// And replica B, switched, seals a new customer's data under the new
 	// key while replica A is not yet switched
 	switchedPath, switchedBody := place(b, "Ada Switched", "switched")
