@@ -138,7 +138,7 @@ VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, now())`,
 		if err == nil || attempt == maxAttempts {
 			break
 		}
-		if keyDestroyed(err) {
+		if eventstore.IsKeyDestroyed(err) {
 			// The keyring sealed with a key destroyed since it read it.
 			if k := s.events.Keyring(); k != nil {
 				k.Forget(e.Event.CustomerID)
@@ -166,11 +166,4 @@ VALUES ($1, $2, $3, $4, $5, $6::text::jsonb, $7::text::jsonb, now())`,
 func lostTheVersion(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "events_stream_version_key"
-}
-
-// keyDestroyed reports whether PostgreSQL refused to seal with a key that
-// is no longer live (events_require_live_key).
-func keyDestroyed(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == "OAKEY"
 }

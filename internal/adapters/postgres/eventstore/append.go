@@ -105,7 +105,7 @@ func (s *Store) Append(ctx context.Context, c app.Commit) (_ app.Appended, err e
 			last, err = s.sendAppend(ctx, p)
 		}
 		switch {
-		case isKeyDestroyed(err) && resealed < maxReseals:
+		case IsKeyDestroyed(err) && resealed < maxReseals:
 			// The customer was erased since this replica last heard, or
 			// (a candidate refused) another writer stored the customer's
 			// key first: seal again with the customer's stored key.
@@ -331,9 +331,9 @@ func (r *appendRow) named() pgx.StrictNamedArgs {
 	}
 }
 
-// isKeyDestroyed reports whether PostgreSQL refused the append because
-// an event was sealed with a key that is no longer live.
-func isKeyDestroyed(err error) bool {
+// IsKeyDestroyed reports whether PostgreSQL refused a write because it
+// sealed with a key that is no longer live (events_require_live_key).
+func IsKeyDestroyed(err error) bool {
 	pgErr, ok := errors.AsType[*pgconn.PgError](err)
 	return ok && pgErr.Code == sqlstateKeyDestroyed
 }

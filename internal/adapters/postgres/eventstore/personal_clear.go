@@ -75,7 +75,7 @@ func (s *Store) SealClearEvents(ctx context.Context, limit int) (int, error) {
 			})
 			return err
 		})
-		if isKeyDestroyed(err) && refused < maxKeyRefusals {
+		if IsKeyDestroyed(err) && refused < maxKeyRefusals {
 			refused++
 			s.keys.ForgetAll()
 			continue
