@@ -114,18 +114,6 @@ type Execer interface {
 // payload is the customer's id.
 const ErasedChannel = "orderapi_personal_data_erased"
 
-// Destroy destroys the customer's live keys in tx, Lock then
-// DestroyKeys, and returns their ids (none if the customer had no live
-// key); every replica is told once tx commits, if it destroyed any. An
-// erasure that touches other rows first locks the keys before them.
-func Destroy(ctx context.Context, tx Execer, customerID uuid.UUID) ([]uuid.UUID, error) {
-	keys, err := Lock(ctx, tx, customerID)
-	if err != nil {
-		return nil, err
-	}
-	return DestroyKeys(ctx, tx, customerID, keys)
-}
-
 // Rewrap re-wraps every data key that a master key other than the
 // keyring's current one wraps, one key per statement, and returns how
 // many it re-wrapped. A key destroyed meanwhile is left destroyed.

@@ -13,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/personaldata"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
+	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
 )
 
@@ -37,21 +38,7 @@ func keyring(pool *pgxpool.Pool, current personaldata.MasterKey, previous ...per
 // keyrings forget them as the notification would.
 func erase(t *testing.T, pool *pgxpool.Pool, customer uuid.UUID, rings ...*personaldata.Keyring) []uuid.UUID {
 	t.Helper()
-	tx, err := pool.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	ids, err := datakeys.Destroy(t.Context(), tx, customer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rings {
-		r.Forget(customer)
-	}
-	return ids
+	return eventstoretest.Erase(t, pool, customer, rings...)
 }
 
 func TestReplicasSealWithOneKeyPerCustomer(t *testing.T) {

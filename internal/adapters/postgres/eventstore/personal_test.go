@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/orderapi/orderapi/internal/adapters/personaldata"
-	"github.com/orderapi/orderapi/internal/adapters/postgres/datakeys"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/eventstore/eventstoretest"
 	"github.com/orderapi/orderapi/internal/adapters/postgres/pgtest"
@@ -39,19 +38,7 @@ func sealedStore(t *testing.T, pool *pgxpool.Pool, cfg eventstore.Config) (*even
 // keyrings forget them as the notification would.
 func erase(t *testing.T, pool *pgxpool.Pool, customer uuid.UUID, rings ...*personaldata.Keyring) {
 	t.Helper()
-	tx, err := pool.Begin(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := datakeys.Destroy(t.Context(), tx, customer); err != nil {
-		t.Fatal(err)
-	}
-	if err := tx.Commit(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range rings {
-		r.Forget(customer)
-	}
+	eventstoretest.Erase(t, pool, customer, rings...)
 }
 
 // tablesText is every row of the tables that hold orders, as text.

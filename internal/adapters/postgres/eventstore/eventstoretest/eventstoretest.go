@@ -173,3 +173,30 @@ func StoredData(t testing.TB, pool *pgxpool.Pool) map[uuid.UUID][]byte {
 	}
 	return data
 }
+
+// Erase destroys the customer's live keys as an erasure does (locked,
+// then destroyed, in one transaction), has the keyrings forget them as
+// the notification would, and returns their ids.
+func Erase(t testing.TB, pool *pgxpool.Pool, customer uuid.UUID, rings ...*personaldata.Keyring) []uuid.UUID {
+	t.Helper()
+	tx, err := pool.Begin(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.Background())
+	keys, err := datakeys.Lock(t.Context(), tx, customer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := datakeys.DestroyKeys(t.Context(), tx, customer, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rings {
+		r.Forget(customer)
+	}
+	return ids
+}
