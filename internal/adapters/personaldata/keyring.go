@@ -376,14 +376,23 @@ func (r *Keyring) ForgetAll() {
 func (r *Keyring) rememberUnknown(id uuid.UUID, epoch uint64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.epoch != epoch {
-		return
+	if r.admits(epoch) {
+		r.byID[id] = unknownKey
 	}
-	if len(r.byID) >= maxCachedKeys {
+}
+
+// admits reports whether an entry read or made under epoch may be cached
+// (no forgetting happened since), making room first; the caller holds mu
+// for writing.
+func (r *Keyring) admits(epoch uint64) bool {
+	if r.epoch != epoch {
+		return false
+	}
+	if len(r.byID) >= maxCachedKeys || len(r.live) >= maxCachedKeys {
 		clear(r.byID)
 		clear(r.live)
 	}
-	r.byID[id] = unknownKey
+	return true
 }
 
 // remember caches k (nil: destroyed), trusted from checked, when the
@@ -393,12 +402,8 @@ func (r *Keyring) rememberUnknown(id uuid.UUID, epoch uint64) {
 func (r *Keyring) remember(id, customerID uuid.UUID, k *DataKey, live bool, epoch uint64, checked int64) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.epoch != epoch {
+	if !r.admits(epoch) {
 		return
-	}
-	if len(r.byID) >= maxCachedKeys || len(r.live) >= maxCachedKeys {
-		clear(r.byID)
-		clear(r.live)
 	}
 	old := r.byID[id]
 	if k == nil {
