@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # devdb.sh finds or starts a PostgreSQL server for development and tests.
 #
-#   scripts/devdb.sh url [DBNAME]   print a URL for DBNAME (default orderapi),
-#                                   creating the database if it is missing
+#   scripts/devdb.sh url [DBNAME]   print a URL for DBNAME, creating the
+#                                   database if it is missing; by default
+#                                   orderapi_<n>, this checkout's own (see
+#                                   checkout_db)
 #   scripts/devdb.sh stop           stop the container or private cluster
 #                                   that this script started
 #
@@ -119,8 +121,15 @@ start_cluster() {
 	fi
 }
 
+# checkout_db is the development database of this checkout: its own,
+# since the development keys in .orderapi-dev are this checkout's, and a
+# database whose data keys another checkout's master key wraps is refused.
+checkout_db() {
+	echo "orderapi_$(printf %s "$root" | cksum | cut -d' ' -f1)"
+}
+
 url_cmd() {
-	db=${1:-orderapi}
+	db=${1:-$(checkout_db)}
 	case $db in
 	*[!A-Za-z0-9_]* | "") die "database name must be letters, digits and _: $db" ;;
 	esac
